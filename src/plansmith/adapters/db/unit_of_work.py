@@ -1,0 +1,73 @@
+"""The SQLAlchemy unit of work: one session, one transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from plansmith.adapters.db.repositories import (
+    SqlAccounts,
+    SqlApiKeys,
+    SqlInvoiceAddresses,
+    SqlOperatorUsers,
+    SqlOrganizations,
+)
+from plansmith.adapters.idempotency import fence_current_claim
+from plansmith.application.errors import Conflict
+
+
+class SqlUnitOfWork:
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+        self._session: Session | None = None
+
+    def __enter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("this unit of work is already open; make a new one per use case")
+        self._session = session = self._session_factory()
+        self.organizations = SqlOrganizations(session)
+        self.api_keys = SqlApiKeys(session)
+        self.operators = SqlOperatorUsers(session)
+        self.accounts = SqlAccounts(session)
+        self.invoice_addresses = SqlInvoiceAddresses(session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._session is not None
+        try:
+            self._session.rollback()  # a no-op after commit()
+        finally:
+            self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("use the unit of work inside a 'with' block")
+        return self._session
+
+    def commit(self) -> None:
+        session = self.session
+        try:
+            # The API's idempotency claim is marked in this same transaction, so a request
+            # whose writes committed can never run a second time under the same key.
+            fence_current_claim(session)
+            session.commit()
+        except IntegrityError as exc:
+            session.rollback()
+            raise Conflict(
+                "the change clashes with one made at the same time; fetch the current state "
+                "and retry",
+                code="concurrent_change",
+            ) from exc
+
+    def rollback(self) -> None:
+        self.session.rollback()

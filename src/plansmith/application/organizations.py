@@ -1,0 +1,156 @@
+"""Use cases for operators: organizations, API keys, console users and portal links."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from plansmith.application import validation
+from plansmith.application.accounts import get_account
+from plansmith.application.errors import Conflict, NotFound, Unauthorized
+from plansmith.application.ids import new_id
+from plansmith.application.passwords import DUMMY_HASH, hash_password, verify_password
+from plansmith.application.ports import Clock, UnitOfWork
+from plansmith.application.tokens import Signer, expiry
+from plansmith.domain.accounts import require_text
+from plansmith.domain.errors import InvalidValue
+from plansmith.domain.organizations import ApiKey, OperatorUser, Organization
+
+API_KEY_PREFIX = "sk_"
+MIN_PASSWORD_LENGTH = 10
+
+
+def create_organization(uow: UnitOfWork, clock: Clock, name: str) -> Organization:
+    organization = Organization(
+        id=new_id("org"), name=require_text(name, "name"), created_at=clock.now()
+    )
+    with uow:
+        if uow.organizations.find_by_name(organization.name) is not None:
+            raise Conflict(
+                f"an organization named {organization.name!r} exists already",
+                field="name",
+                code="organization_exists",
+            )
+        uow.organizations.add(organization)
+        uow.commit()
+    return organization
+
+
+def find_organization(uow: UnitOfWork, ref: str) -> Organization:
+    """By id or by exact name, as an operator types it on the command line."""
+    with uow:
+        organization = uow.organizations.get(ref) or uow.organizations.find_by_name(ref)
+    if organization is None:
+        raise NotFound(f"no organization with id or name {ref!r}", field="organization")
+    return organization
+
+
+def digest_secret(secret: str) -> str:
+    # API keys carry ~190 bits of randomness, so a plain SHA-256 is enough to store them.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key: ApiKey
+    secret: str  # shown once; only its digest is kept
+
+
+def create_api_key(uow: UnitOfWork, clock: Clock, organization_id: str, name: str) -> IssuedKey:
+    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        id=new_id("key"),
+        organization_id=organization_id,
+        name=require_text(name, "name"),
+        prefix=secret[:10],
+        secret_hash=digest_secret(secret),
+        created_at=clock.now(),
+    )
+    with uow:
+        if uow.organizations.get(organization_id) is None:
+            raise NotFound(f"no organization {organization_id!r}", field="organization")
+        uow.api_keys.add(key)
+        uow.commit()
+    return IssuedKey(key=key, secret=secret)
+
+
+def authenticate_api_key(uow: UnitOfWork, secret: str) -> Organization:
+    with uow:
+        key = uow.api_keys.find_by_hash(digest_secret(secret))
+        organization = uow.organizations.get(key.organization_id) if key else None
+    if key is None or key.revoked_at is not None or organization is None:
+        raise Unauthorized("unknown or revoked API key; send 'Authorization: Bearer sk_...'")
+    return organization
+
+
+def create_operator(
+    uow: UnitOfWork, clock: Clock, organization_id: str, email: str, password: str
+) -> OperatorUser:
+    address = validation.email_address(email)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidValue(
+            f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    user = OperatorUser(
+        id=new_id("user"),
+        organization_id=organization_id,
+        email=address,
+        password_hash=hash_password(password),
+        created_at=clock.now(),
+    )
+    with uow:
+        if uow.organizations.get(organization_id) is None:
+            raise NotFound(f"no organization {organization_id!r}", field="organization")
+        if uow.operators.find_by_email(address) is not None:
+            raise Conflict(f"a console user {address} exists already", field="email")
+        uow.operators.add(user)
+        uow.commit()
+    return user
+
+
+def sign_in_operator(uow: UnitOfWork, email: str, password: str) -> OperatorUser:
+    with uow:
+        user = uow.operators.find_by_email(email.strip().lower())
+    stored = user.password_hash if user else DUMMY_HASH
+    if not verify_password(password, stored) or user is None:
+        raise Unauthorized("wrong email or password")
+    return user
+
+
+def get_operator(uow: UnitOfWork, user_id: str) -> OperatorUser:
+    with uow:
+        user = uow.operators.get(user_id)
+    if user is None:
+        raise Unauthorized("your console session ended; sign in again")
+    return user
+
+
+PORTAL_LINK = "portal-link"
+PORTAL_SESSION = "portal-session"
+
+
+@dataclass(frozen=True)
+class PortalLink:
+    token: str
+    account_id: str
+    expires_at: datetime
+
+
+def create_portal_link(
+    uow: UnitOfWork,
+    clock: Clock,
+    signer: Signer,
+    organization_id: str,
+    account_id: str,
+    *,
+    ttl_seconds: int = 900,
+) -> PortalLink:
+    """A link that lets one account's admin into the portal, like Stripe's portal sessions."""
+    if not 60 <= ttl_seconds <= 7 * 24 * 3600:
+        raise InvalidValue("expires_in must be between 60 seconds and 7 days", field="expires_in")
+    account = get_account(uow, organization_id, account_id)
+    expires_at = expiry(clock.now(), ttl_seconds)
+    claims = {"org": organization_id, "acct": account.id}
+    return PortalLink(signer.sign(PORTAL_LINK, claims, expires_at), account.id, expires_at)

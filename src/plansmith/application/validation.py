@@ -1,0 +1,60 @@
+"""Checks of customer-supplied values that need reference data (email syntax, locales, countries).
+
+Every failure is an InvalidValue naming the field, so the API, the portal and the CLI all report
+the same reason for the same input.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+from email_validator import EmailNotValidError, validate_email
+
+from plansmith.domain.errors import InvalidValue
+
+
+def email_address(value: str, *, field: str = "email") -> str:
+    """A syntactically valid address, normalised (domain lower-cased); no DNS look-up."""
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise InvalidValue(f"{value!r} is not a valid email address: {exc}", field=field) from exc
+
+
+def locale_name(value: str, *, field: str = "locale") -> str:
+    """A locale Babel knows, in canonical form ('en-us' -> 'en_US')."""
+    text = value.strip().replace("-", "_")
+    try:
+        parsed = Locale.parse(text) if text else None
+    except (UnknownLocaleError, ValueError, TypeError):
+        parsed = None
+    if parsed is None:
+        raise InvalidValue(
+            f"{value!r} is not a known locale (e.g. en_US, ja_JP, de_DE)",
+            field=field,
+            code="invalid_locale",
+        )
+    return str(parsed)
+
+
+@cache
+def _countries() -> frozenset[str]:
+    # Babel's territory names are keyed by region code; two letters are ISO 3166-1 alpha-2.
+    return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+
+
+def country_code(value: str, *, field: str = "country") -> str:
+    """An ISO 3166-1 alpha-2 country code, upper-cased."""
+    code = value.strip().upper()
+    if code not in _countries():
+        raise InvalidValue(
+            f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. US, JP, DE)",
+            field=field,
+            code="invalid_country",
+        )
+    return code
+
+
+def country_name(code: str, locale: str = "en_US") -> str:
+    return str(Locale.parse(locale).territories.get(code, code))

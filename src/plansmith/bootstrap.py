@@ -1,0 +1,92 @@
+"""The composition root: settings -> engine -> clock, signer, stores. Nothing runs at import."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from plansmith.adapters.clock import SystemClock
+from plansmith.adapters.db.engine import make_engine, make_session_factory
+from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
+from plansmith.adapters.idempotency import IdempotencyStore
+from plansmith.application.ports import Clock
+from plansmith.application.tokens import Signer
+
+DEFAULT_DATABASE_URL = "sqlite:///var/plansmith.sqlite3"
+
+
+class Settings(BaseSettings):
+    """Read from the environment (PLANSMITH_*, and DATABASE_URL) or passed in by tests."""
+
+    model_config = SettingsConfigDict(env_prefix="PLANSMITH_", extra="ignore")
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("DATABASE_URL", "PLANSMITH_DATABASE_URL"),
+    )
+    # Signs portal links and browser sessions. Unset: a random one is kept in var/secret_key.
+    secret_key: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    idempotency_retention_hours: int = 24
+    portal_session_seconds: int = 3600
+    console_session_seconds: int = 8 * 3600
+
+
+@dataclass
+class Plansmith:
+    """Everything an entrypoint needs, built once per process (or per test)."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock
+    signer: Signer
+    idempotency: IdempotencyStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        retention = timedelta(hours=self.settings.idempotency_retention_hours)
+        self.idempotency = IdempotencyStore(self.sessions, self.clock, retention=retention)
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.sessions)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _secret(settings: Settings) -> bytes:
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = Path("var/secret_key")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Plansmith:
+    settings = settings or Settings()
+    _ensure_sqlite_folder(settings.database_url)
+    engine = make_engine(settings.database_url)
+    return Plansmith(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        clock=clock or SystemClock(),
+        signer=Signer(_secret(settings)),
+    )

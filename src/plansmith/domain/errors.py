@@ -1,0 +1,71 @@
+"""Errors raised by the billing rules.
+
+Each error carries a stable machine code (part of the API contract), the field it concerns
+when there is one, and a sentence saying what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class DomainError(Exception):
+    """Base for every rule violation; entrypoints turn it into a 422 (or the status it names)."""
+
+    code: str = "invalid"
+    status: int = 422
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+
+class InvalidValue(DomainError):
+    """A value is malformed or out of range."""
+
+    code = "invalid_value"
+
+
+class InvalidInput(DomainError):
+    """Several fields of one request are wrong; each entry names its field and reason."""
+
+    code = "invalid_input"
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        first = errors[0]
+        super().__init__(
+            "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in errors),
+            field=first.field,
+        )
+        self.errors = errors
+
+
+class Checks:
+    """Runs field checks, keeps every failure, and raises them together.
+
+    So a form or an API request learns about all its wrong fields at once, not one per try.
+    """
+
+    def __init__(self) -> None:
+        self.errors: list[DomainError] = []
+
+    def run(self, check: Callable[[], T]) -> T | None:
+        try:
+            return check()
+        except InvalidInput as many:
+            self.errors.extend(many.errors)
+        except DomainError as exc:
+            self.errors.append(exc)
+        return None
+
+    def raise_if_any(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise InvalidInput(self.errors)

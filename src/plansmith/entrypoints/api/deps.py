@@ -1,0 +1,43 @@
+"""FastAPI dependencies, as Annotated aliases the routes declare."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
+from plansmith.application.errors import Unauthorized
+from plansmith.application.organizations import authenticate_api_key
+from plansmith.bootstrap import Plansmith
+from plansmith.domain.organizations import Organization
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: sk_...")
+
+
+def get_container(request: Request) -> Plansmith:
+    container: Plansmith = request.app.state.plansmith
+    return container
+
+
+Container = Annotated[Plansmith, Depends(get_container)]
+
+
+def get_uow(container: Container) -> SqlUnitOfWork:
+    return container.uow()
+
+
+UoW = Annotated[SqlUnitOfWork, Depends(get_uow)]
+
+
+def get_organization(
+    container: Container,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Organization:
+    if credentials is None:
+        raise Unauthorized("send your API key as 'Authorization: Bearer sk_...'")
+    return authenticate_api_key(container.uow(), credentials.credentials)
+
+
+CurrentOrg = Annotated[Organization, Depends(get_organization)]

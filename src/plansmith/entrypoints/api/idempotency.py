@@ -1,0 +1,144 @@
+"""Idempotency-Key on POST and PATCH under /v1, as pure ASGI middleware.
+
+Same key and same request: the stored response is replayed. Same key, other request: 422.
+Same key while the first is still running: 409. Keys are scoped to the organization of the
+API key and kept for the configured retention (24 h by default).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from plansmith.adapters.idempotency import StoredResponse, Verdict, current_claim
+from plansmith.application.organizations import authenticate_api_key
+from plansmith.bootstrap import Plansmith
+from plansmith.domain.errors import DomainError
+from plansmith.entrypoints.api.problems import problem
+
+HEADER = b"idempotency-key"
+MAX_KEY_LENGTH = 255
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp, container: Plansmith) -> None:
+        self.app = app
+        self.container = container
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in ("POST", "PATCH")
+            or not scope["path"].startswith("/v1/")
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        key_bytes = headers.get(HEADER)
+        organization_id = self._organization(headers.get(b"authorization", b""))
+        if key_bytes is None or organization_id is None:
+            await self.app(scope, receive, send)  # the route answers 401 for a bad key
+            return
+        key = key_bytes.decode("latin-1").strip()
+        if not key or len(key) > MAX_KEY_LENGTH:
+            response = problem(
+                400, "invalid_idempotency_key",
+                f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters",
+                field="Idempotency-Key",
+            )
+            await response(scope, receive, send)
+            return
+
+        body = await _read_body(receive)
+        digest = hashlib.sha256()
+        for part in (scope["method"], scope["path"], scope.get("query_string", b"").decode()):
+            digest.update(part.encode() + b"\0")
+        digest.update(body)
+        store = self.container.idempotency
+        decision = store.begin(organization_id, key, digest.hexdigest())
+
+        if decision.verdict is Verdict.REPLAY:
+            assert decision.response is not None
+            await _replay(decision.response, send)
+            return
+        if decision.verdict is Verdict.MISMATCH:
+            await problem(
+                422, "idempotency_key_reused",
+                "this Idempotency-Key was used with a different request; use a new key",
+                field="Idempotency-Key",
+            )(scope, receive, send)
+            return
+        if decision.verdict is Verdict.IN_PROGRESS:
+            await problem(
+                409, "idempotency_key_in_use",
+                "a request with this Idempotency-Key is still being processed; retry shortly",
+                field="Idempotency-Key",
+            )(scope, receive, send)
+            return
+
+        claim = decision.claim
+        assert claim is not None
+        captured: dict[str, Any] = {"status": 500, "headers": [], "body": b""}
+
+        async def capturing_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = [
+                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in message["headers"]
+                ]
+            elif message["type"] == "http.response.body":
+                captured["body"] += message.get("body", b"")
+            await send(message)
+
+        token = current_claim.set(claim)
+        try:
+            await self.app(scope, _replaying(body), capturing_send)
+        finally:
+            current_claim.reset(token)
+            store.finish(
+                claim,
+                StoredResponse(captured["status"], captured["headers"], captured["body"]),
+            )
+
+    def _organization(self, authorization: bytes) -> str | None:
+        scheme, _, secret = authorization.decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            return None
+        try:
+            return authenticate_api_key(self.container.uow(), secret.strip()).id
+        except DomainError:
+            return None
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replaying(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+async def _replay(response: StoredResponse, send: Send) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    headers.append((b"idempotent-replayed", b"true"))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})

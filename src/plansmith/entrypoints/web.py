@@ -1,0 +1,36 @@
+"""The ASGI application factory: API, portal and console on one server. Built on demand."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from plansmith.bootstrap import Plansmith
+from plansmith.entrypoints.api import problems
+from plansmith.entrypoints.api.idempotency import IdempotencyMiddleware
+from plansmith.entrypoints.api.routes import router as api_router
+
+DESCRIPTION = """Plan catalog, subscription billing and self-service billing portal.
+
+Authenticate with an organization's API key: `Authorization: Bearer sk_...`.
+Every POST and PATCH accepts an `Idempotency-Key` header; errors are
+`application/problem+json` with a stable `code` and the offending `field`.
+Lists are paginated with `?cursor=` and `next_cursor`."""
+
+
+def create_app(container: Plansmith) -> FastAPI:
+    app = FastAPI(title="plansmith", version="1", description=DESCRIPTION, docs_url="/docs")
+    app.state.plansmith = container
+    problems.install(app)
+    app.include_router(api_router)
+    app.add_middleware(IdempotencyMiddleware, container=container)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/console/", status_code=307)
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
