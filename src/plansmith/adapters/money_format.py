@@ -94,14 +94,15 @@ def _is_spaced(char: str) -> bool:
 def _affix(affix: str, symbol: str, minus: str, *, number_side: str) -> str:
     """Fill a pattern prefix/suffix: locale minus sign, currency symbol and CLDR spacing."""
     affix = re.sub(r"'([^']*)'", lambda m: m.group(1) or "'", affix)
+    # "-" in a CLDR pattern stands for the locale's minus sign; Babel leaves it literal.
+    affix = affix.replace("-", minus)
     if "¤" in affix:
         touching = affix.endswith("¤") if number_side == "after" else affix.startswith("¤")
         edge = symbol[-1] if number_side == "after" else symbol[0]
         if touching and _is_spaced(edge):
             symbol = symbol + _NBSP if number_side == "after" else _NBSP + symbol
         affix = affix.replace("¤", symbol)
-    # "-" in a CLDR pattern stands for the locale's minus sign; Babel leaves it literal.
-    return affix.replace("-", minus) if minus != "-" else affix
+    return affix
 
 
 @lru_cache(maxsize=512)
@@ -205,4 +206,5 @@ def parse_money(text: str, currency: Currency, locale: str = "en_US") -> Money:
         raise InvalidValue(
             f"{text!r} is not a well-formed amount in locale {loc}: {exc}", field="amount"
         ) from exc
-    return Money.from_major(-magnitude if negative else magnitude, currency, field="amount")
+    signed = magnitude.copy_negate() if negative else magnitude  # exact, unlike unary minus
+    return Money.from_major(signed, currency, field="amount")

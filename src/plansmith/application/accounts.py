@@ -257,7 +257,18 @@ def update_invoice_address(
                 for name, value in asdict(changes).items()
             }
         )
-        updated = replace(address, updated_at=clock.now(), **_checked_address(merged))
+        checked = _checked_address(merged)
+        updated = replace(
+            address,
+            name=checked["name"],
+            line1=checked["line1"],
+            line2=checked["line2"],
+            city=checked["city"],
+            region=checked["region"],
+            postal_code=checked["postal_code"],
+            country=checked["country"],
+            updated_at=clock.now(),
+        )
         uow.invoice_addresses.update(updated)
         uow.commit()
     return updated

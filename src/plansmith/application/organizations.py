@@ -88,7 +88,7 @@ def authenticate_api_key(uow: UnitOfWork, secret: str) -> Organization:
 def create_operator(
     uow: UnitOfWork, clock: Clock, organization_id: str, email: str, password: str
 ) -> OperatorUser:
-    address = validation.email_address(email)
+    address = validation.email_address(email).lower()  # sign-in is case-insensitive
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidValue(
             f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password"

@@ -41,7 +41,8 @@ def locale_name(value: str, *, field: str = "locale") -> str:
 @cache
 def _countries() -> frozenset[str]:
     # Babel's territory names are keyed by region code; two letters are ISO 3166-1 alpha-2.
-    return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+    codes = [str(code) for code in Locale("en").territories]
+    return frozenset(code for code in codes if len(code) == 2 and code.isalpha())
 
 
 def country_code(value: str, *, field: str = "country") -> str:

@@ -1,0 +1,88 @@
+"""Demo data for a first run: one organization, customers around the world, a console user.
+
+Loading twice reuses what is there (customers are matched by external id), so `make run` can
+run it every time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from plansmith.application import accounts as uc
+from plansmith.application import organizations as orgs
+from plansmith.application.errors import NotFound
+from plansmith.bootstrap import Plansmith
+from plansmith.domain.organizations import Organization
+
+ORGANIZATION = "Demo SaaS"
+OPERATOR_EMAIL = "operator@demo.plansmith.dev"
+OPERATOR_PASSWORD = "plansmith-demo"  # noqa: S105 - a published demo login, not a secret
+PORTAL_LINK_SECONDS = 24 * 3600
+
+CUSTOMERS = [
+    # external id, name, email, currency, zone, locale, address (line1, city, postal, country)
+    ("cus-001", "Sakura Contact Center KK", "billing@sakura-cc.example", "JPY", "Asia/Tokyo",
+     "ja_JP", ("1-2-3 Marunouchi", "Chiyoda-ku, Tokyo", "100-0005", "JP")),
+    ("cus-002", "Northwind Chat Inc.", "ap@northwind-chat.example", "USD", "America/New_York",
+     "en_US", ("500 Fifth Avenue", "New York", "10110", "US")),
+    ("cus-003", "Bosphorus Support AS", "finance@bosphorus.example", "EUR", "Europe/Istanbul",
+     "tr_TR", ("Büyükdere Cd. 185", "Istanbul", "34394", "TR")),
+    ("cus-004", "Gulf Mailbox Co.", "accounts@gulfmail.example", "KWD", "Asia/Kuwait", "ar_KW",
+     ("Al Hamra Tower, Floor 40", "Kuwait City", "13001", "KW")),
+    ("cus-005", "Thames Virtual Office Ltd", "billing@thames-vo.example", "GBP",
+     "Europe/London", "en_GB", ("1 Canada Square", "London", "E14 5AB", "GB")),
+    ("cus-006", "Harbour Helpdesk Pty", "accounts@harbour.example", "USD", "Australia/Sydney",
+     "en_AU", ("1 Macquarie St", "Sydney", "2000", "AU")),
+    ("cus-007", "Saigon Callcenter JSC", "ketoan@saigon-cc.example", "USD", "Asia/Ho_Chi_Minh",
+     "vi_VN", ("2 Hai Ba Trung", "Ho Chi Minh City", "700000", "VN")),
+    ("cus-008", "Rhein Partner GmbH", "rechnung@rhein-partner.example", "EUR", "Europe/Berlin",
+     "de_DE", ("Königsallee 1", "Düsseldorf", "40212", "DE")),
+]
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    organization: Organization
+    customers: int
+    api_key: str
+    portal_token: str
+
+
+def _organization(container: Plansmith) -> Organization:
+    try:
+        return orgs.find_organization(container.uow(), ORGANIZATION)
+    except NotFound:
+        return orgs.create_organization(container.uow(), container.clock, ORGANIZATION)
+
+
+def load(container: Plansmith) -> DemoResult:
+    organization = _organization(container)
+    first_account_id = ""
+    for external_id, name, email, currency, zone, locale, address in CUSTOMERS:
+        page = uc.list_accounts(container.uow(), organization.id, search=external_id, limit=1)
+        if page.items:
+            account = page.items[0]
+        else:
+            account = uc.open_account(
+                container.uow(), container.clock, organization.id,
+                uc.AccountInput(name=name, email=email, currency=currency, time_zone=zone,
+                                locale=locale, external_id=external_id),
+            )
+            line1, city, postal_code, country = address
+            uc.add_invoice_address(
+                container.uow(), container.clock, organization.id, account.id,
+                uc.AddressInput(name=name, line1=line1, city=city, postal_code=postal_code,
+                                country=country),
+            )
+        first_account_id = first_account_id or account.id
+    with container.uow() as uow:
+        has_operator = uow.operators.find_by_email(OPERATOR_EMAIL) is not None
+    if not has_operator:
+        orgs.create_operator(container.uow(), container.clock, organization.id,
+                             OPERATOR_EMAIL, OPERATOR_PASSWORD)
+    issued = orgs.create_api_key(container.uow(), container.clock, organization.id, "demo")
+    link = orgs.create_portal_link(
+        container.uow(), container.clock, container.signer, organization.id, first_account_id,
+        ttl_seconds=PORTAL_LINK_SECONDS,
+    )
+    return DemoResult(organization, len(CUSTOMERS), issued.secret, link.token)

@@ -1,0 +1,139 @@
+"""The plansmith command line: serve, migrate, manage organizations, keys, users, demo data."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from plansmith.adapters.db.migrate import upgrade
+from plansmith.application import organizations as orgs
+from plansmith.bootstrap import Plansmith, Settings, bootstrap
+from plansmith.domain.errors import DomainError
+from plansmith.entrypoints.cli import demo as demo_data
+
+app = typer.Typer(help="plansmith: plan catalog, subscription billing and billing portal.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+org_app = typer.Typer(help="Organizations (operators sharing this deployment).",
+                      no_args_is_help=True)
+key_app = typer.Typer(help="API keys.", no_args_is_help=True)
+user_app = typer.Typer(help="Operator console users.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(org_app, name="org")
+app.add_typer(key_app, name="key")
+app.add_typer(user_app, name="user")
+
+out = Console()
+err = Console(stderr=True)
+
+
+@contextmanager
+def container() -> Iterator[Plansmith]:
+    """Build the app for one command; a rule violation becomes one line on stderr, exit 1."""
+    plansmith = bootstrap(Settings())
+    try:
+        yield plansmith
+    except DomainError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        err.print(f"[red]error{where}:[/red] {exc.message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        plansmith.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest version."""
+    with container() as plansmith:
+        upgrade(plansmith.engine)
+        out.print(f"database at head: {plansmith.engine.url.render_as_string()}")
+
+
+@db_app.command("purge-idempotency-keys")
+def db_purge_idempotency_keys() -> None:
+    """Forget Idempotency-Keys older than the retention period (24 h by default)."""
+    with container() as plansmith:
+        out.print(f"purged {plansmith.idempotency.purge()} idempotency key(s)")
+
+
+@org_app.command("create")
+def org_create(name: Annotated[str, typer.Argument(help="Display name, unique")]) -> None:
+    """Create an organization and print its id."""
+    with container() as plansmith:
+        organization = orgs.create_organization(plansmith.uow(), plansmith.clock, name)
+        out.print(organization.id)
+
+
+OrgOption = Annotated[str, typer.Option("--org", help="Organization id or name")]
+
+
+@key_app.command("create")
+def key_create(org: OrgOption, name: Annotated[str, typer.Option()] = "default") -> None:
+    """Create an API key; the secret is printed once and stored only as a hash."""
+    with container() as plansmith:
+        organization = orgs.find_organization(plansmith.uow(), org)
+        issued = orgs.create_api_key(plansmith.uow(), plansmith.clock, organization.id, name)
+        out.print(issued.secret, highlight=False)
+
+
+@user_app.command("create")
+def user_create(
+    org: OrgOption,
+    email: Annotated[str, typer.Option(help="Sign-in email")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                          help="At least 10 characters")
+    ],
+) -> None:
+    """Create an operator who signs in to the console."""
+    with container() as plansmith:
+        organization = orgs.find_organization(plansmith.uow(), org)
+        user = orgs.create_operator(
+            plansmith.uow(), plansmith.clock, organization.id, email, password
+        )
+        out.print(f"{user.id} {user.email}")
+
+
+@app.command()
+def demo() -> None:
+    """Load a demo organization with customers; prints a key, a console login and a portal link."""
+    with container() as plansmith:
+        result = demo_data.load(plansmith)
+        base = plansmith.settings.base_url.rstrip("/")
+        rows = [
+            ("Organization", f"{result.organization.name} ({result.organization.id})"),
+            ("Customers", str(result.customers)),
+            ("API docs", f"{base}/docs"),
+            ("API key", result.api_key),
+            ("Console", f"{base}/console/  sign in as {demo_data.OPERATOR_EMAIL} / "
+                        f"{demo_data.OPERATOR_PASSWORD}"),
+            ("Portal link", f"{base}/portal/enter?token={result.portal_token}  (valid 24 h)"),
+        ]
+        out.print("[bold]plansmith demo is ready[/bold]")
+        for label, value in rows:
+            # Plain lines, never wrapped or cut, so the key and the link copy in one piece.
+            out.print(f"  {label:<13}{value}", soft_wrap=True, highlight=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Serve the API, the portal and the console."""
+    import uvicorn
+
+    from plansmith.entrypoints.web import create_app
+
+    plansmith = bootstrap(Settings())
+    out.print(f"plansmith on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(plansmith), host=host, port=port, log_level="info")
+
+
+def main() -> None:  # pragma: no cover - console script shim
+    sys.exit(app())

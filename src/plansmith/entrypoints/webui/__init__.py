@@ -1,0 +1,1 @@
+"""What the portal and the console share: layout, static files, cookies, CSRF, error pages."""

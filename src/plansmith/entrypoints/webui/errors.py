@@ -1,0 +1,80 @@
+"""Errors under the browser areas (/portal, /console) become HTML pages; /v1 keeps problem+json.
+
+The handlers the API installed stay in place as the fallback for every other path, so this
+module only decides, by path prefix, which area renders an error.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from plansmith.domain.errors import DomainError
+
+# Renders one area's error page: (request, status, message) -> response.
+ErrorPage = Callable[[Request, int, str], Response]
+
+TITLES = {
+    400: "Incomplete form",
+    401: "Sign in needed",
+    403: "Form expired",
+    404: "Not found",
+    405: "Not allowed",
+    409: "Conflict",
+    422: "Cannot do that",
+}
+MESSAGES = {
+    400: "The form was incomplete. Go back, fill it in and try again.",
+    404: "There is nothing at this address.",
+    405: "This page cannot be used that way.",
+}
+
+
+def title_for(status: int) -> str:
+    return TITLES.get(status, "Something went wrong")
+
+
+def install(app: FastAPI, pages: Mapping[str, ErrorPage]) -> None:
+    """Route errors under each prefix in ``pages`` to its page; call after the API's install."""
+    fallbacks = {
+        kind: app.exception_handlers[kind]
+        for kind in (StarletteHTTPException, DomainError, RequestValidationError)
+    }
+
+    def page_for(request: Request) -> ErrorPage | None:
+        path = request.url.path
+        for prefix, page in pages.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return page
+        return None
+
+    async def fallback(kind: type[Exception], request: Request, exc: Exception) -> Any:
+        result = fallbacks[kind](request, exc)
+        return await result if inspect.isawaitable(result) else result
+
+    async def on_http(request: Request, exc: Exception) -> Any:
+        page = page_for(request)
+        if page is None or not isinstance(exc, StarletteHTTPException):
+            return await fallback(StarletteHTTPException, request, exc)
+        return page(request, exc.status_code, MESSAGES.get(exc.status_code, str(exc.detail)))
+
+    async def on_domain(request: Request, exc: Exception) -> Any:
+        page = page_for(request)
+        if page is None or not isinstance(exc, DomainError):
+            return await fallback(DomainError, request, exc)
+        return page(request, exc.status, exc.message)
+
+    async def on_validation(request: Request, exc: Exception) -> Any:
+        page = page_for(request)
+        if page is None:
+            return await fallback(RequestValidationError, request, exc)
+        return page(request, 400, MESSAGES[400])
+
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(DomainError, on_domain)
+    app.add_exception_handler(RequestValidationError, on_validation)

@@ -1,0 +1,65 @@
+"""Jinja2 templates for the server-rendered pages, with filters that show values per locale."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime
+from fastapi.templating import Jinja2Templates
+
+SHARED_TEMPLATES = Path(__file__).with_name("templates")
+STATIC = Path(__file__).with_name("static")
+PRODUCT = "plansmith"
+
+
+@lru_cache(maxsize=64)
+def _locale(name: str) -> Locale:
+    try:
+        return Locale.parse(name)
+    except (UnknownLocaleError, ValueError, TypeError):
+        return Locale.parse("en_US")
+
+
+def html_lang(locale: str) -> str:
+    """BCP 47 for <html lang>: en_US -> en-US."""
+    return locale.replace("_", "-") if locale else "en"
+
+
+def local_datetime(instant: datetime, time_zone: str = "UTC", locale: str = "en_US") -> str:
+    """An instant in the account's zone, as its locale writes it, with the zone spelled out."""
+    shown = format_datetime(instant, "medium", tzinfo=ZoneInfo(time_zone), locale=_locale(locale))
+    return f"{shown} ({time_zone})"
+
+
+def local_date(instant: datetime, time_zone: str = "UTC", locale: str = "en_US") -> str:
+    return format_date(instant.astimezone(ZoneInfo(time_zone)), "medium", locale=_locale(locale))
+
+
+def country_name(code: str, locale: str = "en_US") -> str:
+    return str(_locale(locale).territories.get(code, code))
+
+
+@lru_cache(maxsize=64)
+def countries(locale: str = "en_US") -> list[tuple[str, str]]:
+    """(ISO 3166-1 alpha-2 code, name) pairs sorted by name, for a country select."""
+    names = _locale(locale).territories
+    # Babel mixes regions ("001", "EU") in with countries; two letters are the ISO codes.
+    pairs = [(code, str(name)) for code, name in names.items() if len(code) == 2 and code.isalpha()]
+    return sorted(pairs, key=lambda pair: pair[1].casefold())
+
+
+def make_templates(own: Path) -> Jinja2Templates:
+    """Templates of one area (portal or console) that can extend the shared base layout."""
+    templates = Jinja2Templates(directory=[own, SHARED_TEMPLATES])
+    templates.env.globals["product"] = PRODUCT
+    templates.env.filters.update(
+        html_lang=html_lang,
+        local_datetime=local_datetime,
+        local_date=local_date,
+        country_name=country_name,
+    )
+    return templates
