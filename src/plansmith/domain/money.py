@@ -37,19 +37,19 @@ __all__ = [
 ]
 
 
-class UnknownCurrency(DomainError):  # noqa: N818 - API names, like InvalidValue
+class UnknownCurrency(DomainError):
     """The code is not an active ISO 4217 currency."""
 
     code = "unknown_currency"
 
 
-class CurrencyMismatch(DomainError):  # noqa: N818 - API names, like InvalidValue
+class CurrencyMismatch(DomainError):
     """Two amounts in different currencies were combined or compared."""
 
     code = "currency_mismatch"
 
 
-class TooPrecise(DomainError):  # noqa: N818 - API names, like InvalidValue
+class TooPrecise(DomainError):
     """An amount has more decimals than its currency's minor unit allows."""
 
     code = "too_many_decimals"

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-class InvalidTimeZone(DomainError):  # noqa: N818 - API names, like InvalidValue
+class InvalidTimeZone(DomainError):
     """The name is not an IANA time zone."""
 
     code = "invalid_time_zone"

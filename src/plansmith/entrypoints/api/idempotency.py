@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plansmith.adapters.idempotency import StoredResponse, Verdict, current_claim
@@ -37,7 +38,10 @@ class IdempotencyMiddleware:
             return
         headers = dict(scope["headers"])
         key_bytes = headers.get(HEADER)
-        organization_id = self._organization(headers.get(b"authorization", b""))
+        # Database calls run in the thread pool: this middleware must not block the event loop.
+        organization_id = await run_in_threadpool(
+            self._organization, headers.get(b"authorization", b"")
+        )
         if key_bytes is None or organization_id is None:
             await self.app(scope, receive, send)  # the route answers 401 for a bad key
             return
@@ -57,7 +61,7 @@ class IdempotencyMiddleware:
             digest.update(part.encode() + b"\0")
         digest.update(body)
         store = self.container.idempotency
-        decision = store.begin(organization_id, key, digest.hexdigest())
+        decision = await run_in_threadpool(store.begin, organization_id, key, digest.hexdigest())
 
         if decision.verdict is Verdict.REPLAY:
             assert decision.response is not None
@@ -97,10 +101,8 @@ class IdempotencyMiddleware:
             await self.app(scope, _replaying(body), capturing_send)
         finally:
             current_claim.reset(token)
-            store.finish(
-                claim,
-                StoredResponse(captured["status"], captured["headers"], captured["body"]),
-            )
+            response = StoredResponse(captured["status"], captured["headers"], captured["body"])
+            await run_in_threadpool(store.finish, claim, response)
 
     def _organization(self, authorization: bytes) -> str | None:
         scheme, _, secret = authorization.decode("latin-1").partition(" ")
