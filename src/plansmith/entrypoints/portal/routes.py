@@ -1,0 +1,197 @@
+"""The customer portal: one account's admin, let in by a signed link from the operator.
+
+Handlers stay thin: read the session, call one use case, render or redirect. Errors under
+/portal are rendered by ``error_page`` (installed by the app factory), so a NotFound raised by a
+use case becomes a 404 page and a rejected link or session the "Link expired" page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from plansmith.application import accounts as uc
+from plansmith.application.organizations import PORTAL_LINK, PORTAL_SESSION
+from plansmith.domain.errors import DomainError
+from plansmith.entrypoints.portal.forms import LABELS, OPTIONAL, AddressFields, AddressForm
+from plansmith.entrypoints.portal.forms import is_form_error
+from plansmith.entrypoints.webui.deps import Container
+from plansmith.entrypoints.webui.errors import title_for
+from plansmith.entrypoints.webui.sessions import (
+    CSRF_FIELD,
+    CookieSession,
+    SignedSession,
+    check_csrf,
+    is_secure,
+)
+from plansmith.entrypoints.webui.templating import countries, make_templates
+
+PREFIX = "/portal"
+SESSION = CookieSession(cookie="plansmith_portal", purpose=PORTAL_SESSION, path=PREFIX)
+FLASHES = {
+    "address_added": "The address was added.",
+    "address_updated": "The address was saved.",
+    "default_changed": "Invoices now use the address you chose.",
+}
+
+templates = make_templates(Path(__file__).with_name("templates"))
+router = APIRouter(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Who is signed in: the admin of one account of one organization, nothing wider."""
+
+    organization_id: str
+    account_id: str
+    session: SignedSession
+
+
+def current_visit(request: Request, app: Container) -> Visit:
+    session = SESSION.read(request, app.signer, app.clock.now())
+    return Visit(session.claims["org"], session.claims["acct"], session)
+
+
+def checked_visit(
+    visit: Annotated[Visit, Depends(current_visit)],
+    app: Container,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Visit:
+    check_csrf(app.signer, visit.session, csrf_token, app.clock.now())
+    return visit
+
+
+CurrentVisit = Annotated[Visit, Depends(current_visit)]
+FormVisit = Annotated[Visit, Depends(checked_visit)]
+Fields = Annotated[AddressFields, Form()]
+
+
+@router.get("/enter")
+def enter(app: Container, token: str = "") -> RedirectResponse:
+    """Trade a portal link for a session cookie, so the token leaves the address bar."""
+    now = app.clock.now()
+    claims = app.signer.verify(PORTAL_LINK, token, now)
+    response = RedirectResponse(f"{PREFIX}/", status_code=303)
+    SESSION.issue(
+        response,
+        app.signer,
+        {"org": claims["org"], "acct": claims["acct"]},
+        now,
+        app.settings.portal_session_seconds,
+        secure=is_secure(app.settings.base_url),
+    )
+    return response
+
+
+@router.get("/")
+def account_page(request: Request, visit: CurrentVisit, app: Container, saved: str = "") -> Response:
+    return _account_page(request, app, visit, flash=FLASHES.get(saved))
+
+
+@router.post("/addresses")
+def add_address(request: Request, visit: FormVisit, app: Container, fields: Fields) -> Response:
+    try:
+        uc.add_invoice_address(
+            app.uow(), app.clock, visit.organization_id, visit.account_id, fields.to_input()
+        )
+    except DomainError as error:
+        if not is_form_error(error):
+            raise
+        return _account_page(request, app, visit, failed=AddressForm.blank().failed(fields, error))
+    return _back("address_added")
+
+
+@router.post("/addresses/{address_id}")
+def update_address(
+    request: Request, address_id: str, visit: FormVisit, app: Container, fields: Fields
+) -> Response:
+    try:
+        address = uc.update_invoice_address(
+            app.uow(), app.clock, visit.organization_id, visit.account_id, address_id,
+            fields.to_changes(),
+        )
+    except DomainError as error:
+        if not is_form_error(error):
+            raise
+        form = AddressForm(address_id, f"{PREFIX}/addresses/{address_id}", {})
+        return _account_page(request, app, visit, failed=form.failed(fields, error))
+    return _back("address_updated", anchor=address.id)
+
+
+@router.post("/addresses/{address_id}/default")
+def use_for_invoices(address_id: str, visit: FormVisit, app: Container) -> Response:
+    # Look the address up on this account first, so another account's address is a plain 404
+    # (set_default_invoice_address alone answers 422 for one of the same organization).
+    uc.get_invoice_address(app.uow(), visit.organization_id, visit.account_id, address_id)
+    uc.set_default_invoice_address(
+        app.uow(), app.clock, visit.organization_id, visit.account_id, address_id
+    )
+    return _back("default_changed", anchor=address_id)
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, visit: FormVisit) -> Response:
+    response = templates.TemplateResponse(request, "portal/signed_out.html")
+    SESSION.clear(response)
+    return response
+
+
+def _back(saved: str, *, anchor: str = "invoice-addresses") -> RedirectResponse:
+    return RedirectResponse(f"{PREFIX}/?saved={saved}#{anchor}", status_code=303)
+
+
+def _account_page(
+    request: Request,
+    app: Container,
+    visit: Visit,
+    *,
+    flash: str | None = None,
+    failed: AddressForm | None = None,
+) -> Response:
+    account, addresses = uc.account_with_addresses(
+        app.uow(), visit.organization_id, visit.account_id
+    )
+    forms = {address.id: AddressForm.of_address(address) for address in addresses}
+    new_form = AddressForm.blank()
+    if failed is not None and failed.key == new_form.key:
+        new_form = failed
+    elif failed is not None:
+        forms[failed.key] = failed
+    context = {
+        "account": account,
+        "addresses": addresses,
+        "forms": forms,
+        "new_form": new_form,
+        "failed_key": failed.key if failed else None,
+        "labels": LABELS,
+        "optional": OPTIONAL,
+        "countries": countries(account.locale),
+        "csrf_token": visit.session.csrf_token,
+        "csrf_field": CSRF_FIELD,
+        "lang": account.locale,
+        "flash": flash,
+    }
+    status = 422 if failed is not None else 200
+    return templates.TemplateResponse(request, "portal/account.html", context, status_code=status)
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    """Every error under /portal; a rejected link or session gets the "Link expired" page."""
+    if status == 401:
+        from_link = request.url.path == f"{PREFIX}/enter"
+        context = {"from_link": from_link}
+        return templates.TemplateResponse(
+            request, "portal/link_expired.html", context, status_code=401
+        )
+    context = {
+        "title": title_for(status),
+        "message": message,
+        "back_url": f"{PREFIX}/",
+        "back_label": "Back to your account",
+        "area": "Billing portal",
+    }
+    return templates.TemplateResponse(request, "error.html", context, status_code=status)
