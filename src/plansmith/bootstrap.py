@@ -58,6 +58,10 @@ class Plansmith:
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessions)
 
+    def portal_url(self, token: str) -> str:
+        """Where a portal link made by create_portal_link lets its holder in."""
+        return f"{self.settings.base_url.rstrip('/')}/portal/enter?token={token}"
+
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -49,8 +49,17 @@ def test_org_key_and_user_create(database: str) -> None:
     org = runner.invoke(app, ["org", "create", "Acme"])
     key = runner.invoke(app, ["key", "create", "--org", "Acme"])
     user = runner.invoke(
-        app, ["user", "create", "--org", org.stdout.strip(), "--email", "Ops@Acme.example",
-              "--password", "correct horse battery"],
+        app,
+        [
+            "user",
+            "create",
+            "--org",
+            org.stdout.strip(),
+            "--email",
+            "Ops@Acme.example",
+            "--password",
+            "correct horse battery",
+        ],
     )
 
     assert org.exit_code == 0 and org.stdout.startswith("org_")
@@ -67,26 +76,45 @@ def test_org_key_and_user_create(database: str) -> None:
     [
         (["org", "create", "  "], "error (name): name must not be empty"),
         (["key", "create", "--org", "nope"], "error (organization): no organization"),
-        (["user", "create", "--org", "Acme", "--email", "not-an-email", "--password",
-          "long enough pw"], "error (email):"),
-        (["user", "create", "--org", "Acme", "--email", "a@b.example", "--password", "short"],
-         "error (password): password must have at least 10 characters"),
+        (
+            [
+                "user",
+                "create",
+                "--org",
+                "Acme",
+                "--email",
+                "not-an-email",
+                "--password",
+                "long enough pw",
+            ],
+            "error (email):",
+        ),
+        (
+            ["user", "create", "--org", "Acme", "--email", "a@b.example", "--password", "short"],
+            "error (password): password must have at least 10 characters",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_non_zero_and_writes_nothing(
     database: str, args: list[str], message: str
 ) -> None:
     runner.invoke(app, ["org", "create", "Acme"])
-    before = (_count(database, t.organizations), _count(database, t.api_keys),
-              _count(database, t.operator_users))
+    before = (
+        _count(database, t.organizations),
+        _count(database, t.api_keys),
+        _count(database, t.operator_users),
+    )
 
     result = runner.invoke(app, args)
 
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), result.stderr
-    after = (_count(database, t.organizations), _count(database, t.api_keys),
-             _count(database, t.operator_users))
+    after = (
+        _count(database, t.organizations),
+        _count(database, t.api_keys),
+        _count(database, t.operator_users),
+    )
     assert after == before
 
 

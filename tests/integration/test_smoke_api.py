@@ -7,8 +7,13 @@ from plansmith.adapters.db import tables as t
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 
-ACCOUNT = {"name": "Acme Chat", "email": "billing@acme.example", "currency": "JPY",
-           "time_zone": "Asia/Tokyo", "locale": "ja_JP"}
+ACCOUNT = {
+    "name": "Acme Chat",
+    "email": "billing@acme.example",
+    "currency": "JPY",
+    "time_zone": "Asia/Tokyo",
+    "locale": "ja_JP",
+}
 
 
 def _count(container: Plansmith, table: t.Table) -> int:

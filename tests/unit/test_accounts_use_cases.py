@@ -281,13 +281,10 @@ def test_default_address_of_another_account_is_refused_and_nothing_changes(
     their_address = uc.add_invoice_address(_uow(store), clock, ORG, theirs.id, ADDRESS)
     before = store.snapshot()
 
-    with pytest.raises(InvalidValue) as raised:
+    with pytest.raises(NotFound) as raised:
         uc.set_default_invoice_address(_uow(store), clock, ORG, mine.id, their_address.id)
 
-    assert (raised.value.field, raised.value.code) == (
-        "default_invoice_address_id",
-        "address_not_on_account",
-    )
+    assert (raised.value.field, raised.value.code) == ("address_id", "not_found")
     assert store.snapshot() == before
 
 

@@ -108,8 +108,13 @@ class IdempotencyStore:
                 row_id = session.execute(
                     insert(t.idempotency_keys)
                     .values(
-                        organization_id=organization_id, key=key, request_hash=request_hash,
-                        state=IN_FLIGHT, lock_token=token, locked_at=now, created_at=now,
+                        organization_id=organization_id,
+                        key=key,
+                        request_hash=request_hash,
+                        state=IN_FLIGHT,
+                        lock_token=token,
+                        locked_at=now,
+                        created_at=now,
                     )
                     .returning(t.idempotency_keys.c.id)
                 ).scalar_one()
@@ -122,9 +127,7 @@ class IdempotencyStore:
         c = t.idempotency_keys.c
         with self._sessions() as session, session.begin():
             row = session.execute(
-                select(t.idempotency_keys).where(
-                    c.organization_id == organization_id, c.key == key
-                )
+                select(t.idempotency_keys).where(c.organization_id == organization_id, c.key == key)
             ).first()
             if row is None:
                 return None  # deleted meanwhile: insert again
@@ -137,7 +140,7 @@ class IdempotencyStore:
                 headers = [tuple(h) for h in json.loads(row.response_headers)]
                 return Decision(
                     Verdict.REPLAY,
-                    response=StoredResponse(row.response_status, headers, row.response_body),  # type: ignore[arg-type]
+                    response=StoredResponse(row.response_status, headers, row.response_body),
                 )
             if row.state == IN_FLIGHT and row.locked_at <= now - self.lease:
                 token = secrets.token_hex(16)

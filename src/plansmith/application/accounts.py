@@ -61,7 +61,9 @@ def _optional(value: str | None, field: str, max_length: int = 100) -> str | Non
     return require_text(value, field, max_length=max_length, required=False) or None
 
 
-def open_account(uow: UnitOfWork, clock: Clock, organization_id: str, data: AccountInput) -> Account:
+def open_account(
+    uow: UnitOfWork, clock: Clock, organization_id: str, data: AccountInput
+) -> Account:
     checks = Checks()
     name = checks.run(lambda: require_text(data.name, "name"))
     email = checks.run(lambda: validation.email_address(data.email))
@@ -142,7 +144,9 @@ def update_account(
             updated_at=clock.now(),
         )
         if changes.default_invoice_address_id is not None:
-            address = _address(uow, organization_id, changes.default_invoice_address_id)
+            address = _address_of(
+                uow, organization_id, account_id, changes.default_invoice_address_id
+            )
             updated = updated.with_default_address(address, updated.updated_at)
         _check_external_id_free(uow, updated)
         uow.accounts.update(updated)
@@ -163,7 +167,9 @@ def list_accounts(
     with uow:
         rows = list(
             uow.accounts.list(
-                organization_id, search=(search or "").strip() or None, after=after,
+                organization_id,
+                search=(search or "").strip() or None,
+                after=after,
                 limit=limit + 1,
             )
         )
@@ -305,6 +311,9 @@ def set_default_invoice_address(
     uow: UnitOfWork, clock: Clock, organization_id: str, account_id: str, address_id: str
 ) -> Account:
     return update_account(
-        uow, clock, organization_id, account_id,
+        uow,
+        clock,
+        organization_id,
+        account_id,
         AccountChanges(default_invoice_address_id=address_id),
     )

@@ -53,7 +53,11 @@ class AccountRepository(Protocol):
     def update(self, account: Account) -> None: ...
     def find_by_external_id(self, organization_id: str, external_id: str) -> Account | None: ...
     def list(
-        self, organization_id: str, *, search: str | None, after: tuple[datetime, str] | None,
+        self,
+        organization_id: str,
+        *,
+        search: str | None,
+        after: tuple[datetime, str] | None,
         limit: int,
     ) -> Sequence[Account]:
         """Accounts ordered by (created_at, id), strictly after the given position."""
@@ -72,15 +76,23 @@ class InvoiceAddressRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without commit() rolls everything back."""
 
-    organizations: OrganizationRepository
-    api_keys: ApiKeyRepository
-    operators: OperatorUserRepository
-    accounts: AccountRepository
-    invoice_addresses: InvoiceAddressRepository
+    # Read-only, so any repository that satisfies the protocol will do.
+    @property
+    def organizations(self) -> OrganizationRepository: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+    @property
+    def operators(self) -> OperatorUserRepository: ...
+    @property
+    def accounts(self) -> AccountRepository: ...
+    @property
+    def invoice_addresses(self) -> InvoiceAddressRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
     def commit(self) -> None: ...

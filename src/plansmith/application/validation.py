@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 
+import pycountry
 from babel import Locale, UnknownLocaleError
 from email_validator import EmailNotValidError, validate_email
 
@@ -39,23 +40,23 @@ def locale_name(value: str, *, field: str = "locale") -> str:
 
 
 @cache
-def _countries() -> frozenset[str]:
-    # Babel's territory names are keyed by region code; two letters are ISO 3166-1 alpha-2.
-    codes = [str(code) for code in Locale("en").territories]
-    return frozenset(code for code in codes if len(code) == 2 and code.isalpha())
+def country_codes() -> frozenset[str]:
+    """ISO 3166-1 alpha-2 codes, from pycountry's copy of the standard.
+
+    Babel's territory list is not usable here: it also holds CLDR's own codes (EU, UN, XK, ZZ).
+    """
+    return frozenset(str(country.alpha_2) for country in pycountry.countries)
 
 
 def country_code(value: str, *, field: str = "country") -> str:
     """An ISO 3166-1 alpha-2 country code, upper-cased."""
     code = value.strip().upper()
-    if code not in _countries():
+    if not code:
+        raise InvalidValue(f"{field} must not be empty", field=field, code="required")
+    if code not in country_codes():
         raise InvalidValue(
             f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. US, JP, DE)",
             field=field,
             code="invalid_country",
         )
     return code
-
-
-def country_name(code: str, locale: str = "en_US") -> str:
-    return str(Locale.parse(locale).territories.get(code, code))

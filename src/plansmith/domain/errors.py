@@ -6,8 +6,9 @@ when there is one, and a sentence saying what is wrong and how to fix it.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -55,17 +56,27 @@ class Checks:
     def __init__(self) -> None:
         self.errors: list[DomainError] = []
 
-    def run(self, check: Callable[[], T]) -> T | None:
+    def run(self, check: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
         try:
-            return check()
-        except InvalidInput as many:
-            self.errors.extend(many.errors)
+            return check(*args, **kwargs)
         except DomainError as exc:
-            self.errors.append(exc)
+            self.add(exc)
         return None
+
+    def add(self, error: DomainError) -> None:
+        self.errors.extend(error.errors if isinstance(error, InvalidInput) else [error])
 
     def raise_if_any(self) -> None:
         if len(self.errors) == 1:
             raise self.errors[0]
         if self.errors:
             raise InvalidInput(self.errors)
+
+
+def under(prefix: str, exc: DomainError) -> DomainError:
+    """The same error with its field(s) placed under a path, e.g. "plans[2].terms."."""
+    if isinstance(exc, InvalidInput):
+        return InvalidInput([under(prefix, e) for e in exc.errors])
+    moved = copy.copy(exc)
+    moved.field = prefix + (exc.field or "").lstrip(".") if exc.field else prefix.rstrip(".")
+    return moved

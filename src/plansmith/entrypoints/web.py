@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.api import problems
 from plansmith.entrypoints.api.idempotency import IdempotencyMiddleware
 from plansmith.entrypoints.api.routes import router as api_router
+from plansmith.entrypoints.console import routes as console
+from plansmith.entrypoints.portal import routes as portal
+from plansmith.entrypoints.webui import errors as page_errors
+from plansmith.entrypoints.webui.templating import STATIC
 
 DESCRIPTION = """Plan catalog, subscription billing and self-service billing portal.
 
@@ -23,6 +28,11 @@ def create_app(container: Plansmith) -> FastAPI:
     app.state.plansmith = container
     problems.install(app)
     app.include_router(api_router)
+    # Browser areas answer errors with HTML pages; /v1 keeps problem+json.
+    page_errors.install(app, {portal.PREFIX: portal.error_page, console.PREFIX: console.error_page})
+    app.include_router(portal.router)
+    app.include_router(console.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(IdempotencyMiddleware, container=container)
 
     @app.get("/", include_in_schema=False)

@@ -124,7 +124,9 @@ invoice_addresses = Table(
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("organization_id", Id, ForeignKey("organizations.id"), nullable=False),
     Column("key", String(255), nullable=False),
     Column("request_hash", String(64), nullable=False),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -48,7 +49,8 @@ class IdempotencyMiddleware:
         key = key_bytes.decode("latin-1").strip()
         if not key or len(key) > MAX_KEY_LENGTH:
             response = problem(
-                400, "invalid_idempotency_key",
+                400,
+                "invalid_idempotency_key",
                 f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters",
                 field="Idempotency-Key",
             )
@@ -69,14 +71,16 @@ class IdempotencyMiddleware:
             return
         if decision.verdict is Verdict.MISMATCH:
             await problem(
-                422, "idempotency_key_reused",
+                422,
+                "idempotency_key_reused",
                 "this Idempotency-Key was used with a different request; use a new key",
                 field="Idempotency-Key",
             )(scope, receive, send)
             return
         if decision.verdict is Verdict.IN_PROGRESS:
             await problem(
-                409, "idempotency_key_in_use",
+                409,
+                "idempotency_key_in_use",
                 "a request with this Idempotency-Key is still being processed; retry shortly",
                 field="Idempotency-Key",
             )(scope, receive, send)
@@ -101,8 +105,9 @@ class IdempotencyMiddleware:
             await self.app(scope, _replaying(body), capturing_send)
         finally:
             current_claim.reset(token)
-            response = StoredResponse(captured["status"], captured["headers"], captured["body"])
-            await run_in_threadpool(store.finish, claim, response)
+            stored = StoredResponse(captured["status"], captured["headers"], captured["body"])
+            with anyio.CancelScope(shield=True):  # a client that hangs up must not skip this
+                await run_in_threadpool(store.finish, claim, stored)
 
     def _organization(self, authorization: bytes) -> str | None:
         scheme, _, secret = authorization.decode("latin-1").partition(" ")

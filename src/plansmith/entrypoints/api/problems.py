@@ -12,13 +12,25 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from plansmith.domain.errors import DomainError, InvalidInput
 
 PROBLEM = "application/problem+json"
-TITLES = {400: "Bad request", 401: "Unauthorized", 404: "Not found", 405: "Method not allowed",
-          409: "Conflict", 422: "Invalid request", 500: "Internal error"}
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    422: "Invalid request",
+    500: "Internal error",
+}
 
 
 def problem(
-    status: int, code: str, detail: str, *, field: str | None = None,
-    errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    field: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://plansmith.dev/problems/{code}",
@@ -29,8 +41,10 @@ def problem(
     }
     if field is not None:
         body["field"] = field
-    body["errors"] = errors if errors is not None else (
-        [{"field": field, "code": code, "message": detail}] if field else []
+    body["errors"] = (
+        errors
+        if errors is not None
+        else ([{"field": field, "code": code, "message": detail}] if field else [])
     )
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
@@ -44,8 +58,9 @@ def domain_problem(exc: DomainError) -> JSONResponse:
     parts = exc.errors if isinstance(exc, InvalidInput) else [exc]
     errors = [{"field": e.field, "code": e.code, "message": e.message} for e in parts]
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return problem(exc.status, exc.code, exc.message, field=exc.field, errors=errors,
-                   headers=headers)
+    return problem(
+        exc.status, exc.code, exc.message, field=exc.field, errors=errors, headers=headers
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -57,18 +72,27 @@ def install(app: FastAPI) -> None:
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = []
         for err in exc.errors():
-            code = "required" if err["type"] == "missing" else (
-                "unknown_field" if err["type"] == "extra_forbidden" else "invalid_value"
+            code = (
+                "required"
+                if err["type"] == "missing"
+                else ("unknown_field" if err["type"] == "extra_forbidden" else "invalid_value")
             )
-            errors.append({"field": _field_of(tuple(err["loc"])), "code": code,
-                           "message": err["msg"]})
+            errors.append(
+                {"field": _field_of(tuple(err["loc"])), "code": code, "message": err["msg"]}
+            )
         first = errors[0]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(422, first["code"], detail, field=first["field"], errors=errors)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        # Logged by the server; the client gets a problem it can show, never a stack trace.
+        return problem(500, "internal_error", "something went wrong on our side; retry later")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Any:
         code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
             exc.status_code, "http_error"
         )
-        return problem(exc.status_code, code, str(exc.detail), headers=exc.headers)
+        headers = dict(exc.headers) if exc.headers else None
+        return problem(exc.status_code, code, str(exc.detail), headers=headers)

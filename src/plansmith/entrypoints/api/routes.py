@@ -124,9 +124,7 @@ def update_invoice_address(
     return AddressOut.of(address, uc.get_account(uow, org.id, account_id))
 
 
-@router.post(
-    "/portal_sessions", status_code=201, response_model=PortalSessionOut, tags=["portal"]
-)
+@router.post("/portal_sessions", status_code=201, response_model=PortalSessionOut, tags=["portal"])
 def create_portal_session(
     body: PortalSessionCreate, org: CurrentOrg, uow: UoW, app: Container
 ) -> PortalSessionOut:
@@ -134,5 +132,5 @@ def create_portal_session(
     link = create_portal_link(
         uow, app.clock, app.signer, org.id, body.account_id, ttl_seconds=body.expires_in
     )
-    url = f"{app.settings.base_url.rstrip('/')}/portal/enter?token={link.token}"
+    url = app.portal_url(link.token)
     return PortalSessionOut(account_id=link.account_id, url=url, expires_at=link.expires_at)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -101,7 +101,9 @@ class AddressOut(BaseModel):
 class ListOut(BaseModel, Generic[T]):
     object: str = "list"
     data: list[T]
-    next_cursor: str | None = Field(None, description="Pass as ?cursor= for the next page")
+    next_cursor: Annotated[str | None, Field(description="Pass as ?cursor= for the next page")] = (
+        None
+    )
     has_more: bool = False
 
 

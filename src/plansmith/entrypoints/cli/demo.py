@@ -21,22 +21,78 @@ PORTAL_LINK_SECONDS = 24 * 3600
 
 CUSTOMERS = [
     # external id, name, email, currency, zone, locale, address (line1, city, postal, country)
-    ("cus-001", "Sakura Contact Center KK", "billing@sakura-cc.example", "JPY", "Asia/Tokyo",
-     "ja_JP", ("1-2-3 Marunouchi", "Chiyoda-ku, Tokyo", "100-0005", "JP")),
-    ("cus-002", "Northwind Chat Inc.", "ap@northwind-chat.example", "USD", "America/New_York",
-     "en_US", ("500 Fifth Avenue", "New York", "10110", "US")),
-    ("cus-003", "Bosphorus Support AS", "finance@bosphorus.example", "EUR", "Europe/Istanbul",
-     "tr_TR", ("Büyükdere Cd. 185", "Istanbul", "34394", "TR")),
-    ("cus-004", "Gulf Mailbox Co.", "accounts@gulfmail.example", "KWD", "Asia/Kuwait", "ar_KW",
-     ("Al Hamra Tower, Floor 40", "Kuwait City", "13001", "KW")),
-    ("cus-005", "Thames Virtual Office Ltd", "billing@thames-vo.example", "GBP",
-     "Europe/London", "en_GB", ("1 Canada Square", "London", "E14 5AB", "GB")),
-    ("cus-006", "Harbour Helpdesk Pty", "accounts@harbour.example", "USD", "Australia/Sydney",
-     "en_AU", ("1 Macquarie St", "Sydney", "2000", "AU")),
-    ("cus-007", "Saigon Callcenter JSC", "ketoan@saigon-cc.example", "USD", "Asia/Ho_Chi_Minh",
-     "vi_VN", ("2 Hai Ba Trung", "Ho Chi Minh City", "700000", "VN")),
-    ("cus-008", "Rhein Partner GmbH", "rechnung@rhein-partner.example", "EUR", "Europe/Berlin",
-     "de_DE", ("Königsallee 1", "Düsseldorf", "40212", "DE")),
+    (
+        "cus-001",
+        "Sakura Contact Center KK",
+        "billing@sakura-cc.example",
+        "JPY",
+        "Asia/Tokyo",
+        "ja_JP",
+        ("1-2-3 Marunouchi", "Chiyoda-ku, Tokyo", "100-0005", "JP"),
+    ),
+    (
+        "cus-002",
+        "Northwind Chat Inc.",
+        "ap@northwind-chat.example",
+        "USD",
+        "America/New_York",
+        "en_US",
+        ("500 Fifth Avenue", "New York", "10110", "US"),
+    ),
+    (
+        "cus-003",
+        "Bosphorus Support AS",
+        "finance@bosphorus.example",
+        "EUR",
+        "Europe/Istanbul",
+        "tr_TR",
+        ("Büyükdere Cd. 185", "Istanbul", "34394", "TR"),
+    ),
+    (
+        "cus-004",
+        "Gulf Mailbox Co.",
+        "accounts@gulfmail.example",
+        "KWD",
+        "Asia/Kuwait",
+        "ar_KW",
+        ("Al Hamra Tower, Floor 40", "Kuwait City", "13001", "KW"),
+    ),
+    (
+        "cus-005",
+        "Thames Virtual Office Ltd",
+        "billing@thames-vo.example",
+        "GBP",
+        "Europe/London",
+        "en_GB",
+        ("1 Canada Square", "London", "E14 5AB", "GB"),
+    ),
+    (
+        "cus-006",
+        "Harbour Helpdesk Pty",
+        "accounts@harbour.example",
+        "USD",
+        "Australia/Sydney",
+        "en_AU",
+        ("1 Macquarie St", "Sydney", "2000", "AU"),
+    ),
+    (
+        "cus-007",
+        "Saigon Callcenter JSC",
+        "ketoan@saigon-cc.example",
+        "USD",
+        "Asia/Ho_Chi_Minh",
+        "vi_VN",
+        ("2 Hai Ba Trung", "Ho Chi Minh City", "700000", "VN"),
+    ),
+    (
+        "cus-008",
+        "Rhein Partner GmbH",
+        "rechnung@rhein-partner.example",
+        "EUR",
+        "Europe/Berlin",
+        "de_DE",
+        ("Königsallee 1", "Düsseldorf", "40212", "DE"),
+    ),
 ]
 
 
@@ -64,25 +120,42 @@ def load(container: Plansmith) -> DemoResult:
             account = page.items[0]
         else:
             account = uc.open_account(
-                container.uow(), container.clock, organization.id,
-                uc.AccountInput(name=name, email=email, currency=currency, time_zone=zone,
-                                locale=locale, external_id=external_id),
+                container.uow(),
+                container.clock,
+                organization.id,
+                uc.AccountInput(
+                    name=name,
+                    email=email,
+                    currency=currency,
+                    time_zone=zone,
+                    locale=locale,
+                    external_id=external_id,
+                ),
             )
             line1, city, postal_code, country = address
             uc.add_invoice_address(
-                container.uow(), container.clock, organization.id, account.id,
-                uc.AddressInput(name=name, line1=line1, city=city, postal_code=postal_code,
-                                country=country),
+                container.uow(),
+                container.clock,
+                organization.id,
+                account.id,
+                uc.AddressInput(
+                    name=name, line1=line1, city=city, postal_code=postal_code, country=country
+                ),
             )
         first_account_id = first_account_id or account.id
     with container.uow() as uow:
         has_operator = uow.operators.find_by_email(OPERATOR_EMAIL) is not None
     if not has_operator:
-        orgs.create_operator(container.uow(), container.clock, organization.id,
-                             OPERATOR_EMAIL, OPERATOR_PASSWORD)
+        orgs.create_operator(
+            container.uow(), container.clock, organization.id, OPERATOR_EMAIL, OPERATOR_PASSWORD
+        )
     issued = orgs.create_api_key(container.uow(), container.clock, organization.id, "demo")
     link = orgs.create_portal_link(
-        container.uow(), container.clock, container.signer, organization.id, first_account_id,
+        container.uow(),
+        container.clock,
+        container.signer,
+        organization.id,
+        first_account_id,
         ttl_seconds=PORTAL_LINK_SECONDS,
     )
     return DemoResult(organization, len(CUSTOMERS), issued.secret, link.token)

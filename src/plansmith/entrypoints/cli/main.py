@@ -16,11 +16,15 @@ from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.domain.errors import DomainError
 from plansmith.entrypoints.cli import demo as demo_data
 
-app = typer.Typer(help="plansmith: plan catalog, subscription billing and billing portal.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="plansmith: plan catalog, subscription billing and billing portal.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-org_app = typer.Typer(help="Organizations (operators sharing this deployment).",
-                      no_args_is_help=True)
+org_app = typer.Typer(
+    help="Organizations (operators sharing this deployment).", no_args_is_help=True
+)
 key_app = typer.Typer(help="API keys.", no_args_is_help=True)
 user_app = typer.Typer(help="Operator console users.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -86,8 +90,10 @@ def user_create(
     org: OrgOption,
     email: Annotated[str, typer.Option(help="Sign-in email")],
     password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
-                          help="At least 10 characters")
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters"
+        ),
     ],
 ) -> None:
     """Create an operator who signs in to the console."""
@@ -110,9 +116,12 @@ def demo() -> None:
             ("Customers", str(result.customers)),
             ("API docs", f"{base}/docs"),
             ("API key", result.api_key),
-            ("Console", f"{base}/console/  sign in as {demo_data.OPERATOR_EMAIL} / "
-                        f"{demo_data.OPERATOR_PASSWORD}"),
-            ("Portal link", f"{base}/portal/enter?token={result.portal_token}  (valid 24 h)"),
+            (
+                "Console",
+                f"{base}/console/  sign in as {demo_data.OPERATOR_EMAIL} / "
+                f"{demo_data.OPERATOR_PASSWORD}",
+            ),
+            ("Portal link", f"{plansmith.portal_url(result.portal_token)}  (valid 24 h)"),
         ]
         out.print("[bold]plansmith demo is ready[/bold]")
         for label, value in rows:

@@ -61,7 +61,14 @@ class AddressForm:
 
     def failed(self, fields: AddressFields, error: DomainError) -> AddressForm:
         """The same form showing what was submitted, with each message beside its field."""
-        return AddressForm(self.key, self.action, fields.model_dump(), field_errors(error))
+        values = fields.model_dump()
+        errors = field_errors(error)
+        for name in list(errors):
+            # A blank field can only be wrong by being required; say so plainly (the country
+            # check would otherwise answer "'' is not an ISO 3166-1 alpha-2 country code").
+            if name in LABELS and not values[name].strip():
+                errors[name] = f"{LABELS[name]} must not be empty"
+        return AddressForm(self.key, self.action, values, errors)
 
     @property
     def other_errors(self) -> list[str]:

@@ -17,8 +17,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from plansmith.application import accounts as uc
 from plansmith.application.organizations import PORTAL_LINK, PORTAL_SESSION
 from plansmith.domain.errors import DomainError
-from plansmith.entrypoints.portal.forms import LABELS, OPTIONAL, AddressFields, AddressForm
-from plansmith.entrypoints.portal.forms import is_form_error
+from plansmith.entrypoints.portal.forms import (
+    LABELS,
+    OPTIONAL,
+    AddressFields,
+    AddressForm,
+    is_form_error,
+)
 from plansmith.entrypoints.webui.deps import Container
 from plansmith.entrypoints.webui.errors import title_for
 from plansmith.entrypoints.webui.sessions import (
@@ -37,6 +42,9 @@ FLASHES = {
     "address_updated": "The address was saved.",
     "default_changed": "Invoices now use the address you chose.",
 }
+
+# Pages show one customer's details and carry a CSRF token: keep them out of shared caches.
+NO_STORE = {"Cache-Control": "no-store"}
 
 templates = make_templates(Path(__file__).with_name("templates"))
 router = APIRouter(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
@@ -88,7 +96,9 @@ def enter(app: Container, token: str = "") -> RedirectResponse:
 
 
 @router.get("/")
-def account_page(request: Request, visit: CurrentVisit, app: Container, saved: str = "") -> Response:
+def account_page(
+    request: Request, visit: CurrentVisit, app: Container, saved: str = ""
+) -> Response:
     return _account_page(request, app, visit, flash=FLASHES.get(saved))
 
 
@@ -111,7 +121,11 @@ def update_address(
 ) -> Response:
     try:
         address = uc.update_invoice_address(
-            app.uow(), app.clock, visit.organization_id, visit.account_id, address_id,
+            app.uow(),
+            app.clock,
+            visit.organization_id,
+            visit.account_id,
+            address_id,
             fields.to_changes(),
         )
     except DomainError as error:
@@ -134,10 +148,15 @@ def use_for_invoices(address_id: str, visit: FormVisit, app: Container) -> Respo
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, visit: FormVisit) -> Response:
-    response = templates.TemplateResponse(request, "portal/signed_out.html")
+def sign_out(visit: FormVisit) -> Response:
+    response = RedirectResponse(f"{PREFIX}/signed-out", status_code=303)
     SESSION.clear(response)
     return response
+
+
+@router.get("/signed-out")
+def signed_out(request: Request) -> Response:
+    return templates.TemplateResponse(request, "portal/signed_out.html")
 
 
 def _back(saved: str, *, anchor: str = "invoice-addresses") -> RedirectResponse:
@@ -172,20 +191,20 @@ def _account_page(
         "countries": countries(account.locale),
         "csrf_token": visit.session.csrf_token,
         "csrf_field": CSRF_FIELD,
-        "lang": account.locale,
-        "flash": flash,
+        "notice": flash,  # shown in the address section, where the redirect's anchor lands
     }
     status = 422 if failed is not None else 200
-    return templates.TemplateResponse(request, "portal/account.html", context, status_code=status)
+    return templates.TemplateResponse(
+        request, "portal/account.html", context, status_code=status, headers=NO_STORE
+    )
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
     """Every error under /portal; a rejected link or session gets the "Link expired" page."""
     if status == 401:
         from_link = request.url.path == f"{PREFIX}/enter"
-        context = {"from_link": from_link}
         return templates.TemplateResponse(
-            request, "portal/link_expired.html", context, status_code=401
+            request, "portal/link_expired.html", {"from_link": from_link}, status_code=401
         )
     context = {
         "title": title_for(status),

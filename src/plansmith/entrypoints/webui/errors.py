@@ -32,6 +32,7 @@ MESSAGES = {
     400: "The form was incomplete. Go back, fill it in and try again.",
     404: "There is nothing at this address.",
     405: "This page cannot be used that way.",
+    500: "Something went wrong on our side. Please try again in a moment.",
 }
 
 
@@ -41,9 +42,9 @@ def title_for(status: int) -> str:
 
 def install(app: FastAPI, pages: Mapping[str, ErrorPage]) -> None:
     """Route errors under each prefix in ``pages`` to its page; call after the API's install."""
-    fallbacks = {
+    fallbacks: dict[type[Exception], Callable[..., Any]] = {
         kind: app.exception_handlers[kind]
-        for kind in (StarletteHTTPException, DomainError, RequestValidationError)
+        for kind in (StarletteHTTPException, DomainError, RequestValidationError, Exception)
     }
 
     def page_for(request: Request) -> ErrorPage | None:
@@ -75,6 +76,13 @@ def install(app: FastAPI, pages: Mapping[str, ErrorPage]) -> None:
             return await fallback(RequestValidationError, request, exc)
         return page(request, 400, MESSAGES[400])
 
+    async def on_unexpected(request: Request, exc: Exception) -> Any:
+        page = page_for(request)
+        if page is None:
+            return await fallback(Exception, request, exc)
+        return page(request, 500, MESSAGES[500])
+
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)

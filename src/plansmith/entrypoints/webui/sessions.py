@@ -111,4 +111,6 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
-_CSRF_MESSAGE = "This form has expired or did not come from this site. Reload the page and try again."
+_CSRF_MESSAGE = (
+    "This form has expired or did not come from this site. Reload the page and try again."
+)

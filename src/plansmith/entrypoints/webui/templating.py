@@ -11,6 +11,8 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from fastapi.templating import Jinja2Templates
 
+from plansmith.application.validation import country_codes
+
 SHARED_TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
 PRODUCT = "plansmith"
@@ -47,8 +49,7 @@ def country_name(code: str, locale: str = "en_US") -> str:
 def countries(locale: str = "en_US") -> list[tuple[str, str]]:
     """(ISO 3166-1 alpha-2 code, name) pairs sorted by name, for a country select."""
     names = _locale(locale).territories
-    # Babel mixes regions ("001", "EU") in with countries; two letters are the ISO codes.
-    pairs = [(code, str(name)) for code, name in names.items() if len(code) == 2 and code.isalpha()]
+    pairs = [(code, str(names.get(code, code))) for code in country_codes()]
     return sorted(pairs, key=lambda pair: pair[1].casefold())
 
 

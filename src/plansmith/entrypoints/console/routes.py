@@ -1,0 +1,192 @@
+"""The operator console: sign in, find customers, open their details, make portal links.
+
+Every page but the sign-in form needs a console session; without one, ``error_page`` (installed
+by the app factory for /console) answers the 401 with a redirect to the sign-in form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from plansmith.application import accounts as uc
+from plansmith.application.errors import Unauthorized
+from plansmith.application.organizations import create_portal_link, get_operator, sign_in_operator
+from plansmith.application.tokens import TokenRejected
+from plansmith.domain.organizations import OperatorUser
+from plansmith.entrypoints.webui.deps import Container
+from plansmith.entrypoints.webui.errors import title_for
+from plansmith.entrypoints.webui.sessions import (
+    CSRF_FIELD,
+    CookieSession,
+    SignedSession,
+    check_csrf,
+    check_same_origin,
+    is_secure,
+)
+from plansmith.entrypoints.webui.templating import make_templates
+
+PREFIX = "/console"
+CONSOLE_SESSION = "console-session"
+SESSION = CookieSession(cookie="plansmith_console", purpose=CONSOLE_SESSION, path=PREFIX)
+PAGE_SIZE = 25
+
+templates = make_templates(Path(__file__).with_name("templates"))
+router = APIRouter(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
+
+
+@dataclass(frozen=True)
+class Operator:
+    """The signed-in console user; everything they see belongs to their organization."""
+
+    user: OperatorUser
+    session: SignedSession
+
+    @property
+    def organization_id(self) -> str:
+        return self.user.organization_id
+
+
+def current_operator(request: Request, app: Container) -> Operator:
+    session = SESSION.read(request, app.signer, app.clock.now())
+    user = get_operator(app.uow(), session.claims["user"])
+    if user.organization_id != session.claims["org"]:
+        raise Unauthorized("your console session ended; sign in again")
+    return Operator(user, session)
+
+
+def checked_operator(
+    operator: Annotated[Operator, Depends(current_operator)],
+    app: Container,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Operator:
+    check_csrf(app.signer, operator.session, csrf_token, app.clock.now())
+    return operator
+
+
+CurrentOperator = Annotated[Operator, Depends(current_operator)]
+FormOperator = Annotated[Operator, Depends(checked_operator)]
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse(f"{PREFIX}/customers", status_code=303)
+
+
+@router.get("/login")
+def login_form(request: Request, app: Container, signed_out: bool = False) -> Response:
+    try:
+        SESSION.read(request, app.signer, app.clock.now())
+    except TokenRejected:
+        flash = "You have signed out." if signed_out else None
+        return templates.TemplateResponse(request, "console/login.html", {"flash": flash})
+    return RedirectResponse(f"{PREFIX}/customers", status_code=303)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    app: Container,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    check_same_origin(request, app.settings.base_url)
+    try:
+        user = sign_in_operator(app.uow(), email, password)
+    except Unauthorized:
+        context = {"email": email, "error": "Wrong email or password."}
+        return templates.TemplateResponse(request, "console/login.html", context, status_code=401)
+    response = RedirectResponse(f"{PREFIX}/customers", status_code=303)
+    SESSION.issue(
+        response,
+        app.signer,
+        {"user": user.id, "org": user.organization_id},
+        app.clock.now(),
+        app.settings.console_session_seconds,
+        secure=is_secure(app.settings.base_url),
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(operator: FormOperator) -> Response:
+    response = RedirectResponse(f"{PREFIX}/login?signed_out=true", status_code=303)
+    SESSION.clear(response)
+    return response
+
+
+@router.get("/customers")
+def customers(
+    request: Request,
+    operator: CurrentOperator,
+    app: Container,
+    search: str = "",
+    cursor: str = "",
+) -> Response:
+    page = uc.list_accounts(
+        app.uow(), operator.organization_id, search=search, cursor=cursor or None, limit=PAGE_SIZE
+    )
+    context = {"page": page, "search": search.strip(), **_chrome(operator, "customers")}
+    return templates.TemplateResponse(request, "console/customers.html", context)
+
+
+@router.get("/customers/{account_id}")
+def customer(
+    request: Request, account_id: str, operator: CurrentOperator, app: Container
+) -> Response:
+    return _customer_page(request, app, operator, account_id)
+
+
+@router.post("/customers/{account_id}/portal-link")
+def portal_link(
+    request: Request, account_id: str, operator: FormOperator, app: Container
+) -> Response:
+    """Shown once on the page rather than redirected to: the link is a bearer credential."""
+    link = create_portal_link(
+        app.uow(), app.clock, app.signer, operator.organization_id, account_id
+    )
+    url = app.portal_url(link.token)
+    return _customer_page(request, app, operator, account_id, portal_url=url, link=link)
+
+
+def _customer_page(
+    request: Request, app: Container, operator: Operator, account_id: str, **extra: object
+) -> Response:
+    account, addresses = uc.account_with_addresses(app.uow(), operator.organization_id, account_id)
+    context = {
+        "account": account,
+        "addresses": addresses,
+        **extra,
+        **_chrome(operator, "customers"),
+    }
+    return templates.TemplateResponse(
+        request, "console/customer.html", context, headers={"Cache-Control": "no-store"}
+    )
+
+
+def _chrome(operator: Operator, section: str) -> dict[str, object]:
+    """What the layout needs: the CSRF token for sign-out and the current section."""
+    return {
+        "operator": operator.user,
+        "section": section,
+        "csrf_token": operator.session.csrf_token,
+        "csrf_field": CSRF_FIELD,
+    }
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    """Every error under /console; no or an ended session sends the operator to sign in."""
+    if status == 401:
+        return RedirectResponse(f"{PREFIX}/login", status_code=303)
+    context = {
+        "title": title_for(status),
+        "message": message,
+        "back_url": f"{PREFIX}/customers",
+        "back_label": "Back to customers",
+        "area": "Console",
+    }
+    return templates.TemplateResponse(request, "error.html", context, status_code=status)

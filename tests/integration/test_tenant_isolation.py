@@ -1,0 +1,284 @@
+"""Organizations sharing a deployment never see or touch each other's objects.
+
+The central test walks the app's own route table, so a new /v1 route that takes an id is covered
+the day it is added: it must answer 404 to another organization's API key, exactly as if the
+object did not exist.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy import select, update
+
+from plansmith.adapters.db import tables as t
+from plansmith.bootstrap import Plansmith
+from plansmith.entrypoints.api.schemas import (
+    AccountCreate,
+    AccountUpdate,
+    AddressCreate,
+    AddressUpdate,
+    PortalSessionCreate,
+)
+from tests.conftest import Tenant
+
+PROBLEM = "application/problem+json"
+ACCOUNT = {"name": "Bravo Mail", "email": "billing@bravo.example", "currency": "EUR"}
+ADDRESS = {"name": "Bravo GmbH", "line1": "Hauptstr. 1", "city": "Berlin", "country": "DE"}
+
+# A minimal valid body per request model. A model whose fields are all optional needs no entry.
+BODIES: dict[type[BaseModel], dict[str, Any]] = {
+    AccountCreate: ACCOUNT,
+    PortalSessionCreate: {"account_id": "acct_unused"},
+    AddressCreate: ADDRESS,
+    AccountUpdate: {"name": "Hijacked"},
+    AddressUpdate: {"city": "Hijacked"},
+}
+PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def api_routes(app: FastAPI) -> list[tuple[str, set[str], APIRoute]]:
+    """(full path, methods, route) of every APIRoute, included routers flattened."""
+    try:  # FastAPI >= 0.16x keeps included routers as nodes; this flattens them
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI copies included routes into app.routes
+        return [(r.path, set(r.methods), r) for r in app.routes if isinstance(r, APIRoute)]
+    return [
+        (str(c.path), set(c.methods or ()), c.original_route)
+        for c in iter_route_contexts(app.routes)
+        if isinstance(c.original_route, APIRoute)
+    ]
+
+
+def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
+    """One object of every kind a /v1 path can name, keyed by the path parameter's name."""
+    account = client.post("/v1/accounts", json=ACCOUNT, headers=tenant.headers)
+    assert account.status_code == 201, account.text
+    account_id = account.json()["id"]
+    address = client.post(
+        f"/v1/accounts/{account_id}/invoice_addresses", json=ADDRESS, headers=tenant.headers
+    )
+    assert address.status_code == 201, address.text
+    return {"account_id": account_id, "address_id": address.json()["id"]}
+
+
+def _body(method: str, path: str, route: APIRoute) -> dict[str, Any] | None:
+    if route.body_field is None:
+        return None
+    annotation = route.body_field.field_info.annotation
+    if annotation in BODIES:
+        return BODIES[annotation]
+    try:
+        TypeAdapter(annotation).validate_python({})
+    except ValidationError:
+        pytest.fail(
+            f"{method} {path} needs a body of {getattr(annotation, '__name__', annotation)}: "
+            f"add a minimal valid one to BODIES in {__name__}"
+        )
+    return {}
+
+
+def _id_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
+    """(method, path, route) of every /v1 route with a path parameter."""
+    found = []
+    for path, methods, route in api_routes(app):
+        if path.startswith("/v1/") and PARAM.search(path):
+            found += [(m, path, route) for m in sorted(methods - IGNORED_METHODS)]
+    return found
+
+
+def _url(path: str, ids: dict[str, str], method: str) -> str:
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in ids:
+            pytest.fail(
+                f"{method} {path} takes {{{name}}}, but the tenant isolation test has no object "
+                f"for it: create one in _objects() in {__name__} (for both organizations) and "
+                f"map {name!r} to its id"
+            )
+        return ids[name]
+
+    return PARAM.sub(fill, path)
+
+
+def _dump(container: Plansmith) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, to prove a refused request wrote nothing anywhere."""
+    with container.engine.connect() as connection:
+        return {
+            table.name: sorted(tuple(row) for row in connection.execute(select(table)).all())
+            for table in t.metadata.sorted_tables
+        }
+
+
+def _assert_not_found(response: Any, what: str) -> None:
+    assert response.status_code == 404, f"{what}: {response.status_code} {response.text}"
+    assert response.headers["content-type"] == PROBLEM, what
+    body = response.json()
+    assert (body["status"], body["code"]) == (404, "not_found"), what
+
+
+def test_every_id_route_answers_404_to_another_organizations_key(
+    client: TestClient, container: Plansmith, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    theirs = _objects(client, other_tenant)
+    mine = _objects(client, tenant)
+    routes = _id_routes(client.app)  # type: ignore[arg-type]
+    calls = []
+    for method, path, route in routes:
+        names = PARAM.findall(path)
+        body = _body(method, path, route)
+        calls.append((method, _url(path, theirs, method), body))
+        # Also each of their ids alone among mine: a route must check every id it takes.
+        if len(names) > 1:
+            for name in names:
+                calls.append((method, _url(path, {**mine, name: theirs[name]}, method), body))
+    before = _dump(container)
+
+    answers = [
+        (method, url, client.request(method, url, json=body, headers=tenant.headers))
+        for method, url, body in calls
+    ]
+
+    leaks = [
+        f"{method} {url} -> {r.status_code} {r.headers.get('content-type')} {r.text[:200]}"
+        for method, url, r in answers
+        if (r.status_code, r.headers.get("content-type")) != (404, PROBLEM)
+        or r.json()["code"] != "not_found"
+    ]
+    assert leaks == [], "another organization's key must get 404 problem+json"
+    assert _dump(container) == before
+    assert {(m, p) for m, p, _ in routes} >= {
+        ("GET", "/v1/accounts/{account_id}"),
+        ("PATCH", "/v1/accounts/{account_id}"),
+        ("GET", "/v1/accounts/{account_id}/invoice_addresses"),
+        ("POST", "/v1/accounts/{account_id}/invoice_addresses"),
+        ("GET", "/v1/accounts/{account_id}/invoice_addresses/{address_id}"),
+        ("PATCH", "/v1/accounts/{account_id}/invoice_addresses/{address_id}"),
+    }
+
+
+def test_the_same_calls_succeed_with_the_owners_key(
+    client: TestClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    theirs = _objects(client, other_tenant)
+
+    for method, path, route in _id_routes(client.app):  # type: ignore[arg-type]
+        url = _url(path, theirs, method)
+        response = client.request(
+            method, url, json=_body(method, path, route), headers=other_tenant.headers
+        )
+        assert response.status_code in (200, 201), f"{method} {url}: {response.text}"
+
+
+def test_list_never_shows_another_organizations_accounts(
+    client: TestClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    theirs = _objects(client, other_tenant)
+    mine = _objects(client, tenant)
+
+    listed = client.get("/v1/accounts", headers=tenant.headers)
+    by_name = client.get("/v1/accounts", params={"search": "bravo"}, headers=tenant.headers)
+    by_id = client.get(
+        "/v1/accounts", params={"search": theirs["account_id"]}, headers=tenant.headers
+    )
+
+    assert [a["id"] for a in listed.json()["data"]] == [mine["account_id"]]
+    assert [a["id"] for a in by_name.json()["data"]] == [mine["account_id"]]
+    assert by_id.json()["data"] == []
+
+
+def test_portal_session_for_another_organizations_account_is_404(
+    client: TestClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    theirs = _objects(client, other_tenant)
+
+    response = client.post(
+        "/v1/portal_sessions", json={"account_id": theirs["account_id"]}, headers=tenant.headers
+    )
+
+    _assert_not_found(response, "portal session")
+    assert response.json()["field"] == "account_id"
+
+
+def test_default_address_from_another_organization_is_404_and_changes_nothing(
+    client: TestClient, container: Plansmith, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    theirs = _objects(client, other_tenant)
+    mine = _objects(client, tenant)
+    before = _dump(container)
+
+    response = client.patch(
+        f"/v1/accounts/{mine['account_id']}",
+        json={"default_invoice_address_id": theirs["address_id"]},
+        headers=tenant.headers,
+    )
+
+    _assert_not_found(response, "default address of another organization")
+    assert _dump(container) == before
+
+
+def test_organization_endpoint_names_the_keys_organization(
+    client: TestClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    mine = client.get("/v1/organization", headers=tenant.headers)
+    theirs = client.get("/v1/organization", headers=other_tenant.headers)
+
+    assert (mine.json()["id"], mine.json()["name"]) == (tenant.organization_id, "Acme Operator")
+    assert theirs.json()["id"] == other_tenant.organization_id
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer sk_wrong", "Bearer ", "Basic dXNlcjpwYXNz", "sk_without_scheme"],
+)
+def test_missing_or_wrong_api_key_is_401_problem(
+    client: TestClient, tenant: Tenant, authorization: str | None
+) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+
+    response = client.get("/v1/accounts", headers=headers)
+
+    assert response.status_code == 401
+    assert response.headers["content-type"] == PROBLEM
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["code"] == "unauthorized"
+
+
+def test_revoked_api_key_is_401(client: TestClient, container: Plansmith, tenant: Tenant) -> None:
+    with container.engine.begin() as connection:
+        connection.execute(update(t.api_keys).values(revoked_at=container.clock.now()))
+
+    response = client.get("/v1/organization", headers=tenant.headers)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthorized"
+
+
+def test_every_v1_route_without_a_key_is_401_and_writes_nothing(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    ids = _objects(client, tenant)
+    before = _dump(container)
+    walked = 0
+
+    for path, methods, route in api_routes(client.app):  # type: ignore[arg-type]
+        if not path.startswith("/v1/"):
+            continue
+        for method in sorted(methods - IGNORED_METHODS):
+            url = _url(path, ids, method)
+            body = _body(method, path, route)
+            for headers in ({}, {"Authorization": "Bearer sk_wrong", "Idempotency-Key": "k1"}):
+                response = client.request(method, url, json=body, headers=headers)
+                assert response.status_code == 401, f"{method} {url}: {response.text}"
+                assert response.headers["content-type"] == PROBLEM
+                walked += 1
+
+    assert walked >= 2 * 10
+    assert _dump(container) == before
