@@ -8,22 +8,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
+from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from plansmith.adapters.clock import TestClock
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.entrypoints.web import create_app
 from tests.conftest import START
+from tests.live_server import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -73,38 +70,19 @@ class LiveApp:
 def live_app(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveApp]:
     database = tmp_path / "plansmith.sqlite3"
     shutil.copyfile(sqlite_template, database)
-    # Bound here and handed to uvicorn, so no other process can take the port in between.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     clock = TestClock(START)
-    settings = Settings(database_url=f"sqlite:///{database}", secret_key="e2e-secret", base_url=url)
-    container = bootstrap(settings, clock=clock)
-    config = uvicorn.Config(
-        create_app(container), log_level="warning", lifespan="off", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    _wait_until_up(f"{url}/healthz")
-    yield LiveApp(url, container, clock)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-    container.dispose()
+    built: list[Plansmith] = []
 
+    def make_app(url: str) -> FastAPI:
+        settings = Settings(
+            database_url=f"sqlite:///{database}", secret_key="e2e-secret", base_url=url
+        )
+        built.append(bootstrap(settings, clock=clock))
+        return create_app(built[0])
 
-def _wait_until_up(health_url: str, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(health_url, timeout=0.5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    pytest.fail(f"the app did not answer at {health_url} within {seconds} s")
+    with serving(make_app) as url:
+        yield LiveApp(url, built[0], clock)
+    built[0].dispose()
 
 
 @pytest.fixture

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Table, func, select
 
@@ -34,6 +28,7 @@ from plansmith.application.errors import Conflict
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.web import create_app
 from tests.conftest import Tenant
+from tests.live_server import serving
 
 PROBLEM = "application/problem+json"
 ACCOUNT = {"name": "Acme Chat", "email": "billing@acme.example", "currency": "USD"}
@@ -70,28 +65,6 @@ def _assert_problem(response: httpx.Response, status: int, code: str) -> None:
 # -- real concurrency: the app under uvicorn, 20 clients released together -----------------------
 
 
-@contextmanager
-def _serve(app: FastAPI) -> Iterator[str]:
-    """Run the app under uvicorn on a free 127.0.0.1 port in a background thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
 def _fire_together(base_url: str, n: int, send: Any) -> list[httpx.Response]:
     barrier = threading.Barrier(n)
 
@@ -111,7 +84,7 @@ def test_twenty_concurrent_requests_with_one_key_create_exactly_one_account(
 ) -> None:
     headers = _with_key(tenant, "concurrent-1")
 
-    with _serve(create_app(container)) as base_url:
+    with serving(lambda _url: create_app(container)) as base_url:
         responses = _fire_together(
             base_url, 20, lambda http: http.post("/v1/accounts", json=ACCOUNT, headers=headers)
         )
@@ -143,7 +116,7 @@ def test_twenty_concurrent_requests_with_distinct_keys_create_twenty_accounts(
             headers=_with_key(tenant, f"distinct-{n}"),
         )
 
-    with _serve(create_app(container)) as base_url:
+    with serving(lambda _url: create_app(container)) as base_url:
         responses = _fire_together(base_url, 20, send)
 
     assert [r.status_code for r in responses] == [201] * 20
