@@ -19,6 +19,13 @@ from sqlalchemy import select, update
 
 from plansmith.adapters.db import tables as t
 from plansmith.bootstrap import Plansmith
+from plansmith.entrypoints.api.catalog_schemas import (
+    AddOnBody,
+    ExtraPackBody,
+    FamilyCreate,
+    PlanCreate,
+    PublishRequest,
+)
 from plansmith.entrypoints.api.schemas import (
     AccountCreate,
     AccountUpdate,
@@ -31,6 +38,26 @@ from tests.conftest import Tenant
 PROBLEM = "application/problem+json"
 ACCOUNT = {"name": "Bravo Mail", "email": "billing@bravo.example", "currency": "EUR"}
 ADDRESS = {"name": "Bravo GmbH", "line1": "Hauptstr. 1", "city": "Berlin", "country": "DE"}
+FAMILY = {"code": "service", "name": "Service plans"}
+PLAN = {
+    "code": "bravo-basic",
+    "name": "Bravo Basic",
+    "family": "service",
+    "terms": {"base_prices": {"EUR": 1000}},
+    "publish": True,
+}
+ADD_ON = {
+    "code": "telegram",
+    "name": "Telegram integration",
+    "prices": [{"currency": "EUR", "cycle": "month", "amount": 500}],
+}
+PACK = {
+    "code": "chatbot-1000",
+    "name": "1,000 chatbot extra sessions",
+    "prices": {"EUR": 4900},
+    "allowance": "chatbot_sessions",
+    "amount": 1000,
+}
 
 # A minimal valid body per request model. A model whose fields are all optional needs no entry.
 BODIES: dict[type[BaseModel], dict[str, Any]] = {
@@ -39,6 +66,15 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
     AddressCreate: ADDRESS,
     AccountUpdate: {"name": "Hijacked"},
     AddressUpdate: {"city": "Hijacked"},
+    FamilyCreate: {"code": "hijacked", "name": "Hijacked"},
+    PlanCreate: {**PLAN, "code": "hijacked"},
+    PublishRequest: {"apply_to_existing": "never"},
+    AddOnBody: {**ADD_ON, "code": "hijacked"},
+    ExtraPackBody: {**PACK, "code": "hijacked"},
+}
+# A minimal valid query per route that has required query parameters.
+QUERIES: dict[str, dict[str, str]] = {
+    "/v1/plans/{plan_id}/quote": {"cycle": "month", "currency": "EUR"},
 }
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -57,16 +93,36 @@ def api_routes(app: FastAPI) -> list[tuple[str, set[str], APIRoute]]:
     ]
 
 
+def _created(client: TestClient, tenant: Tenant, path: str, body: dict[str, Any]) -> str:
+    response = client.post(path, json=body, headers=tenant.headers)
+    assert response.status_code == 201, response.text
+    object_id: str = response.json()["id"]
+    return object_id
+
+
 def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
     """One object of every kind a /v1 path can name, keyed by the path parameter's name."""
-    account = client.post("/v1/accounts", json=ACCOUNT, headers=tenant.headers)
-    assert account.status_code == 201, account.text
-    account_id = account.json()["id"]
-    address = client.post(
-        f"/v1/accounts/{account_id}/invoice_addresses", json=ADDRESS, headers=tenant.headers
+    account_id = _created(client, tenant, "/v1/accounts", ACCOUNT)
+    address_id = _created(client, tenant, f"/v1/accounts/{account_id}/invoice_addresses", ADDRESS)
+    family_id = _created(client, tenant, "/v1/plan_families", FAMILY)
+    plan_id = _created(client, tenant, "/v1/plans", PLAN)  # version 1, published
+    # ...and a draft, so that publishing it is a call that can succeed.
+    draft = client.patch(
+        f"/v1/plans/{plan_id}/draft",
+        json={"terms": {"base_prices": {"EUR": 1200}}},
+        headers=tenant.headers,
     )
-    assert address.status_code == 201, address.text
-    return {"account_id": account_id, "address_id": address.json()["id"]}
+    assert draft.status_code == 200, draft.text
+    plan = client.get(f"/v1/plans/{plan_id}", headers=tenant.headers).json()
+    return {
+        "account_id": account_id,
+        "address_id": address_id,
+        "family_id": family_id,
+        "plan_id": plan_id,
+        "version_id": plan["current_version_id"],
+        "add_on_id": _created(client, tenant, "/v1/add_ons", ADD_ON),
+        "pack_id": _created(client, tenant, "/v1/extra_packs", PACK),
+    }
 
 
 def _body(method: str, path: str, route: APIRoute) -> dict[str, Any] | None:
@@ -83,6 +139,27 @@ def _body(method: str, path: str, route: APIRoute) -> dict[str, Any] | None:
             f"add a minimal valid one to BODIES in {__name__}"
         )
     return {}
+
+
+def _required_query(route: APIRoute) -> set[str]:
+    """Names of the required query parameters of a route and of its dependencies."""
+    found, pending = set(), [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        found |= {p.alias for p in dependant.query_params if p.field_info.is_required()}
+        pending += dependant.dependencies
+    return found
+
+
+def _query(method: str, path: str, route: APIRoute) -> dict[str, str]:
+    query = QUERIES.get(path, {})
+    missing = _required_query(route) - set(query)
+    if missing:
+        pytest.fail(
+            f"{method} {path} requires query parameters {sorted(missing)}: add minimal valid "
+            f"values to QUERIES in {__name__}"
+        )
+    return query
 
 
 def _id_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
@@ -134,16 +211,22 @@ def test_every_id_route_answers_404_to_another_organizations_key(
     for method, path, route in routes:
         names = PARAM.findall(path)
         body = _body(method, path, route)
-        calls.append((method, _url(path, theirs, method), body))
+        query = _query(method, path, route)
+        calls.append((method, _url(path, theirs, method), query, body))
         # Also each of their ids alone among mine: a route must check every id it takes.
         if len(names) > 1:
             for name in names:
-                calls.append((method, _url(path, {**mine, name: theirs[name]}, method), body))
+                url = _url(path, {**mine, name: theirs[name]}, method)
+                calls.append((method, url, query, body))
     before = _dump(container)
 
     answers = [
-        (method, url, client.request(method, url, json=body, headers=tenant.headers))
-        for method, url, body in calls
+        (
+            method,
+            url,
+            client.request(method, url, params=query, json=body, headers=tenant.headers),
+        )
+        for method, url, query, body in calls
     ]
 
     leaks = [
@@ -161,6 +244,22 @@ def test_every_id_route_answers_404_to_another_organizations_key(
         ("POST", "/v1/accounts/{account_id}/invoice_addresses"),
         ("GET", "/v1/accounts/{account_id}/invoice_addresses/{address_id}"),
         ("PATCH", "/v1/accounts/{account_id}/invoice_addresses/{address_id}"),
+        ("GET", "/v1/plan_families/{family_id}"),
+        ("PATCH", "/v1/plan_families/{family_id}"),
+        ("GET", "/v1/plans/{plan_id}"),
+        ("PATCH", "/v1/plans/{plan_id}"),
+        ("PATCH", "/v1/plans/{plan_id}/draft"),
+        ("POST", "/v1/plans/{plan_id}/publish"),
+        ("PATCH", "/v1/plans/{plan_id}/versions/{version_id}"),
+        ("POST", "/v1/plans/{plan_id}/copy"),
+        ("POST", "/v1/plans/{plan_id}/archive"),
+        ("GET", "/v1/plans/{plan_id}/quote"),
+        ("GET", "/v1/add_ons/{add_on_id}"),
+        ("PATCH", "/v1/add_ons/{add_on_id}"),
+        ("POST", "/v1/add_ons/{add_on_id}/archive"),
+        ("GET", "/v1/extra_packs/{pack_id}"),
+        ("PATCH", "/v1/extra_packs/{pack_id}"),
+        ("POST", "/v1/extra_packs/{pack_id}/archive"),
     }
 
 
@@ -169,10 +268,15 @@ def test_the_same_calls_succeed_with_the_owners_key(
 ) -> None:
     theirs = _objects(client, other_tenant)
 
+    # In the app's route order: the draft is published before the plan is archived.
     for method, path, route in _id_routes(client.app):  # type: ignore[arg-type]
         url = _url(path, theirs, method)
         response = client.request(
-            method, url, json=_body(method, path, route), headers=other_tenant.headers
+            method,
+            url,
+            params=_query(method, path, route),
+            json=_body(method, path, route),
+            headers=other_tenant.headers,
         )
         assert response.status_code in (200, 201), f"{method} {url}: {response.text}"
 
@@ -274,8 +378,9 @@ def test_every_v1_route_without_a_key_is_401_and_writes_nothing(
         for method in sorted(methods - IGNORED_METHODS):
             url = _url(path, ids, method)
             body = _body(method, path, route)
+            query = _query(method, path, route)
             for headers in ({}, {"Authorization": "Bearer sk_wrong", "Idempotency-Key": "k1"}):
-                response = client.request(method, url, json=body, headers=headers)
+                response = client.request(method, url, params=query, json=body, headers=headers)
                 assert response.status_code == 401, f"{method} {url}: {response.text}"
                 assert response.headers["content-type"] == PROBLEM
                 walked += 1

@@ -19,6 +19,8 @@ from plansmith.domain.errors import InvalidValue
 from plansmith.domain.organizations import ApiKey, OperatorUser, Organization
 
 API_KEY_PREFIX = "sk_"
+PUBLISHABLE_KEY_PREFIX = "pk_"
+SECRET, PUBLISHABLE = "secret", "publishable"
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -58,8 +60,15 @@ class IssuedKey:
     secret: str  # shown once; only its digest is kept
 
 
-def create_api_key(uow: UnitOfWork, clock: Clock, organization_id: str, name: str) -> IssuedKey:
-    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+def create_api_key(
+    uow: UnitOfWork, clock: Clock, organization_id: str, name: str, *, kind: str = SECRET
+) -> IssuedKey:
+    """A secret key (sk_) for the whole API, or a publishable one (pk_) that may only read the
+    public price list and so can sit in a website's page source."""
+    if kind not in (SECRET, PUBLISHABLE):
+        raise InvalidValue("kind is secret or publishable", field="kind")
+    prefix = API_KEY_PREFIX if kind == SECRET else PUBLISHABLE_KEY_PREFIX
+    secret = prefix + secrets.token_urlsafe(32)
     key = ApiKey(
         id=new_id("key"),
         organization_id=organization_id,
@@ -67,6 +76,7 @@ def create_api_key(uow: UnitOfWork, clock: Clock, organization_id: str, name: st
         prefix=secret[:10],
         secret_hash=digest_secret(secret),
         created_at=clock.now(),
+        kind=kind,
     )
     with uow:
         if uow.organizations.get(organization_id) is None:
@@ -76,12 +86,16 @@ def create_api_key(uow: UnitOfWork, clock: Clock, organization_id: str, name: st
     return IssuedKey(key=key, secret=secret)
 
 
-def authenticate_api_key(uow: UnitOfWork, secret: str) -> Organization:
+def authenticate_api_key(
+    uow: UnitOfWork, secret: str, *, publishable_ok: bool = False
+) -> Organization:
     with uow:
         key = uow.api_keys.find_by_hash(digest_secret(secret))
         organization = uow.organizations.get(key.organization_id) if key else None
     if key is None or key.revoked_at is not None or organization is None:
         raise Unauthorized("unknown or revoked API key; send 'Authorization: Bearer sk_...'")
+    if key.kind != SECRET and not publishable_ok:
+        raise Unauthorized("a publishable key only reads the price list; use a secret key")
     return organization
 
 

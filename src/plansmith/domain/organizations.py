@@ -26,6 +26,7 @@ class ApiKey:
     secret_hash: str
     created_at: datetime
     revoked_at: datetime | None = None
+    kind: str = "secret"  # "publishable" keys only read the public price list
 
 
 @dataclass(frozen=True)

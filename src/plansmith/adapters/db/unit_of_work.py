@@ -8,6 +8,13 @@ from typing import Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from plansmith.adapters.db.catalog_repositories import (
+    SqlAddOns,
+    SqlExtraPacks,
+    SqlPlanFamilies,
+    SqlPlans,
+    SqlPlanVersions,
+)
 from plansmith.adapters.db.repositories import (
     SqlAccounts,
     SqlApiKeys,
@@ -33,6 +40,11 @@ class SqlUnitOfWork:
         self.operators = SqlOperatorUsers(session)
         self.accounts = SqlAccounts(session)
         self.invoice_addresses = SqlInvoiceAddresses(session)
+        self.families = SqlPlanFamilies(session)
+        self.plans = SqlPlans(session)
+        self.plan_versions = SqlPlanVersions(session)
+        self.add_ons = SqlAddOns(session)
+        self.extra_packs = SqlExtraPacks(session)
         return self
 
     def __exit__(
@@ -47,6 +59,10 @@ class SqlUnitOfWork:
         finally:
             self._session.close()
             self._session = None
+        if isinstance(exc, IntegrityError):
+            # A unique constraint or guard trigger refused a statement: most often a request
+            # that raced another one past the use case's own checks.
+            raise _clash() from exc
 
     @property
     def session(self) -> Session:
@@ -63,11 +79,14 @@ class SqlUnitOfWork:
             session.commit()
         except IntegrityError as exc:
             session.rollback()
-            raise Conflict(
-                "the change clashes with one made at the same time; fetch the current state "
-                "and retry",
-                code="concurrent_change",
-            ) from exc
+            raise _clash() from exc
 
     def rollback(self) -> None:
         self.session.rollback()
+
+
+def _clash() -> Conflict:
+    return Conflict(
+        "the change clashes with one made at the same time; fetch the current state and retry",
+        code="concurrent_change",
+    )

@@ -13,7 +13,7 @@ from plansmith.application.organizations import authenticate_api_key
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.organizations import Organization
 
-_bearer = HTTPBearer(auto_error=False, description="An API key: sk_...")
+bearer = HTTPBearer(auto_error=False, description="An API key: sk_...")
 
 
 def get_container(request: Request) -> Plansmith:
@@ -33,7 +33,7 @@ UoW = Annotated[SqlUnitOfWork, Depends(get_uow)]
 
 def get_organization(
     container: Container,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Organization:
     if credentials is None:
         raise Unauthorized("send your API key as 'Authorization: Bearer sk_...'")

@@ -1,15 +1,20 @@
-"""Demo data for a first run: one organization, customers around the world, a console user.
+"""Demo data for a first run: one organization, its catalog, customers around the world, a
+console user.
 
-Loading twice reuses what is there (customers are matched by external id), so `make run` can
+Loading twice reuses what is there (customers are matched by external id, and the catalog file
+demo_catalog.yaml is applied, which writes nothing when it is already there), so `make run` can
 run it every time.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from importlib.resources import files
 
 from plansmith.application import accounts as uc
 from plansmith.application import organizations as orgs
+from plansmith.application.catalog_file import ChangeKind, apply_catalog, load_yaml, read_catalog
 from plansmith.application.errors import NotFound
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.organizations import Organization
@@ -18,6 +23,7 @@ ORGANIZATION = "Demo SaaS"
 OPERATOR_EMAIL = "operator@demo.plansmith.dev"
 OPERATOR_PASSWORD = "plansmith-demo"  # noqa: S105 - a published demo login, not a secret
 PORTAL_LINK_SECONDS = 24 * 3600
+CATALOG_FILE = "demo_catalog.yaml"  # package data beside this module
 
 CUSTOMERS = [
     # external id, name, email, currency, zone, locale, address (line1, city, postal, country)
@@ -102,6 +108,8 @@ class DemoResult:
     customers: int
     api_key: str
     portal_token: str
+    publishable_key: str
+    catalog: str  # what the catalog holds and what loading it changed
 
 
 def _organization(container: Plansmith) -> Organization:
@@ -111,8 +119,22 @@ def _organization(container: Plansmith) -> Organization:
         return orgs.create_organization(container.uow(), container.clock, ORGANIZATION)
 
 
+def _catalog(container: Plansmith, organization: Organization) -> str:
+    text = files("plansmith.entrypoints.cli").joinpath(CATALOG_FILE).read_text(encoding="utf-8")
+    document = read_catalog(load_yaml(text), CATALOG_FILE)
+    changes = apply_catalog(container.uow(), container.clock, organization.id, document)
+    kinds = Counter(c.kind for c in changes)
+    held = Counter(c.what for c in changes)
+    return (
+        f"{held['plan']} plans in {held['family']} families, {held['add_on']} add-ons, "
+        f"{held['extra_pack']} extra packs ({kinds[ChangeKind.CREATE]} created, "
+        f"{kinds[ChangeKind.UPDATE]} updated, {kinds[ChangeKind.UNCHANGED]} unchanged)"
+    )
+
+
 def load(container: Plansmith) -> DemoResult:
     organization = _organization(container)
+    catalog = _catalog(container, organization)
     first_account_id = ""
     for external_id, name, email, currency, zone, locale, address in CUSTOMERS:
         page = uc.list_accounts(container.uow(), organization.id, search=external_id, limit=1)
@@ -150,6 +172,13 @@ def load(container: Plansmith) -> DemoResult:
             container.uow(), container.clock, organization.id, OPERATOR_EMAIL, OPERATOR_PASSWORD
         )
     issued = orgs.create_api_key(container.uow(), container.clock, organization.id, "demo")
+    public = orgs.create_api_key(
+        container.uow(),
+        container.clock,
+        organization.id,
+        "demo pricing page",
+        kind=orgs.PUBLISHABLE,
+    )
     link = orgs.create_portal_link(
         container.uow(),
         container.clock,
@@ -158,4 +187,6 @@ def load(container: Plansmith) -> DemoResult:
         first_account_id,
         ttl_seconds=PORTAL_LINK_SECONDS,
     )
-    return DemoResult(organization, len(CUSTOMERS), issued.secret, link.token)
+    return DemoResult(
+        organization, len(CUSTOMERS), issued.secret, link.token, public.secret, catalog
+    )

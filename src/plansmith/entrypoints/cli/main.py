@@ -15,6 +15,7 @@ from plansmith.application import organizations as orgs
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.domain.errors import DomainError
 from plansmith.entrypoints.cli import demo as demo_data
+from plansmith.entrypoints.cli.catalog import catalog_app
 
 app = typer.Typer(
     help="plansmith: plan catalog, subscription billing and billing portal.",
@@ -31,6 +32,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(key_app, name="key")
 app.add_typer(user_app, name="user")
+app.add_typer(catalog_app, name="catalog")
 
 out = Console()
 err = Console(stderr=True)
@@ -77,11 +79,23 @@ OrgOption = Annotated[str, typer.Option("--org", help="Organization id or name")
 
 
 @key_app.command("create")
-def key_create(org: OrgOption, name: Annotated[str, typer.Option()] = "default") -> None:
+def key_create(
+    org: OrgOption,
+    name: Annotated[str, typer.Option()] = "default",
+    publishable: Annotated[
+        bool,
+        typer.Option(
+            "--publishable", help="A pk_ key that only reads the price list (safe in a web page)"
+        ),
+    ] = False,
+) -> None:
     """Create an API key; the secret is printed once and stored only as a hash."""
+    kind = orgs.PUBLISHABLE if publishable else orgs.SECRET
     with container() as plansmith:
         organization = orgs.find_organization(plansmith.uow(), org)
-        issued = orgs.create_api_key(plansmith.uow(), plansmith.clock, organization.id, name)
+        issued = orgs.create_api_key(
+            plansmith.uow(), plansmith.clock, organization.id, name, kind=kind
+        )
         out.print(issued.secret, highlight=False)
 
 
@@ -107,15 +121,18 @@ def user_create(
 
 @app.command()
 def demo() -> None:
-    """Load a demo organization with customers; prints a key, a console login and a portal link."""
+    """Load a demo organization with a catalog and customers; prints keys, logins and links."""
     with container() as plansmith:
         result = demo_data.load(plansmith)
         base = plansmith.settings.base_url.rstrip("/")
         rows = [
             ("Organization", f"{result.organization.name} ({result.organization.id})"),
+            ("Catalog", result.catalog),
             ("Customers", str(result.customers)),
             ("API docs", f"{base}/docs"),
             ("API key", result.api_key),
+            ("Public key", result.publishable_key),
+            ("Pricing", f"{base}/v1/pricing?key={result.publishable_key}"),
             (
                 "Console",
                 f"{base}/console/  sign in as {demo_data.OPERATOR_EMAIL} / "

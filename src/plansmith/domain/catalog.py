@@ -1,0 +1,353 @@
+"""The plan catalog: families, plans, immutable plan versions, add-ons and extra packs.
+
+A plan is what the operator names and ranks ("Gold", rank 3 in the service family); what it
+costs and grants lives in its versions. A published version never changes: editing a plan
+makes a draft, and publishing the draft supersedes the current version, which either keeps
+its subscribers as a legacy version or hands them over (ApplyToExisting).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+from plansmith.domain.errors import Checks, DomainError, InvalidValue
+from plansmith.domain.money import Currency
+from plansmith.domain.periods import Cycle, CycleUnit
+
+CODE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
+
+
+class Channel(StrEnum):
+    """Where a plan version is offered (seed 003's Visibility checkboxes)."""
+
+    INTERNAL = "internal"  # known to the operator and its existing customers only
+    SIGNUP = "signup"  # the sign-up page
+    WEBSITE = "website"  # the public website / pricing page
+    PORTAL = "portal"  # the portal's upgrade list
+
+
+PUBLIC_CHANNELS = frozenset({Channel.SIGNUP, Channel.WEBSITE, Channel.PORTAL})
+
+
+class PricingModel(StrEnum):
+    FLAT = "flat"  # one price per subscription
+    PER_SEAT = "per_seat"  # price per seat (account, representative) x quantity
+
+
+class VersionStatus(StrEnum):
+    DRAFT = "draft"  # editable, offered nowhere
+    CURRENT = "current"  # the version new sign-ups get
+    LEGACY = "legacy"  # superseded; keeps billing the subscribers it still has
+
+
+class ApplyToExisting(StrEnum):
+    """Seed 003's question when a plan is edited: do existing customers get the change?"""
+
+    NEVER = "never"  # they keep their version, which becomes legacy and internal-only
+    AT_RENEWAL = "at_renewal"  # each moves at its next renewal
+    NOW = "now"  # each moves now (prorated)
+
+
+class Timing(StrEnum):
+    NOW = "now"
+    TERM_END = "term_end"
+
+
+def check_code(value: str, field_name: str = "code") -> str:
+    code = value.strip() if isinstance(value, str) else ""
+    if not CODE.fullmatch(code):
+        raise InvalidValue(
+            f"{value!r} is not a code: use 1-63 lower-case letters, digits, '_', '.' or '-'",
+            field=field_name,
+            code="invalid_code",
+        )
+    return code
+
+
+@dataclass(frozen=True)
+class ChangePolicy:
+    """How plan changes inside a family take effect; the subscription rules obey it."""
+
+    upgrade: Timing = Timing.NOW
+    downgrade: Timing = Timing.TERM_END  # NOW means immediately, with a credit
+    seats_down: Timing = Timing.TERM_END
+    cycle_change: bool = True
+
+
+@dataclass(frozen=True)
+class PlanFamily:
+    """Plans an account may hold at most one of at a time (service, support, partner...)."""
+
+    id: str
+    organization_id: str
+    code: str
+    name: str
+    policy: ChangePolicy
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Price:
+    """An explicit price: amount in minor units per seat (or per subscription) per cycle."""
+
+    currency: str
+    cycle: Cycle
+    amount: int
+
+
+@dataclass(frozen=True)
+class PlanTerms:
+    """Everything a published version fixes: prices, seats, trial, allowances, features."""
+
+    pricing: PricingModel = PricingModel.PER_SEAT
+    # Explicit prices win; otherwise a cycle's price is the monthly base price x months,
+    # less that cycle's discount (seed 002: "the longer the cycle, the higher the discount").
+    prices: tuple[Price, ...] = ()
+    base_prices: Mapping[str, int] = field(default_factory=dict)  # currency -> per month
+    cycle_discounts: Mapping[str, Decimal] = field(default_factory=dict)  # cycle name -> %
+    min_seats: int = 1
+    max_seats: int | None = None
+    trial_days: int = 0
+    allowances: Mapping[str, int] = field(default_factory=dict)  # per period, e.g. scans
+    features: frozenset[str] = frozenset()
+    description: str = ""
+    pay_per_day: bool = False
+
+    def currencies(self) -> list[str]:
+        return sorted({p.currency for p in self.prices} | set(self.base_prices))
+
+    def cycles(self, currency: str) -> list[Cycle]:
+        """The cycles offered in a currency, shortest first."""
+        found = {p.cycle for p in self.prices if p.currency == currency}
+        if currency in self.base_prices:
+            found.add(Cycle.MONTHLY)
+            found.update(Cycle.parse(name) for name in self.cycle_discounts)
+        return sorted(found, key=_cycle_days)
+
+    def validated(self) -> PlanTerms:
+        """These terms, or an InvalidInput naming every wrong field."""
+        checks = Checks()
+        seen: set[tuple[str, Cycle]] = set()
+        for i, price in enumerate(self.prices):
+            checks.run(Currency.of, price.currency, field=f"prices[{i}].currency")
+            checks.run(_amount, price.amount, f"prices[{i}].amount")
+            if (price.currency, price.cycle) in seen:
+                checks.add(
+                    InvalidValue(
+                        f"two prices for {price.currency} per {price.cycle.name}",
+                        field=f"prices[{i}]",
+                        code="duplicate_price",
+                    )
+                )
+            seen.add((price.currency, price.cycle))
+        for currency, amount in self.base_prices.items():
+            checks.run(Currency.of, currency, field=f"base_prices.{currency}")
+            checks.run(_amount, amount, f"base_prices.{currency}")
+        for name, percent in self.cycle_discounts.items():
+            checks.run(_discount_cycle, name)
+            checks.run(discount_percent, percent, f"cycle_discounts.{name}")
+        if not self.prices and not self.base_prices:
+            checks.add(
+                InvalidValue("a plan needs at least one price", field="prices", code="required")
+            )
+        checks.run(lambda: _count(self.min_seats, "min_seats", minimum=1))
+        if self.max_seats is not None:
+            checks.run(lambda: _count(self.max_seats, "max_seats", minimum=1))
+            if (
+                isinstance(self.min_seats, int)
+                and isinstance(self.max_seats, int)
+                and self.min_seats > self.max_seats
+            ):
+                checks.add(
+                    InvalidValue(
+                        f"min_seats ({self.min_seats}) is more than max_seats ({self.max_seats})",
+                        field="min_seats",
+                        code="seats_range",
+                    )
+                )
+        checks.run(lambda: _count(self.trial_days, "trial_days", minimum=0, maximum=730))
+        for key, amount in self.allowances.items():
+            checks.run(check_code, key, f"allowances.{key}")
+            checks.run(_count, amount, f"allowances.{key}", minimum=0)
+        for flag in self.features:
+            checks.run(check_code, flag, "features")
+        if self.pricing is PricingModel.FLAT and (self.min_seats != 1 or self.max_seats):
+            checks.add(
+                InvalidValue(
+                    "a flat price has no seats; use per_seat pricing for seat limits",
+                    field="pricing",
+                    code="flat_with_seats",
+                )
+            )
+        checks.raise_if_any()
+        return self
+
+
+def _cycle_days(cycle: Cycle) -> int:
+    per = {CycleUnit.DAY: 1, CycleUnit.WEEK: 7, CycleUnit.MONTH: 30}
+    return per[cycle.unit] * cycle.count
+
+
+def _discount_cycle(name: str) -> Cycle:
+    where = f"cycle_discounts.{name}"
+    try:
+        cycle = Cycle.parse(name)
+    except InvalidValue as exc:
+        raise InvalidValue(exc.message, field=where) from None
+    if cycle.unit is not CycleUnit.MONTH or cycle.count < 2:
+        raise InvalidValue(
+            f"a cycle discount applies to cycles of 2 months or more, not {name!r}",
+            field=where,
+        )
+    if cycle.name != name:
+        # Quotes look discounts up by canonical name; "annual" would never be found.
+        raise InvalidValue(
+            f"name the cycle {cycle.name!r}, not {name!r}", field=where, code="cycle_name"
+        )
+    return cycle
+
+
+def _amount(value: object, field_name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidValue("an amount is a whole number of minor units", field=field_name)
+    if value < 0:
+        raise InvalidValue("a price cannot be negative", field=field_name, code="negative")
+    return value
+
+
+def _count(value: object, field_name: str, *, minimum: int, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidValue(f"must be a whole number of at least {minimum}", field=field_name)
+    if maximum is not None and value > maximum:
+        raise InvalidValue(f"must be at most {maximum}", field=field_name)
+    return value
+
+
+def discount_percent(value: object, field_name: str) -> Decimal:
+    """A percentage from 0 to 100 as an exact Decimal (never a float)."""
+    if isinstance(value, bool | float):
+        raise InvalidValue('give percentages as text or integers, e.g. "12.5"', field=field_name)
+    try:
+        percent = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise InvalidValue(f"{value!r} is not a percentage", field=field_name) from None
+    if not percent.is_finite() or not 0 <= percent <= 100:
+        raise InvalidValue(
+            "a discount is between 0 and 100 %", field=field_name, code="discount_range"
+        )
+    return percent
+
+
+@dataclass(frozen=True)
+class Plan:
+    id: str
+    organization_id: str
+    family_id: str
+    code: str
+    name: str
+    rank: int  # higher is better inside the family: moving up is an upgrade
+    archived_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PlanVersion:
+    id: str
+    plan_id: str
+    number: int
+    status: VersionStatus
+    name: str  # shown to customers; a legacy version is typically renamed "Bronze Legacy"
+    terms: PlanTerms
+    channels: frozenset[Channel]
+    created_at: datetime
+    published_at: datetime | None = None
+
+    def offered_on(self, channel: Channel) -> bool:
+        return self.status is VersionStatus.CURRENT and channel in self.channels
+
+    def edited(self, terms: PlanTerms, name: str | None = None) -> PlanVersion:
+        if self.status is not VersionStatus.DRAFT:
+            raise PublishedVersionImmutable(self)
+        return replace(self, terms=terms.validated(), name=name or self.name)
+
+
+class PublishedVersionImmutable(DomainError):
+    code = "version_immutable"
+    status = 409
+
+    def __init__(self, version: PlanVersion) -> None:
+        super().__init__(
+            f"version {version.number} is {version.status}; published versions never change. "
+            "Edit the plan to get a draft, then publish it",
+            field="version",
+        )
+
+
+def channels_of(values: Iterable[str], field_name: str = "channels") -> frozenset[Channel]:
+    result = set()
+    for value in values:
+        try:
+            result.add(Channel(value))
+        except ValueError:
+            allowed = ", ".join(c.value for c in Channel)
+            raise InvalidValue(
+                f"{value!r} is not a channel; use {allowed}", field=field_name
+            ) from None
+    return frozenset(result)
+
+
+@dataclass(frozen=True)
+class PlanVersionMove:
+    """Publishing with apply_to_existing now / at_renewal: subscribers of the old versions move.
+
+    The notice says what changes, so every subscriber can be told before it takes effect.
+    """
+
+    id: str
+    organization_id: str
+    plan_id: str
+    from_version_ids: tuple[str, ...]
+    to_version_id: str
+    apply: ApplyToExisting
+    notice: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AddOn:
+    """A package bought on top of a plan (AI assistant, Telegram, webhooks...)."""
+
+    id: str
+    organization_id: str
+    code: str
+    name: str
+    prices: tuple[Price, ...]
+    quantity_allowed: bool  # e.g. extra team-chat seats; otherwise exactly one
+    fits_families: frozenset[str]  # family codes; empty means every family
+    fits_plans: frozenset[str]  # plan codes; empty means every plan of those families
+    features: frozenset[str]
+    allowances: Mapping[str, int]
+    description: str
+    archived_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ExtraPack:
+    """A one-off purchase that adds allowance at once (e.g. 1,000 chatbot extra sessions)."""
+
+    id: str
+    organization_id: str
+    code: str
+    name: str
+    prices: Mapping[str, int]  # currency -> amount
+    allowance: str
+    amount: int
+    description: str
+    archived_at: datetime | None
+    created_at: datetime

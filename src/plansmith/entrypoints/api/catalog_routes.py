@@ -1,0 +1,296 @@
+"""The catalog part of the /v1 API: families, plans and versions, add-ons, extra packs, prices."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.security import HTTPAuthorizationCredentials
+
+from plansmith.adapters.money_format import format_money
+from plansmith.application import catalog as cat
+from plansmith.application import catalog_extras as extras
+from plansmith.application import plan_families as families
+from plansmith.application.errors import Unauthorized
+from plansmith.application.organizations import PUBLISHABLE_KEY_PREFIX, authenticate_api_key
+from plansmith.domain.organizations import Organization
+from plansmith.domain.pricing import Quote
+from plansmith.entrypoints.api.catalog_schemas import (
+    AddOnBody,
+    AddOnOut,
+    AddOnUpdate,
+    CopyRequest,
+    DraftUpdate,
+    ExtraPackBody,
+    ExtraPackOut,
+    ExtraPackUpdate,
+    FamilyCreate,
+    FamilyOut,
+    FamilyUpdate,
+    OfferOut,
+    PlanCreate,
+    PlanOut,
+    PlanQuoteOut,
+    PlanUpdate,
+    PublishedOut,
+    PublishRequest,
+    QuoteOut,
+    VersionOut,
+)
+from plansmith.entrypoints.api.deps import Container, CurrentOrg, UoW, bearer
+from plansmith.entrypoints.api.schemas import ListOut
+
+router = APIRouter(prefix="/v1")
+FAMILIES: list[str | Enum] = ["plan families"]
+PLANS: list[str | Enum] = ["plans"]
+ADD_ONS: list[str | Enum] = ["add-ons"]
+PACKS: list[str | Enum] = ["extra packs"]
+
+
+def formula(q: Quote, locale: str = "en_US") -> str:
+    """Seed 002's "Total = Price x Quantity", in figures."""
+    unit = format_money(q.unit_price, locale)
+    return f"{unit} × {q.quantity} = {format_money(q.total_price, locale)}"
+
+
+def quote_out(q: Quote) -> QuoteOut:
+    return QuoteOut.of(q, formula(q))
+
+
+@router.post("/plan_families", status_code=201, response_model=FamilyOut, tags=FAMILIES)
+def create_family(body: FamilyCreate, org: CurrentOrg, uow: UoW, app: Container) -> FamilyOut:
+    data = families.FamilyInput(body.code, body.name, body.policy)
+    return FamilyOut.of(families.create_family(uow, app.clock, org.id, data))
+
+
+@router.get("/plan_families", response_model=ListOut[FamilyOut], tags=FAMILIES)
+def list_families(org: CurrentOrg, uow: UoW) -> ListOut[FamilyOut]:
+    return ListOut[FamilyOut](data=[FamilyOut.of(f) for f in families.list_families(uow, org.id)])
+
+
+@router.get("/plan_families/{family_id}", response_model=FamilyOut, tags=FAMILIES)
+def get_family(family_id: str, org: CurrentOrg, uow: UoW) -> FamilyOut:
+    return FamilyOut.of(families.get_family(uow, org.id, family_id))
+
+
+@router.patch("/plan_families/{family_id}", response_model=FamilyOut, tags=FAMILIES)
+def update_family(family_id: str, body: FamilyUpdate, org: CurrentOrg, uow: UoW) -> FamilyOut:
+    return FamilyOut.of(
+        families.update_family(uow, org.id, family_id, name=body.name, policy=body.policy)
+    )
+
+
+@router.post("/plans", status_code=201, response_model=PlanOut, tags=PLANS)
+def create_plan(body: PlanCreate, org: CurrentOrg, uow: UoW, app: Container) -> PlanOut:
+    """A plan and its version 1 (a draft unless publish is true)."""
+    data = cat.PlanInput(**body.model_dump())
+    return PlanOut.of(cat.create_plan(uow, app.clock, org.id, data))
+
+
+@router.get("/plans", response_model=ListOut[PlanOut], tags=PLANS)
+def list_plans(org: CurrentOrg, uow: UoW) -> ListOut[PlanOut]:
+    return ListOut[PlanOut](data=[PlanOut.of(v) for v in cat.list_plans(uow, org.id)])
+
+
+@router.get("/plans/{plan_id}", response_model=PlanOut, tags=PLANS)
+def get_plan(plan_id: str, org: CurrentOrg, uow: UoW) -> PlanOut:
+    return PlanOut.of(cat.get_plan(uow, org.id, plan_id))
+
+
+@router.patch("/plans/{plan_id}", response_model=PlanOut, tags=PLANS)
+def update_plan(plan_id: str, body: PlanUpdate, org: CurrentOrg, uow: UoW) -> PlanOut:
+    """Rename or re-rank; prices and allowances change through the draft."""
+    return PlanOut.of(cat.update_plan(uow, org.id, plan_id, name=body.name, rank=body.rank))
+
+
+@router.patch("/plans/{plan_id}/draft", response_model=VersionOut, tags=PLANS)
+def edit_plan(
+    plan_id: str, body: DraftUpdate, org: CurrentOrg, uow: UoW, app: Container
+) -> VersionOut:
+    """Edit the plan: changes go to its draft, made from the newest version if there is none."""
+    version = cat.edit_plan(
+        uow, app.clock, org.id, plan_id, terms=body.terms, name=body.name, channels=body.channels
+    )
+    return VersionOut.of(version)
+
+
+@router.post("/plans/{plan_id}/publish", response_model=PublishedOut, tags=PLANS)
+def publish_plan(
+    plan_id: str, body: PublishRequest, org: CurrentOrg, uow: UoW, app: Container
+) -> PublishedOut:
+    """Publish the draft. apply_to_existing answers "apply to existing customers?"."""
+    result = cat.publish_plan(
+        uow, app.clock, org.id, plan_id, body.apply_to_existing, legacy_name=body.legacy_name
+    )
+    return PublishedOut.of(result)
+
+
+@router.patch("/plans/{plan_id}/versions/{version_id}", response_model=VersionOut, tags=PLANS)
+def change_version(
+    plan_id: str, version_id: str, body: DraftUpdate, org: CurrentOrg, uow: UoW, app: Container
+) -> VersionOut:
+    """A draft takes any change; a published version only a change of channels (409 else)."""
+    version = cat.change_version(
+        uow,
+        app.clock,
+        org.id,
+        plan_id,
+        version_id,
+        terms=body.terms,
+        name=body.name,
+        channels=body.channels,
+    )
+    return VersionOut.of(version)
+
+
+@router.post("/plans/{plan_id}/copy", status_code=201, response_model=PlanOut, tags=PLANS)
+def copy_plan(
+    plan_id: str, body: CopyRequest, org: CurrentOrg, uow: UoW, app: Container
+) -> PlanOut:
+    """A new plan "Copy of <name>" with a draft holding the newest version's terms."""
+    return PlanOut.of(
+        cat.copy_plan(uow, app.clock, org.id, plan_id, code=body.code, name=body.name)
+    )
+
+
+@router.post("/plans/{plan_id}/archive", response_model=PlanOut, tags=PLANS)
+def archive_plan(plan_id: str, org: CurrentOrg, uow: UoW, app: Container) -> PlanOut:
+    """No new sign-ups; existing subscribers keep their version."""
+    return PlanOut.of(cat.archive_plan(uow, app.clock, org.id, plan_id))
+
+
+@router.get("/plans/{plan_id}/quote", response_model=PlanQuoteOut, tags=PLANS)
+def quote_plan(
+    plan_id: str,
+    org: CurrentOrg,
+    uow: UoW,
+    cycle: Annotated[str, Query(examples=["year"])],
+    currency: Annotated[str, Query(examples=["USD"])],
+    quantity: Annotated[int, Query(ge=0)] = 1,
+    version_id: Annotated[str | None, Query()] = None,
+) -> PlanQuoteOut:
+    """Price x quantity for one cycle, with the cycle discount shown."""
+    version, q = extras.quote_plan(
+        uow,
+        org.id,
+        plan_id,
+        cycle=cycle,
+        currency=currency,
+        quantity=quantity,
+        version_id=version_id,
+    )
+    return PlanQuoteOut(plan_id=plan_id, version_id=version.id, quote=quote_out(q))
+
+
+@router.post("/add_ons", status_code=201, response_model=AddOnOut, tags=ADD_ONS)
+def create_add_on(body: AddOnBody, org: CurrentOrg, uow: UoW, app: Container) -> AddOnOut:
+    data = extras.AddOnInput(**body.model_dump())
+    return AddOnOut.of(extras.create_add_on(uow, app.clock, org.id, data))
+
+
+@router.get("/add_ons", response_model=ListOut[AddOnOut], tags=ADD_ONS)
+def list_add_ons(org: CurrentOrg, uow: UoW) -> ListOut[AddOnOut]:
+    return ListOut[AddOnOut](data=[AddOnOut.of(a) for a in extras.list_add_ons(uow, org.id)])
+
+
+@router.get("/add_ons/{add_on_id}", response_model=AddOnOut, tags=ADD_ONS)
+def get_add_on(add_on_id: str, org: CurrentOrg, uow: UoW) -> AddOnOut:
+    return AddOnOut.of(extras.get_add_on(uow, org.id, add_on_id))
+
+
+@router.patch("/add_ons/{add_on_id}", response_model=AddOnOut, tags=ADD_ONS)
+def update_add_on(add_on_id: str, body: AddOnUpdate, org: CurrentOrg, uow: UoW) -> AddOnOut:
+    current = AddOnOut.of(extras.get_add_on(uow, org.id, add_on_id)).model_dump()
+    merged: dict[str, Any] = {
+        key: current[key] for key in AddOnBody.model_fields if key in current
+    } | body.model_dump(exclude_unset=True)
+    return AddOnOut.of(extras.update_add_on(uow, org.id, add_on_id, extras.AddOnInput(**merged)))
+
+
+@router.post("/add_ons/{add_on_id}/archive", response_model=AddOnOut, tags=ADD_ONS)
+def archive_add_on(add_on_id: str, org: CurrentOrg, uow: UoW, app: Container) -> AddOnOut:
+    return AddOnOut.of(extras.archive_add_on(uow, app.clock, org.id, add_on_id))
+
+
+@router.post("/extra_packs", status_code=201, response_model=ExtraPackOut, tags=PACKS)
+def create_extra_pack(
+    body: ExtraPackBody, org: CurrentOrg, uow: UoW, app: Container
+) -> ExtraPackOut:
+    data = extras.ExtraPackInput(**body.model_dump())
+    return ExtraPackOut.of(extras.create_extra_pack(uow, app.clock, org.id, data))
+
+
+@router.get("/extra_packs", response_model=ListOut[ExtraPackOut], tags=PACKS)
+def list_extra_packs(org: CurrentOrg, uow: UoW) -> ListOut[ExtraPackOut]:
+    packs = extras.list_extra_packs(uow, org.id)
+    return ListOut[ExtraPackOut](data=[ExtraPackOut.of(p) for p in packs])
+
+
+@router.get("/extra_packs/{pack_id}", response_model=ExtraPackOut, tags=PACKS)
+def get_extra_pack(pack_id: str, org: CurrentOrg, uow: UoW) -> ExtraPackOut:
+    return ExtraPackOut.of(extras.get_extra_pack(uow, org.id, pack_id))
+
+
+@router.patch("/extra_packs/{pack_id}", response_model=ExtraPackOut, tags=PACKS)
+def update_extra_pack(
+    pack_id: str, body: ExtraPackUpdate, org: CurrentOrg, uow: UoW
+) -> ExtraPackOut:
+    current = ExtraPackOut.of(extras.get_extra_pack(uow, org.id, pack_id)).model_dump()
+    merged: dict[str, Any] = {
+        key: current[key] for key in ExtraPackBody.model_fields if key in current
+    } | body.model_dump(exclude_unset=True)
+    pack = extras.update_extra_pack(uow, org.id, pack_id, extras.ExtraPackInput(**merged))
+    return ExtraPackOut.of(pack)
+
+
+@router.post("/extra_packs/{pack_id}/archive", response_model=ExtraPackOut, tags=PACKS)
+def archive_extra_pack(pack_id: str, org: CurrentOrg, uow: UoW, app: Container) -> ExtraPackOut:
+    return ExtraPackOut.of(extras.archive_extra_pack(uow, app.clock, org.id, pack_id))
+
+
+def pricing_organization(
+    app: Container,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    key: Annotated[str | None, Query(description="A publishable key, pk_...")] = None,
+) -> Organization:
+    secret = credentials.credentials if credentials else key
+    if not secret:
+        raise Unauthorized("send a publishable key as ?key=pk_... or 'Authorization: Bearer'")
+    if credentials is None and not secret.startswith(PUBLISHABLE_KEY_PREFIX):
+        # URLs end up in logs and browser history: only publishable keys may travel there.
+        raise Unauthorized("only a publishable key (pk_...) may be sent in the URL")
+    return authenticate_api_key(app.uow(), secret, publishable_ok=True)
+
+
+@router.get("/pricing", response_model=ListOut[OfferOut], tags=["pricing"])
+def pricing(
+    org: Annotated[Organization, Depends(pricing_organization)],
+    uow: UoW,
+    channel: Annotated[str, Query(description="signup, website, portal or internal")] = "website",
+    currency: Annotated[str | None, Query()] = None,
+) -> ListOut[OfferOut]:
+    """The public price list of one channel, readable with a publishable key (pk_...)."""
+    offers = extras.offers(uow, org.id, channel, currency)
+    data = []
+    for offer in offers:
+        terms = offer.version.terms
+        data.append(
+            OfferOut(
+                plan_id=offer.view.plan.id,
+                plan_code=offer.view.plan.code,
+                family=offer.view.family.code,
+                rank=offer.view.plan.rank,
+                version_id=offer.version.id,
+                name=offer.version.name,
+                description=terms.description,
+                pricing=terms.pricing.value,
+                min_seats=terms.min_seats,
+                max_seats=terms.max_seats,
+                trial_days=terms.trial_days,
+                allowances=dict(terms.allowances),
+                features=sorted(terms.features),
+                quotes=[quote_out(q) for q in offer.quotes],
+            )
+        )
+    return ListOut[OfferOut](data=data)

@@ -1,0 +1,205 @@
+"""The plan editor's form: what the page shows, and reading what the operator posted.
+
+Prices are read exactly from major units ("24.99") with parse_money, never through a float.
+A field that cannot be read keeps its message by form field name, and the use case's own
+errors ("terms.base_prices.USD") are moved to the field that shows them ("base_price.USD").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from plansmith.adapters.money_format import parse_money
+from plansmith.domain.accounts import require_text
+from plansmith.domain.catalog import PlanTerms, PlanVersion, PricingModel
+from plansmith.domain.catalog_data import terms_from_data, terms_to_data
+from plansmith.domain.errors import Checks, DomainError, InvalidInput
+from plansmith.domain.money import Currency, Money
+
+LOCALE = "en_US"  # operators have no locale of their own yet
+DISCOUNT_CYCLES = ("quarter", "half_year", "year")
+
+
+def percent_number(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def percent_text(value: Decimal) -> str:
+    return percent_number(value) + " %"
+
+
+@dataclass(frozen=True)
+class EditForm:
+    """The editor's form: values by field name, and each error message beside its field."""
+
+    values: Mapping[str, str]
+    currencies: Sequence[str]  # one base-price row each
+    channels: frozenset[str]
+    per_seat: bool
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of_version(cls, version: PlanVersion) -> EditForm:
+        terms = version.terms
+        values = {
+            "name": version.name,
+            "min_seats": str(terms.min_seats),
+            "max_seats": "" if terms.max_seats is None else str(terms.max_seats),
+            "trial_days": str(terms.trial_days),
+            "allowances": "\n".join(f"{k} = {v}" for k, v in sorted(terms.allowances.items())),
+            "features": "\n".join(sorted(terms.features)),
+            "description": terms.description,
+            "new_currency": "",
+            "new_price": "",
+        }
+        for code, amount in terms.base_prices.items():
+            values[f"base_price.{code}"] = str(Money(amount, Currency.of(code)).to_decimal())
+        for name in DISCOUNT_CYCLES:
+            percent = terms.cycle_discounts.get(name)
+            values[f"discount.{name}"] = "" if percent is None else percent_number(percent)
+        return cls(
+            values,
+            sorted(terms.base_prices),
+            frozenset(c.value for c in version.channels),
+            terms.pricing is PricingModel.PER_SEAT,
+        )
+
+    def failed(
+        self, fields: Mapping[str, str], channels: Sequence[str], errors: Mapping[str, str]
+    ) -> EditForm:
+        """The same form showing what was posted, with each message beside its field."""
+        values = {**{name: "" for name in self.values}, **fields}
+        return EditForm(values, self.currencies, frozenset(channels), self.per_seat, errors)
+
+    @property
+    def other_errors(self) -> list[str]:
+        shown = {*self.values, "base_prices"}
+        return [message for name, message in self.errors.items() if name not in shown]
+
+
+@dataclass(frozen=True)
+class Edit:
+    """What a submitted form asks edit_plan for, and the mistakes found reading it."""
+
+    name: str
+    terms: dict[str, Any]
+    channels: list[str]
+    new_currency: str
+    errors: dict[str, str]
+
+
+def _whole(text: str, name: str, errors: dict[str, str]) -> int | None:
+    if re.fullmatch(r"[0-9]{1,9}", text.strip()):
+        return int(text)
+    errors[name] = f"{text.strip()!r} is not a whole number"
+    return None
+
+
+def read_edit(fields: Mapping[str, str], channels: list[str], basis: PlanTerms) -> Edit:
+    """Read the posted form into edit_plan's arguments; a field that cannot be read is left
+    out (the draft keeps its value) and its error is kept by field name."""
+    errors: dict[str, str] = {}
+    terms: dict[str, Any] = {}
+    prices: dict[str, int] = {}
+    for code in sorted(basis.base_prices):
+        text = fields.get(f"base_price.{code}", "").strip()
+        if text:  # a blank price withdraws the currency
+            prices[code] = _money(text, code, f"base_price.{code}", errors, basis)
+    new_code = fields.get("new_currency", "").strip().upper()
+    new_text = fields.get("new_price", "").strip()
+    if new_code or new_text:
+        if new_code in basis.base_prices:
+            errors["new_currency"] = f"{new_code} is priced already; change its price above"
+        elif not new_code or not new_text:
+            missing = "new_currency" if not new_code else "new_price"
+            errors[missing] = "give both a currency and its monthly price"
+        else:
+            try:
+                Currency.of(new_code, field="new_currency")
+                prices[new_code] = _money(new_text, new_code, "new_price", errors, basis)
+            except DomainError as exc:
+                errors["new_currency"] = exc.message
+    terms["base_prices"] = prices
+    discounts = {k: str(v) for k, v in basis.cycle_discounts.items()}
+    for name in DISCOUNT_CYCLES:
+        text = fields.get(f"discount.{name}", "").strip().removesuffix("%").strip()
+        if text:
+            discounts[name] = text
+        else:  # blank: that cycle is not offered
+            discounts.pop(name, None)
+    terms["cycle_discounts"] = discounts
+    per_seat = basis.pricing is PricingModel.PER_SEAT
+    for name in ["trial_days", *(["min_seats", "max_seats"] if per_seat else [])]:
+        text = fields.get(name, "").strip()
+        if not text:
+            terms[name] = {"trial_days": 0, "min_seats": 1, "max_seats": None}[name]
+        elif (number := _whole(text, name, errors)) is not None:
+            terms[name] = number
+    allowances: dict[str, int] = {}
+    for n, line in enumerate(fields.get("allowances", "").splitlines(), start=1):
+        key, equals, amount = line.partition("=")
+        if not line.strip():
+            continue
+        if not equals or not re.fullmatch(r"[0-9][0-9,_]*", amount.strip()):
+            errors["allowances"] = f"line {n}: write key = number, e.g. chatbot_sessions = 1000"
+        else:
+            allowances[key.strip()] = int(amount.strip().replace(",", ""))
+    if "allowances" not in errors:
+        terms["allowances"] = allowances
+    features = re.split(r"[\n,]", fields.get("features", ""))
+    terms["features"] = sorted({f.strip() for f in features if f.strip()})
+    terms["description"] = fields.get("description", "").strip()
+    return Edit(fields.get("name", ""), terms, channels, new_code, errors)
+
+
+def _money(text: str, code: str, name: str, errors: dict[str, str], basis: PlanTerms) -> int:
+    try:
+        return parse_money(text, Currency.of(code), LOCALE).amount
+    except DomainError as exc:
+        errors[name] = exc.message
+        return basis.base_prices.get(code, 0)  # only to check the other fields
+
+
+def form_errors(error: DomainError, edit: Edit) -> dict[str, str]:
+    """The use case's errors by form field; unknown fields go to the top of the form."""
+    errors: dict[str, list[str]] = {}
+    for part in error.errors if isinstance(error, InvalidInput) else [error]:
+        path = (part.field or "").removeprefix("terms.")
+        head, _, rest = path.partition(".")
+        message = part.message
+        if head == "base_prices":
+            name = "new_price" if rest and rest == edit.new_currency else f"base_price.{rest}"
+        elif head == "cycle_discounts":
+            name = f"discount.{rest}"
+        elif head == "prices":
+            name = "base_prices"
+        elif head == "allowances":
+            name = "allowances"
+            message = message if rest in message else f"{rest}: {message}"
+        elif head in ("name", "min_seats", "max_seats", "trial_days", "features", "description"):
+            name = head
+        else:
+            name = ""
+        errors.setdefault(name, []).append(message)
+    return {name: "; ".join(dict.fromkeys(messages)) for name, messages in errors.items()}
+
+
+def all_errors(edit: Edit, basis: PlanVersion) -> dict[str, str]:
+    """With some fields unreadable, the others are checked as the use case would, so the
+    operator sees every mistake at once; the reading errors win where both name a field."""
+    checks = Checks()
+    checks.run(require_text, edit.name, "name")
+    checks.run(terms_from_data, {**terms_to_data(basis.terms), **edit.terms}, "terms")
+    checked = form_errors(InvalidInput(checks.errors), edit) if checks.errors else {}
+    return {**checked, **edit.errors}
+
+
+@dataclass(frozen=True)
+class PublishForm:
+    apply_to_existing: str = ""
+    legacy_name: str = ""
+    errors: Mapping[str, str] = field(default_factory=dict)
