@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel
 
 from plansmith.adapters.money_format import format_money
 from plansmith.application import catalog as cat
@@ -52,6 +53,13 @@ def formula(q: Quote, locale: str = "en_US") -> str:
     """Seed 002's "Total = Price x Quantity", in figures."""
     unit = format_money(q.unit_price, locale)
     return f"{unit} × {q.quantity} = {format_money(q.total_price, locale)}"
+
+
+def _patched(current: BaseModel, full: type[BaseModel], patch: BaseModel) -> dict[str, Any]:
+    """A PATCH applied to what is stored: the full definition the update use case takes."""
+    stored = current.model_dump()
+    base = {key: stored[key] for key in full.model_fields if key in stored}
+    return base | patch.model_dump(exclude_unset=True)
 
 
 def quote_out(q: Quote) -> QuoteOut:
@@ -201,10 +209,8 @@ def get_add_on(add_on_id: str, org: CurrentOrg, uow: UoW) -> AddOnOut:
 
 @router.patch("/add_ons/{add_on_id}", response_model=AddOnOut, tags=ADD_ONS)
 def update_add_on(add_on_id: str, body: AddOnUpdate, org: CurrentOrg, uow: UoW) -> AddOnOut:
-    current = AddOnOut.of(extras.get_add_on(uow, org.id, add_on_id)).model_dump()
-    merged: dict[str, Any] = {
-        key: current[key] for key in AddOnBody.model_fields if key in current
-    } | body.model_dump(exclude_unset=True)
+    current = AddOnOut.of(extras.get_add_on(uow, org.id, add_on_id))
+    merged = _patched(current, AddOnBody, body)
     return AddOnOut.of(extras.update_add_on(uow, org.id, add_on_id, extras.AddOnInput(**merged)))
 
 
@@ -236,10 +242,8 @@ def get_extra_pack(pack_id: str, org: CurrentOrg, uow: UoW) -> ExtraPackOut:
 def update_extra_pack(
     pack_id: str, body: ExtraPackUpdate, org: CurrentOrg, uow: UoW
 ) -> ExtraPackOut:
-    current = ExtraPackOut.of(extras.get_extra_pack(uow, org.id, pack_id)).model_dump()
-    merged: dict[str, Any] = {
-        key: current[key] for key in ExtraPackBody.model_fields if key in current
-    } | body.model_dump(exclude_unset=True)
+    current = ExtraPackOut.of(extras.get_extra_pack(uow, org.id, pack_id))
+    merged = _patched(current, ExtraPackBody, body)
     pack = extras.update_extra_pack(uow, org.id, pack_id, extras.ExtraPackInput(**merged))
     return ExtraPackOut.of(pack)
 
