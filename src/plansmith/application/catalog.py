@@ -13,6 +13,7 @@ from typing import Any
 from plansmith.application.errors import Conflict, NotFound
 from plansmith.application.ids import new_id
 from plansmith.application.ports import Clock, UnitOfWork
+from plansmith.application.version_moves import notify_and_move
 from plansmith.domain.accounts import require_text
 from plansmith.domain.catalog import (
     ApplyToExisting,
@@ -304,6 +305,7 @@ def _publish(
             now,
         )
         uow.plan_versions.add_move(move)
+        notify_and_move(uow, move, now)
     return Published(published, superseded, move)
 
 

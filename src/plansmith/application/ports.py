@@ -17,7 +17,9 @@ from plansmith.domain.catalog import (
     PlanVersion,
     PlanVersionMove,
 )
+from plansmith.domain.held_log import Span
 from plansmith.domain.organizations import ApiKey, OperatorUser, Organization
+from plansmith.domain.subscriptions import BillableItem, Event, Subscription
 
 T = TypeVar("T")
 
@@ -105,6 +107,8 @@ class UnitOfWork(Protocol):
     def add_ons(self) -> AddOnRepository: ...
     @property
     def extra_packs(self) -> ExtraPackRepository: ...
+    @property
+    def subscriptions(self) -> SubscriptionRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -164,3 +168,97 @@ class ExtraPackRepository(Protocol):
     def get(self, organization_id: str, pack_id: str) -> ExtraPack | None: ...
     def by_code(self, organization_id: str, code: str) -> ExtraPack | None: ...
     def list(self, organization_id: str) -> Sequence[ExtraPack]: ...
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """A pending billable item as saved: which subscription and event it came from."""
+
+    id: str
+    subscription_id: str
+    event_id: str
+    item: BillableItem
+    invoice_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: str
+    subscription_id: str
+    seq: int
+    actor: str
+    event: Event
+
+
+@dataclass(frozen=True)
+class StoredNotice:
+    """What a subscriber must be told before a plan-version move takes effect."""
+
+    id: str
+    subscription_id: str
+    account_id: str
+    move_id: str
+    effective_on: str  # "now" or an ISO date: the subscriber's renewal
+    text: str
+    created_at: datetime
+
+
+class SubscriptionRepository(Protocol):
+    def add(self, subscription: Subscription) -> None:
+        """Insert; Conflict(already_subscribed) if the account holds a plan of the family."""
+        ...
+
+    def update(self, subscription: Subscription, expected_revision: int) -> None:
+        """Save with revision + 1, only if the stored revision is still the expected one;
+        Conflict(concurrent_change) otherwise (another request or worker got there first)."""
+        ...
+
+    def get(self, organization_id: str, subscription_id: str) -> Subscription | None: ...
+    def for_account(self, organization_id: str, account_id: str) -> Sequence[Subscription]:
+        """Oldest first."""
+        ...
+
+    def list(
+        self,
+        organization_id: str,
+        *,
+        account_id: str | None,
+        status: str | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> Sequence[Subscription]:
+        """Ordered by (created_at, id), strictly after the given position."""
+        ...
+
+    def holding(self, organization_id: str, version_ids: Sequence[str]) -> Sequence[Subscription]:
+        """Subscriptions that hold a place (trialing, active, past_due, paused) on the versions."""
+        ...
+
+    def due(self, organization_id: str, as_of: datetime, limit: int) -> Sequence[str]:
+        """Ids of subscriptions whose next period end is at or before ``as_of``, soonest first."""
+        ...
+
+    def counts_by_version(self, organization_id: str) -> dict[str, int]:
+        """Subscriptions holding a place, per plan version id."""
+        ...
+
+    def log(self, subscription_id: str) -> Sequence[Span]: ...
+    def save_log(
+        self, subscription: Subscription, write: Sequence[Span], delete_seqs: Sequence[int]
+    ) -> None: ...
+    def history(self, organization_id: str, account_id: str) -> Sequence[tuple[str, Span]]:
+        """(family id, span) for every span of the account's subscriptions, oldest first."""
+        ...
+
+    def add_events(
+        self, subscription: Subscription, events: Sequence[Event], actor: str, at: datetime
+    ) -> Sequence[str]:
+        """Append, returning the new event ids in order."""
+        ...
+
+    def events(self, subscription_id: str) -> Sequence[StoredEvent]: ...
+    def add_items(self, subscription: Subscription, items: Sequence[StoredItem]) -> None: ...
+    def items(self, subscription_id: str, *, pending_only: bool) -> Sequence[StoredItem]: ...
+    def add_notices(self, notices: Sequence[StoredNotice]) -> None: ...
+    def notices(self, subscription_id: str) -> Sequence[StoredNotice]: ...

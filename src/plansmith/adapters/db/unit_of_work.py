@@ -22,6 +22,7 @@ from plansmith.adapters.db.repositories import (
     SqlOperatorUsers,
     SqlOrganizations,
 )
+from plansmith.adapters.db.subscription_repositories import SqlSubscriptions
 from plansmith.adapters.idempotency import fence_current_claim
 from plansmith.application.errors import Conflict
 
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
         self.plan_versions = SqlPlanVersions(session)
         self.add_ons = SqlAddOns(session)
         self.extra_packs = SqlExtraPacks(session)
+        self.subscriptions = SqlSubscriptions(session)
         return self
 
     def __exit__(

@@ -1,0 +1,430 @@
+"""Subscriptions in SQL: rows in, frozen domain objects out; guarded writes.
+
+Two guarantees rest on the database here: the partial unique index that lets an account hold
+one plan per family, and the revision check that makes every save a conditional update, so of
+two requests (or workers) that read the same subscription only the first one's write lands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from plansmith.adapters.db import tables as t
+from plansmith.application.errors import Conflict
+from plansmith.application.ids import new_id
+from plansmith.application.ports import StoredEvent, StoredItem, StoredNotice
+from plansmith.domain.held_log import Span
+from plansmith.domain.periods import Cycle
+from plansmith.domain.subscriptions import (
+    HOLDING,
+    BillableItem,
+    Event,
+    ItemKind,
+    ScheduledChange,
+    Status,
+    Subscription,
+    Terms,
+    terms_from_data,
+    terms_to_data,
+)
+
+S = t.subscriptions.c
+
+
+def _scheduled_to_data(change: ScheduledChange | None) -> dict[str, Any] | None:
+    if change is None:
+        return None
+    return {
+        "terms": terms_to_data(change.terms),
+        "effective": change.effective.isoformat(),
+        "requested_at": change.requested_at.isoformat(),
+        "summary": change.summary,
+    }
+
+
+def _scheduled_from_data(data: dict[str, Any] | None) -> ScheduledChange | None:
+    if data is None:
+        return None
+    return ScheduledChange(
+        terms=terms_from_data(data["terms"]),
+        effective=date.fromisoformat(data["effective"]),
+        requested_at=datetime.fromisoformat(data["requested_at"]),
+        summary=data["summary"],
+    )
+
+
+def _values(sub: Subscription) -> dict[str, Any]:
+    return {
+        "organization_id": sub.organization_id,
+        "account_id": sub.account_id,
+        "family_id": sub.family_id,
+        "plan_id": sub.terms.plan_id,
+        "version_id": sub.terms.version_id,
+        "cycle": sub.terms.cycle.name,
+        "currency": sub.terms.currency,
+        "quantity": sub.terms.quantity,
+        "add_ons": dict(sub.terms.add_ons),
+        "status": sub.status.value,
+        "time_zone": sub.time_zone,
+        "anchor": sub.anchor,
+        "period_start": sub.period_start,
+        "period_end": sub.period_end,
+        "trial_end": sub.trial_end,
+        "cancel_at_period_end": sub.cancel_at_period_end,
+        "scheduled": _scheduled_to_data(sub.scheduled),
+        "pay_per_day": sub.pay_per_day,
+        "registered_at": sub.registered_at,
+        "ended_on": sub.ended_on,
+        "due_at": sub.due_at(),
+        "created_at": sub.created_at,
+        "updated_at": sub.updated_at,
+    }
+
+
+def _subscription(row: Row[Any]) -> Subscription:
+    r = row._mapping
+    terms = Terms(
+        plan_id=r["plan_id"],
+        version_id=r["version_id"],
+        cycle=Cycle.parse(r["cycle"]),
+        currency=r["currency"],
+        quantity=r["quantity"],
+        add_ons=dict(r["add_ons"]),
+    )
+    return Subscription(
+        id=r["id"],
+        organization_id=r["organization_id"],
+        account_id=r["account_id"],
+        family_id=r["family_id"],
+        terms=terms,
+        status=Status(r["status"]),
+        time_zone=r["time_zone"],
+        anchor=r["anchor"],
+        period_start=r["period_start"],
+        period_end=r["period_end"],
+        trial_end=r["trial_end"],
+        cancel_at_period_end=r["cancel_at_period_end"],
+        scheduled=_scheduled_from_data(r["scheduled"]),
+        pay_per_day=r["pay_per_day"],
+        registered_at=r["registered_at"],
+        ended_on=r["ended_on"],
+        revision=r["revision"],
+        created_at=r["created_at"],
+        updated_at=r["updated_at"],
+    )
+
+
+def _span(row: Row[Any]) -> Span:
+    r = row._mapping
+    return Span(
+        seq=r["seq"],
+        start=r["start_on"],
+        end=r["end_on"],
+        terms=terms_from_data(r["terms"]),
+        plan_name=r["plan_name"],
+        trial=r["trial"],
+        pay_per_day=r["pay_per_day"],
+        ended_by=r["ended_by"],
+    )
+
+
+def _item(row: Row[Any]) -> StoredItem:
+    r = row._mapping
+    item = BillableItem(
+        kind=ItemKind(r["kind"]),
+        component=r["component"],
+        description=r["description"],
+        currency=r["currency"],
+        quantity=r["quantity"],
+        unit_amount=r["unit_amount"],
+        amount=r["amount"],
+        period_start=r["period_start"],
+        period_end=r["period_end"],
+        days=r["days"],
+        period_days=r["period_days"],
+    )
+    return StoredItem(
+        r["id"], r["subscription_id"], r["event_id"], item, r["invoice_id"], r["created_at"]
+    )
+
+
+class SqlSubscriptions:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, subscription: Subscription) -> None:
+        values = {**_values(subscription), "id": subscription.id, "revision": 0}
+        try:
+            with self.session.begin_nested():
+                self.session.execute(insert(t.subscriptions).values(**values))
+        except IntegrityError as exc:
+            raise Conflict(
+                "the account holds a plan of this family already; change that subscription "
+                "instead (an account holds one plan per family)",
+                field="plan",
+                code="already_subscribed",
+            ) from exc
+
+    def update(self, subscription: Subscription, expected_revision: int) -> None:
+        values = {**_values(subscription), "revision": expected_revision + 1}
+        try:
+            with self.session.begin_nested():
+                result = self.session.execute(
+                    update(t.subscriptions)
+                    .where(S.id == subscription.id, S.revision == expected_revision)
+                    .values(**values)
+                )
+        except IntegrityError as exc:
+            # Only the one-plan-per-family index can refuse an update (a reactivation).
+            raise Conflict(
+                "the account holds another plan of this family now; cancel that one first",
+                field="status",
+                code="already_subscribed",
+            ) from exc
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(
+                "the subscription was changed at the same time by another request; "
+                "fetch it again and retry",
+                code="concurrent_change",
+            )
+
+    def get(self, organization_id: str, subscription_id: str) -> Subscription | None:
+        row = self.session.execute(
+            select(t.subscriptions).where(
+                S.organization_id == organization_id, S.id == subscription_id
+            )
+        ).first()
+        return _subscription(row) if row else None
+
+    def for_account(self, organization_id: str, account_id: str) -> Sequence[Subscription]:
+        q = (
+            select(t.subscriptions)
+            .where(S.organization_id == organization_id, S.account_id == account_id)
+            .order_by(S.created_at, S.id)
+        )
+        return [_subscription(row) for row in self.session.execute(q)]
+
+    def list(
+        self,
+        organization_id: str,
+        *,
+        account_id: str | None,
+        status: str | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> Sequence[Subscription]:
+        q = select(t.subscriptions).where(S.organization_id == organization_id)
+        if account_id is not None:
+            q = q.where(S.account_id == account_id)
+        if status is not None:
+            q = q.where(S.status == status)
+        if after is not None:
+            at, last_id = after
+            q = q.where(or_(S.created_at > at, (S.created_at == at) & (S.id > last_id)))
+        q = q.order_by(S.created_at, S.id).limit(limit)
+        return [_subscription(row) for row in self.session.execute(q)]
+
+    def holding(self, organization_id: str, version_ids: Sequence[str]) -> Sequence[Subscription]:
+        if not version_ids:
+            return []
+        q = (
+            select(t.subscriptions)
+            .where(
+                S.organization_id == organization_id,
+                S.version_id.in_(list(version_ids)),
+                S.status.in_([s.value for s in HOLDING]),
+            )
+            .order_by(S.id)  # primary-key order: row locks are always taken in one order
+        )
+        return [_subscription(row) for row in self.session.execute(q)]
+
+    def due(self, organization_id: str, as_of: datetime, limit: int) -> Sequence[str]:
+        q = (
+            select(S.id)
+            .where(S.organization_id == organization_id, S.due_at <= as_of)
+            .order_by(S.due_at, S.id)
+            .limit(limit)
+        )
+        return list(self.session.execute(q).scalars())
+
+    def counts_by_version(self, organization_id: str) -> dict[str, int]:
+        q = (
+            select(S.version_id, func.count())
+            .where(S.organization_id == organization_id, S.status.in_([s.value for s in HOLDING]))
+            .group_by(S.version_id)
+        )
+        return {version_id: int(n) for version_id, n in self.session.execute(q)}
+
+    # -- the log of held terms -----------------------------------------------------------
+
+    def log(self, subscription_id: str) -> Sequence[Span]:
+        c = t.subscription_spans.c
+        q = select(t.subscription_spans).where(c.subscription_id == subscription_id).order_by(c.seq)
+        return [_span(row) for row in self.session.execute(q)]
+
+    def save_log(
+        self, subscription: Subscription, write: Sequence[Span], delete_seqs: Sequence[int]
+    ) -> None:
+        c = t.subscription_spans.c
+        touched = [s.seq for s in write] + list(delete_seqs)
+        if touched:
+            self.session.execute(
+                delete(t.subscription_spans).where(
+                    c.subscription_id == subscription.id, c.seq.in_(touched)
+                )
+            )
+        for span in write:
+            self.session.execute(
+                insert(t.subscription_spans).values(
+                    subscription_id=subscription.id,
+                    seq=span.seq,
+                    organization_id=subscription.organization_id,
+                    account_id=subscription.account_id,
+                    family_id=subscription.family_id,
+                    start_on=span.start,
+                    end_on=span.end,
+                    terms=terms_to_data(span.terms),
+                    plan_name=span.plan_name,
+                    trial=span.trial,
+                    pay_per_day=span.pay_per_day,
+                    ended_by=span.ended_by,
+                )
+            )
+
+    def history(self, organization_id: str, account_id: str) -> Sequence[tuple[str, Span]]:
+        c = t.subscription_spans.c
+        q = (
+            select(t.subscription_spans)
+            .where(c.organization_id == organization_id, c.account_id == account_id)
+            .order_by(c.start_on, c.subscription_id, c.seq)
+        )
+        return [(row._mapping["family_id"], _span(row)) for row in self.session.execute(q)]
+
+    # -- events, items, notices ------------------------------------------------------------
+
+    def add_events(
+        self, subscription: Subscription, events: Sequence[Event], actor: str, at: datetime
+    ) -> Sequence[str]:
+        c = t.subscription_events.c
+        last = self.session.execute(
+            select(func.max(c.seq)).where(c.subscription_id == subscription.id)
+        ).scalar()
+        ids: list[str] = []
+        for n, event in enumerate(events, start=(last or 0) + 1):
+            event_id = new_id("sev")
+            self.session.execute(
+                insert(t.subscription_events).values(
+                    id=event_id,
+                    organization_id=subscription.organization_id,
+                    subscription_id=subscription.id,
+                    seq=n,
+                    kind=event.kind,
+                    at=event.at,
+                    effective_on=event.effective,
+                    from_status=event.from_status.value if event.from_status else None,
+                    to_status=event.to_status.value,
+                    actor=actor,
+                    details=dict(event.details),
+                )
+            )
+            ids.append(event_id)
+        return ids
+
+    def events(self, subscription_id: str) -> Sequence[StoredEvent]:
+        c = t.subscription_events.c
+        q = select(t.subscription_events).where(c.subscription_id == subscription_id)
+        result = []
+        for row in self.session.execute(q.order_by(c.seq)):
+            r = row._mapping
+            event = Event(
+                kind=r["kind"],
+                at=r["at"],
+                effective=r["effective_on"],
+                from_status=Status(r["from_status"]) if r["from_status"] else None,
+                to_status=Status(r["to_status"]),
+                details=r["details"],
+            )
+            result.append(StoredEvent(r["id"], r["subscription_id"], r["seq"], r["actor"], event))
+        return result
+
+    def add_items(self, subscription: Subscription, items: Sequence[StoredItem]) -> None:
+        for position, stored in enumerate(items):
+            item = stored.item
+            self.session.execute(
+                insert(t.subscription_items).values(
+                    id=stored.id,
+                    organization_id=subscription.organization_id,
+                    account_id=subscription.account_id,
+                    subscription_id=subscription.id,
+                    event_id=stored.event_id,
+                    position=position,
+                    kind=item.kind.value,
+                    component=item.component,
+                    description=item.description[:300],
+                    currency=item.currency,
+                    quantity=item.quantity,
+                    unit_amount=item.unit_amount,
+                    amount=item.amount,
+                    period_start=item.period_start,
+                    period_end=item.period_end,
+                    days=item.days,
+                    period_days=item.period_days,
+                    invoice_id=stored.invoice_id,
+                    created_at=stored.created_at,
+                )
+            )
+
+    def items(self, subscription_id: str, *, pending_only: bool) -> Sequence[StoredItem]:
+        c = t.subscription_items.c
+        q = select(t.subscription_items).where(c.subscription_id == subscription_id)
+        if pending_only:
+            q = q.where(c.invoice_id.is_(None))
+        e = t.subscription_events.c
+        q = q.join(t.subscription_events, e.id == c.event_id).order_by(e.seq, c.position)
+        return [_item(row) for row in self.session.execute(q)]
+
+    def add_notices(self, notices: Sequence[StoredNotice]) -> None:
+        for notice in notices:
+            self.session.execute(
+                insert(t.subscription_notices).values(
+                    id=notice.id,
+                    organization_id=self._organization_of(notice.subscription_id),
+                    subscription_id=notice.subscription_id,
+                    account_id=notice.account_id,
+                    move_id=notice.move_id,
+                    effective_on=notice.effective_on,
+                    text=notice.text,
+                    created_at=notice.created_at,
+                )
+            )
+
+    def _organization_of(self, subscription_id: str) -> str:
+        q = select(S.organization_id).where(S.id == subscription_id)
+        organization_id: str = self.session.execute(q).scalar_one()
+        return organization_id
+
+    def notices(self, subscription_id: str) -> Sequence[StoredNotice]:
+        c = t.subscription_notices.c
+        q = (
+            select(t.subscription_notices)
+            .where(c.subscription_id == subscription_id)
+            .order_by(c.created_at, c.id)
+        )
+        return [
+            StoredNotice(
+                r.id,
+                r.subscription_id,
+                r.account_id,
+                r.move_id,
+                r.effective_on,
+                r.text,
+                r.created_at,
+            )
+            for r in self.session.execute(q)
+        ]

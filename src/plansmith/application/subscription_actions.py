@@ -1,0 +1,230 @@
+"""Use cases that change a subscription after it started, and the renewal step.
+
+Each one is a call of ``act``: catch up with passed period ends, run one domain function,
+save the Outcome (or, with ``preview=True``, return it unsaved: the very same computation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from plansmith.application.errors import Conflict
+from plansmith.application.ports import Clock, UnitOfWork
+from plansmith.application.subscriptions import (
+    OPERATOR,
+    SYSTEM,
+    Result,
+    act,
+    check_quantity,
+    offered_version,
+    parse_channel,
+    plan_by_code,
+)
+from plansmith.domain import subscription_changes as rules
+from plansmith.domain.catalog import Timing
+from plansmith.domain.errors import Checks, InvalidValue
+from plansmith.domain.held_log import Span
+from plansmith.domain.periods import Cycle
+from plansmith.domain.subscriptions import Outcome, PriceBook, Subscription, check_add_ons
+
+
+@dataclass(frozen=True)
+class ChangeInput:
+    """What to change; None keeps what is held. ``add_ons`` replaces the whole set."""
+
+    plan: str | None = None  # plan code (same family)
+    cycle: str | None = None
+    quantity: int | None = None
+    add_ons: Mapping[str, int] | None = None
+    when: str | None = None  # now | term_end; None: as the family's policy says
+    channel: str | None = None  # the portal sends "portal": only plans offered there
+
+
+def timing(value: str | None, field: str = "when") -> Timing | None:
+    if value is None:
+        return None
+    try:
+        return Timing(value)
+    except ValueError:
+        raise InvalidValue("when is now or term_end", field=field) from None
+
+
+def change_subscription(
+    uow: UnitOfWork,
+    clock: Clock,
+    organization_id: str,
+    subscription_id: str,
+    data: ChangeInput,
+    *,
+    actor: str = OPERATOR,
+    preview: bool = False,
+) -> Result:
+    """Change plan, cycle, seats or add-ons, now with proration or at the end of the term."""
+    checks = Checks()
+    cycle = checks.run(Cycle.parse, data.cycle) if data.cycle is not None else None
+    when = checks.run(timing, data.when)
+    channel = checks.run(parse_channel, data.channel)
+    if data.quantity is not None:
+        checks.run(check_quantity, data.quantity, 1)
+    checks.raise_if_any()
+
+    def action(
+        sub: Subscription, log: Sequence[Span], book: PriceBook, today: date, now: datetime
+    ) -> Outcome:
+        terms = sub.terms
+        if data.plan is not None:
+            plan = plan_by_code(book, data.plan)
+            if plan.id != terms.plan_id:
+                version = offered_version(book, plan, channel)
+                terms = replace(terms, plan_id=plan.id, version_id=version.id)
+        if cycle is not None:
+            terms = replace(terms, cycle=cycle)
+        if data.quantity is not None:
+            terms = replace(terms, quantity=data.quantity)
+        if data.add_ons is not None:
+            family = book.families[sub.family_id]
+            check_add_ons(data.add_ons, book, family, book.plan(terms.plan_id))
+            terms = terms.with_add_ons(data.add_ons)
+        return rules.change(sub, terms, book, log, today, now, when, cause=actor)
+
+    return act(uow, clock, organization_id, subscription_id, action, actor, dry_run=preview)
+
+
+def cancel_subscription(
+    uow: UnitOfWork,
+    clock: Clock,
+    organization_id: str,
+    subscription_id: str,
+    when: str = "term_end",
+    *,
+    actor: str = OPERATOR,
+    preview: bool = False,
+) -> Result:
+    """At term end (nothing more is billed; withdrawable) or now (the rest is credited)."""
+    timing_ = timing(when) or Timing.TERM_END
+
+    def action(
+        sub: Subscription, log: Sequence[Span], book: PriceBook, today: date, now: datetime
+    ) -> Outcome:
+        return rules.cancel(sub, timing_, book, log, today, now)
+
+    return act(uow, clock, organization_id, subscription_id, action, actor, dry_run=preview)
+
+
+def reactivate_subscription(
+    uow: UnitOfWork,
+    clock: Clock,
+    organization_id: str,
+    subscription_id: str,
+    *,
+    actor: str = OPERATOR,
+    preview: bool = False,
+) -> Result:
+    """Withdraw a cancellation at term end, or bring a canceled subscription back today."""
+
+    def action(
+        sub: Subscription, log: Sequence[Span], book: PriceBook, today: date, now: datetime
+    ) -> Outcome:
+        return rules.reactivate(sub, book, today, now)
+
+    return act(uow, clock, organization_id, subscription_id, action, actor, dry_run=preview)
+
+
+def pause_subscription(
+    uow: UnitOfWork,
+    clock: Clock,
+    organization_id: str,
+    subscription_id: str,
+    *,
+    actor: str = OPERATOR,
+    preview: bool = False,
+) -> Result:
+    def action(
+        sub: Subscription, log: Sequence[Span], book: PriceBook, today: date, now: datetime
+    ) -> Outcome:
+        return rules.pause(sub, book, log, today, now)
+
+    return act(uow, clock, organization_id, subscription_id, action, actor, dry_run=preview)
+
+
+def resume_subscription(
+    uow: UnitOfWork,
+    clock: Clock,
+    organization_id: str,
+    subscription_id: str,
+    *,
+    actor: str = OPERATOR,
+    preview: bool = False,
+) -> Result:
+    def action(
+        sub: Subscription, log: Sequence[Span], book: PriceBook, today: date, now: datetime
+    ) -> Outcome:
+        return rules.resume(sub, book, today, now)
+
+    return act(uow, clock, organization_id, subscription_id, action, actor, dry_run=preview)
+
+
+def withdraw_scheduled_change(
+    uow: UnitOfWork,
+    clock: Clock,
+    organization_id: str,
+    subscription_id: str,
+    *,
+    actor: str = OPERATOR,
+) -> Result:
+    def action(
+        sub: Subscription, log: Sequence[Span], book: PriceBook, today: date, now: datetime
+    ) -> Outcome:
+        return rules.withdraw_scheduled_change(sub, today, now)
+
+    return act(uow, clock, organization_id, subscription_id, action, actor)
+
+
+# -- the renewal step --------------------------------------------------------------------
+
+
+def advance_subscription(
+    uow: UnitOfWork, clock: Clock, organization_id: str, subscription_id: str
+) -> Result:
+    """Walk one subscription through every period end up to now; nothing if none passed."""
+    return act(uow, clock, organization_id, subscription_id, None, SYSTEM)
+
+
+@dataclass(frozen=True)
+class Advanced:
+    renewed: int  # subscriptions that passed at least one period end
+    items: int  # billable items created
+    skipped: int  # taken by another worker at the same time
+
+
+def advance_due(
+    uow: UnitOfWork, clock: Clock, organization_id: str, *, batch: int = 200
+) -> Advanced:
+    """Every subscription of the organization whose period ended by now, one transaction each.
+
+    Safe to run twice or in parallel: a subscription another worker saved first is skipped
+    (its revision moved on), and one that is no longer due finds nothing to do.
+    """
+    renewed = items = skipped = 0
+    seen: set[str] = set()
+    while True:
+        with uow:
+            due = [
+                i
+                for i in uow.subscriptions.due(organization_id, clock.now(), batch)
+                if i not in seen
+            ]
+        if not due:
+            return Advanced(renewed, items, skipped)
+        for subscription_id in due:
+            seen.add(subscription_id)
+            try:
+                result = advance_subscription(uow, clock, organization_id, subscription_id)
+            except Conflict:
+                skipped += 1
+                continue
+            if result.applied:
+                renewed += 1
+                items += len(result.items)

@@ -1,0 +1,381 @@
+"""Use cases for subscriptions: subscribe, change (or preview a change), cancel, pause, resume,
+reactivate, withdraw a scheduled change, and the renewal step.
+
+Every use case that touches a subscription first walks it through the period ends it has
+passed (``advance``), so a change on day c is always made against the period holding c. Then
+it runs one pure domain function and saves the Outcome in the same transaction. A preview runs
+exactly the same code and stops before saving, so it always equals what is then charged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from plansmith.application.errors import Conflict, NotFound
+from plansmith.application.ids import new_id
+from plansmith.application.ports import Clock, StoredItem, UnitOfWork
+from plansmith.domain.catalog import Channel, Plan, PlanVersion, VersionStatus
+from plansmith.domain.errors import Checks, InvalidValue
+from plansmith.domain.held_log import Span, apply_held, changed_spans
+from plansmith.domain.money import Currency
+from plansmith.domain.periods import Cycle, local_date, zone
+from plansmith.domain.renewals import RenewalMove, advance, period_end
+from plansmith.domain.subscription_changes import NewSubscription
+from plansmith.domain.subscription_changes import subscribe as start
+from plansmith.domain.subscriptions import (
+    BillableItem,
+    Component,
+    Event,
+    Outcome,
+    PriceBook,
+    Subscription,
+    Terms,
+    check_add_ons,
+    components,
+)
+
+# Who asked: recorded on every event.
+CUSTOMER = "customer"  # the account's admin, in the portal
+OPERATOR = "operator"  # the organization, through the API, CLI or console
+SYSTEM = "system"  # the renewal step
+
+Action = Callable[[Subscription, Sequence[Span], PriceBook, date, datetime], Outcome]
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    """A subscription with the catalog objects it refers to and its priced parts."""
+
+    subscription: Subscription
+    plan: Plan
+    version: PlanVersion
+    family_name: str
+    parts: tuple[Component, ...]
+    scheduled_plan_name: str | None = None
+
+    @property
+    def period_amount(self) -> int:
+        """What one full period of the current terms costs (price x quantity, add-ons too)."""
+        return sum(p.period_amount for p in self.parts)
+
+
+@dataclass(frozen=True)
+class NextInvoice:
+    """What the next invoice of this subscription will hold: the pending items, and what its
+    next period end adds (the renewal in advance, or the pay-per-day days so far and to come)."""
+
+    cut_off: date | None  # the period end it is made on; None when no period end is coming
+    currency: str
+    items: tuple[BillableItem, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(i.amount for i in self.items)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a use case did (or, for a preview, would do)."""
+
+    view: SubscriptionView
+    items: tuple[BillableItem, ...]
+    events: tuple[Event, ...]
+    next_invoice: NextInvoice
+    applied: bool
+
+
+# -- loading -------------------------------------------------------------------------------
+
+
+def price_book(uow: UnitOfWork, organization_id: str) -> PriceBook:
+    """Every family, plan, version and add-on of the organization (catalogs are small)."""
+    plans = list(uow.plans.list(organization_id))
+    versions = uow.plan_versions.for_plans([p.id for p in plans])
+    return PriceBook(
+        families={f.id: f for f in uow.families.list(organization_id)},
+        plans={p.id: p for p in plans},
+        versions={v.id: v for v in versions},
+        add_ons={a.code: a for a in uow.add_ons.list(organization_id)},
+    )
+
+
+def renewal_moves(
+    uow: UnitOfWork, book: PriceBook, plan_ids: Sequence[str]
+) -> dict[str, RenewalMove]:
+    """from version id -> where its subscribers go at their renewal, following chains
+    (v1 -> v2 -> v3 when v2 was superseded too) to the newest version."""
+    direct: dict[str, RenewalMove] = {}
+    for plan_id in set(plan_ids):
+        for recorded in uow.plan_versions.moves(plan_id):
+            for source in recorded.from_version_ids:
+                direct[source] = RenewalMove(recorded.id, source, recorded.to_version_id)
+    resolved = {}
+    for source, move in direct.items():
+        target, seen = move.to_version_id, {source}
+        while target in direct and target not in seen:
+            seen.add(target)
+            target = direct[target].to_version_id
+        resolved[source] = replace(move, to_version_id=target)
+    return resolved
+
+
+def _subscription(uow: UnitOfWork, organization_id: str, subscription_id: str) -> Subscription:
+    sub = uow.subscriptions.get(organization_id, subscription_id)
+    if sub is None:
+        raise NotFound(f"no subscription {subscription_id!r}", field="subscription_id")
+    return sub
+
+
+def view_of(sub: Subscription, book: PriceBook) -> SubscriptionView:
+    version = book.version(sub.terms.version_id)
+    scheduled = None
+    if sub.scheduled is not None:
+        scheduled = book.version(sub.scheduled.terms.version_id).name
+    return SubscriptionView(
+        subscription=sub,
+        plan=book.plan(sub.terms.plan_id),
+        version=version,
+        family_name=book.families[sub.family_id].name,
+        parts=components(sub.terms, book),
+        scheduled_plan_name=scheduled,
+    )
+
+
+def _today(sub: Subscription, now: datetime) -> date:
+    return local_date(now, zone(sub.time_zone))
+
+
+# -- saving --------------------------------------------------------------------------------
+
+
+def _save(
+    uow: UnitOfWork,
+    before: Subscription | None,
+    out: Outcome,
+    log_before: Sequence[Span],
+    log_after: Sequence[Span],
+    actor: str,
+    now: datetime,
+) -> None:
+    subs = uow.subscriptions
+    sub = out.subscription
+    if before is None:
+        subs.add(sub)
+    else:
+        subs.update(sub, expected_revision=before.revision)
+    write, delete = changed_spans(log_before, log_after)
+    subs.save_log(sub, write, delete)
+    event_ids = subs.add_events(sub, out.events, actor, now)
+    stored = [
+        StoredItem(new_id("item"), sub.id, event_ids[k], item, None, now)
+        for item, k in zip(out.items, out.item_events, strict=True)
+    ]
+    subs.add_items(sub, stored)
+
+
+def _next_invoice(
+    sub: Subscription,
+    log: Sequence[Span],
+    book: PriceBook,
+    moves: Mapping[str, RenewalMove],
+    now: datetime,
+    pending: Sequence[BillableItem],
+) -> NextInvoice:
+    """The same period-end step the renewal runs, on the state after the change."""
+    due = sub.due_on()
+    items = list(pending)
+    if due is not None:
+        items += period_end(sub, log, book, now, moves).items
+    return NextInvoice(due, sub.terms.currency, tuple(items))
+
+
+def act(
+    uow: UnitOfWork,
+    clock: Clock,
+    organization_id: str,
+    subscription_id: str,
+    action: Action | None,
+    actor: str,
+    *,
+    dry_run: bool = False,
+) -> Result:
+    """Catch up with passed period ends, run ``action``, save both unless a dry run."""
+    now = clock.now()
+    with uow:
+        sub = _subscription(uow, organization_id, subscription_id)
+        book = price_book(uow, organization_id)
+        moves = renewal_moves(uow, book, list(book.plans))
+        result = run(uow, sub, book, moves, action, actor, now, dry_run=dry_run)
+        if result.applied:
+            uow.commit()
+        return result
+
+
+def run(
+    uow: UnitOfWork,
+    sub: Subscription,
+    book: PriceBook,
+    moves: Mapping[str, RenewalMove],
+    action: Action | None,
+    actor: str,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+) -> Result:
+    """``act`` inside a unit of work the caller opened (and commits)."""
+    log = list(uow.subscriptions.log(sub.id))
+    today = _today(sub, now)
+    out = advance(sub, log, book, today, now, moves)
+    log_after = apply_held(log, out.held)
+    if action is not None:
+        step = action(out.subscription, log_after, book, today, now)
+        log_after = apply_held(log_after, step.held)
+        out = out.then(step)
+    pending = [s.item for s in uow.subscriptions.items(sub.id, pending_only=True)]
+    applied = not dry_run and bool(out.events)
+    if applied:
+        _save(uow, sub, out, log, log_after, actor, now)
+    nxt = _next_invoice(out.subscription, log_after, book, moves, now, [*pending, *out.items])
+    return Result(view_of(out.subscription, book), out.items, out.events, nxt, applied)
+
+
+# -- subscribing ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubscribeInput:
+    account_id: str
+    plan: str  # plan code
+    cycle: str = "month"
+    quantity: int | None = None  # None: the plan's minimum seats
+    currency: str | None = None  # None: the account's currency
+    add_ons: Mapping[str, int] = field(default_factory=dict)
+    trial: bool | None = None  # None: the plan's trial, if it has one and none was used
+    channel: str | None = None  # where the customer chose it; None: any current version
+
+
+def parse_channel(value: str | None) -> Channel | None:
+    if value is None:
+        return None
+    try:
+        return Channel(value)
+    except ValueError:
+        allowed = ", ".join(c.value for c in Channel)
+        raise InvalidValue(f"channel is one of {allowed}", field="channel") from None
+
+
+def offered_version(book: PriceBook, plan: Plan, channel: Channel | None) -> PlanVersion:
+    """The version a new holder of ``plan`` gets: the current one, offered on the channel."""
+    if plan.archived_at is not None:
+        raise Conflict(
+            f"plan {plan.code!r} is archived: it takes no new subscribers",
+            field="plan",
+            code="plan_archived",
+        )
+    current = next(
+        (
+            v
+            for v in book.versions.values()
+            if v.plan_id == plan.id and v.status is VersionStatus.CURRENT
+        ),
+        None,
+    )
+    if current is None:
+        raise Conflict(
+            f"plan {plan.code!r} has no published version yet", field="plan", code="not_published"
+        )
+    if channel is not None and not current.offered_on(channel):
+        raise InvalidValue(
+            f"plan {plan.code!r} is not offered on the {channel} channel",
+            field="plan",
+            code="not_offered",
+        )
+    return current
+
+
+def plan_by_code(book: PriceBook, code: str) -> Plan:
+    plan = next((p for p in book.plans.values() if p.code == code), None)
+    if plan is None:
+        raise NotFound(f"no plan with code {code!r}", field="plan")
+    return plan
+
+
+def check_quantity(value: object, default: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidValue("quantity is a whole number of at least 1", field="quantity")
+    return value
+
+
+def subscribe(
+    uow: UnitOfWork, clock: Clock, organization_id: str, data: SubscribeInput, actor: str = OPERATOR
+) -> Result:
+    """Start a subscription today (in the account's time zone), with or without a trial."""
+    checks = Checks()
+    cycle = checks.run(Cycle.parse, data.cycle)
+    channel = checks.run(parse_channel, data.channel)
+    if data.currency is not None:
+        checks.run(Currency.of, data.currency)
+    if data.trial is not None and not isinstance(data.trial, bool):
+        checks.add(InvalidValue("trial is true or false", field="trial"))
+    checks.raise_if_any()
+    assert cycle is not None
+    now = clock.now()
+    with uow:
+        account = uow.accounts.get(organization_id, data.account_id)
+        if account is None:
+            raise NotFound(f"no account {data.account_id!r}", field="account_id")
+        if data.currency is not None and data.currency != account.currency:
+            raise InvalidValue(
+                f"the account is billed in {account.currency}; subscriptions use that currency",
+                field="currency",
+                code="currency_mismatch",
+            )
+        book = price_book(uow, organization_id)
+        plan = plan_by_code(book, data.plan)
+        version = offered_version(book, plan, channel)
+        family = book.families[plan.family_id]
+        quantity = check_quantity(data.quantity, version.terms.min_seats)
+        terms = Terms(plan.id, version.id, cycle, account.currency, quantity).with_add_ons(
+            data.add_ons
+        )
+        check_add_ons(data.add_ons, book, family, plan)
+        earlier = [
+            s
+            for s in uow.subscriptions.for_account(organization_id, account.id)
+            if s.family_id == family.id
+        ]
+        if any(s.holds_place for s in earlier):
+            raise Conflict(
+                f"the account holds a {family.name} plan already; change that subscription "
+                "instead (an account holds one plan per family)",
+                field="plan",
+                code="already_subscribed",
+            )
+        with_trial = _with_trial(data.trial, version, any(s.trial_end for s in earlier))
+        new = NewSubscription(
+            new_id("sub"), organization_id, account.id, family, terms, account.time_zone, with_trial
+        )
+        today = local_date(now, zone(account.time_zone))
+        out = start(new, book, today, now)
+        log = apply_held([], out.held)
+        _save(uow, None, out, [], log, actor, now)
+        uow.commit()
+        nxt = _next_invoice(out.subscription, log, book, {}, now, out.items)
+        return Result(view_of(out.subscription, book), out.items, out.events, nxt, True)
+
+
+def _with_trial(asked: bool | None, version: PlanVersion, used: bool) -> bool:
+    has_trial = version.terms.trial_days > 0
+    if asked is None:
+        return has_trial and not used
+    if asked and not has_trial:
+        raise InvalidValue("this plan has no trial", field="trial", code="no_trial")
+    if asked and used:
+        raise Conflict(
+            "the account has had a trial in this family already", field="trial", code="trial_used"
+        )
+    return asked

@@ -1,0 +1,100 @@
+"""Carrying out seed 003's "apply to existing customers": notices, and moves of subscribers.
+
+Publishing with ``now`` or ``at_renewal`` records a move. Here, inside the publishing
+transaction, every subscriber of the superseded version gets a notice saying what changes
+and when; with ``now`` each one moves at once (credit for the rest of the period at the old
+version, charge at the new one). With ``at_renewal`` each moves at its own renewal, carried out
+by the renewal step (see renewal_moves).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, datetime
+
+from plansmith.application.ids import new_id
+from plansmith.application.ports import StoredNotice, UnitOfWork
+from plansmith.application.subscriptions import (
+    OPERATOR,
+    Action,
+    price_book,
+    renewal_moves,
+    run,
+)
+from plansmith.domain import subscription_changes as rules
+from plansmith.domain.catalog import ApplyToExisting, PlanVersionMove, Timing
+from plansmith.domain.errors import DomainError
+from plansmith.domain.held_log import Span
+from plansmith.domain.subscriptions import (
+    Event,
+    Outcome,
+    PriceBook,
+    Status,
+    Subscription,
+    components,
+)
+
+
+def notify_and_move(uow: UnitOfWork, move: PlanVersionMove, now: datetime) -> int:
+    """Notices for every subscriber of the move's old versions; with ``now``, the moves too.
+
+    Returns how many subscriptions were concerned.
+    """
+    subs = list(uow.subscriptions.holding(move.organization_id, move.from_version_ids))
+    if not subs:
+        return 0
+    notices = [
+        StoredNotice(
+            id=new_id("notice"),
+            subscription_id=sub.id,
+            account_id=sub.account_id,
+            move_id=move.id,
+            effective_on="now" if move.apply is ApplyToExisting.NOW else sub.period_end.isoformat(),
+            text=move.notice,
+            created_at=now,
+        )
+        for sub in subs
+    ]
+    uow.subscriptions.add_notices(notices)
+    if move.apply is ApplyToExisting.NOW:
+        book = price_book(uow, move.organization_id)
+        moves = renewal_moves(uow, book, [move.plan_id])
+        for sub in subs:
+            run(uow, sub, book, moves, _move_now(move), OPERATOR, now)
+    return len(subs)
+
+
+def _move_now(move: PlanVersionMove) -> Action:
+    def action(
+        sub: Subscription, log: Sequence[Span], book: PriceBook, today: date, now: datetime
+    ) -> Outcome:
+        if sub.terms.version_id not in move.from_version_ids:
+            return Outcome(sub)  # the catch-up renewal moved it already
+        target = replace(sub.terms, version_id=move.to_version_id)
+        details = {"move_id": move.id, "to_version_id": move.to_version_id}
+        try:
+            if sub.status is Status.PAUSED:
+                # Nothing is billed while paused; resuming charges at the new version.
+                components(target, book)  # refuse terms the new version cannot price
+                moved = replace(sub, terms=target, updated_at=now)
+                return Outcome(
+                    moved,
+                    (),
+                    (Event("version_moved", now, today, sub.status, sub.status, details),),
+                )
+            return rules.change(
+                sub, target, book, log, today, now, Timing.NOW, cause="version_move"
+            )
+        except DomainError as exc:
+            skipped = Event(
+                "version_move_skipped",
+                now,
+                today,
+                sub.status,
+                sub.status,
+                {**details, "reason": exc.message},
+            )
+            return Outcome(sub, (), (skipped,))
+
+    return action

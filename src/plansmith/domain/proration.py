@@ -1,0 +1,143 @@
+"""Daily proration: a day is worth the period price divided by the days in that period.
+
+Everything is exact (Fraction) until one rounding per item, so a full period costs exactly the
+period price and any sequence of changes charges, in total, what the days held were worth, to
+within one minor unit per change (each change makes one credit and one charge, each off by at
+most half a unit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+
+from plansmith.domain.errors import InvalidValue
+from plansmith.domain.money import round_half_up
+from plansmith.domain.periods import Period
+from plansmith.domain.subscriptions import BillableItem, Component, ItemKind, Terms
+
+
+def day_value(period_amount: int, period: Period) -> Fraction:
+    """What one day of ``period`` is worth, exactly."""
+    return Fraction(period_amount, period.days)
+
+
+def part_amount(period_amount: int, days: int, period_days: int) -> int:
+    """``days`` of a ``period_days``-day period at ``period_amount``, rounded once (half-up)."""
+    if not 0 <= days <= period_days or period_days < 1:
+        raise InvalidValue(f"{days} days do not fit a {period_days}-day period", field="days")
+    return round_half_up(Fraction(period_amount * days, period_days))
+
+
+def recurring(parts: Iterable[Component], terms: Terms, period: Period) -> list[BillableItem]:
+    """A full period of each component, in advance."""
+    return [
+        BillableItem(
+            kind=ItemKind.RECURRING,
+            component=part.key,
+            description=f"{part.name} × {part.quantity}, {terms.cycle.name}",
+            currency=terms.currency,
+            quantity=part.quantity,
+            unit_amount=part.unit_amount,
+            amount=part.period_amount,
+            period_start=period.start,
+            period_end=period.end,
+        )
+        for part in parts
+    ]
+
+
+def rest_of_period(
+    kind: ItemKind, part: Component, currency: str, period: Period, start: date
+) -> BillableItem:
+    """A credit (negative) or charge for ``[start, period.end)`` of one component."""
+    days = (period.end - start).days
+    amount = part_amount(part.period_amount, days, period.days)
+    label = "Unused time on" if kind is ItemKind.CREDIT else "Remaining time on"
+    return BillableItem(
+        kind=kind,
+        component=part.key,
+        description=f"{label} {part.name} × {part.quantity} ({days} of {period.days} days)",
+        currency=currency,
+        quantity=part.quantity,
+        unit_amount=part.unit_amount,
+        amount=-amount if kind is ItemKind.CREDIT else amount,
+        period_start=start,
+        period_end=period.end,
+        days=days,
+        period_days=period.days,
+    )
+
+
+def credits(
+    parts: Iterable[Component], currency: str, period: Period, start: date
+) -> list[BillableItem]:
+    return [
+        rest_of_period(ItemKind.CREDIT, p, currency, period, start)
+        for p in parts
+        if p.period_amount
+    ]
+
+
+def charges(
+    parts: Iterable[Component], currency: str, period: Period, start: date
+) -> list[BillableItem]:
+    return [
+        rest_of_period(ItemKind.CHARGE, p, currency, period, start)
+        for p in parts
+        if p.period_amount
+    ]
+
+
+def changed_parts(
+    old: Sequence[Component], new: Sequence[Component]
+) -> tuple[list[Component], list[Component]]:
+    """The components to credit and to charge: those whose price or quantity changed."""
+    before = {p.key: p for p in old}
+    after = {p.key: p for p in new}
+    credit = [p for key, p in before.items() if after.get(key) != p]
+    charge = [p for key, p in after.items() if before.get(key) != p]
+    return credit, charge
+
+
+@dataclass(frozen=True)
+class ActiveDays:
+    """Days a pay-per-day component was active inside one period, at one price and quantity."""
+
+    part: Component
+    days: int
+
+
+def accrual(
+    active: Iterable[ActiveDays], currency: str, period: Period, cycle_name: str
+) -> list[BillableItem]:
+    """One item per (component, price, quantity): days active x day rate, rounded once."""
+    totals: dict[Component, int] = {}
+    for entry in active:
+        if entry.days:
+            totals[entry.part] = totals.get(entry.part, 0) + entry.days
+    items = []
+    for part, days in totals.items():
+        if days > period.days:
+            raise InvalidValue(
+                f"{days} active days do not fit a {period.days}-day period", field="days"
+            )
+        items.append(
+            BillableItem(
+                kind=ItemKind.ACCRUAL,
+                component=part.key,
+                description=f"{part.name} × {part.quantity}, {days} of {period.days} days "
+                f"({cycle_name}, pay per day)",
+                currency=currency,
+                quantity=part.quantity,
+                unit_amount=part.unit_amount,
+                amount=part_amount(part.period_amount, days, period.days),
+                period_start=period.start,
+                period_end=period.end,
+                days=days,
+                period_days=period.days,
+            )
+        )
+    return items
