@@ -11,7 +11,14 @@ from plansmith.application.errors import Conflict, NotFound
 from plansmith.application.ids import new_id
 from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.domain.accounts import require_text
-from plansmith.domain.catalog import AddOn, Channel, ExtraPack, PlanVersion, check_code
+from plansmith.domain.catalog import (
+    AddOn,
+    Channel,
+    ExtraPack,
+    PlanVersion,
+    Price,
+    check_code,
+)
 from plansmith.domain.catalog_data import (
     amounts_from_data,
     codes_from_data,
@@ -85,10 +92,24 @@ def update_add_on(uow: UnitOfWork, organization_id: str, add_on_id: str, data: A
     with uow:
         add_on = _add_on(uow, organization_id, add_on_id)
         values = _checked_add_on(replace(data, code=add_on.code))
+        _keep_prices_in_use(uow, add_on, values["prices"])
         add_on = replace(add_on, quantity_allowed=data.quantity_allowed, **values)
         uow.add_ons.update(add_on)
         uow.commit()
     return add_on
+
+
+def _keep_prices_in_use(uow: UnitOfWork, add_on: AddOn, prices: Sequence[Price]) -> None:
+    """Add-ons are not versioned: a price a subscriber pays cannot be withdrawn under them."""
+    kept = {(p.currency, p.cycle) for p in prices}
+    for sub in uow.subscriptions.holding_with_add_on(add_on.organization_id, add_on.code):
+        if (sub.terms.currency, sub.terms.cycle) not in kept:
+            raise Conflict(
+                f"subscription {sub.id} pays for {add_on.name} in {sub.terms.currency} per "
+                f"{sub.terms.cycle.name}; keep that price (archive the add-on to stop selling it)",
+                field="prices",
+                code="price_in_use",
+            )
 
 
 def _add_on(uow: UnitOfWork, organization_id: str, add_on_id: str) -> AddOn:

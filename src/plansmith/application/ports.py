@@ -235,6 +235,10 @@ class SubscriptionRepository(Protocol):
         """Subscriptions that hold a place (trialing, active, past_due, paused) on the versions."""
         ...
 
+    def holding_with_add_on(self, organization_id: str, code: str) -> Sequence[Subscription]:
+        """Subscriptions holding a place that include the add-on."""
+        ...
+
     def due(self, organization_id: str, as_of: datetime, limit: int) -> Sequence[str]:
         """Ids of subscriptions whose next period end is at or before ``as_of``, soonest first."""
         ...

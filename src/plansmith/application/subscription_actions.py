@@ -103,14 +103,16 @@ def cancel_subscription(
     preview: bool = False,
 ) -> Result:
     """At term end (nothing more is billed; withdrawable) or now (the rest is credited)."""
-    timing_ = timing(when) or Timing.TERM_END
-
-    def action(
-        sub: Subscription, log: Sequence[Span], book: PriceBook, today: date, now: datetime
-    ) -> Outcome:
-        return rules.cancel(sub, timing_, book, log, today, now)
-
-    return act(uow, clock, organization_id, subscription_id, action, actor, dry_run=preview)
+    at = timing(when) or Timing.TERM_END
+    return act(
+        uow,
+        clock,
+        organization_id,
+        subscription_id,
+        lambda sub, log, book, today, now: rules.cancel(sub, at, book, log, today, now),
+        actor,
+        dry_run=preview,
+    )
 
 
 def reactivate_subscription(
@@ -123,13 +125,15 @@ def reactivate_subscription(
     preview: bool = False,
 ) -> Result:
     """Withdraw a cancellation at term end, or bring a canceled subscription back today."""
-
-    def action(
-        sub: Subscription, log: Sequence[Span], book: PriceBook, today: date, now: datetime
-    ) -> Outcome:
-        return rules.reactivate(sub, book, today, now)
-
-    return act(uow, clock, organization_id, subscription_id, action, actor, dry_run=preview)
+    return act(
+        uow,
+        clock,
+        organization_id,
+        subscription_id,
+        lambda sub, log, book, today, now: rules.reactivate(sub, book, today, now),
+        actor,
+        dry_run=preview,
+    )
 
 
 def pause_subscription(
@@ -141,12 +145,16 @@ def pause_subscription(
     actor: str = OPERATOR,
     preview: bool = False,
 ) -> Result:
-    def action(
-        sub: Subscription, log: Sequence[Span], book: PriceBook, today: date, now: datetime
-    ) -> Outcome:
-        return rules.pause(sub, book, log, today, now)
-
-    return act(uow, clock, organization_id, subscription_id, action, actor, dry_run=preview)
+    """Stop service today and credit the rest of the period; the anchor is kept."""
+    return act(
+        uow,
+        clock,
+        organization_id,
+        subscription_id,
+        lambda sub, log, book, today, now: rules.pause(sub, book, log, today, now),
+        actor,
+        dry_run=preview,
+    )
 
 
 def resume_subscription(
@@ -158,12 +166,16 @@ def resume_subscription(
     actor: str = OPERATOR,
     preview: bool = False,
 ) -> Result:
-    def action(
-        sub: Subscription, log: Sequence[Span], book: PriceBook, today: date, now: datetime
-    ) -> Outcome:
-        return rules.resume(sub, book, today, now)
-
-    return act(uow, clock, organization_id, subscription_id, action, actor, dry_run=preview)
+    """Back in service today: the rest of the period it falls in is charged."""
+    return act(
+        uow,
+        clock,
+        organization_id,
+        subscription_id,
+        lambda sub, log, book, today, now: rules.resume(sub, book, today, now),
+        actor,
+        dry_run=preview,
+    )
 
 
 def withdraw_scheduled_change(
@@ -174,12 +186,14 @@ def withdraw_scheduled_change(
     *,
     actor: str = OPERATOR,
 ) -> Result:
-    def action(
-        sub: Subscription, log: Sequence[Span], book: PriceBook, today: date, now: datetime
-    ) -> Outcome:
-        return rules.withdraw_scheduled_change(sub, today, now)
-
-    return act(uow, clock, organization_id, subscription_id, action, actor)
+    return act(
+        uow,
+        clock,
+        organization_id,
+        subscription_id,
+        lambda sub, log, book, today, now: rules.withdraw_scheduled_change(sub, today, now),
+        actor,
+    )
 
 
 # -- the renewal step --------------------------------------------------------------------

@@ -339,10 +339,10 @@ def subscribe(
         version = offered_version(book, plan, channel)
         family = book.families[plan.family_id]
         quantity = check_quantity(data.quantity, version.terms.min_seats)
+        check_add_ons(data.add_ons, book, family, plan)
         terms = Terms(plan.id, version.id, cycle, account.currency, quantity).with_add_ons(
             data.add_ons
         )
-        check_add_ons(data.add_ons, book, family, plan)
         earlier = [
             s
             for s in uow.subscriptions.for_account(organization_id, account.id)

@@ -74,21 +74,20 @@ def rest_of_period(
 def credits(
     parts: Iterable[Component], currency: str, period: Period, start: date
 ) -> list[BillableItem]:
-    return [
-        rest_of_period(ItemKind.CREDIT, p, currency, period, start)
-        for p in parts
-        if p.period_amount
-    ]
+    return _rest(ItemKind.CREDIT, parts, currency, period, start)
 
 
 def charges(
     parts: Iterable[Component], currency: str, period: Period, start: date
 ) -> list[BillableItem]:
-    return [
-        rest_of_period(ItemKind.CHARGE, p, currency, period, start)
-        for p in parts
-        if p.period_amount
-    ]
+    return _rest(ItemKind.CHARGE, parts, currency, period, start)
+
+
+def _rest(
+    kind: ItemKind, parts: Iterable[Component], currency: str, period: Period, start: date
+) -> list[BillableItem]:
+    """The rest of the period for each component that costs something."""
+    return [rest_of_period(kind, p, currency, period, start) for p in parts if p.period_amount]
 
 
 def changed_parts(

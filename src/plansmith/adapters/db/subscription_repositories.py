@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, or_, select, update
+from sqlalchemy import Row, Text, delete, func, insert, or_, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -243,6 +243,16 @@ class SqlSubscriptions:
             .order_by(S.id)  # primary-key order: row locks are always taken in one order
         )
         return [_subscription(row) for row in self.session.execute(q)]
+
+    def holding_with_add_on(self, organization_id: str, code: str) -> Sequence[Subscription]:
+        # add_ons is canonical JSON text ({"code":1}); the LIKE narrows, Python decides.
+        q = select(t.subscriptions).where(
+            S.organization_id == organization_id,
+            S.status.in_([s.value for s in HOLDING]),
+            type_coerce(S.add_ons, Text()).like(f'%"{code}":%'),
+        )
+        subs = [_subscription(row) for row in self.session.execute(q)]
+        return [s for s in subs if code in s.terms.add_ons]
 
     def due(self, organization_id: str, as_of: datetime, limit: int) -> Sequence[str]:
         q = (
