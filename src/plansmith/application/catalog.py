@@ -221,6 +221,7 @@ class Published:
     version: PlanVersion  # now current
     superseded: Sequence[PlanVersion]  # now legacy
     move: PlanVersionMove | None  # existing subscribers to move, with the notice
+    notified: int = 0  # subscribers who got the notice
 
 
 def publish_plan(
@@ -289,6 +290,7 @@ def _publish(
     published = replace(draft, status=VersionStatus.CURRENT, published_at=now)
     uow.plan_versions.update(published)
     move = None
+    notified = 0
     if apply is not ApplyToExisting.NEVER and current is not None:
         # Only the superseded version's subscribers move.
         changes = describe_changes(current.terms, published.terms)
@@ -305,8 +307,8 @@ def _publish(
             now,
         )
         uow.plan_versions.add_move(move)
-        notify_and_move(uow, move, now)
-    return Published(published, superseded, move)
+        notified = notify_and_move(uow, move, now)
+    return Published(published, superseded, move, notified)
 
 
 def set_visibility(

@@ -27,6 +27,7 @@ from plansmith.domain.subscriptions import (
     Component,
     Event,
     Held,
+    InvalidTransition,
     Outcome,
     PriceBook,
     ScheduledChange,
@@ -183,8 +184,16 @@ def change(
     cause: str = "customer",
 ) -> Outcome:
     """Move to ``target`` now (credit and charge) or at the end of the term (scheduled)."""
-    if sub.status not in (Status.TRIALING, Status.ACTIVE, Status.PAST_DUE):
-        check_transition(sub.status, Status.ACTIVE, "changed")
+    if not sub.in_service:
+        hint = {
+            Status.CANCELED: "reactivate it first",
+            Status.PAUSED: "resume it first",
+        }.get(sub.status, "subscribe again")
+        raise InvalidTransition(
+            f"a {sub.status} subscription cannot be changed; {hint}",
+            field="status",
+            code="trial_expired" if sub.status is Status.EXPIRED else "invalid_transition",
+        )
     if book.plan(target.plan_id).family_id != sub.family_id:
         raise InvalidValue(
             "that plan belongs to another family; an account holds one plan per family, "
@@ -319,7 +328,8 @@ def cancel(
         return _stop(sub, Status.EXPIRED, "expired", book, log, today, now, credit=False)
     if sub.status is Status.PAUSED:
         return _stop(sub, Status.CANCELED, "canceled", book, log, today, now, credit=False)
-    check_transition(sub.status, Status.CANCELED, "canceled")
+    if sub.status is not Status.TRIALING:  # a trial set to cancel expires at its end
+        check_transition(sub.status, Status.CANCELED, "canceled")
     if when is Timing.NOW:
         return _stop(sub, Status.CANCELED, "canceled", book, log, today, now, credit=True)
     if sub.cancel_at_period_end:
