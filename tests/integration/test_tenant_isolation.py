@@ -33,6 +33,11 @@ from plansmith.entrypoints.api.schemas import (
     AddressUpdate,
     PortalSessionCreate,
 )
+from plansmith.entrypoints.api.subscription_schemas import (
+    CancelRequest,
+    ChangeRequest,
+    SubscriptionCreate,
+)
 from tests.conftest import Tenant
 
 PROBLEM = "application/problem+json"
@@ -71,6 +76,12 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
     PublishRequest: {"apply_to_existing": "never"},
     AddOnBody: {**ADD_ON, "code": "hijacked"},
     ExtraPackBody: {**PACK, "code": "hijacked"},
+    SubscriptionCreate: {"account_id": "acct_unused", "plan": PLAN["code"]},
+    # Fewer seats waits for the term end (the default policy): the owner's walk schedules it,
+    # then withdraws it with DELETE .../scheduled_change.
+    ChangeRequest: {"quantity": 1},
+    # term_end, so that the reactivate which follows in route order withdraws it.
+    CancelRequest: {"when": "term_end"},
 }
 # A minimal valid query per route that has required query parameters.
 QUERIES: dict[str, dict[str, str]] = {
@@ -114,6 +125,7 @@ def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
     )
     assert draft.status_code == 200, draft.text
     plan = client.get(f"/v1/plans/{plan_id}", headers=tenant.headers).json()
+    subscription = {"account_id": account_id, "plan": PLAN["code"], "quantity": 2}
     return {
         "account_id": account_id,
         "address_id": address_id,
@@ -122,6 +134,7 @@ def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
         "version_id": plan["current_version_id"],
         "add_on_id": _created(client, tenant, "/v1/add_ons", ADD_ON),
         "pack_id": _created(client, tenant, "/v1/extra_packs", PACK),
+        "subscription_id": _created(client, tenant, "/v1/subscriptions", subscription),
     }
 
 
@@ -260,6 +273,19 @@ def test_every_id_route_answers_404_to_another_organizations_key(
         ("GET", "/v1/extra_packs/{pack_id}"),
         ("PATCH", "/v1/extra_packs/{pack_id}"),
         ("POST", "/v1/extra_packs/{pack_id}/archive"),
+        ("GET", "/v1/subscriptions/{subscription_id}"),
+        ("GET", "/v1/subscriptions/{subscription_id}/items"),
+        ("GET", "/v1/subscriptions/{subscription_id}/events"),
+        ("GET", "/v1/subscriptions/{subscription_id}/notices"),
+        ("POST", "/v1/subscriptions/{subscription_id}/changes/preview"),
+        ("POST", "/v1/subscriptions/{subscription_id}/changes"),
+        ("DELETE", "/v1/subscriptions/{subscription_id}/scheduled_change"),
+        ("POST", "/v1/subscriptions/{subscription_id}/cancel/preview"),
+        ("POST", "/v1/subscriptions/{subscription_id}/cancel"),
+        ("POST", "/v1/subscriptions/{subscription_id}/reactivate"),
+        ("POST", "/v1/subscriptions/{subscription_id}/pause"),
+        ("POST", "/v1/subscriptions/{subscription_id}/resume"),
+        ("GET", "/v1/accounts/{account_id}/plans"),
     }
 
 
@@ -296,6 +322,39 @@ def test_list_never_shows_another_organizations_accounts(
     assert [a["id"] for a in listed.json()["data"]] == [mine["account_id"]]
     assert [a["id"] for a in by_name.json()["data"]] == [mine["account_id"]]
     assert by_id.json()["data"] == []
+
+
+def test_subscription_list_never_shows_another_organizations_subscriptions(
+    client: TestClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    theirs = _objects(client, other_tenant)
+    mine = _objects(client, tenant)
+
+    listed = client.get("/v1/subscriptions", headers=tenant.headers)
+    by_their_account = client.get(
+        "/v1/subscriptions", params={"account_id": theirs["account_id"]}, headers=tenant.headers
+    )
+
+    assert [s["id"] for s in listed.json()["data"]] == [mine["subscription_id"]]
+    assert by_their_account.json()["data"] == []
+
+
+def test_subscribing_another_organizations_account_is_404_and_changes_nothing(
+    client: TestClient, container: Plansmith, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    theirs = _objects(client, other_tenant)
+    _objects(client, tenant)
+    before = _dump(container)
+
+    response = client.post(
+        "/v1/subscriptions",
+        json={"account_id": theirs["account_id"], "plan": PLAN["code"]},
+        headers=tenant.headers,
+    )
+
+    _assert_not_found(response, "subscribing another organization's account")
+    assert response.json()["field"] == "account_id"
+    assert _dump(container) == before
 
 
 def test_portal_session_for_another_organizations_account_is_404(
