@@ -140,3 +140,25 @@ def test_demo_prints_the_way_in_and_loads_once(database: str) -> None:
     assert _count(database, t.accounts) == 8  # loading twice does not duplicate customers
     assert _count(database, t.invoice_addresses) == 8
     assert _count(database, t.operator_users) == 1
+    assert "Customers    8 with 6 subscriptions (6 created)" in first.stdout
+    assert "Customers    8 with 6 subscriptions (0 created)" in second.stdout
+    assert _count(database, t.subscriptions) == 6
+    assert sorted(_held(database)) == [
+        ("chat-business", "active", 5, False),
+        ("chat-flex", "active", 2, True),  # pay per day
+        ("contact-center-2", "active", 100, False),  # seed 002's 100 accounts
+        ("mailbox-silver", "trialing", 1, False),
+        ("support-premium", "active", 1, False),
+        ("support-standard", "active", 1, False),
+    ]
+
+
+def _held(url: str) -> list[tuple[str, str, int, bool]]:
+    s, p = t.subscriptions.c, t.plans.c
+    engine = create_engine(normalize_url(url))
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(p.code, s.status, s.quantity, s.pay_per_day).join(t.plans, p.id == s.plan_id)
+        ).all()
+    engine.dispose()
+    return [(code, status, int(quantity), bool(daily)) for code, status, quantity, daily in rows]

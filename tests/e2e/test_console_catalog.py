@@ -1,4 +1,5 @@
-"""Seed 003 in the browser: change a plan's price without touching existing customers."""
+"""Seeds 003 and 002 in the browser: change a plan's price without touching existing customers,
+and see how many subscribers each version has."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from plansmith.application.accounts import AccountInput, open_account
 from plansmith.application.catalog import PlanInput, create_plan
 from plansmith.application.catalog_extras import AddOnInput, create_add_on
 from plansmith.application.organizations import create_operator, create_organization
 from plansmith.application.plan_families import FamilyInput, create_family
+from plansmith.application.subscriptions import SubscribeInput, subscribe
 from tests.e2e.conftest import LiveApp
 
 pytestmark = pytest.mark.browser
@@ -22,8 +25,9 @@ PASSWORD = "correct horse battery"
 EMAIL = "ops@acme.example"
 
 
-def _catalog(app: LiveApp) -> None:
-    """An organization with an operator, a service family, Bronze and Silver, and an add-on."""
+def _catalog(app: LiveApp) -> str:
+    """An organization with an operator, a service family, Bronze and Silver, and an add-on;
+    returns the organization id."""
     uow, clock = app.container.uow, app.clock
     org = create_organization(uow(), clock, "Acme Mailbox").id
     create_operator(uow(), clock, org, EMAIL, PASSWORD)
@@ -42,12 +46,23 @@ def _catalog(app: LiveApp) -> None:
         create_plan(uow(), clock, org, data)
     prices = [{"currency": "USD", "cycle": "month", "amount": 500}]
     create_add_on(uow(), clock, org, AddOnInput("shredding", "Shredding", prices))
+    return org
+
+
+def _subscribe(app: LiveApp, org: str, name: str, channel: str | None = None) -> None:
+    """A new customer on Bronze, as the API or the sign-up page would subscribe one."""
+    uow, clock = app.container.uow, app.clock
+    data = AccountInput(name, f"billing@{name.lower()}.example", "USD", "America/New_York")
+    account = open_account(uow(), clock, org, data)
+    subscribe(uow(), clock, org, SubscribeInput(account.id, "bronze", channel=channel))
 
 
 def test_change_a_price_for_new_customers_only(
     live_app: LiveApp, page: Page, screenshot: Shot
 ) -> None:
-    _catalog(live_app)
+    org = _catalog(live_app)
+    for name in ("Ada", "Grace"):
+        _subscribe(live_app, org, name)
 
     page.goto(f"{live_app.url}/console/")
     page.get_by_label("Email").fill(EMAIL)
@@ -56,6 +71,9 @@ def test_change_a_price_for_new_customers_only(
     page.get_by_role("navigation").get_by_role("link", name="Catalog").click()
     expect(page).to_have_url(f"{live_app.url}/console/catalog")
     expect(page.locator("#version-bronze-1")).to_contain_text("$239.90 / year (20 % off)")
+    expect(page.locator("#version-bronze-1 .subscribers")).to_have_text("2")
+    expect(page.locator("#subscribers-bronze")).to_have_text("2 subscribers")
+    expect(page.locator("#version-silver-1 .subscribers")).to_have_text("0")
     screenshot("1-catalog")
 
     page.get_by_role("link", name="Bronze").click()
@@ -88,6 +106,7 @@ def test_change_a_price_for_new_customers_only(
     expect(no).to_be_visible()
     no.check()
     expect(question).to_contain_text("it becomes Bronze Legacy, internal only")
+    expect(question).to_contain_text("Version 1 has 2 subscribers now.")
     screenshot("4-draft-and-question")
     page.get_by_role("button", name="Publish version 2").click()
 
@@ -110,4 +129,13 @@ def test_change_a_price_for_new_customers_only(
     expect(current).to_contain_text("$29.99 / month")
     expect(current).to_contain_text("$287.90 / year (20 % off)")
     expect(page.locator("#plan-bronze tbody tr")).to_have_count(2)
+    expect(legacy.locator(".subscribers")).to_have_text("2")  # both kept their version
+    expect(current.locator(".subscribers")).to_have_text("0")
     screenshot("6-catalog-after")
+
+    _subscribe(live_app, org, "Linus", channel="signup")  # a new sign-up gets version 2
+    page.reload()
+    expect(current.locator(".subscribers")).to_have_text("1")
+    expect(legacy.locator(".subscribers")).to_have_text("2")
+    expect(page.locator("#subscribers-bronze")).to_have_text("3 subscribers")  # 2 + 1
+    screenshot("7-catalog-new-sign-up")

@@ -1,4 +1,5 @@
-"""The operator console over HTTP: sign-in, customers, search, details and portal links."""
+"""The operator console over HTTP: sign-in, customers, search, details, subscriptions and portal
+links."""
 
 from __future__ import annotations
 
@@ -16,7 +17,15 @@ from plansmith.application.accounts import (
     add_invoice_address,
     open_account,
 )
+from plansmith.application.catalog import PlanInput, create_plan
 from plansmith.application.organizations import create_operator
+from plansmith.application.plan_families import FamilyInput, create_family
+from plansmith.application.subscription_actions import (
+    ChangeInput,
+    cancel_subscription,
+    change_subscription,
+)
+from plansmith.application.subscriptions import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.accounts import Account
 from plansmith.entrypoints.console import routes as console
@@ -234,3 +243,88 @@ def test_signing_out_clears_the_session(signed_in: TestClient) -> None:
     assert out.status_code == 303 and out.headers["location"] == "/console/login?signed_out=true"
     assert after.status_code == 303 and after.headers["location"] == "/console/login"
     assert "You have signed out." in signed_in.get(out.headers["location"]).text
+
+
+def _catalog(container: Plansmith, organization_id: str) -> None:
+    """Contact center packages per agent (1 and 2), a support plan with a trial, a mailbox plan."""
+    uow, clock = container.uow, container.clock
+    families = (("cc", "Contact center packages"), ("support", "Support plans"))
+    for code, name in (*families, ("mailbox", "Mailbox plans")):
+        create_family(uow(), clock, organization_id, FamilyInput(code, name))
+    per_seat, flat = {"pricing": "per_seat"}, {"pricing": "flat"}
+    support = {**flat, "base_prices": {"USD": 4900}, "trial_days": 14}
+    plans = [
+        ("cc-1", "Contact Center 1", "cc", {**per_seat, "base_prices": {"USD": 1500}}),
+        ("cc-2", "Contact Center 2", "cc", {**per_seat, "base_prices": {"USD": 2500}}),
+        ("standard", "Standard Support", "support", support),
+        ("bronze", "Bronze", "mailbox", {**flat, "base_prices": {"USD": 999}}),
+    ]
+    for rank, (code, name, family, terms) in enumerate(plans, 1):
+        data = PlanInput(code, name, family, rank, terms, publish=True)
+        create_plan(uow(), clock, organization_id, data)
+
+
+def _row(page: Response, subscription_id: str) -> str:
+    """The row's text, tags dropped, every run of white space one space."""
+    row = re.search(rf'<tr id="subscription-{subscription_id}">(.*?)</tr>', page.text, re.S)
+    assert row, f"no row for {subscription_id}"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row.group(1))).strip()
+
+
+def test_the_customer_page_lists_the_subscriptions_per_family(
+    client: TestClient, container: Plansmith, tenant: Tenant, clock: TestClock
+) -> None:
+    org, uow = tenant.organization_id, container.uow
+    _catalog(container, org)
+    account = _account(container, org, "Acme Chat")  # New York; the clock says Jan 31, 10:00
+    agents = subscribe(uow(), clock, org, SubscribeInput(account.id, "cc-1", quantity=100))
+    agents_id = agents.view.subscription.id
+    clock.advance(timedelta(days=10))  # Feb 10, 10:00 in New York
+    change_subscription(uow(), clock, org, agents_id, ChangeInput(plan="cc-2"))  # upgrade: now
+    support = subscribe(uow(), clock, org, SubscribeInput(account.id, "standard"))
+    mailbox = subscribe(uow(), clock, org, SubscribeInput(account.id, "bronze"))
+    mailbox_id = mailbox.view.subscription.id
+    cancel_subscription(uow(), clock, org, mailbox_id, "now")
+    _sign_in(client, _operator(container, tenant))  # now: a session lasts 8 hours
+
+    page = client.get(f"/console/customers/{account.id}")
+
+    assert page.status_code == 200
+    # Period [Jan 31, Feb 28): its last day is Feb 27. $25.00 x 100 agents = $2,500.00.
+    assert _row(page, agents_id) == (
+        f"Contact Center 2 Contact center packages {agents_id} Active month 100 $2,500.00 "
+        "Contact Center 2 $25.00 × 100 Jan 31, 2026 \u2013 Feb 27, 2026 Feb 28, 2026 "
+        "Jan 31, 2026"
+    )
+    # A 14-day trial from Feb 10: [Feb 10, Feb 24); the first payment falls due on Feb 24.
+    support_id = support.view.subscription.id
+    assert _row(page, support_id) == (
+        f"Standard Support Support plans {support_id} Try trial until Feb 23, 2026 month 1 "
+        "$49.00 Standard Support $49.00 × 1 Feb 10, 2026 \u2013 Feb 23, 2026 Feb 24, 2026 "
+        "Feb 10, 2026"
+    )
+    # Canceled now: inactive, and nothing more falls due.
+    assert _row(page, mailbox_id) == (
+        f"Bronze Mailbox plans {mailbox_id} Inactive canceled month 1 $9.99 Bronze $9.99 × 1 "
+        "ended Feb 10, 2026 — Feb 10, 2026"
+    )
+    history = re.search(r'<details class="history".*?</details>', page.text, re.S)
+    assert history and "Contact center packages: plan history" in history.group(0)
+    entries = re.findall(
+        r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", history.group(0)
+    )
+    assert entries == [
+        ("Contact Center 2", "Active", "Feb 10, 2026", "now"),
+        ("Contact Center 1", "Replaced", "Jan 31, 2026", "Feb 9, 2026"),  # held through Feb 9
+    ]
+    assert page.text.count('<details class="history"') == 1  # the others have one entry
+
+
+def test_a_customer_without_subscriptions_says_so(
+    signed_in: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    account = _account(container, tenant.organization_id, "Acme Chat")
+
+    page = signed_in.get(f"/console/customers/{account.id}")
+
+    assert page.status_code == 200 and "No subscriptions yet." in page.text

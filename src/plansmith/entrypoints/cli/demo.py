@@ -1,9 +1,10 @@
-"""Demo data for a first run: one organization, its catalog, customers around the world, a
-console user.
+"""Demo data for a first run: one organization, its catalog, customers around the world with a
+few subscriptions, a console user.
 
-Loading twice reuses what is there (customers are matched by external id, and the catalog file
-demo_catalog.yaml is applied, which writes nothing when it is already there), so `make run` can
-run it every time.
+Loading twice reuses what is there (customers are matched by external id, the catalog file
+demo_catalog.yaml is applied, which writes nothing when it is already there, and a customer that
+has had a subscription in a family gets no demo one there again), so `make run` can run it every
+time.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from plansmith.application import accounts as uc
 from plansmith.application import organizations as orgs
 from plansmith.application.catalog_file import ChangeKind, apply_catalog, load_yaml, read_catalog
 from plansmith.application.errors import NotFound
+from plansmith.application.subscription_queries import account_plans
+from plansmith.application.subscriptions import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.organizations import Organization
 
@@ -101,6 +104,20 @@ CUSTOMERS = [
     ),
 ]
 
+# A little of everything, so the console shows subscriber counts and the portal link (made for
+# cus-001) shows plans.
+CHAT_ADD_ONS = {"ai-assistant": 1, "team-chat-integration": 2}
+SUBSCRIPTIONS: list[tuple[str, str, str, str, int | None, dict[str, int], bool | None]] = [
+    # external id, family, plan, cycle, quantity (None: the minimum), add-ons, trial (None:
+    # the plan's). Seed 002's example first: Contact Center 2 with 100 accounts.
+    ("cus-001", "contact-center", "contact-center-2", "month", 100, {}, False),
+    ("cus-001", "support", "support-standard", "year", None, {}, None),
+    ("cus-002", "chat", "chat-business", "month", 5, CHAT_ADD_ONS, False),
+    ("cus-003", "support", "support-premium", "month", None, {}, None),
+    ("cus-004", "mailbox", "mailbox-silver", "month", None, {}, None),  # a 30-day trial
+    ("cus-006", "chat", "chat-flex", "month", 2, {}, None),  # pay per day
+]
+
 
 @dataclass(frozen=True)
 class DemoResult:
@@ -110,6 +127,7 @@ class DemoResult:
     portal_token: str
     publishable_key: str
     catalog: str  # what the catalog holds and what loading it changed
+    subscriptions: str  # how many demo subscriptions, and how many were made now
 
 
 def _organization(container: Plansmith) -> Organization:
@@ -132,10 +150,26 @@ def _catalog(container: Plansmith, organization: Organization) -> str:
     )
 
 
+def _subscriptions(
+    container: Plansmith, organization: Organization, accounts: dict[str, str]
+) -> str:
+    """The demo subscriptions, skipping a family the customer has (or had) one in already."""
+    made = 0
+    for external_id, family, plan, cycle, quantity, add_ons, trial in SUBSCRIPTIONS:
+        account_id = accounts[external_id]
+        held = account_plans(container.uow(), organization.id, account_id)
+        if any(f.family.code == family and f.latest is not None for f in held):
+            continue
+        data = SubscribeInput(account_id, plan, cycle, quantity, add_ons=add_ons, trial=trial)
+        subscribe(container.uow(), container.clock, organization.id, data)
+        made += 1
+    return f"{len(SUBSCRIPTIONS)} subscriptions ({made} created)"
+
+
 def load(container: Plansmith) -> DemoResult:
     organization = _organization(container)
     catalog = _catalog(container, organization)
-    first_account_id = ""
+    accounts: dict[str, str] = {}  # external id -> account id
     for external_id, name, email, currency, zone, locale, address in CUSTOMERS:
         page = uc.list_accounts(container.uow(), organization.id, search=external_id, limit=1)
         if page.items:
@@ -164,7 +198,8 @@ def load(container: Plansmith) -> DemoResult:
                     name=name, line1=line1, city=city, postal_code=postal_code, country=country
                 ),
             )
-        first_account_id = first_account_id or account.id
+        accounts[external_id] = account.id
+    subscriptions = _subscriptions(container, organization, accounts)
     with container.uow() as uow:
         has_operator = uow.operators.find_by_email(OPERATOR_EMAIL) is not None
     if not has_operator:
@@ -184,9 +219,15 @@ def load(container: Plansmith) -> DemoResult:
         container.clock,
         container.signer,
         organization.id,
-        first_account_id,
+        accounts[CUSTOMERS[0][0]],
         ttl_seconds=PORTAL_LINK_SECONDS,
     )
     return DemoResult(
-        organization, len(CUSTOMERS), issued.secret, link.token, public.secret, catalog
+        organization,
+        len(CUSTOMERS),
+        issued.secret,
+        link.token,
+        public.secret,
+        catalog,
+        subscriptions,
     )

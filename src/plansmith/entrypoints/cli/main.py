@@ -16,6 +16,7 @@ from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.domain.errors import DomainError
 from plansmith.entrypoints.cli import demo as demo_data
 from plansmith.entrypoints.cli.catalog import catalog_app
+from plansmith.entrypoints.cli.subscriptions import sub_app
 
 app = typer.Typer(
     help="plansmith: plan catalog, subscription billing and billing portal.",
@@ -33,6 +34,7 @@ app.add_typer(org_app, name="org")
 app.add_typer(key_app, name="key")
 app.add_typer(user_app, name="user")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(sub_app, name="sub")
 
 out = Console()
 err = Console(stderr=True)
@@ -128,7 +130,7 @@ def demo() -> None:
         rows = [
             ("Organization", f"{result.organization.name} ({result.organization.id})"),
             ("Catalog", result.catalog),
-            ("Customers", str(result.customers)),
+            ("Customers", f"{result.customers} with {result.subscriptions}"),
             ("API docs", f"{base}/docs"),
             ("API key", result.api_key),
             ("Public key", result.publishable_key),

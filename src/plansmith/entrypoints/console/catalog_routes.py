@@ -2,12 +2,14 @@
 
 Handlers stay thin: they read the form, call the catalog use cases and render the result.
 Editing saves a draft; publishing asks seed 003's question "Apply this change to existing
-customers?". Money is read exactly from major units (parse_money) and shown per locale.
+customers?". Money is read exactly from major units (parse_money) and shown per locale. Both
+screens show seed 002's "number of registered accounts for each package": the subscribers of
+every version, and of every plan (the sum over its versions).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +22,7 @@ from plansmith.adapters.money_format import format_money
 from plansmith.application import catalog as cat
 from plansmith.application import catalog_extras as extras
 from plansmith.application import plan_families as families
+from plansmith.application.subscription_queries import subscriber_counts
 from plansmith.domain.catalog import (
     ChangePolicy,
     Channel,
@@ -162,6 +165,21 @@ class FamilySection:
     plans: Sequence[cat.PlanView]
 
 
+def plan_subscribers(view: cat.PlanView, counts: Mapping[str, int]) -> int:
+    """A plan's subscribers: those of all its versions (legacy ones keep theirs)."""
+    return sum(counts.get(v.id, 0) for v in view.versions)
+
+
+def subscribers_text(n: int) -> str:
+    return "1 subscriber" if n == 1 else f"{n:,} subscribers"
+
+
+templates.env.globals.update(
+    plan_subscribers=plan_subscribers,
+    subscribers_text=subscribers_text,
+)
+
+
 @router.get("/catalog")
 def catalog(request: Request, operator: CurrentOperator, app: Container) -> Response:
     org = operator.organization_id
@@ -174,6 +192,7 @@ def catalog(request: Request, operator: CurrentOperator, app: Container) -> Resp
     ]
     context = {
         "sections": sections,
+        "counts": subscriber_counts(app.uow(), org),
         "add_ons": extras.list_add_ons(app.uow(), org),
         "packs": extras.list_extra_packs(app.uow(), org),
         **_chrome(operator, "catalog"),
@@ -183,10 +202,24 @@ def catalog(request: Request, operator: CurrentOperator, app: Container) -> Resp
 
 @router.get("/plans/{plan_id}")
 def plan_editor(
-    request: Request, plan_id: str, operator: CurrentOperator, app: Container, done: str = ""
+    request: Request,
+    plan_id: str,
+    operator: CurrentOperator,
+    app: Container,
+    done: str = "",
+    notified: str = "",
 ) -> Response:
     view = cat.get_plan(app.uow(), operator.organization_id, plan_id)
-    return _editor(request, operator, view, flash=DONE.get(done))
+    flash = DONE.get(done)
+    if flash and done in ("published_now", "published_at_renewal") and notified.isdigit():
+        flash = f"{flash} {notified_text(int(notified))}"
+    return _editor(request, app, operator, view, flash=flash)
+
+
+def notified_text(n: int) -> str:
+    if n == 0:
+        return "No customer had the previous version, so no notice was recorded."
+    return f"The notice was recorded for {subscribers_text(n)}."
 
 
 @router.post("/plans/{plan_id}/draft")
@@ -219,7 +252,7 @@ def save_draft(
         else:
             return _redirect(plan_id, "saved")
     failed = EditForm.of_version(basis).failed(fields, channels, errors)
-    return _editor(request, operator, view, edit=failed, status=422)
+    return _editor(request, app, operator, view, edit=failed, status=422)
 
 
 @router.post("/plans/{plan_id}/publish")
@@ -231,11 +264,12 @@ def publish(
     apply_to_existing: Annotated[str, Form()] = "",
     legacy_name: Annotated[str, Form()] = "",
 ) -> Response:
+    org = operator.organization_id
     try:
         done = cat.publish_plan(
             app.uow(),
             app.clock,
-            operator.organization_id,
+            org,
             plan_id,
             apply_to_existing,
             legacy_name=legacy_name.strip() or None,
@@ -243,12 +277,13 @@ def publish(
     except DomainError as exc:
         if exc.status not in (409, 422):
             raise
-        view = cat.get_plan(app.uow(), operator.organization_id, plan_id)
+        view = cat.get_plan(app.uow(), org, plan_id)
         errors = {exc.field or "": exc.message}
         failed = PublishForm(apply_to_existing, legacy_name, errors)
-        return _editor(request, operator, view, publish=failed, status=exc.status)
-    apply = done.move.apply.value if done.move else "never"
-    return _redirect(plan_id, f"published_{apply}")
+        return _editor(request, app, operator, view, publish=failed, status=exc.status)
+    if done.move is None:
+        return _redirect(plan_id, "published_never")
+    return _redirect(plan_id, f"published_{done.move.apply.value}&notified={done.notified}")
 
 
 @router.post("/plans/{plan_id}/copy")
@@ -274,6 +309,7 @@ def _basis(view: cat.PlanView) -> PlanVersion:
 
 def _editor(
     request: Request,
+    app: Container,
     operator: Operator,
     view: cat.PlanView,
     *,
@@ -288,6 +324,7 @@ def _editor(
         "policy": policy_words(view.family.policy),
         "form": edit or EditForm.of_version(_basis(view)),
         "publish": publish or PublishForm(),
+        "counts": subscriber_counts(app.uow(), operator.organization_id),
         "flash": flash,
         **_chrome(operator, "catalog"),
     }

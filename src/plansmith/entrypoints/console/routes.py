@@ -1,4 +1,5 @@
-"""The operator console: sign in, find customers, open their details, make portal links.
+"""The operator console: sign in, find customers, open their details and subscriptions (read
+only), make portal links.
 
 Every page but the sign-in form needs a console session; without one, ``error_page`` (installed
 by the app factory for /console) answers the 401 with a redirect to the sign-in form.
@@ -7,17 +8,24 @@ by the app factory for /console) answers the 401 with a redirect to the sign-in 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
+from babel.dates import format_date
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from plansmith.adapters.money_format import format_money
 from plansmith.application import accounts as uc
 from plansmith.application.errors import Unauthorized
 from plansmith.application.organizations import create_portal_link, get_operator, sign_in_operator
+from plansmith.application.subscription_queries import FamilyPlans, HistoryEntry, account_plans
+from plansmith.application.subscriptions import SubscriptionView
 from plansmith.application.tokens import TokenRejected
+from plansmith.domain.money import Currency, Money
 from plansmith.domain.organizations import OperatorUser
+from plansmith.domain.subscriptions import Status
 from plansmith.entrypoints.webui.deps import Container
 from plansmith.entrypoints.webui.errors import title_for
 from plansmith.entrypoints.webui.sessions import (
@@ -34,6 +42,7 @@ PREFIX = "/console"
 CONSOLE_SESSION = "console-session"
 SESSION = CookieSession(cookie="plansmith_console", purpose=CONSOLE_SESSION, path=PREFIX)
 PAGE_SIZE = 25
+LOCALE = "en_US"  # operators have no locale of their own yet
 
 templates = make_templates(Path(__file__).with_name("templates"))
 router = APIRouter(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
@@ -156,16 +165,94 @@ def portal_link(
 def _customer_page(
     request: Request, app: Container, operator: Operator, account_id: str, **extra: object
 ) -> Response:
-    account, addresses = uc.account_with_addresses(app.uow(), operator.organization_id, account_id)
+    org = operator.organization_id
+    account, addresses = uc.account_with_addresses(app.uow(), org, account_id)
+    families = [f for f in account_plans(app.uow(), org, account_id) if f.latest is not None]
     context = {
         "account": account,
         "addresses": addresses,
+        "subscriptions": [SubscriptionRow.of(f) for f in families],
         **extra,
         **_chrome(operator, "customers"),
     }
     return templates.TemplateResponse(
         request, "console/customer.html", context, headers={"Cache-Control": "no-store"}
     )
+
+
+@dataclass(frozen=True)
+class SubscriptionRow:
+    """One family on the customer page: the plan held now (else the newest one) and history."""
+
+    family: str
+    view: SubscriptionView
+    history: tuple[HistoryEntry, ...]
+
+    @classmethod
+    def of(cls, plans: FamilyPlans) -> SubscriptionRow:
+        view = plans.current or plans.latest
+        assert view is not None  # only families the account has a subscription in
+        return cls(plans.family.name, view, tuple(plans.history))
+
+    @property
+    def total(self) -> str:
+        return money(self.view.period_amount, self.view.subscription.terms.currency)
+
+    @property
+    def formula(self) -> list[str]:
+        """Seed 002's Total = Price x Quantity, for the plan and each add-on."""
+        currency = self.view.subscription.terms.currency
+        return [
+            f"{p.name} {money(p.unit_amount, currency)} × {p.quantity:,}" for p in self.view.parts
+        ]
+
+    @property
+    def period(self) -> list[str]:
+        """The current period's first and last day, one a line; or when it ended."""
+        sub = self.view.subscription
+        if not sub.holds_place and sub.ended_on is not None:
+            return [f"ended {day(sub.ended_on)}"]  # its last period is of no interest
+        return [f"{day(sub.period_start)} \u2013", last_day(sub.period_end)]
+
+    @property
+    def status_class(self) -> str:
+        shown = self.view.subscription.shown_status
+        return {"Active": "status-active", "Try": "status-draft"}.get(shown, "status-legacy")
+
+    @property
+    def notes(self) -> list[str]:
+        """What the status word alone does not say."""
+        sub, notes = self.view.subscription, []
+        if sub.status not in (Status.ACTIVE, Status.TRIALING):
+            notes.append(sub.status.value.replace("_", " "))
+        if sub.trial_end is not None and sub.status is Status.TRIALING:
+            notes.append(f"trial until {last_day(sub.trial_end)}")
+        if sub.pay_per_day:
+            notes.append("pay per day")
+        if sub.cancel_at_period_end:
+            notes.append("cancels at the end of the term")
+        if sub.scheduled is not None:
+            notes.append(
+                f"changes to {self.view.scheduled_plan_name} on {day(sub.scheduled.effective)}"
+            )
+        return notes
+
+
+def money(amount: int, code: str) -> str:
+    return format_money(Money(amount, Currency.of(code)), LOCALE)
+
+
+def day(value: date) -> str:
+    """A local date (the account's), as the operator's locale writes it."""
+    return format_date(value, "medium", locale=LOCALE)
+
+
+def last_day(end: date) -> str:
+    """The last day of a half-open range [start, end): the day before ``end``."""
+    return day(end - timedelta(days=1))
+
+
+templates.env.filters.update(day=day, last_day=last_day)
 
 
 def _chrome(operator: Operator, section: str) -> dict[str, object]:

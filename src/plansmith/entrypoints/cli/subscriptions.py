@@ -1,0 +1,405 @@
+"""`plansmith sub ...`: subscriptions from the command line, for operators and support staff.
+
+Thin: every command is one use case (application.subscriptions, subscription_actions,
+subscription_queries) and prints what it returned. A refused command prints one line on stderr
+naming the field (or, for a state the subscription is in, the error's code) and the reason,
+exits 1 and has written nothing: the use case saves all or nothing. `change --preview` runs the
+very same computation and saves nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import date, datetime, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console, RenderableType
+from rich.markup import escape
+from rich.table import Table
+
+from plansmith.adapters.money_format import format_money
+from plansmith.application import organizations as orgs
+from plansmith.application import subscription_actions as actions
+from plansmith.application import subscription_queries as queries
+from plansmith.application.ports import StoredEvent
+from plansmith.application.subscriptions import (
+    NextInvoice,
+    Result,
+    SubscribeInput,
+    SubscriptionView,
+    subscribe,
+)
+from plansmith.bootstrap import Plansmith
+from plansmith.domain.errors import DomainError, InvalidInput, InvalidValue
+from plansmith.domain.money import Currency, Money
+from plansmith.domain.subscriptions import BillableItem, Status
+
+sub_app = typer.Typer(
+    help="Subscriptions: list, show, create, change, cancel, reactivate, renew.",
+    no_args_is_help=True,
+)
+out = Console()
+err = Console(stderr=True)
+
+LOCALE = "en_US"
+WIDE = 160  # tables are not wrapped when the output goes to a file or a pipe
+OrgOption = Annotated[str, typer.Option("--org", help="Organization id or name")]
+IdArgument = Annotated[str, typer.Argument(help="Subscription id (sub_...)")]
+
+
+def _container() -> AbstractContextManager[Plansmith]:
+    # Imported here: main imports this module to register the sub-app.
+    from plansmith.entrypoints.cli.main import container
+
+    return container()
+
+
+@contextmanager
+def session(org: str) -> Iterator[tuple[Plansmith, str]]:
+    """The app and the organization's id; a refused command is one line on stderr, exit 1."""
+    with _container() as plansmith:
+        try:
+            yield plansmith, orgs.find_organization(plansmith.uow(), org).id
+        except DomainError as exc:
+            if isinstance(exc, InvalidInput):
+                line = f"error: {exc.message}"  # names each field itself
+            else:
+                line = f"error ({exc.field or exc.code}): {exc.message}"
+            err.print(escape(line), highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+
+# -- reading the options --------------------------------------------------------------------
+
+
+def whole(text: str | None, field: str, message: str, least: int = 0) -> int | None:
+    if text is None:
+        return None
+    value = text.strip().replace("_", "")
+    if not value.isdigit() or int(value) < least:
+        raise InvalidValue(message, field=field)
+    return int(value)
+
+
+def quantity_of(text: str | None) -> int | None:
+    return whole(text, "quantity", "quantity is a whole number of at least 1", least=1)
+
+
+def add_ons_of(values: Sequence[str]) -> dict[str, int]:
+    """ "ai-assistant=1" "team-chat=3" -> {"ai-assistant": 1, "team-chat": 3}."""
+    add_ons: dict[str, int] = {}
+    for value in values:
+        code, sep, count = value.partition("=")
+        code = code.strip()
+        if not sep or not code:
+            raise InvalidValue(
+                f"{value!r}: write an add-on as code=quantity, e.g. ai-assistant=1",
+                field="add_on",
+            )
+        if code in add_ons:
+            raise InvalidValue(f"{code} is given twice", field=f"add_ons.{code}")
+        message = "an add-on quantity is a whole number of 0 or more"
+        add_ons[code] = whole(count, f"add_ons.{code}", message) or 0
+    return add_ons
+
+
+# -- showing --------------------------------------------------------------------------------
+
+
+def money(amount: int, code: str) -> str:
+    return format_money(Money(amount, Currency.of(code)), LOCALE)
+
+
+def last_day(end: date) -> date:
+    """Periods are [start, end): the last day in it is the day before ``end``."""
+    return end - timedelta(days=1)
+
+
+def local(instant: datetime, time_zone: str) -> str:
+    return instant.astimezone(ZoneInfo(time_zone)).isoformat(timespec="seconds")
+
+
+def show(renderable: RenderableType) -> None:
+    # A terminal gets tables fitted to its width; a file or a pipe whole rows, to grep.
+    console = out if out.is_terminal else Console(width=WIDE)
+    console.print(renderable, highlight=False)
+
+
+def line(text: str) -> None:
+    out.print(text, soft_wrap=True, highlight=False, markup=False)
+
+
+def status_text(view: SubscriptionView) -> str:
+    sub = view.subscription
+    shown = f"{sub.shown_status} ({sub.status.value})"
+    if sub.cancel_at_period_end:
+        shown += f", cancels at the end of the term (last day {last_day(sub.period_end)})"
+    return shown
+
+
+def describe(view: SubscriptionView) -> None:
+    """The subscription as seed 002's package details list it."""
+    sub, currency = view.subscription, view.subscription.terms.currency
+    formula = " + ".join(
+        f"{p.name} {money(p.unit_amount, currency)} × {p.quantity:,}" for p in view.parts
+    )
+    next_payment = sub.next_payment_on()
+    rows = [
+        ("Subscription", sub.id),
+        ("Account", sub.account_id),
+        ("Plan", f"{view.version.name} ({view.plan.code}), {view.family_name}"),
+        ("Status", status_text(view)),
+        ("Billing cycle", sub.terms.cycle.name.replace("_", " ")),
+        ("Quantity", f"{sub.terms.quantity:,}"),
+        ("Price", f"{money(view.period_amount, currency)} = {formula}"),
+        ("Period", f"{sub.period_start} to {last_day(sub.period_end)}"),
+        ("Next payment", str(next_payment) if next_payment else "none"),
+        ("Registered from", f"{local(sub.registered_at, sub.time_zone)} ({sub.time_zone})"),
+    ]
+    if sub.trial_end is not None and sub.status is Status.TRIALING:
+        rows.insert(4, ("Trial", f"until {last_day(sub.trial_end)}"))
+    if sub.pay_per_day:
+        rows.insert(4, ("Billing", "pay per day: the days in service, at each period end"))
+    if sub.scheduled is not None:
+        change = f"to {view.scheduled_plan_name} on {sub.scheduled.effective}"
+        rows.append(("Scheduled", f"{change}: {sub.scheduled.summary}"))
+    for label, value in rows:
+        line(f"  {label:<16}{value}")
+
+
+def items_table(title: str, items: Sequence[BillableItem]) -> Table:
+    table = Table(title=title, title_justify="left", show_edge=False)
+    for header in ("Kind", "Description", "Service dates", "Amount"):
+        table.add_column(header, justify="right" if header == "Amount" else "left")
+    for item in items:
+        dates = f"{item.period_start} to {last_day(item.period_end)}"
+        if item.days is not None:
+            dates += f" ({item.days}/{item.period_days} days)"
+        table.add_row(
+            item.kind.value, escape(item.description), dates, money(item.amount, item.currency)
+        )
+    return table
+
+
+def items_total(items: Sequence[BillableItem], currency: str) -> str:
+    return money(sum(i.amount for i in items), currency)
+
+
+def next_invoice(nxt: NextInvoice) -> None:
+    if nxt.cut_off is None:
+        if not nxt.items:
+            line("Next invoice: nothing more falls due.")
+            return
+        # No period end is coming; what was billed waits for the next invoice all the same.
+        show(items_table(f"Not invoiced yet: {money(nxt.total, nxt.currency)}", nxt.items))
+        return
+    heading = f"Next invoice on {nxt.cut_off}: {money(nxt.total, nxt.currency)}"
+    show(items_table(heading, nxt.items))
+
+
+def result(done: Result, verb: str) -> None:
+    """What a use case did, or for a preview what it would do."""
+    sub = done.view.subscription
+    line(f"{verb} {sub.id}." if done.applied else f"Preview of {sub.id}: nothing saved.")
+    describe(done.view)
+    billed = "Billed now" if done.applied else "Would bill now"
+    if done.items:
+        total = items_total(done.items, sub.terms.currency)
+        show(items_table(f"{billed}: {total}", done.items))
+    else:
+        line(f"{billed}: nothing.")
+    next_invoice(done.next_invoice)
+
+
+def happened(done: Result, kind: str) -> bool:
+    return any(e.kind == kind for e in done.events)
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+@sub_app.command("list")
+def list_(
+    org: OrgOption,
+    account: Annotated[str | None, typer.Option("--account", help="Account id")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="trialing, active, past_due, paused, canceled or expired"),
+    ] = None,
+    limit: Annotated[str, typer.Option(help="At most this many (1 to 100)")] = "50",
+    cursor: Annotated[str | None, typer.Option(help="Where the previous page ended")] = None,
+) -> None:
+    """The organization's subscriptions, oldest first."""
+    with session(org) as (plansmith, org_id):
+        page = queries.list_subscriptions(
+            plansmith.uow(),
+            org_id,
+            account_id=account,
+            status=status,
+            cursor=cursor,
+            limit=whole(limit, "limit", "limit is a whole number from 1 to 100") or 0,
+        )
+    if not page.items:
+        line("No subscriptions.")
+        return
+    table = Table(show_edge=False)
+    for header in ("ID", "Account", "Plan", "Status", "Cycle", "Qty", "Price", "Next payment"):
+        table.add_column(header, justify="right" if header in ("Qty", "Price") else "left")
+    for view in page.items:
+        sub = view.subscription
+        table.add_row(
+            sub.id,
+            sub.account_id,
+            escape(view.version.name),
+            f"{sub.shown_status} ({sub.status.value})",
+            sub.terms.cycle.name,
+            f"{sub.terms.quantity:,}",
+            money(view.period_amount, sub.terms.currency),
+            str(sub.next_payment_on() or "none"),
+        )
+    show(table)
+    if page.next_cursor:
+        line(f"More: run again with --cursor {page.next_cursor}")
+
+
+@sub_app.command("show")
+def show_(subscription_id: IdArgument, org: OrgOption) -> None:
+    """Details, the billable items waiting for the next invoice, and the history."""
+    with session(org) as (plansmith, org_id):
+        view = queries.get_subscription(plansmith.uow(), org_id, subscription_id)
+        pending = queries.subscription_items(
+            plansmith.uow(), org_id, subscription_id, pending_only=True
+        )
+        events = queries.subscription_events(plansmith.uow(), org_id, subscription_id)
+        families = queries.account_plans(plansmith.uow(), org_id, view.subscription.account_id)
+    describe(view)
+    pending_items = [p.item for p in pending]
+    currency = view.subscription.terms.currency
+    title = f"Pending items (for the next invoice): {items_total(pending_items, currency)}"
+    show(items_table(title, pending_items) if pending else "Pending items: none.")
+    history = Table(title="Plan history", title_justify="left", show_edge=False)
+    for header in ("Plan", "Status", "From", "To"):
+        history.add_column(header)
+    for entry in (
+        e for f in families for e in f.history if e.subscription_id == view.subscription.id
+    ):
+        to = str(last_day(entry.ended_on)) if entry.ended_on else "now"
+        history.add_row(escape(entry.plan_name), entry.status, str(entry.started_on), to)
+    show(history)
+    show(events_table(events))
+
+
+def events_table(events: Sequence[StoredEvent]) -> Table:
+    table = Table(title="Events", title_justify="left", show_edge=False)
+    for header in ("#", "At", "Event", "Effective", "Status", "By"):
+        table.add_column(header)
+    for stored in events:
+        event = stored.event
+        before = event.from_status.value if event.from_status else "-"
+        table.add_row(
+            str(stored.seq),
+            local(event.at, "UTC"),
+            event.kind,
+            str(event.effective),
+            f"{before} -> {event.to_status.value}",
+            stored.actor,
+        )
+    return table
+
+
+@sub_app.command("create")
+def create(
+    org: OrgOption,
+    account: Annotated[str, typer.Option("--account", help="Account id")],
+    plan: Annotated[str, typer.Option(help="Plan code")],
+    cycle: Annotated[str, typer.Option(help="month, quarter, half_year, year...")] = "month",
+    quantity: Annotated[
+        str | None, typer.Option(help="Seats (accounts); default: the plan's minimum")
+    ] = None,
+    add_on: Annotated[
+        list[str] | None, typer.Option("--add-on", help="code=quantity; repeat for more")
+    ] = None,
+    no_trial: Annotated[
+        bool, typer.Option("--no-trial", help="Start paying today, without the plan's trial")
+    ] = False,
+) -> None:
+    """Subscribe an account to a plan, today in the account's time zone."""
+    with session(org) as (plansmith, org_id):
+        data = SubscribeInput(
+            account_id=account,
+            plan=plan,
+            cycle=cycle,
+            quantity=quantity_of(quantity),
+            add_ons=add_ons_of(add_on or []),
+            trial=False if no_trial else None,
+        )
+        done = subscribe(plansmith.uow(), plansmith.clock, org_id, data)
+    result(done, "Created")
+
+
+@sub_app.command("change")
+def change(
+    subscription_id: IdArgument,
+    org: OrgOption,
+    plan: Annotated[str | None, typer.Option(help="Another plan of the family, by code")] = None,
+    cycle: Annotated[str | None, typer.Option(help="month, quarter, half_year, year...")] = None,
+    quantity: Annotated[str | None, typer.Option(help="Seats (accounts)")] = None,
+    when: Annotated[
+        str | None,
+        typer.Option(help="now or term_end; default: as the family's policy says"),
+    ] = None,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="Show what it would bill; save nothing")
+    ] = False,
+) -> None:
+    """Change plan, cycle or seats: now with daily proration, or at the end of the term."""
+    with session(org) as (plansmith, org_id):
+        data = actions.ChangeInput(
+            plan=plan, cycle=cycle, quantity=quantity_of(quantity), when=when
+        )
+        done = actions.change_subscription(
+            plansmith.uow(), plansmith.clock, org_id, subscription_id, data, preview=preview
+        )
+    result(done, "Scheduled a change of" if happened(done, "change_scheduled") else "Changed")
+
+
+@sub_app.command("cancel")
+def cancel(
+    subscription_id: IdArgument,
+    org: OrgOption,
+    now: Annotated[
+        bool, typer.Option("--now", help="Now, crediting the rest of the period")
+    ] = False,
+) -> None:
+    """Cancel at the end of the term (nothing more is billed), or now."""
+    with session(org) as (plansmith, org_id):
+        done = actions.cancel_subscription(
+            plansmith.uow(), plansmith.clock, org_id, subscription_id, "now" if now else "term_end"
+        )
+    result(done, "Set to cancel at the end of the term:" if not now else "Canceled")
+
+
+@sub_app.command("reactivate")
+def reactivate(subscription_id: IdArgument, org: OrgOption) -> None:
+    """Withdraw a cancellation at term end, or bring a canceled subscription back today."""
+    with session(org) as (plansmith, org_id):
+        done = actions.reactivate_subscription(
+            plansmith.uow(), plansmith.clock, org_id, subscription_id
+        )
+    withdrawn = happened(done, "cancel_withdrawn")
+    result(done, "Withdrew the cancellation of" if withdrawn else "Reactivated")
+
+
+@sub_app.command("advance")
+def advance(org: OrgOption) -> None:
+    """The renewal step as of now: every subscription whose period ended is renewed (trials
+    convert or lapse, scheduled changes apply, pay-per-day days are billed)."""
+    with session(org) as (plansmith, org_id):
+        done = actions.advance_due(plansmith.uow(), plansmith.clock, org_id)
+    line(
+        f"Renewed {done.renewed} subscription(s); {done.items} billable item(s) created; "
+        f"{done.skipped} skipped (changed by another worker meanwhile)."
+    )
