@@ -389,3 +389,24 @@ def test_another_organizations_subscription_is_not_found(demo: Demo) -> None:
     assert canceled[2].startswith(f"error (subscription_id): no subscription '{held}'")
     assert no_org[2].startswith("error (organization): no organization with id or name")
     assert counts(demo.url) == before
+
+
+def test_advance_all_renews_every_organization(demo: Demo) -> None:
+    created("--account", demo.sakura, "--plan", "cc-2", "--quantity", "100", "--no-trial")
+    demo.clock.set(datetime(2026, 3, 2, 0, 0, tzinfo=UTC))  # past Sakura's Mar 1 renewal
+    before = counts(demo.url)["subscription_items"]
+
+    done = sub("advance", "--all")
+
+    assert done[0] == 0, done
+    assert done[1].startswith("Renewed 1 subscription(s); 1 billable item(s) created")
+    assert counts(demo.url)["subscription_items"] == before + 1
+
+
+def test_advance_needs_an_organization_or_all(demo: Demo) -> None:
+    before = counts(demo.url)
+
+    refused = sub("advance")
+
+    assert refused == (1, "", "error (--org): give --org ORG or --all\n")
+    assert counts(demo.url) == before

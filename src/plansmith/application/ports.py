@@ -239,8 +239,11 @@ class SubscriptionRepository(Protocol):
         """Subscriptions holding a place that include the add-on."""
         ...
 
-    def due(self, organization_id: str, as_of: datetime, limit: int) -> Sequence[str]:
-        """Ids of subscriptions whose next period end is at or before ``as_of``, soonest first."""
+    def due(
+        self, organization_id: str | None, as_of: datetime, limit: int
+    ) -> Sequence[tuple[str, str]]:
+        """(organization id, subscription id) of subscriptions whose next period end is at or
+        before ``as_of``, soonest first; of one organization, or of all with None."""
         ...
 
     def counts_by_version(self, organization_id: str) -> dict[str, int]:

@@ -214,9 +214,10 @@ class Advanced:
 
 
 def advance_due(
-    uow: UnitOfWork, clock: Clock, organization_id: str, *, batch: int = 200
+    uow: UnitOfWork, clock: Clock, organization_id: str | None, *, batch: int = 200
 ) -> Advanced:
-    """Every subscription of the organization whose period ended by now, one transaction each.
+    """Every subscription whose period ended by now, of one organization (or of all with
+    None), one transaction each.
 
     Safe to run twice or in parallel: a subscription another worker saved first is skipped
     (its revision moved on), and one that is no longer due finds nothing to do.
@@ -225,17 +226,14 @@ def advance_due(
     seen: set[str] = set()
     while True:
         with uow:
-            due = [
-                i
-                for i in uow.subscriptions.due(organization_id, clock.now(), batch)
-                if i not in seen
-            ]
+            found = uow.subscriptions.due(organization_id, clock.now(), batch)
+        due = [(org, sub) for org, sub in found if sub not in seen]
         if not due:
             return Advanced(renewed, items, skipped)
-        for subscription_id in due:
+        for org, subscription_id in due:
             seen.add(subscription_id)
             try:
-                result = advance_subscription(uow, clock, organization_id, subscription_id)
+                result = advance_subscription(uow, clock, org, subscription_id)
             except Conflict:
                 skipped += 1
                 continue

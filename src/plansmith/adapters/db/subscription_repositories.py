@@ -254,14 +254,14 @@ class SqlSubscriptions:
         subs = [_subscription(row) for row in self.session.execute(q)]
         return [s for s in subs if code in s.terms.add_ons]
 
-    def due(self, organization_id: str, as_of: datetime, limit: int) -> Sequence[str]:
-        q = (
-            select(S.id)
-            .where(S.organization_id == organization_id, S.due_at <= as_of)
-            .order_by(S.due_at, S.id)
-            .limit(limit)
-        )
-        return list(self.session.execute(q).scalars())
+    def due(
+        self, organization_id: str | None, as_of: datetime, limit: int
+    ) -> Sequence[tuple[str, str]]:
+        q = select(S.organization_id, S.id).where(S.due_at <= as_of)
+        if organization_id is not None:
+            q = q.where(S.organization_id == organization_id)
+        q = q.order_by(S.due_at, S.id).limit(limit)
+        return [(org, sub) for org, sub in self.session.execute(q)]
 
     def counts_by_version(self, organization_id: str) -> dict[str, int]:
         q = (

@@ -152,15 +152,27 @@ def demo() -> None:
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
+    renewals_every: Annotated[
+        int,
+        typer.Option(help="Run the renewal step every N seconds in this process; 0: never"),
+    ] = 60,
 ) -> None:
-    """Serve the API, the portal and the console."""
+    """Serve the API, the portal and the console, and run the renewal step on a timer."""
     import uvicorn
 
+    from plansmith.entrypoints.cli.renewals import RenewalTimer
     from plansmith.entrypoints.web import create_app
 
     plansmith = bootstrap(Settings())
     out.print(f"plansmith on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(plansmith), host=host, port=port, log_level="info")
+    timer = RenewalTimer(plansmith, renewals_every) if renewals_every > 0 else None
+    if timer is not None:
+        timer.start()
+    try:
+        uvicorn.run(create_app(plansmith), host=host, port=port, log_level="info")
+    finally:
+        if timer is not None:
+            timer.stop()
 
 
 def main() -> None:  # pragma: no cover - console script shim

@@ -394,11 +394,22 @@ def reactivate(subscription_id: IdArgument, org: OrgOption) -> None:
 
 
 @sub_app.command("advance")
-def advance(org: OrgOption) -> None:
+def advance(
+    org: Annotated[str | None, typer.Option("--org", help="Organization id or name")] = None,
+    every_org: Annotated[bool, typer.Option("--all", help="Every organization")] = False,
+) -> None:
     """The renewal step as of now: every subscription whose period ended is renewed (trials
     convert or lapse, scheduled changes apply, pay-per-day days are billed)."""
-    with session(org) as (plansmith, org_id):
-        done = actions.advance_due(plansmith.uow(), plansmith.clock, org_id)
+    if (org is None) == (not every_org):
+        err.print("error (--org): give --org ORG or --all", highlight=False)
+        raise typer.Exit(1)
+    if every_org:
+        with _container() as plansmith:
+            done = actions.advance_due(plansmith.uow(), plansmith.clock, None)
+    else:
+        assert org is not None
+        with session(org) as (plansmith, org_id):
+            done = actions.advance_due(plansmith.uow(), plansmith.clock, org_id)
     line(
         f"Renewed {done.renewed} subscription(s); {done.items} billable item(s) created; "
         f"{done.skipped} skipped (changed by another worker meanwhile)."
