@@ -191,6 +191,18 @@ def test_a_family_without_a_plan_offers_choose_a_plan(
     assert '<a class="button" href="/portal/plans/support/change">Choose a plan</a>' in page.text
 
 
+def test_the_plans_page_opens_on_the_first_family_with_a_plan(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    account = _customer(container, tenant, plan="partner-silver", seats=1)
+    _enter(client, container, account)
+
+    page = client.get("/portal/plans")
+
+    # "chat" comes first, but the account holds nothing there: Partner is shown.
+    assert "Current plan Partner Silver Active" in _text(page)
+
+
 def test_change_page_lists_the_familys_portal_plans_with_a_price_per_cycle(
     client: TestClient, container: Plansmith, tenant: Tenant
 ) -> None:

@@ -121,8 +121,8 @@ def _plans_page(
     tabs = [f for f in families if f.latest is not None or f.family.code in offered]
     if code:
         chosen: FamilyPlans | None = _family_of(tabs, code)
-    else:
-        chosen = tabs[0] if tabs else None
+    else:  # open on the first family the account holds a plan in
+        chosen = next((f for f in tabs if f.current is not None), tabs[0] if tabs else None)
     context = {
         "account": account,
         "locale": account.locale,

@@ -1,0 +1,293 @@
+"""Invoices: lines from billable items, discounts, taxes, totals and the status machine.
+
+Every amount is an integer of minor units. A line is rounded once where it is made (the
+billable item already was); a discount is split over the lines it covers with largest
+remainder, so no minor unit is lost; tax is computed and rounded per line. The invoice total is
+exactly the sum of its line totals, and the tax summary exactly the sum of the lines' taxes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+
+from plansmith.domain.errors import DomainError, InvalidValue
+from plansmith.domain.money import allocate, round_half_up
+
+
+class InvoiceStatus(StrEnum):
+    DRAFT = "draft"  # being assembled; no number; nothing posted
+    OPEN = "open"  # finalized: numbered, posted to the ledger, awaiting payment
+    PAID = "paid"
+    VOID = "void"  # canceled after finalizing (reversed in the ledger), or a discarded draft
+    UNCOLLECTIBLE = "uncollectible"  # written off; may still be paid or voided
+
+
+INVOICE_TRANSITIONS: Mapping[InvoiceStatus, frozenset[InvoiceStatus]] = {
+    InvoiceStatus.DRAFT: frozenset({InvoiceStatus.OPEN, InvoiceStatus.VOID}),
+    InvoiceStatus.OPEN: frozenset(
+        {InvoiceStatus.PAID, InvoiceStatus.VOID, InvoiceStatus.UNCOLLECTIBLE}
+    ),
+    InvoiceStatus.UNCOLLECTIBLE: frozenset({InvoiceStatus.PAID, InvoiceStatus.VOID}),
+    InvoiceStatus.PAID: frozenset(),
+    InvoiceStatus.VOID: frozenset(),
+}
+
+
+class InvoiceStateError(DomainError):
+    code = "invalid_invoice_transition"
+    status = 409
+
+
+def check_invoice_transition(current: InvoiceStatus, to: InvoiceStatus) -> None:
+    if to not in INVOICE_TRANSITIONS[current]:
+        hint = {
+            InvoiceStatus.PAID: "; a paid invoice is corrected with a credit note",
+            InvoiceStatus.VOID: "; a void invoice stays void",
+            InvoiceStatus.OPEN: "; it is finalized already" if to is InvoiceStatus.OPEN else "",
+        }.get(current, "")
+        raise InvoiceStateError(f"a {current} invoice cannot become {to}{hint}", field="status")
+
+
+class LineKind(StrEnum):
+    RECURRING = "recurring"
+    CREDIT = "credit"
+    CHARGE = "charge"
+    ACCRUAL = "accrual"
+    ONE_OFF = "one_off"  # extra packs and other charges the operator adds
+
+
+@dataclass(frozen=True)
+class TaxRate:
+    """A tax rate: exclusive (added on top) or inclusive (already inside the price)."""
+
+    id: str
+    name: str  # e.g. "VAT", "Consumption tax"
+    percent: Decimal
+    inclusive: bool
+    country: str | None = None  # ISO 3166-1 alpha-2; None: applies where chosen per account
+    region: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.percent, Decimal) or not 0 <= self.percent <= 100:
+            raise InvalidValue("a tax rate is between 0 and 100 %", field="percent")
+
+
+class DiscountKind(StrEnum):
+    PERCENT = "percent"
+    AMOUNT = "amount"
+
+
+@dataclass(frozen=True)
+class Discount:
+    """A coupon as applied to one invoice: a percentage, or an amount in the invoice currency."""
+
+    coupon_id: str
+    name: str
+    kind: DiscountKind
+    percent: Decimal = Decimal(0)
+    amount: int = 0
+    plan_ids: frozenset[str] = frozenset()  # empty: every line; else lines of these plans
+
+    def __post_init__(self) -> None:
+        if self.kind is DiscountKind.PERCENT and not 0 < self.percent <= 100:
+            raise InvalidValue(
+                "a percentage discount is above 0 and at most 100 %",
+                field="percent",
+                code="discount_range",
+            )
+        if self.kind is DiscountKind.AMOUNT and self.amount <= 0:
+            raise InvalidValue("an amount discount is a positive amount", field="amount")
+
+
+@dataclass(frozen=True)
+class DraftLine:
+    """What goes on an invoice before discounts and tax: one billable item or one-off charge."""
+
+    kind: LineKind
+    description: str
+    quantity: int
+    unit_amount: int
+    amount: int  # signed, rounded once already
+    period_start: date | None
+    period_end: date | None
+    source_id: str  # the billable item (or one-off charge) it came from
+    plan_id: str | None = None  # for discounts restricted to plans
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    kind: LineKind
+    description: str
+    quantity: int
+    unit_amount: int
+    amount: int  # before discount and before exclusive tax
+    discount: int  # taken off amount (>= 0 on charges)
+    tax_rate_id: str | None
+    tax: int  # exclusive: added; inclusive: the part of (amount - discount) that is tax
+    total: int  # what this line adds to the invoice
+    period_start: date | None
+    period_end: date | None
+    source_id: str
+    plan_id: str | None = None
+
+    @property
+    def net(self) -> int:
+        """The line after its discount, before exclusive tax (inclusive: tax inside)."""
+        return self.amount - self.discount
+
+
+@dataclass(frozen=True)
+class TaxSummary:
+    tax_rate_id: str
+    name: str
+    percent: Decimal
+    inclusive: bool
+    taxable: int  # sum of the taxed lines' nets, excluding the tax itself
+    tax: int
+
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal: int  # sum of line amounts
+    discount: int  # sum of line discounts
+    tax: int  # sum of line taxes (inclusive taxes are inside subtotal - discount)
+    total: int  # sum of line totals
+    credit_applied: int  # customer credit used (>= 0)
+    amount_due: int  # total - credit_applied, never below zero
+
+
+def _discounts(lines: Sequence[DraftLine], discounts: Sequence[Discount]) -> list[int]:
+    """Per line, what all discounts take off; each discount allocated by largest remainder
+    over the positive lines it covers, never more than those lines are worth."""
+    taken = [0] * len(lines)
+    for discount in discounts:
+        covered = [
+            i
+            for i, line in enumerate(lines)
+            if line.amount - taken[i] > 0
+            and (not discount.plan_ids or line.plan_id in discount.plan_ids)
+        ]
+        if not covered:
+            continue
+        room = [lines[i].amount - taken[i] for i in covered]
+        base = sum(room)
+        if discount.kind is DiscountKind.PERCENT:
+            off = round_half_up(Fraction(base) * Fraction(discount.percent) / 100)
+        else:
+            off = discount.amount
+        off = min(off, base)
+        if off <= 0:
+            continue
+        for i, part in zip(covered, allocate(off, room), strict=True):
+            taken[i] += part
+    return taken
+
+
+def _covers(discount: Discount, line: DraftLine) -> bool:
+    return not discount.plan_ids or line.plan_id in discount.plan_ids
+
+
+def _tax(net: int, rate: TaxRate | None) -> int:
+    if rate is None or rate.percent == 0:
+        return 0
+    percent = Fraction(rate.percent)
+    if rate.inclusive:
+        return round_half_up(Fraction(net) * percent / (100 + percent))
+    return round_half_up(Fraction(net) * percent / 100)
+
+
+def price_lines(
+    lines: Sequence[DraftLine], discounts: Sequence[Discount], tax_rate: TaxRate | None
+) -> list[InvoiceLine]:
+    """Discounts, then tax per line, each rounded once."""
+    taken = _discounts(lines, discounts)
+    priced = []
+    for line, discount in zip(lines, taken, strict=True):
+        net = line.amount - discount
+        tax = _tax(net, tax_rate)
+        total = net if tax_rate is not None and tax_rate.inclusive else net + tax
+        priced.append(
+            InvoiceLine(
+                kind=line.kind,
+                description=line.description,
+                quantity=line.quantity,
+                unit_amount=line.unit_amount,
+                amount=line.amount,
+                discount=discount,
+                tax_rate_id=tax_rate.id if tax_rate is not None else None,
+                tax=tax,
+                total=total,
+                period_start=line.period_start,
+                period_end=line.period_end,
+                source_id=line.source_id,
+                plan_id=line.plan_id,
+            )
+        )
+    return priced
+
+
+def totals(lines: Iterable[InvoiceLine], credit_available: int = 0) -> Totals:
+    """The sums of the lines; customer credit pays what it can of a positive total."""
+    lines = list(lines)
+    total = sum(line.total for line in lines)
+    applied = min(max(credit_available, 0), max(total, 0))
+    return Totals(
+        subtotal=sum(line.amount for line in lines),
+        discount=sum(line.discount for line in lines),
+        tax=sum(line.tax for line in lines),
+        total=total,
+        credit_applied=applied,
+        amount_due=max(total - applied, 0),
+    )
+
+
+def tax_summary(lines: Iterable[InvoiceLine], rates: Mapping[str, TaxRate]) -> list[TaxSummary]:
+    """One row per rate: what was taxed and the tax, the exact sums of the lines."""
+    rows: dict[str, tuple[int, int]] = {}
+    for line in lines:
+        if line.tax_rate_id is None:
+            continue
+        rate = rates[line.tax_rate_id]
+        taxable = line.net - line.tax if rate.inclusive else line.net
+        before = rows.get(line.tax_rate_id, (0, 0))
+        rows[line.tax_rate_id] = (before[0] + taxable, before[1] + line.tax)
+    return [
+        TaxSummary(rid, rates[rid].name, rates[rid].percent, rates[rid].inclusive, taxed, tax)
+        for rid, (taxed, tax) in rows.items()
+    ]
+
+
+@dataclass(frozen=True)
+class Invoice:
+    id: str
+    organization_id: str
+    account_id: str
+    subscription_id: str | None
+    currency: str
+    status: InvoiceStatus
+    number: str | None  # given when finalized, per organization, without gaps
+    period_start: date | None  # the subscription period it bills (its renewal), if any
+    period_end: date | None
+    lines: tuple[InvoiceLine, ...]
+    totals: Totals
+    tax_id: str | None  # the buyer's tax id as it stood when the invoice was made
+    created_at: datetime
+    finalize_after: datetime  # drafts wait a grace period before they are finalized
+    finalized_at: datetime | None = None
+    paid_at: datetime | None = None
+    voided_at: datetime | None = None
+    discounts: tuple[Discount, ...] = field(default_factory=tuple)
+
+    def moved(self, to: InvoiceStatus, at: datetime) -> Invoice:
+        check_invoice_transition(self.status, to)
+        stamps = {
+            InvoiceStatus.OPEN: {"finalized_at": at},
+            InvoiceStatus.PAID: {"paid_at": at},
+            InvoiceStatus.VOID: {"voided_at": at},
+        }.get(to, {})
+        return replace(self, status=to, **stamps)  # type: ignore[arg-type]

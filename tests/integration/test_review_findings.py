@@ -1,0 +1,289 @@
+"""Review findings on the subscriptions change: each failing test is a demonstrated bug,
+marked xfail(strict=True) so the suite stays green until it is fixed.
+
+START (tests/conftest.py) is 2026-01-31 15:00 UTC; accounts here are in UTC, so a subscription
+started then has periods [Jan 31, Feb 28), [Feb 28, Mar 31), ...
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, date, datetime
+
+import pytest
+
+from plansmith.adapters.clock import TestClock
+from plansmith.application import catalog as cat
+from plansmith.application import plan_families as families
+from plansmith.application import subscription_actions as actions
+from plansmith.application.catalog_extras import AddOnInput, list_add_ons, update_add_on
+from plansmith.application.errors import Conflict
+from plansmith.application.subscription_queries import get_subscription, subscription_items
+from plansmith.application.subscriptions import SubscribeInput, subscribe
+from plansmith.bootstrap import Plansmith
+from plansmith.domain import subscription_changes as rules
+from plansmith.domain.catalog import Timing
+from plansmith.domain.errors import DomainError
+from plansmith.domain.periods import Cycle
+from plansmith.domain.subscriptions import ItemKind, Status
+from tests.conftest import Tenant
+from tests.unit.subscription_builders import (
+    Driver,
+    new_account,
+    noon,
+    prices_of,
+    seed_catalog,
+    terms,
+)
+from tests.unit.subscription_builders import price_book as domain_book
+
+D = date
+
+
+def _at(day: date, hour: int = 9) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def _items(app: Plansmith, org: str, sub_id: str) -> list[tuple[str, int, date, date]]:
+    return [
+        (s.item.kind.value, s.item.amount, s.item.period_start, s.item.period_end)
+        for s in subscription_items(app.uow(), org, sub_id)
+    ]
+
+
+def _chat_without_jpy_month(app: Plansmith, org: str) -> None:
+    """The operator withdraws the add-on "chat"'s JPY monthly price (nobody holds chat now)."""
+    chat = next(a for a in list_add_ons(app.uow(), org) if a.code == "chat")
+    kept = [
+        {"currency": p.currency, "cycle": p.cycle.name, "amount": p.amount}
+        for p in prices_of("chat")
+        if not (p.currency == "JPY" and p.cycle == Cycle.MONTHLY)
+    ]
+    update_add_on(app.uow(), org, chat.id, AddOnInput("chat", "Chat", kept, quantity_allowed=True))
+
+
+def _sub(app: Plansmith, org: str, account: str, plan: str, quantity: int = 1) -> str:
+    data = SubscribeInput(account, plan, quantity=quantity)
+    return subscribe(app.uow(), app.clock, org, data).view.subscription.id
+
+
+# -- 1. one subscription that cannot renew stops the renewal step for everyone --------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="advance_due lets a DomainError from one subscription escape: every subscription "
+    "due after it (any organization) is never renewed, on every run",
+)
+def test_one_failing_renewal_does_not_stop_the_others(
+    container: Plansmith, tenant: Tenant, clock: TestClock
+) -> None:
+    org = tenant.organization_id
+    seed_catalog(container, org)
+    clock.set(_at(D(2026, 1, 31)))
+    poisoned = _sub(container, org, new_account(container, org, "JPY", "UTC", "A"), "basic")
+    clock.set(_at(D(2026, 2, 1)))
+    healthy = _sub(container, org, new_account(container, org, "JPY", "UTC", "B"), "basic")
+    # A schedules "add chat" for its renewal on Feb 28; then chat's JPY monthly price goes.
+    actions.change_subscription(
+        container.uow(),
+        clock,
+        org,
+        poisoned,
+        actions.ChangeInput(add_ons={"chat": 1}, when="term_end"),
+    )
+    _chat_without_jpy_month(container, org)
+
+    clock.set(_at(D(2026, 3, 2)))  # both are due: A on Feb 28, B on Mar 1
+    with contextlib.suppress(DomainError):  # today: NotOffered "Chat has no JPY price per month"
+        actions.advance_due(container.uow(), clock, org)
+
+    # B has nothing to do with A: its March renewal must be there.
+    assert _items(container, org, healthy)[-1] == ("recurring", 1490, D(2026, 3, 1), D(2026, 4, 1))
+
+
+# -- 2. a price "in use" is only checked against the terms held now --------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="_keep_prices_in_use checks only the current terms of holding subscriptions, not "
+    "scheduled changes (nor canceled pay-per-day subscriptions with days still to bill)",
+)
+def test_an_add_on_price_a_scheduled_change_needs_cannot_be_withdrawn(
+    container: Plansmith, tenant: Tenant, clock: TestClock
+) -> None:
+    org = tenant.organization_id
+    seed_catalog(container, org)
+    sub_id = _sub(container, org, new_account(container, org, "JPY", "UTC"), "basic")
+    actions.change_subscription(
+        container.uow(),
+        clock,
+        org,
+        sub_id,
+        actions.ChangeInput(add_ons={"chat": 1}, when="term_end"),
+    )
+
+    with pytest.raises(Conflict) as refused:
+        _chat_without_jpy_month(container, org)
+    assert refused.value.code == "price_in_use"
+
+
+# -- 3. a version move "now" silently drops the customer's scheduled downgrade --------------
+
+
+def _gold_and_silver(container: Plansmith, tenant: Tenant) -> str:
+    org, uow, clock = tenant.organization_id, container.uow, container.clock
+    families.create_family(uow(), clock, org, families.FamilyInput("service", "Service plans"))
+    for rank, (code, usd) in enumerate((("silver", 1000), ("gold", 3000))):
+        cat.create_plan(
+            uow(),
+            clock,
+            org,
+            cat.PlanInput(
+                code, code.title(), "service", rank, {"base_prices": {"USD": usd}}, ["portal"], True
+            ),
+        )
+    return next(p.plan.id for p in cat.list_plans(uow(), org) if p.plan.code == "gold")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="_move_now runs rules.change(now), whose immediate path withdraws the scheduled "
+    "change: the customer's downgrade is lost and gold is billed again at the renewal",
+)
+def test_a_version_move_now_keeps_the_customers_scheduled_downgrade(
+    container: Plansmith, tenant: Tenant, clock: TestClock
+) -> None:
+    org = tenant.organization_id
+    gold = _gold_and_silver(container, tenant)
+    account = new_account(container, org, "USD", "UTC")
+    sub_id = _sub(container, org, account, "gold")  # [Jan 31, Feb 28): 3000
+    clock.set(_at(D(2026, 2, 10)))
+    scheduled = actions.change_subscription(
+        container.uow(), clock, org, sub_id, actions.ChangeInput(plan="silver")
+    )
+    assert scheduled.events[-1].kind == "change_scheduled"  # a downgrade waits (default policy)
+
+    cat.edit_plan(container.uow(), clock, org, gold, terms={"base_prices": {"USD": 3300}})
+    cat.publish_plan(container.uow(), clock, org, gold, "now")
+    clock.set(_at(D(2026, 2, 28)))
+    actions.advance_due(container.uow(), clock, org)
+
+    view = get_subscription(container.uow(), org, sub_id)
+    assert view.plan.code == "silver"  # what the customer asked for on Feb 10
+    assert _items(container, org, sub_id)[-1] == ("recurring", 1000, D(2026, 2, 28), D(2026, 3, 31))
+
+
+# -- 4. a paused subscriber moved "now" to a pay-per-day version is billed twice ------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="_move_now on a paused subscription replaces the terms but keeps the old "
+    "pay_per_day flag: resume charges the rest of the period in advance and the renewal "
+    "bills the same days again as pay-per-day",
+)
+def test_a_paused_subscriber_moved_to_a_pay_per_day_version_pays_each_day_once(
+    container: Plansmith, tenant: Tenant, clock: TestClock
+) -> None:
+    org = tenant.organization_id
+    gold = _gold_and_silver(container, tenant)
+    sub_id = _sub(container, org, new_account(container, org, "USD", "UTC"), "gold")
+    clock.set(_at(D(2026, 2, 10)))
+    actions.pause_subscription(container.uow(), clock, org, sub_id)  # credit 18/28 of 3000
+    cat.edit_plan(container.uow(), clock, org, gold, terms={"pay_per_day": True})
+    cat.publish_plan(container.uow(), clock, org, gold, "now")
+    clock.set(_at(D(2026, 2, 14)))
+    actions.resume_subscription(container.uow(), clock, org, sub_id)
+    clock.set(_at(D(2026, 2, 28)))
+    actions.advance_due(container.uow(), clock, org)
+
+    after_pause = _items(container, org, sub_id)[2:]
+    # Feb 14..27 are 14 of 28 days, held once at the pay-per-day version: 3000 x 14/28 = 1500,
+    # billed in arrears. Actual: a charge of 1500 on resume AND an accrual of 1500.
+    assert after_pause == [("accrual", 1500, D(2026, 1, 31), D(2026, 2, 28))]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the reverse move (pay-per-day -> in advance) while paused leaves pay_per_day "
+    "True: resume charges nothing and the accrual skips the new span, so the days are free",
+)
+def test_a_paused_pay_per_day_subscriber_moved_to_an_in_advance_version_pays_its_days(
+    container: Plansmith, tenant: Tenant, clock: TestClock
+) -> None:
+    org, uow = tenant.organization_id, container.uow
+    families.create_family(uow(), clock, org, families.FamilyInput("service", "Service plans"))
+    terms_data = {"base_prices": {"USD": 2800}, "pay_per_day": True}
+    flex = cat.create_plan(
+        uow(), clock, org, cat.PlanInput("flex", "Flex", "service", 0, terms_data, ["portal"], True)
+    ).plan.id
+    sub_id = _sub(container, org, new_account(container, org, "USD", "UTC"), "flex")
+    clock.set(_at(D(2026, 2, 10)))
+    actions.pause_subscription(uow(), clock, org, sub_id)
+    cat.edit_plan(uow(), clock, org, flex, terms={"pay_per_day": False})
+    cat.publish_plan(uow(), clock, org, flex, "now")
+    clock.set(_at(D(2026, 2, 14)))
+    actions.resume_subscription(uow(), clock, org, sub_id)
+    clock.set(_at(D(2026, 2, 28)))
+    actions.advance_due(uow(), clock, org)
+
+    items = _items(container, org, sub_id)
+    # Jan 31..Feb 9 (10 days) pay-per-day: 2800 x 10/28 = 1000; Feb 14..27 in advance at the
+    # new version: 2800 x 14/28 = 1400; then March in advance: 2800.
+    assert sum(amount for _, amount, _, _ in items) == 1000 + 1400 + 2800
+
+
+# -- 5. lesser: what a stopped pay-per-day subscription says it still owes -------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="next_payment_on for an expired pay-per-day trial returns the trial end, though "
+    "trial days are never billed and the renewal step never runs for it",
+)
+def test_an_expired_pay_per_day_trial_has_no_next_payment() -> None:
+    book = domain_book(trial_days=14, pay_per_day=True)
+    driver = Driver.start(book, terms("basic"), D(2026, 3, 1), trial=True)
+    driver.cancel(D(2026, 3, 5), Timing.NOW)
+    assert driver.sub.status is Status.EXPIRED
+    assert driver.sub.due_on() is None
+    assert driver.sub.next_payment_on() is None  # actual: 2026-03-15
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cancel() of a paused pay-per-day subscription overwrites ended_on with the cancel "
+    "day, so the renewal step closes further empty periods and next_payment_on shows a date",
+)
+def test_canceling_a_paused_pay_per_day_subscription_leaves_nothing_due() -> None:
+    book = domain_book(pay_per_day=True)
+    driver = Driver.start(book, terms("basic"), D(2028, 1, 31))
+    driver.pause(D(2028, 2, 10))
+    driver.advance(D(2028, 3, 1))  # bills Jan 31..Feb 9
+    driver.cancel(D(2028, 4, 10), Timing.NOW)
+    assert driver.sub.next_payment_on() is None  # actual: 2028-03-31
+    driver.advance(D(2028, 7, 1))
+    assert [e.kind for e in driver.events].count("period_closed") == 1  # actual: 3
+    assert [i.kind for i in driver.items] == [ItemKind.ACCRUAL]
+
+
+def test_the_pure_rules_agree_on_a_cycle_change_for_pay_per_day() -> None:
+    """Control (passes): accrual of the old period is billed at the cycle change, once."""
+    book = domain_book(pay_per_day=True)
+    driver = Driver.start(book, terms("basic"), D(2028, 1, 31))
+    out = rules.change(
+        driver.sub,
+        terms("basic", cycle=Cycle.QUARTERLY),
+        book,
+        driver.log,
+        D(2028, 2, 10),
+        noon(D(2028, 2, 10), "UTC"),
+    )
+    driver.apply(out)
+    driver.advance(D(2028, 5, 10))
+    assert [(i.amount, i.days, i.period_days) for i in driver.items] == [
+        (514, 10, 29),
+        (4201, 90, 90),
+    ]
