@@ -856,6 +856,7 @@ def test_advance_renews_each_due_subscription_once(
         "renewed": 1,
         "items": 1,
         "skipped": 0,
+        "failed": [],
     }
     assert (again["renewed"], again["items"]) == (0, 0)
     renewed = _ok(client.get(f"/v1/subscriptions/{sub['id']}", headers=tenant.headers))

@@ -102,14 +102,17 @@ def update_add_on(uow: UnitOfWork, organization_id: str, add_on_id: str, data: A
 def _keep_prices_in_use(uow: UnitOfWork, add_on: AddOn, prices: Sequence[Price]) -> None:
     """Add-ons are not versioned: a price a subscriber pays cannot be withdrawn under them."""
     kept = {(p.currency, p.cycle) for p in prices}
-    for sub in uow.subscriptions.holding_with_add_on(add_on.organization_id, add_on.code):
-        if (sub.terms.currency, sub.terms.cycle) not in kept:
-            raise Conflict(
-                f"subscription {sub.id} pays for {add_on.name} in {sub.terms.currency} per "
-                f"{sub.terms.cycle.name}; keep that price (archive the add-on to stop selling it)",
-                field="prices",
-                code="price_in_use",
-            )
+    for sub in uow.subscriptions.using_add_on(add_on.organization_id, add_on.code):
+        held = [sub.terms] + ([sub.scheduled.terms] if sub.scheduled else [])
+        for terms in held:
+            if add_on.code in terms.add_ons and (terms.currency, terms.cycle) not in kept:
+                raise Conflict(
+                    f"subscription {sub.id} pays for {add_on.name} in {terms.currency} per "
+                    f"{terms.cycle.name}; keep that price (archive the add-on to stop selling "
+                    "it)",
+                    field="prices",
+                    code="price_in_use",
+                )
 
 
 def _add_on(uow: UnitOfWork, organization_id: str, add_on_id: str) -> AddOn:

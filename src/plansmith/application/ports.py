@@ -235,15 +235,21 @@ class SubscriptionRepository(Protocol):
         """Subscriptions that hold a place (trialing, active, past_due, paused) on the versions."""
         ...
 
-    def holding_with_add_on(self, organization_id: str, code: str) -> Sequence[Subscription]:
-        """Subscriptions holding a place that include the add-on."""
+    def using_add_on(self, organization_id: str, code: str) -> Sequence[Subscription]:
+        """Subscriptions the renewal step will still price with the add-on: holding a place or
+        with days to bill, with it in their terms or in their scheduled change."""
         ...
 
     def due(
-        self, organization_id: str | None, as_of: datetime, limit: int
-    ) -> Sequence[tuple[str, str]]:
-        """(organization id, subscription id) of subscriptions whose next period end is at or
-        before ``as_of``, soonest first; of one organization, or of all with None."""
+        self,
+        organization_id: str | None,
+        as_of: datetime,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+    ) -> Sequence[tuple[str, str, datetime]]:
+        """(organization id, subscription id, due at) of subscriptions whose next period end
+        is at or before ``as_of``, by (due at, id) and strictly after ``after``; of one
+        organization, or of all with None."""
         ...
 
     def counts_by_version(self, organization_id: str) -> dict[str, int]:

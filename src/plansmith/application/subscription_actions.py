@@ -24,7 +24,7 @@ from plansmith.application.subscriptions import (
 )
 from plansmith.domain import subscription_changes as rules
 from plansmith.domain.catalog import Timing
-from plansmith.domain.errors import Checks, InvalidValue
+from plansmith.domain.errors import Checks, DomainError, InvalidValue
 from plansmith.domain.held_log import Span
 from plansmith.domain.periods import Cycle
 from plansmith.domain.subscriptions import Outcome, PriceBook, Subscription, check_add_ons
@@ -207,35 +207,48 @@ def advance_subscription(
 
 
 @dataclass(frozen=True)
+class Failure:
+    subscription_id: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Advanced:
     renewed: int  # subscriptions that passed at least one period end
     items: int  # billable items created
     skipped: int  # taken by another worker at the same time
+    failed: tuple[Failure, ...] = ()  # could not renew (e.g. a price withdrawn); retried next run
 
 
 def advance_due(
     uow: UnitOfWork, clock: Clock, organization_id: str | None, *, batch: int = 200
 ) -> Advanced:
     """Every subscription whose period ended by now, of one organization (or of all with
-    None), one transaction each.
+    None), one transaction each, each visited once per run in (due at, id) order.
 
     Safe to run twice or in parallel: a subscription another worker saved first is skipped
-    (its revision moved on), and one that is no longer due finds nothing to do.
+    (its revision moved on), and one that is no longer due finds nothing to do. One that
+    cannot renew is reported and left for the next run; it never holds up the others.
     """
     renewed = items = skipped = 0
-    seen: set[str] = set()
+    failed: list[Failure] = []
+    after: tuple[datetime, str] | None = None
+    as_of = clock.now()
     while True:
         with uow:
-            found = uow.subscriptions.due(organization_id, clock.now(), batch)
-        due = [(org, sub) for org, sub in found if sub not in seen]
+            due = list(uow.subscriptions.due(organization_id, as_of, batch, after))
         if not due:
-            return Advanced(renewed, items, skipped)
-        for org, subscription_id in due:
-            seen.add(subscription_id)
+            return Advanced(renewed, items, skipped, tuple(failed))
+        for org, subscription_id, due_at in due:
+            after = (due_at, subscription_id)
             try:
                 result = advance_subscription(uow, clock, org, subscription_id)
             except Conflict:
                 skipped += 1
+                continue
+            except DomainError as exc:
+                failed.append(Failure(subscription_id, exc.code, exc.message))
                 continue
             if result.applied:
                 renewed += 1

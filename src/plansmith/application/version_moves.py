@@ -59,7 +59,7 @@ def notify_and_move(uow: UnitOfWork, move: PlanVersionMove, now: datetime) -> in
     uow.subscriptions.add_notices(notices)
     if move.apply is ApplyToExisting.NOW:
         book = price_book(uow, move.organization_id)
-        moves = renewal_moves(uow, book, [move.plan_id])
+        moves = renewal_moves(uow, book, list(book.plans))
         for sub in subs:
             run(uow, sub, book, moves, _move_now(move), OPERATOR, now)
     return len(subs)
@@ -73,18 +73,31 @@ def _move_now(move: PlanVersionMove) -> Action:
             return Outcome(sub)  # the catch-up renewal moved it already
         target = replace(sub.terms, version_id=move.to_version_id)
         details = {"move_id": move.id, "to_version_id": move.to_version_id}
+        # The customer's own scheduled change stands; if it keeps this plan, at its new version.
+        scheduled = sub.scheduled
+        if scheduled is not None and scheduled.terms.version_id in move.from_version_ids:
+            moved_terms = replace(scheduled.terms, version_id=move.to_version_id)
+            scheduled = replace(scheduled, terms=moved_terms)
+        sub = replace(sub, scheduled=scheduled)
         try:
             if sub.status is Status.PAUSED:
-                # Nothing is billed while paused; resuming charges at the new version.
+                # Nothing is billed while paused; resuming charges at the new version, in
+                # its mode (in advance or pay per day).
                 components(target, book)  # refuse terms the new version cannot price
-                moved = replace(sub, terms=target, updated_at=now)
-                return Outcome(
-                    moved,
-                    (),
-                    (Event("version_moved", now, today, sub.status, sub.status, details),),
-                )
+                mode = book.version(target.version_id).terms.pay_per_day
+                moved = replace(sub, terms=target, pay_per_day=mode, updated_at=now)
+                event = Event("version_moved", now, today, sub.status, sub.status, details)
+                return Outcome(moved, (), (event,))
             return rules.change(
-                sub, target, book, log, today, now, Timing.NOW, cause="version_move"
+                sub,
+                target,
+                book,
+                log,
+                today,
+                now,
+                Timing.NOW,
+                cause="version_move",
+                keep_scheduled=True,
             )
         except DomainError as exc:
             skipped = Event(

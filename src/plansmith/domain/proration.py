@@ -93,11 +93,12 @@ def _rest(
 def changed_parts(
     old: Sequence[Component], new: Sequence[Component]
 ) -> tuple[list[Component], list[Component]]:
-    """The components to credit and to charge: those whose price or quantity changed."""
-    before = {p.key: p for p in old}
-    after = {p.key: p for p in new}
-    credit = [p for key, p in before.items() if after.get(key) != p]
-    charge = [p for key, p in after.items() if before.get(key) != p]
+    """The components to credit and to charge: those whose price or quantity changed (a new
+    name alone, e.g. a version renamed "Legacy", changes nothing that is billed)."""
+    before = {p.key: (p.unit_amount, p.quantity) for p in old}
+    after = {p.key: (p.unit_amount, p.quantity) for p in new}
+    credit = [p for p in old if after.get(p.key) != before[p.key]]
+    charge = [p for p in new if before.get(p.key) != after[p.key]]
     return credit, charge
 
 

@@ -99,20 +99,24 @@ def period_end(
     anchor = sub.anchor
     reason = "renewed"
     if sub.scheduled is not None and sub.scheduled.effective <= end:
-        terms = sub.scheduled.terms
-        reason = "changed"
-        events.append(
-            Event(
-                "scheduled_change_applied",
-                now,
-                end,
-                sub.status,
-                sub.status,
-                {"from": terms_to_data(sub.terms), "to": terms_to_data(terms)},
+        wanted = sub.scheduled.terms
+        try:
+            components(wanted, book)
+        except DomainError as exc:
+            # E.g. an add-on price withdrawn since: keep the current terms and say so.
+            skipped = {"to": terms_to_data(wanted), "reason": exc.message}
+            events.append(
+                Event("scheduled_change_skipped", now, end, sub.status, sub.status, skipped)
             )
-        )
-        if terms.cycle != sub.terms.cycle:
-            anchor = end  # a new cycle starts its periods here
+        else:
+            terms = wanted
+            reason = "changed"
+            applied = {"from": terms_to_data(sub.terms), "to": terms_to_data(terms)}
+            events.append(
+                Event("scheduled_change_applied", now, end, sub.status, sub.status, applied)
+            )
+            if terms.cycle != sub.terms.cycle:
+                anchor = end  # a new cycle starts its periods here
     move = moves.get(terms.version_id)
     if move is not None:
         moved_terms = replace(terms, version_id=move.to_version_id)

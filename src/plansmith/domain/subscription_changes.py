@@ -182,8 +182,14 @@ def change(
     now: datetime,
     when: Timing | None = None,
     cause: str = "customer",
+    *,
+    keep_scheduled: bool = False,
 ) -> Outcome:
-    """Move to ``target`` now (credit and charge) or at the end of the term (scheduled)."""
+    """Move to ``target`` now (credit and charge) or at the end of the term (scheduled).
+
+    An immediate change withdraws a scheduled one (the customer chose anew), unless
+    ``keep_scheduled``: a plan-version move is not the customer's choice and keeps theirs.
+    """
     if not sub.in_service:
         hint = {
             Status.CANCELED: "reactivate it first",
@@ -237,7 +243,10 @@ def change(
             {**details, "cause": cause, "replaces": sub.scheduled is not None},
         )
         return Outcome(_touched(replace(sub, scheduled=scheduled), now), (), (event,))
-    return _change_now(sub, target, new_parts, version, book, log, today, now, details, cause)
+    out = _change_now(
+        sub, target, new_parts, version, book, log, today, now, details, cause, keep_scheduled
+    )
+    return out
 
 
 def _change_now(
@@ -251,6 +260,7 @@ def _change_now(
     now: datetime,
     details: Mapping[str, object],
     cause: str,
+    keep_scheduled: bool,
 ) -> Outcome:
     period = sub.period
     old_parts = components(sub.terms, book)
@@ -286,8 +296,8 @@ def _change_now(
         if not new_ppd:
             items += charges(to_charge, target.currency, period, today)
         moved = replace(sub, terms=target)
-    withdrawn = sub.scheduled is not None
-    moved = replace(moved, pay_per_day=new_ppd, scheduled=None)
+    withdrawn = sub.scheduled is not None and not keep_scheduled
+    moved = replace(moved, pay_per_day=new_ppd, scheduled=sub.scheduled if keep_scheduled else None)
     event = Event(
         "changed",
         now,
@@ -352,6 +362,12 @@ def pause(
             "a trial cannot be paused; cancel it or let it convert", code="invalid_transition"
         )
     check_transition(sub.status, Status.PAUSED, "paused")
+    if sub.cancel_at_period_end:
+        raise SubscriptionError(
+            "the subscription is set to cancel at the end of the term; cancel it now instead "
+            "of pausing, or withdraw the cancellation first",
+            code="cancel_scheduled",
+        )
     return _stop(sub, Status.PAUSED, "paused", book, log, today, now, credit=True)
 
 
@@ -369,7 +385,9 @@ def _stop(
     items: list[BillableItem] = []
     if credit and not sub.pay_per_day:
         items = credits(components(sub.terms, book), sub.terms.currency, sub.period, today)
-    moved = replace(sub, status=to, ended_on=today, cancel_at_period_end=False, scheduled=None)
+    # A paused subscription stopped being served when it was paused, not now.
+    ended_on = sub.ended_on if sub.status is Status.PAUSED else today
+    moved = replace(sub, status=to, ended_on=ended_on, cancel_at_period_end=False, scheduled=None)
     event = Event(reason, now, today, sub.status, to, {})
     return Outcome(_touched(moved, now), tuple(items), (event,), (Held(today, None, reason),))
 

@@ -151,7 +151,7 @@ class Subscription:
     def next_payment_on(self) -> date | None:
         """When the next charge falls due: the period end, unless nothing more is billed."""
         if self.status in (Status.CANCELED, Status.EXPIRED, Status.PAUSED):
-            return self.period_end if self.pay_per_day and self.has_open_accrual else None
+            return self.period_end if self.has_open_accrual else None
         if self.cancel_at_period_end and not self.pay_per_day:
             return None
         return self.period_end
@@ -159,7 +159,12 @@ class Subscription:
     @property
     def has_open_accrual(self) -> bool:
         """A pay-per-day subscription stopped mid-period still owes that period's days."""
-        return self.pay_per_day and self.ended_on is not None and self.ended_on > self.period_start
+        return (
+            self.pay_per_day
+            and self.status is not Status.EXPIRED  # trial days are never billed
+            and self.ended_on is not None
+            and self.ended_on > self.period_start
+        )
 
     def due_at(self) -> datetime | None:
         """The UTC instant the renewal step next has work for this subscription."""
@@ -170,7 +175,7 @@ class Subscription:
         """The local date the renewal step next has work for this subscription, if any."""
         if self.status in IN_SERVICE:
             return self.period_end
-        if self.has_open_accrual and self.status is not Status.EXPIRED:
+        if self.has_open_accrual:
             return self.period_end
         return None
 

@@ -244,24 +244,39 @@ class SqlSubscriptions:
         )
         return [_subscription(row) for row in self.session.execute(q)]
 
-    def holding_with_add_on(self, organization_id: str, code: str) -> Sequence[Subscription]:
-        # add_ons is canonical JSON text ({"code":1}); the LIKE narrows, Python decides.
+    def using_add_on(self, organization_id: str, code: str) -> Sequence[Subscription]:
+        # add_ons and scheduled are canonical JSON text ({"code":1}); LIKE narrows, Python decides.
+        pattern = f'%"{code}":%'
         q = select(t.subscriptions).where(
             S.organization_id == organization_id,
-            S.status.in_([s.value for s in HOLDING]),
-            type_coerce(S.add_ons, Text()).like(f'%"{code}":%'),
+            or_(S.status.in_([s.value for s in HOLDING]), S.due_at.is_not(None)),
+            or_(
+                type_coerce(S.add_ons, Text()).like(pattern),
+                type_coerce(S.scheduled, Text()).like(pattern),
+            ),
         )
         subs = [_subscription(row) for row in self.session.execute(q)]
-        return [s for s in subs if code in s.terms.add_ons]
+        return [
+            s
+            for s in subs
+            if code in s.terms.add_ons or (s.scheduled and code in s.scheduled.terms.add_ons)
+        ]
 
     def due(
-        self, organization_id: str | None, as_of: datetime, limit: int
-    ) -> Sequence[tuple[str, str]]:
-        q = select(S.organization_id, S.id).where(S.due_at <= as_of)
+        self,
+        organization_id: str | None,
+        as_of: datetime,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+    ) -> Sequence[tuple[str, str, datetime]]:
+        q = select(S.organization_id, S.id, S.due_at).where(S.due_at <= as_of)
         if organization_id is not None:
             q = q.where(S.organization_id == organization_id)
+        if after is not None:
+            at, last_id = after
+            q = q.where(or_(S.due_at > at, (S.due_at == at) & (S.id > last_id)))
         q = q.order_by(S.due_at, S.id).limit(limit)
-        return [(org, sub) for org, sub in self.session.execute(q)]
+        return [(org, sub, due_at) for org, sub, due_at in self.session.execute(q)]
 
     def counts_by_version(self, organization_id: str) -> dict[str, int]:
         q = (

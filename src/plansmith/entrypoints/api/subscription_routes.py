@@ -25,6 +25,7 @@ from plansmith.entrypoints.api.subscription_schemas import (
     ChangeRequest,
     FamilyPlansOut,
     NoticeOut,
+    RenewalFailureOut,
     ResultOut,
     StoredEventOut,
     StoredItemOut,
@@ -91,7 +92,10 @@ def advance(org: CurrentOrg, uow: UoW, app: Container) -> AdvancedOut:
     """The renewal step for the organization: every subscription whose period ended by now."""
     as_of = app.clock.now()
     done = actions.advance_due(uow, app.clock, org.id)
-    return AdvancedOut(as_of=as_of, renewed=done.renewed, items=done.items, skipped=done.skipped)
+    failed = [RenewalFailureOut(**f.__dict__) for f in done.failed]
+    return AdvancedOut(
+        as_of=as_of, renewed=done.renewed, items=done.items, skipped=done.skipped, failed=failed
+    )
 
 
 @router.get(ID, response_model=SubscriptionOut, tags=TAGS)

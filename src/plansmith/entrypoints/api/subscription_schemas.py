@@ -371,9 +371,18 @@ class FamilyPlansOut(BaseModel):
         )
 
 
+class RenewalFailureOut(BaseModel):
+    subscription_id: str
+    code: str
+    message: str
+
+
 class AdvancedOut(BaseModel):
     object: str = "subscription_advance"
     as_of: datetime
     renewed: int = Field(description="Subscriptions that passed at least one period end")
     items: int = Field(description="Billable items made")
     skipped: int = Field(description="Taken by another worker at the same time")
+    failed: list[RenewalFailureOut] = Field(
+        default_factory=list, description="Could not renew now; retried by the next run"
+    )

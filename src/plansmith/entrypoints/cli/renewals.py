@@ -41,6 +41,13 @@ class RenewalTimer:
                 done.items,
                 done.skipped,
             )
+        for failure in done.failed:
+            log.warning(
+                "could not renew %s (%s): %s",
+                failure.subscription_id,
+                failure.code,
+                failure.message,
+            )
 
     def _loop(self) -> None:
         while not self._stopped.wait(self._every):

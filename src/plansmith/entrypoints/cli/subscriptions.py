@@ -414,3 +414,5 @@ def advance(
         f"Renewed {done.renewed} subscription(s); {done.items} billable item(s) created; "
         f"{done.skipped} skipped (changed by another worker meanwhile)."
     )
+    for failure in done.failed:
+        line(f"Could not renew {failure.subscription_id} ({failure.code}): {failure.message}")
