@@ -1,0 +1,54 @@
+"""The database schema as SQLAlchemy Core tables, one module per concept; Alembic migrations
+are written to match it. Everything is re-exported here: ``from ... import tables as t``."""
+
+from plansmith.adapters.db.tables.base import Id, JSONText, UTCDateTime, metadata, naming
+from plansmith.adapters.db.tables.catalog import (
+    add_ons,
+    extra_packs,
+    plan_families,
+    plan_version_moves,
+    plan_versions,
+    plans,
+)
+from plansmith.adapters.db.tables.foundation import (
+    accounts,
+    api_keys,
+    idempotency_keys,
+    invoice_addresses,
+    operator_users,
+    organizations,
+)
+from plansmith.adapters.db.tables.subscriptions import (
+    HOLDING_STATUSES,
+    subscription_events,
+    subscription_items,
+    subscription_notices,
+    subscription_spans,
+    subscriptions,
+)
+
+__all__ = [
+    "HOLDING_STATUSES",
+    "Id",
+    "JSONText",
+    "UTCDateTime",
+    "accounts",
+    "add_ons",
+    "api_keys",
+    "extra_packs",
+    "idempotency_keys",
+    "invoice_addresses",
+    "metadata",
+    "naming",
+    "operator_users",
+    "organizations",
+    "plan_families",
+    "plan_version_moves",
+    "plan_versions",
+    "plans",
+    "subscription_events",
+    "subscription_items",
+    "subscription_notices",
+    "subscription_spans",
+    "subscriptions",
+]
