@@ -73,8 +73,15 @@ class TaxRate:
     region: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.percent, Decimal) or not 0 <= self.percent <= 100:
+        if not _percent_within(self.percent, allow_zero=True):
             raise InvalidValue("a tax rate is between 0 and 100 %", field="percent")
+
+
+def _percent_within(value: object, *, allow_zero: bool = False) -> bool:
+    """An exact, finite Decimal percentage in (0, 100] (or [0, 100]); floats never."""
+    if not isinstance(value, Decimal) or not value.is_finite():
+        return False
+    return (value >= 0 if allow_zero else value > 0) and value <= 100
 
 
 class DiscountKind(StrEnum):
@@ -94,14 +101,20 @@ class Discount:
     plan_ids: frozenset[str] = frozenset()  # empty: every line; else lines of these plans
 
     def __post_init__(self) -> None:
-        if self.kind is DiscountKind.PERCENT and not 0 < self.percent <= 100:
+        if not isinstance(self.kind, DiscountKind):
+            raise InvalidValue("a discount is a percent or an amount", field="kind")
+        if self.kind is DiscountKind.PERCENT and not _percent_within(self.percent):
             raise InvalidValue(
                 "a percentage discount is above 0 and at most 100 %",
                 field="percent",
                 code="discount_range",
             )
-        if self.kind is DiscountKind.AMOUNT and self.amount <= 0:
-            raise InvalidValue("an amount discount is a positive amount", field="amount")
+        if self.kind is DiscountKind.AMOUNT and (
+            isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount <= 0
+        ):
+            raise InvalidValue(
+                "an amount discount is a positive whole number of minor units", field="amount"
+            )
 
 
 @dataclass(frozen=True)
@@ -169,8 +182,7 @@ def _discounts(lines: Sequence[DraftLine], discounts: Sequence[Discount]) -> lis
         covered = [
             i
             for i, line in enumerate(lines)
-            if line.amount - taken[i] > 0
-            and (not discount.plan_ids or line.plan_id in discount.plan_ids)
+            if line.amount - taken[i] > 0 and _covers(discount, line)
         ]
         if not covered:
             continue
