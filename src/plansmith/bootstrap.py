@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     idempotency_retention_hours: int = 24
     portal_session_seconds: int = 3600
     console_session_seconds: int = 8 * 3600
+    # Drafts wait this long before the billing run finalizes them (0: at once).
+    invoice_grace_minutes: int = 60
 
 
 @dataclass
@@ -54,6 +56,10 @@ class Plansmith:
     def __post_init__(self) -> None:
         retention = timedelta(hours=self.settings.idempotency_retention_hours)
         self.idempotency = IdempotencyStore(self.sessions, self.clock, retention=retention)
+
+    @property
+    def invoice_grace(self) -> timedelta:
+        return timedelta(minutes=self.settings.invoice_grace_minutes)
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessions)

@@ -158,6 +158,6 @@ def test_active_days_prices_each_pay_per_day_span_and_skips_trials_and_other_spa
 
     # basic: Mar 11..20 = 10 days; pro: Mar 26..30 = 5 days (through Mar 31, excluded).
     assert days == [
-        ActiveDays(Component("plan", "Basic", 1490, 2), 10),
-        ActiveDays(Component("plan", "Pro", 3270, 2), 5),
+        ActiveDays(Component("plan", "Basic", 1490, 2, BASIC.plan_id), 10),
+        ActiveDays(Component("plan", "Pro", 3270, 2, PRO.plan_id), 5),
     ]

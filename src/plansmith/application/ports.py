@@ -8,6 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
+from plansmith.application.billing_ports import BillingRepository
 from plansmith.domain.accounts import Account, InvoiceAddress
 from plansmith.domain.catalog import (
     AddOn,
@@ -109,6 +110,8 @@ class UnitOfWork(Protocol):
     def extra_packs(self) -> ExtraPackRepository: ...
     @property
     def subscriptions(self) -> SubscriptionRepository: ...
+    @property
+    def billing(self) -> BillingRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

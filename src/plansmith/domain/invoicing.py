@@ -303,3 +303,24 @@ class Invoice:
             InvoiceStatus.VOID: {"voided_at": at},
         }.get(to, {})
         return replace(self, status=to, **stamps)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class CreditNote:
+    """A correction or refund against a finalized invoice, tax included in ``amount``."""
+
+    id: str
+    organization_id: str
+    invoice_id: str
+    number: str
+    reason: str
+    amount: int
+    tax: int
+    created_at: datetime
+
+
+def credit_note_tax(invoice: Invoice, amount: int) -> int:
+    """The tax part of a credit of ``amount`` on ``invoice``: its share of the invoice's tax."""
+    if invoice.totals.total <= 0:
+        return 0
+    return round_half_up(Fraction(invoice.totals.tax * amount, invoice.totals.total))

@@ -44,6 +44,7 @@ def recurring(parts: Iterable[Component], terms: Terms, period: Period) -> list[
             amount=part.period_amount,
             period_start=period.start,
             period_end=period.end,
+            plan_id=part.plan_id,
         )
         for part in parts
     ]
@@ -68,6 +69,7 @@ def rest_of_period(
         period_end=period.end,
         days=days,
         period_days=period.days,
+        plan_id=part.plan_id,
     )
 
 
@@ -138,6 +140,7 @@ def accrual(
                 period_end=period.end,
                 days=days,
                 period_days=period.days,
+                plan_id=part.plan_id,
             )
         )
     return items

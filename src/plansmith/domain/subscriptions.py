@@ -207,6 +207,7 @@ class Component:
     name: str
     unit_amount: int  # per seat (or unit) for one full period of the cycle
     quantity: int
+    plan_id: str | None = None  # the plan, for the plan's own part (coupons may target it)
 
     @property
     def period_amount(self) -> int:
@@ -218,7 +219,7 @@ def components(terms: Terms, book: PriceBook) -> tuple[Component, ...]:
     version = book.version(terms.version_id)
     currency = Currency.of(terms.currency)
     q = quote(version.terms, terms.cycle, currency, terms.quantity)
-    parts = [Component("plan", version.name, q.unit_amount, q.quantity)]
+    parts = [Component("plan", version.name, q.unit_amount, q.quantity, terms.plan_id)]
     for code, quantity in sorted(terms.add_ons.items()):
         add_on = book.add_ons.get(code)
         if add_on is None:
@@ -288,6 +289,7 @@ class BillableItem:
     period_end: date
     days: int | None = None  # for part periods: days covered ...
     period_days: int | None = None  # ... of a period this long
+    plan_id: str | None = None  # set on the plan's own items
 
 
 @dataclass(frozen=True)

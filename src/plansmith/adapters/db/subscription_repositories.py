@@ -148,6 +148,7 @@ def _item(row: Row[Any]) -> StoredItem:
         period_end=r["period_end"],
         days=r["days"],
         period_days=r["period_days"],
+        plan_id=r["plan_id"],
     )
     return StoredItem(
         r["id"], r["subscription_id"], r["event_id"], item, r["invoice_id"], r["created_at"]
@@ -401,6 +402,7 @@ class SqlSubscriptions:
                     days=item.days,
                     period_days=item.period_days,
                     invoice_id=stored.invoice_id,
+                    plan_id=item.plan_id,
                     created_at=stored.created_at,
                 )
             )

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from plansmith.adapters.db.billing_repositories import SqlBilling
 from plansmith.adapters.db.catalog_repositories import (
     SqlAddOns,
     SqlExtraPacks,
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
         self.add_ons = SqlAddOns(session)
         self.extra_packs = SqlExtraPacks(session)
         self.subscriptions = SqlSubscriptions(session)
+        self.billing = SqlBilling(session)
         return self
 
     def __exit__(

@@ -2,6 +2,19 @@
 are written to match it. Everything is re-exported here: ``from ... import tables as t``."""
 
 from plansmith.adapters.db.tables.base import Id, JSONText, UTCDateTime, metadata, naming
+from plansmith.adapters.db.tables.billing import (
+    account_tax_rates,
+    billing_runs,
+    coupon_redemptions,
+    coupons,
+    credit_notes,
+    document_sequences,
+    invoice_lines,
+    invoices,
+    ledger_entries,
+    ledger_transactions,
+    tax_rates,
+)
 from plansmith.adapters.db.tables.catalog import (
     add_ons,
     extra_packs,
@@ -32,12 +45,22 @@ __all__ = [
     "Id",
     "JSONText",
     "UTCDateTime",
+    "account_tax_rates",
     "accounts",
     "add_ons",
     "api_keys",
+    "billing_runs",
+    "coupon_redemptions",
+    "coupons",
+    "credit_notes",
+    "document_sequences",
     "extra_packs",
     "idempotency_keys",
     "invoice_addresses",
+    "invoice_lines",
+    "invoices",
+    "ledger_entries",
+    "ledger_transactions",
     "metadata",
     "naming",
     "operator_users",
@@ -51,4 +74,5 @@ __all__ = [
     "subscription_notices",
     "subscription_spans",
     "subscriptions",
+    "tax_rates",
 ]

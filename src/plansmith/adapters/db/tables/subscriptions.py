@@ -120,6 +120,7 @@ subscription_items = Table(
     Column("days", Integer, nullable=True),
     Column("period_days", Integer, nullable=True),
     Column("invoice_id", Id, nullable=True),  # set when an invoice takes the item
+    Column("plan_id", Id, nullable=True),  # on the plan's own items
     Column("created_at", UTCDateTime(), nullable=False),
     Index("ix_subscription_items_subscription", "subscription_id", "invoice_id"),
 )

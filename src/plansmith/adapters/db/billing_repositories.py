@@ -1,0 +1,539 @@
+"""Billing in SQL: invoices and lines, gapless numbering, taxes, coupons, credit notes, ledger.
+
+Guarantees that rest on the database: one invoice per subscription and billing key (unique),
+items taken by one invoice only (conditional update), invoice status moves as conditional
+updates, numbers from a per-organization counter row updated in the finalizing transaction
+(so a rollback gives the number back), a document posted once per kind (unique), and an
+append-only ledger (triggers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from plansmith.adapters.db import tables as t
+from plansmith.application.billing_ports import Redemption, RunRecord
+from plansmith.application.errors import Conflict
+from plansmith.domain.coupons import Coupon, Duration
+from plansmith.domain.invoicing import (
+    CreditNote,
+    Discount,
+    DiscountKind,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LineKind,
+    TaxRate,
+    Totals,
+)
+from plansmith.domain.ledger import Entry, LedgerAccount, Transaction
+
+INV = t.invoices.c
+
+
+def _discount_data(d: Discount) -> dict[str, Any]:
+    return {
+        "coupon_id": d.coupon_id,
+        "name": d.name,
+        "kind": d.kind.value,
+        "percent": str(d.percent),
+        "amount": d.amount,
+        "plan_ids": sorted(d.plan_ids),
+    }
+
+
+def _discount(data: dict[str, Any]) -> Discount:
+    return Discount(
+        data["coupon_id"],
+        data["name"],
+        DiscountKind(data["kind"]),
+        percent=Decimal(data["percent"]),
+        amount=int(data["amount"]),
+        plan_ids=frozenset(data["plan_ids"]),
+    )
+
+
+def _line(row: Row[Any]) -> InvoiceLine:
+    r = row._mapping
+    return InvoiceLine(
+        kind=LineKind(r["kind"]),
+        description=r["description"],
+        quantity=r["quantity"],
+        unit_amount=r["unit_amount"],
+        amount=r["amount"],
+        discount=r["discount"],
+        tax_rate_id=r["tax_rate_id"],
+        tax=r["tax"],
+        total=r["total"],
+        period_start=r["period_start"],
+        period_end=r["period_end"],
+        source_id=r["source_id"],
+        plan_id=r["plan_id"],
+    )
+
+
+def _coupon(row: Row[Any]) -> Coupon:
+    r = row._mapping
+    return Coupon(
+        id=r["id"],
+        organization_id=r["organization_id"],
+        code=r["code"],
+        name=r["name"],
+        kind=DiscountKind(r["kind"]),
+        percent=Decimal(r["percent"]),
+        amounts=dict(r["amounts"]),
+        duration=Duration(r["duration"]),
+        cycles=r["cycles"],
+        plan_codes=frozenset(r["plan_codes"]),
+        archived_at=r["archived_at"],
+        created_at=r["created_at"],
+    )
+
+
+def _rate(row: Row[Any]) -> TaxRate:
+    r = row._mapping
+    return TaxRate(
+        r["id"], r["name"], Decimal(r["percent"]), r["inclusive"], r["country"], r["region"]
+    )
+
+
+class SqlBilling:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- invoices ------------------------------------------------------------------------
+
+    def _invoice_values(self, invoice: Invoice) -> dict[str, Any]:
+        totals = invoice.totals
+        return {
+            "status": invoice.status.value,
+            "number": invoice.number,
+            "subtotal": totals.subtotal,
+            "discount": totals.discount,
+            "tax": totals.tax,
+            "total": totals.total,
+            "credit_applied": totals.credit_applied,
+            "amount_due": totals.amount_due,
+            "finalized_at": invoice.finalized_at,
+            "paid_at": invoice.paid_at,
+            "voided_at": invoice.voided_at,
+        }
+
+    def add_invoice(
+        self, invoice: Invoice, billing_key: str | None, buyer: dict[str, object]
+    ) -> None:
+        values = {
+            **self._invoice_values(invoice),
+            "id": invoice.id,
+            "organization_id": invoice.organization_id,
+            "account_id": invoice.account_id,
+            "subscription_id": invoice.subscription_id,
+            "billing_key": billing_key,
+            "currency": invoice.currency,
+            "period_start": invoice.period_start,
+            "period_end": invoice.period_end,
+            "tax_id": invoice.tax_id,
+            "buyer": buyer,
+            "discounts": [_discount_data(d) for d in invoice.discounts],
+            "created_at": invoice.created_at,
+            "finalize_after": invoice.finalize_after,
+        }
+        try:
+            with self.session.begin_nested():
+                self.session.execute(insert(t.invoices).values(**values))
+        except IntegrityError as exc:
+            raise Conflict(
+                "this subscription is invoiced for that period already",
+                code="invoice_exists",
+            ) from exc
+        for position, line in enumerate(invoice.lines):
+            self.session.execute(
+                insert(t.invoice_lines).values(
+                    invoice_id=invoice.id,
+                    position=position,
+                    kind=line.kind.value,
+                    description=line.description[:300],
+                    quantity=line.quantity,
+                    unit_amount=line.unit_amount,
+                    amount=line.amount,
+                    discount=line.discount,
+                    tax_rate_id=line.tax_rate_id,
+                    tax=line.tax,
+                    total=line.total,
+                    period_start=line.period_start,
+                    period_end=line.period_end,
+                    source_id=line.source_id,
+                    plan_id=line.plan_id,
+                )
+            )
+
+    def has_invoice(self, subscription_id: str, billing_key: str) -> bool:
+        q = select(INV.id).where(
+            INV.subscription_id == subscription_id, INV.billing_key == billing_key
+        )
+        return self.session.execute(q).first() is not None
+
+    def update_invoice(self, invoice: Invoice, expected_status: str) -> None:
+        try:
+            with self.session.begin_nested():
+                result = self.session.execute(
+                    update(t.invoices)
+                    .where(INV.id == invoice.id, INV.status == expected_status)
+                    .values(**self._invoice_values(invoice))
+                )
+        except IntegrityError as exc:
+            raise Conflict("that invoice number is taken", code="concurrent_change") from exc
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(
+                "the invoice was changed at the same time by another request; fetch it again",
+                code="concurrent_change",
+            )
+
+    def _invoice(self, row: Row[Any]) -> Invoice:
+        r = row._mapping
+        c = t.invoice_lines.c
+        lines = self.session.execute(
+            select(t.invoice_lines).where(c.invoice_id == r["id"]).order_by(c.position)
+        )
+        return Invoice(
+            id=r["id"],
+            organization_id=r["organization_id"],
+            account_id=r["account_id"],
+            subscription_id=r["subscription_id"],
+            currency=r["currency"],
+            status=InvoiceStatus(r["status"]),
+            number=r["number"],
+            period_start=r["period_start"],
+            period_end=r["period_end"],
+            lines=tuple(_line(line) for line in lines),
+            totals=Totals(
+                r["subtotal"],
+                r["discount"],
+                r["tax"],
+                r["total"],
+                r["credit_applied"],
+                r["amount_due"],
+            ),
+            tax_id=r["tax_id"],
+            created_at=r["created_at"],
+            finalize_after=r["finalize_after"],
+            finalized_at=r["finalized_at"],
+            paid_at=r["paid_at"],
+            voided_at=r["voided_at"],
+            discounts=tuple(_discount(d) for d in r["discounts"]),
+        )
+
+    def get_invoice(self, organization_id: str, invoice_id: str) -> Invoice | None:
+        q = select(t.invoices).where(INV.organization_id == organization_id, INV.id == invoice_id)
+        row = self.session.execute(q).first()
+        return self._invoice(row) if row else None
+
+    def buyer(self, invoice_id: str) -> dict[str, object]:
+        value: dict[str, object] = self.session.execute(
+            select(INV.buyer).where(INV.id == invoice_id)
+        ).scalar_one()
+        return value
+
+    def invoices(
+        self,
+        organization_id: str,
+        *,
+        account_id: str | None,
+        status: str | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> Sequence[Invoice]:
+        q = select(t.invoices).where(INV.organization_id == organization_id)
+        if account_id is not None:
+            q = q.where(INV.account_id == account_id)
+        if status is not None:
+            q = q.where(INV.status == status)
+        if after is not None:
+            at, last = after
+            q = q.where(or_(INV.created_at > at, (INV.created_at == at) & (INV.id > last)))
+        q = q.order_by(INV.created_at, INV.id).limit(limit)
+        return [self._invoice(row) for row in self.session.execute(q).all()]
+
+    def drafts_to_finalize(
+        self, organization_id: str | None, as_of: datetime, limit: int
+    ) -> Sequence[tuple[str, str]]:
+        q = select(INV.organization_id, INV.id).where(
+            INV.status == InvoiceStatus.DRAFT.value, INV.finalize_after <= as_of
+        )
+        if organization_id is not None:
+            q = q.where(INV.organization_id == organization_id)
+        q = q.order_by(INV.finalize_after, INV.id).limit(limit)
+        return [(org, invoice) for org, invoice in self.session.execute(q)]
+
+    def take_items(self, invoice_id: str, item_ids: Sequence[str]) -> None:
+        c = t.subscription_items.c
+        result = self.session.execute(
+            update(t.subscription_items)
+            .where(c.id.in_(list(item_ids)), c.invoice_id.is_(None))
+            .values(invoice_id=invoice_id)
+        )
+        if result.rowcount != len(item_ids):  # type: ignore[attr-defined]
+            raise Conflict(
+                "some of these items were invoiced at the same time", code="concurrent_change"
+            )
+
+    def with_pending_items(
+        self, organization_id: str | None, limit: int, after: str | None
+    ) -> Sequence[tuple[str, str]]:
+        c = t.subscription_items.c
+        q = select(c.organization_id, c.subscription_id).where(c.invoice_id.is_(None))
+        if organization_id is not None:
+            q = q.where(c.organization_id == organization_id)
+        if after is not None:
+            q = q.where(c.subscription_id > after)
+        q = q.group_by(c.organization_id, c.subscription_id).order_by(c.subscription_id)
+        return [(org, sub) for org, sub in self.session.execute(q.limit(limit))]
+
+    def next_number(self, organization_id: str, kind: str) -> int:
+        c = t.document_sequences.c
+        dialect = self.session.get_bind().dialect.name
+        make = pg_insert if dialect == "postgresql" else sqlite_insert
+        self.session.execute(
+            make(t.document_sequences)
+            .values(organization_id=organization_id, kind=kind, last_number=0)
+            .on_conflict_do_nothing()
+        )
+        number: int = self.session.execute(
+            update(t.document_sequences)
+            .where(c.organization_id == organization_id, c.kind == kind)
+            .values(last_number=c.last_number + 1)
+            .returning(c.last_number)
+        ).scalar_one()
+        return number
+
+    # -- taxes and coupons -----------------------------------------------------------------
+
+    def add_tax_rate(self, rate: TaxRate, organization_id: str, at: datetime) -> None:
+        self.session.execute(
+            insert(t.tax_rates).values(
+                id=rate.id,
+                organization_id=organization_id,
+                name=rate.name,
+                percent=str(rate.percent),
+                inclusive=rate.inclusive,
+                country=rate.country,
+                region=rate.region,
+                created_at=at,
+            )
+        )
+
+    def tax_rates(self, organization_id: str) -> Sequence[TaxRate]:
+        c = t.tax_rates.c
+        q = select(t.tax_rates).where(c.organization_id == organization_id).order_by(c.created_at)
+        return [_rate(row) for row in self.session.execute(q)]
+
+    def set_account_tax_rate(
+        self, organization_id: str, account_id: str, rate_id: str | None
+    ) -> None:
+        c = t.account_tax_rates.c
+        self.session.execute(delete(t.account_tax_rates).where(c.account_id == account_id))
+        if rate_id is not None:
+            self.session.execute(
+                insert(t.account_tax_rates).values(
+                    account_id=account_id, organization_id=organization_id, tax_rate_id=rate_id
+                )
+            )
+
+    def account_tax_rate(self, account_id: str) -> str | None:
+        c = t.account_tax_rates.c
+        q = select(c.tax_rate_id).where(c.account_id == account_id)
+        rate_id: str | None = self.session.execute(q).scalar()
+        return rate_id
+
+    def add_coupon(self, coupon: Coupon) -> None:
+        self.session.execute(
+            insert(t.coupons).values(
+                id=coupon.id,
+                organization_id=coupon.organization_id,
+                code=coupon.code,
+                name=coupon.name,
+                kind=coupon.kind.value,
+                percent=str(coupon.percent),
+                amounts=dict(coupon.amounts),
+                duration=coupon.duration.value,
+                cycles=coupon.cycles,
+                plan_codes=sorted(coupon.plan_codes),
+                archived_at=coupon.archived_at,
+                created_at=coupon.created_at,
+            )
+        )
+
+    def coupon_by_code(self, organization_id: str, code: str) -> Coupon | None:
+        c = t.coupons.c
+        q = select(t.coupons).where(c.organization_id == organization_id, c.code == code)
+        row = self.session.execute(q).first()
+        return _coupon(row) if row else None
+
+    def coupons(self, organization_id: str) -> Sequence[Coupon]:
+        c = t.coupons.c
+        q = select(t.coupons).where(c.organization_id == organization_id).order_by(c.code)
+        return [_coupon(row) for row in self.session.execute(q)]
+
+    def redeem(
+        self,
+        redemption_id: str,
+        organization_id: str,
+        coupon_id: str,
+        subscription_id: str,
+        at: datetime,
+    ) -> None:
+        try:
+            with self.session.begin_nested():
+                self.session.execute(
+                    insert(t.coupon_redemptions).values(
+                        id=redemption_id,
+                        organization_id=organization_id,
+                        coupon_id=coupon_id,
+                        subscription_id=subscription_id,
+                        invoices_used=0,
+                        created_at=at,
+                    )
+                )
+        except IntegrityError as exc:
+            raise Conflict(
+                "the subscription has this coupon already", field="coupon", code="already_redeemed"
+            ) from exc
+
+    def redemptions(self, subscription_id: str) -> Sequence[Redemption]:
+        r, c = t.coupon_redemptions.c, t.coupons.c
+        q = (
+            select(t.coupon_redemptions)
+            .where(r.subscription_id == subscription_id)
+            .order_by(r.created_at, r.id)
+        )
+        result = []
+        for row in self.session.execute(q).all():
+            coupon_row = self.session.execute(select(t.coupons).where(c.id == row.coupon_id)).one()
+            result.append(
+                Redemption(row.id, _coupon(coupon_row), row.subscription_id, row.invoices_used)
+            )
+        return result
+
+    def count_redemption_use(self, redemption_id: str) -> None:
+        r = t.coupon_redemptions.c
+        self.session.execute(
+            update(t.coupon_redemptions)
+            .where(r.id == redemption_id)
+            .values(invoices_used=r.invoices_used + 1)
+        )
+
+    # -- credit notes and the ledger ---------------------------------------------------------
+
+    def add_credit_note(self, note: CreditNote) -> None:
+        self.session.execute(insert(t.credit_notes).values(**note.__dict__))
+
+    def credit_notes(self, invoice_id: str) -> Sequence[CreditNote]:
+        c = t.credit_notes.c
+        q = select(t.credit_notes).where(c.invoice_id == invoice_id).order_by(c.created_at, c.id)
+        return [CreditNote(**row._mapping) for row in self.session.execute(q)]
+
+    def post(self, transaction: Transaction) -> None:
+        try:
+            with self.session.begin_nested():
+                self.session.execute(
+                    insert(t.ledger_transactions).values(
+                        id=transaction.id,
+                        organization_id=transaction.organization_id,
+                        account_id=transaction.account_id,
+                        kind=transaction.kind,
+                        reference=transaction.reference,
+                        at=transaction.at,
+                    )
+                )
+        except IntegrityError as exc:
+            raise Conflict(
+                f"{transaction.kind} was posted for {transaction.reference} already",
+                code="already_posted",
+            ) from exc
+        for position, entry in enumerate(transaction.entries):
+            self.session.execute(
+                insert(t.ledger_entries).values(
+                    transaction_id=transaction.id,
+                    position=position,
+                    organization_id=transaction.organization_id,
+                    account_id=transaction.account_id,
+                    ledger_account=entry.account.value,
+                    currency=entry.currency,
+                    amount=entry.amount,
+                )
+            )
+
+    def _transaction(self, row: Row[Any]) -> Transaction:
+        r = row._mapping
+        e = t.ledger_entries.c
+        rows = self.session.execute(
+            select(t.ledger_entries).where(e.transaction_id == r["id"]).order_by(e.position)
+        )
+        entries = tuple(Entry(LedgerAccount(x.ledger_account), x.currency, x.amount) for x in rows)
+        return Transaction(
+            r["id"],
+            r["organization_id"],
+            r["account_id"],
+            r["kind"],
+            r["reference"],
+            entries,
+            r["at"],
+        )
+
+    def posted(self, kind: str, reference: str) -> Transaction | None:
+        c = t.ledger_transactions.c
+        q = select(t.ledger_transactions).where(c.kind == kind, c.reference == reference)
+        row = self.session.execute(q).first()
+        return self._transaction(row) if row else None
+
+    def ledger_balance(self, account_id: str, ledger_account: LedgerAccount, currency: str) -> int:
+        e = t.ledger_entries.c
+        q = select(func.coalesce(func.sum(e.amount), 0)).where(
+            e.account_id == account_id,
+            e.ledger_account == ledger_account.value,
+            e.currency == currency,
+        )
+        return int(self.session.execute(q).scalar_one())
+
+    def transactions(self, organization_id: str, account_id: str) -> Sequence[Transaction]:
+        c = t.ledger_transactions.c
+        q = (
+            select(t.ledger_transactions)
+            .where(c.organization_id == organization_id, c.account_id == account_id)
+            .order_by(c.at, c.id)
+        )
+        return [self._transaction(row) for row in self.session.execute(q).all()]
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def add_run(self, run: RunRecord) -> None:
+        self.session.execute(insert(t.billing_runs).values(**_run_values(run)))
+
+    def finish_run(self, run: RunRecord) -> None:
+        c = t.billing_runs.c
+        self.session.execute(
+            update(t.billing_runs).where(c.id == run.id).values(**_run_values(run))
+        )
+
+    def runs(self, organization_id: str, limit: int) -> Sequence[RunRecord]:
+        c = t.billing_runs.c
+        q = (
+            select(t.billing_runs)
+            .where(or_(c.organization_id == organization_id, c.organization_id.is_(None)))
+            .order_by(c.started_at.desc(), c.id)
+            .limit(limit)
+        )
+        return [RunRecord(**row._mapping) for row in self.session.execute(q)]
+
+
+def _run_values(run: RunRecord) -> dict[str, Any]:
+    return {**run.__dict__, "errors": list(run.errors)}

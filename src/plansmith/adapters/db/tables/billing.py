@@ -1,0 +1,193 @@
+"""Invoices and their lines, numbering, tax rates, coupons, credit notes, the ledger, runs."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from plansmith.adapters.db.tables.base import Id, JSONText, UTCDateTime, metadata
+
+tax_rates = Table(
+    "tax_rates",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", Id, ForeignKey("organizations.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("percent", String(16), nullable=False),  # exact decimal text (SQLite keeps no Numeric)
+    Column("inclusive", Boolean, nullable=False),
+    Column("country", String(2), nullable=True),
+    Column("region", String(100), nullable=True),
+    Column("archived_at", UTCDateTime(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# An account's own rate wins over the one of its invoice address's country / region.
+account_tax_rates = Table(
+    "account_tax_rates",
+    metadata,
+    Column("account_id", Id, ForeignKey("accounts.id"), primary_key=True),
+    Column("organization_id", Id, ForeignKey("organizations.id"), nullable=False),
+    Column("tax_rate_id", Id, ForeignKey("tax_rates.id"), nullable=False),
+)
+
+coupons = Table(
+    "coupons",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", Id, ForeignKey("organizations.id"), nullable=False),
+    Column("code", String(63), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),  # percent | amount
+    Column("percent", String(16), nullable=False),
+    Column("amounts", JSONText(), nullable=False),  # currency -> minor units, for "amount"
+    Column("duration", String(16), nullable=False),  # once | repeating | forever
+    Column("cycles", Integer, nullable=True),  # for repeating
+    Column("plan_codes", JSONText(), nullable=False),
+    Column("archived_at", UTCDateTime(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("organization_id", "code"),
+)
+
+coupon_redemptions = Table(
+    "coupon_redemptions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", Id, ForeignKey("organizations.id"), nullable=False),
+    Column("coupon_id", Id, ForeignKey("coupons.id"), nullable=False),
+    Column("subscription_id", Id, ForeignKey("subscriptions.id"), nullable=False),
+    Column("invoices_used", Integer, nullable=False),  # finalized invoices it discounted
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("coupon_id", "subscription_id"),
+)
+
+# One row per organization: the last invoice number given. Taking the next one is an UPDATE
+# in the finalizing transaction, so a rolled-back finalization gives its number back: no gaps.
+document_sequences = Table(
+    "document_sequences",
+    metadata,
+    Column("organization_id", Id, ForeignKey("organizations.id"), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # invoice | credit_note
+    Column("last_number", BigInteger, nullable=False),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", Id, ForeignKey("organizations.id"), nullable=False),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("subscription_id", Id, ForeignKey("subscriptions.id"), nullable=True),
+    # what the invoice bills, unique per subscription: "period:2026-01-31", "final:2026-02-14"
+    Column("billing_key", String(40), nullable=True),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("number", String(40), nullable=True),
+    Column("period_start", Date, nullable=True),
+    Column("period_end", Date, nullable=True),
+    Column("subtotal", BigInteger, nullable=False),
+    Column("discount", BigInteger, nullable=False),
+    Column("tax", BigInteger, nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("credit_applied", BigInteger, nullable=False),
+    Column("amount_due", BigInteger, nullable=False),
+    Column("tax_id", String(100), nullable=True),
+    Column("buyer", JSONText(), nullable=False),  # name and address lines as invoiced
+    Column("discounts", JSONText(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("finalize_after", UTCDateTime(), nullable=False),
+    Column("finalized_at", UTCDateTime(), nullable=True),
+    Column("paid_at", UTCDateTime(), nullable=True),
+    Column("voided_at", UTCDateTime(), nullable=True),
+    UniqueConstraint("subscription_id", "billing_key"),
+    UniqueConstraint("organization_id", "number"),
+    Index("ix_invoices_account", "organization_id", "account_id", "created_at"),
+    Index("ix_invoices_to_finalize", "status", "finalize_after"),
+)
+
+invoice_lines = Table(
+    "invoice_lines",
+    metadata,
+    Column("invoice_id", Id, ForeignKey("invoices.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("description", String(300), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_amount", BigInteger, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("discount", BigInteger, nullable=False),
+    Column("tax_rate_id", Id, ForeignKey("tax_rates.id"), nullable=True),
+    Column("tax", BigInteger, nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("period_start", Date, nullable=True),
+    Column("period_end", Date, nullable=True),
+    Column("source_id", Id, nullable=False),
+    Column("plan_id", Id, nullable=True),
+)
+
+credit_notes = Table(
+    "credit_notes",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", Id, ForeignKey("organizations.id"), nullable=False),
+    Column("invoice_id", Id, ForeignKey("invoices.id"), nullable=False, index=True),
+    Column("number", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False),  # tax included
+    Column("tax", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("organization_id", "number"),
+)
+
+# Append-only: rows are inserted, never updated or deleted (triggers refuse it).
+ledger_transactions = Table(
+    "ledger_transactions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", Id, ForeignKey("organizations.id"), nullable=False),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("reference", Id, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    # a document is posted once per kind: finalizing twice cannot post twice
+    UniqueConstraint("kind", "reference"),
+    Index("ix_ledger_transactions_account", "organization_id", "account_id"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("transaction_id", Id, ForeignKey("ledger_transactions.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("organization_id", Id, ForeignKey("organizations.id"), nullable=False),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("ledger_account", String(32), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Index("ix_ledger_entries_balance", "organization_id", "account_id", "ledger_account"),
+)
+
+billing_runs = Table(
+    "billing_runs",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", Id, ForeignKey("organizations.id"), nullable=True),
+    Column("as_of", UTCDateTime(), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Column("renewed", Integer, nullable=False),
+    Column("invoiced", Integer, nullable=False),
+    Column("finalized", Integer, nullable=False),
+    Column("skipped", Integer, nullable=False),
+    Column("errors", JSONText(), nullable=False),
+)

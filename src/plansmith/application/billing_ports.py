@@ -1,0 +1,122 @@
+"""What the billing use cases need from storage: invoices, numbering, taxes, coupons, ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from plansmith.domain.coupons import Coupon
+from plansmith.domain.invoicing import CreditNote, Invoice, TaxRate
+from plansmith.domain.ledger import LedgerAccount, Transaction
+
+
+@dataclass(frozen=True)
+class Redemption:
+    id: str
+    coupon: Coupon
+    subscription_id: str
+    invoices_used: int
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: str
+    organization_id: str | None
+    as_of: datetime
+    started_at: datetime
+    finished_at: datetime | None
+    renewed: int
+    invoiced: int
+    finalized: int
+    skipped: int
+    errors: Sequence[dict[str, str]]
+
+
+class BillingRepository(Protocol):
+    # invoices
+    def add_invoice(
+        self, invoice: Invoice, billing_key: str | None, buyer: dict[str, object]
+    ) -> None:
+        """Insert a draft; Conflict(invoice_exists) if the subscription has one for that key."""
+        ...
+
+    def has_invoice(self, subscription_id: str, billing_key: str) -> bool: ...
+    def update_invoice(self, invoice: Invoice, expected_status: str) -> None:
+        """Save status, number, totals and stamps only if the stored status is still the
+        expected one; Conflict(concurrent_change) otherwise."""
+        ...
+
+    def get_invoice(self, organization_id: str, invoice_id: str) -> Invoice | None: ...
+    def buyer(self, invoice_id: str) -> dict[str, object]: ...
+    def invoices(
+        self,
+        organization_id: str,
+        *,
+        account_id: str | None,
+        status: str | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> Sequence[Invoice]: ...
+    def drafts_to_finalize(
+        self, organization_id: str | None, as_of: datetime, limit: int
+    ) -> Sequence[tuple[str, str]]:
+        """(organization id, invoice id) of drafts whose grace period is over."""
+        ...
+
+    def take_items(self, invoice_id: str, item_ids: Sequence[str]) -> None:
+        """Mark pending items as invoiced; Conflict if any was taken already."""
+        ...
+
+    def with_pending_items(
+        self, organization_id: str | None, limit: int, after: str | None
+    ) -> Sequence[tuple[str, str]]:
+        """(organization id, subscription id) with uninvoiced items, by subscription id."""
+        ...
+
+    def next_number(self, organization_id: str, kind: str) -> int:
+        """The next number of the organization's sequence, inside the caller's transaction."""
+        ...
+
+    # taxes and coupons
+    def add_tax_rate(self, rate: TaxRate, organization_id: str, at: datetime) -> None: ...
+    def tax_rates(self, organization_id: str) -> Sequence[TaxRate]: ...
+    def set_account_tax_rate(
+        self, organization_id: str, account_id: str, rate_id: str | None
+    ) -> None: ...
+    def account_tax_rate(self, account_id: str) -> str | None: ...
+    def add_coupon(self, coupon: Coupon) -> None: ...
+    def coupon_by_code(self, organization_id: str, code: str) -> Coupon | None: ...
+    def coupons(self, organization_id: str) -> Sequence[Coupon]: ...
+    def redeem(
+        self,
+        redemption_id: str,
+        organization_id: str,
+        coupon_id: str,
+        subscription_id: str,
+        at: datetime,
+    ) -> None:
+        """Conflict(already_redeemed) if the subscription has that coupon."""
+        ...
+
+    def redemptions(self, subscription_id: str) -> Sequence[Redemption]: ...
+    def count_redemption_use(self, redemption_id: str) -> None: ...
+
+    # credit notes and the ledger
+    def add_credit_note(self, note: CreditNote) -> None: ...
+    def credit_notes(self, invoice_id: str) -> Sequence[CreditNote]: ...
+    def post(self, transaction: Transaction) -> None:
+        """Append; Conflict(already_posted) if that kind was posted for that document."""
+        ...
+
+    def posted(self, kind: str, reference: str) -> Transaction | None: ...
+    def ledger_balance(
+        self, account_id: str, ledger_account: LedgerAccount, currency: str
+    ) -> int: ...
+    def transactions(self, organization_id: str, account_id: str) -> Sequence[Transaction]: ...
+
+    # runs
+    def add_run(self, run: RunRecord) -> None: ...
+    def finish_run(self, run: RunRecord) -> None: ...
+    def runs(self, organization_id: str, limit: int) -> Sequence[RunRecord]: ...

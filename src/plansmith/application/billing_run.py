@@ -1,0 +1,219 @@
+"""The billing run: every subscription that is due or has pending items is renewed and
+invoiced, exactly once; drafts past their grace period are finalized.
+
+Each subscription is one transaction: catch up with its period ends, put its pending items on
+a draft for its billing key, and (without a grace period) finalize it. Running twice creates
+nothing new; two workers on one subscription collide on the revision check or on the unique
+(subscription, billing key) and the loser skips it; a crash loses nothing, since nothing of a
+subscription is written unless all of it is. The upcoming invoice is the same computation on
+the state the next period end will find, saved nowhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from plansmith.application.billing_ports import RunRecord
+from plansmith.application.errors import Conflict, NotFound
+from plansmith.application.ids import new_id
+from plansmith.application.invoices import billing_key, buyer_of, draft_for, finalize_in
+from plansmith.application.ports import Clock, StoredItem, UnitOfWork
+from plansmith.application.subscriptions import SYSTEM, price_book, renewal_moves, run
+from plansmith.domain.errors import DomainError
+from plansmith.domain.invoicing import Invoice
+from plansmith.domain.periods import local_midnight, zone
+
+
+@dataclass(frozen=True)
+class Billed:
+    renewed: bool  # it passed at least one period end
+    invoice: Invoice | None  # None: nothing pending, or its period is invoiced already
+
+
+def invoice_subscription(
+    uow: UnitOfWork,
+    clock: Clock,
+    organization_id: str,
+    subscription_id: str,
+    grace: timedelta,
+) -> Billed:
+    """Renew what is due and invoice what is pending, in one transaction."""
+    now = clock.now()
+    with uow:
+        sub = uow.subscriptions.get(organization_id, subscription_id)
+        if sub is None:
+            raise NotFound(f"no subscription {subscription_id!r}", field="subscription_id")
+        book = price_book(uow, organization_id)
+        moves = renewal_moves(uow, book, list(book.plans))
+        caught_up = run(uow, sub, book, moves, None, SYSTEM, now)
+        current = caught_up.view.subscription
+        key = billing_key(current)
+        pending = list(uow.subscriptions.items(sub.id, pending_only=True))
+        if not pending or uow.billing.has_invoice(sub.id, key):
+            if caught_up.applied:
+                uow.commit()
+            return Billed(caught_up.applied, None)
+        account = uow.accounts.get(organization_id, sub.account_id)
+        assert account is not None  # a foreign key guarantees it
+        drafted = draft_for(uow, current, account, book, pending, now, grace)
+        invoice = drafted.invoice
+        uow.billing.add_invoice(invoice, key, buyer_of(uow, account))
+        uow.billing.take_items(invoice.id, [s.id for s in pending])
+        if grace <= timedelta(0):
+            invoice = finalize_in(uow, invoice, now)
+        uow.commit()
+        return Billed(caught_up.applied, invoice)
+
+
+@dataclass
+class _Counts:
+    renewed: int = 0
+    invoiced: int = 0
+    finalized: int = 0
+    skipped: int = 0
+
+
+def _keyset(
+    uow: UnitOfWork, organization_id: str | None, as_of: datetime, batch: int
+) -> Iterator[tuple[str, str]]:
+    """Each subscription that is due or has pending items, once, in a stable order."""
+    seen: set[str] = set()
+    after_due: tuple[datetime, str] | None = None
+    while True:
+        with uow:
+            due = list(uow.subscriptions.due(organization_id, as_of, batch, after_due))
+        if not due:
+            break
+        for org, sub_id, due_at in due:
+            after_due = (due_at, sub_id)
+            seen.add(sub_id)
+            yield org, sub_id
+    after_pending: str | None = None
+    while True:
+        with uow:
+            pending = list(uow.billing.with_pending_items(organization_id, batch, after_pending))
+        if not pending:
+            break
+        for org, sub_id in pending:
+            after_pending = sub_id
+            if sub_id not in seen:
+                yield org, sub_id
+
+
+def run_billing(
+    uow: UnitOfWork,
+    clock: Clock,
+    organization_id: str | None,
+    *,
+    grace: timedelta,
+    batch: int = 200,
+) -> RunRecord:
+    """One billing run as of now, recorded with its counts and errors."""
+    as_of = clock.now()
+    record = RunRecord(new_id("run"), organization_id, as_of, as_of, None, 0, 0, 0, 0, ())
+    with uow:
+        uow.billing.add_run(record)
+        uow.commit()
+    counts = _Counts()
+    errors: list[dict[str, str]] = []
+    for org, sub_id in _keyset(uow, organization_id, as_of, batch):
+        try:
+            billed = invoice_subscription(uow, clock, org, sub_id, grace)
+        except Conflict:
+            counts.skipped += 1  # another worker had it; the next run finds it done
+            continue
+        except DomainError as exc:
+            errors.append({"subscription_id": sub_id, "code": exc.code, "message": exc.message})
+            continue
+        counts.renewed += billed.renewed
+        if billed.invoice is not None:
+            counts.invoiced += 1
+            counts.finalized += billed.invoice.number is not None
+    while True:
+        with uow:
+            drafts = list(uow.billing.drafts_to_finalize(organization_id, clock.now(), batch))
+        if not drafts:
+            break
+        progressed = False
+        for org, invoice_id in drafts:
+            try:
+                with uow:
+                    invoice = uow.billing.get_invoice(org, invoice_id)
+                    if invoice is None:
+                        continue
+                    finalize_in(uow, invoice, clock.now())
+                    uow.commit()
+                counts.finalized += 1
+                progressed = True
+            except Conflict:
+                counts.skipped += 1
+            except DomainError as exc:
+                errors.append({"invoice_id": invoice_id, "code": exc.code, "message": exc.message})
+        if not progressed:
+            break
+    done = replace(
+        record,
+        finished_at=clock.now(),
+        renewed=counts.renewed,
+        invoiced=counts.invoiced,
+        finalized=counts.finalized,
+        skipped=counts.skipped,
+        errors=tuple(errors),
+    )
+    with uow:
+        uow.billing.finish_run(done)
+        uow.commit()
+    return done
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """Seed 004's future invoice: its period, status "upcoming", when it is cut, its lines."""
+
+    subscription_id: str
+    invoice: Invoice  # status draft, never saved
+    cut_off: datetime | None  # when the billing run will finalize it
+    period_start: date | None
+    period_end: date | None
+
+
+def upcoming_invoices(
+    uow: UnitOfWork, clock: Clock, organization_id: str, account_id: str, grace: timedelta
+) -> list[Upcoming]:
+    """For each of the account's subscriptions, the next invoice as the run would make it."""
+    now = clock.now()
+    result = []
+    with uow:
+        account = uow.accounts.get(organization_id, account_id)
+        if account is None:
+            raise NotFound(f"no account {account_id!r}", field="account_id")
+        book = price_book(uow, organization_id)
+        moves = renewal_moves(uow, book, list(book.plans))
+        for sub in uow.subscriptions.for_account(organization_id, account_id):
+            preview = run(uow, sub, book, moves, None, SYSTEM, now, dry_run=True)
+            upcoming = preview.next_invoice
+            if not upcoming.items:
+                continue
+            current = preview.view.subscription
+            stored = [
+                StoredItem(f"upcoming:{i}", sub.id, "", item, None, now)
+                for i, item in enumerate(upcoming.items)
+            ]
+            drafted = draft_for(uow, current, account, book, stored, now, grace).invoice
+            cut = None
+            if upcoming.cut_off is not None:
+                cut = local_midnight(upcoming.cut_off, zone(current.time_zone)) + grace
+            result.append(
+                Upcoming(
+                    sub.id,
+                    drafted,
+                    cut,
+                    upcoming.cut_off,
+                    current.schedule.period_containing(upcoming.cut_off).end
+                    if upcoming.cut_off is not None and current.in_service
+                    else None,
+                )
+            )
+    return result
