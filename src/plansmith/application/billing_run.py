@@ -11,7 +11,7 @@ the state the next period end will find, saved nowhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -109,8 +109,10 @@ def run_billing(
     *,
     grace: timedelta,
     batch: int = 200,
+    on_progress: Callable[[str], None] | None = None,
 ) -> RunRecord:
-    """One billing run as of now, recorded with its counts and errors."""
+    """One billing run as of now, recorded with its counts and errors. ``on_progress`` is
+    told each subscription (and each draft finalized) as it is done, e.g. for a progress bar."""
     as_of = clock.now()
     record = RunRecord(new_id("run"), organization_id, as_of, as_of, None, 0, 0, 0, 0, ())
     with uow:
@@ -127,6 +129,8 @@ def run_billing(
         except DomainError as exc:
             errors.append({"subscription_id": sub_id, "code": exc.code, "message": exc.message})
             continue
+        if on_progress is not None:
+            on_progress(sub_id)
         counts.renewed += billed.renewed
         if billed.invoice is not None:
             counts.invoiced += 1
@@ -147,6 +151,8 @@ def run_billing(
                     uow.commit()
                 counts.finalized += 1
                 progressed = True
+                if on_progress is not None:
+                    on_progress(invoice_id)
             except Conflict:
                 counts.skipped += 1
             except DomainError as exc:

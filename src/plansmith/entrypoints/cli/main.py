@@ -14,6 +14,7 @@ from plansmith.adapters.db.migrate import upgrade
 from plansmith.application import organizations as orgs
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.domain.errors import DomainError
+from plansmith.entrypoints.cli import billing
 from plansmith.entrypoints.cli import demo as demo_data
 from plansmith.entrypoints.cli.catalog import catalog_app
 from plansmith.entrypoints.cli.subscriptions import sub_app
@@ -35,6 +36,7 @@ app.add_typer(key_app, name="key")
 app.add_typer(user_app, name="user")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(sub_app, name="sub")
+app.command("bill")(billing.bill)
 
 out = Console()
 err = Console(stderr=True)
