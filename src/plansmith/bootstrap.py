@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     console_session_seconds: int = 8 * 3600
     # Drafts wait this long before the billing run finalizes them (0: at once).
     invoice_grace_minutes: int = 60
+    # Set: billing runs hand each subscription to `plansmith worker` processes through Redis
+    # (Dramatiq). Unset: the run bills them in its own process (the embedded default).
+    redis_url: str | None = None
+    job_namespace: str = "plansmith"
 
 
 @dataclass

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from plansmith.application.billing_ports import RunRecord
 from plansmith.application.errors import Conflict, NotFound
@@ -22,7 +23,7 @@ from plansmith.application.invoices import billing_key, buyer_of, draft_for, fin
 from plansmith.application.ports import Clock, StoredItem, UnitOfWork
 from plansmith.application.subscriptions import SYSTEM, price_book, renewal_moves, run
 from plansmith.domain.errors import DomainError
-from plansmith.domain.invoicing import Invoice
+from plansmith.domain.invoicing import Invoice, InvoiceStatus
 from plansmith.domain.periods import local_midnight, zone
 
 
@@ -172,6 +173,50 @@ def run_billing(
         uow.billing.finish_run(done)
         uow.commit()
     return done
+
+
+class BillingJobs(Protocol):
+    """A job system that runs billing work on worker processes (Dramatiq on Redis)."""
+
+    def bill_subscription(self, organization_id: str, subscription_id: str) -> None: ...
+    def finalize_draft(self, organization_id: str, invoice_id: str) -> None: ...
+
+
+def dispatch_billing(
+    uow: UnitOfWork,
+    clock: Clock,
+    organization_id: str | None,
+    jobs: BillingJobs,
+    *,
+    batch: int = 500,
+) -> int:
+    """A billing run spread over workers: one job per subscription that is due or has pending
+    items, one per draft past its grace. Jobs are idempotent, so a job sent twice, a worker
+    killed mid-job or a second dispatch bills nothing twice. Returns the jobs sent."""
+    as_of = clock.now()
+    sent = 0
+    for org, sub_id in _keyset(uow, organization_id, as_of, batch):
+        jobs.bill_subscription(org, sub_id)
+        sent += 1
+    with uow:
+        drafts = list(uow.billing.drafts_to_finalize(organization_id, as_of, 100_000))
+    for org, invoice_id in drafts:
+        jobs.finalize_draft(org, invoice_id)
+        sent += 1
+    return sent
+
+
+def finalize_draft(uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id: str) -> bool:
+    """The job body: finalize a draft whose grace is over; False if it is not one (any more)."""
+    with uow:
+        invoice = uow.billing.get_invoice(organization_id, invoice_id)
+        if invoice is None or invoice.status is not InvoiceStatus.DRAFT:
+            return False
+        if invoice.finalize_after > clock.now():
+            return False
+        finalize_in(uow, invoice, clock.now())
+        uow.commit()
+    return True
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from plansmith.application.billing_ports import RunRecord
-from plansmith.application.billing_run import run_billing
+from plansmith.application.billing_run import dispatch_billing, run_billing
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.cli.subscriptions import _container, session
 
 out = Console()
 err = Console(stderr=True)
+
+
+def _dispatch(plansmith: Plansmith, org_id: str | None) -> None:
+    from plansmith.entrypoints.worker import billing_jobs
+
+    sent = dispatch_billing(plansmith.uow(), plansmith.clock, org_id, billing_jobs(plansmith))
+    out.print(f"Sent {sent} billing job(s) to the workers.", highlight=False)
 
 
 def _run(plansmith: Plansmith, org_id: str | None) -> RunRecord:
@@ -36,15 +43,20 @@ def bill(
     every_org: Annotated[bool, typer.Option("--all", help="Every organization")] = False,
 ) -> None:
     """Run billing now: renew what is due, invoice what is pending, finalize drafts past their
-    grace period. Safe to run again, or from several machines at once."""
+    grace period. Safe to run again, or from several machines at once. With
+    PLANSMITH_REDIS_URL set, the work is sent to `plansmith worker` processes instead."""
     if (org is None) == (not every_org):
         err.print("error (--org): give --org ORG or --all", highlight=False)
         raise typer.Exit(1)
     if every_org:
         with _container() as plansmith:
+            if plansmith.settings.redis_url:
+                return _dispatch(plansmith, None)
             record = _run(plansmith, None)
     else:
         with session(org or "") as (plansmith, org_id):
+            if plansmith.settings.redis_url:
+                return _dispatch(plansmith, org_id)
             record = _run(plansmith, org_id)
     table = Table(title=f"Billing run {record.id}", show_header=True)
     for column in ("as of", "renewed", "invoiced", "finalized", "skipped", "errors"):

@@ -177,5 +177,23 @@ def serve(
             timer.stop()
 
 
+@app.command()
+def worker(
+    threads: Annotated[int, typer.Option(help="Jobs run at once in this process")] = 1,
+) -> None:
+    """Run billing jobs from Redis (PLANSMITH_REDIS_URL) until stopped with SIGTERM/Ctrl-C."""
+    from plansmith.entrypoints.worker import run_worker
+
+    plansmith = bootstrap(Settings())
+    if not plansmith.settings.redis_url:
+        err.print("error (PLANSMITH_REDIS_URL): set it to the Redis the workers share")
+        raise typer.Exit(1)
+    out.print(f"plansmith worker ({threads} thread(s)) on {plansmith.settings.redis_url}")
+    try:
+        run_worker(plansmith, threads)
+    finally:
+        plansmith.dispose()
+
+
 def main() -> None:  # pragma: no cover - console script shim
     sys.exit(app())

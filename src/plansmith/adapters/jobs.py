@@ -1,0 +1,67 @@
+"""Billing jobs on Dramatiq with a Redis broker: more worker processes on more machines share
+a run. Each job only carries ids; the worker does the work in its own transaction, so a job
+delivered twice (a worker killed before it acknowledged one) bills nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+
+log = logging.getLogger("plansmith.jobs")
+
+BILL = "bill_subscription"
+FINALIZE = "finalize_draft"
+QUEUE = "billing"
+
+
+def redis_broker(url: str, namespace: str) -> RedisBroker:
+    # A dead worker's unacknowledged jobs are requeued once its heartbeat is this old.
+    return RedisBroker(  # type: ignore[no-untyped-call]
+        url=url, namespace=namespace, heartbeat_timeout=15_000
+    )
+
+
+class DramatiqBillingJobs:
+    """Sends billing jobs; `declare_actors` gives the same broker the code that runs them."""
+
+    def __init__(self, broker: RedisBroker) -> None:
+        self.broker = broker
+
+    def _send(self, actor: str, *args: str) -> None:
+        message: dramatiq.Message[Any] = dramatiq.Message(
+            queue_name=QUEUE, actor_name=actor, args=args, kwargs={}, options={}
+        )
+        self.broker.enqueue(message)
+
+    def bill_subscription(self, organization_id: str, subscription_id: str) -> None:
+        self._send(BILL, organization_id, subscription_id)
+
+    def finalize_draft(self, organization_id: str, invoice_id: str) -> None:
+        self._send(FINALIZE, organization_id, invoice_id)
+
+    def pending(self) -> int:
+        """Jobs not yet done: waiting in the queue or held by a worker."""
+        return int(self.broker.do_qsize(QUEUE))
+
+
+def declare_actors(
+    broker: RedisBroker,
+    bill: Callable[[str, str], None],
+    finalize: Callable[[str, str], None],
+) -> None:
+    """Register the job bodies on ``broker`` (in the worker process)."""
+    for name, body in ((BILL, bill), (FINALIZE, finalize)):
+        register = dramatiq.actor(
+            actor_name=name,
+            queue_name=QUEUE,
+            broker=broker,
+            max_retries=5,
+            min_backoff=500,
+            max_backoff=10_000,
+        )
+        register(body)
