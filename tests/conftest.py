@@ -25,6 +25,7 @@ from plansmith.adapters.db.tables import metadata
 from plansmith.application.organizations import create_api_key, create_organization
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.entrypoints.web import create_app
+from tests.integration.ledger_invariants import assert_ledger_invariants
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get(
@@ -105,6 +106,21 @@ def container(db_url: str, clock: TestClock) -> Iterator[Plansmith]:
     app = bootstrap(settings, clock=clock)
     yield app
     app.dispose()
+
+
+@pytest.fixture(autouse=True)
+def ledger_invariants(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test that used a database container, its ledger invariants hold. The
+    container is taken here, before the test, so it is still open when this one checks."""
+    if "container" in request.fixturenames:
+        engine = request.getfixturevalue("container").engine
+    elif "live_app" in request.fixturenames:
+        engine = request.getfixturevalue("live_app").container.engine
+    else:
+        yield
+        return
+    yield
+    assert_ledger_invariants(engine)
 
 
 @pytest.fixture

@@ -492,7 +492,8 @@ def test_refused_transitions_raise_a_conflict_and_change_nothing(
     assert caught.value.code == "invalid_invoice_transition"
     assert caught.value.status == 409
     assert caught.value.field == "status"
-    assert f"a {current} invoice cannot become {to}" in caught.value.message
+    article = "an" if current.value[0] in "aeiou" else "a"
+    assert f"{article} {current} invoice cannot become {to}" in caught.value.message
     assert before == invoice(current)
 
 

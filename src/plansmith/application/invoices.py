@@ -29,6 +29,7 @@ from plansmith.domain.invoicing import (
     TaxRate,
     credit_note_tax,
     price_lines,
+    takes_something,
     totals,
 )
 from plansmith.domain.ledger import LedgerAccount
@@ -128,9 +129,11 @@ def draft_for(
     grace: timedelta,
 ) -> Drafted:
     """The invoice the pending items make, priced with the coupons and tax rate of now."""
-    used = discounts_for(uow, book, sub)
+    drafts = draft_lines([(s.id, s.item) for s in pending])
+    # A coupon that finds nothing to take off here is not used up by this invoice.
+    used = [(r, d) for r, d in discounts_for(uow, book, sub) if takes_something(d, drafts)]
     rate = tax_rate_for(uow, account)
-    lines = price_lines(draft_lines([(s.id, s.item) for s in pending]), [d for _r, d in used], rate)
+    lines = price_lines(drafts, [d for _r, d in used], rate)
     invoice = Invoice(
         id=new_id("inv"),
         organization_id=sub.organization_id,
@@ -197,6 +200,12 @@ def void_invoice(uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id
     with uow:
         invoice = _invoice(uow, organization_id, invoice_id)
         voided = invoice.moved(InvoiceStatus.VOID, now)
+        if uow.billing.credit_notes(invoice.id):
+            raise Conflict(
+                "this invoice has credit notes; credit what is left instead of voiding it",
+                field="invoice_id",
+                code="has_credit_notes",
+            )
         uow.billing.update_invoice(voided, expected_status=invoice.status.value)
         posted = uow.billing.posted("invoice_finalized", invoice.id)
         if posted is not None:

@@ -50,7 +50,10 @@ def check_invoice_transition(current: InvoiceStatus, to: InvoiceStatus) -> None:
             InvoiceStatus.VOID: "; a void invoice stays void",
             InvoiceStatus.OPEN: "; it is finalized already" if to is InvoiceStatus.OPEN else "",
         }.get(current, "")
-        raise InvoiceStateError(f"a {current} invoice cannot become {to}{hint}", field="status")
+        article = "an" if current.value[0] in "aeiou" else "a"
+        raise InvoiceStateError(
+            f"{article} {current} invoice cannot become {to}{hint}", field="status"
+        )
 
 
 class LineKind(StrEnum):
@@ -202,6 +205,11 @@ def _discounts(lines: Sequence[DraftLine], discounts: Sequence[Discount]) -> lis
 
 def _covers(discount: Discount, line: DraftLine) -> bool:
     return not discount.plan_ids or line.plan_id in discount.plan_ids
+
+
+def takes_something(discount: Discount, lines: Sequence[DraftLine]) -> bool:
+    """Whether the discount covers a charge on these lines (credits are never discounted)."""
+    return any(line.amount > 0 and _covers(discount, line) for line in lines)
 
 
 def _tax(net: int, rate: TaxRate | None) -> int:
