@@ -384,7 +384,7 @@ def test_signing_out_ends_the_session(
 def test_unknown_portal_pages_are_html_while_the_api_keeps_problem_json(
     client: TestClient,
 ) -> None:
-    page = client.get("/portal/invoices")
+    page = client.get("/portal/nothing-here")
     api = client.get("/v1/nothing-here")
 
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")

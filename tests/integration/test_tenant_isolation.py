@@ -8,6 +8,7 @@ object did not exist.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,8 +18,16 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import select, update
 
+from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.bootstrap import Plansmith
+from plansmith.entrypoints.api.billing_schemas import (
+    AccountTaxRateSet,
+    CouponCreate,
+    CreditNoteCreate,
+    RedeemRequest,
+    TaxRateCreate,
+)
 from plansmith.entrypoints.api.catalog_schemas import (
     AddOnBody,
     ExtraPackBody,
@@ -63,6 +72,8 @@ PACK = {
     "allowance": "chatbot_sessions",
     "amount": 1000,
 }
+COUPON = {"code": "welcome", "name": "Welcome 10 %", "kind": "percent", "percent": "10"}
+SECOND_ACCOUNT = {**ACCOUNT, "name": "Bravo Chat"}
 
 # A minimal valid body per request model. A model whose fields are all optional needs no entry.
 BODIES: dict[type[BaseModel], dict[str, Any]] = {
@@ -82,6 +93,18 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
     ChangeRequest: {"quantity": 1},
     # term_end, so that the reactivate which follows in route order withdraws it.
     CancelRequest: {"when": "term_end"},
+    TaxRateCreate: {"name": "Hijacked", "percent": "10", "country": "DE"},
+    AccountTaxRateSet: {"tax_rate_id": None},
+    CouponCreate: {"code": "hijacked", "name": "Hijacked", "kind": "percent", "percent": "10"},
+    RedeemRequest: {"code": COUPON["code"]},
+    # The owner's walk credits the invoice after finalizing and marking it paid.
+    CreditNoteCreate: {"amount": 100, "reason": "Goodwill"},
+}
+# Routes whose call ends an object's life for the ones after them take an object of their own:
+# {(method, path): {path parameter: key in _objects()}}. Void and mark_paid both end an
+# invoice's life, so void gets the second account's invoice.
+OWN_OBJECTS: dict[tuple[str, str], dict[str, str]] = {
+    ("POST", "/v1/invoices/{invoice_id}/void"): {"invoice_id": "second_invoice_id"},
 }
 # A minimal valid query per route that has required query parameters.
 QUERIES: dict[str, dict[str, str]] = {
@@ -126,6 +149,13 @@ def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
     assert draft.status_code == 200, draft.text
     plan = client.get(f"/v1/plans/{plan_id}", headers=tenant.headers).json()
     subscription = {"account_id": account_id, "plan": PLAN["code"], "quantity": 2}
+    subscription_id = _created(client, tenant, "/v1/subscriptions", subscription)
+    # A second account, so that there are two invoices (see OWN_OBJECTS).
+    second_account_id = _created(client, tenant, "/v1/accounts", SECOND_ACCOUNT)
+    second = {"account_id": second_account_id, "plan": PLAN["code"]}
+    second_subscription_id = _created(client, tenant, "/v1/subscriptions", second)
+    _created(client, tenant, "/v1/coupons", COUPON)
+    _created(client, tenant, "/v1/billing_runs", {})  # a draft invoice per subscription
     return {
         "account_id": account_id,
         "address_id": address_id,
@@ -134,8 +164,20 @@ def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
         "version_id": plan["current_version_id"],
         "add_on_id": _created(client, tenant, "/v1/add_ons", ADD_ON),
         "pack_id": _created(client, tenant, "/v1/extra_packs", PACK),
-        "subscription_id": _created(client, tenant, "/v1/subscriptions", subscription),
+        "subscription_id": subscription_id,
+        "invoice_id": _invoice_of(client, tenant, account_id),
+        "second_account_id": second_account_id,
+        "second_subscription_id": second_subscription_id,
+        "second_invoice_id": _invoice_of(client, tenant, second_account_id),
     }
+
+
+def _invoice_of(client: TestClient, tenant: Tenant, account_id: str) -> str:
+    response = client.get("/v1/invoices", params={"account_id": account_id}, headers=tenant.headers)
+    assert response.status_code == 200, response.text
+    [invoice] = response.json()["data"]
+    invoice_id: str = invoice["id"]
+    return invoice_id
 
 
 def _body(method: str, path: str, route: APIRoute) -> dict[str, Any] | None:
@@ -185,6 +227,9 @@ def _id_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
 
 
 def _url(path: str, ids: dict[str, str], method: str) -> str:
+    own = OWN_OBJECTS.get((method, path), {})
+    ids = {**ids, **{name: ids[key] for name, key in own.items()}}
+
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in ids:
@@ -286,6 +331,17 @@ def test_every_id_route_answers_404_to_another_organizations_key(
         ("POST", "/v1/subscriptions/{subscription_id}/pause"),
         ("POST", "/v1/subscriptions/{subscription_id}/resume"),
         ("GET", "/v1/accounts/{account_id}/plans"),
+        ("POST", "/v1/accounts/{account_id}/tax_rate"),
+        ("POST", "/v1/subscriptions/{subscription_id}/coupons"),
+        ("GET", "/v1/subscriptions/{subscription_id}/coupons"),
+        ("GET", "/v1/invoices/{invoice_id}"),
+        ("POST", "/v1/invoices/{invoice_id}/finalize"),
+        ("POST", "/v1/invoices/{invoice_id}/void"),
+        ("POST", "/v1/invoices/{invoice_id}/mark_paid"),
+        ("POST", "/v1/invoices/{invoice_id}/credit_notes"),
+        ("GET", "/v1/invoices/{invoice_id}/credit_notes"),
+        ("GET", "/v1/accounts/{account_id}/upcoming_invoices"),
+        ("GET", "/v1/accounts/{account_id}/ledger"),
     }
 
 
@@ -319,8 +375,10 @@ def test_list_never_shows_another_organizations_accounts(
         "/v1/accounts", params={"search": theirs["account_id"]}, headers=tenant.headers
     )
 
-    assert [a["id"] for a in listed.json()["data"]] == [mine["account_id"]]
-    assert [a["id"] for a in by_name.json()["data"]] == [mine["account_id"]]
+    # Made at the same instant, they are listed by id.
+    mine_only = sorted([mine["account_id"], mine["second_account_id"]])
+    assert [a["id"] for a in listed.json()["data"]] == mine_only
+    assert [a["id"] for a in by_name.json()["data"]] == mine_only
     assert by_id.json()["data"] == []
 
 
@@ -335,7 +393,8 @@ def test_subscription_list_never_shows_another_organizations_subscriptions(
         "/v1/subscriptions", params={"account_id": theirs["account_id"]}, headers=tenant.headers
     )
 
-    assert [s["id"] for s in listed.json()["data"]] == [mine["subscription_id"]]
+    mine_only = sorted([mine["subscription_id"], mine["second_subscription_id"]])
+    assert [s["id"] for s in listed.json()["data"]] == mine_only
     assert by_their_account.json()["data"] == []
 
 
@@ -385,6 +444,64 @@ def test_default_address_from_another_organization_is_404_and_changes_nothing(
 
     _assert_not_found(response, "default address of another organization")
     assert _dump(container) == before
+
+
+def test_invoice_list_never_shows_another_organizations_invoices(
+    client: TestClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    theirs = _objects(client, other_tenant)
+    mine = _objects(client, tenant)
+
+    listed = client.get("/v1/invoices", headers=tenant.headers)
+    by_their_account = client.get(
+        "/v1/invoices", params={"account_id": theirs["account_id"]}, headers=tenant.headers
+    )
+
+    mine_only = sorted([mine["invoice_id"], mine["second_invoice_id"]])
+    assert [i["id"] for i in listed.json()["data"]] == mine_only
+    assert by_their_account.json()["data"] == []
+
+
+def test_redeeming_another_organizations_coupon_is_404_and_changes_nothing(
+    client: TestClient, container: Plansmith, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    _objects(client, other_tenant)
+    mine = _objects(client, tenant)
+    theirs_only = {**COUPON, "code": "theirs-only"}
+    _created(client, other_tenant, "/v1/coupons", theirs_only)
+    before = _dump(container)
+
+    response = client.post(
+        f"/v1/subscriptions/{mine['subscription_id']}/coupons",
+        json={"code": "theirs-only"},
+        headers=tenant.headers,
+    )
+
+    _assert_not_found(response, "redeeming another organization's coupon")
+    assert response.json()["field"] == "code"
+    assert _dump(container) == before
+
+
+def test_a_billing_run_finalizes_only_its_own_organizations_invoices(
+    client: TestClient, clock: TestClock, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    theirs = _objects(client, other_tenant)
+    mine = _objects(client, tenant)
+    clock.advance(timedelta(minutes=60))  # both organizations' drafts are past their grace
+
+    run = client.post("/v1/billing_runs", headers=tenant.headers)
+
+    assert (run.status_code, run.json()["finalized"]) == (201, 2)
+    statuses = {
+        who: [
+            client.get(f"/v1/invoices/{ids[key]}", headers=tenant_.headers).json()["status"]
+            for key in ("invoice_id", "second_invoice_id")
+        ]
+        for who, ids, tenant_ in (("mine", mine, tenant), ("theirs", theirs, other_tenant))
+    }
+    assert statuses == {"mine": ["open", "open"], "theirs": ["draft", "draft"]}
+    runs = client.get("/v1/billing_runs", headers=other_tenant.headers).json()["data"]
+    assert len(runs) == 1  # theirs, made by _objects(); not mine
 
 
 def test_organization_endpoint_names_the_keys_organization(

@@ -244,27 +244,29 @@ def upcoming_invoices(
         moves = renewal_moves(uow, book, list(book.plans))
         for sub in uow.subscriptions.for_account(organization_id, account_id):
             preview = run(uow, sub, book, moves, None, SYSTEM, now, dry_run=True)
-            upcoming = preview.next_invoice
-            if not upcoming.items:
-                continue
             current = preview.view.subscription
-            stored = [
+            stored = list(uow.subscriptions.items(sub.id, pending_only=True))
+            if stored and not uow.billing.has_invoice(sub.id, billing_key(current)):
+                # The next run bills what is pending now, on its own (with any catch-up).
+                items = [s.item for s in stored] + list(preview.items)
+                cut: datetime | None = now + grace
+                start = current.period_start if current.in_service else None
+                end = current.period_end if current.in_service else None
+            else:
+                upcoming = preview.next_invoice
+                items = list(upcoming.items)
+                cut = start = end = None
+                if upcoming.cut_off is not None:
+                    cut = local_midnight(upcoming.cut_off, zone(current.time_zone)) + grace
+                    if current.in_service:
+                        start = upcoming.cut_off
+                        end = current.schedule.period_containing(upcoming.cut_off).end
+            if not items:
+                continue
+            as_stored = [
                 StoredItem(f"upcoming:{i}", sub.id, "", item, None, now)
-                for i, item in enumerate(upcoming.items)
+                for i, item in enumerate(items)
             ]
-            drafted = draft_for(uow, current, account, book, stored, now, grace).invoice
-            cut = None
-            if upcoming.cut_off is not None:
-                cut = local_midnight(upcoming.cut_off, zone(current.time_zone)) + grace
-            result.append(
-                Upcoming(
-                    sub.id,
-                    drafted,
-                    cut,
-                    upcoming.cut_off,
-                    current.schedule.period_containing(upcoming.cut_off).end
-                    if upcoming.cut_off is not None and current.in_service
-                    else None,
-                )
-            )
+            drafted = draft_for(uow, current, account, book, as_stored, now, grace).invoice
+            result.append(Upcoming(sub.id, drafted, cut, start, end))
     return result

@@ -8,13 +8,16 @@ from fastapi.staticfiles import StaticFiles
 
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.api import problems
+from plansmith.entrypoints.api.billing_routes import router as billing_router
 from plansmith.entrypoints.api.catalog_routes import router as catalog_router
 from plansmith.entrypoints.api.idempotency import IdempotencyMiddleware
 from plansmith.entrypoints.api.routes import router as api_router
 from plansmith.entrypoints.api.subscription_routes import router as subscription_router
 from plansmith.entrypoints.console import routes as console
+from plansmith.entrypoints.console.billing_routes import router as console_billing_router
 from plansmith.entrypoints.console.catalog_routes import router as console_catalog_router
 from plansmith.entrypoints.portal import routes as portal
+from plansmith.entrypoints.portal.invoices_routes import router as portal_invoices_router
 from plansmith.entrypoints.portal.plans_routes import router as portal_plans_router
 from plansmith.entrypoints.webui import errors as page_errors
 from plansmith.entrypoints.webui.templating import STATIC
@@ -34,12 +37,15 @@ def create_app(container: Plansmith) -> FastAPI:
     app.include_router(api_router)
     app.include_router(catalog_router)
     app.include_router(subscription_router)
+    app.include_router(billing_router)
     # Browser areas answer errors with HTML pages; /v1 keeps problem+json.
     page_errors.install(app, {portal.PREFIX: portal.error_page, console.PREFIX: console.error_page})
     app.include_router(portal.router)
     app.include_router(portal_plans_router)
+    app.include_router(portal_invoices_router)
     app.include_router(console.router)
     app.include_router(console_catalog_router)
+    app.include_router(console_billing_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(IdempotencyMiddleware, container=container)
 

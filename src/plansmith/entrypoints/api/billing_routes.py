@@ -1,0 +1,319 @@
+"""The billing part of the /v1 API: tax rates, coupons, invoices and their credit notes, the
+upcoming invoice, billing runs and an account's ledger.
+
+Writes go through the billing use cases, each one transaction. The reads are thin: they open
+the unit of work, read through the billing repository port, and shape the answer; every read
+that names an object checks it belongs to the key's organization first (404 otherwise).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from enum import Enum
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from plansmith.application import billing_run as billing
+from plansmith.application import invoices as uc
+from plansmith.application import taxes_and_coupons as tc
+from plansmith.application.billing_ports import RunRecord
+from plansmith.application.errors import NotFound
+from plansmith.application.pagination import check_limit, decode_cursor, encode_cursor
+from plansmith.application.ports import UnitOfWork
+from plansmith.domain.errors import DomainError, InvalidValue
+from plansmith.domain.invoicing import Invoice, InvoiceStatus
+from plansmith.entrypoints.api.billing_schemas import (
+    AccountTaxRateOut,
+    AccountTaxRateSet,
+    BillingRunOut,
+    CouponCreate,
+    CouponOut,
+    CreditNoteCreate,
+    CreditNoteOut,
+    InvoiceOut,
+    RedeemRequest,
+    RedemptionOut,
+    TaxRateCreate,
+    TaxRateOut,
+    TransactionOut,
+    UpcomingInvoiceOut,
+)
+from plansmith.entrypoints.api.deps import Container, CurrentOrg, UoW
+from plansmith.entrypoints.api.schemas import ListOut
+
+router = APIRouter(prefix="/v1")
+TAXES: list[str | Enum] = ["tax rates"]
+COUPONS: list[str | Enum] = ["coupons"]
+INVOICES: list[str | Enum] = ["invoices"]
+RUNS: list[str | Enum] = ["billing runs"]
+LEDGER: list[str | Enum] = ["ledger"]
+ID = "/invoices/{invoice_id}"
+# Runs are listed from this many of the newest, once other organizations' are left out.
+RUNS_READ = 500
+
+
+# -- reads ------------------------------------------------------------------------------------
+
+
+def _locale(uow: UnitOfWork, organization_id: str, account_id: str) -> str:
+    account = uow.accounts.get(organization_id, account_id)
+    if account is None:
+        raise NotFound(f"no account {account_id!r}", field="account_id")
+    return account.locale
+
+
+def _shown(uow: UnitOfWork, invoice: Invoice, locales: dict[str, str] | None = None) -> InvoiceOut:
+    """Inside an open unit of work: the invoice with its buyer, tax rates and locale."""
+    org = invoice.organization_id
+    locales = {} if locales is None else locales
+    if invoice.account_id not in locales:
+        locales[invoice.account_id] = _locale(uow, org, invoice.account_id)
+    rates = {r.id: r for r in uow.billing.tax_rates(org)}
+    buyer = uow.billing.buyer(invoice.id)
+    return InvoiceOut.of(invoice, buyer, rates, locales[invoice.account_id])
+
+
+def _show(uow: UnitOfWork, invoice: Invoice) -> InvoiceOut:
+    with uow:
+        return _shown(uow, invoice)
+
+
+def _invoice(uow: UnitOfWork, organization_id: str, invoice_id: str) -> Invoice:
+    invoice = uow.billing.get_invoice(organization_id, invoice_id)
+    if invoice is None:
+        raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
+    return invoice
+
+
+def _status(value: str | None) -> str | None:
+    if value is not None and value not in {s.value for s in InvoiceStatus}:
+        allowed = ", ".join(s.value for s in InvoiceStatus)
+        raise InvalidValue(f"status is one of {allowed}", field="status")
+    return value
+
+
+def _renamed(exc: DomainError, field: str) -> DomainError:
+    moved = copy.copy(exc)
+    moved.field = field
+    return moved
+
+
+# -- tax rates --------------------------------------------------------------------------------
+
+
+@router.post("/tax_rates", status_code=201, response_model=TaxRateOut, tags=TAXES)
+def create_tax_rate(body: TaxRateCreate, org: CurrentOrg, uow: UoW, app: Container) -> TaxRateOut:
+    """A rate by country (and region), or one to choose per account (no country)."""
+    rate = tc.create_tax_rate(uow, app.clock, org.id, tc.TaxRateInput(**body.model_dump()))
+    return TaxRateOut.of(rate)
+
+
+@router.get("/tax_rates", response_model=ListOut[TaxRateOut], tags=TAXES)
+def list_tax_rates(org: CurrentOrg, uow: UoW) -> ListOut[TaxRateOut]:
+    return ListOut[TaxRateOut](data=[TaxRateOut.of(r) for r in tc.list_tax_rates(uow, org.id)])
+
+
+@router.post("/accounts/{account_id}/tax_rate", response_model=AccountTaxRateOut, tags=TAXES)
+def set_account_tax_rate(
+    account_id: str, body: AccountTaxRateSet, org: CurrentOrg, uow: UoW
+) -> AccountTaxRateOut:
+    """The rate the account's next invoices use whatever its address; null: by its address."""
+    tc.set_account_tax_rate(uow, org.id, account_id, body.tax_rate_id)
+    rates = {r.id: r for r in tc.list_tax_rates(uow, org.id)}
+    chosen = rates.get(body.tax_rate_id) if body.tax_rate_id is not None else None
+    return AccountTaxRateOut(
+        account_id=account_id, tax_rate=TaxRateOut.of(chosen) if chosen else None
+    )
+
+
+# -- coupons ----------------------------------------------------------------------------------
+
+
+@router.post("/coupons", status_code=201, response_model=CouponOut, tags=COUPONS)
+def create_coupon(body: CouponCreate, org: CurrentOrg, uow: UoW, app: Container) -> CouponOut:
+    """A percentage or an amount off; once, for `cycles` invoices, or forever."""
+    coupon = tc.create_coupon(uow, app.clock, org.id, tc.CouponInput(**body.model_dump()))
+    return CouponOut.of(coupon)
+
+
+@router.get("/coupons", response_model=ListOut[CouponOut], tags=COUPONS)
+def list_coupons(org: CurrentOrg, uow: UoW) -> ListOut[CouponOut]:
+    return ListOut[CouponOut](data=[CouponOut.of(c) for c in tc.list_coupons(uow, org.id)])
+
+
+def _redemptions(
+    uow: UnitOfWork, organization_id: str, subscription_id: str
+) -> list[RedemptionOut]:
+    with uow:
+        if uow.subscriptions.get(organization_id, subscription_id) is None:
+            raise NotFound(f"no subscription {subscription_id!r}", field="subscription_id")
+        return [RedemptionOut.of(r) for r in uow.billing.redemptions(subscription_id)]
+
+
+@router.post(
+    "/subscriptions/{subscription_id}/coupons",
+    status_code=201,
+    response_model=RedemptionOut,
+    tags=COUPONS,
+)
+def redeem_coupon(
+    subscription_id: str, body: RedeemRequest, org: CurrentOrg, uow: UoW, app: Container
+) -> RedemptionOut:
+    """Apply a coupon to the subscription's next invoices (as many as its duration says)."""
+    try:
+        coupon = tc.redeem_coupon(uow, app.clock, org.id, subscription_id, body.code)
+    except DomainError as exc:
+        if exc.field != "coupon":
+            raise
+        # The use case names the coupon "coupon"; this request body calls it "code".
+        raise _renamed(exc, "code") from exc
+    redeemed = _redemptions(uow, org.id, subscription_id)
+    return next(r for r in redeemed if r.coupon.id == coupon.id)
+
+
+@router.get(
+    "/subscriptions/{subscription_id}/coupons",
+    response_model=ListOut[RedemptionOut],
+    tags=COUPONS,
+)
+def list_redemptions(subscription_id: str, org: CurrentOrg, uow: UoW) -> ListOut[RedemptionOut]:
+    """The subscription's coupons and how many invoices each has discounted."""
+    return ListOut[RedemptionOut](data=_redemptions(uow, org.id, subscription_id))
+
+
+# -- invoices ---------------------------------------------------------------------------------
+
+
+@router.get("/invoices", response_model=ListOut[InvoiceOut], tags=INVOICES)
+def list_invoices(
+    org: CurrentOrg,
+    uow: UoW,
+    account_id: Annotated[str | None, Query()] = None,
+    status: Annotated[str | None, Query(description="draft, open, paid, void, ...")] = None,
+    cursor: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> ListOut[InvoiceOut]:
+    """Oldest first; an account of another organization has none."""
+    after, limit, status = decode_cursor(cursor), check_limit(limit), _status(status)
+    locales: dict[str, str] = {}
+    with uow:
+        rows = list(
+            uow.billing.invoices(
+                org.id, account_id=account_id, status=status, after=after, limit=limit + 1
+            )
+        )
+        page = rows[:limit]
+        data = [_shown(uow, invoice, locales) for invoice in page]
+    more = len(rows) > limit
+    next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more else None
+    return ListOut[InvoiceOut](data=data, next_cursor=next_cursor, has_more=more)
+
+
+@router.get(ID, response_model=InvoiceOut, tags=INVOICES)
+def get_invoice(invoice_id: str, org: CurrentOrg, uow: UoW) -> InvoiceOut:
+    """Lines with their periods and sources, the tax summary per rate, totals, the buyer."""
+    with uow:
+        return _shown(uow, _invoice(uow, org.id, invoice_id))
+
+
+@router.post(f"{ID}/finalize", response_model=InvoiceOut, tags=INVOICES)
+def finalize(invoice_id: str, org: CurrentOrg, uow: UoW, app: Container) -> InvoiceOut:
+    """Finalize a draft now, before its grace period ends: numbered, credit applied, posted."""
+    return _show(uow, uc.finalize_invoice(uow, app.clock, org.id, invoice_id))
+
+
+@router.post(f"{ID}/void", response_model=InvoiceOut, tags=INVOICES)
+def void(invoice_id: str, org: CurrentOrg, uow: UoW, app: Container) -> InvoiceOut:
+    """Discard a draft, or reverse an open or uncollectible invoice in the ledger."""
+    return _show(uow, uc.void_invoice(uow, app.clock, org.id, invoice_id))
+
+
+@router.post(f"{ID}/mark_paid", response_model=InvoiceOut, tags=INVOICES)
+def mark_paid(invoice_id: str, org: CurrentOrg, uow: UoW, app: Container) -> InvoiceOut:
+    """Record a payment made outside plansmith, e.g. a bank transfer, of what is still due."""
+    return _show(uow, uc.mark_paid(uow, app.clock, org.id, invoice_id))
+
+
+def _invoice_and_locale(
+    uow: UnitOfWork, organization_id: str, invoice_id: str
+) -> tuple[Invoice, str]:
+    invoice = _invoice(uow, organization_id, invoice_id)
+    return invoice, _locale(uow, organization_id, invoice.account_id)
+
+
+@router.post(f"{ID}/credit_notes", status_code=201, response_model=CreditNoteOut, tags=INVOICES)
+def issue_credit_note(
+    invoice_id: str, body: CreditNoteCreate, org: CurrentOrg, uow: UoW, app: Container
+) -> CreditNoteOut:
+    """Credit an open or paid invoice: what it owes goes down first, the rest becomes customer
+    credit that the next invoices use first."""
+    note = uc.issue_credit_note(uow, app.clock, org.id, invoice_id, body.amount, body.reason)
+    with uow:
+        invoice, locale = _invoice_and_locale(uow, org.id, invoice_id)
+    return CreditNoteOut.of(note, invoice.currency, locale)
+
+
+@router.get(f"{ID}/credit_notes", response_model=ListOut[CreditNoteOut], tags=INVOICES)
+def list_credit_notes(invoice_id: str, org: CurrentOrg, uow: UoW) -> ListOut[CreditNoteOut]:
+    with uow:
+        invoice, locale = _invoice_and_locale(uow, org.id, invoice_id)
+        notes = uow.billing.credit_notes(invoice.id)
+    return ListOut[CreditNoteOut](
+        data=[CreditNoteOut.of(n, invoice.currency, locale) for n in notes]
+    )
+
+
+@router.get(
+    "/accounts/{account_id}/upcoming_invoices",
+    response_model=ListOut[UpcomingInvoiceOut],
+    tags=INVOICES,
+)
+def upcoming_invoices(
+    account_id: str, org: CurrentOrg, uow: UoW, app: Container
+) -> ListOut[UpcomingInvoiceOut]:
+    """Per subscription, the invoice the billing run will make next, as it stands now."""
+    found = billing.upcoming_invoices(uow, app.clock, org.id, account_id, app.invoice_grace)
+    with uow:
+        locale = _locale(uow, org.id, account_id)
+        rates = {r.id: r for r in uow.billing.tax_rates(org.id)}
+    return ListOut[UpcomingInvoiceOut](
+        data=[UpcomingInvoiceOut.of(u, rates, locale) for u in found]
+    )
+
+
+# -- billing runs and the ledger --------------------------------------------------------------
+
+
+@router.post("/billing_runs", status_code=201, response_model=BillingRunOut, tags=RUNS)
+def run_billing(org: CurrentOrg, uow: UoW, app: Container) -> BillingRunOut:
+    """Renew what is due, invoice what is pending and finalize drafts past their grace period,
+    for your organization, as of now. Running it again creates nothing new."""
+    record = billing.run_billing(uow, app.clock, org.id, grace=app.invoice_grace)
+    return BillingRunOut.of(record)
+
+
+def _own_runs(runs: Sequence[RunRecord], organization_id: str) -> list[BillingRunOut]:
+    # Runs over every organization (`plansmith bill --all`) count and name other tenants'
+    # subscriptions: an organization sees only its own.
+    return [BillingRunOut.of(r) for r in runs if r.organization_id == organization_id]
+
+
+@router.get("/billing_runs", response_model=ListOut[BillingRunOut], tags=RUNS)
+def list_billing_runs(
+    org: CurrentOrg, uow: UoW, limit: Annotated[int, Query(ge=1, le=100)] = 20
+) -> ListOut[BillingRunOut]:
+    """Your organization's most recent runs, newest first, with their counts and errors."""
+    with uow:
+        runs = uow.billing.runs(org.id, RUNS_READ)
+    return ListOut[BillingRunOut](data=_own_runs(runs, org.id)[:limit])
+
+
+@router.get("/accounts/{account_id}/ledger", response_model=ListOut[TransactionOut], tags=LEDGER)
+def ledger(account_id: str, org: CurrentOrg, uow: UoW) -> ListOut[TransactionOut]:
+    """Every ledger transaction of the account with its entries, oldest first, for audits."""
+    with uow:
+        locale = _locale(uow, org.id, account_id)
+        transactions = uow.billing.transactions(org.id, account_id)
+    return ListOut[TransactionOut](data=[TransactionOut.of(t, locale) for t in transactions])

@@ -1,0 +1,226 @@
+"""The console's billing screens: invoices (filtered by status), one invoice (the document the
+customer reviews, with Finalize, Void and Mark paid), and the billing runs with their counts
+and errors, with Run now.
+
+Handlers stay thin: each button calls one use case; a refusal (a paid invoice cannot be voided,
+one finalized already cannot be finalized) shows the page again with the reason and the use
+case's status (409), having changed nothing. Sessions, CSRF and error pages are routes.py's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from plansmith.application.billing_ports import RunRecord
+from plansmith.application.billing_run import run_billing
+from plansmith.application.errors import NotFound
+from plansmith.application.invoices import finalize_invoice, mark_paid, void_invoice
+from plansmith.application.pagination import decode_cursor, encode_cursor
+from plansmith.application.ports import Clock, UnitOfWork
+from plansmith.domain.errors import DomainError, InvalidValue
+from plansmith.domain.invoicing import INVOICE_TRANSITIONS, Invoice, InvoiceStatus
+from plansmith.entrypoints.console.routes import (
+    PAGE_SIZE,
+    PREFIX,
+    CurrentOperator,
+    FormOperator,
+    Operator,
+    _chrome,
+    money,
+)
+from plansmith.entrypoints.webui.deps import Container
+from plansmith.entrypoints.webui.invoice_document import Formats
+from plansmith.entrypoints.webui.invoice_loading import (
+    load_invoice,
+    organization_invoices,
+    recent_runs,
+)
+from plansmith.entrypoints.webui.invoice_pdf import render_pdf
+from plansmith.entrypoints.webui.templating import make_templates
+
+NO_STORE = {"Cache-Control": "no-store"}
+RUNS_SHOWN = 50
+STATUSES = tuple(status.value for status in InvoiceStatus)
+Action = Callable[[UnitOfWork, Clock, str, str], Invoice]
+
+
+@dataclass(frozen=True)
+class Button:
+    """One invoice action: the use case, the label, the state it leads to and what it says."""
+
+    path: str
+    label: str
+    to: InvoiceStatus
+    run: Action
+    done: str
+    style: str = ""
+
+
+BUTTONS = (
+    Button(
+        "finalize",
+        "Finalize",
+        InvoiceStatus.OPEN,
+        finalize_invoice,
+        "Finalized: the invoice is numbered and posted to the ledger.",
+    ),
+    Button(
+        "mark-paid",
+        "Mark paid",
+        InvoiceStatus.PAID,
+        mark_paid,
+        "Marked paid: the payment is recorded in the ledger.",
+        "secondary",
+    ),
+    Button(
+        "void",
+        "Void",
+        InvoiceStatus.VOID,
+        void_invoice,
+        "Voided: nothing is owed on this invoice any more.",
+        "danger",
+    ),
+)
+BY_PATH = {button.path: button for button in BUTTONS}
+
+templates = make_templates(Path(__file__).with_name("templates"))
+router = APIRouter(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
+
+
+# -- invoices -----------------------------------------------------------------------------
+
+
+@router.get("/invoices")
+def invoices(
+    request: Request, operator: CurrentOperator, app: Container, status: str = "", cursor: str = ""
+) -> Response:
+    if status and status not in STATUSES:
+        raise InvalidValue(
+            f"{status!r} is not an invoice status; use one of {', '.join(STATUSES)}",
+            field="status",
+        )
+    page = organization_invoices(
+        app.uow(),
+        operator.organization_id,
+        status=status or None,
+        after=decode_cursor(cursor or None),
+        limit=PAGE_SIZE,
+    )
+    rows = [
+        {
+            "invoice": invoice,
+            "account": account,
+            "total": money(invoice.totals.total, invoice.currency),
+            "period": Formats(invoice.currency, "en_US", account.time_zone).period(
+                invoice.period_start, invoice.period_end
+            ),
+        }
+        for invoice, account in page.rows
+    ]
+    next_cursor = encode_cursor(*page.next_after) if page.next_after else None
+    context = {
+        "rows": rows,
+        "status": status,
+        "statuses": STATUSES,
+        "next_cursor": next_cursor,
+        **_chrome(operator, "invoices"),
+    }
+    return templates.TemplateResponse(request, "console/invoices.html", context, headers=NO_STORE)
+
+
+@router.get("/invoices/{invoice_id}.pdf")
+def invoice_pdf(invoice_id: str, operator: CurrentOperator, app: Container) -> Response:
+    document = load_invoice(app.uow(), operator.organization_id, invoice_id).document
+    headers = {"Content-Disposition": f'attachment; filename="{document.file_name}"', **NO_STORE}
+    return Response(render_pdf(document), media_type="application/pdf", headers=headers)
+
+
+@router.get("/invoices/{invoice_id}")
+def invoice_page(
+    request: Request, invoice_id: str, operator: CurrentOperator, app: Container, done: str = ""
+) -> Response:
+    flash = BY_PATH[done].done if done in BY_PATH else None
+    return _invoice_page(request, app, operator, invoice_id, flash=flash)
+
+
+@router.post("/invoices/{invoice_id}/{action}")
+def invoice_action(
+    request: Request, invoice_id: str, action: str, operator: FormOperator, app: Container
+) -> Response:
+    button = BY_PATH.get(action)
+    if button is None:
+        raise NotFound(f"no invoice action {action!r}", field="action")
+    try:
+        button.run(app.uow(), app.clock, operator.organization_id, invoice_id)
+    except DomainError as error:
+        if error.status not in (409, 422):
+            raise
+        return _invoice_page(request, app, operator, invoice_id, error=error)
+    return RedirectResponse(f"{PREFIX}/invoices/{invoice_id}?done={button.path}", status_code=303)
+
+
+def _invoice_page(
+    request: Request,
+    app: Container,
+    operator: Operator,
+    invoice_id: str,
+    *,
+    flash: str | None = None,
+    error: DomainError | None = None,
+) -> Response:
+    loaded = load_invoice(app.uow(), operator.organization_id, invoice_id)
+    allowed = INVOICE_TRANSITIONS[loaded.invoice.status]
+    context = {
+        "invoice": loaded.invoice,
+        "account": loaded.account,
+        "document": loaded.document,
+        "buttons": [b for b in BUTTONS if b.to in allowed],
+        "flash": flash,
+        "error": error.message if error is not None else None,
+        **_chrome(operator, "invoices"),
+    }
+    status = error.status if error is not None else 200
+    return templates.TemplateResponse(
+        request, "console/invoice.html", context, status_code=status, headers=NO_STORE
+    )
+
+
+# -- billing runs -------------------------------------------------------------------------
+
+
+def _summary(run: RunRecord) -> str:
+    errors = len(run.errors)
+    return (
+        f"Billing run finished: {run.renewed} renewed, {run.invoiced} invoiced, "
+        f"{run.finalized} finalized, {run.skipped} skipped, "
+        f"{errors} error{'' if errors == 1 else 's'}."
+    )
+
+
+@router.get("/billing-runs")
+def billing_runs(
+    request: Request, operator: CurrentOperator, app: Container, done: str = ""
+) -> Response:
+    runs = recent_runs(app.uow(), operator.organization_id, RUNS_SHOWN)
+    finished = next((run for run in runs if run.id == done), None)
+    context = {
+        "runs": runs,
+        "flash": _summary(finished) if finished is not None else None,
+        "grace_minutes": app.settings.invoice_grace_minutes,
+        **_chrome(operator, "billing-runs"),
+    }
+    return templates.TemplateResponse(
+        request, "console/billing_runs.html", context, headers=NO_STORE
+    )
+
+
+@router.post("/billing-runs")
+def run_now(operator: FormOperator, app: Container) -> Response:
+    """Bill the organization as of now, like the scheduled run (same grace period)."""
+    run = run_billing(app.uow(), app.clock, operator.organization_id, grace=app.invoice_grace)
+    return RedirectResponse(f"{PREFIX}/billing-runs?done={run.id}", status_code=303)

@@ -1,0 +1,126 @@
+"""The portal's Invoices screen (seed 004): the future invoice (its period, status "Upcoming",
+cut-off date, lines and total so far) and the past invoices (date, number, amount, payment
+status), each with Review Invoice (the invoice as a page) and Download PDF (the same document
+as a PDF).
+
+Drafts are the operator's business until finalized: the customer never sees one. Another
+account's invoice answers exactly like one that does not exist (the portal's 404). Session,
+error pages and the no-store header are routes.py's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
+
+from plansmith.application.accounts import get_account
+from plansmith.application.billing_run import upcoming_invoices
+from plansmith.domain.accounts import Account
+from plansmith.domain.invoicing import Invoice, InvoiceStatus
+from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, Visit
+from plansmith.entrypoints.webui.deps import Container
+from plansmith.entrypoints.webui.invoice_document import STATUS_WORDS, Formats
+from plansmith.entrypoints.webui.invoice_loading import (
+    Loaded,
+    account_invoices,
+    load_invoice,
+    upcoming_documents,
+)
+from plansmith.entrypoints.webui.invoice_pdf import render_pdf
+from plansmith.entrypoints.webui.sessions import CSRF_FIELD
+from plansmith.entrypoints.webui.templating import make_templates
+
+templates = make_templates(Path(__file__).with_name("templates"))
+router = APIRouter(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
+
+
+@dataclass(frozen=True)
+class PastInvoice:
+    """One row of Past invoices."""
+
+    id: str
+    number: str
+    date: str
+    amount: str
+    status: str
+    status_key: str
+
+    @classmethod
+    def of(cls, invoice: Invoice, account: Account) -> PastInvoice:
+        f = Formats(invoice.currency, account.locale, account.time_zone)
+        assert invoice.number is not None  # only finalized invoices are listed
+        return cls(
+            invoice.id,
+            invoice.number,
+            f.instant(invoice.finalized_at),
+            f.money(invoice.totals.total).text,
+            STATUS_WORDS[invoice.status],
+            invoice.status.value,
+        )
+
+
+def _chrome(visit: Visit, account: Account) -> dict[str, object]:
+    return {
+        "account": account,
+        "csrf_token": visit.session.csrf_token,
+        "csrf_field": CSRF_FIELD,
+        "nav": "invoices",
+    }
+
+
+@router.get("/invoices")
+def invoices_page(request: Request, visit: CurrentVisit, app: Container) -> Response:
+    org, account_id = visit.organization_id, visit.account_id
+    account = get_account(app.uow(), org, account_id)
+    upcoming = upcoming_invoices(app.uow(), app.clock, org, account_id, app.invoice_grace)
+    past = [
+        PastInvoice.of(invoice, account)
+        for invoice in account_invoices(app.uow(), org, account_id)
+        if invoice.status is not InvoiceStatus.DRAFT
+    ]
+    context = {
+        "future": upcoming_documents(app.uow(), org, account, upcoming),
+        "past": past,
+        **_chrome(visit, account),
+    }
+    return templates.TemplateResponse(request, "portal/invoices.html", context, headers=NO_STORE)
+
+
+# Declared before the review page: "{invoice_id}" alone would also match "inv_x.pdf".
+@router.get("/invoices/{invoice_id}.pdf")
+def invoice_pdf(invoice_id: str, visit: CurrentVisit, app: Container) -> Response:
+    loaded = _customer_invoice(app, visit, invoice_id)
+    document = loaded.document
+    headers = {
+        "Content-Disposition": f'attachment; filename="{document.file_name}"',
+        **NO_STORE,
+    }
+    return Response(render_pdf(document), media_type="application/pdf", headers=headers)
+
+
+@router.get("/invoices/{invoice_id}")
+def review_invoice(
+    request: Request, invoice_id: str, visit: CurrentVisit, app: Container
+) -> Response:
+    loaded = _customer_invoice(app, visit, invoice_id)
+    context = {
+        "document": loaded.document,
+        "invoice": loaded.invoice,
+        **_chrome(visit, loaded.account),
+    }
+    return templates.TemplateResponse(
+        request, "portal/invoices_review.html", context, headers=NO_STORE
+    )
+
+
+def _customer_invoice(app: Container, visit: Visit, invoice_id: str) -> Loaded:
+    return load_invoice(
+        app.uow(),
+        visit.organization_id,
+        invoice_id,
+        account_id=visit.account_id,
+        drafts=False,
+    )

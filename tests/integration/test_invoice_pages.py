@@ -1,0 +1,230 @@
+"""Invoices in the portal (seed 004), over HTTP: the Invoices screen with the future invoice
+(period, status "Upcoming", cut-off date, lines, total so far) and the past invoices (date,
+number, amount, payment status), Review Invoice and Download PDF. The customer and the
+figures are described in tests/integration/invoice_pages.py.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from fastapi.testclient import TestClient
+
+from plansmith.application.accounts import (
+    AccountInput,
+    open_account,
+)
+from plansmith.application.billing_run import run_billing
+from plansmith.application.catalog import PlanInput, create_plan
+from plansmith.application.plan_families import FamilyInput, create_family
+from plansmith.application.subscriptions import SubscribeInput, subscribe
+from plansmith.application.taxes_and_coupons import CouponInput, create_coupon, redeem_coupon
+from plansmith.bootstrap import Plansmith
+from plansmith.domain.invoicing import InvoiceStatus
+from tests.conftest import Tenant
+from tests.integration.invoice_pages import (
+    LINE_1,
+    LINE_2,
+    LINE_3,
+    NO_GRACE,
+    TO,
+    billed_customer,
+    catalog,
+    enter_portal,
+    invoices_of,
+    open_customer,
+    pdf_text,
+    text_of,
+)
+
+# -- the portal ---------------------------------------------------------------------------
+LINE_FEB = f"Chat Team × 2, month 2026/02/01 {TO} 2026/02/28"
+
+
+def test_invoices_screen_shows_the_future_invoice_and_the_past_ones(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    billed = billed_customer(container, tenant)
+    enter_portal(client, container, billed.account)
+
+    page = client.get("/portal/invoices")
+
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    text = text_of(page)
+    future = text[text.index("Future invoice") : text.index("Past invoices")]
+    assert f"Billing period 2026/04/01 {TO} 2026/04/30" in future
+    assert "Status Upcoming" in future
+    assert "Cut-off date 2026/04/01" in future
+    # 11,600 + 10 % tax 1,160 = 12,760
+    assert f"{LINE_3} 2026/04/01 {TO} 2026/04/30 2 ￥5,800 ￥11,600 ￥1,160 ￥12,760" in future
+    assert "Total so far ￥12,760" in future
+    past = text[text.index("Past invoices") :]
+    # Newest first: the date each was issued (in Tokyo), its number, amount and status.
+    assert (
+        "2026/03/03 INV-000002 ￥17,003 Unpaid Review Invoice · Download PDF "
+        "2026/02/01 INV-000001 ￥6,160 Unpaid Review Invoice · Download PDF"
+    ) in past
+    assert f'href="/portal/invoices/{billed.second.id}"' in page.text
+    assert f'href="/portal/invoices/{billed.second.id}.pdf"' in page.text
+    assert 'aria-current="page">Invoices</a>' in page.text
+    assert 'href="/portal/plans"' in page.text  # the Plans link stays in the nav
+
+
+def test_review_page_shows_seller_buyer_number_lines_with_periods_taxes_and_totals(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    billed = billed_customer(container, tenant)
+    enter_portal(client, container, billed.account)
+
+    page = client.get(f"/portal/invoices/{billed.second.id}")
+
+    assert page.status_code == 200
+    text = text_of(page)
+    assert "Invoice INV-000002 Unpaid" in text
+    assert "From Acme Operator" in text
+    assert (
+        "Bill to 株式会社アクメ 1-2-3 Shibuya 150-0002 Tokyo Tokyo JP billing@acme.example"
+    ) in text
+    assert "Invoice number INV-000002 Issue date 2026/03/03" in text
+    assert f"Billing period 2026/03/01 {TO} 2026/03/31 Status Unpaid" in text
+    header = "Description Period Qty Unit price Amount Tax Total"
+    assert header in text
+    assert f"{LINE_1} 2026/02/11 {TO} 2026/02/28 2 ￥2,800 -￥3,600 -￥360 -￥3,960" in text
+    assert f"{LINE_2} 2026/02/11 {TO} 2026/02/28 2 ￥5,800 ￥7,457 ￥746 ￥8,203" in text
+    assert f"{LINE_3} 2026/03/01 {TO} 2026/03/31 2 ￥5,800 ￥11,600 ￥1,160 ￥12,760" in text
+    # -3,600 + 7,457 + 11,600 = 15,457 taxed; -360 + 746 + 1,160 = 1,546 tax
+    assert "Consumption tax 10% (added) ￥15,457 ￥1,546" in text
+    assert "Subtotal ￥15,457 Tax ￥1,546 Total ￥17,003 Amount due ￥17,003" in text
+
+
+def test_review_page_and_pdf_show_a_coupon_as_a_discount_column_and_row(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    org = tenant.organization_id
+    uow, clock = container.uow, container.clock
+    catalog(container, org)
+    account = open_customer(container, org)
+    seats = SubscribeInput(account.id, "chat-team", "month", 2)
+    sub = subscribe(uow(), clock, org, seats).view.subscription
+    create_coupon(uow(), clock, org, CouponInput("welcome15", "Welcome 15 %", "percent", "15"))
+    redeem_coupon(uow(), clock, org, sub.id, "welcome15")
+    run_billing(uow(), clock, org, grace=NO_GRACE)
+    (invoice,) = invoices_of(container, org, account)
+    enter_portal(client, container, account)
+
+    page = text_of(client.get(f"/portal/invoices/{invoice.id}"))
+    pdf = pdf_text(client.get(f"/portal/invoices/{invoice.id}.pdf").content)
+
+    # 5,600 x 15 % = 840 off; 4,760 x 10 % = 476 tax; 4,760 + 476 = 5,236
+    assert "Description Period Qty Unit price Amount Discount Tax Total" in page
+    assert f"{LINE_FEB} 2 ￥2,800 ￥5,600 -￥840 ￥476 ￥5,236" in page
+    assert "Subtotal ￥5,600 Discount -￥840 Tax ￥476 Total ￥5,236 Amount due ￥5,236" in page
+    assert "Discount -￥840 Tax ￥476 Total ￥5,236" in pdf
+
+
+def test_pdf_is_the_same_invoice_as_an_attachment(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    billed = billed_customer(container, tenant)
+    enter_portal(client, container, billed.account)
+
+    pdf = client.get(f"/portal/invoices/{billed.second.id}.pdf")
+
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"] == 'attachment; filename="INV-000002.pdf"'
+    assert pdf.content.startswith(b"%PDF")
+    text = pdf_text(pdf.content)
+    for expected in ("Invoice INV-000002", "Acme Operator", LINE_1, LINE_2, LINE_3):
+        assert expected in text
+    assert "Amount due ￥17,003" in text
+    assert "Bill to 株式会社アクメ 1-2-3 Shibuya" in text  # drawn with the CJK fallback font
+
+
+def test_pdf_writes_the_iso_code_where_no_bundled_font_has_the_currency_sign(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    """Kuwaiti dinars in ar_KW: the page shows the Arabic sign, the PDF "KWD"."""
+    org = tenant.organization_id
+    uow, clock = container.uow, container.clock
+    create_family(uow(), clock, org, FamilyInput("chat", "Chat platform packages"))
+    terms = {"base_prices": {"KWD": 1500}}  # 1.500 KWD a seat (3 decimals)
+    create_plan(uow(), clock, org, PlanInput("chat-team", "Chat Team", "chat", 1, terms, [], True))
+    data = AccountInput("Gulf Chat", "billing@gulf.example", "KWD", "Asia/Kuwait", locale="ar_KW")
+    account = open_account(uow(), clock, org, data)
+    subscribe(uow(), clock, org, SubscribeInput(account.id, "chat-team", "month", 2))
+    run_billing(uow(), clock, org, grace=NO_GRACE)
+    (invoice,) = invoices_of(container, org, account)
+    enter_portal(client, container, account)
+
+    page = text_of(client.get(f"/portal/invoices/{invoice.id}"))
+    pdf = pdf_text(client.get(f"/portal/invoices/{invoice.id}.pdf").content)
+
+    assert "Amount due \u200f3.000 د.ك." in page  # 1.500 x 2 = 3.000, right to left
+    assert "Amount due 3.000 KWD" in pdf
+    assert "Chat Team × 2, month" in pdf
+
+
+def test_another_accounts_invoice_is_not_found(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    billed = billed_customer(container, tenant)
+    org = tenant.organization_id
+    other = open_customer(container, org, "Globex Chat")
+    subscribe(container.uow(), container.clock, org, SubscribeInput(other.id, "chat-team"))
+    run_billing(container.uow(), container.clock, org, grace=NO_GRACE)
+    (theirs,) = invoices_of(container, org, other)
+    enter_portal(client, container, billed.account)
+
+    review = client.get(f"/portal/invoices/{theirs.id}")
+    pdf = client.get(f"/portal/invoices/{theirs.id}.pdf")
+    listed = client.get("/portal/invoices")
+
+    assert review.status_code == 404 and pdf.status_code == 404
+    assert "Not found" in text_of(review)
+    assert pdf.headers["content-type"].startswith("text/html")
+    assert theirs.id not in listed.text and "INV-000003" not in listed.text
+
+
+def test_drafts_are_not_shown_to_the_customer(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    billed = billed_customer(container, tenant)
+    org = tenant.organization_id
+    support = SubscribeInput(billed.account.id, "support-basic")
+    subscribe(container.uow(), container.clock, org, support)
+    run_billing(container.uow(), container.clock, org, grace=timedelta(hours=1))
+    (draft,) = [i for i in invoices_of(container, org, billed.account) if i.number is None]
+    enter_portal(client, container, billed.account)
+
+    listed = client.get("/portal/invoices")
+    review = client.get(f"/portal/invoices/{draft.id}")
+    pdf = client.get(f"/portal/invoices/{draft.id}.pdf")
+
+    assert draft.status is InvoiceStatus.DRAFT
+    assert draft.id not in listed.text
+    assert review.status_code == 404 and pdf.status_code == 404
+
+
+def test_future_invoice_before_the_first_run_is_the_one_the_run_makes(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    org = tenant.organization_id
+    catalog(container, org)
+    account = open_customer(container, org)
+    seats = SubscribeInput(account.id, "chat-team", "month", 2)
+    subscribe(container.uow(), container.clock, org, seats)
+    enter_portal(client, container, account)
+
+    text = text_of(client.get("/portal/invoices"))
+    future = text[text.index("Future invoice") : text.index("Past invoices")]
+    run_billing(container.uow(), container.clock, org, grace=NO_GRACE)
+    (made,) = invoices_of(container, org, account)
+
+    # The run bills February alone, at once: 5,600 + 560 tax = 6,160; the screen said so,
+    # cut off today (Feb 1 in Tokyo) rather than with March at the next period end.
+    assert [(line.period_start, line.total) for line in made.lines] == [(date(2026, 2, 1), 6160)]
+    assert f"Billing period 2026/02/01 {TO} 2026/02/28" in future
+    assert "Cut-off date 2026/02/01" in future
+    assert "Total so far ￥6,160" in future
