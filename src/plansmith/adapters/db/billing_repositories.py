@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
+from plansmith.adapters.db.paging import page_after
 from plansmith.application.billing_ports import Redemption, RunRecord
 from plansmith.application.errors import Conflict
 from plansmith.domain.coupons import Coupon, Duration
@@ -257,10 +258,7 @@ class SqlBilling:
             q = q.where(INV.account_id == account_id)
         if status is not None:
             q = q.where(INV.status == status)
-        if after is not None:
-            at, last = after
-            q = q.where(or_(INV.created_at > at, (INV.created_at == at) & (INV.id > last)))
-        q = q.order_by(INV.created_at, INV.id).limit(limit)
+        q = page_after(q, t.invoices, after, limit)
         return [self._invoice(row) for row in self.session.execute(q).all()]
 
     def drafts_to_finalize(

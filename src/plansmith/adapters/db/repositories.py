@@ -11,6 +11,7 @@ from sqlalchemy import Row, Table, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
+from plansmith.adapters.db.paging import page_after
 from plansmith.domain.accounts import Account, InvoiceAddress
 from plansmith.domain.organizations import ApiKey, OperatorUser, Organization
 
@@ -110,10 +111,7 @@ class SqlAccounts(_Repository):
                     c.id == search,
                 )
             )
-        if after is not None:
-            at, last_id = after
-            q = q.where(or_(c.created_at > at, and_(c.created_at == at, c.id > last_id)))
-        q = q.order_by(c.created_at, c.id).limit(limit)
+        q = page_after(q, t.accounts, after, limit)
         return [Account(**row._mapping) for row in self.session.execute(q)]
 
 

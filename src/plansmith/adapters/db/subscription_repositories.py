@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
+from plansmith.adapters.db.paging import page_after
 from plansmith.application.errors import Conflict
 from plansmith.application.ids import new_id
 from plansmith.application.ports import StoredEvent, StoredItem, StoredNotice
@@ -225,10 +226,7 @@ class SqlSubscriptions:
             q = q.where(S.account_id == account_id)
         if status is not None:
             q = q.where(S.status == status)
-        if after is not None:
-            at, last_id = after
-            q = q.where(or_(S.created_at > at, (S.created_at == at) & (S.id > last_id)))
-        q = q.order_by(S.created_at, S.id).limit(limit)
+        q = page_after(q, t.subscriptions, after, limit)
         return [_subscription(row) for row in self.session.execute(q)]
 
     def holding(self, organization_id: str, version_ids: Sequence[str]) -> Sequence[Subscription]:
