@@ -21,7 +21,13 @@ from plansmith.application.errors import Conflict, NotFound
 from plansmith.application.ids import new_id
 from plansmith.application.invoices import billing_key, buyer_of, draft_for, finalize_in
 from plansmith.application.ports import Clock, StoredItem, UnitOfWork
-from plansmith.application.subscriptions import SYSTEM, price_book, renewal_moves, run
+from plansmith.application.subscriptions import (
+    SYSTEM,
+    price_book,
+    renewal_moves,
+    run,
+    subscription_of,
+)
 from plansmith.domain.errors import DomainError
 from plansmith.domain.invoicing import Invoice, InvoiceStatus
 from plansmith.domain.periods import local_midnight, zone
@@ -43,9 +49,7 @@ def invoice_subscription(
     """Renew what is due and invoice what is pending, in one transaction."""
     now = clock.now()
     with uow:
-        sub = uow.subscriptions.get(organization_id, subscription_id)
-        if sub is None:
-            raise NotFound(f"no subscription {subscription_id!r}", field="subscription_id")
+        sub = subscription_of(uow, organization_id, subscription_id)
         book = price_book(uow, organization_id)
         moves = renewal_moves(uow, book, list(book.plans))
         caught_up = run(uow, sub, book, moves, None, SYSTEM, now)

@@ -13,6 +13,7 @@ from plansmith.application.ports import Page, StoredEvent, StoredItem, StoredNot
 from plansmith.application.subscriptions import (
     SubscriptionView,
     price_book,
+    subscription_of,
     view_of,
 )
 from plansmith.domain.catalog import PlanFamily
@@ -21,18 +22,11 @@ from plansmith.domain.held_log import Span
 from plansmith.domain.subscriptions import Status, Subscription
 
 
-def _one(uow: UnitOfWork, organization_id: str, subscription_id: str) -> Subscription:
-    sub = uow.subscriptions.get(organization_id, subscription_id)
-    if sub is None:
-        raise NotFound(f"no subscription {subscription_id!r}", field="subscription_id")
-    return sub
-
-
 def get_subscription(
     uow: UnitOfWork, organization_id: str, subscription_id: str
 ) -> SubscriptionView:
     with uow:
-        sub = _one(uow, organization_id, subscription_id)
+        sub = subscription_of(uow, organization_id, subscription_id)
         return view_of(sub, price_book(uow, organization_id))
 
 
@@ -144,7 +138,7 @@ def subscription_items(
     uow: UnitOfWork, organization_id: str, subscription_id: str, *, pending_only: bool = False
 ) -> list[StoredItem]:
     with uow:
-        _one(uow, organization_id, subscription_id)
+        subscription_of(uow, organization_id, subscription_id)
         return list(uow.subscriptions.items(subscription_id, pending_only=pending_only))
 
 
@@ -152,7 +146,7 @@ def subscription_events(
     uow: UnitOfWork, organization_id: str, subscription_id: str
 ) -> list[StoredEvent]:
     with uow:
-        _one(uow, organization_id, subscription_id)
+        subscription_of(uow, organization_id, subscription_id)
         return list(uow.subscriptions.events(subscription_id))
 
 
@@ -160,7 +154,7 @@ def subscription_notices(
     uow: UnitOfWork, organization_id: str, subscription_id: str
 ) -> list[StoredNotice]:
     with uow:
-        _one(uow, organization_id, subscription_id)
+        subscription_of(uow, organization_id, subscription_id)
         return list(uow.subscriptions.notices(subscription_id))
 
 

@@ -121,7 +121,8 @@ def renewal_moves(
     return resolved
 
 
-def _subscription(uow: UnitOfWork, organization_id: str, subscription_id: str) -> Subscription:
+def subscription_of(uow: UnitOfWork, organization_id: str, subscription_id: str) -> Subscription:
+    """The organization's subscription, or NotFound naming subscription_id."""
     sub = uow.subscriptions.get(organization_id, subscription_id)
     if sub is None:
         raise NotFound(f"no subscription {subscription_id!r}", field="subscription_id")
@@ -204,7 +205,7 @@ def act(
     """Catch up with passed period ends, run ``action``, save both unless a dry run."""
     now = clock.now()
     with uow:
-        sub = _subscription(uow, organization_id, subscription_id)
+        sub = subscription_of(uow, organization_id, subscription_id)
         book = price_book(uow, organization_id)
         moves = renewal_moves(uow, book, list(book.plans))
         result = run(uow, sub, book, moves, action, actor, now, dry_run=dry_run)
