@@ -47,6 +47,7 @@ from plansmith.entrypoints.api.subscription_schemas import (
     ChangeRequest,
     SubscriptionCreate,
 )
+from plansmith.entrypoints.api.test_clock_routes import AdvanceRequest
 from tests.conftest import Tenant
 
 PROBLEM = "application/problem+json"
@@ -99,6 +100,7 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
     RedeemRequest: {"code": COUPON["code"]},
     # The owner's walk credits the invoice after finalizing and marking it paid.
     CreditNoteCreate: {"amount": 100, "reason": "Goodwill"},
+    AdvanceRequest: {"to": "2026-02-01T00:00:00+00:00"},  # a live organization's: refused
 }
 # Routes whose call ends an object's life for the ones after them take an object of their own:
 # {(method, path): {path parameter: key in _objects()}}. Void and mark_paid both end an

@@ -24,9 +24,17 @@ SECRET, PUBLISHABLE = "secret", "publishable"
 MIN_PASSWORD_LENGTH = 10
 
 
-def create_organization(uow: UnitOfWork, clock: Clock, name: str) -> Organization:
+def create_organization(
+    uow: UnitOfWork, clock: Clock, name: str, *, sandbox: bool = False
+) -> Organization:
+    """A live organization, or a sandbox whose test clock starts at its creation instant."""
+    now = clock.now()
     organization = Organization(
-        id=new_id("org"), name=require_text(name, "name"), created_at=clock.now()
+        id=new_id("org"),
+        name=require_text(name, "name"),
+        created_at=now,
+        sandbox=sandbox,
+        test_clock_at=now if sandbox else None,
     )
     with uow:
         if uow.organizations.find_by_name(organization.name) is not None:

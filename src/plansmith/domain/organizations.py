@@ -13,6 +13,14 @@ class Organization:
     id: str
     name: str
     created_at: datetime
+    # A sandbox is for trying billing out: its time is a test clock that stands still at
+    # test_clock_at until the operator advances it. A live organization has none.
+    sandbox: bool = False
+    test_clock_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.sandbox != (self.test_clock_at is not None):
+            raise ValueError("a sandbox organization, and only one, has a test clock")
 
 
 @dataclass(frozen=True)

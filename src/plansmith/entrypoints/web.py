@@ -13,6 +13,7 @@ from plansmith.entrypoints.api.catalog_routes import router as catalog_router
 from plansmith.entrypoints.api.idempotency import IdempotencyMiddleware
 from plansmith.entrypoints.api.routes import router as api_router
 from plansmith.entrypoints.api.subscription_routes import router as subscription_router
+from plansmith.entrypoints.api.test_clock_routes import router as test_clock_router
 from plansmith.entrypoints.console import routes as console
 from plansmith.entrypoints.console.billing_routes import router as console_billing_router
 from plansmith.entrypoints.console.catalog_routes import router as console_catalog_router
@@ -38,6 +39,7 @@ def create_app(container: Plansmith) -> FastAPI:
     app.include_router(catalog_router)
     app.include_router(subscription_router)
     app.include_router(billing_router)
+    app.include_router(test_clock_router)
     # Browser areas answer errors with HTML pages; /v1 keeps problem+json.
     page_errors.install(app, {portal.PREFIX: portal.error_page, console.PREFIX: console.error_page})
     app.include_router(portal.router)

@@ -47,6 +47,17 @@ class SqlOrganizations(_Repository):
         q = select(t.organizations).where(t.organizations.c.name == name)
         return _build(Organization, self.session.execute(q).first())
 
+    def move_test_clock(self, organization_id: str, expected: datetime, to: datetime) -> bool:
+        # Only a sandbox's clock, and only from where the caller read it: of two advances at
+        # once, the one that saves second finds the clock moved and stops.
+        c = t.organizations.c
+        result = self.session.execute(
+            update(t.organizations)
+            .where(c.id == organization_id, c.sandbox.is_(True), c.test_clock_at == expected)
+            .values(test_clock_at=to)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
 
 class SqlApiKeys(_Repository):
     def add(self, key: ApiKey) -> None:

@@ -40,7 +40,7 @@ from plansmith.entrypoints.api.billing_schemas import (
     TransactionOut,
     UpcomingInvoiceOut,
 )
-from plansmith.entrypoints.api.deps import Container, CurrentOrg, UoW
+from plansmith.entrypoints.api.deps import Container, CurrentOrg, OrgClock, UoW
 from plansmith.entrypoints.api.schemas import ListOut
 
 router = APIRouter(prefix="/v1")
@@ -104,9 +104,9 @@ def _renamed(exc: DomainError, field: str) -> DomainError:
 
 
 @router.post("/tax_rates", status_code=201, response_model=TaxRateOut, tags=TAXES)
-def create_tax_rate(body: TaxRateCreate, org: CurrentOrg, uow: UoW, app: Container) -> TaxRateOut:
+def create_tax_rate(body: TaxRateCreate, org: CurrentOrg, uow: UoW, clock: OrgClock) -> TaxRateOut:
     """A rate by country (and region), or one to choose per account (no country)."""
-    rate = tc.create_tax_rate(uow, app.clock, org.id, tc.TaxRateInput(**body.model_dump()))
+    rate = tc.create_tax_rate(uow, clock, org.id, tc.TaxRateInput(**body.model_dump()))
     return TaxRateOut.of(rate)
 
 
@@ -132,9 +132,9 @@ def set_account_tax_rate(
 
 
 @router.post("/coupons", status_code=201, response_model=CouponOut, tags=COUPONS)
-def create_coupon(body: CouponCreate, org: CurrentOrg, uow: UoW, app: Container) -> CouponOut:
+def create_coupon(body: CouponCreate, org: CurrentOrg, uow: UoW, clock: OrgClock) -> CouponOut:
     """A percentage or an amount off; once, for `cycles` invoices, or forever."""
-    coupon = tc.create_coupon(uow, app.clock, org.id, tc.CouponInput(**body.model_dump()))
+    coupon = tc.create_coupon(uow, clock, org.id, tc.CouponInput(**body.model_dump()))
     return CouponOut.of(coupon)
 
 
@@ -159,11 +159,11 @@ def _redemptions(
     tags=COUPONS,
 )
 def redeem_coupon(
-    subscription_id: str, body: RedeemRequest, org: CurrentOrg, uow: UoW, app: Container
+    subscription_id: str, body: RedeemRequest, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> RedemptionOut:
     """Apply a coupon to the subscription's next invoices (as many as its duration says)."""
     try:
-        coupon = tc.redeem_coupon(uow, app.clock, org.id, subscription_id, body.code)
+        coupon = tc.redeem_coupon(uow, clock, org.id, subscription_id, body.code)
     except DomainError as exc:
         if exc.field != "coupon":
             raise
@@ -219,21 +219,21 @@ def get_invoice(invoice_id: str, org: CurrentOrg, uow: UoW) -> InvoiceOut:
 
 
 @router.post(f"{ID}/finalize", response_model=InvoiceOut, tags=INVOICES)
-def finalize(invoice_id: str, org: CurrentOrg, uow: UoW, app: Container) -> InvoiceOut:
+def finalize(invoice_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> InvoiceOut:
     """Finalize a draft now, before its grace period ends: numbered, credit applied, posted."""
-    return _show(uow, uc.finalize_invoice(uow, app.clock, org.id, invoice_id))
+    return _show(uow, uc.finalize_invoice(uow, clock, org.id, invoice_id))
 
 
 @router.post(f"{ID}/void", response_model=InvoiceOut, tags=INVOICES)
-def void(invoice_id: str, org: CurrentOrg, uow: UoW, app: Container) -> InvoiceOut:
+def void(invoice_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> InvoiceOut:
     """Discard a draft, or reverse an open or uncollectible invoice in the ledger."""
-    return _show(uow, uc.void_invoice(uow, app.clock, org.id, invoice_id))
+    return _show(uow, uc.void_invoice(uow, clock, org.id, invoice_id))
 
 
 @router.post(f"{ID}/mark_paid", response_model=InvoiceOut, tags=INVOICES)
-def mark_paid(invoice_id: str, org: CurrentOrg, uow: UoW, app: Container) -> InvoiceOut:
+def mark_paid(invoice_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> InvoiceOut:
     """Record a payment made outside plansmith, e.g. a bank transfer, of what is still due."""
-    return _show(uow, uc.mark_paid(uow, app.clock, org.id, invoice_id))
+    return _show(uow, uc.mark_paid(uow, clock, org.id, invoice_id))
 
 
 def _invoice_and_locale(
@@ -245,11 +245,11 @@ def _invoice_and_locale(
 
 @router.post(f"{ID}/credit_notes", status_code=201, response_model=CreditNoteOut, tags=INVOICES)
 def issue_credit_note(
-    invoice_id: str, body: CreditNoteCreate, org: CurrentOrg, uow: UoW, app: Container
+    invoice_id: str, body: CreditNoteCreate, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> CreditNoteOut:
     """Credit an open or paid invoice: what it owes goes down first, the rest becomes customer
     credit that the next invoices use first."""
-    note = uc.issue_credit_note(uow, app.clock, org.id, invoice_id, body.amount, body.reason)
+    note = uc.issue_credit_note(uow, clock, org.id, invoice_id, body.amount, body.reason)
     with uow:
         invoice, locale = _invoice_and_locale(uow, org.id, invoice_id)
     return CreditNoteOut.of(note, invoice.currency, locale)
@@ -271,10 +271,10 @@ def list_credit_notes(invoice_id: str, org: CurrentOrg, uow: UoW) -> ListOut[Cre
     tags=INVOICES,
 )
 def upcoming_invoices(
-    account_id: str, org: CurrentOrg, uow: UoW, app: Container
+    account_id: str, org: CurrentOrg, uow: UoW, app: Container, clock: OrgClock
 ) -> ListOut[UpcomingInvoiceOut]:
     """Per subscription, the invoice the billing run will make next, as it stands now."""
-    found = billing.upcoming_invoices(uow, app.clock, org.id, account_id, app.invoice_grace)
+    found = billing.upcoming_invoices(uow, clock, org.id, account_id, app.invoice_grace)
     with uow:
         locale = _locale(uow, org.id, account_id)
         rates = {r.id: r for r in uow.billing.tax_rates(org.id)}
@@ -287,10 +287,10 @@ def upcoming_invoices(
 
 
 @router.post("/billing_runs", status_code=201, response_model=BillingRunOut, tags=RUNS)
-def run_billing(org: CurrentOrg, uow: UoW, app: Container) -> BillingRunOut:
+def run_billing(org: CurrentOrg, uow: UoW, app: Container, clock: OrgClock) -> BillingRunOut:
     """Renew what is due, invoice what is pending and finalize drafts past their grace period,
     for your organization, as of now. Running it again creates nothing new."""
-    record = billing.run_billing(uow, app.clock, org.id, grace=app.invoice_grace)
+    record = billing.run_billing(uow, clock, org.id, grace=app.invoice_grace)
     return BillingRunOut.of(record)
 
 

@@ -39,7 +39,7 @@ from plansmith.entrypoints.api.catalog_schemas import (
     QuoteOut,
     VersionOut,
 )
-from plansmith.entrypoints.api.deps import Container, CurrentOrg, UoW, bearer
+from plansmith.entrypoints.api.deps import Container, CurrentOrg, OrgClock, UoW, bearer
 from plansmith.entrypoints.api.schemas import ListOut
 
 router = APIRouter(prefix="/v1")
@@ -67,9 +67,9 @@ def quote_out(q: Quote) -> QuoteOut:
 
 
 @router.post("/plan_families", status_code=201, response_model=FamilyOut, tags=FAMILIES)
-def create_family(body: FamilyCreate, org: CurrentOrg, uow: UoW, app: Container) -> FamilyOut:
+def create_family(body: FamilyCreate, org: CurrentOrg, uow: UoW, clock: OrgClock) -> FamilyOut:
     data = families.FamilyInput(body.code, body.name, body.policy)
-    return FamilyOut.of(families.create_family(uow, app.clock, org.id, data))
+    return FamilyOut.of(families.create_family(uow, clock, org.id, data))
 
 
 @router.get("/plan_families", response_model=ListOut[FamilyOut], tags=FAMILIES)
@@ -90,10 +90,10 @@ def update_family(family_id: str, body: FamilyUpdate, org: CurrentOrg, uow: UoW)
 
 
 @router.post("/plans", status_code=201, response_model=PlanOut, tags=PLANS)
-def create_plan(body: PlanCreate, org: CurrentOrg, uow: UoW, app: Container) -> PlanOut:
+def create_plan(body: PlanCreate, org: CurrentOrg, uow: UoW, clock: OrgClock) -> PlanOut:
     """A plan and its version 1 (a draft unless publish is true)."""
     data = cat.PlanInput(**body.model_dump())
-    return PlanOut.of(cat.create_plan(uow, app.clock, org.id, data))
+    return PlanOut.of(cat.create_plan(uow, clock, org.id, data))
 
 
 @router.get("/plans", response_model=ListOut[PlanOut], tags=PLANS)
@@ -114,34 +114,34 @@ def update_plan(plan_id: str, body: PlanUpdate, org: CurrentOrg, uow: UoW) -> Pl
 
 @router.patch("/plans/{plan_id}/draft", response_model=VersionOut, tags=PLANS)
 def edit_plan(
-    plan_id: str, body: DraftUpdate, org: CurrentOrg, uow: UoW, app: Container
+    plan_id: str, body: DraftUpdate, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> VersionOut:
     """Edit the plan: changes go to its draft, made from the newest version if there is none."""
     version = cat.edit_plan(
-        uow, app.clock, org.id, plan_id, terms=body.terms, name=body.name, channels=body.channels
+        uow, clock, org.id, plan_id, terms=body.terms, name=body.name, channels=body.channels
     )
     return VersionOut.of(version)
 
 
 @router.post("/plans/{plan_id}/publish", response_model=PublishedOut, tags=PLANS)
 def publish_plan(
-    plan_id: str, body: PublishRequest, org: CurrentOrg, uow: UoW, app: Container
+    plan_id: str, body: PublishRequest, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> PublishedOut:
     """Publish the draft. apply_to_existing answers "apply to existing customers?"."""
     result = cat.publish_plan(
-        uow, app.clock, org.id, plan_id, body.apply_to_existing, legacy_name=body.legacy_name
+        uow, clock, org.id, plan_id, body.apply_to_existing, legacy_name=body.legacy_name
     )
     return PublishedOut.of(result)
 
 
 @router.patch("/plans/{plan_id}/versions/{version_id}", response_model=VersionOut, tags=PLANS)
 def change_version(
-    plan_id: str, version_id: str, body: DraftUpdate, org: CurrentOrg, uow: UoW, app: Container
+    plan_id: str, version_id: str, body: DraftUpdate, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> VersionOut:
     """A draft takes any change; a published version only a change of channels (409 else)."""
     version = cat.change_version(
         uow,
-        app.clock,
+        clock,
         org.id,
         plan_id,
         version_id,
@@ -154,18 +154,16 @@ def change_version(
 
 @router.post("/plans/{plan_id}/copy", status_code=201, response_model=PlanOut, tags=PLANS)
 def copy_plan(
-    plan_id: str, body: CopyRequest, org: CurrentOrg, uow: UoW, app: Container
+    plan_id: str, body: CopyRequest, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> PlanOut:
     """A new plan "Copy of <name>" with a draft holding the newest version's terms."""
-    return PlanOut.of(
-        cat.copy_plan(uow, app.clock, org.id, plan_id, code=body.code, name=body.name)
-    )
+    return PlanOut.of(cat.copy_plan(uow, clock, org.id, plan_id, code=body.code, name=body.name))
 
 
 @router.post("/plans/{plan_id}/archive", response_model=PlanOut, tags=PLANS)
-def archive_plan(plan_id: str, org: CurrentOrg, uow: UoW, app: Container) -> PlanOut:
+def archive_plan(plan_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> PlanOut:
     """No new sign-ups; existing subscribers keep their version."""
-    return PlanOut.of(cat.archive_plan(uow, app.clock, org.id, plan_id))
+    return PlanOut.of(cat.archive_plan(uow, clock, org.id, plan_id))
 
 
 @router.get("/plans/{plan_id}/quote", response_model=PlanQuoteOut, tags=PLANS)
@@ -192,9 +190,9 @@ def quote_plan(
 
 
 @router.post("/add_ons", status_code=201, response_model=AddOnOut, tags=ADD_ONS)
-def create_add_on(body: AddOnBody, org: CurrentOrg, uow: UoW, app: Container) -> AddOnOut:
+def create_add_on(body: AddOnBody, org: CurrentOrg, uow: UoW, clock: OrgClock) -> AddOnOut:
     data = extras.AddOnInput(**body.model_dump())
-    return AddOnOut.of(extras.create_add_on(uow, app.clock, org.id, data))
+    return AddOnOut.of(extras.create_add_on(uow, clock, org.id, data))
 
 
 @router.get("/add_ons", response_model=ListOut[AddOnOut], tags=ADD_ONS)
@@ -215,16 +213,16 @@ def update_add_on(add_on_id: str, body: AddOnUpdate, org: CurrentOrg, uow: UoW) 
 
 
 @router.post("/add_ons/{add_on_id}/archive", response_model=AddOnOut, tags=ADD_ONS)
-def archive_add_on(add_on_id: str, org: CurrentOrg, uow: UoW, app: Container) -> AddOnOut:
-    return AddOnOut.of(extras.archive_add_on(uow, app.clock, org.id, add_on_id))
+def archive_add_on(add_on_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> AddOnOut:
+    return AddOnOut.of(extras.archive_add_on(uow, clock, org.id, add_on_id))
 
 
 @router.post("/extra_packs", status_code=201, response_model=ExtraPackOut, tags=PACKS)
 def create_extra_pack(
-    body: ExtraPackBody, org: CurrentOrg, uow: UoW, app: Container
+    body: ExtraPackBody, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> ExtraPackOut:
     data = extras.ExtraPackInput(**body.model_dump())
-    return ExtraPackOut.of(extras.create_extra_pack(uow, app.clock, org.id, data))
+    return ExtraPackOut.of(extras.create_extra_pack(uow, clock, org.id, data))
 
 
 @router.get("/extra_packs", response_model=ListOut[ExtraPackOut], tags=PACKS)
@@ -249,8 +247,8 @@ def update_extra_pack(
 
 
 @router.post("/extra_packs/{pack_id}/archive", response_model=ExtraPackOut, tags=PACKS)
-def archive_extra_pack(pack_id: str, org: CurrentOrg, uow: UoW, app: Container) -> ExtraPackOut:
-    return ExtraPackOut.of(extras.archive_extra_pack(uow, app.clock, org.id, pack_id))
+def archive_extra_pack(pack_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> ExtraPackOut:
+    return ExtraPackOut.of(extras.archive_extra_pack(uow, clock, org.id, pack_id))
 
 
 def pricing_organization(

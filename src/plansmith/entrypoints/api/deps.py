@@ -10,6 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
 from plansmith.application.errors import Unauthorized
 from plansmith.application.organizations import authenticate_api_key
+from plansmith.application.ports import Clock
+from plansmith.application.test_clocks import clock_for
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.organizations import Organization
 
@@ -41,3 +43,12 @@ def get_organization(
 
 
 CurrentOrg = Annotated[Organization, Depends(get_organization)]
+
+
+def get_organization_clock(container: Container, org: CurrentOrg) -> Clock:
+    """The clock the organization's use cases run on: a sandbox's test clock, else the wall
+    clock. Session and token expiry keep the wall clock: they guard real time."""
+    return clock_for(org, container.clock)
+
+
+OrgClock = Annotated[Clock, Depends(get_organization_clock)]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from plansmith.application import accounts as uc
 from plansmith.application.organizations import create_portal_link
-from plansmith.entrypoints.api.deps import Container, CurrentOrg, UoW
+from plansmith.entrypoints.api.deps import Container, CurrentOrg, OrgClock, UoW
 from plansmith.entrypoints.api.schemas import (
     AccountCreate,
     AccountOut,
@@ -32,9 +32,9 @@ def current_organization(org: CurrentOrg) -> OrganizationOut:
 
 
 @router.post("/accounts", status_code=201, response_model=AccountOut, tags=["accounts"])
-def create_account(body: AccountCreate, org: CurrentOrg, uow: UoW, app: Container) -> AccountOut:
+def create_account(body: AccountCreate, org: CurrentOrg, uow: UoW, clock: OrgClock) -> AccountOut:
     """Open a customer account. Send an Idempotency-Key to retry safely."""
-    account = uc.open_account(uow, app.clock, org.id, uc.AccountInput(**body.model_dump()))
+    account = uc.open_account(uow, clock, org.id, uc.AccountInput(**body.model_dump()))
     return AccountOut.of(account)
 
 
@@ -61,11 +61,11 @@ def get_account(account_id: str, org: CurrentOrg, uow: UoW) -> AccountOut:
 
 @router.patch("/accounts/{account_id}", response_model=AccountOut, tags=["accounts"])
 def update_account(
-    account_id: str, body: AccountUpdate, org: CurrentOrg, uow: UoW, app: Container
+    account_id: str, body: AccountUpdate, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> AccountOut:
     """Change an account; default_invoice_address_id chooses the address used on invoices."""
     changes = uc.AccountChanges(**body.model_dump(exclude_unset=True))
-    return AccountOut.of(uc.update_account(uow, app.clock, org.id, account_id, changes))
+    return AccountOut.of(uc.update_account(uow, clock, org.id, account_id, changes))
 
 
 @router.post(
@@ -75,12 +75,12 @@ def update_account(
     tags=["invoice addresses"],
 )
 def add_invoice_address(
-    account_id: str, body: AddressCreate, org: CurrentOrg, uow: UoW, app: Container
+    account_id: str, body: AddressCreate, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> AddressOut:
     """Add an address; the first one, or one sent with default=true, is used on invoices."""
     data = uc.AddressInput(**body.model_dump(exclude={"default"}))
     address = uc.add_invoice_address(
-        uow, app.clock, org.id, account_id, data, make_default=body.default
+        uow, clock, org.id, account_id, data, make_default=body.default
     )
     account = uc.get_account(uow, org.id, account_id)
     return AddressOut.of(address, account)
@@ -117,10 +117,10 @@ def update_invoice_address(
     body: AddressUpdate,
     org: CurrentOrg,
     uow: UoW,
-    app: Container,
+    clock: OrgClock,
 ) -> AddressOut:
     changes = uc.AddressChanges(**body.model_dump(exclude_unset=True))
-    address = uc.update_invoice_address(uow, app.clock, org.id, account_id, address_id, changes)
+    address = uc.update_invoice_address(uow, clock, org.id, account_id, address_id, changes)
     return AddressOut.of(address, uc.get_account(uow, org.id, account_id))
 
 

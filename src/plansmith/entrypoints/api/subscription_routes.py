@@ -17,7 +17,7 @@ from plansmith.application import subscription_actions as actions
 from plansmith.application import subscription_queries as queries
 from plansmith.application import subscriptions as subs
 from plansmith.application.ports import UnitOfWork
-from plansmith.entrypoints.api.deps import Container, CurrentOrg, UoW
+from plansmith.entrypoints.api.deps import CurrentOrg, OrgClock, UoW
 from plansmith.entrypoints.api.schemas import ListOut
 from plansmith.entrypoints.api.subscription_schemas import (
     AdvancedOut,
@@ -60,10 +60,10 @@ def _change(body: ChangeRequest) -> actions.ChangeInput:
 
 @router.post("/subscriptions", status_code=201, response_model=SubscriptionOut, tags=TAGS)
 def subscribe(
-    body: SubscriptionCreate, org: CurrentOrg, uow: UoW, app: Container
+    body: SubscriptionCreate, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> SubscriptionOut:
     """Start today (the account's local date): a trial, or a first period charged in advance."""
-    result = subs.subscribe(uow, app.clock, org.id, subs.SubscribeInput(**body.model_dump()), ACTOR)
+    result = subs.subscribe(uow, clock, org.id, subs.SubscribeInput(**body.model_dump()), ACTOR)
     return _out(uow, org.id, result.view)
 
 
@@ -88,10 +88,10 @@ def list_subscriptions(
 
 
 @router.post("/subscriptions/advance", response_model=AdvancedOut, tags=TAGS)
-def advance(org: CurrentOrg, uow: UoW, app: Container) -> AdvancedOut:
+def advance(org: CurrentOrg, uow: UoW, clock: OrgClock) -> AdvancedOut:
     """The renewal step for the organization: every subscription whose period ended by now."""
-    as_of = app.clock.now()
-    done = actions.advance_due(uow, app.clock, org.id)
+    as_of = clock.now()
+    done = actions.advance_due(uow, clock, org.id)
     failed = [RenewalFailureOut(**f.__dict__) for f in done.failed]
     return AdvancedOut(
         as_of=as_of, renewed=done.renewed, items=done.items, skipped=done.skipped, failed=failed
@@ -130,74 +130,74 @@ def list_notices(subscription_id: str, org: CurrentOrg, uow: UoW) -> ListOut[Not
 
 @router.post(f"{ID}/changes/preview", response_model=ResultOut, tags=TAGS)
 def preview_change(
-    subscription_id: str, body: ChangeRequest, org: CurrentOrg, uow: UoW, app: Container
+    subscription_id: str, body: ChangeRequest, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> ResultOut:
     """What the change would do and the next invoice after it; nothing is saved."""
     result = actions.change_subscription(
-        uow, app.clock, org.id, subscription_id, _change(body), actor=ACTOR, preview=True
+        uow, clock, org.id, subscription_id, _change(body), actor=ACTOR, preview=True
     )
     return _result(uow, org.id, result)
 
 
 @router.post(f"{ID}/changes", response_model=ResultOut, tags=TAGS)
 def change(
-    subscription_id: str, body: ChangeRequest, org: CurrentOrg, uow: UoW, app: Container
+    subscription_id: str, body: ChangeRequest, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> ResultOut:
     """Change plan, cycle, seats or add-ons: now with daily proration, or at the term end."""
     result = actions.change_subscription(
-        uow, app.clock, org.id, subscription_id, _change(body), actor=ACTOR
+        uow, clock, org.id, subscription_id, _change(body), actor=ACTOR
     )
     return _result(uow, org.id, result)
 
 
 @router.delete(f"{ID}/scheduled_change", response_model=ResultOut, tags=TAGS)
 def withdraw_scheduled_change(
-    subscription_id: str, org: CurrentOrg, uow: UoW, app: Container
+    subscription_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> ResultOut:
     """Withdraw the change waiting for the end of the term."""
-    result = actions.withdraw_scheduled_change(uow, app.clock, org.id, subscription_id, actor=ACTOR)
+    result = actions.withdraw_scheduled_change(uow, clock, org.id, subscription_id, actor=ACTOR)
     return _result(uow, org.id, result)
 
 
 @router.post(f"{ID}/cancel/preview", response_model=ResultOut, tags=TAGS)
 def preview_cancel(
-    subscription_id: str, body: CancelRequest, org: CurrentOrg, uow: UoW, app: Container
+    subscription_id: str, body: CancelRequest, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> ResultOut:
     result = actions.cancel_subscription(
-        uow, app.clock, org.id, subscription_id, body.when, actor=ACTOR, preview=True
+        uow, clock, org.id, subscription_id, body.when, actor=ACTOR, preview=True
     )
     return _result(uow, org.id, result)
 
 
 @router.post(f"{ID}/cancel", response_model=ResultOut, tags=TAGS)
 def cancel(
-    subscription_id: str, body: CancelRequest, org: CurrentOrg, uow: UoW, app: Container
+    subscription_id: str, body: CancelRequest, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> ResultOut:
     """term_end: nothing more is billed, reactivate withdraws it. now: the rest is credited."""
     result = actions.cancel_subscription(
-        uow, app.clock, org.id, subscription_id, body.when, actor=ACTOR
+        uow, clock, org.id, subscription_id, body.when, actor=ACTOR
     )
     return _result(uow, org.id, result)
 
 
 @router.post(f"{ID}/reactivate", response_model=ResultOut, tags=TAGS)
-def reactivate(subscription_id: str, org: CurrentOrg, uow: UoW, app: Container) -> ResultOut:
+def reactivate(subscription_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> ResultOut:
     """Withdraw a cancellation at term end, or bring a canceled subscription back today."""
-    result = actions.reactivate_subscription(uow, app.clock, org.id, subscription_id, actor=ACTOR)
+    result = actions.reactivate_subscription(uow, clock, org.id, subscription_id, actor=ACTOR)
     return _result(uow, org.id, result)
 
 
 @router.post(f"{ID}/pause", response_model=ResultOut, tags=TAGS)
-def pause(subscription_id: str, org: CurrentOrg, uow: UoW, app: Container) -> ResultOut:
+def pause(subscription_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> ResultOut:
     """Stop service today; the rest of the period is credited."""
-    result = actions.pause_subscription(uow, app.clock, org.id, subscription_id, actor=ACTOR)
+    result = actions.pause_subscription(uow, clock, org.id, subscription_id, actor=ACTOR)
     return _result(uow, org.id, result)
 
 
 @router.post(f"{ID}/resume", response_model=ResultOut, tags=TAGS)
-def resume(subscription_id: str, org: CurrentOrg, uow: UoW, app: Container) -> ResultOut:
+def resume(subscription_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> ResultOut:
     """Back in service today; the rest of the period is charged, the billing day kept."""
-    result = actions.resume_subscription(uow, app.clock, org.id, subscription_id, actor=ACTOR)
+    result = actions.resume_subscription(uow, clock, org.id, subscription_id, actor=ACTOR)
     return _result(uow, org.id, result)
 
 

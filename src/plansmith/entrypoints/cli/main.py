@@ -17,6 +17,7 @@ from plansmith.domain.errors import DomainError
 from plansmith.entrypoints.cli import billing
 from plansmith.entrypoints.cli import demo as demo_data
 from plansmith.entrypoints.cli.catalog import catalog_app
+from plansmith.entrypoints.cli.clock import clock_app
 from plansmith.entrypoints.cli.subscriptions import sub_app
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ app.add_typer(key_app, name="key")
 app.add_typer(user_app, name="user")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(sub_app, name="sub")
+app.add_typer(clock_app, name="clock")
 app.command("bill")(billing.bill)
 
 out = Console()
@@ -72,10 +74,20 @@ def db_purge_idempotency_keys() -> None:
 
 
 @org_app.command("create")
-def org_create(name: Annotated[str, typer.Argument(help="Display name, unique")]) -> None:
+def org_create(
+    name: Annotated[str, typer.Argument(help="Display name, unique")],
+    sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--sandbox", help="A sandbox: its time is a test clock, moved by `plansmith clock`"
+        ),
+    ] = False,
+) -> None:
     """Create an organization and print its id."""
     with container() as plansmith:
-        organization = orgs.create_organization(plansmith.uow(), plansmith.clock, name)
+        organization = orgs.create_organization(
+            plansmith.uow(), plansmith.clock, name, sandbox=sandbox
+        )
         out.print(organization.id)
 
 

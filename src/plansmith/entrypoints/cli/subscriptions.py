@@ -24,7 +24,7 @@ from plansmith.adapters.money_format import format_money
 from plansmith.application import organizations as orgs
 from plansmith.application import subscription_actions as actions
 from plansmith.application import subscription_queries as queries
-from plansmith.application.ports import StoredEvent
+from plansmith.application.ports import Clock, StoredEvent
 from plansmith.application.subscriptions import (
     NextInvoice,
     Result,
@@ -32,6 +32,7 @@ from plansmith.application.subscriptions import (
     SubscriptionView,
     subscribe,
 )
+from plansmith.application.test_clocks import organization_clock
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.errors import DomainError, InvalidInput, InvalidValue
 from plansmith.domain.money import Currency, Money
@@ -70,6 +71,11 @@ def session(org: str) -> Iterator[tuple[Plansmith, str]]:
                 line = f"error ({exc.field or exc.code}): {exc.message}"
             err.print(escape(line), highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
+
+
+def org_clock(plansmith: Plansmith, org_id: str) -> Clock:
+    """The organization's clock: a sandbox's test clock, else the wall clock."""
+    return organization_clock(plansmith.uow(), plansmith.clock, org_id)
 
 
 # -- reading the options --------------------------------------------------------------------
@@ -336,7 +342,7 @@ def create(
             add_ons=add_ons_of(add_on or []),
             trial=False if no_trial else None,
         )
-        done = subscribe(plansmith.uow(), plansmith.clock, org_id, data)
+        done = subscribe(plansmith.uow(), org_clock(plansmith, org_id), org_id, data)
     result(done, "Created")
 
 
@@ -361,7 +367,12 @@ def change(
             plan=plan, cycle=cycle, quantity=quantity_of(quantity), when=when
         )
         done = actions.change_subscription(
-            plansmith.uow(), plansmith.clock, org_id, subscription_id, data, preview=preview
+            plansmith.uow(),
+            org_clock(plansmith, org_id),
+            org_id,
+            subscription_id,
+            data,
+            preview=preview,
         )
     result(done, "Scheduled a change of" if happened(done, "change_scheduled") else "Changed")
 
@@ -377,7 +388,11 @@ def cancel(
     """Cancel at the end of the term (nothing more is billed), or now."""
     with session(org) as (plansmith, org_id):
         done = actions.cancel_subscription(
-            plansmith.uow(), plansmith.clock, org_id, subscription_id, "now" if now else "term_end"
+            plansmith.uow(),
+            org_clock(plansmith, org_id),
+            org_id,
+            subscription_id,
+            "now" if now else "term_end",
         )
     result(done, "Set to cancel at the end of the term:" if not now else "Canceled")
 
@@ -387,7 +402,7 @@ def reactivate(subscription_id: IdArgument, org: OrgOption) -> None:
     """Withdraw a cancellation at term end, or bring a canceled subscription back today."""
     with session(org) as (plansmith, org_id):
         done = actions.reactivate_subscription(
-            plansmith.uow(), plansmith.clock, org_id, subscription_id
+            plansmith.uow(), org_clock(plansmith, org_id), org_id, subscription_id
         )
     withdrawn = happened(done, "cancel_withdrawn")
     result(done, "Withdrew the cancellation of" if withdrawn else "Reactivated")
@@ -409,7 +424,7 @@ def advance(
     else:
         assert org is not None
         with session(org) as (plansmith, org_id):
-            done = actions.advance_due(plansmith.uow(), plansmith.clock, org_id)
+            done = actions.advance_due(plansmith.uow(), org_clock(plansmith, org_id), org_id)
     line(
         f"Renewed {done.renewed} subscription(s); {done.items} billable item(s) created; "
         f"{done.skipped} skipped (changed by another worker meanwhile)."

@@ -33,7 +33,7 @@ from plansmith.entrypoints.console.routes import (
     _chrome,
     money,
 )
-from plansmith.entrypoints.webui.deps import Container
+from plansmith.entrypoints.webui.deps import Container, organization_clock
 from plansmith.entrypoints.webui.invoice_document import Formats
 from plansmith.entrypoints.webui.invoice_loading import (
     load_invoice,
@@ -156,7 +156,12 @@ def invoice_action(
     if button is None:
         raise NotFound(f"no invoice action {action!r}", field="action")
     try:
-        button.run(app.uow(), app.clock, operator.organization_id, invoice_id)
+        button.run(
+            app.uow(),
+            organization_clock(app, operator.organization_id),
+            operator.organization_id,
+            invoice_id,
+        )
     except DomainError as error:
         if error.status not in (409, 422):
             raise
@@ -222,5 +227,10 @@ def billing_runs(
 @router.post("/billing-runs")
 def run_now(operator: FormOperator, app: Container) -> Response:
     """Bill the organization as of now, like the scheduled run (same grace period)."""
-    run = run_billing(app.uow(), app.clock, operator.organization_id, grace=app.invoice_grace)
+    run = run_billing(
+        app.uow(),
+        organization_clock(app, operator.organization_id),
+        operator.organization_id,
+        grace=app.invoice_grace,
+    )
     return RedirectResponse(f"{PREFIX}/billing-runs?done={run.id}", status_code=303)

@@ -53,7 +53,7 @@ from plansmith.entrypoints.console.routes import (
     Operator,
     _chrome,
 )
-from plansmith.entrypoints.webui.deps import Container
+from plansmith.entrypoints.webui.deps import Container, organization_clock
 from plansmith.entrypoints.webui.templating import make_templates
 
 CHANNEL_LABELS = {
@@ -238,7 +238,7 @@ def save_draft(
         try:
             cat.edit_plan(
                 app.uow(),
-                app.clock,
+                organization_clock(app, org),
                 org,
                 plan_id,
                 terms=edit.terms,
@@ -268,7 +268,7 @@ def publish(
     try:
         done = cat.publish_plan(
             app.uow(),
-            app.clock,
+            organization_clock(app, org),
             org,
             plan_id,
             apply_to_existing,
@@ -288,13 +288,23 @@ def publish(
 
 @router.post("/plans/{plan_id}/copy")
 def copy(plan_id: str, operator: FormOperator, app: Container) -> Response:
-    view = cat.copy_plan(app.uow(), app.clock, operator.organization_id, plan_id)
+    view = cat.copy_plan(
+        app.uow(),
+        organization_clock(app, operator.organization_id),
+        operator.organization_id,
+        plan_id,
+    )
     return _redirect(view.plan.id, "copied")
 
 
 @router.post("/plans/{plan_id}/archive")
 def archive(plan_id: str, operator: FormOperator, app: Container) -> Response:
-    cat.archive_plan(app.uow(), app.clock, operator.organization_id, plan_id)
+    cat.archive_plan(
+        app.uow(),
+        organization_clock(app, operator.organization_id),
+        operator.organization_id,
+        plan_id,
+    )
     return _redirect(plan_id, "archived")
 
 

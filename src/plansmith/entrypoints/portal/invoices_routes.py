@@ -21,7 +21,7 @@ from plansmith.application.billing_run import upcoming_invoices
 from plansmith.domain.accounts import Account
 from plansmith.domain.invoicing import Invoice, InvoiceStatus
 from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, Visit
-from plansmith.entrypoints.webui.deps import Container
+from plansmith.entrypoints.webui.deps import Container, organization_clock
 from plansmith.entrypoints.webui.invoice_document import STATUS_WORDS, Formats
 from plansmith.entrypoints.webui.invoice_loading import (
     Loaded,
@@ -75,7 +75,9 @@ def _chrome(visit: Visit, account: Account) -> dict[str, object]:
 def invoices_page(request: Request, visit: CurrentVisit, app: Container) -> Response:
     org, account_id = visit.organization_id, visit.account_id
     account = get_account(app.uow(), org, account_id)
-    upcoming = upcoming_invoices(app.uow(), app.clock, org, account_id, app.invoice_grace)
+    upcoming = upcoming_invoices(
+        app.uow(), organization_clock(app, org), org, account_id, app.invoice_grace
+    )
     past = [
         PastInvoice.of(invoice, account)
         for invoice in account_invoices(app.uow(), org, account_id)

@@ -56,7 +56,7 @@ from plansmith.entrypoints.portal.plans_views import (
     start_of,
 )
 from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, FormVisit, Visit
-from plansmith.entrypoints.webui.deps import Container
+from plansmith.entrypoints.webui.deps import Container, organization_clock
 from plansmith.entrypoints.webui.sessions import CSRF_FIELD
 from plansmith.entrypoints.webui.templating import make_templates
 
@@ -157,7 +157,9 @@ def _stop_now(app: Container, visit: Visit, chosen: FamilyPlans | None) -> Resul
         return None
     sub_id = chosen.current.subscription.id
     org = visit.organization_id
-    return cancel_subscription(app.uow(), app.clock, org, sub_id, "now", preview=True)
+    return cancel_subscription(
+        app.uow(), organization_clock(app, org), org, sub_id, "now", preview=True
+    )
 
 
 def _come_back(app: Container, visit: Visit, chosen: FamilyPlans | None) -> Result | None:
@@ -167,7 +169,9 @@ def _come_back(app: Container, visit: Visit, chosen: FamilyPlans | None) -> Resu
     if chosen.latest.subscription.status is not Status.CANCELED:
         return None
     sub_id, org = chosen.latest.subscription.id, visit.organization_id
-    return reactivate_subscription(app.uow(), app.clock, org, sub_id, preview=True)
+    return reactivate_subscription(
+        app.uow(), organization_clock(app, org), org, sub_id, preview=True
+    )
 
 
 def _back(code: str, done: str) -> RedirectResponse:
@@ -215,7 +219,9 @@ def cancel(
     done = "cancel_scheduled" if when == "term_end" else "canceled"
 
     def run() -> Result:
-        return cancel_subscription(app.uow(), app.clock, org, sub.id, when, actor=CUSTOMER)
+        return cancel_subscription(
+            app.uow(), organization_clock(app, org), org, sub.id, when, actor=CUSTOMER
+        )
 
     return _act(request, app, visit, family_code, run, done)
 
@@ -230,7 +236,9 @@ def reactivate(request: Request, family_code: str, visit: FormVisit, app: Contai
         done = "resumed" if sub.status is Status.PAUSED else "reactivated"
 
     def run() -> Result:
-        return reactivate_subscription(app.uow(), app.clock, org, sub.id, actor=CUSTOMER)
+        return reactivate_subscription(
+            app.uow(), organization_clock(app, org), org, sub.id, actor=CUSTOMER
+        )
 
     return _act(request, app, visit, family_code, run, done)
 
@@ -240,7 +248,9 @@ def withdraw(request: Request, family_code: str, visit: FormVisit, app: Containe
     sub, org = _target(app, visit, family_code), visit.organization_id
 
     def run() -> Result:
-        return withdraw_scheduled_change(app.uow(), app.clock, org, sub.id, actor=CUSTOMER)
+        return withdraw_scheduled_change(
+            app.uow(), organization_clock(app, org), org, sub.id, actor=CUSTOMER
+        )
 
     return _act(request, app, visit, family_code, run, "withdrawn")
 
@@ -319,7 +329,13 @@ def _preview(app: Container, visit: Visit, screen: Screen, choice: Choice) -> Re
     if screen.held is not None:
         sub_id = screen.held.subscription.id
         result = change_subscription(
-            app.uow(), app.clock, org, sub_id, _change_input(choice), actor=CUSTOMER, preview=True
+            app.uow(),
+            organization_clock(app, org),
+            org,
+            sub_id,
+            _change_input(choice),
+            actor=CUSTOMER,
+            preview=True,
         )
         return Review(choice, change=result)
     return Review(choice, start=_start(app, visit, screen, choice))
@@ -336,7 +352,7 @@ def _start(app: Container, visit: Visit, screen: Screen, choice: Choice) -> Star
         get_subscription(app.uow(), visit.organization_id, i).subscription.trial_end is not None
         for i in sorted(earlier)
     )
-    today = local_date(app.clock.now(), zone(time_zone))
+    today = local_date(organization_clock(app, visit.organization_id).now(), zone(time_zone))
     return start_of(choice.option.terms, choice.cycle, time_zone, today, used)
 
 
@@ -345,7 +361,12 @@ def _apply(app: Container, visit: Visit, screen: Screen, choice: Choice) -> str:
     if screen.held is not None:
         sub_id = screen.held.subscription.id
         result = change_subscription(
-            app.uow(), app.clock, org, sub_id, _change_input(choice), actor=CUSTOMER
+            app.uow(),
+            organization_clock(app, org),
+            org,
+            sub_id,
+            _change_input(choice),
+            actor=CUSTOMER,
         )
         return "scheduled" if result.events[-1].kind == "change_scheduled" else "changed"
     data = SubscribeInput(
@@ -355,7 +376,7 @@ def _apply(app: Container, visit: Visit, screen: Screen, choice: Choice) -> str:
         quantity=int(choice.quantity),
         channel=CHANNEL,
     )
-    result = subscribe(app.uow(), app.clock, org, data, actor=CUSTOMER)
+    result = subscribe(app.uow(), organization_clock(app, org), org, data, actor=CUSTOMER)
     trialing = result.view.subscription.status is Status.TRIALING
     return "trial_started" if trialing else "subscribed"
 

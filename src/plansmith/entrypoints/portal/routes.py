@@ -24,7 +24,7 @@ from plansmith.entrypoints.portal.forms import (
     AddressForm,
     is_form_error,
 )
-from plansmith.entrypoints.webui.deps import Container
+from plansmith.entrypoints.webui.deps import Container, organization_clock
 from plansmith.entrypoints.webui.errors import title_for
 from plansmith.entrypoints.webui.sessions import (
     CSRF_FIELD,
@@ -106,7 +106,11 @@ def account_page(
 def add_address(request: Request, visit: FormVisit, app: Container, fields: Fields) -> Response:
     try:
         uc.add_invoice_address(
-            app.uow(), app.clock, visit.organization_id, visit.account_id, fields.to_input()
+            app.uow(),
+            organization_clock(app, visit.organization_id),
+            visit.organization_id,
+            visit.account_id,
+            fields.to_input(),
         )
     except DomainError as error:
         if not is_form_error(error):
@@ -122,7 +126,7 @@ def update_address(
     try:
         address = uc.update_invoice_address(
             app.uow(),
-            app.clock,
+            organization_clock(app, visit.organization_id),
             visit.organization_id,
             visit.account_id,
             address_id,
@@ -142,7 +146,11 @@ def use_for_invoices(address_id: str, visit: FormVisit, app: Container) -> Respo
     # (set_default_invoice_address alone answers 422 for one of the same organization).
     uc.get_invoice_address(app.uow(), visit.organization_id, visit.account_id, address_id)
     uc.set_default_invoice_address(
-        app.uow(), app.clock, visit.organization_id, visit.account_id, address_id
+        app.uow(),
+        organization_clock(app, visit.organization_id),
+        visit.organization_id,
+        visit.account_id,
+        address_id,
     )
     return _back("default_changed", anchor=address_id)
 

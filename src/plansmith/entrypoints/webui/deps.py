@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from plansmith.application import test_clocks
+from plansmith.application.ports import Clock
 from plansmith.bootstrap import Plansmith
 
 
@@ -15,3 +17,9 @@ def get_container(request: Request) -> Plansmith:
 
 
 Container = Annotated[Plansmith, Depends(get_container)]
+
+
+def organization_clock(app: Plansmith, organization_id: str) -> Clock:
+    """The clock the organization's use cases run on: a sandbox's test clock, else the wall
+    clock. Sessions, CSRF tokens and portal links keep the wall clock: they guard real time."""
+    return test_clocks.organization_clock(app.uow(), app.clock, organization_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from plansmith.adapters.db.tables.base import Id, UTCDateTime, metadata
@@ -23,6 +25,10 @@ organizations = Table(
     Column("id", Id, primary_key=True),
     Column("name", String(200), nullable=False, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),
+    # Billing runs over every organization leave sandboxes out. A sandbox's time is its test
+    # clock (set: sandbox; NULL: live), an instant that moves only when it is advanced.
+    Column("sandbox", Boolean, nullable=False, server_default=false()),
+    Column("test_clock_at", UTCDateTime(), nullable=True),
 )
 
 api_keys = Table(
