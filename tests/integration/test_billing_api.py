@@ -483,11 +483,6 @@ def test_redeeming_an_unknown_a_repeated_or_a_foreign_currency_coupon_changes_no
     assert _dump(container) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: a percentage coupon skips credit lines (domain/invoicing._discounts covers "
-    "positive lines only), so unused time paid at 85 % is credited at 100 %",
-)
 @NO_GRACE
 def test_a_mid_period_seat_change_under_a_coupon_bills_the_days_at_the_discounted_worth(
     api: Api, clock: TestClock
@@ -507,12 +502,37 @@ def test_a_mid_period_seat_change_under_a_coupon_bills_the_days_at_the_discounte
     # + 12,831 (those days with 4 seats) = 18,177; at 85 %: 15,450.45. Each of the 3 lines
     # rounds once, so the February nets on both invoices add up to 15,450 +- 3.
     february = [
-        li["amount"] - li["discount"]
+        (li["kind"], li["amount"], li["discount"])
         for invoice in api.invoices()
         for li in invoice["lines"]
         if li["period_start"] < "2026-03-01"
     ]
-    assert abs(sum(february) - 15450) <= 3, february  # the core bills 12,724 - 9,624 + 10,906
+    # 14,970 x 15 % = 2,245.5 -> 2,246. The credit mirrors that charge: -9,624 x 2,246/14,970
+    # = -1,443.94 -> -1,444. The charge: 12,831 x 15 % = 1,924.65 -> 1,925.
+    assert sorted(february) == [
+        ("charge", 12831, 1925),
+        ("credit", -9624, -1444),
+        ("recurring", 14970, 2246),
+    ]
+    assert sum(amount - off for _kind, amount, off in february) == 15450
+
+
+def test_the_upcoming_invoice_has_the_period_of_the_invoice_the_run_makes(
+    api: Api, clock: TestClock
+) -> None:
+    account_id = api.account()
+    sub_id = api.subscribe(account_id)
+    api.run()
+    clock.set(FEB_11)
+    _ok(api.post(f"/v1/subscriptions/{sub_id}/changes", {"quantity": 4}))
+
+    [upcoming] = _ok(api.get(f"/v1/accounts/{account_id}/upcoming_invoices"))["data"]
+    clock.set(MAR_1)
+    api.run()
+
+    march = api.invoices()[1]
+    assert march["period"] == {"start": "2026-02-11", "end": "2026-04-01"}
+    assert upcoming["period"] == march["period"]
 
 
 # -- void, payment, finalizing ------------------------------------------------------------------
@@ -722,7 +742,8 @@ def test_the_upcoming_invoice_is_the_invoice_the_run_makes_at_the_period_end(
     )
     # Mar 1 00:00 in Tokyo, plus the 60 minutes' grace.
     assert upcoming["cut_off"] == "2026-02-28T16:00:00Z"
-    assert upcoming["period"] == {"start": "2026-03-01", "end": "2026-04-01"}
+    # The span its lines bill, as on the invoice it becomes: Feb 11 (the change) .. Apr 1.
+    assert upcoming["period"] == {"start": "2026-02-11", "end": "2026-04-01"}
     # Feb 11: 18 of 28 days left. Unused 3 seats: 14,970 x 18/28 = 9,623.57 -> -9,624, tax
     # -962.4 -> -962; 4 seats for them: 19,960 x 18/28 = 12,831.43 -> 12,831, tax 1,283.1 ->
     # 1,283; March in advance: 19,960, tax 1,996.
@@ -742,7 +763,9 @@ def test_the_upcoming_invoice_is_the_invoice_the_run_makes_at_the_period_end(
 
     assert without_sources(march) == without_sources(upcoming)
     assert (march["totals"], march["tax_summary"]) == (upcoming["totals"], upcoming["tax_summary"])
-    assert (march["period"], march["finalize_after"]) == (upcoming["period"], upcoming["cut_off"])
+    # The invoice's period is the span its lines bill: Feb 11 (the credit) .. Apr 1.
+    assert march["period"] == {"start": "2026-02-11", "end": "2026-04-01"}
+    assert march["finalize_after"] == upcoming["cut_off"]
     assert _run_counts(cut) == (0, 0, 1, 0, [])
     final = _ok(api.get(f"/v1/invoices/{march['id']}"))
     assert (final["number"], final["finalized_at"]) == ("INV-000002", upcoming["cut_off"])

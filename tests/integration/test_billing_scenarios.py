@@ -382,10 +382,11 @@ def test_upgrade_and_seats_mid_period_are_invoiced_with_the_renewal_then_the_dow
     # Mar 11, 21 of 31 days left: silver x 2 = 4000 x 21/31 = 2709.68 -> -2710; gold x 2 =
     # 7000 x 21/31 = 4741.94 -> 4742. Mar 21, 11 days left: gold x 2 = 7000 x 11/31 =
     # 2483.87 -> -2484; gold x 3 = 10500 x 11/31 = 3725.81 -> 3726. Then silver x 2 again.
-    # Apr 1: -2710 + 4742 - 2484 + 3726 + 4000 = 7274.
+    # Apr 1: -2710 + 4742 - 2484 + 3726 + 4000 = 7274. Its period is the span its lines
+    # bill: from the Mar 11 credit and charge to the end of April.
     assert [_head(i) for i in invoices[:2]] == [
         ("INV-000001", "open", D(2026, 3, 1), D(2026, 4, 1), 4000, 0, 0, 4000, 0, 4000),
-        ("INV-000002", "open", D(2026, 4, 1), D(2026, 5, 1), 7274, 0, 0, 7274, 0, 7274),
+        ("INV-000002", "open", D(2026, 3, 11), D(2026, 5, 1), 7274, 0, 0, 7274, 0, 7274),
     ]
     march, april = (D(2026, 3, 1), D(2026, 4, 1)), (D(2026, 4, 1), D(2026, 5, 1))
     assert _lines(invoices[0]) == [
@@ -557,13 +558,12 @@ def test_pay_per_day_invoices_the_days_held_at_each_period_end(
         ]
         for p, parts in zip(months, accrued, strict=True)
     ]  # fmt: skip
-    # Each invoice is made at the end of the period it accrues, under the period then in
-    # service; the last one, after the stop, under none.
+    # Each invoice is made at the end of the period it accrues and bears that period (not
+    # the one then starting), the last one too, made after the stop.
     totals = [sum(x for *_, x in parts) for parts in accrued]
-    in_service = [*months[1:], (None, None)]
     assert [_head(i) for i in invoices] == [
         (f"INV-{n:06d}", "open", *p, x, 0, 0, x, 0, x)
-        for n, (p, x) in enumerate(zip(in_service, totals, strict=True), start=1)
+        for n, (p, x) in enumerate(zip(months, totals, strict=True), start=1)
     ]
     # Earned: 4244 + 8005 + 17 full months (Sep 2026 .. Jan 2028) and 3 (Mar .. May 2028)
     # x 8970 = 179400, + 5877 + 4485 = 202011.
@@ -622,6 +622,119 @@ def test_a_three_cycle_coupon_discounts_the_first_three_invoices_to_the_unit(
         for n, p in enumerate(periods, start=1)
     ]  # fmt: skip
     assert [len(i.discounts) for i in invoices] == [1, 1, 1] + [0] * 21
+    _rerun_creates_nothing(container, org)
+
+
+def test_changes_after_a_three_cycle_coupon_credit_what_each_charge_was_discounted(
+    container: Plansmith, tenant: Tenant, clock: TestClock
+) -> None:
+    tz, org = "UTC", tenant.organization_id
+    seed_catalog(container, org, plans={"basic": _monthly_plan({"JPY": 1490})}, add_ons=False)
+    uow = container.uow
+    acct = new_account(container, org, "JPY", tz)
+    rate = create_tax_rate(uow(), clock, org, TaxRateInput("Consumption tax", "10"))
+    set_account_tax_rate(uow(), org, acct, rate.id)
+    coupon = CouponInput("c3", "15 % x 3", "percent", percent="15", duration="repeating", cycles=3)
+    create_coupon(uow(), clock, org, coupon)
+    clock.set(local_at(D(2026, 4, 1), tz, 9))
+    sub_id = _subscribe(container, org, acct, "basic", 3)
+    redeem_coupon(uow(), clock, org, sub_id, "c3")
+    assert _made(_bill(container, org)) == (0, 1, 1, 0, 0)
+    # April, May, June at 85 %; in June (the coupon's third cycle) 3 -> 4 -> 5 seats, then in
+    # July (undiscounted) 5 -> 6. The changes wait for the next renewal's invoice.
+    changes = {D(2026, 6, 11): 4, D(2026, 6, 21): 5, D(2026, 7, 16): 6}
+    for day in sorted([*changes, *_month_starts(2026, 5, 4)]):  # .. Aug 1
+        if day in changes:
+            clock.set(local_at(day, tz, 9))
+            _change(container, org, sub_id, quantity=changes[day])
+            assert _made(_bill(container, org)) == (0,) * 5
+        else:
+            assert _made(_bill(container, org, local_at(day, tz))) == (1, 1, 1, 0, 0)
+
+    invoices = _invoices(container, org)
+    months = list(zip(_month_starts(2026, 4, 5), _month_starts(2026, 5, 5), strict=True))
+    june_11, june_21, july_16 = (D(2026, 6, 11), D(2026, 6, 21), D(2026, 7, 16))
+    # Apr .. Jun: 3 x 1490 = 4470, 15 % = 670.5 -> 671, net 3799, tax 379.9 -> 380: 4179.
+    for invoice, p in zip(invoices[:3], months, strict=False):
+        assert _lines(invoice) == [("recurring", "Basic × 3, month", 3, 1490, 4470, 671, 380,
+                                    4179, *p)]  # fmt: skip
+    # Jul 1, the coupon ran out. Jun 11, 20 of 30 days left: 3 seats 4470 x 20/30 = -2980,
+    # paid at June's 85 %: -2980 x 671/4470 = -447.33 -> -447 back, net -2533, tax -253.3 ->
+    # -253. 4 seats 5960 x 20/30 = 3973.33 -> 3973, tax 397. Jun 21, 10 days left: 4 seats
+    # 5960 x 10/30 = 1986.67 -> -1987, which reverses the 3973 charged at 100 % on this same
+    # invoice: nothing back; tax -198.7 -> -199. 5 seats 7450 x 10/30 = 2483.33 -> 2483, tax
+    # 248. July in advance 5 x 1490 = 7450, tax 745.
+    assert _lines(invoices[3]) == [
+        ("credit", "Unused time on Basic × 3 (20 of 30 days)", 3, 1490, -2980, -447, -253,
+         -2786, june_11, months[2][1]),
+        ("charge", "Remaining time on Basic × 4 (20 of 30 days)", 4, 1490, 3973, 0, 397, 4370,
+         june_11, months[2][1]),
+        ("credit", "Unused time on Basic × 4 (10 of 30 days)", 4, 1490, -1987, 0, -199, -2186,
+         june_21, months[2][1]),
+        ("charge", "Remaining time on Basic × 5 (10 of 30 days)", 5, 1490, 2483, 0, 248, 2731,
+         june_21, months[2][1]),
+        ("recurring", "Basic × 5, month", 5, 1490, 7450, 0, 745, 8195, *months[3]),
+    ]  # fmt: skip
+    # Aug 1: Jul 16, 16 of 31 days left: 5 seats 7450 x 16/31 = 3845.16 -> -3845, charged at
+    # 100 % in July: nothing back; tax -384.5 -> -385. 6 seats 8940 x 16/31 = 4614.19 -> 4614,
+    # tax 461.4 -> 461. August 6 x 1490 = 8940, tax 894.
+    assert _lines(invoices[4]) == [
+        ("credit", "Unused time on Basic × 5 (16 of 31 days)", 5, 1490, -3845, 0, -385, -4230,
+         july_16, months[3][1]),
+        ("charge", "Remaining time on Basic × 6 (16 of 31 days)", 6, 1490, 4614, 0, 461, 5075,
+         july_16, months[3][1]),
+        ("recurring", "Basic × 6, month", 6, 1490, 8940, 0, 894, 9834, *months[4]),
+    ]  # fmt: skip
+    # Headers: each invoice's period is the span of its lines, Jul 1 from Jun 11.
+    assert [_head(i) for i in invoices] == [
+        *[(f"INV-00000{n}", "open", *p, 4470, 671, 380, 4179, 0, 4179)
+          for n, p in enumerate(months[:3], start=1)],
+        ("INV-000004", "open", june_11, months[3][1], 8939, -447, 938, 10324, 0, 10324),
+        ("INV-000005", "open", july_16, months[4][1], 9709, 0, 970, 10679, 0, 10679),
+    ]  # fmt: skip
+    # The coupon counted its three invoices only: the mirrored credit does not use it.
+    assert [len(i.discounts) for i in invoices] == [1, 1, 1, 0, 0]
+    with uow() as u:
+        assert [r.invoices_used for r in u.billing.redemptions(sub_id)] == [3]
+    _rerun_creates_nothing(container, org)
+
+
+def test_a_coupon_redeemed_after_a_charge_does_not_discount_its_credit(
+    container: Plansmith, tenant: Tenant, clock: TestClock
+) -> None:
+    tz, org = "UTC", tenant.organization_id
+    seed_catalog(container, org, plans={"basic": _monthly_plan({"JPY": 1490})}, add_ons=False)
+    acct = new_account(container, org, "JPY", tz)
+    coupon = CouponInput("all15", "15 % off", "percent", percent="15", duration="forever")
+    create_coupon(container.uow(), clock, org, coupon)
+    clock.set(local_at(D(2026, 4, 1), tz, 9))
+    sub_id = _subscribe(container, org, acct, "basic", 3)
+    assert _made(_bill(container, org)) == (0, 1, 1, 0, 0)  # 4470 at list price
+    clock.set(local_at(D(2026, 4, 5), tz, 9))
+    redeem_coupon(container.uow(), clock, org, sub_id, "all15")
+    clock.set(local_at(D(2026, 4, 11), tz, 9))
+    _change(container, org, sub_id, quantity=4)
+
+    assert _made(_bill(container, org, local_at(D(2026, 5, 1), tz))) == (1, 1, 1, 0, 0)
+
+    april, may = _invoices(container, org)
+    rest = (D(2026, 4, 11), D(2026, 5, 1))
+    # Apr 11, 20 of 30 days left: 3 seats 4470 x 20/30 = -2980, charged at 100 %: credited
+    # at 100 %. The coupon takes 15 % of the charges: (3973 + 5960) x 15 % = 1489.95 -> 1490,
+    # split 3973 : 5960 -> 595.95, 894.05: floors 595 + 894, the unit to .95: 596, 894.
+    assert _lines(april) == [
+        ("recurring", "Basic × 3, month", 3, 1490, 4470, 0, 0, 4470, D(2026, 4, 1), rest[1])
+    ]
+    assert _lines(may) == [
+        ("credit", "Unused time on Basic × 3 (20 of 30 days)", 3, 1490, -2980, 0, 0, -2980,
+         *rest),
+        ("charge", "Remaining time on Basic × 4 (20 of 30 days)", 4, 1490, 3973, 596, 0, 3377,
+         *rest),
+        ("recurring", "Basic × 4, month", 4, 1490, 5960, 894, 0, 5066, rest[1],
+         D(2026, 6, 1)),
+    ]  # fmt: skip
+    assert _head(may) == ("INV-000002", "open", rest[0], D(2026, 6, 1), 6953, 1490, 0, 5463, 0,
+                          5463)  # fmt: skip
     _rerun_creates_nothing(container, org)
 
 
@@ -697,11 +810,12 @@ def test_a_cancel_now_credit_becomes_customer_credit_for_the_next_subscription(
 
     invoices = _invoices(container, org)
     assert len(invoices) == 25  # the canceled one's 2 and the new one's 23
-    # The stop invoice: -4360, nothing due, the whole of it customer credit. The new plan's
-    # first invoice takes 1490 of it, the second 1490 (1380 left), the third 1380 (110 due).
+    # The stop invoice: -4360 for Apr 11 .. 30, nothing due, the whole of it customer credit.
+    # The new plan's first invoice takes 1490 of it, the second 1490 (1380 left), the third
+    # 1380 (110 due).
     assert [_head(i) for i in invoices[:5]] == [
         ("INV-000001", "open", D(2026, 4, 1), D(2026, 5, 1), 6540, 0, 0, 6540, 0, 6540),
-        ("INV-000002", "paid", None, None, -4360, 0, 0, -4360, 0, 0),
+        ("INV-000002", "paid", D(2026, 4, 11), D(2026, 5, 1), -4360, 0, 0, -4360, 0, 0),
         ("INV-000003", "paid", D(2026, 4, 11), D(2026, 5, 11), 1490, 0, 0, 1490, 1490, 0),
         ("INV-000004", "paid", D(2026, 5, 11), D(2026, 6, 11), 1490, 0, 0, 1490, 1490, 0),
         ("INV-000005", "open", D(2026, 6, 11), D(2026, 7, 11), 1490, 0, 0, 1490, 1380, 110),
@@ -857,19 +971,20 @@ def test_a_credit_only_invoice_does_not_use_up_a_cycle_of_a_coupon(
     _bill(container, org)  # INV-000001: 1490 less 15 % (223.5 -> 224)
     clock.set(local_at(D(2026, 4, 11), tz, 9))
     cancel_subscription(container.uow(), clock, org, sub_id, "now")
-    _bill(container, org)  # INV-000002: the credit for 20 of 30 days, -993; nothing to discount
+    _bill(container, org)  # INV-000002: the credit for 20 of 30 days, -993, at INV-1's 85 %
     clock.set(local_at(D(2026, 4, 21), tz, 9))
     reactivate_subscription(container.uow(), clock, org, sub_id)
 
     for start in _month_starts(2026, 5, 3):  # INV-000003 .. INV-000005
         _bill(container, org, local_at(start, tz))
 
-    # Discounted INV-000001, 3 and 4; the credit-only INV-000002 lists no coupon and does not
+    # Discounted INV-000001, 3 and 4; the credit-only INV-000002 gives back what INV-000001
+    # took off those days (-993 x 224/1490 = -149.28 -> -149), lists no coupon and does not
     # use up one of its three invoices.
     invoices = _invoices(container, org)
     assert [(i.number, i.totals.discount, len(i.discounts)) for i in invoices] == [
         ("INV-000001", 224, 1),
-        ("INV-000002", 0, 0),
+        ("INV-000002", -149, 0),
         ("INV-000003", 298, 1),  # (497 charge for Apr 21-30 + 1490) x 15 % = 298.05 -> 298
         ("INV-000004", 224, 1),
         ("INV-000005", 0, 0),

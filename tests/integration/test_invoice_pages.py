@@ -87,7 +87,8 @@ def test_review_page_shows_seller_buyer_number_lines_with_periods_taxes_and_tota
         "Bill to 株式会社アクメ 1-2-3 Shibuya 150-0002 Tokyo Tokyo JP billing@acme.example"
     ) in text
     assert "Invoice number INV-000002 Issue date 2026/03/03" in text
-    assert f"Billing period 2026/03/01 {TO} 2026/03/31 Status Unpaid" in text
+    # the span its lines bill: from the Feb 11 change to the end of March
+    assert f"Billing period 2026/02/11 {TO} 2026/03/31 Status Unpaid" in text
     header = "Description Period Qty Unit price Amount Tax Total"
     assert header in text
     assert f"{LINE_1} 2026/02/11 {TO} 2026/02/28 2 ￥2,800 -￥3,600 -￥360 -￥3,960" in text

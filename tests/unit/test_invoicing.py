@@ -252,7 +252,9 @@ def test_coupon_restricted_to_an_absent_plan_discounts_nothing() -> None:
     assert priced == price_lines(lines, [], VAT_10)
 
 
-def test_credits_are_never_discounted() -> None:
+def test_a_coupon_never_discounts_a_credit_that_reverses_no_known_charge() -> None:
+    # No component: a credit not made from a part of the terms reverses nothing (credits
+    # that do mirror their charge: tests/unit/test_credit_mirroring.py).
     lines = [draft(1000), draft(-400, kind=LineKind.CREDIT)]
 
     priced = price_lines(lines, [percent_off("50")], None)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from plansmith.domain.coupons import Coupon
-from plansmith.domain.invoicing import CreditNote, Invoice, TaxRate
+from plansmith.domain.invoicing import ChargedLine, CreditNote, Invoice, TaxRate
 from plansmith.domain.ledger import LedgerAccount, Transaction
 
 
@@ -120,3 +120,16 @@ class BillingRepository(Protocol):
     def add_run(self, run: RunRecord) -> None: ...
     def finish_run(self, run: RunRecord) -> None: ...
     def runs(self, organization_id: str, limit: int) -> Sequence[RunRecord]: ...
+    def next_finalize_at(
+        self, organization_id: str, after: datetime, until: datetime
+    ) -> datetime | None:
+        """The earliest grace end in (after, until] of the organization's drafts, if any."""
+        ...
+
+    # what credits reverse
+    def charged_lines(
+        self, subscription_ids: Sequence[str], ending_after: date
+    ) -> Mapping[str, Sequence[ChargedLine]]:
+        """Per subscription, its invoiced recurring and charge lines (any invoice status) whose
+        period ends after ``ending_after``, oldest first: in the order its events made them."""
+        ...

@@ -20,6 +20,7 @@ from plansmith.domain import postings
 from plansmith.domain.accounts import Account
 from plansmith.domain.errors import InvalidValue
 from plansmith.domain.invoicing import (
+    ChargedLine,
     CreditNote,
     Discount,
     DraftLine,
@@ -27,6 +28,7 @@ from plansmith.domain.invoicing import (
     InvoiceStatus,
     LineKind,
     TaxRate,
+    billed_period,
     credit_note_tax,
     price_lines,
     takes_something,
@@ -37,6 +39,10 @@ from plansmith.domain.subscriptions import BillableItem, PriceBook, Subscription
 
 INVOICE_PREFIX = "INV-"
 CREDIT_NOTE_PREFIX = "CN-"
+
+
+def invoice_number(number: int) -> str:
+    return f"{INVOICE_PREFIX}{number:06d}"
 
 
 def billing_key(sub: Subscription) -> str:
@@ -91,9 +97,25 @@ def draft_lines(items: Sequence[tuple[str, BillableItem]]) -> list[DraftLine]:
             period_end=item.period_end,
             source_id=source,
             plan_id=item.plan_id,
+            component=item.component,
         )
         for source, item in items
     ]
+
+
+def charged_before(
+    uow: UnitOfWork, subscription_id: str, drafts: Sequence[DraftLine]
+) -> Sequence[ChargedLine]:
+    """The invoiced charges the drafts' credits may reverse; no query without a credit."""
+    starts = [
+        d.period_start
+        for d in drafts
+        if d.kind is LineKind.CREDIT and d.component is not None and d.period_start is not None
+    ]
+    if not starts:
+        return ()
+    found = uow.billing.charged_lines([subscription_id], min(starts))
+    return found.get(subscription_id, ())
 
 
 def discounts_for(
@@ -128,12 +150,16 @@ def draft_for(
     now: datetime,
     grace: timedelta,
 ) -> Drafted:
-    """The invoice the pending items make, priced with the coupons and tax rate of now."""
+    """The invoice the pending items make, priced with the coupons and tax rate of now; its
+    credits mirror the discounts of the charges they reverse. Its period is the span its
+    lines bill (a pay-per-day invoice bills the period just ended, a stop invoice its rest)."""
     drafts = draft_lines([(s.id, s.item) for s in pending])
     # A coupon that finds nothing to take off here is not used up by this invoice.
     used = [(r, d) for r, d in discounts_for(uow, book, sub) if takes_something(d, drafts)]
     rate = tax_rate_for(uow, account)
-    lines = price_lines(drafts, [d for _r, d in used], rate)
+    charged = charged_before(uow, sub.id, drafts)
+    lines = price_lines(drafts, [d for _r, d in used], rate, charged)
+    period_start, period_end = billed_period(lines)
     invoice = Invoice(
         id=new_id("inv"),
         organization_id=sub.organization_id,
@@ -142,8 +168,8 @@ def draft_for(
         currency=sub.terms.currency,
         status=InvoiceStatus.DRAFT,
         number=None,
-        period_start=sub.period_start if sub.in_service else None,
-        period_end=sub.period_end if sub.in_service else None,
+        period_start=period_start,
+        period_end=period_end,
         lines=tuple(lines),
         totals=totals(lines),
         tax_id=account.tax_id,
@@ -170,7 +196,7 @@ def finalize_in(uow: UnitOfWork, invoice: Invoice, now: datetime) -> Invoice:
     )
     with_credit = totals(invoice.lines, owed_to_customer)
     number = billing.next_number(invoice.organization_id, "invoice")
-    final = replace(invoice, totals=with_credit, number=f"{INVOICE_PREFIX}{number:06d}")
+    final = replace(invoice, totals=with_credit, number=invoice_number(number))
     final = final.moved(InvoiceStatus.OPEN, now)
     if with_credit.amount_due == 0:
         final = final.moved(InvoiceStatus.PAID, now)

@@ -2,8 +2,10 @@
 
 Every amount is an integer of minor units. A line is rounded once where it is made (the
 billable item already was); a discount is split over the lines it covers with largest
-remainder, so no minor unit is lost; tax is computed and rounded per line. The invoice total is
-exactly the sum of its line totals, and the tax summary exactly the sum of the lines' taxes.
+remainder, so no minor unit is lost; a credit gives back what was charged for its days (the
+discount ratio of the charge it reverses, rounded once); tax is computed and rounded per line
+on the net. The invoice total is exactly the sum of its line totals, and the tax summary
+exactly the sum of the lines' taxes.
 """
 
 from __future__ import annotations
@@ -133,6 +135,22 @@ class DraftLine:
     period_end: date | None
     source_id: str  # the billable item (or one-off charge) it came from
     plan_id: str | None = None  # for discounts restricted to plans
+    # The part of the terms it bills ("plan", "add_on:<code>"): a credit reverses the charge
+    # of its own part. None (a one-off): it reverses nothing.
+    component: str | None = None
+
+
+@dataclass(frozen=True)
+class ChargedLine:
+    """A recurring or charge line already on an invoice: what a later credit for some of its
+    days gives back mirrors what was taken off it."""
+
+    component: str
+    plan_id: str | None
+    period_start: date
+    period_end: date
+    amount: int
+    discount: int
 
 
 @dataclass(frozen=True)
@@ -208,8 +226,62 @@ def _covers(discount: Discount, line: DraftLine) -> bool:
 
 
 def takes_something(discount: Discount, lines: Sequence[DraftLine]) -> bool:
-    """Whether the discount covers a charge on these lines (credits are never discounted)."""
+    """Whether the discount covers a charge on these lines (a credit only mirrors the discount
+    of the charge it reverses, so it never makes a coupon count as used)."""
     return any(line.amount > 0 and _covers(discount, line) for line in lines)
+
+
+_CHARGES = (LineKind.RECURRING, LineKind.CHARGE)
+
+
+def _reverses(
+    credit: DraftLine, component: str | None, plan_id: str | None, start: date, end: date
+) -> bool:
+    """Whether a charge of this part and plan, billed for [start, end), covers the credit."""
+    if credit.component is None or credit.period_start is None or credit.period_end is None:
+        return False
+    return (
+        credit.component == component
+        and credit.plan_id == plan_id
+        and start <= credit.period_start
+        and credit.period_end <= end
+    )
+
+
+def _charge_ratio(
+    at: int, lines: Sequence[DraftLine], taken: Sequence[int], charged: Sequence[ChargedLine]
+) -> Fraction:
+    """The share of its amount that was taken off the charge the credit ``lines[at]``
+    reverses: the latest one before it on this draft, else the latest invoiced; 0 if none."""
+    credit = lines[at]
+    for i in range(at - 1, -1, -1):
+        line = lines[i]
+        if (
+            line.kind in _CHARGES
+            and line.period_start is not None
+            and line.period_end is not None
+            and _reverses(credit, line.component, line.plan_id, line.period_start, line.period_end)
+        ):
+            return Fraction(taken[i], line.amount) if line.amount > 0 else Fraction(0)
+    for charge in reversed(charged):
+        if _reverses(
+            credit, charge.component, charge.plan_id, charge.period_start, charge.period_end
+        ):
+            return Fraction(charge.discount, charge.amount) if charge.amount > 0 else Fraction(0)
+    return Fraction(0)
+
+
+def _mirrored(
+    lines: Sequence[DraftLine], taken: Sequence[int], charged: Sequence[ChargedLine]
+) -> list[int]:
+    """Each credit gives back what was charged for its days: its (negative) discount is its
+    amount times its charge's discount ratio, rounded once. The coupons of now play no part,
+    so a coupon that ran out still shows on the credit, and one redeemed later does not."""
+    mirrored = list(taken)
+    for i, line in enumerate(lines):
+        if line.kind is LineKind.CREDIT and line.amount < 0:
+            mirrored[i] = round_half_up(line.amount * _charge_ratio(i, lines, taken, charged))
+    return mirrored
 
 
 def _tax(net: int, rate: TaxRate | None) -> int:
@@ -222,10 +294,14 @@ def _tax(net: int, rate: TaxRate | None) -> int:
 
 
 def price_lines(
-    lines: Sequence[DraftLine], discounts: Sequence[Discount], tax_rate: TaxRate | None
+    lines: Sequence[DraftLine],
+    discounts: Sequence[Discount],
+    tax_rate: TaxRate | None,
+    charged: Sequence[ChargedLine] = (),
 ) -> list[InvoiceLine]:
-    """Discounts, then tax per line, each rounded once."""
-    taken = _discounts(lines, discounts)
+    """Discounts on the charges, credits mirroring the charges they reverse (on this draft or
+    in ``charged``, oldest first), then tax per line on the net, each rounded once."""
+    taken = _mirrored(lines, _discounts(lines, discounts), charged)
     priced = []
     for line, discount in zip(lines, taken, strict=True):
         net = line.amount - discount
@@ -249,6 +325,13 @@ def price_lines(
             )
         )
     return priced
+
+
+def billed_period(lines: Sequence[InvoiceLine]) -> tuple[date | None, date | None]:
+    """The span an invoice bills: its lines' earliest start to latest end (None: no periods)."""
+    starts = [line.period_start for line in lines if line.period_start is not None]
+    ends = [line.period_end for line in lines if line.period_end is not None]
+    return (min(starts) if starts else None, max(ends) if ends else None)
 
 
 def totals(lines: Iterable[InvoiceLine], credit_available: int = 0) -> Totals:
@@ -291,7 +374,7 @@ class Invoice:
     currency: str
     status: InvoiceStatus
     number: str | None  # given when finalized, per organization, without gaps
-    period_start: date | None  # the subscription period it bills (its renewal), if any
+    period_start: date | None  # the span its lines bill, earliest start to latest end
     period_end: date | None
     lines: tuple[InvoiceLine, ...]
     totals: Totals

@@ -240,7 +240,10 @@ def _totals(
     included = sum(line.tax for line in invoice.lines if line.tax_rate_id in inclusive)
     rows = [TotalRow("Subtotal", f.money(t.subtotal))]
     if t.discount:
-        rows.append(TotalRow("Discount", f.money(-t.discount)))
+        # Negative when credits give back more discount than charges took: a credit mirrors
+        # the discount of the charge it reverses (ADR 0007), so this adds to the total.
+        label = "Discount" if t.discount > 0 else "Discount on credited time"
+        rows.append(TotalRow(label, f.money(-t.discount)))
     if t.tax - included:
         rows.append(TotalRow("Tax", f.money(t.tax - included)))
     rows.append(TotalRow("Total so far" if so_far else "Total", f.money(t.total), so_far))
