@@ -1,12 +1,13 @@
 """Billing jobs on Dramatiq with a Redis broker: more worker processes on more machines share
-a run. Each job only carries ids; the worker does the work in its own transaction, so a job
-delivered twice (a worker killed before it acknowledged one) bills nothing twice.
+a run. Each job only carries ids (a batch of subscriptions of one organization, or one draft);
+the worker does the work in one transaction, so a job delivered twice (a worker killed before
+it acknowledged one) bills nothing twice.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import dramatiq
@@ -14,7 +15,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 log = logging.getLogger("plansmith.jobs")
 
-BILL = "bill_subscription"
+BILL = "bill_subscriptions"
 FINALIZE = "finalize_draft"
 QUEUE = "billing"
 
@@ -32,14 +33,14 @@ class DramatiqBillingJobs:
     def __init__(self, broker: RedisBroker) -> None:
         self.broker = broker
 
-    def _send(self, actor: str, *args: str) -> None:
+    def _send(self, actor: str, *args: object) -> None:
         message: dramatiq.Message[Any] = dramatiq.Message(
             queue_name=QUEUE, actor_name=actor, args=args, kwargs={}, options={}
         )
         self.broker.enqueue(message)
 
-    def bill_subscription(self, organization_id: str, subscription_id: str) -> None:
-        self._send(BILL, organization_id, subscription_id)
+    def bill_subscriptions(self, organization_id: str, subscription_ids: Sequence[str]) -> None:
+        self._send(BILL, organization_id, list(subscription_ids))
 
     def finalize_draft(self, organization_id: str, invoice_id: str) -> None:
         self._send(FINALIZE, organization_id, invoice_id)
@@ -51,11 +52,12 @@ class DramatiqBillingJobs:
 
 def declare_actors(
     broker: RedisBroker,
-    bill: Callable[[str, str], None],
+    bill: Callable[[str, list[str]], None],
     finalize: Callable[[str, str], None],
 ) -> None:
     """Register the job bodies on ``broker`` (in the worker process)."""
-    for name, body in ((BILL, bill), (FINALIZE, finalize)):
+    bodies: tuple[tuple[str, Callable[..., None]], ...] = ((BILL, bill), (FINALIZE, finalize))
+    for name, body in bodies:
         register = dramatiq.actor(
             actor_name=name,
             queue_name=QUEUE,

@@ -1,18 +1,21 @@
 """The billing run: every subscription that is due or has pending items is renewed and
 invoiced, exactly once; drafts past their grace period are finalized.
 
-Each subscription is one transaction: catch up with its period ends, put its pending items on
-a draft for its billing key, and (without a grace period) finalize it. Running twice creates
-nothing new; two workers on one subscription collide on the revision check or on the unique
-(subscription, billing key) and the loser skips it; a crash loses nothing, since nothing of a
-subscription is written unless all of it is. The upcoming invoice is the same computation on
-the state the next period end will find, saved nowhere.
+Subscriptions are billed in batches, each one transaction (``uow.for_batch``: its reads
+loaded at once, its writes made in bulk at commit): catch up with the period ends, put the
+pending items on a draft for the billing key, and (without a grace period) finalize it.
+Running twice creates nothing new; two workers on one subscription collide on the revision
+check or on the unique (subscription, billing key), and the loser's batch rolls back and is
+billed one subscription at a time, where the loser skips what the winner did. A crash loses
+nothing: nothing of a batch is written unless all of it is. The catalog is read once per
+organization per run. The upcoming invoice is the same computation on the state the next
+period end will find, saved nowhere.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
@@ -31,6 +34,8 @@ from plansmith.application.subscriptions import (
 from plansmith.domain.errors import DomainError
 from plansmith.domain.invoicing import Invoice, InvoiceStatus
 from plansmith.domain.periods import local_midnight, zone
+from plansmith.domain.renewals import RenewalMove
+from plansmith.domain.subscriptions import PriceBook
 
 
 @dataclass(frozen=True)
@@ -39,52 +44,145 @@ class Billed:
     invoice: Invoice | None  # None: nothing pending, or its period is invoiced already
 
 
+@dataclass
+class Catalogs:
+    """Each organization's price book and version moves, read once for a run (or a job)."""
+
+    books: dict[str, tuple[PriceBook, Mapping[str, RenewalMove]]] = field(default_factory=dict)
+
+    def of(
+        self, uow: UnitOfWork, organization_id: str
+    ) -> tuple[PriceBook, Mapping[str, RenewalMove]]:
+        if organization_id not in self.books:
+            book = price_book(uow, organization_id)
+            self.books[organization_id] = (book, renewal_moves(uow, book, list(book.plans)))
+        return self.books[organization_id]
+
+
+def _renew_and_draft(
+    uow: UnitOfWork,
+    catalogs: Catalogs,
+    organization_id: str,
+    subscription_id: str,
+    now: datetime,
+    grace: timedelta,
+) -> Billed:
+    """Inside an open unit of work: catch up, then put what is pending on a draft."""
+    sub = subscription_of(uow, organization_id, subscription_id)
+    book, moves = catalogs.of(uow, organization_id)
+    caught_up = run(uow, sub, book, moves, None, SYSTEM, now, upcoming=False)
+    current = caught_up.view.subscription
+    key = billing_key(current)
+    pending = list(uow.subscriptions.items(sub.id, pending_only=True))
+    if not pending or uow.billing.has_invoice(sub.id, key):
+        return Billed(caught_up.applied, None)
+    account = uow.accounts.get(organization_id, sub.account_id)
+    assert account is not None  # a foreign key guarantees it
+    invoice = draft_for(uow, current, account, book, pending, now, grace).invoice
+    uow.billing.add_invoice(invoice, key, buyer_of(uow, account))
+    uow.billing.take_items(invoice.id, [s.id for s in pending])
+    return Billed(caught_up.applied, invoice)
+
+
+def _finalized(uow: UnitOfWork, billed: Billed, now: datetime, grace: timedelta) -> Billed:
+    if billed.invoice is None or grace > timedelta(0):
+        return billed
+    return replace(billed, invoice=finalize_in(uow, billed.invoice, now))
+
+
 def invoice_subscription(
     uow: UnitOfWork,
     clock: Clock,
     organization_id: str,
     subscription_id: str,
     grace: timedelta,
+    catalogs: Catalogs | None = None,
 ) -> Billed:
-    """Renew what is due and invoice what is pending, in one transaction."""
+    """Renew what is due and invoice what is pending, in one transaction of its own."""
     now = clock.now()
     with uow:
-        sub = subscription_of(uow, organization_id, subscription_id)
-        book = price_book(uow, organization_id)
-        moves = renewal_moves(uow, book, list(book.plans))
-        caught_up = run(uow, sub, book, moves, None, SYSTEM, now)
-        current = caught_up.view.subscription
-        key = billing_key(current)
-        pending = list(uow.subscriptions.items(sub.id, pending_only=True))
-        if not pending or uow.billing.has_invoice(sub.id, key):
-            if caught_up.applied:
-                uow.commit()
-            return Billed(caught_up.applied, None)
-        account = uow.accounts.get(organization_id, sub.account_id)
-        assert account is not None  # a foreign key guarantees it
-        drafted = draft_for(uow, current, account, book, pending, now, grace)
-        invoice = drafted.invoice
-        uow.billing.add_invoice(invoice, key, buyer_of(uow, account))
-        uow.billing.take_items(invoice.id, [s.id for s in pending])
-        if grace <= timedelta(0):
-            invoice = finalize_in(uow, invoice, now)
-        uow.commit()
-        return Billed(caught_up.applied, invoice)
+        billed = _renew_and_draft(
+            uow, catalogs or Catalogs(), organization_id, subscription_id, now, grace
+        )
+        billed = _finalized(uow, billed, now, grace)
+        if billed.renewed or billed.invoice is not None:
+            uow.commit()
+        return billed
 
 
 @dataclass
-class _Counts:
+class BatchResult:
     renewed: int = 0
     invoiced: int = 0
     finalized: int = 0
     skipped: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)  # subscriptions billed (or found done)
+
+    def count(self, sub_id: str, billed: Billed) -> None:
+        self.done.append(sub_id)
+        self.renewed += billed.renewed
+        if billed.invoice is not None:
+            self.invoiced += 1
+            self.finalized += billed.invoice.number is not None
+
+
+def bill_batch(
+    uow: UnitOfWork,
+    clock: Clock,
+    subscriptions: Sequence[tuple[str, str]],
+    grace: timedelta,
+    catalogs: Catalogs | None = None,
+) -> BatchResult:
+    """Bill (organization id, subscription id) pairs in one transaction; if anything in it
+    refuses (a rule, or another worker that got there first), bill them one at a time, so
+    one subscription's error or a race costs only itself."""
+    catalogs = catalogs or Catalogs()
+    now = clock.now()
+    result = BatchResult()
+    try:
+        with uow.for_batch([sub_id for _org, sub_id in subscriptions]) as batch:
+            drafted = [
+                (sub_id, _renew_and_draft(batch, catalogs, org, sub_id, now, grace))
+                for org, sub_id in subscriptions
+            ]
+            billed = [(sub_id, _finalized(batch, b, now, grace)) for sub_id, b in drafted]
+            batch.commit()
+    except DomainError:
+        return _one_by_one(uow, clock, subscriptions, grace, catalogs)
+    for sub_id, b in billed:
+        result.count(sub_id, b)
+    return result
+
+
+def _one_by_one(
+    uow: UnitOfWork,
+    clock: Clock,
+    subscriptions: Sequence[tuple[str, str]],
+    grace: timedelta,
+    catalogs: Catalogs,
+) -> BatchResult:
+    result = BatchResult()
+    for org, sub_id in subscriptions:
+        try:
+            billed = invoice_subscription(uow, clock, org, sub_id, grace, catalogs)
+        except Conflict:
+            result.skipped += 1  # another worker had it; the next run finds it done
+            continue
+        except DomainError as exc:
+            result.errors.append(
+                {"subscription_id": sub_id, "code": exc.code, "message": exc.message}
+            )
+            continue
+        result.count(sub_id, billed)
+    return result
 
 
 def _keyset(
     uow: UnitOfWork, organization_id: str | None, as_of: datetime, batch: int
 ) -> Iterator[tuple[str, str]]:
-    """Each subscription that is due or has pending items, once, in a stable order."""
-    seen: set[str] = set()
+    """Each subscription that is due, then each with pending items, in a stable order (one
+    that is both may come twice; the second time finds nothing left to do)."""
     after_due: tuple[datetime, str] | None = None
     while True:
         with uow:
@@ -93,7 +191,6 @@ def _keyset(
             break
         for org, sub_id, due_at in due:
             after_due = (due_at, sub_id)
-            seen.add(sub_id)
             yield org, sub_id
     after_pending: str | None = None
     while True:
@@ -103,8 +200,21 @@ def _keyset(
             break
         for org, sub_id in pending:
             after_pending = sub_id
-            if sub_id not in seen:
-                yield org, sub_id
+            yield org, sub_id
+
+
+def batches(
+    uow: UnitOfWork, organization_id: str | None, as_of: datetime, size: int
+) -> Iterator[list[tuple[str, str]]]:
+    """What is to bill, in batches of one organization each, at most ``size`` long."""
+    chunk: list[tuple[str, str]] = []
+    for pair in _keyset(uow, organization_id, as_of, size):
+        if chunk and (len(chunk) >= size or chunk[-1][0] != pair[0]):
+            yield chunk
+            chunk = []
+        chunk.append(pair)
+    if chunk:
+        yield chunk
 
 
 def run_billing(
@@ -113,7 +223,7 @@ def run_billing(
     organization_id: str | None,
     *,
     grace: timedelta,
-    batch: int = 200,
+    batch: int = 500,
     on_progress: Callable[[str], None] | None = None,
 ) -> RunRecord:
     """One billing run as of now, recorded with its counts and errors. ``on_progress`` is
@@ -123,23 +233,42 @@ def run_billing(
     with uow:
         uow.billing.add_run(record)
         uow.commit()
-    counts = _Counts()
-    errors: list[dict[str, str]] = []
-    for org, sub_id in _keyset(uow, organization_id, as_of, batch):
-        try:
-            billed = invoice_subscription(uow, clock, org, sub_id, grace)
-        except Conflict:
-            counts.skipped += 1  # another worker had it; the next run finds it done
-            continue
-        except DomainError as exc:
-            errors.append({"subscription_id": sub_id, "code": exc.code, "message": exc.message})
-            continue
+    total = BatchResult()
+    catalogs = Catalogs()
+    for chunk in batches(uow, organization_id, as_of, batch):
+        done = bill_batch(uow, clock, chunk, grace, catalogs)
+        total.renewed += done.renewed
+        total.invoiced += done.invoiced
+        total.finalized += done.finalized
+        total.skipped += done.skipped
+        total.errors += done.errors
         if on_progress is not None:
-            on_progress(sub_id)
-        counts.renewed += billed.renewed
-        if billed.invoice is not None:
-            counts.invoiced += 1
-            counts.finalized += billed.invoice.number is not None
+            for sub_id in done.done:
+                on_progress(sub_id)
+    _finalize_drafts(uow, clock, organization_id, batch, total, on_progress)
+    finished = replace(
+        record,
+        finished_at=clock.now(),
+        renewed=total.renewed,
+        invoiced=total.invoiced,
+        finalized=total.finalized,
+        skipped=total.skipped,
+        errors=tuple(total.errors),
+    )
+    with uow:
+        uow.billing.finish_run(finished)
+        uow.commit()
+    return finished
+
+
+def _finalize_drafts(
+    uow: UnitOfWork,
+    clock: Clock,
+    organization_id: str | None,
+    batch: int,
+    total: BatchResult,
+    on_progress: Callable[[str], None] | None,
+) -> None:
     while True:
         with uow:
             drafts = list(uow.billing.drafts_to_finalize(organization_id, clock.now(), batch))
@@ -154,35 +283,24 @@ def run_billing(
                         continue
                     finalize_in(uow, invoice, clock.now())
                     uow.commit()
-                counts.finalized += 1
+                total.finalized += 1
                 progressed = True
                 if on_progress is not None:
                     on_progress(invoice_id)
             except Conflict:
-                counts.skipped += 1
+                total.skipped += 1
             except DomainError as exc:
-                errors.append({"invoice_id": invoice_id, "code": exc.code, "message": exc.message})
+                total.errors.append(
+                    {"invoice_id": invoice_id, "code": exc.code, "message": exc.message}
+                )
         if not progressed:
             break
-    done = replace(
-        record,
-        finished_at=clock.now(),
-        renewed=counts.renewed,
-        invoiced=counts.invoiced,
-        finalized=counts.finalized,
-        skipped=counts.skipped,
-        errors=tuple(errors),
-    )
-    with uow:
-        uow.billing.finish_run(done)
-        uow.commit()
-    return done
 
 
 class BillingJobs(Protocol):
     """A job system that runs billing work on worker processes (Dramatiq on Redis)."""
 
-    def bill_subscription(self, organization_id: str, subscription_id: str) -> None: ...
+    def bill_subscriptions(self, organization_id: str, subscription_ids: Sequence[str]) -> None: ...
     def finalize_draft(self, organization_id: str, invoice_id: str) -> None: ...
 
 
@@ -194,14 +312,15 @@ def dispatch_billing(
     *,
     batch: int = 500,
 ) -> int:
-    """A billing run spread over workers: one job per subscription that is due or has pending
-    items, one per draft past its grace. Jobs are idempotent, so a job sent twice, a worker
-    killed mid-job or a second dispatch bills nothing twice. Returns the jobs sent."""
+    """A billing run spread over workers: one job per batch of subscriptions that are due or
+    have pending items, one per draft past its grace. Jobs are idempotent, so a job sent
+    twice, a worker killed mid-job or a second dispatch bills nothing twice. Returns the
+    number of subscriptions and drafts sent."""
     as_of = clock.now()
     sent = 0
-    for org, sub_id in _keyset(uow, organization_id, as_of, batch):
-        jobs.bill_subscription(org, sub_id)
-        sent += 1
+    for chunk in batches(uow, organization_id, as_of, batch):
+        jobs.bill_subscriptions(chunk[0][0], [sub_id for _org, sub_id in chunk])
+        sent += len(chunk)
     with uow:
         drafts = list(uow.billing.drafts_to_finalize(organization_id, as_of, 100_000))
     for org, invoice_id in drafts:
@@ -254,17 +373,12 @@ def upcoming_invoices(
                 # The next run bills what is pending now, on its own (with any catch-up).
                 items = [s.item for s in stored] + list(preview.items)
                 cut: datetime | None = now + grace
-                start = current.period_start if current.in_service else None
-                end = current.period_end if current.in_service else None
             else:
                 upcoming = preview.next_invoice
                 items = list(upcoming.items)
-                cut = start = end = None
+                cut = None
                 if upcoming.cut_off is not None:
                     cut = local_midnight(upcoming.cut_off, zone(current.time_zone)) + grace
-                    if current.in_service:
-                        start = upcoming.cut_off
-                        end = current.schedule.period_containing(upcoming.cut_off).end
             if not items:
                 continue
             as_stored = [
@@ -272,5 +386,6 @@ def upcoming_invoices(
                 for i, item in enumerate(items)
             ]
             drafted = draft_for(uow, current, account, book, as_stored, now, grace).invoice
-            result.append(Upcoming(sub.id, drafted, cut, start, end))
+            # Its period is what its lines bill, as on the invoice the run will make.
+            result.append(Upcoming(sub.id, drafted, cut, drafted.period_start, drafted.period_end))
     return result

@@ -224,8 +224,10 @@ def run(
     now: datetime,
     *,
     dry_run: bool = False,
+    upcoming: bool = True,
 ) -> Result:
-    """``act`` inside a unit of work the caller opened (and commits)."""
+    """``act`` inside a unit of work the caller opened (and commits). ``upcoming=False``
+    leaves the next invoice empty: the billing run bills what is pending instead."""
     log = list(uow.subscriptions.log(sub.id))
     today = _today(sub, now)
     out = advance(sub, log, book, today, now, moves)
@@ -238,7 +240,10 @@ def run(
     applied = not dry_run and bool(out.events)
     if applied:
         _save(uow, sub, out, log, log_after, actor, now)
-    nxt = _next_invoice(out.subscription, log_after, book, moves, now, [*pending, *out.items])
+    if upcoming:
+        nxt = _next_invoice(out.subscription, log_after, book, moves, now, [*pending, *out.items])
+    else:
+        nxt = NextInvoice(None, out.subscription.terms.currency, ())
     return Result(view_of(out.subscription, book), out.items, out.events, nxt, applied)
 
 

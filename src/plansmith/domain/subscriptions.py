@@ -191,6 +191,10 @@ class PriceBook:
     plans: Mapping[str, Plan]  # by id
     versions: Mapping[str, PlanVersion]  # by id
     add_ons: Mapping[str, AddOn]  # by code
+    # Priced parts by terms: a billing run prices the same few terms for many subscriptions.
+    priced: dict[tuple[object, ...], tuple[Component, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def version(self, version_id: str) -> PlanVersion:
         return self.versions[version_id]
@@ -216,6 +220,21 @@ class Component:
 
 def components(terms: Terms, book: PriceBook) -> tuple[Component, ...]:
     """The plan and each add-on with its price for the terms' cycle and currency."""
+    key = (
+        terms.version_id,
+        terms.plan_id,
+        terms.cycle,
+        terms.currency,
+        terms.quantity,
+        tuple(sorted(terms.add_ons.items())),
+    )
+    found = book.priced.get(key)
+    if found is None:
+        found = book.priced[key] = _price(terms, book)
+    return found
+
+
+def _price(terms: Terms, book: PriceBook) -> tuple[Component, ...]:
     version = book.version(terms.version_id)
     currency = Currency.of(terms.currency)
     q = quote(version.terms, terms.cycle, currency, terms.quantity)

@@ -1,7 +1,7 @@
 """`plansmith worker`: a process that runs billing jobs from Redis (Dramatiq) until stopped.
 
-Start as many as you like, on as many machines; each job is one subscription (or one draft)
-in its own transaction, and a job done twice finds nothing left to do.
+Start as many as you like, on as many machines; each job is a batch of subscriptions (or one
+draft) in one transaction, and a job done twice finds nothing left to do.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ import threading
 import dramatiq
 
 from plansmith.adapters.jobs import DramatiqBillingJobs, declare_actors, redis_broker
-from plansmith.application.billing_run import finalize_draft, invoice_subscription
+from plansmith.application.billing_run import bill_batch, finalize_draft
 from plansmith.application.errors import Conflict
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.errors import DomainError
 
 log = logging.getLogger("plansmith.worker")
 
@@ -32,19 +31,18 @@ def billing_jobs(plansmith: Plansmith) -> DramatiqBillingJobs:
 def make_worker(plansmith: Plansmith, threads: int = 1) -> dramatiq.Worker:
     jobs = billing_jobs(plansmith)
 
-    def bill(organization_id: str, subscription_id: str) -> None:
-        try:
-            invoice_subscription(
-                plansmith.uow(),
-                plansmith.clock,
-                organization_id,
-                subscription_id,
-                plansmith.invoice_grace,
+    def bill(organization_id: str, subscription_ids: list[str]) -> None:
+        # Errors of single subscriptions are reported by the batch, not raised: retrying
+        # cannot help a rule that refuses; the next run reports them again.
+        pairs = [(organization_id, sub_id) for sub_id in subscription_ids]
+        done = bill_batch(plansmith.uow(), plansmith.clock, pairs, plansmith.invoice_grace)
+        for error in done.errors:
+            log.warning(
+                "could not bill %s (%s): %s",
+                error["subscription_id"],
+                error["code"],
+                error["message"],
             )
-        except Conflict:
-            pass  # another worker billed it at the same moment: done
-        except DomainError as exc:  # a rule refuses: retrying cannot help; the run reports it
-            log.warning("could not bill %s (%s): %s", subscription_id, exc.code, exc.message)
 
     def finalize(organization_id: str, invoice_id: str) -> None:
         with contextlib.suppress(Conflict):  # finalized by another worker meanwhile

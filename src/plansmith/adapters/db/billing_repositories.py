@@ -9,8 +9,8 @@ append-only ledger (triggers).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,10 +22,12 @@ from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.paging import page_after
+from plansmith.adapters.db.subscription_repositories import sandboxes
 from plansmith.application.billing_ports import Redemption, RunRecord
 from plansmith.application.errors import Conflict
 from plansmith.domain.coupons import Coupon, Duration
 from plansmith.domain.invoicing import (
+    ChargedLine,
     CreditNote,
     Discount,
     DiscountKind,
@@ -82,7 +84,7 @@ def _line(row: Row[Any]) -> InvoiceLine:
     )
 
 
-def _coupon(row: Row[Any]) -> Coupon:
+def coupon_of_row(row: Row[Any]) -> Coupon:
     r = row._mapping
     return Coupon(
         id=r["id"],
@@ -100,11 +102,106 @@ def _coupon(row: Row[Any]) -> Coupon:
     )
 
 
-def _rate(row: Row[Any]) -> TaxRate:
+def rate_of_row(row: Row[Any]) -> TaxRate:
     r = row._mapping
     return TaxRate(
         r["id"], r["name"], Decimal(r["percent"]), r["inclusive"], r["country"], r["region"]
     )
+
+
+# -- rows: one builder per table, shared with the billing run's batch writes -----------------
+
+
+def invoice_state(invoice: Invoice) -> dict[str, Any]:
+    """What finalizing, paying and voiding change on an invoice row."""
+    totals = invoice.totals
+    return {
+        "status": invoice.status.value,
+        "number": invoice.number,
+        "subtotal": totals.subtotal,
+        "discount": totals.discount,
+        "tax": totals.tax,
+        "total": totals.total,
+        "credit_applied": totals.credit_applied,
+        "amount_due": totals.amount_due,
+        "finalized_at": invoice.finalized_at,
+        "paid_at": invoice.paid_at,
+        "voided_at": invoice.voided_at,
+    }
+
+
+def invoice_row(
+    invoice: Invoice, billing_key: str | None, buyer: dict[str, object]
+) -> dict[str, Any]:
+    return {
+        **invoice_state(invoice),
+        "id": invoice.id,
+        "organization_id": invoice.organization_id,
+        "account_id": invoice.account_id,
+        "subscription_id": invoice.subscription_id,
+        "billing_key": billing_key,
+        "currency": invoice.currency,
+        "period_start": invoice.period_start,
+        "period_end": invoice.period_end,
+        "tax_id": invoice.tax_id,
+        "buyer": buyer,
+        "discounts": [_discount_data(d) for d in invoice.discounts],
+        "created_at": invoice.created_at,
+        "finalize_after": invoice.finalize_after,
+    }
+
+
+def line_rows(invoice: Invoice) -> list[dict[str, Any]]:
+    return [
+        {
+            "invoice_id": invoice.id,
+            "position": position,
+            "kind": line.kind.value,
+            "description": line.description[:300],
+            "quantity": line.quantity,
+            "unit_amount": line.unit_amount,
+            "amount": line.amount,
+            "discount": line.discount,
+            "tax_rate_id": line.tax_rate_id,
+            "tax": line.tax,
+            "total": line.total,
+            "period_start": line.period_start,
+            "period_end": line.period_end,
+            "source_id": line.source_id,
+            "plan_id": line.plan_id,
+        }
+        for position, line in enumerate(invoice.lines)
+    ]
+
+
+def transaction_row(transaction: Transaction) -> dict[str, Any]:
+    return {
+        "id": transaction.id,
+        "organization_id": transaction.organization_id,
+        "account_id": transaction.account_id,
+        "kind": transaction.kind,
+        "reference": transaction.reference,
+        "at": transaction.at,
+    }
+
+
+def entry_rows(transaction: Transaction) -> list[dict[str, Any]]:
+    return [
+        {
+            "transaction_id": transaction.id,
+            "position": position,
+            "organization_id": transaction.organization_id,
+            "account_id": transaction.account_id,
+            "ledger_account": entry.account.value,
+            "currency": entry.currency,
+            "amount": entry.amount,
+        }
+        for position, entry in enumerate(transaction.entries)
+    ]
+
+
+def redemption_of_row(row: Row[Any], coupon: Coupon) -> Redemption:
+    return Redemption(row.id, coupon, row.subscription_id, row.invoices_used)
 
 
 class SqlBilling:
@@ -113,69 +210,21 @@ class SqlBilling:
 
     # -- invoices ------------------------------------------------------------------------
 
-    def _invoice_values(self, invoice: Invoice) -> dict[str, Any]:
-        totals = invoice.totals
-        return {
-            "status": invoice.status.value,
-            "number": invoice.number,
-            "subtotal": totals.subtotal,
-            "discount": totals.discount,
-            "tax": totals.tax,
-            "total": totals.total,
-            "credit_applied": totals.credit_applied,
-            "amount_due": totals.amount_due,
-            "finalized_at": invoice.finalized_at,
-            "paid_at": invoice.paid_at,
-            "voided_at": invoice.voided_at,
-        }
-
     def add_invoice(
         self, invoice: Invoice, billing_key: str | None, buyer: dict[str, object]
     ) -> None:
-        values = {
-            **self._invoice_values(invoice),
-            "id": invoice.id,
-            "organization_id": invoice.organization_id,
-            "account_id": invoice.account_id,
-            "subscription_id": invoice.subscription_id,
-            "billing_key": billing_key,
-            "currency": invoice.currency,
-            "period_start": invoice.period_start,
-            "period_end": invoice.period_end,
-            "tax_id": invoice.tax_id,
-            "buyer": buyer,
-            "discounts": [_discount_data(d) for d in invoice.discounts],
-            "created_at": invoice.created_at,
-            "finalize_after": invoice.finalize_after,
-        }
         try:
             with self.session.begin_nested():
-                self.session.execute(insert(t.invoices).values(**values))
+                self.session.execute(
+                    insert(t.invoices).values(**invoice_row(invoice, billing_key, buyer))
+                )
         except IntegrityError as exc:
             raise Conflict(
                 "this subscription is invoiced for that period already",
                 code="invoice_exists",
             ) from exc
-        for position, line in enumerate(invoice.lines):
-            self.session.execute(
-                insert(t.invoice_lines).values(
-                    invoice_id=invoice.id,
-                    position=position,
-                    kind=line.kind.value,
-                    description=line.description[:300],
-                    quantity=line.quantity,
-                    unit_amount=line.unit_amount,
-                    amount=line.amount,
-                    discount=line.discount,
-                    tax_rate_id=line.tax_rate_id,
-                    tax=line.tax,
-                    total=line.total,
-                    period_start=line.period_start,
-                    period_end=line.period_end,
-                    source_id=line.source_id,
-                    plan_id=line.plan_id,
-                )
-            )
+        if invoice.lines:
+            self.session.execute(insert(t.invoice_lines), line_rows(invoice))
 
     def has_invoice(self, subscription_id: str, billing_key: str) -> bool:
         q = select(INV.id).where(
@@ -189,7 +238,7 @@ class SqlBilling:
                 result = self.session.execute(
                     update(t.invoices)
                     .where(INV.id == invoice.id, INV.status == expected_status)
-                    .values(**self._invoice_values(invoice))
+                    .values(**invoice_state(invoice))
                 )
         except IntegrityError as exc:
             raise Conflict("that invoice number is taken", code="concurrent_change") from exc
@@ -269,6 +318,8 @@ class SqlBilling:
         )
         if organization_id is not None:
             q = q.where(INV.organization_id == organization_id)
+        else:
+            q = q.where(INV.organization_id.not_in(sandboxes()))
         q = q.order_by(INV.finalize_after, INV.id).limit(limit)
         return [(org, invoice) for org, invoice in self.session.execute(q)]
 
@@ -291,12 +342,19 @@ class SqlBilling:
         q = select(c.organization_id, c.subscription_id).where(c.invoice_id.is_(None))
         if organization_id is not None:
             q = q.where(c.organization_id == organization_id)
+        else:
+            q = q.where(c.organization_id.not_in(sandboxes()))
         if after is not None:
             q = q.where(c.subscription_id > after)
         q = q.group_by(c.organization_id, c.subscription_id).order_by(c.subscription_id)
         return [(org, sub) for org, sub in self.session.execute(q.limit(limit))]
 
     def next_number(self, organization_id: str, kind: str) -> int:
+        return self.take_numbers(organization_id, kind, 1)
+
+    def take_numbers(self, organization_id: str, kind: str, count: int) -> int:
+        """Move the organization's counter on by ``count`` (negative: give back unused ones,
+        only while this transaction still holds the counter); returns the last number."""
         c = t.document_sequences.c
         dialect = self.session.get_bind().dialect.name
         make = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -308,7 +366,7 @@ class SqlBilling:
         number: int = self.session.execute(
             update(t.document_sequences)
             .where(c.organization_id == organization_id, c.kind == kind)
-            .values(last_number=c.last_number + 1)
+            .values(last_number=c.last_number + count)
             .returning(c.last_number)
         ).scalar_one()
         return number
@@ -332,7 +390,7 @@ class SqlBilling:
     def tax_rates(self, organization_id: str) -> Sequence[TaxRate]:
         c = t.tax_rates.c
         q = select(t.tax_rates).where(c.organization_id == organization_id).order_by(c.created_at)
-        return [_rate(row) for row in self.session.execute(q)]
+        return [rate_of_row(row) for row in self.session.execute(q)]
 
     def set_account_tax_rate(
         self, organization_id: str, account_id: str, rate_id: str | None
@@ -374,12 +432,12 @@ class SqlBilling:
         c = t.coupons.c
         q = select(t.coupons).where(c.organization_id == organization_id, c.code == code)
         row = self.session.execute(q).first()
-        return _coupon(row) if row else None
+        return coupon_of_row(row) if row else None
 
     def coupons(self, organization_id: str) -> Sequence[Coupon]:
         c = t.coupons.c
         q = select(t.coupons).where(c.organization_id == organization_id).order_by(c.code)
-        return [_coupon(row) for row in self.session.execute(q)]
+        return [coupon_of_row(row) for row in self.session.execute(q)]
 
     def redeem(
         self,
@@ -416,9 +474,7 @@ class SqlBilling:
         result = []
         for row in self.session.execute(q).all():
             coupon_row = self.session.execute(select(t.coupons).where(c.id == row.coupon_id)).one()
-            result.append(
-                Redemption(row.id, _coupon(coupon_row), row.subscription_id, row.invoices_used)
-            )
+            result.append(redemption_of_row(row, coupon_of_row(coupon_row)))
         return result
 
     def count_redemption_use(self, redemption_id: str) -> None:
@@ -443,32 +499,15 @@ class SqlBilling:
         try:
             with self.session.begin_nested():
                 self.session.execute(
-                    insert(t.ledger_transactions).values(
-                        id=transaction.id,
-                        organization_id=transaction.organization_id,
-                        account_id=transaction.account_id,
-                        kind=transaction.kind,
-                        reference=transaction.reference,
-                        at=transaction.at,
-                    )
+                    insert(t.ledger_transactions).values(**transaction_row(transaction))
                 )
         except IntegrityError as exc:
             raise Conflict(
                 f"{transaction.kind} was posted for {transaction.reference} already",
                 code="already_posted",
             ) from exc
-        for position, entry in enumerate(transaction.entries):
-            self.session.execute(
-                insert(t.ledger_entries).values(
-                    transaction_id=transaction.id,
-                    position=position,
-                    organization_id=transaction.organization_id,
-                    account_id=transaction.account_id,
-                    ledger_account=entry.account.value,
-                    currency=entry.currency,
-                    amount=entry.amount,
-                )
-            )
+        if transaction.entries:
+            self.session.execute(insert(t.ledger_entries), entry_rows(transaction))
 
     def _transaction(self, row: Row[Any]) -> Transaction:
         r = row._mapping
@@ -531,6 +570,53 @@ class SqlBilling:
             .limit(limit)
         )
         return [RunRecord(**row._mapping) for row in self.session.execute(q)]
+
+    def next_finalize_at(
+        self, organization_id: str, after: datetime, until: datetime
+    ) -> datetime | None:
+        q = select(func.min(INV.finalize_after)).where(
+            INV.organization_id == organization_id,
+            INV.status == InvoiceStatus.DRAFT.value,
+            INV.finalize_after > after,
+            INV.finalize_after <= until,
+        )
+        found: datetime | None = self.session.execute(q).scalar_one()
+        return found
+
+    def charged_lines(
+        self, subscription_ids: Sequence[str], ending_after: date
+    ) -> Mapping[str, Sequence[ChargedLine]]:
+        # An invoice line knows its item (source_id); the item knows its component and the
+        # event that made it, whose seq orders the subscription's charges.
+        li, it, ev = t.invoice_lines.c, t.subscription_items.c, t.subscription_events.c
+        q = (
+            select(
+                it.subscription_id,
+                it.component,
+                li.plan_id,
+                li.period_start,
+                li.period_end,
+                li.amount,
+                li.discount,
+            )
+            .select_from(
+                t.invoice_lines.join(
+                    t.subscription_items,
+                    (it.id == li.source_id) & (it.invoice_id == li.invoice_id),
+                ).join(t.subscription_events, ev.id == it.event_id)
+            )
+            .where(
+                it.subscription_id.in_(list(subscription_ids)),
+                li.kind.in_([LineKind.RECURRING.value, LineKind.CHARGE.value]),
+                li.period_end > ending_after,
+            )
+            .order_by(it.subscription_id, ev.seq, it.position)
+        )
+        found: dict[str, list[ChargedLine]] = {}
+        for sub_id, component, plan_id, start, end, amount, discount in self.session.execute(q):
+            line = ChargedLine(component, plan_id, start, end, amount, discount)
+            found.setdefault(sub_id, []).append(line)
+        return found
 
 
 def _run_values(run: RunRecord) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Text, delete, func, insert, or_, select, type_coerce, update
+from sqlalchemy import Row, Select, Text, delete, func, insert, or_, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -60,7 +60,7 @@ def _scheduled_from_data(data: dict[str, Any] | None) -> ScheduledChange | None:
     )
 
 
-def _values(sub: Subscription) -> dict[str, Any]:
+def subscription_values(sub: Subscription) -> dict[str, Any]:
     return {
         "organization_id": sub.organization_id,
         "account_id": sub.account_id,
@@ -88,7 +88,7 @@ def _values(sub: Subscription) -> dict[str, Any]:
     }
 
 
-def _subscription(row: Row[Any]) -> Subscription:
+def subscription_of_row(row: Row[Any]) -> Subscription:
     r = row._mapping
     terms = Terms(
         plan_id=r["plan_id"],
@@ -121,7 +121,7 @@ def _subscription(row: Row[Any]) -> Subscription:
     )
 
 
-def _span(row: Row[Any]) -> Span:
+def span_of_row(row: Row[Any]) -> Span:
     r = row._mapping
     return Span(
         seq=r["seq"],
@@ -135,7 +135,7 @@ def _span(row: Row[Any]) -> Span:
     )
 
 
-def _item(row: Row[Any]) -> StoredItem:
+def item_of_row(row: Row[Any]) -> StoredItem:
     r = row._mapping
     item = BillableItem(
         kind=ItemKind(r["kind"]),
@@ -156,12 +156,90 @@ def _item(row: Row[Any]) -> StoredItem:
     )
 
 
+def sandboxes() -> Select[tuple[str]]:
+    """The sandbox organizations, left out of every run over all organizations."""
+    o = t.organizations.c
+    return select(o.id).where(o.sandbox.is_(True))
+
+
+# -- rows: one builder per table, shared with the billing run's batch writes -----------------
+
+
+def span_rows(sub: Subscription, spans: Sequence[Span]) -> list[dict[str, Any]]:
+    return [
+        {
+            "subscription_id": sub.id,
+            "seq": span.seq,
+            "organization_id": sub.organization_id,
+            "account_id": sub.account_id,
+            "family_id": sub.family_id,
+            "start_on": span.start,
+            "end_on": span.end,
+            "terms": terms_to_data(span.terms),
+            "plan_name": span.plan_name,
+            "trial": span.trial,
+            "pay_per_day": span.pay_per_day,
+            "ended_by": span.ended_by,
+        }
+        for span in spans
+    ]
+
+
+def event_rows(
+    sub: Subscription, events: Sequence[Event], actor: str, at: datetime, first_seq: int
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": new_id("sev"),
+            "organization_id": sub.organization_id,
+            "subscription_id": sub.id,
+            "seq": n,
+            "kind": event.kind,
+            "at": event.at,
+            "effective_on": event.effective,
+            "from_status": event.from_status.value if event.from_status else None,
+            "to_status": event.to_status.value,
+            "actor": actor,
+            "details": dict(event.details),
+        }
+        for n, event in enumerate(events, start=first_seq)
+    ]
+
+
+def item_rows(sub: Subscription, items: Sequence[StoredItem]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": stored.id,
+            "organization_id": sub.organization_id,
+            "account_id": sub.account_id,
+            "subscription_id": sub.id,
+            "event_id": stored.event_id,
+            "position": position,
+            "kind": stored.item.kind.value,
+            "component": stored.item.component,
+            "description": stored.item.description[:300],
+            "currency": stored.item.currency,
+            "quantity": stored.item.quantity,
+            "unit_amount": stored.item.unit_amount,
+            "amount": stored.item.amount,
+            "period_start": stored.item.period_start,
+            "period_end": stored.item.period_end,
+            "days": stored.item.days,
+            "period_days": stored.item.period_days,
+            "invoice_id": stored.invoice_id,
+            "plan_id": stored.item.plan_id,
+            "created_at": stored.created_at,
+        }
+        for position, stored in enumerate(items)
+    ]
+
+
 class SqlSubscriptions:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def add(self, subscription: Subscription) -> None:
-        values = {**_values(subscription), "id": subscription.id, "revision": 0}
+        values = {**subscription_values(subscription), "id": subscription.id, "revision": 0}
         try:
             with self.session.begin_nested():
                 self.session.execute(insert(t.subscriptions).values(**values))
@@ -174,7 +252,7 @@ class SqlSubscriptions:
             ) from exc
 
     def update(self, subscription: Subscription, expected_revision: int) -> None:
-        values = {**_values(subscription), "revision": expected_revision + 1}
+        values = {**subscription_values(subscription), "revision": expected_revision + 1}
         try:
             with self.session.begin_nested():
                 result = self.session.execute(
@@ -202,7 +280,7 @@ class SqlSubscriptions:
                 S.organization_id == organization_id, S.id == subscription_id
             )
         ).first()
-        return _subscription(row) if row else None
+        return subscription_of_row(row) if row else None
 
     def for_account(self, organization_id: str, account_id: str) -> Sequence[Subscription]:
         q = (
@@ -210,7 +288,7 @@ class SqlSubscriptions:
             .where(S.organization_id == organization_id, S.account_id == account_id)
             .order_by(S.created_at, S.id)
         )
-        return [_subscription(row) for row in self.session.execute(q)]
+        return [subscription_of_row(row) for row in self.session.execute(q)]
 
     def list(
         self,
@@ -227,7 +305,7 @@ class SqlSubscriptions:
         if status is not None:
             q = q.where(S.status == status)
         q = page_after(q, t.subscriptions, after, limit)
-        return [_subscription(row) for row in self.session.execute(q)]
+        return [subscription_of_row(row) for row in self.session.execute(q)]
 
     def holding(self, organization_id: str, version_ids: Sequence[str]) -> Sequence[Subscription]:
         if not version_ids:
@@ -241,7 +319,7 @@ class SqlSubscriptions:
             )
             .order_by(S.id)  # primary-key order: row locks are always taken in one order
         )
-        return [_subscription(row) for row in self.session.execute(q)]
+        return [subscription_of_row(row) for row in self.session.execute(q)]
 
     def using_add_on(self, organization_id: str, code: str) -> Sequence[Subscription]:
         # add_ons and scheduled are canonical JSON text ({"code":1}); LIKE narrows, Python decides.
@@ -254,7 +332,7 @@ class SqlSubscriptions:
                 type_coerce(S.scheduled, Text()).like(pattern),
             ),
         )
-        subs = [_subscription(row) for row in self.session.execute(q)]
+        subs = [subscription_of_row(row) for row in self.session.execute(q)]
         return [
             s
             for s in subs
@@ -271,6 +349,8 @@ class SqlSubscriptions:
         q = select(S.organization_id, S.id, S.due_at).where(S.due_at <= as_of)
         if organization_id is not None:
             q = q.where(S.organization_id == organization_id)
+        else:  # a sandbox's time is its test clock, not the wall clock
+            q = q.where(S.organization_id.not_in(sandboxes()))
         if after is not None:
             at, last_id = after
             q = q.where(or_(S.due_at > at, (S.due_at == at) & (S.id > last_id)))
@@ -290,7 +370,7 @@ class SqlSubscriptions:
     def log(self, subscription_id: str) -> Sequence[Span]:
         c = t.subscription_spans.c
         q = select(t.subscription_spans).where(c.subscription_id == subscription_id).order_by(c.seq)
-        return [_span(row) for row in self.session.execute(q)]
+        return [span_of_row(row) for row in self.session.execute(q)]
 
     def save_log(
         self, subscription: Subscription, write: Sequence[Span], delete_seqs: Sequence[int]
@@ -303,23 +383,8 @@ class SqlSubscriptions:
                     c.subscription_id == subscription.id, c.seq.in_(touched)
                 )
             )
-        for span in write:
-            self.session.execute(
-                insert(t.subscription_spans).values(
-                    subscription_id=subscription.id,
-                    seq=span.seq,
-                    organization_id=subscription.organization_id,
-                    account_id=subscription.account_id,
-                    family_id=subscription.family_id,
-                    start_on=span.start,
-                    end_on=span.end,
-                    terms=terms_to_data(span.terms),
-                    plan_name=span.plan_name,
-                    trial=span.trial,
-                    pay_per_day=span.pay_per_day,
-                    ended_by=span.ended_by,
-                )
-            )
+        if write:
+            self.session.execute(insert(t.subscription_spans), span_rows(subscription, write))
 
     def history(self, organization_id: str, account_id: str) -> Sequence[tuple[str, Span]]:
         c = t.subscription_spans.c
@@ -328,7 +393,7 @@ class SqlSubscriptions:
             .where(c.organization_id == organization_id, c.account_id == account_id)
             .order_by(c.start_on, c.subscription_id, c.seq)
         )
-        return [(row._mapping["family_id"], _span(row)) for row in self.session.execute(q)]
+        return [(row._mapping["family_id"], span_of_row(row)) for row in self.session.execute(q)]
 
     # -- events, items, notices ------------------------------------------------------------
 
@@ -339,26 +404,10 @@ class SqlSubscriptions:
         last = self.session.execute(
             select(func.max(c.seq)).where(c.subscription_id == subscription.id)
         ).scalar()
-        ids: list[str] = []
-        for n, event in enumerate(events, start=(last or 0) + 1):
-            event_id = new_id("sev")
-            self.session.execute(
-                insert(t.subscription_events).values(
-                    id=event_id,
-                    organization_id=subscription.organization_id,
-                    subscription_id=subscription.id,
-                    seq=n,
-                    kind=event.kind,
-                    at=event.at,
-                    effective_on=event.effective,
-                    from_status=event.from_status.value if event.from_status else None,
-                    to_status=event.to_status.value,
-                    actor=actor,
-                    details=dict(event.details),
-                )
-            )
-            ids.append(event_id)
-        return ids
+        rows = event_rows(subscription, events, actor, at, (last or 0) + 1)
+        if rows:
+            self.session.execute(insert(t.subscription_events), rows)
+        return [row["id"] for row in rows]
 
     def events(self, subscription_id: str) -> Sequence[StoredEvent]:
         c = t.subscription_events.c
@@ -378,32 +427,8 @@ class SqlSubscriptions:
         return result
 
     def add_items(self, subscription: Subscription, items: Sequence[StoredItem]) -> None:
-        for position, stored in enumerate(items):
-            item = stored.item
-            self.session.execute(
-                insert(t.subscription_items).values(
-                    id=stored.id,
-                    organization_id=subscription.organization_id,
-                    account_id=subscription.account_id,
-                    subscription_id=subscription.id,
-                    event_id=stored.event_id,
-                    position=position,
-                    kind=item.kind.value,
-                    component=item.component,
-                    description=item.description[:300],
-                    currency=item.currency,
-                    quantity=item.quantity,
-                    unit_amount=item.unit_amount,
-                    amount=item.amount,
-                    period_start=item.period_start,
-                    period_end=item.period_end,
-                    days=item.days,
-                    period_days=item.period_days,
-                    invoice_id=stored.invoice_id,
-                    plan_id=item.plan_id,
-                    created_at=stored.created_at,
-                )
-            )
+        if items:
+            self.session.execute(insert(t.subscription_items), item_rows(subscription, items))
 
     def items(self, subscription_id: str, *, pending_only: bool) -> Sequence[StoredItem]:
         c = t.subscription_items.c
@@ -412,7 +437,7 @@ class SqlSubscriptions:
             q = q.where(c.invoice_id.is_(None))
         e = t.subscription_events.c
         q = q.join(t.subscription_events, e.id == c.event_id).order_by(e.seq, c.position)
-        return [_item(row) for row in self.session.execute(q)]
+        return [item_of_row(row) for row in self.session.execute(q)]
 
     def add_notices(self, notices: Sequence[StoredNotice]) -> None:
         for notice in notices:
@@ -453,3 +478,12 @@ class SqlSubscriptions:
             )
             for r in self.session.execute(q)
         ]
+
+    def next_due_at(
+        self, organization_id: str, after: datetime, until: datetime
+    ) -> datetime | None:
+        q = select(func.min(S.due_at)).where(
+            S.organization_id == organization_id, S.due_at > after, S.due_at <= until
+        )
+        found: datetime | None = self.session.execute(q).scalar_one()
+        return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
@@ -87,6 +88,12 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+    def for_batch(self, subscription_ids: Sequence[str]) -> SqlUnitOfWork:
+        # Imported here: the batch unit of work is built on this one.
+        from plansmith.adapters.db.batch_unit_of_work import BatchUnitOfWork
+
+        return BatchUnitOfWork(self._session_factory, subscription_ids)
 
 
 def _clash() -> Conflict:

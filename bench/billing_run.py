@@ -1,0 +1,297 @@
+"""Benchmark: the billing run over N due subscriptions on PostgreSQL, billed by worker processes.
+
+    .venv/bin/python bench/billing_run.py [--subscriptions 100000] [--workers 2] [--batch 500]
+
+What it does, all in one run on one machine:
+1. A fresh database (``plansmith_bench``) with one organization, one monthly plan (USD 10.00)
+   and one customer subscribed through the use cases, 40 days ago, and billed. That customer
+   and its subscription are then copied N-1 times in SQL (the setup is not measured), so N
+   subscriptions passed a period end 10 days ago: each is due one renewal, one invoice.
+2. ``plansmith worker`` processes (Dramatiq on Redis) are started; the run is dispatched as in
+   ``plansmith bill`` with PLANSMITH_REDIS_URL set, and timed from the dispatch until every
+   invoice is committed. Peak RSS of each worker (VmHWM) is read at the end.
+3. The baseline: the same rows the run wrote (subscription updates, held-term spans, events,
+   items, invoices, lines, ledger transactions and entries) are written again with raw
+   psycopg executemany into empty copies of those tables, one transaction per batch, in one
+   process. The ratio says how much the billing rules, the guards and the job system cost over
+   just writing the rows.
+
+Needs PostgreSQL on 127.0.0.1:5432 (PLANSMITH_BENCH_DATABASE_URL overrides) and Redis on
+127.0.0.1:6379 (PLANSMITH_BENCH_REDIS_URL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import redis
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from plansmith.adapters.clock import TestClock
+from plansmith.adapters.db import tables as t
+from plansmith.adapters.db.engine import make_engine
+from plansmith.adapters.db.migrate import upgrade
+from plansmith.application import catalog as cat
+from plansmith.application import plan_families as families
+from plansmith.application.accounts import AccountInput, open_account
+from plansmith.application.billing_run import dispatch_billing, run_billing
+from plansmith.application.organizations import create_organization
+from plansmith.application.subscriptions import SubscribeInput, subscribe
+from plansmith.bootstrap import Settings, bootstrap
+from plansmith.entrypoints.worker import billing_jobs
+
+SERVER = os.environ.get(
+    "PLANSMITH_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("PLANSMITH_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+DATABASE = "plansmith_bench"
+PLANSMITH = Path(sys.executable).with_name("plansmith")
+# What one renewal writes, table by table (the baseline writes the same rows).
+WRITTEN = (
+    "subscription_spans",
+    "subscription_events",
+    "subscription_items",
+    "invoices",
+    "invoice_lines",
+    "ledger_transactions",
+    "ledger_entries",
+)
+
+
+def fresh_database() -> str:
+    admin = make_engine(SERVER, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+    admin.dispose()
+    url = make_url(SERVER).set(database=DATABASE).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def template(url: str, now: datetime) -> tuple[str, str, str]:
+    """One customer subscribed 40 days ago and billed; (org, account, subscription) ids."""
+    clock = TestClock(now - timedelta(days=40))
+    app = bootstrap(Settings(database_url=url, secret_key="bench", invoice_grace_minutes=0), clock)
+    org = create_organization(app.uow(), clock, "Bench Inc").id
+    families.create_family(app.uow(), clock, org, families.FamilyInput("service", "Service"))
+    terms = {"base_prices": {"USD": 1000}}
+    cat.create_plan(
+        app.uow(), clock, org, cat.PlanInput("std", "Std", "service", 1, terms, [], True)
+    )
+    account = open_account(app.uow(), clock, org, AccountInput("Customer", "c@example.com", "USD"))
+    sub = subscribe(app.uow(), clock, org, SubscribeInput(account.id, "std")).view.subscription
+    run_billing(app.uow(), clock, org, grace=timedelta(0))
+    app.dispose()
+    return org, account.id, sub.id
+
+
+def _copy(
+    cursor: psycopg.Cursor[tuple[object, ...]],
+    table: str,
+    where: str,
+    mapped: dict[str, str],
+    n: int,
+) -> None:
+    """INSERT n-1 copies of the template row(s), with the mapped columns rewritten per copy."""
+    columns = [c.name for c in t.metadata.tables[table].columns]
+    exprs = [mapped.get(c, f'src."{c}"') for c in columns]
+    names = ", ".join(f'"{c}"' for c in columns)
+    cursor.execute(
+        f'INSERT INTO "{table}" ({names}) SELECT {", ".join(exprs)} '
+        f'FROM "{table}" src, generate_series(2, {n}) g WHERE {where}'
+    )
+
+
+def clone(url: str, account_id: str, sub_id: str, n: int) -> None:
+    account = f"'{account_id}_' || g"
+    subscription = f"'{sub_id}_' || g"
+    with psycopg.connect(_raw(url)) as connection, connection.cursor() as cursor:
+        _copy(
+            cursor,
+            "accounts",
+            f"src.id = '{account_id}'",
+            {
+                "id": account,
+                "email": "'c' || g || '@example.com'",
+                "name": "'Customer ' || g",
+                "external_id": "NULL",
+            },
+            n,
+        )
+        _copy(
+            cursor,
+            "subscriptions",
+            f"src.id = '{sub_id}'",
+            {"id": subscription, "account_id": account},
+            n,
+        )
+        _copy(
+            cursor,
+            "subscription_spans",
+            f"src.subscription_id = '{sub_id}'",
+            {
+                "subscription_id": subscription,
+                "account_id": account,
+            },
+            n,
+        )
+        _copy(
+            cursor,
+            "subscription_events",
+            f"src.subscription_id = '{sub_id}'",
+            {
+                "id": "src.id || '_' || g",
+                "subscription_id": subscription,
+            },
+            n,
+        )
+        cursor.execute("ANALYZE")
+
+
+def _raw(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def count(url: str, table: str) -> int:
+    with psycopg.connect(_raw(url)) as connection:
+        row = connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+def peak_rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def billed_by_workers(
+    url: str, org: str, n: int, workers: int, batch: int
+) -> tuple[float, list[int]]:
+    namespace = f"plansmith-bench-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PLANSMITH_SECRET_KEY": "bench",
+        "PLANSMITH_REDIS_URL": REDIS_URL,
+        "PLANSMITH_JOB_NAMESPACE": namespace,
+        "PLANSMITH_INVOICE_GRACE_MINUTES": "0",
+    }
+    procs = [
+        subprocess.Popen([str(PLANSMITH), "worker"], env=env, stderr=subprocess.PIPE)
+        for _ in range(workers)
+    ]
+    try:
+        time.sleep(3)  # let the workers connect
+        settings = Settings(
+            database_url=url, secret_key="bench", redis_url=REDIS_URL, job_namespace=namespace
+        )
+        app = bootstrap(settings)
+        jobs = billing_jobs(app)
+        start = time.perf_counter()
+        sent = dispatch_billing(app.uow(), app.clock, org, jobs, batch=batch)
+        assert sent >= n, sent
+        while count(url, "invoices") < n + 1:  # the template's first invoice, then these
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - start
+        rss = [peak_rss_kib(p.pid) for p in procs]
+        app.dispose()
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(30)
+    return elapsed, rss
+
+
+def baseline(url: str, org: str, batch: int) -> tuple[float, int]:
+    """The rows the run wrote, written again by raw psycopg into empty copies of the tables."""
+    with psycopg.connect(_raw(url)) as connection:
+        rows: dict[str, tuple[list[str], list[tuple[object, ...]]]] = {}
+        for table in (*WRITTEN, "subscriptions"):
+            cursor = connection.execute(f'SELECT * FROM "{table}"')
+            names = [d.name for d in cursor.description or ()]
+            rows[table] = (names, cursor.fetchall())
+            connection.execute(f'CREATE TABLE "bench_{table}" (LIKE "{table}" INCLUDING ALL)')
+        connection.commit()
+        total = sum(len(r) for _n, r in rows.values())
+        start = time.perf_counter()
+        chunks = max(1, len(rows["subscriptions"][1]) // batch)
+        for k in range(chunks):
+            with connection.transaction():
+                for table, (names, data) in rows.items():
+                    part = data[k::chunks]
+                    marks = ", ".join(["%s"] * len(names))
+                    cols = ", ".join(f'"{c}"' for c in names)
+                    with connection.cursor() as cursor:
+                        cursor.executemany(
+                            f'INSERT INTO "bench_{table}" ({cols}) VALUES ({marks})', part
+                        )
+        elapsed = time.perf_counter() - start
+    return elapsed, total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--subscriptions", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=500)
+    args = parser.parse_args()
+    redis.Redis.from_url(REDIS_URL).ping()
+    n = args.subscriptions
+    now = datetime.now(UTC)
+    url = fresh_database()
+    org, account_id, sub_id = template(url, now)
+    setup = time.perf_counter()
+    clone(url, account_id, sub_id, n)
+    print(f"setup: {n:,} due subscriptions in {time.perf_counter() - setup:.1f} s", flush=True)
+    elapsed, rss = billed_by_workers(url, org, n, args.workers, args.batch)
+    invoices = count(url, "invoices") - 1  # less the template's first invoice
+    numbers_ok = _gapless(url)
+    raw, rows = baseline(url, org, args.batch)
+    rate = invoices / elapsed
+    print()
+    head = (
+        "subscriptions",
+        "workers",
+        "invoices",
+        "seconds",
+        "invoices/s",
+        "peak RSS per worker (MiB)",
+        f"raw-SQL baseline (s, {rows:,} rows)",
+        "ratio",
+    )
+    print("| " + " | ".join(head) + " |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"| {n:,} | {args.workers} | {invoices:,} | {elapsed:.1f} | {rate:,.0f} | "
+        f"{' / '.join(f'{r / 1024:.0f}' for r in rss)} | {raw:.1f} | {elapsed / raw:.1f}x |"
+    )
+    print(f"\nnumbers INV-000001..INV-{n + 1:06d} without a gap: {numbers_ok}")
+
+
+def _gapless(url: str) -> bool:
+    with psycopg.connect(_raw(url)) as connection:
+        row = connection.execute(
+            "SELECT count(*), count(DISTINCT number), min(number), max(number) FROM invoices"
+        ).fetchone()
+    assert row is not None
+    n, distinct, low, high = row
+    return bool(n == distinct and low == "INV-000001" and high == f"INV-{n:06d}")
+
+
+if __name__ == "__main__":
+    main()
