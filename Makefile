@@ -35,5 +35,9 @@ test: install
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
 
+bench: install
+	scripts/test-services.sh
+	$(BIN)/python bench/billing_run.py --subscriptions 100000 --workers 2
+
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache .hypothesis
