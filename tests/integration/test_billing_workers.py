@@ -1,9 +1,9 @@
 """The billing run spread over worker processes (Dramatiq on Redis), on PostgreSQL.
 
-4 workers bill 2,000 due subscriptions; one is killed with SIGKILL mid-run; a second run
-finishes the job. Exactly 2,000 invoices come out, numbered INV-000001..INV-002000 with no
-gap: each subscription is one transaction, and a killed worker's transaction (with the number
-it took) is rolled back by the database.
+4 workers bill 2,000 due subscriptions in jobs of 50; one is killed with SIGKILL mid-run; a
+second run finishes the job. Exactly 2,000 invoices come out, numbered INV-000001..INV-002000
+with no gap: each job's batch is one transaction, and a killed worker's transaction (with the
+numbers it took) is rolled back by the database.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from tests.conftest import IN_CI, _truncate
 
 SUBSCRIPTIONS = 2000
 WORKERS = 4
+BATCH = 50  # 40 jobs: the kill lands while the others still have work
 REDIS_URL = os.environ.get("PLANSMITH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PLANSMITH = Path(sys.executable).with_name("plansmith")
 
@@ -128,17 +129,17 @@ def test_four_workers_one_killed_bill_each_subscription_once_without_gaps(
     jobs = billing_jobs(app)
     procs = [_worker(app) for _ in range(WORKERS)]
     try:
-        sent = dispatch_billing(app.uow(), app.clock, org, jobs)
+        sent = dispatch_billing(app.uow(), app.clock, org, jobs, batch=BATCH)
         _wait_until(lambda: _invoices(app) >= SUBSCRIPTIONS // 4, 120)
         procs[0].send_signal(signal.SIGKILL)  # mid-run, perhaps mid-transaction
         procs[0].wait(10)
         # The others drain the queue; a job the killed one held waits for its heartbeat to
         # expire. The next run does not wait: it sends jobs again for what is left.
         _wait_until_still(app, 120)
-        resent = dispatch_billing(app.uow(), app.clock, org, jobs)
+        resent = dispatch_billing(app.uow(), app.clock, org, jobs, batch=BATCH)
         _wait_until(lambda: _invoices(app) >= SUBSCRIPTIONS, 120)
         _wait_until_still(app, 30)
-        third = dispatch_billing(app.uow(), app.clock, org, jobs)
+        third = dispatch_billing(app.uow(), app.clock, org, jobs, batch=BATCH)
     finally:
         for proc in procs[1:]:
             proc.send_signal(signal.SIGTERM)
