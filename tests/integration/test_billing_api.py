@@ -612,6 +612,50 @@ def test_voiding_a_credited_invoice_is_409_and_changes_nothing(
     assert _dump(container) == before
 
 
+@NO_GRACE
+def test_an_uncollectible_invoice_is_still_owed_and_can_still_be_paid(
+    api: Api, container: Plansmith, clock: TestClock
+) -> None:
+    account_id = api.account()
+    api.subscribe(account_id)
+    api.run()
+    [invoice] = api.invoices()
+    clock.advance(timedelta(days=40))
+
+    written_off = _ok(api.post(f"/v1/invoices/{invoice['id']}/mark_uncollectible"))
+    owed = api.balances(account_id)
+    clock.advance(timedelta(days=1))
+    paid = _ok(api.post(f"/v1/invoices/{invoice['id']}/mark_paid"))
+
+    assert (written_off["status"], written_off["totals"]["amount_due"]) == ("uncollectible", 14970)
+    assert owed == {"receivable": 14970, "revenue": -14970}  # nothing posted by the write-off
+    assert (paid["status"], paid["paid_at"], paid["totals"]["amount_due"]) == (
+        "paid",
+        "2026-03-13T15:00:00Z",
+        0,
+    )
+    assert api.balances(account_id) == {"receivable": 0, "revenue": -14970, "cash": 14970}
+
+
+@NO_GRACE
+def test_only_an_open_invoice_can_become_uncollectible_and_nothing_changes(
+    api: Api, container: Plansmith
+) -> None:
+    account_id = api.account()
+    api.subscribe(account_id)
+    api.run()
+    [invoice] = api.invoices()
+    _ok(api.post(f"/v1/invoices/{invoice['id']}/mark_paid"))
+    before = _dump(container)
+
+    again = api.post(f"/v1/invoices/{invoice['id']}/mark_uncollectible")
+    missing = api.post("/v1/invoices/inv_missing/mark_uncollectible")
+
+    _assert_problem(again, 409, "invalid_invoice_transition", "status")
+    assert missing.status_code == 404
+    assert _dump(container) == before
+
+
 def test_finalizing_twice_is_409_and_changes_nothing(api: Api, container: Plansmith) -> None:
     api.subscribe(api.account())
     api.run()

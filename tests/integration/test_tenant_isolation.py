@@ -339,6 +339,7 @@ def test_every_id_route_answers_404_to_another_organizations_key(
         ("GET", "/v1/invoices/{invoice_id}"),
         ("POST", "/v1/invoices/{invoice_id}/finalize"),
         ("POST", "/v1/invoices/{invoice_id}/void"),
+        ("POST", "/v1/invoices/{invoice_id}/mark_uncollectible"),
         ("POST", "/v1/invoices/{invoice_id}/mark_paid"),
         ("POST", "/v1/invoices/{invoice_id}/credit_notes"),
         ("GET", "/v1/invoices/{invoice_id}/credit_notes"),

@@ -240,6 +240,19 @@ def void_invoice(uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id
     return voided
 
 
+def mark_uncollectible(
+    uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id: str
+) -> Invoice:
+    """Stop expecting an open invoice to be paid. Nothing is posted: what it owes stays a
+    receivable (it may still be paid, or voided) until the operator's own books write it off."""
+    with uow:
+        invoice = _invoice(uow, organization_id, invoice_id)
+        written_off = invoice.moved(InvoiceStatus.UNCOLLECTIBLE, clock.now())
+        uow.billing.update_invoice(written_off, expected_status=invoice.status.value)
+        uow.commit()
+    return written_off
+
+
 def mark_paid(uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id: str) -> Invoice:
     """Record that what the invoice still owes was paid outside plansmith (a bank transfer)."""
     now = clock.now()

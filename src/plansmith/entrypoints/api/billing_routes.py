@@ -230,6 +230,13 @@ def void(invoice_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> Invoice
     return _show(uow, uc.void_invoice(uow, clock, org.id, invoice_id))
 
 
+@router.post(f"{ID}/mark_uncollectible", response_model=InvoiceOut, tags=INVOICES)
+def mark_uncollectible(invoice_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> InvoiceOut:
+    """Stop expecting an open invoice to be paid; it can still be paid or voided. Nothing is
+    posted: what it owes stays a receivable."""
+    return _show(uow, uc.mark_uncollectible(uow, clock, org.id, invoice_id))
+
+
 @router.post(f"{ID}/mark_paid", response_model=InvoiceOut, tags=INVOICES)
 def mark_paid(invoice_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> InvoiceOut:
     """Record a payment made outside plansmith, e.g. a bank transfer, of what is still due."""

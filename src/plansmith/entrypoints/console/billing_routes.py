@@ -19,7 +19,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from plansmith.application.billing_ports import RunRecord
 from plansmith.application.billing_run import run_billing
 from plansmith.application.errors import NotFound
-from plansmith.application.invoices import finalize_invoice, mark_paid, void_invoice
+from plansmith.application.invoices import (
+    finalize_invoice,
+    mark_paid,
+    mark_uncollectible,
+    void_invoice,
+)
 from plansmith.application.pagination import decode_cursor, encode_cursor
 from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.domain.errors import DomainError, InvalidValue
@@ -75,6 +80,14 @@ BUTTONS = (
         InvoiceStatus.PAID,
         mark_paid,
         "Marked paid: the payment is recorded in the ledger.",
+        "secondary",
+    ),
+    Button(
+        "mark-uncollectible",
+        "Mark uncollectible",
+        InvoiceStatus.UNCOLLECTIBLE,
+        mark_uncollectible,
+        "Marked uncollectible: it is still owed and can still be paid or voided.",
         "secondary",
     ),
     Button(
