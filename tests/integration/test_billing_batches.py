@@ -8,6 +8,7 @@ writer rolls back whole and is billed one subscription at a time.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -18,6 +19,7 @@ from sqlalchemy import event, func, select
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
+from plansmith.adapters.db.batch_unit_of_work import BatchUnitOfWork
 from plansmith.application import billing_run
 from plansmith.application.billing_run import bill_batch, run_billing
 from plansmith.application.subscription_actions import ChangeInput, change_subscription
@@ -176,3 +178,42 @@ def test_numbers_are_taken_per_organization_in_the_order_invoices_were_finalized
     assert mine == [f"INV-{n:06d}" for n in range(1, 2 * SUBSCRIBERS + 1)]
     assert theirs == ["INV-000001"]
     assert {s for o, _n, s in rows if o == tenant.organization_id} == set(first)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_two_runs_at_once_over_the_same_subscriptions_bill_each_once_without_gaps(
+    container: Plansmith, tenant: Tenant, clock: TestClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = tenant.organization_id
+    ids = _due_subscriptions(container, org, clock)
+    start = threading.Barrier(2)
+    # Both runs' first batches have loaded the same subscriptions before either writes.
+    both_loaded = threading.Barrier(2, timeout=10)
+    first_commits: set[int] = set()
+    commit = BatchUnitOfWork.commit
+
+    def commit_together(self: BatchUnitOfWork) -> None:
+        if threading.get_ident() not in first_commits:
+            first_commits.add(threading.get_ident())
+            both_loaded.wait()
+        commit(self)
+
+    monkeypatch.setattr(BatchUnitOfWork, "commit", commit_together)
+    records: list[Any] = []
+
+    def bill() -> None:
+        start.wait()
+        records.append(run_billing(container.uow(), clock, org, grace=timedelta(0), batch=10))
+
+    runs = [threading.Thread(target=bill) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(60)
+
+    # One run's first batch lost to the other's and went one by one, finding them done.
+    assert sum(r.invoiced for r in records) == SUBSCRIBERS
+    assert [r.errors for r in records] == [(), ()]
+    assert _numbers(container) == [f"INV-{n:06d}" for n in range(1, 2 * SUBSCRIBERS + 1)]
+    assert all(_invoices_of(container, sub_id) == 2 for sub_id in ids)

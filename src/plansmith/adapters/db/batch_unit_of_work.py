@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Self
 
 from sqlalchemy import ARRAY, Text, any_, bindparam, delete, func, literal, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from plansmith.adapters.db import tables as t
@@ -500,5 +500,15 @@ class BatchUnitOfWork(SqlUnitOfWork):
             ) from exc
         except Conflict:
             self.session.rollback()
+            raise
+        except DBAPIError as exc:
+            self.session.rollback()
+            # Two batches over the same subscriptions (two runs at once) may deadlock on their
+            # row locks; PostgreSQL aborts one, which is then billed one subscription at a time.
+            if getattr(exc.orig, "sqlstate", None) in ("40P01", "40001"):
+                raise Conflict(
+                    "this batch met another one billing the same subscriptions",
+                    code="concurrent_change",
+                ) from exc
             raise
         super().commit()
