@@ -70,9 +70,10 @@ class BillingRepository(Protocol):
         ...
 
     def with_pending_items(
-        self, organization_id: str | None, limit: int, after: str | None
+        self, organization_id: str | None, limit: int, after: tuple[str, str] | None
     ) -> Sequence[tuple[str, str]]:
-        """(organization id, subscription id) with uninvoiced items, by subscription id."""
+        """(organization id, subscription id) with uninvoiced items, by organization and
+        subscription id, strictly after ``after``."""
         ...
 
     def next_number(self, organization_id: str, kind: str) -> int:
@@ -111,6 +112,11 @@ class BillingRepository(Protocol):
         ...
 
     def posted(self, kind: str, reference: str) -> Transaction | None: ...
+    def hold_credit(self, account_id: str) -> None:
+        """Hold the account's customer credit until commit (a row lock), so that of two
+        transactions about to use it, the second reads what the first left."""
+        ...
+
     def ledger_balance(
         self, account_id: str, ledger_account: LedgerAccount, currency: str
     ) -> int: ...

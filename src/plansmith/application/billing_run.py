@@ -35,7 +35,7 @@ from plansmith.domain.errors import DomainError
 from plansmith.domain.invoicing import Invoice, InvoiceStatus
 from plansmith.domain.periods import local_midnight, zone
 from plansmith.domain.renewals import RenewalMove
-from plansmith.domain.subscriptions import PriceBook
+from plansmith.domain.subscriptions import PriceBook, Subscription
 
 
 @dataclass(frozen=True)
@@ -46,17 +46,30 @@ class Billed:
 
 @dataclass
 class Catalogs:
-    """Each organization's price book and version moves, read once for a run (or a job)."""
+    """Each organization's price book and version moves, read once for a run (or a job), and
+    read again when a subscription names something the book lacks (published meanwhile)."""
 
     books: dict[str, tuple[PriceBook, Mapping[str, RenewalMove]]] = field(default_factory=dict)
 
     def of(
-        self, uow: UnitOfWork, organization_id: str
+        self, uow: UnitOfWork, organization_id: str, sub: Subscription | None = None
     ) -> tuple[PriceBook, Mapping[str, RenewalMove]]:
-        if organization_id not in self.books:
+        found = self.books.get(organization_id)
+        if found is None or (sub is not None and not _covers(found[0], sub)):
             book = price_book(uow, organization_id)
-            self.books[organization_id] = (book, renewal_moves(uow, book, list(book.plans)))
-        return self.books[organization_id]
+            found = self.books[organization_id] = (book, renewal_moves(uow, book, list(book.plans)))
+        return found
+
+
+def _covers(book: PriceBook, sub: Subscription) -> bool:
+    """Whether the book has every catalog object the subscription's terms name."""
+    held = [sub.terms] + ([sub.scheduled.terms] if sub.scheduled is not None else [])
+    return sub.family_id in book.families and all(
+        terms.version_id in book.versions
+        and terms.plan_id in book.plans
+        and all(code in book.add_ons for code in terms.add_ons)
+        for terms in held
+    )
 
 
 def _renew_and_draft(
@@ -69,7 +82,7 @@ def _renew_and_draft(
 ) -> Billed:
     """Inside an open unit of work: catch up, then put what is pending on a draft."""
     sub = subscription_of(uow, organization_id, subscription_id)
-    book, moves = catalogs.of(uow, organization_id)
+    book, moves = catalogs.of(uow, organization_id, sub)
     caught_up = run(uow, sub, book, moves, None, SYSTEM, now, upcoming=False)
     current = caught_up.view.subscription
     key = billing_key(current)
@@ -183,23 +196,23 @@ def _keyset(
 ) -> Iterator[tuple[str, str]]:
     """Each subscription that is due, then each with pending items, in a stable order (one
     that is both may come twice; the second time finds nothing left to do)."""
-    after_due: tuple[datetime, str] | None = None
+    after_due: tuple[str, datetime, str] | None = None
     while True:
         with uow:
             due = list(uow.subscriptions.due(organization_id, as_of, batch, after_due))
         if not due:
             break
         for org, sub_id, due_at in due:
-            after_due = (due_at, sub_id)
+            after_due = (org, due_at, sub_id)
             yield org, sub_id
-    after_pending: str | None = None
+    after_pending: tuple[str, str] | None = None
     while True:
         with uow:
             pending = list(uow.billing.with_pending_items(organization_id, batch, after_pending))
         if not pending:
             break
         for org, sub_id in pending:
-            after_pending = sub_id
+            after_pending = (org, sub_id)
             yield org, sub_id
 
 

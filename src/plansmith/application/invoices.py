@@ -191,6 +191,7 @@ def finalize_in(uow: UnitOfWork, invoice: Invoice, now: datetime) -> Invoice:
     """Inside an open unit of work: number it, apply customer credit, post it."""
     invoice.moved(InvoiceStatus.OPEN, now)  # refuses anything but a draft, clearly
     billing = uow.billing
+    billing.hold_credit(invoice.account_id)  # another finalize must not use it as well
     owed_to_customer = -billing.ledger_balance(
         invoice.account_id, LedgerAccount.CUSTOMER_CREDIT, invoice.currency
     )

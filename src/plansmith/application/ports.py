@@ -257,11 +257,11 @@ class SubscriptionRepository(Protocol):
         organization_id: str | None,
         as_of: datetime,
         limit: int,
-        after: tuple[datetime, str] | None = None,
+        after: tuple[str, datetime, str] | None = None,
     ) -> Sequence[tuple[str, str, datetime]]:
         """(organization id, subscription id, due at) of subscriptions whose next period end
-        is at or before ``as_of``, by (due at, id) and strictly after ``after``; of one
-        organization, or of all with None."""
+        is at or before ``as_of``, by (organization, due at, id) and strictly after ``after``;
+        of one organization, or of all live ones with None."""
         ...
 
     def counts_by_version(self, organization_id: str) -> dict[str, int]:

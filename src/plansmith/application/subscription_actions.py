@@ -225,7 +225,7 @@ def advance_due(
     uow: UnitOfWork, clock: Clock, organization_id: str | None, *, batch: int = 200
 ) -> Advanced:
     """Every subscription whose period ended by now, of one organization (or of all with
-    None), one transaction each, each visited once per run in (due at, id) order.
+    None), one transaction each, each visited once per run in (organization, due at, id) order.
 
     Safe to run twice or in parallel: a subscription another worker saved first is skipped
     (its revision moved on), and one that is no longer due finds nothing to do. One that
@@ -233,7 +233,7 @@ def advance_due(
     """
     renewed = items = skipped = 0
     failed: list[Failure] = []
-    after: tuple[datetime, str] | None = None
+    after: tuple[str, datetime, str] | None = None
     as_of = clock.now()
     while True:
         with uow:
@@ -241,7 +241,7 @@ def advance_due(
         if not due:
             return Advanced(renewed, items, skipped, tuple(failed))
         for org, subscription_id, due_at in due:
-            after = (due_at, subscription_id)
+            after = (org, due_at, subscription_id)
             try:
                 result = advance_subscription(uow, clock, org, subscription_id)
             except Conflict:

@@ -184,23 +184,34 @@ def _load(session: Session, ids: Sequence[str]) -> _Loaded:
     redemptions: dict[str, list[Redemption]] = defaultdict(list)
     for row in redeemed:
         redemptions[row.subscription_id].append(redemption_of_row(row, coupons[row.coupon_id]))
-    le = t.ledger_entries.c
     organizations = sorted({s.organization_id for s in subs.values()})
-    credit = {
-        (account, currency): int(amount)
-        for account, currency, amount in session.execute(
-            select(le.account_id, le.currency, func.sum(le.amount))
-            .where(
-                _in(le.organization_id, organizations),
-                _in(le.account_id, account_ids),
-                le.ledger_account == LedgerAccount.CUSTOMER_CREDIT.value,
-            )
-            .group_by(le.account_id, le.currency)
-        )
-    }
+    credit = _credit(session, _in, organizations, account_ids)
+    if credit and session.get_bind().dialect.name == "postgresql":
+        # Accounts that have credit are held until commit (as hold_credit does for one), and
+        # their credit read again under the lock: nobody else can use it meanwhile.
+        holders = sorted({account for account, _currency in credit})
+        session.execute(select(a.id).where(_in(a.id, holders)).order_by(a.id).with_for_update())
+        credit = _credit(session, _in, organizations, holders)
     return _Loaded(
         subs, logs, pending, last_event, keys, accounts, addresses, rates, redemptions, credit
     )
+
+
+def _credit(
+    session: Session, among: _Among, organizations: Sequence[str], accounts: Sequence[str]
+) -> dict[tuple[str, str], int]:
+    """(account, currency) -> customer credit balance, where it is not zero."""
+    le = t.ledger_entries.c
+    q = (
+        select(le.account_id, le.currency, func.sum(le.amount))
+        .where(
+            among(le.organization_id, organizations),
+            among(le.account_id, accounts),
+            le.ledger_account == LedgerAccount.CUSTOMER_CREDIT.value,
+        )
+        .group_by(le.account_id, le.currency)
+    )
+    return {(account, currency): int(n) for account, currency, n in session.execute(q) if n}
 
 
 class _BatchSubscriptions(SqlSubscriptions):
@@ -371,6 +382,12 @@ class _BatchBilling(SqlBilling):
                 at = (transaction.account_id, entry.currency)
                 self.loaded.credit[at] = self.loaded.credit.get(at, 0) + entry.amount
 
+    def hold_credit(self, account_id: str) -> None:
+        # Accounts of the batch that have credit were held when it was loaded; one without
+        # had none to use twice (credit added since waits for a later invoice).
+        if account_id not in self.loaded.accounts:
+            super().hold_credit(account_id)
+
     def ledger_balance(self, account_id: str, ledger_account: LedgerAccount, currency: str) -> int:
         if ledger_account is LedgerAccount.CUSTOMER_CREDIT and account_id in self.loaded.accounts:
             return self.loaded.credit.get((account_id, currency), 0)
@@ -481,7 +498,11 @@ class BatchUnitOfWork(SqlUnitOfWork):
 
     def __enter__(self) -> Self:
         super().__enter__()
-        loaded, self._held = _load(self.session, self._ids), _Held()
+        try:
+            loaded, self._held = _load(self.session, self._ids), _Held()
+        except BaseException as exc:
+            self.__exit__(type(exc), exc, exc.__traceback__)  # closes the session
+            raise
         self.subscriptions = _BatchSubscriptions(self.session, loaded, self._held)
         self.billing = self._billing = _BatchBilling(self.session, loaded, self._held)
         self.accounts = _BatchAccounts(self.session, loaded)

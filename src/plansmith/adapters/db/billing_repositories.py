@@ -336,7 +336,7 @@ class SqlBilling:
             )
 
     def with_pending_items(
-        self, organization_id: str | None, limit: int, after: str | None
+        self, organization_id: str | None, limit: int, after: tuple[str, str] | None
     ) -> Sequence[tuple[str, str]]:
         c = t.subscription_items.c
         q = select(c.organization_id, c.subscription_id).where(c.invoice_id.is_(None))
@@ -345,8 +345,15 @@ class SqlBilling:
         else:
             q = q.where(c.organization_id.not_in(sandboxes()))
         if after is not None:
-            q = q.where(c.subscription_id > after)
-        q = q.group_by(c.organization_id, c.subscription_id).order_by(c.subscription_id)
+            org, last_id = after
+            q = q.where(
+                or_(
+                    c.organization_id > org,
+                    (c.organization_id == org) & (c.subscription_id > last_id),
+                )
+            )
+        q = q.group_by(c.organization_id, c.subscription_id)
+        q = q.order_by(c.organization_id, c.subscription_id)
         return [(org, sub) for org, sub in self.session.execute(q.limit(limit))]
 
     def next_number(self, organization_id: str, kind: str) -> int:
@@ -531,6 +538,12 @@ class SqlBilling:
         q = select(t.ledger_transactions).where(c.kind == kind, c.reference == reference)
         row = self.session.execute(q).first()
         return self._transaction(row) if row else None
+
+    def hold_credit(self, account_id: str) -> None:
+        # SQLite's BEGIN IMMEDIATE already serializes every writer.
+        if self.session.get_bind().dialect.name == "postgresql":
+            a = t.accounts.c
+            self.session.execute(select(a.id).where(a.id == account_id).with_for_update())
 
     def ledger_balance(self, account_id: str, ledger_account: LedgerAccount, currency: str) -> int:
         e = t.ledger_entries.c

@@ -344,7 +344,7 @@ class SqlSubscriptions:
         organization_id: str | None,
         as_of: datetime,
         limit: int,
-        after: tuple[datetime, str] | None = None,
+        after: tuple[str, datetime, str] | None = None,
     ) -> Sequence[tuple[str, str, datetime]]:
         q = select(S.organization_id, S.id, S.due_at).where(S.due_at <= as_of)
         if organization_id is not None:
@@ -352,9 +352,11 @@ class SqlSubscriptions:
         else:  # a sandbox's time is its test clock, not the wall clock
             q = q.where(S.organization_id.not_in(sandboxes()))
         if after is not None:
-            at, last_id = after
-            q = q.where(or_(S.due_at > at, (S.due_at == at) & (S.id > last_id)))
-        q = q.order_by(S.due_at, S.id).limit(limit)
+            org, at, last_id = after
+            later = or_(S.due_at > at, (S.due_at == at) & (S.id > last_id))
+            q = q.where(or_(S.organization_id > org, (S.organization_id == org) & later))
+        # By organization first, so a run over all of them cuts whole batches of one each.
+        q = q.order_by(S.organization_id, S.due_at, S.id).limit(limit)
         return [(org, sub, due_at) for org, sub, due_at in self.session.execute(q)]
 
     def counts_by_version(self, organization_id: str) -> dict[str, int]:
