@@ -376,8 +376,7 @@ def upcoming_invoices(
         account = uow.accounts.get(organization_id, account_id)
         if account is None:
             raise NotFound(f"no account {account_id!r}", field="account_id")
-        book = price_book(uow, organization_id)
-        moves = renewal_moves(uow, book, list(book.plans))
+        book, moves = Catalogs().of(uow, organization_id)
         for sub in uow.subscriptions.for_account(organization_id, account_id):
             preview = run(uow, sub, book, moves, None, SYSTEM, now, dry_run=True)
             current = preview.view.subscription

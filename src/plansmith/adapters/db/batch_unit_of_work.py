@@ -21,7 +21,6 @@ and the numbers stay gapless.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Self
@@ -33,11 +32,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.billing_repositories import (
     SqlBilling,
-    coupon_of_row,
     entry_rows,
     invoice_row,
     line_rows,
-    redemption_of_row,
+    redemptions_where,
     transaction_row,
 )
 from plansmith.adapters.db.bulk import bulk_insert, bulk_update
@@ -171,19 +169,7 @@ def _load(session: Session, ids: Sequence[str]) -> _Loaded:
             select(ar.account_id, ar.tax_rate_id).where(_in(ar.account_id, account_ids))
         ).all()
     )
-    r, c = t.coupon_redemptions.c, t.coupons.c
-    redeemed = session.execute(
-        select(t.coupon_redemptions).where(_in(r.subscription_id, ids)).order_by(r.created_at, r.id)
-    ).all()
-    coupons = {
-        row.id: coupon_of_row(row)
-        for row in session.execute(
-            select(t.coupons).where(_in(c.id, [x.coupon_id for x in redeemed]))
-        )
-    }
-    redemptions: dict[str, list[Redemption]] = defaultdict(list)
-    for row in redeemed:
-        redemptions[row.subscription_id].append(redemption_of_row(row, coupons[row.coupon_id]))
+    redemptions = redemptions_where(session, _in(t.coupon_redemptions.c.subscription_id, ids))
     organizations = sorted({s.organization_id for s in subs.values()})
     credit = _credit(session, _in, organizations, account_ids)
     if credit and session.get_bind().dialect.name == "postgresql":

@@ -204,6 +204,26 @@ def redemption_of_row(row: Row[Any], coupon: Coupon) -> Redemption:
     return Redemption(row.id, coupon, row.subscription_id, row.invoices_used)
 
 
+def redemptions_where(session: Session, condition: Any) -> dict[str, list[Redemption]]:
+    """Subscription id -> its coupon redemptions (oldest first), in two queries."""
+    r, c = t.coupon_redemptions.c, t.coupons.c
+    q = select(t.coupon_redemptions).where(condition).order_by(r.created_at, r.id)
+    redeemed = session.execute(q).all()
+    found: dict[str, list[Redemption]] = {}
+    if not redeemed:
+        return found
+    ids = sorted({row.coupon_id for row in redeemed})
+    coupons = {
+        row.id: coupon_of_row(row)
+        for row in session.execute(select(t.coupons).where(c.id.in_(ids)))
+    }
+    for row in redeemed:
+        found.setdefault(row.subscription_id, []).append(
+            redemption_of_row(row, coupons[row.coupon_id])
+        )
+    return found
+
+
 class SqlBilling:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -472,17 +492,10 @@ class SqlBilling:
             ) from exc
 
     def redemptions(self, subscription_id: str) -> Sequence[Redemption]:
-        r, c = t.coupon_redemptions.c, t.coupons.c
-        q = (
-            select(t.coupon_redemptions)
-            .where(r.subscription_id == subscription_id)
-            .order_by(r.created_at, r.id)
+        r = t.coupon_redemptions.c
+        return redemptions_where(self.session, r.subscription_id == subscription_id).get(
+            subscription_id, []
         )
-        result = []
-        for row in self.session.execute(q).all():
-            coupon_row = self.session.execute(select(t.coupons).where(c.id == row.coupon_id)).one()
-            result.append(redemption_of_row(row, coupon_of_row(coupon_row)))
-        return result
 
     def count_redemption_use(self, redemption_id: str) -> None:
         r = t.coupon_redemptions.c
