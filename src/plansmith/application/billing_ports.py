@@ -17,7 +17,14 @@ class Redemption:
     id: str
     coupon: Coupon
     subscription_id: str
-    invoices_used: int
+    invoices_used: int  # finalized invoices it discounted
+    in_drafts: int = 0  # drafts (in their grace period) that carry it: uses once finalized
+
+    @property
+    def uses(self) -> int:
+        """What the coupon's duration is counted against: a draft that carries it will use
+        it, so the next invoice must not get it as well."""
+        return self.invoices_used + self.in_drafts
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,11 @@ class BillingRepository(Protocol):
         ...
 
     def get_invoice(self, organization_id: str, invoice_id: str) -> Invoice | None: ...
+    def hold_invoice(self, organization_id: str, invoice_id: str) -> Invoice | None:
+        """The invoice, its row held until commit (a row lock): whoever changes it or checks
+        a limit on it (credit notes, what it owes) reads it after the previous one is done."""
+        ...
+
     def buyer(self, invoice_id: str) -> dict[str, object]: ...
     def invoices(
         self,

@@ -291,8 +291,9 @@ def _finalize_drafts(
         for org, invoice_id in drafts:
             try:
                 with uow:
-                    invoice = uow.billing.get_invoice(org, invoice_id)
-                    if invoice is None:
+                    invoice = uow.billing.hold_invoice(org, invoice_id)
+                    if invoice is None or invoice.status is not InvoiceStatus.DRAFT:
+                        total.skipped += 1  # finalized or voided meanwhile, by another
                         continue
                     finalize_in(uow, invoice, clock.now())
                     uow.commit()
@@ -345,7 +346,7 @@ def dispatch_billing(
 def finalize_draft(uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id: str) -> bool:
     """The job body: finalize a draft whose grace is over; False if it is not one (any more)."""
     with uow:
-        invoice = uow.billing.get_invoice(organization_id, invoice_id)
+        invoice = uow.billing.hold_invoice(organization_id, invoice_id)
         if invoice is None or invoice.status is not InvoiceStatus.DRAFT:
             return False
         if invoice.finalize_after > clock.now():

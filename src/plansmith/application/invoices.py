@@ -126,7 +126,7 @@ def discounts_for(
     by_code = {p.code: p.id for p in book.plans.values()}
     for redemption in uow.billing.redemptions(sub.id):
         coupon = redemption.coupon
-        if not coupon.lasts_for(redemption.invoices_used):
+        if not coupon.lasts_for(redemption.uses):
             continue
         plan_ids = frozenset(by_code[c] for c in coupon.plan_codes if c in by_code)
         discount = coupon.discount(sub.terms.currency, plan_ids)
@@ -187,6 +187,16 @@ def _invoice(uow: UnitOfWork, organization_id: str, invoice_id: str) -> Invoice:
     return invoice
 
 
+def held_invoice(uow: UnitOfWork, organization_id: str, invoice_id: str) -> Invoice:
+    """The invoice, held until the unit of work ends. Every use case that changes an invoice
+    or checks a limit on it (the room left to credit, what it owes) reads it this way, so two
+    at once run one after the other and the second sees what the first did."""
+    invoice = uow.billing.hold_invoice(organization_id, invoice_id)
+    if invoice is None:
+        raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
+    return invoice
+
+
 def finalize_in(uow: UnitOfWork, invoice: Invoice, now: datetime) -> Invoice:
     """Inside an open unit of work: number it, apply customer credit, post it."""
     invoice.moved(InvoiceStatus.OPEN, now)  # refuses anything but a draft, clearly
@@ -216,7 +226,7 @@ def finalize_invoice(
 ) -> Invoice:
     """Finalize a draft now, without waiting for its grace period."""
     with uow:
-        final = finalize_in(uow, _invoice(uow, organization_id, invoice_id), clock.now())
+        final = finalize_in(uow, held_invoice(uow, organization_id, invoice_id), clock.now())
         uow.commit()
     return final
 
@@ -225,7 +235,7 @@ def void_invoice(uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id
     """A draft is discarded; an open or uncollectible one is reversed in the ledger."""
     now = clock.now()
     with uow:
-        invoice = _invoice(uow, organization_id, invoice_id)
+        invoice = held_invoice(uow, organization_id, invoice_id)
         voided = invoice.moved(InvoiceStatus.VOID, now)
         if uow.billing.credit_notes(invoice.id):
             raise Conflict(
@@ -247,7 +257,7 @@ def mark_uncollectible(
     """Stop expecting an open invoice to be paid. Nothing is posted: what it owes stays a
     receivable (it may still be paid, or voided) until the operator's own books write it off."""
     with uow:
-        invoice = _invoice(uow, organization_id, invoice_id)
+        invoice = held_invoice(uow, organization_id, invoice_id)
         written_off = invoice.moved(InvoiceStatus.UNCOLLECTIBLE, clock.now())
         uow.billing.update_invoice(written_off, expected_status=invoice.status.value)
         uow.commit()
@@ -258,7 +268,7 @@ def mark_paid(uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id: s
     """Record that what the invoice still owes was paid outside plansmith (a bank transfer)."""
     now = clock.now()
     with uow:
-        invoice = _invoice(uow, organization_id, invoice_id)
+        invoice = held_invoice(uow, organization_id, invoice_id)
         paid = invoice.moved(InvoiceStatus.PAID, now)
         due = invoice.totals.amount_due
         paid = replace(paid, totals=replace(paid.totals, amount_due=0))
@@ -287,7 +297,7 @@ def issue_credit_note(
         raise InvalidValue("say why the invoice is credited", field="reason", code="required")
     now = clock.now()
     with uow:
-        invoice = _invoice(uow, organization_id, invoice_id)
+        invoice = held_invoice(uow, organization_id, invoice_id)
         if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PAID):
             raise Conflict(
                 f"a {invoice.status} invoice cannot be credited; only open or paid ones",

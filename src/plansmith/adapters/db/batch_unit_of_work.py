@@ -286,12 +286,23 @@ class _BatchBilling(SqlBilling):
             )
         self.loaded.invoice_keys.add((sub_id, billing_key))
         self.held.invoices[invoice.id] = (invoice, billing_key, buyer)
+        # As a reload would find: the draft carries its coupons (a use each once finalized).
+        carried = {d.coupon_id for d in invoice.discounts}
+        found = self.loaded.redemptions.get(sub_id, [])
+        for i, redemption in enumerate(found):
+            if redemption.coupon.id in carried:
+                found[i] = replace(redemption, in_drafts=redemption.in_drafts + 1)
 
     def get_invoice(self, organization_id: str, invoice_id: str) -> Invoice | None:
         held = self.held.invoices.get(invoice_id)
         if held is None:
             return super().get_invoice(organization_id, invoice_id)
         return held[0] if held[0].organization_id == organization_id else None
+
+    def hold_invoice(self, organization_id: str, invoice_id: str) -> Invoice | None:
+        if invoice_id not in self.held.invoices:
+            return super().hold_invoice(organization_id, invoice_id)
+        return self.get_invoice(organization_id, invoice_id)  # its own: nobody else sees it
 
     def update_invoice(self, invoice: Invoice, expected_status: str) -> None:
         held = self.held.invoices.get(invoice.id)
@@ -347,7 +358,12 @@ class _BatchBilling(SqlBilling):
         for found in self.loaded.redemptions.values():
             for i, redemption in enumerate(found):
                 if redemption.id == redemption_id:
-                    found[i] = replace(redemption, invoices_used=redemption.invoices_used + 1)
+                    # Its draft is finalized: a use counted, no longer one waiting.
+                    found[i] = replace(
+                        redemption,
+                        invoices_used=redemption.invoices_used + 1,
+                        in_drafts=max(redemption.in_drafts - 1, 0),
+                    )
                     self.held.redemption_uses.append(redemption_id)
                     return
         super().count_redemption_use(redemption_id)

@@ -5,10 +5,18 @@ items taken by one invoice only (conditional update), invoice status moves as co
 updates, numbers from a per-organization counter row updated in the finalizing transaction
 (so a rollback gives the number back), a document posted once per kind (unique), and an
 append-only ledger (triggers).
+
+Limits that depend on what other transactions write (the room left to credit on an invoice,
+what it still owes, the customer credit an invoice may use) are read under a row lock held
+until commit: ``hold_invoice`` and ``hold_credit`` (SELECT ... FOR UPDATE on PostgreSQL;
+SQLite's BEGIN IMMEDIATE runs one writer at a time). Rows are always held in this order, so
+two transactions never wait for each other in a circle: an existing invoice, then accounts
+(in id order when several), then a document counter.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -200,12 +208,13 @@ def entry_rows(transaction: Transaction) -> list[dict[str, Any]]:
     ]
 
 
-def redemption_of_row(row: Row[Any], coupon: Coupon) -> Redemption:
-    return Redemption(row.id, coupon, row.subscription_id, row.invoices_used)
+def redemption_of_row(row: Row[Any], coupon: Coupon, in_drafts: int = 0) -> Redemption:
+    return Redemption(row.id, coupon, row.subscription_id, row.invoices_used, in_drafts)
 
 
 def redemptions_where(session: Session, condition: Any) -> dict[str, list[Redemption]]:
-    """Subscription id -> its coupon redemptions (oldest first), in two queries."""
+    """Subscription id -> its coupon redemptions (oldest first), each with the drafts that
+    carry its coupon, in three queries."""
     r, c = t.coupon_redemptions.c, t.coupons.c
     q = select(t.coupon_redemptions).where(condition).order_by(r.created_at, r.id)
     redeemed = session.execute(q).all()
@@ -217,9 +226,18 @@ def redemptions_where(session: Session, condition: Any) -> dict[str, list[Redemp
         row.id: coupon_of_row(row)
         for row in session.execute(select(t.coupons).where(c.id.in_(ids)))
     }
+    drafts = select(INV.subscription_id, INV.discounts).where(
+        INV.status == InvoiceStatus.DRAFT.value,
+        INV.subscription_id.in_(select(r.subscription_id).where(condition)),
+    )
+    carried: Counter[tuple[str, str]] = Counter(
+        (sub_id, d["coupon_id"]) for sub_id, discounts in session.execute(drafts) for d in discounts
+    )
     for row in redeemed:
         found.setdefault(row.subscription_id, []).append(
-            redemption_of_row(row, coupons[row.coupon_id])
+            redemption_of_row(
+                row, coupons[row.coupon_id], carried[(row.subscription_id, row.coupon_id)]
+            )
         )
     return found
 
@@ -304,6 +322,14 @@ class SqlBilling:
 
     def get_invoice(self, organization_id: str, invoice_id: str) -> Invoice | None:
         q = select(t.invoices).where(INV.organization_id == organization_id, INV.id == invoice_id)
+        row = self.session.execute(q).first()
+        return self._invoice(row) if row else None
+
+    def hold_invoice(self, organization_id: str, invoice_id: str) -> Invoice | None:
+        q = select(t.invoices).where(INV.organization_id == organization_id, INV.id == invoice_id)
+        # SQLite's BEGIN IMMEDIATE already serializes every writer.
+        if self.session.get_bind().dialect.name == "postgresql":
+            q = q.with_for_update()
         row = self.session.execute(q).first()
         return self._invoice(row) if row else None
 
