@@ -16,6 +16,7 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -39,12 +40,17 @@ Send = Callable[[httpx.Client], httpx.Response]
 
 
 @pytest.fixture
-def container(db_url: str, clock: TestClock) -> Iterator[Plansmith]:
+def grace_minutes() -> int:
+    return 0  # finalized by the run that makes them
+
+
+@pytest.fixture
+def container(db_url: str, clock: TestClock, grace_minutes: int) -> Iterator[Plansmith]:
     settings = Settings(
         database_url=db_url,
         secret_key="test-secret",
         base_url="http://testserver",
-        invoice_grace_minutes=0,
+        invoice_grace_minutes=grace_minutes,
     )
     app = bootstrap(settings, clock=clock)
     yield app
@@ -122,8 +128,12 @@ def api(container: Plansmith) -> Iterator[Api]:
         api.http.close()
 
 
-def credit(invoice_id: str, amount: int, reason: str = "Outage") -> Send:
-    body = {"amount": amount, "reason": reason}
+def credit_body(amount: int) -> dict[str, Any]:
+    return {"amount": amount, "reason": "Outage"}
+
+
+def credit(invoice_id: str, amount: int) -> Send:
+    body = credit_body(amount)
     return lambda http: http.post(f"/v1/invoices/{invoice_id}/credit_notes", json=body)
 
 
@@ -192,10 +202,6 @@ def test_twenty_concurrent_credit_notes_never_credit_more_than_the_invoice(
     assert balances.get("revenue", 0) == -(TOTAL - credited)
 
 
-def credit_body(amount: int) -> dict[str, Any]:
-    return {"amount": amount, "reason": "Outage"}
-
-
 # -- a status change racing credit notes --------------------------------------------------------
 
 
@@ -221,10 +227,10 @@ def test_a_payment_racing_credit_notes_records_only_what_was_still_due(api: Api)
         after = api.get_invoice(invoice["id"])
         assert (after["status"], after["totals"]["amount_due"]) == ("paid", 0)
         balances = api.balances(invoice["account_id"])
-        # The transfer recorded what was due when it was recorded; notes after it are credit.
         credited = 100 * (CLIENTS - 1)
         assert balances.get("receivable", 0) == 0
-        # cash = 3,000 less the notes before the transfer; the notes after it are credit
+        # The transfer recorded what was due then (3,000 less the notes before it); the notes
+        # after it became customer credit.
         assert balances["cash"] + balances.get("customer_credit", 0) == TOTAL - credited
         assert balances["revenue"] == -(TOTAL - credited)
 
@@ -259,3 +265,62 @@ def test_writing_off_racing_credit_notes_keeps_what_is_owed(api: Api) -> None:
             "uncollectible",
             TOTAL - credited,
         )
+
+
+# -- drafts finalized at once, sharing the account's customer credit ----------------------------
+
+
+@pytest.mark.parametrize("grace_minutes", [60])
+def test_drafts_finalized_at_once_are_each_finalized_once_and_share_the_credit_once(
+    api: Api, clock: TestClock
+) -> None:
+    account = {"name": "Many Plans Ltd", "email": "billing@example.com", "currency": "JPY"}
+    account_id = api.ok("POST", "/v1/accounts", account, 201)["id"]
+    for n in range(4):  # one plan per family, so the account holds four subscriptions
+        family = {"code": f"family{n}", "name": f"Family {n}"}
+        api.ok("POST", "/v1/plan_families", family, 201)
+        terms = {"base_prices": {"JPY": 1000}}
+        plan = {"code": f"plan{n}", "name": f"Plan {n}", "family": f"family{n}", "terms": terms}
+        api.ok("POST", "/v1/plans", {**plan, "publish": True}, 201)
+    # A first invoice, paid, then credited 2,500: customer credit the next invoices use first.
+    api.ok(
+        "POST", "/v1/subscriptions", {"account_id": account_id, "plan": "plan0", "quantity": 3}, 201
+    )
+    api.ok("POST", "/v1/billing_runs", None, 201)
+    [first] = api.ok("GET", "/v1/invoices")["data"]
+    api.ok("POST", f"/v1/invoices/{first['id']}/finalize")
+    api.ok("POST", f"/v1/invoices/{first['id']}/mark_paid")
+    api.ok("POST", f"/v1/invoices/{first['id']}/credit_notes", credit_body(2500), 201)
+    for n in (1, 2, 3):
+        sub = {"account_id": account_id, "plan": f"plan{n}", "quantity": 3}
+        api.ok("POST", "/v1/subscriptions", sub, 201)
+    api.ok("POST", "/v1/billing_runs", None, 201)
+    drafts = [i["id"] for i in api.ok("GET", "/v1/invoices?status=draft")["data"]]
+    assert len(drafts) == 3
+    clock.advance(timedelta(hours=2))  # past the grace: a run finalizes them too
+
+    # Six finalize requests per draft and two billing runs, all at once.
+    sends = [act(d, "finalize") for d in drafts for _ in range(6)]
+    sends += [lambda http: http.post("/v1/billing_runs")] * 2
+    responses = api.together(sends)
+
+    finalizes, runs = responses[:18], responses[18:]
+    for draft in range(3):
+        own = answers(finalizes[draft * 6 : draft * 6 + 6])
+        # At most one finalize per draft wins (a run may have finalized it first); every other
+        # one is told the invoice is no longer a draft.
+        assert set(own) <= {(200, ""), (409, "invalid_invoice_transition")}, own
+        assert own[(200, "")] <= 1, own
+    for run in runs:
+        assert run.status_code == 201, run.text
+        assert run.json()["errors"] == []
+    won = sum(r.status_code == 200 for r in finalizes)
+    assert won + sum(r.json()["finalized"] for r in runs) == 3
+    invoices = [api.get_invoice(d) for d in drafts]
+    assert sorted(i["number"] for i in invoices) == ["INV-000002", "INV-000003", "INV-000004"]
+    # The 2,500 of credit went to exactly one use, whichever invoice was finalized first.
+    applied = [i["totals"]["credit_applied"] for i in invoices]
+    assert sorted(applied) == [0, 0, 2500], applied
+    balances = api.balances(account_id)
+    assert balances.get("customer_credit", 0) == 0
+    assert balances["receivable"] == 3 * TOTAL - 2500

@@ -327,9 +327,11 @@ class SqlBilling:
 
     def hold_invoice(self, organization_id: str, invoice_id: str) -> Invoice | None:
         q = select(t.invoices).where(INV.organization_id == organization_id, INV.id == invoice_id)
-        # SQLite's BEGIN IMMEDIATE already serializes every writer.
+        # SQLite's BEGIN IMMEDIATE already serializes every writer. On PostgreSQL, the lock an
+        # UPDATE takes (FOR NO KEY UPDATE): rows that only refer to the invoice may still be
+        # inserted meanwhile.
         if self.session.get_bind().dialect.name == "postgresql":
-            q = q.with_for_update()
+            q = q.with_for_update(key_share=True)
         row = self.session.execute(q).first()
         return self._invoice(row) if row else None
 
