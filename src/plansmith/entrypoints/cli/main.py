@@ -187,7 +187,10 @@ def demo() -> None:
                 f"{base}/console/  sign in as {demo_data.OPERATOR_EMAIL} / "
                 f"{demo_data.OPERATOR_PASSWORD}",
             ),
-            ("Portal link", f"{plansmith.portal_url(result.portal_token)}  (valid 24 h)"),
+            (
+                "Portal link",
+                f"{plansmith.portal_url(result.portal_token)}  (opens once, within 24 h)",
+            ),
         ]
         out.print("[bold]plansmith demo is ready[/bold]")
         for label, value in rows:
