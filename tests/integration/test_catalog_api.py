@@ -1137,13 +1137,14 @@ def test_each_organization_sees_only_its_own_catalog(
 ) -> None:
     theirs = _objects(client, other_tenant)
     mine = _objects(client, tenant)
-    key = _publishable_key(container, tenant)
 
     listed = {
         path: [o["id"] for o in _ok(client.get(path, headers=tenant.headers))["data"]]
         for path in ("/v1/plan_families", "/v1/plans", "/v1/add_ons", "/v1/extra_packs")
     }
-    offers = _ok(client.get("/v1/pricing", params={"key": key, "channel": "internal"}))["data"]
+    # The internal channel is read with the secret key: a publishable one sees public ones only.
+    internal = {"channel": "internal"}
+    offers = _ok(client.get("/v1/pricing", params=internal, headers=tenant.headers))["data"]
     theirs_quoted = client.get(
         f"/v1/plans/{mine['plan_id']}/quote",
         params={"cycle": "month", "currency": "EUR", "version_id": theirs["version_id"]},

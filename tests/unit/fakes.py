@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Self
 
 from plansmith.domain.accounts import Account, InvoiceAddress
 from plansmith.domain.organizations import ApiKey, OperatorUser, Organization
+from plansmith.domain.sessions import PortalLinkRecord
 
 
 class InjectedFailure(RuntimeError):
@@ -29,6 +30,7 @@ class Rows:
     operators: dict[str, OperatorUser] = field(default_factory=dict)
     accounts: dict[str, Account] = field(default_factory=dict)
     invoice_addresses: dict[str, InvoiceAddress] = field(default_factory=dict)
+    portal_links: dict[str, PortalLinkRecord] = field(default_factory=dict)
 
 
 @dataclass
@@ -159,6 +161,24 @@ class FakeInvoiceAddresses(_Repo):
         )
 
 
+class FakePortalLinks(_Repo):
+    def add(self, link: PortalLinkRecord) -> None:
+        self._rows.portal_links[link.id] = link
+
+    def use(self, link_id: str, now: datetime) -> bool:
+        link = self._rows.portal_links.get(link_id)
+        if link is None or link.used_at is not None or link.expires_at <= now:
+            return False
+        self._rows.portal_links[link_id] = replace(link, used_at=now)
+        return True
+
+    def purge(self, now: datetime) -> int:
+        gone = [k for k, link in self._rows.portal_links.items() if link.expires_at <= now]
+        for key in gone:
+            del self._rows.portal_links[key]
+        return len(gone)
+
+
 class FakeUnitOfWork:
     """Implements plansmith.application.ports.UnitOfWork over a FakeStore."""
 
@@ -167,6 +187,7 @@ class FakeUnitOfWork:
     operators: FakeOperators
     accounts: FakeAccounts
     invoice_addresses: FakeInvoiceAddresses
+    portal_links: FakePortalLinks
 
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -204,3 +225,4 @@ class FakeUnitOfWork:
         self.operators = FakeOperators(self.store, working)
         self.accounts = FakeAccounts(self.store, working)
         self.invoice_addresses = FakeInvoiceAddresses(self.store, working)
+        self.portal_links = FakePortalLinks(self.store, working)

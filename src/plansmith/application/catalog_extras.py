@@ -12,6 +12,7 @@ from plansmith.application.ids import new_id
 from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.domain.accounts import require_text
 from plansmith.domain.catalog import (
+    PUBLIC_CHANNELS,
     AddOn,
     Channel,
     ExtraPack,
@@ -276,16 +277,27 @@ class Offer:
 
 
 def offers(
-    uow: UnitOfWork, organization_id: str, channel: str, currency: str | None = None
+    uow: UnitOfWork,
+    organization_id: str,
+    channel: str,
+    currency: str | None = None,
+    *,
+    public_only: bool = False,
 ) -> list[Offer]:
     """What a channel offers: current, non-archived versions visible there, with one-seat
-    (or the minimum seats) quotes for each cycle, ordered by family and rank."""
+    (or the minimum seats) quotes for each cycle, ordered by family and rank.
+
+    ``public_only`` (a publishable key's request): the internal channel offers nothing, so no
+    internal-only plan or price leaves through a key that sits in a web page; the answer is the
+    same as for a channel with nothing on it, and tells nothing about what is there."""
     try:
         where = Channel(channel)
     except ValueError:
         allowed = ", ".join(c.value for c in Channel)
         raise InvalidValue(f"channel is one of {allowed}", field="channel") from None
     wanted = Currency.of(currency) if currency else None
+    if public_only and where not in PUBLIC_CHANNELS:
+        return []
     result = []
     for view in list_plans(uow, organization_id):
         version = view.current

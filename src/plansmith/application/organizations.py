@@ -17,6 +17,7 @@ from plansmith.application.tokens import Signer, expiry
 from plansmith.domain.accounts import require_text
 from plansmith.domain.errors import InvalidValue
 from plansmith.domain.organizations import ApiKey, OperatorUser, Organization
+from plansmith.domain.sessions import PortalLinkRecord
 
 API_KEY_PREFIX = "sk_"
 PUBLISHABLE_KEY_PREFIX = "pk_"
@@ -150,7 +151,6 @@ def get_operator(uow: UnitOfWork, user_id: str) -> OperatorUser:
 
 
 PORTAL_LINK = "portal-link"
-PORTAL_SESSION = "portal-session"
 
 
 @dataclass(frozen=True)
@@ -169,10 +169,24 @@ def create_portal_link(
     *,
     ttl_seconds: int = 900,
 ) -> PortalLink:
-    """A link that lets one account's admin into the portal, like Stripe's portal sessions."""
+    """A link that lets one account's admin into the portal, like Stripe's portal sessions.
+
+    It opens the portal once: its first visit trades it for a session (web_sessions.enter_portal)
+    and any later one gets "Link expired"."""
     if not 60 <= ttl_seconds <= 7 * 24 * 3600:
         raise InvalidValue("expires_in must be between 60 seconds and 7 days", field="expires_in")
     account = get_account(uow, organization_id, account_id)
-    expires_at = expiry(clock.now(), ttl_seconds)
-    claims = {"org": organization_id, "acct": account.id}
-    return PortalLink(signer.sign(PORTAL_LINK, claims, expires_at), account.id, expires_at)
+    now = clock.now()
+    record = PortalLinkRecord(
+        id=new_id("plink"),
+        organization_id=organization_id,
+        account_id=account.id,
+        created_at=now,
+        expires_at=expiry(now, ttl_seconds),
+    )
+    with uow:
+        uow.portal_links.add(record)
+        uow.commit()
+    claims = {"org": organization_id, "acct": account.id, "link": record.id}
+    token = signer.sign(PORTAL_LINK, claims, record.expires_at)
+    return PortalLink(token, account.id, record.expires_at)

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Table, and_, func, insert, or_, select, update
+from sqlalchemy import Row, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
@@ -71,6 +71,12 @@ class SqlApiKeys(_Repository):
 class SqlOperatorUsers(_Repository):
     def add(self, user: OperatorUser) -> None:
         self._insert(t.operator_users, user)
+
+    def update(self, user: OperatorUser) -> None:
+        self._update(t.operator_users, user)
+
+    def remove(self, user_id: str) -> None:
+        self.session.execute(delete(t.operator_users).where(t.operator_users.c.id == user_id))
 
     def find_by_email(self, email: str) -> OperatorUser | None:
         q = select(t.operator_users).where(t.operator_users.c.email == email)

@@ -24,6 +24,11 @@ from plansmith.adapters.db.repositories import (
     SqlOperatorUsers,
     SqlOrganizations,
 )
+from plansmith.adapters.db.session_repositories import (
+    SqlPortalLinks,
+    SqlSignInThrottles,
+    SqlWebSessions,
+)
 from plansmith.adapters.db.subscription_repositories import SqlSubscriptions
 from plansmith.adapters.idempotency import fence_current_claim
 from plansmith.application.errors import Conflict
@@ -50,6 +55,9 @@ class SqlUnitOfWork:
         self.extra_packs = SqlExtraPacks(session)
         self.subscriptions = SqlSubscriptions(session)
         self.billing = SqlBilling(session)
+        self.web_sessions = SqlWebSessions(session)
+        self.portal_links = SqlPortalLinks(session)
+        self.sign_in_throttles = SqlSignInThrottles(session)
         return self
 
     def __exit__(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
 
@@ -251,29 +252,41 @@ def archive_extra_pack(pack_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock)
     return ExtraPackOut.of(extras.archive_extra_pack(uow, clock, org.id, pack_id))
 
 
-def pricing_organization(
+@dataclass(frozen=True)
+class PricingReader:
+    organization: Organization
+    publishable: bool  # a pk_ key: the public channels only
+
+
+def pricing_reader(
     app: Container,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     key: Annotated[str | None, Query(description="A publishable key, pk_...")] = None,
-) -> Organization:
+) -> PricingReader:
     secret = credentials.credentials if credentials else key
     if not secret:
         raise Unauthorized("send a publishable key as ?key=pk_... or 'Authorization: Bearer'")
-    if credentials is None and not secret.startswith(PUBLISHABLE_KEY_PREFIX):
+    publishable = secret.startswith(PUBLISHABLE_KEY_PREFIX)
+    if credentials is None and not publishable:
         # URLs end up in logs and browser history: only publishable keys may travel there.
         raise Unauthorized("only a publishable key (pk_...) may be sent in the URL")
-    return authenticate_api_key(app.uow(), secret, publishable_ok=True)
+    # Keys are made with the prefix of their kind, and found by the digest of all of it.
+    organization = authenticate_api_key(app.uow(), secret, publishable_ok=True)
+    return PricingReader(organization, publishable)
 
 
 @router.get("/pricing", response_model=ListOut[OfferOut], tags=["pricing"])
 def pricing(
-    org: Annotated[Organization, Depends(pricing_organization)],
+    reader: Annotated[PricingReader, Depends(pricing_reader)],
     uow: UoW,
     channel: Annotated[str, Query(description="signup, website, portal or internal")] = "website",
     currency: Annotated[str | None, Query()] = None,
 ) -> ListOut[OfferOut]:
-    """The public price list of one channel, readable with a publishable key (pk_...)."""
-    offers = extras.offers(uow, org.id, channel, currency)
+    """The price list of one channel. A publishable key (pk_...) reads the public channels
+    (signup, website, portal); for `internal` it gets an empty list. A secret key reads all."""
+    offers = extras.offers(
+        uow, reader.organization.id, channel, currency, public_only=reader.publishable
+    )
     data = []
     for offer in offers:
         terms = offer.version.terms

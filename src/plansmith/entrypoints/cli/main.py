@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from plansmith.adapters.db.migrate import upgrade
+from plansmith.application import console_users
 from plansmith.application import organizations as orgs
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.domain.errors import DomainError
@@ -135,6 +136,38 @@ def user_create(
         out.print(f"{user.id} {user.email}")
 
 
+EmailOption = Annotated[str, typer.Option("--email", help="The user's sign-in email")]
+
+
+@user_app.command("set-password")
+def user_set_password(
+    email: EmailOption,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt="New password",
+            hide_input=True,
+            confirmation_prompt=True,
+            help="At least 10 characters",
+        ),
+    ],
+) -> None:
+    """Give a console user a new password; every session of theirs ends at once."""
+    with container() as plansmith:
+        ended = console_users.set_operator_password(
+            plansmith.uow(), plansmith.clock, email, password
+        )
+        out.print(f"password changed for {email.strip().lower()}; {ended} session(s) ended")
+
+
+@user_app.command("remove")
+def user_remove(email: EmailOption) -> None:
+    """Remove a console user: they can no longer sign in, and their sessions end at once."""
+    with container() as plansmith:
+        user = console_users.remove_operator(plansmith.uow(), email)
+        out.print(f"removed {user.id} {user.email}")
+
+
 @app.command()
 def demo() -> None:
     """Load a demo organization with a catalog and customers; prints keys, logins and links."""
@@ -154,7 +187,10 @@ def demo() -> None:
                 f"{base}/console/  sign in as {demo_data.OPERATOR_EMAIL} / "
                 f"{demo_data.OPERATOR_PASSWORD}",
             ),
-            ("Portal link", f"{plansmith.portal_url(result.portal_token)}  (valid 24 h)"),
+            (
+                "Portal link",
+                f"{plansmith.portal_url(result.portal_token)}  (opens once, within 24 h)",
+            ),
         ]
         out.print("[bold]plansmith demo is ready[/bold]")
         for label, value in rows:

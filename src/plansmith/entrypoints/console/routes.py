@@ -19,19 +19,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from plansmith.adapters.money_format import format_money
 from plansmith.application import accounts as uc
 from plansmith.application.errors import Unauthorized
-from plansmith.application.organizations import create_portal_link, get_operator, sign_in_operator
+from plansmith.application.organizations import create_portal_link, get_operator
+from plansmith.application.sign_in import TooManyAttempts, sign_in
 from plansmith.application.subscription_queries import FamilyPlans, HistoryEntry, account_plans
 from plansmith.application.subscriptions import SubscriptionView
 from plansmith.application.tokens import TokenRejected
+from plansmith.application.web_sessions import end_session
 from plansmith.domain.money import Currency, Money
 from plansmith.domain.organizations import OperatorUser
+from plansmith.domain.sessions import SessionKind
 from plansmith.domain.subscriptions import Status
 from plansmith.entrypoints.webui.deps import Container
 from plansmith.entrypoints.webui.errors import title_for
 from plansmith.entrypoints.webui.sessions import (
     CSRF_FIELD,
+    BrowserSession,
     CookieSession,
-    SignedSession,
     check_csrf,
     check_same_origin,
     is_secure,
@@ -39,8 +42,7 @@ from plansmith.entrypoints.webui.sessions import (
 from plansmith.entrypoints.webui.templating import make_templates
 
 PREFIX = "/console"
-CONSOLE_SESSION = "console-session"
-SESSION = CookieSession(cookie="plansmith_console", purpose=CONSOLE_SESSION, path=PREFIX)
+SESSION = CookieSession(cookie="plansmith_console", kind=SessionKind.CONSOLE, path=PREFIX)
 PAGE_SIZE = 25
 LOCALE = "en_US"  # operators have no locale of their own yet
 
@@ -53,7 +55,7 @@ class Operator:
     """The signed-in console user; everything they see belongs to their organization."""
 
     user: OperatorUser
-    session: SignedSession
+    session: BrowserSession
 
     @property
     def organization_id(self) -> str:
@@ -61,9 +63,9 @@ class Operator:
 
 
 def current_operator(request: Request, app: Container) -> Operator:
-    session = SESSION.read(request, app.signer, app.clock.now())
-    user = get_operator(app.uow(), session.claims["user"])
-    if user.organization_id != session.claims["org"]:
+    session = SESSION.read(request, app.uow(), app.clock, app.signer)
+    user = get_operator(app.uow(), session.record.user_id or "")
+    if user.organization_id != session.record.organization_id:
         raise Unauthorized("your console session ended; sign in again")
     return Operator(user, session)
 
@@ -89,7 +91,7 @@ def home() -> RedirectResponse:
 @router.get("/login")
 def login_form(request: Request, app: Container, signed_out: bool = False) -> Response:
     try:
-        SESSION.read(request, app.signer, app.clock.now())
+        SESSION.read(request, app.uow(), app.clock, app.signer)
     except TokenRejected:
         flash = "You have signed out." if signed_out else None
         return templates.TemplateResponse(request, "console/login.html", {"flash": flash})
@@ -103,26 +105,39 @@ def login(
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
 ) -> Response:
+    """Slowed down after repeated failures (application/sign_in.py): a refused attempt gets
+    429 with Retry-After and the wait beside the form."""
     check_same_origin(request, app.settings.base_url)
+    client = request.client.host if request.client else "unknown"
     try:
-        user = sign_in_operator(app.uow(), email, password)
+        signed_in = sign_in(
+            app.uow(),
+            app.clock,
+            email,
+            password,
+            client,
+            session_seconds=app.settings.console_session_seconds,
+        )
+    except TooManyAttempts as refused:
+        context = {"email": email, "error": refused.message}
+        headers = {"Retry-After": str(refused.retry_after)}
+        return templates.TemplateResponse(
+            request, "console/login.html", context, status_code=429, headers=headers
+        )
     except Unauthorized:
         context = {"email": email, "error": "Wrong email or password."}
         return templates.TemplateResponse(request, "console/login.html", context, status_code=401)
     response = RedirectResponse(f"{PREFIX}/customers", status_code=303)
     SESSION.issue(
-        response,
-        app.signer,
-        {"user": user.id, "org": user.organization_id},
-        app.clock.now(),
-        app.settings.console_session_seconds,
-        secure=is_secure(app.settings.base_url),
+        response, signed_in.issued, app.clock.now(), secure=is_secure(app.settings.base_url)
     )
     return response
 
 
 @router.post("/logout")
-def logout(operator: FormOperator) -> Response:
+def logout(operator: FormOperator, app: Container) -> Response:
+    """Ends the session on the server: a copy of the cookie stops working too."""
+    end_session(app.uow(), app.clock, operator.session.record)
     response = RedirectResponse(f"{PREFIX}/login?signed_out=true", status_code=303)
     SESSION.clear(response)
     return response

@@ -15,8 +15,9 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from plansmith.application import accounts as uc
-from plansmith.application.organizations import PORTAL_LINK, PORTAL_SESSION
+from plansmith.application.web_sessions import end_session, enter_portal
 from plansmith.domain.errors import DomainError
+from plansmith.domain.sessions import SessionKind
 from plansmith.entrypoints.portal.forms import (
     LABELS,
     OPTIONAL,
@@ -25,18 +26,18 @@ from plansmith.entrypoints.portal.forms import (
     is_form_error,
 )
 from plansmith.entrypoints.webui.deps import Container, organization_clock
-from plansmith.entrypoints.webui.errors import title_for
+from plansmith.entrypoints.webui.errors import error_code, title_for
 from plansmith.entrypoints.webui.sessions import (
     CSRF_FIELD,
+    BrowserSession,
     CookieSession,
-    SignedSession,
     check_csrf,
     is_secure,
 )
 from plansmith.entrypoints.webui.templating import countries, make_templates
 
 PREFIX = "/portal"
-SESSION = CookieSession(cookie="plansmith_portal", purpose=PORTAL_SESSION, path=PREFIX)
+SESSION = CookieSession(cookie="plansmith_portal", kind=SessionKind.PORTAL, path=PREFIX)
 FLASHES = {
     "address_added": "The address was added.",
     "address_updated": "The address was saved.",
@@ -56,12 +57,14 @@ class Visit:
 
     organization_id: str
     account_id: str
-    session: SignedSession
+    session: BrowserSession
 
 
 def current_visit(request: Request, app: Container) -> Visit:
-    session = SESSION.read(request, app.signer, app.clock.now())
-    return Visit(session.claims["org"], session.claims["acct"], session)
+    session = SESSION.read(request, app.uow(), app.clock, app.signer)
+    account_id = session.record.account_id
+    assert account_id is not None  # every portal session is for one account
+    return Visit(session.record.organization_id, account_id, session)
 
 
 def checked_visit(
@@ -80,18 +83,13 @@ Fields = Annotated[AddressFields, Form()]
 
 @router.get("/enter")
 def enter(app: Container, token: str = "") -> RedirectResponse:
-    """Trade a portal link for a session cookie, so the token leaves the address bar."""
-    now = app.clock.now()
-    claims = app.signer.verify(PORTAL_LINK, token, now)
-    response = RedirectResponse(f"{PREFIX}/", status_code=303)
-    SESSION.issue(
-        response,
-        app.signer,
-        {"org": claims["org"], "acct": claims["acct"]},
-        now,
-        app.settings.portal_session_seconds,
-        secure=is_secure(app.settings.base_url),
+    """Trade a portal link for a session cookie, so the token leaves the address bar. A link
+    does this once: a second visit gets the "Link expired" page."""
+    issued = enter_portal(
+        app.uow(), app.clock, app.signer, token, seconds=app.settings.portal_session_seconds
     )
+    response = RedirectResponse(f"{PREFIX}/", status_code=303)
+    SESSION.issue(response, issued, app.clock.now(), secure=is_secure(app.settings.base_url))
     return response
 
 
@@ -156,7 +154,9 @@ def use_for_invoices(address_id: str, visit: FormVisit, app: Container) -> Respo
 
 
 @router.post("/sign-out")
-def sign_out(visit: FormVisit) -> Response:
+def sign_out(visit: FormVisit, app: Container) -> Response:
+    """Ends the session on the server: a copy of the cookie stops working too."""
+    end_session(app.uow(), app.clock, visit.session.record)
     response = RedirectResponse(f"{PREFIX}/signed-out", status_code=303)
     SESSION.clear(response)
     return response
@@ -208,7 +208,10 @@ def _account_page(
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
-    """Every error under /portal; a rejected link or session gets the "Link expired" page."""
+    """Every error under /portal; a rejected link or session gets the "Link expired" page, a
+    session that was signed out the "Signed out" one."""
+    if status == 401 and error_code(request) == "session_ended":
+        return templates.TemplateResponse(request, "portal/signed_out.html", status_code=401)
     if status == 401:
         from_link = request.url.path == f"{PREFIX}/enter"
         return templates.TemplateResponse(

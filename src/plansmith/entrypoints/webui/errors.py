@@ -40,6 +40,12 @@ def title_for(status: int) -> str:
     return TITLES.get(status, "Something went wrong")
 
 
+def error_code(request: Request) -> str | None:
+    """The stable code of the error being rendered, when a use case raised it."""
+    code: str | None = getattr(request.state, "error_code", None)
+    return code
+
+
 def install(app: FastAPI, pages: Mapping[str, ErrorPage]) -> None:
     """Route errors under each prefix in ``pages`` to its page; call after the API's install."""
     fallbacks: dict[type[Exception], Callable[..., Any]] = {
@@ -68,6 +74,7 @@ def install(app: FastAPI, pages: Mapping[str, ErrorPage]) -> None:
         page = page_for(request)
         if page is None or not isinstance(exc, DomainError):
             return await fallback(DomainError, request, exc)
+        request.state.error_code = exc.code
         return page(request, exc.status, exc.message)
 
     async def on_validation(request: Request, exc: Exception) -> Any:

@@ -1,8 +1,8 @@
-"""Browser sessions as signed cookies, and CSRF tokens bound to them.
+"""Browser session cookies, and CSRF tokens bound to them.
 
-A session is a token from the container's Signer (claims + expiry, HMAC-signed), so the server
-keeps no session table and a changed cookie is simply rejected. A CSRF token is a second signed
-token carrying a digest of the session token: it is only valid with the cookie it was made for.
+The cookie holds a random secret; the server keeps the session (application/web_sessions.py)
+and can end it at any time. A CSRF token is a signed token carrying a digest of the cookie's
+secret: it is only valid with the cookie it was made for, and only while that session lives.
 """
 
 from __future__ import annotations
@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import Request, Response
 
-from plansmith.application.tokens import Signer, TokenRejected, expiry
+from plansmith.application.ports import Clock, UnitOfWork
+from plansmith.application.tokens import Signer, TokenRejected
+from plansmith.application.web_sessions import IssuedSession, read_session
 from plansmith.domain.errors import DomainError
+from plansmith.domain.sessions import SessionKind, WebSession
 
 CSRF = "csrf"
 CSRF_FIELD = "csrf_token"
@@ -29,59 +32,49 @@ class CsrfRejected(DomainError):
 
 
 @dataclass(frozen=True)
-class SignedSession:
-    """The verified claims of a session cookie and the CSRF token its forms must carry."""
+class BrowserSession:
+    """The live session of a request and the CSRF token its forms must carry."""
 
-    claims: dict[str, str]
+    record: WebSession
     token: str
-    expires_at: datetime
     csrf_token: str
 
 
 @dataclass(frozen=True)
 class CookieSession:
-    """One kind of session cookie: its name, the signing purpose and the path it is sent to."""
+    """One kind of session cookie: its name, the kind of session and the path it is sent to."""
 
     cookie: str
-    purpose: str
+    kind: SessionKind
     path: str
 
     def issue(
-        self,
-        response: Response,
-        signer: Signer,
-        claims: dict[str, str],
-        now: datetime,
-        seconds: int,
-        *,
-        secure: bool,
+        self, response: Response, issued: IssuedSession, now: datetime, *, secure: bool
     ) -> None:
-        token = signer.sign(self.purpose, claims, expiry(now, seconds))
         response.set_cookie(
             self.cookie,
-            token,
-            max_age=seconds,
+            issued.secret,
+            max_age=max(0, int((issued.session.expires_at - now).total_seconds())),
             path=self.path,
             httponly=True,
             samesite="lax",
             secure=secure,
         )
 
-    def read(self, request: Request, signer: Signer, now: datetime) -> SignedSession:
-        """The session of this request; TokenRejected when there is none or it is not valid."""
+    def read(
+        self, request: Request, uow: UnitOfWork, clock: Clock, signer: Signer
+    ) -> BrowserSession:
+        """The session of this request; TokenRejected when there is none or it has ended."""
         token = request.cookies.get(self.cookie, "")
-        if not token:
-            raise TokenRejected("there is no session; open a new link", code="no_session")
-        claims = signer.verify(self.purpose, token, now)
-        expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
-        csrf = signer.sign(CSRF, {"sid": _digest(token)}, expires_at)
-        return SignedSession(claims, token, expires_at, csrf)
+        record = read_session(uow, clock, self.kind, token)
+        csrf = signer.sign(CSRF, {"sid": _digest(token)}, record.expires_at)
+        return BrowserSession(record, token, csrf)
 
     def clear(self, response: Response) -> None:
         response.delete_cookie(self.cookie, path=self.path, httponly=True, samesite="lax")
 
 
-def check_csrf(signer: Signer, session: SignedSession, submitted: str, now: datetime) -> None:
+def check_csrf(signer: Signer, session: BrowserSession, submitted: str, now: datetime) -> None:
     try:
         claims = signer.verify(CSRF, submitted, now)
     except TokenRejected as exc:

@@ -31,6 +31,7 @@ from plansmith.adapters.db.tables.foundation import (
     operator_users,
     organizations,
 )
+from plansmith.adapters.db.tables.sessions import portal_links, sign_in_throttles, web_sessions
 from plansmith.adapters.db.tables.subscriptions import (
     HOLDING_STATUSES,
     subscription_events,
@@ -69,10 +70,13 @@ __all__ = [
     "plan_version_moves",
     "plan_versions",
     "plans",
+    "portal_links",
+    "sign_in_throttles",
     "subscription_events",
     "subscription_items",
     "subscription_notices",
     "subscription_spans",
     "subscriptions",
     "tax_rates",
+    "web_sessions",
 ]
