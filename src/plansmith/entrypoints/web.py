@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.api import problems
+from plansmith.entrypoints.api.api_key_routes import router as api_key_router
 from plansmith.entrypoints.api.billing_routes import router as billing_router
 from plansmith.entrypoints.api.catalog_routes import router as catalog_router
 from plansmith.entrypoints.api.idempotency import IdempotencyMiddleware
@@ -40,6 +41,7 @@ def create_app(container: Plansmith) -> FastAPI:
     app.include_router(subscription_router)
     app.include_router(billing_router)
     app.include_router(test_clock_router)
+    app.include_router(api_key_router)
     # Browser areas answer errors with HTML pages; /v1 keeps problem+json.
     page_errors.install(app, {portal.PREFIX: portal.error_page, console.PREFIX: console.error_page})
     app.include_router(portal.router)

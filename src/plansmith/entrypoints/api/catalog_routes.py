@@ -13,8 +13,8 @@ from plansmith.adapters.money_format import format_money
 from plansmith.application import catalog as cat
 from plansmith.application import catalog_extras as extras
 from plansmith.application import plan_families as families
+from plansmith.application.api_keys import PUBLISHABLE_KEY_PREFIX, authenticate_api_key
 from plansmith.application.errors import Unauthorized
-from plansmith.application.organizations import PUBLISHABLE_KEY_PREFIX, authenticate_api_key
 from plansmith.domain.organizations import Organization
 from plansmith.domain.pricing import Quote
 from plansmith.entrypoints.api.catalog_schemas import (
@@ -262,7 +262,8 @@ def pricing_organization(
     if credentials is None and not secret.startswith(PUBLISHABLE_KEY_PREFIX):
         # URLs end up in logs and browser history: only publishable keys may travel there.
         raise Unauthorized("only a publishable key (pk_...) may be sent in the URL")
-    return authenticate_api_key(app.uow(), secret, publishable_ok=True)
+    caller = authenticate_api_key(app.uow(), app.clock, app.key_uses, secret, publishable_ok=True)
+    return caller.organization
 
 
 @router.get("/pricing", response_model=ListOut[OfferOut], tags=["pricing"])
