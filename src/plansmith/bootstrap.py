@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plansmith.adapters.clock import SystemClock
 from plansmith.adapters.db.engine import make_engine, make_session_factory
+from plansmith.adapters.db.key_uses import SqlKeyUses
 from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
 from plansmith.adapters.idempotency import IdempotencyStore
 from plansmith.application.ports import Clock
@@ -56,10 +57,12 @@ class Plansmith:
     clock: Clock
     signer: Signer
     idempotency: IdempotencyStore = field(init=False)
+    key_uses: SqlKeyUses = field(init=False)
 
     def __post_init__(self) -> None:
         retention = timedelta(hours=self.settings.idempotency_retention_hours)
         self.idempotency = IdempotencyStore(self.sessions, self.clock, retention=retention)
+        self.key_uses = SqlKeyUses(self.sessions)
 
     @property
     def invoice_grace(self) -> timedelta:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from plansmith.adapters.db import tables as t
-from plansmith.application.organizations import create_api_key
+from plansmith.application.api_keys import create_api_key
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 from tests.integration.test_tenant_isolation import (

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.application.organizations import create_api_key, create_organization
+from plansmith.application.api_keys import create_api_key
+from plansmith.application.organizations import create_organization
 from plansmith.application.subscriptions import SubscribeInput, subscribe
 from plansmith.application.test_clocks import organization_clock
 from plansmith.bootstrap import Plansmith

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.bootstrap import Plansmith
+from plansmith.entrypoints.api.api_key_routes import ApiKeyCreate, ApiKeyRoll
 from plansmith.entrypoints.api.billing_schemas import (
     AccountTaxRateSet,
     CouponCreate,
@@ -101,12 +102,16 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
     # The owner's walk credits the invoice after finalizing and marking it paid.
     CreditNoteCreate: {"amount": 100, "reason": "Goodwill"},
     AdvanceRequest: {"to": "2026-02-01T00:00:00+00:00"},  # a live organization's: refused
+    ApiKeyCreate: {"name": "Hijacked"},
+    ApiKeyRoll: {"expires_in": 3600},
 }
 # Routes whose call ends an object's life for the ones after them take an object of their own:
 # {(method, path): {path parameter: key in _objects()}}. Void and mark_paid both end an
 # invoice's life, so void gets the second account's invoice.
 OWN_OBJECTS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/v1/invoices/{invoice_id}/void"): {"invoice_id": "second_invoice_id"},
+    # A revoked key cannot be rolled: roll takes a key of its own.
+    ("POST", "/v1/api_keys/{key_id}/roll"): {"key_id": "second_key_id"},
 }
 # A minimal valid query per route that has required query parameters.
 QUERIES: dict[str, dict[str, str]] = {
@@ -171,6 +176,9 @@ def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
         "second_account_id": second_account_id,
         "second_subscription_id": second_subscription_id,
         "second_invoice_id": _invoice_of(client, tenant, second_account_id),
+        # Keys other than the one the requests are sent with (that one may not be revoked).
+        "key_id": _created(client, tenant, "/v1/api_keys", {"name": "backend"}),
+        "second_key_id": _created(client, tenant, "/v1/api_keys", {"name": "reports"}),
     }
 
 
@@ -245,11 +253,21 @@ def _url(path: str, ids: dict[str, str], method: str) -> str:
     return PARAM.sub(fill, path)
 
 
+# Recording that a key was used (at most once a minute) is bookkeeping kept apart from the
+# request's own effect: a refused request with a valid key still counts as a use.
+BOOKKEEPING = {t.api_keys.c.last_used_at}
+
+
 def _dump(container: Plansmith) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, to prove a refused request wrote nothing anywhere."""
     with container.engine.connect() as connection:
         return {
-            table.name: sorted(tuple(row) for row in connection.execute(select(table)).all())
+            table.name: sorted(
+                tuple(row)
+                for row in connection.execute(
+                    select(*(c for c in table.columns if c not in BOOKKEEPING))
+                ).all()
+            )
             for table in t.metadata.sorted_tables
         }
 

@@ -1,9 +1,7 @@
-"""Use cases for operators: organizations, API keys, console users and portal links."""
+"""Use cases for operators: organizations, console users and portal links."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,12 +14,9 @@ from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.application.tokens import Signer, expiry
 from plansmith.domain.accounts import require_text
 from plansmith.domain.errors import InvalidValue
-from plansmith.domain.organizations import ApiKey, OperatorUser, Organization
+from plansmith.domain.organizations import OperatorUser, Organization
 from plansmith.domain.sessions import PortalLinkRecord
 
-API_KEY_PREFIX = "sk_"
-PUBLISHABLE_KEY_PREFIX = "pk_"
-SECRET, PUBLISHABLE = "secret", "publishable"
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -55,56 +50,6 @@ def find_organization(uow: UnitOfWork, ref: str) -> Organization:
         organization = uow.organizations.get(ref) or uow.organizations.find_by_name(ref)
     if organization is None:
         raise NotFound(f"no organization with id or name {ref!r}", field="organization")
-    return organization
-
-
-def digest_secret(secret: str) -> str:
-    # API keys carry ~190 bits of randomness, so a plain SHA-256 is enough to store them.
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class IssuedKey:
-    key: ApiKey
-    secret: str  # shown once; only its digest is kept
-
-
-def create_api_key(
-    uow: UnitOfWork, clock: Clock, organization_id: str, name: str, *, kind: str = SECRET
-) -> IssuedKey:
-    """A secret key (sk_) for the whole API, or a publishable one (pk_) that may only read the
-    public price list and so can sit in a website's page source."""
-    if kind not in (SECRET, PUBLISHABLE):
-        raise InvalidValue("kind is secret or publishable", field="kind")
-    prefix = API_KEY_PREFIX if kind == SECRET else PUBLISHABLE_KEY_PREFIX
-    secret = prefix + secrets.token_urlsafe(32)
-    key = ApiKey(
-        id=new_id("key"),
-        organization_id=organization_id,
-        name=require_text(name, "name"),
-        prefix=secret[:10],
-        secret_hash=digest_secret(secret),
-        created_at=clock.now(),
-        kind=kind,
-    )
-    with uow:
-        if uow.organizations.get(organization_id) is None:
-            raise NotFound(f"no organization {organization_id!r}", field="organization")
-        uow.api_keys.add(key)
-        uow.commit()
-    return IssuedKey(key=key, secret=secret)
-
-
-def authenticate_api_key(
-    uow: UnitOfWork, secret: str, *, publishable_ok: bool = False
-) -> Organization:
-    with uow:
-        key = uow.api_keys.find_by_hash(digest_secret(secret))
-        organization = uow.organizations.get(key.organization_id) if key else None
-    if key is None or key.revoked_at is not None or organization is None:
-        raise Unauthorized("unknown or revoked API key; send 'Authorization: Bearer sk_...'")
-    if key.kind != SECRET and not publishable_ok:
-        raise Unauthorized("a publishable key only reads the price list; use a secret key")
     return organization
 
 

@@ -50,6 +50,10 @@ class OrganizationRepository(Protocol):
     def add(self, organization: Organization) -> None: ...
     def get(self, organization_id: str) -> Organization | None: ...
     def find_by_name(self, name: str) -> Organization | None: ...
+    def all(self) -> Sequence[Organization]:
+        """Every organization of the deployment, oldest first (operators' own tools only)."""
+        ...
+
     def move_test_clock(self, organization_id: str, expected: datetime, to: datetime) -> bool:
         """Set a sandbox's test clock from ``expected`` to ``to``; False if it is not a sandbox
         or its clock is no longer at ``expected``."""
@@ -59,6 +63,31 @@ class OrganizationRepository(Protocol):
 class ApiKeyRepository(Protocol):
     def add(self, key: ApiKey) -> None: ...
     def find_by_hash(self, secret_hash: str) -> ApiKey | None: ...
+    def get(self, organization_id: str, key_id: str) -> ApiKey | None: ...
+    def list(
+        self, organization_id: str, *, after: tuple[datetime, str] | None, limit: int
+    ) -> Sequence[ApiKey]:
+        """Keys ordered by (created_at, id), strictly after the given position."""
+        ...
+
+    def revoke(self, organization_id: str, key_id: str, at: datetime) -> bool:
+        """Set revoked_at if the key still works at ``at``; False if it does not (or is not
+        the organization's). One conditional statement, so two revokes cannot both win."""
+        ...
+
+    def expire(self, organization_id: str, key_id: str, at: datetime) -> bool:
+        """Set expires_at to ``at`` if the key is neither revoked nor rolled already (only a
+        roll sets an expiry); False otherwise. One conditional statement."""
+        ...
+
+
+class KeyUses(Protocol):
+    """When each API key was last used. Written in its own short transaction: bookkeeping, no
+    part of the request's own effect (nor of its Idempotency-Key's)."""
+
+    def record(self, key_id: str, at: datetime, *, if_before: datetime) -> None:
+        """Set last_used_at to ``at`` unless it is already ``if_before`` or later."""
+        ...
 
 
 class OperatorUserRepository(Protocol):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -23,9 +24,20 @@ class Organization:
             raise ValueError("a sandbox organization, and only one, has a test clock")
 
 
+class KeyStatus(StrEnum):
+    ACTIVE = "active"
+    EXPIRING = "expiring"  # rolled: works until expires_at, then refused
+    EXPIRED = "expired"  # rolled, and its overlap is over
+    REVOKED = "revoked"
+
+
 @dataclass(frozen=True)
 class ApiKey:
-    """A secret API key; only its SHA-256 digest is stored, the secret is shown once."""
+    """A secret API key; only its SHA-256 digest is stored, the secret is shown once.
+
+    A key is refused from the instant it is revoked, or from its expiry (set when it is rolled:
+    the old key keeps working for the overlap the operator chose, then stops).
+    """
 
     id: str
     organization_id: str
@@ -35,6 +47,18 @@ class ApiKey:
     created_at: datetime
     revoked_at: datetime | None = None
     kind: str = "secret"  # "publishable" keys only read the public price list
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None  # to the minute: see application/api_keys.py
+
+    def status(self, now: datetime) -> KeyStatus:
+        if self.revoked_at is not None:
+            return KeyStatus.REVOKED
+        if self.expires_at is None:
+            return KeyStatus.ACTIVE
+        return KeyStatus.EXPIRING if now < self.expires_at else KeyStatus.EXPIRED
+
+    def works_at(self, now: datetime) -> bool:
+        return self.status(now) in (KeyStatus.ACTIVE, KeyStatus.EXPIRING)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.api import problems
+from plansmith.entrypoints.api.api_key_routes import router as api_key_router
 from plansmith.entrypoints.api.billing_routes import router as billing_router
 from plansmith.entrypoints.api.catalog_routes import router as catalog_router
 from plansmith.entrypoints.api.idempotency import IdempotencyMiddleware
@@ -15,6 +16,7 @@ from plansmith.entrypoints.api.routes import router as api_router
 from plansmith.entrypoints.api.subscription_routes import router as subscription_router
 from plansmith.entrypoints.api.test_clock_routes import router as test_clock_router
 from plansmith.entrypoints.console import routes as console
+from plansmith.entrypoints.console.api_key_routes import router as console_api_key_router
 from plansmith.entrypoints.console.billing_routes import router as console_billing_router
 from plansmith.entrypoints.console.catalog_routes import router as console_catalog_router
 from plansmith.entrypoints.portal import routes as portal
@@ -40,6 +42,7 @@ def create_app(container: Plansmith) -> FastAPI:
     app.include_router(subscription_router)
     app.include_router(billing_router)
     app.include_router(test_clock_router)
+    app.include_router(api_key_router)
     # Browser areas answer errors with HTML pages; /v1 keeps problem+json.
     page_errors.install(app, {portal.PREFIX: portal.error_page, console.PREFIX: console.error_page})
     app.include_router(portal.router)
@@ -48,6 +51,7 @@ def create_app(container: Plansmith) -> FastAPI:
     app.include_router(console.router)
     app.include_router(console_catalog_router)
     app.include_router(console_billing_router)
+    app.include_router(console_api_key_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(IdempotencyMiddleware, container=container)
 

@@ -47,6 +47,11 @@ class SqlOrganizations(_Repository):
         q = select(t.organizations).where(t.organizations.c.name == name)
         return _build(Organization, self.session.execute(q).first())
 
+    def all(self) -> Sequence[Organization]:
+        c = t.organizations.c
+        q = select(t.organizations).order_by(c.created_at, c.id)
+        return [Organization(**row._mapping) for row in self.session.execute(q)]
+
     def move_test_clock(self, organization_id: str, expected: datetime, to: datetime) -> bool:
         # Only a sandbox's clock, and only from where the caller read it: of two advances at
         # once, the one that saves second finds the clock moved and stops.
@@ -66,6 +71,46 @@ class SqlApiKeys(_Repository):
     def find_by_hash(self, secret_hash: str) -> ApiKey | None:
         q = select(t.api_keys).where(t.api_keys.c.secret_hash == secret_hash)
         return _build(ApiKey, self.session.execute(q).first())
+
+    def get(self, organization_id: str, key_id: str) -> ApiKey | None:
+        c = t.api_keys.c
+        q = select(t.api_keys).where(c.id == key_id, c.organization_id == organization_id)
+        return _build(ApiKey, self.session.execute(q).first())
+
+    def list(
+        self, organization_id: str, *, after: tuple[datetime, str] | None, limit: int
+    ) -> Sequence[ApiKey]:
+        q = select(t.api_keys).where(t.api_keys.c.organization_id == organization_id)
+        q = page_after(q, t.api_keys, after, limit)
+        return [ApiKey(**row._mapping) for row in self.session.execute(q)]
+
+    def revoke(self, organization_id: str, key_id: str, at: datetime) -> bool:
+        c = t.api_keys.c
+        result = self.session.execute(
+            update(t.api_keys)
+            .where(
+                c.id == key_id,
+                c.organization_id == organization_id,
+                c.revoked_at.is_(None),
+                or_(c.expires_at.is_(None), c.expires_at > at),
+            )
+            .values(revoked_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def expire(self, organization_id: str, key_id: str, at: datetime) -> bool:
+        c = t.api_keys.c
+        result = self.session.execute(
+            update(t.api_keys)
+            .where(
+                c.id == key_id,
+                c.organization_id == organization_id,
+                c.revoked_at.is_(None),
+                c.expires_at.is_(None),
+            )
+            .values(expires_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 class SqlOperatorUsers(_Repository):

@@ -14,8 +14,8 @@ from plansmith.adapters.money_format import format_money
 from plansmith.application import catalog as cat
 from plansmith.application import catalog_extras as extras
 from plansmith.application import plan_families as families
+from plansmith.application.api_keys import PUBLISHABLE_KEY_PREFIX, authenticate_api_key
 from plansmith.application.errors import Unauthorized
-from plansmith.application.organizations import PUBLISHABLE_KEY_PREFIX, authenticate_api_key
 from plansmith.domain.organizations import Organization
 from plansmith.domain.pricing import Quote
 from plansmith.entrypoints.api.catalog_schemas import (
@@ -271,8 +271,8 @@ def pricing_reader(
         # URLs end up in logs and browser history: only publishable keys may travel there.
         raise Unauthorized("only a publishable key (pk_...) may be sent in the URL")
     # Keys are made with the prefix of their kind, and found by the digest of all of it.
-    organization = authenticate_api_key(app.uow(), secret, publishable_ok=True)
-    return PricingReader(organization, publishable)
+    caller = authenticate_api_key(app.uow(), app.clock, app.key_uses, secret, publishable_ok=True)
+    return PricingReader(caller.organization, publishable)
 
 
 @router.get("/pricing", response_model=ListOut[OfferOut], tags=["pricing"])

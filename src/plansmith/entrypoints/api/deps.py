@@ -8,8 +8,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
+from plansmith.application.api_keys import Caller, authenticate_api_key
 from plansmith.application.errors import Unauthorized
-from plansmith.application.organizations import authenticate_api_key
 from plansmith.application.ports import Clock
 from plansmith.application.test_clocks import clock_for
 from plansmith.bootstrap import Plansmith
@@ -33,13 +33,24 @@ def get_uow(container: Container) -> SqlUnitOfWork:
 UoW = Annotated[SqlUnitOfWork, Depends(get_uow)]
 
 
-def get_organization(
+def get_caller(
     container: Container,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Organization:
+) -> Caller:
+    """The organization and the API key of this request, checked in the database each time
+    (no cache: a revoked key is refused at once by every process)."""
     if credentials is None:
         raise Unauthorized("send your API key as 'Authorization: Bearer sk_...'")
-    return authenticate_api_key(container.uow(), credentials.credentials)
+    return authenticate_api_key(
+        container.uow(), container.clock, container.key_uses, credentials.credentials
+    )
+
+
+CurrentCaller = Annotated[Caller, Depends(get_caller)]
+
+
+def get_organization(caller: CurrentCaller) -> Organization:
+    return caller.organization
 
 
 CurrentOrg = Annotated[Organization, Depends(get_organization)]

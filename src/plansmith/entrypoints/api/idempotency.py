@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plansmith.adapters.idempotency import StoredResponse, Verdict, current_claim
-from plansmith.application.organizations import authenticate_api_key
+from plansmith.application.api_keys import authenticate_api_key
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.errors import DomainError
 from plansmith.entrypoints.api.problems import problem
@@ -114,7 +114,10 @@ class IdempotencyMiddleware:
         if scheme.lower() != "bearer" or not secret.strip():
             return None
         try:
-            return authenticate_api_key(self.container.uow(), secret.strip()).id
+            caller = authenticate_api_key(
+                self.container.uow(), self.container.clock, self.container.key_uses, secret.strip()
+            )
+            return caller.organization.id
         except DomainError:
             return None
 

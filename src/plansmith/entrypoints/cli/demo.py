@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 
 from plansmith.application import accounts as uc
+from plansmith.application import api_keys
 from plansmith.application import organizations as orgs
 from plansmith.application.catalog_file import ChangeKind, apply_catalog, load_yaml, read_catalog
 from plansmith.application.errors import NotFound
@@ -206,13 +207,13 @@ def load(container: Plansmith) -> DemoResult:
         orgs.create_operator(
             container.uow(), container.clock, organization.id, OPERATOR_EMAIL, OPERATOR_PASSWORD
         )
-    issued = orgs.create_api_key(container.uow(), container.clock, organization.id, "demo")
-    public = orgs.create_api_key(
+    issued = api_keys.create_api_key(container.uow(), container.clock, organization.id, "demo")
+    public = api_keys.create_api_key(
         container.uow(),
         container.clock,
         organization.id,
         "demo pricing page",
-        kind=orgs.PUBLISHABLE,
+        kind=api_keys.PUBLISHABLE,
     )
     link = orgs.create_portal_link(
         container.uow(),

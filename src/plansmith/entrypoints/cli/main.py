@@ -19,6 +19,7 @@ from plansmith.entrypoints.cli import billing
 from plansmith.entrypoints.cli import demo as demo_data
 from plansmith.entrypoints.cli.catalog import catalog_app
 from plansmith.entrypoints.cli.clock import clock_app
+from plansmith.entrypoints.cli.keys import key_app, org_list
 from plansmith.entrypoints.cli.subscriptions import sub_app
 
 app = typer.Typer(
@@ -30,7 +31,6 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 org_app = typer.Typer(
     help="Organizations (operators sharing this deployment).", no_args_is_help=True
 )
-key_app = typer.Typer(help="API keys.", no_args_is_help=True)
 user_app = typer.Typer(help="Operator console users.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
@@ -92,28 +92,8 @@ def org_create(
         out.print(organization.id)
 
 
+org_app.command("list")(org_list)
 OrgOption = Annotated[str, typer.Option("--org", help="Organization id or name")]
-
-
-@key_app.command("create")
-def key_create(
-    org: OrgOption,
-    name: Annotated[str, typer.Option()] = "default",
-    publishable: Annotated[
-        bool,
-        typer.Option(
-            "--publishable", help="A pk_ key that only reads the price list (safe in a web page)"
-        ),
-    ] = False,
-) -> None:
-    """Create an API key; the secret is printed once and stored only as a hash."""
-    kind = orgs.PUBLISHABLE if publishable else orgs.SECRET
-    with container() as plansmith:
-        organization = orgs.find_organization(plansmith.uow(), org)
-        issued = orgs.create_api_key(
-            plansmith.uow(), plansmith.clock, organization.id, name, kind=kind
-        )
-        out.print(issued.secret, highlight=False)
 
 
 @user_app.command("create")

@@ -43,6 +43,10 @@ api_keys = Table(
     Column("revoked_at", UTCDateTime(), nullable=True),
     # secret keys (sk_) use the whole API; publishable keys (pk_) only read public prices
     Column("kind", String(16), nullable=False, server_default="secret"),
+    # Set when the key is rolled: refused from this instant on (the overlap's end).
+    Column("expires_at", UTCDateTime(), nullable=True),
+    # Refreshed at most once a minute per key, by a conditional UPDATE.
+    Column("last_used_at", UTCDateTime(), nullable=True),
 )
 
 operator_users = Table(
