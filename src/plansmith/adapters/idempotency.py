@@ -194,6 +194,12 @@ class IdempotencyStore:
                 )
                 self._keeper.start()
 
+    @property
+    def renewing(self) -> bool:
+        """Whether a thread renews held claims (it ends soon after the last is released)."""
+        with self._lock:
+            return self._keeper is not None
+
     def release(self, claim: Claim) -> None:
         with self._lock:
             if self._held.get(claim.id) == claim:
