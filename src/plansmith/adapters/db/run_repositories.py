@@ -97,8 +97,9 @@ class SqlRunRecords:
             make(t.billing_run_jobs)
             .values(run_id=run_id, job=job, done_at=at)
             .on_conflict_do_nothing()
-        )
-        if inserted.rowcount != 1:  # type: ignore[attr-defined]
+            .returning(t.billing_run_jobs.c.job)
+        ).first()
+        if inserted is None:
             return False
         # The row is held by this UPDATE until commit, so jobs finishing at once count in
         # turn and exactly one of them sees the last one done.
