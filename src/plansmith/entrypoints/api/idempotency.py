@@ -30,6 +30,9 @@ MAX_KEY_LENGTH = 255
 # invoice per subscription and period, a test clock that moves only forward from where it
 # stands): after their server died mid-way, a retry with the same key runs them again and
 # they do what is left. Any other request is one transaction and never runs twice.
+# A retry is told to come back after the holder's lease or this, whichever is sooner: a live
+# request keeps renewing its lease, and may well be done in a moment.
+RETRY_AFTER_MAX = 5
 RERUNNABLE = frozenset({("POST", "/v1/billing_runs"), ("POST", "/v1/test_clock/advance")})
 
 
@@ -96,7 +99,7 @@ class IdempotencyMiddleware:
                 "a request with this Idempotency-Key is still being processed; retry with the "
                 "same key after the seconds in Retry-After",
                 field="Idempotency-Key",
-                headers={"Retry-After": str(decision.retry_after or 1)},
+                headers={"Retry-After": str(min(decision.retry_after or 1, RETRY_AFTER_MAX))},
             )(scope, receive, send)
             return
         if decision.verdict is Verdict.RESPONSE_LOST:
