@@ -44,7 +44,8 @@ from plansmith.adapters.db.migrate import upgrade
 from plansmith.application import catalog as cat
 from plansmith.application import plan_families as families
 from plansmith.application.accounts import AccountInput, open_account
-from plansmith.application.billing_run import dispatch_billing, run_billing
+from plansmith.application.billing_jobs import dispatch_billing
+from plansmith.application.billing_run import run_billing
 from plansmith.application.organizations import create_organization
 from plansmith.application.subscriptions import SubscribeInput, subscribe
 from plansmith.bootstrap import Settings, bootstrap

@@ -19,6 +19,7 @@ from plansmith.adapters.db.key_uses import SqlKeyUses
 from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
 from plansmith.adapters.idempotency import IdempotencyStore
 from plansmith.application.ports import Clock
+from plansmith.application.run_records import RunWatch
 from plansmith.application.tokens import Signer
 
 DEFAULT_DATABASE_URL = "sqlite:///var/plansmith.sqlite3"
@@ -37,6 +38,11 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     base_url: str = "http://127.0.0.1:8000"
     idempotency_retention_hours: int = 24
+    # A keyed request renews its claim every third of this; a claim not renewed for this long
+    # belongs to a server that died, and a retry with the same key may take it over.
+    idempotency_lease_seconds: float = Field(default=60, gt=0)
+    # A billing run that recorded no progress for this long is marked abandoned by the next.
+    billing_run_lease_seconds: float = Field(default=600, gt=0)
     portal_session_seconds: int = 3600
     console_session_seconds: int = 8 * 3600
     # Drafts wait this long before the billing run finalizes them (0: at once).
@@ -61,8 +67,16 @@ class Plansmith:
 
     def __post_init__(self) -> None:
         retention = timedelta(hours=self.settings.idempotency_retention_hours)
-        self.idempotency = IdempotencyStore(self.sessions, self.clock, retention=retention)
+        lease = timedelta(seconds=self.settings.idempotency_lease_seconds)
+        self.idempotency = IdempotencyStore(
+            self.sessions, self.clock, retention=retention, lease=lease
+        )
         self.key_uses = SqlKeyUses(self.sessions)
+
+    @property
+    def watch(self) -> RunWatch:
+        """Billing runs' records are kept by the wall clock, whatever clock they bill by."""
+        return RunWatch(self.clock, timedelta(seconds=self.settings.billing_run_lease_seconds))
 
     @property
     def invoice_grace(self) -> timedelta:

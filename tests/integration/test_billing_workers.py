@@ -24,7 +24,7 @@ from plansmith.adapters.db import tables as t
 from plansmith.application import catalog as cat
 from plansmith.application import plan_families as families
 from plansmith.application.accounts import AccountInput, open_account
-from plansmith.application.billing_run import dispatch_billing
+from plansmith.application.billing_jobs import dispatch_billing
 from plansmith.application.organizations import create_organization
 from plansmith.application.subscriptions import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith, Settings, bootstrap

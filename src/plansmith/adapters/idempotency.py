@@ -3,21 +3,34 @@
 A key moves in_flight -> committed -> done. The claim is a row inserted in its own short
 transaction, so of many concurrent requests with one key exactly one runs; the use case's own
 commit marks it 'committed' in the same transaction as its writes (see fence_current_claim),
-so a crash after that commit can never lead to the work being done twice. A claim still
-in_flight after its lease means the worker died before committing anything; it may be taken
-over, and the fencing token stops the dead worker's late commit.
+so a crash after that commit can never lead to the work being done twice.
+
+A claim is held by a lease that the live request renews (``hold``: one thread per process
+renews every held claim each third of the lease). A lease that ran out means the holder died
+(or stalled longer than the lease); then, for a retry with the same key and request:
+- in_flight: nothing was committed; the retry takes the claim over and runs the request;
+- committed, rerunnable (a billing run, a test clock advance: steps that each do their work
+  once by their own unique keys): the retry takes it over and runs the request again, which
+  does what is left and answers;
+- committed, not rerunnable: the work was done, the answer was never stored; the retry gets a
+  final RESPONSE_LOST and nothing runs twice.
+A taken-over claim has a new fencing token, so the old holder, if it wakes, cannot commit.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
 import secrets
+import threading
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +39,7 @@ from plansmith.application.errors import Conflict
 from plansmith.application.ports import Clock
 
 IN_FLIGHT, COMMITTED, DONE = "in_flight", "committed", "done"
+log = logging.getLogger("plansmith.idempotency")
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,7 @@ class Verdict(StrEnum):
     REPLAY = "replay"
     IN_PROGRESS = "in_progress"
     MISMATCH = "mismatch"
+    RESPONSE_LOST = "response_lost"  # applied once; its holder died before storing the answer
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,7 @@ class Decision:
     verdict: Verdict
     claim: Claim | None = None
     response: StoredResponse | None = None
+    retry_after: int | None = None  # IN_PROGRESS: seconds until the holder's lease runs out
 
 
 class IdempotencyStore:
@@ -89,18 +105,25 @@ class IdempotencyStore:
         self._clock = clock
         self.retention = retention
         self.lease = lease
+        self._held: dict[int, Claim] = {}
+        self._lock = threading.Lock()
+        self._keeper: threading.Thread | None = None
 
-    def begin(self, organization_id: str, key: str, request_hash: str) -> Decision:
+    def begin(
+        self, organization_id: str, key: str, request_hash: str, *, rerunnable: bool = False
+    ) -> Decision:
         for _ in range(3):  # an expired or abandoned row is replaced, then we try again
-            decision = self._try_insert(organization_id, key, request_hash)
+            decision = self._try_insert(organization_id, key, request_hash, rerunnable)
             if decision is not None:
                 return decision
             decision = self._inspect(organization_id, key, request_hash)
             if decision is not None:
                 return decision
-        return Decision(Verdict.IN_PROGRESS)
+        return Decision(Verdict.IN_PROGRESS, retry_after=1)
 
-    def _try_insert(self, organization_id: str, key: str, request_hash: str) -> Decision | None:
+    def _try_insert(
+        self, organization_id: str, key: str, request_hash: str, rerunnable: bool
+    ) -> Decision | None:
         now = self._clock.now()
         token = secrets.token_hex(16)
         try:
@@ -112,6 +135,7 @@ class IdempotencyStore:
                         key=key,
                         request_hash=request_hash,
                         state=IN_FLIGHT,
+                        rerunnable=rerunnable,
                         lock_token=token,
                         locked_at=now,
                         created_at=now,
@@ -131,7 +155,8 @@ class IdempotencyStore:
             ).first()
             if row is None:
                 return None  # deleted meanwhile: insert again
-            if row.created_at <= now - self.retention:
+            expires = row.locked_at + self.lease
+            if row.created_at <= now - self.retention and (row.state == DONE or expires <= now):
                 session.execute(delete(t.idempotency_keys).where(c.id == row.id))
                 return None
             if row.request_hash != request_hash:
@@ -142,28 +167,92 @@ class IdempotencyStore:
                     Verdict.REPLAY,
                     response=StoredResponse(row.response_status, headers, row.response_body),
                 )
-            if row.state == IN_FLIGHT and row.locked_at <= now - self.lease:
-                token = secrets.token_hex(16)
-                taken = session.execute(
-                    update(t.idempotency_keys)
-                    .where(c.id == row.id, c.lock_token == row.lock_token, c.state == IN_FLIGHT)
-                    .values(lock_token=token, locked_at=now)
+            if expires > now:  # its holder is alive, or died less than a lease ago
+                wait = math.ceil((expires - now).total_seconds())
+                return Decision(Verdict.IN_PROGRESS, retry_after=max(1, wait))
+            if row.state == COMMITTED and not row.rerunnable:
+                return Decision(Verdict.RESPONSE_LOST)
+            token = secrets.token_hex(16)
+            taken = session.execute(
+                update(t.idempotency_keys)
+                .where(c.id == row.id, c.lock_token == row.lock_token, c.state == row.state)
+                .values(lock_token=token, locked_at=now)
+            )
+            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                return Decision(Verdict.PROCEED, claim=Claim(row.id, token))
+            return None  # another retry took it over first: look again
+
+    # -- the lease -------------------------------------------------------------------------
+
+    def hold(self, claim: Claim) -> None:
+        """Keep renewing the claim's lease until ``release``: the holder is alive."""
+        with self._lock:
+            self._held[claim.id] = claim
+            if self._keeper is None:
+                self._keeper = threading.Thread(
+                    target=self._keep, name="idempotency-leases", daemon=True
                 )
-                if taken.rowcount == 1:  # type: ignore[attr-defined]
-                    return Decision(Verdict.PROCEED, claim=Claim(row.id, token))
-            return Decision(Verdict.IN_PROGRESS)
+                self._keeper.start()
+
+    @property
+    def renewing(self) -> bool:
+        """Whether a thread renews held claims (it ends soon after the last is released)."""
+        with self._lock:
+            return self._keeper is not None
+
+    def release(self, claim: Claim) -> None:
+        with self._lock:
+            if self._held.get(claim.id) == claim:
+                del self._held[claim.id]
+
+    def _keep(self) -> None:
+        """Renew the held claims each third of the lease; end when none is held."""
+        stop = threading.Event()
+        while not stop.wait(self.lease.total_seconds() / 3):
+            with self._lock:
+                claims = list(self._held.values())
+                if not claims:
+                    self._keeper = None
+                    return
+            try:
+                self.renew(claims)
+            except Exception:  # the database is away for a moment: try again next time
+                log.warning("could not renew %d idempotency lease(s)", len(claims), exc_info=True)
+
+    def renew(self, claims: list[Claim]) -> int:
+        """Move the leases of these claims on to now; returns how many are still theirs."""
+        c = t.idempotency_keys.c
+        params: list[dict[str, Any]] = [{"b_id": x.id, "b_token": x.token} for x in claims]
+        with self._sessions() as session, session.begin():
+            result = session.execute(
+                update(t.idempotency_keys)
+                .where(
+                    c.id == bindparam("b_id"),
+                    c.lock_token == bindparam("b_token"),
+                    c.state.in_((IN_FLIGHT, COMMITTED)),
+                )
+                .values(locked_at=self._clock.now()),
+                params,
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
 
     def finish(self, claim: Claim, response: StoredResponse) -> None:
-        """Keep the response for replays; a failure before any commit frees the key instead."""
+        """Keep the response for replays. A server error frees the key instead when running
+        the request again is safe: nothing was committed, or the request is rerunnable."""
         c = t.idempotency_keys.c
         mine = (c.id == claim.id) & (c.lock_token == claim.token)
         with self._sessions() as session, session.begin():
-            if response.status >= 500:
-                # Nothing was committed if still in flight: let a retry run it afresh.
-                session.execute(delete(t.idempotency_keys).where(mine, c.state == IN_FLIGHT))
+            row = session.execute(
+                select(c.state, c.rerunnable).where(mine, c.state.in_((IN_FLIGHT, COMMITTED)))
+            ).first()
+            if row is None:
+                return  # taken over after its lease: the new holder answers
+            if response.status >= 500 and (row.state == IN_FLIGHT or row.rerunnable):
+                session.execute(delete(t.idempotency_keys).where(mine))
+                return
             session.execute(
                 update(t.idempotency_keys)
-                .where(mine, c.state.in_((IN_FLIGHT, COMMITTED)))
+                .where(mine)
                 .values(
                     state=DONE,
                     response_status=response.status,
@@ -173,9 +262,14 @@ class IdempotencyStore:
             )
 
     def purge(self) -> int:
-        """Forget keys older than the retention period."""
-        cutoff = self._clock.now() - self.retention
+        """Forget keys older than the retention period (but not a request still running)."""
+        now = self._clock.now()
         c = t.idempotency_keys.c
         with self._sessions() as session, session.begin():
-            result = session.execute(delete(t.idempotency_keys).where(c.created_at <= cutoff))
+            result = session.execute(
+                delete(t.idempotency_keys).where(
+                    c.created_at <= now - self.retention,
+                    or_(c.state == DONE, c.locked_at <= now - self.lease),
+                )
+            )
             return int(result.rowcount)  # type: ignore[attr-defined]

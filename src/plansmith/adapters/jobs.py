@@ -1,7 +1,7 @@
 """Billing jobs on Dramatiq with a Redis broker: more worker processes on more machines share
-a run. Each job only carries ids (a batch of subscriptions of one organization, or one draft);
-the worker does the work in one transaction, so a job delivered twice (a worker killed before
-it acknowledged one) bills nothing twice.
+a run. Each job only carries ids (a batch of subscriptions of one organization, or one draft,
+then its run and its number in the run); the worker does the work in one transaction, so a
+job delivered twice (a worker killed before it acknowledged one) bills nothing twice.
 """
 
 from __future__ import annotations
@@ -39,11 +39,13 @@ class DramatiqBillingJobs:
         )
         self.broker.enqueue(message)
 
-    def bill_subscriptions(self, organization_id: str, subscription_ids: Sequence[str]) -> None:
-        self._send(BILL, organization_id, list(subscription_ids))
+    def bill_subscriptions(
+        self, organization_id: str, subscription_ids: Sequence[str], run_id: str, job: int
+    ) -> None:
+        self._send(BILL, organization_id, list(subscription_ids), run_id, job)
 
-    def finalize_draft(self, organization_id: str, invoice_id: str) -> None:
-        self._send(FINALIZE, organization_id, invoice_id)
+    def finalize_draft(self, organization_id: str, invoice_id: str, run_id: str, job: int) -> None:
+        self._send(FINALIZE, organization_id, invoice_id, run_id, job)
 
     def pending(self) -> int:
         """Jobs not yet done: waiting in the queue or held by a worker."""
@@ -52,8 +54,8 @@ class DramatiqBillingJobs:
 
 def declare_actors(
     broker: RedisBroker,
-    bill: Callable[[str, list[str]], None],
-    finalize: Callable[[str, str], None],
+    bill: Callable[..., None],
+    finalize: Callable[..., None],
 ) -> None:
     """Register the job bodies on ``broker`` (in the worker process)."""
     bodies: tuple[tuple[str, Callable[..., None]], ...] = ((BILL, bill), (FINALIZE, finalize))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Protocol
 
 from plansmith.domain.coupons import Coupon
@@ -27,8 +28,18 @@ class Redemption:
         return self.invoices_used + self.in_drafts
 
 
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"  # stopped by an error in its own process
+    ABANDONED = "abandoned"  # its process died; found by a later run after the lease
+
+
 @dataclass(frozen=True)
 class RunRecord:
+    """A billing run and what it did. The counts are added by each transaction that did the
+    work, in that transaction, so they are true whenever they are read, however it ended."""
+
     id: str
     organization_id: str | None
     as_of: datetime
@@ -39,6 +50,11 @@ class RunRecord:
     finalized: int
     skipped: int
     errors: Sequence[dict[str, str]]
+    status: str = RunStatus.RUNNING.value
+    progress_at: datetime | None = None  # the wall clock of its last commit
+    abandoned_by: str | None = None
+    jobs: int | None = None  # on workers: the jobs sent (None while sending)
+    jobs_done: int = 0
 
 
 class BillingRepository(Protocol):
@@ -136,7 +152,38 @@ class BillingRepository(Protocol):
 
     # runs
     def add_run(self, run: RunRecord) -> None: ...
-    def finish_run(self, run: RunRecord) -> None: ...
+    def get_run(self, run_id: str) -> RunRecord | None: ...
+    def count_run(
+        self, run_id: str, renewed: int, invoiced: int, finalized: int, at: datetime
+    ) -> None:
+        """Add what this transaction did to the run's counts; ``at`` is its progress."""
+        ...
+
+    def note_run_problems(
+        self, run_id: str, skipped: int, errors: Sequence[dict[str, str]], at: datetime
+    ) -> None:
+        """Add skipped subscriptions and errors to the run (holding its row meanwhile)."""
+        ...
+
+    def end_run(self, run_id: str, status: RunStatus, finished_at: datetime | None) -> None:
+        """Set how the run ended (finished, failed), unless it has ended already."""
+        ...
+
+    def abandon_runs(
+        self, organization_id: str | None, stale_before: datetime, by: str
+    ) -> Sequence[str]:
+        """Mark abandoned the running runs of this scope (None: every organization) with no
+        progress since ``stale_before``; returns their ids."""
+        ...
+
+    def run_dispatched(self, run_id: str, jobs: int, at: datetime) -> None:
+        """All of the run's jobs are sent: finish it now if the workers did them already."""
+        ...
+
+    def run_job_done(self, run_id: str, job: int, at: datetime) -> bool:
+        """Count the job done once (False if it was already); the last one finishes the run."""
+        ...
+
     def runs(self, organization_id: str, limit: int) -> Sequence[RunRecord]: ...
     def next_finalize_at(
         self, organization_id: str, after: datetime, until: datetime

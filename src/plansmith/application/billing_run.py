@@ -7,23 +7,23 @@ pending items on a draft for the billing key, and (without a grace period) final
 Running twice creates nothing new; two workers on one subscription collide on the revision
 check or on the unique (subscription, billing key), and the loser's batch rolls back and is
 billed one subscription at a time, where the loser skips what the winner did. A crash loses
-nothing: nothing of a batch is written unless all of it is. The catalog is read once per
-organization per run. The upcoming invoice is the same computation on the state the next
-period end will find, saved nowhere.
+nothing: nothing of a batch is written unless all of it is, and the run's record counts
+what each batch did in the batch's own transaction (see run_records). The catalog is read
+once per organization per run. The upcoming invoice is the same computation on the state the
+next period end will find, saved nowhere.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Protocol
 
-from plansmith.application.billing_ports import RunRecord
+from plansmith.application.billing_ports import RunRecord, RunStatus
 from plansmith.application.errors import Conflict, NotFound
-from plansmith.application.ids import new_id
 from plansmith.application.invoices import billing_key, buyer_of, draft_for, finalize_in
 from plansmith.application.ports import Clock, StoredItem, UnitOfWork
+from plansmith.application.run_records import RunLog, RunWatch, start_run
 from plansmith.application.subscriptions import (
     SYSTEM,
     price_book,
@@ -42,6 +42,16 @@ from plansmith.domain.subscriptions import PriceBook, Subscription
 class Billed:
     renewed: bool  # it passed at least one period end
     invoice: Invoice | None  # None: nothing pending, or its period is invoiced already
+
+
+def _counts(billed: Iterable[Billed]) -> tuple[int, int, int]:
+    """Renewed, invoiced, finalized: what these add to the run's record."""
+    done = list(billed)
+    return (
+        sum(b.renewed for b in done),
+        sum(b.invoice is not None for b in done),
+        sum(b.invoice is not None and b.invoice.number is not None for b in done),
+    )
 
 
 @dataclass
@@ -110,6 +120,7 @@ def invoice_subscription(
     subscription_id: str,
     grace: timedelta,
     catalogs: Catalogs | None = None,
+    log: RunLog | None = None,
 ) -> Billed:
     """Renew what is due and invoice what is pending, in one transaction of its own."""
     now = clock.now()
@@ -119,6 +130,8 @@ def invoice_subscription(
         )
         billed = _finalized(uow, billed, now, grace)
         if billed.renewed or billed.invoice is not None:
+            if log is not None:
+                log.count(uow, *_counts([billed]))
             uow.commit()
         return billed
 
@@ -146,10 +159,12 @@ def bill_batch(
     subscriptions: Sequence[tuple[str, str]],
     grace: timedelta,
     catalogs: Catalogs | None = None,
+    log: RunLog | None = None,
 ) -> BatchResult:
     """Bill (organization id, subscription id) pairs in one transaction; if anything in it
     refuses (a rule, or another worker that got there first), bill them one at a time, so
-    one subscription's error or a race costs only itself."""
+    one subscription's error or a race costs only itself. With ``log``, what it did is
+    added to that run's record in the same transaction(s)."""
     catalogs = catalogs or Catalogs()
     now = clock.now()
     result = BatchResult()
@@ -160,9 +175,14 @@ def bill_batch(
                 for org, sub_id in subscriptions
             ]
             billed = [(sub_id, _finalized(batch, b, now, grace)) for sub_id, b in drafted]
+            if log is not None:
+                log.count(batch, *_counts(b for _sub_id, b in billed))
             batch.commit()
     except DomainError:
-        return _one_by_one(uow, clock, subscriptions, grace, catalogs)
+        result = _one_by_one(uow, clock, subscriptions, grace, catalogs, log)
+        if log is not None:
+            log.problems(uow, result.skipped, result.errors)
+        return result
     for sub_id, b in billed:
         result.count(sub_id, b)
     return result
@@ -174,11 +194,12 @@ def _one_by_one(
     subscriptions: Sequence[tuple[str, str]],
     grace: timedelta,
     catalogs: Catalogs,
+    log: RunLog | None,
 ) -> BatchResult:
     result = BatchResult()
     for org, sub_id in subscriptions:
         try:
-            billed = invoice_subscription(uow, clock, org, sub_id, grace, catalogs)
+            billed = invoice_subscription(uow, clock, org, sub_id, grace, catalogs, log)
         except Conflict:
             result.skipped += 1  # another worker had it; the next run finds it done
             continue
@@ -238,40 +259,26 @@ def run_billing(
     grace: timedelta,
     batch: int = 500,
     on_progress: Callable[[str], None] | None = None,
+    watch: RunWatch | None = None,
 ) -> RunRecord:
-    """One billing run as of now, recorded with its counts and errors. ``on_progress`` is
-    told each subscription (and each draft finalized) as it is done, e.g. for a progress bar."""
+    """One billing run as of now, recorded with its counts and errors as it goes (``watch``:
+    the wall clock and lease its record is kept by; the run's own clock if not given).
+    ``on_progress`` is told each subscription (and each draft finalized) as it is done, e.g.
+    for a progress bar."""
     as_of = clock.now()
-    record = RunRecord(new_id("run"), organization_id, as_of, as_of, None, 0, 0, 0, 0, ())
-    with uow:
-        uow.billing.add_run(record)
-        uow.commit()
-    total = BatchResult()
-    catalogs = Catalogs()
-    for chunk in batches(uow, organization_id, as_of, batch):
-        done = bill_batch(uow, clock, chunk, grace, catalogs)
-        total.renewed += done.renewed
-        total.invoiced += done.invoiced
-        total.finalized += done.finalized
-        total.skipped += done.skipped
-        total.errors += done.errors
-        if on_progress is not None:
-            for sub_id in done.done:
-                on_progress(sub_id)
-    _finalize_drafts(uow, clock, organization_id, batch, total, on_progress)
-    finished = replace(
-        record,
-        finished_at=clock.now(),
-        renewed=total.renewed,
-        invoiced=total.invoiced,
-        finalized=total.finalized,
-        skipped=total.skipped,
-        errors=tuple(total.errors),
-    )
-    with uow:
-        uow.billing.finish_run(finished)
-        uow.commit()
-    return finished
+    log = start_run(uow, watch or RunWatch(clock), organization_id, as_of)
+    try:
+        catalogs = Catalogs()
+        for chunk in batches(uow, organization_id, as_of, batch):
+            done = bill_batch(uow, clock, chunk, grace, catalogs, log)
+            if on_progress is not None:
+                for sub_id in done.done:
+                    on_progress(sub_id)
+        _finalize_drafts(uow, clock, organization_id, batch, log, on_progress)
+    except BaseException:
+        log.failed(uow)
+        raise
+    return log.end(uow, RunStatus.FINISHED, clock.now())
 
 
 def _finalize_drafts(
@@ -279,7 +286,7 @@ def _finalize_drafts(
     clock: Clock,
     organization_id: str | None,
     batch: int,
-    total: BatchResult,
+    log: RunLog,
     on_progress: Callable[[str], None] | None,
 ) -> None:
     while True:
@@ -288,72 +295,27 @@ def _finalize_drafts(
         if not drafts:
             break
         progressed = False
+        skipped, errors = 0, []
         for org, invoice_id in drafts:
             try:
                 with uow:
                     invoice = uow.billing.hold_invoice(org, invoice_id)
                     if invoice is None or invoice.status is not InvoiceStatus.DRAFT:
-                        total.skipped += 1  # finalized or voided meanwhile, by another
+                        skipped += 1  # finalized or voided meanwhile, by another
                         continue
                     finalize_in(uow, invoice, clock.now())
+                    log.count(uow, 0, 0, 1)
                     uow.commit()
-                total.finalized += 1
                 progressed = True
                 if on_progress is not None:
                     on_progress(invoice_id)
             except Conflict:
-                total.skipped += 1
+                skipped += 1
             except DomainError as exc:
-                total.errors.append(
-                    {"invoice_id": invoice_id, "code": exc.code, "message": exc.message}
-                )
+                errors.append({"invoice_id": invoice_id, "code": exc.code, "message": exc.message})
+        log.problems(uow, skipped, errors)
         if not progressed:
             break
-
-
-class BillingJobs(Protocol):
-    """A job system that runs billing work on worker processes (Dramatiq on Redis)."""
-
-    def bill_subscriptions(self, organization_id: str, subscription_ids: Sequence[str]) -> None: ...
-    def finalize_draft(self, organization_id: str, invoice_id: str) -> None: ...
-
-
-def dispatch_billing(
-    uow: UnitOfWork,
-    clock: Clock,
-    organization_id: str | None,
-    jobs: BillingJobs,
-    *,
-    batch: int = 500,
-) -> int:
-    """A billing run spread over workers: one job per batch of subscriptions that are due or
-    have pending items, one per draft past its grace. Jobs are idempotent, so a job sent
-    twice, a worker killed mid-job or a second dispatch bills nothing twice. Returns the
-    number of subscriptions and drafts sent."""
-    as_of = clock.now()
-    sent = 0
-    for chunk in batches(uow, organization_id, as_of, batch):
-        jobs.bill_subscriptions(chunk[0][0], [sub_id for _org, sub_id in chunk])
-        sent += len(chunk)
-    with uow:
-        drafts = list(uow.billing.drafts_to_finalize(organization_id, as_of, 100_000))
-    for org, invoice_id in drafts:
-        jobs.finalize_draft(org, invoice_id)
-        sent += 1
-    return sent
-
-
-def finalize_draft(uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id: str) -> bool:
-    """The job body: finalize a draft whose grace is over; False if it is not one (any more)."""
-    with uow:
-        invoice = uow.billing.hold_invoice(organization_id, invoice_id)
-        if invoice is None or invoice.status is not InvoiceStatus.DRAFT:
-            return False
-        if invoice.finalize_after > clock.now():
-            return False
-        finalize_in(uow, invoice, clock.now())
-        uow.commit()
-    return True
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from plansmith.application.billing_ports import RunRecord
 from plansmith.application.billing_run import run_billing
 from plansmith.application.errors import Conflict, NotFound
 from plansmith.application.ports import Clock, UnitOfWork
+from plansmith.application.run_records import RunWatch
 from plansmith.domain.errors import InvalidValue
 from plansmith.domain.organizations import Organization
 
@@ -141,17 +142,20 @@ def advance_clock(
     to: datetime,
     grace: timedelta,
     on_step: Callable[[Step], None] | None = None,
+    watch: RunWatch | None = None,
 ) -> ClockAdvance:
     """Move a sandbox's clock to ``to``, billing at each instant something falls due on the
     way: first what is due or pending at the clock itself, then each next due instant, then
     ``to``. The clock is saved after each step, so a crash leaves it at the last step done
-    (and advancing again redoes nothing: each billing run is idempotent)."""
+    (and advancing again redoes nothing: each billing run is idempotent). ``watch``: the wall
+    clock and lease the runs' records are kept by."""
     start = checked_advance(uow, organization_id, to)
     to = to.astimezone(UTC)
     steps: list[Step] = []
 
     def bill_at(at: datetime) -> None:
-        step = Step(at, run_billing(uow, FrozenClock(at), organization_id, grace=grace))
+        run = run_billing(uow, FrozenClock(at), organization_id, grace=grace, watch=watch)
+        step = Step(at, run)
         steps.append(step)
         if on_step is not None:
             on_step(step)

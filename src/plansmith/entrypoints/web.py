@@ -22,6 +22,7 @@ from plansmith.entrypoints.console.catalog_routes import router as console_catal
 from plansmith.entrypoints.portal import routes as portal
 from plansmith.entrypoints.portal.invoices_routes import router as portal_invoices_router
 from plansmith.entrypoints.portal.plans_routes import router as portal_plans_router
+from plansmith.entrypoints.server_errors import CleanServerErrors
 from plansmith.entrypoints.webui import errors as page_errors
 from plansmith.entrypoints.webui.templating import STATIC
 
@@ -53,7 +54,11 @@ def create_app(container: Plansmith) -> FastAPI:
     app.include_router(console_billing_router)
     app.include_router(console_api_key_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # Inside the idempotency middleware, so the 500 it keeps for a key is the real answer;
+    # around it too, for its own failures (the database gone while it claims a key).
+    app.add_middleware(CleanServerErrors, handlers=app.exception_handlers)
     app.add_middleware(IdempotencyMiddleware, container=container)
+    app.add_middleware(CleanServerErrors, handlers=app.exception_handlers)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

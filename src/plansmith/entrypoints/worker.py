@@ -6,7 +6,6 @@ draft) in one transaction, and a job done twice finds nothing left to do.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import signal
 import threading
@@ -14,8 +13,8 @@ import threading
 import dramatiq
 
 from plansmith.adapters.jobs import DramatiqBillingJobs, declare_actors, redis_broker
-from plansmith.application.billing_run import bill_batch, finalize_draft
-from plansmith.application.errors import Conflict
+from plansmith.application.billing_jobs import bill_job, finalize_draft
+from plansmith.application.run_records import RunLog
 from plansmith.bootstrap import Plansmith
 
 log = logging.getLogger("plansmith.worker")
@@ -31,11 +30,27 @@ def billing_jobs(plansmith: Plansmith) -> DramatiqBillingJobs:
 def make_worker(plansmith: Plansmith, threads: int = 1) -> dramatiq.Worker:
     jobs = billing_jobs(plansmith)
 
-    def bill(organization_id: str, subscription_ids: list[str]) -> None:
-        # Errors of single subscriptions are reported by the batch, not raised: retrying
-        # cannot help a rule that refuses; the next run reports them again.
-        pairs = [(organization_id, sub_id) for sub_id in subscription_ids]
-        done = bill_batch(plansmith.uow(), plansmith.clock, pairs, plansmith.invoice_grace)
+    def log_of(run_id: str | None) -> RunLog | None:
+        return None if run_id is None else RunLog(run_id, plansmith.clock)
+
+    # run_id and job are None in jobs sent before runs on workers had records.
+    def bill(
+        organization_id: str,
+        subscription_ids: list[str],
+        run_id: str | None = None,
+        job: int | None = None,
+    ) -> None:
+        # Errors of single subscriptions are reported by the batch (and on the run's record),
+        # not raised: retrying cannot help a rule that refuses; the next run reports them again.
+        done = bill_job(
+            plansmith.uow(),
+            plansmith.clock,
+            organization_id,
+            subscription_ids,
+            plansmith.invoice_grace,
+            log_of(run_id),
+            job,
+        )
         for error in done.errors:
             log.warning(
                 "could not bill %s (%s): %s",
@@ -44,9 +59,12 @@ def make_worker(plansmith: Plansmith, threads: int = 1) -> dramatiq.Worker:
                 error["message"],
             )
 
-    def finalize(organization_id: str, invoice_id: str) -> None:
-        with contextlib.suppress(Conflict):  # finalized by another worker meanwhile
-            finalize_draft(plansmith.uow(), plansmith.clock, organization_id, invoice_id)
+    def finalize(
+        organization_id: str, invoice_id: str, run_id: str | None = None, job: int | None = None
+    ) -> None:
+        finalize_draft(
+            plansmith.uow(), plansmith.clock, organization_id, invoice_id, log_of(run_id), job
+        )
 
     declare_actors(jobs.broker, bill, finalize)
     return dramatiq.Worker(jobs.broker, worker_threads=threads)

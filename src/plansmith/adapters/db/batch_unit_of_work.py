@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Self
 
 from sqlalchemy import ARRAY, Text, any_, bindparam, delete, func, literal, select, tuple_, update
@@ -96,6 +97,7 @@ class _Held:
     posted: set[tuple[str, str]] = field(default_factory=set)
     redemption_uses: list[str] = field(default_factory=list)
     numbered: dict[str, list[str]] = field(default_factory=dict)  # org -> invoices, in order
+    run_counts: list[tuple[str, int, int, int, datetime]] = field(default_factory=list)
 
 
 class _Among:
@@ -402,6 +404,16 @@ class _BatchBilling(SqlBilling):
         )
         return super().ledger_balance(account_id, ledger_account, currency) + held
 
+    def count_run(
+        self, run_id: str, renewed: int, invoiced: int, finalized: int, at: datetime
+    ) -> None:
+        # Held, and written after the numbers: workers sharing a run hold its row only then.
+        self.held.run_counts.append((run_id, renewed, invoiced, finalized, at))
+
+    def write_run_counts(self) -> None:
+        for run_id, renewed, invoiced, finalized, at in self.held.run_counts:
+            super().count_run(run_id, renewed, invoiced, finalized, at)
+
     def number_invoices(self) -> None:
         """Take each organization's block of numbers and give them out; the last statement."""
         for organization_id, invoice_ids in sorted(self.held.numbered.items()):
@@ -515,6 +527,7 @@ class BatchUnitOfWork(SqlUnitOfWork):
         try:
             _write(self.session, self._held)
             self._billing.number_invoices()
+            self._billing.write_run_counts()
         except IntegrityError as exc:
             self.session.rollback()
             raise Conflict(

@@ -30,8 +30,9 @@ from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.paging import page_after
+from plansmith.adapters.db.run_repositories import SqlRunRecords
 from plansmith.adapters.db.subscription_repositories import sandboxes
-from plansmith.application.billing_ports import Redemption, RunRecord
+from plansmith.application.billing_ports import Redemption
 from plansmith.application.errors import Conflict
 from plansmith.domain.coupons import Coupon, Duration
 from plansmith.domain.invoicing import (
@@ -242,7 +243,7 @@ def redemptions_where(session: Session, condition: Any) -> dict[str, list[Redemp
     return found
 
 
-class SqlBilling:
+class SqlBilling(SqlRunRecords):
     def __init__(self, session: Session) -> None:
         self.session = session
 
@@ -604,27 +605,6 @@ class SqlBilling:
         )
         return [self._transaction(row) for row in self.session.execute(q).all()]
 
-    # -- runs ------------------------------------------------------------------------------
-
-    def add_run(self, run: RunRecord) -> None:
-        self.session.execute(insert(t.billing_runs).values(**_run_values(run)))
-
-    def finish_run(self, run: RunRecord) -> None:
-        c = t.billing_runs.c
-        self.session.execute(
-            update(t.billing_runs).where(c.id == run.id).values(**_run_values(run))
-        )
-
-    def runs(self, organization_id: str, limit: int) -> Sequence[RunRecord]:
-        c = t.billing_runs.c
-        q = (
-            select(t.billing_runs)
-            .where(or_(c.organization_id == organization_id, c.organization_id.is_(None)))
-            .order_by(c.started_at.desc(), c.id)
-            .limit(limit)
-        )
-        return [RunRecord(**row._mapping) for row in self.session.execute(q)]
-
     def next_finalize_at(
         self, organization_id: str, after: datetime, until: datetime
     ) -> datetime | None:
@@ -671,7 +651,3 @@ class SqlBilling:
             line = ChargedLine(component, plan_id, start, end, amount, discount)
             found.setdefault(sub_id, []).append(line)
         return found
-
-
-def _run_values(run: RunRecord) -> dict[str, Any]:
-    return {**run.__dict__, "errors": list(run.errors)}

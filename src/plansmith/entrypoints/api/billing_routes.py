@@ -297,7 +297,7 @@ def upcoming_invoices(
 def run_billing(org: CurrentOrg, uow: UoW, app: Container, clock: OrgClock) -> BillingRunOut:
     """Renew what is due, invoice what is pending and finalize drafts past their grace period,
     for your organization, as of now. Running it again creates nothing new."""
-    record = billing.run_billing(uow, clock, org.id, grace=app.invoice_grace)
+    record = billing.run_billing(uow, clock, org.id, grace=app.invoice_grace, watch=app.watch)
     return BillingRunOut.of(record)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, PlainValidator, StrictBool, StrictInt, WithJsonSchema
 
@@ -399,8 +399,19 @@ class BillingRunOut(BaseModel):
     id: str
     as_of: datetime
     started_at: datetime
-    finished_at: datetime | None = Field(description="null while running, or if it died")
-    renewed: int = Field(description="Subscriptions that passed at least one period end")
+    finished_at: datetime | None = Field(description="null unless status is finished")
+    status: Literal["running", "finished", "failed", "abandoned"] = Field(
+        description="failed: an error stopped it; abandoned: its process died (found by "
+        "`abandoned_by` after the lease). The next run bills what it left."
+    )
+    progress_at: datetime = Field(description="When it last committed work (wall clock)")
+    abandoned_by: str | None = Field(description="The run that found it abandoned")
+    jobs: int | None = Field(description="Jobs sent to workers; null when run in one process")
+    jobs_done: int = Field(description="Jobs the workers finished")
+    renewed: int = Field(
+        description="Subscriptions that passed at least one period end. Every count is what "
+        "was committed, whenever it is read, however the run ended."
+    )
     invoiced: int = Field(description="Invoices made")
     finalized: int = Field(description="Invoices finalized (numbered and posted)")
     skipped: int = Field(description="Taken by another worker at the same time")

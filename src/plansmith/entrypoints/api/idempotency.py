@@ -1,8 +1,12 @@
 """Idempotency-Key on POST and PATCH under /v1, as pure ASGI middleware.
 
 Same key and same request: the stored response is replayed. Same key, other request: 422.
-Same key while the first is still running: 409. Keys are scoped to the organization of the
-API key and kept for the configured retention (24 h by default).
+Same key while the first is still running: 409 `idempotency_key_in_use` with Retry-After.
+The running request holds the key by a lease it keeps renewing; if its server died, a retry
+after the lease runs a rerunnable request again (it does what is left), and answers any other
+request that had committed with 409 `idempotency_response_lost` (done once, answer lost).
+Keys are scoped to the organization of the API key and kept for the configured retention
+(24 h by default).
 """
 
 from __future__ import annotations
@@ -22,6 +26,14 @@ from plansmith.entrypoints.api.problems import problem
 
 HEADER = b"idempotency-key"
 MAX_KEY_LENGTH = 255
+# Requests made of steps that each do their work exactly once by their own unique keys (one
+# invoice per subscription and period, a test clock that moves only forward from where it
+# stands): after their server died mid-way, a retry with the same key runs them again and
+# they do what is left. Any other request is one transaction and never runs twice.
+# A retry is told to come back after the holder's lease or this, whichever is sooner: a live
+# request keeps renewing its lease, and may well be done in a moment.
+RETRY_AFTER_MAX = 5
+RERUNNABLE = frozenset({("POST", "/v1/billing_runs"), ("POST", "/v1/test_clock/advance")})
 
 
 class IdempotencyMiddleware:
@@ -63,7 +75,10 @@ class IdempotencyMiddleware:
             digest.update(part.encode() + b"\0")
         digest.update(body)
         store = self.container.idempotency
-        decision = await run_in_threadpool(store.begin, organization_id, key, digest.hexdigest())
+        rerunnable = (scope["method"], scope["path"]) in RERUNNABLE
+        decision = await run_in_threadpool(
+            store.begin, organization_id, key, digest.hexdigest(), rerunnable=rerunnable
+        )
 
         if decision.verdict is Verdict.REPLAY:
             assert decision.response is not None
@@ -81,7 +96,18 @@ class IdempotencyMiddleware:
             await problem(
                 409,
                 "idempotency_key_in_use",
-                "a request with this Idempotency-Key is still being processed; retry shortly",
+                "a request with this Idempotency-Key is still being processed; retry with the "
+                "same key after the seconds in Retry-After",
+                field="Idempotency-Key",
+                headers={"Retry-After": str(min(decision.retry_after or 1, RETRY_AFTER_MAX))},
+            )(scope, receive, send)
+            return
+        if decision.verdict is Verdict.RESPONSE_LOST:
+            await problem(
+                409,
+                "idempotency_response_lost",
+                "the request with this Idempotency-Key was done once, but its server stopped "
+                "before storing the answer; do not send it again: read the result with a GET",
                 field="Idempotency-Key",
             )(scope, receive, send)
             return
@@ -101,9 +127,11 @@ class IdempotencyMiddleware:
             await send(message)
 
         token = current_claim.set(claim)
+        store.hold(claim)  # renews the lease while this request runs
         try:
             await self.app(scope, _replaying(body), capturing_send)
         finally:
+            store.release(claim)
             current_claim.reset(token)
             stored = StoredResponse(captured["status"], captured["headers"], captured["body"])
             with anyio.CancelScope(shield=True):  # a client that hangs up must not skip this

@@ -97,5 +97,5 @@ def advance_test_clock(
     draft finalization on the way runs at its own instant, in order. 409 `not_sandbox` for a
     live organization; 422 naming `to` for an instant before the clock, without an offset, or
     more than 5 years on."""
-    done = test_clocks.advance_clock(uow, org.id, body.to, app.invoice_grace)
+    done = test_clocks.advance_clock(uow, org.id, body.to, app.invoice_grace, watch=app.watch)
     return AdvanceOut.of(done)

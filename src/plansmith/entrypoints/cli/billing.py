@@ -10,8 +10,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from plansmith.application.billing_jobs import dispatch_run
 from plansmith.application.billing_ports import RunRecord
-from plansmith.application.billing_run import dispatch_billing, run_billing
+from plansmith.application.billing_run import run_billing
 from plansmith.application.organizations import find_organization
 from plansmith.application.ports import Clock
 from plansmith.application.test_clocks import FrozenClock, clock_for
@@ -27,8 +28,14 @@ err = Console(stderr=True)
 def _dispatch(plansmith: Plansmith, org_id: str | None) -> None:
     from plansmith.entrypoints.worker import billing_jobs
 
-    sent = dispatch_billing(plansmith.uow(), plansmith.clock, org_id, billing_jobs(plansmith))
-    out.print(f"Sent {sent} billing job(s) to the workers.", highlight=False)
+    done = dispatch_run(
+        plansmith.uow(), plansmith.clock, org_id, billing_jobs(plansmith), watch=plansmith.watch
+    )
+    out.print(
+        f"Sent {done.sent} subscription(s) and draft(s) in {done.jobs} job(s) to the workers: "
+        f"billing run {done.run_id}.",
+        highlight=False,
+    )
 
 
 def _run(plansmith: Plansmith, org_id: str | None, clock: Clock) -> RunRecord:
@@ -41,6 +48,7 @@ def _run(plansmith: Plansmith, org_id: str | None, clock: Clock) -> RunRecord:
             org_id,
             grace=plansmith.invoice_grace,
             on_progress=lambda _done: progress.advance(task),
+            watch=plansmith.watch,
         )
 
 

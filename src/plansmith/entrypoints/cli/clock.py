@@ -120,7 +120,7 @@ def advance_with_progress(
 
         with named_as_typed(field):
             return test_clocks.advance_clock(
-                plansmith.uow(), org_id, to, plansmith.invoice_grace, on_step
+                plansmith.uow(), org_id, to, plansmith.invoice_grace, on_step, plansmith.watch
             )
 
 

@@ -245,5 +245,6 @@ def run_now(operator: FormOperator, app: Container) -> Response:
         organization_clock(app, operator.organization_id),
         operator.organization_id,
         grace=app.invoice_grace,
+        watch=app.watch,
     )
     return RedirectResponse(f"{PREFIX}/billing-runs?done={run.id}", status_code=303)

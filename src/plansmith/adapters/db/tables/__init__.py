@@ -4,6 +4,7 @@ are written to match it. Everything is re-exported here: ``from ... import table
 from plansmith.adapters.db.tables.base import Id, JSONText, UTCDateTime, metadata, naming
 from plansmith.adapters.db.tables.billing import (
     account_tax_rates,
+    billing_run_jobs,
     billing_runs,
     coupon_redemptions,
     coupons,
@@ -50,6 +51,7 @@ __all__ = [
     "accounts",
     "add_ons",
     "api_keys",
+    "billing_run_jobs",
     "billing_runs",
     "coupon_redemptions",
     "coupons",

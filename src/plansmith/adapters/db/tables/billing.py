@@ -190,4 +190,24 @@ billing_runs = Table(
     Column("finalized", Integer, nullable=False),
     Column("skipped", Integer, nullable=False),
     Column("errors", JSONText(), nullable=False),
+    # running -> finished, or abandoned: found by a later run with no progress for a lease.
+    # The counts above are added by each batch in its own transaction, so they are always
+    # what the run did, however it ended.
+    Column("status", String(16), nullable=False, server_default="running"),
+    Column("progress_at", UTCDateTime(), nullable=False),  # wall clock, each commit
+    Column("abandoned_by", Id, nullable=True),  # the run that found it abandoned
+    # Runs on workers: the jobs sent (NULL while sending, and for a run in one process)
+    # and done; the job that completes the last one finishes the run.
+    Column("jobs", Integer, nullable=True),
+    Column("jobs_done", Integer, nullable=False, server_default="0"),
+    Index("ix_billing_runs_status", "status"),
+)
+
+# A worker job of a run, once done: a job delivered twice is counted once.
+billing_run_jobs = Table(
+    "billing_run_jobs",
+    metadata,
+    Column("run_id", Id, ForeignKey("billing_runs.id"), primary_key=True),
+    Column("job", Integer, primary_key=True, autoincrement=False),
+    Column("done_at", UTCDateTime(), nullable=False),
 )

@@ -106,6 +106,9 @@ idempotency_keys = Table(
     Column("request_hash", String(64), nullable=False),
     # in_flight -> committed (the use case's transaction committed) -> done (response stored)
     Column("state", String(16), nullable=False),
+    # The request may run again after its holder died, even once committed (it is made of
+    # steps that each do their work once, by their own unique keys): a billing run.
+    Column("rerunnable", Boolean, nullable=False, server_default=false()),
     Column("lock_token", String(40), nullable=False),
     Column("locked_at", UTCDateTime(), nullable=False),
     Column("response_status", Integer, nullable=True),

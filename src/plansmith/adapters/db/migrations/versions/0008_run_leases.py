@@ -1,0 +1,67 @@
+"""Recoverable work: billing runs record their status and progress (and their worker jobs);
+an Idempotency-Key remembers whether its request may run again after its holder died.
+
+Revision ID: 0008
+Revises: 0007
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("rerunnable", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+    with op.batch_alter_table("billing_runs", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("status", sa.String(length=16), server_default="running", nullable=False)
+        )
+        batch_op.add_column(sa.Column("progress_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("abandoned_by", sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column("jobs", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column("jobs_done", sa.Integer(), server_default="0", nullable=False)
+        )
+    # A run that never finished is 'running' with no progress since it started: the next run
+    # finds it abandoned once its lease is over.
+    op.execute(
+        "UPDATE billing_runs SET progress_at = COALESCE(finished_at, started_at),"
+        " status = CASE WHEN finished_at IS NULL THEN 'running' ELSE 'finished' END"
+    )
+    with op.batch_alter_table("billing_runs", schema=None) as batch_op:
+        batch_op.alter_column(
+            "progress_at", existing_type=sa.DateTime(timezone=True), nullable=False
+        )
+        batch_op.create_index("ix_billing_runs_status", ["status"], unique=False)
+    op.create_table(
+        "billing_run_jobs",
+        sa.Column("run_id", sa.String(length=40), nullable=False),
+        sa.Column("job", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["billing_runs.id"], name=op.f("fk_billing_run_jobs_run_id_billing_runs")
+        ),
+        sa.PrimaryKeyConstraint("run_id", "job", name=op.f("pk_billing_run_jobs")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("billing_run_jobs")
+    with op.batch_alter_table("billing_runs", schema=None) as batch_op:
+        batch_op.drop_index("ix_billing_runs_status")
+        batch_op.drop_column("jobs_done")
+        batch_op.drop_column("jobs")
+        batch_op.drop_column("abandoned_by")
+        batch_op.drop_column("progress_at")
+        batch_op.drop_column("status")
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.drop_column("rerunnable")

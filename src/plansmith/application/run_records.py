@@ -1,0 +1,106 @@
+"""A billing run's record tells the truth, however the run ends.
+
+Each transaction that bills adds what it did to the run's counts in that same transaction,
+so a record read at any moment (or after the run's process died) counts exactly what was
+committed. A run ends finished, or failed (an error stopped it in its own process); a run
+whose process died stays running until a later run of its scope finds it with no progress
+for a lease (wall-clock time, so a sandbox's frozen clock does not matter) and marks it
+abandoned, naming itself. Nothing of the billing itself depends on the record: the next run
+bills what the dead one left, each subscription and period exactly once, by their own keys.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from plansmith.application.billing_ports import RunRecord, RunStatus
+from plansmith.application.ids import new_id
+from plansmith.application.ports import Clock, UnitOfWork
+
+log = logging.getLogger("plansmith.billing")
+DEFAULT_LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class RunWatch:
+    """How runs are watched: the wall clock their progress is stamped with, and how long a
+    run may go without progress before the next run takes it for dead."""
+
+    wall: Clock
+    lease: timedelta = DEFAULT_LEASE
+
+
+@dataclass(frozen=True)
+class RunLog:
+    """Where billing work adds what it did: one run's record."""
+
+    run_id: str
+    wall: Clock
+    abandoned: Sequence[str] = field(default=())  # runs this one found abandoned
+
+    def count(self, uow: UnitOfWork, renewed: int, invoiced: int, finalized: int) -> None:
+        """Inside the transaction that did the work, just before its commit."""
+        uow.billing.count_run(self.run_id, renewed, invoiced, finalized, self.wall.now())
+
+    def problems(self, uow: UnitOfWork, skipped: int, errors: Sequence[dict[str, str]]) -> None:
+        """Skipped subscriptions and errors, in a transaction of their own (the failed work's
+        transaction was rolled back)."""
+        if not skipped and not errors:
+            return
+        with uow:
+            uow.billing.note_run_problems(self.run_id, skipped, errors, self.wall.now())
+            uow.commit()
+
+    def end(self, uow: UnitOfWork, status: RunStatus, finished_at: datetime | None) -> RunRecord:
+        with uow:
+            uow.billing.end_run(self.run_id, status, finished_at)
+            uow.commit()
+        return self.record(uow)
+
+    def record(self, uow: UnitOfWork) -> RunRecord:
+        with uow:
+            found = uow.billing.get_run(self.run_id)
+        assert found is not None  # runs are never deleted
+        return found
+
+    def failed(self, uow: UnitOfWork) -> None:
+        """Best effort, while an error is on its way up: the record says the run stopped."""
+        try:
+            self.end(uow, RunStatus.FAILED, None)
+        except Exception:
+            log.warning("could not mark billing run %s failed", self.run_id, exc_info=True)
+
+
+def start_run(
+    uow: UnitOfWork,
+    watch: RunWatch,
+    organization_id: str | None,
+    as_of: datetime,
+) -> RunLog:
+    """Record a new run (as of ``as_of``), and mark abandoned the runs of its scope that made
+    no progress for the lease: their processes died."""
+    now = watch.wall.now()
+    record = RunRecord(
+        id=new_id("run"),
+        organization_id=organization_id,
+        as_of=as_of,
+        started_at=as_of,
+        finished_at=None,
+        renewed=0,
+        invoiced=0,
+        finalized=0,
+        skipped=0,
+        errors=(),
+        progress_at=now,
+        jobs=None,
+    )
+    with uow:
+        uow.billing.add_run(record)
+        abandoned = uow.billing.abandon_runs(organization_id, now - watch.lease, record.id)
+        uow.commit()
+    for run_id in abandoned:
+        log.warning("billing run %s made no progress for %s: marked abandoned", run_id, watch.lease)
+    return RunLog(record.id, watch.wall, tuple(abandoned))
