@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from plansmith.adapters.idempotency import StoredResponse, Verdict, current_claim
 from plansmith.application.organizations import authenticate_api_key
 from plansmith.bootstrap import Plansmith
+from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import DomainError
 from plansmith.entrypoints.api.problems import problem
 
@@ -50,7 +51,7 @@ class IdempotencyMiddleware:
         if not key or len(key) > MAX_KEY_LENGTH:
             response = problem(
                 400,
-                "invalid_idempotency_key",
+                ec.INVALID_IDEMPOTENCY_KEY,
                 f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters",
                 field="Idempotency-Key",
             )
@@ -72,7 +73,7 @@ class IdempotencyMiddleware:
         if decision.verdict is Verdict.MISMATCH:
             await problem(
                 422,
-                "idempotency_key_reused",
+                ec.IDEMPOTENCY_KEY_REUSED,
                 "this Idempotency-Key was used with a different request; use a new key",
                 field="Idempotency-Key",
             )(scope, receive, send)
@@ -80,7 +81,7 @@ class IdempotencyMiddleware:
         if decision.verdict is Verdict.IN_PROGRESS:
             await problem(
                 409,
-                "idempotency_key_in_use",
+                ec.IDEMPOTENCY_KEY_IN_USE,
                 "a request with this Idempotency-Key is still being processed; retry shortly",
                 field="Idempotency-Key",
             )(scope, receive, send)

@@ -13,11 +13,13 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from plansmith.application import test_clocks
+from plansmith.domain import error_codes as ec
 from plansmith.entrypoints.api.deps import Container, CurrentOrg, OrgClock, UoW
+from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import Strict
 
 router = APIRouter(prefix="/v1")
-TAGS: list[str | Enum] = ["test clock"]
+TAGS: list[str | Enum] = ["test_clocks"]
 
 
 class TestClockOut(BaseModel):
@@ -81,7 +83,7 @@ class AdvanceOut(BaseModel):
         )
 
 
-@router.get("/test_clock", response_model=TestClockOut, tags=TAGS)
+@router.get("/test_clock", operation_id="get_test_clock", response_model=TestClockOut, tags=TAGS)
 def get_test_clock(org: CurrentOrg, clock: OrgClock) -> TestClockOut:
     """Whether the organization is a sandbox, and the instant its clock stands at."""
     return TestClockOut(
@@ -89,7 +91,13 @@ def get_test_clock(org: CurrentOrg, clock: OrgClock) -> TestClockOut:
     )
 
 
-@router.post("/test_clock/advance", response_model=AdvanceOut, tags=TAGS)
+@router.post(
+    "/test_clock/advance",
+    operation_id="advance_test_clock",
+    responses=problems(ec.NOT_SANDBOX),
+    response_model=AdvanceOut,
+    tags=TAGS,
+)
 def advance_test_clock(
     body: AdvanceRequest, org: CurrentOrg, uow: UoW, app: Container
 ) -> AdvanceOut:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from fastapi import Request, Response
 
 from plansmith.application.tokens import Signer, TokenRejected, expiry
+from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import DomainError
 
 CSRF = "csrf"
@@ -24,8 +25,7 @@ CSRF_FIELD = "csrf_token"
 class CsrfRejected(DomainError):
     """A form posted without the token of the current session (or from another site)."""
 
-    code = "csrf_rejected"
-    status = 403
+    code = ec.CSRF_REJECTED
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class CookieSession:
         """The session of this request; TokenRejected when there is none or it is not valid."""
         token = request.cookies.get(self.cookie, "")
         if not token:
-            raise TokenRejected("there is no session; open a new link", code="no_session")
+            raise TokenRejected("there is no session; open a new link", code=ec.NO_SESSION)
         claims = signer.verify(self.purpose, token, now)
         expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
         csrf = signer.sign(CSRF, {"sid": _digest(token)}, expires_at)
