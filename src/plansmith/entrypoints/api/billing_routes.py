@@ -156,9 +156,7 @@ def create_coupon(body: CouponCreate, org: CurrentOrg, uow: UoW, clock: OrgClock
     return CouponOut.of(coupon)
 
 
-@router.get(
-    "/coupons", operation_id="list_coupons", response_model=ListOut[CouponOut], tags=TAGS
-)
+@router.get("/coupons", operation_id="list_coupons", response_model=ListOut[CouponOut], tags=TAGS)
 def list_coupons(org: CurrentOrg, uow: UoW) -> ListOut[CouponOut]:
     return ListOut[CouponOut](data=[CouponOut.of(c) for c in tc.list_coupons(uow, org.id)])
 

@@ -268,9 +268,7 @@ def list_add_ons(org: CurrentOrg, uow: UoW) -> ListOut[AddOnOut]:
     return ListOut[AddOnOut](data=[AddOnOut.of(a) for a in extras.list_add_ons(uow, org.id)])
 
 
-@router.get(
-    "/add_ons/{add_on_id}", operation_id="get_add_on", response_model=AddOnOut, tags=TAGS
-)
+@router.get("/add_ons/{add_on_id}", operation_id="get_add_on", response_model=AddOnOut, tags=TAGS)
 def get_add_on(add_on_id: str, org: CurrentOrg, uow: UoW) -> AddOnOut:
     return AddOnOut.of(extras.get_add_on(uow, org.id, add_on_id))
 
@@ -370,9 +368,7 @@ def pricing_organization(
     return authenticate_api_key(app.uow(), secret, publishable_ok=True)
 
 
-@router.get(
-    "/pricing", operation_id="get_pricing", response_model=ListOut[OfferOut], tags=TAGS
-)
+@router.get("/pricing", operation_id="get_pricing", response_model=ListOut[OfferOut], tags=TAGS)
 def pricing(
     org: Annotated[Organization, Depends(pricing_organization)],
     uow: UoW,

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from plansmith.application import test_clocks
 from plansmith.domain import error_codes as ec
@@ -32,8 +33,15 @@ class TestClockOut(BaseModel):
     now: datetime = Field(description="The instant the organization's use cases run at")
 
 
+def _text(value: object) -> object:
+    """An instant is sent as ISO 8601 text, as the document says: not a number of seconds."""
+    if not isinstance(value, str):
+        raise ValueError("give an instant as ISO 8601 text, e.g. 2028-01-31T00:00:00+00:00")
+    return value
+
+
 class AdvanceRequest(Strict):
-    to: datetime = Field(
+    to: Annotated[datetime, BeforeValidator(_text)] = Field(
         description="An instant with its UTC offset, not before the clock, at most 5 years on",
         examples=["2028-01-31T00:00:00+00:00"],
     )
