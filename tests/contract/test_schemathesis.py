@@ -13,6 +13,7 @@ few minutes on a small machine.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from collections.abc import Iterator
@@ -36,9 +37,11 @@ from schemathesis.specs.openapi.checks import (
 
 from plansmith.adapters.clock import TestClock
 from plansmith.bootstrap import Settings, bootstrap
+from plansmith.entrypoints.api.openapi import MAX_IDEMPOTENCY_KEY
 from plansmith.entrypoints.cli import demo
 from plansmith.entrypoints.web import create_app
 from tests.conftest import START, _truncate
+from tests.contract.valid_bodies import VALID_BODIES
 from tests.integration.ledger_invariants import assert_ledger_invariants
 from tests.live_server import serving
 
@@ -88,13 +91,16 @@ class Seeded:
     url: str
     headers: dict[str, str]
     ids: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    codes: dict[str, list[str]] = field(default_factory=dict)  # for bodies: ids and codes
 
 
+Ids = dict[str, list[dict[str, str]]]
 SEEDED: dict[str, Seeded] = {}  # the one being tested, under "current"
 
 
-def _collect(url: str, headers: dict[str, str]) -> dict[str, list[dict[str, str]]]:
-    """Real path parameters, each set consistent (an address with its account...)."""
+def _collect(url: str, headers: dict[str, str]) -> tuple[Ids, dict[str, list[str]]]:
+    """Real path parameters, each set consistent (an address with its account...), and the
+    ids and codes a body may name."""
     with httpx.Client(base_url=url, headers=headers) as http:
 
         def data(path: str) -> list[dict[str, Any]]:
@@ -103,7 +109,7 @@ def _collect(url: str, headers: dict[str, str]) -> dict[str, list[dict[str, str]
 
         accounts = data("/v1/accounts")
         plans = data("/v1/plans")
-        ids: dict[str, list[dict[str, str]]] = {
+        ids: Ids = {
             "account_id": [{"account_id": a["id"]} for a in accounts],
             "family_id": [{"family_id": f["id"]} for f in data("/v1/plan_families")],
             "plan_id": [{"plan_id": p["id"]} for p in plans],
@@ -120,15 +126,22 @@ def _collect(url: str, headers: dict[str, str]) -> dict[str, list[dict[str, str]
                 for address in data(f"/v1/accounts/{a['id']}/invoice_addresses")
             ],
         }
+        codes = {
+            "account_id": [a["id"] for a in accounts],
+            "plan_code": [p["code"] for p in plans],
+            "family_code": [f["code"] for f in data("/v1/plan_families")],
+            "coupon_code": [c["code"] for c in data("/v1/coupons")],
+        }
     assert all(ids.values()), {k: len(v) for k, v in ids.items()}
-    return ids
+    assert all(codes.values()), {k: len(v) for k, v in codes.items()}
+    return ids, codes
 
 
 @schema.hook
 def flatmap_path_parameters(
     context: schemathesis.HookContext, path_parameters: dict[str, Any]
 ) -> st.SearchStrategy[dict[str, Any]]:
-    """Half the time, the ids of real objects (the last parameter decides which kind)."""
+    """Two times in three, the ids of real objects (the last parameter decides which kind)."""
     seeded = SEEDED.get("current")
     if seeded is None or not path_parameters:
         return st.just(path_parameters)
@@ -136,7 +149,38 @@ def flatmap_path_parameters(
     real = [{**path_parameters, **ids} for ids in seeded.ids.get(last, [])]
     if not real:
         return st.just(path_parameters)
-    return st.one_of(st.just(path_parameters), st.sampled_from(real))
+    return st.one_of(st.just(path_parameters), st.sampled_from(real), st.sampled_from(real))
+
+
+KEYS = itertools.count()
+
+
+def _fresh_idempotency_key(case: schemathesis.Case) -> None:
+    """A fresh Idempotency-Key for each request that sends a well-formed one: generated keys
+    repeat ("0", "00"...), and a repeated key with another body is answered 422 before the
+    route sees the request. Malformed keys (blank, too long) are sent as generated."""
+    key = (case.headers or {}).get("Idempotency-Key")
+    if isinstance(key, str) and 0 < len(key.strip()) <= MAX_IDEMPOTENCY_KEY:
+        case.headers = {**(case.headers or {}), "Idempotency-Key": f"contract-{next(KEYS)}"}
+
+
+@schema.hook
+def flatmap_case(
+    context: schemathesis.HookContext, case: schemathesis.Case
+) -> st.SearchStrategy[schemathesis.Case]:
+    """Three in four valid cases of a write get a body the server can accept (valid_bodies.py)."""
+    seeded = SEEDED.get("current")
+    make = VALID_BODIES.get(case.operation.label)
+    positive = case.meta is not None and case.meta.generation.mode.is_positive
+    if seeded is None or make is None or not positive:
+        return st.just(case)
+
+    def with_body(body: dict[str, Any]) -> schemathesis.Case:
+        case.body = body
+        return case
+
+    valid = make(seeded.codes).map(with_body)
+    return st.one_of(st.just(case), valid, valid, valid)
 
 
 @contextmanager
@@ -154,7 +198,9 @@ def _seeded(db_url: str) -> Iterator[Seeded]:
                 assert http.post("/v1/billing_runs").status_code == 201
                 clock.advance(timedelta(hours=2))
                 assert http.post("/v1/billing_runs").status_code == 201
-            yield Seeded(url, headers, _collect(url, headers))
+                coupon = {"code": "spring15", "name": "Spring", "kind": "percent", "percent": "15"}
+                assert http.post("/v1/coupons", json=coupon).status_code == 201
+            yield Seeded(url, headers, *_collect(url, headers))
         assert_ledger_invariants(container.engine)
     finally:
         container.dispose()
@@ -182,4 +228,5 @@ def seeded(
 @schema.parametrize()
 @hypothesis.settings(deadline=None, suppress_health_check=list(hypothesis.HealthCheck))
 def test_every_answer_is_in_the_document(case: schemathesis.Case, seeded: Seeded) -> None:
+    _fresh_idempotency_key(case)
     case.call_and_validate(base_url=seeded.url, headers=seeded.headers, checks=CHECKS)

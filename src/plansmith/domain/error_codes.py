@@ -51,7 +51,7 @@ def lookup(name: str) -> ErrorCode:
 
 # 400
 INVALID_IDEMPOTENCY_KEY = _code("invalid_idempotency_key", 400, "`Idempotency-Key` empty or longer than 255 characters")
-HTTP_ERROR = _code("http_error", 400, "the HTTP request itself is malformed")
+HTTP_ERROR = _code("http_error", 400, "the request cannot be read (e.g. a body that is not UTF-8 JSON text)")
 # 401
 UNAUTHORIZED = _code("unauthorized", 401, "missing, unknown or revoked API key")
 LINK_EXPIRED = _code("link_expired", 401, "a portal link or signed token is expired or forged", api=False)

@@ -8,6 +8,7 @@ route itself, so a new route is documented the same way without anyone rememberi
 - 401 `unauthorized` and 500 `internal_error`: every /v1 operation;
 - 422 (a wrong parameter or body): every operation that takes a parameter or a body;
 - 404 `not_found`: every operation with an id in its path;
+- 400 `http_error` (a body that cannot be read): every operation that takes a body;
 - POST and PATCH: the `Idempotency-Key` header, 400 `invalid_idempotency_key`,
   409 `idempotency_key_in_use` / `concurrent_change`, 422 `idempotency_key_reused`.
 
@@ -122,6 +123,8 @@ def _complete(op: dict[str, Any], method: str) -> None:
         _add(op, 422, ec.INVALID_INPUT, ec.REQUIRED, ec.UNKNOWN_FIELD, ec.INVALID_VALUE)
     if in_path:
         _add(op, 404, ec.NOT_FOUND)
+    if "requestBody" in op:
+        _add(op, 400, ec.HTTP_ERROR)
     if method in IDEMPOTENT_METHODS:
         _add(op, 400, ec.INVALID_IDEMPOTENCY_KEY)
         _add(op, 409, ec.IDEMPOTENCY_KEY_IN_USE, ec.CONCURRENT_CHANGE)
