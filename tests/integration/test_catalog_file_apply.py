@@ -350,8 +350,8 @@ def test_references_only_the_catalog_can_check_are_named_together_and_nothing_is
 
     assert [(e.field, e.code) for e in caught.value.errors] == [
         ("plans[0].family", "family_fixed"),
-        ("plans[2].family", "not_found"),
-        ("add_ons[0].fits_plans", "not_found"),
+        ("plans[2].family", "unknown_reference"),
+        ("add_ons[0].fits_plans", "unknown_reference"),
         ("plans[1].code", "archived"),
     ]
     assert "'platinum'" in caught.value.errors[2].message

@@ -304,7 +304,7 @@ def test_idempotency_key_replay_of_subscribe_makes_one_subscription(
         ({"cycle": "quarter"}, 422, "price_not_offered", "cycle"),  # Lite: month and year
         ({"quantity": "3"}, 422, "invalid_value", "quantity"),
         ({"add_ons": {"telegram": 2}}, 422, "invalid_value", "add_ons.telegram"),
-        ({"add_ons": {"fax": 1}}, 422, "not_found", "add_ons.fax"),
+        ({"add_ons": {"fax": 1}}, 422, "unknown_reference", "add_ons.fax"),
         ({"trial": True}, 422, "no_trial", "trial"),
         ({"colour": "red"}, 422, "unknown_field", "colour"),
     ],

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from plansmith.adapters.db import tables as t
 from plansmith.application.errors import Conflict
 from plansmith.application.ports import Clock
+from plansmith.domain import error_codes as ec
 
 IN_FLIGHT, COMMITTED, DONE = "in_flight", "committed", "done"
 log = logging.getLogger("plansmith.idempotency")
@@ -65,7 +66,7 @@ def fence_current_claim(session: Session) -> None:
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(
             "this request took too long and its Idempotency-Key was taken over by a retry",
-            code="idempotency_key_lost",
+            code=ec.IDEMPOTENCY_KEY_LOST,
         )
 
 

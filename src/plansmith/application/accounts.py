@@ -10,6 +10,7 @@ from plansmith.application.errors import Conflict, NotFound
 from plansmith.application.ids import new_id
 from plansmith.application.pagination import check_limit, decode_cursor, encode_cursor
 from plansmith.application.ports import Clock, Page, UnitOfWork
+from plansmith.domain import error_codes as ec
 from plansmith.domain.accounts import Account, InvoiceAddress, require_text
 from plansmith.domain.errors import Checks
 from plansmith.domain.money import Currency
@@ -104,7 +105,7 @@ def _check_external_id_free(uow: UnitOfWork, account: Account) -> None:
         raise Conflict(
             f"external_id {account.external_id!r} is already used by account {holder.id}",
             field="external_id",
-            code="external_id_taken",
+            code=ec.EXTERNAL_ID_TAKEN,
         )
 
 

@@ -19,6 +19,7 @@ from plansmith.application.errors import Conflict, NotFound, Unauthorized
 from plansmith.application.ids import new_id
 from plansmith.application.pagination import check_limit, decode_cursor, encode_cursor
 from plansmith.application.ports import Clock, KeyUses, Page, UnitOfWork
+from plansmith.domain import error_codes as ec
 from plansmith.domain.accounts import require_text
 from plansmith.domain.errors import InvalidValue
 from plansmith.domain.organizations import ApiKey, KeyStatus, Organization
@@ -148,7 +149,7 @@ def revoke_api_key(
             f"this request is authenticated with {key_id}; roll it instead (the new key comes "
             "back in the answer), or revoke it with another key, the console or the CLI",
             field="key_id",
-            code="api_key_in_use",
+            code=ec.API_KEY_IN_USE,
         )
     now = clock.now()
     with uow:
@@ -213,15 +214,15 @@ def _not_working(key: ApiKey, now: datetime) -> Conflict:
     status = key.status(now)
     if status is KeyStatus.REVOKED and key.revoked_at is not None:
         message = f"{key.id} was revoked at {_at(key.revoked_at)}"
-        return Conflict(message, field="key_id", code="api_key_revoked")
+        return Conflict(message, field="key_id", code=ec.API_KEY_REVOKED)
     if status is KeyStatus.EXPIRED and key.expires_at is not None:
         message = f"{key.id} was rolled and stopped working at {_at(key.expires_at)}"
-        return Conflict(message, field="key_id", code="api_key_revoked")
+        return Conflict(message, field="key_id", code=ec.API_KEY_REVOKED)
     until = _at(key.expires_at) if key.expires_at else "its expiry"
     return Conflict(
         f"{key.id} was rolled already and works until {until}; revoke it to stop it sooner",
         field="key_id",
-        code="api_key_rolled",
+        code=ec.API_KEY_ROLLED,
     )
 
 

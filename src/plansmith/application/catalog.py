@@ -14,6 +14,7 @@ from plansmith.application.errors import Conflict, NotFound
 from plansmith.application.ids import new_id
 from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.application.version_moves import notify_and_move
+from plansmith.domain import error_codes as ec
 from plansmith.domain.accounts import require_text
 from plansmith.domain.catalog import (
     ApplyToExisting,
@@ -80,7 +81,7 @@ def create_plan(uow: UnitOfWork, clock: Clock, organization_id: str, data: PlanI
         if family is None:
             raise NotFound(f"no plan family with code {data.family!r}", field="family")
         if uow.plans.by_code(organization_id, code) is not None:
-            raise Conflict(f"a plan {code!r} exists already", field="code", code="duplicate_code")
+            raise Conflict(f"a plan {code!r} exists already", field="code", code=ec.DUPLICATE_CODE)
         plan = Plan(new_id("plan"), organization_id, family.id, code, name, rank, None, now)
         status = VersionStatus.CURRENT if data.publish else VersionStatus.DRAFT
         version = PlanVersion(
@@ -213,7 +214,7 @@ def edit_plan(
 
 def _require_active(plan: Plan) -> None:
     if plan.archived_at is not None:
-        raise Conflict(f"plan {plan.code!r} is archived", field="plan_id", code="plan_archived")
+        raise Conflict(f"plan {plan.code!r} is archived", field="plan_id", code=ec.PLAN_ARCHIVED)
 
 
 @dataclass(frozen=True)
@@ -256,7 +257,7 @@ def publish_plan(
             raise Conflict(
                 "there is no draft to publish; edit the plan first",
                 field="plan_id",
-                code="no_draft",
+                code=ec.NO_DRAFT,
             )
         published = _publish(uow, plan, versions, draft, apply, label, now)
         uow.commit()
@@ -344,7 +345,7 @@ def copy_plan(
         new_code = check_code(code) if code else _free_code(uow, organization_id, source.code)
         if uow.plans.by_code(organization_id, new_code) is not None:
             raise Conflict(
-                f"a plan {new_code!r} exists already", field="code", code="duplicate_code"
+                f"a plan {new_code!r} exists already", field="code", code=ec.DUPLICATE_CODE
             )
         new_name = require_text(name, "name") if name else f"Copy of {source.name}"
         plan = Plan(

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import yaml
 
 from plansmith.application.catalog import _rank
+from plansmith.domain import error_codes as ec
 from plansmith.domain.accounts import require_text
 from plansmith.domain.catalog import (
     ApplyToExisting,
@@ -147,7 +148,7 @@ def _pack_prices(value: object, where: str) -> dict[str, int]:
     for currency in prices:
         checks.run(Currency.of, currency, field=f"{where}.{currency}")
     if not prices:
-        checks.add(InvalidValue("an extra pack needs a price", field=where, code="required"))
+        checks.add(InvalidValue("an extra pack needs a price", field=where, code=ec.REQUIRED))
     checks.raise_if_any()
     return prices
 
@@ -155,7 +156,7 @@ def _pack_prices(value: object, where: str) -> dict[str, int]:
 def _add_on_prices(value: object, where: str) -> tuple[Price, ...]:
     prices = prices_from_data(value, where)
     if not prices:
-        raise InvalidValue("an add-on needs at least one price", field=where, code="required")
+        raise InvalidValue("an add-on needs at least one price", field=where, code=ec.REQUIRED)
     return prices
 
 
@@ -177,14 +178,14 @@ class _Entry:
         for key in self.raw:
             if key not in fields:
                 checks.add(
-                    InvalidValue("unknown field", field=f"{path}.{key}", code="unknown_field")
+                    InvalidValue("unknown field", field=f"{path}.{key}", code=ec.UNKNOWN_FIELD)
                 )
 
     def get(self, key: str, read: Callable[[Any, str], Any], default: Any = _REQUIRED) -> Any:
         where = f"{self.path}.{key}"
         if self.raw.get(key) is None:
             if default is _REQUIRED and self.mapping:
-                self.checks.add(InvalidValue(f"{key} is required", field=where, code="required"))
+                self.checks.add(InvalidValue(f"{key} is required", field=where, code=ec.REQUIRED))
             return None if default is _REQUIRED else default
         return self.checks.run(read, self.raw[key], where)
 
@@ -252,7 +253,7 @@ def read_catalog(data: object, source: str) -> CatalogDocument:
     checks = Checks()
     for key in data:
         if key not in _SECTIONS:
-            checks.add(InvalidValue("unknown section", field=str(key), code="unknown_field"))
+            checks.add(InvalidValue("unknown section", field=str(key), code=ec.UNKNOWN_FIELD))
     read: dict[str, tuple[Any, ...]] = {}
     for section, (fields, build) in _SECTIONS.items():
         items = data.get(section)
@@ -271,7 +272,7 @@ def read_catalog(data: object, source: str) -> CatalogDocument:
                     InvalidValue(
                         f"{entry.code!r} appears twice; first at {where}",
                         field=f"{section}[{i}].code",
-                        code="duplicate_code",
+                        code=ec.DUPLICATE_ENTRY,
                     )
                 )
             elif entry.code is not None:

@@ -10,6 +10,7 @@ from plansmith.application.catalog import PlanView, get_plan, list_plans
 from plansmith.application.errors import Conflict, NotFound
 from plansmith.application.ids import new_id
 from plansmith.application.ports import Clock, UnitOfWork
+from plansmith.domain import error_codes as ec
 from plansmith.domain.accounts import require_text
 from plansmith.domain.catalog import (
     PUBLIC_CHANNELS,
@@ -62,7 +63,7 @@ def _checked_add_on(data: AddOnInput) -> dict[str, Any]:
         checks.add(InvalidValue("quantity_allowed is true or false", field="quantity_allowed"))
     if values["prices"] == ():
         checks.add(
-            InvalidValue("an add-on needs at least one price", field="prices", code="required")
+            InvalidValue("an add-on needs at least one price", field="prices", code=ec.REQUIRED)
         )
     checks.raise_if_any()
     return values
@@ -81,7 +82,7 @@ def create_add_on(uow: UnitOfWork, clock: Clock, organization_id: str, data: Add
     with uow:
         if uow.add_ons.by_code(organization_id, add_on.code) is not None:
             raise Conflict(
-                f"an add-on {add_on.code!r} exists already", field="code", code="duplicate_code"
+                f"an add-on {add_on.code!r} exists already", field="code", code=ec.DUPLICATE_CODE
             )
         uow.add_ons.add(add_on)
         uow.commit()
@@ -112,7 +113,7 @@ def _keep_prices_in_use(uow: UnitOfWork, add_on: AddOn, prices: Sequence[Price])
                     f"{terms.cycle.name}; keep that price (archive the add-on to stop selling "
                     "it)",
                     field="prices",
-                    code="price_in_use",
+                    code=ec.PRICE_IN_USE,
                 )
 
 
@@ -167,7 +168,7 @@ def _checked_pack(data: ExtraPackInput) -> dict[str, Any]:
     for currency in values["prices"] or {}:
         checks.run(Currency.of, currency, field=f"prices.{currency}")
     if values["prices"] == {}:  # None: the prices were wrong, and that is reported already
-        checks.add(InvalidValue("an extra pack needs a price", field="prices", code="required"))
+        checks.add(InvalidValue("an extra pack needs a price", field="prices", code=ec.REQUIRED))
     if isinstance(data.amount, bool) or not isinstance(data.amount, int) or data.amount < 1:
         checks.add(InvalidValue("amount is a whole number of at least 1", field="amount"))
     checks.raise_if_any()
@@ -189,7 +190,7 @@ def create_extra_pack(
     with uow:
         if uow.extra_packs.by_code(organization_id, pack.code) is not None:
             raise Conflict(
-                f"an extra pack {pack.code!r} exists already", field="code", code="duplicate_code"
+                f"an extra pack {pack.code!r} exists already", field="code", code=ec.DUPLICATE_CODE
             )
         uow.extra_packs.add(pack)
         uow.commit()
@@ -253,7 +254,7 @@ def quote_plan(
         version = view.current
         if version is None:
             raise Conflict(
-                "this plan has no published version yet", field="plan_id", code="not_published"
+                "this plan has no published version yet", field="plan_id", code=ec.NOT_PUBLISHED
             )
     else:
         version = next((v for v in view.versions if v.id == version_id), None)

@@ -32,6 +32,7 @@ from plansmith.application.catalog_document import (
 )
 from plansmith.application.ids import new_id
 from plansmith.application.ports import Clock, UnitOfWork
+from plansmith.domain import error_codes as ec
 from plansmith.domain.catalog import (
     AddOn,
     Channel,
@@ -356,21 +357,23 @@ def _check_references(doc: CatalogDocument, have: _Catalog) -> None:
         plan, where = have.plans.get(p.code), f"plans[{i}].family"
         if p.family not in families:
             message = f"no plan family {p.family!r} in the file or the catalog"
-            checks.add(InvalidValue(message, field=where, code="not_found"))
+            checks.add(InvalidValue(message, field=where, code=ec.UNKNOWN_REFERENCE))
         elif plan is not None and family_of[plan.family_id] != p.family:
             message = f"plan {p.code!r} is in family {family_of[plan.family_id]!r}; it cannot move"
-            checks.add(InvalidValue(message, field=where, code="family_fixed"))
+            checks.add(InvalidValue(message, field=where, code=ec.FAMILY_FIXED))
     for i, a in enumerate(doc.add_ons):
         for key, known in (("fits_families", families), ("fits_plans", plans)):
             for code in sorted(getattr(a, key) - known):
                 message = f"{code!r} is in neither the file nor the catalog"
-                checks.add(InvalidValue(message, field=f"add_ons[{i}].{key}", code="not_found"))
+                checks.add(
+                    InvalidValue(message, field=f"add_ons[{i}].{key}", code=ec.UNKNOWN_REFERENCE)
+                )
     for section in ("plans", "add_ons", "extra_packs"):
         for i, entry in enumerate(getattr(doc, section)):
             old = getattr(have, section).get(entry.code)
             if old is not None and old.archived_at is not None:
                 message = f"{entry.code!r} is archived; give the entry another code"
-                checks.add(InvalidValue(message, field=f"{section}[{i}].code", code="archived"))
+                checks.add(InvalidValue(message, field=f"{section}[{i}].code", code=ec.ARCHIVED))
     if checks.errors:
         raise InvalidInput(checks.errors)
 

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
+from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import DomainError
 
 
 class NotFound(DomainError):
     """No such object in the caller's organization (objects of other organizations included)."""
 
-    code = "not_found"
-    status = 404
+    code = ec.NOT_FOUND
 
 
 class Conflict(DomainError):
     """The request clashes with the current state; retrying unchanged will not help."""
 
-    code = "conflict"
-    status = 409
+    code = ec.CONFLICT
 
 
 class Unauthorized(DomainError):
     """Missing, unknown or revoked credentials."""
 
-    code = "unauthorized"
-    status = 401
+    code = ec.UNAUTHORIZED

@@ -16,6 +16,7 @@ from plansmith.application.billing_ports import Redemption
 from plansmith.application.errors import Conflict, NotFound
 from plansmith.application.ids import new_id
 from plansmith.application.ports import Clock, StoredItem, UnitOfWork
+from plansmith.domain import error_codes as ec
 from plansmith.domain import postings
 from plansmith.domain.accounts import Account
 from plansmith.domain.errors import InvalidValue
@@ -241,7 +242,7 @@ def void_invoice(uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id
             raise Conflict(
                 "this invoice has credit notes; credit what is left instead of voiding it",
                 field="invoice_id",
-                code="has_credit_notes",
+                code=ec.HAS_CREDIT_NOTES,
             )
         uow.billing.update_invoice(voided, expected_status=invoice.status.value)
         posted = uow.billing.posted("invoice_finalized", invoice.id)
@@ -294,7 +295,7 @@ def issue_credit_note(
             "a credit note is a positive whole number of minor units", field="amount"
         )
     if not isinstance(reason, str) or not reason.strip():
-        raise InvalidValue("say why the invoice is credited", field="reason", code="required")
+        raise InvalidValue("say why the invoice is credited", field="reason", code=ec.REQUIRED)
     now = clock.now()
     with uow:
         invoice = held_invoice(uow, organization_id, invoice_id)
@@ -302,7 +303,7 @@ def issue_credit_note(
             raise Conflict(
                 f"a {invoice.status} invoice cannot be credited; only open or paid ones",
                 field="invoice_id",
-                code="not_creditable",
+                code=ec.NOT_CREDITABLE,
             )
         credited = sum(n.amount for n in uow.billing.credit_notes(invoice.id))
         room = max(invoice.totals.total, 0) - credited
@@ -310,7 +311,7 @@ def issue_credit_note(
             raise InvalidValue(
                 f"at most {room} minor units of this invoice are left to credit",
                 field="amount",
-                code="credit_too_large",
+                code=ec.CREDIT_TOO_LARGE,
             )
         number = uow.billing.next_number(organization_id, "credit_note")
         tax = credit_note_tax(invoice, amount)

@@ -12,6 +12,7 @@ from plansmith.application.ids import new_id
 from plansmith.application.passwords import DUMMY_HASH, hash_password, verify_password
 from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.application.tokens import Signer, expiry
+from plansmith.domain import error_codes as ec
 from plansmith.domain.accounts import require_text
 from plansmith.domain.errors import InvalidValue
 from plansmith.domain.organizations import OperatorUser, Organization
@@ -37,7 +38,7 @@ def create_organization(
             raise Conflict(
                 f"an organization named {organization.name!r} exists already",
                 field="name",
-                code="organization_exists",
+                code=ec.ORGANIZATION_EXISTS,
             )
         uow.organizations.add(organization)
         uow.commit()

@@ -6,6 +6,7 @@ import base64
 import json
 from datetime import datetime
 
+from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import InvalidValue
 
 MAX_LIMIT = 100
@@ -30,7 +31,7 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
         raise InvalidValue(
             "cursor is not one this API returned; pass next_cursor unchanged",
             field="cursor",
-            code="invalid_cursor",
+            code=ec.INVALID_CURSOR,
         ) from exc
 
 

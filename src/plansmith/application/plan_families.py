@@ -10,6 +10,7 @@ from typing import Any
 from plansmith.application.errors import Conflict, NotFound
 from plansmith.application.ids import new_id
 from plansmith.application.ports import Clock, UnitOfWork
+from plansmith.domain import error_codes as ec
 from plansmith.domain.accounts import require_text
 from plansmith.domain.catalog import PlanFamily, check_code
 from plansmith.domain.catalog_data import policy_from_data, policy_to_data
@@ -36,7 +37,7 @@ def create_family(
     with uow:
         if uow.families.by_code(organization_id, code) is not None:
             raise Conflict(
-                f"a plan family {code!r} exists already", field="code", code="duplicate_code"
+                f"a plan family {code!r} exists already", field="code", code=ec.DUPLICATE_CODE
             )
         uow.families.add(family)
         uow.commit()

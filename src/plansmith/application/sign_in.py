@@ -27,6 +27,7 @@ from plansmith.application.errors import Unauthorized
 from plansmith.application.organizations import sign_in_operator
 from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.application.web_sessions import IssuedSession, new_session, purge_expired
+from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import DomainError
 from plansmith.domain.organizations import OperatorUser
 from plansmith.domain.sessions import SessionKind
@@ -51,8 +52,7 @@ PER_ADDRESS = ThrottlePolicy(
 class TooManyAttempts(DomainError):
     """Too many failed sign-ins for this email or from this address: wait, then try again."""
 
-    code = "too_many_attempts"
-    status = 429
+    code = ec.TOO_MANY_ATTEMPTS
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(

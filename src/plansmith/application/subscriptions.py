@@ -16,6 +16,7 @@ from datetime import date, datetime
 from plansmith.application.errors import Conflict, NotFound
 from plansmith.application.ids import new_id
 from plansmith.application.ports import Clock, StoredItem, UnitOfWork
+from plansmith.domain import error_codes as ec
 from plansmith.domain.catalog import Channel, Plan, PlanVersion, VersionStatus
 from plansmith.domain.errors import Checks, InvalidValue
 from plansmith.domain.held_log import Span, apply_held, changed_spans
@@ -278,7 +279,7 @@ def offered_version(book: PriceBook, plan: Plan, channel: Channel | None) -> Pla
         raise Conflict(
             f"plan {plan.code!r} is archived: it takes no new subscribers",
             field="plan",
-            code="plan_archived",
+            code=ec.PLAN_ARCHIVED,
         )
     current = next(
         (
@@ -290,13 +291,13 @@ def offered_version(book: PriceBook, plan: Plan, channel: Channel | None) -> Pla
     )
     if current is None:
         raise Conflict(
-            f"plan {plan.code!r} has no published version yet", field="plan", code="not_published"
+            f"plan {plan.code!r} has no published version yet", field="plan", code=ec.NOT_PUBLISHED
         )
     if channel is not None and not current.offered_on(channel):
         raise InvalidValue(
             f"plan {plan.code!r} is not offered on the {channel} channel",
             field="plan",
-            code="not_offered",
+            code=ec.NOT_OFFERED,
         )
     return current
 
@@ -338,7 +339,7 @@ def subscribe(
             raise InvalidValue(
                 f"the account is billed in {account.currency}; subscriptions use that currency",
                 field="currency",
-                code="currency_mismatch",
+                code=ec.CURRENCY_MISMATCH,
             )
         book = price_book(uow, organization_id)
         plan = plan_by_code(book, data.plan)
@@ -359,7 +360,7 @@ def subscribe(
                 f"the account holds a {family.name} plan already; change that subscription "
                 "instead (an account holds one plan per family)",
                 field="plan",
-                code="already_subscribed",
+                code=ec.ALREADY_SUBSCRIBED,
             )
         with_trial = _with_trial(data.trial, version, any(s.trial_end for s in earlier))
         new = NewSubscription(
@@ -379,9 +380,9 @@ def _with_trial(asked: bool | None, version: PlanVersion, used: bool) -> bool:
     if asked is None:
         return has_trial and not used
     if asked and not has_trial:
-        raise InvalidValue("this plan has no trial", field="trial", code="no_trial")
+        raise InvalidValue("this plan has no trial", field="trial", code=ec.NO_TRIAL)
     if asked and used:
         raise Conflict(
-            "the account has had a trial in this family already", field="trial", code="trial_used"
+            "the account has had a trial in this family already", field="trial", code=ec.TRIAL_USED
         )
     return asked

@@ -10,6 +10,7 @@ from plansmith.application.errors import Conflict, NotFound
 from plansmith.application.ids import new_id
 from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.application.validation import country_code
+from plansmith.domain import error_codes as ec
 from plansmith.domain.accounts import require_text
 from plansmith.domain.catalog import check_code, discount_percent
 from plansmith.domain.coupons import Coupon, Duration
@@ -110,11 +111,15 @@ def create_coupon(uow: UnitOfWork, clock: Clock, organization_id: str, data: Cou
     ).validated()
     with uow:
         if uow.billing.coupon_by_code(organization_id, code) is not None:
-            raise Conflict(f"a coupon {code!r} exists already", field="code", code="duplicate_code")
+            raise Conflict(
+                f"a coupon {code!r} exists already", field="code", code=ec.DUPLICATE_CODE
+            )
         known = {p.code for p in uow.plans.list(organization_id)}
         unknown = sorted(coupon.plan_codes - known)
         if unknown:
-            raise InvalidValue(f"no plan {unknown[0]!r}", field="plan_codes", code="not_found")
+            raise InvalidValue(
+                f"no plan {unknown[0]!r}", field="plan_codes", code=ec.UNKNOWN_REFERENCE
+            )
         uow.billing.add_coupon(coupon)
         uow.commit()
     return coupon
@@ -154,7 +159,7 @@ def redeem_coupon(
             raise InvalidValue(
                 f"coupon {code!r} has no amount in {sub.terms.currency}",
                 field="coupon",
-                code="currency_mismatch",
+                code=ec.CURRENCY_MISMATCH,
             )
         uow.billing.redeem(new_id("red"), organization_id, coupon.id, sub.id, clock.now())
         uow.commit()

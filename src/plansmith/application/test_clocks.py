@@ -19,6 +19,7 @@ from plansmith.application.billing_run import run_billing
 from plansmith.application.errors import Conflict, NotFound
 from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.application.run_records import RunWatch
+from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import InvalidValue
 from plansmith.domain.organizations import Organization
 
@@ -99,7 +100,7 @@ def sandbox_of(uow: UnitOfWork, organization_id: str) -> Organization:
         raise Conflict(
             "only a sandbox organization's time can be moved; this one is live",
             field="organization_id",
-            code="not_sandbox",
+            code=ec.NOT_SANDBOX,
         )
     return organization
 
@@ -170,7 +171,7 @@ def advance_clock(
                 raise Conflict(
                     "the test clock was moved by someone else meanwhile; read it and retry",
                     field="to",
-                    code="concurrent_change",
+                    code=ec.CONCURRENT_CHANGE,
                 )
             uow.commit()
         at = following

@@ -13,14 +13,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import DomainError
 
 
 class TokenRejected(DomainError):
     """A link or session that is forged, altered, for another purpose or past its expiry."""
 
-    code = "link_expired"
-    status = 401
+    code = ec.LINK_EXPIRED
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import pycountry
 from babel import Locale, UnknownLocaleError
 from email_validator import EmailNotValidError, validate_email
 
+from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import InvalidValue
 
 
@@ -34,7 +35,7 @@ def locale_name(value: str, *, field: str = "locale") -> str:
         raise InvalidValue(
             f"{value!r} is not a known locale (e.g. en_US, ja_JP, de_DE)",
             field=field,
-            code="invalid_locale",
+            code=ec.INVALID_LOCALE,
         )
     return str(parsed)
 
@@ -52,11 +53,11 @@ def country_code(value: str, *, field: str = "country") -> str:
     """An ISO 3166-1 alpha-2 country code, upper-cased."""
     code = value.strip().upper()
     if not code:
-        raise InvalidValue(f"{field} must not be empty", field=field, code="required")
+        raise InvalidValue(f"{field} must not be empty", field=field, code=ec.REQUIRED)
     if code not in country_codes():
         raise InvalidValue(
             f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. US, JP, DE)",
             field=field,
-            code="invalid_country",
+            code=ec.INVALID_COUNTRY,
         )
     return code

@@ -18,6 +18,7 @@ from plansmith.application.ids import new_id
 from plansmith.application.organizations import PORTAL_LINK
 from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.application.tokens import Signer, TokenRejected
+from plansmith.domain import error_codes as ec
 from plansmith.domain.sessions import SessionKind, WebSession
 
 
@@ -60,15 +61,15 @@ def new_session(
 def read_session(uow: UnitOfWork, clock: Clock, kind: SessionKind, secret: str) -> WebSession:
     """The live session this cookie value opens; TokenRejected (401) otherwise."""
     if not secret:
-        raise TokenRejected("there is no session; open a new link", code="no_session")
+        raise TokenRejected("there is no session; open a new link", code=ec.NO_SESSION)
     with uow:
         session = uow.web_sessions.find_by_hash(digest(secret))
     if session is None or session.kind != kind.value:
-        raise TokenRejected("there is no such session; sign in again", code="no_session")
+        raise TokenRejected("there is no such session; sign in again", code=ec.NO_SESSION)
     if session.ended_at is not None:
-        raise TokenRejected("this session was ended; sign in again", code="session_ended")
+        raise TokenRejected("this session was ended; sign in again", code=ec.SESSION_ENDED)
     if session.expired(clock.now()):
-        raise TokenRejected("this session has expired; sign in again", code="session_expired")
+        raise TokenRejected("this session has expired; sign in again", code=ec.SESSION_EXPIRED)
     return session
 
 
@@ -94,7 +95,7 @@ def enter_portal(
     with uow:
         if not link_id or not uow.portal_links.use(link_id, now):
             raise TokenRejected(
-                "this link was used already; each link opens the portal once", code="link_used"
+                "this link was used already; each link opens the portal once", code=ec.LINK_USED
             )
         uow.web_sessions.add(issued.session)
         uow.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import InvalidValue
 
 
@@ -54,7 +55,7 @@ class Account:
             raise InvalidValue(
                 "that address belongs to another account",
                 field="default_invoice_address_id",
-                code="address_not_on_account",
+                code=ec.ADDRESS_NOT_ON_ACCOUNT,
             )
         return replace(self, default_invoice_address_id=address.id, updated_at=at)
 
@@ -63,9 +64,9 @@ def require_text(value: str, field: str, *, max_length: int = 200, required: boo
     """Trim a free-text field and check it is present (when required) and not too long."""
     text = value.strip()
     if required and not text:
-        raise InvalidValue(f"{field} must not be empty", field=field, code="required")
+        raise InvalidValue(f"{field} must not be empty", field=field, code=ec.REQUIRED)
     if len(text) > max_length:
         raise InvalidValue(
-            f"{field} is longer than {max_length} characters", field=field, code="too_long"
+            f"{field} is longer than {max_length} characters", field=field, code=ec.TOO_LONG
         )
     return text

@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import Checks, DomainError, InvalidValue
 from plansmith.domain.money import Currency
 from plansmith.domain.periods import Cycle, CycleUnit
@@ -64,7 +65,7 @@ def check_code(value: str, field_name: str = "code") -> str:
         raise InvalidValue(
             f"{value!r} is not a code: use 1-63 lower-case letters, digits, '_', '.' or '-'",
             field=field_name,
-            code="invalid_code",
+            code=ec.INVALID_CODE,
         )
     return code
 
@@ -141,7 +142,7 @@ class PlanTerms:
                     InvalidValue(
                         f"two prices for {price.currency} per {price.cycle.name}",
                         field=f"prices[{i}]",
-                        code="duplicate_price",
+                        code=ec.DUPLICATE_PRICE,
                     )
                 )
             seen.add((price.currency, price.cycle))
@@ -153,7 +154,7 @@ class PlanTerms:
             checks.run(discount_percent, percent, f"cycle_discounts.{name}")
         if not self.prices and not self.base_prices:
             checks.add(
-                InvalidValue("a plan needs at least one price", field="prices", code="required")
+                InvalidValue("a plan needs at least one price", field="prices", code=ec.REQUIRED)
             )
         checks.run(lambda: _count(self.min_seats, "min_seats", minimum=1))
         if self.max_seats is not None:
@@ -167,7 +168,7 @@ class PlanTerms:
                     InvalidValue(
                         f"min_seats ({self.min_seats}) is more than max_seats ({self.max_seats})",
                         field="min_seats",
-                        code="seats_range",
+                        code=ec.SEATS_RANGE,
                     )
                 )
         checks.run(lambda: _count(self.trial_days, "trial_days", minimum=0, maximum=730))
@@ -181,7 +182,7 @@ class PlanTerms:
                 InvalidValue(
                     "a flat price has no seats; use per_seat pricing for seat limits",
                     field="pricing",
-                    code="flat_with_seats",
+                    code=ec.FLAT_WITH_SEATS,
                 )
             )
         checks.raise_if_any()
@@ -207,7 +208,7 @@ def _discount_cycle(name: str) -> Cycle:
     if cycle.name != name:
         # Quotes look discounts up by canonical name; "annual" would never be found.
         raise InvalidValue(
-            f"name the cycle {cycle.name!r}, not {name!r}", field=where, code="cycle_name"
+            f"name the cycle {cycle.name!r}, not {name!r}", field=where, code=ec.CYCLE_NAME
         )
     return cycle
 
@@ -216,7 +217,7 @@ def _amount(value: object, field_name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidValue("an amount is a whole number of minor units", field=field_name)
     if value < 0:
-        raise InvalidValue("a price cannot be negative", field=field_name, code="negative")
+        raise InvalidValue("a price cannot be negative", field=field_name, code=ec.NEGATIVE)
     return value
 
 
@@ -238,7 +239,7 @@ def discount_percent(value: object, field_name: str) -> Decimal:
         raise InvalidValue(f"{value!r} is not a percentage", field=field_name) from None
     if not percent.is_finite() or not 0 <= percent <= 100:
         raise InvalidValue(
-            "a discount is between 0 and 100 %", field=field_name, code="discount_range"
+            "a discount is between 0 and 100 %", field=field_name, code=ec.DISCOUNT_RANGE
         )
     return percent
 
@@ -277,8 +278,7 @@ class PlanVersion:
 
 
 class PublishedVersionImmutable(DomainError):
-    code = "version_immutable"
-    status = 409
+    code = ec.VERSION_IMMUTABLE
 
     def __init__(self, version: PlanVersion) -> None:
         super().__init__(

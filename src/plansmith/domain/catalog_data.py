@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from plansmith.domain import error_codes as ec
 from plansmith.domain.catalog import (
     ChangePolicy,
     PlanTerms,
@@ -105,10 +106,10 @@ def _price(raw: object, path: str) -> Price:
     item = _mapping(raw, path)
     extra = _unknown_keys(item, frozenset({"currency", "cycle", "amount"}), f"{path}.")
     if extra:
-        raise InvalidValue("unknown field", field=extra[0], code="unknown_field")
+        raise InvalidValue("unknown field", field=extra[0], code=ec.UNKNOWN_FIELD)
     for key in ("currency", "cycle", "amount"):
         if key not in item:
-            raise InvalidValue(f"{key} is required", field=f"{path}.{key}", code="required")
+            raise InvalidValue(f"{key} is required", field=f"{path}.{key}", code=ec.REQUIRED)
     cycle_text = _str(item["cycle"], f"{path}.cycle")
     try:
         cycle = Cycle.parse(cycle_text)
@@ -141,7 +142,7 @@ def terms_from_data(data: object, path: str = "") -> PlanTerms:
     raw = _mapping(data, path or "terms")
     checks = Checks()
     for key in _unknown_keys(raw, TERMS_FIELDS, prefix):
-        checks.add(InvalidValue("unknown field", field=key, code="unknown_field"))
+        checks.add(InvalidValue("unknown field", field=key, code=ec.UNKNOWN_FIELD))
 
     def read(key: str, convert: Any, default: Any) -> Any:
         if key not in raw or (raw[key] is None and key != "max_seats"):
@@ -180,7 +181,7 @@ def terms_from_data(data: object, path: str = "") -> PlanTerms:
                 raise InvalidValue(
                     f"two discounts for the {cycle} cycle",
                     field=f"{where}.{key}",
-                    code="duplicate_discount",
+                    code=ec.DUPLICATE_DISCOUNT,
                 )
             result[cycle] = discount_percent(percent, f"{where}.{key}")
         return result
@@ -234,7 +235,7 @@ def policy_from_data(data: object, path: str = "policy") -> ChangePolicy:
     raw = _mapping(data if data is not None else {}, path)
     checks = Checks()
     for key in _unknown_keys(raw, POLICY_FIELDS, f"{path}."):
-        checks.add(InvalidValue("unknown field", field=key, code="unknown_field"))
+        checks.add(InvalidValue("unknown field", field=key, code=ec.UNKNOWN_FIELD))
 
     def timing(key: str) -> Timing:
         value = raw.get(key, getattr(ChangePolicy(), key).value)
@@ -264,7 +265,7 @@ def prices_from_data(value: object, path: str = "prices") -> tuple[Price, ...]:
         if price.amount < 0:
             checks.add(
                 InvalidValue(
-                    "a price cannot be negative", field=f"{path}[{i}].amount", code="negative"
+                    "a price cannot be negative", field=f"{path}[{i}].amount", code=ec.NEGATIVE
                 )
             )
         if (price.currency, price.cycle) in seen:
@@ -272,7 +273,7 @@ def prices_from_data(value: object, path: str = "prices") -> tuple[Price, ...]:
                 InvalidValue(
                     f"two prices for {price.currency} per {price.cycle.name}",
                     field=f"{path}[{i}]",
-                    code="duplicate_price",
+                    code=ec.DUPLICATE_PRICE,
                 )
             )
         seen.add((price.currency, price.cycle))
@@ -291,7 +292,7 @@ def amounts_from_data(value: object, path: str) -> dict[str, int]:
     for key, amount in _mapping(value, path).items():
         number = checks.run(_int, amount, f"{path}.{key}")
         if number is not None and number < 0:
-            checks.add(InvalidValue("cannot be negative", field=f"{path}.{key}", code="negative"))
+            checks.add(InvalidValue("cannot be negative", field=f"{path}.{key}", code=ec.NEGATIVE))
         result[str(key)] = number or 0
     checks.raise_if_any()
     return result

@@ -10,33 +10,42 @@ import copy
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from plansmith.domain import error_codes as ec
+from plansmith.domain.error_codes import ErrorCode
+
 T = TypeVar("T")
 
 
 class DomainError(Exception):
-    """Base for every rule violation; entrypoints turn it into a 422 (or the status it names)."""
+    """Base for every rule violation. Its code, an entry of the registry in error_codes, says
+    what went wrong and which HTTP status the API answers with."""
 
-    code: str = "invalid"
-    status: int = 422
+    code: ErrorCode = ec.INVALID_VALUE
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, code: ErrorCode | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         if code is not None:
-            self.code = code
+            self.code = ec.lookup(code)  # a code nobody declared fails here, loudly
+
+    @property
+    def status(self) -> int:
+        return self.code.status
 
 
 class InvalidValue(DomainError):
     """A value is malformed or out of range."""
 
-    code = "invalid_value"
+    code = ec.INVALID_VALUE
 
 
 class InvalidInput(DomainError):
     """Several fields of one request are wrong; each entry names its field and reason."""
 
-    code = "invalid_input"
+    code = ec.INVALID_INPUT
 
     def __init__(self, errors: list[DomainError]) -> None:
         first = errors[0]

@@ -17,6 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
+from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import DomainError, InvalidValue
 from plansmith.domain.money import allocate, round_half_up
 
@@ -41,8 +42,7 @@ INVOICE_TRANSITIONS: Mapping[InvoiceStatus, frozenset[InvoiceStatus]] = {
 
 
 class InvoiceStateError(DomainError):
-    code = "invalid_invoice_transition"
-    status = 409
+    code = ec.INVALID_INVOICE_TRANSITION
 
 
 def check_invoice_transition(current: InvoiceStatus, to: InvoiceStatus) -> None:
@@ -112,7 +112,7 @@ class Discount:
             raise InvalidValue(
                 "a percentage discount is above 0 and at most 100 %",
                 field="percent",
-                code="discount_range",
+                code=ec.DISCOUNT_RANGE,
             )
         if self.kind is DiscountKind.AMOUNT and (
             isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount <= 0

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import DomainError
 
 
@@ -29,8 +30,7 @@ class LedgerAccount(StrEnum):
 
 
 class Unbalanced(DomainError):
-    code = "ledger_unbalanced"
-    status = 500
+    code = ec.LEDGER_UNBALANCED
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from typing import Any
 
 from iso4217 import Currency as _Iso
 
+from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import DomainError, InvalidValue
 
 __all__ = [
@@ -40,19 +41,19 @@ __all__ = [
 class UnknownCurrency(DomainError):
     """The code is not an active ISO 4217 currency."""
 
-    code = "unknown_currency"
+    code = ec.UNKNOWN_CURRENCY
 
 
 class CurrencyMismatch(DomainError):
     """Two amounts in different currencies were combined or compared."""
 
-    code = "currency_mismatch"
+    code = ec.CURRENCY_MISMATCH
 
 
 class TooPrecise(DomainError):
     """An amount has more decimals than its currency's minor unit allows."""
 
-    code = "too_many_decimals"
+    code = ec.TOO_MANY_DECIMALS
 
 
 @cache

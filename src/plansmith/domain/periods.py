@@ -19,6 +19,7 @@ from functools import cache
 from typing import ClassVar
 from zoneinfo import ZoneInfo, available_timezones
 
+from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import DomainError, InvalidValue
 
 __all__ = [
@@ -37,7 +38,7 @@ __all__ = [
 class InvalidTimeZone(DomainError):
     """The name is not an IANA time zone."""
 
-    code = "invalid_time_zone"
+    code = ec.INVALID_TIME_ZONE
 
 
 # Present in the tz database but meaningless for an account: they name no place.

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from plansmith.domain import error_codes as ec
 from plansmith.domain.catalog import PlanTerms, PricingModel
 from plansmith.domain.errors import DomainError, InvalidValue
 from plansmith.domain.money import Currency, Money, round_half_up
@@ -17,7 +18,7 @@ from plansmith.domain.periods import Cycle, CycleUnit
 
 
 class NotOffered(DomainError):
-    code = "price_not_offered"
+    code = ec.PRICE_NOT_OFFERED
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def quote(terms: PlanTerms, cycle: Cycle, currency: Currency, quantity: int) -> 
         raise InvalidValue(
             f"this plan takes at least {terms.min_seats}{most} seats, not {quantity}",
             field="quantity",
-            code="seats_out_of_range",
+            code=ec.SEATS_OUT_OF_RANGE,
         )
     list_amount, percent, amount = unit_price(terms, cycle, currency)
     return Quote(

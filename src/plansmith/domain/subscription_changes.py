@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from plansmith.domain import error_codes as ec
 from plansmith.domain.catalog import PlanFamily, PlanVersion, Timing
 from plansmith.domain.errors import InvalidValue
 from plansmith.domain.held_log import Span, active_days
@@ -152,7 +153,7 @@ def change_parts(sub: Subscription, target: Terms, book: PriceBook) -> list[Chan
                 f"{family.name} plans keep their billing cycle; this family's policy does not "
                 "allow changing it",
                 field="cycle",
-                code="cycle_change_not_allowed",
+                code=ec.CYCLE_CHANGE_NOT_ALLOWED,
             )
         parts.append(ChangePart("cycle", Timing.NOW))
     return parts
@@ -166,7 +167,7 @@ def timing_of(parts: Sequence[ChangePart], when: Timing | None, family: PlanFami
             f"in {family.name}, a change with {waits[0].what} takes effect at the end of the "
             "term; ask for term_end (or leave the timing out)",
             field="when",
-            code="change_not_allowed_now",
+            code=ec.CHANGE_NOT_ALLOWED_NOW,
         )
     if when is not None:
         return when
@@ -198,17 +199,17 @@ def change(
         raise InvalidTransition(
             f"a {sub.status} subscription cannot be changed; {hint}",
             field="status",
-            code="trial_expired" if sub.status is Status.EXPIRED else "invalid_transition",
+            code=ec.TRIAL_EXPIRED if sub.status is Status.EXPIRED else ec.INVALID_TRANSITION,
         )
     if book.plan(target.plan_id).family_id != sub.family_id:
         raise InvalidValue(
             "that plan belongs to another family; an account holds one plan per family, "
             "so subscribe to it separately",
             field="plan",
-            code="wrong_family",
+            code=ec.WRONG_FAMILY,
         )
     if target == sub.terms:
-        raise InvalidValue("that is what the subscription holds already", code="no_change")
+        raise InvalidValue("that is what the subscription holds already", code=ec.NO_CHANGE)
     new_parts = components(target, book)  # validates seats, cycle, currency and add-ons
     parts = change_parts(sub, target, book)
     family = book.families[sub.family_id]
@@ -231,7 +232,7 @@ def change(
             raise SubscriptionError(
                 "the subscription is set to cancel at the end of the term; withdraw the "
                 "cancellation first",
-                code="cancel_scheduled",
+                code=ec.CANCEL_SCHEDULED,
             )
         scheduled = ScheduledChange(target, sub.period_end, now, ", ".join(what))
         event = Event(
@@ -316,7 +317,7 @@ def _change_now(
 
 def withdraw_scheduled_change(sub: Subscription, today: date, now: datetime) -> Outcome:
     if sub.scheduled is None:
-        raise SubscriptionError("no change is scheduled", code="nothing_scheduled")
+        raise SubscriptionError("no change is scheduled", code=ec.NOTHING_SCHEDULED)
     details = {"withdrawn": terms_to_data(sub.scheduled.terms)}
     event = Event("scheduled_change_withdrawn", now, today, sub.status, sub.status, details)
     return Outcome(_touched(replace(sub, scheduled=None), now), (), (event,))
@@ -345,7 +346,7 @@ def cancel(
     if sub.cancel_at_period_end:
         raise SubscriptionError(
             "the subscription is already set to cancel at the end of the term",
-            code="cancel_scheduled",
+            code=ec.CANCEL_SCHEDULED,
         )
     withdrew = sub.scheduled is not None
     details = {"effective": sub.period_end.isoformat(), "withdrew_change": withdrew}
@@ -359,14 +360,14 @@ def pause(
 ) -> Outcome:
     if sub.status is Status.TRIALING:
         raise SubscriptionError(
-            "a trial cannot be paused; cancel it or let it convert", code="invalid_transition"
+            "a trial cannot be paused; cancel it or let it convert", code=ec.INVALID_TRANSITION
         )
     check_transition(sub.status, Status.PAUSED, "paused")
     if sub.cancel_at_period_end:
         raise SubscriptionError(
             "the subscription is set to cancel at the end of the term; cancel it now instead "
             "of pausing, or withdraw the cancellation first",
-            code="cancel_scheduled",
+            code=ec.CANCEL_SCHEDULED,
         )
     return _stop(sub, Status.PAUSED, "paused", book, log, today, now, credit=True)
 
@@ -404,14 +405,14 @@ def reactivate(sub: Subscription, book: PriceBook, today: date, now: datetime) -
     if sub.status is not Status.CANCELED:
         raise SubscriptionError(
             f"the subscription is {sub.status}; there is nothing to reactivate",
-            code="not_canceled",
+            code=ec.NOT_CANCELED,
         )
     return _restart(sub, "reactivated", book, today, now)
 
 
 def resume(sub: Subscription, book: PriceBook, today: date, now: datetime) -> Outcome:
     if sub.status is not Status.PAUSED:
-        raise SubscriptionError(f"the subscription is {sub.status}, not paused", code="not_paused")
+        raise SubscriptionError(f"the subscription is {sub.status}, not paused", code=ec.NOT_PAUSED)
     return _restart(sub, "resumed", book, today, now)
 
 

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from plansmith.domain import error_codes as ec
 from plansmith.domain.catalog import AddOn, Plan, PlanFamily, PlanVersion
 from plansmith.domain.errors import DomainError, InvalidValue
 from plansmith.domain.money import Currency
@@ -56,15 +57,13 @@ def shown_status(status: Status) -> str:
 
 
 class InvalidTransition(DomainError):
-    code = "invalid_transition"
-    status = 409
+    code = ec.INVALID_TRANSITION
 
 
 class SubscriptionError(DomainError):
     """A change this subscription cannot take now; the message says why and what to do."""
 
-    code = "subscription_conflict"
-    status = 409
+    code = ec.SUBSCRIPTION_CONFLICT
 
 
 def check_transition(current: Status, to: Status, action: str) -> None:
@@ -77,7 +76,7 @@ def check_transition(current: Status, to: Status, action: str) -> None:
         raise InvalidTransition(
             f"a {current} subscription cannot be {action}{hint}",
             field="status",
-            code="trial_expired" if current is Status.EXPIRED else "invalid_transition",
+            code=ec.TRIAL_EXPIRED if current is Status.EXPIRED else ec.INVALID_TRANSITION,
         )
 
 
@@ -242,7 +241,9 @@ def _price(terms: Terms, book: PriceBook) -> tuple[Component, ...]:
     for code, quantity in sorted(terms.add_ons.items()):
         add_on = book.add_ons.get(code)
         if add_on is None:
-            raise InvalidValue(f"no add-on {code!r}", field=f"add_ons.{code}", code="not_found")
+            raise InvalidValue(
+                f"no add-on {code!r}", field=f"add_ons.{code}", code=ec.UNKNOWN_REFERENCE
+            )
         price = next(
             (p for p in add_on.prices if p.currency == terms.currency and p.cycle == terms.cycle),
             None,
@@ -264,7 +265,7 @@ def check_add_ons(
         where = f"add_ons.{code}"
         add_on = book.add_ons.get(code)
         if add_on is None:
-            raise InvalidValue(f"no add-on {code!r}", field=where, code="not_found")
+            raise InvalidValue(f"no add-on {code!r}", field=where, code=ec.UNKNOWN_REFERENCE)
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
             raise InvalidValue("an add-on quantity is a whole number of 0 or more", field=where)
         if quantity > 1 and not add_on.quantity_allowed:
@@ -272,14 +273,14 @@ def check_add_ons(
         if quantity == 0:
             continue
         if add_on.archived_at is not None:
-            raise InvalidValue(f"{add_on.name} is no longer sold", field=where, code="archived")
+            raise InvalidValue(f"{add_on.name} is no longer sold", field=where, code=ec.ARCHIVED)
         if add_on.fits_families and family.code not in add_on.fits_families:
             raise InvalidValue(
-                f"{add_on.name} does not fit {family.name} plans", field=where, code="not_fitting"
+                f"{add_on.name} does not fit {family.name} plans", field=where, code=ec.NOT_FITTING
             )
         if add_on.fits_plans and plan.code not in add_on.fits_plans:
             raise InvalidValue(
-                f"{add_on.name} does not fit the {plan.name} plan", field=where, code="not_fitting"
+                f"{add_on.name} does not fit the {plan.name} plan", field=where, code=ec.NOT_FITTING
             )
 
 

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from plansmith.bootstrap import Plansmith
-from plansmith.entrypoints.api import problems
+from plansmith.entrypoints.api import openapi, problems
 from plansmith.entrypoints.api.api_key_routes import router as api_key_router
 from plansmith.entrypoints.api.billing_routes import router as billing_router
 from plansmith.entrypoints.api.catalog_routes import router as catalog_router
@@ -35,9 +35,18 @@ Lists are paginated with `?cursor=` and `next_cursor`."""
 
 
 def create_app(container: Plansmith) -> FastAPI:
-    app = FastAPI(title="plansmith", version="1", description=DESCRIPTION, docs_url="/docs")
+    app = FastAPI(
+        title="plansmith",
+        version="1",
+        description=DESCRIPTION,
+        docs_url="/docs",
+        # A route's operation id is its operation_id, else its function's name: never the
+        # long path-derived default, since generated clients name their functions after it.
+        generate_unique_id_function=lambda route: route.name,
+    )
     app.state.plansmith = container
     problems.install(app)
+    openapi.install(app)
     app.include_router(api_router)
     app.include_router(catalog_router)
     app.include_router(subscription_router)

@@ -56,6 +56,7 @@ from plansmith.application.billing_ports import Redemption
 from plansmith.application.errors import Conflict
 from plansmith.application.invoices import invoice_number
 from plansmith.application.ports import StoredItem
+from plansmith.domain import error_codes as ec
 from plansmith.domain.accounts import Account, InvoiceAddress
 from plansmith.domain.held_log import Span
 from plansmith.domain.invoicing import Invoice, TaxRate
@@ -229,7 +230,7 @@ class _BatchSubscriptions(SqlSubscriptions):
         first = self.held.subscription_updates.get(subscription.id)
         expected = first[1] if first else expected_revision
         if self.loaded.subscriptions[subscription.id].revision != expected_revision:
-            raise Conflict("the subscription changed within this batch", code="concurrent_change")
+            raise Conflict("the subscription changed within this batch", code=ec.CONCURRENT_CHANGE)
         values = {**subscription_values(subscription), "revision": expected_revision + 1}
         self.held.subscription_updates[subscription.id] = (values, expected)
         self.loaded.subscriptions[subscription.id] = replace(
@@ -284,7 +285,7 @@ class _BatchBilling(SqlBilling):
             return super().add_invoice(invoice, billing_key, buyer)
         if (sub_id, billing_key) in self.loaded.invoice_keys:
             raise Conflict(
-                "this subscription is invoiced for that period already", code="invoice_exists"
+                "this subscription is invoiced for that period already", code=ec.INVOICE_EXISTS
             )
         self.loaded.invoice_keys.add((sub_id, billing_key))
         self.held.invoices[invoice.id] = (invoice, billing_key, buyer)
@@ -311,7 +312,7 @@ class _BatchBilling(SqlBilling):
         if held is None:
             return super().update_invoice(invoice, expected_status)
         if held[0].status.value != expected_status:
-            raise Conflict("the invoice changed within this batch", code="concurrent_change")
+            raise Conflict("the invoice changed within this batch", code=ec.CONCURRENT_CHANGE)
         if held[0].number is None and invoice.number is not None:
             self.held.numbered.setdefault(invoice.organization_id, []).append(invoice.id)
         self.held.invoices[invoice.id] = (invoice, held[1], held[2])
@@ -324,7 +325,7 @@ class _BatchBilling(SqlBilling):
         waiting = {s.id for s in pending}
         if not set(item_ids) <= waiting:
             raise Conflict(
-                "some of these items were invoiced at the same time", code="concurrent_change"
+                "some of these items were invoiced at the same time", code=ec.CONCURRENT_CHANGE
             )
         for item_id in item_ids:
             row = self.held.items.get(item_id)
@@ -377,7 +378,7 @@ class _BatchBilling(SqlBilling):
         if key in self.held.posted:
             raise Conflict(
                 f"{transaction.kind} was posted for {transaction.reference} already",
-                code="already_posted",
+                code=ec.ALREADY_POSTED,
             )
         self.held.posted.add(key)
         self.held.transactions.append(transaction)
@@ -467,7 +468,7 @@ def _write(session: Session, held: _Held) -> None:
         if bulk_update(session, t.subscriptions, rows, checked=True) != len(rows):
             raise Conflict(
                 "a subscription of this batch was changed at the same time",
-                code="concurrent_change",
+                code=ec.CONCURRENT_CHANGE,
             )
     for table, rows in (
         (t.subscription_spans, held.spans),
@@ -486,7 +487,7 @@ def _write(session: Session, held: _Held) -> None:
         )
         if result.rowcount != len(held.takes):  # type: ignore[attr-defined]
             raise Conflict(
-                "some of these items were invoiced at the same time", code="concurrent_change"
+                "some of these items were invoiced at the same time", code=ec.CONCURRENT_CHANGE
             )
     for table, rows in (
         (t.ledger_transactions, [transaction_row(x) for x in held.transactions]),
@@ -532,7 +533,7 @@ class BatchUnitOfWork(SqlUnitOfWork):
             self.session.rollback()
             raise Conflict(
                 "a subscription of this batch was billed at the same time",
-                code="concurrent_change",
+                code=ec.CONCURRENT_CHANGE,
             ) from exc
         except Conflict:
             self.session.rollback()
@@ -544,7 +545,7 @@ class BatchUnitOfWork(SqlUnitOfWork):
             if getattr(exc.orig, "sqlstate", None) in ("40P01", "40001"):
                 raise Conflict(
                     "this batch met another one billing the same subscriptions",
-                    code="concurrent_change",
+                    code=ec.CONCURRENT_CHANGE,
                 ) from exc
             raise
         super().commit()

@@ -34,6 +34,7 @@ from plansmith.adapters.db.run_repositories import SqlRunRecords
 from plansmith.adapters.db.subscription_repositories import sandboxes
 from plansmith.application.billing_ports import Redemption
 from plansmith.application.errors import Conflict
+from plansmith.domain import error_codes as ec
 from plansmith.domain.coupons import Coupon, Duration
 from plansmith.domain.invoicing import (
     ChargedLine,
@@ -260,7 +261,7 @@ class SqlBilling(SqlRunRecords):
         except IntegrityError as exc:
             raise Conflict(
                 "this subscription is invoiced for that period already",
-                code="invoice_exists",
+                code=ec.INVOICE_EXISTS,
             ) from exc
         if invoice.lines:
             self.session.execute(insert(t.invoice_lines), line_rows(invoice))
@@ -280,11 +281,11 @@ class SqlBilling(SqlRunRecords):
                     .values(**invoice_state(invoice))
                 )
         except IntegrityError as exc:
-            raise Conflict("that invoice number is taken", code="concurrent_change") from exc
+            raise Conflict("that invoice number is taken", code=ec.CONCURRENT_CHANGE) from exc
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict(
                 "the invoice was changed at the same time by another request; fetch it again",
-                code="concurrent_change",
+                code=ec.CONCURRENT_CHANGE,
             )
 
     def _invoice(self, row: Row[Any]) -> Invoice:
@@ -381,7 +382,7 @@ class SqlBilling(SqlRunRecords):
         )
         if result.rowcount != len(item_ids):  # type: ignore[attr-defined]
             raise Conflict(
-                "some of these items were invoiced at the same time", code="concurrent_change"
+                "some of these items were invoiced at the same time", code=ec.CONCURRENT_CHANGE
             )
 
     def with_pending_items(
@@ -517,7 +518,7 @@ class SqlBilling(SqlRunRecords):
                 )
         except IntegrityError as exc:
             raise Conflict(
-                "the subscription has this coupon already", field="coupon", code="already_redeemed"
+                "the subscription has this coupon already", field="coupon", code=ec.ALREADY_REDEEMED
             ) from exc
 
     def redemptions(self, subscription_id: str) -> Sequence[Redemption]:
@@ -553,7 +554,7 @@ class SqlBilling(SqlRunRecords):
         except IntegrityError as exc:
             raise Conflict(
                 f"{transaction.kind} was posted for {transaction.reference} already",
-                code="already_posted",
+                code=ec.ALREADY_POSTED,
             ) from exc
         if transaction.entries:
             self.session.execute(insert(t.ledger_entries), entry_rows(transaction))

@@ -20,6 +20,7 @@ from plansmith.adapters.db.paging import page_after
 from plansmith.application.errors import Conflict
 from plansmith.application.ids import new_id
 from plansmith.application.ports import StoredEvent, StoredItem, StoredNotice
+from plansmith.domain import error_codes as ec
 from plansmith.domain.held_log import Span
 from plansmith.domain.periods import Cycle
 from plansmith.domain.subscriptions import (
@@ -248,7 +249,7 @@ class SqlSubscriptions:
                 "the account holds a plan of this family already; change that subscription "
                 "instead (an account holds one plan per family)",
                 field="plan",
-                code="already_subscribed",
+                code=ec.ALREADY_SUBSCRIBED,
             ) from exc
 
     def update(self, subscription: Subscription, expected_revision: int) -> None:
@@ -265,13 +266,13 @@ class SqlSubscriptions:
             raise Conflict(
                 "the account holds another plan of this family now; cancel that one first",
                 field="status",
-                code="already_subscribed",
+                code=ec.ALREADY_SUBSCRIBED,
             ) from exc
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict(
                 "the subscription was changed at the same time by another request; "
                 "fetch it again and retry",
-                code="concurrent_change",
+                code=ec.CONCURRENT_CHANGE,
             )
 
     def get(self, organization_id: str, subscription_id: str) -> Subscription | None:

@@ -32,6 +32,7 @@ from plansmith.adapters.db.session_repositories import (
 from plansmith.adapters.db.subscription_repositories import SqlSubscriptions
 from plansmith.adapters.idempotency import fence_current_claim
 from plansmith.application.errors import Conflict
+from plansmith.domain import error_codes as ec
 
 
 class SqlUnitOfWork:
@@ -107,5 +108,5 @@ class SqlUnitOfWork:
 def _clash() -> Conflict:
     return Conflict(
         "the change clashes with one made at the same time; fetch the current state and retry",
-        code="concurrent_change",
+        code=ec.CONCURRENT_CHANGE,
     )

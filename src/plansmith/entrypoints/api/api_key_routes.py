@@ -16,12 +16,14 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from plansmith.application import api_keys as uc
+from plansmith.domain import error_codes as ec
 from plansmith.domain.organizations import ApiKey
 from plansmith.entrypoints.api.deps import Container, CurrentCaller, CurrentOrg, UoW
+from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import ListOut, Strict
 
 router = APIRouter(prefix="/v1")
-TAGS: list[str | Enum] = ["api keys"]
+TAGS: list[str | Enum] = ["api_keys"]
 ID = "/api_keys/{key_id}"
 NO_STORE = "no-store"
 
@@ -90,7 +92,7 @@ class ApiKeyRolled(BaseModel):
     new_key: ApiKeyCreated
 
 
-@router.get("/api_keys", response_model=ListOut[ApiKeyOut], tags=TAGS)
+@router.get("/api_keys", operation_id="list_api_keys", response_model=ListOut[ApiKeyOut], tags=TAGS)
 def list_api_keys(
     org: CurrentOrg,
     uow: UoW,
@@ -109,7 +111,13 @@ def list_api_keys(
     )
 
 
-@router.post("/api_keys", status_code=201, response_model=ApiKeyCreated, tags=TAGS)
+@router.post(
+    "/api_keys",
+    operation_id="create_api_key",
+    status_code=201,
+    response_model=ApiKeyCreated,
+    tags=TAGS,
+)
 def create_api_key(
     body: ApiKeyCreate, org: CurrentOrg, uow: UoW, app: Container, response: Response
 ) -> ApiKeyCreated:
@@ -119,12 +127,18 @@ def create_api_key(
     return ApiKeyCreated.issued(issued, app.clock.now())
 
 
-@router.get(ID, response_model=ApiKeyOut, tags=TAGS)
+@router.get(ID, operation_id="get_api_key", response_model=ApiKeyOut, tags=TAGS)
 def get_api_key(key_id: str, org: CurrentOrg, uow: UoW, app: Container) -> ApiKeyOut:
     return ApiKeyOut.of(uc.get_api_key(uow, org.id, key_id), app.clock.now())
 
 
-@router.post(f"{ID}/revoke", response_model=ApiKeyOut, tags=TAGS)
+@router.post(
+    f"{ID}/revoke",
+    operation_id="revoke_api_key",
+    responses=problems(ec.API_KEY_REVOKED, ec.API_KEY_IN_USE),
+    response_model=ApiKeyOut,
+    tags=TAGS,
+)
 def revoke_api_key(key_id: str, caller: CurrentCaller, uow: UoW, app: Container) -> ApiKeyOut:
     """Stop a key at once: every request with it gets 401 from now on. 409 `api_key_revoked`
     if it no longer works already; 409 `api_key_in_use` for the key this request is sent
@@ -134,7 +148,14 @@ def revoke_api_key(key_id: str, caller: CurrentCaller, uow: UoW, app: Container)
     return ApiKeyOut.of(key, app.clock.now())
 
 
-@router.post(f"{ID}/roll", status_code=201, response_model=ApiKeyRolled, tags=TAGS)
+@router.post(
+    f"{ID}/roll",
+    operation_id="roll_api_key",
+    responses=problems(ec.API_KEY_REVOKED, ec.API_KEY_ROLLED),
+    status_code=201,
+    response_model=ApiKeyRolled,
+    tags=TAGS,
+)
 def roll_api_key(
     key_id: str, body: ApiKeyRoll, org: CurrentOrg, uow: UoW, app: Container, response: Response
 ) -> ApiKeyRolled:

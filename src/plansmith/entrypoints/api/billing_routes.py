@@ -22,6 +22,7 @@ from plansmith.application.billing_ports import RunRecord
 from plansmith.application.errors import NotFound
 from plansmith.application.pagination import check_limit, decode_cursor, encode_cursor
 from plansmith.application.ports import UnitOfWork
+from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import DomainError, InvalidValue
 from plansmith.domain.invoicing import Invoice, InvoiceStatus
 from plansmith.entrypoints.api.billing_schemas import (
@@ -41,14 +42,11 @@ from plansmith.entrypoints.api.billing_schemas import (
     UpcomingInvoiceOut,
 )
 from plansmith.entrypoints.api.deps import Container, CurrentOrg, OrgClock, UoW
+from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import ListOut
 
 router = APIRouter(prefix="/v1")
-TAXES: list[str | Enum] = ["tax rates"]
-COUPONS: list[str | Enum] = ["coupons"]
-INVOICES: list[str | Enum] = ["invoices"]
-RUNS: list[str | Enum] = ["billing runs"]
-LEDGER: list[str | Enum] = ["ledger"]
+TAGS: list[str | Enum] = ["invoicing"]
 ID = "/invoices/{invoice_id}"
 # Runs are listed from this many of the newest, once other organizations' are left out.
 RUNS_READ = 500
@@ -103,19 +101,32 @@ def _renamed(exc: DomainError, field: str) -> DomainError:
 # -- tax rates --------------------------------------------------------------------------------
 
 
-@router.post("/tax_rates", status_code=201, response_model=TaxRateOut, tags=TAXES)
+@router.post(
+    "/tax_rates",
+    operation_id="create_tax_rate",
+    status_code=201,
+    response_model=TaxRateOut,
+    tags=TAGS,
+)
 def create_tax_rate(body: TaxRateCreate, org: CurrentOrg, uow: UoW, clock: OrgClock) -> TaxRateOut:
     """A rate by country (and region), or one to choose per account (no country)."""
     rate = tc.create_tax_rate(uow, clock, org.id, tc.TaxRateInput(**body.model_dump()))
     return TaxRateOut.of(rate)
 
 
-@router.get("/tax_rates", response_model=ListOut[TaxRateOut], tags=TAXES)
+@router.get(
+    "/tax_rates", operation_id="list_tax_rates", response_model=ListOut[TaxRateOut], tags=TAGS
+)
 def list_tax_rates(org: CurrentOrg, uow: UoW) -> ListOut[TaxRateOut]:
     return ListOut[TaxRateOut](data=[TaxRateOut.of(r) for r in tc.list_tax_rates(uow, org.id)])
 
 
-@router.post("/accounts/{account_id}/tax_rate", response_model=AccountTaxRateOut, tags=TAXES)
+@router.post(
+    "/accounts/{account_id}/tax_rate",
+    operation_id="set_account_tax_rate",
+    response_model=AccountTaxRateOut,
+    tags=TAGS,
+)
 def set_account_tax_rate(
     account_id: str, body: AccountTaxRateSet, org: CurrentOrg, uow: UoW
 ) -> AccountTaxRateOut:
@@ -131,14 +142,21 @@ def set_account_tax_rate(
 # -- coupons ----------------------------------------------------------------------------------
 
 
-@router.post("/coupons", status_code=201, response_model=CouponOut, tags=COUPONS)
+@router.post(
+    "/coupons",
+    operation_id="create_coupon",
+    responses=problems(ec.DUPLICATE_CODE),
+    status_code=201,
+    response_model=CouponOut,
+    tags=TAGS,
+)
 def create_coupon(body: CouponCreate, org: CurrentOrg, uow: UoW, clock: OrgClock) -> CouponOut:
     """A percentage or an amount off; once, for `cycles` invoices, or forever."""
     coupon = tc.create_coupon(uow, clock, org.id, tc.CouponInput(**body.model_dump()))
     return CouponOut.of(coupon)
 
 
-@router.get("/coupons", response_model=ListOut[CouponOut], tags=COUPONS)
+@router.get("/coupons", operation_id="list_coupons", response_model=ListOut[CouponOut], tags=TAGS)
 def list_coupons(org: CurrentOrg, uow: UoW) -> ListOut[CouponOut]:
     return ListOut[CouponOut](data=[CouponOut.of(c) for c in tc.list_coupons(uow, org.id)])
 
@@ -154,9 +172,11 @@ def _redemptions(
 
 @router.post(
     "/subscriptions/{subscription_id}/coupons",
+    operation_id="redeem_coupon",
+    responses=problems(ec.ALREADY_REDEEMED),
     status_code=201,
     response_model=RedemptionOut,
-    tags=COUPONS,
+    tags=TAGS,
 )
 def redeem_coupon(
     subscription_id: str, body: RedeemRequest, org: CurrentOrg, uow: UoW, clock: OrgClock
@@ -175,8 +195,9 @@ def redeem_coupon(
 
 @router.get(
     "/subscriptions/{subscription_id}/coupons",
+    operation_id="list_coupon_redemptions",
     response_model=ListOut[RedemptionOut],
-    tags=COUPONS,
+    tags=TAGS,
 )
 def list_redemptions(subscription_id: str, org: CurrentOrg, uow: UoW) -> ListOut[RedemptionOut]:
     """The subscription's coupons and how many invoices each has discounted."""
@@ -186,7 +207,9 @@ def list_redemptions(subscription_id: str, org: CurrentOrg, uow: UoW) -> ListOut
 # -- invoices ---------------------------------------------------------------------------------
 
 
-@router.get("/invoices", response_model=ListOut[InvoiceOut], tags=INVOICES)
+@router.get(
+    "/invoices", operation_id="list_invoices", response_model=ListOut[InvoiceOut], tags=TAGS
+)
 def list_invoices(
     org: CurrentOrg,
     uow: UoW,
@@ -211,33 +234,57 @@ def list_invoices(
     return ListOut[InvoiceOut](data=data, next_cursor=next_cursor, has_more=more)
 
 
-@router.get(ID, response_model=InvoiceOut, tags=INVOICES)
+@router.get(ID, operation_id="get_invoice", response_model=InvoiceOut, tags=TAGS)
 def get_invoice(invoice_id: str, org: CurrentOrg, uow: UoW) -> InvoiceOut:
     """Lines with their periods and sources, the tax summary per rate, totals, the buyer."""
     with uow:
         return _shown(uow, _invoice(uow, org.id, invoice_id))
 
 
-@router.post(f"{ID}/finalize", response_model=InvoiceOut, tags=INVOICES)
+@router.post(
+    f"{ID}/finalize",
+    operation_id="finalize_invoice",
+    responses=problems(ec.INVALID_INVOICE_TRANSITION),
+    response_model=InvoiceOut,
+    tags=TAGS,
+)
 def finalize(invoice_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> InvoiceOut:
     """Finalize a draft now, before its grace period ends: numbered, credit applied, posted."""
     return _show(uow, uc.finalize_invoice(uow, clock, org.id, invoice_id))
 
 
-@router.post(f"{ID}/void", response_model=InvoiceOut, tags=INVOICES)
+@router.post(
+    f"{ID}/void",
+    operation_id="void_invoice",
+    responses=problems(ec.INVALID_INVOICE_TRANSITION, ec.HAS_CREDIT_NOTES),
+    response_model=InvoiceOut,
+    tags=TAGS,
+)
 def void(invoice_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> InvoiceOut:
     """Discard a draft, or reverse an open or uncollectible invoice in the ledger."""
     return _show(uow, uc.void_invoice(uow, clock, org.id, invoice_id))
 
 
-@router.post(f"{ID}/mark_uncollectible", response_model=InvoiceOut, tags=INVOICES)
+@router.post(
+    f"{ID}/mark_uncollectible",
+    operation_id="mark_invoice_uncollectible",
+    responses=problems(ec.INVALID_INVOICE_TRANSITION),
+    response_model=InvoiceOut,
+    tags=TAGS,
+)
 def mark_uncollectible(invoice_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> InvoiceOut:
     """Stop expecting an open invoice to be paid; it can still be paid or voided. Nothing is
     posted: what it owes stays a receivable."""
     return _show(uow, uc.mark_uncollectible(uow, clock, org.id, invoice_id))
 
 
-@router.post(f"{ID}/mark_paid", response_model=InvoiceOut, tags=INVOICES)
+@router.post(
+    f"{ID}/mark_paid",
+    operation_id="mark_invoice_paid",
+    responses=problems(ec.INVALID_INVOICE_TRANSITION),
+    response_model=InvoiceOut,
+    tags=TAGS,
+)
 def mark_paid(invoice_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> InvoiceOut:
     """Record a payment made outside plansmith, e.g. a bank transfer, of what is still due."""
     return _show(uow, uc.mark_paid(uow, clock, org.id, invoice_id))
@@ -250,7 +297,14 @@ def _invoice_and_locale(
     return invoice, _locale(uow, organization_id, invoice.account_id)
 
 
-@router.post(f"{ID}/credit_notes", status_code=201, response_model=CreditNoteOut, tags=INVOICES)
+@router.post(
+    f"{ID}/credit_notes",
+    operation_id="create_credit_note",
+    responses=problems(ec.NOT_CREDITABLE),
+    status_code=201,
+    response_model=CreditNoteOut,
+    tags=TAGS,
+)
 def issue_credit_note(
     invoice_id: str, body: CreditNoteCreate, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> CreditNoteOut:
@@ -262,7 +316,12 @@ def issue_credit_note(
     return CreditNoteOut.of(note, invoice.currency, locale)
 
 
-@router.get(f"{ID}/credit_notes", response_model=ListOut[CreditNoteOut], tags=INVOICES)
+@router.get(
+    f"{ID}/credit_notes",
+    operation_id="list_credit_notes",
+    response_model=ListOut[CreditNoteOut],
+    tags=TAGS,
+)
 def list_credit_notes(invoice_id: str, org: CurrentOrg, uow: UoW) -> ListOut[CreditNoteOut]:
     with uow:
         invoice, locale = _invoice_and_locale(uow, org.id, invoice_id)
@@ -274,8 +333,9 @@ def list_credit_notes(invoice_id: str, org: CurrentOrg, uow: UoW) -> ListOut[Cre
 
 @router.get(
     "/accounts/{account_id}/upcoming_invoices",
+    operation_id="list_upcoming_invoices",
     response_model=ListOut[UpcomingInvoiceOut],
-    tags=INVOICES,
+    tags=TAGS,
 )
 def upcoming_invoices(
     account_id: str, org: CurrentOrg, uow: UoW, app: Container, clock: OrgClock
@@ -293,7 +353,13 @@ def upcoming_invoices(
 # -- billing runs and the ledger --------------------------------------------------------------
 
 
-@router.post("/billing_runs", status_code=201, response_model=BillingRunOut, tags=RUNS)
+@router.post(
+    "/billing_runs",
+    operation_id="run_billing",
+    status_code=201,
+    response_model=BillingRunOut,
+    tags=TAGS,
+)
 def run_billing(org: CurrentOrg, uow: UoW, app: Container, clock: OrgClock) -> BillingRunOut:
     """Renew what is due, invoice what is pending and finalize drafts past their grace period,
     for your organization, as of now. Running it again creates nothing new."""
@@ -307,7 +373,12 @@ def _own_runs(runs: Sequence[RunRecord], organization_id: str) -> list[BillingRu
     return [BillingRunOut.of(r) for r in runs if r.organization_id == organization_id]
 
 
-@router.get("/billing_runs", response_model=ListOut[BillingRunOut], tags=RUNS)
+@router.get(
+    "/billing_runs",
+    operation_id="list_billing_runs",
+    response_model=ListOut[BillingRunOut],
+    tags=TAGS,
+)
 def list_billing_runs(
     org: CurrentOrg, uow: UoW, limit: Annotated[int, Query(ge=1, le=100)] = 20
 ) -> ListOut[BillingRunOut]:
@@ -317,7 +388,12 @@ def list_billing_runs(
     return ListOut[BillingRunOut](data=_own_runs(runs, org.id)[:limit])
 
 
-@router.get("/accounts/{account_id}/ledger", response_model=ListOut[TransactionOut], tags=LEDGER)
+@router.get(
+    "/accounts/{account_id}/ledger",
+    operation_id="get_account_ledger",
+    response_model=ListOut[TransactionOut],
+    tags=TAGS,
+)
 def ledger(account_id: str, org: CurrentOrg, uow: UoW) -> ListOut[TransactionOut]:
     """Every ledger transaction of the account with its entries, oldest first, for audits."""
     with uow:

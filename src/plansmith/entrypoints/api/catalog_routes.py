@@ -16,6 +16,7 @@ from plansmith.application import catalog_extras as extras
 from plansmith.application import plan_families as families
 from plansmith.application.api_keys import PUBLISHABLE_KEY_PREFIX, authenticate_api_key
 from plansmith.application.errors import Unauthorized
+from plansmith.domain import error_codes as ec
 from plansmith.domain.organizations import Organization
 from plansmith.domain.pricing import Quote
 from plansmith.entrypoints.api.catalog_schemas import (
@@ -41,13 +42,11 @@ from plansmith.entrypoints.api.catalog_schemas import (
     VersionOut,
 )
 from plansmith.entrypoints.api.deps import Container, CurrentOrg, OrgClock, UoW, bearer
+from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import ListOut
 
 router = APIRouter(prefix="/v1")
-FAMILIES: list[str | Enum] = ["plan families"]
-PLANS: list[str | Enum] = ["plans"]
-ADD_ONS: list[str | Enum] = ["add-ons"]
-PACKS: list[str | Enum] = ["extra packs"]
+TAGS: list[str | Enum] = ["catalog"]
 
 
 def formula(q: Quote, locale: str = "en_US") -> str:
@@ -67,53 +66,88 @@ def quote_out(q: Quote) -> QuoteOut:
     return QuoteOut.of(q, formula(q))
 
 
-@router.post("/plan_families", status_code=201, response_model=FamilyOut, tags=FAMILIES)
+@router.post(
+    "/plan_families",
+    operation_id="create_plan_family",
+    responses=problems(ec.DUPLICATE_CODE),
+    status_code=201,
+    response_model=FamilyOut,
+    tags=TAGS,
+)
 def create_family(body: FamilyCreate, org: CurrentOrg, uow: UoW, clock: OrgClock) -> FamilyOut:
     data = families.FamilyInput(body.code, body.name, body.policy)
     return FamilyOut.of(families.create_family(uow, clock, org.id, data))
 
 
-@router.get("/plan_families", response_model=ListOut[FamilyOut], tags=FAMILIES)
+@router.get(
+    "/plan_families",
+    operation_id="list_plan_families",
+    response_model=ListOut[FamilyOut],
+    tags=TAGS,
+)
 def list_families(org: CurrentOrg, uow: UoW) -> ListOut[FamilyOut]:
     return ListOut[FamilyOut](data=[FamilyOut.of(f) for f in families.list_families(uow, org.id)])
 
 
-@router.get("/plan_families/{family_id}", response_model=FamilyOut, tags=FAMILIES)
+@router.get(
+    "/plan_families/{family_id}",
+    operation_id="get_plan_family",
+    response_model=FamilyOut,
+    tags=TAGS,
+)
 def get_family(family_id: str, org: CurrentOrg, uow: UoW) -> FamilyOut:
     return FamilyOut.of(families.get_family(uow, org.id, family_id))
 
 
-@router.patch("/plan_families/{family_id}", response_model=FamilyOut, tags=FAMILIES)
+@router.patch(
+    "/plan_families/{family_id}",
+    operation_id="update_plan_family",
+    response_model=FamilyOut,
+    tags=TAGS,
+)
 def update_family(family_id: str, body: FamilyUpdate, org: CurrentOrg, uow: UoW) -> FamilyOut:
     return FamilyOut.of(
         families.update_family(uow, org.id, family_id, name=body.name, policy=body.policy)
     )
 
 
-@router.post("/plans", status_code=201, response_model=PlanOut, tags=PLANS)
+@router.post(
+    "/plans",
+    operation_id="create_plan",
+    responses=problems(ec.NOT_FOUND, ec.DUPLICATE_CODE),
+    status_code=201,
+    response_model=PlanOut,
+    tags=TAGS,
+)
 def create_plan(body: PlanCreate, org: CurrentOrg, uow: UoW, clock: OrgClock) -> PlanOut:
     """A plan and its version 1 (a draft unless publish is true)."""
     data = cat.PlanInput(**body.model_dump())
     return PlanOut.of(cat.create_plan(uow, clock, org.id, data))
 
 
-@router.get("/plans", response_model=ListOut[PlanOut], tags=PLANS)
+@router.get("/plans", operation_id="list_plans", response_model=ListOut[PlanOut], tags=TAGS)
 def list_plans(org: CurrentOrg, uow: UoW) -> ListOut[PlanOut]:
     return ListOut[PlanOut](data=[PlanOut.of(v) for v in cat.list_plans(uow, org.id)])
 
 
-@router.get("/plans/{plan_id}", response_model=PlanOut, tags=PLANS)
+@router.get("/plans/{plan_id}", operation_id="get_plan", response_model=PlanOut, tags=TAGS)
 def get_plan(plan_id: str, org: CurrentOrg, uow: UoW) -> PlanOut:
     return PlanOut.of(cat.get_plan(uow, org.id, plan_id))
 
 
-@router.patch("/plans/{plan_id}", response_model=PlanOut, tags=PLANS)
+@router.patch("/plans/{plan_id}", operation_id="update_plan", response_model=PlanOut, tags=TAGS)
 def update_plan(plan_id: str, body: PlanUpdate, org: CurrentOrg, uow: UoW) -> PlanOut:
     """Rename or re-rank; prices and allowances change through the draft."""
     return PlanOut.of(cat.update_plan(uow, org.id, plan_id, name=body.name, rank=body.rank))
 
 
-@router.patch("/plans/{plan_id}/draft", response_model=VersionOut, tags=PLANS)
+@router.patch(
+    "/plans/{plan_id}/draft",
+    operation_id="edit_plan_draft",
+    responses=problems(ec.PLAN_ARCHIVED),
+    response_model=VersionOut,
+    tags=TAGS,
+)
 def edit_plan(
     plan_id: str, body: DraftUpdate, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> VersionOut:
@@ -124,7 +158,13 @@ def edit_plan(
     return VersionOut.of(version)
 
 
-@router.post("/plans/{plan_id}/publish", response_model=PublishedOut, tags=PLANS)
+@router.post(
+    "/plans/{plan_id}/publish",
+    operation_id="publish_plan",
+    responses=problems(ec.NO_DRAFT, ec.PLAN_ARCHIVED),
+    response_model=PublishedOut,
+    tags=TAGS,
+)
 def publish_plan(
     plan_id: str, body: PublishRequest, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> PublishedOut:
@@ -135,7 +175,13 @@ def publish_plan(
     return PublishedOut.of(result)
 
 
-@router.patch("/plans/{plan_id}/versions/{version_id}", response_model=VersionOut, tags=PLANS)
+@router.patch(
+    "/plans/{plan_id}/versions/{version_id}",
+    operation_id="update_plan_version",
+    responses=problems(ec.VERSION_IMMUTABLE, ec.PLAN_ARCHIVED),
+    response_model=VersionOut,
+    tags=TAGS,
+)
 def change_version(
     plan_id: str, version_id: str, body: DraftUpdate, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> VersionOut:
@@ -153,7 +199,14 @@ def change_version(
     return VersionOut.of(version)
 
 
-@router.post("/plans/{plan_id}/copy", status_code=201, response_model=PlanOut, tags=PLANS)
+@router.post(
+    "/plans/{plan_id}/copy",
+    operation_id="copy_plan",
+    responses=problems(ec.DUPLICATE_CODE, ec.CONFLICT),
+    status_code=201,
+    response_model=PlanOut,
+    tags=TAGS,
+)
 def copy_plan(
     plan_id: str, body: CopyRequest, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> PlanOut:
@@ -161,13 +214,21 @@ def copy_plan(
     return PlanOut.of(cat.copy_plan(uow, clock, org.id, plan_id, code=body.code, name=body.name))
 
 
-@router.post("/plans/{plan_id}/archive", response_model=PlanOut, tags=PLANS)
+@router.post(
+    "/plans/{plan_id}/archive", operation_id="archive_plan", response_model=PlanOut, tags=TAGS
+)
 def archive_plan(plan_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> PlanOut:
     """No new sign-ups; existing subscribers keep their version."""
     return PlanOut.of(cat.archive_plan(uow, clock, org.id, plan_id))
 
 
-@router.get("/plans/{plan_id}/quote", response_model=PlanQuoteOut, tags=PLANS)
+@router.get(
+    "/plans/{plan_id}/quote",
+    operation_id="quote_plan",
+    responses=problems(ec.NOT_PUBLISHED),
+    response_model=PlanQuoteOut,
+    tags=TAGS,
+)
 def quote_plan(
     plan_id: str,
     org: CurrentOrg,
@@ -190,35 +251,60 @@ def quote_plan(
     return PlanQuoteOut(plan_id=plan_id, version_id=version.id, quote=quote_out(q))
 
 
-@router.post("/add_ons", status_code=201, response_model=AddOnOut, tags=ADD_ONS)
+@router.post(
+    "/add_ons",
+    operation_id="create_add_on",
+    responses=problems(ec.DUPLICATE_CODE),
+    status_code=201,
+    response_model=AddOnOut,
+    tags=TAGS,
+)
 def create_add_on(body: AddOnBody, org: CurrentOrg, uow: UoW, clock: OrgClock) -> AddOnOut:
     data = extras.AddOnInput(**body.model_dump())
     return AddOnOut.of(extras.create_add_on(uow, clock, org.id, data))
 
 
-@router.get("/add_ons", response_model=ListOut[AddOnOut], tags=ADD_ONS)
+@router.get("/add_ons", operation_id="list_add_ons", response_model=ListOut[AddOnOut], tags=TAGS)
 def list_add_ons(org: CurrentOrg, uow: UoW) -> ListOut[AddOnOut]:
     return ListOut[AddOnOut](data=[AddOnOut.of(a) for a in extras.list_add_ons(uow, org.id)])
 
 
-@router.get("/add_ons/{add_on_id}", response_model=AddOnOut, tags=ADD_ONS)
+@router.get("/add_ons/{add_on_id}", operation_id="get_add_on", response_model=AddOnOut, tags=TAGS)
 def get_add_on(add_on_id: str, org: CurrentOrg, uow: UoW) -> AddOnOut:
     return AddOnOut.of(extras.get_add_on(uow, org.id, add_on_id))
 
 
-@router.patch("/add_ons/{add_on_id}", response_model=AddOnOut, tags=ADD_ONS)
+@router.patch(
+    "/add_ons/{add_on_id}",
+    operation_id="update_add_on",
+    responses=problems(ec.PRICE_IN_USE),
+    response_model=AddOnOut,
+    tags=TAGS,
+)
 def update_add_on(add_on_id: str, body: AddOnUpdate, org: CurrentOrg, uow: UoW) -> AddOnOut:
     current = AddOnOut.of(extras.get_add_on(uow, org.id, add_on_id))
     merged = _patched(current, AddOnBody, body)
     return AddOnOut.of(extras.update_add_on(uow, org.id, add_on_id, extras.AddOnInput(**merged)))
 
 
-@router.post("/add_ons/{add_on_id}/archive", response_model=AddOnOut, tags=ADD_ONS)
+@router.post(
+    "/add_ons/{add_on_id}/archive",
+    operation_id="archive_add_on",
+    response_model=AddOnOut,
+    tags=TAGS,
+)
 def archive_add_on(add_on_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> AddOnOut:
     return AddOnOut.of(extras.archive_add_on(uow, clock, org.id, add_on_id))
 
 
-@router.post("/extra_packs", status_code=201, response_model=ExtraPackOut, tags=PACKS)
+@router.post(
+    "/extra_packs",
+    operation_id="create_extra_pack",
+    responses=problems(ec.DUPLICATE_CODE),
+    status_code=201,
+    response_model=ExtraPackOut,
+    tags=TAGS,
+)
 def create_extra_pack(
     body: ExtraPackBody, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> ExtraPackOut:
@@ -226,18 +312,30 @@ def create_extra_pack(
     return ExtraPackOut.of(extras.create_extra_pack(uow, clock, org.id, data))
 
 
-@router.get("/extra_packs", response_model=ListOut[ExtraPackOut], tags=PACKS)
+@router.get(
+    "/extra_packs",
+    operation_id="list_extra_packs",
+    response_model=ListOut[ExtraPackOut],
+    tags=TAGS,
+)
 def list_extra_packs(org: CurrentOrg, uow: UoW) -> ListOut[ExtraPackOut]:
     packs = extras.list_extra_packs(uow, org.id)
     return ListOut[ExtraPackOut](data=[ExtraPackOut.of(p) for p in packs])
 
 
-@router.get("/extra_packs/{pack_id}", response_model=ExtraPackOut, tags=PACKS)
+@router.get(
+    "/extra_packs/{pack_id}", operation_id="get_extra_pack", response_model=ExtraPackOut, tags=TAGS
+)
 def get_extra_pack(pack_id: str, org: CurrentOrg, uow: UoW) -> ExtraPackOut:
     return ExtraPackOut.of(extras.get_extra_pack(uow, org.id, pack_id))
 
 
-@router.patch("/extra_packs/{pack_id}", response_model=ExtraPackOut, tags=PACKS)
+@router.patch(
+    "/extra_packs/{pack_id}",
+    operation_id="update_extra_pack",
+    response_model=ExtraPackOut,
+    tags=TAGS,
+)
 def update_extra_pack(
     pack_id: str, body: ExtraPackUpdate, org: CurrentOrg, uow: UoW
 ) -> ExtraPackOut:
@@ -247,7 +345,12 @@ def update_extra_pack(
     return ExtraPackOut.of(pack)
 
 
-@router.post("/extra_packs/{pack_id}/archive", response_model=ExtraPackOut, tags=PACKS)
+@router.post(
+    "/extra_packs/{pack_id}/archive",
+    operation_id="archive_extra_pack",
+    response_model=ExtraPackOut,
+    tags=TAGS,
+)
 def archive_extra_pack(pack_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> ExtraPackOut:
     return ExtraPackOut.of(extras.archive_extra_pack(uow, clock, org.id, pack_id))
 
@@ -275,7 +378,7 @@ def pricing_reader(
     return PricingReader(caller.organization, publishable)
 
 
-@router.get("/pricing", response_model=ListOut[OfferOut], tags=["pricing"])
+@router.get("/pricing", operation_id="get_pricing", response_model=ListOut[OfferOut], tags=TAGS)
 def pricing(
     reader: Annotated[PricingReader, Depends(pricing_reader)],
     uow: UoW,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from plansmith.application.catalog import PlanView, Published
 from plansmith.domain.catalog import AddOn, ExtraPack, PlanFamily, PlanVersion
@@ -57,15 +57,17 @@ class PlanCreate(Strict):
     code: str = Field(examples=["gold"])
     name: str = Field(examples=["Gold"])
     family: str = Field(description="Family code", examples=["service"])
-    rank: int = Field(0, description="Higher ranks are upgrades within the family")
+    rank: StrictInt = Field(0, description="Higher ranks are upgrades within the family")
     terms: dict[str, Any] = Field(description=TERMS_HELP)
     channels: list[str] = Field(["internal"], description="internal, signup, website, portal")
-    publish: bool = Field(False, description="Publish version 1 now instead of keeping a draft")
+    publish: StrictBool = Field(
+        False, description="Publish version 1 now instead of keeping a draft"
+    )
 
 
 class PlanUpdate(Strict):
     name: str | None = None
-    rank: int | None = None
+    rank: StrictInt | None = None
 
 
 class DraftUpdate(Strict):
@@ -231,7 +233,7 @@ class AddOnBody(Strict):
     code: str
     name: str
     prices: list[dict[str, Any]] = Field(description="[{currency, cycle, amount}]")
-    quantity_allowed: bool = False
+    quantity_allowed: StrictBool = False
     fits_families: list[str] = Field([], description="Family codes; empty: every family")
     fits_plans: list[str] = Field([], description="Plan codes; empty: every plan")
     features: list[str] = []
@@ -242,7 +244,7 @@ class AddOnBody(Strict):
 class AddOnUpdate(Strict):
     name: str | None = None
     prices: list[dict[str, Any]] | None = None
-    quantity_allowed: bool | None = None
+    quantity_allowed: StrictBool | None = None
     fits_families: list[str] | None = None
     fits_plans: list[str] | None = None
     features: list[str] | None = None

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from plansmith.adapters.idempotency import StoredResponse, Verdict, current_claim
 from plansmith.application.api_keys import authenticate_api_key
 from plansmith.bootstrap import Plansmith
+from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import DomainError
 from plansmith.entrypoints.api.problems import problem
 
@@ -62,7 +63,7 @@ class IdempotencyMiddleware:
         if not key or len(key) > MAX_KEY_LENGTH:
             response = problem(
                 400,
-                "invalid_idempotency_key",
+                ec.INVALID_IDEMPOTENCY_KEY,
                 f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters",
                 field="Idempotency-Key",
             )
@@ -87,7 +88,7 @@ class IdempotencyMiddleware:
         if decision.verdict is Verdict.MISMATCH:
             await problem(
                 422,
-                "idempotency_key_reused",
+                ec.IDEMPOTENCY_KEY_REUSED,
                 "this Idempotency-Key was used with a different request; use a new key",
                 field="Idempotency-Key",
             )(scope, receive, send)
@@ -95,7 +96,7 @@ class IdempotencyMiddleware:
         if decision.verdict is Verdict.IN_PROGRESS:
             await problem(
                 409,
-                "idempotency_key_in_use",
+                ec.IDEMPOTENCY_KEY_IN_USE,
                 "a request with this Idempotency-Key is still being processed; retry with the "
                 "same key after the seconds in Retry-After",
                 field="Idempotency-Key",
@@ -105,7 +106,7 @@ class IdempotencyMiddleware:
         if decision.verdict is Verdict.RESPONSE_LOST:
             await problem(
                 409,
-                "idempotency_response_lost",
+                ec.IDEMPOTENCY_RESPONSE_LOST,
                 "the request with this Idempotency-Key was done once, but its server stopped "
                 "before storing the answer; do not send it again: read the result with a GET",
                 field="Idempotency-Key",

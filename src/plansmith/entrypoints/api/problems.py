@@ -1,4 +1,9 @@
-"""Errors as application/problem+json (RFC 9457) with a stable code and the offending field."""
+"""Errors as application/problem+json (RFC 9457) with a stable code and the offending field.
+
+Every code comes from the registry in plansmith.domain.error_codes; `problem()` refuses any
+other. `problems(...)` documents the answers a route gives besides the ones every route of its
+kind gives (see plansmith.entrypoints.api.openapi).
+"""
 
 from __future__ import annotations
 
@@ -9,34 +14,49 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from plansmith.domain import error_codes as ec
+from plansmith.domain.error_codes import ErrorCode
 from plansmith.domain.errors import DomainError, InvalidInput
 
 PROBLEM = "application/problem+json"
 TITLES = {
     400: "Bad request",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
     422: "Invalid request",
+    429: "Too many requests",
     500: "Internal error",
 }
+HTTP_CODES = {401: ec.UNAUTHORIZED, 404: ec.NOT_FOUND, 405: ec.METHOD_NOT_ALLOWED}
+
+
+class UnknownErrorCode(LookupError):
+    """A problem with a code the registry does not declare, or with another status than its
+    code's: a programming error, refused before anything reaches a client."""
 
 
 def problem(
     status: int,
-    code: str,
+    code: ErrorCode,
     detail: str,
     *,
     field: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    declared = ec.REGISTRY.get(code)
+    if declared is None:
+        raise UnknownErrorCode(f"error code {code!r} is not in plansmith.domain.error_codes")
+    if declared.status != status and declared is not ec.HTTP_ERROR:
+        raise UnknownErrorCode(f"error code {code!r} is {declared.status}, not {status}")
     body: dict[str, Any] = {
         "type": f"https://plansmith.dev/problems/{code}",
         "title": TITLES.get(status, "Error"),
         "status": status,
-        "code": code,
+        "code": str(code),
         "detail": detail,
     }
     if field is not None:
@@ -44,7 +64,7 @@ def problem(
     body["errors"] = (
         errors
         if errors is not None
-        else ([{"field": field, "code": code, "message": detail}] if field else [])
+        else ([{"field": field, "code": str(code), "message": detail}] if field else [])
     )
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
@@ -56,11 +76,19 @@ def _field_of(loc: tuple[Any, ...]) -> str:
 
 def domain_problem(exc: DomainError) -> JSONResponse:
     parts = exc.errors if isinstance(exc, InvalidInput) else [exc]
-    errors = [{"field": e.field, "code": e.code, "message": e.message} for e in parts]
+    errors = [{"field": e.field, "code": str(e.code), "message": e.message} for e in parts]
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     return problem(
         exc.status, exc.code, exc.message, field=exc.field, errors=errors, headers=headers
     )
+
+
+def _validation_code(error_type: str) -> ErrorCode:
+    if error_type == "missing":
+        return ec.REQUIRED
+    if error_type == "extra_forbidden":
+        return ec.UNKNOWN_FIELD
+    return ec.INVALID_VALUE
 
 
 def install(app: FastAPI) -> None:
@@ -70,16 +98,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = []
-        for err in exc.errors():
-            code = (
-                "required"
-                if err["type"] == "missing"
-                else ("unknown_field" if err["type"] == "extra_forbidden" else "invalid_value")
-            )
-            errors.append(
-                {"field": _field_of(tuple(err["loc"])), "code": code, "message": err["msg"]}
-            )
+        errors = [
+            {
+                "field": _field_of(tuple(err["loc"])),
+                "code": _validation_code(err["type"]),
+                "message": err["msg"],
+            }
+            for err in exc.errors()
+        ]
         first = errors[0]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(422, first["code"], detail, field=first["field"], errors=errors)
@@ -87,12 +113,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         # Logged by the server; the client gets a problem it can show, never a stack trace.
-        return problem(500, "internal_error", "something went wrong on our side; retry later")
+        return problem(500, ec.INTERNAL_ERROR, "something went wrong on our side; retry later")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Any:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
-            exc.status_code, "http_error"
-        )
+        code = HTTP_CODES.get(exc.status_code, ec.HTTP_ERROR)
         headers = dict(exc.headers) if exc.headers else None
         return problem(exc.status_code, code, str(exc.detail), headers=headers)

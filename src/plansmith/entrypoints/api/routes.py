@@ -8,7 +8,9 @@ from fastapi import APIRouter, Query
 
 from plansmith.application import accounts as uc
 from plansmith.application.organizations import create_portal_link
+from plansmith.domain import error_codes as ec
 from plansmith.entrypoints.api.deps import Container, CurrentOrg, OrgClock, UoW
+from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import (
     AccountCreate,
     AccountOut,
@@ -25,20 +27,34 @@ from plansmith.entrypoints.api.schemas import (
 router = APIRouter(prefix="/v1")
 
 
-@router.get("/organization", response_model=OrganizationOut, tags=["organization"])
+@router.get(
+    "/organization",
+    operation_id="get_organization",
+    response_model=OrganizationOut,
+    tags=["organization"],
+)
 def current_organization(org: CurrentOrg) -> OrganizationOut:
     """The organization the API key belongs to."""
     return OrganizationOut.model_validate(org, from_attributes=True)
 
 
-@router.post("/accounts", status_code=201, response_model=AccountOut, tags=["accounts"])
+@router.post(
+    "/accounts",
+    operation_id="create_account",
+    responses=problems(ec.EXTERNAL_ID_TAKEN),
+    status_code=201,
+    response_model=AccountOut,
+    tags=["accounts"],
+)
 def create_account(body: AccountCreate, org: CurrentOrg, uow: UoW, clock: OrgClock) -> AccountOut:
     """Open a customer account. Send an Idempotency-Key to retry safely."""
     account = uc.open_account(uow, clock, org.id, uc.AccountInput(**body.model_dump()))
     return AccountOut.of(account)
 
 
-@router.get("/accounts", response_model=ListOut[AccountOut], tags=["accounts"])
+@router.get(
+    "/accounts", operation_id="list_accounts", response_model=ListOut[AccountOut], tags=["accounts"]
+)
 def list_accounts(
     org: CurrentOrg,
     uow: UoW,
@@ -54,12 +70,23 @@ def list_accounts(
     )
 
 
-@router.get("/accounts/{account_id}", response_model=AccountOut, tags=["accounts"])
+@router.get(
+    "/accounts/{account_id}",
+    operation_id="get_account",
+    response_model=AccountOut,
+    tags=["accounts"],
+)
 def get_account(account_id: str, org: CurrentOrg, uow: UoW) -> AccountOut:
     return AccountOut.of(uc.get_account(uow, org.id, account_id))
 
 
-@router.patch("/accounts/{account_id}", response_model=AccountOut, tags=["accounts"])
+@router.patch(
+    "/accounts/{account_id}",
+    operation_id="update_account",
+    responses=problems(ec.EXTERNAL_ID_TAKEN),
+    response_model=AccountOut,
+    tags=["accounts"],
+)
 def update_account(
     account_id: str, body: AccountUpdate, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> AccountOut:
@@ -70,9 +97,10 @@ def update_account(
 
 @router.post(
     "/accounts/{account_id}/invoice_addresses",
+    operation_id="create_invoice_address",
     status_code=201,
     response_model=AddressOut,
-    tags=["invoice addresses"],
+    tags=["accounts"],
 )
 def add_invoice_address(
     account_id: str, body: AddressCreate, org: CurrentOrg, uow: UoW, clock: OrgClock
@@ -88,8 +116,9 @@ def add_invoice_address(
 
 @router.get(
     "/accounts/{account_id}/invoice_addresses",
+    operation_id="list_invoice_addresses",
     response_model=ListOut[AddressOut],
-    tags=["invoice addresses"],
+    tags=["accounts"],
 )
 def list_invoice_addresses(account_id: str, org: CurrentOrg, uow: UoW) -> ListOut[AddressOut]:
     account, addresses = uc.account_with_addresses(uow, org.id, account_id)
@@ -98,8 +127,9 @@ def list_invoice_addresses(account_id: str, org: CurrentOrg, uow: UoW) -> ListOu
 
 @router.get(
     "/accounts/{account_id}/invoice_addresses/{address_id}",
+    operation_id="get_invoice_address",
     response_model=AddressOut,
-    tags=["invoice addresses"],
+    tags=["accounts"],
 )
 def get_invoice_address(account_id: str, address_id: str, org: CurrentOrg, uow: UoW) -> AddressOut:
     address = uc.get_invoice_address(uow, org.id, account_id, address_id)
@@ -108,8 +138,9 @@ def get_invoice_address(account_id: str, address_id: str, org: CurrentOrg, uow: 
 
 @router.patch(
     "/accounts/{account_id}/invoice_addresses/{address_id}",
+    operation_id="update_invoice_address",
     response_model=AddressOut,
-    tags=["invoice addresses"],
+    tags=["accounts"],
 )
 def update_invoice_address(
     account_id: str,
@@ -124,7 +155,14 @@ def update_invoice_address(
     return AddressOut.of(address, uc.get_account(uow, org.id, account_id))
 
 
-@router.post("/portal_sessions", status_code=201, response_model=PortalSessionOut, tags=["portal"])
+@router.post(
+    "/portal_sessions",
+    operation_id="create_portal_session",
+    responses=problems(ec.NOT_FOUND),
+    status_code=201,
+    response_model=PortalSessionOut,
+    tags=["portal"],
+)
 def create_portal_session(
     body: PortalSessionCreate, org: CurrentOrg, uow: UoW, app: Container
 ) -> PortalSessionOut:

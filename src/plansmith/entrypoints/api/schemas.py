@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from plansmith.domain.accounts import Account, InvoiceAddress
 
@@ -63,7 +63,7 @@ class AddressCreate(Strict):
     region: str = ""
     postal_code: str = ""
     country: str = Field(description="ISO 3166-1 alpha-2", examples=["JP"])
-    default: bool = Field(False, description="Use this address on invoices from now on")
+    default: StrictBool = Field(False, description="Use this address on invoices from now on")
 
 
 class AddressUpdate(Strict):
@@ -109,7 +109,7 @@ class ListOut(BaseModel, Generic[T]):
 
 class PortalSessionCreate(Strict):
     account_id: str
-    expires_in: int = Field(900, description="Seconds the link stays valid (60 to 604800)")
+    expires_in: StrictInt = Field(900, description="Seconds the link stays valid (60 to 604800)")
 
 
 class PortalSessionOut(BaseModel):

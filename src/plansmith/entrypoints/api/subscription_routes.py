@@ -17,7 +17,9 @@ from plansmith.application import subscription_actions as actions
 from plansmith.application import subscription_queries as queries
 from plansmith.application import subscriptions as subs
 from plansmith.application.ports import UnitOfWork
+from plansmith.domain import error_codes as ec
 from plansmith.entrypoints.api.deps import CurrentOrg, OrgClock, UoW
+from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import ListOut
 from plansmith.entrypoints.api.subscription_schemas import (
     AdvancedOut,
@@ -58,7 +60,16 @@ def _change(body: ChangeRequest) -> actions.ChangeInput:
     return actions.ChangeInput(**body.model_dump())
 
 
-@router.post("/subscriptions", status_code=201, response_model=SubscriptionOut, tags=TAGS)
+@router.post(
+    "/subscriptions",
+    operation_id="create_subscription",
+    responses=problems(
+        ec.NOT_FOUND, ec.ALREADY_SUBSCRIBED, ec.PLAN_ARCHIVED, ec.NOT_PUBLISHED, ec.TRIAL_USED
+    ),
+    status_code=201,
+    response_model=SubscriptionOut,
+    tags=TAGS,
+)
 def subscribe(
     body: SubscriptionCreate, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> SubscriptionOut:
@@ -67,7 +78,12 @@ def subscribe(
     return _out(uow, org.id, result.view)
 
 
-@router.get("/subscriptions", response_model=ListOut[SubscriptionOut], tags=TAGS)
+@router.get(
+    "/subscriptions",
+    operation_id="list_subscriptions",
+    response_model=ListOut[SubscriptionOut],
+    tags=TAGS,
+)
 def list_subscriptions(
     org: CurrentOrg,
     uow: UoW,
@@ -87,7 +103,12 @@ def list_subscriptions(
     )
 
 
-@router.post("/subscriptions/advance", response_model=AdvancedOut, tags=TAGS)
+@router.post(
+    "/subscriptions/advance",
+    operation_id="advance_subscriptions",
+    response_model=AdvancedOut,
+    tags=TAGS,
+)
 def advance(org: CurrentOrg, uow: UoW, clock: OrgClock) -> AdvancedOut:
     """The renewal step for the organization: every subscription whose period ended by now."""
     as_of = clock.now()
@@ -98,12 +119,17 @@ def advance(org: CurrentOrg, uow: UoW, clock: OrgClock) -> AdvancedOut:
     )
 
 
-@router.get(ID, response_model=SubscriptionOut, tags=TAGS)
+@router.get(ID, operation_id="get_subscription", response_model=SubscriptionOut, tags=TAGS)
 def get_subscription(subscription_id: str, org: CurrentOrg, uow: UoW) -> SubscriptionOut:
     return _out(uow, org.id, queries.get_subscription(uow, org.id, subscription_id))
 
 
-@router.get(f"{ID}/items", response_model=ListOut[StoredItemOut], tags=TAGS)
+@router.get(
+    f"{ID}/items",
+    operation_id="list_subscription_items",
+    response_model=ListOut[StoredItemOut],
+    tags=TAGS,
+)
 def list_items(
     subscription_id: str,
     org: CurrentOrg,
@@ -115,20 +141,44 @@ def list_items(
     return ListOut[StoredItemOut](data=[StoredItemOut.stored(i) for i in items])
 
 
-@router.get(f"{ID}/events", response_model=ListOut[StoredEventOut], tags=TAGS)
+@router.get(
+    f"{ID}/events",
+    operation_id="list_subscription_events",
+    response_model=ListOut[StoredEventOut],
+    tags=TAGS,
+)
 def list_events(subscription_id: str, org: CurrentOrg, uow: UoW) -> ListOut[StoredEventOut]:
     events = queries.subscription_events(uow, org.id, subscription_id)
     return ListOut[StoredEventOut](data=[StoredEventOut.stored(e) for e in events])
 
 
-@router.get(f"{ID}/notices", response_model=ListOut[NoticeOut], tags=TAGS)
+@router.get(
+    f"{ID}/notices",
+    operation_id="list_subscription_notices",
+    response_model=ListOut[NoticeOut],
+    tags=TAGS,
+)
 def list_notices(subscription_id: str, org: CurrentOrg, uow: UoW) -> ListOut[NoticeOut]:
     """What the subscriber is told before a plan-version move takes effect."""
     notices = queries.subscription_notices(uow, org.id, subscription_id)
     return ListOut[NoticeOut](data=[NoticeOut.of(n) for n in notices])
 
 
-@router.post(f"{ID}/changes/preview", response_model=ResultOut, tags=TAGS)
+@router.post(
+    f"{ID}/changes/preview",
+    operation_id="preview_change",
+    responses=problems(
+        ec.SUBSCRIPTION_CONFLICT,
+        ec.INVALID_TRANSITION,
+        ec.TRIAL_EXPIRED,
+        ec.CHANGE_NOT_ALLOWED_NOW,
+        ec.CYCLE_CHANGE_NOT_ALLOWED,
+        ec.CANCEL_SCHEDULED,
+        ec.PLAN_ARCHIVED,
+    ),
+    response_model=ResultOut,
+    tags=TAGS,
+)
 def preview_change(
     subscription_id: str, body: ChangeRequest, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> ResultOut:
@@ -139,7 +189,21 @@ def preview_change(
     return _result(uow, org.id, result)
 
 
-@router.post(f"{ID}/changes", response_model=ResultOut, tags=TAGS)
+@router.post(
+    f"{ID}/changes",
+    operation_id="change_subscription",
+    responses=problems(
+        ec.SUBSCRIPTION_CONFLICT,
+        ec.INVALID_TRANSITION,
+        ec.TRIAL_EXPIRED,
+        ec.CHANGE_NOT_ALLOWED_NOW,
+        ec.CYCLE_CHANGE_NOT_ALLOWED,
+        ec.CANCEL_SCHEDULED,
+        ec.PLAN_ARCHIVED,
+    ),
+    response_model=ResultOut,
+    tags=TAGS,
+)
 def change(
     subscription_id: str, body: ChangeRequest, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> ResultOut:
@@ -150,7 +214,13 @@ def change(
     return _result(uow, org.id, result)
 
 
-@router.delete(f"{ID}/scheduled_change", response_model=ResultOut, tags=TAGS)
+@router.delete(
+    f"{ID}/scheduled_change",
+    operation_id="withdraw_scheduled_change",
+    responses=problems(ec.NOTHING_SCHEDULED, ec.CONCURRENT_CHANGE),
+    response_model=ResultOut,
+    tags=TAGS,
+)
 def withdraw_scheduled_change(
     subscription_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> ResultOut:
@@ -159,7 +229,13 @@ def withdraw_scheduled_change(
     return _result(uow, org.id, result)
 
 
-@router.post(f"{ID}/cancel/preview", response_model=ResultOut, tags=TAGS)
+@router.post(
+    f"{ID}/cancel/preview",
+    operation_id="preview_cancel",
+    responses=problems(ec.INVALID_TRANSITION, ec.TRIAL_EXPIRED, ec.CANCEL_SCHEDULED),
+    response_model=ResultOut,
+    tags=TAGS,
+)
 def preview_cancel(
     subscription_id: str, body: CancelRequest, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> ResultOut:
@@ -169,7 +245,13 @@ def preview_cancel(
     return _result(uow, org.id, result)
 
 
-@router.post(f"{ID}/cancel", response_model=ResultOut, tags=TAGS)
+@router.post(
+    f"{ID}/cancel",
+    operation_id="cancel_subscription",
+    responses=problems(ec.INVALID_TRANSITION, ec.TRIAL_EXPIRED, ec.CANCEL_SCHEDULED),
+    response_model=ResultOut,
+    tags=TAGS,
+)
 def cancel(
     subscription_id: str, body: CancelRequest, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> ResultOut:
@@ -180,28 +262,53 @@ def cancel(
     return _result(uow, org.id, result)
 
 
-@router.post(f"{ID}/reactivate", response_model=ResultOut, tags=TAGS)
+@router.post(
+    f"{ID}/reactivate",
+    operation_id="reactivate_subscription",
+    responses=problems(
+        ec.NOT_CANCELED, ec.INVALID_TRANSITION, ec.TRIAL_EXPIRED, ec.ALREADY_SUBSCRIBED
+    ),
+    response_model=ResultOut,
+    tags=TAGS,
+)
 def reactivate(subscription_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> ResultOut:
     """Withdraw a cancellation at term end, or bring a canceled subscription back today."""
     result = actions.reactivate_subscription(uow, clock, org.id, subscription_id, actor=ACTOR)
     return _result(uow, org.id, result)
 
 
-@router.post(f"{ID}/pause", response_model=ResultOut, tags=TAGS)
+@router.post(
+    f"{ID}/pause",
+    operation_id="pause_subscription",
+    responses=problems(ec.INVALID_TRANSITION, ec.TRIAL_EXPIRED),
+    response_model=ResultOut,
+    tags=TAGS,
+)
 def pause(subscription_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> ResultOut:
     """Stop service today; the rest of the period is credited."""
     result = actions.pause_subscription(uow, clock, org.id, subscription_id, actor=ACTOR)
     return _result(uow, org.id, result)
 
 
-@router.post(f"{ID}/resume", response_model=ResultOut, tags=TAGS)
+@router.post(
+    f"{ID}/resume",
+    operation_id="resume_subscription",
+    responses=problems(ec.NOT_PAUSED, ec.INVALID_TRANSITION),
+    response_model=ResultOut,
+    tags=TAGS,
+)
 def resume(subscription_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> ResultOut:
     """Back in service today; the rest of the period is charged, the billing day kept."""
     result = actions.resume_subscription(uow, clock, org.id, subscription_id, actor=ACTOR)
     return _result(uow, org.id, result)
 
 
-@router.get("/accounts/{account_id}/plans", response_model=ListOut[FamilyPlansOut], tags=TAGS)
+@router.get(
+    "/accounts/{account_id}/plans",
+    operation_id="list_account_plans",
+    response_model=ListOut[FamilyPlansOut],
+    tags=TAGS,
+)
 def account_plans(account_id: str, org: CurrentOrg, uow: UoW) -> ListOut[FamilyPlansOut]:
     """Per family (by code): the plan held now, the newest subscription, and the history."""
     plans = queries.account_plans(uow, org.id, account_id)

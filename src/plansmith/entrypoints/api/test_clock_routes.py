@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from plansmith.application import test_clocks
+from plansmith.domain import error_codes as ec
 from plansmith.entrypoints.api.deps import Container, CurrentOrg, OrgClock, UoW
+from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import Strict
 
 router = APIRouter(prefix="/v1")
-TAGS: list[str | Enum] = ["test clock"]
+TAGS: list[str | Enum] = ["test_clocks"]
 
 
 class TestClockOut(BaseModel):
@@ -30,8 +33,15 @@ class TestClockOut(BaseModel):
     now: datetime = Field(description="The instant the organization's use cases run at")
 
 
+def _text(value: object) -> object:
+    """An instant is sent as ISO 8601 text, as the document says: not a number of seconds."""
+    if not isinstance(value, str):
+        raise ValueError("give an instant as ISO 8601 text, e.g. 2028-01-31T00:00:00+00:00")
+    return value
+
+
 class AdvanceRequest(Strict):
-    to: datetime = Field(
+    to: Annotated[datetime, BeforeValidator(_text)] = Field(
         description="An instant with its UTC offset, not before the clock, at most 5 years on",
         examples=["2028-01-31T00:00:00+00:00"],
     )
@@ -81,7 +91,7 @@ class AdvanceOut(BaseModel):
         )
 
 
-@router.get("/test_clock", response_model=TestClockOut, tags=TAGS)
+@router.get("/test_clock", operation_id="get_test_clock", response_model=TestClockOut, tags=TAGS)
 def get_test_clock(org: CurrentOrg, clock: OrgClock) -> TestClockOut:
     """Whether the organization is a sandbox, and the instant its clock stands at."""
     return TestClockOut(
@@ -89,7 +99,13 @@ def get_test_clock(org: CurrentOrg, clock: OrgClock) -> TestClockOut:
     )
 
 
-@router.post("/test_clock/advance", response_model=AdvanceOut, tags=TAGS)
+@router.post(
+    "/test_clock/advance",
+    operation_id="advance_test_clock",
+    responses=problems(ec.NOT_SANDBOX),
+    response_model=AdvanceOut,
+    tags=TAGS,
+)
 def advance_test_clock(
     body: AdvanceRequest, org: CurrentOrg, uow: UoW, app: Container
 ) -> AdvanceOut:

@@ -17,6 +17,7 @@ from fastapi import Request, Response
 from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.application.tokens import Signer, TokenRejected
 from plansmith.application.web_sessions import IssuedSession, read_session
+from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import DomainError
 from plansmith.domain.sessions import SessionKind, WebSession
 
@@ -27,8 +28,7 @@ CSRF_FIELD = "csrf_token"
 class CsrfRejected(DomainError):
     """A form posted without the token of the current session (or from another site)."""
 
-    code = "csrf_rejected"
-    status = 403
+    code = ec.CSRF_REJECTED
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,142 @@
+"""Every public error code, declared once: its HTTP status and what it means.
+
+A code is part of the contract with API clients, the CLI's scripts and the pages, so it lives
+here and nowhere else: raise sites name an entry (`code=ec.NOT_FOUND`), never a string, and a
+test scans the source for codes written inline. The error table of docs/api.md is generated
+from this module (`python -m plansmith.entrypoints.api.error_table`).
+
+Adding a code is one line: `NAME = _code("name", status, "what it means, for the client")`.
+A code has one status wherever it is raised: the error's HTTP status is its code's status.
+`api=False` marks codes only the CLI, the portal or the console give; they are documented apart.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+
+class ErrorCode(str):
+    """A stable machine code. It is its text (compares, hashes and serialises as the string),
+    and carries its HTTP status and meaning."""
+
+    status: int
+    meaning: str
+    api: bool
+
+    def __new__(cls, name: str, status: int, meaning: str, *, api: bool = True) -> ErrorCode:
+        code = super().__new__(cls, name)
+        code.status = status
+        code.meaning = meaning
+        code.api = api
+        return code
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (lookup, (str(self),))
+
+
+REGISTRY: Final[dict[str, ErrorCode]] = {}
+
+
+def _code(name: str, status: int, meaning: str, *, api: bool = True) -> ErrorCode:
+    if name in REGISTRY:
+        raise ValueError(f"error code {name!r} is declared twice")
+    REGISTRY[name] = ErrorCode(name, status, meaning, api=api)
+    return REGISTRY[name]
+
+
+def lookup(name: str) -> ErrorCode:
+    """The registered code of this name; KeyError for a code nobody declared."""
+    return REGISTRY[name]
+
+
+# 400
+INVALID_IDEMPOTENCY_KEY = _code("invalid_idempotency_key", 400, "`Idempotency-Key` empty or longer than 255 characters")
+HTTP_ERROR = _code("http_error", 400, "the request cannot be read (e.g. a body that is not UTF-8 JSON text)")
+# 401
+UNAUTHORIZED = _code("unauthorized", 401, "missing, unknown or revoked API key")
+LINK_EXPIRED = _code("link_expired", 401, "a portal link or signed token is expired or forged", api=False)
+NO_SESSION = _code("no_session", 401, "no portal or console session; sign in again", api=False)
+SESSION_ENDED = _code("session_ended", 401, "the browser session was signed out or ended on the server", api=False)
+SESSION_EXPIRED = _code("session_expired", 401, "the browser session is past its lifetime; sign in again", api=False)
+LINK_USED = _code("link_used", 401, "a portal link opens the portal once; ask for a new one", api=False)
+# 403
+CSRF_REJECTED = _code("csrf_rejected", 403, "a form without a valid CSRF token", api=False)
+# 404
+NOT_FOUND = _code("not_found", 404, "no such object in your organization (`field` says which id or code), or no such route")
+# 405
+METHOD_NOT_ALLOWED = _code("method_not_allowed", 405, "the route exists, the method does not")
+# 409
+CONFLICT = _code("conflict", 409, "the request clashes with the current state (`detail` says how)")
+CONCURRENT_CHANGE = _code("concurrent_change", 409, "a simultaneous change won; fetch the current state and retry")
+IDEMPOTENCY_KEY_IN_USE = _code("idempotency_key_in_use", 409, "a request with this key is still running; retry after `Retry-After` seconds")
+IDEMPOTENCY_KEY_LOST = _code("idempotency_key_lost", 409, "the request ran so long that a retry took its key over")
+IDEMPOTENCY_RESPONSE_LOST = _code("idempotency_response_lost", 409, "the request with this key was done once, but its server stopped before storing the answer; read the result, do not send it again")
+API_KEY_REVOKED = _code("api_key_revoked", 409, "the key was revoked, or rolled and past its overlap: it no longer works")
+API_KEY_ROLLED = _code("api_key_rolled", 409, "the key was rolled already (it works until its `expires_at`); revoke it to stop it sooner")
+API_KEY_IN_USE = _code("api_key_in_use", 409, "a request may not revoke the key it is sent with; roll it, or revoke it with another key")
+EXTERNAL_ID_TAKEN = _code("external_id_taken", 409, "another account of your organization has this `external_id`")
+DUPLICATE_CODE = _code("duplicate_code", 409, "a family, plan, add-on, pack or coupon of your organization has this `code`")
+VERSION_IMMUTABLE = _code("version_immutable", 409, "a published version's terms or name cannot change; edit the plan")
+NO_DRAFT = _code("no_draft", 409, "publish needs a draft; edit the plan first")
+PLAN_ARCHIVED = _code("plan_archived", 409, "an archived plan cannot be edited, published or subscribed to")
+NOT_PUBLISHED = _code("not_published", 409, "the plan has no current version yet")
+PRICE_IN_USE = _code("price_in_use", 409, "subscribers pay this add-on price; keep it (archive the add-on instead)")
+ALREADY_SUBSCRIBED = _code("already_subscribed", 409, "the account holds a plan of this family; change it instead")
+TRIAL_USED = _code("trial_used", 409, "the account has had a trial in this family already")
+SUBSCRIPTION_CONFLICT = _code("subscription_conflict", 409, "the subscription cannot take this change now")
+INVALID_TRANSITION = _code("invalid_transition", 409, "the subscription's status does not allow it (`field: status`)")
+TRIAL_EXPIRED = _code("trial_expired", 409, "the trial ended without converting; subscribe again")
+CHANGE_NOT_ALLOWED_NOW = _code("change_not_allowed_now", 409, "the family's policy applies this change at term end (`field: when`)")
+CYCLE_CHANGE_NOT_ALLOWED = _code("cycle_change_not_allowed", 409, "the family's policy does not let subscribers change cycle")
+CANCEL_SCHEDULED = _code("cancel_scheduled", 409, "the subscription is canceled at term end; reactivate it first")
+NOTHING_SCHEDULED = _code("nothing_scheduled", 409, "no change is scheduled")
+NOT_CANCELED = _code("not_canceled", 409, "only a canceled subscription can be reactivated")
+NOT_PAUSED = _code("not_paused", 409, "only a paused subscription can be resumed")
+INVALID_INVOICE_TRANSITION = _code("invalid_invoice_transition", 409, "the invoice's status does not allow it (`field: status`)")
+NOT_CREDITABLE = _code("not_creditable", 409, "only open or paid invoices take credit notes")
+HAS_CREDIT_NOTES = _code("has_credit_notes", 409, "an invoice with credit notes cannot be voided; credit what is left")
+ALREADY_REDEEMED = _code("already_redeemed", 409, "the subscription has this coupon already (`field: code`)")
+INVOICE_EXISTS = _code("invoice_exists", 409, "the subscription is invoiced for that period already")
+ALREADY_POSTED = _code("already_posted", 409, "this ledger posting was made already")
+NOT_SANDBOX = _code("not_sandbox", 409, "the organization is live; only a sandbox's clock moves")
+ORGANIZATION_EXISTS = _code("organization_exists", 409, "an organization has this name already", api=False)
+# 422
+INVALID_INPUT = _code("invalid_input", 422, "several fields are wrong: see `errors`")
+REQUIRED = _code("required", 422, "a required field is missing or blank")
+UNKNOWN_FIELD = _code("unknown_field", 422, "a field the endpoint does not accept (e.g. `currency` on PATCH)")
+INVALID_VALUE = _code("invalid_value", 422, "wrong type, malformed value, out-of-range number or `limit`")
+TOO_LONG = _code("too_long", 422, "text longer than the field allows")
+UNKNOWN_CURRENCY = _code("unknown_currency", 422, "not an active ISO 4217 code; codes are exact (`usd` is refused)")
+CURRENCY_MISMATCH = _code("currency_mismatch", 422, "not the currency of the account or subscription, or no amount in it")
+TOO_MANY_DECIMALS = _code("too_many_decimals", 422, "more decimals than the currency has")
+INVALID_TIME_ZONE = _code("invalid_time_zone", 422, "not an IANA zone name (e.g. `Europe/Berlin`)")
+INVALID_LOCALE = _code("invalid_locale", 422, "not a known locale (e.g. `en_US`, `ja_JP`)")
+INVALID_COUNTRY = _code("invalid_country", 422, "not an ISO 3166-1 alpha-2 code (e.g. `JP`)")
+INVALID_CURSOR = _code("invalid_cursor", 422, "a `cursor` this API did not return")
+IDEMPOTENCY_KEY_REUSED = _code("idempotency_key_reused", 422, "this key was used with a different request")
+UNKNOWN_REFERENCE = _code("unknown_reference", 422, "the body names a code (add-on, plan) that does not exist in your catalog")
+ADDRESS_NOT_ON_ACCOUNT = _code("address_not_on_account", 422, "the address belongs to another account")
+INVALID_CODE = _code("invalid_code", 422, "not 1-63 of `a-z 0-9 _ . -`")
+NEGATIVE = _code("negative", 422, "a negative price or amount")
+DUPLICATE_PRICE = _code("duplicate_price", 422, "two prices for one currency and cycle")
+DUPLICATE_DISCOUNT = _code("duplicate_discount", 422, "two discounts for one cycle")
+CYCLE_NAME = _code("cycle_name", 422, "a cycle written by another name than its canonical one (`year`, not `annual`)")
+SEATS_RANGE = _code("seats_range", 422, "`min_seats` is more than `max_seats`")
+DISCOUNT_RANGE = _code("discount_range", 422, "a discount outside 0 to 100 % (above 0 for a coupon)")
+FLAT_WITH_SEATS = _code("flat_with_seats", 422, "seat limits on a `flat` plan")
+SEATS_OUT_OF_RANGE = _code("seats_out_of_range", 422, "a `quantity` outside the plan's seats")
+PRICE_NOT_OFFERED = _code("price_not_offered", 422, "no price for this `currency` or `cycle`")
+NOT_OFFERED = _code("not_offered", 422, "the plan is not offered on this `channel`")
+ARCHIVED = _code("archived", 422, "the add-on (or catalog entry) is archived; no longer sold")
+NOT_FITTING = _code("not_fitting", 422, "the add-on does not fit this plan or family")
+WRONG_FAMILY = _code("wrong_family", 422, "the plan is in another family than the subscription")
+NO_CHANGE = _code("no_change", 422, "the change asks for what the subscription holds already")
+NO_TRIAL = _code("no_trial", 422, "a trial asked for on a plan without one")
+CREDIT_TOO_LARGE = _code("credit_too_large", 422, "`amount` is more than what is left to credit; `detail` says how much is")
+DUPLICATE_ENTRY = _code("duplicate_entry", 422, "a catalog file names one code twice in a section", api=False)
+FAMILY_FIXED = _code("family_fixed", 422, "a catalog file moves a plan to another family", api=False)
+# 429
+TOO_MANY_ATTEMPTS = _code("too_many_attempts", 429, "too many failed sign-in attempts; wait the seconds in `Retry-After`", api=False)
+# 500
+INTERNAL_ERROR = _code("internal_error", 500, "an unexpected failure on our side; retry later, report it if it stays")
+LEDGER_UNBALANCED = _code("ledger_unbalanced", 500, "a bug: a ledger transaction did not balance; nothing was written")

@@ -1,0 +1,172 @@
+"""Request bodies the server can accept, per operation, for the schemathesis run.
+
+Bodies drawn from the document alone are almost never accepted (a currency must exist, a plan
+code must be one of the organization's), so the answers of successful writes would go
+unchecked. Half the bodies of these operations are drawn here instead: right in kind, with
+numbers anywhere from the smallest to far past any price or seat count a business has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import strategies as st
+
+Ids = dict[str, list[str]]
+Strategy = st.SearchStrategy[dict[str, Any]]
+
+NUMBER = st.one_of(st.integers(0, 100_000), st.integers(0, 2**70))
+COUNT = st.one_of(st.integers(1, 100), st.integers(1, 2**63))
+SUFFIX = st.integers(0, 10**9)
+CURRENCY = st.sampled_from(["USD", "JPY", "EUR", "KWD"])
+TEXT = st.text(min_size=1, max_size=40)
+
+
+def _pick(ids: Ids, kind: str) -> st.SearchStrategy[str]:
+    return st.sampled_from(ids[kind]) if ids.get(kind) else st.just(f"no-{kind}")
+
+
+def _account(ids: Ids) -> Strategy:
+    return st.fixed_dictionaries(
+        {
+            "name": TEXT,
+            "email": SUFFIX.map(lambda n: f"billing{n}@example.com"),
+            "currency": CURRENCY,
+        },
+        optional={"time_zone": st.sampled_from(["UTC", "Asia/Tokyo"]), "tax_id": TEXT},
+    )
+
+
+def _address(ids: Ids) -> Strategy:
+    return st.fixed_dictionaries(
+        {"name": TEXT, "line1": TEXT, "city": TEXT, "country": st.sampled_from(["JP", "US"])},
+        optional={"default": st.booleans(), "postal_code": st.text(max_size=10)},
+    )
+
+
+def _family(ids: Ids) -> Strategy:
+    return st.fixed_dictionaries({"code": SUFFIX.map(lambda n: f"fam-{n}"), "name": TEXT})
+
+
+def _terms() -> Strategy:
+    return st.fixed_dictionaries(
+        {"base_prices": st.dictionaries(CURRENCY, NUMBER, min_size=1)},
+        optional={"min_seats": COUNT, "trial_days": st.integers(0, 730)},
+    )
+
+
+def _plan(ids: Ids) -> Strategy:
+    return st.fixed_dictionaries(
+        {
+            "code": SUFFIX.map(lambda n: f"plan-{n}"),
+            "name": TEXT,
+            "family": _pick(ids, "family_code"),
+            "terms": _terms(),
+        },
+        optional={"publish": st.booleans(), "rank": st.integers(0, 1000)},
+    )
+
+
+def _prices() -> st.SearchStrategy[list[dict[str, Any]]]:
+    price = st.fixed_dictionaries(
+        {"currency": CURRENCY, "cycle": st.sampled_from(["month", "year"]), "amount": NUMBER}
+    )
+    return st.lists(price, min_size=1, max_size=3)
+
+
+def _add_on(ids: Ids) -> Strategy:
+    return st.fixed_dictionaries(
+        {"code": SUFFIX.map(lambda n: f"addon-{n}"), "name": TEXT, "prices": _prices()},
+        optional={"quantity_allowed": st.booleans()},
+    )
+
+
+def _pack(ids: Ids) -> Strategy:
+    return st.fixed_dictionaries(
+        {
+            "code": SUFFIX.map(lambda n: f"pack-{n}"),
+            "name": TEXT,
+            "prices": st.dictionaries(CURRENCY, NUMBER, min_size=1),
+            "allowance": st.just("chatbot_sessions"),
+            "amount": COUNT,
+        }
+    )
+
+
+def _subscription(ids: Ids) -> Strategy:
+    return st.fixed_dictionaries(
+        {"account_id": _pick(ids, "account_id"), "plan": _pick(ids, "plan_code")},
+        optional={"quantity": COUNT, "cycle": st.sampled_from(["month", "year"])},
+    )
+
+
+def _change(ids: Ids) -> Strategy:
+    return st.one_of(
+        st.fixed_dictionaries({"quantity": COUNT}),
+        st.fixed_dictionaries({"plan": _pick(ids, "plan_code")}),
+        st.fixed_dictionaries({"cycle": st.sampled_from(["month", "year"])}),
+    ).flatmap(
+        lambda body: st.fixed_dictionaries(
+            {k: st.just(v) for k, v in body.items()},
+            optional={"when": st.sampled_from(["now", "term_end"])},
+        )
+    )
+
+
+def _cancel(ids: Ids) -> Strategy:
+    return st.fixed_dictionaries({"when": st.sampled_from(["now", "term_end"])})
+
+
+def _coupon(ids: Ids) -> Strategy:
+    code = SUFFIX.map(lambda n: f"coupon-{n}")
+    percent = st.fixed_dictionaries(
+        {"code": code, "name": TEXT, "kind": st.just("percent"), "percent": st.just("15")}
+    )
+    amount = st.fixed_dictionaries(
+        {
+            "code": code,
+            "name": TEXT,
+            "kind": st.just("amount"),
+            "amounts": st.dictionaries(CURRENCY, NUMBER, min_size=1),
+        }
+    )
+    return st.one_of(percent, amount)
+
+
+VALID_BODIES: dict[str, Callable[[Ids], Strategy]] = {
+    "POST /v1/accounts": _account,
+    "PATCH /v1/accounts/{account_id}": lambda ids: st.fixed_dictionaries({"name": TEXT}),
+    "POST /v1/accounts/{account_id}/invoice_addresses": _address,
+    "PATCH /v1/accounts/{account_id}/invoice_addresses/{address_id}": _address,
+    "POST /v1/portal_sessions": lambda ids: st.fixed_dictionaries(
+        {"account_id": _pick(ids, "account_id"), "expires_in": st.integers(60, 604800)}
+    ),
+    "POST /v1/plan_families": _family,
+    "POST /v1/plans": _plan,
+    "PATCH /v1/plans/{plan_id}": lambda ids: st.fixed_dictionaries({"rank": st.integers(0, 1000)}),
+    "PATCH /v1/plans/{plan_id}/draft": lambda ids: st.fixed_dictionaries({"terms": _terms()}),
+    "POST /v1/plans/{plan_id}/publish": lambda ids: st.fixed_dictionaries(
+        {"apply_to_existing": st.sampled_from(["never", "at_renewal", "now"])}
+    ),
+    "POST /v1/add_ons": _add_on,
+    "PATCH /v1/add_ons/{add_on_id}": lambda ids: st.fixed_dictionaries({"prices": _prices()}),
+    "POST /v1/extra_packs": _pack,
+    "PATCH /v1/extra_packs/{pack_id}": lambda ids: st.fixed_dictionaries({"amount": COUNT}),
+    "POST /v1/subscriptions": _subscription,
+    "POST /v1/subscriptions/{subscription_id}/changes": _change,
+    "POST /v1/subscriptions/{subscription_id}/changes/preview": _change,
+    "POST /v1/subscriptions/{subscription_id}/cancel": _cancel,
+    "POST /v1/subscriptions/{subscription_id}/cancel/preview": _cancel,
+    "POST /v1/tax_rates": lambda ids: st.fixed_dictionaries(
+        {"name": TEXT, "percent": st.sampled_from(["10", "8", "7.5"])},
+        optional={"country": st.sampled_from(["JP", "US"]), "inclusive": st.booleans()},
+    ),
+    "POST /v1/coupons": _coupon,
+    "POST /v1/subscriptions/{subscription_id}/coupons": lambda ids: st.fixed_dictionaries(
+        {"code": _pick(ids, "coupon_code")}
+    ),
+    "POST /v1/invoices/{invoice_id}/credit_notes": lambda ids: st.fixed_dictionaries(
+        {"amount": COUNT, "reason": TEXT}
+    ),
+}
