@@ -231,7 +231,7 @@ def test_api_runs_a_clock_advance_again_after_its_server_died_mid_way(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from plansmith.application.api_keys import create_api_key
-from plansmith.application.organizations import create_organization
+    from plansmith.application.organizations import create_organization
 
     org = create_organization(container.uow(), clock, "Lease Sandbox", sandbox=True)
     headers = {
