@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -20,6 +20,7 @@ from plansmith.entrypoints.console.catalog_routes import router as console_catal
 from plansmith.entrypoints.portal import routes as portal
 from plansmith.entrypoints.portal.invoices_routes import router as portal_invoices_router
 from plansmith.entrypoints.portal.plans_routes import router as portal_plans_router
+from plansmith.entrypoints.request_text import refuse_unstorable_text
 from plansmith.entrypoints.webui import errors as page_errors
 from plansmith.entrypoints.webui.templating import STATIC
 
@@ -32,7 +33,14 @@ Lists are paginated with `?cursor=` and `next_cursor`."""
 
 
 def create_app(container: Plansmith) -> FastAPI:
-    app = FastAPI(title="plansmith", version="1", description=DESCRIPTION, docs_url="/docs")
+    app = FastAPI(
+        title="plansmith",
+        version="1",
+        description=DESCRIPTION,
+        docs_url="/docs",
+        # Before every route: no NUL or lone surrogate in a path, query or JSON string.
+        dependencies=[Depends(refuse_unstorable_text)],
+    )
     app.state.plansmith = container
     problems.install(app)
     app.include_router(api_router)

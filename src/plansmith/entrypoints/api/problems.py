@@ -49,6 +49,16 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+# Error types -> our codes: pydantic's, and those of our own validators (schemas.Patch's null
+# "required", schemas.bounded's "too_large").
+_CODES = {
+    "missing": "required",
+    "required": "required",
+    "extra_forbidden": "unknown_field",
+    "too_large": "too_large",
+}
+
+
 def _field_of(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or str(loc[0] if loc else "body")
@@ -72,11 +82,7 @@ def install(app: FastAPI) -> None:
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = []
         for err in exc.errors():
-            code = (
-                "required"
-                if err["type"] == "missing"
-                else ("unknown_field" if err["type"] == "extra_forbidden" else "invalid_value")
-            )
+            code = _CODES.get(err["type"], "invalid_value")
             errors.append(
                 {"field": _field_of(tuple(err["loc"])), "code": code, "message": err["msg"]}
             )
