@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StrictInt
 
 from plansmith.application.catalog import PlanView, Published
-from plansmith.domain.catalog import AddOn, ChangePolicy, ExtraPack, PlanFamily, PlanVersion
+from plansmith.domain.catalog import AddOn, ExtraPack, PlanFamily, PlanVersion
 from plansmith.domain.catalog_data import policy_to_data, prices_to_data, terms_to_data
 from plansmith.domain.limits import MAX_ALLOWANCE, MAX_PRICE
 from plansmith.domain.pricing import Quote
@@ -34,8 +34,6 @@ class FamilyCreate(Strict):
 
 
 class FamilyUpdate(Patch):
-    clears = {"policy": policy_to_data(ChangePolicy())}
-
     name: str | None = None
     policy: dict[str, Any] | None = None
 
@@ -70,15 +68,11 @@ class PlanCreate(Strict):
 
 
 class PlanUpdate(Patch):
-    clears = {"rank": 0}
-
     name: str | None = None
     rank: int | None = None
 
 
 class DraftUpdate(Patch):
-    clears = {"channels": ["internal"]}
-
     terms: dict[str, Any] | None = Field(None, description="Fields to change; " + TERMS_HELP)
     name: str | None = None
     channels: list[str] | None = None
@@ -251,7 +245,6 @@ class AddOnBody(Strict):
 
 class AddOnUpdate(Patch):
     clears = {
-        "quantity_allowed": False,
         "fits_families": [],
         "fits_plans": [],
         "features": [],

@@ -74,8 +74,9 @@ def _no_null_where_required(schema: dict[str, Any], model: type[BaseModel]) -> N
 
 class Patch(Strict):
     """The body of every PATCH: a field left out keeps its value; ``null`` clears a field that
-    can be empty (to the value ``clears`` names, what the field is when left out at creation),
-    and is refused, 422 ``required`` naming the field, for one that must have a value."""
+    can be empty (to the empty value ``clears`` names for the use case: "", [] or {}), and is
+    refused, 422 ``required`` naming the field, for one that always holds a value (a name, a
+    price, a time zone, a flag, a rank, a policy)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_where_required)
     clears: ClassVar[Mapping[str, Any]] = {}
@@ -112,8 +113,6 @@ class AccountCreate(Strict):
 
 class AccountUpdate(Patch):
     clears = {
-        "time_zone": "UTC",
-        "locale": "en_US",
         "tax_id": "",
         "external_id": "",
         "default_invoice_address_id": "",  # none chosen: invoices show the account's name
