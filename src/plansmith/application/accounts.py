@@ -30,7 +30,8 @@ class AccountInput:
 
 @dataclass(frozen=True)
 class AccountChanges:
-    """Fields to change; None leaves a field as it is. Currency never changes once set."""
+    """Fields to change; None leaves a field as it is, "" clears an optional one (tax_id,
+    external_id, default_invoice_address_id). Currency never changes once set."""
 
     name: str | None = None
     email: str | None = None
@@ -144,7 +145,9 @@ def update_account(
             external_id=account.external_id if changes.external_id is None else external_id,
             updated_at=clock.now(),
         )
-        if changes.default_invoice_address_id is not None:
+        if changes.default_invoice_address_id == "":
+            updated = replace(updated, default_invoice_address_id=None)
+        elif changes.default_invoice_address_id is not None:
             address = _address_of(
                 uow, organization_id, account_id, changes.default_invoice_address_id
             )

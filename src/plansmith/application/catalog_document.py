@@ -33,6 +33,7 @@ from plansmith.domain.catalog_data import (
     terms_from_data,
 )
 from plansmith.domain.errors import Checks, DomainError, InvalidInput, InvalidValue
+from plansmith.domain.limits import MAX_ALLOWANCE, MAX_PRICE, at_most
 from plansmith.domain.money import Currency
 
 T = TypeVar("T")
@@ -119,7 +120,7 @@ def _apply(value: object) -> ApplyToExisting:
 def _positive(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidValue("must be a whole number of at least 1")
-    return value
+    return at_most(value, MAX_ALLOWANCE, "amount", "an extra pack's amount")
 
 
 def _flag(value: object) -> bool:
@@ -143,7 +144,7 @@ def _channels(value: object, where: str) -> frozenset[Channel]:
 
 
 def _pack_prices(value: object, where: str) -> dict[str, int]:
-    prices = amounts_from_data(value, where)
+    prices = amounts_from_data(value, where, MAX_PRICE)
     checks = Checks()
     for currency in prices:
         checks.run(Currency.of, currency, field=f"{where}.{currency}")

@@ -27,6 +27,7 @@ from plansmith.domain.catalog_data import (
     prices_from_data,
 )
 from plansmith.domain.errors import Checks, InvalidValue
+from plansmith.domain.limits import MAX_ALLOWANCE, MAX_PRICE, MAX_QUANTITY, at_most
 from plansmith.domain.money import Currency
 from plansmith.domain.periods import Cycle
 from plansmith.domain.pricing import Quote, quote
@@ -159,7 +160,7 @@ def _checked_pack(data: ExtraPackInput) -> dict[str, Any]:
     values = {
         "code": checks.run(check_code, data.code),
         "name": checks.run(require_text, data.name, "name"),
-        "prices": checks.run(amounts_from_data, dict(data.prices), "prices"),
+        "prices": checks.run(amounts_from_data, dict(data.prices), "prices", MAX_PRICE),
         "allowance": checks.run(check_code, data.allowance, "allowance"),
         "description": checks.run(
             require_text, data.description, "description", max_length=2000, required=False
@@ -171,6 +172,8 @@ def _checked_pack(data: ExtraPackInput) -> dict[str, Any]:
         checks.add(InvalidValue("an extra pack needs a price", field="prices", code=ec.REQUIRED))
     if isinstance(data.amount, bool) or not isinstance(data.amount, int) or data.amount < 1:
         checks.add(InvalidValue("amount is a whole number of at least 1", field="amount"))
+    else:
+        checks.run(at_most, data.amount, MAX_ALLOWANCE, "amount")
     checks.raise_if_any()
     return values
 
@@ -263,6 +266,7 @@ def quote_plan(
     checks = Checks()
     parsed_cycle = checks.run(Cycle.parse, cycle)
     parsed_currency = checks.run(Currency.of, currency)
+    checks.run(at_most, quantity, MAX_QUANTITY, "quantity")
     checks.raise_if_any()
     assert parsed_cycle and parsed_currency
     return version, quote(version.terms, parsed_cycle, parsed_currency, quantity)

@@ -20,6 +20,7 @@ from plansmith.domain import error_codes as ec
 from plansmith.domain.catalog import Channel, Plan, PlanVersion, VersionStatus
 from plansmith.domain.errors import Checks, InvalidValue
 from plansmith.domain.held_log import Span, apply_held, changed_spans
+from plansmith.domain.limits import MAX_QUANTITY, at_most
 from plansmith.domain.money import Currency
 from plansmith.domain.periods import Cycle, local_date, zone
 from plansmith.domain.renewals import RenewalMove, advance, period_end
@@ -314,7 +315,7 @@ def check_quantity(value: object, default: int) -> int:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidValue("quantity is a whole number of at least 1", field="quantity")
-    return value
+    return at_most(value, MAX_QUANTITY, "quantity")
 
 
 def subscribe(

@@ -16,6 +16,7 @@ from plansmith.domain.catalog import check_code, discount_percent
 from plansmith.domain.coupons import Coupon, Duration
 from plansmith.domain.errors import Checks, InvalidValue
 from plansmith.domain.invoicing import DiscountKind, TaxRate
+from plansmith.domain.limits import percent_places
 from plansmith.domain.money import Currency
 
 
@@ -33,7 +34,7 @@ def create_tax_rate(
 ) -> TaxRate:
     checks = Checks()
     name = checks.run(require_text, data.name, "name", max_length=100)
-    percent = checks.run(discount_percent, data.percent, "percent")
+    percent = checks.run(_percent, data.percent)
     country = checks.run(country_code, data.country) if data.country is not None else None
     if data.region is not None and data.country is None:
         checks.add(InvalidValue("a region belongs to a country; give the country", field="region"))
@@ -88,7 +89,7 @@ def create_coupon(uow: UnitOfWork, clock: Clock, organization_id: str, data: Cou
     duration = checks.run(_duration, data.duration)
     percent = Decimal(0)
     if kind is DiscountKind.PERCENT:
-        percent = checks.run(discount_percent, data.percent, "percent") or Decimal(0)
+        percent = checks.run(_percent, data.percent) or Decimal(0)
     for currency in data.amounts:
         checks.run(Currency.of, currency, field=f"amounts.{currency}")
     for i, plan in enumerate(data.plan_codes):
@@ -123,6 +124,11 @@ def create_coupon(uow: UnitOfWork, clock: Clock, organization_id: str, data: Cou
         uow.billing.add_coupon(coupon)
         uow.commit()
     return coupon
+
+
+def _percent(value: object) -> Decimal:
+    """From 0 to 100 with at most four decimal places (stored as short exact text)."""
+    return percent_places(discount_percent(value, "percent"), "percent")
 
 
 def _kind(value: str) -> DiscountKind:

@@ -14,10 +14,12 @@ from email_validator import EmailNotValidError, validate_email
 
 from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import InvalidValue
+from plansmith.domain.text import check_text
 
 
 def email_address(value: str, *, field: str = "email") -> str:
     """A syntactically valid address, normalised (domain lower-cased); no DNS look-up."""
+    check_text(value, field)
     try:
         return validate_email(value.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import InvalidValue
+from plansmith.domain.text import check_text
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,13 @@ class Account:
 
 
 def require_text(value: str, field: str, *, max_length: int = 200, required: bool = True) -> str:
-    """Trim a free-text field and check it is present (when required) and not too long."""
-    text = value.strip()
+    """Trim a free-text field and check it is present (when required), not too long, and
+    storable (no NUL, no lone surrogate)."""
+    if not isinstance(value, str):
+        if required and value is None:
+            raise InvalidValue(f"{field} must not be empty", field=field, code=ec.REQUIRED)
+        raise InvalidValue(f"{field} is text", field=field)
+    text = check_text(value, field).strip()
     if required and not text:
         raise InvalidValue(f"{field} must not be empty", field=field, code=ec.REQUIRED)
     if len(text) > max_length:

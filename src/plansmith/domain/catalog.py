@@ -17,6 +17,18 @@ from enum import StrEnum
 
 from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import Checks, DomainError, InvalidValue
+from plansmith.domain.limits import (
+    MAX_ALLOWANCE,
+    MAX_CYCLE_MONTHS,
+    MAX_PRICE,
+    MAX_QUANTITY,
+    MAX_TRIAL_DAYS,
+    TooLarge,
+    at_most,
+    cycle_length,
+    figure,
+    percent_places,
+)
 from plansmith.domain.money import Currency
 from plansmith.domain.periods import Cycle, CycleUnit
 
@@ -171,7 +183,7 @@ class PlanTerms:
                         code=ec.SEATS_RANGE,
                     )
                 )
-        checks.run(lambda: _count(self.trial_days, "trial_days", minimum=0, maximum=730))
+        checks.run(lambda: _count(self.trial_days, "trial_days", minimum=0, maximum=MAX_TRIAL_DAYS))
         for key, amount in self.allowances.items():
             checks.run(check_code, key, f"allowances.{key}")
             checks.run(_count, amount, f"allowances.{key}", minimum=0)
@@ -187,6 +199,73 @@ class PlanTerms:
             )
         checks.raise_if_any()
         return self
+
+    def within_limits(self) -> PlanTerms:
+        """These terms, or an InvalidInput naming every number above the bounds of
+        domain/limits.py. Checked where terms come in (API, console, catalog file), not where
+        they are read back: terms stored before the bounds existed still load."""
+        checks = Checks()
+        for i, price in enumerate(self.prices):
+            checks.run(cycle_length, price.cycle, f"prices[{i}].cycle")
+            if _whole(price.amount):
+                checks.run(_price_at_most, price.amount, f"prices[{i}].amount")
+        for currency, amount in self.base_prices.items():
+            if _whole(amount):
+                checks.run(self._longest_cycle_price, currency, amount)
+        for name, percent in self.cycle_discounts.items():
+            where = f"cycle_discounts.{name}"
+            cycle = _parsed(name)  # None: reported as a wrong cycle name
+            if cycle is not None:
+                checks.run(cycle_length, cycle, where)
+            if isinstance(percent, Decimal) and percent.is_finite():
+                checks.run(percent_places, percent, where)
+        seats = {"min_seats": self.min_seats, "max_seats": self.max_seats}
+        for key, value in seats.items():
+            if _whole(value):
+                checks.run(at_most, value, MAX_QUANTITY, key)
+        for key, amount in self.allowances.items():
+            if _whole(amount):
+                checks.run(at_most, amount, MAX_ALLOWANCE, f"allowances.{key}", key)
+        checks.raise_if_any()
+        return self
+
+    def _longest_cycle_price(self, currency: str, base: int) -> None:
+        """A monthly base price is a price, and so is what it comes to over the longest cycle
+        it prices (before that cycle's discount): both stay within MAX_PRICE."""
+        where = f"base_prices.{currency}"
+        _price_at_most(base, where)
+        longest = 1
+        for name in self.cycle_discounts:
+            cycle = _parsed(name)
+            if (
+                cycle is not None
+                and cycle.unit is CycleUnit.MONTH
+                and cycle.count <= MAX_CYCLE_MONTHS
+            ):
+                longest = max(longest, cycle.count)  # a longer one is reported as such
+        if base * longest > MAX_PRICE:
+            raise TooLarge(
+                f"{figure(base)} a month over {longest} months comes to {figure(base * longest)}"
+                f", more than the largest price, {figure(MAX_PRICE)} minor units",
+                field=where,
+            )
+
+
+def _parsed(name: str) -> Cycle | None:
+    try:
+        return Cycle.parse(name)
+    except InvalidValue:
+        return None
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _price_at_most(value: int, field_name: str) -> int:
+    if value > MAX_PRICE:
+        raise TooLarge(f"a price is at most {figure(MAX_PRICE)} minor units", field=field_name)
+    return value
 
 
 def _cycle_days(cycle: Cycle) -> int:
@@ -224,8 +303,8 @@ def _amount(value: object, field_name: str) -> int:
 def _count(value: object, field_name: str, *, minimum: int, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InvalidValue(f"must be a whole number of at least {minimum}", field=field_name)
-    if maximum is not None and value > maximum:
-        raise InvalidValue(f"must be at most {maximum}", field=field_name)
+    if maximum is not None and value > maximum:  # trial_days: its code predates too_large
+        raise InvalidValue(f"must be at most {figure(maximum)}", field=field_name)
     return value
 
 

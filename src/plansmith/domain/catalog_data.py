@@ -24,8 +24,10 @@ from plansmith.domain.catalog import (
     discount_percent,
 )
 from plansmith.domain.errors import Checks, DomainError, InvalidInput, InvalidValue, under
+from plansmith.domain.limits import MAX_ALLOWANCE, MAX_PRICE, at_most, cycle_length
 from plansmith.domain.money import Currency
 from plansmith.domain.periods import Cycle
+from plansmith.domain.text import check_text
 
 TERMS_FIELDS = frozenset(
     {
@@ -98,6 +100,11 @@ def _str(value: object, path: str) -> str:
     return value
 
 
+def _text(value: object, path: str) -> str:
+    """Free text as it comes in: storable (no NUL, no lone surrogate)."""
+    return check_text(_str(value, path), path)
+
+
 def _unknown_keys(data: Mapping[str, Any], allowed: frozenset[str], prefix: str) -> list[str]:
     return [f"{prefix}{key}" for key in data if key not in allowed]
 
@@ -136,8 +143,11 @@ def _at_input_index(error: DomainError, kept: list[int]) -> DomainError:
     return moved
 
 
-def terms_from_data(data: object, path: str = "") -> PlanTerms:
-    """Validated terms; fields left out take their defaults. Raises InvalidInput with paths."""
+def terms_from_data(data: object, path: str = "", *, limits: bool = True) -> PlanTerms:
+    """Validated terms; fields left out take their defaults. Raises InvalidInput with paths.
+
+    ``limits=False`` skips the upper bounds of domain/limits.py: for reading stored terms,
+    which may predate them."""
     prefix = f"{path}." if path else ""
     raw = _mapping(data, path or "terms")
     checks = Checks()
@@ -202,7 +212,7 @@ def terms_from_data(data: object, path: str = "") -> PlanTerms:
         trial_days=read("trial_days", _int, 0),
         allowances=read("allowances", int_map, {}),
         features=read("features", features, frozenset()),
-        description=read("description", _str, ""),
+        description=read("description", _text if limits else _str, ""),
         pay_per_day=read("pay_per_day", _bool, False),
     )
     # A price list that could not be read has been reported; "a plan needs a price" would
@@ -211,13 +221,14 @@ def terms_from_data(data: object, path: str = "") -> PlanTerms:
         re.match(rf"{re.escape(prefix)}(base_)?prices($|[.\[])", e.field or "")
         for e in checks.errors
     )
-    try:
-        terms.validated()
-    except DomainError as exc:
-        for error in exc.errors if isinstance(exc, InvalidInput) else [exc]:
-            if unreadable and error.code == "required" and error.field == "prices":
-                continue
-            checks.add(under(prefix, _at_input_index(error, kept)))
+    for check in (terms.validated, terms.within_limits) if limits else (terms.validated,):
+        try:
+            check()
+        except DomainError as exc:
+            for error in exc.errors if isinstance(exc, InvalidInput) else [exc]:
+                if unreadable and error.code == "required" and error.field == "prices":
+                    continue
+                checks.add(under(prefix, _at_input_index(error, kept)))
     checks.raise_if_any()  # conversion and rule errors together, every one with its path
     return terms
 
@@ -253,8 +264,11 @@ def policy_from_data(data: object, path: str = "policy") -> ChangePolicy:
     return ChangePolicy(upgrade, downgrade, seats_down, cycle_change)
 
 
-def prices_from_data(value: object, path: str = "prices") -> tuple[Price, ...]:
-    """A list of {currency, cycle, amount}, each checked; duplicates and bad values named."""
+def prices_from_data(
+    value: object, path: str = "prices", *, limits: bool = True
+) -> tuple[Price, ...]:
+    """A list of {currency, cycle, amount}, each checked; duplicates and bad values named.
+    ``limits=False`` skips the upper bounds (stored prices may predate them)."""
     checks = Checks()
     found = [checks.run(_price, item, f"{path}[{i}]") for i, item in enumerate(_list(value, path))]
     seen: set[tuple[str, Cycle]] = set()
@@ -268,6 +282,9 @@ def prices_from_data(value: object, path: str = "prices") -> tuple[Price, ...]:
                     "a price cannot be negative", field=f"{path}[{i}].amount", code=ec.NEGATIVE
                 )
             )
+        if limits:
+            checks.run(cycle_length, price.cycle, f"{path}[{i}].cycle")
+            checks.run(at_most, price.amount, MAX_PRICE, f"{path}[{i}].amount", "a price")
         if (price.currency, price.cycle) in seen:
             checks.add(
                 InvalidValue(
@@ -285,14 +302,17 @@ def prices_to_data(prices: tuple[Price, ...]) -> list[dict[str, Any]]:
     return [{"currency": p.currency, "cycle": p.cycle.name, "amount": p.amount} for p in prices]
 
 
-def amounts_from_data(value: object, path: str) -> dict[str, int]:
-    """currency -> amount, for one-off prices and allowance grants."""
+def amounts_from_data(value: object, path: str, maximum: int = MAX_ALLOWANCE) -> dict[str, int]:
+    """name -> whole number from 0 to ``maximum``: one-off prices by currency (give
+    MAX_PRICE), allowance grants by name."""
     checks = Checks()
     result = {}
     for key, amount in _mapping(value, path).items():
         number = checks.run(_int, amount, f"{path}.{key}")
         if number is not None and number < 0:
             checks.add(InvalidValue("cannot be negative", field=f"{path}.{key}", code=ec.NEGATIVE))
+        elif number is not None:
+            checks.run(at_most, number, maximum, f"{path}.{key}", str(key))
         result[str(key)] = number or 0
     checks.raise_if_any()
     return result

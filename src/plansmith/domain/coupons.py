@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from plansmith.domain.errors import Checks, InvalidValue
 from plansmith.domain.invoicing import Discount, DiscountKind
+from plansmith.domain.limits import MAX_COUPON_CYCLES, MAX_PRICE, at_most
 
 
 class Duration(StrEnum):
@@ -42,17 +43,23 @@ class Coupon:
             if not self.amounts:
                 checks.add(InvalidValue("an amount coupon needs an amount", field="amounts"))
             for currency, amount in self.amounts.items():
+                where = f"amounts.{currency}"
                 if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
                     checks.add(
                         InvalidValue(
-                            "an amount off is a positive whole number of minor units",
-                            field=f"amounts.{currency}",
+                            "an amount off is a positive whole number of minor units", field=where
                         )
                     )
+                else:
+                    checks.run(at_most, amount, MAX_PRICE, where, "an amount off")
         if self.duration is Duration.REPEATING and (
             isinstance(self.cycles, bool) or not isinstance(self.cycles, int) or self.cycles < 1
         ):
             checks.add(InvalidValue("a repeating coupon lasts 1 or more invoices", field="cycles"))
+        elif self.duration is Duration.REPEATING:
+            checks.run(
+                at_most, self.cycles, MAX_COUPON_CYCLES, "cycles", "a repeating coupon's cycles"
+            )
         if self.duration is not Duration.REPEATING and self.cycles is not None:
             checks.add(InvalidValue("only a repeating coupon has cycles", field="cycles"))
         checks.raise_if_any()

@@ -19,6 +19,7 @@ from fractions import Fraction
 
 from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import DomainError, InvalidValue
+from plansmith.domain.limits import MAX_INVOICE_AMOUNT, TooLarge, figure
 from plansmith.domain.money import allocate, round_half_up
 
 
@@ -324,7 +325,22 @@ def price_lines(
                 plan_id=line.plan_id,
             )
         )
+    _check_size(priced)
     return priced
+
+
+def _check_size(lines: Sequence[InvoiceLine]) -> None:
+    """Every sum an invoice stores (subtotal, discount, tax, total, what credit notes and the
+    ledger take from it) is at most its lines' amounts, discounts and taxes taken whole: keep
+    that within MAX_INVOICE_AMOUNT, so none can overflow a 64-bit column."""
+    size = sum(abs(line.amount) + abs(line.discount) + abs(line.tax) for line in lines)
+    if size > MAX_INVOICE_AMOUNT:
+        raise TooLarge(
+            f"this invoice's {len(lines)} lines come to more than an invoice may hold "
+            f"({figure(MAX_INVOICE_AMOUNT)} minor units in amounts, discounts and taxes); "
+            "its items stay pending (see Limits in the API documentation)",
+            field="lines",
+        )
 
 
 def billed_period(lines: Sequence[InvoiceLine]) -> tuple[date | None, date | None]:

@@ -18,6 +18,7 @@ from typing import Any
 from plansmith.domain import error_codes as ec
 from plansmith.domain.catalog import AddOn, Plan, PlanFamily, PlanVersion
 from plansmith.domain.errors import DomainError, InvalidValue
+from plansmith.domain.limits import MAX_LINE_AMOUNT, MAX_QUANTITY, TooLarge, at_most, figure
 from plansmith.domain.money import Currency
 from plansmith.domain.periods import BillingSchedule, Cycle, Period, local_midnight, zone
 from plansmith.domain.pricing import NotOffered, quote
@@ -254,7 +255,21 @@ def _price(terms: Terms, book: PriceBook) -> tuple[Component, ...]:
                 field=f"add_ons.{code}",
             )
         parts.append(Component(f"add_on:{code}", add_on.name, price.amount, quantity))
+    for part in parts:
+        _within_a_line(part)
     return tuple(parts)
+
+
+def _within_a_line(part: Component) -> None:
+    """Prices and quantities within their bounds make at most MAX_LINE_AMOUNT a period; a
+    catalog stored before the bounds existed may not: refused here, never overflowing."""
+    if part.period_amount > MAX_LINE_AMOUNT:
+        where = "quantity" if part.key == "plan" else f"add_ons.{part.key.split(':', 1)[1]}"
+        raise TooLarge(
+            f"{part.name}: {figure(part.unit_amount)} × {figure(part.quantity)} comes to more "
+            f"than one line may ({figure(MAX_LINE_AMOUNT)} minor units)",
+            field=where,
+        )
 
 
 def check_add_ons(
@@ -268,6 +283,7 @@ def check_add_ons(
             raise InvalidValue(f"no add-on {code!r}", field=where, code=ec.UNKNOWN_REFERENCE)
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
             raise InvalidValue("an add-on quantity is a whole number of 0 or more", field=where)
+        at_most(quantity, MAX_QUANTITY, where, "an add-on quantity")
         if quantity > 1 and not add_on.quantity_allowed:
             raise InvalidValue(f"{add_on.name} is bought once: quantity 1", field=where)
         if quantity == 0:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -22,6 +22,7 @@ from plansmith.entrypoints.console.catalog_routes import router as console_catal
 from plansmith.entrypoints.portal import routes as portal
 from plansmith.entrypoints.portal.invoices_routes import router as portal_invoices_router
 from plansmith.entrypoints.portal.plans_routes import router as portal_plans_router
+from plansmith.entrypoints.request_text import refuse_unstorable_text
 from plansmith.entrypoints.server_errors import CleanServerErrors
 from plansmith.entrypoints.webui import errors as page_errors
 from plansmith.entrypoints.webui.templating import STATIC
@@ -43,6 +44,8 @@ def create_app(container: Plansmith) -> FastAPI:
         # A route's operation id is its operation_id, else its function's name: never the
         # long path-derived default, since generated clients name their functions after it.
         generate_unique_id_function=lambda route: route.name,
+        # Before every route: no NUL or lone surrogate in a path, query or JSON string.
+        dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.plansmith = container
     problems.install(app)

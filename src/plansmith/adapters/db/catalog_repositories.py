@@ -118,7 +118,7 @@ def _version(row: Row[Any]) -> PlanVersion:
     data = dict(row._mapping)
     data.pop("organization_id")
     data["status"] = VersionStatus(data["status"])
-    data["terms"] = terms_from_data(data["terms"])
+    data["terms"] = terms_from_data(data["terms"], limits=False)
     data["channels"] = channels_of(data["channels"])
     return PlanVersion(**data)
 
@@ -188,7 +188,7 @@ class SqlPlanVersions(_Catalog):
 
 def _add_on(row: Row[Any]) -> AddOn:
     data = dict(row._mapping)
-    data["prices"] = prices_from_data(data["prices"])
+    data["prices"] = prices_from_data(data["prices"], limits=False)
     for key in ("fits_families", "fits_plans", "features"):
         data[key] = frozenset(data[key])
     return AddOn(**data)

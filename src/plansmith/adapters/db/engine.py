@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from plansmith.domain.limits import BIGINT_MAX, TooLarge
+from plansmith.domain.text import InvalidText, unstorable
 
 
 def normalize_url(url: str) -> str:
@@ -22,8 +26,35 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _make_sqlite_safe(engine)
-        return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "before_cursor_execute", _refuse_unstorable_text)
+    return engine
+
+
+def _refuse_unstorable_text(
+    _connection: Any,
+    _cursor: Any,
+    _statement: str,
+    parameters: Any,
+    _context: Any,
+    executemany: bool,
+) -> None:
+    """The last guard behind the edge checks: a NUL or lone surrogate reaching the database is
+    refused as a 422 (InvalidText) on both databases, where PostgreSQL would fail with a 500
+    and SQLite store a NUL silently; so is a number no 64-bit column holds (TooLarge), which
+    the bounds of domain/limits.py keep from ever being computed. The use case's transaction
+    rolls back. Bulk writes (executemany) carry only values already checked: not scanned."""
+    if executemany or not parameters:
+        return
+    values = parameters.values() if isinstance(parameters, Mapping) else parameters
+    for value in values:
+        if isinstance(value, str):
+            reason = unstorable(value)
+            if reason is not None:
+                raise InvalidText(f"a text value {reason}")
+        elif isinstance(value, int) and not -BIGINT_MAX - 1 <= value <= BIGINT_MAX:
+            raise TooLarge("a number is beyond what a 64-bit column holds")
 
 
 def _make_sqlite_safe(engine: Engine) -> None:

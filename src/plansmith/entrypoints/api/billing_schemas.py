@@ -32,8 +32,9 @@ from plansmith.domain.invoicing import (
     tax_summary,
 )
 from plansmith.domain.ledger import Transaction
+from plansmith.domain.limits import MAX_COUPON_CYCLES, MAX_INVOICE_AMOUNT, MAX_PRICE
 from plansmith.domain.money import Money
-from plansmith.entrypoints.api.schemas import Strict
+from plansmith.entrypoints.api.schemas import AtMost, Strict
 from plansmith.entrypoints.api.subscription_schemas import PeriodOut
 
 PERCENT_HELP = 'Exact, as text or a whole number: "10", "8.25", 15; floats are refused'
@@ -85,9 +86,13 @@ class CouponCreate(Strict):
     name: str = Field(examples=["Spring 15 % off"])
     kind: str = Field(description="percent or amount")
     percent: Percent = Field(None, description=PERCENT_HELP)
-    amounts: dict[str, StrictInt] = Field({}, description="For amount: {currency: minor units}")
+    amounts: dict[str, Annotated[StrictInt, AtMost(MAX_PRICE)]] = Field(
+        {}, description="For amount: {currency: minor units}"
+    )
     duration: str = Field("once", description="once, repeating (for `cycles` invoices), forever")
-    cycles: StrictInt | None = Field(None, description="How many invoices, for repeating")
+    cycles: Annotated[StrictInt, AtMost(MAX_COUPON_CYCLES)] | None = Field(
+        None, description="How many invoices, for repeating"
+    )
     plan_codes: list[str] = Field([], description="Only lines of these plans; empty: every line")
 
 
@@ -96,7 +101,9 @@ class RedeemRequest(Strict):
 
 
 class CreditNoteCreate(Strict):
-    amount: StrictInt = Field(description="Minor units, tax included; at most what is uncredited")
+    amount: Annotated[StrictInt, AtMost(MAX_INVOICE_AMOUNT)] = Field(
+        description="Minor units, tax included; at most what is uncredited"
+    )
     reason: str = Field(examples=["Service outage on Feb 3"])
 
 

@@ -17,6 +17,7 @@ from plansmith.application import plan_families as families
 from plansmith.application.api_keys import PUBLISHABLE_KEY_PREFIX, authenticate_api_key
 from plansmith.application.errors import Unauthorized
 from plansmith.domain import error_codes as ec
+from plansmith.domain.limits import MAX_QUANTITY
 from plansmith.domain.organizations import Organization
 from plansmith.domain.pricing import Quote
 from plansmith.entrypoints.api.catalog_schemas import (
@@ -43,7 +44,7 @@ from plansmith.entrypoints.api.catalog_schemas import (
 )
 from plansmith.entrypoints.api.deps import Container, CurrentOrg, OrgClock, UoW, bearer
 from plansmith.entrypoints.api.openapi import problems
-from plansmith.entrypoints.api.schemas import ListOut
+from plansmith.entrypoints.api.schemas import AtMost, ListOut, Patch
 
 router = APIRouter(prefix="/v1")
 TAGS: list[str | Enum] = ["catalog"]
@@ -55,11 +56,11 @@ def formula(q: Quote, locale: str = "en_US") -> str:
     return f"{unit} × {q.quantity} = {format_money(q.total_price, locale)}"
 
 
-def _patched(current: BaseModel, full: type[BaseModel], patch: BaseModel) -> dict[str, Any]:
+def _patched(current: BaseModel, full: type[BaseModel], patch: Patch) -> dict[str, Any]:
     """A PATCH applied to what is stored: the full definition the update use case takes."""
     stored = current.model_dump()
     base = {key: stored[key] for key in full.model_fields if key in stored}
-    return base | patch.model_dump(exclude_unset=True)
+    return base | patch.changes()
 
 
 def quote_out(q: Quote) -> QuoteOut:
@@ -106,9 +107,7 @@ def get_family(family_id: str, org: CurrentOrg, uow: UoW) -> FamilyOut:
     tags=TAGS,
 )
 def update_family(family_id: str, body: FamilyUpdate, org: CurrentOrg, uow: UoW) -> FamilyOut:
-    return FamilyOut.of(
-        families.update_family(uow, org.id, family_id, name=body.name, policy=body.policy)
-    )
+    return FamilyOut.of(families.update_family(uow, org.id, family_id, **body.changes()))
 
 
 @router.post(
@@ -138,7 +137,7 @@ def get_plan(plan_id: str, org: CurrentOrg, uow: UoW) -> PlanOut:
 @router.patch("/plans/{plan_id}", operation_id="update_plan", response_model=PlanOut, tags=TAGS)
 def update_plan(plan_id: str, body: PlanUpdate, org: CurrentOrg, uow: UoW) -> PlanOut:
     """Rename or re-rank; prices and allowances change through the draft."""
-    return PlanOut.of(cat.update_plan(uow, org.id, plan_id, name=body.name, rank=body.rank))
+    return PlanOut.of(cat.update_plan(uow, org.id, plan_id, **body.changes()))
 
 
 @router.patch(
@@ -152,9 +151,7 @@ def edit_plan(
     plan_id: str, body: DraftUpdate, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> VersionOut:
     """Edit the plan: changes go to its draft, made from the newest version if there is none."""
-    version = cat.edit_plan(
-        uow, clock, org.id, plan_id, terms=body.terms, name=body.name, channels=body.channels
-    )
+    version = cat.edit_plan(uow, clock, org.id, plan_id, **body.changes())
     return VersionOut.of(version)
 
 
@@ -186,16 +183,7 @@ def change_version(
     plan_id: str, version_id: str, body: DraftUpdate, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> VersionOut:
     """A draft takes any change; a published version only a change of channels (409 else)."""
-    version = cat.change_version(
-        uow,
-        clock,
-        org.id,
-        plan_id,
-        version_id,
-        terms=body.terms,
-        name=body.name,
-        channels=body.channels,
-    )
+    version = cat.change_version(uow, clock, org.id, plan_id, version_id, **body.changes())
     return VersionOut.of(version)
 
 
@@ -235,7 +223,7 @@ def quote_plan(
     uow: UoW,
     cycle: Annotated[str, Query(examples=["year"])],
     currency: Annotated[str, Query(examples=["USD"])],
-    quantity: Annotated[int, Query(ge=0)] = 1,
+    quantity: Annotated[int, Query(ge=0), AtMost(MAX_QUANTITY)] = 1,
     version_id: Annotated[str | None, Query()] = None,
 ) -> PlanQuoteOut:
     """Price x quantity for one cycle, with the cycle discount shown."""

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from plansmith.application.catalog import PlanView, Published
 from plansmith.domain.catalog import AddOn, ExtraPack, PlanFamily, PlanVersion
 from plansmith.domain.catalog_data import policy_to_data, prices_to_data, terms_to_data
+from plansmith.domain.limits import MAX_ALLOWANCE, MAX_PRICE
 from plansmith.domain.pricing import Quote
-from plansmith.entrypoints.api.schemas import Strict
+from plansmith.entrypoints.api.schemas import AtMost, Patch, Strict
+
+Price = Annotated[StrictInt, AtMost(MAX_PRICE)]
+Allowance = Annotated[StrictInt, AtMost(MAX_ALLOWANCE)]
 
 TERMS_HELP = (
     "pricing (flat | per_seat), prices [{currency, cycle, amount}] in minor units, "
@@ -29,7 +33,7 @@ class FamilyCreate(Strict):
     )
 
 
-class FamilyUpdate(Strict):
+class FamilyUpdate(Patch):
     name: str | None = None
     policy: dict[str, Any] | None = None
 
@@ -65,12 +69,12 @@ class PlanCreate(Strict):
     )
 
 
-class PlanUpdate(Strict):
+class PlanUpdate(Patch):
     name: str | None = None
     rank: StrictInt | None = None
 
 
-class DraftUpdate(Strict):
+class DraftUpdate(Patch):
     terms: dict[str, Any] | None = Field(None, description="Fields to change; " + TERMS_HELP)
     name: str | None = None
     channels: list[str] | None = None
@@ -237,18 +241,26 @@ class AddOnBody(Strict):
     fits_families: list[str] = Field([], description="Family codes; empty: every family")
     fits_plans: list[str] = Field([], description="Plan codes; empty: every plan")
     features: list[str] = []
-    allowances: dict[str, StrictInt] = {}
+    allowances: dict[str, Allowance] = {}
     description: str = ""
 
 
-class AddOnUpdate(Strict):
+class AddOnUpdate(Patch):
+    clears = {
+        "fits_families": [],
+        "fits_plans": [],
+        "features": [],
+        "allowances": {},
+        "description": "",
+    }
+
     name: str | None = None
     prices: list[dict[str, Any]] | None = None
     quantity_allowed: StrictBool | None = None
     fits_families: list[str] | None = None
     fits_plans: list[str] | None = None
     features: list[str] | None = None
-    allowances: dict[str, StrictInt] | None = None
+    allowances: dict[str, Allowance] | None = None
     description: str | None = None
 
 
@@ -289,17 +301,19 @@ class ExtraPackBody(Strict):
     code: str
     name: str
     # Strict: amounts are whole minor units; 10.0 or "4900" is refused, never coerced.
-    prices: dict[str, StrictInt] = Field(description="{currency: amount in minor units}")
+    prices: dict[str, Price] = Field(description="{currency: amount in minor units}")
     allowance: str = Field(examples=["chatbot_sessions"])
-    amount: StrictInt = Field(examples=[1000])
+    amount: Allowance = Field(examples=[1000])
     description: str = ""
 
 
-class ExtraPackUpdate(Strict):
+class ExtraPackUpdate(Patch):
+    clears = {"description": ""}
+
     name: str | None = None
-    prices: dict[str, StrictInt] | None = None
+    prices: dict[str, Price] | None = None
     allowance: str | None = None
-    amount: StrictInt | None = None
+    amount: Allowance | None = None
     description: str | None = None
 
 

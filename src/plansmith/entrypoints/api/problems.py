@@ -83,12 +83,18 @@ def domain_problem(exc: DomainError) -> JSONResponse:
     )
 
 
+# Error types -> our codes: pydantic's, and those of our own validators (schemas.Patch's null
+# "required", schemas.bounded's "too_large").
+_CODES = {
+    "missing": ec.REQUIRED,
+    "required": ec.REQUIRED,
+    "extra_forbidden": ec.UNKNOWN_FIELD,
+    "too_large": ec.TOO_LARGE,
+}
+
+
 def _validation_code(error_type: str) -> ErrorCode:
-    if error_type == "missing":
-        return ec.REQUIRED
-    if error_type == "extra_forbidden":
-        return ec.UNKNOWN_FIELD
-    return ec.INVALID_VALUE
+    return _CODES.get(error_type, ec.INVALID_VALUE)
 
 
 def install(app: FastAPI) -> None:

@@ -91,7 +91,7 @@ def update_account(
     account_id: str, body: AccountUpdate, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> AccountOut:
     """Change an account; default_invoice_address_id chooses the address used on invoices."""
-    changes = uc.AccountChanges(**body.model_dump(exclude_unset=True))
+    changes = uc.AccountChanges(**body.changes())
     return AccountOut.of(uc.update_account(uow, clock, org.id, account_id, changes))
 
 
@@ -150,7 +150,7 @@ def update_invoice_address(
     uow: UoW,
     clock: OrgClock,
 ) -> AddressOut:
-    changes = uc.AddressChanges(**body.model_dump(exclude_unset=True))
+    changes = uc.AddressChanges(**body.changes())
     address = uc.update_invoice_address(uow, clock, org.id, account_id, address_id, changes)
     return AddressOut.of(address, uc.get_account(uow, org.id, account_id))
 

@@ -2,18 +2,105 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 from plansmith.domain.accounts import Account, InvoiceAddress
+from plansmith.domain.limits import figure
 
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class AtMost:
+    """``Annotated[int, AtMost(bound)]``: a whole number up to a bound of domain/limits.py.
+    Above it, 422 ``too_large`` naming the field and the bound, as the use cases say it; the
+    schema publishes the bound as ``maximum``."""
+
+    maximum: int
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        found = handler(schema)
+        found["maximum"] = self.maximum
+        return found
+
+    def _check(self, value: int) -> int:
+        if value > self.maximum:
+            raise PydanticCustomError(
+                "too_large", "must be at most {maximum}", {"maximum": figure(self.maximum)}
+            )
+        return value
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _no_null_where_required(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """The published schema of a Patch: null only for the fields it clears."""
+    clears: Mapping[str, Any] = getattr(model, "clears", {})
+    for name, prop in schema.get("properties", {}).items():
+        if name in clears:
+            continue
+        prop.pop("default", None)
+        kinds = [k for k in prop.pop("anyOf", []) if k.get("type") != "null"]
+        if len(kinds) == 1:
+            prop.update(kinds[0])
+        elif kinds:
+            prop["anyOf"] = kinds
+
+
+class Patch(Strict):
+    """The body of every PATCH: a field left out keeps its value; ``null`` clears a field that
+    can be empty (to the empty value ``clears`` names for the use case: "", [] or {}), and is
+    refused, 422 ``required`` naming the field, for one that always holds a value (a name, a
+    price, a time zone, a flag, a rank, a policy)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_where_required)
+    clears: ClassVar[Mapping[str, Any]] = {}
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _null_needs_a_value(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.clears:
+            raise PydanticCustomError(
+                "required",
+                "cannot be null: {field} must have a value (leave it out to keep it)",
+                {"field": info.field_name},
+            )
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, with null replaced by what the field clears to."""
+        sent = self.model_dump(exclude_unset=True)
+        return {
+            name: copy.deepcopy(self.clears[name]) if value is None else value
+            for name, value in sent.items()
+        }
 
 
 class AccountCreate(Strict):
@@ -26,7 +113,13 @@ class AccountCreate(Strict):
     external_id: str | None = Field(None, description="Your own id; unique per organization")
 
 
-class AccountUpdate(Strict):
+class AccountUpdate(Patch):
+    clears = {
+        "tax_id": "",
+        "external_id": "",
+        "default_invoice_address_id": "",  # none chosen: invoices show the account's name
+    }
+
     name: str | None = None
     email: str | None = None
     time_zone: str | None = None
@@ -66,7 +159,9 @@ class AddressCreate(Strict):
     default: StrictBool = Field(False, description="Use this address on invoices from now on")
 
 
-class AddressUpdate(Strict):
+class AddressUpdate(Patch):
+    clears = {"line2": "", "region": "", "postal_code": ""}
+
     name: str | None = None
     line1: str | None = None
     line2: str | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
@@ -16,11 +16,13 @@ from plansmith.adapters.money_format import format_money
 from plansmith.application.ports import StoredEvent, StoredItem, StoredNotice
 from plansmith.application.subscription_queries import FamilyPlans, HistoryEntry
 from plansmith.application.subscriptions import NextInvoice, Result, SubscriptionView
+from plansmith.domain.limits import MAX_QUANTITY
 from plansmith.domain.money import Money
 from plansmith.domain.subscriptions import BillableItem, Component, Event
-from plansmith.entrypoints.api.schemas import Strict
+from plansmith.entrypoints.api.schemas import AtMost, Strict
 
 ADD_ONS_HELP = "{add-on code: quantity}; the whole set the subscription holds"
+Quantity = Annotated[StrictInt, AtMost(MAX_QUANTITY)]  # seats and add-on units
 
 
 def money(amount: int, currency: str) -> str:
@@ -40,9 +42,9 @@ class SubscriptionCreate(Strict):
     account_id: str
     plan: str = Field(description="Plan code", examples=["pro"])
     cycle: str = Field("month", description="month, quarter, half_year, year, week or N_months")
-    quantity: StrictInt | None = Field(None, description="Seats; default the plan's minimum")
+    quantity: Quantity | None = Field(None, description="Seats; default the plan's minimum")
     currency: str | None = Field(None, description="The account's currency (the default)")
-    add_ons: dict[str, StrictInt] = Field({}, description=ADD_ONS_HELP)
+    add_ons: dict[str, Quantity] = Field({}, description=ADD_ONS_HELP)
     trial: StrictBool | None = Field(
         None, description="Default: the plan's trial, unless the account had one in the family"
     )
@@ -52,8 +54,8 @@ class SubscriptionCreate(Strict):
 class ChangeRequest(Strict):
     plan: str | None = Field(None, description="Plan code of the same family")
     cycle: str | None = None
-    quantity: StrictInt | None = None
-    add_ons: dict[str, StrictInt] | None = Field(None, description=ADD_ONS_HELP)
+    quantity: Quantity | None = None
+    add_ons: dict[str, Quantity] | None = Field(None, description=ADD_ONS_HELP)
     when: str | None = Field(None, description="now | term_end; default: the family's policy")
 
 

@@ -85,9 +85,15 @@ def whole(text: str | None, field: str, message: str, least: int = 0) -> int | N
     if text is None:
         return None
     value = text.strip().replace("_", "")
-    if not value.isdigit() or int(value) < least:
+    if not value.isascii() or not value.isdigit():
         raise InvalidValue(message, field=field)
-    return int(value)
+    digits = value.lstrip("0") or "0"
+    # Past 30 digits a number is above every bound: the use case refuses it as too large,
+    # without Python reading thousands of digits.
+    number = int(digits) if len(digits) <= 30 else 10**30
+    if number < least:
+        raise InvalidValue(message, field=field)
+    return number
 
 
 def quantity_of(text: str | None) -> int | None:

@@ -92,9 +92,18 @@ class Edit:
     errors: dict[str, str]
 
 
+# Digits past this many are above every bound (domain/limits.py); they are not read as a
+# number (Python refuses to read thousands of digits), only refused as too large.
+_DIGITS_READ = 30
+
+
+def _number(digits: str) -> int:
+    return int(digits) if len(digits) <= _DIGITS_READ else 10**_DIGITS_READ
+
+
 def _whole(text: str, name: str, errors: dict[str, str]) -> int | None:
-    if re.fullmatch(r"[0-9]{1,9}", text.strip()):
-        return int(text)
+    if re.fullmatch(r"[0-9]+", text.strip()):
+        return _number(text.strip())
     errors[name] = f"{text.strip()!r} is not a whole number"
     return None
 
@@ -147,7 +156,7 @@ def read_edit(fields: Mapping[str, str], channels: list[str], basis: PlanTerms) 
         if not equals or not re.fullmatch(r"[0-9][0-9,_]*", amount.strip()):
             errors["allowances"] = f"line {n}: write key = number, e.g. chatbot_sessions = 1000"
         else:
-            allowances[key.strip()] = int(amount.strip().replace(",", ""))
+            allowances[key.strip()] = _number(amount.strip().replace(",", "").replace("_", ""))
     if "allowances" not in errors:
         terms["allowances"] = allowances
     features = re.split(r"[\n,]", fields.get("features", ""))

@@ -37,6 +37,7 @@ from plansmith.application.subscriptions import (
 )
 from plansmith.domain.accounts import Account
 from plansmith.domain.errors import DomainError
+from plansmith.domain.limits import MAX_QUANTITY
 from plansmith.domain.periods import local_date, zone
 from plansmith.domain.subscriptions import Status, Subscription
 from plansmith.entrypoints.portal.plans_views import (
@@ -63,6 +64,7 @@ from plansmith.entrypoints.webui.templating import make_templates
 CHANNEL = "portal"  # the portal offers what the catalog shows on its upgrade list
 templates = make_templates(Path(__file__).with_name("templates"))
 templates.env.filters.update(FILTERS)
+templates.env.globals["max_quantity"] = MAX_QUANTITY
 router = APIRouter(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
 Fields = Annotated[ChoiceFields, Form()]
 

@@ -25,6 +25,7 @@ from plansmith.application.subscriptions import Result, SubscriptionView
 from plansmith.domain.accounts import Account
 from plansmith.domain.catalog import PlanTerms, PricingModel
 from plansmith.domain.errors import DomainError, InvalidInput
+from plansmith.domain.limits import MAX_QUANTITY
 from plansmith.domain.money import Currency, Money
 from plansmith.domain.periods import BillingSchedule, Cycle, CycleUnit, zone
 from plansmith.domain.pricing import Quote, quote, unit_price
@@ -54,7 +55,7 @@ CYCLE_NAMES = {
     "year": "Annual",
 }
 HISTORY_WORDS = {"trial": "Try"}  # seed 002's word for a trial; the rest read as they are
-_QUANTITY = re.compile(r"[0-9]{1,9}")  # below 2**31: what the quantity columns hold
+_QUANTITY = re.compile(r"[0-9]+")
 
 
 # -- words and formats --------------------------------------------------------------------
@@ -290,8 +291,12 @@ def check_choice(fields: ChoiceFields, options: Sequence[PlanOption], currency: 
     if option is None:
         errors["plan"] = "Choose a plan" if not fields.plan else "Choose one of the plans listed"
     quantity = fields.quantity.strip()
-    if not _QUANTITY.fullmatch(quantity) or int(quantity) < 1:
+    significant = quantity.lstrip("0")
+    if not _QUANTITY.fullmatch(quantity) or not significant:
         errors["quantity"] = "Quantity is a whole number of at least 1"
+    elif len(significant) > len(str(MAX_QUANTITY)) or int(significant) > MAX_QUANTITY:
+        # Compared by length first: a thousand digits are never read as a number.
+        errors["quantity"] = f"Quantity is at most {MAX_QUANTITY:,}"
     cycle = next((p.cycle for o in options for p in o.prices if p.cycle.name == fields.cycle), None)
     if cycle is None:
         errors["cycle"] = "Choose a billing cycle"
