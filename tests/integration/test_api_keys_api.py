@@ -260,12 +260,32 @@ def test_a_retried_roll_with_the_same_idempotency_key_makes_one_new_key(
     first = client.post(f"/v1/api_keys/{key['id']}/roll", json={"expires_in": 60}, headers=headers)
     again = client.post(f"/v1/api_keys/{key['id']}/roll", json={"expires_in": 60}, headers=headers)
 
-    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.status_code == 201
+    _problem(again, 409, "idempotency_response_withheld", "Idempotency-Key")
     assert again.headers.get("idempotent-replayed") == "true"
-    assert again.json()["new_key"]["id"] == first.json()["new_key"]["id"]
     with container.engine.connect() as connection:
         count = connection.execute(select(func.count()).select_from(t.api_keys)).scalar_one()
     assert count == 3  # the tenant's own, the one rolled, one new
+
+
+def test_a_new_secret_is_never_kept_for_replays(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    headers = {**tenant.headers, "Idempotency-Key": "create-1"}
+    body = {"name": "backend"}
+
+    first = client.post("/v1/api_keys", json=body, headers=headers)
+    again = client.post("/v1/api_keys", json=body, headers=headers)
+
+    assert first.status_code == 201
+    secret = first.json()["secret"]
+    _problem(again, 409, "idempotency_response_withheld", "Idempotency-Key")
+    assert secret not in again.text
+    with container.engine.connect() as connection:
+        stored = connection.execute(select(t.idempotency_keys.c.response_body)).scalars().all()
+    assert stored and all(secret.encode() not in bytes(b or b"") for b in stored)
+    listed = client.get("/v1/api_keys", headers=tenant.headers).json()["data"]
+    assert [k["name"] for k in listed].count("backend") == 1  # the retry made nothing
 
 
 def test_last_used_is_recorded_at_most_once_a_minute(

@@ -71,6 +71,7 @@ CONCURRENT_CHANGE = _code("concurrent_change", 409, "a simultaneous change won; 
 IDEMPOTENCY_KEY_IN_USE = _code("idempotency_key_in_use", 409, "a request with this key is still running; retry after `Retry-After` seconds")
 IDEMPOTENCY_KEY_LOST = _code("idempotency_key_lost", 409, "the request ran so long that a retry took its key over")
 IDEMPOTENCY_RESPONSE_LOST = _code("idempotency_response_lost", 409, "the request with this key was done once, but its server stopped before storing the answer; read the result, do not send it again")
+IDEMPOTENCY_RESPONSE_WITHHELD = _code("idempotency_response_withheld", 409, "the request with this key was done once; its answer held a secret, which is shown once and never stored: read the result with a GET")
 API_KEY_REVOKED = _code("api_key_revoked", 409, "the key was revoked, or rolled and past its overlap: it no longer works")
 API_KEY_ROLLED = _code("api_key_rolled", 409, "the key was rolled already (it works until its `expires_at`); revoke it to stop it sooner")
 API_KEY_IN_USE = _code("api_key_in_use", 409, "a request may not revoke the key it is sent with; roll it, or revoke it with another key")

@@ -134,7 +134,9 @@ class IdempotencyMiddleware:
         finally:
             store.release(claim)
             current_claim.reset(token)
-            stored = StoredResponse(captured["status"], captured["headers"], captured["body"])
+            stored = _storable(
+                StoredResponse(captured["status"], captured["headers"], captured["body"])
+            )
             with anyio.CancelScope(shield=True):  # a client that hangs up must not skip this
                 await run_in_threadpool(store.finish, claim, stored)
 
@@ -149,6 +151,29 @@ class IdempotencyMiddleware:
             return caller.organization.id
         except DomainError:
             return None
+
+
+def _storable(response: StoredResponse) -> StoredResponse:
+    """What may be kept for replays. An answer marked `Cache-Control: no-store` carries a
+    secret shown once (a new API key): keeping it for the retention would store the secret in
+    clear text, so its replay says what happened instead of repeating it."""
+    no_store = any(
+        name.lower() == "cache-control" and "no-store" in value.lower()
+        for name, value in response.headers
+    )
+    if not no_store or response.status >= 500:
+        return response
+    withheld = problem(
+        409,
+        ec.IDEMPOTENCY_RESPONSE_WITHHELD,
+        f"the request with this Idempotency-Key was done once (it answered {response.status}); "
+        "its answer held a secret, which is shown once and never stored: do not send it again, "
+        "read the result with a GET (e.g. GET /v1/api_keys) and revoke what you cannot use",
+        field="Idempotency-Key",
+    )
+    return StoredResponse(
+        withheld.status_code, list(withheld.headers.items()), bytes(withheld.body)
+    )
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -127,7 +127,14 @@ def _complete(op: dict[str, Any], method: str) -> None:
         _add(op, 400, ec.HTTP_ERROR)
     if method in IDEMPOTENT_METHODS:
         _add(op, 400, ec.INVALID_IDEMPOTENCY_KEY)
-        _add(op, 409, ec.IDEMPOTENCY_KEY_IN_USE, ec.CONCURRENT_CHANGE)
+        _add(
+            op,
+            409,
+            ec.IDEMPOTENCY_KEY_IN_USE,
+            ec.IDEMPOTENCY_RESPONSE_LOST,
+            ec.IDEMPOTENCY_RESPONSE_WITHHELD,
+            ec.CONCURRENT_CHANGE,
+        )
         _add(op, 422, ec.IDEMPOTENCY_KEY_REUSED)
     _add(op, 500, ec.INTERNAL_ERROR)
     op["responses"] = dict(sorted(op["responses"].items()))
