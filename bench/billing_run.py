@@ -44,7 +44,7 @@ from plansmith.adapters.db.migrate import upgrade
 from plansmith.application import catalog as cat
 from plansmith.application import plan_families as families
 from plansmith.application.accounts import AccountInput, open_account
-from plansmith.application.billing_jobs import dispatch_billing
+from plansmith.application.billing_jobs import dispatch_run
 from plansmith.application.billing_run import run_billing
 from plansmith.application.organizations import create_organization
 from plansmith.application.subscriptions import SubscribeInput, subscribe
@@ -204,7 +204,7 @@ def billed_by_workers(
         app = bootstrap(settings)
         jobs = billing_jobs(app)
         start = time.perf_counter()
-        sent = dispatch_billing(app.uow(), app.clock, org, jobs, batch=batch)
+        sent = dispatch_run(app.uow(), app.clock, org, jobs, batch=batch, watch=app.watch).sent
         assert sent >= n, sent
         while count(url, "invoices") < n + 1:  # the template's first invoice, then these
             time.sleep(0.05)

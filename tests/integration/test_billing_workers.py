@@ -24,7 +24,7 @@ from plansmith.adapters.db import tables as t
 from plansmith.application import catalog as cat
 from plansmith.application import plan_families as families
 from plansmith.application.accounts import AccountInput, open_account
-from plansmith.application.billing_jobs import dispatch_billing
+from plansmith.application.billing_jobs import dispatch_run
 from plansmith.application.organizations import create_organization
 from plansmith.application.subscriptions import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
@@ -129,17 +129,17 @@ def test_four_workers_one_killed_bill_each_subscription_once_without_gaps(
     jobs = billing_jobs(app)
     procs = [_worker(app) for _ in range(WORKERS)]
     try:
-        sent = dispatch_billing(app.uow(), app.clock, org, jobs, batch=BATCH)
+        sent = dispatch_run(app.uow(), app.clock, org, jobs, batch=BATCH, watch=app.watch).sent
         _wait_until(lambda: _invoices(app) >= SUBSCRIPTIONS // 4, 120)
         procs[0].send_signal(signal.SIGKILL)  # mid-run, perhaps mid-transaction
         procs[0].wait(10)
         # The others drain the queue; a job the killed one held waits for its heartbeat to
         # expire. The next run does not wait: it sends jobs again for what is left.
         _wait_until_still(app, 120)
-        resent = dispatch_billing(app.uow(), app.clock, org, jobs, batch=BATCH)
+        resent = dispatch_run(app.uow(), app.clock, org, jobs, batch=BATCH, watch=app.watch).sent
         _wait_until(lambda: _invoices(app) >= SUBSCRIPTIONS, 120)
         _wait_until_still(app, 30)
-        third = dispatch_billing(app.uow(), app.clock, org, jobs, batch=BATCH)
+        third = dispatch_run(app.uow(), app.clock, org, jobs, batch=BATCH, watch=app.watch).sent
     finally:
         for proc in procs[1:]:
             proc.send_signal(signal.SIGTERM)

@@ -288,3 +288,24 @@ def _wait_for_lock_waiters(engine: Any, n: int) -> None:
             probe.rollback()
             threading.Event().wait(0.01)
     raise AssertionError(f"{n} visits never waited on the link's row")
+
+
+def test_a_portal_link_is_never_kept_for_an_idempotent_replay(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    account = _account(container, tenant)
+    headers = {**tenant.headers, "Idempotency-Key": "link-1"}
+    body = {"account_id": account.id}
+
+    first = client.post("/v1/portal_sessions", json=body, headers=headers)
+    again = client.post("/v1/portal_sessions", json=body, headers=headers)
+
+    assert first.status_code == 201
+    token = first.json()["url"].split("token=", 1)[1]
+    assert (again.status_code, again.json()["code"]) == (409, "idempotency_response_withheld")
+    assert again.headers["idempotent-replayed"] == "true"
+    assert token not in again.text
+    with container.engine.connect() as connection:
+        stored = connection.execute(select(t.idempotency_keys.c.response_body)).scalars().all()
+    assert stored and all(token.encode() not in bytes(b or b"") for b in stored)
+    assert _count(container, t.portal_links) == 1  # the retry made no second link

@@ -67,18 +67,6 @@ def dispatch_run(
     return Dispatch(log.run_id, sent, job)
 
 
-def dispatch_billing(
-    uow: UnitOfWork,
-    clock: Clock,
-    organization_id: str | None,
-    jobs: BillingJobs,
-    *,
-    batch: int = 500,
-) -> int:
-    """``dispatch_run``; returns the number of subscriptions and drafts sent."""
-    return dispatch_run(uow, clock, organization_id, jobs, batch=batch).sent
-
-
 def _job_done(uow: UnitOfWork, log: RunLog | None, job: int | None) -> None:
     if log is None or job is None:
         return

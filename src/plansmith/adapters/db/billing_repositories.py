@@ -8,10 +8,10 @@ append-only ledger (triggers).
 
 Limits that depend on what other transactions write (the room left to credit on an invoice,
 what it still owes, the customer credit an invoice may use) are read under a row lock held
-until commit: ``hold_invoice`` and ``hold_credit`` (SELECT ... FOR UPDATE on PostgreSQL;
-SQLite's BEGIN IMMEDIATE runs one writer at a time). Rows are always held in this order, so
-two transactions never wait for each other in a circle: an existing invoice, then accounts
-(in id order when several), then a document counter.
+until commit: ``hold_invoice`` (SELECT ... FOR NO KEY UPDATE on PostgreSQL) and
+``hold_credit`` (SELECT ... FOR UPDATE); SQLite's BEGIN IMMEDIATE runs one writer at a
+time. Rows are always held in this order, so two transactions never wait for each other in a
+circle: an existing invoice, then accounts (in id order when several), then a document counter.
 """
 
 from __future__ import annotations

@@ -14,7 +14,11 @@ from plansmith.adapters.money_format import format_money
 from plansmith.application import catalog as cat
 from plansmith.application import catalog_extras as extras
 from plansmith.application import plan_families as families
-from plansmith.application.api_keys import PUBLISHABLE_KEY_PREFIX, authenticate_api_key
+from plansmith.application.api_keys import (
+    PUBLISHABLE,
+    PUBLISHABLE_KEY_PREFIX,
+    authenticate_api_key,
+)
 from plansmith.application.errors import Unauthorized
 from plansmith.domain import error_codes as ec
 from plansmith.domain.limits import MAX_QUANTITY
@@ -357,13 +361,11 @@ def pricing_reader(
     secret = credentials.credentials if credentials else key
     if not secret:
         raise Unauthorized("send a publishable key as ?key=pk_... or 'Authorization: Bearer'")
-    publishable = secret.startswith(PUBLISHABLE_KEY_PREFIX)
-    if credentials is None and not publishable:
+    if credentials is None and not secret.startswith(PUBLISHABLE_KEY_PREFIX):
         # URLs end up in logs and browser history: only publishable keys may travel there.
         raise Unauthorized("only a publishable key (pk_...) may be sent in the URL")
-    # Keys are made with the prefix of their kind, and found by the digest of all of it.
     caller = authenticate_api_key(app.uow(), app.clock, app.key_uses, secret, publishable_ok=True)
-    return PricingReader(caller.organization, publishable)
+    return PricingReader(caller.organization, publishable=caller.key.kind == PUBLISHABLE)
 
 
 @router.get("/pricing", operation_id="get_pricing", response_model=ListOut[OfferOut], tags=TAGS)

@@ -120,7 +120,16 @@ def _complete(op: dict[str, Any], method: str) -> None:
             answer["content"] = {PROBLEM: {"schema": PROBLEM_REF}}
     _add(op, 401, ec.UNAUTHORIZED)
     if params or "requestBody" in op:
-        _add(op, 422, ec.INVALID_INPUT, ec.REQUIRED, ec.UNKNOWN_FIELD, ec.INVALID_VALUE)
+        _add(
+            op,
+            422,
+            ec.INVALID_INPUT,
+            ec.REQUIRED,
+            ec.UNKNOWN_FIELD,
+            ec.INVALID_VALUE,
+            ec.INVALID_TEXT,
+            ec.TOO_LARGE,
+        )
     if in_path:
         _add(op, 404, ec.NOT_FOUND)
     if "requestBody" in op:
@@ -131,6 +140,7 @@ def _complete(op: dict[str, Any], method: str) -> None:
             op,
             409,
             ec.IDEMPOTENCY_KEY_IN_USE,
+            ec.IDEMPOTENCY_KEY_LOST,
             ec.IDEMPOTENCY_RESPONSE_LOST,
             ec.IDEMPOTENCY_RESPONSE_WITHHELD,
             ec.CONCURRENT_CHANGE,

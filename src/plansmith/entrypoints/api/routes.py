@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from plansmith.application import accounts as uc
 from plansmith.application.organizations import create_portal_link
@@ -164,11 +164,15 @@ def update_invoice_address(
     tags=["portal"],
 )
 def create_portal_session(
-    body: PortalSessionCreate, org: CurrentOrg, uow: UoW, app: Container
+    body: PortalSessionCreate, org: CurrentOrg, uow: UoW, app: Container, response: Response
 ) -> PortalSessionOut:
-    """A signed link that lets one account's admin into the self-service portal until it expires."""
+    """A link that lets one account's admin into the self-service portal: its first visit
+    before it expires opens a session; every later visit gets "Link expired". The link is a
+    credential: it is in this answer only (a retry with the same Idempotency-Key gets 409
+    `idempotency_response_withheld`, never the link again)."""
     link = create_portal_link(
         uow, app.clock, app.signer, org.id, body.account_id, ttl_seconds=body.expires_in
     )
     url = app.portal_url(link.token)
+    response.headers["Cache-Control"] = "no-store"
     return PortalSessionOut(account_id=link.account_id, url=url, expires_at=link.expires_at)
