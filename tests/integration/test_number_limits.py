@@ -46,9 +46,18 @@ SEATS_PLAN = {
 
 
 def _rows(container: Plansmith) -> list[list[tuple[Any, ...]]]:
+    """Every row, but the Idempotency-Keys and an API key's last use: bookkeeping of the
+    request itself, not something it changed."""
     with container.engine.connect() as connection:
         return [
-            [tuple(row) for row in connection.execute(select(table).order_by(*table.primary_key))]
+            [
+                tuple(row)
+                for row in connection.execute(
+                    select(*[c for c in table.columns if c.name != "last_used_at"]).order_by(
+                        *table.primary_key
+                    )
+                )
+            ]
             for table in t.metadata.sorted_tables
             if table.name != "idempotency_keys"
         ]
