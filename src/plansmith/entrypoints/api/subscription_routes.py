@@ -164,18 +164,22 @@ def list_notices(subscription_id: str, org: CurrentOrg, uow: UoW) -> ListOut[Not
     return ListOut[NoticeOut](data=[NoticeOut.of(n) for n in notices])
 
 
+# A preview answers exactly what the change itself would: it is the same computation.
+CHANGE_REFUSALS = problems(
+    ec.SUBSCRIPTION_CONFLICT,
+    ec.INVALID_TRANSITION,
+    ec.TRIAL_EXPIRED,
+    ec.CHANGE_NOT_ALLOWED_NOW,
+    ec.CYCLE_CHANGE_NOT_ALLOWED,
+    ec.CANCEL_SCHEDULED,
+    ec.PLAN_ARCHIVED,
+)
+
+
 @router.post(
     f"{ID}/changes/preview",
     operation_id="preview_change",
-    responses=problems(
-        ec.SUBSCRIPTION_CONFLICT,
-        ec.INVALID_TRANSITION,
-        ec.TRIAL_EXPIRED,
-        ec.CHANGE_NOT_ALLOWED_NOW,
-        ec.CYCLE_CHANGE_NOT_ALLOWED,
-        ec.CANCEL_SCHEDULED,
-        ec.PLAN_ARCHIVED,
-    ),
+    responses=CHANGE_REFUSALS,
     response_model=ResultOut,
     tags=TAGS,
 )
@@ -192,15 +196,7 @@ def preview_change(
 @router.post(
     f"{ID}/changes",
     operation_id="change_subscription",
-    responses=problems(
-        ec.SUBSCRIPTION_CONFLICT,
-        ec.INVALID_TRANSITION,
-        ec.TRIAL_EXPIRED,
-        ec.CHANGE_NOT_ALLOWED_NOW,
-        ec.CYCLE_CHANGE_NOT_ALLOWED,
-        ec.CANCEL_SCHEDULED,
-        ec.PLAN_ARCHIVED,
-    ),
+    responses=CHANGE_REFUSALS,
     response_model=ResultOut,
     tags=TAGS,
 )
