@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
-from plansmith.adapters.db import tables as t
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.limits import MAX_ALLOWANCE, MAX_PRICE, MAX_QUANTITY
 from tests.conftest import Tenant
+from tests.integration.table_rows import every_row
 from tests.integration.test_console_catalog import (
     _edit_form,
     _error_beside,
@@ -46,21 +45,7 @@ SEATS_PLAN = {
 
 
 def _rows(container: Plansmith) -> list[list[tuple[Any, ...]]]:
-    """Every row, but the Idempotency-Keys and an API key's last use: bookkeeping of the
-    request itself, not something it changed."""
-    with container.engine.connect() as connection:
-        return [
-            [
-                tuple(row)
-                for row in connection.execute(
-                    select(*[c for c in table.columns if c.name != "last_used_at"]).order_by(
-                        *table.primary_key
-                    )
-                )
-            ]
-            for table in t.metadata.sorted_tables
-            if table.name != "idempotency_keys"
-        ]
+    return every_row(container.engine, skip=frozenset({"idempotency_keys"}))
 
 
 def _refusals(answers: list[Any]) -> list[tuple[int, str, str, str]]:

@@ -50,6 +50,7 @@ from plansmith.entrypoints.api.subscription_schemas import (
 )
 from plansmith.entrypoints.api.test_clock_routes import AdvanceRequest
 from tests.conftest import Tenant
+from tests.integration.table_rows import BOOKKEEPING
 
 PROBLEM = "application/problem+json"
 ACCOUNT = {"name": "Bravo Mail", "email": "billing@bravo.example", "currency": "EUR"}
@@ -251,11 +252,6 @@ def _url(path: str, ids: dict[str, str], method: str) -> str:
         return ids[name]
 
     return PARAM.sub(fill, path)
-
-
-# Recording that a key was used (at most once a minute) is bookkeeping kept apart from the
-# request's own effect: a refused request with a valid key still counts as a use.
-BOOKKEEPING = {t.api_keys.c.last_used_at}
 
 
 def _dump(container: Plansmith) -> dict[str, list[tuple[Any, ...]]]:

@@ -20,6 +20,7 @@ from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.request_text import _query_names
 from plansmith.entrypoints.web import create_app
 from tests.conftest import Tenant
+from tests.integration.table_rows import every_row
 from tests.integration.test_console_catalog import (
     _edit_form,
     _error_beside,
@@ -38,11 +39,7 @@ ACCOUNT = {"name": "Acme", "email": "billing@acme.example", "currency": "USD"}
 
 
 def _rows(container: Plansmith) -> list[list[tuple[Any, ...]]]:
-    with container.engine.connect() as connection:
-        return [
-            [tuple(row) for row in connection.execute(select(table).order_by(*table.primary_key))]
-            for table in t.metadata.sorted_tables
-        ]
+    return every_row(container.engine)
 
 
 def _json(body: Any) -> dict[str, Any]:
