@@ -32,7 +32,8 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     FINISHED = "finished"
     FAILED = "failed"  # stopped by an error in its own process
-    ABANDONED = "abandoned"  # its process died; found by a later run after the lease
+    ABANDONED = "abandoned"  # its process died: found by a later run after its lease, or by
+    # the run of the retry that took over its request's Idempotency-Key
 
 
 @dataclass(frozen=True)
