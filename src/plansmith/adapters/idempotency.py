@@ -6,12 +6,15 @@ commit marks it 'committed' in the same transaction as its writes (see fence_cur
 so a crash after that commit can never lead to the work being done twice.
 
 A claim is held by a lease that the live request renews (``hold``: one thread per process
-renews every held claim each third of the lease). A lease that ran out means the holder died
+renews every held claim each third of the lease). The row stores until when the lease runs
+(``lease_until``), set by the holder with its own configured lease, so every process judges a
+claim alike whatever lease it is configured with. A lease that ran out means the holder died
 (or stalled longer than the lease); then, for a retry with the same key and request:
 - in_flight: nothing was committed; the retry takes the claim over and runs the request;
-- committed, rerunnable (a billing run, a test clock advance: steps that each do their work
-  once by their own unique keys): the retry takes it over and runs the request again, which
-  does what is left and answers;
+- committed, rerunnable (a billing run, a test clock advance, the renewal step: steps that
+  each do their work once by their own unique keys): the retry takes it over and runs the
+  request again, which does what is left and answers (a billing run the dead holder started
+  is marked abandoned by the retry's run at once: see ``link_billing_run``);
 - committed, not rerunnable: the work was done, the answer was never stored; the retry gets a
   final RESPONSE_LOST and nothing runs twice.
 A taken-over claim has a new fencing token, so the old holder, if it wakes, cannot commit.
@@ -68,6 +71,24 @@ def fence_current_claim(session: Session) -> None:
             "this request took too long and its Idempotency-Key was taken over by a retry",
             code=ec.IDEMPOTENCY_KEY_LOST,
         )
+
+
+def link_billing_run(session: Session, run_id: str) -> str | None:
+    """Inside the transaction that records a new billing run: tie the run to the request's
+    claim, and return the run an earlier holder of the same claim started, if another. The
+    claim was taken over from that holder after its lease ran out (or the run ended before
+    this one began, in the same request): it is not running any more."""
+    claim = current_claim.get()
+    if claim is None:
+        return None
+    c = t.idempotency_keys.c
+    mine = (c.id == claim.id) & (c.lock_token == claim.token)
+    before = session.execute(select(c.billing_run_id).where(mine).with_for_update()).first()
+    if before is None:
+        return None  # taken over by a retry meanwhile: the commit will be refused
+    session.execute(update(t.idempotency_keys).where(mine).values(billing_run_id=run_id))
+    previous: str | None = before.billing_run_id
+    return previous if previous != run_id else None
 
 
 @dataclass(frozen=True)
@@ -139,6 +160,7 @@ class IdempotencyStore:
                         rerunnable=rerunnable,
                         lock_token=token,
                         locked_at=now,
+                        lease_until=now + self.lease,
                         created_at=now,
                     )
                     .returning(t.idempotency_keys.c.id)
@@ -156,7 +178,7 @@ class IdempotencyStore:
             ).first()
             if row is None:
                 return None  # deleted meanwhile: insert again
-            expires = row.locked_at + self.lease
+            expires = row.lease_until  # the holder's own lease, whatever ours is
             if row.created_at <= now - self.retention and (row.state == DONE or expires <= now):
                 session.execute(delete(t.idempotency_keys).where(c.id == row.id))
                 return None
@@ -177,7 +199,7 @@ class IdempotencyStore:
             taken = session.execute(
                 update(t.idempotency_keys)
                 .where(c.id == row.id, c.lock_token == row.lock_token, c.state == row.state)
-                .values(lock_token=token, locked_at=now)
+                .values(lock_token=token, locked_at=now, lease_until=now + self.lease)
             )
             if taken.rowcount == 1:  # type: ignore[attr-defined]
                 return Decision(Verdict.PROCEED, claim=Claim(row.id, token))
@@ -221,9 +243,11 @@ class IdempotencyStore:
                 log.warning("could not renew %d idempotency lease(s)", len(claims), exc_info=True)
 
     def renew(self, claims: list[Claim]) -> int:
-        """Move the leases of these claims on to now; returns how many are still theirs."""
+        """Run the leases of these claims for one of our leases from now; returns how many are
+        still theirs."""
         c = t.idempotency_keys.c
         params: list[dict[str, Any]] = [{"b_id": x.id, "b_token": x.token} for x in claims]
+        now = self._clock.now()
         with self._sessions() as session, session.begin():
             result = session.execute(
                 update(t.idempotency_keys)
@@ -232,7 +256,7 @@ class IdempotencyStore:
                     c.lock_token == bindparam("b_token"),
                     c.state.in_((IN_FLIGHT, COMMITTED)),
                 )
-                .values(locked_at=self._clock.now()),
+                .values(locked_at=now, lease_until=now + self.lease),
                 params,
             )
             return int(result.rowcount)  # type: ignore[attr-defined]
@@ -270,7 +294,7 @@ class IdempotencyStore:
             result = session.execute(
                 delete(t.idempotency_keys).where(
                     c.created_at <= now - self.retention,
-                    or_(c.state == DONE, c.locked_at <= now - self.lease),
+                    or_(c.state == DONE, c.lease_until <= now),
                 )
             )
             return int(result.rowcount)  # type: ignore[attr-defined]

@@ -62,7 +62,7 @@ def dispatch_run(
         jobs.finalize_draft(org, invoice_id, log.run_id, job)
         sent, job = sent + 1, job + 1
     with uow:
-        uow.billing.run_dispatched(log.run_id, job, log.wall.now())
+        uow.billing.run_dispatched(log.run_id, job, *log.stamp())
         uow.commit()
     return Dispatch(log.run_id, sent, job)
 
@@ -71,7 +71,7 @@ def _job_done(uow: UnitOfWork, log: RunLog | None, job: int | None) -> None:
     if log is None or job is None:
         return
     with uow:
-        uow.billing.run_job_done(log.run_id, job, log.wall.now())
+        uow.billing.run_job_done(log.run_id, job, *log.stamp())
         uow.commit()
 
 

@@ -32,7 +32,8 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     FINISHED = "finished"
     FAILED = "failed"  # stopped by an error in its own process
-    ABANDONED = "abandoned"  # its process died; found by a later run after the lease
+    ABANDONED = "abandoned"  # its process died: found by a later run after its lease, or by
+    # the run of the retry that took over its request's Idempotency-Key
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class RunRecord:
     errors: Sequence[dict[str, str]]
     status: str = RunStatus.RUNNING.value
     progress_at: datetime | None = None  # the wall clock of its last commit
+    # progress_at + the lease of the process that made that progress: past it, dead
+    lease_until: datetime | None = None
     abandoned_by: str | None = None
     jobs: int | None = None  # on workers: the jobs sent (None while sending)
     jobs_done: int = 0
@@ -154,13 +157,25 @@ class BillingRepository(Protocol):
     def add_run(self, run: RunRecord) -> None: ...
     def get_run(self, run_id: str) -> RunRecord | None: ...
     def count_run(
-        self, run_id: str, renewed: int, invoiced: int, finalized: int, at: datetime
+        self,
+        run_id: str,
+        renewed: int,
+        invoiced: int,
+        finalized: int,
+        at: datetime,
+        lease_until: datetime | None = None,
     ) -> None:
-        """Add what this transaction did to the run's counts; ``at`` is its progress."""
+        """Add what this transaction did to the run's counts; ``at`` is its progress, and the
+        run's lease runs on to ``lease_until`` (unchanged if None)."""
         ...
 
     def note_run_problems(
-        self, run_id: str, skipped: int, errors: Sequence[dict[str, str]], at: datetime
+        self,
+        run_id: str,
+        skipped: int,
+        errors: Sequence[dict[str, str]],
+        at: datetime,
+        lease_until: datetime | None = None,
     ) -> None:
         """Add skipped subscriptions and errors to the run (holding its row meanwhile)."""
         ...
@@ -169,18 +184,30 @@ class BillingRepository(Protocol):
         """Set how the run ended (finished, failed), unless it has ended already."""
         ...
 
-    def abandon_runs(
-        self, organization_id: str | None, stale_before: datetime, by: str
-    ) -> Sequence[str]:
-        """Mark abandoned the running runs of this scope (None: every organization) with no
-        progress since ``stale_before``; returns their ids."""
+    def abandon_runs(self, organization_id: str | None, now: datetime, by: str) -> Sequence[str]:
+        """Mark abandoned the running runs of this scope (None: every organization) whose
+        lease ran out before ``now``; returns their ids."""
         ...
 
-    def run_dispatched(self, run_id: str, jobs: int, at: datetime) -> None:
+    def link_run(self, run_id: str) -> str | None:
+        """Tie the run to the request that starts it (its Idempotency-Key, if any); returns
+        the run an earlier holder of that key started, which is not running any more: its
+        holder's lease ran out and this request took the key over."""
+        ...
+
+    def abandon_run(self, run_id: str, by: str) -> bool:
+        """Mark this run abandoned by ``by`` if it is still running."""
+        ...
+
+    def run_dispatched(
+        self, run_id: str, jobs: int, at: datetime, lease_until: datetime | None = None
+    ) -> None:
         """All of the run's jobs are sent: finish it now if the workers did them already."""
         ...
 
-    def run_job_done(self, run_id: str, job: int, at: datetime) -> bool:
+    def run_job_done(
+        self, run_id: str, job: int, at: datetime, lease_until: datetime | None = None
+    ) -> bool:
         """Count the job done once (False if it was already); the last one finishes the run."""
         ...
 

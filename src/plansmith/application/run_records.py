@@ -2,11 +2,15 @@
 
 Each transaction that bills adds what it did to the run's counts in that same transaction,
 so a record read at any moment (or after the run's process died) counts exactly what was
-committed. A run ends finished, or failed (an error stopped it in its own process); a run
-whose process died stays running until a later run of its scope finds it with no progress
-for a lease (wall-clock time, so a sandbox's frozen clock does not matter) and marks it
-abandoned, naming itself. Nothing of the billing itself depends on the record: the next run
-bills what the dead one left, each subscription and period exactly once, by their own keys.
+committed. A run ends finished, or failed (an error stopped it in its own process). Each
+commit also runs the run's lease on (``lease_until``: wall-clock time, so a sandbox's frozen
+clock does not matter) by the lease of the process that made it, so every process judges a
+run alike whatever lease it is configured with. A run whose process died is marked abandoned,
+naming the run that found it: at once by the run of a retry that took over the dead run's
+Idempotency-Key (the key's lease ran out: its holder is gone), else by the next run of its
+scope once its own lease ran out. Nothing of the billing itself depends on the record: the
+next run bills what the dead one left, each subscription and period exactly once, by their
+own keys.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ DEFAULT_LEASE = timedelta(minutes=10)
 @dataclass(frozen=True)
 class RunWatch:
     """How runs are watched: the wall clock their progress is stamped with, and how long a
-    run may go without progress before the next run takes it for dead."""
+    run of this process may go without progress before another takes it for dead."""
 
     wall: Clock
     lease: timedelta = DEFAULT_LEASE
@@ -40,10 +44,16 @@ class RunLog:
     run_id: str
     wall: Clock
     abandoned: Sequence[str] = field(default=())  # runs this one found abandoned
+    lease: timedelta = DEFAULT_LEASE  # how long this process's progress keeps the run alive
+
+    def stamp(self) -> tuple[datetime, datetime]:
+        """Now by the wall clock, and until when the run's lease runs from now."""
+        now = self.wall.now()
+        return now, now + self.lease
 
     def count(self, uow: UnitOfWork, renewed: int, invoiced: int, finalized: int) -> None:
         """Inside the transaction that did the work, just before its commit."""
-        uow.billing.count_run(self.run_id, renewed, invoiced, finalized, self.wall.now())
+        uow.billing.count_run(self.run_id, renewed, invoiced, finalized, *self.stamp())
 
     def problems(self, uow: UnitOfWork, skipped: int, errors: Sequence[dict[str, str]]) -> None:
         """Skipped subscriptions and errors, in a transaction of their own (the failed work's
@@ -51,7 +61,7 @@ class RunLog:
         if not skipped and not errors:
             return
         with uow:
-            uow.billing.note_run_problems(self.run_id, skipped, errors, self.wall.now())
+            uow.billing.note_run_problems(self.run_id, skipped, errors, *self.stamp())
             uow.commit()
 
     def end(self, uow: UnitOfWork, status: RunStatus, finished_at: datetime | None) -> RunRecord:
@@ -80,8 +90,9 @@ def start_run(
     organization_id: str | None,
     as_of: datetime,
 ) -> RunLog:
-    """Record a new run (as of ``as_of``), and mark abandoned the runs of its scope that made
-    no progress for the lease: their processes died."""
+    """Record a new run (as of ``as_of``), and mark abandoned the runs whose processes died:
+    the run an earlier holder of this request's Idempotency-Key started (this request took the
+    key over after its lease ran out), and the runs of its scope whose own lease ran out."""
     now = watch.wall.now()
     record = RunRecord(
         id=new_id("run"),
@@ -95,12 +106,17 @@ def start_run(
         skipped=0,
         errors=(),
         progress_at=now,
+        lease_until=now + watch.lease,
         jobs=None,
     )
     with uow:
         uow.billing.add_run(record)
-        abandoned = uow.billing.abandon_runs(organization_id, now - watch.lease, record.id)
+        replaced = uow.billing.link_run(record.id)
+        taken_over = [replaced] if replaced and uow.billing.abandon_run(replaced, record.id) else []
+        stale = uow.billing.abandon_runs(organization_id, now, record.id)
         uow.commit()
-    for run_id in abandoned:
-        log.warning("billing run %s made no progress for %s: marked abandoned", run_id, watch.lease)
-    return RunLog(record.id, watch.wall, tuple(abandoned))
+    for run_id in taken_over:
+        log.warning("billing run %s: its request was taken over; marked abandoned", run_id)
+    for run_id in stale:
+        log.warning("billing run %s: its lease ran out; marked abandoned", run_id)
+    return RunLog(record.id, watch.wall, (*taken_over, *stale), watch.lease)

@@ -31,7 +31,9 @@ def make_worker(plansmith: Plansmith, threads: int = 1) -> dramatiq.Worker:
     jobs = billing_jobs(plansmith)
 
     def log_of(run_id: str | None) -> RunLog | None:
-        return None if run_id is None else RunLog(run_id, plansmith.clock)
+        return (
+            None if run_id is None else RunLog(run_id, plansmith.clock, lease=plansmith.watch.lease)
+        )
 
     # run_id and job are None in jobs sent before runs on workers had records.
     def bill(

@@ -98,7 +98,9 @@ class _Held:
     posted: set[tuple[str, str]] = field(default_factory=set)
     redemption_uses: list[str] = field(default_factory=list)
     numbered: dict[str, list[str]] = field(default_factory=dict)  # org -> invoices, in order
-    run_counts: list[tuple[str, int, int, int, datetime]] = field(default_factory=list)
+    run_counts: list[tuple[str, int, int, int, datetime, datetime | None]] = field(
+        default_factory=list
+    )
 
 
 class _Among:
@@ -406,14 +408,20 @@ class _BatchBilling(SqlBilling):
         return super().ledger_balance(account_id, ledger_account, currency) + held
 
     def count_run(
-        self, run_id: str, renewed: int, invoiced: int, finalized: int, at: datetime
+        self,
+        run_id: str,
+        renewed: int,
+        invoiced: int,
+        finalized: int,
+        at: datetime,
+        lease_until: datetime | None = None,
     ) -> None:
         # Held, and written after the numbers: workers sharing a run hold its row only then.
-        self.held.run_counts.append((run_id, renewed, invoiced, finalized, at))
+        self.held.run_counts.append((run_id, renewed, invoiced, finalized, at, lease_until))
 
     def write_run_counts(self) -> None:
-        for run_id, renewed, invoiced, finalized, at in self.held.run_counts:
-            super().count_run(run_id, renewed, invoiced, finalized, at)
+        for run_id, renewed, invoiced, finalized, at, lease_until in self.held.run_counts:
+            super().count_run(run_id, renewed, invoiced, finalized, at, lease_until)
 
     def number_invoices(self) -> None:
         """Take each organization's block of numbers and give them out; the last statement."""

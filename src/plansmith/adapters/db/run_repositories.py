@@ -1,5 +1,6 @@
 """Billing run records in SQL: counts added by single-statement increments in the transaction
-that did the work, the status a run ended with, runs found abandoned, worker jobs done once."""
+that did the work (each moving the run's lease on), the status a run ended with, runs found
+abandoned, worker jobs done once."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
+from plansmith.adapters.idempotency import link_billing_run
 from plansmith.application.billing_ports import RunRecord, RunStatus
 
 R = t.billing_runs.c
@@ -30,7 +32,13 @@ class SqlRunRecords:
         return None if row is None else _record(row)
 
     def count_run(
-        self, run_id: str, renewed: int, invoiced: int, finalized: int, at: datetime
+        self,
+        run_id: str,
+        renewed: int,
+        invoiced: int,
+        finalized: int,
+        at: datetime,
+        lease_until: datetime | None = None,
     ) -> None:
         self.session.execute(
             update(t.billing_runs)
@@ -39,12 +47,17 @@ class SqlRunRecords:
                 renewed=R.renewed + renewed,
                 invoiced=R.invoiced + invoiced,
                 finalized=R.finalized + finalized,
-                progress_at=at,
+                **_progress(at, lease_until),
             )
         )
 
     def note_run_problems(
-        self, run_id: str, skipped: int, errors: Sequence[dict[str, str]], at: datetime
+        self,
+        run_id: str,
+        skipped: int,
+        errors: Sequence[dict[str, str]],
+        at: datetime,
+        lease_until: datetime | None = None,
     ) -> None:
         # Errors are a JSON list: read and written while the row is held (FOR UPDATE; SQLite
         # holds the database from BEGIN IMMEDIATE).
@@ -55,7 +68,11 @@ class SqlRunRecords:
         self.session.execute(
             update(t.billing_runs)
             .where(R.id == run_id)
-            .values(skipped=R.skipped + skipped, errors=[*known, *errors], progress_at=at)
+            .values(
+                skipped=R.skipped + skipped,
+                errors=[*known, *errors],
+                **_progress(at, lease_until),
+            )
         )
 
     def end_run(self, run_id: str, status: RunStatus, finished_at: datetime | None) -> None:
@@ -66,10 +83,8 @@ class SqlRunRecords:
             .values(status=status.value, finished_at=finished_at, abandoned_by=None)
         )
 
-    def abandon_runs(
-        self, organization_id: str | None, stale_before: datetime, by: str
-    ) -> Sequence[str]:
-        scope = [R.status == RUNNING, R.progress_at < stale_before, R.id != by]
+    def abandon_runs(self, organization_id: str | None, now: datetime, by: str) -> Sequence[str]:
+        scope = [R.status == RUNNING, R.lease_until < now, R.id != by]
         if organization_id is not None:
             scope.append(R.organization_id == organization_id)
         stale = list(self.session.execute(select(R.id).where(*scope)).scalars())
@@ -83,14 +98,35 @@ class SqlRunRecords:
         )
         return stale
 
-    def run_dispatched(self, run_id: str, jobs: int, at: datetime) -> None:
+    def link_run(self, run_id: str) -> str | None:
+        return link_billing_run(self.session, run_id)
+
+    def abandon_run(self, run_id: str, by: str) -> bool:
+        # Only a run still running: one that ended (in the same request, before this one
+        # began; or a slow holder that finished after all) keeps how it ended.
+        result = self.session.execute(
+            update(t.billing_runs)
+            .where(R.id == run_id, R.status == RUNNING)
+            .values(status=ABANDONED.value, abandoned_by=by)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def run_dispatched(
+        self, run_id: str, jobs: int, at: datetime, lease_until: datetime | None = None
+    ) -> None:
         self.session.execute(
             update(t.billing_runs)
             .where(R.id == run_id)
-            .values(jobs=jobs, progress_at=at, **_finished_if(R.jobs_done >= jobs, at))
+            .values(
+                jobs=jobs,
+                **_progress(at, lease_until),
+                **_finished_if(R.jobs_done >= jobs, at),
+            )
         )
 
-    def run_job_done(self, run_id: str, job: int, at: datetime) -> bool:
+    def run_job_done(
+        self, run_id: str, job: int, at: datetime, lease_until: datetime | None = None
+    ) -> bool:
         dialect = self.session.get_bind().dialect.name
         make = pg_insert if dialect == "postgresql" else sqlite_insert
         inserted = self.session.execute(
@@ -107,7 +143,11 @@ class SqlRunRecords:
         self.session.execute(
             update(t.billing_runs)
             .where(R.id == run_id)
-            .values(jobs_done=R.jobs_done + 1, progress_at=at, **_finished_if(complete, at))
+            .values(
+                jobs_done=R.jobs_done + 1,
+                **_progress(at, lease_until),
+                **_finished_if(complete, at),
+            )
         )
         return True
 
@@ -119,6 +159,16 @@ class SqlRunRecords:
             .limit(limit)
         )
         return [_record(row) for row in self.session.execute(q)]
+
+
+def _progress(at: datetime, lease_until: datetime | None) -> dict[str, Any]:
+    """SET clauses for progress made at ``at``; the lease runs on to ``lease_until`` (the
+    lease of the process that made it), or stays as it is when not given."""
+    return (
+        {"progress_at": at}
+        if lease_until is None
+        else {"progress_at": at, "lease_until": lease_until}
+    )
 
 
 def _finished_if(complete: ColumnElement[bool], at: datetime) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 
 Same key and same request: the stored response is replayed. Same key, other request: 422.
 Same key while the first is still running: 409 `idempotency_key_in_use` with Retry-After.
-The running request holds the key by a lease it keeps renewing; if its server died, a retry
-after the lease runs a rerunnable request again (it does what is left), and answers any other
-request that had committed with 409 `idempotency_response_lost` (done once, answer lost).
+The running request holds the key by a lease it keeps renewing (the row stores until when,
+by the holder's own lease); if its server died, a retry after the lease runs a rerunnable
+request again (it does what is left), and answers any other request that had committed with
+409 `idempotency_response_lost` (done once, answer lost).
 Keys are scoped to the organization of the API key and kept for the configured retention
 (24 h by default).
 """
@@ -29,12 +30,20 @@ HEADER = b"idempotency-key"
 MAX_KEY_LENGTH = 255
 # Requests made of steps that each do their work exactly once by their own unique keys (one
 # invoice per subscription and period, a test clock that moves only forward from where it
-# stands): after their server died mid-way, a retry with the same key runs them again and
-# they do what is left. Any other request is one transaction and never runs twice.
+# stands, a renewal saved only on the subscription's revision it read, so a period passed is
+# never passed twice): they commit once per step, so their server may die mid-way; a retry
+# with the same key then runs them again and they do what is left. Every other POST and
+# PATCH under /v1 commits its writes in one transaction and never runs twice.
 # A retry is told to come back after the holder's lease or this, whichever is sooner: a live
 # request keeps renewing its lease, and may well be done in a moment.
 RETRY_AFTER_MAX = 5
-RERUNNABLE = frozenset({("POST", "/v1/billing_runs"), ("POST", "/v1/test_clock/advance")})
+RERUNNABLE = frozenset(
+    {
+        ("POST", "/v1/billing_runs"),
+        ("POST", "/v1/subscriptions/advance"),
+        ("POST", "/v1/test_clock/advance"),
+    }
+)
 
 
 class IdempotencyMiddleware:
@@ -71,14 +80,15 @@ class IdempotencyMiddleware:
             return
 
         body = await _read_body(receive)
-        digest = hashlib.sha256()
-        for part in (scope["method"], scope["path"], scope.get("query_string", b"").decode()):
-            digest.update(part.encode() + b"\0")
-        digest.update(body)
+        query = scope.get("query_string", b"").decode()
         store = self.container.idempotency
         rerunnable = (scope["method"], scope["path"]) in RERUNNABLE
         decision = await run_in_threadpool(
-            store.begin, organization_id, key, digest.hexdigest(), rerunnable=rerunnable
+            store.begin,
+            organization_id,
+            key,
+            request_hash(scope["method"], scope["path"], query, body),
+            rerunnable=rerunnable,
         )
 
         if decision.verdict is Verdict.REPLAY:
@@ -151,6 +161,15 @@ class IdempotencyMiddleware:
             return caller.organization.id
         except DomainError:
             return None
+
+
+def request_hash(method: str, path: str, query: str, body: bytes) -> str:
+    """What makes two requests with one key the same request."""
+    digest = hashlib.sha256()
+    for part in (method, path, query):
+        digest.update(part.encode() + b"\0")
+    digest.update(body)
+    return digest.hexdigest()
 
 
 def _storable(response: StoredResponse) -> StoredResponse:

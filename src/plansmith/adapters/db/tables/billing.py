@@ -190,11 +190,14 @@ billing_runs = Table(
     Column("finalized", Integer, nullable=False),
     Column("skipped", Integer, nullable=False),
     Column("errors", JSONText(), nullable=False),
-    # running -> finished, or abandoned: found by a later run with no progress for a lease.
-    # The counts above are added by each batch in its own transaction, so they are always
-    # what the run did, however it ended.
+    # running -> finished, or abandoned: found by a later run after its lease ran out, or by
+    # the retry that took over its request's Idempotency-Key. The counts above are added by
+    # each batch in its own transaction, so they are always what the run did, however it ended.
     Column("status", String(16), nullable=False, server_default="running"),
     Column("progress_at", UTCDateTime(), nullable=False),  # wall clock, each commit
+    # progress_at + the lease of the process that made that progress: past it, the run is
+    # taken for dead by any process, whatever lease that one is configured with.
+    Column("lease_until", UTCDateTime(), nullable=False),
     Column("abandoned_by", Id, nullable=True),  # the run that found it abandoned
     # Runs on workers: the jobs sent (NULL while sending, and for a run in one process)
     # and done; the job that completes the last one finishes the run.

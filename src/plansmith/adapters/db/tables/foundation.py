@@ -110,7 +110,13 @@ idempotency_keys = Table(
     # steps that each do their work once, by their own unique keys): a billing run.
     Column("rerunnable", Boolean, nullable=False, server_default=false()),
     Column("lock_token", String(40), nullable=False),
-    Column("locked_at", UTCDateTime(), nullable=False),
+    Column("locked_at", UTCDateTime(), nullable=False),  # taken or last renewed
+    # Until when the holder's lease runs, set by the holder with its own lease each time it
+    # takes or renews the claim: every process judges a claim by this, whatever its settings.
+    Column("lease_until", UTCDateTime(), nullable=False),
+    # The billing run the holder started (a rerunnable request): a retry that takes the claim
+    # over marks that run abandoned at once, naming its own.
+    Column("billing_run_id", Id, nullable=True),
     Column("response_status", Integer, nullable=True),
     Column("response_headers", Text, nullable=True),
     Column("response_body", LargeBinary, nullable=True),
