@@ -408,8 +408,9 @@ class BillingRunOut(BaseModel):
     started_at: datetime
     finished_at: datetime | None = Field(description="null unless status is finished")
     status: Literal["running", "finished", "failed", "abandoned"] = Field(
-        description="failed: an error stopped it; abandoned: its process died (found by "
-        "`abandoned_by` after the lease). The next run bills what it left."
+        description="failed: an error stopped it; abandoned: its process died, found by "
+        "`abandoned_by` (the retry that took over its Idempotency-Key, or a later run once its "
+        "lease ran out). The next run bills what it left."
     )
     progress_at: datetime = Field(description="When it last committed work (wall clock)")
     abandoned_by: str | None = Field(description="The run that found it abandoned")
