@@ -137,3 +137,117 @@ def test_an_address_default_sent_as_a_number_is_refused_and_nothing_is_written(
     assert client.get(addresses, headers=tenant.headers).json()["data"] == []
     plan = client.patch("/v1/plans/plan_nope", json={"rank": False}, headers=tenant.headers)
     assert plan.status_code == 422
+
+
+def _numbers(
+    schema: dict[str, Any], schemas: dict[str, Any], where: str, seen: frozenset[str] = frozenset()
+) -> list[tuple[str, dict[str, Any]]]:
+    """(where, schema) of every integer or number a request schema holds, however nested."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return [] if name in seen else _numbers(schemas[name], schemas, where, seen | {name})
+    found = []
+    if schema.get("type") in ("integer", "number"):
+        found.append((where, schema))
+    for kind in ("anyOf", "oneOf", "allOf"):
+        for branch in schema.get(kind, []):
+            found += _numbers(branch, schemas, where, seen)
+    for name, prop in schema.get("properties", {}).items():
+        found += _numbers(prop, schemas, f"{where}.{name}", seen)
+    if isinstance(schema.get("additionalProperties"), dict):
+        found += _numbers(schema["additionalProperties"], schemas, f"{where}.*", seen)
+    if "items" in schema:
+        found += _numbers(schema["items"], schemas, f"{where}[]", seen)
+    return found
+
+
+def _request_numbers(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    schemas = document["components"]["schemas"]
+    found = []
+    for method, path, op in _operations(document):
+        where = f"{method.upper()} {path}"
+        for p in op.get("parameters", []):
+            if p["in"] == "query":
+                found += _numbers(p["schema"], schemas, f"{where} ?{p['name']}")
+        for content in op.get("requestBody", {}).get("content", {}).values():
+            found += _numbers(content["schema"], schemas, f"{where} body")
+    return found
+
+
+def test_every_number_a_request_sends_has_the_servers_bounds(document: dict[str, Any]) -> None:
+    """A client generator can check a number before sending it: every integer of every request
+    body and query has a maximum and a minimum (no number the server takes is unbounded: the
+    limits of domain/limits.py, ranks, seconds, percentages, page sizes)."""
+    numbers = _request_numbers(document)
+    assert len(numbers) >= 27
+    assert [w for w, s in numbers if s["type"] != "integer"] == []
+    assert [w for w, s in numbers if "maximum" not in s] == []
+    assert [w for w, s in numbers if "minimum" not in s] == []
+
+
+def test_the_published_bounds_and_vocabularies_are_the_servers(document: dict[str, Any]) -> None:
+    bounds = {w: (s.get("minimum"), s.get("maximum")) for w, s in _request_numbers(document)}
+    assert bounds["POST /v1/plans body.rank"] == (0, 1000)
+    assert bounds["PATCH /v1/plans/{plan_id} body.rank"] == (0, 1000)
+    assert bounds["POST /v1/portal_sessions body.expires_in"] == (60, 604800)
+    assert bounds["POST /v1/tax_rates body.percent"] == (0, 100)
+    assert bounds["POST /v1/coupons body.percent"] == (1, 100)
+    assert bounds["POST /v1/subscriptions body.quantity"] == (1, 1_000_000)
+    assert bounds["POST /v1/subscriptions body.add_ons.*"] == (0, 1_000_000)
+    schemas = document["components"]["schemas"]
+    assert schemas["CouponCreate"]["properties"]["kind"]["enum"] == ["percent", "amount"]
+    assert schemas["CancelRequest"]["properties"]["when"]["enum"] == ["now", "term_end"]
+    assert schemas["PlanCreate"]["properties"]["channels"]["items"]["enum"] == [
+        "internal",
+        "signup",
+        "website",
+        "portal",
+    ]
+    rate = schemas["TaxRateCreate"]["properties"]["percent"]["anyOf"][0]["pattern"]
+    taken = ["0", "8.875", "100", "100.0000", "12.5", "007"]
+    refused = ["100.01", "101", "8.87501", "-1", " 10", "1e1", "10.", ".5"]
+    assert [p for p in taken if not re.fullmatch(rate, p)] == []
+    assert [p for p in refused if re.fullmatch(rate, p)] == []
+    off = schemas["CouponCreate"]["properties"]["percent"]["anyOf"][0]["pattern"]
+    assert [p for p in ["0.0001", "0.5", "1", "100"] if not re.fullmatch(off, p)] == []
+    assert [p for p in ["0", "0.0000", "00", "100.5"] if re.fullmatch(off, p)] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field", "code"),
+    [
+        ("/v1/plans", {"rank": -1}, "rank", "invalid_value"),
+        ("/v1/plans", {"rank": 1001}, "rank", "invalid_value"),
+        ("/v1/portal_sessions", {"account_id": "acc_x", "expires_in": 59}, "expires_in", None),
+        ("/v1/portal_sessions", {"account_id": "acc_x", "expires_in": 604801}, "expires_in", None),
+        ("/v1/tax_rates", {"name": "T", "percent": "100.5"}, "percent", "discount_range"),
+        ("/v1/tax_rates", {"name": "T", "percent": 101}, "percent", "discount_range"),
+        ("/v1/tax_rates", {"name": "T", "percent": "10.00000"}, "percent", "too_many_decimals"),
+        ("/v1/tax_rates", {"name": "T", "percent": "1e1"}, "percent", "invalid_value"),
+        ("/v1/tax_rates", {"name": "T", "percent": " 10"}, "percent", "invalid_value"),
+        ("/v1/coupons", {"code": "c", "name": "C", "kind": "percent", "percent": 0}, "percent",
+         "discount_range"),
+        ("/v1/coupons", {"code": "c", "name": "C", "kind": "percent", "percent": "150"},
+         "percent", "discount_range"),
+        ("/v1/coupons", {"code": "c", "name": "C", "kind": "percent", "percent": "15",
+                         "amounts": {"USD": -5}}, "amounts.USD", "invalid_value"),
+        ("/v1/extra_packs", {"code": "p", "name": "P", "prices": {"USD": -1}, "allowance": "s",
+                             "amount": 1}, "prices.USD", "negative"),
+        ("/v1/api_keys/key_x/roll", {"expires_in": "60"}, "expires_in", "invalid_value"),
+    ],
+)  # fmt: skip
+def test_a_number_outside_the_published_bounds_is_refused_naming_the_field(
+    client: TestClient,
+    tenant: Tenant,
+    path: str,
+    body: dict[str, Any],
+    field: str,
+    code: str | None,
+) -> None:
+    """What the document refuses, the server refuses, with the code the use cases give it."""
+    response = client.post(path, json=body, headers=tenant.headers)
+    assert response.status_code == 422, response.text
+    codes = {e["field"]: e["code"] for e in response.json()["errors"]}
+    assert field in codes
+    assert code in (None, codes[field])
+    assert client.get("/v1/tax_rates", headers=tenant.headers).json()["data"] == []

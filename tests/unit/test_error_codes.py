@@ -1,8 +1,9 @@
 """Every public error code lives in one registry, and the docs show exactly that registry.
 
 The source is scanned: a code written inline where an error is raised or answered (instead of
-naming a registry entry) fails here, whether it is registered or not, and so does a code that
-nothing raises any more. The error table of docs/api.md must be the generated one, and every
+naming a registry entry), compared with a code (`error.code == "required"`), or given as the
+type of a PydanticCustomError fails here, whether it is registered or not, and so does a code
+that nothing raises any more. The error table of docs/api.md must be the generated one, and every
 code the other tables of the docs name must be registered with the status they give it.
 """
 
@@ -80,8 +81,39 @@ def _inline_codes(modules: dict[Path, ast.Module]) -> list[tuple[str, str]]:
                         for t in (s.targets if isinstance(s, ast.Assign) else [s.target])
                     )
                 ]
+            if isinstance(node, ast.Call) and _name(node.func) == "PydanticCustomError":
+                literals += [_unwrap_str(a) for a in node.args[:1]]
+                literals += [_unwrap_str(k.value) for k in node.keywords if k.arg == "error_type"]
+            if isinstance(node, ast.Compare) and _compares_a_code(node):
+                for side in [node.left, *node.comparators]:
+                    literals += (
+                        side.elts if isinstance(side, ast.Tuple | ast.List | ast.Set) else [side]
+                    )
             found += [(f"{where}:{c.lineno}", c.value) for c in _strings(literals)]
     return found
+
+
+def _unwrap_str(value: ast.expr) -> ast.expr:
+    """``str("x")`` -> ``"x"``: the type of a PydanticCustomError written through str()."""
+    if isinstance(value, ast.Call) and _name(value.func) == "str" and value.args:
+        return value.args[0]
+    return value
+
+
+def _is_a_code(value: ast.expr) -> bool:
+    """`code`, `error.code`, `exc.code`, `error_code(request)`: an expression that holds one."""
+    if isinstance(value, ast.Call):
+        value = value.func
+    name = _name(value)
+    return name == "code" or name.endswith("_code")
+
+
+def _compares_a_code(node: ast.Compare) -> bool:
+    """`code == "..."`, `error.code != "..."`, `exc.code in ("...", ...)`."""
+    ops = (ast.Eq, ast.NotEq, ast.In, ast.NotIn)
+    return all(isinstance(op, ops) for op in node.ops) and any(
+        _is_a_code(side) for side in [node.left, *node.comparators]
+    )
 
 
 def _strings(values: list[ast.expr]) -> list[ast.Constant]:
@@ -117,10 +149,28 @@ def test_the_scan_finds_codes_written_inline() -> None:
         "problem(429, 'too_many', 'slow down')\n"
         "raise Conflict('no', code=ec.CONFLICT)\n"
         "PlanRef(id='x', code='bronze')\n"
+        "if error.code == 'required' and field == 'prices': pass\n"
+        "if error_code(request) != 'session_ended': pass\n"
+        "if exc.code in ('link_used', ec.LINK_EXPIRED): pass\n"
+        "PydanticCustomError('too_big', 'must be at most {maximum}')\n"
+        "PydanticCustomError(str('gone'), 'no')\n"
+        "PydanticCustomError(str(ec.TOO_LARGE), 'must be at most {maximum}')\n"
+        "if plan.code == code and status == 'active': pass\n"
     )
     base = ast.parse("class InvalidValue(DomainError): ...\nclass Conflict(DomainError): ...")
     found = _inline_codes({SOURCE / "x.py": module, SOURCE / "y.py": base})
-    assert sorted(code for _, code in found) == ["a", "b", "made_up", "refused", "too_many"]
+    assert sorted(code for _, code in found) == [
+        "a",
+        "b",
+        "gone",
+        "link_used",
+        "made_up",
+        "refused",
+        "required",
+        "session_ended",
+        "too_big",
+        "too_many",
+    ]
 
 
 def test_every_registered_code_is_raised_somewhere() -> None:

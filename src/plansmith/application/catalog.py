@@ -34,6 +34,7 @@ from plansmith.domain.catalog_data import (
 )
 from plansmith.domain.catalog_notice import describe_changes
 from plansmith.domain.errors import Checks, InvalidValue
+from plansmith.domain.limits import MAX_RANK
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,8 @@ def create_plan(uow: UnitOfWork, clock: Clock, organization_id: str, data: PlanI
 
 
 def _rank(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1000:
-        raise InvalidValue("rank is a whole number from 0 to 1000", field="rank")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RANK:
+        raise InvalidValue(f"rank is a whole number from 0 to {MAX_RANK}", field="rank")
     return value
 
 

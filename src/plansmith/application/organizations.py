@@ -19,6 +19,9 @@ from plansmith.domain.organizations import OperatorUser, Organization
 from plansmith.domain.sessions import PortalLinkRecord
 
 MIN_PASSWORD_LENGTH = 10
+MIN_LINK_SECONDS = 60
+MAX_LINK_SECONDS = 7 * 24 * 3600
+"""How long a portal link may stay valid: a minute to seven days."""
 
 
 def create_organization(
@@ -119,7 +122,7 @@ def create_portal_link(
 
     It opens the portal once: its first visit trades it for a session (web_sessions.enter_portal)
     and any later one gets "Link expired"."""
-    if not 60 <= ttl_seconds <= 7 * 24 * 3600:
+    if not MIN_LINK_SECONDS <= ttl_seconds <= MAX_LINK_SECONDS:
         raise InvalidValue("expires_in must be between 60 seconds and 7 days", field="expires_in")
     account = get_account(uow, organization_id, account_id)
     now = clock.now()

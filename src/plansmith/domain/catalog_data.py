@@ -226,7 +226,7 @@ def terms_from_data(data: object, path: str = "", *, limits: bool = True) -> Pla
             check()
         except DomainError as exc:
             for error in exc.errors if isinstance(exc, InvalidInput) else [exc]:
-                if unreadable and error.code == "required" and error.field == "prices":
+                if unreadable and error.code == ec.REQUIRED and error.field == "prices":
                     continue
                 checks.add(under(prefix, _at_input_index(error, kept)))
     checks.raise_if_any()  # conversion and rule errors together, every one with its path

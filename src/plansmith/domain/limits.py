@@ -54,6 +54,9 @@ _MAX_CYCLE = {
     CycleUnit.DAY: MAX_CYCLE_DAYS,
 }
 
+MAX_RANK = 1_000
+"""A plan's rank in its family (0 to 1,000)."""
+
 MAX_COUPON_CYCLES = 1_000
 """Invoices a repeating coupon discounts."""
 

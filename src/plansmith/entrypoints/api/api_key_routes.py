@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from plansmith.application import api_keys as uc
 from plansmith.domain import error_codes as ec
@@ -77,7 +77,7 @@ class ApiKeyCreate(Strict):
 
 
 class ApiKeyRoll(Strict):
-    expires_in: int = Field(
+    expires_in: StrictInt = Field(
         ge=0,
         le=uc.MAX_OVERLAP_SECONDS,
         description="Seconds the old key keeps working: 0 stops it at once, at most 604800 "

@@ -43,7 +43,7 @@ from plansmith.entrypoints.api.billing_schemas import (
 )
 from plansmith.entrypoints.api.deps import Container, CurrentOrg, OrgClock, UoW
 from plansmith.entrypoints.api.openapi import problems
-from plansmith.entrypoints.api.schemas import ListOut
+from plansmith.entrypoints.api.schemas import ListOut, OneOf
 
 router = APIRouter(prefix="/v1")
 TAGS: list[str | Enum] = ["invoicing"]
@@ -214,7 +214,9 @@ def list_invoices(
     org: CurrentOrg,
     uow: UoW,
     account_id: Annotated[str | None, Query()] = None,
-    status: Annotated[str | None, Query(description="draft, open, paid, void, ...")] = None,
+    status: Annotated[
+        Annotated[str, OneOf(InvoiceStatus)] | None, Query(description="draft, open, paid, ...")
+    ] = None,
     cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ListOut[InvoiceOut]:

@@ -9,17 +9,21 @@ itself shows it; on a coupon (no account) in en_US. Percentages are exact decima
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, PlainValidator, StrictBool, StrictInt, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from plansmith.adapters.money_format import format_money
 from plansmith.application.billing_ports import Redemption, RunRecord
 from plansmith.application.billing_run import Upcoming
-from plansmith.domain.coupons import Coupon
+from plansmith.domain import error_codes as ec
+from plansmith.domain.coupons import Coupon, Duration
 from plansmith.domain.invoicing import (
     CreditNote,
     Discount,
@@ -32,27 +36,85 @@ from plansmith.domain.invoicing import (
     tax_summary,
 )
 from plansmith.domain.ledger import Transaction
-from plansmith.domain.limits import MAX_COUPON_CYCLES, MAX_INVOICE_AMOUNT, MAX_PRICE
+from plansmith.domain.limits import (
+    MAX_COUPON_CYCLES,
+    MAX_INVOICE_AMOUNT,
+    MAX_PERCENT_PLACES,
+    MAX_PRICE,
+)
 from plansmith.domain.money import Money
-from plansmith.entrypoints.api.schemas import AtMost, Strict
+from plansmith.entrypoints.api.schemas import AtMost, OneOf, Strict
 from plansmith.entrypoints.api.subscription_schemas import PeriodOut
 
 PERCENT_HELP = 'Exact, as text or a whole number: "10", "8.25", 15; floats are refused'
 
 
-def _exact(value: object) -> str | int | None:
-    """Text or a whole number as sent (the use case reads it exactly); a float, even 10.0, is
-    refused as "percent", where a union of strict types would say "percent.str"."""
-    if value is None or (isinstance(value, str | int) and not isinstance(value, bool)):
-        return value
-    raise ValueError('give a percentage as text or a whole number, e.g. "12.5"')
+_PERCENT = r"0*(?:100(?:\.0{1,4})?|[0-9]{1,2}(?:\.[0-9]{1,4})?)"
+"""0 to 100 with at most MAX_PERCENT_PLACES decimal places, written plainly ("8.875")."""
+_ABOVE_ZERO = (
+    r"0*(?:100(?:\.0{1,4})?|[1-9][0-9]?(?:\.[0-9]{1,4})?"
+    r"|0\.(?:[1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))"
+)
+"""The same, above 0: a coupon takes something off."""
+_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
-Percent = Annotated[
-    str | int | None,
-    PlainValidator(_exact),
-    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "integer"}]}),
+@dataclass(frozen=True)
+class _Percent:
+    """Text or a whole number as sent (the use case reads it exactly), refused here exactly as
+    the document says: a float, even 10.0, is ``invalid_value`` "percent" (where a union of
+    strict types would say "percent.str"); out of range ``discount_range``; more than four
+    decimal places ``too_many_decimals``; other text (" 10", "1e1") ``invalid_value``."""
+
+    pattern: str
+    lowest: int  # 0, or 1 for a coupon's: above 0
+
+    def check(self, value: object) -> str | int | None:
+        if value is None:
+            return None  # the use case says "required" or ignores it, as for any field
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not self.lowest <= value <= 100:
+                raise PydanticCustomError(str(ec.DISCOUNT_RANGE), self._range())
+            return value
+        if not isinstance(value, str):
+            raise PydanticCustomError(
+                str(ec.INVALID_VALUE), 'give a percentage as text or a whole number, e.g. "12.5"'
+            )
+        if re.fullmatch(self.pattern, value):
+            return value
+        if _DECIMAL.fullmatch(value) is None:
+            raise PydanticCustomError(
+                str(ec.INVALID_VALUE), 'write a percentage in digits and a point, e.g. "12.5"'
+            )
+        number = Decimal(value)
+        if not (number > 0 if self.lowest else number >= 0) or number > 100:
+            raise PydanticCustomError(str(ec.DISCOUNT_RANGE), self._range())
+        raise PydanticCustomError(
+            str(ec.TOO_MANY_DECIMALS),
+            f"a percentage has at most {MAX_PERCENT_PLACES} decimal places",
+        )
+
+    def _range(self) -> str:
+        if self.lowest:
+            return "a percentage discount is above 0 and at most 100 %"
+        return "a percentage is between 0 and 100 %"
+
+    def schema(self, *, nullable: bool = False) -> dict[str, Any]:
+        kinds: list[dict[str, Any]] = [
+            {"type": "string", "pattern": f"^{self.pattern}$"},
+            {"type": "integer", "minimum": self.lowest, "maximum": 100},
+        ]
+        return {"anyOf": kinds + ([{"type": "null"}] if nullable else [])}
+
+
+_RATE = _Percent(_PERCENT, 0)
+_OFF = _Percent(_ABOVE_ZERO, 1)
+Percent = Annotated[str | int | None, PlainValidator(_RATE.check), WithJsonSchema(_RATE.schema())]
+"""A tax rate: 0 to 100 %."""
+PercentOff = Annotated[
+    str | int | None, PlainValidator(_OFF.check), WithJsonSchema(_OFF.schema(nullable=True))
 ]
+"""A coupon's percentage: above 0, at most 100 %."""
 
 
 def money(amount: int, currency: str, locale: str = "en_US") -> str:
@@ -84,13 +146,16 @@ class AccountTaxRateSet(Strict):
 class CouponCreate(Strict):
     code: str = Field(examples=["spring15"])
     name: str = Field(examples=["Spring 15 % off"])
-    kind: str = Field(description="percent or amount")
-    percent: Percent = Field(None, description=PERCENT_HELP)
-    amounts: dict[str, Annotated[StrictInt, AtMost(MAX_PRICE)]] = Field(
+    kind: Annotated[str, OneOf(DiscountKind)] = Field(description="percent or amount")
+    percent: PercentOff = Field(None, description=PERCENT_HELP)
+    # Checked here: the use case reads `amounts` for an amount coupon only.
+    amounts: dict[str, Annotated[StrictInt, AtMost(MAX_PRICE, 1, ec.INVALID_VALUE)]] = Field(
         {}, description="For amount: {currency: minor units}"
     )
-    duration: str = Field("once", description="once, repeating (for `cycles` invoices), forever")
-    cycles: Annotated[StrictInt, AtMost(MAX_COUPON_CYCLES)] | None = Field(
+    duration: Annotated[str, OneOf(Duration)] = Field(
+        "once", description="once, repeating (for `cycles` invoices), forever"
+    )
+    cycles: Annotated[StrictInt, AtMost(MAX_COUPON_CYCLES, 1)] | None = Field(
         None, description="How many invoices, for repeating"
     )
     plan_codes: list[str] = Field([], description="Only lines of these plans; empty: every line")
@@ -101,7 +166,7 @@ class RedeemRequest(Strict):
 
 
 class CreditNoteCreate(Strict):
-    amount: Annotated[StrictInt, AtMost(MAX_INVOICE_AMOUNT)] = Field(
+    amount: Annotated[StrictInt, AtMost(MAX_INVOICE_AMOUNT, 1)] = Field(
         description="Minor units, tax included; at most what is uncredited"
     )
     reason: str = Field(examples=["Service outage on Feb 3"])

@@ -21,6 +21,7 @@ from plansmith.application.api_keys import (
 )
 from plansmith.application.errors import Unauthorized
 from plansmith.domain import error_codes as ec
+from plansmith.domain.catalog import Channel
 from plansmith.domain.limits import MAX_QUANTITY
 from plansmith.domain.organizations import Organization
 from plansmith.domain.pricing import Quote
@@ -48,7 +49,7 @@ from plansmith.entrypoints.api.catalog_schemas import (
 )
 from plansmith.entrypoints.api.deps import Container, CurrentOrg, OrgClock, UoW, bearer
 from plansmith.entrypoints.api.openapi import problems
-from plansmith.entrypoints.api.schemas import AtMost, ListOut, Patch
+from plansmith.entrypoints.api.schemas import AtMost, ListOut, OneOf, Patch
 
 router = APIRouter(prefix="/v1")
 TAGS: list[str | Enum] = ["catalog"]
@@ -372,7 +373,9 @@ def pricing_reader(
 def pricing(
     reader: Annotated[PricingReader, Depends(pricing_reader)],
     uow: UoW,
-    channel: Annotated[str, Query(description="signup, website, portal or internal")] = "website",
+    channel: Annotated[
+        str, OneOf(Channel), Query(description="signup, website, portal or internal")
+    ] = "website",
     currency: Annotated[str | None, Query()] = None,
 ) -> ListOut[OfferOut]:
     """The price list of one channel. A publishable key (pk_...) reads the public channels

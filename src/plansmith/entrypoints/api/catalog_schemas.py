@@ -8,14 +8,24 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from plansmith.application.catalog import PlanView, Published
-from plansmith.domain.catalog import AddOn, ExtraPack, PlanFamily, PlanVersion
+from plansmith.domain.catalog import (
+    AddOn,
+    ApplyToExisting,
+    Channel,
+    ExtraPack,
+    PlanFamily,
+    PlanVersion,
+)
 from plansmith.domain.catalog_data import policy_to_data, prices_to_data, terms_to_data
-from plansmith.domain.limits import MAX_ALLOWANCE, MAX_PRICE
+from plansmith.domain.limits import MAX_ALLOWANCE, MAX_PRICE, MAX_RANK
 from plansmith.domain.pricing import Quote
-from plansmith.entrypoints.api.schemas import AtMost, Patch, Strict
+from plansmith.entrypoints.api.schemas import AtMost, OneOf, Patch, Strict
 
-Price = Annotated[StrictInt, AtMost(MAX_PRICE)]
-Allowance = Annotated[StrictInt, AtMost(MAX_ALLOWANCE)]
+Price = Annotated[StrictInt, AtMost(MAX_PRICE, 0)]
+Allowance = Annotated[StrictInt, AtMost(MAX_ALLOWANCE, 0)]
+PackAmount = Annotated[StrictInt, AtMost(MAX_ALLOWANCE, 1)]
+Rank = Annotated[StrictInt, Field(ge=0, le=MAX_RANK)]
+ChannelName = Annotated[str, OneOf(Channel)]
 
 TERMS_HELP = (
     "pricing (flat | per_seat), prices [{currency, cycle, amount}] in minor units, "
@@ -61,9 +71,11 @@ class PlanCreate(Strict):
     code: str = Field(examples=["gold"])
     name: str = Field(examples=["Gold"])
     family: str = Field(description="Family code", examples=["service"])
-    rank: StrictInt = Field(0, description="Higher ranks are upgrades within the family")
+    rank: Rank = Field(0, description="Higher ranks are upgrades within the family")
     terms: dict[str, Any] = Field(description=TERMS_HELP)
-    channels: list[str] = Field(["internal"], description="internal, signup, website, portal")
+    channels: list[ChannelName] = Field(
+        ["internal"], description="internal, signup, website, portal"
+    )
     publish: StrictBool = Field(
         False, description="Publish version 1 now instead of keeping a draft"
     )
@@ -71,17 +83,17 @@ class PlanCreate(Strict):
 
 class PlanUpdate(Patch):
     name: str | None = None
-    rank: StrictInt | None = None
+    rank: Rank | None = None
 
 
 class DraftUpdate(Patch):
     terms: dict[str, Any] | None = Field(None, description="Fields to change; " + TERMS_HELP)
     name: str | None = None
-    channels: list[str] | None = None
+    channels: list[ChannelName] | None = None
 
 
 class PublishRequest(Strict):
-    apply_to_existing: str = Field(
+    apply_to_existing: Annotated[str, OneOf(ApplyToExisting)] = Field(
         description="never: subscribers keep the old version (now legacy, internal only); "
         "at_renewal or now: they move, and are told first"
     )
@@ -303,7 +315,7 @@ class ExtraPackBody(Strict):
     # Strict: amounts are whole minor units; 10.0 or "4900" is refused, never coerced.
     prices: dict[str, Price] = Field(description="{currency: amount in minor units}")
     allowance: str = Field(examples=["chatbot_sessions"])
-    amount: Allowance = Field(examples=[1000])
+    amount: PackAmount = Field(examples=[1000])
     description: str = ""
 
 
@@ -313,7 +325,7 @@ class ExtraPackUpdate(Patch):
     name: str | None = None
     prices: dict[str, Price] | None = None
     allowance: str | None = None
-    amount: Allowance | None = None
+    amount: PackAmount | None = None
     description: str | None = None
 
 

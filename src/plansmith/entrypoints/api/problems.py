@@ -83,13 +83,22 @@ def domain_problem(exc: DomainError) -> JSONResponse:
     )
 
 
-# Error types -> our codes: pydantic's, and those of our own validators (schemas.Patch's null
-# "required", schemas.bounded's "too_large").
-_CODES = {
+# Error types -> our codes: pydantic's, and the registry entries our own validators raise as
+# PydanticCustomError types (schemas.AtMost, schemas.Patch's null, billing_schemas.Percent).
+# Any other type is `invalid_value`.
+_CODES: dict[str, ErrorCode] = {
     "missing": ec.REQUIRED,
-    "required": ec.REQUIRED,
     "extra_forbidden": ec.UNKNOWN_FIELD,
-    "too_large": ec.TOO_LARGE,
+    **{
+        code: code
+        for code in (
+            ec.REQUIRED,
+            ec.TOO_LARGE,
+            ec.DISCOUNT_RANGE,
+            ec.TOO_MANY_DECIMALS,
+            ec.INVALID_VALUE,
+        )
+    },
 }
 
 
@@ -112,6 +121,8 @@ def install(app: FastAPI) -> None:
             }
             for err in exc.errors()
         ]
+        # A request the schema refuses answers with its first error's code and field, however
+        # many it has (docs/api.md, "Errors"); `invalid_input` is the use cases' several.
         first = errors[0]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(422, first["code"], detail, field=first["field"], errors=errors)

@@ -6,6 +6,7 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import (
@@ -22,7 +23,10 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
+from plansmith.application.organizations import MAX_LINK_SECONDS, MIN_LINK_SECONDS
+from plansmith.domain import error_codes as ec
 from plansmith.domain.accounts import Account, InvoiceAddress
+from plansmith.domain.error_codes import ErrorCode
 from plansmith.domain.limits import figure
 
 T = TypeVar("T")
@@ -32,9 +36,15 @@ T = TypeVar("T")
 class AtMost:
     """``Annotated[int, AtMost(bound)]``: a whole number up to a bound of domain/limits.py.
     Above it, 422 ``too_large`` naming the field and the bound, as the use cases say it; the
-    schema publishes the bound as ``maximum``."""
+    schema publishes the bound as ``maximum``.
+
+    ``minimum``: the smallest value the use cases take, published as ``minimum``. The use case
+    refuses less, listing it with the request's other wrong fields; ``below`` (a code) checks it
+    here instead, for a field the use case does not always read."""
 
     maximum: int
+    minimum: int | None = None
+    below: ErrorCode | None = None
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
@@ -45,15 +55,42 @@ class AtMost:
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         found = handler(schema)
+        if self.minimum is not None:
+            found["minimum"] = self.minimum
         found["maximum"] = self.maximum
         return found
 
     def _check(self, value: int) -> int:
+        if self.below is not None and self.minimum is not None and value < self.minimum:
+            raise PydanticCustomError(
+                str(self.below), "must be at least {minimum}", {"minimum": figure(self.minimum)}
+            )
         if value > self.maximum:
             raise PydanticCustomError(
-                "too_large", "must be at most {maximum}", {"maximum": figure(self.maximum)}
+                str(ec.TOO_LARGE), "must be at most {maximum}", {"maximum": figure(self.maximum)}
             )
         return value
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """``Annotated[str, OneOf(SomeEnum)]``: publishes the enum's values as the schema's ``enum``.
+
+    The use case checks the value (as ``invalid_value`` naming the field, together with the
+    request's other fields, so one answer lists every wrong field); this only says so in the
+    document, from the same enum, so the two cannot drift apart."""
+
+    values: tuple[str, ...]
+
+    def __init__(self, enum: type[StrEnum]) -> None:
+        object.__setattr__(self, "values", tuple(member.value for member in enum))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        found = handler(schema)
+        found["enum"] = list(self.values)
+        return found
 
 
 class Strict(BaseModel):
@@ -88,7 +125,7 @@ class Patch(Strict):
     def _null_needs_a_value(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None and info.field_name not in cls.clears:
             raise PydanticCustomError(
-                "required",
+                str(ec.REQUIRED),
                 "cannot be null: {field} must have a value (leave it out to keep it)",
                 {"field": info.field_name},
             )
@@ -204,7 +241,9 @@ class ListOut(BaseModel, Generic[T]):
 
 class PortalSessionCreate(Strict):
     account_id: str
-    expires_in: StrictInt = Field(900, description="Seconds the link stays valid (60 to 604800)")
+    expires_in: StrictInt = Field(
+        900, ge=MIN_LINK_SECONDS, le=MAX_LINK_SECONDS, description="Seconds the link stays valid"
+    )
 
 
 class PortalSessionOut(BaseModel):

@@ -18,9 +18,10 @@ from plansmith.application import subscription_queries as queries
 from plansmith.application import subscriptions as subs
 from plansmith.application.ports import UnitOfWork
 from plansmith.domain import error_codes as ec
+from plansmith.domain.subscriptions import Status
 from plansmith.entrypoints.api.deps import CurrentOrg, OrgClock, UoW
 from plansmith.entrypoints.api.openapi import problems
-from plansmith.entrypoints.api.schemas import ListOut
+from plansmith.entrypoints.api.schemas import ListOut, OneOf
 from plansmith.entrypoints.api.subscription_schemas import (
     AdvancedOut,
     CancelRequest,
@@ -88,7 +89,10 @@ def list_subscriptions(
     org: CurrentOrg,
     uow: UoW,
     account_id: Annotated[str | None, Query()] = None,
-    status: Annotated[str | None, Query(description="trialing, active, ... expired")] = None,
+    status: Annotated[
+        Annotated[str, OneOf(Status)] | None,
+        Query(description="trialing, active, ... expired"),
+    ] = None,
     cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ListOut[SubscriptionOut]:

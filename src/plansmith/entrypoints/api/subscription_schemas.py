@@ -16,13 +16,16 @@ from plansmith.adapters.money_format import format_money
 from plansmith.application.ports import StoredEvent, StoredItem, StoredNotice
 from plansmith.application.subscription_queries import FamilyPlans, HistoryEntry
 from plansmith.application.subscriptions import NextInvoice, Result, SubscriptionView
+from plansmith.domain.catalog import Channel, Timing
 from plansmith.domain.limits import MAX_QUANTITY
 from plansmith.domain.money import Money
 from plansmith.domain.subscriptions import BillableItem, Component, Event
-from plansmith.entrypoints.api.schemas import AtMost, Strict
+from plansmith.entrypoints.api.schemas import AtMost, OneOf, Strict
 
 ADD_ONS_HELP = "{add-on code: quantity}; the whole set the subscription holds"
-Quantity = Annotated[StrictInt, AtMost(MAX_QUANTITY)]  # seats and add-on units
+Quantity = Annotated[StrictInt, AtMost(MAX_QUANTITY, 1)]  # seats
+Units = Annotated[StrictInt, AtMost(MAX_QUANTITY, 0)]  # of an add-on; 0 drops it
+When = Annotated[str, OneOf(Timing)]
 
 
 def money(amount: int, currency: str) -> str:
@@ -44,23 +47,25 @@ class SubscriptionCreate(Strict):
     cycle: str = Field("month", description="month, quarter, half_year, year, week or N_months")
     quantity: Quantity | None = Field(None, description="Seats; default the plan's minimum")
     currency: str | None = Field(None, description="The account's currency (the default)")
-    add_ons: dict[str, Quantity] = Field({}, description=ADD_ONS_HELP)
+    add_ons: dict[str, Units] = Field({}, description=ADD_ONS_HELP)
     trial: StrictBool | None = Field(
         None, description="Default: the plan's trial, unless the account had one in the family"
     )
-    channel: str | None = Field(None, description="Only a version offered there: signup, ...")
+    channel: Annotated[str, OneOf(Channel)] | None = Field(
+        None, description="Only a version offered there: signup, ..."
+    )
 
 
 class ChangeRequest(Strict):
     plan: str | None = Field(None, description="Plan code of the same family")
     cycle: str | None = None
     quantity: Quantity | None = None
-    add_ons: dict[str, Quantity] | None = Field(None, description=ADD_ONS_HELP)
-    when: str | None = Field(None, description="now | term_end; default: the family's policy")
+    add_ons: dict[str, Units] | None = Field(None, description=ADD_ONS_HELP)
+    when: When | None = Field(None, description="now | term_end; default: the family's policy")
 
 
 class CancelRequest(Strict):
-    when: str = Field(description="term_end (bill nothing more) or now (credit the rest)")
+    when: When = Field(description="term_end (bill nothing more) or now (credit the rest)")
 
 
 # -- responses --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from plansmith.application import accounts as uc
 from plansmith.application.web_sessions import end_session, enter_portal
+from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import DomainError
 from plansmith.domain.sessions import SessionKind
 from plansmith.entrypoints.portal.forms import (
@@ -210,7 +211,7 @@ def _account_page(
 def error_page(request: Request, status: int, message: str) -> Response:
     """Every error under /portal; a rejected link or session gets the "Link expired" page, a
     session that was signed out the "Signed out" one."""
-    if status == 401 and error_code(request) == "session_ended":
+    if status == 401 and error_code(request) == ec.SESSION_ENDED:
         return templates.TemplateResponse(request, "portal/signed_out.html", status_code=401)
     if status == 401:
         from_link = request.url.path == f"{PREFIX}/enter"
