@@ -33,7 +33,7 @@ format: install
 test: install
 	scripts/test-services.sh
 	$(MAKE) --no-print-directory lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 bench: install
 	scripts/test-services.sh
