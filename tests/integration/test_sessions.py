@@ -245,13 +245,12 @@ def test_visits_of_one_link_at_the_same_moment_make_exactly_one_session(
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite has no row locks
 def test_two_visits_waiting_on_the_same_link_row_make_one_session(
     container: Plansmith, tenant: Tenant, db_url: str
 ) -> None:
     """Both visits are held at the link's row by a lock the test takes, then let go together:
     whichever order they run in, the second one finds the link used."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("row locks that make visits wait are PostgreSQL's")
     account = _account(container, tenant)
     link = _link(container, account)
     engine = make_engine(db_url)
