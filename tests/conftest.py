@@ -102,8 +102,19 @@ def clock() -> TestClock:
 
 
 @pytest.fixture
-def container(db_url: str, clock: TestClock) -> Iterator[Plansmith]:
-    settings = Settings(database_url=db_url, secret_key="test-secret", base_url="http://testserver")
+def grace_minutes() -> int:
+    """How long drafts wait before they are finalized; a module overrides it to test another."""
+    return 60  # the default of Settings
+
+
+@pytest.fixture
+def container(db_url: str, clock: TestClock, grace_minutes: int) -> Iterator[Plansmith]:
+    settings = Settings(
+        database_url=db_url,
+        secret_key="test-secret",
+        base_url="http://testserver",
+        invoice_grace_minutes=grace_minutes,
+    )
     app = bootstrap(settings, clock=clock)
     yield app
     app.dispose()

@@ -13,7 +13,6 @@ and each account's receivable is what its open invoices still owe.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,7 +23,7 @@ from sqlalchemy import func, select
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.application.billing_run import run_billing
-from plansmith.bootstrap import Plansmith, Settings, bootstrap
+from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 from tests.integration.test_tenant_isolation import _dump
 
@@ -45,24 +44,6 @@ BILLING_TABLES = (
     t.subscription_items,
 )
 NO_GRACE = pytest.mark.parametrize("grace_minutes", [0], ids=["no-grace"])
-
-
-@pytest.fixture
-def grace_minutes() -> int:
-    return 60  # the default of Settings
-
-
-@pytest.fixture
-def container(db_url: str, clock: TestClock, grace_minutes: int) -> Iterator[Plansmith]:
-    settings = Settings(
-        database_url=db_url,
-        secret_key="test-secret",
-        base_url="http://testserver",
-        invoice_grace_minutes=grace_minutes,
-    )
-    app = bootstrap(settings, clock=clock)
-    yield app
-    app.dispose()
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from plansmith.adapters.clock import TestClock
-from plansmith.bootstrap import Plansmith, Settings, bootstrap
+from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.web import create_app
 from tests.conftest import Tenant, make_tenant
 from tests.live_server import serving
@@ -42,19 +42,6 @@ Send = Callable[[httpx.Client], httpx.Response]
 @pytest.fixture
 def grace_minutes() -> int:
     return 0  # finalized by the run that makes them
-
-
-@pytest.fixture
-def container(db_url: str, clock: TestClock, grace_minutes: int) -> Iterator[Plansmith]:
-    settings = Settings(
-        database_url=db_url,
-        secret_key="test-secret",
-        base_url="http://testserver",
-        invoice_grace_minutes=grace_minutes,
-    )
-    app = bootstrap(settings, clock=clock)
-    yield app
-    app.dispose()
 
 
 class Api:
