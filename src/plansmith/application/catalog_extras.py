@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -303,8 +303,15 @@ def offers(
     wanted = Currency.of(currency) if currency else None
     if public_only and where not in PUBLIC_CHANNELS:
         return []
+    return offers_of(list_plans(uow, organization_id), where, wanted)
+
+
+def offers_of(
+    plans: Iterable[PlanView], where: Channel, wanted: Currency | None = None
+) -> list[Offer]:
+    """``offers`` over plans already read (e.g. from a price book, inside a unit of work)."""
     result = []
-    for view in list_plans(uow, organization_id):
+    for view in plans:
         version = view.current
         if view.plan.archived_at is not None or version is None or not version.offered_on(where):
             continue

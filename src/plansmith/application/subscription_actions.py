@@ -15,6 +15,7 @@ from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.application.subscriptions import (
     OPERATOR,
     SYSTEM,
+    Action,
     Result,
     act,
     check_quantity,
@@ -62,6 +63,12 @@ def change_subscription(
     preview: bool = False,
 ) -> Result:
     """Change plan, cycle, seats or add-ons, now with proration or at the end of the term."""
+    action = change_action(data, actor)
+    return act(uow, clock, organization_id, subscription_id, action, actor, dry_run=preview)
+
+
+def change_action(data: ChangeInput, actor: str) -> Action:
+    """The change as ``act`` and ``run`` take it; its input is checked here, before any read."""
     checks = Checks()
     cycle = checks.run(Cycle.parse, data.cycle) if data.cycle is not None else None
     when = checks.run(timing, data.when)
@@ -89,7 +96,16 @@ def change_subscription(
             terms = terms.with_add_ons(data.add_ons)
         return rules.change(sub, terms, book, log, today, now, when, cause=actor)
 
-    return act(uow, clock, organization_id, subscription_id, action, actor, dry_run=preview)
+    return action
+
+
+def cancel_action(when: str) -> Action:
+    at = timing(when) or Timing.TERM_END
+    return lambda sub, log, book, today, now: rules.cancel(sub, at, book, log, today, now)
+
+
+def reactivate_action() -> Action:
+    return lambda sub, log, book, today, now: rules.reactivate(sub, book, today, now)
 
 
 def cancel_subscription(
@@ -103,16 +119,8 @@ def cancel_subscription(
     preview: bool = False,
 ) -> Result:
     """At term end (nothing more is billed; withdrawable) or now (the rest is credited)."""
-    at = timing(when) or Timing.TERM_END
-    return act(
-        uow,
-        clock,
-        organization_id,
-        subscription_id,
-        lambda sub, log, book, today, now: rules.cancel(sub, at, book, log, today, now),
-        actor,
-        dry_run=preview,
-    )
+    action = cancel_action(when)
+    return act(uow, clock, organization_id, subscription_id, action, actor, dry_run=preview)
 
 
 def reactivate_subscription(
@@ -125,15 +133,8 @@ def reactivate_subscription(
     preview: bool = False,
 ) -> Result:
     """Withdraw a cancellation at term end, or bring a canceled subscription back today."""
-    return act(
-        uow,
-        clock,
-        organization_id,
-        subscription_id,
-        lambda sub, log, book, today, now: rules.reactivate(sub, book, today, now),
-        actor,
-        dry_run=preview,
-    )
+    action = reactivate_action()
+    return act(uow, clock, organization_id, subscription_id, action, actor, dry_run=preview)
 
 
 def pause_subscription(

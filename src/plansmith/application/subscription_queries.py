@@ -3,7 +3,7 @@ pending billable items, events, notices, and subscriber counts per plan version.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,7 +19,7 @@ from plansmith.application.subscriptions import (
 from plansmith.domain.catalog import PlanFamily
 from plansmith.domain.errors import InvalidValue
 from plansmith.domain.held_log import Span
-from plansmith.domain.subscriptions import Status, Subscription
+from plansmith.domain.subscriptions import PriceBook, Status, Subscription
 
 
 def get_subscription(
@@ -117,6 +117,14 @@ def account_plans(uow: UnitOfWork, organization_id: str, account_id: str) -> lis
         book = price_book(uow, organization_id)
         subs = list(uow.subscriptions.for_account(organization_id, account_id))
         logs = {s.id: list(uow.subscriptions.log(s.id)) for s in subs}
+    return family_plans(book, subs, logs)
+
+
+def family_plans(
+    book: PriceBook, subs: Sequence[Subscription], logs: Mapping[str, Sequence[Span]]
+) -> list[FamilyPlans]:
+    """Every family of the catalog, by code, with the account's plans there (``subs``, oldest
+    first) and their history from ``logs`` (by subscription id)."""
     result = []
     for family in sorted(book.families.values(), key=lambda f: f.code):
         mine = [s for s in subs if s.family_id == family.id]

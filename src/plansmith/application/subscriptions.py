@@ -17,6 +17,7 @@ from plansmith.application.errors import Conflict, NotFound
 from plansmith.application.ids import new_id
 from plansmith.application.ports import Clock, StoredItem, UnitOfWork
 from plansmith.domain import error_codes as ec
+from plansmith.domain.accounts import Account
 from plansmith.domain.catalog import Channel, Plan, PlanVersion, VersionStatus
 from plansmith.domain.errors import Checks, InvalidValue
 from plansmith.domain.held_log import Span, apply_held, changed_spans
@@ -109,10 +110,9 @@ def renewal_moves(
     """from version id -> where its subscribers go at their renewal, following chains
     (v1 -> v2 -> v3 when v2 was superseded too) to the newest version."""
     direct: dict[str, RenewalMove] = {}
-    for plan_id in set(plan_ids):
-        for recorded in uow.plan_versions.moves(plan_id):
-            for source in recorded.from_version_ids:
-                direct[source] = RenewalMove(recorded.id, source, recorded.to_version_id)
+    for recorded in uow.plan_versions.moves_of(plan_ids):  # one read for the whole catalog
+        for source in recorded.from_version_ids:
+            direct[source] = RenewalMove(recorded.id, source, recorded.to_version_id)
     resolved = {}
     for source, move in direct.items():
         target, seen = move.to_version_id, {source}
@@ -227,10 +227,14 @@ def run(
     *,
     dry_run: bool = False,
     upcoming: bool = True,
+    log: Sequence[Span] | None = None,
+    confirm: Callable[[Result], bool] | None = None,
 ) -> Result:
     """``act`` inside a unit of work the caller opened (and commits). ``upcoming=False``
-    leaves the next invoice empty: the billing run bills what is pending instead."""
-    log = list(uow.subscriptions.log(sub.id))
+    leaves the next invoice empty: the billing run bills what is pending instead. ``log``:
+    the subscription's log when the caller read it already. ``confirm``: saved only when it
+    accepts the result (e.g. a preview the customer reviewed), else returned unsaved."""
+    log = list(uow.subscriptions.log(sub.id)) if log is None else list(log)
     today = _today(sub, now)
     out = advance(sub, log, book, today, now, moves)
     log_after = apply_held(log, out.held)
@@ -239,14 +243,17 @@ def run(
         log_after = apply_held(log_after, step.held)
         out = out.then(step)
     pending = [s.item for s in uow.subscriptions.items(sub.id, pending_only=True)]
-    applied = not dry_run and bool(out.events)
-    if applied:
-        _save(uow, sub, out, log, log_after, actor, now)
     if upcoming:
         nxt = _next_invoice(out.subscription, log_after, book, moves, now, [*pending, *out.items])
     else:
         nxt = NextInvoice(None, out.subscription.terms.currency, ())
-    return Result(view_of(out.subscription, book), out.items, out.events, nxt, applied)
+    applied = not dry_run and bool(out.events)
+    result = Result(view_of(out.subscription, book), out.items, out.events, nxt, applied)
+    if applied and confirm is not None and not confirm(result):
+        return replace(result, applied=False)
+    if applied:
+        _save(uow, sub, out, log, log_after, actor, now)
+    return result
 
 
 # -- subscribing ---------------------------------------------------------------------------
@@ -343,40 +350,59 @@ def subscribe(
                 code=ec.CURRENCY_MISMATCH,
             )
         book = price_book(uow, organization_id)
-        plan = plan_by_code(book, data.plan)
-        version = offered_version(book, plan, channel)
-        family = book.families[plan.family_id]
-        quantity = check_quantity(data.quantity, version.terms.min_seats)
-        check_add_ons(data.add_ons, book, family, plan)
-        terms = Terms(plan.id, version.id, cycle, account.currency, quantity).with_add_ons(
-            data.add_ons
-        )
-        earlier = [
-            s
-            for s in uow.subscriptions.for_account(organization_id, account.id)
-            if s.family_id == family.id
-        ]
-        if any(s.holds_place for s in earlier):
-            raise Conflict(
-                f"the account holds a {family.name} plan already; change that subscription "
-                "instead (an account holds one plan per family)",
-                field="plan",
-                code=ec.ALREADY_SUBSCRIBED,
-            )
-        with_trial = _with_trial(data.trial, version, any(s.trial_end for s in earlier))
-        new = NewSubscription(
-            new_id("sub"), organization_id, account.id, family, terms, account.time_zone, with_trial
-        )
-        today = local_date(now, zone(account.time_zone))
-        out = start(new, book, today, now)
-        log = apply_held([], out.held)
-        _save(uow, None, out, [], log, actor, now)
+        held = uow.subscriptions.for_account(organization_id, account.id)
+        result = start_subscription(uow, account, held, book, data, cycle, channel, now, actor)
         uow.commit()
-        nxt = _next_invoice(out.subscription, log, book, {}, now, out.items)
-        return Result(view_of(out.subscription, book), out.items, out.events, nxt, True)
+        return result
 
 
-def _with_trial(asked: bool | None, version: PlanVersion, used: bool) -> bool:
+def start_subscription(
+    uow: UnitOfWork,
+    account: Account,
+    held: Sequence[Subscription],
+    book: PriceBook,
+    data: SubscribeInput,
+    cycle: Cycle,
+    channel: Channel | None,
+    now: datetime,
+    actor: str,
+) -> Result:
+    """``subscribe`` inside a unit of work the caller opened (and commits), given the account,
+    every subscription it has (``held``) and the catalog."""
+    plan = plan_by_code(book, data.plan)
+    version = offered_version(book, plan, channel)
+    family = book.families[plan.family_id]
+    quantity = check_quantity(data.quantity, version.terms.min_seats)
+    check_add_ons(data.add_ons, book, family, plan)
+    terms = Terms(plan.id, version.id, cycle, account.currency, quantity).with_add_ons(data.add_ons)
+    earlier = [s for s in held if s.family_id == family.id]
+    if any(s.holds_place for s in earlier):
+        raise Conflict(
+            f"the account holds a {family.name} plan already; change that subscription "
+            "instead (an account holds one plan per family)",
+            field="plan",
+            code=ec.ALREADY_SUBSCRIBED,
+        )
+    trial = with_trial(data.trial, version, trial_used(held, family.id))
+    new = NewSubscription(
+        new_id("sub"), account.organization_id, account.id, family, terms, account.time_zone, trial
+    )
+    today = local_date(now, zone(account.time_zone))
+    out = start(new, book, today, now)
+    log = apply_held([], out.held)
+    _save(uow, None, out, [], log, actor, now)
+    nxt = _next_invoice(out.subscription, log, book, {}, now, out.items)
+    return Result(view_of(out.subscription, book), out.items, out.events, nxt, True)
+
+
+def trial_used(held: Sequence[Subscription], family_id: str) -> bool:
+    """A family grants its trial once: to an account none of whose plans there had one."""
+    return any(s.trial_end is not None for s in held if s.family_id == family_id)
+
+
+def with_trial(asked: bool | None, version: PlanVersion, used: bool) -> bool:
+    """Whether a new subscription to ``version`` starts with its trial (None: as the plan
+    says, unless the family's trial was ``used``)."""
     has_trial = version.terms.trial_days > 0
     if asked is None:
         return has_trial and not used

@@ -172,8 +172,17 @@ class SqlPlanVersions(_Catalog):
         self.session.execute(insert(t.plan_version_moves).values(**values))
 
     def moves(self, plan_id: str) -> Sequence[PlanVersionMove]:
+        return self.moves_of([plan_id])
+
+    def moves_of(self, plan_ids: Sequence[str]) -> Sequence[PlanVersionMove]:
+        if not plan_ids:
+            return []
         c = t.plan_version_moves.c
-        q = select(t.plan_version_moves).where(c.plan_id == plan_id).order_by(c.created_at)
+        q = (
+            select(t.plan_version_moves)
+            .where(c.plan_id.in_(sorted(set(plan_ids))))
+            .order_by(c.created_at, c.id)
+        )
         return [
             PlanVersionMove(
                 **dict(

@@ -241,9 +241,9 @@ class SqlSubscriptions:
 
     def add(self, subscription: Subscription) -> None:
         values = {**subscription_values(subscription), "id": subscription.id, "revision": 0}
+        # No savepoint: a refused insert ends the use case, whose transaction rolls back.
         try:
-            with self.session.begin_nested():
-                self.session.execute(insert(t.subscriptions).values(**values))
+            self.session.execute(insert(t.subscriptions).values(**values))
         except IntegrityError as exc:
             raise Conflict(
                 "the account holds a plan of this family already; change that subscription "
@@ -255,12 +255,11 @@ class SqlSubscriptions:
     def update(self, subscription: Subscription, expected_revision: int) -> None:
         values = {**subscription_values(subscription), "revision": expected_revision + 1}
         try:
-            with self.session.begin_nested():
-                result = self.session.execute(
-                    update(t.subscriptions)
-                    .where(S.id == subscription.id, S.revision == expected_revision)
-                    .values(**values)
-                )
+            result = self.session.execute(
+                update(t.subscriptions)
+                .where(S.id == subscription.id, S.revision == expected_revision)
+                .values(**values)
+            )
         except IntegrityError as exc:
             # Only the one-plan-per-family index can refuse an update (a reactivation).
             raise Conflict(
