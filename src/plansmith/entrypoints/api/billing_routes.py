@@ -20,6 +20,7 @@ from plansmith.application import invoices as uc
 from plansmith.application import taxes_and_coupons as tc
 from plansmith.application.billing_ports import RunRecord
 from plansmith.application.errors import NotFound
+from plansmith.application.invoice_views import invoice_view, views_in
 from plansmith.application.pagination import check_limit, decode_cursor, encode_cursor
 from plansmith.application.ports import UnitOfWork
 from plansmith.domain import error_codes as ec
@@ -62,20 +63,9 @@ def _locale(uow: UnitOfWork, organization_id: str, account_id: str) -> str:
     return account.locale
 
 
-def _shown(uow: UnitOfWork, invoice: Invoice, locales: dict[str, str] | None = None) -> InvoiceOut:
-    """Inside an open unit of work: the invoice with its buyer, tax rates and locale."""
-    org = invoice.organization_id
-    locales = {} if locales is None else locales
-    if invoice.account_id not in locales:
-        locales[invoice.account_id] = _locale(uow, org, invoice.account_id)
-    rates = {r.id: r for r in uow.billing.tax_rates(org)}
-    buyer = uow.billing.buyer(invoice.id)
-    return InvoiceOut.of(invoice, buyer, rates, locales[invoice.account_id])
-
-
 def _show(uow: UnitOfWork, invoice: Invoice) -> InvoiceOut:
     with uow:
-        return _shown(uow, invoice)
+        return InvoiceOut.of(views_in(uow, [invoice])[0])
 
 
 def _invoice(uow: UnitOfWork, organization_id: str, invoice_id: str) -> Invoice:
@@ -222,7 +212,6 @@ def list_invoices(
 ) -> ListOut[InvoiceOut]:
     """Oldest first; an account of another organization has none."""
     after, limit, status = decode_cursor(cursor), check_limit(limit), _status(status)
-    locales: dict[str, str] = {}
     with uow:
         rows = list(
             uow.billing.invoices(
@@ -230,7 +219,7 @@ def list_invoices(
             )
         )
         page = rows[:limit]
-        data = [_shown(uow, invoice, locales) for invoice in page]
+        data = [InvoiceOut.of(view) for view in views_in(uow, page)]
     more = len(rows) > limit
     next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more else None
     return ListOut[InvoiceOut](data=data, next_cursor=next_cursor, has_more=more)
@@ -239,8 +228,7 @@ def list_invoices(
 @router.get(ID, operation_id="get_invoice", response_model=InvoiceOut, tags=TAGS)
 def get_invoice(invoice_id: str, org: CurrentOrg, uow: UoW) -> InvoiceOut:
     """Lines with their periods and sources, the tax summary per rate, totals, the buyer."""
-    with uow:
-        return _shown(uow, _invoice(uow, org.id, invoice_id))
+    return InvoiceOut.of(invoice_view(uow, org.id, invoice_id))
 
 
 @router.post(

@@ -22,6 +22,7 @@ from pydantic_core import PydanticCustomError
 from plansmith.adapters.money_format import format_money
 from plansmith.application.billing_ports import Redemption, RunRecord
 from plansmith.application.billing_run import Upcoming
+from plansmith.application.invoice_views import InvoiceView
 from plansmith.domain import error_codes as ec
 from plansmith.domain.coupons import Coupon, Duration
 from plansmith.domain.invoicing import (
@@ -386,20 +387,15 @@ class InvoiceOut(BaseModel):
     voided_at: datetime | None
 
     @classmethod
-    def of(
-        cls,
-        invoice: Invoice,
-        buyer: Mapping[str, Any],
-        rates: Mapping[str, TaxRate],
-        locale: str,
-    ) -> InvoiceOut:
+    def of(cls, view: InvoiceView) -> InvoiceOut:
+        invoice = view.invoice
         return cls.model_validate(
             {
                 **invoice.__dict__,
-                **_document(invoice, rates, locale, stored=True),
+                **_document(invoice, view.rates, view.account.locale, stored=True),
                 "status": invoice.status.value,
                 "period": _period(invoice.period_start, invoice.period_end),
-                "buyer": BuyerOut.model_validate(buyer),
+                "buyer": BuyerOut.model_validate(view.buyer),
             }
         )
 

@@ -19,7 +19,8 @@ from plansmith.application.test_clocks import FrozenClock, clock_for
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.errors import InvalidValue
 from plansmith.entrypoints.cli.clock import advance_with_progress, parse_instant, print_advance
-from plansmith.entrypoints.cli.subscriptions import _container, session, show
+from plansmith.entrypoints.cli.context import container
+from plansmith.entrypoints.cli.subscriptions import session, show
 
 out = Console()
 err = Console(stderr=True)
@@ -85,7 +86,7 @@ def bill(
         err.print("error (--org): give --org ORG or --all", highlight=False)
         raise typer.Exit(1)
     if every_org:
-        with _container() as plansmith:
+        with container() as plansmith:
             if as_of is None and plansmith.settings.redis_url:
                 return _dispatch(plansmith, None)
             clock = plansmith.clock if as_of is None else _as_of_live(plansmith, as_of)

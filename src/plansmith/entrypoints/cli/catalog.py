@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -29,8 +29,8 @@ from plansmith.application.catalog_file import (
     load_yaml,
     read_catalog,
 )
-from plansmith.bootstrap import Plansmith
 from plansmith.domain.errors import DomainError, InvalidInput, InvalidValue
+from plansmith.entrypoints.cli.context import container
 
 catalog_app = typer.Typer(
     help="The plan catalog as a YAML file (see docs/catalog-file.md).", no_args_is_help=True
@@ -44,13 +44,6 @@ _MARKS = {
     ChangeKind.UPDATE: "[yellow]~ update   [/yellow]",
     ChangeKind.UNCHANGED: "[dim]= unchanged[/dim]",
 }
-
-
-def _container() -> AbstractContextManager[Plansmith]:
-    # Imported here: main imports this module to register the sub-app.
-    from plansmith.entrypoints.cli.main import container
-
-    return container()
 
 
 def _interactive() -> bool:
@@ -107,7 +100,7 @@ def export(
     ] = None,
 ) -> None:
     """Print the catalog (families, plans, add-ons, extra packs) as YAML."""
-    with _container() as plansmith:
+    with container() as plansmith:
         organization = orgs.find_organization(plansmith.uow(), org)
         data = export_catalog(plansmith.uow(), organization.id)
     text = (
@@ -138,7 +131,7 @@ def apply(
 ) -> None:
     """Show what the file changes, ask, then write every change in one transaction."""
     source = str(file)
-    with _container() as plansmith:
+    with container() as plansmith:
         organization = orgs.find_organization(plansmith.uow(), org)
         with file_errors(source):
             document = read_file(file)

@@ -21,6 +21,7 @@ from plansmith.application import api_keys
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.errors import InvalidValue
 from plansmith.domain.organizations import ApiKey, KeyStatus
+from plansmith.entrypoints.cli.context import container
 from plansmith.entrypoints.cli.subscriptions import OrgOption, session, show
 
 key_app = typer.Typer(help="API keys: create, list, revoke, roll.", no_args_is_help=True)
@@ -133,9 +134,6 @@ def key_roll(
 
 def org_list() -> None:
     """Every organization of this deployment: id, name, sandbox or live, created."""
-    # Imported here: main imports this module to register the commands.
-    from plansmith.entrypoints.cli.main import container
-
     with container() as plansmith:
         organizations = api_keys.list_organizations(plansmith.uow())
     if not organizations:

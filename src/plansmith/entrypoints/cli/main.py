@@ -15,7 +15,7 @@ from plansmith.application import console_users
 from plansmith.application import organizations as orgs
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.domain.errors import DomainError
-from plansmith.entrypoints.cli import billing
+from plansmith.entrypoints.cli import billing, context
 from plansmith.entrypoints.cli import demo as demo_data
 from plansmith.entrypoints.cli.catalog import catalog_app
 from plansmith.entrypoints.cli.clock import clock_app
@@ -57,6 +57,9 @@ def container() -> Iterator[Plansmith]:
         raise typer.Exit(1) from None
     finally:
         plansmith.dispose()
+
+
+context.install(container)
 
 
 @db_app.command("upgrade")

@@ -10,7 +10,7 @@ very same computation and saves nothing.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -37,6 +37,7 @@ from plansmith.bootstrap import Plansmith
 from plansmith.domain.errors import DomainError, InvalidInput, InvalidValue
 from plansmith.domain.money import Currency, Money
 from plansmith.domain.subscriptions import BillableItem, Status
+from plansmith.entrypoints.cli.context import container
 
 sub_app = typer.Typer(
     help="Subscriptions: list, show, create, change, cancel, reactivate, renew.",
@@ -51,17 +52,10 @@ OrgOption = Annotated[str, typer.Option("--org", help="Organization id or name")
 IdArgument = Annotated[str, typer.Argument(help="Subscription id (sub_...)")]
 
 
-def _container() -> AbstractContextManager[Plansmith]:
-    # Imported here: main imports this module to register the sub-app.
-    from plansmith.entrypoints.cli.main import container
-
-    return container()
-
-
 @contextmanager
 def session(org: str) -> Iterator[tuple[Plansmith, str]]:
     """The app and the organization's id; a refused command is one line on stderr, exit 1."""
-    with _container() as plansmith:
+    with container() as plansmith:
         try:
             yield plansmith, orgs.find_organization(plansmith.uow(), org).id
         except DomainError as exc:
@@ -425,7 +419,7 @@ def advance(
         err.print("error (--org): give --org ORG or --all", highlight=False)
         raise typer.Exit(1)
     if every_org:
-        with _container() as plansmith:
+        with container() as plansmith:
             done = actions.advance_due(plansmith.uow(), plansmith.clock, None)
     else:
         assert org is not None

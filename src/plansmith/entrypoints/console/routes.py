@@ -18,10 +18,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from plansmith.adapters.money_format import format_money
 from plansmith.application import accounts as uc
+from plansmith.application.console_queries import customer_page
 from plansmith.application.errors import Unauthorized
 from plansmith.application.organizations import create_portal_link, get_operator
 from plansmith.application.sign_in import TooManyAttempts, sign_in
-from plansmith.application.subscription_queries import FamilyPlans, HistoryEntry, account_plans
+from plansmith.application.subscription_queries import FamilyPlans, HistoryEntry
 from plansmith.application.subscriptions import SubscriptionView
 from plansmith.application.tokens import TokenRejected
 from plansmith.application.web_sessions import end_session
@@ -180,13 +181,11 @@ def portal_link(
 def _customer_page(
     request: Request, app: Container, operator: Operator, account_id: str, **extra: object
 ) -> Response:
-    org = operator.organization_id
-    account, addresses = uc.account_with_addresses(app.uow(), org, account_id)
-    families = [f for f in account_plans(app.uow(), org, account_id) if f.latest is not None]
+    page = customer_page(app.uow(), operator.organization_id, account_id)
     context = {
-        "account": account,
-        "addresses": addresses,
-        "subscriptions": [SubscriptionRow.of(f) for f in families],
+        "account": page.account,
+        "addresses": list(page.addresses),
+        "subscriptions": [SubscriptionRow.of(f) for f in page.families],
         **extra,
         **_chrome(operator, "customers"),
     }

@@ -16,16 +16,14 @@ from pathlib import Path
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from plansmith.application.accounts import get_account
-from plansmith.application.billing_run import upcoming_invoices
+from plansmith.application.invoice_views import account_invoices
 from plansmith.domain.accounts import Account
-from plansmith.domain.invoicing import Invoice, InvoiceStatus
+from plansmith.domain.invoicing import Invoice
 from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, Visit
-from plansmith.entrypoints.webui.deps import Container, organization_clock
+from plansmith.entrypoints.webui.deps import Container
 from plansmith.entrypoints.webui.invoice_document import STATUS_WORDS, Formats
 from plansmith.entrypoints.webui.invoice_loading import (
     Loaded,
-    account_invoices,
     load_invoice,
     upcoming_documents,
 )
@@ -74,19 +72,11 @@ def _chrome(visit: Visit, account: Account) -> dict[str, object]:
 @router.get("/invoices")
 def invoices_page(request: Request, visit: CurrentVisit, app: Container) -> Response:
     org, account_id = visit.organization_id, visit.account_id
-    account = get_account(app.uow(), org, account_id)
-    upcoming = upcoming_invoices(
-        app.uow(), organization_clock(app, org), org, account_id, app.invoice_grace
-    )
-    past = [
-        PastInvoice.of(invoice, account)
-        for invoice in account_invoices(app.uow(), org, account_id)
-        if invoice.status is not InvoiceStatus.DRAFT
-    ]
+    page = account_invoices(app.uow(), app.clock, org, account_id, app.invoice_grace)
     context = {
-        "future": upcoming_documents(app.uow(), org, account, upcoming),
-        "past": past,
-        **_chrome(visit, account),
+        "future": upcoming_documents(page),
+        "past": [PastInvoice.of(invoice, page.account) for invoice in page.past],
+        **_chrome(visit, page.account),
     }
     return templates.TemplateResponse(request, "portal/invoices.html", context, headers=NO_STORE)
 

@@ -1,27 +1,22 @@
-"""Loading invoices for the portal and the console: an invoice with its document (seller,
-buyer as kept on the invoice, tax rates, credit notes), an account's invoices, and the
-documents of its upcoming invoices. Reads only; each in one unit of work."""
+"""Invoices for the portal and the console: an invoice's document, laid out from the one
+``InvoiceView`` the API renders too, the documents of an account's upcoming invoices, a page
+of the organization's invoices and its billing runs. Reads only; each in one unit of work."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from plansmith.application.billing_ports import RunRecord
-from plansmith.application.billing_run import Upcoming
-from plansmith.application.errors import NotFound
-from plansmith.application.invoices import buyer_of
+from plansmith.application.invoice_views import AccountInvoices, InvoiceView, invoice_view
 from plansmith.application.ports import UnitOfWork
 from plansmith.domain.accounts import Account
-from plansmith.domain.invoicing import Invoice, InvoiceStatus, TaxRate
+from plansmith.domain.invoicing import Invoice
 from plansmith.entrypoints.webui.invoice_document import (
     InvoiceDocument,
     build_document,
     upcoming_document,
 )
-
-_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -31,14 +26,16 @@ class Loaded:
     document: InvoiceDocument
 
 
-def _rates(uow: UnitOfWork, organization_id: str) -> dict[str, TaxRate]:
-    return {rate.id: rate for rate in uow.billing.tax_rates(organization_id)}
-
-
-def _seller(uow: UnitOfWork, organization_id: str) -> str:
-    organization = uow.organizations.get(organization_id)
-    assert organization is not None  # every invoice belongs to one
-    return organization.name
+def document_of(view: InvoiceView) -> InvoiceDocument:
+    """The page and the PDF of an invoice: its view, laid out."""
+    return build_document(
+        view.invoice,
+        seller=view.seller,
+        buyer=view.buyer,
+        account=view.account,
+        rates=view.rates,
+        credit_notes=view.credit_notes or (),
+    )
 
 
 def load_invoice(
@@ -49,55 +46,17 @@ def load_invoice(
     account_id: str | None = None,
     drafts: bool = True,
 ) -> Loaded:
-    """An invoice with its document. With ``account_id``, another account's invoice (and
-    with ``drafts=False`` a draft) is as absent as one that does not exist."""
-    with uow:
-        invoice = uow.billing.get_invoice(organization_id, invoice_id)
-        hidden = invoice is not None and (
-            (account_id is not None and invoice.account_id != account_id)
-            or (not drafts and invoice.status is InvoiceStatus.DRAFT)
-        )
-        if invoice is None or hidden:
-            raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
-        account = uow.accounts.get(organization_id, invoice.account_id)
-        assert account is not None  # a foreign key guarantees it
-        document = build_document(
-            invoice,
-            seller=_seller(uow, organization_id),
-            buyer=uow.billing.buyer(invoice.id),
-            account=account,
-            rates=_rates(uow, organization_id),
-            credit_notes=uow.billing.credit_notes(invoice.id),
-        )
-    return Loaded(invoice, account, document)
+    """An invoice with its document (see ``invoice_view``)."""
+    view = invoice_view(uow, organization_id, invoice_id, account_id=account_id, drafts=drafts)
+    return Loaded(view.invoice, view.account, document_of(view))
 
 
-def account_invoices(uow: UnitOfWork, organization_id: str, account_id: str) -> list[Invoice]:
-    """Every invoice of the account, newest first."""
-    found: list[Invoice] = []
-    after: tuple[datetime, str] | None = None
-    with uow:
-        while True:
-            page = uow.billing.invoices(
-                organization_id, account_id=account_id, status=None, after=after, limit=_PAGE
-            )
-            found.extend(page)
-            if len(page) < _PAGE:
-                break
-            after = (page[-1].created_at, page[-1].id)
-    return sorted(found, key=lambda i: (i.finalized_at or i.created_at, i.id), reverse=True)
-
-
-def upcoming_documents(
-    uow: UnitOfWork, organization_id: str, account: Account, upcoming: Sequence[Upcoming]
-) -> list[InvoiceDocument]:
-    with uow:
-        seller = _seller(uow, organization_id)
-        buyer = buyer_of(uow, account)
-        rates = _rates(uow, organization_id)
+def upcoming_documents(page: AccountInvoices) -> list[InvoiceDocument]:
     return [
-        upcoming_document(u, seller=seller, buyer=buyer, account=account, rates=rates)
-        for u in upcoming
+        upcoming_document(
+            u, seller=page.seller, buyer=page.buyer, account=page.account, rates=page.rates
+        )
+        for u in page.upcoming
     ]
 
 
