@@ -174,16 +174,17 @@ class SqlPlanVersions(_Catalog):
     def moves(self, plan_id: str) -> Sequence[PlanVersionMove]:
         c = t.plan_version_moves.c
         q = select(t.plan_version_moves).where(c.plan_id == plan_id).order_by(c.created_at)
-        return [
-            PlanVersionMove(
-                **dict(
-                    row._mapping,
-                    from_version_ids=tuple(row.from_version_ids),
-                    apply=ApplyToExisting(row.apply),
-                )
-            )
-            for row in self.session.execute(q)
-        ]
+        return [move_of_row(row) for row in self.session.execute(q)]
+
+
+def move_of_row(row: Row[Any]) -> PlanVersionMove:
+    return PlanVersionMove(
+        **dict(
+            row._mapping,
+            from_version_ids=tuple(row.from_version_ids),
+            apply=ApplyToExisting(row.apply),
+        )
+    )
 
 
 def _add_on(row: Row[Any]) -> AddOn:
