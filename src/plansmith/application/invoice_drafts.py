@@ -39,7 +39,10 @@ def invoice_number(number: int) -> str:
 
 
 def billing_key(sub: Subscription) -> str:
-    """What a subscription's invoice bills: "period:<start>" in service, "stop:<date>" after."""
+    """One invoice per subscription and billing key: "period:<start>" for a period in service
+    (its renewal in advance, plus whatever changes since the last invoice left pending),
+    "stop:<date>" for what a stop left (a credit). Pending items of a period already invoiced
+    wait for the next."""
     if sub.in_service:
         return f"period:{sub.period_start.isoformat()}"
     return f"stop:{(sub.ended_on or sub.period_start).isoformat()}"

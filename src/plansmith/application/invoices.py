@@ -1,9 +1,6 @@
-"""Use cases for invoices: bill a subscription's pending items, finalize (number + ledger),
-void, record an out-of-band payment, issue a credit note, and show the upcoming invoice.
-
-One invoice per subscription and billing key: "period:<start>" for a period in service (its
-renewal in advance, plus whatever changes since the last invoice left pending), "stop:<date>"
-for what a stop left (a credit). Pending items of a period already invoiced wait for the next.
+"""Use cases for invoices: finalize (number + ledger), void, mark uncollectible or paid
+outside plansmith, issue a credit note. Invoices are made by the billing step
+(billing_step, over invoice_drafts); finalizing here uses the same pure ``finalized``.
 """
 
 from __future__ import annotations
