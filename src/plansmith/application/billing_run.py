@@ -53,21 +53,23 @@ def _bill(
 ) -> list[Billed]:
     """Inside an open unit of work: each (organization id, subscription id) billed, its
     outcome written. A subscription named twice is billed once (the second finds it done)."""
-    by_organization: dict[str, list[str]] = {}
+    by_organization: dict[str, dict[str, None]] = {}
     for org, sub_id in subscriptions:
-        ids = by_organization.setdefault(org, [])
-        if sub_id not in ids:
-            ids.append(sub_id)
-    billed: dict[tuple[str, str], Billed] = {}
+        by_organization.setdefault(org, {})[sub_id] = None
+    outcomes = []
     for org, ids in by_organization.items():
-        snapshot = uow.billing_batches.snapshot(org, ids, hold_credit=grace <= timedelta(0))
-        outcomes = billing_step.bill_all(snapshot, ids, now, grace)
-        numbers = uow.billing_batches.write(outcomes)
-        for sub_id, out in zip(ids, outcomes, strict=True):
-            invoice = out.invoice.invoice if out.invoice is not None else None
-            if invoice is not None and invoice.id in numbers:
-                invoice = replace(invoice, number=numbers[invoice.id])
-            billed[(org, sub_id)] = Billed(out.renewed, invoice)
+        snapshot = uow.billing_batches.snapshot(org, list(ids), hold_credit=grace <= timedelta(0))
+        outcomes += [
+            ((org, out.before.id), out)
+            for out in billing_step.bill_all(snapshot, list(ids), now, grace)
+        ]
+    numbers = uow.billing_batches.write([out for _pair, out in outcomes])  # numbers: last
+    billed: dict[tuple[str, str], Billed] = {}
+    for pair, out in outcomes:
+        invoice = out.invoice.invoice if out.invoice is not None else None
+        if invoice is not None and invoice.id in numbers:
+            invoice = replace(invoice, number=numbers[invoice.id])
+        billed[pair] = Billed(out.renewed, invoice)
     done: set[tuple[str, str]] = set()
     result = []
     for pair in subscriptions:
