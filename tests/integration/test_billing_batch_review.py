@@ -24,7 +24,7 @@ from sqlalchemy import Table, select, text
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.application import billing_run, plan_families
+from plansmith.application import billing_run, billing_step, plan_families
 from plansmith.application import catalog as cat
 from plansmith.application.accounts import AddressInput, add_invoice_address
 from plansmith.application.billing_run import batches, invoice_subscription, run_billing
@@ -355,20 +355,20 @@ def test_customer_credit_used_while_a_batch_is_open_is_not_used_twice(
     mark_paid(container.uow(), clock, org, first.id)
     issue_credit_note(container.uow(), clock, org, first.id, 2200, "Outage")  # all of a1's
     clock.set(local_at(D(2027, 2, 10), TZ, 1))  # a1 renews at 2200, a2 at 769
-    renew_and_draft = billing_run._renew_and_draft
+    step = billing_step.bill_subscription
     calls: list[str] = []
     other = threading.Thread(
         target=invoice_subscription, args=(container.uow(), clock, org, a2, NO_GRACE)
     )
 
-    def racing(uow: Any, catalogs: Any, organization_id: str, sub_id: str, *args: Any) -> Any:
-        calls.append(sub_id)
+    def racing(snapshot: Any, entry: Any, *args: Any) -> Any:
+        calls.append(entry.subscription.id)
         if len(calls) == 1:  # while a1's batch is open, a2 is billed by another worker...
             other.start()
             _wait_for_a_lock_wait(container)  # ...which waits for the account's credit
-        return renew_and_draft(uow, catalogs, organization_id, sub_id, *args)
+        return step(snapshot, entry, *args)
 
-    monkeypatch.setattr(billing_run, "_renew_and_draft", racing)
+    monkeypatch.setattr(billing_step, "bill_subscription", racing)
 
     billing_run.bill_batch(container.uow(), clock, [(org, a1)], NO_GRACE)
     other.join(30)

@@ -19,8 +19,8 @@ from sqlalchemy import event, func, select
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.adapters.db.batch_unit_of_work import BatchUnitOfWork
-from plansmith.application import billing_run
+from plansmith.adapters.db.billing_writer import SqlBillingBatches
+from plansmith.application import billing_step
 from plansmith.application.billing_run import bill_batch, run_billing
 from plansmith.application.subscription_actions import ChangeInput, change_subscription
 from plansmith.application.subscriptions import SubscribeInput, subscribe
@@ -97,14 +97,14 @@ def test_a_refused_subscription_costs_only_itself(
     org = tenant.organization_id
     ids = _due_subscriptions(container, org, clock)
     refused = ids[7]
-    draft = billing_run.draft_for
+    draft = billing_step.draft_invoice
 
-    def refusing(uow: Any, sub: Any, *args: Any) -> Any:
+    def refusing(sub: Any, *args: Any) -> Any:
         if sub.id == refused:
             raise InvalidValue("no price for this subscription", field="plan")
-        return draft(uow, sub, *args)
+        return draft(sub, *args)
 
-    monkeypatch.setattr(billing_run, "draft_for", refusing)
+    monkeypatch.setattr(billing_step, "draft_invoice", refusing)
     with container.uow() as uow:
         before = uow.subscriptions.get(org, refused)
 
@@ -126,18 +126,18 @@ def test_a_batch_that_loses_a_race_rolls_back_and_bills_one_by_one(
     org = tenant.organization_id
     ids = _due_subscriptions(container, org, clock)
     raced = ids[3]
-    renew_and_draft = billing_run._renew_and_draft
+    step = billing_step.bill_subscription
     calls: list[str] = []
 
-    def racing(uow: Any, catalogs: Any, organization_id: str, sub_id: str, *args: Any) -> Any:
+    def racing(snapshot: Any, entry: Any, *args: Any) -> Any:
         if not calls:  # while the batch holds its loaded rows, a customer changes one
             change_subscription(
                 container.uow(), clock, org, raced, ChangeInput(quantity=5), preview=False
             )
-        calls.append(sub_id)
-        return renew_and_draft(uow, catalogs, organization_id, sub_id, *args)
+        calls.append(entry.subscription.id)
+        return step(snapshot, entry, *args)
 
-    monkeypatch.setattr(billing_run, "_renew_and_draft", racing)
+    monkeypatch.setattr(billing_step, "bill_subscription", racing)
     pairs = [(org, sub_id) for sub_id in ids]
 
     done = bill_batch(container.uow(), clock, pairs, timedelta(0))
@@ -191,15 +191,15 @@ def test_two_runs_at_once_over_the_same_subscriptions_bill_each_once_without_gap
     # Both runs' first batches have loaded the same subscriptions before either writes.
     both_loaded = threading.Barrier(2, timeout=10)
     first_commits: set[int] = set()
-    commit = BatchUnitOfWork.commit
+    write = SqlBillingBatches.write
 
-    def commit_together(self: BatchUnitOfWork) -> None:
+    def commit_together(self: SqlBillingBatches, outcomes: Any) -> Any:
         if threading.get_ident() not in first_commits:
             first_commits.add(threading.get_ident())
             both_loaded.wait()
-        commit(self)
+        return write(self, outcomes)
 
-    monkeypatch.setattr(BatchUnitOfWork, "commit", commit_together)
+    monkeypatch.setattr(SqlBillingBatches, "write", commit_together)
     records: list[Any] = []
 
     def bill() -> None:

@@ -24,8 +24,9 @@ from plansmith.bootstrap import Plansmith
 from plansmith.domain import subscription_changes as rules
 from plansmith.domain.catalog import Timing
 from plansmith.domain.errors import DomainError
+from plansmith.domain.invoicing import LineKind
 from plansmith.domain.periods import Cycle
-from plansmith.domain.subscriptions import ItemKind, Status
+from plansmith.domain.subscriptions import Status
 from tests.conftest import Tenant
 from tests.unit.subscription_builders import (
     Driver,
@@ -229,7 +230,7 @@ def test_canceling_a_paused_pay_per_day_subscription_leaves_nothing_due() -> Non
     assert driver.sub.next_payment_on() is None  # actual: 2028-03-31
     driver.advance(D(2028, 7, 1))
     assert [e.kind for e in driver.events].count("period_closed") == 1  # actual: 3
-    assert [i.kind for i in driver.items] == [ItemKind.ACCRUAL]
+    assert [i.kind for i in driver.items] == [LineKind.ACCRUAL]
 
 
 def test_the_pure_rules_agree_on_a_cycle_change_for_pay_per_day() -> None:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plansmith.application.invoices import draft_lines
+from plansmith.application.invoice_drafts import draft_lines
 from plansmith.domain.invoicing import (
     ChargedLine,
     Discount,

@@ -21,8 +21,9 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from plansmith.domain.invoicing import LineKind
 from plansmith.domain.periods import BillingSchedule, Cycle, Period, zone
-from plansmith.domain.subscriptions import BillableItem, ItemKind, Status, Terms
+from plansmith.domain.subscriptions import BillableItem, Status, Terms
 from tests.unit.subscription_builders import (
     ALL_NOW,
     CURRENCIES,
@@ -204,7 +205,7 @@ def test_changes_in_a_period_charge_what_the_days_held_were_worth(h: History) ->
         ),
         Fraction(0),
     )
-    prorated = [i for i in this_period if i.kind in (ItemKind.CREDIT, ItemKind.CHARGE)]
+    prorated = [i for i in this_period if i.kind in (LineKind.CREDIT, LineKind.CHARGE)]
     total = sum(i.amount for i in this_period)
     # Each prorated item rounds once, so is off by at most half a minor unit.
     assert abs(total - worth) <= Fraction(len(prorated), 2)
@@ -213,9 +214,9 @@ def test_changes_in_a_period_charge_what_the_days_held_were_worth(h: History) ->
         assert item.days == (item.period_end - item.period_start).days
         assert item.period_days == period.days
         exact = Fraction(item.unit_amount * item.quantity * item.days, period.days)
-        assert item.amount == half_up(-exact if item.kind is ItemKind.CREDIT else exact)
+        assert item.amount == half_up(-exact if item.kind is LineKind.CREDIT else exact)
     # The period began with one full charge of the starting terms, in advance.
-    recurring = [i for i in this_period if i.kind is ItemKind.RECURRING]
+    recurring = [i for i in this_period if i.kind is LineKind.RECURRING]
     assert [(i.component, i.unit_amount, i.quantity, i.amount) for i in recurring] == [
         (key, unit, n, unit * n) for key, unit, n in h.start.components(h.currency, h.cycle)
     ]
@@ -238,7 +239,7 @@ def test_a_full_period_with_no_change_costs_exactly_the_period_price(h: History)
     full = sum(unit * n for _, unit, n in h.start.components(h.currency, h.cycle))
     by_period: Counter[tuple[date, date]] = Counter()
     for item in driver.items:
-        assert item.kind is ItemKind.RECURRING
+        assert item.kind is LineKind.RECURRING
         by_period[(item.period_start, item.period_end)] += item.amount
     expected = [schedule.period(i) for i in range(h.renewals + 2)]
     assert by_period == Counter({(p.start, p.end): full for p in expected})
@@ -269,7 +270,7 @@ def test_pay_per_day_bills_each_plan_and_quantity_once_for_its_days_held(h: Hist
     )
     got = sorted((i.component, i.unit_amount, i.quantity, i.days, i.amount) for i in billed)
     assert got == expected
-    assert all(i.kind is ItemKind.ACCRUAL and i.period_end == period.end for i in billed)
+    assert all(i.kind is LineKind.ACCRUAL and i.period_end == period.end for i in billed)
     assert all(i.period_days == period.days for i in billed)
     if after_day and list(after_day.values())[-1] is None:
         assert driver.sub.status is Status.CANCELED
@@ -330,7 +331,7 @@ def test_a_cancel_with_add_ons_rounds_each_line_so_may_be_off_by_more_than_one_u
     )
     driver, _, _ = play(h)
 
-    credits = [i for i in driver.items if i.kind is ItemKind.CREDIT]
+    credits = [i for i in driver.items if i.kind is LineKind.CREDIT]
     assert [(i.component, i.amount, i.days, i.period_days) for i in credits] == [
         ("plan", -8312, 91, 92),
         ("add_on:ai", -1395, 91, 92),

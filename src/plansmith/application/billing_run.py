@@ -1,41 +1,32 @@
 """The billing run: every subscription that is due or has pending items is renewed and
 invoiced, exactly once; drafts past their grace period are finalized.
 
-Subscriptions are billed in batches, each one transaction (``uow.for_batch``: its reads
-loaded at once, its writes made in bulk at commit): catch up with the period ends, put the
-pending items on a draft for the billing key, and (without a grace period) finalize it.
-Running twice creates nothing new; two workers on one subscription collide on the revision
-check or on the unique (subscription, billing key), and the loser's batch rolls back and is
-billed one subscription at a time, where the loser skips what the winner did. A crash loses
-nothing: nothing of a batch is written unless all of it is, and the run's record counts
-what each batch did in the batch's own transaction (see run_records). The catalog is read
-once per organization per run. The upcoming invoice is the same computation on the state the
-next period end will find, saved nowhere.
+Subscriptions are billed in batches, each one transaction: a snapshot of what the batch
+reads is loaded at once, the billing step (billing_step, pure) decides each subscription's
+outcome, and the outcomes are written in bulk with the invoice numbers taken last. A single
+subscription is a batch of one: there is one path. Running twice creates nothing new; two
+workers on one subscription collide on the revision check or on the unique (subscription,
+billing key), and the loser's batch rolls back and is billed one subscription at a time,
+where the loser skips what the winner did. A crash loses nothing: nothing of a batch is
+written unless all of it is, and the run's record counts what each batch did in the batch's
+own transaction (see run_records). The upcoming invoice is the same step on a snapshot,
+saved nowhere.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+from plansmith.application import billing_step
 from plansmith.application.billing_ports import RunRecord, RunStatus
 from plansmith.application.errors import Conflict, NotFound
-from plansmith.application.invoices import billing_key, buyer_of, draft_for, finalize_in
-from plansmith.application.ports import Clock, StoredItem, UnitOfWork
+from plansmith.application.invoices import finalize_in
+from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.application.run_records import RunLog, RunWatch, start_run
-from plansmith.application.subscriptions import (
-    SYSTEM,
-    price_book,
-    renewal_moves,
-    run,
-    subscription_of,
-)
 from plansmith.domain.errors import DomainError
 from plansmith.domain.invoicing import Invoice, InvoiceStatus
-from plansmith.domain.periods import local_midnight, zone
-from plansmith.domain.renewals import RenewalMove
-from plansmith.domain.subscriptions import PriceBook, Subscription
 
 
 @dataclass(frozen=True)
@@ -54,63 +45,37 @@ def _counts(billed: Iterable[Billed]) -> tuple[int, int, int]:
     )
 
 
-@dataclass
-class Catalogs:
-    """Each organization's price book and version moves, read once for a run (or a job), and
-    read again when a subscription names something the book lacks (published meanwhile)."""
-
-    books: dict[str, tuple[PriceBook, Mapping[str, RenewalMove]]] = field(default_factory=dict)
-
-    def of(
-        self, uow: UnitOfWork, organization_id: str, sub: Subscription | None = None
-    ) -> tuple[PriceBook, Mapping[str, RenewalMove]]:
-        found = self.books.get(organization_id)
-        if found is None or (sub is not None and not _covers(found[0], sub)):
-            book = price_book(uow, organization_id)
-            found = self.books[organization_id] = (book, renewal_moves(uow, book, list(book.plans)))
-        return found
-
-
-def _covers(book: PriceBook, sub: Subscription) -> bool:
-    """Whether the book has every catalog object the subscription's terms name."""
-    held = [sub.terms] + ([sub.scheduled.terms] if sub.scheduled is not None else [])
-    return sub.family_id in book.families and all(
-        terms.version_id in book.versions
-        and terms.plan_id in book.plans
-        and all(code in book.add_ons for code in terms.add_ons)
-        for terms in held
-    )
-
-
-def _renew_and_draft(
+def _bill(
     uow: UnitOfWork,
-    catalogs: Catalogs,
-    organization_id: str,
-    subscription_id: str,
+    subscriptions: Sequence[tuple[str, str]],
     now: datetime,
     grace: timedelta,
-) -> Billed:
-    """Inside an open unit of work: catch up, then put what is pending on a draft."""
-    sub = subscription_of(uow, organization_id, subscription_id)
-    book, moves = catalogs.of(uow, organization_id, sub)
-    caught_up = run(uow, sub, book, moves, None, SYSTEM, now, upcoming=False)
-    current = caught_up.view.subscription
-    key = billing_key(current)
-    pending = list(uow.subscriptions.items(sub.id, pending_only=True))
-    if not pending or uow.billing.has_invoice(sub.id, key):
-        return Billed(caught_up.applied, None)
-    account = uow.accounts.get(organization_id, sub.account_id)
-    assert account is not None  # a foreign key guarantees it
-    invoice = draft_for(uow, current, account, book, pending, now, grace).invoice
-    uow.billing.add_invoice(invoice, key, buyer_of(uow, account))
-    uow.billing.take_items(invoice.id, [s.id for s in pending])
-    return Billed(caught_up.applied, invoice)
-
-
-def _finalized(uow: UnitOfWork, billed: Billed, now: datetime, grace: timedelta) -> Billed:
-    if billed.invoice is None or grace > timedelta(0):
-        return billed
-    return replace(billed, invoice=finalize_in(uow, billed.invoice, now))
+) -> list[Billed]:
+    """Inside an open unit of work: each (organization id, subscription id) billed, its
+    outcome written. A subscription named twice is billed once (the second finds it done)."""
+    by_organization: dict[str, dict[str, None]] = {}
+    for org, sub_id in subscriptions:
+        by_organization.setdefault(org, {})[sub_id] = None
+    outcomes = []
+    for org, ids in by_organization.items():
+        snapshot = uow.billing_batches.snapshot(org, list(ids), hold_credit=grace <= timedelta(0))
+        outcomes += [
+            ((org, out.before.id), out)
+            for out in billing_step.bill_all(snapshot, list(ids), now, grace)
+        ]
+    numbers = uow.billing_batches.write([out for _pair, out in outcomes])  # numbers: last
+    billed: dict[tuple[str, str], Billed] = {}
+    for pair, out in outcomes:
+        invoice = out.invoice.invoice if out.invoice is not None else None
+        if invoice is not None and invoice.id in numbers:
+            invoice = replace(invoice, number=numbers[invoice.id])
+        billed[pair] = Billed(out.renewed, invoice)
+    done: set[tuple[str, str]] = set()
+    result = []
+    for pair in subscriptions:
+        result.append(billed[pair] if pair not in done else Billed(False, None))
+        done.add(pair)
+    return result
 
 
 def invoice_subscription(
@@ -119,16 +84,13 @@ def invoice_subscription(
     organization_id: str,
     subscription_id: str,
     grace: timedelta,
-    catalogs: Catalogs | None = None,
     log: RunLog | None = None,
 ) -> Billed:
-    """Renew what is due and invoice what is pending, in one transaction of its own."""
+    """Renew what is due and invoice what is pending, in one transaction of its own: a
+    batch of one."""
     now = clock.now()
     with uow:
-        billed = _renew_and_draft(
-            uow, catalogs or Catalogs(), organization_id, subscription_id, now, grace
-        )
-        billed = _finalized(uow, billed, now, grace)
+        [billed] = _bill(uow, [(organization_id, subscription_id)], now, grace)
         if billed.renewed or billed.invoice is not None:
             if log is not None:
                 log.count(uow, *_counts([billed]))
@@ -158,32 +120,26 @@ def bill_batch(
     clock: Clock,
     subscriptions: Sequence[tuple[str, str]],
     grace: timedelta,
-    catalogs: Catalogs | None = None,
     log: RunLog | None = None,
 ) -> BatchResult:
     """Bill (organization id, subscription id) pairs in one transaction; if anything in it
     refuses (a rule, or another worker that got there first), bill them one at a time, so
     one subscription's error or a race costs only itself. With ``log``, what it did is
     added to that run's record in the same transaction(s)."""
-    catalogs = catalogs or Catalogs()
     now = clock.now()
     result = BatchResult()
     try:
-        with uow.for_batch([sub_id for _org, sub_id in subscriptions]) as batch:
-            drafted = [
-                (sub_id, _renew_and_draft(batch, catalogs, org, sub_id, now, grace))
-                for org, sub_id in subscriptions
-            ]
-            billed = [(sub_id, _finalized(batch, b, now, grace)) for sub_id, b in drafted]
+        with uow:
+            billed = _bill(uow, subscriptions, now, grace)
             if log is not None:
-                log.count(batch, *_counts(b for _sub_id, b in billed))
-            batch.commit()
+                log.count(uow, *_counts(billed))
+            uow.commit()
     except DomainError:
-        result = _one_by_one(uow, clock, subscriptions, grace, catalogs, log)
+        result = _one_by_one(uow, clock, subscriptions, grace, log)
         if log is not None:
             log.problems(uow, result.skipped, result.errors)
         return result
-    for sub_id, b in billed:
+    for (_org, sub_id), b in zip(subscriptions, billed, strict=True):
         result.count(sub_id, b)
     return result
 
@@ -193,13 +149,12 @@ def _one_by_one(
     clock: Clock,
     subscriptions: Sequence[tuple[str, str]],
     grace: timedelta,
-    catalogs: Catalogs,
     log: RunLog | None,
 ) -> BatchResult:
     result = BatchResult()
     for org, sub_id in subscriptions:
         try:
-            billed = invoice_subscription(uow, clock, org, sub_id, grace, catalogs, log)
+            billed = invoice_subscription(uow, clock, org, sub_id, grace, log)
         except Conflict:
             result.skipped += 1  # another worker had it; the next run finds it done
             continue
@@ -268,9 +223,8 @@ def run_billing(
     as_of = clock.now()
     log = start_run(uow, watch or RunWatch(clock), organization_id, as_of)
     try:
-        catalogs = Catalogs()
         for chunk in batches(uow, organization_id, as_of, batch):
-            done = bill_batch(uow, clock, chunk, grace, catalogs, log)
+            done = bill_batch(uow, clock, chunk, grace, log)
             if on_progress is not None:
                 for sub_id in done.done:
                     on_progress(sub_id)
@@ -339,28 +293,12 @@ def upcoming_invoices(
         account = uow.accounts.get(organization_id, account_id)
         if account is None:
             raise NotFound(f"no account {account_id!r}", field="account_id")
-        book, moves = Catalogs().of(uow, organization_id)
-        for sub in uow.subscriptions.for_account(organization_id, account_id):
-            preview = run(uow, sub, book, moves, None, SYSTEM, now, dry_run=True)
-            current = preview.view.subscription
-            stored = list(uow.subscriptions.items(sub.id, pending_only=True))
-            if stored and not uow.billing.has_invoice(sub.id, billing_key(current)):
-                # The next run bills what is pending now, on its own (with any catch-up).
-                items = [s.item for s in stored] + list(preview.items)
-                cut: datetime | None = now + grace
-            else:
-                upcoming = preview.next_invoice
-                items = list(upcoming.items)
-                cut = None
-                if upcoming.cut_off is not None:
-                    cut = local_midnight(upcoming.cut_off, zone(current.time_zone)) + grace
-            if not items:
-                continue
-            as_stored = [
-                StoredItem(f"upcoming:{i}", sub.id, "", item, None, now)
-                for i, item in enumerate(items)
-            ]
-            drafted = draft_for(uow, current, account, book, as_stored, now, grace).invoice
+        subs = [s.id for s in uow.subscriptions.for_account(organization_id, account_id)]
+        snapshot = uow.billing_batches.snapshot(organization_id, subs, hold_credit=False)
+    for sub_id in subs:
+        found = billing_step.upcoming(snapshot, snapshot.entries[sub_id], now, grace)
+        if found is not None:
+            invoice, cut = found
             # Its period is what its lines bill, as on the invoice the run will make.
-            result.append(Upcoming(sub.id, drafted, cut, drafted.period_start, drafted.period_end))
+            result.append(Upcoming(sub_id, invoice, cut, invoice.period_start, invoice.period_end))
     return result

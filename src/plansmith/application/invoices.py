@@ -1,184 +1,35 @@
-"""Use cases for invoices: bill a subscription's pending items, finalize (number + ledger),
-void, record an out-of-band payment, issue a credit note, and show the upcoming invoice.
-
-One invoice per subscription and billing key: "period:<start>" for a period in service (its
-renewal in advance, plus whatever changes since the last invoice left pending), "stop:<date>"
-for what a stop left (a credit). Pending items of a period already invoiced wait for the next.
+"""Use cases for invoices: finalize (number + ledger), void, mark uncollectible or paid
+outside plansmith, issue a credit note. Invoices are made by the billing step
+(billing_step, over invoice_drafts); finalizing here uses the same pure ``finalized``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 
-from plansmith.application.billing_ports import Redemption
 from plansmith.application.errors import Conflict, NotFound
 from plansmith.application.ids import new_id
-from plansmith.application.ports import Clock, StoredItem, UnitOfWork
+from plansmith.application.invoice_drafts import buyer, finalized, invoice_number
+from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.domain import error_codes as ec
 from plansmith.domain import postings
 from plansmith.domain.accounts import Account
 from plansmith.domain.errors import InvalidValue
-from plansmith.domain.invoicing import (
-    ChargedLine,
-    CreditNote,
-    Discount,
-    DraftLine,
-    Invoice,
-    InvoiceStatus,
-    LineKind,
-    TaxRate,
-    billed_period,
-    credit_note_tax,
-    price_lines,
-    takes_something,
-    totals,
-)
+from plansmith.domain.invoicing import CreditNote, Invoice, InvoiceStatus, credit_note_tax
 from plansmith.domain.ledger import LedgerAccount
-from plansmith.domain.subscriptions import BillableItem, PriceBook, Subscription
 
-INVOICE_PREFIX = "INV-"
 CREDIT_NOTE_PREFIX = "CN-"
-
-
-def invoice_number(number: int) -> str:
-    return f"{INVOICE_PREFIX}{number:06d}"
-
-
-def billing_key(sub: Subscription) -> str:
-    if sub.in_service:
-        return f"period:{sub.period_start.isoformat()}"
-    return f"stop:{(sub.ended_on or sub.period_start).isoformat()}"
-
-
-def tax_rate_for(uow: UnitOfWork, account: Account) -> TaxRate | None:
-    """The account's own rate, else the rate of its invoice address's region, else country."""
-    rates = {r.id: r for r in uow.billing.tax_rates(account.organization_id)}
-    own = uow.billing.account_tax_rate(account.id)
-    if own is not None and own in rates:
-        return rates[own]
-    if account.default_invoice_address_id is None:
-        return None
-    address = uow.invoice_addresses.get(account.organization_id, account.default_invoice_address_id)
-    if address is None:
-        return None
-    in_country = [r for r in rates.values() if r.country == address.country]
-    regional = [r for r in in_country if r.region and r.region == address.region]
-    national = [r for r in in_country if not r.region]
-    found = regional or national
-    return found[0] if found else None
 
 
 def buyer_of(uow: UnitOfWork, account: Account) -> dict[str, object]:
     """Who the invoice is made out to, as it stands now (kept on the invoice)."""
-    lines: list[str] = [account.name]
+    address = None
     if account.default_invoice_address_id is not None:
         address = uow.invoice_addresses.get(
             account.organization_id, account.default_invoice_address_id
         )
-        if address is not None:
-            lines = address.lines()
-    return {"lines": lines, "email": account.email, "tax_id": account.tax_id}
-
-
-def _line_kind(item: BillableItem) -> LineKind:
-    return LineKind(item.kind.value)
-
-
-def draft_lines(items: Sequence[tuple[str, BillableItem]]) -> list[DraftLine]:
-    return [
-        DraftLine(
-            kind=_line_kind(item),
-            description=item.description,
-            quantity=item.quantity,
-            unit_amount=item.unit_amount,
-            amount=item.amount,
-            period_start=item.period_start,
-            period_end=item.period_end,
-            source_id=source,
-            plan_id=item.plan_id,
-            component=item.component,
-        )
-        for source, item in items
-    ]
-
-
-def charged_before(
-    uow: UnitOfWork, subscription_id: str, drafts: Sequence[DraftLine]
-) -> Sequence[ChargedLine]:
-    """The invoiced charges the drafts' credits may reverse; no query without a credit."""
-    starts = [
-        d.period_start
-        for d in drafts
-        if d.kind is LineKind.CREDIT and d.component is not None and d.period_start is not None
-    ]
-    if not starts:
-        return ()
-    found = uow.billing.charged_lines([subscription_id], min(starts))
-    return found.get(subscription_id, ())
-
-
-def discounts_for(
-    uow: UnitOfWork, book: PriceBook, sub: Subscription
-) -> list[tuple[Redemption, Discount]]:
-    """The subscription's coupons that still last, as discounts in its currency."""
-    found = []
-    by_code = {p.code: p.id for p in book.plans.values()}
-    for redemption in uow.billing.redemptions(sub.id):
-        coupon = redemption.coupon
-        if not coupon.lasts_for(redemption.uses):
-            continue
-        plan_ids = frozenset(by_code[c] for c in coupon.plan_codes if c in by_code)
-        discount = coupon.discount(sub.terms.currency, plan_ids)
-        if discount is not None:
-            found.append((redemption, discount))
-    return found
-
-
-@dataclass(frozen=True)
-class Drafted:
-    invoice: Invoice
-    redemptions: tuple[str, ...]  # coupon redemptions it used, counted when finalized
-
-
-def draft_for(
-    uow: UnitOfWork,
-    sub: Subscription,
-    account: Account,
-    book: PriceBook,
-    pending: Sequence[StoredItem],
-    now: datetime,
-    grace: timedelta,
-) -> Drafted:
-    """The invoice the pending items make, priced with the coupons and tax rate of now; its
-    credits mirror the discounts of the charges they reverse. Its period is the span its
-    lines bill (a pay-per-day invoice bills the period just ended, a stop invoice its rest)."""
-    drafts = draft_lines([(s.id, s.item) for s in pending])
-    # A coupon that finds nothing to take off here is not used up by this invoice.
-    used = [(r, d) for r, d in discounts_for(uow, book, sub) if takes_something(d, drafts)]
-    rate = tax_rate_for(uow, account)
-    charged = charged_before(uow, sub.id, drafts)
-    lines = price_lines(drafts, [d for _r, d in used], rate, charged)
-    period_start, period_end = billed_period(lines)
-    invoice = Invoice(
-        id=new_id("inv"),
-        organization_id=sub.organization_id,
-        account_id=sub.account_id,
-        subscription_id=sub.id,
-        currency=sub.terms.currency,
-        status=InvoiceStatus.DRAFT,
-        number=None,
-        period_start=period_start,
-        period_end=period_end,
-        lines=tuple(lines),
-        totals=totals(lines),
-        tax_id=account.tax_id,
-        created_at=now,
-        finalize_after=now + grace,
-        discounts=tuple(d for _r, d in used),
-    )
-    return Drafted(invoice, tuple(r.id for r, _d in used))
+    return buyer(account, address)
 
 
 def _invoice(uow: UnitOfWork, organization_id: str, invoice_id: str) -> Invoice:
@@ -203,22 +54,17 @@ def finalize_in(uow: UnitOfWork, invoice: Invoice, now: datetime) -> Invoice:
     invoice.moved(InvoiceStatus.OPEN, now)  # refuses anything but a draft, clearly
     billing = uow.billing
     billing.hold_credit(invoice.account_id)  # another finalize must not use it as well
-    owed_to_customer = -billing.ledger_balance(
+    balance = billing.ledger_balance(
         invoice.account_id, LedgerAccount.CUSTOMER_CREDIT, invoice.currency
     )
-    with_credit = totals(invoice.lines, owed_to_customer)
+    redemptions = billing.redemptions(invoice.subscription_id) if invoice.subscription_id else ()
+    done = finalized(invoice, balance, redemptions, now)
     number = billing.next_number(invoice.organization_id, "invoice")
-    final = replace(invoice, totals=with_credit, number=invoice_number(number))
-    final = final.moved(InvoiceStatus.OPEN, now)
-    if with_credit.amount_due == 0:
-        final = final.moved(InvoiceStatus.PAID, now)
+    final = replace(done.invoice, number=invoice_number(number))
     billing.update_invoice(final, expected_status=InvoiceStatus.DRAFT.value)
-    billing.post(postings.finalized(new_id("txn"), final, now))
-    if invoice.subscription_id is not None:
-        used = {d.coupon_id for d in invoice.discounts}
-        for redemption in billing.redemptions(invoice.subscription_id):
-            if redemption.coupon.id in used:
-                billing.count_redemption_use(redemption.id)
+    billing.post(done.posting)
+    for redemption_id in done.redemption_uses:
+        billing.count_redemption_use(redemption_id)
     return final
 
 

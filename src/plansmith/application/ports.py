@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
 from plansmith.application.billing_ports import BillingRepository
+from plansmith.application.billing_snapshot import BillingBatches
 from plansmith.application.session_ports import (
     PortalLinkRepository,
     SignInThrottleRepository,
@@ -153,6 +154,8 @@ class UnitOfWork(Protocol):
     @property
     def billing(self) -> BillingRepository: ...
     @property
+    def billing_batches(self) -> BillingBatches: ...
+    @property
     def web_sessions(self) -> WebSessionRepository: ...
     @property
     def portal_links(self) -> PortalLinkRepository: ...
@@ -168,11 +171,6 @@ class UnitOfWork(Protocol):
     ) -> None: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
-    def for_batch(self, subscription_ids: Sequence[str]) -> UnitOfWork:
-        """A unit of work that bills these subscriptions in one transaction: what the billing
-        run reads of them is loaded when it opens, what it writes is written in bulk at
-        commit. Only for the billing run's calls; anything else reads the database."""
-        ...
 
 
 class PlanFamilyRepository(Protocol):

@@ -24,7 +24,7 @@ from plansmith.domain.held_log import Span, apply_held, changed_spans
 from plansmith.domain.limits import MAX_QUANTITY, at_most
 from plansmith.domain.money import Currency
 from plansmith.domain.periods import Cycle, local_date, zone
-from plansmith.domain.renewals import RenewalMove, advance, period_end
+from plansmith.domain.renewals import RenewalMove, advance, period_end, resolved_moves
 from plansmith.domain.subscription_changes import NewSubscription
 from plansmith.domain.subscription_changes import subscribe as start
 from plansmith.domain.subscriptions import (
@@ -109,18 +109,8 @@ def renewal_moves(
 ) -> dict[str, RenewalMove]:
     """from version id -> where its subscribers go at their renewal, following chains
     (v1 -> v2 -> v3 when v2 was superseded too) to the newest version."""
-    direct: dict[str, RenewalMove] = {}
-    for recorded in uow.plan_versions.moves_of(plan_ids):  # one read for the whole catalog
-        for source in recorded.from_version_ids:
-            direct[source] = RenewalMove(recorded.id, source, recorded.to_version_id)
-    resolved = {}
-    for source, move in direct.items():
-        target, seen = move.to_version_id, {source}
-        while target in direct and target not in seen:
-            seen.add(target)
-            target = direct[target].to_version_id
-        resolved[source] = replace(move, to_version_id=target)
-    return resolved
+    # One read for the whole catalog.
+    return resolved_moves(uow.plan_versions.moves_of(plan_ids))
 
 
 def subscription_of(uow: UnitOfWork, organization_id: str, subscription_id: str) -> Subscription:

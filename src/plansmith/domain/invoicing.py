@@ -60,10 +60,12 @@ def check_invoice_transition(current: InvoiceStatus, to: InvoiceStatus) -> None:
 
 
 class LineKind(StrEnum):
-    RECURRING = "recurring"
-    CREDIT = "credit"
-    CHARGE = "charge"
-    ACCRUAL = "accrual"
+    """What a billable item, and the invoice line it becomes, bills."""
+
+    RECURRING = "recurring"  # a full period in advance
+    CREDIT = "credit"  # the unused rest of a period at the old terms
+    CHARGE = "charge"  # the rest of a period at the new terms
+    ACCRUAL = "accrual"  # pay-per-day: days active x day rate, in arrears
     ONE_OFF = "one_off"  # extra packs and other charges the operator adds
 
 

@@ -14,9 +14,10 @@ from datetime import date
 from fractions import Fraction
 
 from plansmith.domain.errors import InvalidValue
+from plansmith.domain.invoicing import LineKind
 from plansmith.domain.money import round_half_up
 from plansmith.domain.periods import Period
-from plansmith.domain.subscriptions import BillableItem, Component, ItemKind, Terms
+from plansmith.domain.subscriptions import BillableItem, Component, Terms
 
 
 def day_value(period_amount: int, period: Period) -> Fraction:
@@ -35,7 +36,7 @@ def recurring(parts: Iterable[Component], terms: Terms, period: Period) -> list[
     """A full period of each component, in advance."""
     return [
         BillableItem(
-            kind=ItemKind.RECURRING,
+            kind=LineKind.RECURRING,
             component=part.key,
             description=f"{part.name} × {part.quantity}, {terms.cycle.name}",
             currency=terms.currency,
@@ -51,12 +52,12 @@ def recurring(parts: Iterable[Component], terms: Terms, period: Period) -> list[
 
 
 def rest_of_period(
-    kind: ItemKind, part: Component, currency: str, period: Period, start: date
+    kind: LineKind, part: Component, currency: str, period: Period, start: date
 ) -> BillableItem:
     """A credit (negative) or charge for ``[start, period.end)`` of one component."""
     days = (period.end - start).days
     amount = part_amount(part.period_amount, days, period.days)
-    label = "Unused time on" if kind is ItemKind.CREDIT else "Remaining time on"
+    label = "Unused time on" if kind is LineKind.CREDIT else "Remaining time on"
     return BillableItem(
         kind=kind,
         component=part.key,
@@ -64,7 +65,7 @@ def rest_of_period(
         currency=currency,
         quantity=part.quantity,
         unit_amount=part.unit_amount,
-        amount=-amount if kind is ItemKind.CREDIT else amount,
+        amount=-amount if kind is LineKind.CREDIT else amount,
         period_start=start,
         period_end=period.end,
         days=days,
@@ -76,17 +77,17 @@ def rest_of_period(
 def credits(
     parts: Iterable[Component], currency: str, period: Period, start: date
 ) -> list[BillableItem]:
-    return _rest(ItemKind.CREDIT, parts, currency, period, start)
+    return _rest(LineKind.CREDIT, parts, currency, period, start)
 
 
 def charges(
     parts: Iterable[Component], currency: str, period: Period, start: date
 ) -> list[BillableItem]:
-    return _rest(ItemKind.CHARGE, parts, currency, period, start)
+    return _rest(LineKind.CHARGE, parts, currency, period, start)
 
 
 def _rest(
-    kind: ItemKind, parts: Iterable[Component], currency: str, period: Period, start: date
+    kind: LineKind, parts: Iterable[Component], currency: str, period: Period, start: date
 ) -> list[BillableItem]:
     """The rest of the period for each component that costs something."""
     return [rest_of_period(kind, p, currency, period, start) for p in parts if p.period_amount]
@@ -128,7 +129,7 @@ def accrual(
             )
         items.append(
             BillableItem(
-                kind=ItemKind.ACCRUAL,
+                kind=LineKind.ACCRUAL,
                 component=part.key,
                 description=f"{part.name} × {part.quantity}, {days} of {period.days} days "
                 f"({cycle_name}, pay per day)",

@@ -13,10 +13,11 @@ day. Each period end, in order:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from plansmith.domain.catalog import PlanVersionMove
 from plansmith.domain.errors import DomainError
 from plansmith.domain.held_log import Span, active_days, apply_held
 from plansmith.domain.proration import accrual, recurring
@@ -41,6 +42,24 @@ class RenewalMove:
     move_id: str
     from_version_id: str
     to_version_id: str
+
+
+def resolved_moves(recorded: Iterable[PlanVersionMove]) -> dict[str, RenewalMove]:
+    """from version id -> where its subscribers go at their renewal, following chains
+    (v1 -> v2 -> v3 when v2 was superseded too) to the newest version. ``recorded`` in the
+    order the moves were made (within a plan; a version belongs to one plan)."""
+    direct: dict[str, RenewalMove] = {}
+    for made in recorded:
+        for source in made.from_version_ids:
+            direct[source] = RenewalMove(made.id, source, made.to_version_id)
+    resolved = {}
+    for source, move in direct.items():
+        target, seen = move.to_version_id, {source}
+        while target in direct and target not in seen:
+            seen.add(target)
+            target = direct[target].to_version_id
+        resolved[source] = replace(move, to_version_id=target)
+    return resolved
 
 
 def advance(

@@ -18,6 +18,7 @@ from typing import Any
 from plansmith.domain import error_codes as ec
 from plansmith.domain.catalog import AddOn, Plan, PlanFamily, PlanVersion
 from plansmith.domain.errors import DomainError, InvalidValue
+from plansmith.domain.invoicing import LineKind
 from plansmith.domain.limits import MAX_LINE_AMOUNT, MAX_QUANTITY, TooLarge, at_most, figure
 from plansmith.domain.money import Currency
 from plansmith.domain.periods import BillingSchedule, Cycle, Period, local_midnight, zone
@@ -303,18 +304,11 @@ def check_add_ons(
 # -- what a transition produces ----------------------------------------------------------
 
 
-class ItemKind(StrEnum):
-    RECURRING = "recurring"  # a full period in advance
-    CREDIT = "credit"  # the unused rest of a period at the old terms
-    CHARGE = "charge"  # the rest of a period at the new terms
-    ACCRUAL = "accrual"  # pay-per-day: days active x day rate, in arrears
-
-
 @dataclass(frozen=True)
 class BillableItem:
     """A pending charge or credit, waiting for the next invoice."""
 
-    kind: ItemKind
+    kind: LineKind  # what the invoice line it becomes is: one kind for both
     component: str
     description: str
     currency: str

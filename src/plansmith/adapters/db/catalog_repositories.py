@@ -183,16 +183,17 @@ class SqlPlanVersions(_Catalog):
             .where(c.plan_id.in_(sorted(set(plan_ids))))
             .order_by(c.created_at, c.id)
         )
-        return [
-            PlanVersionMove(
-                **dict(
-                    row._mapping,
-                    from_version_ids=tuple(row.from_version_ids),
-                    apply=ApplyToExisting(row.apply),
-                )
-            )
-            for row in self.session.execute(q)
-        ]
+        return [move_of_row(row) for row in self.session.execute(q)]
+
+
+def move_of_row(row: Row[Any]) -> PlanVersionMove:
+    return PlanVersionMove(
+        **dict(
+            row._mapping,
+            from_version_ids=tuple(row.from_version_ids),
+            apply=ApplyToExisting(row.apply),
+        )
+    )
 
 
 def _add_on(row: Row[Any]) -> AddOn:

@@ -16,18 +16,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
+from plansmith.adapters.db.bulk import bulk_insert
 from plansmith.adapters.db.paging import page_after
 from plansmith.application.errors import Conflict
 from plansmith.application.ids import new_id
 from plansmith.application.ports import StoredEvent, StoredItem, StoredNotice
 from plansmith.domain import error_codes as ec
 from plansmith.domain.held_log import Span
+from plansmith.domain.invoicing import LineKind
 from plansmith.domain.periods import Cycle
 from plansmith.domain.subscriptions import (
     HOLDING,
     BillableItem,
     Event,
-    ItemKind,
     ScheduledChange,
     Status,
     Subscription,
@@ -139,7 +140,7 @@ def span_of_row(row: Row[Any]) -> Span:
 def item_of_row(row: Row[Any]) -> StoredItem:
     r = row._mapping
     item = BillableItem(
-        kind=ItemKind(r["kind"]),
+        kind=LineKind(r["kind"]),
         component=r["component"],
         description=r["description"],
         currency=r["currency"],
@@ -205,6 +206,12 @@ def event_rows(
         }
         for n, event in enumerate(events, start=first_seq)
     ]
+
+
+def record_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Write subscription history events (rows from ``event_rows``). Every event, from a use
+    case or the billing run, is written here."""
+    bulk_insert(session, t.subscription_events, rows)
 
 
 def item_rows(sub: Subscription, items: Sequence[StoredItem]) -> list[dict[str, Any]]:
@@ -407,8 +414,7 @@ class SqlSubscriptions:
             select(func.max(c.seq)).where(c.subscription_id == subscription.id)
         ).scalar()
         rows = event_rows(subscription, events, actor, at, (last or 0) + 1)
-        if rows:
-            self.session.execute(insert(t.subscription_events), rows)
+        record_events(self.session, rows)
         return [row["id"] for row in rows]
 
     def events(self, subscription_id: str) -> Sequence[StoredEvent]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
@@ -10,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from plansmith.adapters.db.billing_repositories import SqlBilling
+from plansmith.adapters.db.billing_writer import SqlBillingBatches
 from plansmith.adapters.db.catalog_repositories import (
     SqlAddOns,
     SqlExtraPacks,
@@ -56,6 +56,7 @@ class SqlUnitOfWork:
         self.extra_packs = SqlExtraPacks(session)
         self.subscriptions = SqlSubscriptions(session)
         self.billing = SqlBilling(session)
+        self.billing_batches = SqlBillingBatches(session)
         self.web_sessions = SqlWebSessions(session)
         self.portal_links = SqlPortalLinks(session)
         self.sign_in_throttles = SqlSignInThrottles(session)
@@ -97,12 +98,6 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
-
-    def for_batch(self, subscription_ids: Sequence[str]) -> SqlUnitOfWork:
-        # Imported here: the batch unit of work is built on this one.
-        from plansmith.adapters.db.batch_unit_of_work import BatchUnitOfWork
-
-        return BatchUnitOfWork(self._session_factory, subscription_ids)
 
 
 def _clash() -> Conflict:
