@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, func, select
 
 from plansmith.adapters.db import tables as t
 from plansmith.entrypoints.cli.main import app
-from tests.e2e.test_subscriptions_cli import ORG, Demo, created, demo, rows, runner
+from tests.e2e.subscriptions_cli_support import ORG, Demo, created, demo, rows, runner
 
 __all__ = ["demo"]  # the fixture, shared with the subscription CLI tests
 

@@ -16,8 +16,8 @@ from plansmith.adapters.db import tables as t
 from plansmith.application.accounts import AccountInput, open_account
 from plansmith.bootstrap import Settings, bootstrap
 from plansmith.entrypoints.cli.main import app
+from tests.e2e.subscriptions_cli_support import ORG, Demo, counts, demo, rows, runner
 from tests.e2e.test_billing_cli import invoices
-from tests.e2e.test_subscriptions_cli import ORG, Demo, counts, demo, rows, runner
 
 __all__ = ["demo"]  # the fixture, shared with the subscription CLI tests
 SANDBOX = "Acme Sandbox"

@@ -18,7 +18,7 @@ from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.api.schemas import Patch
 from plansmith.entrypoints.web import create_app
 from tests.conftest import Tenant
-from tests.integration.test_tenant_isolation import PARAM, _objects, api_routes
+from tests.integration.route_calls import PARAM, _objects, api_routes
 
 PROBLEM = "application/problem+json"
 PATCH_BODIES = {
