@@ -38,7 +38,10 @@ def _with_key(tenant: Tenant, key: str) -> dict[str, str]:
 
 
 def _create(client: TestClient, tenant: Tenant, key: str, **fields: Any) -> httpx.Response:
-    return client.post("/v1/accounts", json={**ACCOUNT, **fields}, headers=_with_key(tenant, key))
+    response: httpx.Response = client.post(
+        "/v1/accounts", json={**ACCOUNT, **fields}, headers=_with_key(tenant, key)
+    )
+    return response
 
 
 def _assert_problem(response: httpx.Response, status: int, code: str) -> None:

@@ -147,7 +147,7 @@ def api_routes(app: FastAPI) -> list[tuple[str, set[str], APIRoute]]:
     try:  # FastAPI >= 0.16x keeps included routers as nodes; this flattens them
         from fastapi.routing import iter_route_contexts
     except ImportError:  # older FastAPI copies included routes into app.routes
-        return [(r.path, set(r.methods), r) for r in app.routes if isinstance(r, APIRoute)]
+        return [(r.path, set(r.methods or ()), r) for r in app.routes if isinstance(r, APIRoute)]
     return [
         (str(c.path), set(c.methods or ()), c.original_route)
         for c in iter_route_contexts(app.routes)
@@ -217,6 +217,7 @@ def _body(method: str, path: str, route: APIRoute) -> dict[str, Any] | None:
     annotation = route.body_field.field_info.annotation
     if annotation in BODIES:
         return BODIES[annotation]
+    assert annotation is not None, path
     try:
         TypeAdapter(annotation).validate_python({})
     except ValidationError:

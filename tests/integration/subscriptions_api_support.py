@@ -94,7 +94,7 @@ def _catalog(client: TestClient, tenant: Tenant) -> dict[str, dict[str, Any]]:
     """Two families with the default policy (upgrades now, downgrades and fewer seats at the
     term end), four published plans and one add-on; the plans by code."""
     for code, name in (("service", "Service plans"), ("support", "Support plans")):
-        body = {"code": code, "name": name}
+        body: dict[str, Any] = {"code": code, "name": name}
         _ok(client.post("/v1/plan_families", json=body, headers=tenant.headers), 201)
     _ok(client.post("/v1/add_ons", json=TELEGRAM, headers=tenant.headers), 201)
     plans = {}

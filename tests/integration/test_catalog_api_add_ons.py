@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from plansmith.bootstrap import Plansmith
@@ -128,7 +130,7 @@ def test_invalid_add_on_is_422_naming_the_field_and_writes_nothing(
     )
     before = _counts(container)
     month = {"currency": "USD", "cycle": "month"}
-    cases = [
+    cases: list[tuple[dict[str, Any], str, str]] = [
         ({"prices": [{**month, "amount": -900}]}, "prices[0].amount", "negative"),
         (
             {"prices": [{**month, "currency": "XYZ", "amount": 1}]},
@@ -217,7 +219,7 @@ def test_invalid_extra_pack_is_422_naming_the_field_and_writes_nothing(
         201,
     )
     before = _counts(container)
-    cases = [
+    cases: list[tuple[dict[str, Any], str, str]] = [
         ({"prices": {"USD": -4900}}, "prices.USD", "negative"),
         ({"prices": {"XYZ": 4900}}, "prices.XYZ", "unknown_currency"),
         ({"prices": {"JPY": 10.5}}, "prices.JPY", "invalid_value"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from plansmith.bootstrap import Plansmith
@@ -97,7 +99,7 @@ def test_invalid_terms_are_422_naming_the_full_path_and_write_nothing(
     before = _counts(container)
     data = {"code": "bronze", "name": "Bronze", "family": "service"}
     month = {"currency": "USD", "cycle": "month"}
-    cases = [
+    cases: list[tuple[dict[str, Any], str, str]] = [
         ({"prices": [{**month, "amount": -1}]}, "terms.prices[0].amount", "negative"),
         (
             {"prices": [{**month, "currency": "XYZ", "amount": 1}]},
@@ -145,7 +147,7 @@ def test_invalid_plan_fields_are_422_naming_them_and_write_nothing(
     _family(client, tenant)
     before = _counts(container)
     data = {"code": "bronze", "name": "Bronze", "family": "service", "terms": BRONZE_TERMS}
-    cases = [
+    cases: list[tuple[dict[str, Any], str, str]] = [
         ({"channels": ["website", "billboard"]}, "channels", "invalid_value"),
         ({"code": "Bronze Plan"}, "code", "invalid_code"),
         ({"name": "  "}, "name", "required"),

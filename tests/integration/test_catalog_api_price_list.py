@@ -117,7 +117,7 @@ def test_a_publishable_key_is_401_on_every_other_v1_route_and_writes_nothing(
     ids = _objects(client, tenant)
     key = _publishable_key(container, tenant)
     before = _dump(container)
-    walked = []
+    walked: list[tuple[str, str]] = []
 
     for path, methods, route in api_routes(client.app):  # type: ignore[arg-type]
         if not path.startswith("/v1/") or path == "/v1/pricing":

@@ -185,7 +185,7 @@ def test_new_owner_commits_and_stale_finish_is_ignored(
     state_after_commit = _key_states(container)
     store.finish(stale, StoredResponse(201, [], b"stale"))
     state_after_stale_finish = _key_states(container)
-    store.finish(fresh, StoredResponse(201, [["content-type", "application/json"]], b"{}"))
+    store.finish(fresh, StoredResponse(201, [("content-type", "application/json")], b"{}"))
     replay = store.begin(tenant.organization_id, "fenced-2", "hash-2")
 
     assert state_after_commit == [COMMITTED]

@@ -50,11 +50,13 @@ SHOWN_AS_NULL = {"tax_id", "external_id", "default_invoice_address_id"}
 
 
 def patch_routes(container: Plansmith) -> list[tuple[str, type[Any]]]:
-    found = []
+    found: list[tuple[str, type[Any]]] = []
     for path, methods, route in api_routes(create_app(container)):
         if "PATCH" in methods:
             assert isinstance(route, APIRoute) and route.body_field is not None, path
-            found.append((path, route.body_field.field_info.annotation))
+            annotation = route.body_field.field_info.annotation
+            assert isinstance(annotation, type), path
+            found.append((path, annotation))
     return found
 
 

@@ -224,7 +224,7 @@ def test_two_concurrent_subscribes_in_one_family_make_exactly_one_subscription(
         assert problem["detail"].startswith("the account holds a"), problem
         assert "one plan per family" in problem["detail"], problem
     with container.engine.connect() as connection:
-        per_account = dict(
+        per_account: dict[str, int] = dict(
             connection.execute(
                 select(t.subscriptions.c.account_id, func.count()).group_by(
                     t.subscriptions.c.account_id
