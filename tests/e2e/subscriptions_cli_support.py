@@ -95,7 +95,7 @@ def demo(
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("PLANSMITH_SECRET_KEY", "cli-test-secret")
     monkeypatch.chdir(tmp_path)
-    real = main.bootstrap
+    real = bootstrap
     monkeypatch.setattr(main, "bootstrap", lambda settings=None: real(settings, clock=clock))
     (tmp_path / "catalog.yaml").write_text(CATALOG, encoding="utf-8")
     for args in (["org", "create", ORG], ["catalog", "apply", "catalog.yaml", "--org", ORG, "-y"]):

@@ -32,7 +32,7 @@ def invoices(url: str) -> list[tuple[str, str | None, int]]:
         ).all()
         assert connection.execute(select(func.count()).select_from(t.invoice_lines)).scalar()
     engine.dispose()
-    return [tuple(r) for r in found]  # type: ignore[misc]
+    return [tuple(r) for r in found]
 
 
 def test_bill_drafts_then_finalizes_after_the_grace_and_never_twice(demo: Demo) -> None:

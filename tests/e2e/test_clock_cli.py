@@ -115,7 +115,7 @@ def invoices_or_none(url: str) -> list[tuple[str, str | None, int]]:
     with engine.connect() as connection:
         found = connection.execute(select(t.invoices.c.id, t.invoices.c.number)).all()
     engine.dispose()
-    return [tuple(r) for r in found]  # type: ignore[misc]
+    return [tuple(r) for r in found]
 
 
 def test_bill_as_of_now_or_before_bills_a_live_organization_as_of_that_instant(
