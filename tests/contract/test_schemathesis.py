@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -27,6 +27,7 @@ import hypothesis
 import pytest
 import schemathesis
 from hypothesis import strategies as st
+from requests.structures import CaseInsensitiveDict
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -155,19 +156,20 @@ def flatmap_path_parameters(
 KEYS = itertools.count()
 
 
-def _fresh_idempotency_key(case: schemathesis.Case) -> None:
+def _fresh_idempotency_key(case: schemathesis.Case[Any]) -> None:
     """A fresh Idempotency-Key for each request that sends a well-formed one: generated keys
     repeat ("0", "00"...), and a repeated key with another body is answered 422 before the
     route sees the request. Malformed keys (blank, too long) are sent as generated."""
-    key = (case.headers or {}).get("Idempotency-Key")
+    headers: Mapping[str, Any] = case.headers or {}
+    key = headers.get("Idempotency-Key")
     if isinstance(key, str) and 0 < len(key.strip()) <= MAX_IDEMPOTENCY_KEY:
-        case.headers = {**(case.headers or {}), "Idempotency-Key": f"contract-{next(KEYS)}"}
+        case.headers = CaseInsensitiveDict({**headers, "Idempotency-Key": f"contract-{next(KEYS)}"})
 
 
 @schema.hook
 def flatmap_case(
-    context: schemathesis.HookContext, case: schemathesis.Case
-) -> st.SearchStrategy[schemathesis.Case]:
+    context: schemathesis.HookContext, case: schemathesis.Case[Any]
+) -> st.SearchStrategy[schemathesis.Case[Any]]:
     """Three in four valid cases of a write get a body the server can accept (valid_bodies.py)."""
     seeded = SEEDED.get("current")
     make = VALID_BODIES.get(case.operation.label)
@@ -175,7 +177,7 @@ def flatmap_case(
     if seeded is None or make is None or not positive:
         return st.just(case)
 
-    def with_body(body: dict[str, Any]) -> schemathesis.Case:
+    def with_body(body: dict[str, Any]) -> schemathesis.Case[Any]:
         case.body = body
         return case
 
@@ -227,6 +229,6 @@ def seeded(
 
 @schema.parametrize()
 @hypothesis.settings(deadline=None, suppress_health_check=list(hypothesis.HealthCheck))
-def test_every_answer_is_in_the_document(case: schemathesis.Case, seeded: Seeded) -> None:
+def test_every_answer_is_in_the_document(case: schemathesis.Case[Any], seeded: Seeded) -> None:
     _fresh_idempotency_key(case)
     case.call_and_validate(base_url=seeded.url, headers=seeded.headers, checks=CHECKS)

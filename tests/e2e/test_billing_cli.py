@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, func, select
 
 from plansmith.adapters.db import tables as t
 from plansmith.entrypoints.cli.main import app
-from tests.e2e.test_subscriptions_cli import ORG, Demo, created, demo, rows, runner
+from tests.e2e.subscriptions_cli_support import ORG, Demo, created, demo, rows, runner
 
 __all__ = ["demo"]  # the fixture, shared with the subscription CLI tests
 
@@ -32,7 +32,7 @@ def invoices(url: str) -> list[tuple[str, str | None, int]]:
         ).all()
         assert connection.execute(select(func.count()).select_from(t.invoice_lines)).scalar()
     engine.dispose()
-    return [tuple(r) for r in found]  # type: ignore[misc]
+    return [tuple(r) for r in found]
 
 
 def test_bill_drafts_then_finalizes_after_the_grace_and_never_twice(demo: Demo) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Table, create_engine, func, select, text
 from typer.testing import CliRunner
 
 from plansmith.adapters.db import tables as t
@@ -26,7 +26,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
-def _count(url: str, table: t.Table) -> int:
+def _count(url: str, table: Table) -> int:
     engine = create_engine(normalize_url(url))
     with engine.connect() as connection:
         count = connection.execute(select(func.count()).select_from(table)).scalar_one()

@@ -16,8 +16,8 @@ from plansmith.adapters.db import tables as t
 from plansmith.application.accounts import AccountInput, open_account
 from plansmith.bootstrap import Settings, bootstrap
 from plansmith.entrypoints.cli.main import app
+from tests.e2e.subscriptions_cli_support import ORG, Demo, counts, demo, rows, runner
 from tests.e2e.test_billing_cli import invoices
-from tests.e2e.test_subscriptions_cli import ORG, Demo, counts, demo, rows, runner
 
 __all__ = ["demo"]  # the fixture, shared with the subscription CLI tests
 SANDBOX = "Acme Sandbox"
@@ -115,7 +115,7 @@ def invoices_or_none(url: str) -> list[tuple[str, str | None, int]]:
     with engine.connect() as connection:
         found = connection.execute(select(t.invoices.c.id, t.invoices.c.number)).all()
     engine.dispose()
-    return [tuple(r) for r in found]  # type: ignore[misc]
+    return [tuple(r) for r in found]
 
 
 def test_bill_as_of_now_or_before_bills_a_live_organization_as_of_that_instant(

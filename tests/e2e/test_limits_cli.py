@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from plansmith.entrypoints.cli.main import app
+from tests.e2e.subscriptions_cli_support import ORG, Demo, demo, sub
+from tests.e2e.subscriptions_cli_support import counts as subscription_counts
 from tests.e2e.test_catalog_cli import CATALOG, database, org, write
 from tests.e2e.test_catalog_cli import counts as catalog_counts
-from tests.e2e.test_subscriptions_cli import ORG, Demo, demo, sub
-from tests.e2e.test_subscriptions_cli import counts as subscription_counts
 
 __all__ = ["database", "demo", "org"]  # fixtures
 runner = CliRunner()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -17,6 +18,9 @@ from plansmith.application.organizations import (
     create_portal_link,
 )
 from tests.e2e.conftest import LiveApp
+
+if TYPE_CHECKING:  # cookies() and add_cookies() are typed with two TypedDicts that do not match
+    from playwright._impl._api_structures import SetCookieParam
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +55,8 @@ def test_a_link_opens_the_portal_once_and_sign_out_ends_the_session(
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("You have signed out")
-    forwarded.add_cookies(cookies)  # a copy of the cookie taken before the sign-out
+    # a copy of the cookie taken before the sign-out
+    forwarded.add_cookies(cast("list[SetCookieParam]", cookies))
     other.goto(f"{live_app.url}/portal/")
     expect(other.get_by_role("heading", level=1)).to_have_text("You have signed out")
     expect(other.get_by_text("Kunde GmbH")).to_have_count(0)

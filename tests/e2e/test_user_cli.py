@@ -38,13 +38,15 @@ def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestCli
 
 
 def _sign_in(client: TestClient, password: str) -> httpx.Response:
-    return client.post(
+    response: httpx.Response = client.post(
         "/console/login", data={"email": EMAIL, "password": password}, follow_redirects=False
     )
+    return response
 
 
 def _signed_in(client: TestClient) -> bool:
-    return client.get("/console/customers", follow_redirects=False).status_code == 200
+    page: httpx.Response = client.get("/console/customers", follow_redirects=False)
+    return page.status_code == 200
 
 
 def test_set_password_ends_every_session_of_the_user(console: TestClient) -> None:

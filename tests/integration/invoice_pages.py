@@ -180,11 +180,12 @@ def csrf(page: Response) -> str:
 
 def act(client: TestClient, invoice: Invoice, action: str) -> Response:
     token = csrf(client.get(f"/console/invoices/{invoice.id}"))
-    return client.post(
+    response: Response = client.post(
         f"/console/invoices/{invoice.id}/{action}",
         data={"csrf_token": token},
         follow_redirects=False,
     )
+    return response
 
 
 def draft_invoice(container: Plansmith, tenant: Tenant) -> Invoice:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -32,7 +33,8 @@ def _create(client: TestClient, tenant: Tenant, name: str = "backend", **extra: 
 
 
 def _works(client: TestClient, secret: str) -> int:
-    return client.get("/v1/organization", headers=bearer(secret)).status_code
+    response: httpx.Response = client.get("/v1/organization", headers=bearer(secret))
+    return response.status_code
 
 
 def _key_rows(container: Plansmith) -> list[tuple[Any, ...]]:

@@ -116,6 +116,7 @@ def _setup(world: World) -> None:
     seed_catalog(app, org, plans=SERVICE)  # + add-ons ai and chat
     support = plan_families.FamilyInput("support", "Support plans")
     plan_families.create_family(app.uow(), clock, org, support)
+    data: cat.PlanInput | CouponInput
     for rank, (code, terms) in enumerate(SUPPORT.items()):
         data = cat.PlanInput(code, code.title(), "support", rank=rank, terms=terms, publish=True)
         cat.create_plan(app.uow(), clock, org, data)

@@ -20,7 +20,7 @@ from sqlalchemy import event, func, select
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.billing_writer import SqlBillingBatches
-from plansmith.application import billing_step
+from plansmith.application import billing_step, invoice_drafts
 from plansmith.application.billing_run import bill_batch, run_billing
 from plansmith.application.subscription_actions import ChangeInput, change_subscription
 from plansmith.application.subscriptions import SubscribeInput, subscribe
@@ -97,7 +97,7 @@ def test_a_refused_subscription_costs_only_itself(
     org = tenant.organization_id
     ids = _due_subscriptions(container, org, clock)
     refused = ids[7]
-    draft = billing_step.draft_invoice
+    draft = invoice_drafts.draft_invoice
 
     def refusing(sub: Any, *args: Any) -> Any:
         if sub.id == refused:

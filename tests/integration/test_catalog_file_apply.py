@@ -367,7 +367,7 @@ class _FailingPacks(SqlUnitOfWork):
         def fail(*_: object) -> None:
             raise RuntimeError("disk full")
 
-        self.extra_packs.add = fail  # type: ignore[method-assign]
+        self.extra_packs.add = fail  # type: ignore[method-assign,assignment]
         return self
 
 

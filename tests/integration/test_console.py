@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -53,9 +54,10 @@ def _account(
 
 
 def _sign_in(client: TestClient, email: str, password: str = PASSWORD) -> Response:
-    return client.post(
+    response: Response = client.post(
         "/console/login", data={"email": email, "password": password}, follow_redirects=False
     )
+    return response
 
 
 def _csrf(page: Response) -> str:
@@ -253,7 +255,7 @@ def _catalog(container: Plansmith, organization_id: str) -> None:
         create_family(uow(), clock, organization_id, FamilyInput(code, name))
     per_seat, flat = {"pricing": "per_seat"}, {"pricing": "flat"}
     support = {**flat, "base_prices": {"USD": 4900}, "trial_days": 14}
-    plans = [
+    plans: list[tuple[str, str, str, dict[str, Any]]] = [
         ("cc-1", "Contact Center 1", "cc", {**per_seat, "base_prices": {"USD": 1500}}),
         ("cc-2", "Contact Center 2", "cc", {**per_seat, "base_prices": {"USD": 2500}}),
         ("standard", "Standard Support", "support", support),

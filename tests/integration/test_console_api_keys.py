@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -33,7 +34,9 @@ def _rows(container: Plansmith) -> dict[str, Any]:
 
 
 def _status(client: TestClient, secret: str) -> int:
-    response = client.get("/v1/organization", headers={"Authorization": f"Bearer {secret}"})
+    response: httpx.Response = client.get(
+        "/v1/organization", headers={"Authorization": f"Bearer {secret}"}
+    )
     return response.status_code
 
 

@@ -135,7 +135,11 @@ class Seller:
 
     def customer(self) -> tuple[str, str]:
         c = self.case
-        body = {"name": "Largest Ltd", "email": "billing@largest.example", "currency": c.currency}
+        body: dict[str, Any] = {
+            "name": "Largest Ltd",
+            "email": "billing@largest.example",
+            "currency": c.currency,
+        }
         account_id: str = self.post("/v1/accounts", body, 201)["id"]
         rate = {"name": "Tax", "percent": c.tax, "inclusive": c.inclusive}
         rate_id = self.post("/v1/tax_rates", rate, 201)["id"]

@@ -15,15 +15,14 @@ from fastapi.testclient import TestClient
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.limits import MAX_ALLOWANCE, MAX_PRICE, MAX_QUANTITY
 from tests.conftest import Tenant
-from tests.integration.table_rows import every_row
-from tests.integration.test_console_catalog import (
+from tests.integration.console_catalog_support import (
     _edit_form,
     _error_beside,
     _versions,
     bronze,
     operator_client,
 )
-from tests.integration.test_portal_plans import (
+from tests.integration.portal_plans_support import (
     BUSINESS_X5,
     _customer,
     _enter,
@@ -31,6 +30,7 @@ from tests.integration.test_portal_plans import (
     _snapshot,
     _text,
 )
+from tests.integration.table_rows import every_row
 
 __all__ = ["bronze", "operator_client"]  # fixtures
 PROBLEM = "application/problem+json"

@@ -18,7 +18,7 @@ from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.api.schemas import Patch
 from plansmith.entrypoints.web import create_app
 from tests.conftest import Tenant
-from tests.integration.test_tenant_isolation import PARAM, _objects, api_routes
+from tests.integration.route_calls import PARAM, _objects, api_routes
 
 PROBLEM = "application/problem+json"
 PATCH_BODIES = {
@@ -50,11 +50,13 @@ SHOWN_AS_NULL = {"tax_id", "external_id", "default_invoice_address_id"}
 
 
 def patch_routes(container: Plansmith) -> list[tuple[str, type[Any]]]:
-    found = []
+    found: list[tuple[str, type[Any]]] = []
     for path, methods, route in api_routes(create_app(container)):
         if "PATCH" in methods:
             assert isinstance(route, APIRoute) and route.body_field is not None, path
-            found.append((path, route.body_field.field_info.annotation))
+            annotation = route.body_field.field_info.annotation
+            assert isinstance(annotation, type), path
+            found.append((path, annotation))
     return found
 
 

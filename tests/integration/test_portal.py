@@ -72,7 +72,7 @@ def _link(container: Plansmith, account: Account) -> str:
 
 
 def _enter(client: TestClient, container: Plansmith, account: Account) -> Response:
-    page = client.get(_link(container, account))
+    page: Response = client.get(_link(container, account))
     assert page.status_code == 200, page.text
     return page
 

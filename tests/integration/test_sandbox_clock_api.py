@@ -23,7 +23,7 @@ from plansmith.application.test_clocks import organization_clock
 from plansmith.bootstrap import Plansmith
 from tests.conftest import START, Tenant
 from tests.integration.invoice_pages import catalog, csrf, open_customer, sign_in_console
-from tests.integration.test_tenant_isolation import _dump
+from tests.integration.route_calls import _dump
 from tests.unit.subscription_builders import new_account, seed_catalog
 
 PROBLEM = "application/problem+json"

@@ -20,7 +20,7 @@ from sqlalchemy import Table, func, select
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.application import test_clocks
+from plansmith.application import billing_run, test_clocks
 from plansmith.application.billing_run import run_billing
 from plansmith.application.errors import Conflict
 from plansmith.application.organizations import create_organization
@@ -258,7 +258,7 @@ def test_a_crash_leaves_the_clock_at_the_last_step_done_and_advancing_again_fini
     container: Plansmith, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     org, kato, berlin = _sandbox(container)
-    real = test_clocks.run_billing
+    real = billing_run.run_billing
     runs: list[datetime] = []
 
     def crashing(uow: Any, clock: Any, organization_id: Any, **kw: Any) -> Any:

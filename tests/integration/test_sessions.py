@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text
+from sqlalchemy import Table, func, select, text
 
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.engine import make_engine
@@ -56,15 +56,16 @@ def _browser(container: Plansmith) -> TestClient:
     return TestClient(create_app(container))
 
 
-def _count(container: Plansmith, table: t.Table) -> int:
+def _count(container: Plansmith, table: Table) -> int:
     with container.engine.connect() as connection:
         return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
 
 
 def _sign_in(browser: TestClient, email: str, password: str = PASSWORD) -> httpx.Response:
-    return browser.post(
+    response: httpx.Response = browser.post(
         "/console/login", data={"email": email, "password": password}, follow_redirects=False
     )
+    return response
 
 
 def _operator(container: Plansmith, tenant: Tenant, email: str = "ops@acme.example") -> str:

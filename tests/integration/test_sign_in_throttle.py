@@ -40,9 +40,10 @@ def _from(app: FastAPI, address: str = "203.0.113.7") -> TestClient:
 
 
 def _sign_in(browser: TestClient, password: str, email: str = EMAIL) -> httpx.Response:
-    return browser.post(
+    response: httpx.Response = browser.post(
         "/console/login", data={"email": email, "password": password}, follow_redirects=False
     )
+    return response
 
 
 def _retry_after(response: httpx.Response) -> int:

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
-from plansmith.adapters.db import tables as t
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 
@@ -16,7 +15,7 @@ ACCOUNT = {
 }
 
 
-def _count(container: Plansmith, table: t.Table) -> int:
+def _count(container: Plansmith, table: Table) -> int:
     with container.engine.connect() as connection:
         return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
 

@@ -20,16 +20,16 @@ from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.request_text import _query_names
 from plansmith.entrypoints.web import create_app
 from tests.conftest import Tenant
-from tests.integration.table_rows import every_row
-from tests.integration.test_console_catalog import (
+from tests.integration.console_catalog_support import (
     _edit_form,
     _error_beside,
     _versions,
     bronze,
     operator_client,
 )
+from tests.integration.route_calls import PARAM, api_routes
+from tests.integration.table_rows import every_row
 from tests.integration.test_portal import GOOD_FORM, _account, _csrf, _enter, _error_of
-from tests.integration.test_tenant_isolation import PARAM, api_routes
 
 __all__ = ["bronze", "operator_client"]  # fixtures
 PROBLEM = "application/problem+json"
@@ -89,6 +89,7 @@ def test_every_path_query_and_json_string_is_checked_on_every_route(
             expected.append((422, "invalid_text" if area == "/v1" else None, set(queries)))
         if route.body_field is not None and area == "/v1":  # a lone surrogate in the body
             model = route.body_field.field_info.annotation
+            assert model is not None, path
             first = next(iter(model.model_fields))
             answer = _send(client, tenant, method, plain, **_json({first: SURROGATE}))
             answers.append(_refused(answer, {first}, area))

@@ -102,6 +102,7 @@ def test_now_tells_each_subscriber_and_moves_them_at_once_with_proration(
             ("charge", 600 * seats, "2026-02-14"),
         ]
         notices = subscription_notices(container.uow(), org, sub_id)
+        assert published.move is not None
         assert [(n.move_id, n.effective_on) for n in notices] == [(published.move.id, "now")]
         assert notices[0].text == (
             "Your plan Bronze changes now:\n"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -89,7 +90,7 @@ def _inline_codes(modules: dict[Path, ast.Module]) -> list[tuple[str, str]]:
                     literals += (
                         side.elts if isinstance(side, ast.Tuple | ast.List | ast.Set) else [side]
                     )
-            found += [(f"{where}:{c.lineno}", c.value) for c in _strings(literals)]
+            found += [(f"{where}:{c.lineno}", cast(str, c.value)) for c in _strings(literals)]
     return found
 
 

@@ -2,145 +2,23 @@
 
 The commands build the app with a TestClock shared with the test (main.bootstrap is wrapped),
 so every date and prorated amount below is exact. The clock starts on 2026-01-31 15:00 UTC:
-Feb 1 00:00 in Tokyo, Jan 31 10:00 in New York, Jan 31 18:00 in Kuwait.
-"""
+Feb 1 00:00 in Tokyo, Jan 31 10:00 in New York, Jan 31 18:00 in Kuwait."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
-from sqlalchemy import create_engine, func, select
-from typer.testing import CliRunner
-
-from plansmith.adapters.clock import TestClock
-from plansmith.adapters.db import tables as t
-from plansmith.application.accounts import AccountInput, open_account
-from plansmith.bootstrap import Plansmith, Settings, bootstrap
-from plansmith.entrypoints.cli import main
-from plansmith.entrypoints.cli.main import app
-
-runner = CliRunner()
-ORG = "Acme Contact"
-CATALOG = """\
-families:
-  - code: contact-center
-    name: Contact center packages
-    policy: {upgrade: now, downgrade: term_end, seats_down: term_end, cycle_change: true}
-  - {code: mailbox, name: Mailbox plans}
-plans:
-  - code: cc-1
-    name: Contact Center 1
-    family: contact-center
-    rank: 1
-    channels: [signup, website, portal]
-    terms: {pricing: per_seat, base_prices: {USD: 1500, JPY: 2000}, trial_days: 7}
-  - code: cc-2
-    name: Contact Center 2
-    family: contact-center
-    rank: 2
-    channels: [signup, website, portal]
-    terms: {pricing: per_seat, base_prices: {USD: 2500, JPY: 3500}, min_seats: 5, trial_days: 7}
-  - code: gold
-    name: Gold
-    family: mailbox
-    rank: 1
-    channels: [signup]
-    terms: {pricing: flat, base_prices: {KWD: 9000, USD: 2999}}
-add_ons:
-  - code: call-recording
-    name: Call recording
-    prices:
-      - {currency: USD, cycle: month, amount: 500}
-      - {currency: JPY, cycle: month, amount: 700}
-    quantity_allowed: true
-    fits_families: [contact-center]
-"""
-WRITTEN = (
-    t.subscriptions,
-    t.subscription_spans,
-    t.subscription_events,
-    t.subscription_items,
-    t.subscription_notices,
+from tests.e2e.subscriptions_cli_support import (
+    ORG,
+    Demo,
+    counts,
+    created,
+    demo,
+    rows,
+    sub,
 )
 
-
-@dataclass(frozen=True)
-class Demo:
-    url: str
-    clock: TestClock
-    sakura: str  # JPY, Asia/Tokyo
-    northwind: str  # USD, America/New_York
-    gulf: str  # KWD, Asia/Kuwait
-
-
-@pytest.fixture
-def demo(
-    tmp_path: Path,
-    sqlite_template: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    clock: TestClock,
-) -> Iterator[Demo]:
-    path = tmp_path / "cli.sqlite3"
-    shutil.copyfile(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("PLANSMITH_SECRET_KEY", "cli-test-secret")
-    monkeypatch.chdir(tmp_path)
-    real = main.bootstrap
-    monkeypatch.setattr(main, "bootstrap", lambda settings=None: real(settings, clock=clock))
-    (tmp_path / "catalog.yaml").write_text(CATALOG, encoding="utf-8")
-    for args in (["org", "create", ORG], ["catalog", "apply", "catalog.yaml", "--org", ORG, "-y"]):
-        done = runner.invoke(app, args)
-        assert done.exit_code == 0, done.output
-    container = bootstrap(Settings(database_url=url, secret_key="x"), clock=clock)
-    yield Demo(
-        url,
-        clock,
-        _account(container, "Sakura Contact Center", "JPY", "Asia/Tokyo"),
-        _account(container, "Northwind Chat", "USD", "America/New_York"),
-        _account(container, "Gulf Mailbox", "KWD", "Asia/Kuwait"),
-    )
-    container.dispose()
-
-
-def _account(container: Plansmith, name: str, currency: str, zone: str) -> str:
-    with container.uow() as uow:
-        org = uow.organizations.find_by_name(ORG)
-    assert org is not None
-    data = AccountInput(name, f"billing@{name.split()[0].lower()}.example", currency, zone)
-    return open_account(container.uow(), container.clock, org.id, data).id
-
-
-def sub(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["sub", *args])
-    return result.exit_code, result.stdout, result.stderr
-
-
-def created(*args: str) -> str:
-    """Run `sub create --org ORG ...` and return the new subscription's id."""
-    code, stdout, stderr = sub("create", "--org", ORG, *args)
-    assert code == 0, stderr
-    first = stdout.splitlines()[0]
-    assert first.startswith("Created sub_"), stdout
-    return first.removeprefix("Created ").rstrip(".")
-
-
-def counts(url: str) -> dict[str, int]:
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        found = {
-            table.name: int(
-                connection.execute(select(func.count()).select_from(table)).scalar_one()
-            )
-            for table in WRITTEN
-        }
-    engine.dispose()
-    return found
+__all__ = ["demo"]  # the shared fixture
 
 
 def test_create_seed_002s_contact_center_2_with_100_accounts(demo: Demo) -> None:
@@ -289,11 +167,6 @@ def test_show_lists_the_pending_items_and_the_history(demo: Demo) -> None:
     ]
 
 
-def rows(table: str) -> list[list[str]]:
-    """The body rows of a printed table, cell by cell."""
-    return [[c.strip() for c in r.split("│")] for r in table.splitlines() if "│" in r]
-
-
 def test_advance_renews_what_is_due_once(demo: Demo) -> None:
     created("--account", demo.sakura, "--plan", "cc-2", "--quantity", "100", "--no-trial")
     created("--account", demo.northwind, "--plan", "cc-1", "--quantity", "3")  # 7-day trial
@@ -309,104 +182,3 @@ def test_advance_renews_what_is_due_once(demo: Demo) -> None:
                         "(changed by another worker meanwhile).\n", "")  # fmt: skip
     assert again[1].startswith("Renewed 0 subscription(s); 0 billable item(s) created")
     assert counts(demo.url)["subscription_items"] == before + 2
-
-
-ERRORS = [
-    (
-        ["create", "--account", "{northwind}", "--plan", "cc-1", "--quantity", "abc"],
-        "error (quantity): quantity is a whole number of at least 1",
-    ),
-    (
-        ["create", "--account", "{northwind}", "--plan", "cc-1", "--quantity", "0"],
-        "error (quantity): quantity is a whole number of at least 1",
-    ),
-    (
-        ["create", "--account", "{sakura}", "--plan", "cc-2", "--quantity", "2"],
-        "error (quantity): this plan takes at least 5 seats, not 2",
-    ),
-    (
-        ["create", "--account", "{sakura}", "--plan", "cc-1", "--cycle", "fortnight"],
-        "error (cycle): 'fortnight' is not a billing cycle",
-    ),
-    (
-        ["create", "--account", "{sakura}", "--plan", "nope"],
-        "error (plan): no plan with code 'nope'",
-    ),
-    (
-        ["create", "--account", "{sakura}", "--plan", "cc-1", "--add-on", "call-recording"],
-        "error (add_on): 'call-recording': write an add-on as code=quantity",
-    ),
-    (
-        ["create", "--account", "{sakura}", "--plan", "cc-1", "--add-on", "call-recording=two"],
-        "error (add_ons.call-recording): an add-on quantity is a whole number of 0 or more",
-    ),
-    (
-        ["create", "--account", "acct_nope", "--plan", "cc-1"],
-        "error (account_id): no account 'acct_nope'",
-    ),
-    (
-        ["create", "--account", "{northwind}", "--plan", "cc-2"],
-        "error (plan): the account holds a Contact center packages plan already",
-    ),
-    (["change", "{sub}", "--quantity", "5", "--when", "later"], "error (when): when is now or"),
-    (["change", "{sub}", "--plan", "gold"], "error (plan): that plan belongs to another family"),
-    (["change", "{sub}", "--quantity", "3"], "error (no_change): that is what the subscription"),
-    (["reactivate", "{sub}"], "error (not_canceled): the subscription is active; there is"),
-    (["show", "sub_nope"], "error (subscription_id): no subscription 'sub_nope'"),
-    (["cancel", "sub_nope"], "error (subscription_id): no subscription 'sub_nope'"),
-    (["list", "--status", "sleeping"], "error (status): status is one of trialing, active"),
-    (["list", "--limit", "500"], "error (limit): limit must be between 1 and 100"),
-]
-
-
-@pytest.mark.parametrize(("args", "message"), ERRORS, ids=[" ".join(a) for a, _ in ERRORS])
-def test_a_refused_command_is_one_line_exits_1_and_writes_nothing(
-    demo: Demo, args: list[str], message: str
-) -> None:
-    held = created("--account", demo.northwind, "--plan", "cc-1", "--quantity", "3", "--no-trial")
-    ids = {"sub": held, "sakura": demo.sakura, "northwind": demo.northwind}
-    before = counts(demo.url)
-
-    code, stdout, stderr = sub(*[a.format(**ids) for a in args], "--org", ORG)
-
-    assert code == 1 and stdout == ""
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(message), stderr
-    assert counts(demo.url) == before
-
-
-def test_another_organizations_subscription_is_not_found(demo: Demo) -> None:
-    held = created("--account", demo.northwind, "--plan", "cc-1", "--no-trial")
-    assert runner.invoke(app, ["org", "create", "Other"]).exit_code == 0
-    before = counts(demo.url)
-
-    shown = sub("show", held, "--org", "Other")
-    canceled = sub("cancel", held, "--org", "Other", "--now")
-    no_org = sub("list", "--org", "Nobody")
-
-    assert shown[0] == canceled[0] == no_org[0] == 1
-    assert shown[2].startswith(f"error (subscription_id): no subscription '{held}'")
-    assert canceled[2].startswith(f"error (subscription_id): no subscription '{held}'")
-    assert no_org[2].startswith("error (organization): no organization with id or name")
-    assert counts(demo.url) == before
-
-
-def test_advance_all_renews_every_organization(demo: Demo) -> None:
-    created("--account", demo.sakura, "--plan", "cc-2", "--quantity", "100", "--no-trial")
-    demo.clock.set(datetime(2026, 3, 2, 0, 0, tzinfo=UTC))  # past Sakura's Mar 1 renewal
-    before = counts(demo.url)["subscription_items"]
-
-    done = sub("advance", "--all")
-
-    assert done[0] == 0, done
-    assert done[1].startswith("Renewed 1 subscription(s); 1 billable item(s) created")
-    assert counts(demo.url)["subscription_items"] == before + 1
-
-
-def test_advance_needs_an_organization_or_all(demo: Demo) -> None:
-    before = counts(demo.url)
-
-    refused = sub("advance")
-
-    assert refused == (1, "", "error (--org): give --org ORG or --all\n")
-    assert counts(demo.url) == before
