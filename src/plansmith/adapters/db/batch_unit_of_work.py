@@ -61,7 +61,8 @@ from plansmith.domain.accounts import Account, InvoiceAddress
 from plansmith.domain.held_log import Span
 from plansmith.domain.invoicing import Invoice, TaxRate
 from plansmith.domain.ledger import LedgerAccount, Transaction
-from plansmith.domain.subscriptions import Event, Subscription
+from plansmith.domain.subscription_events import SubscriptionEvent
+from plansmith.domain.subscriptions import Subscription
 
 S, IT = t.subscriptions.c, t.subscription_items.c
 
@@ -251,7 +252,7 @@ class _BatchSubscriptions(SqlSubscriptions):
         self.loaded.logs[subscription.id] = sorted([*kept, *write], key=lambda s: s.seq)
 
     def add_events(
-        self, subscription: Subscription, events: Sequence[Event], actor: str, at: Any
+        self, subscription: Subscription, events: Sequence[SubscriptionEvent], actor: str, at: Any
     ) -> Sequence[str]:
         if subscription.id not in self.loaded.subscriptions:
             return super().add_events(subscription, events, actor, at)

@@ -39,6 +39,7 @@ from plansmith.domain.accounts import Account
 from plansmith.domain.errors import DomainError
 from plansmith.domain.limits import MAX_QUANTITY
 from plansmith.domain.periods import local_date, zone
+from plansmith.domain.subscription_events import ChangeScheduled
 from plansmith.domain.subscriptions import Status, Subscription
 from plansmith.entrypoints.portal.plans_views import (
     FILTERS,
@@ -370,7 +371,7 @@ def _apply(app: Container, visit: Visit, screen: Screen, choice: Choice) -> str:
             _change_input(choice),
             actor=CUSTOMER,
         )
-        return "scheduled" if result.events[-1].kind == "change_scheduled" else "changed"
+        return "scheduled" if isinstance(result.events[-1], ChangeScheduled) else "changed"
     data = SubscribeInput(
         account_id=visit.account_id,
         plan=choice.plan,
