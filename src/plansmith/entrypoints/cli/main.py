@@ -187,22 +187,28 @@ def serve(
         typer.Option(help="Run the renewal step every N seconds in this process; 0: never"),
     ] = 60,
 ) -> None:
-    """Serve the API, the portal and the console, and run the renewal step on a timer."""
+    """Serve the API, the portal and the console; run the renewal step on a timer and the
+    outbox relay on a background thread (PLANSMITH_RELAY_EVERY_SECONDS, 0: not here)."""
     import uvicorn
 
     from plansmith.entrypoints.cli.renewals import RenewalTimer
+    from plansmith.entrypoints.relay_loop import RelayLoop
     from plansmith.entrypoints.web import create_app
 
     plansmith = bootstrap(Settings())
     out.print(f"plansmith on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     timer = RenewalTimer(plansmith, renewals_every) if renewals_every > 0 else None
-    if timer is not None:
-        timer.start()
+    every = plansmith.settings.relay_every_seconds
+    relay = RelayLoop(plansmith.relay(), every) if every > 0 else None
+    for started in (timer, relay):
+        if started is not None:
+            started.start()
     try:
         uvicorn.run(create_app(plansmith), host=host, port=port, log_level="info")
     finally:
-        if timer is not None:
-            timer.stop()
+        for running in (timer, relay):
+            if running is not None:
+                running.stop()
 
 
 @app.command()
