@@ -56,7 +56,8 @@ def _with_stored_numbers(session: Session, events: Sequence[DomainEvent]) -> lis
     if not ids:
         return list(events)
     c = t.invoices.c
-    numbers = dict(session.execute(select(c.id, c.number).where(c.id.in_(ids))).tuples().all())
+    found = session.execute(select(c.id, c.number).where(c.id.in_(ids)))
+    numbers: dict[str, str | None] = {i: n for i, n in found}
     return [
         replace(e, number=numbers.get(e.invoice_id, e.number))
         if isinstance(e, InvoiceEvent) and e.number is not None
@@ -161,7 +162,7 @@ class SqlRelayStore:
         c = t.outbox_deliveries.c
         q = select(c.subscriber, c.event_id).where(c.event_id.in_(event_ids))
         with self._sessions() as session:
-            return {(s, e) for s, e in session.execute(q).tuples()}
+            return {(s, e) for s, e in session.execute(q)}
 
     def record(
         self,
@@ -203,4 +204,4 @@ class SqlRelayStore:
             q = q.where(e.organization_id == organization_id)
         q = q.order_by(d.delivered_at.desc(), e.seq.desc()).limit(limit)
         with self._sessions() as session:
-            return list(session.execute(q).tuples())
+            return [(s, e, k, at) for s, e, k, at in session.execute(q)]
