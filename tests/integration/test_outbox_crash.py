@@ -12,7 +12,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t

@@ -60,7 +60,7 @@ terms = st.builds(
 def _strategy(hint: Any) -> st.SearchStrategy[Any]:
     origin = get_origin(hint)
     if origin is Union or (origin is not None and type(None) in get_args(hint)):
-        inner = [a for a in get_args(hint) if a is not type(None)][0]
+        inner = next(a for a in get_args(hint) if a is not type(None))
         return st.none() | _strategy(inner)
     if origin is tuple:
         return st.lists(st.text(max_size=12), max_size=4).map(tuple)
@@ -90,7 +90,7 @@ any_event = st.sampled_from(sorted(EVENT_TYPES)).flatmap(lambda n: events_of(EVE
 
 def test_every_type_has_its_stable_name_and_a_version() -> None:
     assert set(EVENT_TYPES) == NAMES
-    assert all(cls.TYPE == name and cls.VERSION == 1 for name, cls in EVENT_TYPES.items())
+    assert all(name == cls.TYPE and cls.VERSION == 1 for name, cls in EVENT_TYPES.items())
     assert all(cls.OBJECT for cls in EVENT_TYPES.values())
 
 

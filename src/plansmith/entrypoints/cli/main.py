@@ -19,6 +19,7 @@ from plansmith.entrypoints.cli import billing
 from plansmith.entrypoints.cli import demo as demo_data
 from plansmith.entrypoints.cli.catalog import catalog_app
 from plansmith.entrypoints.cli.clock import clock_app
+from plansmith.entrypoints.cli.events import events_app
 from plansmith.entrypoints.cli.keys import key_app, org_list
 from plansmith.entrypoints.cli.subscriptions import sub_app
 
@@ -39,6 +40,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(sub_app, name="sub")
 app.add_typer(clock_app, name="clock")
+app.add_typer(events_app, name="events")
 app.command("bill")(billing.bill)
 
 out = Console()
@@ -187,8 +189,7 @@ def serve(
         typer.Option(help="Run the renewal step every N seconds in this process; 0: never"),
     ] = 60,
 ) -> None:
-    """Serve the API, the portal and the console; run the renewal step on a timer and the
-    outbox relay on a background thread (PLANSMITH_RELAY_EVERY_SECONDS, 0: not here)."""
+    """Serve the API, the portal and the console; run the renewal step and the outbox relay."""
     import uvicorn
 
     from plansmith.entrypoints.cli.renewals import RenewalTimer
