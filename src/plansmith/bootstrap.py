@@ -16,9 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from plansmith.adapters.clock import SystemClock
 from plansmith.adapters.db.engine import make_engine, make_session_factory
 from plansmith.adapters.db.key_uses import SqlKeyUses
+from plansmith.adapters.db.outbox_repositories import SqlRelayStore
 from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
+from plansmith.adapters.event_log import JsonLinesLog
 from plansmith.adapters.idempotency import IdempotencyStore
+from plansmith.application.outbox_ports import Subscriber
 from plansmith.application.ports import Clock
+from plansmith.application.relay import Relay
 from plansmith.application.run_records import RunWatch
 from plansmith.application.tokens import Signer
 
@@ -51,6 +55,13 @@ class Settings(BaseSettings):
     # (Dramatiq). Unset: the run bills them in its own process (the embedded default).
     redis_url: str | None = None
     job_namespace: str = "plansmith"
+    # Set: every event is appended to this file as a JSON line by the outbox relay.
+    event_log: str | None = None
+    # The outbox relay runs in `plansmith serve` and `plansmith worker` every this many
+    # seconds (0: never, then run `plansmith events relay`); one relay at a time holds a lease
+    # this long, renewed as it works: a dead relay's events wait at most this long.
+    relay_every_seconds: float = Field(default=1, ge=0)
+    relay_lease_seconds: float = Field(default=30, gt=0)
 
 
 @dataclass
@@ -84,6 +95,18 @@ class Plansmith:
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessions)
+
+    def subscribers(self) -> list[Subscriber]:
+        """Who the outbox relay hands events to (webhooks, e-mail... join here)."""
+        found: list[Subscriber] = []
+        if self.settings.event_log:
+            found.append(JsonLinesLog(self.settings.event_log))
+        return found
+
+    def relay(self, subscribers: list[Subscriber] | None = None) -> Relay:
+        lease = timedelta(seconds=self.settings.relay_lease_seconds)
+        chosen = self.subscribers() if subscribers is None else subscribers
+        return Relay(SqlRelayStore(self.sessions), chosen, self.clock, lease)
 
     def portal_url(self, token: str) -> str:
         """Where a portal link made by create_portal_link lets its holder in."""

@@ -200,7 +200,16 @@ def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
         # Keys other than the one the requests are sent with (that one may not be revoked).
         "key_id": _created(client, tenant, "/v1/api_keys", {"name": "backend"}),
         "second_key_id": _created(client, tenant, "/v1/api_keys", {"name": "reports"}),
+        "event_id": _event_of(client, tenant, subscription_id),
     }
+
+
+def _event_of(client: TestClient, tenant: Tenant, object_id: str) -> str:
+    params = {"object_id": object_id, "limit": 1}
+    response = client.get("/v1/events", params=params, headers=tenant.headers)
+    assert response.status_code == 200, response.text
+    event_id: str = response.json()["data"][0]["id"]
+    return event_id
 
 
 def _invoice_of(client: TestClient, tenant: Tenant, account_id: str) -> str:

@@ -34,9 +34,9 @@ from plansmith.domain.catalog import (
 from plansmith.domain.held_log import Span, apply_held
 from plansmith.domain.periods import Cycle, local_midnight, zone
 from plansmith.domain.renewals import advance
+from plansmith.domain.subscription_events import SubscriptionEvent
 from plansmith.domain.subscriptions import (
     BillableItem,
-    Event,
     Outcome,
     PriceBook,
     Subscription,
@@ -176,7 +176,7 @@ class Driver:
     sub: Subscription
     log: list[Span] = field(default_factory=list)
     items: list[BillableItem] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
+    events: list[SubscriptionEvent] = field(default_factory=list)
 
     @classmethod
     def start(

@@ -18,7 +18,7 @@ from plansmith.application.billing_run import BatchResult, batches, bill_batch
 from plansmith.application.errors import Conflict
 from plansmith.application.invoices import finalize_in
 from plansmith.application.ports import Clock, UnitOfWork
-from plansmith.application.run_records import RunLog, RunWatch, start_run
+from plansmith.application.run_records import RunLog, RunWatch, publish_if_finished, start_run
 from plansmith.domain.invoicing import InvoiceStatus
 
 
@@ -62,7 +62,9 @@ def dispatch_run(
         jobs.finalize_draft(org, invoice_id, log.run_id, job)
         sent, job = sent + 1, job + 1
     with uow:
-        uow.billing.run_dispatched(log.run_id, job, *log.stamp())
+        at, until = log.stamp()
+        uow.billing.run_dispatched(log.run_id, job, at, until)
+        publish_if_finished(uow, log.run_id, at)  # no job at all, or all done already
         uow.commit()
     return Dispatch(log.run_id, sent, job)
 
@@ -71,7 +73,9 @@ def _job_done(uow: UnitOfWork, log: RunLog | None, job: int | None) -> None:
     if log is None or job is None:
         return
     with uow:
-        uow.billing.run_job_done(log.run_id, job, *log.stamp())
+        at, until = log.stamp()
+        if uow.billing.run_job_done(log.run_id, job, at, until):
+            publish_if_finished(uow, log.run_id, at)
         uow.commit()
 
 

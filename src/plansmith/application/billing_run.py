@@ -25,7 +25,9 @@ from plansmith.application.errors import Conflict, NotFound
 from plansmith.application.invoices import finalize_in
 from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.application.run_records import RunLog, RunWatch, start_run
+from plansmith.domain.billing_events import InvoiceFinalized, InvoicePaid, invoice_fields
 from plansmith.domain.errors import DomainError
+from plansmith.domain.events import DomainEvent
 from plansmith.domain.invoicing import Invoice, InvoiceStatus
 
 
@@ -70,12 +72,26 @@ def _bill(
         if invoice is not None and invoice.id in numbers:
             invoice = replace(invoice, number=numbers[invoice.id])
         billed[pair] = Billed(out.renewed, invoice)
+        uow.publish([*out.events, *_invoice_events(invoice, now)])
     done: set[tuple[str, str]] = set()
     result = []
     for pair in subscriptions:
         result.append(billed[pair] if pair not in done else Billed(False, None))
         done.add(pair)
     return result
+
+
+def _invoice_events(invoice: Invoice | None, now: datetime) -> list[DomainEvent]:
+    """What finalizing in the step published: the invoice (with its real number), and its
+    payment when customer credit settled it. A draft waiting out its grace period publishes
+    when it is finalized."""
+    if invoice is None or invoice.number is None:
+        return []
+    opened = replace(invoice, status=InvoiceStatus.OPEN)
+    events: list[DomainEvent] = [InvoiceFinalized(**invoice_fields(opened, now))]
+    if invoice.status is InvoiceStatus.PAID:
+        events.append(InvoicePaid(**invoice_fields(invoice, now), paid_amount=0))
+    return events
 
 
 def invoice_subscription(

@@ -21,7 +21,8 @@ from plansmith.domain.held_log import Span
 from plansmith.domain.invoicing import ChargedLine, Invoice, TaxRate
 from plansmith.domain.ledger import Transaction
 from plansmith.domain.renewals import RenewalMove
-from plansmith.domain.subscriptions import BillableItem, Event, PriceBook, Subscription
+from plansmith.domain.subscription_events import SubscriptionEvent
+from plansmith.domain.subscriptions import BillableItem, PriceBook, Subscription
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class BillingOutcome:
 
     before: Subscription  # as read: its revision is the one the update expects
     subscription: Subscription  # caught up with its period ends
-    events: tuple[Event, ...]  # empty: no period end passed, nothing to save
+    events: tuple[SubscriptionEvent, ...]  # empty: no period end passed, nothing to save
     first_seq: int  # the seq of its first event
     spans_written: tuple[Span, ...]
     spans_deleted: tuple[int, ...]

@@ -15,6 +15,14 @@ from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.domain import error_codes as ec
 from plansmith.domain import postings
 from plansmith.domain.accounts import Account
+from plansmith.domain.billing_events import (
+    CreditNoteIssued,
+    InvoiceFinalized,
+    InvoiceMarkedUncollectible,
+    InvoicePaid,
+    InvoiceVoided,
+    invoice_fields,
+)
 from plansmith.domain.errors import InvalidValue
 from plansmith.domain.invoicing import CreditNote, Invoice, InvoiceStatus, credit_note_tax
 from plansmith.domain.ledger import LedgerAccount
@@ -65,6 +73,10 @@ def finalize_in(uow: UnitOfWork, invoice: Invoice, now: datetime) -> Invoice:
     billing.post(done.posting)
     for redemption_id in done.redemption_uses:
         billing.count_redemption_use(redemption_id)
+    opened = replace(final, status=InvoiceStatus.OPEN)
+    uow.publish([InvoiceFinalized(**invoice_fields(opened, now))])
+    if final.status is InvoiceStatus.PAID:  # customer credit settled it
+        uow.publish([InvoicePaid(**invoice_fields(final, now), paid_amount=0)])
     return final
 
 
@@ -94,6 +106,8 @@ def void_invoice(uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id
         posted = uow.billing.posted("invoice_finalized", invoice.id)
         if posted is not None:
             uow.billing.post(postings.voided(new_id("txn"), posted, now))
+        was = invoice.status.value
+        uow.publish([InvoiceVoided(**invoice_fields(voided, now), previous_status=was)])
         uow.commit()
     return voided
 
@@ -105,8 +119,10 @@ def mark_uncollectible(
     receivable (it may still be paid, or voided) until the operator's own books write it off."""
     with uow:
         invoice = held_invoice(uow, organization_id, invoice_id)
-        written_off = invoice.moved(InvoiceStatus.UNCOLLECTIBLE, clock.now())
+        now = clock.now()
+        written_off = invoice.moved(InvoiceStatus.UNCOLLECTIBLE, now)
         uow.billing.update_invoice(written_off, expected_status=invoice.status.value)
+        uow.publish([InvoiceMarkedUncollectible(**invoice_fields(written_off, now))])
         uow.commit()
     return written_off
 
@@ -122,6 +138,7 @@ def mark_paid(uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id: s
         uow.billing.update_invoice(paid, expected_status=invoice.status.value)
         if due > 0:
             uow.billing.post(postings.paid(new_id("txn"), invoice, due, now))
+        uow.publish([InvoicePaid(**invoice_fields(paid, now), paid_amount=due)])
         uow.commit()
     return paid
 
@@ -177,10 +194,26 @@ def issue_credit_note(
             postings.credit_note(new_id("txn"), invoice, note.id, amount, tax, owed, now)
         )
         left = owed - min(amount, owed)
+        issued = CreditNoteIssued(
+            organization_id=organization_id,
+            at=now,
+            account_id=invoice.account_id,
+            credit_note_id=note.id,
+            invoice_id=invoice.id,
+            number=note.number,
+            reason=note.reason,
+            currency=invoice.currency,
+            amount=amount,
+            tax=tax,
+            to_amount_due=owed - left,
+            to_customer_credit=amount - (owed - left),
+        )
+        uow.publish([issued])
         if invoice.status is InvoiceStatus.OPEN:
             reduced = replace(invoice, totals=replace(invoice.totals, amount_due=left))
             if left == 0:
                 reduced = reduced.moved(InvoiceStatus.PAID, now)
+                uow.publish([InvoicePaid(**invoice_fields(reduced, now), paid_amount=0)])
             uow.billing.update_invoice(reduced, expected_status=invoice.status.value)
         uow.commit()
     return note

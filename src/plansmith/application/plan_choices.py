@@ -25,6 +25,7 @@ from plansmith.domain.limits import MAX_QUANTITY
 from plansmith.domain.money import Currency
 from plansmith.domain.periods import BillingSchedule, Cycle, zone
 from plansmith.domain.pricing import Quote, quote, unit_price
+from plansmith.domain.subscription_events import ChangeScheduled
 
 FIELDS = ("plan", "cycle", "quantity")
 LABELS = {"plan": "Plan", "cycle": "Billing cycle", "quantity": "Quantity"}
@@ -274,7 +275,7 @@ class Review:
 
     @property
     def scheduled(self) -> bool:
-        return self.change is not None and self.change.events[-1].kind == "change_scheduled"
+        return self.change is not None and isinstance(self.change.events[-1], ChangeScheduled)
 
     @property
     def effective(self) -> date:

@@ -58,6 +58,7 @@ from plansmith.domain.errors import DomainError
 from plansmith.domain.held_log import Span
 from plansmith.domain.periods import Cycle, local_date, zone
 from plansmith.domain.renewals import RenewalMove
+from plansmith.domain.subscription_events import ChangeScheduled
 from plansmith.domain.subscriptions import PriceBook, Status, Subscription
 
 CHANNEL = Channel.PORTAL  # the portal offers what the catalog shows on its upgrade list
@@ -317,7 +318,7 @@ def _change(
     review = Review(choice, change=result)
     if not confirm or not reviewed(result):
         return review, None
-    return review, "scheduled" if result.events[-1].kind == "change_scheduled" else "changed"
+    return review, "scheduled" if isinstance(result.events[-1], ChangeScheduled) else "changed"
 
 
 def _start(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
-from typing import Generic, Protocol, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 from plansmith.application.billing_ports import BillingRepository
 from plansmith.application.billing_snapshot import BillingBatches
+from plansmith.application.outbox_ports import OutboxRepository
 from plansmith.application.session_ports import (
     PortalLinkRepository,
     SignInThrottleRepository,
@@ -24,9 +25,11 @@ from plansmith.domain.catalog import (
     PlanVersion,
     PlanVersionMove,
 )
+from plansmith.domain.events import DomainEvent
 from plansmith.domain.held_log import Span
 from plansmith.domain.organizations import ApiKey, OperatorUser, Organization
-from plansmith.domain.subscriptions import BillableItem, Event, Subscription
+from plansmith.domain.subscription_events import SubscriptionEvent
+from plansmith.domain.subscriptions import BillableItem, Status, Subscription
 
 T = TypeVar("T")
 
@@ -161,6 +164,12 @@ class UnitOfWork(Protocol):
     def portal_links(self) -> PortalLinkRepository: ...
     @property
     def sign_in_throttles(self) -> SignInThrottleRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        """Write ``events`` to the outbox in this transaction: with its commit, or not at all."""
+        ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -238,12 +247,24 @@ class StoredItem:
 
 
 @dataclass(frozen=True)
+class RecordedEvent:
+    """A subscription event as its history keeps it (the words its API answers show)."""
+
+    kind: str
+    at: datetime
+    effective: date
+    from_status: Status | None
+    to_status: Status
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class StoredEvent:
     id: str
     subscription_id: str
     seq: int
     actor: str
-    event: Event
+    event: RecordedEvent
 
 
 @dataclass(frozen=True)
@@ -320,7 +341,11 @@ class SubscriptionRepository(Protocol):
         ...
 
     def add_events(
-        self, subscription: Subscription, events: Sequence[Event], actor: str, at: datetime
+        self,
+        subscription: Subscription,
+        events: Sequence[SubscriptionEvent],
+        actor: str,
+        at: datetime,
     ) -> Sequence[str]:
         """Append, returning the new event ids in order."""
         ...

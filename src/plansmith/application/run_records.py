@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from plansmith.application.billing_ports import RunRecord, RunStatus
 from plansmith.application.ids import new_id
 from plansmith.application.ports import Clock, UnitOfWork
+from plansmith.domain.billing_events import BillingRunFinished
 
 log = logging.getLogger("plansmith.billing")
 DEFAULT_LEASE = timedelta(minutes=10)
@@ -66,9 +67,16 @@ class RunLog:
 
     def end(self, uow: UnitOfWork, status: RunStatus, finished_at: datetime | None) -> RunRecord:
         with uow:
+            before = uow.billing.get_run(self.run_id)
+            assert before is not None  # runs are never deleted
             uow.billing.end_run(self.run_id, status, finished_at)
+            found = uow.billing.get_run(self.run_id)
+            assert found is not None
+            ends_now = before.status in (RunStatus.RUNNING.value, RunStatus.ABANDONED.value)
+            if ends_now and status is RunStatus.FINISHED and finished_at is not None:
+                uow.publish([_finished(found, finished_at)])
             uow.commit()
-        return self.record(uow)
+        return found
 
     def record(self, uow: UnitOfWork) -> RunRecord:
         with uow:
@@ -82,6 +90,28 @@ class RunLog:
             self.end(uow, RunStatus.FAILED, None)
         except Exception:
             log.warning("could not mark billing run %s failed", self.run_id, exc_info=True)
+
+
+def publish_if_finished(uow: UnitOfWork, run_id: str, at: datetime) -> None:
+    """Inside the transaction that may have finished the run on workers (its row is held by
+    that UPDATE): publish billing_run.finished if it finished it, stamped ``at``."""
+    found = uow.billing.get_run(run_id)
+    if found is not None and found.status == RunStatus.FINISHED.value and found.finished_at == at:
+        uow.publish([_finished(found, at)])
+
+
+def _finished(record: RunRecord, at: datetime) -> BillingRunFinished:
+    return BillingRunFinished(
+        organization_id=record.organization_id,
+        at=at,
+        run_id=record.id,
+        as_of=record.as_of,
+        renewed=record.renewed,
+        invoiced=record.invoiced,
+        finalized=record.finalized,
+        skipped=record.skipped,
+        errors=len(record.errors),
+    )
 
 
 def start_run(

@@ -27,10 +27,10 @@ from plansmith.domain.periods import Cycle, local_date, zone
 from plansmith.domain.renewals import RenewalMove, advance, period_end, resolved_moves
 from plansmith.domain.subscription_changes import NewSubscription
 from plansmith.domain.subscription_changes import subscribe as start
+from plansmith.domain.subscription_events import SubscriptionEvent
 from plansmith.domain.subscriptions import (
     BillableItem,
     Component,
-    Event,
     Outcome,
     PriceBook,
     Subscription,
@@ -84,7 +84,7 @@ class Result:
 
     view: SubscriptionView
     items: tuple[BillableItem, ...]
-    events: tuple[Event, ...]
+    events: tuple[SubscriptionEvent, ...]
     next_invoice: NextInvoice
     applied: bool
 
@@ -161,6 +161,7 @@ def _save(
     write, delete = changed_spans(log_before, log_after)
     subs.save_log(sub, write, delete)
     event_ids = subs.add_events(sub, out.events, actor, now)
+    uow.publish(out.events)  # to the outbox, in this same transaction
     stored = [
         StoredItem(new_id("item"), sub.id, event_ids[k], item, None, now)
         for item, k in zip(out.items, out.item_events, strict=True)

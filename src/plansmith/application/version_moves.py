@@ -23,11 +23,12 @@ from plansmith.application.subscriptions import (
     run,
 )
 from plansmith.domain import subscription_changes as rules
+from plansmith.domain.billing_events import PlanVersionMoveScheduled
 from plansmith.domain.catalog import ApplyToExisting, PlanVersionMove, Timing
 from plansmith.domain.errors import DomainError
 from plansmith.domain.held_log import Span
+from plansmith.domain.subscription_events import VersionMoved, VersionMoveSkipped, common
 from plansmith.domain.subscriptions import (
-    Event,
     Outcome,
     PriceBook,
     Status,
@@ -42,6 +43,20 @@ def notify_and_move(uow: UnitOfWork, move: PlanVersionMove, now: datetime) -> in
     Returns how many subscriptions were concerned.
     """
     subs = list(uow.subscriptions.holding(move.organization_id, move.from_version_ids))
+    uow.publish(
+        [
+            PlanVersionMoveScheduled(
+                organization_id=move.organization_id,
+                at=now,
+                move_id=move.id,
+                plan_id=move.plan_id,
+                from_version_ids=move.from_version_ids,
+                to_version_id=move.to_version_id,
+                apply=move.apply.value,
+                subscriptions=len(subs),
+            )
+        ]
+    )
     if not subs:
         return 0
     notices = [
@@ -72,7 +87,6 @@ def _move_now(move: PlanVersionMove) -> Action:
         if sub.terms.version_id not in move.from_version_ids:
             return Outcome(sub)  # the catch-up renewal moved it already
         target = replace(sub.terms, version_id=move.to_version_id)
-        details = {"move_id": move.id, "to_version_id": move.to_version_id}
         # The customer's own scheduled change stands; if it keeps this plan, at its new version.
         scheduled = sub.scheduled
         if scheduled is not None and scheduled.terms.version_id in move.from_version_ids:
@@ -86,7 +100,12 @@ def _move_now(move: PlanVersionMove) -> Action:
                 components(target, book)  # refuse terms the new version cannot price
                 mode = book.version(target.version_id).terms.pay_per_day
                 moved = replace(sub, terms=target, pay_per_day=mode, updated_at=now)
-                event = Event("version_moved", now, today, sub.status, sub.status, details)
+                event = VersionMoved(
+                    **common(moved, now, today, sub.status),
+                    move_id=move.id,
+                    from_version_id=sub.terms.version_id,
+                    to_version_id=move.to_version_id,
+                )
                 return Outcome(moved, (), (event,))
             return rules.change(
                 sub,
@@ -100,13 +119,11 @@ def _move_now(move: PlanVersionMove) -> Action:
                 keep_scheduled=True,
             )
         except DomainError as exc:
-            skipped = Event(
-                "version_move_skipped",
-                now,
-                today,
-                sub.status,
-                sub.status,
-                {**details, "reason": exc.message},
+            skipped = VersionMoveSkipped(
+                **common(sub, now, today, sub.status),
+                move_id=move.id,
+                to_version_id=move.to_version_id,
+                reason=exc.message,
             )
             return Outcome(sub, (), (skipped,))
 

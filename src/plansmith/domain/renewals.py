@@ -13,17 +13,31 @@ day. Each period end, in order:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import partial
 
 from plansmith.domain.catalog import PlanVersionMove
 from plansmith.domain.errors import DomainError
 from plansmith.domain.held_log import Span, active_days, apply_held
 from plansmith.domain.proration import accrual, recurring
+from plansmith.domain.subscription_events import (
+    Common,
+    PeriodClosed,
+    ScheduledChangeApplied,
+    ScheduledChangeSkipped,
+    SubscriptionCanceled,
+    SubscriptionEvent,
+    SubscriptionExpired,
+    SubscriptionRenewed,
+    TrialConverted,
+    VersionMoved,
+    VersionMoveSkipped,
+    common,
+)
 from plansmith.domain.subscriptions import (
     BillableItem,
-    Event,
     Held,
     Outcome,
     PriceBook,
@@ -31,7 +45,6 @@ from plansmith.domain.subscriptions import (
     Subscription,
     Terms,
     components,
-    terms_to_data,
 )
 
 
@@ -99,21 +112,23 @@ def period_end(
     advanced = replace(sub, period_start=nxt.start, period_end=nxt.end, updated_at=now)
     if not sub.in_service:
         # Stopped mid-period (pay-per-day): its days are billed; nothing else happens.
-        return Outcome(
-            advanced, tuple(items), (Event("period_closed", now, end, sub.status, sub.status, {}),)
+        closed = PeriodClosed(
+            **common(advanced, now, end, sub.status), closed_start=ended.start, closed_end=end
         )
+        return Outcome(advanced, tuple(items), (closed,))
     if sub.status is Status.TRIALING and sub.cancel_at_period_end:
         stopped = replace(advanced, status=Status.EXPIRED, ended_on=end, cancel_at_period_end=False)
-        event = Event("expired", now, end, sub.status, Status.EXPIRED, {"cause": "trial_lapsed"})
-        return Outcome(stopped, tuple(items), (event,), (Held(end, None, "expired"),))
+        lapsed = SubscriptionExpired(**common(stopped, now, end, sub.status), cause="trial_lapsed")
+        return Outcome(stopped, tuple(items), (lapsed,), (Held(end, None, "expired"),))
     if sub.cancel_at_period_end:
         stopped = replace(
             advanced, status=Status.CANCELED, ended_on=end, cancel_at_period_end=False
         )
-        event = Event("canceled", now, end, sub.status, Status.CANCELED, {"cause": "term_end"})
-        return Outcome(stopped, tuple(items), (event,), (Held(end, None, "canceled"),))
+        canceled = SubscriptionCanceled(**common(stopped, now, end, sub.status), cause="term_end")
+        return Outcome(stopped, tuple(items), (canceled,), (Held(end, None, "canceled"),))
 
-    events: list[Event] = []
+    # Each event is made once the period end is done: it carries the terms and period after.
+    events: list[Callable[..., SubscriptionEvent]] = []
     terms = sub.terms
     anchor = sub.anchor
     reason = "renewed"
@@ -123,17 +138,11 @@ def period_end(
             components(wanted, book)
         except DomainError as exc:
             # E.g. an add-on price withdrawn since: keep the current terms and say so.
-            skipped = {"to": terms_to_data(wanted), "reason": exc.message}
-            events.append(
-                Event("scheduled_change_skipped", now, end, sub.status, sub.status, skipped)
-            )
+            events.append(partial(ScheduledChangeSkipped, wanted=wanted, reason=exc.message))
         else:
             terms = wanted
             reason = "changed"
-            applied = {"from": terms_to_data(sub.terms), "to": terms_to_data(terms)}
-            events.append(
-                Event("scheduled_change_applied", now, end, sub.status, sub.status, applied)
-            )
+            events.append(partial(ScheduledChangeApplied, previous=sub.terms, applied=terms))
             if terms.cycle != sub.terms.cycle:
                 anchor = end  # a new cycle starts its periods here
     move = moves.get(terms.version_id)
@@ -145,30 +154,22 @@ def period_end(
             # The new version cannot price what this customer holds (e.g. a cycle it dropped):
             # keep the old version and say so, rather than stop billing.
             events.append(
-                Event(
-                    "version_move_skipped",
-                    now,
-                    end,
-                    sub.status,
-                    sub.status,
-                    {"move_id": move.move_id, "reason": exc.message},
+                partial(
+                    VersionMoveSkipped,
+                    move_id=move.move_id,
+                    to_version_id=move.to_version_id,
+                    reason=exc.message,
                 )
             )
         else:
             terms = moved_terms
             reason = "changed"
             events.append(
-                Event(
-                    "version_moved",
-                    now,
-                    end,
-                    sub.status,
-                    sub.status,
-                    {
-                        "move_id": move.move_id,
-                        "from_version_id": move.from_version_id,
-                        "to_version_id": move.to_version_id,
-                    },
+                partial(
+                    VersionMoved,
+                    move_id=move.move_id,
+                    from_version_id=move.from_version_id,
+                    to_version_id=move.to_version_id,
                 )
             )
     version = book.version(terms.version_id)
@@ -185,16 +186,20 @@ def period_end(
     held: tuple[Held, ...] = ()
     to = Status.ACTIVE if sub.status is Status.TRIALING else sub.status
     if sub.status is Status.TRIALING:
-        events.append(Event("converted", now, end, sub.status, to, {}))
+        events.append(TrialConverted)
         reason = "converted"
     else:
-        events.append(Event("renewed", now, end, sub.status, to, {}))
+        events.append(SubscriptionRenewed)
     renewed = replace(renewed, status=to)
+    fields: Common = common(renewed, now, end, sub.status)
     if reason != "renewed":
         held = (_held(end, terms, reason, version.name, version.terms.pay_per_day),)
     if not renewed.pay_per_day:
         items += recurring(components(terms, book), terms, renewed.period)
-    return Outcome(renewed, tuple(items), tuple(events), held)
+    # What happened before the renewal or conversion happened in the status of before.
+    before = {**fields, "to_status": sub.status}
+    made = [make(**before) for make in events[:-1]] + [events[-1](**fields)]
+    return Outcome(renewed, tuple(items), tuple(made), held)
 
 
 def _held(on: date, terms: Terms, reason: str, name: str, pay_per_day: bool) -> Held:

@@ -13,7 +13,7 @@ fall in, keeping the anchor.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -23,10 +23,24 @@ from plansmith.domain.errors import InvalidValue
 from plansmith.domain.held_log import Span, active_days
 from plansmith.domain.periods import BillingSchedule, Period, zone
 from plansmith.domain.proration import accrual, changed_parts, charges, credits, recurring
+from plansmith.domain.subscription_events import (
+    CancelScheduled,
+    CancelWithdrawn,
+    ChangeScheduled,
+    ScheduledChangeWithdrawn,
+    SubscriptionCanceled,
+    SubscriptionChanged,
+    SubscriptionCreated,
+    SubscriptionEvent,
+    SubscriptionExpired,
+    SubscriptionPaused,
+    SubscriptionReactivated,
+    SubscriptionResumed,
+    common,
+)
 from plansmith.domain.subscriptions import (
     BillableItem,
     Component,
-    Event,
     Held,
     InvalidTransition,
     Outcome,
@@ -38,7 +52,6 @@ from plansmith.domain.subscriptions import (
     Terms,
     check_transition,
     components,
-    terms_to_data,
 )
 
 
@@ -92,11 +105,13 @@ def subscribe(new: NewSubscription, book: PriceBook, today: date, now: datetime)
     items: list[BillableItem] = []
     if status is Status.ACTIVE and not sub.pay_per_day:
         items = recurring(parts, sub.terms, period)
-    details = {"terms": terms_to_data(new.terms), "trial_days": trial_days}
+    event = SubscriptionCreated(
+        **common(sub, now, today, None), trial_days=trial_days, trial_end=trial_end
+    )
     return Outcome(
         sub,
         tuple(items),
-        (Event("subscribed", now, today, None, status, details),),
+        (event,),
         (_held(today, sub.terms, "subscribed", version, trial=bool(trial_days)),),
     )
 
@@ -215,15 +230,21 @@ def change(
     family = book.families[sub.family_id]
     what = [p.what for p in parts]
     version = book.version(target.version_id)
-    details = {"from": terms_to_data(sub.terms), "to": terms_to_data(target), "parts": what}
     if sub.status is Status.TRIALING:
         timing_of(parts, when, family)  # a forbidden request is refused even in a trial
         # The trial keeps its end, which stays the anchor: a new cycle starts there.
         moved = replace(sub, terms=target, pay_per_day=version.terms.pay_per_day, scheduled=None)
+        moved = _touched(moved, now)
+        changed = SubscriptionChanged(
+            **common(moved, now, today, sub.status),
+            previous=sub.terms,
+            parts=tuple(what),
+            cause=cause,
+        )
         return Outcome(
-            _touched(moved, now),
+            moved,
             (),
-            (Event("changed", now, today, sub.status, sub.status, {**details, "cause": cause}),),
+            (changed,),
             (_held(today, target, "changed", version, trial=True),),
         )
     timing = timing_of(parts, when, family)
@@ -235,19 +256,18 @@ def change(
                 code=ec.CANCEL_SCHEDULED,
             )
         scheduled = ScheduledChange(target, sub.period_end, now, ", ".join(what))
-        event = Event(
-            "change_scheduled",
-            now,
-            sub.period_end,
-            sub.status,
-            sub.status,
-            {**details, "cause": cause, "replaces": sub.scheduled is not None},
+        after = _touched(replace(sub, scheduled=scheduled), now)
+        event = ChangeScheduled(
+            **common(after, now, sub.period_end, sub.status),
+            scheduled=target,
+            parts=tuple(what),
+            cause=cause,
+            replaces=sub.scheduled is not None,
         )
-        return Outcome(_touched(replace(sub, scheduled=scheduled), now), (), (event,))
-    out = _change_now(
-        sub, target, new_parts, version, book, log, today, now, details, cause, keep_scheduled
+        return Outcome(after, (), (event,))
+    return _change_now(
+        sub, target, new_parts, version, book, log, today, now, what, cause, keep_scheduled
     )
-    return out
 
 
 def _change_now(
@@ -259,7 +279,7 @@ def _change_now(
     log: Sequence[Span],
     today: date,
     now: datetime,
-    details: Mapping[str, object],
+    what: Sequence[str],
     cause: str,
     keep_scheduled: bool,
 ) -> Outcome:
@@ -299,16 +319,16 @@ def _change_now(
         moved = replace(sub, terms=target)
     withdrawn = sub.scheduled is not None and not keep_scheduled
     moved = replace(moved, pay_per_day=new_ppd, scheduled=sub.scheduled if keep_scheduled else None)
-    event = Event(
-        "changed",
-        now,
-        today,
-        sub.status,
-        sub.status,
-        {**details, "cause": cause, "scheduled_change_withdrawn": withdrawn},
+    moved = _touched(moved, now)
+    event = SubscriptionChanged(
+        **common(moved, now, today, sub.status),
+        previous=sub.terms,
+        parts=tuple(what),
+        cause=cause,
+        scheduled_change_withdrawn=withdrawn,
     )
     return Outcome(
-        _touched(moved, now),
+        moved,
         tuple(items),
         (event,),
         (_held(today, target, "changed", version),),
@@ -318,9 +338,11 @@ def _change_now(
 def withdraw_scheduled_change(sub: Subscription, today: date, now: datetime) -> Outcome:
     if sub.scheduled is None:
         raise SubscriptionError("no change is scheduled", code=ec.NOTHING_SCHEDULED)
-    details = {"withdrawn": terms_to_data(sub.scheduled.terms)}
-    event = Event("scheduled_change_withdrawn", now, today, sub.status, sub.status, details)
-    return Outcome(_touched(replace(sub, scheduled=None), now), (), (event,))
+    after = _touched(replace(sub, scheduled=None), now)
+    event = ScheduledChangeWithdrawn(
+        **common(after, now, today, sub.status), withdrawn=sub.scheduled.terms
+    )
+    return Outcome(after, (), (event,))
 
 
 # -- stopping and starting ------------------------------------------------------------------
@@ -349,10 +371,11 @@ def cancel(
             code=ec.CANCEL_SCHEDULED,
         )
     withdrew = sub.scheduled is not None
-    details = {"effective": sub.period_end.isoformat(), "withdrew_change": withdrew}
-    event = Event("cancel_scheduled", now, sub.period_end, sub.status, sub.status, details)
-    moved = replace(sub, cancel_at_period_end=True, scheduled=None)
-    return Outcome(_touched(moved, now), (), (event,))
+    moved = _touched(replace(sub, cancel_at_period_end=True, scheduled=None), now)
+    event = CancelScheduled(
+        **common(moved, now, sub.period_end, sub.status), withdrew_change=withdrew
+    )
+    return Outcome(moved, (), (event,))
 
 
 def pause(
@@ -389,15 +412,21 @@ def _stop(
     # A paused subscription stopped being served when it was paused, not now.
     ended_on = sub.ended_on if sub.status is Status.PAUSED else today
     moved = replace(sub, status=to, ended_on=ended_on, cancel_at_period_end=False, scheduled=None)
-    event = Event(reason, now, today, sub.status, to, {})
-    return Outcome(_touched(moved, now), tuple(items), (event,), (Held(today, None, reason),))
+    moved = _touched(moved, now)
+    kinds: dict[Status, type[SubscriptionCanceled | SubscriptionExpired | SubscriptionPaused]] = {
+        Status.CANCELED: SubscriptionCanceled,
+        Status.EXPIRED: SubscriptionExpired,
+        Status.PAUSED: SubscriptionPaused,
+    }
+    event = kinds[to](**common(moved, now, today, sub.status))
+    return Outcome(moved, tuple(items), (event,), (Held(today, None, reason),))
 
 
 def reactivate(sub: Subscription, book: PriceBook, today: date, now: datetime) -> Outcome:
     """Withdraw a cancellation at term end, or bring a canceled subscription back today."""
     if sub.cancel_at_period_end:
-        event = Event("cancel_withdrawn", now, today, sub.status, sub.status, {})
-        return Outcome(_touched(replace(sub, cancel_at_period_end=False), now), (), (event,))
+        after = _touched(replace(sub, cancel_at_period_end=False), now)
+        return Outcome(after, (), (CancelWithdrawn(**common(after, now, today, sub.status)),))
     if sub.status is Status.PAUSED:
         return _restart(sub, "resumed", book, today, now)
     if sub.status is Status.EXPIRED:
@@ -432,11 +461,13 @@ def _restart(
         period_end=period.end,
         ended_on=None,
     )
-    event = Event(reason, now, today, sub.status, Status.ACTIVE, {})
-    version = book.version(sub.terms.version_id)
-    return Outcome(
-        _touched(moved, now), tuple(items), (event,), (_held(today, sub.terms, reason, version),)
+    moved = _touched(moved, now)
+    kind: type[SubscriptionEvent] = (
+        SubscriptionResumed if reason == "resumed" else SubscriptionReactivated
     )
+    event = kind(**common(moved, now, today, sub.status))
+    version = book.version(sub.terms.version_id)
+    return Outcome(moved, tuple(items), (event,), (_held(today, sub.terms, reason, version),))
 
 
 def _touched(sub: Subscription, now: datetime) -> Subscription:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plansmith.domain import error_codes as ec
 from plansmith.domain.catalog import AddOn, Plan, PlanFamily, PlanVersion
@@ -23,6 +23,9 @@ from plansmith.domain.limits import MAX_LINE_AMOUNT, MAX_QUANTITY, TooLarge, at_
 from plansmith.domain.money import Currency
 from plansmith.domain.periods import BillingSchedule, Cycle, Period, local_midnight, zone
 from plansmith.domain.pricing import NotOffered, quote
+
+if TYPE_CHECKING:  # events.py builds on this module
+    from plansmith.domain.subscription_events import SubscriptionEvent
 
 
 class Status(StrEnum):
@@ -323,18 +326,6 @@ class BillableItem:
 
 
 @dataclass(frozen=True)
-class Event:
-    """One recorded transition or change, with its instant and cause."""
-
-    kind: str
-    at: datetime
-    effective: date
-    from_status: Status | None
-    to_status: Status
-    details: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class Held:
     """From ``on``, the subscription holds ``terms`` (None: nothing is in service).
 
@@ -357,7 +348,7 @@ class Outcome:
 
     subscription: Subscription
     items: tuple[BillableItem, ...] = ()
-    events: tuple[Event, ...] = ()
+    events: tuple[SubscriptionEvent, ...] = ()
     held: tuple[Held, ...] = ()
     item_events: tuple[int, ...] = ()
 

@@ -11,6 +11,7 @@ from plansmith.entrypoints.api import openapi, problems
 from plansmith.entrypoints.api.api_key_routes import router as api_key_router
 from plansmith.entrypoints.api.billing_routes import router as billing_router
 from plansmith.entrypoints.api.catalog_routes import router as catalog_router
+from plansmith.entrypoints.api.event_routes import router as event_router
 from plansmith.entrypoints.api.idempotency import IdempotencyMiddleware
 from plansmith.entrypoints.api.routes import router as api_router
 from plansmith.entrypoints.api.subscription_routes import router as subscription_router
@@ -56,6 +57,7 @@ def create_app(container: Plansmith) -> FastAPI:
     app.include_router(billing_router)
     app.include_router(test_clock_router)
     app.include_router(api_key_router)
+    app.include_router(event_router)
     # Browser areas answer errors with HTML pages; /v1 keeps problem+json.
     page_errors.install(app, {portal.PREFIX: portal.error_page, console.PREFIX: console.error_page})
     app.include_router(portal.router)

@@ -16,6 +16,7 @@ from plansmith.adapters.jobs import DramatiqBillingJobs, declare_actors, redis_b
 from plansmith.application.billing_jobs import bill_job, finalize_draft
 from plansmith.application.run_records import RunLog
 from plansmith.bootstrap import Plansmith
+from plansmith.entrypoints.relay_loop import RelayLoop
 
 log = logging.getLogger("plansmith.worker")
 
@@ -73,13 +74,20 @@ def make_worker(plansmith: Plansmith, threads: int = 1) -> dramatiq.Worker:
 
 
 def run_worker(plansmith: Plansmith, threads: int = 1) -> None:
-    """Work until SIGTERM or SIGINT, then finish the jobs in hand and stop."""
+    """Work until SIGTERM or SIGINT, then finish the jobs in hand and stop. The outbox relay
+    runs here too (one worker at a time delivers, by its lease)."""
     worker = make_worker(plansmith, threads)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    every = plansmith.settings.relay_every_seconds
+    relay = RelayLoop(plansmith.relay(), every) if every > 0 else None
     worker.start()
+    if relay is not None:
+        relay.start()
     try:
         stop.wait()
     finally:
+        if relay is not None:
+            relay.stop()
         worker.stop()

@@ -20,15 +20,15 @@ from plansmith.adapters.db.bulk import bulk_insert
 from plansmith.adapters.db.paging import page_after
 from plansmith.application.errors import Conflict
 from plansmith.application.ids import new_id
-from plansmith.application.ports import StoredEvent, StoredItem, StoredNotice
+from plansmith.application.ports import RecordedEvent, StoredEvent, StoredItem, StoredNotice
 from plansmith.domain import error_codes as ec
 from plansmith.domain.held_log import Span
 from plansmith.domain.invoicing import LineKind
 from plansmith.domain.periods import Cycle
+from plansmith.domain.subscription_events import SubscriptionEvent
 from plansmith.domain.subscriptions import (
     HOLDING,
     BillableItem,
-    Event,
     ScheduledChange,
     Status,
     Subscription,
@@ -188,7 +188,11 @@ def span_rows(sub: Subscription, spans: Sequence[Span]) -> list[dict[str, Any]]:
 
 
 def event_rows(
-    sub: Subscription, events: Sequence[Event], actor: str, at: datetime, first_seq: int
+    sub: Subscription,
+    events: Sequence[SubscriptionEvent],
+    actor: str,
+    at: datetime,
+    first_seq: int,
 ) -> list[dict[str, Any]]:
     return [
         {
@@ -407,7 +411,11 @@ class SqlSubscriptions:
     # -- events, items, notices ------------------------------------------------------------
 
     def add_events(
-        self, subscription: Subscription, events: Sequence[Event], actor: str, at: datetime
+        self,
+        subscription: Subscription,
+        events: Sequence[SubscriptionEvent],
+        actor: str,
+        at: datetime,
     ) -> Sequence[str]:
         c = t.subscription_events.c
         last = self.session.execute(
@@ -423,7 +431,7 @@ class SqlSubscriptions:
         result = []
         for row in self.session.execute(q.order_by(c.seq)):
             r = row._mapping
-            event = Event(
+            event = RecordedEvent(
                 kind=r["kind"],
                 at=r["at"],
                 effective=r["effective_on"],

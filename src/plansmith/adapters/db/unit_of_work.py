@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
@@ -17,6 +18,7 @@ from plansmith.adapters.db.catalog_repositories import (
     SqlPlans,
     SqlPlanVersions,
 )
+from plansmith.adapters.db.outbox_repositories import SqlOutbox, write_events
 from plansmith.adapters.db.repositories import (
     SqlAccounts,
     SqlApiKeys,
@@ -33,12 +35,14 @@ from plansmith.adapters.db.subscription_repositories import SqlSubscriptions
 from plansmith.adapters.idempotency import fence_current_claim
 from plansmith.application.errors import Conflict
 from plansmith.domain import error_codes as ec
+from plansmith.domain.events import DomainEvent
 
 
 class SqlUnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
         self._session: Session | None = None
+        self._published: list[DomainEvent] = []
 
     def __enter__(self) -> Self:
         if self._session is not None:
@@ -60,6 +64,8 @@ class SqlUnitOfWork:
         self.web_sessions = SqlWebSessions(session)
         self.portal_links = SqlPortalLinks(session)
         self.sign_in_throttles = SqlSignInThrottles(session)
+        self.outbox = SqlOutbox(session)
+        self._published = []
         return self
 
     def __exit__(
@@ -69,6 +75,7 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         assert self._session is not None
+        self._published = []
         try:
             self._session.rollback()  # a no-op after commit()
         finally:
@@ -85,9 +92,17 @@ class SqlUnitOfWork:
             raise RuntimeError("use the unit of work inside a 'with' block")
         return self._session
 
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        # Held until commit, then written in one statement just before the COMMIT: a batch
+        # of many subscriptions writes its events at once, and only ever with its changes.
+        self.session  # noqa: B018 - refuses outside the block
+        self._published.extend(events)
+
     def commit(self) -> None:
         session = self.session
         try:
+            write_events(session, self._published)
+            self._published = []
             # The API's idempotency claim is marked in this same transaction, so a request
             # whose writes committed can never run a second time under the same key.
             fence_current_claim(session)
@@ -97,6 +112,7 @@ class SqlUnitOfWork:
             raise _clash() from exc
 
     def rollback(self) -> None:
+        self._published = []
         self.session.rollback()
 
 

@@ -13,13 +13,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from plansmith.adapters.money_format import format_money
-from plansmith.application.ports import StoredEvent, StoredItem, StoredNotice
+from plansmith.application.ports import RecordedEvent, StoredEvent, StoredItem, StoredNotice
 from plansmith.application.subscription_queries import FamilyPlans, HistoryEntry
 from plansmith.application.subscriptions import NextInvoice, Result, SubscriptionView
 from plansmith.domain.catalog import Channel, Timing
 from plansmith.domain.limits import MAX_QUANTITY
 from plansmith.domain.money import Money
-from plansmith.domain.subscriptions import BillableItem, Component, Event
+from plansmith.domain.subscription_events import SubscriptionEvent
+from plansmith.domain.subscriptions import BillableItem, Component
 from plansmith.entrypoints.api.schemas import AtMost, OneOf, Strict
 
 ADD_ONS_HELP = "{add-on code: quantity}; the whole set the subscription holds"
@@ -286,7 +287,7 @@ class EventOut(BaseModel):
     details: dict[str, Any]
 
     @staticmethod
-    def fields_of(event: Event) -> dict[str, Any]:
+    def fields_of(event: SubscriptionEvent | RecordedEvent) -> dict[str, Any]:
         return {
             "kind": event.kind,
             "at": event.at,
@@ -297,7 +298,7 @@ class EventOut(BaseModel):
         }
 
     @classmethod
-    def of(cls, event: Event) -> EventOut:
+    def of(cls, event: SubscriptionEvent) -> EventOut:
         return cls(**cls.fields_of(event))
 
 

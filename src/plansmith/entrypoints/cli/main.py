@@ -19,6 +19,7 @@ from plansmith.entrypoints.cli import billing, context
 from plansmith.entrypoints.cli import demo as demo_data
 from plansmith.entrypoints.cli.catalog import catalog_app
 from plansmith.entrypoints.cli.clock import clock_app
+from plansmith.entrypoints.cli.events import events_app
 from plansmith.entrypoints.cli.keys import key_app, org_list
 from plansmith.entrypoints.cli.subscriptions import sub_app
 
@@ -39,6 +40,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(sub_app, name="sub")
 app.add_typer(clock_app, name="clock")
+app.add_typer(events_app, name="events")
 app.command("bill")(billing.bill)
 
 out = Console()
@@ -190,22 +192,27 @@ def serve(
         typer.Option(help="Run the renewal step every N seconds in this process; 0: never"),
     ] = 60,
 ) -> None:
-    """Serve the API, the portal and the console, and run the renewal step on a timer."""
+    """Serve the API, the portal and the console; run the renewal step and the outbox relay."""
     import uvicorn
 
     from plansmith.entrypoints.cli.renewals import RenewalTimer
+    from plansmith.entrypoints.relay_loop import RelayLoop
     from plansmith.entrypoints.web import create_app
 
     plansmith = bootstrap(Settings())
     out.print(f"plansmith on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     timer = RenewalTimer(plansmith, renewals_every) if renewals_every > 0 else None
-    if timer is not None:
-        timer.start()
+    every = plansmith.settings.relay_every_seconds
+    relay = RelayLoop(plansmith.relay(), every) if every > 0 else None
+    for started in (timer, relay):
+        if started is not None:
+            started.start()
     try:
         uvicorn.run(create_app(plansmith), host=host, port=port, log_level="info")
     finally:
-        if timer is not None:
-            timer.stop()
+        for running in (timer, relay):
+            if running is not None:
+                running.stop()
 
 
 @app.command()

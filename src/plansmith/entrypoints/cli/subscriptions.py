@@ -36,6 +36,7 @@ from plansmith.application.test_clocks import organization_clock
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.errors import DomainError, InvalidInput, InvalidValue
 from plansmith.domain.money import Currency, Money
+from plansmith.domain.subscription_events import CancelWithdrawn, ChangeScheduled, SubscriptionEvent
 from plansmith.domain.subscriptions import BillableItem, Status
 from plansmith.entrypoints.cli.context import container
 
@@ -220,8 +221,8 @@ def result(done: Result, verb: str) -> None:
     next_invoice(done.next_invoice)
 
 
-def happened(done: Result, kind: str) -> bool:
-    return any(e.kind == kind for e in done.events)
+def happened(done: Result, kind: type[SubscriptionEvent]) -> bool:
+    return any(isinstance(e, kind) for e in done.events)
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -374,7 +375,7 @@ def change(
             data,
             preview=preview,
         )
-    result(done, "Scheduled a change of" if happened(done, "change_scheduled") else "Changed")
+    result(done, "Scheduled a change of" if happened(done, ChangeScheduled) else "Changed")
 
 
 @sub_app.command("cancel")
@@ -404,7 +405,7 @@ def reactivate(subscription_id: IdArgument, org: OrgOption) -> None:
         done = actions.reactivate_subscription(
             plansmith.uow(), org_clock(plansmith, org_id), org_id, subscription_id
         )
-    withdrawn = happened(done, "cancel_withdrawn")
+    withdrawn = happened(done, CancelWithdrawn)
     result(done, "Withdrew the cancellation of" if withdrawn else "Reactivated")
 
 

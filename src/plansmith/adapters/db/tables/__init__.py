@@ -32,6 +32,7 @@ from plansmith.adapters.db.tables.foundation import (
     operator_users,
     organizations,
 )
+from plansmith.adapters.db.tables.outbox import outbox_deliveries, outbox_events, outbox_relays
 from plansmith.adapters.db.tables.sessions import portal_links, sign_in_throttles, web_sessions
 from plansmith.adapters.db.tables.subscriptions import (
     HOLDING_STATUSES,
@@ -68,6 +69,9 @@ __all__ = [
     "naming",
     "operator_users",
     "organizations",
+    "outbox_deliveries",
+    "outbox_events",
+    "outbox_relays",
     "plan_families",
     "plan_version_moves",
     "plan_versions",
