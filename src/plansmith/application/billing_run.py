@@ -67,12 +67,16 @@ def _bill(
         ]
     numbers = uow.billing_batches.write([out for _pair, out in outcomes])  # numbers: last
     billed: dict[tuple[str, str], Billed] = {}
+    renewals: list[DomainEvent] = []
+    invoicing: list[DomainEvent] = []
     for pair, out in outcomes:
         invoice = out.invoice.invoice if out.invoice is not None else None
         if invoice is not None and invoice.id in numbers:
             invoice = replace(invoice, number=numbers[invoice.id])
         billed[pair] = Billed(out.renewed, invoice)
-        uow.publish([*out.events, *_invoice_events(invoice, now)])
+        renewals += out.events
+        invoicing += _invoice_events(invoice, now)
+    uow.publish([*renewals, *invoicing])  # as written: the subscriptions, then their invoices
     done: set[tuple[str, str]] = set()
     result = []
     for pair in subscriptions:
