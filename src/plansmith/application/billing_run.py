@@ -89,8 +89,10 @@ def _renew_and_draft(
     subscription_id: str,
     now: datetime,
     grace: timedelta,
+    run_id: str | None,
 ) -> Billed:
-    """Inside an open unit of work: catch up, then put what is pending on a draft."""
+    """Inside an open unit of work: catch up, then put what is pending on a draft, which
+    records ``run_id``, the billing run making it (None: made outside a run)."""
     sub = subscription_of(uow, organization_id, subscription_id)
     book, moves = catalogs.of(uow, organization_id, sub)
     caught_up = run(uow, sub, book, moves, None, SYSTEM, now, upcoming=False)
@@ -102,6 +104,7 @@ def _renew_and_draft(
     account = uow.accounts.get(organization_id, sub.account_id)
     assert account is not None  # a foreign key guarantees it
     invoice = draft_for(uow, current, account, book, pending, now, grace).invoice
+    invoice = replace(invoice, billing_run_id=run_id)
     uow.billing.add_invoice(invoice, key, buyer_of(uow, account))
     uow.billing.take_items(invoice.id, [s.id for s in pending])
     return Billed(caught_up.applied, invoice)
@@ -125,8 +128,9 @@ def invoice_subscription(
     """Renew what is due and invoice what is pending, in one transaction of its own."""
     now = clock.now()
     with uow:
+        run_id = log.run_id if log is not None else None
         billed = _renew_and_draft(
-            uow, catalogs or Catalogs(), organization_id, subscription_id, now, grace
+            uow, catalogs or Catalogs(), organization_id, subscription_id, now, grace, run_id
         )
         billed = _finalized(uow, billed, now, grace)
         if billed.renewed or billed.invoice is not None:
@@ -167,11 +171,12 @@ def bill_batch(
     added to that run's record in the same transaction(s)."""
     catalogs = catalogs or Catalogs()
     now = clock.now()
+    run_id = log.run_id if log is not None else None
     result = BatchResult()
     try:
         with uow.for_batch([sub_id for _org, sub_id in subscriptions]) as batch:
             drafted = [
-                (sub_id, _renew_and_draft(batch, catalogs, org, sub_id, now, grace))
+                (sub_id, _renew_and_draft(batch, catalogs, org, sub_id, now, grace, run_id))
                 for org, sub_id in subscriptions
             ]
             billed = [(sub_id, _finalized(batch, b, now, grace)) for sub_id, b in drafted]

@@ -86,7 +86,10 @@ def _line_kind(item: BillableItem) -> LineKind:
     return LineKind(item.kind.value)
 
 
-def draft_lines(items: Sequence[tuple[str, BillableItem]]) -> list[DraftLine]:
+def draft_lines(
+    items: Sequence[tuple[str, BillableItem]], subscription_id: str | None = None
+) -> list[DraftLine]:
+    """One line per (source id, item) of ``subscription_id``, carrying what the item says."""
     return [
         DraftLine(
             kind=_line_kind(item),
@@ -99,6 +102,10 @@ def draft_lines(items: Sequence[tuple[str, BillableItem]]) -> list[DraftLine]:
             source_id=source,
             plan_id=item.plan_id,
             component=item.component,
+            cycle=item.cycle,
+            days=item.days,
+            period_days=item.period_days,
+            subscription_id=subscription_id,
         )
         for source, item in items
     ]
@@ -154,7 +161,7 @@ def draft_for(
     """The invoice the pending items make, priced with the coupons and tax rate of now; its
     credits mirror the discounts of the charges they reverse. Its period is the span its
     lines bill (a pay-per-day invoice bills the period just ended, a stop invoice its rest)."""
-    drafts = draft_lines([(s.id, s.item) for s in pending])
+    drafts = draft_lines([(s.id, s.item) for s in pending], sub.id)
     # A coupon that finds nothing to take off here is not used up by this invoice.
     used = [(r, d) for r, d in discounts_for(uow, book, sub) if takes_something(d, drafts)]
     rate = tax_rate_for(uow, account)

@@ -45,6 +45,7 @@ def recurring(parts: Iterable[Component], terms: Terms, period: Period) -> list[
             period_start=period.start,
             period_end=period.end,
             plan_id=part.plan_id,
+            cycle=part.cycle,
         )
         for part in parts
     ]
@@ -70,6 +71,7 @@ def rest_of_period(
         days=days,
         period_days=period.days,
         plan_id=part.plan_id,
+        cycle=part.cycle,
     )
 
 
@@ -141,6 +143,7 @@ def accrual(
                 days=days,
                 period_days=period.days,
                 plan_id=part.plan_id,
+                cycle=part.cycle,
             )
         )
     return items

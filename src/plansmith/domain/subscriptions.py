@@ -212,6 +212,7 @@ class Component:
     unit_amount: int  # per seat (or unit) for one full period of the cycle
     quantity: int
     plan_id: str | None = None  # the plan, for the plan's own part (coupons may target it)
+    cycle: str | None = None  # the terms' cycle (``Cycle.name``) its price is for
 
     @property
     def period_amount(self) -> int:
@@ -238,7 +239,8 @@ def _price(terms: Terms, book: PriceBook) -> tuple[Component, ...]:
     version = book.version(terms.version_id)
     currency = Currency.of(terms.currency)
     q = quote(version.terms, terms.cycle, currency, terms.quantity)
-    parts = [Component("plan", version.name, q.unit_amount, q.quantity, terms.plan_id)]
+    cycle = terms.cycle.name
+    parts = [Component("plan", version.name, q.unit_amount, q.quantity, terms.plan_id, cycle)]
     for code, quantity in sorted(terms.add_ons.items()):
         add_on = book.add_ons.get(code)
         if add_on is None:
@@ -254,7 +256,7 @@ def _price(terms: Terms, book: PriceBook) -> tuple[Component, ...]:
                 f"{add_on.name} has no {terms.currency} price per {terms.cycle.name}",
                 field=f"add_ons.{code}",
             )
-        parts.append(Component(f"add_on:{code}", add_on.name, price.amount, quantity))
+        parts.append(Component(f"add_on:{code}", add_on.name, price.amount, quantity, cycle=cycle))
     for part in parts:
         _within_a_line(part)
     return tuple(parts)
@@ -326,6 +328,7 @@ class BillableItem:
     days: int | None = None  # for part periods: days covered ...
     period_days: int | None = None  # ... of a period this long
     plan_id: str | None = None  # set on the plan's own items
+    cycle: str | None = None  # the cycle (``Cycle.name``) of the terms it bills
 
 
 @dataclass(frozen=True)
