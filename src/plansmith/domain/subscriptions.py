@@ -212,7 +212,6 @@ class Component:
     unit_amount: int  # per seat (or unit) for one full period of the cycle
     quantity: int
     plan_id: str | None = None  # the plan, for the plan's own part (coupons may target it)
-    cycle: str | None = None  # the terms' cycle (``Cycle.name``) its price is for
 
     @property
     def period_amount(self) -> int:
@@ -239,8 +238,7 @@ def _price(terms: Terms, book: PriceBook) -> tuple[Component, ...]:
     version = book.version(terms.version_id)
     currency = Currency.of(terms.currency)
     q = quote(version.terms, terms.cycle, currency, terms.quantity)
-    cycle = terms.cycle.name
-    parts = [Component("plan", version.name, q.unit_amount, q.quantity, terms.plan_id, cycle)]
+    parts = [Component("plan", version.name, q.unit_amount, q.quantity, terms.plan_id)]
     for code, quantity in sorted(terms.add_ons.items()):
         add_on = book.add_ons.get(code)
         if add_on is None:
@@ -256,7 +254,7 @@ def _price(terms: Terms, book: PriceBook) -> tuple[Component, ...]:
                 f"{add_on.name} has no {terms.currency} price per {terms.cycle.name}",
                 field=f"add_ons.{code}",
             )
-        parts.append(Component(f"add_on:{code}", add_on.name, price.amount, quantity, cycle=cycle))
+        parts.append(Component(f"add_on:{code}", add_on.name, price.amount, quantity))
     for part in parts:
         _within_a_line(part)
     return tuple(parts)
