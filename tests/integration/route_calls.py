@@ -183,7 +183,7 @@ def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
     second = {"account_id": second_account_id, "plan": PLAN["code"]}
     second_subscription_id = _created(client, tenant, "/v1/subscriptions", second)
     _created(client, tenant, "/v1/coupons", COUPON)
-    _created(client, tenant, "/v1/billing_runs", {})  # a draft invoice per subscription
+    run_id = _created(client, tenant, "/v1/billing_runs", {})  # a draft per subscription
     return {
         "account_id": account_id,
         "address_id": address_id,
@@ -198,6 +198,7 @@ def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
         "second_subscription_id": second_subscription_id,
         "second_invoice_id": _invoice_of(client, tenant, second_account_id),
         # Keys other than the one the requests are sent with (that one may not be revoked).
+        "run_id": run_id,
         "key_id": _created(client, tenant, "/v1/api_keys", {"name": "backend"}),
         "second_key_id": _created(client, tenant, "/v1/api_keys", {"name": "reports"}),
         "event_id": _event_of(client, tenant, subscription_id),

@@ -103,6 +103,10 @@ def test_a_run_without_grace_invoices_and_finalizes_and_a_second_run_creates_not
                 "period_end": "2026-03-01",
                 "source_id": item["id"],
                 "plan_id": invoice["lines"][0]["plan_id"],
+                "subscription_id": sub_id,
+                "cycle": "month",
+                "days": None,  # a full period
+                "period_days": None,
             }
         ],
         "discounts": [],
@@ -126,6 +130,7 @@ def test_a_run_without_grace_invoices_and_finalizes_and_a_second_run_creates_not
         "finalized_at": "2026-01-31T15:00:00Z",
         "paid_at": None,
         "voided_at": None,
+        "billing_run_id": first["id"],
     }
     assert _ok(api.get(f"/v1/invoices/{invoice['id']}")) == invoice
     # Finalizing posts receivable 14,970 against revenue -14,970.

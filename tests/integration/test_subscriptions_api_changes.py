@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from fastapi.testclient import TestClient
@@ -54,6 +55,10 @@ def _item(
         "period_end": period[1],
         "days": days[0] if days else None,
         "period_days": days[1] if days else None,
+        # Added with the line details; their exact ids are checked in test_line_details.py.
+        "cycle": "month",
+        "plan_id": ANY,
+        "subscription_id": ANY,
     }
 
 

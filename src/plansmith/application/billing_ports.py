@@ -60,6 +60,18 @@ class RunRecord:
     jobs_done: int = 0
 
 
+@dataclass(frozen=True)
+class MadeInvoice:
+    """An invoice a billing run made, as it stands now (a draft has no number yet)."""
+
+    id: str
+    number: str | None
+    status: str
+    account_id: str
+    subscription_id: str | None
+    created_at: datetime
+
+
 class BillingRepository(Protocol):
     # invoices
     def add_invoice(
@@ -212,6 +224,22 @@ class BillingRepository(Protocol):
         ...
 
     def runs(self, organization_id: str, limit: int) -> Sequence[RunRecord]: ...
+    def run_invoices(
+        self,
+        organization_id: str,
+        run_id: str,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> Sequence[MadeInvoice]:
+        """The organization's invoices the run made, oldest first, after the cursor."""
+        ...
+
+    def first_run_invoices(
+        self, organization_id: str, run_ids: Sequence[str], limit: int
+    ) -> Mapping[str, Sequence[MadeInvoice]]:
+        """Per run, the first ``limit`` of the organization's invoices it made (one query)."""
+        ...
+
     def next_finalize_at(
         self, organization_id: str, after: datetime, until: datetime
     ) -> datetime | None:

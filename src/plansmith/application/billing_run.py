@@ -52,9 +52,11 @@ def _bill(
     subscriptions: Sequence[tuple[str, str]],
     now: datetime,
     grace: timedelta,
+    run_id: str | None,
 ) -> list[Billed]:
     """Inside an open unit of work: each (organization id, subscription id) billed, its
-    outcome written. A subscription named twice is billed once (the second finds it done)."""
+    outcome written; its invoices name ``run_id``, the run making them. A subscription
+    named twice is billed once (the second finds it done)."""
     by_organization: dict[str, dict[str, None]] = {}
     for org, sub_id in subscriptions:
         by_organization.setdefault(org, {})[sub_id] = None
@@ -63,7 +65,7 @@ def _bill(
         snapshot = uow.billing_batches.snapshot(org, list(ids), hold_credit=grace <= timedelta(0))
         outcomes += [
             ((org, out.before.id), out)
-            for out in billing_step.bill_all(snapshot, list(ids), now, grace)
+            for out in billing_step.bill_all(snapshot, list(ids), now, grace, run_id)
         ]
     numbers = uow.billing_batches.write([out for _pair, out in outcomes])  # numbers: last
     billed: dict[tuple[str, str], Billed] = {}
@@ -110,7 +112,8 @@ def invoice_subscription(
     batch of one."""
     now = clock.now()
     with uow:
-        [billed] = _bill(uow, [(organization_id, subscription_id)], now, grace)
+        run_id = log.run_id if log is not None else None
+        [billed] = _bill(uow, [(organization_id, subscription_id)], now, grace, run_id)
         if billed.renewed or billed.invoice is not None:
             if log is not None:
                 log.count(uow, *_counts([billed]))
@@ -147,10 +150,11 @@ def bill_batch(
     one subscription's error or a race costs only itself. With ``log``, what it did is
     added to that run's record in the same transaction(s)."""
     now = clock.now()
+    run_id = log.run_id if log is not None else None
     result = BatchResult()
     try:
         with uow:
-            billed = _bill(uow, subscriptions, now, grace)
+            billed = _bill(uow, subscriptions, now, grace, run_id)
             if log is not None:
                 log.count(uow, *_counts(billed))
             uow.commit()

@@ -60,9 +60,11 @@ def bill_subscription(
     credit_balance: int,
     now: datetime,
     grace: timedelta,
+    run_id: str | None = None,
 ) -> BillingOutcome:
     """One subscription's step. ``credit_balance``: its account's customer-credit balance in
-    its currency, as left by the subscriptions before it in the batch."""
+    its currency, as left by the subscriptions before it in the batch; ``run_id``: the
+    billing run its invoice is made by (None: outside a run)."""
     sub = entry.subscription
     out, log_after = _caught_up(snapshot, entry, now)
     write: Sequence[Span] = ()
@@ -79,7 +81,7 @@ def bill_subscription(
     invoice = None
     if pending and key not in entry.invoiced_keys:
         drafted = draft_invoice(
-            current, snapshot.book, _inputs(snapshot, entry), pending, now, grace
+            current, snapshot.book, _inputs(snapshot, entry), pending, now, grace, run_id
         )
         invoice = InvoiceOutcome(
             drafted.invoice,
@@ -109,7 +111,11 @@ def bill_subscription(
 
 
 def bill_all(
-    snapshot: BillingSnapshot, subscription_ids: Sequence[str], now: datetime, grace: timedelta
+    snapshot: BillingSnapshot,
+    subscription_ids: Sequence[str],
+    now: datetime,
+    grace: timedelta,
+    run_id: str | None = None,
 ) -> list[BillingOutcome]:
     """Each subscription's step, in order; NotFound for an id the snapshot lacks (not the
     organization's). Subscriptions of one account share its credit: each finds what the
@@ -121,7 +127,7 @@ def bill_all(
         if entry is None:
             raise NotFound(f"no subscription {sub_id!r}", field="subscription_id")
         at = (entry.account.id, entry.subscription.terms.currency)
-        outcome = bill_subscription(snapshot, entry, credit.get(at, 0), now, grace)
+        outcome = bill_subscription(snapshot, entry, credit.get(at, 0), now, grace, run_id)
         posting = outcome.invoice.posting if outcome.invoice is not None else None
         for posted in posting.entries if posting is not None else ():
             if posted.account is LedgerAccount.CUSTOMER_CREDIT:

@@ -70,8 +70,11 @@ def buyer(account: Account, address: InvoiceAddress | None) -> dict[str, object]
     return {"lines": lines, "email": account.email, "tax_id": account.tax_id}
 
 
-def draft_lines(items: Sequence[tuple[str, BillableItem]]) -> list[DraftLine]:
-    """(source id, item) -> the line before discounts and tax; every field carried over."""
+def draft_lines(
+    items: Sequence[tuple[str, BillableItem]], subscription_id: str | None = None
+) -> list[DraftLine]:
+    """(source id, item) of ``subscription_id`` -> the line before discounts and tax; every
+    field carried over."""
     return [
         DraftLine(
             kind=item.kind,
@@ -84,6 +87,10 @@ def draft_lines(items: Sequence[tuple[str, BillableItem]]) -> list[DraftLine]:
             source_id=source,
             plan_id=item.plan_id,
             component=item.component,
+            cycle=item.cycle,
+            days=item.days,
+            period_days=item.period_days,
+            subscription_id=subscription_id,
         )
         for source, item in items
     ]
@@ -147,11 +154,12 @@ def draft_invoice(
     items: Sequence[tuple[str, BillableItem]],
     now: datetime,
     grace: timedelta,
+    run_id: str | None = None,
 ) -> Drafted:
     """The invoice the items make, priced with the coupons and tax rate of now; its credits
     mirror the discounts of the charges they reverse. Its period is the span its lines bill
     (a pay-per-day invoice bills the period just ended, a stop invoice its rest)."""
-    drafts = draft_lines(items)
+    drafts = draft_lines(items, sub.id)
     # A coupon that finds nothing to take off here is not used up by this invoice.
     used = [
         (r, d) for r, d in discounts(book, sub, inputs.redemptions) if takes_something(d, drafts)
@@ -175,6 +183,7 @@ def draft_invoice(
         created_at=now,
         finalize_after=now + grace,
         discounts=tuple(d for _r, d in used),
+        billing_run_id=run_id,  # None: made outside a billing run
     )
     return Drafted(invoice, tuple(r.id for r, _d in used))
 

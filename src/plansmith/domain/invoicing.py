@@ -141,6 +141,13 @@ class DraftLine:
     # The part of the terms it bills ("plan", "add_on:<code>"): a credit reverses the charge
     # of its own part. None (a one-off): it reverses nothing.
     component: str | None = None
+    # What the API tells about the line (its item's, as is): the cycle of the terms it
+    # bills, the days it bills of a period that long (part periods and pay-per-day only),
+    # and the subscription it bills.
+    cycle: str | None = None
+    days: int | None = None
+    period_days: int | None = None
+    subscription_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +178,10 @@ class InvoiceLine:
     period_end: date | None
     source_id: str
     plan_id: str | None = None
+    cycle: str | None = None  # these four as on the DraftLine it was priced from
+    days: int | None = None
+    period_days: int | None = None
+    subscription_id: str | None = None
 
     @property
     def net(self) -> int:
@@ -325,6 +336,10 @@ def price_lines(
                 period_end=line.period_end,
                 source_id=line.source_id,
                 plan_id=line.plan_id,
+                cycle=line.cycle,
+                days=line.days,
+                period_days=line.period_days,
+                subscription_id=line.subscription_id,
             )
         )
     _check_size(priced)
@@ -403,6 +418,7 @@ class Invoice:
     paid_at: datetime | None = None
     voided_at: datetime | None = None
     discounts: tuple[Discount, ...] = field(default_factory=tuple)
+    billing_run_id: str | None = None  # the billing run that made it; None: made otherwise
 
     def moved(self, to: InvoiceStatus, at: datetime) -> Invoice:
         check_invoice_transition(self.status, to)

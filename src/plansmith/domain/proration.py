@@ -46,15 +46,22 @@ def recurring(parts: Iterable[Component], terms: Terms, period: Period) -> list[
             period_start=period.start,
             period_end=period.end,
             plan_id=part.plan_id,
+            cycle=terms.cycle.name,
         )
         for part in parts
     ]
 
 
 def rest_of_period(
-    kind: LineKind, part: Component, currency: str, period: Period, start: date
+    kind: LineKind,
+    part: Component,
+    currency: str,
+    period: Period,
+    start: date,
+    cycle: str | None = None,
 ) -> BillableItem:
-    """A credit (negative) or charge for ``[start, period.end)`` of one component."""
+    """A credit (negative) or charge for ``[start, period.end)`` of one component, priced
+    for ``cycle`` (the ``Cycle.name`` of the terms it bills, which the item records)."""
     days = (period.end - start).days
     amount = part_amount(part.period_amount, days, period.days)
     label = "Unused time on" if kind is LineKind.CREDIT else "Remaining time on"
@@ -71,26 +78,42 @@ def rest_of_period(
         days=days,
         period_days=period.days,
         plan_id=part.plan_id,
+        cycle=cycle,
     )
 
 
 def credits(
-    parts: Iterable[Component], currency: str, period: Period, start: date
+    parts: Iterable[Component],
+    currency: str,
+    period: Period,
+    start: date,
+    cycle: str | None = None,
 ) -> list[BillableItem]:
-    return _rest(LineKind.CREDIT, parts, currency, period, start)
+    return _rest(LineKind.CREDIT, parts, currency, period, start, cycle)
 
 
 def charges(
-    parts: Iterable[Component], currency: str, period: Period, start: date
+    parts: Iterable[Component],
+    currency: str,
+    period: Period,
+    start: date,
+    cycle: str | None = None,
 ) -> list[BillableItem]:
-    return _rest(LineKind.CHARGE, parts, currency, period, start)
+    return _rest(LineKind.CHARGE, parts, currency, period, start, cycle)
 
 
 def _rest(
-    kind: LineKind, parts: Iterable[Component], currency: str, period: Period, start: date
+    kind: LineKind,
+    parts: Iterable[Component],
+    currency: str,
+    period: Period,
+    start: date,
+    cycle: str | None,
 ) -> list[BillableItem]:
     """The rest of the period for each component that costs something."""
-    return [rest_of_period(kind, p, currency, period, start) for p in parts if p.period_amount]
+    return [
+        rest_of_period(kind, p, currency, period, start, cycle) for p in parts if p.period_amount
+    ]
 
 
 def changed_parts(
@@ -114,9 +137,15 @@ class ActiveDays:
 
 
 def accrual(
-    active: Iterable[ActiveDays], currency: str, period: Period, cycle_name: str
+    active: Iterable[ActiveDays],
+    currency: str,
+    period: Period,
+    cycle_name: str,
+    cycle: str | None = None,
 ) -> list[BillableItem]:
-    """One item per (component, price, quantity): days active x day rate, rounded once."""
+    """One item per (component, price, quantity): days active x day rate, rounded once.
+    ``cycle_name`` is what the description says; ``cycle`` the ``Cycle.name`` of the terms
+    held in ``period`` (one cycle: a new cycle starts a new period), which the items record."""
     totals: dict[Component, int] = {}
     for entry in active:
         if entry.days:
@@ -142,6 +171,7 @@ def accrual(
                 days=days,
                 period_days=period.days,
                 plan_id=part.plan_id,
+                cycle=cycle,
             )
         )
     return items

@@ -105,8 +105,9 @@ def period_end(
     """The one period end at ``sub.period_end``."""
     ended = sub.period
     end = ended.end
+    cycle = sub.terms.cycle.name
     items: list[BillableItem] = list(
-        accrual(active_days(log, ended, end, book), sub.terms.currency, ended, sub.terms.cycle.name)
+        accrual(active_days(log, ended, end, book), sub.terms.currency, ended, cycle, cycle)
     )
     nxt = sub.schedule.period_containing(end)
     advanced = replace(sub, period_start=nxt.start, period_end=nxt.end, updated_at=now)

@@ -292,10 +292,14 @@ def _change_now(
         # far in the old period are billed now, at the old period's day rate.
         if sub.pay_per_day:
             items += accrual(
-                active_days(log, period, today, book), sub.terms.currency, period, "day"
+                active_days(log, period, today, book),
+                sub.terms.currency,
+                period,
+                "day",
+                sub.terms.cycle.name,
             )
         else:
-            items += credits(old_parts, sub.terms.currency, period, today)
+            items += credits(old_parts, sub.terms.currency, period, today, sub.terms.cycle.name)
         schedule = BillingSchedule(today, target.cycle, zone(sub.time_zone))
         new_period = schedule.period(0)
         if not new_ppd:
@@ -313,9 +317,9 @@ def _change_now(
         else:
             to_credit, to_charge = changed_parts(old_parts, fresh)
         if not sub.pay_per_day:
-            items += credits(to_credit, sub.terms.currency, period, today)
+            items += credits(to_credit, sub.terms.currency, period, today, sub.terms.cycle.name)
         if not new_ppd:
-            items += charges(to_charge, target.currency, period, today)
+            items += charges(to_charge, target.currency, period, today, target.cycle.name)
         moved = replace(sub, terms=target)
     withdrawn = sub.scheduled is not None and not keep_scheduled
     moved = replace(moved, pay_per_day=new_ppd, scheduled=sub.scheduled if keep_scheduled else None)
@@ -408,7 +412,8 @@ def _stop(
 ) -> Outcome:
     items: list[BillableItem] = []
     if credit and not sub.pay_per_day:
-        items = credits(components(sub.terms, book), sub.terms.currency, sub.period, today)
+        parts = components(sub.terms, book)
+        items = credits(parts, sub.terms.currency, sub.period, today, sub.terms.cycle.name)
     # A paused subscription stopped being served when it was paused, not now.
     ended_on = sub.ended_on if sub.status is Status.PAUSED else today
     moved = replace(sub, status=to, ended_on=ended_on, cancel_at_period_end=False, scheduled=None)
@@ -453,7 +458,7 @@ def _restart(
     period = sub.schedule.period_containing(max(today, sub.anchor))
     items: list[BillableItem] = []
     if not sub.pay_per_day:
-        items = charges(parts, sub.terms.currency, period, today)
+        items = charges(parts, sub.terms.currency, period, today, sub.terms.cycle.name)
     moved = replace(
         sub,
         status=Status.ACTIVE,

@@ -323,6 +323,7 @@ class BillableItem:
     days: int | None = None  # for part periods: days covered ...
     period_days: int | None = None  # ... of a period this long
     plan_id: str | None = None  # set on the plan's own items
+    cycle: str | None = None  # the cycle (``Cycle.name``) of the terms it bills
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,10 @@ def _line(row: Row[Any]) -> InvoiceLine:
         period_end=r["period_end"],
         source_id=r["source_id"],
         plan_id=r["plan_id"],
+        cycle=r["cycle"],
+        days=r["days"],
+        period_days=r["period_days"],
+        subscription_id=r["subscription_id"],
     )
 
 
@@ -158,6 +162,7 @@ def invoice_row(
         "discounts": [_discount_data(d) for d in invoice.discounts],
         "created_at": invoice.created_at,
         "finalize_after": invoice.finalize_after,
+        "billing_run_id": invoice.billing_run_id,
     }
 
 
@@ -179,6 +184,10 @@ def line_rows(invoice: Invoice) -> list[dict[str, Any]]:
             "period_end": line.period_end,
             "source_id": line.source_id,
             "plan_id": line.plan_id,
+            "subscription_id": line.subscription_id,
+            "cycle": line.cycle,
+            "days": line.days,
+            "period_days": line.period_days,
         }
         for position, line in enumerate(invoice.lines)
     ]
@@ -320,6 +329,7 @@ class SqlBilling(SqlRunRecords):
             paid_at=r["paid_at"],
             voided_at=r["voided_at"],
             discounts=tuple(_discount(d) for d in r["discounts"]),
+            billing_run_id=r["billing_run_id"],
         )
 
     def get_invoice(self, organization_id: str, invoice_id: str) -> Invoice | None:

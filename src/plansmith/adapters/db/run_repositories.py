@@ -4,18 +4,30 @@ abandoned, worker jobs done once."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, case, insert, literal, null, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    case,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
+from plansmith.adapters.db.paging import page_after
 from plansmith.adapters.idempotency import link_billing_run
-from plansmith.application.billing_ports import RunRecord, RunStatus
+from plansmith.application.billing_ports import MadeInvoice, RunRecord, RunStatus
 
 R = t.billing_runs.c
 RUNNING, FINISHED, ABANDONED = RunStatus.RUNNING, RunStatus.FINISHED, RunStatus.ABANDONED
@@ -159,6 +171,54 @@ class SqlRunRecords:
             .limit(limit)
         )
         return [_record(row) for row in self.session.execute(q)]
+
+    def run_invoices(
+        self,
+        organization_id: str,
+        run_id: str,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> Sequence[MadeInvoice]:
+        q = select(*_MADE).where(
+            INV.billing_run_id == run_id, INV.organization_id == organization_id
+        )
+        return [_made(row) for row in self.session.execute(page_after(q, t.invoices, after, limit))]
+
+    def first_run_invoices(
+        self, organization_id: str, run_ids: Sequence[str], limit: int
+    ) -> Mapping[str, Sequence[MadeInvoice]]:
+        found: dict[str, list[MadeInvoice]] = {run_id: [] for run_id in run_ids}
+        if not run_ids:
+            return found
+        place = (
+            func.row_number()
+            .over(partition_by=INV.billing_run_id, order_by=(INV.created_at, INV.id))
+            .label("place")
+        )
+        ranked = (
+            select(INV.billing_run_id, *_MADE, place)
+            .where(INV.billing_run_id.in_(run_ids), INV.organization_id == organization_id)
+            .subquery()
+        )
+        q = (
+            select(ranked)
+            .where(ranked.c.place <= limit)
+            .order_by(ranked.c.billing_run_id, ranked.c.place)
+        )
+        for row in self.session.execute(q):
+            found[row.billing_run_id].append(_made(row))
+        return found
+
+
+INV = t.invoices.c
+_MADE = (INV.id, INV.number, INV.status, INV.account_id, INV.subscription_id, INV.created_at)
+
+
+def _made(row: Row[Any]) -> MadeInvoice:
+    r = row._mapping
+    return MadeInvoice(
+        r["id"], r["number"], r["status"], r["account_id"], r["subscription_id"], r["created_at"]
+    )
 
 
 def _progress(at: datetime, lease_until: datetime | None) -> dict[str, Any]:

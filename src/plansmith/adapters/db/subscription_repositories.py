@@ -152,6 +152,7 @@ def item_of_row(row: Row[Any]) -> StoredItem:
         days=r["days"],
         period_days=r["period_days"],
         plan_id=r["plan_id"],
+        cycle=r["cycle"],
     )
     return StoredItem(
         r["id"], r["subscription_id"], r["event_id"], item, r["invoice_id"], r["created_at"]
@@ -240,6 +241,7 @@ def item_rows(sub: Subscription, items: Sequence[StoredItem]) -> list[dict[str, 
             "period_days": stored.item.period_days,
             "invoice_id": stored.invoice_id,
             "plan_id": stored.item.plan_id,
+            "cycle": stored.item.cycle,
             "created_at": stored.created_at,
         }
         for position, stored in enumerate(items)

@@ -27,6 +27,7 @@ from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import DomainError, InvalidValue
 from plansmith.domain.invoicing import Invoice, InvoiceStatus
 from plansmith.entrypoints.api.billing_schemas import (
+    RUN_INVOICES_SHOWN,
     AccountTaxRateOut,
     AccountTaxRateSet,
     BillingRunOut,
@@ -35,6 +36,7 @@ from plansmith.entrypoints.api.billing_schemas import (
     CreditNoteCreate,
     CreditNoteOut,
     InvoiceOut,
+    MadeInvoiceOut,
     RedeemRequest,
     RedemptionOut,
     TaxRateCreate,
@@ -352,15 +354,31 @@ def upcoming_invoices(
 )
 def run_billing(org: CurrentOrg, uow: UoW, app: Container, clock: OrgClock) -> BillingRunOut:
     """Renew what is due, invoice what is pending and finalize drafts past their grace period,
-    for your organization, as of now. Running it again creates nothing new."""
+    for your organization, as of now. Running it again creates nothing new. The answer names
+    the invoices the run made (the first ones; the rest at `invoices.url`)."""
     record = billing.run_billing(uow, clock, org.id, grace=app.invoice_grace, watch=app.watch)
-    return BillingRunOut.of(record)
+    return _runs_out(uow, org.id, [record])[0]
 
 
-def _own_runs(runs: Sequence[RunRecord], organization_id: str) -> list[BillingRunOut]:
-    # Runs over every organization (`plansmith bill --all`) count and name other tenants'
-    # subscriptions: an organization sees only its own.
-    return [BillingRunOut.of(r) for r in runs if r.organization_id == organization_id]
+def _runs_out(
+    uow: UnitOfWork, organization_id: str, runs: Sequence[RunRecord]
+) -> list[BillingRunOut]:
+    """The runs, each with the first invoices it made (one query for them all)."""
+    with uow:
+        made = uow.billing.first_run_invoices(
+            organization_id, [r.id for r in runs], RUN_INVOICES_SHOWN + 1
+        )
+    return [BillingRunOut.of(r, made[r.id]) for r in runs]
+
+
+def _own_run(uow: UnitOfWork, organization_id: str, run_id: str) -> RunRecord:
+    """The organization's run. Runs over every organization (`plansmith bill --all`) count and
+    name other tenants' subscriptions: an organization sees only its own."""
+    with uow:
+        run = uow.billing.get_run(run_id)
+    if run is None or run.organization_id != organization_id:
+        raise NotFound(f"no billing run {run_id!r}", field="run_id")
+    return run
 
 
 @router.get(
@@ -375,7 +393,48 @@ def list_billing_runs(
     """Your organization's most recent runs, newest first, with their counts and errors."""
     with uow:
         runs = uow.billing.runs(org.id, RUNS_READ)
-    return ListOut[BillingRunOut](data=_own_runs(runs, org.id)[:limit])
+    own = [r for r in runs if r.organization_id == org.id][:limit]
+    return ListOut[BillingRunOut](data=_runs_out(uow, org.id, own))
+
+
+@router.get(
+    "/billing_runs/{run_id}",
+    operation_id="get_billing_run",
+    responses=problems(ec.NOT_FOUND),
+    response_model=BillingRunOut,
+    tags=TAGS,
+)
+def get_billing_run(run_id: str, org: CurrentOrg, uow: UoW) -> BillingRunOut:
+    """One of your runs: its status, counts, errors and the first invoices it made."""
+    return _runs_out(uow, org.id, [_own_run(uow, org.id, run_id)])[0]
+
+
+@router.get(
+    "/billing_runs/{run_id}/invoices",
+    operation_id="list_billing_run_invoices",
+    responses=problems(ec.NOT_FOUND, ec.INVALID_CURSOR),
+    response_model=ListOut[MadeInvoiceOut],
+    tags=TAGS,
+)
+def list_billing_run_invoices(
+    run_id: str,
+    org: CurrentOrg,
+    uow: UoW,
+    cursor: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> ListOut[MadeInvoiceOut]:
+    """Every invoice the run made, oldest first, paged; each as it stands now (a draft has no
+    number yet). A run that made none (e.g. run again) lists none."""
+    after, limit = decode_cursor(cursor), check_limit(limit)
+    _own_run(uow, org.id, run_id)
+    with uow:
+        rows = list(uow.billing.run_invoices(org.id, run_id, after, limit + 1))
+    page = rows[:limit]
+    more = len(rows) > limit
+    next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more else None
+    return ListOut[MadeInvoiceOut](
+        data=[MadeInvoiceOut.of(m) for m in page], next_cursor=next_cursor, has_more=more
+    )
 
 
 @router.get(

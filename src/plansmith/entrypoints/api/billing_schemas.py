@@ -10,7 +10,7 @@ itself shows it; on a coupon (no account) in en_US. Percentages are exact decima
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,9 +20,10 @@ from pydantic import BaseModel, Field, PlainValidator, StrictBool, StrictInt, Wi
 from pydantic_core import PydanticCustomError
 
 from plansmith.adapters.money_format import format_money
-from plansmith.application.billing_ports import Redemption, RunRecord
+from plansmith.application.billing_ports import MadeInvoice, Redemption, RunRecord
 from plansmith.application.billing_run import Upcoming
 from plansmith.application.invoice_views import InvoiceView
+from plansmith.application.pagination import encode_cursor
 from plansmith.domain import error_codes as ec
 from plansmith.domain.coupons import Coupon, Duration
 from plansmith.domain.invoicing import (
@@ -44,9 +45,18 @@ from plansmith.domain.limits import (
     MAX_PRICE,
 )
 from plansmith.domain.money import Money
-from plansmith.entrypoints.api.schemas import AtMost, OneOf, Strict
-from plansmith.entrypoints.api.subscription_schemas import PeriodOut
+from plansmith.entrypoints.api.schemas import AtMost, ListOut, OneOf, Strict
+from plansmith.entrypoints.api.subscription_schemas import (
+    CYCLE_HELP,
+    DAYS_HELP,
+    PERIOD_DAYS_HELP,
+    PLAN_HELP,
+    PeriodOut,
+)
 
+# A run's answer embeds this many of the invoices it made, as Stripe embeds 10 lines in an
+# invoice; the rest are paged at GET /v1/billing_runs/{id}/invoices.
+RUN_INVOICES_SHOWN = 10
 PERCENT_HELP = 'Exact, as text or a whole number: "10", "8.25", 15; floats are refused'
 
 
@@ -259,7 +269,11 @@ class LineOut(BaseModel):
     period_start: date | None
     period_end: date | None = Field(description="The first day after the period")
     source_id: str | None = Field(description="The subscription item; null when upcoming")
-    plan_id: str | None
+    plan_id: str | None = Field(description=PLAN_HELP)
+    subscription_id: str | None = Field(description="The subscription whose item it bills")
+    cycle: str | None = Field(description=CYCLE_HELP, examples=["month"])
+    days: int | None = Field(description=DAYS_HELP)
+    period_days: int | None = Field(description=PERIOD_DAYS_HELP)
 
     @classmethod
     def of(cls, line: InvoiceLine, currency: str, locale: str, *, stored: bool) -> LineOut:
@@ -385,6 +399,9 @@ class InvoiceOut(BaseModel):
     finalized_at: datetime | None
     paid_at: datetime | None
     voided_at: datetime | None
+    billing_run_id: str | None = Field(
+        description="The billing run that made it; null if made otherwise or before this field"
+    )
 
     @classmethod
     def of(cls, view: InvoiceView) -> InvoiceOut:
@@ -462,6 +479,40 @@ class RunErrorOut(BaseModel):
     message: str
 
 
+class MadeInvoiceOut(BaseModel):
+    object: str = "billing_run_invoice"
+    id: str = Field(description="The invoice: GET /v1/invoices/{id}")
+    number: str | None = Field(description="null while a draft")
+    status: str = Field(description="As it stands now: draft, open, paid, void, uncollectible")
+    account_id: str
+    subscription_id: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, made: MadeInvoice) -> MadeInvoiceOut:
+        return cls.model_validate(made.__dict__)
+
+
+class RunInvoicesOut(ListOut[MadeInvoiceOut]):
+    """The first invoices a run made, embedded as Stripe embeds a list: the rest are at
+    ``url``, from ``next_cursor``."""
+
+    url: str = Field(description="Every invoice the run made, paged: GET this with ?cursor=")
+
+
+def run_invoices(run_id: str, made: Sequence[MadeInvoice], shown: int) -> RunInvoicesOut:
+    """The embedded list from the first ``shown + 1`` invoices of the run (one more says
+    whether there are more)."""
+    page = list(made[:shown])
+    more = len(made) > shown
+    return RunInvoicesOut(
+        data=[MadeInvoiceOut.of(m) for m in page],
+        has_more=more,
+        next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None,
+        url=f"/v1/billing_runs/{run_id}/invoices",
+    )
+
+
 class BillingRunOut(BaseModel):
     object: str = "billing_run"
     id: str
@@ -485,10 +536,18 @@ class BillingRunOut(BaseModel):
     finalized: int = Field(description="Invoices finalized (numbered and posted)")
     skipped: int = Field(description="Taken by another worker at the same time")
     errors: list[RunErrorOut] = Field(description="Retried by the next run")
+    invoices: RunInvoicesOut = Field(
+        description=f"The invoices it made, the first {RUN_INVOICES_SHOWN} (oldest first); "
+        "`has_more`: the rest are at `url`"
+    )
 
     @classmethod
-    def of(cls, run: RunRecord) -> BillingRunOut:
-        return cls.model_validate({**run.__dict__, "errors": list(run.errors)})
+    def of(cls, run: RunRecord, made: Sequence[MadeInvoice]) -> BillingRunOut:
+        """``made``: the run's first ``RUN_INVOICES_SHOWN + 1`` invoices."""
+        invoices = run_invoices(run.id, made, RUN_INVOICES_SHOWN)
+        return cls.model_validate(
+            {**run.__dict__, "errors": list(run.errors), "invoices": invoices}
+        )
 
 
 class EntryOut(BaseModel):

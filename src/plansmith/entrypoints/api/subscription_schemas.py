@@ -201,6 +201,19 @@ class SubscriptionOut(BaseModel):
         )
 
 
+# What a billed item or invoice line says about the terms it bills (items and lines alike).
+DAYS_HELP = (
+    "The days it bills, for part of a period (a change, a stop, a restart) or pay per day "
+    "(every day in service); null for a full period"
+)
+PERIOD_DAYS_HELP = "The days of the period those `days` are out of; null for a full period"
+CYCLE_HELP = (
+    "The billing cycle of the terms it bills: day, week, month, quarter, half_year, year, "
+    "or N_days / N_weeks / N_months"
+)
+PLAN_HELP = "The plan, on the plan's own items (null on an add-on's)"
+
+
 class ItemOut(BaseModel):
     object: str = "billable_item"
     kind: str = Field(description="recurring, credit, charge or accrual")
@@ -213,12 +226,18 @@ class ItemOut(BaseModel):
     amount_formatted: str
     period_start: date
     period_end: date
-    days: int | None = Field(description="Days covered, for part of a period")
-    period_days: int | None
+    days: int | None = Field(description=DAYS_HELP)
+    period_days: int | None = Field(description=PERIOD_DAYS_HELP)
+    cycle: str | None = Field(description=CYCLE_HELP, examples=["month"])
+    plan_id: str | None = Field(description=PLAN_HELP)
+    subscription_id: str
 
     @staticmethod
-    def fields_of(item: BillableItem) -> dict[str, Any]:
+    def fields_of(item: BillableItem, subscription_id: str) -> dict[str, Any]:
         return {
+            "subscription_id": subscription_id,
+            "cycle": item.cycle,
+            "plan_id": item.plan_id,
             "kind": item.kind.value,
             "component": item.component,
             "description": item.description,
@@ -234,14 +253,13 @@ class ItemOut(BaseModel):
         }
 
     @classmethod
-    def of(cls, item: BillableItem) -> ItemOut:
-        return cls(**cls.fields_of(item))
+    def of(cls, item: BillableItem, subscription_id: str) -> ItemOut:
+        return cls(**cls.fields_of(item, subscription_id))
 
 
 class StoredItemOut(ItemOut):
     object: str = "subscription_item"
     id: str
-    subscription_id: str
     event_id: str
     invoice_id: str | None = Field(description="Null while pending")
     created_at: datetime
@@ -249,9 +267,8 @@ class StoredItemOut(ItemOut):
     @classmethod
     def stored(cls, stored: StoredItem) -> StoredItemOut:
         return cls(
-            **cls.fields_of(stored.item),
+            **cls.fields_of(stored.item, stored.subscription_id),
             id=stored.id,
-            subscription_id=stored.subscription_id,
             event_id=stored.event_id,
             invoice_id=stored.invoice_id,
             created_at=stored.created_at,
@@ -267,13 +284,13 @@ class NextInvoiceOut(BaseModel):
     items: list[ItemOut]
 
     @classmethod
-    def of(cls, nxt: NextInvoice) -> NextInvoiceOut:
+    def of(cls, nxt: NextInvoice, subscription_id: str) -> NextInvoiceOut:
         return cls(
             cut_off=nxt.cut_off,
             currency=nxt.currency,
             total=nxt.total,
             total_formatted=money(nxt.total, nxt.currency),
-            items=[ItemOut.of(i) for i in nxt.items],
+            items=[ItemOut.of(i, subscription_id) for i in nxt.items],
         )
 
 
@@ -322,12 +339,13 @@ class ResultOut(BaseModel):
 
     @classmethod
     def of(cls, result: Result, family_code: str) -> ResultOut:
+        sub_id = result.view.subscription.id
         return cls(
             applied=result.applied,
             subscription=SubscriptionOut.of(result.view, family_code),
-            items=[ItemOut.of(i) for i in result.items],
+            items=[ItemOut.of(i, sub_id) for i in result.items],
             events=[EventOut.of(e) for e in result.events],
-            next_invoice=NextInvoiceOut.of(result.next_invoice),
+            next_invoice=NextInvoiceOut.of(result.next_invoice, sub_id),
         )
 
 

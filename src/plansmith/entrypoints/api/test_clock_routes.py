@@ -6,6 +6,7 @@ replays the first answer instead of advancing again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Annotated
@@ -14,7 +15,13 @@ from fastapi import APIRouter
 from pydantic import BaseModel, BeforeValidator, Field
 
 from plansmith.application import test_clocks
+from plansmith.application.billing_ports import MadeInvoice
 from plansmith.domain import error_codes as ec
+from plansmith.entrypoints.api.billing_schemas import (
+    RUN_INVOICES_SHOWN,
+    RunInvoicesOut,
+    run_invoices,
+)
 from plansmith.entrypoints.api.deps import Container, CurrentOrg, OrgClock, UoW
 from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import Strict
@@ -54,6 +61,10 @@ class StepOut(BaseModel):
     invoiced: int
     finalized: int
     errors: int
+    invoices: RunInvoicesOut = Field(
+        description=f"The invoices this step's run made, the first {RUN_INVOICES_SHOWN}; "
+        "`has_more`: the rest are at `url`"
+    )
 
 
 class AdvanceOut(BaseModel):
@@ -68,7 +79,10 @@ class AdvanceOut(BaseModel):
     errors: list[dict[str, str]]
 
     @classmethod
-    def of(cls, done: test_clocks.ClockAdvance) -> AdvanceOut:
+    def of(
+        cls, done: test_clocks.ClockAdvance, made: Mapping[str, Sequence[MadeInvoice]]
+    ) -> AdvanceOut:
+        """``made``: per step's run, its first ``RUN_INVOICES_SHOWN + 1`` invoices."""
         return cls(
             organization_id=done.organization_id,
             previous=done.previous,
@@ -84,6 +98,7 @@ class AdvanceOut(BaseModel):
                     invoiced=s.run.invoiced,
                     finalized=s.run.finalized,
                     errors=len(s.run.errors),
+                    invoices=run_invoices(s.run.id, made[s.run.id], RUN_INVOICES_SHOWN),
                 )
                 for s in done.steps
             ],
@@ -114,4 +129,8 @@ def advance_test_clock(
     live organization; 422 naming `to` for an instant before the clock, without an offset, or
     more than 5 years on."""
     done = test_clocks.advance_clock(uow, org.id, body.to, app.invoice_grace, watch=app.watch)
-    return AdvanceOut.of(done)
+    with uow:
+        made = uow.billing.first_run_invoices(
+            org.id, [s.run.id for s in done.steps], RUN_INVOICES_SHOWN + 1
+        )
+    return AdvanceOut.of(done, made)

@@ -109,10 +109,13 @@ invoices = Table(
     Column("finalized_at", UTCDateTime(), nullable=True),
     Column("paid_at", UTCDateTime(), nullable=True),
     Column("voided_at", UTCDateTime(), nullable=True),
+    # the billing run that made it (set at insert, in the transaction that makes it)
+    Column("billing_run_id", Id, nullable=True),
     UniqueConstraint("subscription_id", "billing_key"),
     UniqueConstraint("organization_id", "number"),
     Index("ix_invoices_account", "organization_id", "account_id", "created_at"),
     Index("ix_invoices_to_finalize", "status", "finalize_after"),
+    Index("ix_invoices_billing_run", "billing_run_id", "created_at", "id"),
 )
 
 invoice_lines = Table(
@@ -133,6 +136,11 @@ invoice_lines = Table(
     Column("period_end", Date, nullable=True),
     Column("source_id", Id, nullable=False),
     Column("plan_id", Id, nullable=True),
+    # As on the item it bills (see 0010_line_details for what lines of before carry).
+    Column("subscription_id", Id, nullable=True),
+    Column("cycle", String(32), nullable=True),
+    Column("days", Integer, nullable=True),
+    Column("period_days", Integer, nullable=True),
 )
 
 credit_notes = Table(

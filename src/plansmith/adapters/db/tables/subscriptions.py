@@ -122,6 +122,7 @@ subscription_items = Table(
     Column("invoice_id", Id, nullable=True),  # set when an invoice takes the item
     Column("plan_id", Id, nullable=True),  # on the plan's own items
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("cycle", String(32), nullable=True),  # of the terms it bills; null before 0010
     Index("ix_subscription_items_subscription", "subscription_id", "invoice_id"),
 )
 
