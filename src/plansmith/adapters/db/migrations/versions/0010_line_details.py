@@ -6,7 +6,7 @@ here, exactly; the cycle of items and lines of before, and the run of invoices o
 not known and stay null.
 
 Revision ID: 0010_line_details
-Revises: 0008
+Revises: 0009_outbox
 """
 
 from __future__ import annotations
