@@ -104,7 +104,7 @@ def _made(run: RunRecord) -> tuple[int, int, int, int, int]:
 
 def _invoices(app: Plansmith, org: str) -> list[Invoice]:
     with app.uow() as uow:
-        found = uow.billing.invoices(org, account_id=None, status=None, after=None, limit=500)
+        found = uow.invoices.invoices(org, account_id=None, status=None, after=None, limit=500)
     return sorted(found, key=lambda i: (i.number or "~", i.created_at))
 
 
@@ -144,7 +144,7 @@ def _lines(invoice: Invoice) -> list[Line]:
 
 def _balance(app: Plansmith, account: str, ledger: LedgerAccount, currency: str) -> int:
     with app.uow() as uow:
-        return uow.billing.ledger_balance(account, ledger, currency)
+        return uow.ledger.ledger_balance(account, ledger, currency)
 
 
 def _rows_in(connection: Connection) -> int:
@@ -695,7 +695,7 @@ def test_changes_after_a_three_cycle_coupon_credit_what_each_charge_was_discount
     # The coupon counted its three invoices only: the mirrored credit does not use it.
     assert [len(i.discounts) for i in invoices] == [1, 1, 1, 0, 0]
     with uow() as u:
-        assert [r.invoices_used for r in u.billing.redemptions(sub_id)] == [3]
+        assert [r.invoices_used for r in u.coupons.redemptions(sub_id)] == [3]
     _rerun_creates_nothing(container, org)
 
 

@@ -57,12 +57,12 @@ def dispatch_run(
         jobs.bill_subscriptions(chunk[0][0], [sub_id for _org, sub_id in chunk], log.run_id, job)
         sent, job = sent + len(chunk), job + 1
     with uow:
-        drafts = list(uow.billing.drafts_to_finalize(organization_id, as_of, 100_000))
+        drafts = list(uow.invoices.drafts_to_finalize(organization_id, as_of, 100_000))
     for org, invoice_id in drafts:
         jobs.finalize_draft(org, invoice_id, log.run_id, job)
         sent, job = sent + 1, job + 1
     with uow:
-        uow.billing.run_dispatched(log.run_id, job, *log.stamp())
+        uow.billing_runs.run_dispatched(log.run_id, job, *log.stamp())
         uow.commit()
     return Dispatch(log.run_id, sent, job)
 
@@ -71,7 +71,7 @@ def _job_done(uow: UnitOfWork, log: RunLog | None, job: int | None) -> None:
     if log is None or job is None:
         return
     with uow:
-        uow.billing.run_job_done(log.run_id, job, *log.stamp())
+        uow.billing_runs.run_job_done(log.run_id, job, *log.stamp())
         uow.commit()
 
 
@@ -104,7 +104,7 @@ def finalize_draft(
     finalized = False
     try:
         with uow:
-            invoice = uow.billing.hold_invoice(organization_id, invoice_id)
+            invoice = uow.invoices.hold_invoice(organization_id, invoice_id)
             if (
                 invoice is not None
                 and invoice.status is InvoiceStatus.DRAFT

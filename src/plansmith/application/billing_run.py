@@ -97,13 +97,13 @@ def _renew_and_draft(
     current = caught_up.view.subscription
     key = billing_key(current)
     pending = list(uow.subscriptions.items(sub.id, pending_only=True))
-    if not pending or uow.billing.has_invoice(sub.id, key):
+    if not pending or uow.invoices.has_invoice(sub.id, key):
         return Billed(caught_up.applied, None)
     account = uow.accounts.get(organization_id, sub.account_id)
     assert account is not None  # a foreign key guarantees it
     invoice = draft_for(uow, current, account, book, pending, now, grace).invoice
-    uow.billing.add_invoice(invoice, key, buyer_of(uow, account))
-    uow.billing.take_items(invoice.id, [s.id for s in pending])
+    uow.invoices.add_invoice(invoice, key, buyer_of(uow, account))
+    uow.invoices.take_items(invoice.id, [s.id for s in pending])
     return Billed(caught_up.applied, invoice)
 
 
@@ -229,7 +229,7 @@ def _keyset(
     after_pending: tuple[str, str] | None = None
     while True:
         with uow:
-            pending = list(uow.billing.with_pending_items(organization_id, batch, after_pending))
+            pending = list(uow.invoices.with_pending_items(organization_id, batch, after_pending))
         if not pending:
             break
         for org, sub_id in pending:
@@ -291,7 +291,7 @@ def _finalize_drafts(
 ) -> None:
     while True:
         with uow:
-            drafts = list(uow.billing.drafts_to_finalize(organization_id, clock.now(), batch))
+            drafts = list(uow.invoices.drafts_to_finalize(organization_id, clock.now(), batch))
         if not drafts:
             break
         progressed = False
@@ -299,7 +299,7 @@ def _finalize_drafts(
         for org, invoice_id in drafts:
             try:
                 with uow:
-                    invoice = uow.billing.hold_invoice(org, invoice_id)
+                    invoice = uow.invoices.hold_invoice(org, invoice_id)
                     if invoice is None or invoice.status is not InvoiceStatus.DRAFT:
                         skipped += 1  # finalized or voided meanwhile, by another
                         continue
@@ -344,7 +344,7 @@ def upcoming_invoices(
             preview = run(uow, sub, book, moves, None, SYSTEM, now, dry_run=True)
             current = preview.view.subscription
             stored = list(uow.subscriptions.items(sub.id, pending_only=True))
-            if stored and not uow.billing.has_invoice(sub.id, billing_key(current)):
+            if stored and not uow.invoices.has_invoice(sub.id, billing_key(current)):
                 # The next run bills what is pending now, on its own (with any catch-up).
                 items = [s.item for s in stored] + list(preview.items)
                 cut: datetime | None = now + grace

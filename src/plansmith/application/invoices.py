@@ -54,8 +54,8 @@ def billing_key(sub: Subscription) -> str:
 
 def tax_rate_for(uow: UnitOfWork, account: Account) -> TaxRate | None:
     """The account's own rate, else the rate of its invoice address's region, else country."""
-    rates = {r.id: r for r in uow.billing.tax_rates(account.organization_id)}
-    own = uow.billing.account_tax_rate(account.id)
+    rates = {r.id: r for r in uow.tax_rates.tax_rates(account.organization_id)}
+    own = uow.tax_rates.account_tax_rate(account.id)
     if own is not None and own in rates:
         return rates[own]
     if account.default_invoice_address_id is None:
@@ -115,7 +115,7 @@ def charged_before(
     ]
     if not starts:
         return ()
-    found = uow.billing.charged_lines([subscription_id], min(starts))
+    found = uow.invoices.charged_lines([subscription_id], min(starts))
     return found.get(subscription_id, ())
 
 
@@ -125,7 +125,7 @@ def discounts_for(
     """The subscription's coupons that still last, as discounts in its currency."""
     found = []
     by_code = {p.code: p.id for p in book.plans.values()}
-    for redemption in uow.billing.redemptions(sub.id):
+    for redemption in uow.coupons.redemptions(sub.id):
         coupon = redemption.coupon
         if not coupon.lasts_for(redemption.uses):
             continue
@@ -182,7 +182,7 @@ def draft_for(
 
 
 def _invoice(uow: UnitOfWork, organization_id: str, invoice_id: str) -> Invoice:
-    invoice = uow.billing.get_invoice(organization_id, invoice_id)
+    invoice = uow.invoices.get_invoice(organization_id, invoice_id)
     if invoice is None:
         raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
     return invoice
@@ -192,7 +192,7 @@ def held_invoice(uow: UnitOfWork, organization_id: str, invoice_id: str) -> Invo
     """The invoice, held until the unit of work ends. Every use case that changes an invoice
     or checks a limit on it (the room left to credit, what it owes) reads it this way, so two
     at once run one after the other and the second sees what the first did."""
-    invoice = uow.billing.hold_invoice(organization_id, invoice_id)
+    invoice = uow.invoices.hold_invoice(organization_id, invoice_id)
     if invoice is None:
         raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
     return invoice
@@ -201,24 +201,23 @@ def held_invoice(uow: UnitOfWork, organization_id: str, invoice_id: str) -> Invo
 def finalize_in(uow: UnitOfWork, invoice: Invoice, now: datetime) -> Invoice:
     """Inside an open unit of work: number it, apply customer credit, post it."""
     invoice.moved(InvoiceStatus.OPEN, now)  # refuses anything but a draft, clearly
-    billing = uow.billing
-    billing.hold_credit(invoice.account_id)  # another finalize must not use it as well
-    owed_to_customer = -billing.ledger_balance(
+    uow.ledger.hold_credit(invoice.account_id)  # another finalize must not use it as well
+    owed_to_customer = -uow.ledger.ledger_balance(
         invoice.account_id, LedgerAccount.CUSTOMER_CREDIT, invoice.currency
     )
     with_credit = totals(invoice.lines, owed_to_customer)
-    number = billing.next_number(invoice.organization_id, "invoice")
+    number = uow.invoices.next_number(invoice.organization_id, "invoice")
     final = replace(invoice, totals=with_credit, number=invoice_number(number))
     final = final.moved(InvoiceStatus.OPEN, now)
     if with_credit.amount_due == 0:
         final = final.moved(InvoiceStatus.PAID, now)
-    billing.update_invoice(final, expected_status=InvoiceStatus.DRAFT.value)
-    billing.post(postings.finalized(new_id("txn"), final, now))
+    uow.invoices.update_invoice(final, expected_status=InvoiceStatus.DRAFT.value)
+    uow.ledger.post(postings.finalized(new_id("txn"), final, now))
     if invoice.subscription_id is not None:
         used = {d.coupon_id for d in invoice.discounts}
-        for redemption in billing.redemptions(invoice.subscription_id):
+        for redemption in uow.coupons.redemptions(invoice.subscription_id):
             if redemption.coupon.id in used:
-                billing.count_redemption_use(redemption.id)
+                uow.coupons.count_redemption_use(redemption.id)
     return final
 
 
@@ -238,16 +237,16 @@ def void_invoice(uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id
     with uow:
         invoice = held_invoice(uow, organization_id, invoice_id)
         voided = invoice.moved(InvoiceStatus.VOID, now)
-        if uow.billing.credit_notes(invoice.id):
+        if uow.invoices.credit_notes(invoice.id):
             raise Conflict(
                 "this invoice has credit notes; credit what is left instead of voiding it",
                 field="invoice_id",
                 code=ec.HAS_CREDIT_NOTES,
             )
-        uow.billing.update_invoice(voided, expected_status=invoice.status.value)
-        posted = uow.billing.posted("invoice_finalized", invoice.id)
+        uow.invoices.update_invoice(voided, expected_status=invoice.status.value)
+        posted = uow.ledger.posted("invoice_finalized", invoice.id)
         if posted is not None:
-            uow.billing.post(postings.voided(new_id("txn"), posted, now))
+            uow.ledger.post(postings.voided(new_id("txn"), posted, now))
         uow.commit()
     return voided
 
@@ -260,7 +259,7 @@ def mark_uncollectible(
     with uow:
         invoice = held_invoice(uow, organization_id, invoice_id)
         written_off = invoice.moved(InvoiceStatus.UNCOLLECTIBLE, clock.now())
-        uow.billing.update_invoice(written_off, expected_status=invoice.status.value)
+        uow.invoices.update_invoice(written_off, expected_status=invoice.status.value)
         uow.commit()
     return written_off
 
@@ -273,9 +272,9 @@ def mark_paid(uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id: s
         paid = invoice.moved(InvoiceStatus.PAID, now)
         due = invoice.totals.amount_due
         paid = replace(paid, totals=replace(paid.totals, amount_due=0))
-        uow.billing.update_invoice(paid, expected_status=invoice.status.value)
+        uow.invoices.update_invoice(paid, expected_status=invoice.status.value)
         if due > 0:
-            uow.billing.post(postings.paid(new_id("txn"), invoice, due, now))
+            uow.ledger.post(postings.paid(new_id("txn"), invoice, due, now))
         uow.commit()
     return paid
 
@@ -305,7 +304,7 @@ def issue_credit_note(
                 field="invoice_id",
                 code=ec.NOT_CREDITABLE,
             )
-        credited = sum(n.amount for n in uow.billing.credit_notes(invoice.id))
+        credited = sum(n.amount for n in uow.invoices.credit_notes(invoice.id))
         room = max(invoice.totals.total, 0) - credited
         if amount > room:
             raise InvalidValue(
@@ -313,7 +312,7 @@ def issue_credit_note(
                 field="amount",
                 code=ec.CREDIT_TOO_LARGE,
             )
-        number = uow.billing.next_number(organization_id, "credit_note")
+        number = uow.invoices.next_number(organization_id, "credit_note")
         tax = credit_note_tax(invoice, amount)
         note = CreditNote(
             new_id("cn"),
@@ -326,8 +325,8 @@ def issue_credit_note(
             now,
         )
         owed = invoice.totals.amount_due if invoice.status is InvoiceStatus.OPEN else 0
-        uow.billing.add_credit_note(note)
-        uow.billing.post(
+        uow.invoices.add_credit_note(note)
+        uow.ledger.post(
             postings.credit_note(new_id("txn"), invoice, note.id, amount, tax, owed, now)
         )
         left = owed - min(amount, owed)
@@ -335,7 +334,7 @@ def issue_credit_note(
             reduced = replace(invoice, totals=replace(invoice.totals, amount_due=left))
             if left == 0:
                 reduced = reduced.moved(InvoiceStatus.PAID, now)
-            uow.billing.update_invoice(reduced, expected_status=invoice.status.value)
+            uow.invoices.update_invoice(reduced, expected_status=invoice.status.value)
         uow.commit()
     return note
 

@@ -53,7 +53,7 @@ class RunLog:
 
     def count(self, uow: UnitOfWork, renewed: int, invoiced: int, finalized: int) -> None:
         """Inside the transaction that did the work, just before its commit."""
-        uow.billing.count_run(self.run_id, renewed, invoiced, finalized, *self.stamp())
+        uow.billing_runs.count_run(self.run_id, renewed, invoiced, finalized, *self.stamp())
 
     def problems(self, uow: UnitOfWork, skipped: int, errors: Sequence[dict[str, str]]) -> None:
         """Skipped subscriptions and errors, in a transaction of their own (the failed work's
@@ -61,18 +61,18 @@ class RunLog:
         if not skipped and not errors:
             return
         with uow:
-            uow.billing.note_run_problems(self.run_id, skipped, errors, *self.stamp())
+            uow.billing_runs.note_run_problems(self.run_id, skipped, errors, *self.stamp())
             uow.commit()
 
     def end(self, uow: UnitOfWork, status: RunStatus, finished_at: datetime | None) -> RunRecord:
         with uow:
-            uow.billing.end_run(self.run_id, status, finished_at)
+            uow.billing_runs.end_run(self.run_id, status, finished_at)
             uow.commit()
         return self.record(uow)
 
     def record(self, uow: UnitOfWork) -> RunRecord:
         with uow:
-            found = uow.billing.get_run(self.run_id)
+            found = uow.billing_runs.get_run(self.run_id)
         assert found is not None  # runs are never deleted
         return found
 
@@ -110,10 +110,12 @@ def start_run(
         jobs=None,
     )
     with uow:
-        uow.billing.add_run(record)
-        replaced = uow.billing.link_run(record.id)
-        taken_over = [replaced] if replaced and uow.billing.abandon_run(replaced, record.id) else []
-        stale = uow.billing.abandon_runs(organization_id, now, record.id)
+        uow.billing_runs.add_run(record)
+        replaced = uow.billing_runs.link_run(record.id)
+        taken_over = (
+            [replaced] if replaced and uow.billing_runs.abandon_run(replaced, record.id) else []
+        )
+        stale = uow.billing_runs.abandon_runs(organization_id, now, record.id)
         uow.commit()
     for run_id in taken_over:
         log.warning("billing run %s: its request was taken over; marked abandoned", run_id)

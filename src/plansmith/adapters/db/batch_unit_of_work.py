@@ -31,16 +31,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from plansmith.adapters.db import tables as t
-from plansmith.adapters.db.billing_repositories import (
-    SqlBilling,
-    entry_rows,
-    invoice_row,
-    line_rows,
-    redemptions_where,
-    transaction_row,
-)
 from plansmith.adapters.db.bulk import bulk_insert, bulk_update
+from plansmith.adapters.db.coupon_repositories import SqlCoupons, redemptions_where
+from plansmith.adapters.db.invoice_repositories import SqlInvoices, invoice_row, line_rows
+from plansmith.adapters.db.ledger_repositories import SqlLedger, entry_rows, transaction_row
 from plansmith.adapters.db.repositories import SqlAccounts, SqlInvoiceAddresses
+from plansmith.adapters.db.run_repositories import SqlRunRecords
 from plansmith.adapters.db.subscription_repositories import (
     SqlSubscriptions,
     event_rows,
@@ -51,6 +47,7 @@ from plansmith.adapters.db.subscription_repositories import (
     subscription_of_row,
     subscription_values,
 )
+from plansmith.adapters.db.tax_rate_repositories import SqlTaxRates
 from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
 from plansmith.application.billing_ports import Redemption
 from plansmith.application.errors import Conflict
@@ -269,7 +266,7 @@ class _BatchSubscriptions(SqlSubscriptions):
         self.loaded.pending[subscription.id] += [s for s in items if s.invoice_id is None]
 
 
-class _BatchBilling(SqlBilling):
+class _BatchInvoices(SqlInvoices):
     def __init__(self, session: Session, loaded: _Loaded, held: _Held) -> None:
         super().__init__(session)
         self.loaded, self.held = loaded, held
@@ -344,6 +341,23 @@ class _BatchBilling(SqlBilling):
         # A stand-in: the real one is taken at commit (see the module docstring).
         return len(self.held.numbered.setdefault(organization_id, [])) + 1
 
+    def number_invoices(self) -> None:
+        """Take each organization's block of numbers and give them out; the last statement."""
+        for organization_id, invoice_ids in sorted(self.held.numbered.items()):
+            last = self.take_numbers(organization_id, "invoice", len(invoice_ids))
+            first = last - len(invoice_ids) + 1
+            numbered = [
+                {"id": invoice_id, "number": invoice_number(first + k)}
+                for k, invoice_id in enumerate(invoice_ids)
+            ]
+            bulk_update(self.session, t.invoices, numbered)
+
+
+class _BatchTaxRates(SqlTaxRates):
+    def __init__(self, session: Session, loaded: _Loaded, held: _Held) -> None:
+        super().__init__(session)
+        self.loaded, self.held = loaded, held
+
     def tax_rates(self, organization_id: str) -> Sequence[TaxRate]:
         if organization_id not in self.loaded.tax_rates:
             self.loaded.tax_rates[organization_id] = list(super().tax_rates(organization_id))
@@ -353,6 +367,12 @@ class _BatchBilling(SqlBilling):
         if account_id not in self.loaded.accounts:
             return super().account_tax_rate(account_id)
         return self.loaded.account_rates.get(account_id)
+
+
+class _BatchCoupons(SqlCoupons):
+    def __init__(self, session: Session, loaded: _Loaded, held: _Held) -> None:
+        super().__init__(session)
+        self.loaded, self.held = loaded, held
 
     def redemptions(self, subscription_id: str) -> Sequence[Redemption]:
         if subscription_id not in self.loaded.subscriptions:
@@ -372,6 +392,12 @@ class _BatchBilling(SqlBilling):
                     self.held.redemption_uses.append(redemption_id)
                     return
         super().count_redemption_use(redemption_id)
+
+
+class _BatchLedger(SqlLedger):
+    def __init__(self, session: Session, loaded: _Loaded, held: _Held) -> None:
+        super().__init__(session)
+        self.loaded, self.held = loaded, held
 
     def post(self, transaction: Transaction) -> None:
         if transaction.account_id not in self.loaded.accounts:
@@ -407,6 +433,12 @@ class _BatchBilling(SqlBilling):
         )
         return super().ledger_balance(account_id, ledger_account, currency) + held
 
+
+class _BatchRuns(SqlRunRecords):
+    def __init__(self, session: Session, loaded: _Loaded, held: _Held) -> None:
+        super().__init__(session)
+        self.loaded, self.held = loaded, held
+
     def count_run(
         self,
         run_id: str,
@@ -422,17 +454,6 @@ class _BatchBilling(SqlBilling):
     def write_run_counts(self) -> None:
         for run_id, renewed, invoiced, finalized, at, lease_until in self.held.run_counts:
             super().count_run(run_id, renewed, invoiced, finalized, at, lease_until)
-
-    def number_invoices(self) -> None:
-        """Take each organization's block of numbers and give them out; the last statement."""
-        for organization_id, invoice_ids in sorted(self.held.numbered.items()):
-            last = self.take_numbers(organization_id, "invoice", len(invoice_ids))
-            first = last - len(invoice_ids) + 1
-            numbered = [
-                {"id": invoice_id, "number": invoice_number(first + k)}
-                for k, invoice_id in enumerate(invoice_ids)
-            ]
-            bulk_update(self.session, t.invoices, numbered)
 
 
 class _BatchAccounts(SqlAccounts):
@@ -527,7 +548,11 @@ class BatchUnitOfWork(SqlUnitOfWork):
             self.__exit__(type(exc), exc, exc.__traceback__)  # closes the session
             raise
         self.subscriptions = _BatchSubscriptions(self.session, loaded, self._held)
-        self.billing = self._billing = _BatchBilling(self.session, loaded, self._held)
+        self.invoices = self._invoices = _BatchInvoices(self.session, loaded, self._held)
+        self.tax_rates = _BatchTaxRates(self.session, loaded, self._held)
+        self.coupons = _BatchCoupons(self.session, loaded, self._held)
+        self.ledger = _BatchLedger(self.session, loaded, self._held)
+        self.billing_runs = self._runs = _BatchRuns(self.session, loaded, self._held)
         self.accounts = _BatchAccounts(self.session, loaded)
         self.invoice_addresses = _BatchAddresses(self.session, loaded)
         return self
@@ -535,8 +560,8 @@ class BatchUnitOfWork(SqlUnitOfWork):
     def commit(self) -> None:
         try:
             _write(self.session, self._held)
-            self._billing.number_invoices()
-            self._billing.write_run_counts()
+            self._invoices.number_invoices()
+            self._runs.write_run_counts()
         except IntegrityError as exc:
             self.session.rollback()
             raise Conflict(

@@ -68,8 +68,8 @@ def _shown(uow: UnitOfWork, invoice: Invoice, locales: dict[str, str] | None = N
     locales = {} if locales is None else locales
     if invoice.account_id not in locales:
         locales[invoice.account_id] = _locale(uow, org, invoice.account_id)
-    rates = {r.id: r for r in uow.billing.tax_rates(org)}
-    buyer = uow.billing.buyer(invoice.id)
+    rates = {r.id: r for r in uow.tax_rates.tax_rates(org)}
+    buyer = uow.invoices.buyer(invoice.id)
     return InvoiceOut.of(invoice, buyer, rates, locales[invoice.account_id])
 
 
@@ -79,7 +79,7 @@ def _show(uow: UnitOfWork, invoice: Invoice) -> InvoiceOut:
 
 
 def _invoice(uow: UnitOfWork, organization_id: str, invoice_id: str) -> Invoice:
-    invoice = uow.billing.get_invoice(organization_id, invoice_id)
+    invoice = uow.invoices.get_invoice(organization_id, invoice_id)
     if invoice is None:
         raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
     return invoice
@@ -167,7 +167,7 @@ def _redemptions(
     with uow:
         if uow.subscriptions.get(organization_id, subscription_id) is None:
             raise NotFound(f"no subscription {subscription_id!r}", field="subscription_id")
-        return [RedemptionOut.of(r) for r in uow.billing.redemptions(subscription_id)]
+        return [RedemptionOut.of(r) for r in uow.coupons.redemptions(subscription_id)]
 
 
 @router.post(
@@ -225,7 +225,7 @@ def list_invoices(
     locales: dict[str, str] = {}
     with uow:
         rows = list(
-            uow.billing.invoices(
+            uow.invoices.invoices(
                 org.id, account_id=account_id, status=status, after=after, limit=limit + 1
             )
         )
@@ -327,7 +327,7 @@ def issue_credit_note(
 def list_credit_notes(invoice_id: str, org: CurrentOrg, uow: UoW) -> ListOut[CreditNoteOut]:
     with uow:
         invoice, locale = _invoice_and_locale(uow, org.id, invoice_id)
-        notes = uow.billing.credit_notes(invoice.id)
+        notes = uow.invoices.credit_notes(invoice.id)
     return ListOut[CreditNoteOut](
         data=[CreditNoteOut.of(n, invoice.currency, locale) for n in notes]
     )
@@ -346,7 +346,7 @@ def upcoming_invoices(
     found = billing.upcoming_invoices(uow, clock, org.id, account_id, app.invoice_grace)
     with uow:
         locale = _locale(uow, org.id, account_id)
-        rates = {r.id: r for r in uow.billing.tax_rates(org.id)}
+        rates = {r.id: r for r in uow.tax_rates.tax_rates(org.id)}
     return ListOut[UpcomingInvoiceOut](
         data=[UpcomingInvoiceOut.of(u, rates, locale) for u in found]
     )
@@ -386,7 +386,7 @@ def list_billing_runs(
 ) -> ListOut[BillingRunOut]:
     """Your organization's most recent runs, newest first, with their counts and errors."""
     with uow:
-        runs = uow.billing.runs(org.id, RUNS_READ)
+        runs = uow.billing_runs.runs(org.id, RUNS_READ)
     return ListOut[BillingRunOut](data=_own_runs(runs, org.id)[:limit])
 
 
@@ -400,5 +400,5 @@ def ledger(account_id: str, org: CurrentOrg, uow: UoW) -> ListOut[TransactionOut
     """Every ledger transaction of the account with its entries, oldest first, for audits."""
     with uow:
         locale = _locale(uow, org.id, account_id)
-        transactions = uow.billing.transactions(org.id, account_id)
+        transactions = uow.ledger.transactions(org.id, account_id)
     return ListOut[TransactionOut](data=[TransactionOut.of(t, locale) for t in transactions])

@@ -32,7 +32,7 @@ class Loaded:
 
 
 def _rates(uow: UnitOfWork, organization_id: str) -> dict[str, TaxRate]:
-    return {rate.id: rate for rate in uow.billing.tax_rates(organization_id)}
+    return {rate.id: rate for rate in uow.tax_rates.tax_rates(organization_id)}
 
 
 def _seller(uow: UnitOfWork, organization_id: str) -> str:
@@ -52,7 +52,7 @@ def load_invoice(
     """An invoice with its document. With ``account_id``, another account's invoice (and
     with ``drafts=False`` a draft) is as absent as one that does not exist."""
     with uow:
-        invoice = uow.billing.get_invoice(organization_id, invoice_id)
+        invoice = uow.invoices.get_invoice(organization_id, invoice_id)
         hidden = invoice is not None and (
             (account_id is not None and invoice.account_id != account_id)
             or (not drafts and invoice.status is InvoiceStatus.DRAFT)
@@ -64,10 +64,10 @@ def load_invoice(
         document = build_document(
             invoice,
             seller=_seller(uow, organization_id),
-            buyer=uow.billing.buyer(invoice.id),
+            buyer=uow.invoices.buyer(invoice.id),
             account=account,
             rates=_rates(uow, organization_id),
-            credit_notes=uow.billing.credit_notes(invoice.id),
+            credit_notes=uow.invoices.credit_notes(invoice.id),
         )
     return Loaded(invoice, account, document)
 
@@ -78,7 +78,7 @@ def account_invoices(uow: UnitOfWork, organization_id: str, account_id: str) -> 
     after: tuple[datetime, str] | None = None
     with uow:
         while True:
-            page = uow.billing.invoices(
+            page = uow.invoices.invoices(
                 organization_id, account_id=account_id, status=None, after=after, limit=_PAGE
             )
             found.extend(page)
@@ -118,7 +118,7 @@ def organization_invoices(
     """One page of the organization's invoices, oldest first, each with its account."""
     with uow:
         found = list(
-            uow.billing.invoices(
+            uow.invoices.invoices(
                 organization_id, account_id=None, status=status, after=after, limit=limit + 1
             )
         )
@@ -137,4 +137,4 @@ def organization_invoices(
 def recent_runs(uow: UnitOfWork, organization_id: str, limit: int) -> list[RunRecord]:
     """The organization's billing runs (and those over every organization), newest first."""
     with uow:
-        return list(uow.billing.runs(organization_id, limit))
+        return list(uow.billing_runs.runs(organization_id, limit))
