@@ -21,7 +21,7 @@ from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
 from plansmith.adapters.event_log import JsonLinesLog
 from plansmith.adapters.idempotency import IdempotencyStore
 from plansmith.application.outbox_ports import Subscriber
-from plansmith.application.ports import Clock
+from plansmith.application.ports import Clock, KeyUses, UnitOfWork
 from plansmith.application.relay import Relay
 from plansmith.application.run_records import RunWatch
 from plansmith.application.tokens import Signer
@@ -74,7 +74,7 @@ class Plansmith:
     clock: Clock
     signer: Signer
     idempotency: IdempotencyStore = field(init=False)
-    key_uses: SqlKeyUses = field(init=False)
+    key_uses: KeyUses = field(init=False)
 
     def __post_init__(self) -> None:
         retention = timedelta(hours=self.settings.idempotency_retention_hours)
@@ -93,7 +93,8 @@ class Plansmith:
     def invoice_grace(self) -> timedelta:
         return timedelta(minutes=self.settings.invoice_grace_minutes)
 
-    def uow(self) -> SqlUnitOfWork:
+    def uow(self) -> UnitOfWork:
+        """A new unit of work; callers depend on the port, never on the SQL class."""
         return SqlUnitOfWork(self.sessions)
 
     def subscribers(self) -> list[Subscriber]:

@@ -75,7 +75,7 @@ def _made(run: RunRecord) -> tuple[int, int, int, int, int]:
 
 def _invoices(app: Plansmith, org: str) -> list[Invoice]:
     with app.uow() as uow:
-        found = uow.billing.invoices(org, account_id=None, status=None, after=None, limit=500)
+        found = uow.invoices.invoices(org, account_id=None, status=None, after=None, limit=500)
     return sorted(found, key=lambda i: (i.number or "~", i.created_at))
 
 
@@ -115,7 +115,7 @@ def _lines(invoice: Invoice) -> list[Line]:
 
 def _balance(app: Plansmith, account: str, ledger: LedgerAccount, currency: str) -> int:
     with app.uow() as uow:
-        return uow.billing.ledger_balance(account, ledger, currency)
+        return uow.ledger.ledger_balance(account, ledger, currency)
 
 
 def _rerun_creates_nothing(app: Plansmith, org: str) -> None:

@@ -100,7 +100,7 @@ def open_customer(container: Plansmith, org: str, name: str = "Acme Chat") -> Ac
 
 def invoices_of(container: Plansmith, org: str, account: Account) -> list[Invoice]:
     with container.uow() as uow:
-        found = uow.billing.invoices(org, account_id=account.id, status=None, after=None, limit=50)
+        found = uow.invoices.invoices(org, account_id=account.id, status=None, after=None, limit=50)
         return list(found)
 
 

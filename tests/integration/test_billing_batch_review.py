@@ -148,7 +148,7 @@ def _credit_alpha(world: World) -> None:
     """Alpha's first invoice paid, then credited in part: customer credit for both its subs."""
     app, clock = world.app, world.app.clock
     with app.uow() as uow:
-        found = uow.billing.invoices(world.org, account_id=world.accounts["alpha"], status=None,
+        found = uow.invoices.invoices(world.org, account_id=world.accounts["alpha"], status=None,
                                      after=None, limit=10)  # fmt: skip
     for invoice in found:  # paid, then credited: 2200 + 769, used by both February renewals
         mark_paid(app.uow(), clock, world.org, invoice.id)
@@ -228,14 +228,14 @@ def _rows(app: Plansmith, table: Table, org: str, names: dict[str, str]) -> list
 
 def _invoices(app: Plansmith, org: str, names: dict[str, str]) -> list[tuple[Any, ...]]:
     with app.uow() as uow:
-        found = uow.billing.invoices(org, account_id=None, status=None, after=None, limit=500)
+        found = uow.invoices.invoices(org, account_id=None, status=None, after=None, limit=500)
         return sorted(
             (
                 (i.number, names[i.subscription_id or ""], i.status.value, i.period_start,
                  i.period_end, i.totals, [d.name for d in i.discounts],
                  [(x.kind.value, x.description, x.quantity, x.unit_amount, x.amount, x.discount,
                    x.tax, x.total, x.period_start, x.period_end) for x in i.lines],
-                 uow.billing.buyer(i.id))
+                 uow.invoices.buyer(i.id))
                 for i in found
             ),
             key=repr,
@@ -334,7 +334,7 @@ def test_a_plan_published_during_a_run_is_billed_by_that_run(
     # Billing one subscription at a time read the catalog for each: the late one is invoiced.
     assert (record.renewed, record.errors) == (3, ())
     with container.uow() as uow:
-        assert uow.billing.has_invoice(late[0], "period:2027-02-10")
+        assert uow.invoices.has_invoice(late[0], "period:2027-02-10")
 
 
 @pytest.mark.postgres
@@ -350,7 +350,7 @@ def test_customer_credit_used_while_a_batch_is_open_is_not_used_twice(
     with container.uow() as uow:
         first = next(
             i
-            for i in uow.billing.invoices(org, account_id=alpha, status=None, after=None, limit=9)
+            for i in uow.invoices.invoices(org, account_id=alpha, status=None, after=None, limit=9)
             if i.subscription_id == a1
         )
     mark_paid(container.uow(), clock, org, first.id)
@@ -375,8 +375,8 @@ def test_customer_credit_used_while_a_batch_is_open_is_not_used_twice(
     other.join(30)
 
     with container.uow() as uow:
-        found = uow.billing.invoices(org, account_id=alpha, status=None, after=None, limit=9)
-        credit = uow.billing.ledger_balance(alpha, LedgerAccount.CUSTOMER_CREDIT, "USD")
+        found = uow.invoices.invoices(org, account_id=alpha, status=None, after=None, limit=9)
+        credit = uow.ledger.ledger_balance(alpha, LedgerAccount.CUSTOMER_CREDIT, "USD")
     # The batch held the credit: all 2,200 went to a1; a2, billed after, found none left.
     applied = {
         i.subscription_id: i.totals.credit_applied for i in found if i.number != first.number

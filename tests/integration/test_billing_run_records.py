@@ -51,7 +51,7 @@ def _subscribed(app: Plansmith, org: str, clock: TestClock) -> list[str]:
 
 def _run(app: Plansmith, run_id: str) -> RunRecord:
     with app.uow() as uow:
-        found = uow.billing.get_run(run_id)
+        found = uow.billing_runs.get_run(run_id)
     assert found is not None
     return found
 
@@ -105,7 +105,7 @@ def test_each_batch_counts_itself_and_a_run_an_error_stopped_says_failed(
 
 def _runs(app: Plansmith, org: str) -> list[RunRecord]:
     with app.uow() as uow:
-        return list(uow.billing.runs(org, 100))
+        return list(uow.billing_runs.runs(org, 100))
 
 
 def test_a_dead_run_is_abandoned_by_the_next_run_of_its_scope_after_the_lease(
@@ -215,7 +215,7 @@ def test_jobs_done_before_the_dispatch_ended_let_the_dispatch_finish_the_run(
     while_sending = _run(container, log.run_id)
 
     with container.uow() as uow:
-        uow.billing.run_dispatched(log.run_id, 3, clock.now())
+        uow.billing_runs.run_dispatched(log.run_id, 3, clock.now())
         uow.commit()
 
     assert (while_sending.status, while_sending.jobs, while_sending.jobs_done) == (

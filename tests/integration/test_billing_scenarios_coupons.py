@@ -164,7 +164,7 @@ def test_changes_after_a_three_cycle_coupon_credit_what_each_charge_was_discount
     # The coupon counted its three invoices only: the mirrored credit does not use it.
     assert [len(i.discounts) for i in invoices] == [1, 1, 1, 0, 0]
     with uow() as u:
-        assert [r.invoices_used for r in u.billing.redemptions(sub_id)] == [3]
+        assert [r.invoices_used for r in u.coupons.redemptions(sub_id)] == [3]
     _rerun_creates_nothing(container, org)
 
 

@@ -103,7 +103,7 @@ def _counts(app: Plansmith) -> list[int]:
 
 def _invoices(app: Plansmith, org: str) -> list[Invoice]:
     with app.uow() as uow:
-        found = uow.billing.invoices(org, account_id=None, status=None, after=None, limit=500)
+        found = uow.invoices.invoices(org, account_id=None, status=None, after=None, limit=500)
     return sorted(found, key=lambda i: (i.number or "~", i.created_at))
 
 

@@ -66,7 +66,7 @@ def _claim_row(app: Plansmith, key: str) -> Any:
 
 def _run(app: Plansmith, run_id: str) -> RunRecord:
     with app.uow() as uow:
-        found = uow.billing.get_run(run_id)
+        found = uow.billing_runs.get_run(run_id)
     assert found is not None
     return found
 

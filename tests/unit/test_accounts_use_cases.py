@@ -15,7 +15,7 @@ from plansmith.application.pagination import decode_cursor
 from plansmith.application.tokens import Signer
 from plansmith.domain.accounts import Account
 from plansmith.domain.errors import DomainError, InvalidInput, InvalidValue
-from tests.unit.fakes import FakeStore, FakeUnitOfWork, InjectedFailure
+from tests.fakes import FakeStore, FakeUnitOfWork, InjectedFailure
 
 T0 = datetime(2026, 2, 28, 23, 30, tzinfo=UTC)
 ORG = "org_a"

@@ -57,13 +57,13 @@ def dispatch_run(
         jobs.bill_subscriptions(chunk[0][0], [sub_id for _org, sub_id in chunk], log.run_id, job)
         sent, job = sent + len(chunk), job + 1
     with uow:
-        drafts = list(uow.billing.drafts_to_finalize(organization_id, as_of, 100_000))
+        drafts = list(uow.invoices.drafts_to_finalize(organization_id, as_of, 100_000))
     for org, invoice_id in drafts:
         jobs.finalize_draft(org, invoice_id, log.run_id, job)
         sent, job = sent + 1, job + 1
     with uow:
         at, until = log.stamp()
-        uow.billing.run_dispatched(log.run_id, job, at, until)
+        uow.billing_runs.run_dispatched(log.run_id, job, at, until)
         publish_if_finished(uow, log.run_id, at)  # no job at all, or all done already
         uow.commit()
     return Dispatch(log.run_id, sent, job)
@@ -74,7 +74,7 @@ def _job_done(uow: UnitOfWork, log: RunLog | None, job: int | None) -> None:
         return
     with uow:
         at, until = log.stamp()
-        if uow.billing.run_job_done(log.run_id, job, at, until):
+        if uow.billing_runs.run_job_done(log.run_id, job, at, until):
             publish_if_finished(uow, log.run_id, at)
         uow.commit()
 
@@ -108,7 +108,7 @@ def finalize_draft(
     finalized = False
     try:
         with uow:
-            invoice = uow.billing.hold_invoice(organization_id, invoice_id)
+            invoice = uow.invoices.hold_invoice(organization_id, invoice_id)
             if (
                 invoice is not None
                 and invoice.status is InvoiceStatus.DRAFT

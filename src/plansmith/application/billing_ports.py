@@ -1,4 +1,5 @@
-"""What the billing use cases need from storage: invoices, numbering, taxes, coupons, ledger."""
+"""What the billing use cases need from storage, one port per aggregate: invoices (with
+numbering, pending items and credit notes), the ledger, coupons, tax rates, billing runs."""
 
 from __future__ import annotations
 
@@ -72,8 +73,10 @@ class MadeInvoice:
     created_at: datetime
 
 
-class BillingRepository(Protocol):
-    # invoices
+class InvoiceRepository(Protocol):
+    """Invoices with their lines and credit notes, the pending items they take, and the
+    organization's gapless document numbers."""
+
     def add_invoice(
         self, invoice: Invoice, billing_key: str | None, buyer: dict[str, object]
     ) -> None:
@@ -101,11 +104,15 @@ class BillingRepository(Protocol):
         status: str | None,
         after: tuple[datetime, str] | None,
         limit: int,
-    ) -> Sequence[Invoice]: ...
+    ) -> Sequence[Invoice]:
+        """Ordered by (created_at, id), strictly after the given position."""
+        ...
+
     def drafts_to_finalize(
         self, organization_id: str | None, as_of: datetime, limit: int
     ) -> Sequence[tuple[str, str]]:
-        """(organization id, invoice id) of drafts whose grace period is over."""
+        """(organization id, invoice id) of drafts whose grace period is over, by grace end;
+        of one organization, or of all but sandboxes with None."""
         ...
 
     def take_items(self, invoice_id: str, item_ids: Sequence[str]) -> None:
@@ -123,33 +130,29 @@ class BillingRepository(Protocol):
         """The next number of the organization's sequence, inside the caller's transaction."""
         ...
 
-    # taxes and coupons
-    def add_tax_rate(self, rate: TaxRate, organization_id: str, at: datetime) -> None: ...
-    def tax_rates(self, organization_id: str) -> Sequence[TaxRate]: ...
-    def set_account_tax_rate(
-        self, organization_id: str, account_id: str, rate_id: str | None
-    ) -> None: ...
-    def account_tax_rate(self, account_id: str) -> str | None: ...
-    def add_coupon(self, coupon: Coupon) -> None: ...
-    def coupon_by_code(self, organization_id: str, code: str) -> Coupon | None: ...
-    def coupons(self, organization_id: str) -> Sequence[Coupon]: ...
-    def redeem(
-        self,
-        redemption_id: str,
-        organization_id: str,
-        coupon_id: str,
-        subscription_id: str,
-        at: datetime,
-    ) -> None:
-        """Conflict(already_redeemed) if the subscription has that coupon."""
+    def next_finalize_at(
+        self, organization_id: str, after: datetime, until: datetime
+    ) -> datetime | None:
+        """The earliest grace end in (after, until] of the organization's drafts, if any."""
         ...
 
-    def redemptions(self, subscription_id: str) -> Sequence[Redemption]: ...
-    def count_redemption_use(self, redemption_id: str) -> None: ...
+    def charged_lines(
+        self, subscription_ids: Sequence[str], ending_after: date
+    ) -> Mapping[str, Sequence[ChargedLine]]:
+        """Per subscription, its invoiced recurring and charge lines (any invoice status) whose
+        period ends after ``ending_after``, oldest first: in the order its events made them.
+        What a credit for unused time reverses."""
+        ...
 
-    # credit notes and the ledger
     def add_credit_note(self, note: CreditNote) -> None: ...
-    def credit_notes(self, invoice_id: str) -> Sequence[CreditNote]: ...
+    def credit_notes(self, invoice_id: str) -> Sequence[CreditNote]:
+        """Oldest first."""
+        ...
+
+
+class LedgerRepository(Protocol):
+    """The append-only double-entry ledger and the customer credit it holds."""
+
     def post(self, transaction: Transaction) -> None:
         """Append; Conflict(already_posted) if that kind was posted for that document."""
         ...
@@ -163,9 +166,55 @@ class BillingRepository(Protocol):
     def ledger_balance(
         self, account_id: str, ledger_account: LedgerAccount, currency: str
     ) -> int: ...
-    def transactions(self, organization_id: str, account_id: str) -> Sequence[Transaction]: ...
+    def transactions(self, organization_id: str, account_id: str) -> Sequence[Transaction]:
+        """Ordered by (at, id)."""
+        ...
 
-    # runs
+
+class CouponRepository(Protocol):
+    """Coupons and their redemptions by subscriptions."""
+
+    def add_coupon(self, coupon: Coupon) -> None: ...
+    def coupon_by_code(self, organization_id: str, code: str) -> Coupon | None: ...
+    def coupons(self, organization_id: str) -> Sequence[Coupon]:
+        """By code."""
+        ...
+
+    def redeem(
+        self,
+        redemption_id: str,
+        organization_id: str,
+        coupon_id: str,
+        subscription_id: str,
+        at: datetime,
+    ) -> None:
+        """Conflict(already_redeemed) if the subscription has that coupon."""
+        ...
+
+    def redemptions(self, subscription_id: str) -> Sequence[Redemption]:
+        """Oldest first, each with the drafts that carry its coupon (``in_drafts``)."""
+        ...
+
+    def count_redemption_use(self, redemption_id: str) -> None: ...
+
+
+class TaxRateRepository(Protocol):
+    """Tax rates and the one an account is taxed at."""
+
+    def add_tax_rate(self, rate: TaxRate, organization_id: str, at: datetime) -> None: ...
+    def tax_rates(self, organization_id: str) -> Sequence[TaxRate]:
+        """Oldest first."""
+        ...
+
+    def set_account_tax_rate(
+        self, organization_id: str, account_id: str, rate_id: str | None
+    ) -> None: ...
+    def account_tax_rate(self, account_id: str) -> str | None: ...
+
+
+class BillingRunRepository(Protocol):
+    """The records of billing runs: what each did, how it ended, its lease and worker jobs."""
+
     def add_run(self, run: RunRecord) -> None: ...
     def get_run(self, run_id: str) -> RunRecord | None: ...
     def count_run(
@@ -223,7 +272,10 @@ class BillingRepository(Protocol):
         """Count the job done once (False if it was already); the last one finishes the run."""
         ...
 
-    def runs(self, organization_id: str, limit: int) -> Sequence[RunRecord]: ...
+    def runs(self, organization_id: str, limit: int) -> Sequence[RunRecord]:
+        """The organization's runs and those over every organization, newest first."""
+        ...
+
     def run_invoices(
         self,
         organization_id: str,
@@ -238,18 +290,4 @@ class BillingRepository(Protocol):
         self, organization_id: str, run_ids: Sequence[str], limit: int
     ) -> Mapping[str, Sequence[MadeInvoice]]:
         """Per run, the first ``limit`` of the organization's invoices it made (one query)."""
-        ...
-
-    def next_finalize_at(
-        self, organization_id: str, after: datetime, until: datetime
-    ) -> datetime | None:
-        """The earliest grace end in (after, until] of the organization's drafts, if any."""
-        ...
-
-    # what credits reverse
-    def charged_lines(
-        self, subscription_ids: Sequence[str], ending_after: date
-    ) -> Mapping[str, Sequence[ChargedLine]]:
-        """Per subscription, its invoiced recurring and charge lines (any invoice status) whose
-        period ends after ``ending_after``, oldest first: in the order its events made them."""
         ...

@@ -208,7 +208,7 @@ def _keyset(
     after_pending: tuple[str, str] | None = None
     while True:
         with uow:
-            pending = list(uow.billing.with_pending_items(organization_id, batch, after_pending))
+            pending = list(uow.invoices.with_pending_items(organization_id, batch, after_pending))
         if not pending:
             break
         for org, sub_id in pending:
@@ -269,7 +269,7 @@ def _finalize_drafts(
 ) -> None:
     while True:
         with uow:
-            drafts = list(uow.billing.drafts_to_finalize(organization_id, clock.now(), batch))
+            drafts = list(uow.invoices.drafts_to_finalize(organization_id, clock.now(), batch))
         if not drafts:
             break
         progressed = False
@@ -277,7 +277,7 @@ def _finalize_drafts(
         for org, invoice_id in drafts:
             try:
                 with uow:
-                    invoice = uow.billing.hold_invoice(org, invoice_id)
+                    invoice = uow.invoices.hold_invoice(org, invoice_id)
                     if invoice is None or invoice.status is not InvoiceStatus.DRAFT:
                         skipped += 1  # finalized or voided meanwhile, by another
                         continue

@@ -53,7 +53,7 @@ def invoice_view(
     """One invoice, in one unit of work. With ``account_id``, another account's invoice (and
     with ``drafts=False`` a draft) is as absent as one that does not exist."""
     with uow:
-        invoice = uow.billing.get_invoice(organization_id, invoice_id)
+        invoice = uow.invoices.get_invoice(organization_id, invoice_id)
         hidden = invoice is not None and (
             (account_id is not None and invoice.account_id != account_id)
             or (not drafts and invoice.status is InvoiceStatus.DRAFT)
@@ -81,8 +81,8 @@ def views_in(
             if account is None:
                 raise NotFound(f"no account {invoice.account_id!r}", field="account_id")
             accounts[account.id] = account
-        notes = tuple(uow.billing.credit_notes(invoice.id)) if credit_notes else None
-        buyer = uow.billing.buyer(invoice.id)
+        notes = tuple(uow.invoices.credit_notes(invoice.id)) if credit_notes else None
+        buyer = uow.invoices.buyer(invoice.id)
         views.append(
             InvoiceView(invoice, accounts[invoice.account_id], seller, buyer, rates, notes)
         )
@@ -90,7 +90,7 @@ def views_in(
 
 
 def _rates(uow: UnitOfWork, organization_id: str) -> dict[str, TaxRate]:
-    return {rate.id: rate for rate in uow.billing.tax_rates(organization_id)}
+    return {rate.id: rate for rate in uow.tax_rates.tax_rates(organization_id)}
 
 
 def _seller(uow: UnitOfWork, organization_id: str) -> str:
@@ -145,7 +145,7 @@ def _all_invoices(uow: UnitOfWork, organization_id: str, account_id: str) -> lis
     found: list[Invoice] = []
     after: tuple[datetime, str] | None = None
     while True:
-        page = uow.billing.invoices(
+        page = uow.invoices.invoices(
             organization_id, account_id=account_id, status=None, after=after, limit=_PAGE
         )
         found.extend(page)

@@ -41,7 +41,7 @@ def buyer_of(uow: UnitOfWork, account: Account) -> dict[str, object]:
 
 
 def _invoice(uow: UnitOfWork, organization_id: str, invoice_id: str) -> Invoice:
-    invoice = uow.billing.get_invoice(organization_id, invoice_id)
+    invoice = uow.invoices.get_invoice(organization_id, invoice_id)
     if invoice is None:
         raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
     return invoice
@@ -51,7 +51,7 @@ def held_invoice(uow: UnitOfWork, organization_id: str, invoice_id: str) -> Invo
     """The invoice, held until the unit of work ends. Every use case that changes an invoice
     or checks a limit on it (the room left to credit, what it owes) reads it this way, so two
     at once run one after the other and the second sees what the first did."""
-    invoice = uow.billing.hold_invoice(organization_id, invoice_id)
+    invoice = uow.invoices.hold_invoice(organization_id, invoice_id)
     if invoice is None:
         raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
     return invoice
@@ -60,19 +60,20 @@ def held_invoice(uow: UnitOfWork, organization_id: str, invoice_id: str) -> Invo
 def finalize_in(uow: UnitOfWork, invoice: Invoice, now: datetime) -> Invoice:
     """Inside an open unit of work: number it, apply customer credit, post it."""
     invoice.moved(InvoiceStatus.OPEN, now)  # refuses anything but a draft, clearly
-    billing = uow.billing
-    billing.hold_credit(invoice.account_id)  # another finalize must not use it as well
-    balance = billing.ledger_balance(
+    uow.ledger.hold_credit(invoice.account_id)  # another finalize must not use it as well
+    balance = uow.ledger.ledger_balance(
         invoice.account_id, LedgerAccount.CUSTOMER_CREDIT, invoice.currency
     )
-    redemptions = billing.redemptions(invoice.subscription_id) if invoice.subscription_id else ()
+    redemptions = (
+        uow.coupons.redemptions(invoice.subscription_id) if invoice.subscription_id else ()
+    )
     done = finalized(invoice, balance, redemptions, now)
-    number = billing.next_number(invoice.organization_id, "invoice")
+    number = uow.invoices.next_number(invoice.organization_id, "invoice")
     final = replace(done.invoice, number=invoice_number(number))
-    billing.update_invoice(final, expected_status=InvoiceStatus.DRAFT.value)
-    billing.post(done.posting)
+    uow.invoices.update_invoice(final, expected_status=InvoiceStatus.DRAFT.value)
+    uow.ledger.post(done.posting)
     for redemption_id in done.redemption_uses:
-        billing.count_redemption_use(redemption_id)
+        uow.coupons.count_redemption_use(redemption_id)
     opened = replace(final, status=InvoiceStatus.OPEN)
     uow.publish([InvoiceFinalized(**invoice_fields(opened, now))])
     if final.status is InvoiceStatus.PAID:  # customer credit settled it
@@ -96,16 +97,16 @@ def void_invoice(uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id
     with uow:
         invoice = held_invoice(uow, organization_id, invoice_id)
         voided = invoice.moved(InvoiceStatus.VOID, now)
-        if uow.billing.credit_notes(invoice.id):
+        if uow.invoices.credit_notes(invoice.id):
             raise Conflict(
                 "this invoice has credit notes; credit what is left instead of voiding it",
                 field="invoice_id",
                 code=ec.HAS_CREDIT_NOTES,
             )
-        uow.billing.update_invoice(voided, expected_status=invoice.status.value)
-        posted = uow.billing.posted("invoice_finalized", invoice.id)
+        uow.invoices.update_invoice(voided, expected_status=invoice.status.value)
+        posted = uow.ledger.posted("invoice_finalized", invoice.id)
         if posted is not None:
-            uow.billing.post(postings.voided(new_id("txn"), posted, now))
+            uow.ledger.post(postings.voided(new_id("txn"), posted, now))
         was = invoice.status.value
         uow.publish([InvoiceVoided(**invoice_fields(voided, now), previous_status=was)])
         uow.commit()
@@ -121,7 +122,7 @@ def mark_uncollectible(
         invoice = held_invoice(uow, organization_id, invoice_id)
         now = clock.now()
         written_off = invoice.moved(InvoiceStatus.UNCOLLECTIBLE, now)
-        uow.billing.update_invoice(written_off, expected_status=invoice.status.value)
+        uow.invoices.update_invoice(written_off, expected_status=invoice.status.value)
         uow.publish([InvoiceMarkedUncollectible(**invoice_fields(written_off, now))])
         uow.commit()
     return written_off
@@ -135,9 +136,9 @@ def mark_paid(uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id: s
         paid = invoice.moved(InvoiceStatus.PAID, now)
         due = invoice.totals.amount_due
         paid = replace(paid, totals=replace(paid.totals, amount_due=0))
-        uow.billing.update_invoice(paid, expected_status=invoice.status.value)
+        uow.invoices.update_invoice(paid, expected_status=invoice.status.value)
         if due > 0:
-            uow.billing.post(postings.paid(new_id("txn"), invoice, due, now))
+            uow.ledger.post(postings.paid(new_id("txn"), invoice, due, now))
         uow.publish([InvoicePaid(**invoice_fields(paid, now), paid_amount=due)])
         uow.commit()
     return paid
@@ -168,7 +169,7 @@ def issue_credit_note(
                 field="invoice_id",
                 code=ec.NOT_CREDITABLE,
             )
-        credited = sum(n.amount for n in uow.billing.credit_notes(invoice.id))
+        credited = sum(n.amount for n in uow.invoices.credit_notes(invoice.id))
         room = max(invoice.totals.total, 0) - credited
         if amount > room:
             raise InvalidValue(
@@ -176,7 +177,7 @@ def issue_credit_note(
                 field="amount",
                 code=ec.CREDIT_TOO_LARGE,
             )
-        number = uow.billing.next_number(organization_id, "credit_note")
+        number = uow.invoices.next_number(organization_id, "credit_note")
         tax = credit_note_tax(invoice, amount)
         note = CreditNote(
             new_id("cn"),
@@ -189,8 +190,8 @@ def issue_credit_note(
             now,
         )
         owed = invoice.totals.amount_due if invoice.status is InvoiceStatus.OPEN else 0
-        uow.billing.add_credit_note(note)
-        uow.billing.post(
+        uow.invoices.add_credit_note(note)
+        uow.ledger.post(
             postings.credit_note(new_id("txn"), invoice, note.id, amount, tax, owed, now)
         )
         left = owed - min(amount, owed)
@@ -214,7 +215,7 @@ def issue_credit_note(
             if left == 0:
                 reduced = reduced.moved(InvoiceStatus.PAID, now)
                 uow.publish([InvoicePaid(**invoice_fields(reduced, now), paid_amount=0)])
-            uow.billing.update_invoice(reduced, expected_status=invoice.status.value)
+            uow.invoices.update_invoice(reduced, expected_status=invoice.status.value)
         uow.commit()
     return note
 

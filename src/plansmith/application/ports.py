@@ -8,7 +8,13 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
-from plansmith.application.billing_ports import BillingRepository
+from plansmith.application.billing_ports import (
+    BillingRunRepository,
+    CouponRepository,
+    InvoiceRepository,
+    LedgerRepository,
+    TaxRateRepository,
+)
 from plansmith.application.billing_snapshot import BillingBatches
 from plansmith.application.outbox_ports import OutboxRepository
 from plansmith.application.session_ports import (
@@ -155,7 +161,15 @@ class UnitOfWork(Protocol):
     @property
     def subscriptions(self) -> SubscriptionRepository: ...
     @property
-    def billing(self) -> BillingRepository: ...
+    def invoices(self) -> InvoiceRepository: ...
+    @property
+    def ledger(self) -> LedgerRepository: ...
+    @property
+    def coupons(self) -> CouponRepository: ...
+    @property
+    def tax_rates(self) -> TaxRateRepository: ...
+    @property
+    def billing_runs(self) -> BillingRunRepository: ...
     @property
     def billing_batches(self) -> BillingBatches: ...
     @property

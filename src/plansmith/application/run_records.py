@@ -54,7 +54,7 @@ class RunLog:
 
     def count(self, uow: UnitOfWork, renewed: int, invoiced: int, finalized: int) -> None:
         """Inside the transaction that did the work, just before its commit."""
-        uow.billing.count_run(self.run_id, renewed, invoiced, finalized, *self.stamp())
+        uow.billing_runs.count_run(self.run_id, renewed, invoiced, finalized, *self.stamp())
 
     def problems(self, uow: UnitOfWork, skipped: int, errors: Sequence[dict[str, str]]) -> None:
         """Skipped subscriptions and errors, in a transaction of their own (the failed work's
@@ -62,15 +62,15 @@ class RunLog:
         if not skipped and not errors:
             return
         with uow:
-            uow.billing.note_run_problems(self.run_id, skipped, errors, *self.stamp())
+            uow.billing_runs.note_run_problems(self.run_id, skipped, errors, *self.stamp())
             uow.commit()
 
     def end(self, uow: UnitOfWork, status: RunStatus, finished_at: datetime | None) -> RunRecord:
         with uow:
-            before = uow.billing.get_run(self.run_id)
+            before = uow.billing_runs.get_run(self.run_id)
             assert before is not None  # runs are never deleted
-            uow.billing.end_run(self.run_id, status, finished_at)
-            found = uow.billing.get_run(self.run_id)
+            uow.billing_runs.end_run(self.run_id, status, finished_at)
+            found = uow.billing_runs.get_run(self.run_id)
             assert found is not None
             ends_now = before.status in (RunStatus.RUNNING.value, RunStatus.ABANDONED.value)
             if ends_now and status is RunStatus.FINISHED and finished_at is not None:
@@ -80,7 +80,7 @@ class RunLog:
 
     def record(self, uow: UnitOfWork) -> RunRecord:
         with uow:
-            found = uow.billing.get_run(self.run_id)
+            found = uow.billing_runs.get_run(self.run_id)
         assert found is not None  # runs are never deleted
         return found
 
@@ -95,7 +95,7 @@ class RunLog:
 def publish_if_finished(uow: UnitOfWork, run_id: str, at: datetime) -> None:
     """Inside the transaction that may have finished the run on workers (its row is held by
     that UPDATE): publish billing_run.finished if it finished it, stamped ``at``."""
-    found = uow.billing.get_run(run_id)
+    found = uow.billing_runs.get_run(run_id)
     if found is not None and found.status == RunStatus.FINISHED.value and found.finished_at == at:
         uow.publish([_finished(found, at)])
 
@@ -140,10 +140,12 @@ def start_run(
         jobs=None,
     )
     with uow:
-        uow.billing.add_run(record)
-        replaced = uow.billing.link_run(record.id)
-        taken_over = [replaced] if replaced and uow.billing.abandon_run(replaced, record.id) else []
-        stale = uow.billing.abandon_runs(organization_id, now, record.id)
+        uow.billing_runs.add_run(record)
+        replaced = uow.billing_runs.link_run(record.id)
+        taken_over = (
+            [replaced] if replaced and uow.billing_runs.abandon_run(replaced, record.id) else []
+        )
+        stale = uow.billing_runs.abandon_runs(organization_id, now, record.id)
         uow.commit()
     for run_id in taken_over:
         log.warning("billing run %s: its request was taken over; marked abandoned", run_id)

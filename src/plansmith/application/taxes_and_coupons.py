@@ -45,14 +45,14 @@ def create_tax_rate(
     region = data.region.strip() if data.region else None
     rate = TaxRate(new_id("txr"), name, percent, data.inclusive, country, region)
     with uow:
-        uow.billing.add_tax_rate(rate, organization_id, clock.now())
+        uow.tax_rates.add_tax_rate(rate, organization_id, clock.now())
         uow.commit()
     return rate
 
 
 def list_tax_rates(uow: UnitOfWork, organization_id: str) -> list[TaxRate]:
     with uow:
-        return list(uow.billing.tax_rates(organization_id))
+        return list(uow.tax_rates.tax_rates(organization_id))
 
 
 def set_account_tax_rate(
@@ -62,10 +62,10 @@ def set_account_tax_rate(
     with uow:
         if uow.accounts.get(organization_id, account_id) is None:
             raise NotFound(f"no account {account_id!r}", field="account_id")
-        rates = {r.id for r in uow.billing.tax_rates(organization_id)}
+        rates = {r.id for r in uow.tax_rates.tax_rates(organization_id)}
         if tax_rate_id is not None and tax_rate_id not in rates:
             raise NotFound(f"no tax rate {tax_rate_id!r}", field="tax_rate_id")
-        uow.billing.set_account_tax_rate(organization_id, account_id, tax_rate_id)
+        uow.tax_rates.set_account_tax_rate(organization_id, account_id, tax_rate_id)
         uow.commit()
 
 
@@ -111,7 +111,7 @@ def create_coupon(uow: UnitOfWork, clock: Clock, organization_id: str, data: Cou
         created_at=clock.now(),
     ).validated()
     with uow:
-        if uow.billing.coupon_by_code(organization_id, code) is not None:
+        if uow.coupons.coupon_by_code(organization_id, code) is not None:
             raise Conflict(
                 f"a coupon {code!r} exists already", field="code", code=ec.DUPLICATE_CODE
             )
@@ -121,7 +121,7 @@ def create_coupon(uow: UnitOfWork, clock: Clock, organization_id: str, data: Cou
             raise InvalidValue(
                 f"no plan {unknown[0]!r}", field="plan_codes", code=ec.UNKNOWN_REFERENCE
             )
-        uow.billing.add_coupon(coupon)
+        uow.coupons.add_coupon(coupon)
         uow.commit()
     return coupon
 
@@ -147,7 +147,7 @@ def _duration(value: str) -> Duration:
 
 def list_coupons(uow: UnitOfWork, organization_id: str) -> list[Coupon]:
     with uow:
-        return list(uow.billing.coupons(organization_id))
+        return list(uow.coupons.coupons(organization_id))
 
 
 def redeem_coupon(
@@ -158,7 +158,7 @@ def redeem_coupon(
         sub = uow.subscriptions.get(organization_id, subscription_id)
         if sub is None:
             raise NotFound(f"no subscription {subscription_id!r}", field="subscription_id")
-        coupon = uow.billing.coupon_by_code(organization_id, code)
+        coupon = uow.coupons.coupon_by_code(organization_id, code)
         if coupon is None or coupon.archived_at is not None:
             raise NotFound(f"no coupon {code!r}", field="coupon")
         if coupon.kind is DiscountKind.AMOUNT and sub.terms.currency not in coupon.amounts:
@@ -167,6 +167,6 @@ def redeem_coupon(
                 field="coupon",
                 code=ec.CURRENCY_MISMATCH,
             )
-        uow.billing.redeem(new_id("red"), organization_id, coupon.id, sub.id, clock.now())
+        uow.coupons.redeem(new_id("red"), organization_id, coupon.id, sub.id, clock.now())
         uow.commit()
     return coupon

@@ -132,7 +132,7 @@ def _next_instant(uow: UnitOfWork, organization_id: str, after: datetime, to: da
     """The first instant in (after, to] at which something falls due, else ``to``."""
     with uow:
         due = uow.subscriptions.next_due_at(organization_id, after, to)
-        grace_end = uow.billing.next_finalize_at(organization_id, after, to)
+        grace_end = uow.invoices.next_finalize_at(organization_id, after, to)
     found = [at for at in (due, grace_end) if at is not None]
     return min(found) if found else to
 

@@ -16,7 +16,6 @@ from sqlalchemy import ARRAY, Text, any_, func, literal, select
 from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
-from plansmith.adapters.db.billing_repositories import rate_of_row, redemptions_where
 from plansmith.adapters.db.catalog_repositories import (
     SqlAddOns,
     SqlPlanFamilies,
@@ -24,11 +23,13 @@ from plansmith.adapters.db.catalog_repositories import (
     SqlPlanVersions,
     move_of_row,
 )
+from plansmith.adapters.db.coupon_repositories import redemptions_where
 from plansmith.adapters.db.subscription_repositories import (
     item_of_row,
     span_of_row,
     subscription_of_row,
 )
+from plansmith.adapters.db.tax_rate_repositories import rate_of_row
 from plansmith.application.billing_snapshot import BillingSnapshot, SubscriptionSnapshot
 from plansmith.domain.accounts import Account, InvoiceAddress
 from plansmith.domain.held_log import Span

@@ -23,15 +23,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
-from plansmith.adapters.db.billing_repositories import (
-    SqlBilling,
-    entry_rows,
-    invoice_row,
-    line_rows,
-    transaction_row,
-)
 from plansmith.adapters.db.billing_snapshots import load_snapshot
 from plansmith.adapters.db.bulk import bulk_insert, bulk_update
+from plansmith.adapters.db.invoice_repositories import SqlInvoices, invoice_row, line_rows
+from plansmith.adapters.db.ledger_repositories import entry_rows, transaction_row
 from plansmith.adapters.db.subscription_repositories import (
     event_rows,
     item_rows,
@@ -147,7 +142,7 @@ def _number(session: Session, finalized: Sequence[Invoice]) -> dict[str, str]:
         by_organization.setdefault(invoice.organization_id, []).append(invoice.id)
     numbers: dict[str, str] = {}
     for organization_id, invoice_ids in sorted(by_organization.items()):
-        last = SqlBilling(session).take_numbers(organization_id, "invoice", len(invoice_ids))
+        last = SqlInvoices(session).take_numbers(organization_id, "invoice", len(invoice_ids))
         first = last - len(invoice_ids) + 1
         for k, invoice_id in enumerate(invoice_ids):
             numbers[invoice_id] = invoice_number(first + k)

@@ -34,7 +34,8 @@ RUNNING, FINISHED, ABANDONED = RunStatus.RUNNING, RunStatus.FINISHED, RunStatus.
 
 
 class SqlRunRecords:
-    session: Session
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
     def add_run(self, run: RunRecord) -> None:
         self.session.execute(insert(t.billing_runs).values(**_run_values(run)))

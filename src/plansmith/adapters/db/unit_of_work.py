@@ -9,7 +9,6 @@ from typing import Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from plansmith.adapters.db.billing_repositories import SqlBilling
 from plansmith.adapters.db.billing_writer import SqlBillingBatches
 from plansmith.adapters.db.catalog_repositories import (
     SqlAddOns,
@@ -18,6 +17,9 @@ from plansmith.adapters.db.catalog_repositories import (
     SqlPlans,
     SqlPlanVersions,
 )
+from plansmith.adapters.db.coupon_repositories import SqlCoupons
+from plansmith.adapters.db.invoice_repositories import SqlInvoices
+from plansmith.adapters.db.ledger_repositories import SqlLedger
 from plansmith.adapters.db.outbox_repositories import SqlOutbox, write_events
 from plansmith.adapters.db.repositories import (
     SqlAccounts,
@@ -26,12 +28,14 @@ from plansmith.adapters.db.repositories import (
     SqlOperatorUsers,
     SqlOrganizations,
 )
+from plansmith.adapters.db.run_repositories import SqlRunRecords
 from plansmith.adapters.db.session_repositories import (
     SqlPortalLinks,
     SqlSignInThrottles,
     SqlWebSessions,
 )
 from plansmith.adapters.db.subscription_repositories import SqlSubscriptions
+from plansmith.adapters.db.tax_rate_repositories import SqlTaxRates
 from plansmith.adapters.idempotency import fence_current_claim
 from plansmith.application.errors import Conflict
 from plansmith.domain import error_codes as ec
@@ -59,8 +63,12 @@ class SqlUnitOfWork:
         self.add_ons = SqlAddOns(session)
         self.extra_packs = SqlExtraPacks(session)
         self.subscriptions = SqlSubscriptions(session)
-        self.billing = SqlBilling(session)
         self.billing_batches = SqlBillingBatches(session)
+        self.invoices = SqlInvoices(session)
+        self.ledger = SqlLedger(session)
+        self.coupons = SqlCoupons(session)
+        self.tax_rates = SqlTaxRates(session)
+        self.billing_runs = SqlRunRecords(session)
         self.web_sessions = SqlWebSessions(session)
         self.portal_links = SqlPortalLinks(session)
         self.sign_in_throttles = SqlSignInThrottles(session)

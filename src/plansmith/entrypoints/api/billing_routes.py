@@ -71,7 +71,7 @@ def _show(uow: UnitOfWork, invoice: Invoice) -> InvoiceOut:
 
 
 def _invoice(uow: UnitOfWork, organization_id: str, invoice_id: str) -> Invoice:
-    invoice = uow.billing.get_invoice(organization_id, invoice_id)
+    invoice = uow.invoices.get_invoice(organization_id, invoice_id)
     if invoice is None:
         raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
     return invoice
@@ -159,7 +159,7 @@ def _redemptions(
     with uow:
         if uow.subscriptions.get(organization_id, subscription_id) is None:
             raise NotFound(f"no subscription {subscription_id!r}", field="subscription_id")
-        return [RedemptionOut.of(r) for r in uow.billing.redemptions(subscription_id)]
+        return [RedemptionOut.of(r) for r in uow.coupons.redemptions(subscription_id)]
 
 
 @router.post(
@@ -216,7 +216,7 @@ def list_invoices(
     after, limit, status = decode_cursor(cursor), check_limit(limit), _status(status)
     with uow:
         rows = list(
-            uow.billing.invoices(
+            uow.invoices.invoices(
                 org.id, account_id=account_id, status=status, after=after, limit=limit + 1
             )
         )
@@ -317,7 +317,7 @@ def issue_credit_note(
 def list_credit_notes(invoice_id: str, org: CurrentOrg, uow: UoW) -> ListOut[CreditNoteOut]:
     with uow:
         invoice, locale = _invoice_and_locale(uow, org.id, invoice_id)
-        notes = uow.billing.credit_notes(invoice.id)
+        notes = uow.invoices.credit_notes(invoice.id)
     return ListOut[CreditNoteOut](
         data=[CreditNoteOut.of(n, invoice.currency, locale) for n in notes]
     )
@@ -336,7 +336,7 @@ def upcoming_invoices(
     found = billing.upcoming_invoices(uow, clock, org.id, account_id, app.invoice_grace)
     with uow:
         locale = _locale(uow, org.id, account_id)
-        rates = {r.id: r for r in uow.billing.tax_rates(org.id)}
+        rates = {r.id: r for r in uow.tax_rates.tax_rates(org.id)}
     return ListOut[UpcomingInvoiceOut](
         data=[UpcomingInvoiceOut.of(u, rates, locale) for u in found]
     )
@@ -365,7 +365,7 @@ def _runs_out(
 ) -> list[BillingRunOut]:
     """The runs, each with the first invoices it made (one query for them all)."""
     with uow:
-        made = uow.billing.first_run_invoices(
+        made = uow.billing_runs.first_run_invoices(
             organization_id, [r.id for r in runs], RUN_INVOICES_SHOWN + 1
         )
     return [BillingRunOut.of(r, made[r.id]) for r in runs]
@@ -375,7 +375,7 @@ def _own_run(uow: UnitOfWork, organization_id: str, run_id: str) -> RunRecord:
     """The organization's run. Runs over every organization (`plansmith bill --all`) count and
     name other tenants' subscriptions: an organization sees only its own."""
     with uow:
-        run = uow.billing.get_run(run_id)
+        run = uow.billing_runs.get_run(run_id)
     if run is None or run.organization_id != organization_id:
         raise NotFound(f"no billing run {run_id!r}", field="run_id")
     return run
@@ -392,7 +392,7 @@ def list_billing_runs(
 ) -> ListOut[BillingRunOut]:
     """Your organization's most recent runs, newest first, with their counts and errors."""
     with uow:
-        runs = uow.billing.runs(org.id, RUNS_READ)
+        runs = uow.billing_runs.runs(org.id, RUNS_READ)
     own = [r for r in runs if r.organization_id == org.id][:limit]
     return ListOut[BillingRunOut](data=_runs_out(uow, org.id, own))
 
@@ -428,7 +428,7 @@ def list_billing_run_invoices(
     after, limit = decode_cursor(cursor), check_limit(limit)
     _own_run(uow, org.id, run_id)
     with uow:
-        rows = list(uow.billing.run_invoices(org.id, run_id, after, limit + 1))
+        rows = list(uow.billing_runs.run_invoices(org.id, run_id, after, limit + 1))
     page = rows[:limit]
     more = len(rows) > limit
     next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more else None
@@ -447,5 +447,5 @@ def ledger(account_id: str, org: CurrentOrg, uow: UoW) -> ListOut[TransactionOut
     """Every ledger transaction of the account with its entries, oldest first, for audits."""
     with uow:
         locale = _locale(uow, org.id, account_id)
-        transactions = uow.billing.transactions(org.id, account_id)
+        transactions = uow.ledger.transactions(org.id, account_id)
     return ListOut[TransactionOut](data=[TransactionOut.of(t, locale) for t in transactions])

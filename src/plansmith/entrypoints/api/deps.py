@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
 from plansmith.application.api_keys import Caller, authenticate_api_key
 from plansmith.application.errors import Unauthorized
-from plansmith.application.ports import Clock
+from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.application.test_clocks import clock_for
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.organizations import Organization
@@ -26,11 +25,11 @@ def get_container(request: Request) -> Plansmith:
 Container = Annotated[Plansmith, Depends(get_container)]
 
 
-def get_uow(container: Container) -> SqlUnitOfWork:
+def get_uow(container: Container) -> UnitOfWork:
     return container.uow()
 
 
-UoW = Annotated[SqlUnitOfWork, Depends(get_uow)]
+UoW = Annotated[UnitOfWork, Depends(get_uow)]
 
 
 def get_caller(

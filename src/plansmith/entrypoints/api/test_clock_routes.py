@@ -130,7 +130,7 @@ def advance_test_clock(
     more than 5 years on."""
     done = test_clocks.advance_clock(uow, org.id, body.to, app.invoice_grace, watch=app.watch)
     with uow:
-        made = uow.billing.first_run_invoices(
+        made = uow.billing_runs.first_run_invoices(
             org.id, [s.run.id for s in done.steps], RUN_INVOICES_SHOWN + 1
         )
     return AdvanceOut.of(done, made)

@@ -77,7 +77,7 @@ def organization_invoices(
     """One page of the organization's invoices, oldest first, each with its account."""
     with uow:
         found = list(
-            uow.billing.invoices(
+            uow.invoices.invoices(
                 organization_id, account_id=None, status=status, after=after, limit=limit + 1
             )
         )
@@ -96,4 +96,4 @@ def organization_invoices(
 def recent_runs(uow: UnitOfWork, organization_id: str, limit: int) -> list[RunRecord]:
     """The organization's billing runs (and those over every organization), newest first."""
     with uow:
-        return list(uow.billing.runs(organization_id, limit))
+        return list(uow.billing_runs.runs(organization_id, limit))

@@ -1,28 +1,27 @@
-"""Billing in SQL: invoices and lines, gapless numbering, taxes, coupons, credit notes, ledger.
+"""Invoices in SQL: invoices and their lines, pending items taken, gapless numbering, credit
+notes, and the charged lines a credit reverses.
 
 Guarantees that rest on the database: one invoice per subscription and billing key (unique),
 items taken by one invoice only (conditional update), invoice status moves as conditional
-updates, numbers from a per-organization counter row updated in the finalizing transaction
-(so a rollback gives the number back), a document posted once per kind (unique), and an
-append-only ledger (triggers).
+updates, and numbers from a per-organization counter row updated in the finalizing transaction
+(so a rollback gives the number back).
 
 Limits that depend on what other transactions write (the room left to credit on an invoice,
-what it still owes, the customer credit an invoice may use) are read under a row lock held
-until commit: ``hold_invoice`` (SELECT ... FOR NO KEY UPDATE on PostgreSQL) and
-``hold_credit`` (SELECT ... FOR UPDATE); SQLite's BEGIN IMMEDIATE runs one writer at a
-time. Rows are always held in this order, so two transactions never wait for each other in a
-circle: an existing invoice, then accounts (in id order when several), then a document counter.
+what it still owes) are read under a row lock held until commit: ``hold_invoice`` (SELECT ...
+FOR NO KEY UPDATE on PostgreSQL); SQLite's BEGIN IMMEDIATE runs one writer at a time. Rows
+are always held in this order, so two transactions never wait for each other in a circle: an
+existing invoice, then accounts (in id order when several, see the ledger), then a document
+counter.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, or_, select, update
+from sqlalchemy import Row, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -30,12 +29,9 @@ from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.paging import page_after
-from plansmith.adapters.db.run_repositories import SqlRunRecords
 from plansmith.adapters.db.subscription_repositories import sandboxes
-from plansmith.application.billing_ports import Redemption
 from plansmith.application.errors import Conflict
 from plansmith.domain import error_codes as ec
-from plansmith.domain.coupons import Coupon, Duration
 from plansmith.domain.invoicing import (
     ChargedLine,
     CreditNote,
@@ -45,10 +41,8 @@ from plansmith.domain.invoicing import (
     InvoiceLine,
     InvoiceStatus,
     LineKind,
-    TaxRate,
     Totals,
 )
-from plansmith.domain.ledger import Entry, LedgerAccount, Transaction
 
 INV = t.invoices.c
 
@@ -95,31 +89,6 @@ def _line(row: Row[Any]) -> InvoiceLine:
         days=r["days"],
         period_days=r["period_days"],
         subscription_id=r["subscription_id"],
-    )
-
-
-def coupon_of_row(row: Row[Any]) -> Coupon:
-    r = row._mapping
-    return Coupon(
-        id=r["id"],
-        organization_id=r["organization_id"],
-        code=r["code"],
-        name=r["name"],
-        kind=DiscountKind(r["kind"]),
-        percent=Decimal(r["percent"]),
-        amounts=dict(r["amounts"]),
-        duration=Duration(r["duration"]),
-        cycles=r["cycles"],
-        plan_codes=frozenset(r["plan_codes"]),
-        archived_at=r["archived_at"],
-        created_at=r["created_at"],
-    )
-
-
-def rate_of_row(row: Row[Any]) -> TaxRate:
-    r = row._mapping
-    return TaxRate(
-        r["id"], r["name"], Decimal(r["percent"]), r["inclusive"], r["country"], r["region"]
     )
 
 
@@ -193,71 +162,9 @@ def line_rows(invoice: Invoice) -> list[dict[str, Any]]:
     ]
 
 
-def transaction_row(transaction: Transaction) -> dict[str, Any]:
-    return {
-        "id": transaction.id,
-        "organization_id": transaction.organization_id,
-        "account_id": transaction.account_id,
-        "kind": transaction.kind,
-        "reference": transaction.reference,
-        "at": transaction.at,
-    }
-
-
-def entry_rows(transaction: Transaction) -> list[dict[str, Any]]:
-    return [
-        {
-            "transaction_id": transaction.id,
-            "position": position,
-            "organization_id": transaction.organization_id,
-            "account_id": transaction.account_id,
-            "ledger_account": entry.account.value,
-            "currency": entry.currency,
-            "amount": entry.amount,
-        }
-        for position, entry in enumerate(transaction.entries)
-    ]
-
-
-def redemption_of_row(row: Row[Any], coupon: Coupon, in_drafts: int = 0) -> Redemption:
-    return Redemption(row.id, coupon, row.subscription_id, row.invoices_used, in_drafts)
-
-
-def redemptions_where(session: Session, condition: Any) -> dict[str, list[Redemption]]:
-    """Subscription id -> its coupon redemptions (oldest first), each with the drafts that
-    carry its coupon, in three queries."""
-    r, c = t.coupon_redemptions.c, t.coupons.c
-    q = select(t.coupon_redemptions).where(condition).order_by(r.created_at, r.id)
-    redeemed = session.execute(q).all()
-    found: dict[str, list[Redemption]] = {}
-    if not redeemed:
-        return found
-    ids = sorted({row.coupon_id for row in redeemed})
-    coupons = {
-        row.id: coupon_of_row(row)
-        for row in session.execute(select(t.coupons).where(c.id.in_(ids)))
-    }
-    drafts = select(INV.subscription_id, INV.discounts).where(
-        INV.status == InvoiceStatus.DRAFT.value,
-        INV.subscription_id.in_(select(r.subscription_id).where(condition)),
-    )
-    carried: Counter[tuple[str, str]] = Counter(
-        (sub_id, d["coupon_id"]) for sub_id, discounts in session.execute(drafts) for d in discounts
-    )
-    for row in redeemed:
-        found.setdefault(row.subscription_id, []).append(
-            redemption_of_row(
-                row, coupons[row.coupon_id], carried[(row.subscription_id, row.coupon_id)]
-            )
-        )
-    return found
-
-
-class SqlBilling(SqlRunRecords):
+class SqlInvoices:
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    # -- invoices ------------------------------------------------------------------------
 
     def add_invoice(
         self, invoice: Invoice, billing_key: str | None, buyer: dict[str, object]
@@ -438,115 +345,6 @@ class SqlBilling(SqlRunRecords):
         ).scalar_one()
         return number
 
-    # -- taxes and coupons -----------------------------------------------------------------
-
-    def add_tax_rate(self, rate: TaxRate, organization_id: str, at: datetime) -> None:
-        self.session.execute(
-            insert(t.tax_rates).values(
-                id=rate.id,
-                organization_id=organization_id,
-                name=rate.name,
-                percent=str(rate.percent),
-                inclusive=rate.inclusive,
-                country=rate.country,
-                region=rate.region,
-                created_at=at,
-            )
-        )
-
-    def tax_rates(self, organization_id: str) -> Sequence[TaxRate]:
-        c = t.tax_rates.c
-        q = select(t.tax_rates).where(c.organization_id == organization_id).order_by(c.created_at)
-        return [rate_of_row(row) for row in self.session.execute(q)]
-
-    def set_account_tax_rate(
-        self, organization_id: str, account_id: str, rate_id: str | None
-    ) -> None:
-        c = t.account_tax_rates.c
-        self.session.execute(delete(t.account_tax_rates).where(c.account_id == account_id))
-        if rate_id is not None:
-            self.session.execute(
-                insert(t.account_tax_rates).values(
-                    account_id=account_id, organization_id=organization_id, tax_rate_id=rate_id
-                )
-            )
-
-    def account_tax_rate(self, account_id: str) -> str | None:
-        c = t.account_tax_rates.c
-        q = select(c.tax_rate_id).where(c.account_id == account_id)
-        rate_id: str | None = self.session.execute(q).scalar()
-        return rate_id
-
-    def add_coupon(self, coupon: Coupon) -> None:
-        self.session.execute(
-            insert(t.coupons).values(
-                id=coupon.id,
-                organization_id=coupon.organization_id,
-                code=coupon.code,
-                name=coupon.name,
-                kind=coupon.kind.value,
-                percent=str(coupon.percent),
-                amounts=dict(coupon.amounts),
-                duration=coupon.duration.value,
-                cycles=coupon.cycles,
-                plan_codes=sorted(coupon.plan_codes),
-                archived_at=coupon.archived_at,
-                created_at=coupon.created_at,
-            )
-        )
-
-    def coupon_by_code(self, organization_id: str, code: str) -> Coupon | None:
-        c = t.coupons.c
-        q = select(t.coupons).where(c.organization_id == organization_id, c.code == code)
-        row = self.session.execute(q).first()
-        return coupon_of_row(row) if row else None
-
-    def coupons(self, organization_id: str) -> Sequence[Coupon]:
-        c = t.coupons.c
-        q = select(t.coupons).where(c.organization_id == organization_id).order_by(c.code)
-        return [coupon_of_row(row) for row in self.session.execute(q)]
-
-    def redeem(
-        self,
-        redemption_id: str,
-        organization_id: str,
-        coupon_id: str,
-        subscription_id: str,
-        at: datetime,
-    ) -> None:
-        try:
-            with self.session.begin_nested():
-                self.session.execute(
-                    insert(t.coupon_redemptions).values(
-                        id=redemption_id,
-                        organization_id=organization_id,
-                        coupon_id=coupon_id,
-                        subscription_id=subscription_id,
-                        invoices_used=0,
-                        created_at=at,
-                    )
-                )
-        except IntegrityError as exc:
-            raise Conflict(
-                "the subscription has this coupon already", field="coupon", code=ec.ALREADY_REDEEMED
-            ) from exc
-
-    def redemptions(self, subscription_id: str) -> Sequence[Redemption]:
-        r = t.coupon_redemptions.c
-        return redemptions_where(self.session, r.subscription_id == subscription_id).get(
-            subscription_id, []
-        )
-
-    def count_redemption_use(self, redemption_id: str) -> None:
-        r = t.coupon_redemptions.c
-        self.session.execute(
-            update(t.coupon_redemptions)
-            .where(r.id == redemption_id)
-            .values(invoices_used=r.invoices_used + 1)
-        )
-
-    # -- credit notes and the ledger ---------------------------------------------------------
-
     def add_credit_note(self, note: CreditNote) -> None:
         self.session.execute(insert(t.credit_notes).values(**note.__dict__))
 
@@ -554,67 +352,6 @@ class SqlBilling(SqlRunRecords):
         c = t.credit_notes.c
         q = select(t.credit_notes).where(c.invoice_id == invoice_id).order_by(c.created_at, c.id)
         return [CreditNote(**row._mapping) for row in self.session.execute(q)]
-
-    def post(self, transaction: Transaction) -> None:
-        try:
-            with self.session.begin_nested():
-                self.session.execute(
-                    insert(t.ledger_transactions).values(**transaction_row(transaction))
-                )
-        except IntegrityError as exc:
-            raise Conflict(
-                f"{transaction.kind} was posted for {transaction.reference} already",
-                code=ec.ALREADY_POSTED,
-            ) from exc
-        if transaction.entries:
-            self.session.execute(insert(t.ledger_entries), entry_rows(transaction))
-
-    def _transaction(self, row: Row[Any]) -> Transaction:
-        r = row._mapping
-        e = t.ledger_entries.c
-        rows = self.session.execute(
-            select(t.ledger_entries).where(e.transaction_id == r["id"]).order_by(e.position)
-        )
-        entries = tuple(Entry(LedgerAccount(x.ledger_account), x.currency, x.amount) for x in rows)
-        return Transaction(
-            r["id"],
-            r["organization_id"],
-            r["account_id"],
-            r["kind"],
-            r["reference"],
-            entries,
-            r["at"],
-        )
-
-    def posted(self, kind: str, reference: str) -> Transaction | None:
-        c = t.ledger_transactions.c
-        q = select(t.ledger_transactions).where(c.kind == kind, c.reference == reference)
-        row = self.session.execute(q).first()
-        return self._transaction(row) if row else None
-
-    def hold_credit(self, account_id: str) -> None:
-        # SQLite's BEGIN IMMEDIATE already serializes every writer.
-        if self.session.get_bind().dialect.name == "postgresql":
-            a = t.accounts.c
-            self.session.execute(select(a.id).where(a.id == account_id).with_for_update())
-
-    def ledger_balance(self, account_id: str, ledger_account: LedgerAccount, currency: str) -> int:
-        e = t.ledger_entries.c
-        q = select(func.coalesce(func.sum(e.amount), 0)).where(
-            e.account_id == account_id,
-            e.ledger_account == ledger_account.value,
-            e.currency == currency,
-        )
-        return int(self.session.execute(q).scalar_one())
-
-    def transactions(self, organization_id: str, account_id: str) -> Sequence[Transaction]:
-        c = t.ledger_transactions.c
-        q = (
-            select(t.ledger_transactions)
-            .where(c.organization_id == organization_id, c.account_id == account_id)
-            .order_by(c.at, c.id)
-        )
-        return [self._transaction(row) for row in self.session.execute(q).all()]
 
     def next_finalize_at(
         self, organization_id: str, after: datetime, until: datetime

@@ -1,0 +1,168 @@
+"""The in-memory "database" the fakes share: one dict per table, copied per unit of work.
+
+A FakeStore holds the committed rows. Entering a FakeUnitOfWork copies them into a working set
+that the repositories read and write; commit() copies the working set back, and leaving the
+block without commit() throws it away, exactly like a rolled-back transaction. The constraints
+the database enforces (unique keys, guarded updates) are checked here too, raising what the SQL
+repositories (or the SQL unit of work, for a bare unique violation) raise.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from plansmith.application.billing_ports import RunRecord
+from plansmith.application.errors import Conflict
+from plansmith.application.ports import StoredEvent, StoredItem, StoredNotice
+from plansmith.domain import error_codes as ec
+from plansmith.domain.accounts import Account, InvoiceAddress
+from plansmith.domain.catalog import (
+    AddOn,
+    ExtraPack,
+    Plan,
+    PlanFamily,
+    PlanVersion,
+    PlanVersionMove,
+)
+from plansmith.domain.coupons import Coupon
+from plansmith.domain.held_log import Span
+from plansmith.domain.invoicing import CreditNote, Invoice, TaxRate
+from plansmith.domain.ledger import Transaction
+from plansmith.domain.organizations import ApiKey, OperatorUser, Organization
+from plansmith.domain.sessions import PortalLinkRecord, WebSession
+from plansmith.domain.sign_in_throttle import Throttle
+from plansmith.domain.subscriptions import Subscription
+
+
+class InjectedFailure(RuntimeError):
+    """Raised by a fake repository method named in FakeStore.fail_on (a crashed write)."""
+
+
+class Refused(RuntimeError):
+    """What a database trigger refuses (a published version's terms, a ledger row changed):
+    a bug in the caller, never a user's mistake, as in SQL."""
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    invoice: Invoice
+    billing_key: str | None
+    buyer: dict[str, object]
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    stored: StoredItem
+    organization_id: str
+    account_id: str
+    position: int  # within the call that added it: orders the items of one event
+
+
+@dataclass(frozen=True)
+class SpanRow:
+    subscription_id: str
+    organization_id: str
+    account_id: str
+    family_id: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class RedemptionRow:
+    id: str
+    organization_id: str
+    coupon_id: str
+    subscription_id: str
+    invoices_used: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TaxRateRow:
+    rate: TaxRate
+    organization_id: str
+    created_at: datetime
+
+
+@dataclass
+class Rows:
+    organizations: dict[str, Organization] = field(default_factory=dict)
+    api_keys: dict[str, ApiKey] = field(default_factory=dict)
+    operators: dict[str, OperatorUser] = field(default_factory=dict)
+    accounts: dict[str, Account] = field(default_factory=dict)
+    invoice_addresses: dict[str, InvoiceAddress] = field(default_factory=dict)
+    web_sessions: dict[str, WebSession] = field(default_factory=dict)
+    portal_links: dict[str, PortalLinkRecord] = field(default_factory=dict)
+    throttles: dict[str, Throttle] = field(default_factory=dict)
+    families: dict[str, PlanFamily] = field(default_factory=dict)
+    plans: dict[str, Plan] = field(default_factory=dict)
+    plan_versions: dict[str, PlanVersion] = field(default_factory=dict)
+    plan_version_moves: dict[str, PlanVersionMove] = field(default_factory=dict)
+    add_ons: dict[str, AddOn] = field(default_factory=dict)
+    extra_packs: dict[str, ExtraPack] = field(default_factory=dict)
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    spans: dict[tuple[str, int], SpanRow] = field(default_factory=dict)
+    events: dict[str, StoredEvent] = field(default_factory=dict)
+    items: dict[str, ItemRow] = field(default_factory=dict)
+    notices: dict[str, tuple[str, StoredNotice]] = field(default_factory=dict)  # (org, notice)
+    invoices: dict[str, InvoiceRow] = field(default_factory=dict)
+    credit_notes: dict[str, CreditNote] = field(default_factory=dict)
+    document_sequences: dict[tuple[str, str], int] = field(default_factory=dict)
+    transactions: dict[str, Transaction] = field(default_factory=dict)
+    coupons: dict[str, Coupon] = field(default_factory=dict)
+    redemptions: dict[str, RedemptionRow] = field(default_factory=dict)
+    tax_rates: dict[str, TaxRateRow] = field(default_factory=dict)
+    account_tax_rates: dict[str, str] = field(default_factory=dict)
+    runs: dict[str, RunRecord] = field(default_factory=dict)
+    run_jobs: set[tuple[str, int]] = field(default_factory=set)
+
+    def sandbox_ids(self) -> set[str]:
+        """Organizations left out of every run over all organizations."""
+        return {o.id for o in self.organizations.values() if o.sandbox}
+
+
+@dataclass
+class FakeStore:
+    rows: Rows = field(default_factory=Rows)
+    commits: int = 0
+    fail_on: set[str] = field(default_factory=set)  # e.g. {"accounts.update"}
+
+    def snapshot(self) -> Rows:
+        return self.snapshot_of(self.rows)
+
+    @staticmethod
+    def snapshot_of(rows: Rows) -> Rows:
+        return copy.deepcopy(rows)
+
+    def check(self, operation: str) -> None:
+        if operation in self.fail_on:
+            raise InjectedFailure(operation)
+
+
+class Repo:
+    """A fake repository: the store (for injected failures) and the working rows."""
+
+    def __init__(self, store: FakeStore, rows: Rows) -> None:
+        self._store = store
+        self._rows = rows
+
+
+def clash() -> Conflict:
+    """What the SQL unit of work turns a unique violation into."""
+    return Conflict(
+        "the change clashes with one made at the same time; fetch the current state and retry",
+        code=ec.CONCURRENT_CHANGE,
+    )
+
+
+Position = tuple[datetime, str]
+T = TypeVar("T")
+
+
+def page(found: list[tuple[Position, T]], after: Position | None, limit: int) -> list[T]:
+    """Keyset paging over (created_at, id), as adapters/db/paging.py does."""
+    found.sort(key=lambda pair: pair[0])
+    return [x for key, x in found if after is None or key > after][:limit]

@@ -1,0 +1,224 @@
+"""The fake of the subscription port: subscriptions, their log of held terms, events, items,
+notices. The one-plan-per-family index and the revision check are enforced as in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from plansmith.application.errors import Conflict
+from plansmith.application.ids import new_id
+from plansmith.application.ports import (
+    StoredEvent,
+    StoredItem,
+    StoredNotice,
+    SubscriptionRepository,
+)
+from plansmith.domain import error_codes as ec
+from plansmith.domain.held_log import Span
+from plansmith.domain.subscriptions import HOLDING, Event, Subscription
+from tests.fakes.store import FakeStore, ItemRow, Repo, Rows, SpanRow, clash, page
+
+
+class FakeSubscriptions(Repo):
+    def _holds_another(self, sub: Subscription) -> bool:
+        """The partial unique index: one holding subscription per account and family."""
+        return sub.status in HOLDING and any(
+            s.id != sub.id
+            and s.account_id == sub.account_id
+            and s.family_id == sub.family_id
+            and s.status in HOLDING
+            for s in self._rows.subscriptions.values()
+        )
+
+    def add(self, subscription: Subscription) -> None:
+        if subscription.id in self._rows.subscriptions:
+            raise clash()
+        if self._holds_another(subscription):
+            raise Conflict(
+                "the account holds a plan of this family already; change that subscription "
+                "instead (an account holds one plan per family)",
+                field="plan",
+                code=ec.ALREADY_SUBSCRIBED,
+            )
+        self._rows.subscriptions[subscription.id] = replace(subscription, revision=0)
+
+    def update(self, subscription: Subscription, expected_revision: int) -> None:
+        if self._holds_another(subscription):
+            raise Conflict(
+                "the account holds another plan of this family now; cancel that one first",
+                field="status",
+                code=ec.ALREADY_SUBSCRIBED,
+            )
+        stored = self._rows.subscriptions.get(subscription.id)
+        if stored is None or stored.revision != expected_revision:
+            raise Conflict(
+                "the subscription was changed at the same time by another request; "
+                "fetch it again and retry",
+                code=ec.CONCURRENT_CHANGE,
+            )
+        saved = replace(subscription, revision=expected_revision + 1)
+        self._rows.subscriptions[subscription.id] = saved
+
+    def get(self, organization_id: str, subscription_id: str) -> Subscription | None:
+        sub = self._rows.subscriptions.get(subscription_id)
+        return sub if sub is not None and sub.organization_id == organization_id else None
+
+    def _of(self, organization_id: str) -> list[Subscription]:
+        return [
+            s for s in self._rows.subscriptions.values() if s.organization_id == organization_id
+        ]
+
+    def for_account(self, organization_id: str, account_id: str) -> Sequence[Subscription]:
+        found = [s for s in self._of(organization_id) if s.account_id == account_id]
+        return sorted(found, key=lambda s: (s.created_at, s.id))
+
+    def list(
+        self,
+        organization_id: str,
+        *,
+        account_id: str | None,
+        status: str | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> Sequence[Subscription]:
+        found = [
+            ((s.created_at, s.id), s)
+            for s in self._of(organization_id)
+            if (account_id is None or s.account_id == account_id)
+            and (status is None or s.status.value == status)
+        ]
+        return page(found, after, limit)
+
+    def holding(self, organization_id: str, version_ids: Sequence[str]) -> Sequence[Subscription]:
+        wanted = set(version_ids)
+        found = [
+            s
+            for s in self._of(organization_id)
+            if s.terms.version_id in wanted and s.status in HOLDING
+        ]
+        return sorted(found, key=lambda s: s.id)
+
+    def using_add_on(self, organization_id: str, code: str) -> Sequence[Subscription]:
+        return [
+            s
+            for s in self._of(organization_id)
+            if (s.status in HOLDING or s.due_at() is not None)
+            and (code in s.terms.add_ons or (s.scheduled and code in s.scheduled.terms.add_ons))
+        ]
+
+    def due(
+        self,
+        organization_id: str | None,
+        as_of: datetime,
+        limit: int,
+        after: tuple[str, datetime, str] | None = None,
+    ) -> Sequence[tuple[str, str, datetime]]:
+        sandboxes = self._rows.sandbox_ids()
+        found = []
+        for s in self._rows.subscriptions.values():
+            due_at = s.due_at()
+            if due_at is None or due_at > as_of:
+                continue
+            if organization_id is not None and s.organization_id != organization_id:
+                continue
+            if organization_id is None and s.organization_id in sandboxes:
+                continue
+            key = (s.organization_id, due_at, s.id)
+            if after is None or key > after:
+                found.append(key)
+        return [(org, sub_id, due_at) for org, due_at, sub_id in sorted(found)[:limit]]
+
+    def counts_by_version(self, organization_id: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for s in self._of(organization_id):
+            if s.status in HOLDING:
+                counts[s.terms.version_id] = counts.get(s.terms.version_id, 0) + 1
+        return counts
+
+    # -- the log of held terms -----------------------------------------------------------
+
+    def log(self, subscription_id: str) -> Sequence[Span]:
+        rows = [r for (sub_id, _), r in self._rows.spans.items() if sub_id == subscription_id]
+        return [r.span for r in sorted(rows, key=lambda r: r.span.seq)]
+
+    def save_log(
+        self, subscription: Subscription, write: Sequence[Span], delete_seqs: Sequence[int]
+    ) -> None:
+        for seq in [s.seq for s in write] + list(delete_seqs):
+            self._rows.spans.pop((subscription.id, seq), None)
+        for span in write:
+            self._rows.spans[(subscription.id, span.seq)] = SpanRow(
+                subscription.id,
+                subscription.organization_id,
+                subscription.account_id,
+                subscription.family_id,
+                span,
+            )
+
+    def history(self, organization_id: str, account_id: str) -> Sequence[tuple[str, Span]]:
+        rows = [
+            r
+            for r in self._rows.spans.values()
+            if r.organization_id == organization_id and r.account_id == account_id
+        ]
+        rows.sort(key=lambda r: (r.span.start, r.subscription_id, r.span.seq))
+        return [(r.family_id, r.span) for r in rows]
+
+    # -- events, items, notices ------------------------------------------------------------
+
+    def add_events(
+        self, subscription: Subscription, events: Sequence[Event], actor: str, at: datetime
+    ) -> Sequence[str]:
+        last = max((e.seq for e in self.events(subscription.id)), default=0)
+        ids = []
+        for seq, event in enumerate(events, start=last + 1):
+            stored = StoredEvent(new_id("sev"), subscription.id, seq, actor, event)
+            self._rows.events[stored.id] = stored
+            ids.append(stored.id)
+        return ids
+
+    def events(self, subscription_id: str) -> Sequence[StoredEvent]:
+        found = [e for e in self._rows.events.values() if e.subscription_id == subscription_id]
+        return sorted(found, key=lambda e: e.seq)
+
+    def add_items(self, subscription: Subscription, items: Sequence[StoredItem]) -> None:
+        for position, stored in enumerate(items):
+            if stored.id in self._rows.items or stored.event_id not in self._rows.events:
+                raise clash()  # a primary key taken, or a foreign key to no event
+            self._rows.items[stored.id] = ItemRow(
+                stored, subscription.organization_id, subscription.account_id, position
+            )
+
+    def items(self, subscription_id: str, *, pending_only: bool) -> Sequence[StoredItem]:
+        rows = [
+            r
+            for r in self._rows.items.values()
+            if r.stored.subscription_id == subscription_id
+            and not (pending_only and r.stored.invoice_id is not None)
+        ]
+        events = self._rows.events
+        rows.sort(key=lambda r: (events[r.stored.event_id].seq, r.position))
+        return [r.stored for r in rows]
+
+    def add_notices(self, notices: Sequence[StoredNotice]) -> None:
+        for notice in notices:
+            if notice.id in self._rows.notices:
+                raise clash()
+            organization_id = self._rows.subscriptions[notice.subscription_id].organization_id
+            self._rows.notices[notice.id] = (organization_id, notice)
+
+    def notices(self, subscription_id: str) -> Sequence[StoredNotice]:
+        found = [n for _, n in self._rows.notices.values() if n.subscription_id == subscription_id]
+        return sorted(found, key=lambda n: (n.created_at, n.id))
+
+    def next_due_at(
+        self, organization_id: str, after: datetime, until: datetime
+    ) -> datetime | None:
+        dues = [s.due_at() for s in self._of(organization_id)]
+        return min((d for d in dues if d is not None and after < d <= until), default=None)
+
+
+# mypy checks the fake against its port here: a port change breaks the fake at lint time.
+_subscriptions: SubscriptionRepository = FakeSubscriptions(FakeStore(), Rows())

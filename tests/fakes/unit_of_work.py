@@ -1,0 +1,119 @@
+"""The fake of the UnitOfWork port: every repository a fake over one working copy of the store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Self
+
+from plansmith.application.ports import UnitOfWork
+from tests.fakes.accounts import (
+    FakeAccounts,
+    FakeApiKeys,
+    FakeInvoiceAddresses,
+    FakeOperators,
+    FakeOrganizations,
+)
+from tests.fakes.billing import FakeBillingRuns, FakeCoupons, FakeTaxRates
+from tests.fakes.catalog import (
+    FakeAddOns,
+    FakeExtraPacks,
+    FakePlanFamilies,
+    FakePlans,
+    FakePlanVersions,
+)
+from tests.fakes.invoices import FakeInvoices, FakeLedger
+from tests.fakes.sessions import FakePortalLinks, FakeSignInThrottles, FakeWebSessions
+from tests.fakes.store import FakeStore, Rows
+from tests.fakes.subscriptions import FakeSubscriptions
+
+
+class FakeUnitOfWork:
+    """One transaction over a FakeStore: entering copies the committed rows, commit() copies
+    them back, leaving without commit() drops them. Like the SQL one, it refuses to be
+    entered twice at once; a new one per use case."""
+
+    organizations: FakeOrganizations
+    api_keys: FakeApiKeys
+    operators: FakeOperators
+    accounts: FakeAccounts
+    invoice_addresses: FakeInvoiceAddresses
+    families: FakePlanFamilies
+    plans: FakePlans
+    plan_versions: FakePlanVersions
+    add_ons: FakeAddOns
+    extra_packs: FakeExtraPacks
+    subscriptions: FakeSubscriptions
+    invoices: FakeInvoices
+    ledger: FakeLedger
+    coupons: FakeCoupons
+    tax_rates: FakeTaxRates
+    billing_runs: FakeBillingRuns
+    web_sessions: FakeWebSessions
+    portal_links: FakePortalLinks
+    sign_in_throttles: FakeSignInThrottles
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self._working: Rows | None = None
+
+    def __enter__(self) -> Self:
+        if self._working is not None:
+            raise RuntimeError("this unit of work is already open")
+        self._bind(self.store.snapshot())
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._working = None  # uncommitted work is simply dropped
+
+    def commit(self) -> None:
+        if self._working is None:
+            raise RuntimeError("commit() outside the 'with' block")
+        self.store.rows = self.store.snapshot_of(self._working)
+        self.store.commits += 1
+
+    def rollback(self) -> None:
+        if self._working is None:
+            raise RuntimeError("rollback() outside the 'with' block")
+        self._bind(self.store.snapshot())
+
+    def for_batch(self, subscription_ids: Sequence[str]) -> FakeUnitOfWork:
+        """The batch is an optimisation of the SQL adapter; here it is a plain one."""
+        return FakeUnitOfWork(self.store)
+
+    def _bind(self, working: Rows) -> None:
+        self._working = working
+        store = self.store
+        self.organizations = FakeOrganizations(store, working)
+        self.api_keys = FakeApiKeys(store, working)
+        self.operators = FakeOperators(store, working)
+        self.accounts = FakeAccounts(store, working)
+        self.invoice_addresses = FakeInvoiceAddresses(store, working)
+        self.families = FakePlanFamilies(store, working)
+        self.plans = FakePlans(store, working)
+        self.plan_versions = FakePlanVersions(store, working)
+        self.add_ons = FakeAddOns(store, working)
+        self.extra_packs = FakeExtraPacks(store, working)
+        self.subscriptions = FakeSubscriptions(store, working)
+        self.invoices = FakeInvoices(store, working)
+        self.ledger = FakeLedger(store, working)
+        self.coupons = FakeCoupons(store, working)
+        self.tax_rates = FakeTaxRates(store, working)
+        self.billing_runs = FakeBillingRuns(store, working)
+        self.web_sessions = FakeWebSessions(store, working)
+        self.portal_links = FakePortalLinks(store, working)
+        self.sign_in_throttles = FakeSignInThrottles(store, working)
+
+
+def fake_uow(store: FakeStore) -> UnitOfWork:
+    """A fake unit of work typed as the port: what use cases get in tests."""
+    return FakeUnitOfWork(store)
+
+
+# mypy checks the fake against its port here: a port change breaks the fake at lint time.
+_uow: UnitOfWork = FakeUnitOfWork(FakeStore())
