@@ -14,9 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from plansmith.domain.subscriptions import Terms, terms_to_data
 
 
 class EventDataError(ValueError):
@@ -48,9 +47,17 @@ class DomainEvent:
         return {"type": self.TYPE, "version": self.VERSION, "data": data}
 
 
+@runtime_checkable
+class Encodable(Protocol):
+    """A value object an event carries that knows its plain data (e.g. subscription terms):
+    the kernel encodes it without knowing the capability it comes from."""
+
+    def to_data(self) -> dict[str, Any]: ...
+
+
 def _encode(value: object) -> Any:
-    if isinstance(value, Terms):
-        return terms_to_data(value)
+    if isinstance(value, Encodable):
+        return value.to_data()
     if isinstance(value, StrEnum):
         return value.value
     if isinstance(value, datetime | date):

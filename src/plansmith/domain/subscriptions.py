@@ -96,6 +96,10 @@ class Terms:
     quantity: int
     add_ons: Mapping[str, int] = field(default_factory=dict)  # add-on code -> quantity
 
+    def to_data(self) -> dict[str, Any]:
+        """As events carry it (and as the history and the API show it)."""
+        return terms_to_data(self)
+
     def with_add_ons(self, add_ons: Mapping[str, int]) -> Terms:
         return replace(self, add_ons={k: v for k, v in sorted(add_ons.items()) if v > 0})
 
