@@ -17,7 +17,6 @@ from enum import StrEnum
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 
-
 class EventDataError(ValueError):
     """Stored data that is not an event of a known type and version."""
 

@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from plansmith.adapters.db.account_repositories import SqlAccounts, SqlInvoiceAddresses
 from plansmith.adapters.db.billing_writer import SqlBillingBatches
 from plansmith.adapters.db.catalog_repositories import (
     SqlAddOns,
@@ -21,13 +22,7 @@ from plansmith.adapters.db.coupon_repositories import SqlCoupons
 from plansmith.adapters.db.invoice_repositories import SqlInvoices
 from plansmith.adapters.db.ledger_repositories import SqlLedger
 from plansmith.adapters.db.outbox_repositories import SqlOutbox, write_events
-from plansmith.adapters.db.repositories import (
-    SqlAccounts,
-    SqlApiKeys,
-    SqlInvoiceAddresses,
-    SqlOperatorUsers,
-    SqlOrganizations,
-)
+from plansmith.adapters.db.repositories import SqlApiKeys, SqlOperatorUsers, SqlOrganizations
 from plansmith.adapters.db.run_repositories import SqlRunRecords
 from plansmith.adapters.db.session_repositories import (
     SqlPortalLinks,
