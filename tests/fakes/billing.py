@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from plansmith.application.billing_ports import (
     BillingRunRepository,
     CouponRepository,
+    MadeInvoice,
     Redemption,
     RunRecord,
     RunStatus,
@@ -17,8 +18,8 @@ from plansmith.application.billing_ports import (
 from plansmith.application.errors import Conflict
 from plansmith.domain import error_codes as ec
 from plansmith.domain.coupons import Coupon
-from plansmith.domain.invoicing import InvoiceStatus, TaxRate
-from tests.fakes.store import FakeStore, RedemptionRow, Repo, Rows, TaxRateRow, clash
+from plansmith.domain.invoicing import Invoice, InvoiceStatus, TaxRate
+from tests.fakes.store import FakeStore, RedemptionRow, Repo, Rows, TaxRateRow, clash, page
 
 RUNNING, FINISHED, ABANDONED = RunStatus.RUNNING, RunStatus.FINISHED, RunStatus.ABANDONED
 
@@ -234,6 +235,42 @@ class FakeBillingRuns(Repo):
         found.sort(key=lambda run: run.id)
         found.sort(key=lambda run: run.started_at, reverse=True)
         return found[:limit]
+
+    def _made_by(
+        self, organization_id: str, run_id: str
+    ) -> list[tuple[tuple[datetime, str], MadeInvoice]]:
+        return [
+            ((i.created_at, i.id), _made(i))
+            for i in (r.invoice for r in self._rows.invoices.values())
+            if i.billing_run_id == run_id and i.organization_id == organization_id
+        ]
+
+    def run_invoices(
+        self,
+        organization_id: str,
+        run_id: str,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> Sequence[MadeInvoice]:
+        return page(self._made_by(organization_id, run_id), after, limit)
+
+    def first_run_invoices(
+        self, organization_id: str, run_ids: Sequence[str], limit: int
+    ) -> Mapping[str, Sequence[MadeInvoice]]:
+        return {
+            run_id: page(self._made_by(organization_id, run_id), None, limit) for run_id in run_ids
+        }
+
+
+def _made(invoice: Invoice) -> MadeInvoice:
+    return MadeInvoice(
+        invoice.id,
+        invoice.number,
+        invoice.status.value,
+        invoice.account_id,
+        invoice.subscription_id,
+        invoice.created_at,
+    )
 
 
 # mypy checks each fake against its port here: a port change breaks the fake at lint time.

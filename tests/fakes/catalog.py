@@ -166,7 +166,11 @@ class FakePlanVersions(Repo):
         self._rows.plan_version_moves[move.id] = move
 
     def moves(self, plan_id: str) -> Sequence[PlanVersionMove]:
-        found = [m for m in self._rows.plan_version_moves.values() if m.plan_id == plan_id]
+        return self.moves_of([plan_id])
+
+    def moves_of(self, plan_ids: Sequence[str]) -> Sequence[PlanVersionMove]:
+        wanted = set(plan_ids)
+        found = [m for m in self._rows.plan_version_moves.values() if m.plan_id in wanted]
         return sorted(found, key=lambda m: (m.created_at, m.id))
 
 

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from plansmith.application.billing_ports import RunRecord
 from plansmith.application.errors import Conflict
+from plansmith.application.outbox_ports import PublishedEvent
 from plansmith.application.ports import StoredEvent, StoredItem, StoredNotice
 from plansmith.domain import error_codes as ec
 from plansmith.domain.accounts import Account, InvoiceAddress
@@ -118,6 +119,7 @@ class Rows:
     account_tax_rates: dict[str, str] = field(default_factory=dict)
     runs: dict[str, RunRecord] = field(default_factory=dict)
     run_jobs: set[tuple[str, int]] = field(default_factory=set)
+    outbox: dict[str, PublishedEvent] = field(default_factory=dict)  # by id; ordered by seq
 
     def sandbox_ids(self) -> set[str]:
         """Organizations left out of every run over all organizations."""

@@ -3,6 +3,7 @@ notices. The one-plan-per-family index and the revision check are enforced as in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -10,6 +11,7 @@ from datetime import datetime
 from plansmith.application.errors import Conflict
 from plansmith.application.ids import new_id
 from plansmith.application.ports import (
+    RecordedEvent,
     StoredEvent,
     StoredItem,
     StoredNotice,
@@ -17,12 +19,42 @@ from plansmith.application.ports import (
 )
 from plansmith.domain import error_codes as ec
 from plansmith.domain.held_log import Span
-from plansmith.domain.subscriptions import HOLDING, Event, Subscription
+from plansmith.domain.subscription_events import SubscriptionEvent
+from plansmith.domain.subscriptions import HOLDING, Subscription
 from tests.fakes.store import FakeStore, ItemRow, Repo, Rows, SpanRow, clash, page
 
 
+def record_events(
+    rows: Rows,
+    subscription: Subscription,
+    events: Sequence[SubscriptionEvent],
+    actor: str,
+    first_seq: int,
+) -> list[str]:
+    """Append to the history from ``first_seq`` on (unique per subscription and seq, as in
+    SQL), keeping the words a history read returns: ``details`` go through JSON as they do
+    in the details column."""
+    taken = {e.seq for e in rows.events.values() if e.subscription_id == subscription.id}
+    ids = []
+    for seq, event in enumerate(events, start=first_seq):
+        if seq in taken:
+            raise clash()
+        recorded = RecordedEvent(
+            kind=event.kind,
+            at=event.at,
+            effective=event.effective,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            details=json.loads(json.dumps(event.details)),
+        )
+        stored = StoredEvent(new_id("sev"), subscription.id, seq, actor, recorded)
+        rows.events[stored.id] = stored
+        ids.append(stored.id)
+    return ids
+
+
 class FakeSubscriptions(Repo):
-    def _holds_another(self, sub: Subscription) -> bool:
+    def holds_another(self, sub: Subscription) -> bool:
         """The partial unique index: one holding subscription per account and family."""
         return sub.status in HOLDING and any(
             s.id != sub.id
@@ -35,7 +67,7 @@ class FakeSubscriptions(Repo):
     def add(self, subscription: Subscription) -> None:
         if subscription.id in self._rows.subscriptions:
             raise clash()
-        if self._holds_another(subscription):
+        if self.holds_another(subscription):
             raise Conflict(
                 "the account holds a plan of this family already; change that subscription "
                 "instead (an account holds one plan per family)",
@@ -45,7 +77,7 @@ class FakeSubscriptions(Repo):
         self._rows.subscriptions[subscription.id] = replace(subscription, revision=0)
 
     def update(self, subscription: Subscription, expected_revision: int) -> None:
-        if self._holds_another(subscription):
+        if self.holds_another(subscription):
             raise Conflict(
                 "the account holds another plan of this family now; cancel that one first",
                 field="status",
@@ -169,15 +201,14 @@ class FakeSubscriptions(Repo):
     # -- events, items, notices ------------------------------------------------------------
 
     def add_events(
-        self, subscription: Subscription, events: Sequence[Event], actor: str, at: datetime
+        self,
+        subscription: Subscription,
+        events: Sequence[SubscriptionEvent],
+        actor: str,
+        at: datetime,
     ) -> Sequence[str]:
         last = max((e.seq for e in self.events(subscription.id)), default=0)
-        ids = []
-        for seq, event in enumerate(events, start=last + 1):
-            stored = StoredEvent(new_id("sev"), subscription.id, seq, actor, event)
-            self._rows.events[stored.id] = stored
-            ids.append(stored.id)
-        return ids
+        return record_events(self._rows, subscription, events, actor, last + 1)
 
     def events(self, subscription_id: str) -> Sequence[StoredEvent]:
         found = [e for e in self._rows.events.values() if e.subscription_id == subscription_id]

@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Self
 
 from plansmith.application.ports import UnitOfWork
+from plansmith.domain.events import DomainEvent
 from tests.fakes.accounts import (
     FakeAccounts,
     FakeApiKeys,
@@ -15,6 +16,7 @@ from tests.fakes.accounts import (
     FakeOrganizations,
 )
 from tests.fakes.billing import FakeBillingRuns, FakeCoupons, FakeTaxRates
+from tests.fakes.billing_batches import FakeBillingBatches
 from tests.fakes.catalog import (
     FakeAddOns,
     FakeExtraPacks,
@@ -23,6 +25,7 @@ from tests.fakes.catalog import (
     FakePlanVersions,
 )
 from tests.fakes.invoices import FakeInvoices, FakeLedger
+from tests.fakes.outbox import FakeOutbox, write_events
 from tests.fakes.sessions import FakePortalLinks, FakeSignInThrottles, FakeWebSessions
 from tests.fakes.store import FakeStore, Rows
 from tests.fakes.subscriptions import FakeSubscriptions
@@ -31,7 +34,8 @@ from tests.fakes.subscriptions import FakeSubscriptions
 class FakeUnitOfWork:
     """One transaction over a FakeStore: entering copies the committed rows, commit() copies
     them back, leaving without commit() drops them. Like the SQL one, it refuses to be
-    entered twice at once; a new one per use case."""
+    entered twice at once (a new one per use case), and holds published events until
+    commit(), which writes them to the outbox with the rest; a rollback drops them."""
 
     organizations: FakeOrganizations
     api_keys: FakeApiKeys
@@ -49,6 +53,8 @@ class FakeUnitOfWork:
     coupons: FakeCoupons
     tax_rates: FakeTaxRates
     billing_runs: FakeBillingRuns
+    billing_batches: FakeBillingBatches
+    outbox: FakeOutbox
     web_sessions: FakeWebSessions
     portal_links: FakePortalLinks
     sign_in_throttles: FakeSignInThrottles
@@ -56,6 +62,7 @@ class FakeUnitOfWork:
     def __init__(self, store: FakeStore) -> None:
         self.store = store
         self._working: Rows | None = None
+        self._published: list[DomainEvent] = []
 
     def __enter__(self) -> Self:
         if self._working is not None:
@@ -70,10 +77,18 @@ class FakeUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._working = None  # uncommitted work is simply dropped
+        self._published = []
+
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        if self._working is None:
+            raise RuntimeError("publish() outside the 'with' block")
+        self._published.extend(events)
 
     def commit(self) -> None:
         if self._working is None:
             raise RuntimeError("commit() outside the 'with' block")
+        write_events(self._working, self._published)
+        self._published = []
         self.store.rows = self.store.snapshot_of(self._working)
         self.store.commits += 1
 
@@ -82,12 +97,9 @@ class FakeUnitOfWork:
             raise RuntimeError("rollback() outside the 'with' block")
         self._bind(self.store.snapshot())
 
-    def for_batch(self, subscription_ids: Sequence[str]) -> FakeUnitOfWork:
-        """The batch is an optimisation of the SQL adapter; here it is a plain one."""
-        return FakeUnitOfWork(self.store)
-
     def _bind(self, working: Rows) -> None:
         self._working = working
+        self._published = []
         store = self.store
         self.organizations = FakeOrganizations(store, working)
         self.api_keys = FakeApiKeys(store, working)
@@ -105,6 +117,8 @@ class FakeUnitOfWork:
         self.coupons = FakeCoupons(store, working)
         self.tax_rates = FakeTaxRates(store, working)
         self.billing_runs = FakeBillingRuns(store, working)
+        self.billing_batches = FakeBillingBatches(store, working)
+        self.outbox = FakeOutbox(store, working)
         self.web_sessions = FakeWebSessions(store, working)
         self.portal_links = FakePortalLinks(store, working)
         self.sign_in_throttles = FakeSignInThrottles(store, working)

@@ -12,7 +12,8 @@ from plansmith.application import subscriptions as subs
 from plansmith.application.errors import Conflict
 from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import InvalidValue
-from plansmith.domain.subscriptions import BillableItem, InvalidTransition, ItemKind, Status
+from plansmith.domain.invoicing import LineKind
+from plansmith.domain.subscriptions import BillableItem, InvalidTransition, Status
 from tests.unit.fake_world import ORG, World
 
 JAN_1, JAN_16, FEB_1 = date(2026, 1, 1), date(2026, 1, 16), date(2026, 2, 1)
@@ -31,7 +32,7 @@ def _subscribe(world: World, plan: str = "basic") -> tuple[str, str]:
     return account, result.view.subscription.id
 
 
-def _items(items: tuple[BillableItem, ...]) -> list[tuple[ItemKind, int, date, date]]:
+def _items(items: tuple[BillableItem, ...]) -> list[tuple[LineKind, int, date, date]]:
     return [(i.kind, i.amount, i.period_start, i.period_end) for i in items]
 
 
@@ -52,7 +53,7 @@ def test_subscribing_starts_a_month_today_and_leaves_its_charge_pending(world: W
         FEB_1,
         0,
     )
-    assert _items(result.items) == [(ItemKind.RECURRING, 3100, JAN_1, FEB_1)]
+    assert _items(result.items) == [(LineKind.RECURRING, 3100, JAN_1, FEB_1)]
     assert [e.kind for e in result.events] == ["subscribed"]
     assert world.store.rows.subscriptions[sub.id] == sub
     with world.uow() as uow:
@@ -80,8 +81,8 @@ def test_an_upgrade_now_credits_the_old_plans_days_and_charges_the_new_ones(worl
     result = act.change_subscription(world.uow(), world.clock, ORG, sub_id, act.ChangeInput("pro"))
 
     assert _items(result.items) == [
-        (ItemKind.CREDIT, -1600, JAN_16, FEB_1),
-        (ItemKind.CHARGE, 3200, JAN_16, FEB_1),
+        (LineKind.CREDIT, -1600, JAN_16, FEB_1),
+        (LineKind.CHARGE, 3200, JAN_16, FEB_1),
     ]
     assert [(i.days, i.period_days) for i in result.items] == [(16, 31), (16, 31)]
     assert [e.kind for e in result.events] == ["changed"]
@@ -169,7 +170,7 @@ def test_cancel_now_credits_the_rest_of_the_period(world: World) -> None:
 
     sub = result.view.subscription
     assert sub.status is Status.CANCELED
-    assert _items(result.items) == [(ItemKind.CREDIT, -1600, JAN_16, FEB_1)]
+    assert _items(result.items) == [(LineKind.CREDIT, -1600, JAN_16, FEB_1)]
     assert world.store.rows.subscriptions[sub_id].status is Status.CANCELED
 
 
@@ -190,12 +191,12 @@ def test_pause_credits_the_rest_and_resume_charges_what_is_left(world: World) ->
 
     paused = act.pause_subscription(world.uow(), world.clock, ORG, sub_id)
     assert paused.view.subscription.status is Status.PAUSED
-    assert _items(paused.items) == [(ItemKind.CREDIT, -1600, JAN_16, FEB_1)]
+    assert _items(paused.items) == [(LineKind.CREDIT, -1600, JAN_16, FEB_1)]
 
     world.clock.advance(timedelta(days=3))  # 19 January: 13 days left
     resumed = act.resume_subscription(world.uow(), world.clock, ORG, sub_id)
     assert resumed.view.subscription.status is Status.ACTIVE
-    assert _items(resumed.items) == [(ItemKind.CHARGE, 1300, date(2026, 1, 19), FEB_1)]
+    assert _items(resumed.items) == [(LineKind.CHARGE, 1300, date(2026, 1, 19), FEB_1)]
     assert _stored_kinds(world, sub_id) == ["subscribed", "paused", "resumed"]
 
 
