@@ -19,6 +19,7 @@ from plansmith.application.accounts import AccountInput, open_account
 from plansmith.application.catalog_extras import AddOnInput, create_add_on
 from plansmith.bootstrap import Plansmith
 from plansmith.domain import subscription_changes as rules
+from plansmith.domain import subscription_stops as stops
 from plansmith.domain.catalog import (
     AddOn,
     ChangePolicy,
@@ -213,20 +214,20 @@ class Driver:
         return self.apply(out)
 
     def cancel(self, day: date, when: Timing = Timing.NOW) -> Outcome:
-        out = rules.cancel(self.sub, when, self.book, self.log, day, self._now(day))
+        out = stops.cancel(self.sub, when, self.book, self.log, day, self._now(day))
         return self.apply(out)
 
     def pause(self, day: date) -> Outcome:
-        return self.apply(rules.pause(self.sub, self.book, self.log, day, self._now(day)))
+        return self.apply(stops.pause(self.sub, self.book, self.log, day, self._now(day)))
 
     def resume(self, day: date) -> Outcome:
-        return self.apply(rules.resume(self.sub, self.book, day, self._now(day)))
+        return self.apply(stops.resume(self.sub, self.book, day, self._now(day)))
 
     def reactivate(self, day: date) -> Outcome:
-        return self.apply(rules.reactivate(self.sub, self.book, day, self._now(day)))
+        return self.apply(stops.reactivate(self.sub, self.book, day, self._now(day)))
 
     def withdraw(self, day: date) -> Outcome:
-        return self.apply(rules.withdraw_scheduled_change(self.sub, day, self._now(day)))
+        return self.apply(stops.withdraw_scheduled_change(self.sub, day, self._now(day)))
 
 
 # -- the same catalog through the use cases, for the database tests -----------------------
