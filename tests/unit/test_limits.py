@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from plansmith.domain.catalog import PlanTerms, Price
 from plansmith.domain.catalog_data import terms_from_data, terms_to_data
 from plansmith.domain.errors import InvalidInput
-from plansmith.domain.invoicing import DraftLine, LineKind, TaxRate, price_lines, totals
+from plansmith.domain.invoice_pricing import DraftLine, price_lines, totals
+from plansmith.domain.invoicing import LineKind, TaxRate
 from plansmith.domain.limits import (
     BIGINT_MAX,
     MAX_INVOICE_AMOUNT,

@@ -31,7 +31,8 @@ from plansmith.adapters.db.tax_rate_repositories import rate_of_row
 from plansmith.application.billing_snapshot import BillingSnapshot, SubscriptionSnapshot
 from plansmith.domain.accounts import Account, InvoiceAddress
 from plansmith.domain.held_log import Span
-from plansmith.domain.invoicing import ChargedLine, LineKind
+from plansmith.domain.invoice_pricing import ChargedLine
+from plansmith.domain.invoicing import LineKind
 from plansmith.domain.ledger import LedgerAccount
 from plansmith.domain.renewals import RenewalMove, resolved_moves
 from plansmith.domain.subscriptions import BillableItem, PriceBook

@@ -38,14 +38,8 @@ from plansmith.adapters.db.paging import page_after
 from plansmith.adapters.db.subscription_rows import sandboxes
 from plansmith.application.errors import Conflict
 from plansmith.domain import error_codes as ec
-from plansmith.domain.invoicing import (
-    ChargedLine,
-    CreditNote,
-    Invoice,
-    InvoiceStatus,
-    LineKind,
-    Totals,
-)
+from plansmith.domain.invoice_pricing import ChargedLine
+from plansmith.domain.invoicing import CreditNote, Invoice, InvoiceStatus, LineKind, Totals
 
 INV = t.invoices.c
 

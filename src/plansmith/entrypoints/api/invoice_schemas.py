@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from plansmith.application.billing_run import Upcoming
 from plansmith.application.invoice_views import InvoiceView
+from plansmith.domain.invoice_pricing import tax_summary
 from plansmith.domain.invoicing import (
     Discount,
     DiscountKind,
@@ -19,7 +20,6 @@ from plansmith.domain.invoicing import (
     TaxRate,
     TaxSummary,
     Totals,
-    tax_summary,
 )
 from plansmith.entrypoints.api.billing_schemas import money, percent_text
 from plansmith.entrypoints.api.subscription_schemas import (
