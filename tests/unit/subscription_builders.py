@@ -20,29 +20,21 @@ from plansmith.application.catalog_extras import AddOnInput, create_add_on
 from plansmith.bootstrap import Plansmith
 from plansmith.domain import subscription_changes as rules
 from plansmith.domain import subscription_stops as stops
+from plansmith.domain.add_ons import AddOn
 from plansmith.domain.catalog import (
-    AddOn,
     ChangePolicy,
     Plan,
     PlanFamily,
-    PlanTerms,
     PlanVersion,
-    Price,
-    PricingModel,
     Timing,
     VersionStatus,
 )
 from plansmith.domain.held_log import Span, apply_held
 from plansmith.domain.periods import Cycle, local_midnight, zone
+from plansmith.domain.plan_terms import PlanTerms, Price, PricingModel
 from plansmith.domain.renewals import advance
 from plansmith.domain.subscription_events import SubscriptionEvent
-from plansmith.domain.subscriptions import (
-    BillableItem,
-    Outcome,
-    PriceBook,
-    Subscription,
-    Terms,
-)
+from plansmith.domain.subscriptions import BillableItem, Outcome, PriceBook, Subscription, Terms
 
 T0 = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
 CURRENCIES = ("JPY", "USD", "KWD")
