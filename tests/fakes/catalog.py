@@ -13,15 +13,8 @@ from plansmith.application.ports import (
     PlanRepository,
     PlanVersionRepository,
 )
-from plansmith.domain.catalog import (
-    AddOn,
-    ExtraPack,
-    Plan,
-    PlanFamily,
-    PlanVersion,
-    PlanVersionMove,
-    VersionStatus,
-)
+from plansmith.domain.add_ons import AddOn, ExtraPack
+from plansmith.domain.catalog import Plan, PlanFamily, PlanVersion, PlanVersionMove, VersionStatus
 from tests.fakes.store import FakeStore, Refused, Repo, Rows, clash
 
 

@@ -10,7 +10,8 @@ from datetime import date, datetime
 from plansmith.application.billing_ports import InvoiceRepository, LedgerRepository
 from plansmith.application.errors import Conflict
 from plansmith.domain import error_codes as ec
-from plansmith.domain.invoicing import ChargedLine, CreditNote, Invoice, InvoiceStatus, LineKind
+from plansmith.domain.invoice_pricing import ChargedLine
+from plansmith.domain.invoicing import CreditNote, Invoice, InvoiceStatus, LineKind
 from plansmith.domain.ledger import LedgerAccount, Transaction
 from tests.fakes.store import FakeStore, InvoiceRow, Repo, Rows, clash, page
 

@@ -20,14 +20,8 @@ from plansmith.application.outbox_ports import PublishedEvent
 from plansmith.application.ports import StoredEvent, StoredItem, StoredNotice
 from plansmith.domain import error_codes as ec
 from plansmith.domain.accounts import Account, InvoiceAddress
-from plansmith.domain.catalog import (
-    AddOn,
-    ExtraPack,
-    Plan,
-    PlanFamily,
-    PlanVersion,
-    PlanVersionMove,
-)
+from plansmith.domain.add_ons import AddOn, ExtraPack
+from plansmith.domain.catalog import Plan, PlanFamily, PlanVersion, PlanVersionMove
 from plansmith.domain.coupons import Coupon
 from plansmith.domain.held_log import Span
 from plansmith.domain.invoicing import CreditNote, Invoice, TaxRate

@@ -20,10 +20,7 @@ from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.application.billing_ports import RunRecord
 from plansmith.application.billing_run import run_billing
-from plansmith.application.subscription_actions import (
-    ChangeInput,
-    change_subscription,
-)
+from plansmith.application.subscription_actions import ChangeInput, change_subscription
 from plansmith.application.subscriptions import Result, SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.invoicing import Invoice

@@ -11,12 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from plansmith.application.catalog import (
-    PlanInput,
-    PlanView,
-    create_plan,
-    get_plan,
-)
+from plansmith.application.catalog import PlanInput, PlanView, create_plan, get_plan
 from plansmith.application.organizations import create_operator
 from plansmith.application.plan_families import FamilyInput, create_family
 from plansmith.bootstrap import Plansmith

@@ -17,13 +17,6 @@ from sqlalchemy import select
 from plansmith.adapters.db import tables as t
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.api.api_key_routes import ApiKeyCreate, ApiKeyRoll
-from plansmith.entrypoints.api.billing_schemas import (
-    AccountTaxRateSet,
-    CouponCreate,
-    CreditNoteCreate,
-    RedeemRequest,
-    TaxRateCreate,
-)
 from plansmith.entrypoints.api.catalog_schemas import (
     AddOnBody,
     ExtraPackBody,
@@ -31,6 +24,7 @@ from plansmith.entrypoints.api.catalog_schemas import (
     PlanCreate,
     PublishRequest,
 )
+from plansmith.entrypoints.api.credit_note_schemas import CreditNoteCreate
 from plansmith.entrypoints.api.schemas import (
     AccountCreate,
     AccountUpdate,
@@ -42,6 +36,12 @@ from plansmith.entrypoints.api.subscription_schemas import (
     CancelRequest,
     ChangeRequest,
     SubscriptionCreate,
+)
+from plansmith.entrypoints.api.tax_coupon_schemas import (
+    AccountTaxRateSet,
+    CouponCreate,
+    RedeemRequest,
+    TaxRateCreate,
 )
 from plansmith.entrypoints.api.test_clock_routes import AdvanceRequest
 from tests.conftest import Tenant

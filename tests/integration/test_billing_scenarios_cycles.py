@@ -28,16 +28,11 @@ from plansmith.application.accounts import (
     add_invoice_address,
     open_account,
 )
-from plansmith.application.invoices import (
-    mark_paid,
-)
+from plansmith.application.invoices import mark_paid
 from plansmith.application.subscriptions import SubscribeInput, subscribe
-from plansmith.application.taxes_and_coupons import (
-    TaxRateInput,
-    create_tax_rate,
-)
+from plansmith.application.taxes_and_coupons import TaxRateInput, create_tax_rate
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.invoicing import tax_summary
+from plansmith.domain.invoice_pricing import tax_summary
 from plansmith.domain.ledger import LedgerAccount
 from tests.conftest import Tenant
 from tests.integration.billing_scenarios_support import (

@@ -28,10 +28,7 @@ from plansmith.application.invoices import (
     mark_paid,
     void_invoice,
 )
-from plansmith.application.subscription_actions import (
-    cancel_subscription,
-    reactivate_subscription,
-)
+from plansmith.application.subscription_actions import cancel_subscription, reactivate_subscription
 from plansmith.application.taxes_and_coupons import (
     CouponInput,
     TaxRateInput,

@@ -7,10 +7,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from plansmith.application.catalog import (
-    PlanView,
-    get_plan,
-)
+from plansmith.application.catalog import PlanView, get_plan
 from plansmith.application.catalog_extras import (
     AddOnInput,
     ExtraPackInput,

@@ -10,10 +10,7 @@ from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 
-from plansmith.application.accounts import (
-    AccountInput,
-    open_account,
-)
+from plansmith.application.accounts import AccountInput, open_account
 from plansmith.application.billing_run import run_billing
 from plansmith.application.catalog import PlanInput, create_plan
 from plansmith.application.plan_families import FamilyInput, create_family

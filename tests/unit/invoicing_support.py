@@ -5,14 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from plansmith.domain.invoicing import (
-    Discount,
-    DiscountKind,
-    DraftLine,
-    InvoiceLine,
-    LineKind,
-    TaxRate,
-)
+from plansmith.domain.invoice_pricing import DraftLine
+from plansmith.domain.invoicing import Discount, DiscountKind, InvoiceLine, LineKind, TaxRate
 
 VAT_10 = TaxRate("vat-10", "VAT", Decimal("10"), inclusive=False)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from plansmith.domain.catalog import PlanTerms
 from plansmith.domain.money import Currency
+from plansmith.domain.plan_terms import PlanTerms
 
 USD = Currency.of("USD")
 

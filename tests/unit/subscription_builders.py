@@ -19,29 +19,22 @@ from plansmith.application.accounts import AccountInput, open_account
 from plansmith.application.catalog_extras import AddOnInput, create_add_on
 from plansmith.bootstrap import Plansmith
 from plansmith.domain import subscription_changes as rules
+from plansmith.domain import subscription_stops as stops
+from plansmith.domain.add_ons import AddOn
 from plansmith.domain.catalog import (
-    AddOn,
     ChangePolicy,
     Plan,
     PlanFamily,
-    PlanTerms,
     PlanVersion,
-    Price,
-    PricingModel,
     Timing,
     VersionStatus,
 )
 from plansmith.domain.held_log import Span, apply_held
 from plansmith.domain.periods import Cycle, local_midnight, zone
+from plansmith.domain.plan_terms import PlanTerms, Price, PricingModel
 from plansmith.domain.renewals import advance
 from plansmith.domain.subscription_events import SubscriptionEvent
-from plansmith.domain.subscriptions import (
-    BillableItem,
-    Outcome,
-    PriceBook,
-    Subscription,
-    Terms,
-)
+from plansmith.domain.subscriptions import BillableItem, Outcome, PriceBook, Subscription, Terms
 
 T0 = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
 CURRENCIES = ("JPY", "USD", "KWD")
@@ -213,20 +206,20 @@ class Driver:
         return self.apply(out)
 
     def cancel(self, day: date, when: Timing = Timing.NOW) -> Outcome:
-        out = rules.cancel(self.sub, when, self.book, self.log, day, self._now(day))
+        out = stops.cancel(self.sub, when, self.book, self.log, day, self._now(day))
         return self.apply(out)
 
     def pause(self, day: date) -> Outcome:
-        return self.apply(rules.pause(self.sub, self.book, self.log, day, self._now(day)))
+        return self.apply(stops.pause(self.sub, self.book, self.log, day, self._now(day)))
 
     def resume(self, day: date) -> Outcome:
-        return self.apply(rules.resume(self.sub, self.book, day, self._now(day)))
+        return self.apply(stops.resume(self.sub, self.book, day, self._now(day)))
 
     def reactivate(self, day: date) -> Outcome:
-        return self.apply(rules.reactivate(self.sub, self.book, day, self._now(day)))
+        return self.apply(stops.reactivate(self.sub, self.book, day, self._now(day)))
 
     def withdraw(self, day: date) -> Outcome:
-        return self.apply(rules.withdraw_scheduled_change(self.sub, day, self._now(day)))
+        return self.apply(stops.withdraw_scheduled_change(self.sub, day, self._now(day)))
 
 
 # -- the same catalog through the use cases, for the database tests -----------------------

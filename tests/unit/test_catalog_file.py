@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from plansmith.application.catalog_file import dump_yaml, load_yaml, read_catalog
-from plansmith.domain.catalog import ApplyToExisting, Channel, Price, PricingModel
+from plansmith.domain.catalog import ApplyToExisting, Channel
 from plansmith.domain.errors import InvalidInput
 from plansmith.domain.periods import Cycle
+from plansmith.domain.plan_terms import Price, PricingModel
 
 Doc = dict[str, Any]
 

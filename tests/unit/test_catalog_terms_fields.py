@@ -11,22 +11,11 @@ from typing import Any
 
 import pytest
 
-from plansmith.domain.catalog import (
-    PlanTerms,
-    Price,
-    PricingModel,
-)
-from plansmith.domain.catalog_data import (
-    terms_from_data,
-)
+from plansmith.domain.catalog_data import terms_from_data
 from plansmith.domain.errors import InvalidInput, InvalidValue
 from plansmith.domain.periods import Cycle
-from tests.unit.catalog_terms_support import (
-    PATH,
-    every_error,
-    one_error,
-    usd_month,
-)
+from plansmith.domain.plan_terms import PlanTerms, Price, PricingModel
+from tests.unit.catalog_terms_support import PATH, every_error, one_error, usd_month
 
 
 def test_duplicate_price_for_the_same_currency_and_cycle() -> None:

@@ -10,24 +10,12 @@ from decimal import Decimal
 
 import pytest
 
-from plansmith.domain.catalog import (
-    PlanTerms,
-    Price,
-    PricingModel,
-)
-from plansmith.domain.catalog_data import (
-    terms_from_data,
-    terms_to_data,
-)
+from plansmith.domain.catalog_data import terms_from_data, terms_to_data
 from plansmith.domain.errors import InvalidValue
 from plansmith.domain.money import UnknownCurrency
 from plansmith.domain.periods import Cycle
-from tests.unit.catalog_terms_support import (
-    PATH,
-    every_error,
-    one_error,
-    usd_month,
-)
+from plansmith.domain.plan_terms import PlanTerms, Price, PricingModel
+from tests.unit.catalog_terms_support import PATH, every_error, one_error, usd_month
 
 # -- reading valid terms -------------------------------------------------------------------
 

@@ -10,12 +10,12 @@ import pytest
 from plansmith.domain.catalog import (
     PUBLIC_CHANNELS,
     Channel,
-    PlanTerms,
     PlanVersion,
     PublishedVersionImmutable,
     VersionStatus,
 )
 from plansmith.domain.errors import DomainError, InvalidValue
+from plansmith.domain.plan_terms import PlanTerms
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -17,18 +17,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plansmith.application.invoice_drafts import draft_lines
-from plansmith.domain.invoicing import (
+from plansmith.domain.invoice_pricing import (
     ChargedLine,
+    DraftLine,
+    price_lines,
+    takes_something,
+    totals,
+)
+from plansmith.domain.invoicing import (
     Discount,
     DiscountKind,
-    DraftLine,
     InvoiceLine,
     LineKind,
     TaxRate,
     billed_period,
-    price_lines,
-    takes_something,
-    totals,
 )
 from plansmith.domain.periods import Cycle, Period
 from plansmith.domain.proration import charges, credits, recurring

@@ -10,19 +10,10 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plansmith.domain.invoicing import (
-    Discount,
-    DiscountKind,
-    DraftLine,
-    TaxRate,
-    price_lines,
-    tax_summary,
-    totals,
-)
+from plansmith.domain.invoice_pricing import DraftLine, price_lines, tax_summary, totals
+from plansmith.domain.invoicing import Discount, DiscountKind, TaxRate
 from plansmith.domain.money import round_half_up
-from tests.unit.invoicing_support import (
-    draft,
-)
+from tests.unit.invoicing_support import draft
 
 PROPERTY = settings(max_examples=150, deadline=None)
 

@@ -7,19 +7,9 @@ from decimal import Decimal
 import pytest
 
 from plansmith.domain.errors import InvalidValue
-from plansmith.domain.invoicing import (
-    Discount,
-    DiscountKind,
-    TaxRate,
-    price_lines,
-)
-from tests.unit.invoicing_support import (
-    VAT_10,
-    amount_off,
-    draft,
-    parts,
-    percent_off,
-)
+from plansmith.domain.invoice_pricing import price_lines
+from plansmith.domain.invoicing import Discount, DiscountKind, TaxRate
+from tests.unit.invoicing_support import VAT_10, amount_off, draft, parts, percent_off
 
 # -- rates and coupons out of range ------------------------------------------------------------
 

@@ -13,21 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plansmith.domain.errors import InvalidValue
-from plansmith.domain.invoicing import (
-    Invoice,
-    InvoiceLine,
-    InvoiceStatus,
-    LineKind,
-    totals,
-)
-from plansmith.domain.ledger import (
-    Entry,
-    LedgerAccount,
-    Transaction,
-    Unbalanced,
-    balance,
-    entries,
-)
+from plansmith.domain.invoice_pricing import totals
+from plansmith.domain.invoicing import Invoice, InvoiceLine, InvoiceStatus, LineKind
+from plansmith.domain.ledger import Entry, LedgerAccount, Transaction, Unbalanced, balance, entries
 from plansmith.domain.postings import credit_note, finalized, paid, voided
 
 A = LedgerAccount

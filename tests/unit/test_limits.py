@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plansmith.domain.catalog import PlanTerms, Price
 from plansmith.domain.catalog_data import terms_from_data, terms_to_data
 from plansmith.domain.errors import InvalidInput
-from plansmith.domain.invoicing import DraftLine, LineKind, TaxRate, price_lines, totals
+from plansmith.domain.invoice_pricing import DraftLine, price_lines, totals
+from plansmith.domain.invoicing import LineKind, TaxRate
 from plansmith.domain.limits import (
     BIGINT_MAX,
     MAX_INVOICE_AMOUNT,
@@ -26,6 +26,7 @@ from plansmith.domain.limits import (
     percent_places,
 )
 from plansmith.domain.periods import Cycle
+from plansmith.domain.plan_terms import PlanTerms, Price
 from plansmith.domain.text import InvalidText, check_text, unstorable
 
 FULL_TAX = TaxRate("full", "Tax", Decimal("100"), inclusive=False)

@@ -8,14 +8,11 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plansmith.domain.catalog import PlanTerms
 from plansmith.domain.errors import DomainError
 from plansmith.domain.periods import Cycle
+from plansmith.domain.plan_terms import PlanTerms
 from plansmith.domain.pricing import NotOffered, Quote, quote
-from tests.unit.pricing_support import (
-    USD,
-    seat_terms,
-)
+from tests.unit.pricing_support import USD, seat_terms
 
 PROPERTY = settings(max_examples=100, deadline=None)
 

@@ -9,15 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from plansmith.domain.catalog import PlanTerms, Price, PricingModel
 from plansmith.domain.errors import InvalidValue
 from plansmith.domain.money import Currency, Money
 from plansmith.domain.periods import Cycle
+from plansmith.domain.plan_terms import PlanTerms, Price, PricingModel
 from plansmith.domain.pricing import NotOffered, quote, unit_price
-from tests.unit.pricing_support import (
-    USD,
-    seat_terms,
-)
+from tests.unit.pricing_support import USD, seat_terms
 
 EUR = Currency.of("EUR")
 

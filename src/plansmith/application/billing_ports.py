@@ -10,7 +10,8 @@ from enum import StrEnum
 from typing import Protocol
 
 from plansmith.domain.coupons import Coupon
-from plansmith.domain.invoicing import ChargedLine, CreditNote, Invoice, TaxRate
+from plansmith.domain.invoice_pricing import ChargedLine
+from plansmith.domain.invoicing import CreditNote, Invoice, TaxRate
 from plansmith.domain.ledger import LedgerAccount, Transaction
 
 

@@ -18,7 +18,8 @@ from typing import Protocol
 from plansmith.application.billing_ports import Redemption
 from plansmith.domain.accounts import Account, InvoiceAddress
 from plansmith.domain.held_log import Span
-from plansmith.domain.invoicing import ChargedLine, Invoice, TaxRate
+from plansmith.domain.invoice_pricing import ChargedLine
+from plansmith.domain.invoicing import Invoice, TaxRate
 from plansmith.domain.ledger import Transaction
 from plansmith.domain.renewals import RenewalMove
 from plansmith.domain.subscription_events import SubscriptionEvent

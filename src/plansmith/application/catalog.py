@@ -26,15 +26,12 @@ from plansmith.domain.catalog import (
     PublishedVersionImmutable,
     VersionStatus,
     channels_of,
-    check_code,
 )
-from plansmith.domain.catalog_data import (
-    terms_from_data,
-    terms_to_data,
-)
+from plansmith.domain.catalog_data import terms_from_data, terms_to_data
 from plansmith.domain.catalog_notice import describe_changes
 from plansmith.domain.errors import Checks, InvalidValue
 from plansmith.domain.limits import MAX_RANK
+from plansmith.domain.plan_terms import check_code
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,7 @@ import yaml
 from plansmith.application.catalog import _rank
 from plansmith.domain import error_codes as ec
 from plansmith.domain.accounts import require_text
-from plansmith.domain.catalog import (
-    ApplyToExisting,
-    ChangePolicy,
-    Channel,
-    PlanTerms,
-    Price,
-    channels_of,
-    check_code,
-)
+from plansmith.domain.catalog import ApplyToExisting, ChangePolicy, Channel, channels_of
 from plansmith.domain.catalog_data import (
     amounts_from_data,
     codes_from_data,
@@ -35,6 +27,7 @@ from plansmith.domain.catalog_data import (
 from plansmith.domain.errors import Checks, DomainError, InvalidInput, InvalidValue
 from plansmith.domain.limits import MAX_ALLOWANCE, MAX_PRICE, at_most
 from plansmith.domain.money import Currency
+from plansmith.domain.plan_terms import PlanTerms, Price, check_code
 
 T = TypeVar("T")
 

@@ -12,24 +12,14 @@ from plansmith.application.ids import new_id
 from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.domain import error_codes as ec
 from plansmith.domain.accounts import require_text
-from plansmith.domain.catalog import (
-    PUBLIC_CHANNELS,
-    AddOn,
-    Channel,
-    ExtraPack,
-    PlanVersion,
-    Price,
-    check_code,
-)
-from plansmith.domain.catalog_data import (
-    amounts_from_data,
-    codes_from_data,
-    prices_from_data,
-)
+from plansmith.domain.add_ons import AddOn, ExtraPack
+from plansmith.domain.catalog import PUBLIC_CHANNELS, Channel, PlanVersion
+from plansmith.domain.catalog_data import amounts_from_data, codes_from_data, prices_from_data
 from plansmith.domain.errors import Checks, InvalidValue
 from plansmith.domain.limits import MAX_ALLOWANCE, MAX_PRICE, MAX_QUANTITY, at_most
 from plansmith.domain.money import Currency
 from plansmith.domain.periods import Cycle
+from plansmith.domain.plan_terms import Price, check_code
 from plansmith.domain.pricing import Quote, quote
 
 

@@ -33,18 +33,11 @@ from plansmith.application.catalog_document import (
 from plansmith.application.ids import new_id
 from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.domain import error_codes as ec
-from plansmith.domain.catalog import (
-    AddOn,
-    Channel,
-    ExtraPack,
-    Plan,
-    PlanFamily,
-    PlanTerms,
-    PlanVersion,
-    VersionStatus,
-)
+from plansmith.domain.add_ons import AddOn, ExtraPack
+from plansmith.domain.catalog import Channel, Plan, PlanFamily, PlanVersion, VersionStatus
 from plansmith.domain.catalog_data import policy_to_data, prices_to_data, terms_to_data
 from plansmith.domain.errors import Checks, InvalidInput, InvalidValue
+from plansmith.domain.plan_terms import PlanTerms
 
 __all__ = [
     "CatalogDocument",

@@ -15,18 +15,20 @@ from plansmith.application.billing_ports import Redemption
 from plansmith.application.ids import new_id
 from plansmith.domain import postings
 from plansmith.domain.accounts import Account, InvoiceAddress
-from plansmith.domain.invoicing import (
+from plansmith.domain.invoice_pricing import (
     ChargedLine,
-    Discount,
     DraftLine,
+    price_lines,
+    takes_something,
+    totals,
+)
+from plansmith.domain.invoicing import (
+    Discount,
     Invoice,
     InvoiceStatus,
     LineKind,
     TaxRate,
     billed_period,
-    price_lines,
-    takes_something,
-    totals,
 )
 from plansmith.domain.ledger import Transaction
 from plansmith.domain.subscriptions import BillableItem, PriceBook, Subscription

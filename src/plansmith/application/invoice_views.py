@@ -16,14 +16,8 @@ from plansmith.application.invoices import buyer_of
 from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.application.test_clocks import clock_for
 from plansmith.domain.accounts import Account
-from plansmith.domain.invoicing import (
-    CreditNote,
-    Invoice,
-    InvoiceStatus,
-    TaxRate,
-    TaxSummary,
-    tax_summary,
-)
+from plansmith.domain.invoice_pricing import tax_summary
+from plansmith.domain.invoicing import CreditNote, Invoice, InvoiceStatus, TaxRate, TaxSummary
 
 _PAGE = 100
 

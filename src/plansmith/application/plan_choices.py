@@ -19,11 +19,11 @@ from plansmith.application.catalog_extras import Offer
 from plansmith.application.subscription_queries import FamilyPlans
 from plansmith.application.subscriptions import Result, SubscriptionView
 from plansmith.domain.accounts import Account
-from plansmith.domain.catalog import PlanTerms, PricingModel
 from plansmith.domain.errors import DomainError, InvalidInput
 from plansmith.domain.limits import MAX_QUANTITY
 from plansmith.domain.money import Currency
 from plansmith.domain.periods import BillingSchedule, Cycle, zone
+from plansmith.domain.plan_terms import PlanTerms, PricingModel
 from plansmith.domain.pricing import Quote, quote, unit_price
 from plansmith.domain.subscription_events import ChangeScheduled
 

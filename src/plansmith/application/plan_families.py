@@ -12,9 +12,10 @@ from plansmith.application.ids import new_id
 from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.domain import error_codes as ec
 from plansmith.domain.accounts import require_text
-from plansmith.domain.catalog import PlanFamily, check_code
+from plansmith.domain.catalog import PlanFamily
 from plansmith.domain.catalog_data import policy_from_data, policy_to_data
 from plansmith.domain.errors import Checks
+from plansmith.domain.plan_terms import check_code
 
 
 @dataclass(frozen=True)

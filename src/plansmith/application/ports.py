@@ -23,14 +23,8 @@ from plansmith.application.session_ports import (
     WebSessionRepository,
 )
 from plansmith.domain.accounts import Account, InvoiceAddress
-from plansmith.domain.catalog import (
-    AddOn,
-    ExtraPack,
-    Plan,
-    PlanFamily,
-    PlanVersion,
-    PlanVersionMove,
-)
+from plansmith.domain.add_ons import AddOn, ExtraPack
+from plansmith.domain.catalog import Plan, PlanFamily, PlanVersion, PlanVersionMove
 from plansmith.domain.events import DomainEvent
 from plansmith.domain.held_log import Span
 from plansmith.domain.organizations import ApiKey, OperatorUser, Organization

@@ -24,6 +24,7 @@ from plansmith.application.subscriptions import (
     plan_by_code,
 )
 from plansmith.domain import subscription_changes as rules
+from plansmith.domain import subscription_stops as stops
 from plansmith.domain.catalog import Timing
 from plansmith.domain.errors import Checks, DomainError, InvalidValue
 from plansmith.domain.held_log import Span
@@ -101,11 +102,11 @@ def change_action(data: ChangeInput, actor: str) -> Action:
 
 def cancel_action(when: str) -> Action:
     at = timing(when) or Timing.TERM_END
-    return lambda sub, log, book, today, now: rules.cancel(sub, at, book, log, today, now)
+    return lambda sub, log, book, today, now: stops.cancel(sub, at, book, log, today, now)
 
 
 def reactivate_action() -> Action:
-    return lambda sub, log, book, today, now: rules.reactivate(sub, book, today, now)
+    return lambda sub, log, book, today, now: stops.reactivate(sub, book, today, now)
 
 
 def cancel_subscription(
@@ -152,7 +153,7 @@ def pause_subscription(
         clock,
         organization_id,
         subscription_id,
-        lambda sub, log, book, today, now: rules.pause(sub, book, log, today, now),
+        lambda sub, log, book, today, now: stops.pause(sub, book, log, today, now),
         actor,
         dry_run=preview,
     )
@@ -173,7 +174,7 @@ def resume_subscription(
         clock,
         organization_id,
         subscription_id,
-        lambda sub, log, book, today, now: rules.resume(sub, book, today, now),
+        lambda sub, log, book, today, now: stops.resume(sub, book, today, now),
         actor,
         dry_run=preview,
     )
@@ -192,7 +193,7 @@ def withdraw_scheduled_change(
         clock,
         organization_id,
         subscription_id,
-        lambda sub, log, book, today, now: rules.withdraw_scheduled_change(sub, today, now),
+        lambda sub, log, book, today, now: stops.withdraw_scheduled_change(sub, today, now),
         actor,
     )
 

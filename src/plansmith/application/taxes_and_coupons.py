@@ -12,12 +12,12 @@ from plansmith.application.ports import Clock, UnitOfWork
 from plansmith.application.validation import country_code
 from plansmith.domain import error_codes as ec
 from plansmith.domain.accounts import require_text
-from plansmith.domain.catalog import check_code, discount_percent
 from plansmith.domain.coupons import Coupon, Duration
 from plansmith.domain.errors import Checks, InvalidValue
 from plansmith.domain.invoicing import DiscountKind, TaxRate
 from plansmith.domain.limits import percent_places
 from plansmith.domain.money import Currency
+from plansmith.domain.plan_terms import check_code, discount_percent
 
 
 @dataclass(frozen=True)

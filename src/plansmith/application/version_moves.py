@@ -15,26 +15,14 @@ from datetime import date, datetime
 
 from plansmith.application.ids import new_id
 from plansmith.application.ports import StoredNotice, UnitOfWork
-from plansmith.application.subscriptions import (
-    OPERATOR,
-    Action,
-    price_book,
-    renewal_moves,
-    run,
-)
+from plansmith.application.subscriptions import OPERATOR, Action, price_book, renewal_moves, run
 from plansmith.domain import subscription_changes as rules
 from plansmith.domain.billing_events import PlanVersionMoveScheduled
 from plansmith.domain.catalog import ApplyToExisting, PlanVersionMove, Timing
 from plansmith.domain.errors import DomainError
 from plansmith.domain.held_log import Span
 from plansmith.domain.subscription_events import VersionMoved, VersionMoveSkipped, common
-from plansmith.domain.subscriptions import (
-    Outcome,
-    PriceBook,
-    Status,
-    Subscription,
-    components,
-)
+from plansmith.domain.subscriptions import Outcome, PriceBook, Status, Subscription, components
 
 
 def notify_and_move(uow: UnitOfWork, move: PlanVersionMove, now: datetime) -> int:

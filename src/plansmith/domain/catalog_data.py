@@ -14,19 +14,12 @@ from decimal import Decimal
 from typing import Any
 
 from plansmith.domain import error_codes as ec
-from plansmith.domain.catalog import (
-    ChangePolicy,
-    PlanTerms,
-    Price,
-    PricingModel,
-    Timing,
-    check_code,
-    discount_percent,
-)
+from plansmith.domain.catalog import ChangePolicy, Timing
 from plansmith.domain.errors import Checks, DomainError, InvalidInput, InvalidValue, under
 from plansmith.domain.limits import MAX_ALLOWANCE, MAX_PRICE, at_most, cycle_length
 from plansmith.domain.money import Currency
 from plansmith.domain.periods import Cycle
+from plansmith.domain.plan_terms import PlanTerms, Price, PricingModel, check_code, discount_percent
 from plansmith.domain.text import check_text
 
 TERMS_FIELDS = frozenset(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from plansmith.domain.catalog import PlanTerms
 from plansmith.domain.money import Currency, Money
+from plansmith.domain.plan_terms import PlanTerms
 from plansmith.domain.pricing import unit_price
 
 

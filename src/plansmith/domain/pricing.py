@@ -11,10 +11,10 @@ from decimal import Decimal
 from fractions import Fraction
 
 from plansmith.domain import error_codes as ec
-from plansmith.domain.catalog import PlanTerms, PricingModel
 from plansmith.domain.errors import DomainError, InvalidValue
 from plansmith.domain.money import Currency, Money, round_half_up
 from plansmith.domain.periods import Cycle, CycleUnit
+from plansmith.domain.plan_terms import PlanTerms, PricingModel
 
 
 class NotOffered(DomainError):

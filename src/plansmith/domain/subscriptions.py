@@ -16,7 +16,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from plansmith.domain import error_codes as ec
-from plansmith.domain.catalog import AddOn, Plan, PlanFamily, PlanVersion
+from plansmith.domain.add_ons import AddOn
+from plansmith.domain.catalog import Plan, PlanFamily, PlanVersion
 from plansmith.domain.errors import DomainError, InvalidValue
 from plansmith.domain.invoicing import LineKind
 from plansmith.domain.limits import MAX_LINE_AMOUNT, MAX_QUANTITY, TooLarge, at_most, figure

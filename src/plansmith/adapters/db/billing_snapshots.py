@@ -24,16 +24,15 @@ from plansmith.adapters.db.catalog_repositories import (
     move_of_row,
 )
 from plansmith.adapters.db.coupon_repositories import redemptions_where
-from plansmith.adapters.db.subscription_repositories import (
-    item_of_row,
-    span_of_row,
-    subscription_of_row,
-)
+from plansmith.adapters.db.subscription_history_rows import span_of_row
+from plansmith.adapters.db.subscription_item_rows import item_of_row
+from plansmith.adapters.db.subscription_rows import subscription_of_row
 from plansmith.adapters.db.tax_rate_repositories import rate_of_row
 from plansmith.application.billing_snapshot import BillingSnapshot, SubscriptionSnapshot
 from plansmith.domain.accounts import Account, InvoiceAddress
 from plansmith.domain.held_log import Span
-from plansmith.domain.invoicing import ChargedLine, LineKind
+from plansmith.domain.invoice_pricing import ChargedLine
+from plansmith.domain.invoicing import LineKind
 from plansmith.domain.ledger import LedgerAccount
 from plansmith.domain.renewals import RenewalMove, resolved_moves
 from plansmith.domain.subscriptions import BillableItem, PriceBook

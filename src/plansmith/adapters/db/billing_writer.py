@@ -25,15 +25,12 @@ from sqlalchemy.orm import Session
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.billing_snapshots import load_snapshot
 from plansmith.adapters.db.bulk import bulk_insert, bulk_update
-from plansmith.adapters.db.invoice_repositories import SqlInvoices, invoice_row, line_rows
+from plansmith.adapters.db.invoice_repositories import SqlInvoices
+from plansmith.adapters.db.invoice_rows import invoice_row, line_rows
 from plansmith.adapters.db.ledger_repositories import entry_rows, transaction_row
-from plansmith.adapters.db.subscription_repositories import (
-    event_rows,
-    item_rows,
-    record_events,
-    span_rows,
-    subscription_values,
-)
+from plansmith.adapters.db.subscription_history_rows import event_rows, record_events, span_rows
+from plansmith.adapters.db.subscription_item_rows import item_rows
+from plansmith.adapters.db.subscription_rows import subscription_values
 from plansmith.application.billing_snapshot import BillingOutcome, BillingSnapshot
 from plansmith.application.errors import Conflict
 from plansmith.application.invoice_drafts import invoice_number

@@ -9,10 +9,9 @@ from sqlalchemy import Row, Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
+from plansmith.domain.add_ons import AddOn, ExtraPack
 from plansmith.domain.catalog import (
-    AddOn,
     ApplyToExisting,
-    ExtraPack,
     Plan,
     PlanFamily,
     PlanVersion,

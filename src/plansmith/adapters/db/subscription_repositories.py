@@ -8,244 +8,34 @@ two requests (or workers) that read the same subscription only the first one's w
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import Row, Select, Text, delete, func, insert, or_, select, type_coerce, update
+from sqlalchemy import Text, delete, func, insert, or_, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
-from plansmith.adapters.db.bulk import bulk_insert
 from plansmith.adapters.db.paging import page_after
+from plansmith.adapters.db.subscription_history_rows import (
+    event_rows,
+    record_events,
+    span_of_row,
+    span_rows,
+)
+from plansmith.adapters.db.subscription_item_rows import item_of_row, item_rows
+from plansmith.adapters.db.subscription_rows import (
+    sandboxes,
+    subscription_of_row,
+    subscription_values,
+)
 from plansmith.application.errors import Conflict
-from plansmith.application.ids import new_id
 from plansmith.application.ports import RecordedEvent, StoredEvent, StoredItem, StoredNotice
 from plansmith.domain import error_codes as ec
 from plansmith.domain.held_log import Span
-from plansmith.domain.invoicing import LineKind
-from plansmith.domain.periods import Cycle
 from plansmith.domain.subscription_events import SubscriptionEvent
-from plansmith.domain.subscriptions import (
-    HOLDING,
-    BillableItem,
-    ScheduledChange,
-    Status,
-    Subscription,
-    Terms,
-    terms_from_data,
-    terms_to_data,
-)
+from plansmith.domain.subscriptions import HOLDING, Status, Subscription
 
 S = t.subscriptions.c
-
-
-def _scheduled_to_data(change: ScheduledChange | None) -> dict[str, Any] | None:
-    if change is None:
-        return None
-    return {
-        "terms": terms_to_data(change.terms),
-        "effective": change.effective.isoformat(),
-        "requested_at": change.requested_at.isoformat(),
-        "summary": change.summary,
-    }
-
-
-def _scheduled_from_data(data: dict[str, Any] | None) -> ScheduledChange | None:
-    if data is None:
-        return None
-    return ScheduledChange(
-        terms=terms_from_data(data["terms"]),
-        effective=date.fromisoformat(data["effective"]),
-        requested_at=datetime.fromisoformat(data["requested_at"]),
-        summary=data["summary"],
-    )
-
-
-def subscription_values(sub: Subscription) -> dict[str, Any]:
-    return {
-        "organization_id": sub.organization_id,
-        "account_id": sub.account_id,
-        "family_id": sub.family_id,
-        "plan_id": sub.terms.plan_id,
-        "version_id": sub.terms.version_id,
-        "cycle": sub.terms.cycle.name,
-        "currency": sub.terms.currency,
-        "quantity": sub.terms.quantity,
-        "add_ons": dict(sub.terms.add_ons),
-        "status": sub.status.value,
-        "time_zone": sub.time_zone,
-        "anchor": sub.anchor,
-        "period_start": sub.period_start,
-        "period_end": sub.period_end,
-        "trial_end": sub.trial_end,
-        "cancel_at_period_end": sub.cancel_at_period_end,
-        "scheduled": _scheduled_to_data(sub.scheduled),
-        "pay_per_day": sub.pay_per_day,
-        "registered_at": sub.registered_at,
-        "ended_on": sub.ended_on,
-        "due_at": sub.due_at(),
-        "created_at": sub.created_at,
-        "updated_at": sub.updated_at,
-    }
-
-
-def subscription_of_row(row: Row[Any]) -> Subscription:
-    r = row._mapping
-    terms = Terms(
-        plan_id=r["plan_id"],
-        version_id=r["version_id"],
-        cycle=Cycle.parse(r["cycle"]),
-        currency=r["currency"],
-        quantity=r["quantity"],
-        add_ons=dict(r["add_ons"]),
-    )
-    return Subscription(
-        id=r["id"],
-        organization_id=r["organization_id"],
-        account_id=r["account_id"],
-        family_id=r["family_id"],
-        terms=terms,
-        status=Status(r["status"]),
-        time_zone=r["time_zone"],
-        anchor=r["anchor"],
-        period_start=r["period_start"],
-        period_end=r["period_end"],
-        trial_end=r["trial_end"],
-        cancel_at_period_end=r["cancel_at_period_end"],
-        scheduled=_scheduled_from_data(r["scheduled"]),
-        pay_per_day=r["pay_per_day"],
-        registered_at=r["registered_at"],
-        ended_on=r["ended_on"],
-        revision=r["revision"],
-        created_at=r["created_at"],
-        updated_at=r["updated_at"],
-    )
-
-
-def span_of_row(row: Row[Any]) -> Span:
-    r = row._mapping
-    return Span(
-        seq=r["seq"],
-        start=r["start_on"],
-        end=r["end_on"],
-        terms=terms_from_data(r["terms"]),
-        plan_name=r["plan_name"],
-        trial=r["trial"],
-        pay_per_day=r["pay_per_day"],
-        ended_by=r["ended_by"],
-    )
-
-
-def item_of_row(row: Row[Any]) -> StoredItem:
-    r = row._mapping
-    item = BillableItem(
-        kind=LineKind(r["kind"]),
-        component=r["component"],
-        description=r["description"],
-        currency=r["currency"],
-        quantity=r["quantity"],
-        unit_amount=r["unit_amount"],
-        amount=r["amount"],
-        period_start=r["period_start"],
-        period_end=r["period_end"],
-        days=r["days"],
-        period_days=r["period_days"],
-        plan_id=r["plan_id"],
-        cycle=r["cycle"],
-    )
-    return StoredItem(
-        r["id"], r["subscription_id"], r["event_id"], item, r["invoice_id"], r["created_at"]
-    )
-
-
-def sandboxes() -> Select[tuple[str]]:
-    """The sandbox organizations, left out of every run over all organizations."""
-    o = t.organizations.c
-    return select(o.id).where(o.sandbox.is_(True))
-
-
-# -- rows: one builder per table, shared with the billing run's batch writes -----------------
-
-
-def span_rows(sub: Subscription, spans: Sequence[Span]) -> list[dict[str, Any]]:
-    return [
-        {
-            "subscription_id": sub.id,
-            "seq": span.seq,
-            "organization_id": sub.organization_id,
-            "account_id": sub.account_id,
-            "family_id": sub.family_id,
-            "start_on": span.start,
-            "end_on": span.end,
-            "terms": terms_to_data(span.terms),
-            "plan_name": span.plan_name,
-            "trial": span.trial,
-            "pay_per_day": span.pay_per_day,
-            "ended_by": span.ended_by,
-        }
-        for span in spans
-    ]
-
-
-def event_rows(
-    sub: Subscription,
-    events: Sequence[SubscriptionEvent],
-    actor: str,
-    at: datetime,
-    first_seq: int,
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": new_id("sev"),
-            "organization_id": sub.organization_id,
-            "subscription_id": sub.id,
-            "seq": n,
-            "kind": event.kind,
-            "at": event.at,
-            "effective_on": event.effective,
-            "from_status": event.from_status.value if event.from_status else None,
-            "to_status": event.to_status.value,
-            "actor": actor,
-            "details": dict(event.details),
-        }
-        for n, event in enumerate(events, start=first_seq)
-    ]
-
-
-def record_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Write subscription history events (rows from ``event_rows``). Every event, from a use
-    case or the billing run, is written here."""
-    bulk_insert(session, t.subscription_events, rows)
-
-
-def item_rows(sub: Subscription, items: Sequence[StoredItem]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": stored.id,
-            "organization_id": sub.organization_id,
-            "account_id": sub.account_id,
-            "subscription_id": sub.id,
-            "event_id": stored.event_id,
-            "position": position,
-            "kind": stored.item.kind.value,
-            "component": stored.item.component,
-            "description": stored.item.description[:300],
-            "currency": stored.item.currency,
-            "quantity": stored.item.quantity,
-            "unit_amount": stored.item.unit_amount,
-            "amount": stored.item.amount,
-            "period_start": stored.item.period_start,
-            "period_end": stored.item.period_end,
-            "days": stored.item.days,
-            "period_days": stored.item.period_days,
-            "invoice_id": stored.invoice_id,
-            "plan_id": stored.item.plan_id,
-            "cycle": stored.item.cycle,
-            "created_at": stored.created_at,
-        }
-        for position, stored in enumerate(items)
-    ]
 
 
 class SqlSubscriptions:

@@ -26,27 +26,27 @@ from plansmith.application.ports import UnitOfWork
 from plansmith.domain import error_codes as ec
 from plansmith.domain.errors import DomainError, InvalidValue
 from plansmith.domain.invoicing import Invoice, InvoiceStatus
-from plansmith.entrypoints.api.billing_schemas import (
+from plansmith.entrypoints.api.billing_run_schemas import (
     RUN_INVOICES_SHOWN,
+    BillingRunOut,
+    MadeInvoiceOut,
+)
+from plansmith.entrypoints.api.credit_note_schemas import CreditNoteCreate, CreditNoteOut
+from plansmith.entrypoints.api.deps import Container, CurrentOrg, OrgClock, UoW
+from plansmith.entrypoints.api.invoice_schemas import InvoiceOut, UpcomingInvoiceOut
+from plansmith.entrypoints.api.ledger_schemas import TransactionOut
+from plansmith.entrypoints.api.openapi import problems
+from plansmith.entrypoints.api.schemas import ListOut, OneOf
+from plansmith.entrypoints.api.tax_coupon_schemas import (
     AccountTaxRateOut,
     AccountTaxRateSet,
-    BillingRunOut,
     CouponCreate,
     CouponOut,
-    CreditNoteCreate,
-    CreditNoteOut,
-    InvoiceOut,
-    MadeInvoiceOut,
     RedeemRequest,
     RedemptionOut,
     TaxRateCreate,
     TaxRateOut,
-    TransactionOut,
-    UpcomingInvoiceOut,
 )
-from plansmith.entrypoints.api.deps import Container, CurrentOrg, OrgClock, UoW
-from plansmith.entrypoints.api.openapi import problems
-from plansmith.entrypoints.api.schemas import ListOut, OneOf
 
 router = APIRouter(prefix="/v1")
 TAGS: list[str | Enum] = ["invoicing"]

@@ -8,14 +8,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from plansmith.application.catalog import PlanView, Published
-from plansmith.domain.catalog import (
-    AddOn,
-    ApplyToExisting,
-    Channel,
-    ExtraPack,
-    PlanFamily,
-    PlanVersion,
-)
+from plansmith.domain.add_ons import AddOn, ExtraPack
+from plansmith.domain.catalog import ApplyToExisting, Channel, PlanFamily, PlanVersion
 from plansmith.domain.catalog_data import policy_to_data, prices_to_data, terms_to_data
 from plansmith.domain.limits import MAX_ALLOWANCE, MAX_PRICE, MAX_RANK
 from plansmith.domain.pricing import Quote

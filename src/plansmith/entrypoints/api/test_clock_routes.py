@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, Field
 from plansmith.application import test_clocks
 from plansmith.application.billing_ports import MadeInvoice
 from plansmith.domain import error_codes as ec
-from plansmith.entrypoints.api.billing_schemas import (
+from plansmith.entrypoints.api.billing_run_schemas import (
     RUN_INVOICES_SHOWN,
     RunInvoicesOut,
     run_invoices,

@@ -23,19 +23,11 @@ from plansmith.application import catalog as cat
 from plansmith.application import catalog_extras as extras
 from plansmith.application import plan_families as families
 from plansmith.application.subscription_queries import subscriber_counts
-from plansmith.domain.catalog import (
-    ChangePolicy,
-    Channel,
-    PlanFamily,
-    PlanTerms,
-    PlanVersion,
-    Price,
-    PricingModel,
-    Timing,
-)
+from plansmith.domain.catalog import ChangePolicy, Channel, PlanFamily, PlanVersion, Timing
 from plansmith.domain.errors import DomainError
 from plansmith.domain.money import Currency, Money
 from plansmith.domain.periods import Cycle
+from plansmith.domain.plan_terms import PlanTerms, Price, PricingModel
 from plansmith.domain.pricing import quote
 from plansmith.entrypoints.console.catalog_forms import (
     LOCALE,

@@ -22,11 +22,7 @@ from plansmith.domain.invoicing import Invoice
 from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, Visit
 from plansmith.entrypoints.webui.deps import Container
 from plansmith.entrypoints.webui.invoice_document import STATUS_WORDS, Formats
-from plansmith.entrypoints.webui.invoice_loading import (
-    Loaded,
-    load_invoice,
-    upcoming_documents,
-)
+from plansmith.entrypoints.webui.invoice_loading import Loaded, load_invoice, upcoming_documents
 from plansmith.entrypoints.webui.invoice_pdf import render_pdf
 from plansmith.entrypoints.webui.sessions import CSRF_FIELD
 from plansmith.entrypoints.webui.templating import make_templates

@@ -22,14 +22,8 @@ from babel.numbers import format_decimal, get_currency_symbol
 from plansmith.adapters.money_format import format_money
 from plansmith.application.billing_run import Upcoming
 from plansmith.domain.accounts import Account
-from plansmith.domain.invoicing import (
-    CreditNote,
-    Invoice,
-    InvoiceLine,
-    InvoiceStatus,
-    TaxRate,
-    tax_summary,
-)
+from plansmith.domain.invoice_pricing import tax_summary
+from plansmith.domain.invoicing import CreditNote, Invoice, InvoiceLine, InvoiceStatus, TaxRate
 from plansmith.domain.money import Currency, Money
 
 # The order both renderers follow.
