@@ -19,7 +19,8 @@ from plansmith.application.errors import Conflict
 from plansmith.application.invoice_drafts import invoice_number
 from plansmith.application.ports import StoredItem
 from plansmith.domain import error_codes as ec
-from plansmith.domain.invoicing import ChargedLine, Invoice, LineKind
+from plansmith.domain.invoice_pricing import ChargedLine
+from plansmith.domain.invoicing import Invoice, LineKind
 from plansmith.domain.ledger import LedgerAccount
 from plansmith.domain.renewals import RenewalMove, resolved_moves
 from plansmith.domain.subscriptions import BillableItem, PriceBook
