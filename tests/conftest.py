@@ -22,8 +22,8 @@ from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db.engine import make_engine
 from plansmith.adapters.db.migrate import upgrade
 from plansmith.adapters.db.tables import metadata
-from plansmith.application.api_keys import create_api_key
-from plansmith.application.organizations import create_organization
+from plansmith.application.organizations.api_keys import create_api_key
+from plansmith.application.organizations.organizations import create_organization
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.entrypoints.web import create_app
 from tests.integration.ledger_invariants import assert_ledger_invariants

@@ -15,16 +15,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plansmith.adapters.clock import SystemClock
 from plansmith.adapters.db.engine import make_engine, make_session_factory
-from plansmith.adapters.db.key_uses import SqlKeyUses
-from plansmith.adapters.db.outbox_repositories import SqlRelayStore
+from plansmith.adapters.db.events.outbox import SqlRelayStore
+from plansmith.adapters.db.organizations.key_uses import SqlKeyUses
 from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
 from plansmith.adapters.event_log import JsonLinesLog
 from plansmith.adapters.idempotency import IdempotencyStore
-from plansmith.application.outbox_ports import Subscriber
-from plansmith.application.ports import Clock, KeyUses, UnitOfWork
-from plansmith.application.relay import Relay
-from plansmith.application.run_records import RunWatch
-from plansmith.application.tokens import Signer
+from plansmith.application.billing.run_records import RunWatch
+from plansmith.application.events.ports import Subscriber
+from plansmith.application.events.relay import Relay
+from plansmith.application.kernel.ports import Clock, UnitOfWork
+from plansmith.application.organizations.ports import KeyUses
+from plansmith.application.organizations.tokens import Signer
 
 DEFAULT_DATABASE_URL = "sqlite:///var/plansmith.sqlite3"
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.application.accounts import AccountInput, open_account
+from plansmith.application.accounts.accounts import AccountInput, open_account
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.entrypoints.cli import main
 from plansmith.entrypoints.cli.main import app

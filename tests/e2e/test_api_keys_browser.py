@@ -10,8 +10,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from plansmith.application.api_keys import create_api_key
-from plansmith.application.organizations import create_operator, create_organization
+from plansmith.application.organizations.api_keys import create_api_key
+from plansmith.application.organizations.organizations import create_operator, create_organization
 from tests.e2e.conftest import LiveApp
 
 pytestmark = pytest.mark.browser

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import create_engine, select
 
 from plansmith.adapters.db import tables as t
-from plansmith.application.accounts import AccountInput, open_account
+from plansmith.application.accounts.accounts import AccountInput, open_account
 from plansmith.bootstrap import Settings, bootstrap
 from plansmith.entrypoints.cli.main import app
 from tests.e2e.subscriptions_cli_support import ORG, Demo, counts, demo, rows, runner

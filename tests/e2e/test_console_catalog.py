@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from plansmith.application.accounts import AccountInput, open_account
-from plansmith.application.catalog import PlanInput, create_plan
-from plansmith.application.catalog_extras import AddOnInput, create_add_on
-from plansmith.application.organizations import create_operator, create_organization
-from plansmith.application.plan_families import FamilyInput, create_family
-from plansmith.application.subscriptions import SubscribeInput, subscribe
+from plansmith.application.accounts.accounts import AccountInput, open_account
+from plansmith.application.catalog.extras import AddOnInput, create_add_on
+from plansmith.application.catalog.plan_families import FamilyInput, create_family
+from plansmith.application.catalog.plans import PlanInput, create_plan
+from plansmith.application.organizations.organizations import create_operator, create_organization
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from tests.e2e.conftest import LiveApp
 
 pytestmark = pytest.mark.browser

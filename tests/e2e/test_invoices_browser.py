@@ -21,19 +21,22 @@ import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from plansmith.application.accounts import (
+from plansmith.application.accounts.accounts import (
     AccountInput,
     AddressInput,
     add_invoice_address,
     open_account,
 )
-from plansmith.application.billing_run import run_billing
-from plansmith.application.catalog import PlanInput, create_plan
-from plansmith.application.organizations import create_organization, create_portal_link
-from plansmith.application.plan_families import FamilyInput, create_family
-from plansmith.application.subscriptions import OPERATOR, SubscribeInput, subscribe
-from plansmith.application.taxes_and_coupons import TaxRateInput, create_tax_rate
-from plansmith.domain.accounts import Account
+from plansmith.application.billing.run import run_billing
+from plansmith.application.catalog.plan_families import FamilyInput, create_family
+from plansmith.application.catalog.plans import PlanInput, create_plan
+from plansmith.application.invoicing.taxes_and_coupons import TaxRateInput, create_tax_rate
+from plansmith.application.organizations.organizations import (
+    create_organization,
+    create_portal_link,
+)
+from plansmith.application.subscriptions.lifecycle import OPERATOR, SubscribeInput, subscribe
+from plansmith.domain.accounts.account import Account
 from tests.e2e.conftest import SCREENSHOTS, LiveApp
 
 pytestmark = pytest.mark.browser

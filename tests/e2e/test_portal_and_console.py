@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from plansmith.application.accounts import AccountInput, open_account
-from plansmith.application.organizations import (
+from plansmith.application.accounts.accounts import AccountInput, open_account
+from plansmith.application.organizations.organizations import (
     create_operator,
     create_organization,
     create_portal_link,
 )
-from plansmith.domain.accounts import Account
+from plansmith.domain.accounts.account import Account
 from tests.e2e.conftest import LiveApp
 
 pytestmark = pytest.mark.browser

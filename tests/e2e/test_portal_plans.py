@@ -14,12 +14,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from plansmith.application.accounts import AccountInput, open_account
-from plansmith.application.catalog import PlanInput, create_plan
-from plansmith.application.organizations import create_organization, create_portal_link
-from plansmith.application.plan_families import FamilyInput, create_family
-from plansmith.application.subscriptions import OPERATOR, SubscribeInput, subscribe
-from plansmith.domain.accounts import Account
+from plansmith.application.accounts.accounts import AccountInput, open_account
+from plansmith.application.catalog.plan_families import FamilyInput, create_family
+from plansmith.application.catalog.plans import PlanInput, create_plan
+from plansmith.application.organizations.organizations import (
+    create_organization,
+    create_portal_link,
+)
+from plansmith.application.subscriptions.lifecycle import OPERATOR, SubscribeInput, subscribe
+from plansmith.domain.accounts.account import Account
 from tests.e2e.conftest import LiveApp
 
 pytestmark = pytest.mark.browser

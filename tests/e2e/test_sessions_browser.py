@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, cast
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from plansmith.application.accounts import AccountInput, open_account
-from plansmith.application.organizations import (
+from plansmith.application.accounts.accounts import AccountInput, open_account
+from plansmith.application.organizations.organizations import (
     create_operator,
     create_organization,
     create_portal_link,

@@ -6,16 +6,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from plansmith.application.ports import (
-    AccountRepository,
+from plansmith.application.accounts.ports import AccountRepository, InvoiceAddressRepository
+from plansmith.application.organizations.ports import (
     ApiKeyRepository,
-    InvoiceAddressRepository,
     KeyUses,
     OperatorUserRepository,
     OrganizationRepository,
 )
-from plansmith.domain.accounts import Account, InvoiceAddress
-from plansmith.domain.organizations import ApiKey, OperatorUser, Organization
+from plansmith.domain.accounts.account import Account, InvoiceAddress
+from plansmith.domain.organizations.organization import ApiKey, OperatorUser, Organization
 from tests.fakes.store import FakeStore, Repo, Rows, clash, page
 
 

@@ -6,19 +6,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from plansmith.application.billing_ports import (
+from plansmith.application.billing.ports import (
     BillingRunRepository,
-    CouponRepository,
     MadeInvoice,
-    Redemption,
     RunRecord,
     RunStatus,
-    TaxRateRepository,
 )
-from plansmith.application.errors import Conflict
-from plansmith.domain import error_codes as ec
-from plansmith.domain.coupons import Coupon
-from plansmith.domain.invoicing import Invoice, InvoiceStatus, TaxRate
+from plansmith.application.invoicing.ports import CouponRepository, Redemption, TaxRateRepository
+from plansmith.application.kernel.errors import Conflict
+from plansmith.domain.invoicing.coupons import Coupon
+from plansmith.domain.invoicing.invoice import Invoice, InvoiceStatus, TaxRate
+from plansmith.domain.kernel import error_codes as ec
 from tests.fakes.store import FakeStore, RedemptionRow, Repo, Rows, TaxRateRow, clash, page
 
 RUNNING, FINISHED, ABANDONED = RunStatus.RUNNING, RunStatus.FINISHED, RunStatus.ABANDONED

@@ -9,21 +9,21 @@ import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import fields, replace
 
-from plansmith.application.billing_snapshot import (
+from plansmith.application.billing.ports import (
     BillingBatches,
     BillingOutcome,
     BillingSnapshot,
     SubscriptionSnapshot,
 )
-from plansmith.application.errors import Conflict
-from plansmith.application.invoice_drafts import invoice_number
-from plansmith.application.ports import StoredItem
-from plansmith.domain import error_codes as ec
-from plansmith.domain.invoice_pricing import ChargedLine
-from plansmith.domain.invoicing import Invoice, LineKind
-from plansmith.domain.ledger import LedgerAccount
-from plansmith.domain.renewals import RenewalMove, resolved_moves
-from plansmith.domain.subscriptions import BillableItem, PriceBook
+from plansmith.application.invoicing.drafts import invoice_number
+from plansmith.application.kernel.errors import Conflict
+from plansmith.application.subscriptions.ports import StoredItem
+from plansmith.domain.invoicing.invoice import Invoice, LineKind
+from plansmith.domain.invoicing.ledger import LedgerAccount
+from plansmith.domain.invoicing.pricing import ChargedLine
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.subscriptions.renewals import RenewalMove, resolved_moves
+from plansmith.domain.subscriptions.subscription import BillableItem, PriceBook
 from tests.fakes.billing import FakeCoupons, FakeTaxRates
 from tests.fakes.catalog import FakeAddOns, FakePlanFamilies, FakePlans, FakePlanVersions
 from tests.fakes.invoices import FakeInvoices

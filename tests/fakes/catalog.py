@@ -6,15 +6,21 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Generic, Protocol, TypeVar
 
-from plansmith.application.ports import (
+from plansmith.application.catalog.ports import (
     AddOnRepository,
     ExtraPackRepository,
     PlanFamilyRepository,
     PlanRepository,
     PlanVersionRepository,
 )
-from plansmith.domain.add_ons import AddOn, ExtraPack
-from plansmith.domain.catalog import Plan, PlanFamily, PlanVersion, PlanVersionMove, VersionStatus
+from plansmith.domain.catalog.add_ons import AddOn, ExtraPack
+from plansmith.domain.catalog.plans import (
+    Plan,
+    PlanFamily,
+    PlanVersion,
+    PlanVersionMove,
+    VersionStatus,
+)
 from tests.fakes.store import FakeStore, Refused, Repo, Rows, clash
 
 

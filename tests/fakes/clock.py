@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from plansmith.application.ports import Clock
+from plansmith.application.kernel.ports import Clock
 
 
 class FakeClock:

@@ -7,12 +7,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
-from plansmith.application.billing_ports import InvoiceRepository, LedgerRepository
-from plansmith.application.errors import Conflict
-from plansmith.domain import error_codes as ec
-from plansmith.domain.invoice_pricing import ChargedLine
-from plansmith.domain.invoicing import CreditNote, Invoice, InvoiceStatus, LineKind
-from plansmith.domain.ledger import LedgerAccount, Transaction
+from plansmith.application.invoicing.ports import InvoiceRepository, LedgerRepository
+from plansmith.application.kernel.errors import Conflict
+from plansmith.domain.invoicing.invoice import CreditNote, Invoice, InvoiceStatus, LineKind
+from plansmith.domain.invoicing.ledger import LedgerAccount, Transaction
+from plansmith.domain.invoicing.pricing import ChargedLine
+from plansmith.domain.kernel import error_codes as ec
 from tests.fakes.store import FakeStore, InvoiceRow, Repo, Rows, clash, page
 
 DRAFT = InvoiceStatus.DRAFT

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from plansmith.application.ids import new_id
-from plansmith.application.outbox_ports import OutboxRepository, PublishedEvent
-from plansmith.domain.event_data import event_from_data
-from plansmith.domain.events import DomainEvent
+from plansmith.application.events.ports import OutboxRepository, PublishedEvent
+from plansmith.application.kernel.ids import new_id
+from plansmith.domain.events.registry import event_from_data
+from plansmith.domain.kernel.events import DomainEvent
 from tests.fakes.store import FakeStore, Repo, Rows
 
 

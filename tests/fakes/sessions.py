@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from plansmith.application.session_ports import (
+from plansmith.application.organizations.ports import (
     PortalLinkRepository,
     SignInThrottleRepository,
     WebSessionRepository,
 )
-from plansmith.domain.sessions import PortalLinkRecord, WebSession
-from plansmith.domain.sign_in_throttle import Throttle
+from plansmith.domain.organizations.sessions import PortalLinkRecord, WebSession
+from plansmith.domain.organizations.sign_in_throttle import Throttle
 from tests.fakes.store import FakeStore, Repo, Rows, clash
 
 

@@ -14,22 +14,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from plansmith.application.billing_ports import RunRecord
-from plansmith.application.errors import Conflict
-from plansmith.application.outbox_ports import PublishedEvent
-from plansmith.application.ports import StoredEvent, StoredItem, StoredNotice
-from plansmith.domain import error_codes as ec
-from plansmith.domain.accounts import Account, InvoiceAddress
-from plansmith.domain.add_ons import AddOn, ExtraPack
-from plansmith.domain.catalog import Plan, PlanFamily, PlanVersion, PlanVersionMove
-from plansmith.domain.coupons import Coupon
-from plansmith.domain.held_log import Span
-from plansmith.domain.invoicing import CreditNote, Invoice, TaxRate
-from plansmith.domain.ledger import Transaction
-from plansmith.domain.organizations import ApiKey, OperatorUser, Organization
-from plansmith.domain.sessions import PortalLinkRecord, WebSession
-from plansmith.domain.sign_in_throttle import Throttle
-from plansmith.domain.subscriptions import Subscription
+from plansmith.application.billing.ports import RunRecord
+from plansmith.application.events.ports import PublishedEvent
+from plansmith.application.kernel.errors import Conflict
+from plansmith.application.subscriptions.ports import StoredEvent, StoredItem, StoredNotice
+from plansmith.domain.accounts.account import Account, InvoiceAddress
+from plansmith.domain.catalog.add_ons import AddOn, ExtraPack
+from plansmith.domain.catalog.plans import Plan, PlanFamily, PlanVersion, PlanVersionMove
+from plansmith.domain.invoicing.coupons import Coupon
+from plansmith.domain.invoicing.invoice import CreditNote, Invoice, TaxRate
+from plansmith.domain.invoicing.ledger import Transaction
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.organizations.organization import ApiKey, OperatorUser, Organization
+from plansmith.domain.organizations.sessions import PortalLinkRecord, WebSession
+from plansmith.domain.organizations.sign_in_throttle import Throttle
+from plansmith.domain.subscriptions.held_log import Span
+from plansmith.domain.subscriptions.subscription import Subscription
 
 
 class InjectedFailure(RuntimeError):

@@ -8,19 +8,19 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from plansmith.application.errors import Conflict
-from plansmith.application.ids import new_id
-from plansmith.application.ports import (
+from plansmith.application.kernel.errors import Conflict
+from plansmith.application.kernel.ids import new_id
+from plansmith.application.subscriptions.ports import (
     RecordedEvent,
     StoredEvent,
     StoredItem,
     StoredNotice,
     SubscriptionRepository,
 )
-from plansmith.domain import error_codes as ec
-from plansmith.domain.held_log import Span
-from plansmith.domain.subscription_events import SubscriptionEvent
-from plansmith.domain.subscriptions import HOLDING, Subscription
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.subscriptions.events import SubscriptionEvent
+from plansmith.domain.subscriptions.held_log import Span
+from plansmith.domain.subscriptions.subscription import HOLDING, Subscription
 from tests.fakes.store import FakeStore, ItemRow, Repo, Rows, SpanRow, clash, page
 
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
-from plansmith.application.ports import UnitOfWork
-from plansmith.domain.events import DomainEvent
+from plansmith.application.kernel.ports import UnitOfWork
+from plansmith.domain.kernel.events import DomainEvent
 from tests.fakes.accounts import (
     FakeAccounts,
     FakeApiKeys,

@@ -18,13 +18,13 @@ from sqlalchemy import Table, func, select
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.application.billing_ports import RunRecord
-from plansmith.application.billing_run import run_billing
-from plansmith.application.subscription_actions import ChangeInput, change_subscription
-from plansmith.application.subscriptions import Result, SubscribeInput, subscribe
+from plansmith.application.billing.ports import RunRecord
+from plansmith.application.billing.run import run_billing
+from plansmith.application.subscriptions.actions import ChangeInput, change_subscription
+from plansmith.application.subscriptions.lifecycle import Result, SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.invoicing import Invoice
-from plansmith.domain.ledger import LedgerAccount
+from plansmith.domain.invoicing.invoice import Invoice
+from plansmith.domain.invoicing.ledger import LedgerAccount
 
 D = date
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from plansmith.adapters.db import tables as t
-from plansmith.application.api_keys import create_api_key
+from plansmith.application.organizations.api_keys import create_api_key
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 

@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from plansmith.application.catalog import PlanInput, PlanView, create_plan, get_plan
-from plansmith.application.organizations import create_operator
-from plansmith.application.plan_families import FamilyInput, create_family
+from plansmith.application.catalog.plan_families import FamilyInput, create_family
+from plansmith.application.catalog.plans import PlanInput, PlanView, create_plan, get_plan
+from plansmith.application.organizations.organizations import create_operator
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.catalog import PlanVersion
+from plansmith.domain.catalog.plans import PlanVersion
 from tests.conftest import Tenant
 
 PASSWORD = "correct horse battery"

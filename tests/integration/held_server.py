@@ -16,7 +16,7 @@ from typing import Any
 
 import uvicorn
 
-from plansmith.application import billing_run
+from plansmith.application.billing import run as billing_run
 from plansmith.bootstrap import Settings, bootstrap
 from plansmith.entrypoints.web import create_app
 

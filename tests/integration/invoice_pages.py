@@ -29,23 +29,23 @@ from sqlalchemy import select
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.application.accounts import (
+from plansmith.application.accounts.accounts import (
     AccountInput,
     AddressInput,
     add_invoice_address,
     open_account,
 )
-from plansmith.application.billing_run import run_billing
-from plansmith.application.catalog import PlanInput, create_plan
-from plansmith.application.invoices import get_invoice
-from plansmith.application.organizations import create_operator, create_portal_link
-from plansmith.application.plan_families import FamilyInput, create_family
-from plansmith.application.subscription_actions import ChangeInput, change_subscription
-from plansmith.application.subscriptions import SubscribeInput, subscribe
-from plansmith.application.taxes_and_coupons import TaxRateInput, create_tax_rate
+from plansmith.application.billing.run import run_billing
+from plansmith.application.catalog.plan_families import FamilyInput, create_family
+from plansmith.application.catalog.plans import PlanInput, create_plan
+from plansmith.application.invoicing.invoices import get_invoice
+from plansmith.application.invoicing.taxes_and_coupons import TaxRateInput, create_tax_rate
+from plansmith.application.organizations.organizations import create_operator, create_portal_link
+from plansmith.application.subscriptions.actions import ChangeInput, change_subscription
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.accounts import Account
-from plansmith.domain.invoicing import Invoice, InvoiceStatus
+from plansmith.domain.accounts.account import Account
+from plansmith.domain.invoicing.invoice import Invoice, InvoiceStatus
 from tests.conftest import Tenant
 
 PASSWORD = "correct horse battery"

@@ -21,9 +21,9 @@ from sqlalchemy import func, select
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.event_log import JsonLinesLog
-from plansmith.application import subscription_actions as actions
-from plansmith.application.outbox_ports import PublishedEvent
-from plansmith.application.subscriptions import SubscribeInput, subscribe
+from plansmith.application.events.ports import PublishedEvent
+from plansmith.application.subscriptions import actions
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
 
 LEASE = 2.0  # seconds: a killed relay's lease runs out this long after its last renewal

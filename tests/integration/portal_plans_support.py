@@ -18,14 +18,14 @@ from sqlalchemy import select
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.application.accounts import AccountInput, open_account
-from plansmith.application.catalog import PlanInput, create_plan
-from plansmith.application.organizations import create_portal_link
-from plansmith.application.plan_families import FamilyInput, create_family
-from plansmith.application.subscription_queries import list_subscriptions
-from plansmith.application.subscriptions import SubscribeInput, subscribe
+from plansmith.application.accounts.accounts import AccountInput, open_account
+from plansmith.application.catalog.plan_families import FamilyInput, create_family
+from plansmith.application.catalog.plans import PlanInput, create_plan
+from plansmith.application.organizations.organizations import create_portal_link
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.queries import list_subscriptions
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.accounts import Account
+from plansmith.domain.accounts.account import Account
 from tests.conftest import Tenant
 
 TO = "\u2013"  # between two dates

@@ -16,15 +16,22 @@ from sqlalchemy import select
 
 from plansmith.adapters.db import tables as t
 from plansmith.bootstrap import Plansmith
-from plansmith.entrypoints.api.api_key_routes import ApiKeyCreate, ApiKeyRoll
-from plansmith.entrypoints.api.catalog_schemas import (
+from plansmith.entrypoints.api.billing.test_clock_routes import AdvanceRequest
+from plansmith.entrypoints.api.catalog.schemas import (
     AddOnBody,
     ExtraPackBody,
     FamilyCreate,
     PlanCreate,
     PublishRequest,
 )
-from plansmith.entrypoints.api.credit_note_schemas import CreditNoteCreate
+from plansmith.entrypoints.api.invoicing.credit_note_schemas import CreditNoteCreate
+from plansmith.entrypoints.api.invoicing.tax_coupon_schemas import (
+    AccountTaxRateSet,
+    CouponCreate,
+    RedeemRequest,
+    TaxRateCreate,
+)
+from plansmith.entrypoints.api.organizations.api_key_routes import ApiKeyCreate, ApiKeyRoll
 from plansmith.entrypoints.api.schemas import (
     AccountCreate,
     AccountUpdate,
@@ -32,18 +39,11 @@ from plansmith.entrypoints.api.schemas import (
     AddressUpdate,
     PortalSessionCreate,
 )
-from plansmith.entrypoints.api.subscription_schemas import (
+from plansmith.entrypoints.api.subscriptions.schemas import (
     CancelRequest,
     ChangeRequest,
     SubscriptionCreate,
 )
-from plansmith.entrypoints.api.tax_coupon_schemas import (
-    AccountTaxRateSet,
-    CouponCreate,
-    RedeemRequest,
-    TaxRateCreate,
-)
-from plansmith.entrypoints.api.test_clock_routes import AdvanceRequest
 from tests.conftest import Tenant
 from tests.integration.table_rows import BOOKKEEPING
 

@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import Table, func, select
 
 from plansmith.adapters.db import tables as t
-from plansmith.application import subscription_actions as actions
-from plansmith.application.subscription_queries import subscription_items
-from plansmith.application.subscriptions import Result, SubscribeInput, subscribe
+from plansmith.application.subscriptions import actions
+from plansmith.application.subscriptions.lifecycle import Result, SubscribeInput, subscribe
+from plansmith.application.subscriptions.queries import subscription_items
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.subscriptions import BillableItem
+from plansmith.domain.subscriptions.subscription import BillableItem
 
 D = date
 

@@ -56,7 +56,7 @@ def test_an_unexpected_failure_is_a_problem_not_a_stack_trace(
     def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr("plansmith.application.accounts.get_account", explode)
+    monkeypatch.setattr("plansmith.application.accounts.accounts.get_account", explode)
     with TestClient(create_app(container), raise_server_exceptions=False) as client:
         response = client.get("/v1/accounts/acct_x", headers=tenant.headers)
 

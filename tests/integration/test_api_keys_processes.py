@@ -20,8 +20,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from plansmith.application.api_keys import create_api_key
-from plansmith.application.organizations import create_organization
+from plansmith.application.organizations.api_keys import create_api_key
+from plansmith.application.organizations.organizations import create_organization
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.entrypoints.web import create_app
 from tests.live_server import serving

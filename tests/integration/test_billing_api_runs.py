@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.application.billing_run import run_billing
+from plansmith.application.billing.run import run_billing
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 from tests.integration.billing_api_support import (

@@ -24,18 +24,14 @@ from sqlalchemy import Table, select, text
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.application import billing_run, billing_step, plan_families
-from plansmith.application import catalog as cat
-from plansmith.application.accounts import AddressInput, add_invoice_address
-from plansmith.application.billing_run import batches, invoice_subscription, run_billing
-from plansmith.application.invoices import issue_credit_note, mark_paid
-from plansmith.application.subscription_actions import (
-    ChangeInput,
-    cancel_subscription,
-    change_subscription,
-)
-from plansmith.application.subscriptions import SubscribeInput, subscribe
-from plansmith.application.taxes_and_coupons import (
+from plansmith.application.accounts.accounts import AddressInput, add_invoice_address
+from plansmith.application.billing import run as billing_run
+from plansmith.application.billing import step as billing_step
+from plansmith.application.billing.run import batches, invoice_subscription, run_billing
+from plansmith.application.catalog import plan_families
+from plansmith.application.catalog import plans as cat
+from plansmith.application.invoicing.invoices import issue_credit_note, mark_paid
+from plansmith.application.invoicing.taxes_and_coupons import (
     CouponInput,
     TaxRateInput,
     create_coupon,
@@ -43,8 +39,14 @@ from plansmith.application.taxes_and_coupons import (
     redeem_coupon,
     set_account_tax_rate,
 )
+from plansmith.application.subscriptions.actions import (
+    ChangeInput,
+    cancel_subscription,
+    change_subscription,
+)
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.ledger import LedgerAccount
+from plansmith.domain.invoicing.ledger import LedgerAccount
 from tests.conftest import Tenant
 from tests.unit.subscription_builders import local_at, new_account, seed_catalog
 

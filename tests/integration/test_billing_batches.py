@@ -19,13 +19,14 @@ from sqlalchemy import event, func, select
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.adapters.db.billing_writer import SqlBillingBatches
-from plansmith.application import billing_step, invoice_drafts
-from plansmith.application.billing_run import bill_batch, run_billing
-from plansmith.application.subscription_actions import ChangeInput, change_subscription
-from plansmith.application.subscriptions import SubscribeInput, subscribe
+from plansmith.adapters.db.billing.writer import SqlBillingBatches
+from plansmith.application.billing import step as billing_step
+from plansmith.application.billing.run import bill_batch, run_billing
+from plansmith.application.invoicing import drafts as invoice_drafts
+from plansmith.application.subscriptions.actions import ChangeInput, change_subscription
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.errors import InvalidValue
+from plansmith.domain.kernel.errors import InvalidValue
 from tests.conftest import Tenant
 from tests.unit.subscription_builders import local_at, new_account, seed_catalog
 

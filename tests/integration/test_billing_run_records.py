@@ -17,14 +17,14 @@ from typer.testing import CliRunner
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.application import billing_run
-from plansmith.application.billing_jobs import BillingJobs, bill_job, dispatch_run
-from plansmith.application.billing_ports import RunRecord
-from plansmith.application.billing_run import batches, bill_batch, run_billing
-from plansmith.application.organizations import create_organization
-from plansmith.application.run_records import RunLog, start_run
-from plansmith.application.subscriptions import SubscribeInput, subscribe
-from plansmith.application.test_clocks import FrozenClock
+from plansmith.application.billing import run as billing_run
+from plansmith.application.billing.jobs import BillingJobs, bill_job, dispatch_run
+from plansmith.application.billing.ports import RunRecord
+from plansmith.application.billing.run import batches, bill_batch, run_billing
+from plansmith.application.billing.run_records import RunLog, start_run
+from plansmith.application.billing.test_clocks import FrozenClock
+from plansmith.application.organizations.organizations import create_organization
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.entrypoints.cli import main
 from plansmith.entrypoints.web import create_app

@@ -15,14 +15,14 @@ import itertools
 from typing import Any
 
 from plansmith.adapters.clock import TestClock
-from plansmith.application.subscription_actions import (
+from plansmith.application.subscriptions.actions import (
     cancel_subscription,
     reactivate_subscription,
 )
-from plansmith.application.subscription_queries import get_subscription
+from plansmith.application.subscriptions.queries import get_subscription
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.ledger import LedgerAccount
-from plansmith.domain.subscriptions import Status
+from plansmith.domain.invoicing.ledger import LedgerAccount
+from plansmith.domain.subscriptions.subscription import Status
 from tests.conftest import Tenant
 from tests.integration.billing_scenarios_support import (
     MINUTE,

@@ -14,8 +14,7 @@ from __future__ import annotations
 from datetime import date
 
 from plansmith.adapters.clock import TestClock
-from plansmith.application.subscriptions import SubscribeInput, subscribe
-from plansmith.application.taxes_and_coupons import (
+from plansmith.application.invoicing.taxes_and_coupons import (
     CouponInput,
     TaxRateInput,
     create_coupon,
@@ -23,6 +22,7 @@ from plansmith.application.taxes_and_coupons import (
     redeem_coupon,
     set_account_tax_rate,
 )
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 from tests.integration.billing_scenarios_support import (

@@ -14,15 +14,15 @@ from __future__ import annotations
 import itertools
 
 from plansmith.adapters.clock import TestClock
-from plansmith.application.invoices import (
+from plansmith.application.invoicing.invoices import (
     issue_credit_note,
     mark_paid,
 )
-from plansmith.application.subscription_actions import (
+from plansmith.application.subscriptions.actions import (
     cancel_subscription,
 )
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.ledger import LedgerAccount
+from plansmith.domain.invoicing.ledger import LedgerAccount
 from tests.conftest import Tenant
 from tests.integration.billing_scenarios_support import (
     D,

@@ -22,18 +22,18 @@ from sqlalchemy import Connection, func, select, text
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.engine import make_engine
-from plansmith.application.accounts import (
+from plansmith.application.accounts.accounts import (
     AccountInput,
     AddressInput,
     add_invoice_address,
     open_account,
 )
-from plansmith.application.invoices import mark_paid
-from plansmith.application.subscriptions import SubscribeInput, subscribe
-from plansmith.application.taxes_and_coupons import TaxRateInput, create_tax_rate
+from plansmith.application.invoicing.invoices import mark_paid
+from plansmith.application.invoicing.taxes_and_coupons import TaxRateInput, create_tax_rate
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.invoice_pricing import tax_summary
-from plansmith.domain.ledger import LedgerAccount
+from plansmith.domain.invoicing.ledger import LedgerAccount
+from plansmith.domain.invoicing.pricing import tax_summary
 from tests.conftest import Tenant
 from tests.integration.billing_scenarios_support import (
     MINUTE,

@@ -19,27 +19,27 @@ from sqlalchemy import select
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.application.billing_run import run_billing
-from plansmith.application.errors import Conflict
-from plansmith.application.invoices import (
+from plansmith.application.billing.run import run_billing
+from plansmith.application.invoicing.invoices import (
     finalize_invoice,
     get_invoice,
     issue_credit_note,
     mark_paid,
     void_invoice,
 )
-from plansmith.application.subscription_actions import cancel_subscription, reactivate_subscription
-from plansmith.application.taxes_and_coupons import (
+from plansmith.application.invoicing.taxes_and_coupons import (
     CouponInput,
     TaxRateInput,
     create_coupon,
     create_tax_rate,
     redeem_coupon,
 )
+from plansmith.application.kernel.errors import Conflict
+from plansmith.application.subscriptions.actions import cancel_subscription, reactivate_subscription
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.errors import DomainError
-from plansmith.domain.invoicing import Invoice
-from plansmith.domain.ledger import LedgerAccount
+from plansmith.domain.invoicing.invoice import Invoice
+from plansmith.domain.invoicing.ledger import LedgerAccount
+from plansmith.domain.kernel.errors import DomainError
 from tests.conftest import Tenant
 from tests.integration.billing_scenarios_support import (
     D,

@@ -21,12 +21,12 @@ import pytest
 from sqlalchemy import func, select, text
 
 from plansmith.adapters.db import tables as t
-from plansmith.application import catalog as cat
-from plansmith.application import plan_families as families
-from plansmith.application.accounts import AccountInput, open_account
-from plansmith.application.billing_jobs import dispatch_run
-from plansmith.application.organizations import create_organization
-from plansmith.application.subscriptions import SubscribeInput, subscribe
+from plansmith.application.accounts.accounts import AccountInput, open_account
+from plansmith.application.billing.jobs import dispatch_run
+from plansmith.application.catalog import plan_families as families
+from plansmith.application.catalog import plans as cat
+from plansmith.application.organizations.organizations import create_organization
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.entrypoints.worker import billing_jobs
 from tests.conftest import IN_CI, _truncate

@@ -14,8 +14,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from plansmith.adapters.db import tables as t
-from plansmith.application import catalog as cat
-from plansmith.application import plan_families
+from plansmith.application.catalog import plan_families
+from plansmith.application.catalog import plans as cat
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 

@@ -16,10 +16,9 @@ from sqlalchemy import select
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
-from plansmith.application import catalog as uc
-from plansmith.application import catalog_extras as extras
-from plansmith.application import plan_families
-from plansmith.application.catalog_file import (
+from plansmith.application.catalog import extras, plan_families
+from plansmith.application.catalog import plans as uc
+from plansmith.application.catalog.file import (
     ChangeKind,
     apply_catalog,
     diff_catalog,
@@ -29,8 +28,8 @@ from plansmith.application.catalog_file import (
     read_catalog,
 )
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.catalog import Channel, VersionStatus
-from plansmith.domain.errors import InvalidInput
+from plansmith.domain.catalog.plans import Channel, VersionStatus
+from plansmith.domain.kernel.errors import InvalidInput
 from tests.conftest import Tenant
 
 TABLES = (t.plan_families, t.plans, t.plan_versions, t.plan_version_moves, t.add_ons, t.extra_packs)

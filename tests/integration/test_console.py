@@ -12,23 +12,23 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from plansmith.adapters.clock import TestClock
-from plansmith.application.accounts import (
+from plansmith.application.accounts.accounts import (
     AccountInput,
     AddressInput,
     add_invoice_address,
     open_account,
 )
-from plansmith.application.catalog import PlanInput, create_plan
-from plansmith.application.organizations import create_operator
-from plansmith.application.plan_families import FamilyInput, create_family
-from plansmith.application.subscription_actions import (
+from plansmith.application.catalog.plan_families import FamilyInput, create_family
+from plansmith.application.catalog.plans import PlanInput, create_plan
+from plansmith.application.organizations.organizations import create_operator
+from plansmith.application.subscriptions.actions import (
     ChangeInput,
     cancel_subscription,
     change_subscription,
 )
-from plansmith.application.subscriptions import SubscribeInput, subscribe
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.accounts import Account
+from plansmith.domain.accounts.account import Account
 from plansmith.entrypoints.console import routes as console
 from tests.conftest import Tenant
 

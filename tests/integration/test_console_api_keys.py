@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.application.api_keys import create_api_key
+from plansmith.application.organizations.api_keys import create_api_key
 from plansmith.bootstrap import Plansmith
 from tests.conftest import START, Tenant
 from tests.integration.invoice_pages import csrf, sign_in_console

@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from plansmith.adapters.db import tables as t
-from plansmith.application.invoices import mark_paid
-from plansmith.application.subscriptions import SubscribeInput, subscribe
+from plansmith.application.invoicing.invoices import mark_paid
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.invoicing import InvoiceStatus
+from plansmith.domain.invoicing.invoice import InvoiceStatus
 from tests.conftest import Tenant
 from tests.integration.invoice_pages import (
     act,

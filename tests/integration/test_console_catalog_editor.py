@@ -7,15 +7,15 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from plansmith.application.catalog import PlanView, get_plan
-from plansmith.application.catalog_extras import (
+from plansmith.application.catalog.extras import (
     AddOnInput,
     ExtraPackInput,
     create_add_on,
     create_extra_pack,
 )
+from plansmith.application.catalog.plans import PlanView, get_plan
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.catalog import Channel, VersionStatus
+from plansmith.domain.catalog.plans import Channel, VersionStatus
 from tests.conftest import Tenant
 from tests.integration.console_catalog_support import (
     _csrf,

@@ -9,13 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from plansmith.application.accounts import AccountInput, open_account
-from plansmith.application.catalog import (
+from plansmith.application.accounts.accounts import AccountInput, open_account
+from plansmith.application.catalog.plans import (
     PlanView,
 )
-from plansmith.application.subscription_actions import cancel_subscription, pause_subscription
-from plansmith.application.subscription_queries import subscriber_counts
-from plansmith.application.subscriptions import SubscribeInput, subscribe
+from plansmith.application.subscriptions.actions import cancel_subscription, pause_subscription
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.queries import subscriber_counts
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 from tests.integration.console_catalog_support import (

@@ -19,8 +19,8 @@ from plansmith.adapters.idempotency import (
     Verdict,
     current_claim,
 )
-from plansmith.application import accounts as uc
-from plansmith.application.errors import Conflict
+from plansmith.application.accounts import accounts as uc
+from plansmith.application.kernel.errors import Conflict
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.web import create_app
 from tests.conftest import Tenant

@@ -24,8 +24,8 @@ from plansmith.adapters.idempotency import (
     current_claim,
     fence_current_claim,
 )
-from plansmith.application.errors import Conflict
-from plansmith.application.test_clocks import sandbox_of
+from plansmith.application.billing.test_clocks import sandbox_of
+from plansmith.application.kernel.errors import Conflict
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 
@@ -230,8 +230,8 @@ def test_api_runs_a_clock_advance_again_after_its_server_died_mid_way(
     clock: TestClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from plansmith.application.api_keys import create_api_key
-    from plansmith.application.organizations import create_organization
+    from plansmith.application.organizations.api_keys import create_api_key
+    from plansmith.application.organizations.organizations import create_organization
 
     org = create_organization(container.uow(), clock, "Lease Sandbox", sandbox=True)
     headers = {

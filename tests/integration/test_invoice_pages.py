@@ -10,14 +10,18 @@ from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 
-from plansmith.application.accounts import AccountInput, open_account
-from plansmith.application.billing_run import run_billing
-from plansmith.application.catalog import PlanInput, create_plan
-from plansmith.application.plan_families import FamilyInput, create_family
-from plansmith.application.subscriptions import SubscribeInput, subscribe
-from plansmith.application.taxes_and_coupons import CouponInput, create_coupon, redeem_coupon
+from plansmith.application.accounts.accounts import AccountInput, open_account
+from plansmith.application.billing.run import run_billing
+from plansmith.application.catalog.plan_families import FamilyInput, create_family
+from plansmith.application.catalog.plans import PlanInput, create_plan
+from plansmith.application.invoicing.taxes_and_coupons import (
+    CouponInput,
+    create_coupon,
+    redeem_coupon,
+)
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.invoicing import InvoiceStatus
+from plansmith.domain.invoicing.invoice import InvoiceStatus
 from tests.conftest import Tenant
 from tests.integration.invoice_pages import (
     LINE_1,

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from plansmith.adapters.clock import TestClock
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.limits import BIGINT_MAX, MAX_LINE_AMOUNT, MAX_PRICE, MAX_QUANTITY
+from plansmith.domain.kernel.limits import BIGINT_MAX, MAX_LINE_AMOUNT, MAX_PRICE, MAX_QUANTITY
 from tests.conftest import START, make_tenant
 
 ORGANIZATIONS = itertools.count(1)

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.limits import MAX_ALLOWANCE, MAX_PRICE, MAX_QUANTITY
+from plansmith.domain.kernel.limits import MAX_ALLOWANCE, MAX_PRICE, MAX_QUANTITY
 from tests.conftest import Tenant
 from tests.integration.console_catalog_support import (
     _edit_form,

@@ -12,15 +12,16 @@ import pytest
 from sqlalchemy import func, select
 
 from plansmith.adapters.clock import TestClock
-from plansmith.adapters.db import outbox_repositories, unit_of_work
 from plansmith.adapters.db import tables as t
-from plansmith.adapters.db.subscription_repositories import SqlSubscriptions
-from plansmith.application import invoices
-from plansmith.application import subscription_actions as actions
-from plansmith.application.billing_run import run_billing
-from plansmith.application.subscriptions import SubscribeInput, subscribe
+from plansmith.adapters.db import unit_of_work
+from plansmith.adapters.db.events import outbox as outbox_repositories
+from plansmith.adapters.db.subscriptions.repositories import SqlSubscriptions
+from plansmith.application.billing.run import run_billing
+from plansmith.application.invoicing import invoices
+from plansmith.application.subscriptions import actions
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.event_data import event_from_data
+from plansmith.domain.events.registry import event_from_data
 from tests.conftest import Tenant
 from tests.unit.subscription_builders import new_account, seed_catalog
 

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.adapters.db.outbox_repositories import SqlRelayStore
-from plansmith.application import subscription_actions as actions
-from plansmith.application.outbox_ports import PublishedEvent
-from plansmith.application.relay import Relay
-from plansmith.application.subscriptions import SubscribeInput, subscribe
+from plansmith.adapters.db.events.outbox import SqlRelayStore
+from plansmith.application.events.ports import PublishedEvent
+from plansmith.application.events.relay import Relay
+from plansmith.application.subscriptions import actions
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 from tests.unit.subscription_builders import new_account, seed_catalog

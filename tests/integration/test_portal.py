@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.application.accounts import (
+from plansmith.application.accounts.accounts import (
     AccountInput,
     AddressInput,
     add_invoice_address,
@@ -20,10 +20,10 @@ from plansmith.application.accounts import (
     get_invoice_address,
     open_account,
 )
-from plansmith.application.organizations import PORTAL_LINK, create_portal_link
-from plansmith.application.tokens import Signer
+from plansmith.application.organizations.organizations import PORTAL_LINK, create_portal_link
+from plansmith.application.organizations.tokens import Signer
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.accounts import Account, InvoiceAddress
+from plansmith.domain.accounts.account import Account, InvoiceAddress
 from tests.conftest import Tenant
 
 TOKYO = AddressInput(

@@ -12,7 +12,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from plansmith.adapters.clock import TestClock
-from plansmith.application.plan_families import FamilyInput, create_family
+from plansmith.application.catalog.plan_families import FamilyInput, create_family
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 from tests.integration.portal_plans_support import (

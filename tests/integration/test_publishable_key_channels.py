@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from plansmith.application.api_keys import create_api_key
+from plansmith.application.organizations.api_keys import create_api_key
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 

@@ -19,14 +19,14 @@ from httpx import Response
 from sqlalchemy import event
 
 from plansmith.adapters.clock import TestClock
-from plansmith.application.accounts import AccountInput, open_account
-from plansmith.application.billing_run import run_billing
-from plansmith.application.catalog import PlanInput, create_plan, edit_plan, publish_plan
-from plansmith.application.organizations import create_operator, create_portal_link
-from plansmith.application.plan_families import FamilyInput, create_family
-from plansmith.application.subscriptions import SubscribeInput, subscribe
+from plansmith.application.accounts.accounts import AccountInput, open_account
+from plansmith.application.billing.run import run_billing
+from plansmith.application.catalog.plan_families import FamilyInput, create_family
+from plansmith.application.catalog.plans import PlanInput, create_plan, edit_plan, publish_plan
+from plansmith.application.organizations.organizations import create_operator, create_portal_link
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.accounts import Account
+from plansmith.domain.accounts.account import Account
 from plansmith.entrypoints.web import create_app
 from tests.conftest import Tenant, make_tenant
 

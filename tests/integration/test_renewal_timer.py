@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from plansmith.adapters.clock import TestClock
-from plansmith.application import catalog as cat
-from plansmith.application import plan_families as families
-from plansmith.application.accounts import AccountInput, open_account
-from plansmith.application.subscription_queries import get_subscription, subscription_items
-from plansmith.application.subscriptions import SubscribeInput, subscribe
+from plansmith.application.accounts.accounts import AccountInput, open_account
+from plansmith.application.catalog import plan_families as families
+from plansmith.application.catalog import plans as cat
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.queries import get_subscription, subscription_items
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.cli.renewals import RenewalTimer
 from tests.conftest import Tenant, make_tenant

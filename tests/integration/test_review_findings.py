@@ -13,20 +13,20 @@ from sqlalchemy import update
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.application import catalog as cat
-from plansmith.application import plan_families as families
-from plansmith.application import subscription_actions as actions
-from plansmith.application.catalog_extras import AddOnInput, list_add_ons, update_add_on
-from plansmith.application.errors import Conflict
-from plansmith.application.subscription_queries import get_subscription, subscription_items
-from plansmith.application.subscriptions import SubscribeInput, subscribe
+from plansmith.application.catalog import plan_families as families
+from plansmith.application.catalog import plans as cat
+from plansmith.application.catalog.extras import AddOnInput, list_add_ons, update_add_on
+from plansmith.application.kernel.errors import Conflict
+from plansmith.application.subscriptions import actions
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.queries import get_subscription, subscription_items
 from plansmith.bootstrap import Plansmith
-from plansmith.domain import subscription_changes as rules
-from plansmith.domain.catalog import Timing
-from plansmith.domain.errors import DomainError
-from plansmith.domain.invoicing import LineKind
-from plansmith.domain.periods import Cycle
-from plansmith.domain.subscriptions import Status
+from plansmith.domain.catalog.plans import Timing
+from plansmith.domain.invoicing.invoice import LineKind
+from plansmith.domain.kernel.errors import DomainError
+from plansmith.domain.kernel.periods import Cycle
+from plansmith.domain.subscriptions import changes as rules
+from plansmith.domain.subscriptions.subscription import Status
 from tests.conftest import Tenant
 from tests.unit.subscription_builders import (
     Driver,

@@ -13,8 +13,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from plansmith.application.api_keys import create_api_key
-from plansmith.application.organizations import create_organization
+from plansmith.application.organizations.api_keys import create_api_key
+from plansmith.application.organizations.organizations import create_organization
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 from tests.integration.route_calls import _dump

@@ -20,20 +20,21 @@ from sqlalchemy import Table, func, select
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.application import billing_run, test_clocks
-from plansmith.application.billing_run import run_billing
-from plansmith.application.errors import Conflict
-from plansmith.application.organizations import create_organization
-from plansmith.application.subscription_actions import advance_due
-from plansmith.application.subscriptions import SubscribeInput, subscribe
-from plansmith.application.taxes_and_coupons import (
+from plansmith.application.billing import run as billing_run
+from plansmith.application.billing import test_clocks
+from plansmith.application.billing.run import run_billing
+from plansmith.application.invoicing.taxes_and_coupons import (
     TaxRateInput,
     create_tax_rate,
     set_account_tax_rate,
 )
+from plansmith.application.kernel.errors import Conflict
+from plansmith.application.organizations.organizations import create_organization
+from plansmith.application.subscriptions.actions import advance_due
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.errors import InvalidValue
-from plansmith.domain.invoicing import Invoice
+from plansmith.domain.invoicing.invoice import Invoice
+from plansmith.domain.kernel.errors import InvalidValue
 from tests.conftest import START, Tenant
 from tests.unit.subscription_builders import local_at, new_account, seed_catalog
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from plansmith.application import accounts as uc
+from plansmith.application.accounts import accounts as uc
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.web import create_app
 from tests.conftest import Tenant

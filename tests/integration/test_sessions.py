@@ -20,12 +20,12 @@ from sqlalchemy import Table, func, select, text
 
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.engine import make_engine
-from plansmith.application.accounts import AccountInput, open_account
-from plansmith.application.console_users import remove_operator, set_operator_password
-from plansmith.application.organizations import create_operator, create_portal_link
+from plansmith.application.accounts.accounts import AccountInput, open_account
+from plansmith.application.organizations.console_users import remove_operator, set_operator_password
+from plansmith.application.organizations.organizations import create_operator, create_portal_link
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.accounts import Account
-from plansmith.domain.errors import InvalidValue
+from plansmith.domain.accounts.account import Account
+from plansmith.domain.kernel.errors import InvalidValue
 from plansmith.entrypoints.web import create_app
 from tests.conftest import Tenant
 from tests.live_server import serving

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from plansmith.adapters.clock import TestClock
-from plansmith.application.organizations import create_operator
+from plansmith.application.organizations.organizations import create_operator
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.web import create_app
 from tests.conftest import Tenant

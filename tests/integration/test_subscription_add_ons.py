@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from plansmith.adapters.clock import TestClock
-from plansmith.application import catalog as cat
-from plansmith.application import catalog_extras as extras
-from plansmith.application import plan_families as families
-from plansmith.application.accounts import AccountInput, open_account
-from plansmith.application.errors import Conflict
-from plansmith.application.subscription_queries import subscription_items
-from plansmith.application.subscriptions import SubscribeInput, subscribe
+from plansmith.application.accounts.accounts import AccountInput, open_account
+from plansmith.application.catalog import extras
+from plansmith.application.catalog import plan_families as families
+from plansmith.application.catalog import plans as cat
+from plansmith.application.kernel.errors import Conflict
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.queries import subscription_items
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 

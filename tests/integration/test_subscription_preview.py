@@ -21,12 +21,12 @@ from sqlalchemy import func, select
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.application import subscription_actions as actions
-from plansmith.application.organizations import create_organization
-from plansmith.application.subscription_queries import get_subscription
-from plansmith.application.subscriptions import Result, SubscribeInput, subscribe
+from plansmith.application.organizations.organizations import create_organization
+from plansmith.application.subscriptions import actions
+from plansmith.application.subscriptions.lifecycle import Result, SubscribeInput, subscribe
+from plansmith.application.subscriptions.queries import get_subscription
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
-from plansmith.domain.errors import DomainError
+from plansmith.domain.kernel.errors import DomainError
 from tests.unit.subscription_builders import CURRENCIES, CYCLES, new_account, plan_terms_data
 from tests.unit.subscription_builders import seed_catalog as seed
 

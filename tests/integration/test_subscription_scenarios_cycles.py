@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from plansmith.adapters.clock import TestClock
-from plansmith.application import subscription_actions as actions
-from plansmith.application.subscription_queries import get_subscription
-from plansmith.application.subscriptions import SubscribeInput, subscribe
+from plansmith.application.subscriptions import actions
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.queries import get_subscription
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.subscriptions import Status
+from plansmith.domain.subscriptions.subscription import Status
 from tests.conftest import Tenant
 from tests.integration.subscription_scenarios_support import (
     D,

@@ -10,18 +10,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from plansmith.adapters.clock import TestClock
-from plansmith.application import catalog as cat
-from plansmith.application import plan_families as families
-from plansmith.application.accounts import AccountInput, open_account
-from plansmith.application.subscription_actions import advance_due, pause_subscription
-from plansmith.application.subscription_queries import (
+from plansmith.application.accounts.accounts import AccountInput, open_account
+from plansmith.application.catalog import plan_families as families
+from plansmith.application.catalog import plans as cat
+from plansmith.application.subscriptions.actions import advance_due, pause_subscription
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.queries import (
     get_subscription,
     subscriber_counts,
     subscription_events,
     subscription_items,
     subscription_notices,
 )
-from plansmith.application.subscriptions import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 

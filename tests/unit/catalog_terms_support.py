@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from plansmith.domain.catalog_data import (
+from plansmith.domain.catalog.terms_data import (
     terms_from_data,
 )
-from plansmith.domain.errors import DomainError, InvalidInput
+from plansmith.domain.kernel.errors import DomainError, InvalidInput
 
 PATH = "plans[0].terms"
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from plansmith.application import catalog as cat
-from plansmith.application import plan_families as pf
-from plansmith.application.accounts import AccountInput, open_account
-from plansmith.application.ports import UnitOfWork
+from plansmith.application.accounts.accounts import AccountInput, open_account
+from plansmith.application.catalog import plan_families as pf
+from plansmith.application.catalog import plans as cat
+from plansmith.application.kernel.ports import UnitOfWork
 from tests.fakes import FakeClock, FakeStore, Rows, fake_uow
 
 ORG = "org_a"

@@ -5,8 +5,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from plansmith.domain.invoice_pricing import DraftLine
-from plansmith.domain.invoicing import Discount, DiscountKind, InvoiceLine, LineKind, TaxRate
+from plansmith.domain.invoicing.invoice import (
+    Discount,
+    DiscountKind,
+    InvoiceLine,
+    LineKind,
+    TaxRate,
+)
+from plansmith.domain.invoicing.pricing import DraftLine
 
 VAT_10 = TaxRate("vat-10", "VAT", Decimal("10"), inclusive=False)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from plansmith.domain.money import Currency
-from plansmith.domain.plan_terms import PlanTerms
+from plansmith.domain.catalog.terms import PlanTerms
+from plansmith.domain.kernel.money import Currency
 
 USD = Currency.of("USD")
 

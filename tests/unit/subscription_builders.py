@@ -13,15 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from plansmith.application import catalog as cat
-from plansmith.application import plan_families
-from plansmith.application.accounts import AccountInput, open_account
-from plansmith.application.catalog_extras import AddOnInput, create_add_on
+from plansmith.application.accounts.accounts import AccountInput, open_account
+from plansmith.application.catalog import plan_families
+from plansmith.application.catalog import plans as cat
+from plansmith.application.catalog.extras import AddOnInput, create_add_on
 from plansmith.bootstrap import Plansmith
-from plansmith.domain import subscription_changes as rules
-from plansmith.domain import subscription_stops as stops
-from plansmith.domain.add_ons import AddOn
-from plansmith.domain.catalog import (
+from plansmith.domain.catalog.add_ons import AddOn
+from plansmith.domain.catalog.plans import (
     ChangePolicy,
     Plan,
     PlanFamily,
@@ -29,12 +27,20 @@ from plansmith.domain.catalog import (
     Timing,
     VersionStatus,
 )
-from plansmith.domain.held_log import Span, apply_held
-from plansmith.domain.periods import Cycle, local_midnight, zone
-from plansmith.domain.plan_terms import PlanTerms, Price, PricingModel
-from plansmith.domain.renewals import advance
-from plansmith.domain.subscription_events import SubscriptionEvent
-from plansmith.domain.subscriptions import BillableItem, Outcome, PriceBook, Subscription, Terms
+from plansmith.domain.catalog.terms import PlanTerms, Price, PricingModel
+from plansmith.domain.kernel.periods import Cycle, local_midnight, zone
+from plansmith.domain.subscriptions import changes as rules
+from plansmith.domain.subscriptions import stops
+from plansmith.domain.subscriptions.events import SubscriptionEvent
+from plansmith.domain.subscriptions.held_log import Span, apply_held
+from plansmith.domain.subscriptions.renewals import advance
+from plansmith.domain.subscriptions.subscription import (
+    BillableItem,
+    Outcome,
+    PriceBook,
+    Subscription,
+    Terms,
+)
 
 T0 = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
 CURRENCIES = ("JPY", "USD", "KWD")

@@ -8,13 +8,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from plansmith.adapters.clock import TestClock
-from plansmith.application import accounts as uc
-from plansmith.application.errors import Conflict, NotFound
-from plansmith.application.organizations import create_organization, create_portal_link
-from plansmith.application.pagination import decode_cursor
-from plansmith.application.tokens import Signer
-from plansmith.domain.accounts import Account
-from plansmith.domain.errors import DomainError, InvalidInput, InvalidValue
+from plansmith.application.accounts import accounts as uc
+from plansmith.application.kernel.errors import Conflict, NotFound
+from plansmith.application.kernel.pagination import decode_cursor
+from plansmith.application.organizations.organizations import (
+    create_organization,
+    create_portal_link,
+)
+from plansmith.application.organizations.tokens import Signer
+from plansmith.domain.accounts.account import Account
+from plansmith.domain.kernel.errors import DomainError, InvalidInput, InvalidValue
 from tests.fakes import FakeStore, FakeUnitOfWork, InjectedFailure
 
 T0 = datetime(2026, 2, 28, 23, 30, tzinfo=UTC)

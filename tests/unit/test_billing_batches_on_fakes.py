@@ -8,15 +8,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from plansmith.application import billing_step
-from plansmith.application import subscriptions as subs
-from plansmith.application.billing_run import invoice_subscription, run_billing
-from plansmith.application.billing_snapshot import BillingOutcome
-from plansmith.application.errors import Conflict
-from plansmith.domain import error_codes as ec
-from plansmith.domain.billing_events import InvoiceFinalized
-from plansmith.domain.invoicing import InvoiceStatus
-from plansmith.domain.subscription_events import SubscriptionRenewed
+from plansmith.application.billing import step as billing_step
+from plansmith.application.billing.ports import BillingOutcome
+from plansmith.application.billing.run import invoice_subscription, run_billing
+from plansmith.application.kernel.errors import Conflict
+from plansmith.application.subscriptions import lifecycle as subs
+from plansmith.domain.invoicing.events import InvoiceFinalized
+from plansmith.domain.invoicing.invoice import InvoiceStatus
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.subscriptions.events import SubscriptionRenewed
 from tests.fakes.billing_batches import FakeBillingBatches
 from tests.unit.fake_world import ORG, World
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from plansmith.application.catalog_file import dump_yaml, load_yaml, read_catalog
-from plansmith.domain.catalog import ApplyToExisting, Channel
-from plansmith.domain.errors import InvalidInput
-from plansmith.domain.periods import Cycle
-from plansmith.domain.plan_terms import Price, PricingModel
+from plansmith.application.catalog.file import dump_yaml, load_yaml, read_catalog
+from plansmith.domain.catalog.plans import ApplyToExisting, Channel
+from plansmith.domain.catalog.terms import Price, PricingModel
+from plansmith.domain.kernel.errors import InvalidInput
+from plansmith.domain.kernel.periods import Cycle
 
 Doc = dict[str, Any]
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plansmith.domain.catalog_data import terms_from_data, terms_to_data
-from plansmith.domain.limits import MAX_PRICE
-from plansmith.domain.periods import Cycle
-from plansmith.domain.plan_terms import PlanTerms, Price, PricingModel
+from plansmith.domain.catalog.terms import PlanTerms, Price, PricingModel
+from plansmith.domain.catalog.terms_data import terms_from_data, terms_to_data
+from plansmith.domain.kernel.limits import MAX_PRICE
+from plansmith.domain.kernel.periods import Cycle
 from tests.unit.catalog_terms_support import PATH, _plain
 
 PROPERTY = settings(max_examples=100, deadline=None)

@@ -10,10 +10,16 @@ from itertools import product
 
 import pytest
 
-from plansmith.domain.catalog import PUBLIC_CHANNELS, ChangePolicy, Channel, Timing, channels_of
-from plansmith.domain.catalog_data import policy_from_data, policy_to_data
-from plansmith.domain.errors import InvalidInput, InvalidValue
-from plansmith.domain.plan_terms import check_code
+from plansmith.domain.catalog.plans import (
+    PUBLIC_CHANNELS,
+    ChangePolicy,
+    Channel,
+    Timing,
+    channels_of,
+)
+from plansmith.domain.catalog.terms import check_code
+from plansmith.domain.catalog.terms_data import policy_from_data, policy_to_data
+from plansmith.domain.kernel.errors import InvalidInput, InvalidValue
 from tests.unit.catalog_terms_support import _plain
 
 # -- change policy -----------------------------------------------------------------------

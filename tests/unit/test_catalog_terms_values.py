@@ -10,11 +10,11 @@ from decimal import Decimal
 
 import pytest
 
-from plansmith.domain.catalog_data import terms_from_data, terms_to_data
-from plansmith.domain.errors import InvalidValue
-from plansmith.domain.money import UnknownCurrency
-from plansmith.domain.periods import Cycle
-from plansmith.domain.plan_terms import PlanTerms, Price, PricingModel
+from plansmith.domain.catalog.terms import PlanTerms, Price, PricingModel
+from plansmith.domain.catalog.terms_data import terms_from_data, terms_to_data
+from plansmith.domain.kernel.errors import InvalidValue
+from plansmith.domain.kernel.money import UnknownCurrency
+from plansmith.domain.kernel.periods import Cycle
 from tests.unit.catalog_terms_support import PATH, every_error, one_error, usd_month
 
 # -- reading valid terms -------------------------------------------------------------------

@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from plansmith.domain.catalog import (
+from plansmith.domain.catalog.plans import (
     PUBLIC_CHANNELS,
     Channel,
     PlanVersion,
     PublishedVersionImmutable,
     VersionStatus,
 )
-from plansmith.domain.errors import DomainError, InvalidValue
-from plansmith.domain.plan_terms import PlanTerms
+from plansmith.domain.catalog.terms import PlanTerms
+from plansmith.domain.kernel.errors import DomainError, InvalidValue
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from plansmith.application import catalog as cat
-from plansmith.application import plan_families as pf
-from plansmith.application import subscriptions as subs
-from plansmith.application.errors import Conflict, NotFound
-from plansmith.domain import error_codes as ec
-from plansmith.domain.catalog import ChangePolicy, Channel, Timing, VersionStatus
-from plansmith.domain.errors import InvalidInput, InvalidValue
+from plansmith.application.catalog import plan_families as pf
+from plansmith.application.catalog import plans as cat
+from plansmith.application.kernel.errors import Conflict, NotFound
+from plansmith.application.subscriptions import lifecycle as subs
+from plansmith.domain.catalog.plans import ChangePolicy, Channel, Timing, VersionStatus
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.kernel.errors import InvalidInput, InvalidValue
 from tests.fakes import Refused
 from tests.unit.fake_world import ORG, T0, World, flat_terms
 

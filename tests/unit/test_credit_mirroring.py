@@ -16,15 +16,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plansmith.application.invoice_drafts import draft_lines
-from plansmith.domain.invoice_pricing import (
-    ChargedLine,
-    DraftLine,
-    price_lines,
-    takes_something,
-    totals,
-)
-from plansmith.domain.invoicing import (
+from plansmith.application.invoicing.drafts import draft_lines
+from plansmith.domain.invoicing.invoice import (
     Discount,
     DiscountKind,
     InvoiceLine,
@@ -32,9 +25,16 @@ from plansmith.domain.invoicing import (
     TaxRate,
     billed_period,
 )
-from plansmith.domain.periods import Cycle, Period
-from plansmith.domain.proration import charges, credits, recurring
-from plansmith.domain.subscriptions import Component, Terms
+from plansmith.domain.invoicing.pricing import (
+    ChargedLine,
+    DraftLine,
+    price_lines,
+    takes_something,
+    totals,
+)
+from plansmith.domain.kernel.periods import Cycle, Period
+from plansmith.domain.subscriptions.proration import charges, credits, recurring
+from plansmith.domain.subscriptions.subscription import Component, Terms
 
 D = date
 FEB = (D(2026, 2, 1), D(2026, 3, 1))

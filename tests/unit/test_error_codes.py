@@ -16,16 +16,16 @@ from typing import cast
 
 import pytest
 
-from plansmith.domain import error_codes as ec
-from plansmith.domain.error_codes import REGISTRY, ErrorCode
-from plansmith.domain.errors import DomainError, InvalidValue
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.kernel.error_codes import REGISTRY, ErrorCode
+from plansmith.domain.kernel.errors import DomainError, InvalidValue
 from plansmith.entrypoints.api import error_table
 from plansmith.entrypoints.api.problems import UnknownErrorCode, problem
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "src" / "plansmith"
 API_DOC = ROOT / "docs" / "api.md"
-REGISTRY_FILE = SOURCE / "domain" / "error_codes.py"
+REGISTRY_FILE = SOURCE / "domain" / "kernel" / "error_codes.py"
 
 
 def _modules() -> dict[Path, ast.Module]:
@@ -135,7 +135,7 @@ def test_no_code_is_written_inline_in_the_source() -> None:
         + (
             f"is registered: write ec.{code.upper()}"
             if code in REGISTRY
-            else "is not in plansmith/domain/error_codes.py: add it there, then name it"
+            else "is not in plansmith/domain/kernel/error_codes.py: add it there, then name it"
         )
         for where, code in inline
     )

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plansmith.domain.event_data import EVENT_TYPES, event_from_data
-from plansmith.domain.events import DomainEvent, EventDataError
-from plansmith.domain.periods import Cycle
-from plansmith.domain.subscriptions import Status, Terms
+from plansmith.domain.events.registry import EVENT_TYPES, event_from_data
+from plansmith.domain.kernel.events import DomainEvent, EventDataError
+from plansmith.domain.kernel.periods import Cycle
+from plansmith.domain.subscriptions.subscription import Status, Terms
 
 NAMES = {
     "subscription.created",

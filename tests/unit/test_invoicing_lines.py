@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from plansmith.domain.invoice_pricing import price_lines, tax_summary, totals
-from plansmith.domain.invoicing import LineKind, TaxRate, TaxSummary, Totals
+from plansmith.domain.invoicing.invoice import LineKind, TaxRate, TaxSummary, Totals
+from plansmith.domain.invoicing.pricing import price_lines, tax_summary, totals
 from tests.unit.invoicing_support import VAT_10, amount_off, draft, parts, percent_off
 
 JCT_10 = TaxRate("jct-10", "Consumption tax", Decimal("10"), inclusive=True, country="JP")

@@ -10,9 +10,9 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plansmith.domain.invoice_pricing import DraftLine, price_lines, tax_summary, totals
-from plansmith.domain.invoicing import Discount, DiscountKind, TaxRate
-from plansmith.domain.money import round_half_up
+from plansmith.domain.invoicing.invoice import Discount, DiscountKind, TaxRate
+from plansmith.domain.invoicing.pricing import DraftLine, price_lines, tax_summary, totals
+from plansmith.domain.kernel.money import round_half_up
 from tests.unit.invoicing_support import draft
 
 PROPERTY = settings(max_examples=150, deadline=None)

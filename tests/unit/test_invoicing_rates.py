@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from plansmith.domain.errors import InvalidValue
-from plansmith.domain.invoice_pricing import price_lines
-from plansmith.domain.invoicing import Discount, DiscountKind, TaxRate
+from plansmith.domain.invoicing.invoice import Discount, DiscountKind, TaxRate
+from plansmith.domain.invoicing.pricing import price_lines
+from plansmith.domain.kernel.errors import InvalidValue
 from tests.unit.invoicing_support import VAT_10, amount_off, draft, parts, percent_off
 
 # -- rates and coupons out of range ------------------------------------------------------------

@@ -6,8 +6,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from plansmith.domain.invoice_pricing import price_lines, totals
-from plansmith.domain.invoicing import Invoice, InvoiceLine, InvoiceStateError, InvoiceStatus
+from plansmith.domain.invoicing.invoice import (
+    Invoice,
+    InvoiceLine,
+    InvoiceStateError,
+    InvoiceStatus,
+)
+from plansmith.domain.invoicing.pricing import price_lines, totals
 from tests.unit.invoicing_support import VAT_10, draft
 
 CREATED = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

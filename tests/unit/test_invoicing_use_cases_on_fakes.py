@@ -7,14 +7,20 @@ from datetime import timedelta
 
 import pytest
 
-from plansmith.application import invoices as inv
-from plansmith.application import subscriptions as subs
-from plansmith.application.billing_run import invoice_subscription
-from plansmith.application.errors import Conflict
-from plansmith.domain import error_codes as ec
-from plansmith.domain.errors import InvalidValue
-from plansmith.domain.invoicing import Invoice, InvoiceStateError, InvoiceStatus, LineKind, Totals
-from plansmith.domain.ledger import LedgerAccount
+from plansmith.application.billing.run import invoice_subscription
+from plansmith.application.invoicing import invoices as inv
+from plansmith.application.kernel.errors import Conflict
+from plansmith.application.subscriptions import lifecycle as subs
+from plansmith.domain.invoicing.invoice import (
+    Invoice,
+    InvoiceStateError,
+    InvoiceStatus,
+    LineKind,
+    Totals,
+)
+from plansmith.domain.invoicing.ledger import LedgerAccount
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.kernel.errors import InvalidValue
 from tests.unit.fake_world import ORG, T0, World
 
 GRACE = timedelta(hours=1)

@@ -12,11 +12,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plansmith.domain.errors import InvalidValue
-from plansmith.domain.invoice_pricing import totals
-from plansmith.domain.invoicing import Invoice, InvoiceLine, InvoiceStatus, LineKind
-from plansmith.domain.ledger import Entry, LedgerAccount, Transaction, Unbalanced, balance, entries
-from plansmith.domain.postings import credit_note, finalized, paid, voided
+from plansmith.domain.invoicing.invoice import Invoice, InvoiceLine, InvoiceStatus, LineKind
+from plansmith.domain.invoicing.ledger import (
+    Entry,
+    LedgerAccount,
+    Transaction,
+    Unbalanced,
+    balance,
+    entries,
+)
+from plansmith.domain.invoicing.postings import credit_note, finalized, paid, voided
+from plansmith.domain.invoicing.pricing import totals
+from plansmith.domain.kernel.errors import InvalidValue
 
 A = LedgerAccount
 PROPERTY = settings(max_examples=200, deadline=None)

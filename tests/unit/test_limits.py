@@ -11,11 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plansmith.domain.catalog_data import terms_from_data, terms_to_data
-from plansmith.domain.errors import InvalidInput
-from plansmith.domain.invoice_pricing import DraftLine, price_lines, totals
-from plansmith.domain.invoicing import LineKind, TaxRate
-from plansmith.domain.limits import (
+from plansmith.domain.catalog.terms import PlanTerms, Price
+from plansmith.domain.catalog.terms_data import terms_from_data, terms_to_data
+from plansmith.domain.invoicing.invoice import LineKind, TaxRate
+from plansmith.domain.invoicing.pricing import DraftLine, price_lines, totals
+from plansmith.domain.kernel.errors import InvalidInput
+from plansmith.domain.kernel.limits import (
     BIGINT_MAX,
     MAX_INVOICE_AMOUNT,
     MAX_LINE_AMOUNT,
@@ -25,9 +26,8 @@ from plansmith.domain.limits import (
     at_most,
     percent_places,
 )
-from plansmith.domain.periods import Cycle
-from plansmith.domain.plan_terms import PlanTerms, Price
-from plansmith.domain.text import InvalidText, check_text, unstorable
+from plansmith.domain.kernel.periods import Cycle
+from plansmith.domain.kernel.text import InvalidText, check_text, unstorable
 
 FULL_TAX = TaxRate("full", "Tax", Decimal("100"), inclusive=False)
 

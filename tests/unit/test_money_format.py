@@ -12,8 +12,8 @@ from plansmith.adapters.money_format import (
     normalize_locale,
     parse_money,
 )
-from plansmith.domain.errors import InvalidValue
-from plansmith.domain.money import Currency, Money, TooPrecise
+from plansmith.domain.kernel.errors import InvalidValue
+from plansmith.domain.kernel.money import Currency, Money, TooPrecise
 
 USD = Currency.of("USD")
 JPY = Currency.of("JPY")

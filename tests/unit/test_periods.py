@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plansmith.domain.errors import InvalidValue
-from plansmith.domain.periods import (
+from plansmith.domain.kernel.errors import InvalidValue
+from plansmith.domain.kernel.periods import (
     BillingSchedule,
     Cycle,
     CycleUnit,

@@ -8,10 +8,10 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plansmith.domain.errors import DomainError
-from plansmith.domain.periods import Cycle
-from plansmith.domain.plan_terms import PlanTerms
-from plansmith.domain.pricing import NotOffered, Quote, quote
+from plansmith.domain.catalog.pricing import NotOffered, Quote, quote
+from plansmith.domain.catalog.terms import PlanTerms
+from plansmith.domain.kernel.errors import DomainError
+from plansmith.domain.kernel.periods import Cycle
 from tests.unit.pricing_support import USD, seat_terms
 
 PROPERTY = settings(max_examples=100, deadline=None)

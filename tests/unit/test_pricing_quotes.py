@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from plansmith.domain.errors import InvalidValue
-from plansmith.domain.money import Currency, Money
-from plansmith.domain.periods import Cycle
-from plansmith.domain.plan_terms import PlanTerms, Price, PricingModel
-from plansmith.domain.pricing import NotOffered, quote, unit_price
+from plansmith.domain.catalog.pricing import NotOffered, quote, unit_price
+from plansmith.domain.catalog.terms import PlanTerms, Price, PricingModel
+from plansmith.domain.kernel.errors import InvalidValue
+from plansmith.domain.kernel.money import Currency, Money
+from plansmith.domain.kernel.periods import Cycle
 from tests.unit.pricing_support import USD, seat_terms
 
 EUR = Currency.of("EUR")

@@ -21,9 +21,9 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plansmith.domain.invoicing import LineKind
-from plansmith.domain.periods import BillingSchedule, Cycle, Period, zone
-from plansmith.domain.subscriptions import BillableItem, Status, Terms
+from plansmith.domain.invoicing.invoice import LineKind
+from plansmith.domain.kernel.periods import BillingSchedule, Cycle, Period, zone
+from plansmith.domain.subscriptions.subscription import BillableItem, Status, Terms
 from tests.unit.subscription_builders import (
     ALL_NOW,
     CURRENCIES,

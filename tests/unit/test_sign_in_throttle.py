@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plansmith.application.sign_in import PER_ADDRESS, PER_USER
-from plansmith.domain.sign_in_throttle import Throttle, ThrottlePolicy, refused_until
+from plansmith.application.organizations.sign_in import PER_ADDRESS, PER_USER
+from plansmith.domain.organizations.sign_in_throttle import Throttle, ThrottlePolicy, refused_until
 
 T0 = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
 POLICY = ThrottlePolicy(

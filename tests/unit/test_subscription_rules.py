@@ -18,10 +18,15 @@ from typing import Any
 
 import pytest
 
-from plansmith.domain.catalog import ChangePolicy, Timing
-from plansmith.domain.errors import DomainError
-from plansmith.domain.periods import Cycle, local_date, zone
-from plansmith.domain.subscriptions import TRANSITIONS, Outcome, Status, SubscriptionError
+from plansmith.domain.catalog.plans import ChangePolicy, Timing
+from plansmith.domain.kernel.errors import DomainError
+from plansmith.domain.kernel.periods import Cycle, local_date, zone
+from plansmith.domain.subscriptions.subscription import (
+    TRANSITIONS,
+    Outcome,
+    Status,
+    SubscriptionError,
+)
 from tests.unit.subscription_builders import Driver, price_book, terms
 
 START, DAY = date(2026, 3, 1), date(2026, 3, 11)

@@ -7,13 +7,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from plansmith.application import subscription_actions as act
-from plansmith.application import subscriptions as subs
-from plansmith.application.errors import Conflict
-from plansmith.domain import error_codes as ec
-from plansmith.domain.errors import InvalidValue
-from plansmith.domain.invoicing import LineKind
-from plansmith.domain.subscriptions import BillableItem, InvalidTransition, Status
+from plansmith.application.kernel.errors import Conflict
+from plansmith.application.subscriptions import actions as act
+from plansmith.application.subscriptions import lifecycle as subs
+from plansmith.domain.invoicing.invoice import LineKind
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.kernel.errors import InvalidValue
+from plansmith.domain.subscriptions.subscription import BillableItem, InvalidTransition, Status
 from tests.unit.fake_world import ORG, World
 
 JAN_1, JAN_16, FEB_1 = date(2026, 1, 1), date(2026, 1, 16), date(2026, 2, 1)

@@ -12,7 +12,7 @@ import os
 import threading
 from pathlib import Path
 
-from plansmith.application.outbox_ports import PublishedEvent
+from plansmith.application.events.ports import PublishedEvent
 
 
 def event_json(event: PublishedEvent) -> dict[str, object]:

@@ -38,9 +38,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from plansmith.adapters.db import tables as t
-from plansmith.application.errors import Conflict
-from plansmith.application.ports import Clock
-from plansmith.domain import error_codes as ec
+from plansmith.application.kernel.errors import Conflict
+from plansmith.application.kernel.ports import Clock
+from plansmith.domain.kernel import error_codes as ec
 
 IN_FLIGHT, COMMITTED, DONE = "in_flight", "committed", "done"
 log = logging.getLogger("plansmith.idempotency")

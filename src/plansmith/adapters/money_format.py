@@ -29,8 +29,8 @@ from babel.numbers import (
     parse_decimal,
 )
 
-from plansmith.domain.errors import InvalidValue
-from plansmith.domain.money import Currency, Money
+from plansmith.domain.kernel.errors import InvalidValue
+from plansmith.domain.kernel.money import Currency, Money
 
 __all__ = ["format_money", "is_locale", "normalize_locale", "parse_money"]
 

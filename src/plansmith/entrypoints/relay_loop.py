@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from plansmith.application.relay import Relay
+from plansmith.application.events.relay import Relay
 
 log = logging.getLogger("plansmith.relay")
 

@@ -16,8 +16,8 @@ from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from plansmith.domain.errors import DomainError, InvalidInput
-from plansmith.domain.text import InvalidText, unstorable
+from plansmith.domain.kernel.errors import DomainError, InvalidInput
+from plansmith.domain.kernel.text import InvalidText, unstorable
 
 # Enough to show what is wrong; a body of a thousand bad strings is not listed in full.
 MOST_REPORTED = 20

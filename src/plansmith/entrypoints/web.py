@@ -8,14 +8,14 @@ from fastapi.staticfiles import StaticFiles
 
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.api import openapi, problems
-from plansmith.entrypoints.api.api_key_routes import router as api_key_router
-from plansmith.entrypoints.api.billing_routes import router as billing_router
-from plansmith.entrypoints.api.catalog_routes import router as catalog_router
-from plansmith.entrypoints.api.event_routes import router as event_router
+from plansmith.entrypoints.api.accounts.routes import router as api_router
+from plansmith.entrypoints.api.billing.test_clock_routes import router as test_clock_router
+from plansmith.entrypoints.api.catalog.routes import router as catalog_router
+from plansmith.entrypoints.api.events.routes import router as event_router
 from plansmith.entrypoints.api.idempotency import IdempotencyMiddleware
-from plansmith.entrypoints.api.routes import router as api_router
-from plansmith.entrypoints.api.subscription_routes import router as subscription_router
-from plansmith.entrypoints.api.test_clock_routes import router as test_clock_router
+from plansmith.entrypoints.api.invoicing.routes import router as billing_router
+from plansmith.entrypoints.api.organizations.api_key_routes import router as api_key_router
+from plansmith.entrypoints.api.subscriptions.routes import router as subscription_router
 from plansmith.entrypoints.console import routes as console
 from plansmith.entrypoints.console.api_key_routes import router as console_api_key_router
 from plansmith.entrypoints.console.billing_routes import router as console_billing_router

@@ -13,8 +13,8 @@ import threading
 import dramatiq
 
 from plansmith.adapters.jobs import DramatiqBillingJobs, declare_actors, redis_broker
-from plansmith.application.billing_jobs import bill_job, finalize_draft
-from plansmith.application.run_records import RunLog
+from plansmith.application.billing.jobs import bill_job, finalize_draft
+from plansmith.application.billing.run_records import RunLog
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.relay_loop import RelayLoop
 

@@ -9,8 +9,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from plansmith.domain.limits import BIGINT_MAX, TooLarge
-from plansmith.domain.text import InvalidText, unstorable
+from plansmith.domain.kernel.limits import BIGINT_MAX, TooLarge
+from plansmith.domain.kernel.text import InvalidText, unstorable
 
 
 def normalize_url(url: str) -> str:

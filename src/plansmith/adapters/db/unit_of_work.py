@@ -9,32 +9,36 @@ from typing import Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from plansmith.adapters.db.account_repositories import SqlAccounts, SqlInvoiceAddresses
-from plansmith.adapters.db.billing_writer import SqlBillingBatches
-from plansmith.adapters.db.catalog_repositories import (
+from plansmith.adapters.db.accounts.repositories import SqlAccounts, SqlInvoiceAddresses
+from plansmith.adapters.db.billing.run_repositories import SqlRunRecords
+from plansmith.adapters.db.billing.writer import SqlBillingBatches
+from plansmith.adapters.db.catalog.repositories import (
     SqlAddOns,
     SqlExtraPacks,
     SqlPlanFamilies,
     SqlPlans,
     SqlPlanVersions,
 )
-from plansmith.adapters.db.coupon_repositories import SqlCoupons
-from plansmith.adapters.db.invoice_repositories import SqlInvoices
-from plansmith.adapters.db.ledger_repositories import SqlLedger
-from plansmith.adapters.db.outbox_repositories import SqlOutbox, write_events
-from plansmith.adapters.db.repositories import SqlApiKeys, SqlOperatorUsers, SqlOrganizations
-from plansmith.adapters.db.run_repositories import SqlRunRecords
-from plansmith.adapters.db.session_repositories import (
+from plansmith.adapters.db.events.outbox import SqlOutbox, write_events
+from plansmith.adapters.db.invoicing.coupons import SqlCoupons
+from plansmith.adapters.db.invoicing.invoices import SqlInvoices
+from plansmith.adapters.db.invoicing.ledger import SqlLedger
+from plansmith.adapters.db.invoicing.tax_rates import SqlTaxRates
+from plansmith.adapters.db.organizations.repositories import (
+    SqlApiKeys,
+    SqlOperatorUsers,
+    SqlOrganizations,
+)
+from plansmith.adapters.db.organizations.sessions import (
     SqlPortalLinks,
     SqlSignInThrottles,
     SqlWebSessions,
 )
-from plansmith.adapters.db.subscription_repositories import SqlSubscriptions
-from plansmith.adapters.db.tax_rate_repositories import SqlTaxRates
+from plansmith.adapters.db.subscriptions.repositories import SqlSubscriptions
 from plansmith.adapters.idempotency import fence_current_claim
-from plansmith.application.errors import Conflict
-from plansmith.domain import error_codes as ec
-from plansmith.domain.events import DomainEvent
+from plansmith.application.kernel.errors import Conflict
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.kernel.events import DomainEvent
 
 
 class SqlUnitOfWork:

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from plansmith.application.api_keys import Caller, authenticate_api_key
-from plansmith.application.errors import Unauthorized
-from plansmith.application.ports import Clock, UnitOfWork
-from plansmith.application.test_clocks import clock_for
+from plansmith.application.billing.test_clocks import clock_for
+from plansmith.application.kernel.errors import Unauthorized
+from plansmith.application.kernel.ports import Clock, UnitOfWork
+from plansmith.application.organizations.api_keys import Caller, authenticate_api_key
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.organizations import Organization
+from plansmith.domain.organizations.organization import Organization
 
 bearer = HTTPBearer(auto_error=False, description="An API key: sk_...")
 

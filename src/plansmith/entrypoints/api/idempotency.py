@@ -20,10 +20,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plansmith.adapters.idempotency import StoredResponse, Verdict, current_claim
-from plansmith.application.api_keys import authenticate_api_key
+from plansmith.application.organizations.api_keys import authenticate_api_key
 from plansmith.bootstrap import Plansmith
-from plansmith.domain import error_codes as ec
-from plansmith.domain.errors import DomainError
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.kernel.errors import DomainError
 from plansmith.entrypoints.api.problems import problem
 
 HEADER = b"idempotency-key"

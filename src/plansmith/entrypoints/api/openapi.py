@@ -22,8 +22,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from plansmith.domain import error_codes as ec
-from plansmith.domain.error_codes import ErrorCode
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.kernel.error_codes import ErrorCode
 from plansmith.entrypoints.api.problems import PROBLEM, TITLES
 
 PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}

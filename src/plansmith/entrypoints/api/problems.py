@@ -1,6 +1,6 @@
 """Errors as application/problem+json (RFC 9457) with a stable code and the offending field.
 
-Every code comes from the registry in plansmith.domain.error_codes; `problem()` refuses any
+Every code comes from the registry in plansmith.domain.kernel.error_codes; `problem()` refuses any
 other. `problems(...)` documents the answers a route gives besides the ones every route of its
 kind gives (see plansmith.entrypoints.api.openapi).
 """
@@ -14,9 +14,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from plansmith.domain import error_codes as ec
-from plansmith.domain.error_codes import ErrorCode
-from plansmith.domain.errors import DomainError, InvalidInput
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.kernel.error_codes import ErrorCode
+from plansmith.domain.kernel.errors import DomainError, InvalidInput
 
 PROBLEM = "application/problem+json"
 TITLES = {
@@ -49,7 +49,7 @@ def problem(
 ) -> JSONResponse:
     declared = ec.REGISTRY.get(code)
     if declared is None:
-        raise UnknownErrorCode(f"error code {code!r} is not in plansmith.domain.error_codes")
+        raise UnknownErrorCode(f"error code {code!r} is not in plansmith.domain.kernel.error_codes")
     if declared.status != status and declared is not ec.HTTP_ERROR:
         raise UnknownErrorCode(f"error code {code!r} is {declared.status}, not {status}")
     body: dict[str, Any] = {

@@ -23,11 +23,11 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
-from plansmith.application.organizations import MAX_LINK_SECONDS, MIN_LINK_SECONDS
-from plansmith.domain import error_codes as ec
-from plansmith.domain.accounts import Account, InvoiceAddress
-from plansmith.domain.error_codes import ErrorCode
-from plansmith.domain.limits import figure
+from plansmith.application.organizations.organizations import MAX_LINK_SECONDS, MIN_LINK_SECONDS
+from plansmith.domain.accounts.account import Account, InvoiceAddress
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.kernel.error_codes import ErrorCode
+from plansmith.domain.kernel.limits import figure
 
 T = TypeVar("T")
 

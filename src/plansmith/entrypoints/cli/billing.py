@@ -10,14 +10,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from plansmith.application.billing_jobs import dispatch_run
-from plansmith.application.billing_ports import RunRecord
-from plansmith.application.billing_run import run_billing
-from plansmith.application.organizations import find_organization
-from plansmith.application.ports import Clock
-from plansmith.application.test_clocks import FrozenClock, clock_for
+from plansmith.application.billing.jobs import dispatch_run
+from plansmith.application.billing.ports import RunRecord
+from plansmith.application.billing.run import run_billing
+from plansmith.application.billing.test_clocks import FrozenClock, clock_for
+from plansmith.application.kernel.ports import Clock
+from plansmith.application.organizations.organizations import find_organization
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.errors import InvalidValue
+from plansmith.domain.kernel.errors import InvalidValue
 from plansmith.entrypoints.cli.clock import advance_with_progress, parse_instant, print_advance
 from plansmith.entrypoints.cli.context import container
 from plansmith.entrypoints.cli.subscriptions import session, show

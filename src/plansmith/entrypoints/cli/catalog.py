@@ -17,8 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from plansmith.application import organizations as orgs
-from plansmith.application.catalog_file import (
+from plansmith.application.catalog.file import (
     CatalogDocument,
     Change,
     ChangeKind,
@@ -29,7 +28,8 @@ from plansmith.application.catalog_file import (
     load_yaml,
     read_catalog,
 )
-from plansmith.domain.errors import DomainError, InvalidInput, InvalidValue
+from plansmith.application.organizations import organizations as orgs
+from plansmith.domain.kernel.errors import DomainError, InvalidInput, InvalidValue
 from plansmith.entrypoints.cli.context import container
 
 catalog_app = typer.Typer(

@@ -19,10 +19,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from plansmith.application import organizations as orgs
-from plansmith.application import test_clocks
+from plansmith.application.billing import test_clocks
+from plansmith.application.organizations import organizations as orgs
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.errors import DomainError, InvalidValue
+from plansmith.domain.kernel.errors import DomainError, InvalidValue
 from plansmith.entrypoints.cli.subscriptions import OrgOption, session
 from plansmith.entrypoints.cli.subscriptions import show as show_table
 

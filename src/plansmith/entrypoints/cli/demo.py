@@ -13,15 +13,15 @@ from collections import Counter
 from dataclasses import dataclass
 from importlib.resources import files
 
-from plansmith.application import accounts as uc
-from plansmith.application import api_keys
-from plansmith.application import organizations as orgs
-from plansmith.application.catalog_file import ChangeKind, apply_catalog, load_yaml, read_catalog
-from plansmith.application.errors import NotFound
-from plansmith.application.subscription_queries import account_plans
-from plansmith.application.subscriptions import SubscribeInput, subscribe
+from plansmith.application.accounts import accounts as uc
+from plansmith.application.catalog.file import ChangeKind, apply_catalog, load_yaml, read_catalog
+from plansmith.application.kernel.errors import NotFound
+from plansmith.application.organizations import api_keys
+from plansmith.application.organizations import organizations as orgs
+from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.queries import account_plans
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.organizations import Organization
+from plansmith.domain.organizations.organization import Organization
 
 ORGANIZATION = "Demo SaaS"
 OPERATOR_EMAIL = "operator@demo.plansmith.dev"

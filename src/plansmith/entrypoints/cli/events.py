@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from plansmith.application.event_queries import list_events
+from plansmith.application.events.queries import list_events
 from plansmith.entrypoints.cli.context import container
 from plansmith.entrypoints.cli.subscriptions import line, session, show
 

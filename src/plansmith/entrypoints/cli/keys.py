@@ -17,10 +17,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from plansmith.application import api_keys
+from plansmith.application.organizations import api_keys
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.errors import InvalidValue
-from plansmith.domain.organizations import ApiKey, KeyStatus
+from plansmith.domain.kernel.errors import InvalidValue
+from plansmith.domain.organizations.organization import ApiKey, KeyStatus
 from plansmith.entrypoints.cli.context import container
 from plansmith.entrypoints.cli.subscriptions import OrgOption, session, show
 

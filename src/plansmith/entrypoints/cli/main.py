@@ -11,10 +11,10 @@ import typer
 from rich.console import Console
 
 from plansmith.adapters.db.migrate import upgrade
-from plansmith.application import console_users
-from plansmith.application import organizations as orgs
+from plansmith.application.organizations import console_users
+from plansmith.application.organizations import organizations as orgs
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
-from plansmith.domain.errors import DomainError
+from plansmith.domain.kernel.errors import DomainError
 from plansmith.entrypoints.cli import billing, context
 from plansmith.entrypoints.cli import demo as demo_data
 from plansmith.entrypoints.cli.catalog import catalog_app

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from plansmith.application.subscription_actions import advance_due
+from plansmith.application.subscriptions.actions import advance_due
 from plansmith.bootstrap import Plansmith
 
 log = logging.getLogger("plansmith.renewals")

@@ -21,23 +21,27 @@ from rich.markup import escape
 from rich.table import Table
 
 from plansmith.adapters.money_format import format_money
-from plansmith.application import organizations as orgs
-from plansmith.application import subscription_actions as actions
-from plansmith.application import subscription_queries as queries
-from plansmith.application.ports import Clock, StoredEvent
-from plansmith.application.subscriptions import (
+from plansmith.application.billing.test_clocks import organization_clock
+from plansmith.application.kernel.ports import Clock
+from plansmith.application.organizations import organizations as orgs
+from plansmith.application.subscriptions import actions, queries
+from plansmith.application.subscriptions.lifecycle import (
     NextInvoice,
     Result,
     SubscribeInput,
     SubscriptionView,
     subscribe,
 )
-from plansmith.application.test_clocks import organization_clock
+from plansmith.application.subscriptions.ports import StoredEvent
 from plansmith.bootstrap import Plansmith
-from plansmith.domain.errors import DomainError, InvalidInput, InvalidValue
-from plansmith.domain.money import Currency, Money
-from plansmith.domain.subscription_events import CancelWithdrawn, ChangeScheduled, SubscriptionEvent
-from plansmith.domain.subscriptions import BillableItem, Status
+from plansmith.domain.kernel.errors import DomainError, InvalidInput, InvalidValue
+from plansmith.domain.kernel.money import Currency, Money
+from plansmith.domain.subscriptions.events import (
+    CancelWithdrawn,
+    ChangeScheduled,
+    SubscriptionEvent,
+)
+from plansmith.domain.subscriptions.subscription import BillableItem, Status
 from plansmith.entrypoints.cli.context import container
 
 sub_app = typer.Typer(

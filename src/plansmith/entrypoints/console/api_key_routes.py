@@ -15,10 +15,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from plansmith.application import api_keys as uc
-from plansmith.application.errors import NotFound
-from plansmith.domain.errors import DomainError, InvalidInput
-from plansmith.domain.organizations import ApiKey, KeyStatus
+from plansmith.application.kernel.errors import NotFound
+from plansmith.application.organizations import api_keys as uc
+from plansmith.domain.kernel.errors import DomainError, InvalidInput
+from plansmith.domain.organizations.organization import ApiKey, KeyStatus
 from plansmith.entrypoints.console.routes import (
     PREFIX,
     CurrentOperator,

@@ -16,19 +16,19 @@ from pathlib import Path
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from plansmith.application.billing_ports import RunRecord
-from plansmith.application.billing_run import run_billing
-from plansmith.application.errors import NotFound
-from plansmith.application.invoices import (
+from plansmith.application.billing.ports import RunRecord
+from plansmith.application.billing.run import run_billing
+from plansmith.application.invoicing.invoices import (
     finalize_invoice,
     mark_paid,
     mark_uncollectible,
     void_invoice,
 )
-from plansmith.application.pagination import decode_cursor, encode_cursor
-from plansmith.application.ports import Clock, UnitOfWork
-from plansmith.domain.errors import DomainError, InvalidValue
-from plansmith.domain.invoicing import INVOICE_TRANSITIONS, Invoice, InvoiceStatus
+from plansmith.application.kernel.errors import NotFound
+from plansmith.application.kernel.pagination import decode_cursor, encode_cursor
+from plansmith.application.kernel.ports import Clock, UnitOfWork
+from plansmith.domain.invoicing.invoice import INVOICE_TRANSITIONS, Invoice, InvoiceStatus
+from plansmith.domain.kernel.errors import DomainError, InvalidValue
 from plansmith.entrypoints.console.routes import (
     PAGE_SIZE,
     PREFIX,

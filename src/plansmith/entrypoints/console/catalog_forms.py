@@ -14,12 +14,12 @@ from decimal import Decimal
 from typing import Any
 
 from plansmith.adapters.money_format import parse_money
-from plansmith.domain.accounts import require_text
-from plansmith.domain.catalog import PlanVersion
-from plansmith.domain.catalog_data import terms_from_data, terms_to_data
-from plansmith.domain.errors import Checks, DomainError, InvalidInput
-from plansmith.domain.money import Currency, Money
-from plansmith.domain.plan_terms import PlanTerms, PricingModel
+from plansmith.domain.accounts.account import require_text
+from plansmith.domain.catalog.plans import PlanVersion
+from plansmith.domain.catalog.terms import PlanTerms, PricingModel
+from plansmith.domain.catalog.terms_data import terms_from_data, terms_to_data
+from plansmith.domain.kernel.errors import Checks, DomainError, InvalidInput
+from plansmith.domain.kernel.money import Currency, Money
 
 LOCALE = "en_US"  # operators have no locale of their own yet
 DISCOUNT_CYCLES = ("quarter", "half_year", "year")

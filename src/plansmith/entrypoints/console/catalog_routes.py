@@ -19,16 +19,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
 from plansmith.adapters.money_format import format_money
-from plansmith.application import catalog as cat
-from plansmith.application import catalog_extras as extras
-from plansmith.application import plan_families as families
-from plansmith.application.subscription_queries import subscriber_counts
-from plansmith.domain.catalog import ChangePolicy, Channel, PlanFamily, PlanVersion, Timing
-from plansmith.domain.errors import DomainError
-from plansmith.domain.money import Currency, Money
-from plansmith.domain.periods import Cycle
-from plansmith.domain.plan_terms import PlanTerms, Price, PricingModel
-from plansmith.domain.pricing import quote
+from plansmith.application.catalog import extras
+from plansmith.application.catalog import plan_families as families
+from plansmith.application.catalog import plans as cat
+from plansmith.application.subscriptions.queries import subscriber_counts
+from plansmith.domain.catalog.plans import ChangePolicy, Channel, PlanFamily, PlanVersion, Timing
+from plansmith.domain.catalog.pricing import quote
+from plansmith.domain.catalog.terms import PlanTerms, Price, PricingModel
+from plansmith.domain.kernel.errors import DomainError
+from plansmith.domain.kernel.money import Currency, Money
+from plansmith.domain.kernel.periods import Cycle
 from plansmith.entrypoints.console.catalog_forms import (
     LOCALE,
     EditForm,

@@ -17,19 +17,19 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from plansmith.adapters.money_format import format_money
-from plansmith.application import accounts as uc
-from plansmith.application.console_queries import customer_page
-from plansmith.application.errors import Unauthorized
-from plansmith.application.organizations import create_portal_link, get_operator
-from plansmith.application.sign_in import TooManyAttempts, sign_in
-from plansmith.application.subscription_queries import FamilyPlans, HistoryEntry
-from plansmith.application.subscriptions import SubscriptionView
-from plansmith.application.tokens import TokenRejected
-from plansmith.application.web_sessions import end_session
-from plansmith.domain.money import Currency, Money
-from plansmith.domain.organizations import OperatorUser
-from plansmith.domain.sessions import SessionKind
-from plansmith.domain.subscriptions import Status
+from plansmith.application.accounts import accounts as uc
+from plansmith.application.kernel.errors import Unauthorized
+from plansmith.application.organizations.organizations import create_portal_link, get_operator
+from plansmith.application.organizations.sign_in import TooManyAttempts, sign_in
+from plansmith.application.organizations.tokens import TokenRejected
+from plansmith.application.organizations.web_sessions import end_session
+from plansmith.application.screens.console_customer import customer_page
+from plansmith.application.subscriptions.lifecycle import SubscriptionView
+from plansmith.application.subscriptions.queries import FamilyPlans, HistoryEntry
+from plansmith.domain.kernel.money import Currency, Money
+from plansmith.domain.organizations.organization import OperatorUser
+from plansmith.domain.organizations.sessions import SessionKind
+from plansmith.domain.subscriptions.subscription import Status
 from plansmith.entrypoints.webui.deps import Container
 from plansmith.entrypoints.webui.errors import title_for
 from plansmith.entrypoints.webui.sessions import (

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from plansmith.application.accounts import AddressChanges, AddressInput
-from plansmith.domain.accounts import InvoiceAddress
-from plansmith.domain.errors import DomainError, InvalidInput
+from plansmith.application.accounts.accounts import AddressChanges, AddressInput
+from plansmith.domain.accounts.account import InvoiceAddress
+from plansmith.domain.kernel.errors import DomainError, InvalidInput
 
 LABELS = {
     "name": "Name",

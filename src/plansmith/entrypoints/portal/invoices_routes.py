@@ -16,9 +16,9 @@ from pathlib import Path
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from plansmith.application.invoice_views import account_invoices
-from plansmith.domain.accounts import Account
-from plansmith.domain.invoicing import Invoice
+from plansmith.application.screens.invoices import account_invoices
+from plansmith.domain.accounts.account import Account
+from plansmith.domain.invoicing.invoice import Invoice
 from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, Visit
 from plansmith.entrypoints.webui.deps import Container
 from plansmith.entrypoints.webui.invoice_document import STATUS_WORDS, Formats

@@ -19,17 +19,17 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from plansmith.application import portal_plans as q
-from plansmith.application.plan_choices import fixable, readable
-from plansmith.application.subscription_actions import (
+from plansmith.application.screens import portal_plans as q
+from plansmith.application.screens.plan_choices import fixable, readable
+from plansmith.application.subscriptions.actions import (
     cancel_subscription,
     reactivate_subscription,
     withdraw_scheduled_change,
 )
-from plansmith.application.subscriptions import CUSTOMER, Result
-from plansmith.domain.errors import DomainError
-from plansmith.domain.limits import MAX_QUANTITY
-from plansmith.domain.subscriptions import Status, Subscription
+from plansmith.application.subscriptions.lifecycle import CUSTOMER, Result
+from plansmith.domain.kernel.errors import DomainError
+from plansmith.domain.kernel.limits import MAX_QUANTITY
+from plansmith.domain.subscriptions.subscription import Status, Subscription
 from plansmith.entrypoints.portal.plans_views import (
     FILTERS,
     MOVED,

@@ -17,10 +17,10 @@ from babel.dates import format_date
 from pydantic import BaseModel
 
 from plansmith.adapters.money_format import format_money
-from plansmith.application.plan_choices import PlanOption, Wish
-from plansmith.application.subscription_queries import FamilyPlans
-from plansmith.domain.money import Currency, Money
-from plansmith.domain.periods import Cycle, CycleUnit
+from plansmith.application.screens.plan_choices import PlanOption, Wish
+from plansmith.application.subscriptions.queries import FamilyPlans
+from plansmith.domain.kernel.money import Currency, Money
+from plansmith.domain.kernel.periods import Cycle, CycleUnit
 
 DONE = {
     "changed": "Your plan was changed.",

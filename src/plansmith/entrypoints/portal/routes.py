@@ -14,11 +14,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from plansmith.application import accounts as uc
-from plansmith.application.web_sessions import end_session, enter_portal
-from plansmith.domain import error_codes as ec
-from plansmith.domain.errors import DomainError
-from plansmith.domain.sessions import SessionKind
+from plansmith.application.accounts import accounts as uc
+from plansmith.application.organizations.web_sessions import end_session, enter_portal
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.kernel.errors import DomainError
+from plansmith.domain.organizations.sessions import SessionKind
 from plansmith.entrypoints.portal.forms import (
     LABELS,
     OPTIONAL,

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from plansmith.application import test_clocks
-from plansmith.application.ports import Clock
+from plansmith.application.billing import test_clocks
+from plansmith.application.kernel.ports import Clock
 from plansmith.bootstrap import Plansmith
 
 

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from plansmith.domain.errors import DomainError
+from plansmith.domain.kernel.errors import DomainError
 
 # Renders one area's error page: (request, status, message) -> response.
 ErrorPage = Callable[[Request, int, str], Response]

@@ -20,11 +20,17 @@ from babel.dates import format_date
 from babel.numbers import format_decimal, get_currency_symbol
 
 from plansmith.adapters.money_format import format_money
-from plansmith.application.billing_run import Upcoming
-from plansmith.domain.accounts import Account
-from plansmith.domain.invoice_pricing import tax_summary
-from plansmith.domain.invoicing import CreditNote, Invoice, InvoiceLine, InvoiceStatus, TaxRate
-from plansmith.domain.money import Currency, Money
+from plansmith.application.billing.run import Upcoming
+from plansmith.domain.accounts.account import Account
+from plansmith.domain.invoicing.invoice import (
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    TaxRate,
+)
+from plansmith.domain.invoicing.pricing import tax_summary
+from plansmith.domain.kernel.money import Currency, Money
 
 # The order both renderers follow.
 SECTIONS = ("header", "parties", "facts", "lines", "taxes", "totals", "notes")

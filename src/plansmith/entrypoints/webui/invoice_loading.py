@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from plansmith.application.billing_ports import RunRecord
-from plansmith.application.invoice_views import AccountInvoices, InvoiceView, invoice_view
-from plansmith.application.ports import UnitOfWork
-from plansmith.domain.accounts import Account
-from plansmith.domain.invoicing import Invoice
+from plansmith.application.billing.ports import RunRecord
+from plansmith.application.kernel.ports import UnitOfWork
+from plansmith.application.screens.invoices import AccountInvoices, InvoiceView, invoice_view
+from plansmith.domain.accounts.account import Account
+from plansmith.domain.invoicing.invoice import Invoice
 from plansmith.entrypoints.webui.invoice_document import (
     InvoiceDocument,
     build_document,

@@ -14,12 +14,12 @@ from datetime import datetime
 
 from fastapi import Request, Response
 
-from plansmith.application.ports import Clock, UnitOfWork
-from plansmith.application.tokens import Signer, TokenRejected
-from plansmith.application.web_sessions import IssuedSession, read_session
-from plansmith.domain import error_codes as ec
-from plansmith.domain.errors import DomainError
-from plansmith.domain.sessions import SessionKind, WebSession
+from plansmith.application.kernel.ports import Clock, UnitOfWork
+from plansmith.application.organizations.tokens import Signer, TokenRejected
+from plansmith.application.organizations.web_sessions import IssuedSession, read_session
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.kernel.errors import DomainError
+from plansmith.domain.organizations.sessions import SessionKind, WebSession
 
 CSRF = "csrf"
 CSRF_FIELD = "csrf_token"

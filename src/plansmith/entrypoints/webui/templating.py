@@ -11,7 +11,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from fastapi.templating import Jinja2Templates
 
-from plansmith.application.validation import country_codes
+from plansmith.application.kernel.validation import country_codes
 
 SHARED_TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")

@@ -1,0 +1,1 @@
+"""SQL repositories of customer accounts and their invoice addresses."""

@@ -1,0 +1,240 @@
+"""Loading a billing snapshot: what the billing step reads of a batch, in a fixed number of
+queries (one per table, whatever the batch size or the catalog's size).
+
+Customer credit is held by whoever uses it (ADR 0009): loaded to finalize, the accounts that
+have credit are locked (in id order) and their credit read again under the lock, so two
+transactions never both use it; one without credit had none to use twice (credit added since
+waits for a later invoice). SQLite's BEGIN IMMEDIATE already runs one writer at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ARRAY, Text, any_, func, literal, select
+from sqlalchemy.orm import Session
+
+from plansmith.adapters.db import tables as t
+from plansmith.adapters.db.catalog.repositories import (
+    SqlAddOns,
+    SqlPlanFamilies,
+    SqlPlans,
+    SqlPlanVersions,
+    move_of_row,
+)
+from plansmith.adapters.db.invoicing.coupons import redemptions_where
+from plansmith.adapters.db.invoicing.tax_rates import rate_of_row
+from plansmith.adapters.db.subscriptions.history_rows import span_of_row
+from plansmith.adapters.db.subscriptions.item_rows import item_of_row
+from plansmith.adapters.db.subscriptions.rows import subscription_of_row
+from plansmith.application.billing.ports import BillingSnapshot, SubscriptionSnapshot
+from plansmith.domain.accounts.account import Account, InvoiceAddress
+from plansmith.domain.invoicing.invoice import LineKind
+from plansmith.domain.invoicing.ledger import LedgerAccount
+from plansmith.domain.invoicing.pricing import ChargedLine
+from plansmith.domain.subscriptions.held_log import Span
+from plansmith.domain.subscriptions.renewals import RenewalMove, resolved_moves
+from plansmith.domain.subscriptions.subscription import BillableItem, PriceBook
+
+S, IT = t.subscriptions.c, t.subscription_items.c
+
+
+class Among:
+    """``column IN (ids)`` for a batch. PostgreSQL gets one array parameter (``= ANY``): a
+    list of 500 parameters would be a new statement for the driver to parse each time."""
+
+    def __init__(self, session: Session) -> None:
+        self.arrays = session.get_bind().dialect.name == "postgresql"
+
+    def __call__(self, column: Any, values: Sequence[str]) -> Any:
+        found = sorted(set(values))
+        if self.arrays:
+            return column == any_(literal(found, ARRAY(Text())))
+        return column.in_(found)
+
+
+def price_book(session: Session, organization_id: str) -> PriceBook:
+    """Every family, plan, version and add-on of the organization, in four queries."""
+    plans = list(SqlPlans(session).list(organization_id))
+    return PriceBook(
+        families={f.id: f for f in SqlPlanFamilies(session).list(organization_id)},
+        plans={p.id: p for p in plans},
+        versions={v.id: v for v in SqlPlanVersions(session).for_plans([p.id for p in plans])},
+        add_ons={a.code: a for a in SqlAddOns(session).list(organization_id)},
+    )
+
+
+def _moves(session: Session, organization_id: str) -> dict[str, RenewalMove]:
+    """Every plan-version move of the organization, in one query."""
+    c = t.plan_version_moves.c
+    q = (
+        select(t.plan_version_moves)
+        .where(c.organization_id == organization_id)
+        .order_by(c.plan_id, c.created_at)
+    )
+    return resolved_moves(move_of_row(row) for row in session.execute(q))
+
+
+def _credit(
+    session: Session, among: Among, organization_id: str, accounts: Sequence[str]
+) -> dict[tuple[str, str], int]:
+    """(account, currency) -> customer credit balance, where it is not zero."""
+    le = t.ledger_entries.c
+    q = (
+        select(le.account_id, le.currency, func.sum(le.amount))
+        .where(
+            le.organization_id == organization_id,
+            among(le.account_id, accounts),
+            le.ledger_account == LedgerAccount.CUSTOMER_CREDIT.value,
+        )
+        .group_by(le.account_id, le.currency)
+    )
+    return {(account, currency): int(n) for account, currency, n in session.execute(q) if n}
+
+
+def _charged(
+    session: Session, among: Among, pending: dict[str, list[tuple[str, BillableItem]]]
+) -> dict[str, list[ChargedLine]]:
+    """Per subscription with a pending credit, its invoiced recurring and charge lines that
+    end after its earliest credit starts, oldest first (in the order its events made them)."""
+    starts = {
+        sub_id: min(item.period_start for _id, item in items if item.kind is LineKind.CREDIT)
+        for sub_id, items in pending.items()
+        if any(item.kind is LineKind.CREDIT for _id, item in items)
+    }
+    found: dict[str, list[ChargedLine]] = {}
+    if not starts:
+        return found
+    li, ev = t.invoice_lines.c, t.subscription_events.c
+    q = (
+        select(
+            IT.subscription_id,
+            IT.component,
+            li.plan_id,
+            li.period_start,
+            li.period_end,
+            li.amount,
+            li.discount,
+        )
+        .select_from(
+            t.invoice_lines.join(
+                t.subscription_items, (IT.id == li.source_id) & (IT.invoice_id == li.invoice_id)
+            ).join(t.subscription_events, ev.id == IT.event_id)
+        )
+        .where(
+            among(IT.subscription_id, list(starts)),
+            li.kind.in_([LineKind.RECURRING.value, LineKind.CHARGE.value]),
+            li.period_end > min(starts.values()),
+        )
+        .order_by(IT.subscription_id, ev.seq, IT.position)
+    )
+    for sub_id, component, plan_id, start, end, amount, discount in session.execute(q):
+        if end > starts[sub_id]:
+            line = ChargedLine(component, plan_id, start, end, amount, discount)
+            found.setdefault(sub_id, []).append(line)
+    return found
+
+
+def load_snapshot(
+    session: Session, organization_id: str, ids: Sequence[str], *, hold_credit: bool
+) -> BillingSnapshot:
+    _in = Among(session)
+    subs = {
+        r.id: subscription_of_row(r)
+        for r in session.execute(
+            select(t.subscriptions).where(S.organization_id == organization_id, _in(S.id, ids))
+        )
+    }
+    ids = sorted(subs)
+    sp = t.subscription_spans.c
+    logs: dict[str, list[Span]] = {i: [] for i in ids}
+    for row in session.execute(
+        select(t.subscription_spans).where(_in(sp.subscription_id, ids)).order_by(sp.seq)
+    ):
+        logs[row.subscription_id].append(span_of_row(row))
+    e = t.subscription_events.c
+    pending: dict[str, list[tuple[str, BillableItem]]] = {i: [] for i in ids}
+    q = (
+        select(t.subscription_items)
+        .join(t.subscription_events, e.id == IT.event_id)
+        .where(_in(IT.subscription_id, ids), IT.invoice_id.is_(None))
+        .order_by(e.seq, IT.position)
+    )
+    for row in session.execute(q):
+        stored = item_of_row(row)
+        pending[row.subscription_id].append((stored.id, stored.item))
+    last_event = dict(
+        session.execute(
+            select(e.subscription_id, func.max(e.seq))
+            .where(_in(e.subscription_id, ids))
+            .group_by(e.subscription_id)
+        ).all()
+    )
+    inv = t.invoices.c
+    keys: dict[str, set[str]] = {i: set() for i in ids}
+    for sub_id, key in session.execute(
+        select(inv.subscription_id, inv.billing_key).where(_in(inv.subscription_id, ids))
+    ):
+        if key is not None:
+            keys[sub_id].add(key)
+    account_ids = [s.account_id for s in subs.values()]
+    a = t.accounts.c
+    accounts = {
+        r.id: Account(**r._mapping)
+        for r in session.execute(select(t.accounts).where(_in(a.id, account_ids)))
+    }
+    address_ids = [x.default_invoice_address_id for x in accounts.values()]
+    ad = t.invoice_addresses.c
+    addresses = {
+        r.id: InvoiceAddress(**r._mapping)
+        for r in session.execute(
+            select(t.invoice_addresses).where(
+                ad.organization_id == organization_id, _in(ad.id, [i for i in address_ids if i])
+            )
+        )
+    }
+    ar = t.account_tax_rates.c
+    own_rates = dict(
+        session.execute(
+            select(ar.account_id, ar.tax_rate_id).where(_in(ar.account_id, account_ids))
+        ).all()
+    )
+    redemptions = redemptions_where(session, _in(t.coupon_redemptions.c.subscription_id, ids))
+    tr = t.tax_rates.c
+    rates = tuple(
+        rate_of_row(row)
+        for row in session.execute(
+            select(t.tax_rates).where(tr.organization_id == organization_id).order_by(tr.created_at)
+        )
+    )
+    credit = _credit(session, _in, organization_id, account_ids)
+    if hold_credit and credit and session.get_bind().dialect.name == "postgresql":
+        holders = sorted({account for account, _currency in credit})
+        session.execute(select(a.id).where(_in(a.id, holders)).order_by(a.id).with_for_update())
+        credit = _credit(session, _in, organization_id, holders)
+    charged = _charged(session, _in, pending)
+    entries = {}
+    for sub_id, sub in subs.items():
+        account = accounts[sub.account_id]
+        address_id = account.default_invoice_address_id
+        entries[sub_id] = SubscriptionSnapshot(
+            subscription=sub,
+            log=tuple(logs[sub_id]),
+            pending=tuple(pending[sub_id]),
+            last_event_seq=last_event.get(sub_id) or 0,
+            invoiced_keys=frozenset(keys[sub_id]),
+            account=account,
+            address=addresses.get(address_id) if address_id is not None else None,
+            account_tax_rate_id=own_rates.get(account.id),
+            redemptions=tuple(redemptions.get(sub_id, ())),
+            charged=tuple(charged.get(sub_id, ())),
+        )
+    return BillingSnapshot(
+        organization_id=organization_id,
+        book=price_book(session, organization_id),
+        moves=_moves(session, organization_id),
+        tax_rates=rates,
+        credit=credit,
+        entries=entries,
+    )

@@ -1,0 +1,1 @@
+"""The outbox tables: events written with the change, deliveries, the relay's lease."""

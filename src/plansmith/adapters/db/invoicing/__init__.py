@@ -1,0 +1,1 @@
+"""SQL repositories of invoices, credit notes, the ledger, coupons and tax rates."""

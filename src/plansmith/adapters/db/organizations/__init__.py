@@ -1,0 +1,1 @@
+"""SQL repositories of organizations, API keys, operator users, sessions."""

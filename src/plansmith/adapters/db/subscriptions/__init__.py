@@ -1,0 +1,1 @@
+"""SQL repositories of subscriptions, their log, events and items."""

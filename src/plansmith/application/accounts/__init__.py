@@ -1,0 +1,1 @@
+"""Account use cases: open, update, list; invoice addresses."""

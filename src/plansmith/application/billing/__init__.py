@@ -1,0 +1,1 @@
+"""The billing run: batches of subscriptions renewed and invoiced; jobs; test clocks."""

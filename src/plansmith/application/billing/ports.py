@@ -1,0 +1,242 @@
+"""What the billing run needs from outside. The billing step reads a snapshot and decides an
+outcome; the `BillingBatches` port loads the one and writes the other for a whole batch of
+subscriptions at once. Run records (`BillingRunRepository`) count what each batch did.
+
+The step (billing.step) is a pure function from a subscription's entry in the snapshot to its
+outcome, so a batch of 500 and a single subscription take one path."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from plansmith.application.invoicing.ports import Redemption
+from plansmith.domain.accounts.account import Account, InvoiceAddress
+from plansmith.domain.invoicing.invoice import Invoice, TaxRate
+from plansmith.domain.invoicing.ledger import Transaction
+from plansmith.domain.invoicing.pricing import ChargedLine
+from plansmith.domain.subscriptions.events import SubscriptionEvent
+from plansmith.domain.subscriptions.held_log import Span
+from plansmith.domain.subscriptions.renewals import RenewalMove
+from plansmith.domain.subscriptions.subscription import BillableItem, PriceBook, Subscription
+
+
+@dataclass(frozen=True)
+class SubscriptionSnapshot:
+    """One subscription and everything its billing step reads."""
+
+    subscription: Subscription
+    log: tuple[Span, ...]  # its held terms, by seq
+    # uninvoiced items (id, item), in the order their events made them
+    pending: tuple[tuple[str, BillableItem], ...]
+    last_event_seq: int  # 0: none yet
+    invoiced_keys: frozenset[str]  # billing keys it has an invoice for already
+    account: Account
+    address: InvoiceAddress | None  # the account's default invoice address
+    account_tax_rate_id: str | None  # a rate chosen for the account itself
+    redemptions: tuple[Redemption, ...]  # its coupons, oldest first
+    charged: tuple[ChargedLine, ...]  # invoiced charges its pending credits may reverse
+
+
+@dataclass(frozen=True)
+class BillingSnapshot:
+    """A batch of one organization's subscriptions, with the organization's catalog."""
+
+    organization_id: str
+    book: PriceBook
+    moves: Mapping[str, RenewalMove]  # from version id -> where it goes at renewal
+    tax_rates: tuple[TaxRate, ...]  # the organization's, oldest first
+    # (account id, currency) -> customer-credit balance (negative: owed to the customer);
+    # held until commit for the accounts that have some, when loaded to finalize.
+    credit: Mapping[tuple[str, str], int]
+    entries: Mapping[str, SubscriptionSnapshot]  # by subscription id
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """A billable item the step made: caused by ``events[event]`` of its outcome."""
+
+    id: str
+    item: BillableItem
+    event: int
+
+
+@dataclass(frozen=True)
+class InvoiceOutcome:
+    invoice: Invoice  # a draft, or finalized (open or paid) with its number still to take
+    billing_key: str
+    buyer: Mapping[str, object]
+    taken: tuple[str, ...]  # stored items it takes (those still uninvoiced only)
+    posting: Transaction | None  # when finalized: what the ledger gets
+    redemption_uses: tuple[str, ...]  # when finalized: a use counted on each
+
+    @property
+    def finalized(self) -> bool:
+        return self.posting is not None
+
+
+@dataclass(frozen=True)
+class BillingOutcome:
+    """What billing one subscription decided; nothing of it is stored yet."""
+
+    before: Subscription  # as read: its revision is the one the update expects
+    subscription: Subscription  # caught up with its period ends
+    events: tuple[SubscriptionEvent, ...]  # empty: no period end passed, nothing to save
+    first_seq: int  # the seq of its first event
+    spans_written: tuple[Span, ...]
+    spans_deleted: tuple[int, ...]
+    items: tuple[NewItem, ...]
+    invoice: InvoiceOutcome | None
+    actor: str
+    at: datetime
+
+    @property
+    def renewed(self) -> bool:
+        return bool(self.events)
+
+
+class BillingBatches(Protocol):
+    """Loads snapshots and writes outcomes, inside the caller's unit of work."""
+
+    def snapshot(
+        self, organization_id: str, subscription_ids: Sequence[str], *, hold_credit: bool
+    ) -> BillingSnapshot:
+        """The organization's subscriptions among these ids (others are left out), in a
+        number of queries that depends neither on how many there are nor on the catalog's
+        size. ``hold_credit``: hold the accounts that have customer credit until commit (a
+        row lock), so nobody else uses it meanwhile, and read their credit under the lock."""
+        ...
+
+    def write(self, outcomes: Sequence[BillingOutcome]) -> Mapping[str, str]:
+        """Write every outcome in bulk; returns invoice id -> number for the finalized ones,
+        numbered in the order given, taken from each organization's counter as the last
+        statement. Conflict if a subscription changed since it was read (revision), an item
+        was invoiced meanwhile, or an invoice exists for its billing key already."""
+        ...
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"  # stopped by an error in its own process
+    ABANDONED = "abandoned"  # its process died: found by a later run after its lease, or by
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A billing run and what it did. The counts are added by each transaction that did the
+    work, in that transaction, so they are true whenever they are read, however it ended."""
+
+    id: str
+    organization_id: str | None
+    as_of: datetime
+    started_at: datetime
+    finished_at: datetime | None
+    renewed: int
+    invoiced: int
+    finalized: int
+    skipped: int
+    errors: Sequence[dict[str, str]]
+    status: str = RunStatus.RUNNING.value
+    progress_at: datetime | None = None  # the wall clock of its last commit
+    # progress_at + the lease of the process that made that progress: past it, dead
+    lease_until: datetime | None = None
+    abandoned_by: str | None = None
+    jobs: int | None = None  # on workers: the jobs sent (None while sending)
+    jobs_done: int = 0
+
+
+@dataclass(frozen=True)
+class MadeInvoice:
+    """An invoice a billing run made, as it stands now (a draft has no number yet)."""
+
+    id: str
+    number: str | None
+    status: str
+    account_id: str
+    subscription_id: str | None
+    created_at: datetime
+
+
+class BillingRunRepository(Protocol):
+    """The records of billing runs: what each did, how it ended, its lease and worker jobs."""
+
+    def add_run(self, run: RunRecord) -> None: ...
+    def get_run(self, run_id: str) -> RunRecord | None: ...
+    def count_run(
+        self,
+        run_id: str,
+        renewed: int,
+        invoiced: int,
+        finalized: int,
+        at: datetime,
+        lease_until: datetime | None = None,
+    ) -> None:
+        """Add what this transaction did to the run's counts; ``at`` is its progress, and the
+        run's lease runs on to ``lease_until`` (unchanged if None)."""
+        ...
+
+    def note_run_problems(
+        self,
+        run_id: str,
+        skipped: int,
+        errors: Sequence[dict[str, str]],
+        at: datetime,
+        lease_until: datetime | None = None,
+    ) -> None:
+        """Add skipped subscriptions and errors to the run (holding its row meanwhile)."""
+        ...
+
+    def end_run(self, run_id: str, status: RunStatus, finished_at: datetime | None) -> None:
+        """Set how the run ended (finished, failed), unless it has ended already."""
+        ...
+
+    def abandon_runs(self, organization_id: str | None, now: datetime, by: str) -> Sequence[str]:
+        """Mark abandoned the running runs of this scope (None: every organization) whose
+        lease ran out before ``now``; returns their ids."""
+        ...
+
+    def link_run(self, run_id: str) -> str | None:
+        """Tie the run to the request that starts it (its Idempotency-Key, if any); returns
+        the run an earlier holder of that key started, which is not running any more: its
+        holder's lease ran out and this request took the key over."""
+        ...
+
+    def abandon_run(self, run_id: str, by: str) -> bool:
+        """Mark this run abandoned by ``by`` if it is still running."""
+        ...
+
+    def run_dispatched(
+        self, run_id: str, jobs: int, at: datetime, lease_until: datetime | None = None
+    ) -> None:
+        """All of the run's jobs are sent: finish it now if the workers did them already."""
+        ...
+
+    def run_job_done(
+        self, run_id: str, job: int, at: datetime, lease_until: datetime | None = None
+    ) -> bool:
+        """Count the job done once (False if it was already); the last one finishes the run."""
+        ...
+
+    def runs(self, organization_id: str, limit: int) -> Sequence[RunRecord]:
+        """The organization's runs and those over every organization, newest first."""
+        ...
+
+    def run_invoices(
+        self,
+        organization_id: str,
+        run_id: str,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> Sequence[MadeInvoice]:
+        """The organization's invoices the run made, oldest first, after the cursor."""
+        ...
+
+    def first_run_invoices(
+        self, organization_id: str, run_ids: Sequence[str], limit: int
+    ) -> Mapping[str, Sequence[MadeInvoice]]:
+        """Per run, the first ``limit`` of the organization's invoices it made (one query)."""
+        ...

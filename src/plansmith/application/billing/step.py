@@ -1,0 +1,164 @@
+"""The billing step: a pure function from a subscription's snapshot to its outcome.
+
+For each subscription: walk it through the period ends it has passed (``advance``), put what
+is pending (with what that made) on a draft for its billing key unless that key is invoiced
+already, and, without a grace period, finalize the draft with the customer credit its
+account has. No storage is read or written here: the billing run loads the snapshot and
+writes the outcomes (billing_snapshot), and the upcoming invoice runs the same step on a
+snapshot and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from plansmith.application.billing.ports import (
+    BillingOutcome,
+    BillingSnapshot,
+    InvoiceOutcome,
+    NewItem,
+    SubscriptionSnapshot,
+)
+from plansmith.application.invoicing.drafts import (
+    DraftInputs,
+    billing_key,
+    buyer,
+    draft_invoice,
+    finalized,
+    tax_rate_of,
+)
+from plansmith.application.kernel.errors import NotFound
+from plansmith.application.kernel.ids import new_id
+from plansmith.application.subscriptions.lifecycle import SYSTEM
+from plansmith.domain.invoicing.invoice import Invoice
+from plansmith.domain.invoicing.ledger import LedgerAccount
+from plansmith.domain.kernel.periods import local_date, local_midnight, zone
+from plansmith.domain.subscriptions.held_log import Span, apply_held, changed_spans
+from plansmith.domain.subscriptions.renewals import advance, period_end
+from plansmith.domain.subscriptions.subscription import BillableItem, Outcome
+
+
+def _caught_up(
+    snapshot: BillingSnapshot, entry: SubscriptionSnapshot, now: datetime
+) -> tuple[Outcome, list[Span]]:
+    """Every period end passed by now (in the subscription's time zone), and the log after."""
+    sub = entry.subscription
+    today = local_date(now, zone(sub.time_zone))
+    out = advance(sub, entry.log, snapshot.book, today, now, snapshot.moves)
+    return out, apply_held(entry.log, out.held)
+
+
+def _inputs(snapshot: BillingSnapshot, entry: SubscriptionSnapshot) -> DraftInputs:
+    rate = tax_rate_of(snapshot.tax_rates, entry.account_tax_rate_id, entry.address)
+    return DraftInputs(entry.account, entry.redemptions, rate, entry.charged)
+
+
+def bill_subscription(
+    snapshot: BillingSnapshot,
+    entry: SubscriptionSnapshot,
+    credit_balance: int,
+    now: datetime,
+    grace: timedelta,
+    run_id: str | None = None,
+) -> BillingOutcome:
+    """One subscription's step. ``credit_balance``: its account's customer-credit balance in
+    its currency, as left by the subscriptions before it in the batch; ``run_id``: the
+    billing run its invoice is made by (None: outside a run)."""
+    sub = entry.subscription
+    out, log_after = _caught_up(snapshot, entry, now)
+    write: Sequence[Span] = ()
+    delete: Sequence[int] = ()
+    if out.events:
+        write, delete = changed_spans(entry.log, log_after)
+    made = tuple(
+        NewItem(new_id("item"), item, event)
+        for item, event in zip(out.items, out.item_events, strict=True)
+    )
+    current = out.subscription
+    key = billing_key(current)
+    pending = [*entry.pending, *((n.id, n.item) for n in made)]
+    invoice = None
+    if pending and key not in entry.invoiced_keys:
+        drafted = draft_invoice(
+            current, snapshot.book, _inputs(snapshot, entry), pending, now, grace, run_id
+        )
+        invoice = InvoiceOutcome(
+            drafted.invoice,
+            key,
+            buyer(entry.account, entry.address),
+            tuple(item_id for item_id, _item in entry.pending),
+            None,
+            (),
+        )
+        if grace <= timedelta(0):
+            done = finalized(drafted.invoice, credit_balance, entry.redemptions, now)
+            invoice = InvoiceOutcome(
+                done.invoice, key, invoice.buyer, invoice.taken, done.posting, done.redemption_uses
+            )
+    return BillingOutcome(
+        before=sub,
+        subscription=current,
+        events=out.events,
+        first_seq=entry.last_event_seq + 1,
+        spans_written=tuple(write),
+        spans_deleted=tuple(delete),
+        items=made,
+        invoice=invoice,
+        actor=SYSTEM,
+        at=now,
+    )
+
+
+def bill_all(
+    snapshot: BillingSnapshot,
+    subscription_ids: Sequence[str],
+    now: datetime,
+    grace: timedelta,
+    run_id: str | None = None,
+) -> list[BillingOutcome]:
+    """Each subscription's step, in order; NotFound for an id the snapshot lacks (not the
+    organization's). Subscriptions of one account share its credit: each finds what the
+    ones before it left."""
+    credit = dict(snapshot.credit)
+    outcomes = []
+    for sub_id in subscription_ids:
+        entry = snapshot.entries.get(sub_id)
+        if entry is None:
+            raise NotFound(f"no subscription {sub_id!r}", field="subscription_id")
+        at = (entry.account.id, entry.subscription.terms.currency)
+        outcome = bill_subscription(snapshot, entry, credit.get(at, 0), now, grace, run_id)
+        posting = outcome.invoice.posting if outcome.invoice is not None else None
+        for posted in posting.entries if posting is not None else ():
+            if posted.account is LedgerAccount.CUSTOMER_CREDIT:
+                key = (entry.account.id, posted.currency)
+                credit[key] = credit.get(key, 0) + posted.amount
+        outcomes.append(outcome)
+    return outcomes
+
+
+def upcoming(
+    snapshot: BillingSnapshot, entry: SubscriptionSnapshot, now: datetime, grace: timedelta
+) -> tuple[Invoice, datetime | None] | None:
+    """The subscription's next invoice as the run would make it, and when the run cuts it
+    (None: no period end coming); None if it would bill nothing."""
+    out, log_after = _caught_up(snapshot, entry, now)
+    current = out.subscription
+    stored = [item for _id, item in entry.pending]
+    items: list[BillableItem]
+    cut: datetime | None
+    if stored and billing_key(current) not in entry.invoiced_keys:
+        # The next run bills what is pending now, on its own (with any catch-up).
+        items, cut = stored + list(out.items), now + grace
+    else:
+        # The next period end, on the state after the catch-up.
+        items, cut = stored + list(out.items), None
+        due: date | None = current.due_on()
+        if due is not None:
+            items += period_end(current, log_after, snapshot.book, now, snapshot.moves).items
+            cut = local_midnight(due, zone(current.time_zone)) + grace
+    if not items:
+        return None
+    numbered = [(f"upcoming:{i}", item) for i, item in enumerate(items)]
+    inputs = _inputs(snapshot, entry)
+    return draft_invoice(current, snapshot.book, inputs, numbered, now, grace).invoice, cut

@@ -1,0 +1,1 @@
+"""Catalog use cases: families, plans, versions, publishing, add-ons, catalog files."""

@@ -1,0 +1,118 @@
+"""The outbox relay: hands each event written to the outbox to every subscriber.
+
+- In order per aggregate: events are taken oldest first (by seq); once one of an aggregate's
+  events is not delivered to every subscriber, that aggregate's later events wait too.
+- At least once: an event is marked delivered only after every subscriber took it; a relay
+  that dies in between hands it again after a restart.
+- Never twice in a subscriber's record: each (subscriber, event) delivery is recorded once (a
+  unique key), and a subscriber that has one is not handed the event again.
+- One relay at a time: a lease (wall clock, like billing runs') held by one holder; another
+  relay takes over only once it ran out, so a dead relay's work is picked up by the next.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from plansmith.application.events.ports import PublishedEvent, RelayStore, Subscriber
+from plansmith.application.kernel.ids import new_id
+from plansmith.application.kernel.ports import Clock
+
+log = logging.getLogger("plansmith.relay")
+RELAY = "outbox"
+DEFAULT_LEASE = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Pass:
+    """What one pass did; ``held`` is False when another relay holds the lease."""
+
+    held: bool
+    delivered: int = 0  # events now delivered to every subscriber
+    failed: int = 0  # events a subscriber refused this time (tried again next pass)
+    waiting: int = 0  # events held back behind an earlier one of their aggregate
+
+    @property
+    def busy(self) -> bool:
+        """Worth another pass at once: it delivered something."""
+        return self.held and self.delivered > 0
+
+
+@dataclass
+class Relay:
+    store: RelayStore
+    subscribers: Sequence[Subscriber]
+    wall: Clock  # the lease is wall-clock time, whatever a sandbox's clock says
+    lease: timedelta = DEFAULT_LEASE
+    batch: int = 200
+    holder: str = field(default_factory=lambda: new_id("relay"))
+    _until: datetime | None = field(default=None, init=False)
+
+    def run_once(self) -> Pass:
+        """One pass over up to ``batch`` of the oldest undelivered events."""
+        if not self._hold():
+            return Pass(held=False)
+        events = self.store.undelivered(self.batch)
+        recorded = self.store.delivered_to([e.id for e in events])
+        blocked: set[str] = set()  # aggregates with an earlier event not yet delivered
+        delivered = failed = waiting = 0
+        for event in events:
+            if event.aggregate_id in blocked:
+                waiting += 1
+                continue
+            if not self._hold():
+                break  # the lease ran out and another relay took it: it carries on
+            if self._deliver(event, recorded):
+                delivered += 1
+            else:
+                failed += 1
+                blocked.add(event.aggregate_id)
+        return Pass(True, delivered, failed, waiting)
+
+    def run_until_idle(self, max_passes: int = 1_000) -> int:
+        """Passes until nothing more is delivered; how many events were delivered."""
+        total = 0
+        for _ in range(max_passes):
+            done = self.run_once()
+            total += done.delivered
+            if not done.busy:
+                break
+        return total
+
+    def stop(self) -> None:
+        """Give the lease up, so another relay may start at once."""
+        if self._until is not None:
+            self.store.release(RELAY, self.holder, self.wall.now())
+            self._until = None
+
+    def _hold(self) -> bool:
+        """Hold the lease, renewing it once half of it has passed."""
+        now = self.wall.now()
+        if self._until is not None and now < self._until - self.lease / 2:
+            return True
+        until = now + self.lease
+        if self.store.take_lease(RELAY, self.holder, now, until):
+            self._until = until
+            return True
+        self._until = None
+        return False
+
+    def _deliver(self, event: PublishedEvent, recorded: set[tuple[str, str]]) -> bool:
+        done, failed = [], []
+        for subscriber in self.subscribers:
+            if (subscriber.name, event.id) in recorded:
+                continue  # a relay before this one delivered it and recorded so
+            try:
+                subscriber.handle(event)
+            except Exception as exc:  # a subscriber's failure must not stop the others
+                log.warning("%s refused %s (%s): %r", subscriber.name, event.id, event.type, exc)
+                failed.append((event.id, f"{subscriber.name}: {exc!r}"))
+                continue
+            done.append((subscriber.name, event.id))
+        finished = [] if failed else [event.id]
+        # Recorded as soon as handed over: a crash from here on hands over nothing twice.
+        self.store.record(done, finished, failed, self.wall.now())
+        return not failed

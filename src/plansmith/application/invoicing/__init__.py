@@ -1,0 +1,1 @@
+"""Invoice use cases: draft, finalize, void, pay, credit notes; taxes and coupons."""

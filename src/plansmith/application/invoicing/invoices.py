@@ -1,0 +1,225 @@
+"""Use cases for invoices: finalize (number + ledger), void, mark uncollectible or paid
+outside plansmith, issue a credit note. Invoices are made by the billing step
+(billing_step, over invoice_drafts); finalizing here uses the same pure ``finalized``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from plansmith.application.invoicing.drafts import buyer, finalized, invoice_number
+from plansmith.application.kernel.errors import Conflict, NotFound
+from plansmith.application.kernel.ids import new_id
+from plansmith.application.kernel.ports import Clock, UnitOfWork
+from plansmith.domain.accounts.account import Account
+from plansmith.domain.invoicing import postings
+from plansmith.domain.invoicing.events import (
+    CreditNoteIssued,
+    InvoiceFinalized,
+    InvoiceMarkedUncollectible,
+    InvoicePaid,
+    InvoiceVoided,
+    invoice_fields,
+)
+from plansmith.domain.invoicing.invoice import CreditNote, Invoice, InvoiceStatus, credit_note_tax
+from plansmith.domain.invoicing.ledger import LedgerAccount
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.kernel.errors import InvalidValue
+
+CREDIT_NOTE_PREFIX = "CN-"
+
+
+def buyer_of(uow: UnitOfWork, account: Account) -> dict[str, object]:
+    """Who the invoice is made out to, as it stands now (kept on the invoice)."""
+    address = None
+    if account.default_invoice_address_id is not None:
+        address = uow.invoice_addresses.get(
+            account.organization_id, account.default_invoice_address_id
+        )
+    return buyer(account, address)
+
+
+def _invoice(uow: UnitOfWork, organization_id: str, invoice_id: str) -> Invoice:
+    invoice = uow.invoices.get_invoice(organization_id, invoice_id)
+    if invoice is None:
+        raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
+    return invoice
+
+
+def held_invoice(uow: UnitOfWork, organization_id: str, invoice_id: str) -> Invoice:
+    """The invoice, held until the unit of work ends. Every use case that changes an invoice
+    or checks a limit on it (the room left to credit, what it owes) reads it this way, so two
+    at once run one after the other and the second sees what the first did."""
+    invoice = uow.invoices.hold_invoice(organization_id, invoice_id)
+    if invoice is None:
+        raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
+    return invoice
+
+
+def finalize_in(uow: UnitOfWork, invoice: Invoice, now: datetime) -> Invoice:
+    """Inside an open unit of work: number it, apply customer credit, post it."""
+    invoice.moved(InvoiceStatus.OPEN, now)  # refuses anything but a draft, clearly
+    uow.ledger.hold_credit(invoice.account_id)  # another finalize must not use it as well
+    balance = uow.ledger.ledger_balance(
+        invoice.account_id, LedgerAccount.CUSTOMER_CREDIT, invoice.currency
+    )
+    redemptions = (
+        uow.coupons.redemptions(invoice.subscription_id) if invoice.subscription_id else ()
+    )
+    done = finalized(invoice, balance, redemptions, now)
+    number = uow.invoices.next_number(invoice.organization_id, "invoice")
+    final = replace(done.invoice, number=invoice_number(number))
+    uow.invoices.update_invoice(final, expected_status=InvoiceStatus.DRAFT.value)
+    uow.ledger.post(done.posting)
+    for redemption_id in done.redemption_uses:
+        uow.coupons.count_redemption_use(redemption_id)
+    opened = replace(final, status=InvoiceStatus.OPEN)
+    uow.publish([InvoiceFinalized(**invoice_fields(opened, now))])
+    if final.status is InvoiceStatus.PAID:  # customer credit settled it
+        uow.publish([InvoicePaid(**invoice_fields(final, now), paid_amount=0)])
+    return final
+
+
+def finalize_invoice(
+    uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id: str
+) -> Invoice:
+    """Finalize a draft now, without waiting for its grace period."""
+    with uow:
+        final = finalize_in(uow, held_invoice(uow, organization_id, invoice_id), clock.now())
+        uow.commit()
+    return final
+
+
+def void_invoice(uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id: str) -> Invoice:
+    """A draft is discarded; an open or uncollectible one is reversed in the ledger."""
+    now = clock.now()
+    with uow:
+        invoice = held_invoice(uow, organization_id, invoice_id)
+        voided = invoice.moved(InvoiceStatus.VOID, now)
+        if uow.invoices.credit_notes(invoice.id):
+            raise Conflict(
+                "this invoice has credit notes; credit what is left instead of voiding it",
+                field="invoice_id",
+                code=ec.HAS_CREDIT_NOTES,
+            )
+        uow.invoices.update_invoice(voided, expected_status=invoice.status.value)
+        posted = uow.ledger.posted("invoice_finalized", invoice.id)
+        if posted is not None:
+            uow.ledger.post(postings.voided(new_id("txn"), posted, now))
+        was = invoice.status.value
+        uow.publish([InvoiceVoided(**invoice_fields(voided, now), previous_status=was)])
+        uow.commit()
+    return voided
+
+
+def mark_uncollectible(
+    uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id: str
+) -> Invoice:
+    """Stop expecting an open invoice to be paid. Nothing is posted: what it owes stays a
+    receivable (it may still be paid, or voided) until the operator's own books write it off."""
+    with uow:
+        invoice = held_invoice(uow, organization_id, invoice_id)
+        now = clock.now()
+        written_off = invoice.moved(InvoiceStatus.UNCOLLECTIBLE, now)
+        uow.invoices.update_invoice(written_off, expected_status=invoice.status.value)
+        uow.publish([InvoiceMarkedUncollectible(**invoice_fields(written_off, now))])
+        uow.commit()
+    return written_off
+
+
+def mark_paid(uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id: str) -> Invoice:
+    """Record that what the invoice still owes was paid outside plansmith (a bank transfer)."""
+    now = clock.now()
+    with uow:
+        invoice = held_invoice(uow, organization_id, invoice_id)
+        paid = invoice.moved(InvoiceStatus.PAID, now)
+        due = invoice.totals.amount_due
+        paid = replace(paid, totals=replace(paid.totals, amount_due=0))
+        uow.invoices.update_invoice(paid, expected_status=invoice.status.value)
+        if due > 0:
+            uow.ledger.post(postings.paid(new_id("txn"), invoice, due, now))
+        uow.publish([InvoicePaid(**invoice_fields(paid, now), paid_amount=due)])
+        uow.commit()
+    return paid
+
+
+def issue_credit_note(
+    uow: UnitOfWork,
+    clock: Clock,
+    organization_id: str,
+    invoice_id: str,
+    amount: int,
+    reason: str,
+) -> CreditNote:
+    """Credit part or all of a finalized invoice: what it still owes goes down first, the
+    rest becomes customer credit, used by the next invoices first."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise InvalidValue(
+            "a credit note is a positive whole number of minor units", field="amount"
+        )
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidValue("say why the invoice is credited", field="reason", code=ec.REQUIRED)
+    now = clock.now()
+    with uow:
+        invoice = held_invoice(uow, organization_id, invoice_id)
+        if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PAID):
+            raise Conflict(
+                f"a {invoice.status} invoice cannot be credited; only open or paid ones",
+                field="invoice_id",
+                code=ec.NOT_CREDITABLE,
+            )
+        credited = sum(n.amount for n in uow.invoices.credit_notes(invoice.id))
+        room = max(invoice.totals.total, 0) - credited
+        if amount > room:
+            raise InvalidValue(
+                f"at most {room} minor units of this invoice are left to credit",
+                field="amount",
+                code=ec.CREDIT_TOO_LARGE,
+            )
+        number = uow.invoices.next_number(organization_id, "credit_note")
+        tax = credit_note_tax(invoice, amount)
+        note = CreditNote(
+            new_id("cn"),
+            organization_id,
+            invoice.id,
+            f"{CREDIT_NOTE_PREFIX}{number:06d}",
+            reason.strip(),
+            amount,
+            tax,
+            now,
+        )
+        owed = invoice.totals.amount_due if invoice.status is InvoiceStatus.OPEN else 0
+        uow.invoices.add_credit_note(note)
+        uow.ledger.post(
+            postings.credit_note(new_id("txn"), invoice, note.id, amount, tax, owed, now)
+        )
+        left = owed - min(amount, owed)
+        issued = CreditNoteIssued(
+            organization_id=organization_id,
+            at=now,
+            account_id=invoice.account_id,
+            credit_note_id=note.id,
+            invoice_id=invoice.id,
+            number=note.number,
+            reason=note.reason,
+            currency=invoice.currency,
+            amount=amount,
+            tax=tax,
+            to_amount_due=owed - left,
+            to_customer_credit=amount - (owed - left),
+        )
+        uow.publish([issued])
+        if invoice.status is InvoiceStatus.OPEN:
+            reduced = replace(invoice, totals=replace(invoice.totals, amount_due=left))
+            if left == 0:
+                reduced = reduced.moved(InvoiceStatus.PAID, now)
+                uow.publish([InvoicePaid(**invoice_fields(reduced, now), paid_amount=0)])
+            uow.invoices.update_invoice(reduced, expected_status=invoice.status.value)
+        uow.commit()
+    return note
+
+
+def get_invoice(uow: UnitOfWork, organization_id: str, invoice_id: str) -> Invoice:
+    with uow:
+        return _invoice(uow, organization_id, invoice_id)

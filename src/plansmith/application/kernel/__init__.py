@@ -1,0 +1,1 @@
+"""What every use case shares: the unit of work and its ports, errors, ids, paging."""

@@ -1,0 +1,1 @@
+"""Organizations, API keys, console users, sign-in and browser sessions."""

@@ -1,0 +1,1 @@
+"""Screens that show several capabilities at once: one query per screen, one transaction."""

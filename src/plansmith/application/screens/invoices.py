@@ -1,0 +1,154 @@
+"""Invoices as every reader shows them, assembled once: the API's invoice, the invoice page of the
+portal and the console, and its PDF all render one ``InvoiceView`` (the invoice with its lines
+and totals, the tax summary per rate, the seller, the buyer as kept on the invoice, the credit
+notes). The portal's Invoices page is one query too. Reads only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from plansmith.application.billing.run import Upcoming, upcoming_invoices
+from plansmith.application.billing.test_clocks import clock_for
+from plansmith.application.invoicing.invoices import buyer_of
+from plansmith.application.kernel.errors import NotFound
+from plansmith.application.kernel.ports import Clock, UnitOfWork
+from plansmith.domain.accounts.account import Account
+from plansmith.domain.invoicing.invoice import (
+    CreditNote,
+    Invoice,
+    InvoiceStatus,
+    TaxRate,
+    TaxSummary,
+)
+from plansmith.domain.invoicing.pricing import tax_summary
+
+_PAGE = 100
+
+
+@dataclass(frozen=True)
+class InvoiceView:
+    invoice: Invoice
+    account: Account
+    seller: str  # the organization's name
+    buyer: Mapping[str, object]  # as kept on the invoice when it was made
+    rates: Mapping[str, TaxRate]  # by id: every rate of the organization
+    credit_notes: tuple[CreditNote, ...] | None  # None: not read (an API list leaves them out)
+
+    @property
+    def tax_summary(self) -> list[TaxSummary]:
+        return tax_summary(self.invoice.lines, self.rates)
+
+
+def invoice_view(
+    uow: UnitOfWork,
+    organization_id: str,
+    invoice_id: str,
+    *,
+    account_id: str | None = None,
+    drafts: bool = True,
+) -> InvoiceView:
+    """One invoice, in one unit of work. With ``account_id``, another account's invoice (and
+    with ``drafts=False`` a draft) is as absent as one that does not exist."""
+    with uow:
+        invoice = uow.invoices.get_invoice(organization_id, invoice_id)
+        hidden = invoice is not None and (
+            (account_id is not None and invoice.account_id != account_id)
+            or (not drafts and invoice.status is InvoiceStatus.DRAFT)
+        )
+        if invoice is None or hidden:
+            raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
+        return views_in(uow, [invoice], credit_notes=True)[0]
+
+
+def views_in(
+    uow: UnitOfWork, invoices: Sequence[Invoice], *, credit_notes: bool = False
+) -> list[InvoiceView]:
+    """Inside an open unit of work: the views of invoices of one organization, reading the
+    seller, the tax rates and each account once."""
+    if not invoices:
+        return []
+    organization_id = invoices[0].organization_id
+    seller = _seller(uow, organization_id)
+    rates = _rates(uow, organization_id)
+    accounts: dict[str, Account] = {}
+    views = []
+    for invoice in invoices:
+        if invoice.account_id not in accounts:
+            account = uow.accounts.get(organization_id, invoice.account_id)
+            if account is None:
+                raise NotFound(f"no account {invoice.account_id!r}", field="account_id")
+            accounts[account.id] = account
+        notes = tuple(uow.invoices.credit_notes(invoice.id)) if credit_notes else None
+        buyer = uow.invoices.buyer(invoice.id)
+        views.append(
+            InvoiceView(invoice, accounts[invoice.account_id], seller, buyer, rates, notes)
+        )
+    return views
+
+
+def _rates(uow: UnitOfWork, organization_id: str) -> dict[str, TaxRate]:
+    return {rate.id: rate for rate in uow.tax_rates.tax_rates(organization_id)}
+
+
+def _seller(uow: UnitOfWork, organization_id: str) -> str:
+    organization = uow.organizations.get(organization_id)
+    assert organization is not None  # every invoice belongs to one
+    return organization.name
+
+
+# -- the portal's Invoices page -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountInvoices:
+    """Seed 004: the future invoices (as the billing run would make them now) and the past
+    ones, finalized only (drafts are the operator's business), newest first."""
+
+    account: Account
+    seller: str
+    buyer: Mapping[str, object]  # as it stands now: the upcoming invoices' buyer
+    rates: Mapping[str, TaxRate]
+    upcoming: tuple[Upcoming, ...]
+    past: tuple[Invoice, ...]
+
+
+def account_invoices(
+    uow: UnitOfWork, wall: Clock, organization_id: str, account_id: str, grace: timedelta
+) -> AccountInvoices:
+    """The account's invoices in one unit of work, then its upcoming invoices (the billing
+    run's own computation, which reads in a unit of work of its own)."""
+    with uow:
+        organization = uow.organizations.get(organization_id)
+        if organization is None:
+            raise NotFound(f"no organization {organization_id!r}", field="organization_id")
+        account = uow.accounts.get(organization_id, account_id)
+        if account is None:
+            raise NotFound(f"no account {account_id!r}", field="account_id")
+        buyer = buyer_of(uow, account)
+        rates = _rates(uow, organization_id)
+        past = _all_invoices(uow, organization_id, account_id)
+    clock = clock_for(organization, wall)
+    upcoming = upcoming_invoices(uow, clock, organization_id, account_id, grace)
+    finalized = (i for i in past if i.status is not InvoiceStatus.DRAFT)
+    newest_first = sorted(
+        finalized, key=lambda i: (i.finalized_at or i.created_at, i.id), reverse=True
+    )
+    return AccountInvoices(
+        account, organization.name, buyer, rates, tuple(upcoming), tuple(newest_first)
+    )
+
+
+def _all_invoices(uow: UnitOfWork, organization_id: str, account_id: str) -> list[Invoice]:
+    found: list[Invoice] = []
+    after: tuple[datetime, str] | None = None
+    while True:
+        page = uow.invoices.invoices(
+            organization_id, account_id=account_id, status=None, after=after, limit=_PAGE
+        )
+        found.extend(page)
+        if len(page) < _PAGE:
+            return found
+        after = (page[-1].created_at, page[-1].id)

@@ -1,0 +1,1 @@
+"""Subscription use cases: subscribe, change, cancel, pause, resume, queries."""

@@ -1,0 +1,1 @@
+"""The plan catalog: families, plans, immutable versions, add-ons, packs, prices."""

@@ -1,0 +1,1 @@
+"""Invoices, credit notes, coupons, taxes and the double-entry ledger."""

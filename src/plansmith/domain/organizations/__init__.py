@@ -1,0 +1,1 @@
+"""Organizations (tenants), their keys, users, sessions and sign-in throttling."""

@@ -1,0 +1,1 @@
+"""Subscriptions: terms, status, changes, proration, renewals, held-terms log."""

@@ -1,0 +1,207 @@
+"""What happens when a billing period ends: renew, convert a trial, apply what was scheduled.
+
+``advance`` walks a subscription through every period end up to a local date, one at a time,
+so a subscription untouched for months catches up exactly as if the renewal step had run each
+day. Each period end, in order:
+
+1. pay-per-day days of the ending period are billed (days active x day rate, rounded once);
+2. a trial converts, or lapses if it was canceled at term end;
+3. a cancellation at term end takes effect;
+4. otherwise the scheduled change and any plan-version move "at renewal" apply, and the next
+   period is charged in advance (pay-per-day versions charge nothing in advance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from functools import partial
+
+from plansmith.domain.catalog.plans import PlanVersionMove
+from plansmith.domain.kernel.errors import DomainError
+from plansmith.domain.subscriptions.events import (
+    Common,
+    PeriodClosed,
+    ScheduledChangeApplied,
+    ScheduledChangeSkipped,
+    SubscriptionCanceled,
+    SubscriptionEvent,
+    SubscriptionExpired,
+    SubscriptionRenewed,
+    TrialConverted,
+    VersionMoved,
+    VersionMoveSkipped,
+    common,
+)
+from plansmith.domain.subscriptions.held_log import Span, active_days, apply_held
+from plansmith.domain.subscriptions.proration import accrual, recurring
+from plansmith.domain.subscriptions.subscription import (
+    BillableItem,
+    Held,
+    Outcome,
+    PriceBook,
+    Status,
+    Subscription,
+    Terms,
+    components,
+)
+
+
+@dataclass(frozen=True)
+class RenewalMove:
+    """A plan-version move "at renewal": subscribers of ``from_version`` move at their renewal."""
+
+    move_id: str
+    from_version_id: str
+    to_version_id: str
+
+
+def resolved_moves(recorded: Iterable[PlanVersionMove]) -> dict[str, RenewalMove]:
+    """from version id -> where its subscribers go at their renewal, following chains
+    (v1 -> v2 -> v3 when v2 was superseded too) to the newest version. ``recorded`` in the
+    order the moves were made (within a plan; a version belongs to one plan)."""
+    direct: dict[str, RenewalMove] = {}
+    for made in recorded:
+        for source in made.from_version_ids:
+            direct[source] = RenewalMove(made.id, source, made.to_version_id)
+    resolved = {}
+    for source, move in direct.items():
+        target, seen = move.to_version_id, {source}
+        while target in direct and target not in seen:
+            seen.add(target)
+            target = direct[target].to_version_id
+        resolved[source] = replace(move, to_version_id=target)
+    return resolved
+
+
+def advance(
+    sub: Subscription,
+    log: Sequence[Span],
+    book: PriceBook,
+    today: date,
+    now: datetime,
+    moves: Mapping[str, RenewalMove] | None = None,
+) -> Outcome:
+    """Every period end on or before ``today``; an Outcome with nothing if none is due."""
+    out = Outcome(sub)
+    spans = list(log)
+    while True:
+        due = out.subscription.due_on()
+        if due is None or due > today:
+            return out
+        step = period_end(out.subscription, spans, book, now, moves or {})
+        spans = apply_held(spans, step.held)
+        out = out.then(step)
+
+
+def period_end(
+    sub: Subscription,
+    log: Sequence[Span],
+    book: PriceBook,
+    now: datetime,
+    moves: Mapping[str, RenewalMove],
+) -> Outcome:
+    """The one period end at ``sub.period_end``."""
+    ended = sub.period
+    end = ended.end
+    cycle = sub.terms.cycle.name
+    items: list[BillableItem] = list(
+        accrual(active_days(log, ended, end, book), sub.terms.currency, ended, cycle, cycle)
+    )
+    nxt = sub.schedule.period_containing(end)
+    advanced = replace(sub, period_start=nxt.start, period_end=nxt.end, updated_at=now)
+    if not sub.in_service:
+        # Stopped mid-period (pay-per-day): its days are billed; nothing else happens.
+        closed = PeriodClosed(
+            **common(advanced, now, end, sub.status), closed_start=ended.start, closed_end=end
+        )
+        return Outcome(advanced, tuple(items), (closed,))
+    if sub.status is Status.TRIALING and sub.cancel_at_period_end:
+        stopped = replace(advanced, status=Status.EXPIRED, ended_on=end, cancel_at_period_end=False)
+        lapsed = SubscriptionExpired(**common(stopped, now, end, sub.status), cause="trial_lapsed")
+        return Outcome(stopped, tuple(items), (lapsed,), (Held(end, None, "expired"),))
+    if sub.cancel_at_period_end:
+        stopped = replace(
+            advanced, status=Status.CANCELED, ended_on=end, cancel_at_period_end=False
+        )
+        canceled = SubscriptionCanceled(**common(stopped, now, end, sub.status), cause="term_end")
+        return Outcome(stopped, tuple(items), (canceled,), (Held(end, None, "canceled"),))
+
+    # Each event is made once the period end is done: it carries the terms and period after.
+    events: list[Callable[..., SubscriptionEvent]] = []
+    terms = sub.terms
+    anchor = sub.anchor
+    reason = "renewed"
+    if sub.scheduled is not None and sub.scheduled.effective <= end:
+        wanted = sub.scheduled.terms
+        try:
+            components(wanted, book)
+        except DomainError as exc:
+            # E.g. an add-on price withdrawn since: keep the current terms and say so.
+            events.append(partial(ScheduledChangeSkipped, wanted=wanted, reason=exc.message))
+        else:
+            terms = wanted
+            reason = "changed"
+            events.append(partial(ScheduledChangeApplied, previous=sub.terms, applied=terms))
+            if terms.cycle != sub.terms.cycle:
+                anchor = end  # a new cycle starts its periods here
+    move = moves.get(terms.version_id)
+    if move is not None:
+        moved_terms = replace(terms, version_id=move.to_version_id)
+        try:
+            components(moved_terms, book)
+        except DomainError as exc:
+            # The new version cannot price what this customer holds (e.g. a cycle it dropped):
+            # keep the old version and say so, rather than stop billing.
+            events.append(
+                partial(
+                    VersionMoveSkipped,
+                    move_id=move.move_id,
+                    to_version_id=move.to_version_id,
+                    reason=exc.message,
+                )
+            )
+        else:
+            terms = moved_terms
+            reason = "changed"
+            events.append(
+                partial(
+                    VersionMoved,
+                    move_id=move.move_id,
+                    from_version_id=move.from_version_id,
+                    to_version_id=move.to_version_id,
+                )
+            )
+    version = book.version(terms.version_id)
+    renewed = replace(
+        advanced,
+        terms=terms,
+        anchor=anchor,
+        scheduled=None,
+        pay_per_day=version.terms.pay_per_day,
+    )
+    if anchor != sub.anchor:
+        first = renewed.schedule.period(0)
+        renewed = replace(renewed, period_start=first.start, period_end=first.end)
+    held: tuple[Held, ...] = ()
+    to = Status.ACTIVE if sub.status is Status.TRIALING else sub.status
+    if sub.status is Status.TRIALING:
+        events.append(TrialConverted)
+        reason = "converted"
+    else:
+        events.append(SubscriptionRenewed)
+    renewed = replace(renewed, status=to)
+    fields: Common = common(renewed, now, end, sub.status)
+    if reason != "renewed":
+        held = (_held(end, terms, reason, version.name, version.terms.pay_per_day),)
+    if not renewed.pay_per_day:
+        items += recurring(components(terms, book), terms, renewed.period)
+    # What happened before the renewal or conversion happened in the status of before.
+    before = {**fields, "to_status": sub.status}
+    made = [make(**before) for make in events[:-1]] + [events[-1](**fields)]
+    return Outcome(renewed, tuple(items), tuple(made), held)
+
+
+def _held(on: date, terms: Terms, reason: str, name: str, pay_per_day: bool) -> Held:
+    return Held(on, terms, reason, pay_per_day=pay_per_day, plan_name=name)

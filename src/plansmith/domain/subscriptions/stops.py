@@ -1,0 +1,178 @@
+"""Stopping and restarting a subscription: cancel, pause, resume, reactivate, and withdrawing a
+scheduled change.
+
+Pure like subscription_changes (same inputs, an Outcome out). The rules (PRODUCT.md): pause and
+an immediate cancel credit the rest of the period; resume and reactivate charge the rest of the
+period they fall in, keeping the anchor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, datetime
+
+from plansmith.domain.catalog.plans import Timing
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.subscriptions.changes import _held, _touched
+from plansmith.domain.subscriptions.events import (
+    CancelScheduled,
+    CancelWithdrawn,
+    ScheduledChangeWithdrawn,
+    SubscriptionCanceled,
+    SubscriptionEvent,
+    SubscriptionExpired,
+    SubscriptionPaused,
+    SubscriptionReactivated,
+    SubscriptionResumed,
+    common,
+)
+from plansmith.domain.subscriptions.held_log import Span
+from plansmith.domain.subscriptions.proration import charges, credits
+from plansmith.domain.subscriptions.subscription import (
+    BillableItem,
+    Held,
+    Outcome,
+    PriceBook,
+    Status,
+    Subscription,
+    SubscriptionError,
+    check_transition,
+    components,
+)
+
+
+def withdraw_scheduled_change(sub: Subscription, today: date, now: datetime) -> Outcome:
+    if sub.scheduled is None:
+        raise SubscriptionError("no change is scheduled", code=ec.NOTHING_SCHEDULED)
+    after = _touched(replace(sub, scheduled=None), now)
+    event = ScheduledChangeWithdrawn(
+        **common(after, now, today, sub.status), withdrawn=sub.scheduled.terms
+    )
+    return Outcome(after, (), (event,))
+
+
+# -- stopping and starting ------------------------------------------------------------------
+
+
+def cancel(
+    sub: Subscription,
+    when: Timing,
+    book: PriceBook,
+    log: Sequence[Span],
+    today: date,
+    now: datetime,
+) -> Outcome:
+    """At term end: nothing more is billed (withdrawable). Now: the rest is credited."""
+    if sub.status is Status.TRIALING and when is Timing.NOW:
+        return _stop(sub, Status.EXPIRED, "expired", book, log, today, now, credit=False)
+    if sub.status is Status.PAUSED:
+        return _stop(sub, Status.CANCELED, "canceled", book, log, today, now, credit=False)
+    if sub.status is not Status.TRIALING:  # a trial set to cancel expires at its end
+        check_transition(sub.status, Status.CANCELED, "canceled")
+    if when is Timing.NOW:
+        return _stop(sub, Status.CANCELED, "canceled", book, log, today, now, credit=True)
+    if sub.cancel_at_period_end:
+        raise SubscriptionError(
+            "the subscription is already set to cancel at the end of the term",
+            code=ec.CANCEL_SCHEDULED,
+        )
+    withdrew = sub.scheduled is not None
+    moved = _touched(replace(sub, cancel_at_period_end=True, scheduled=None), now)
+    event = CancelScheduled(
+        **common(moved, now, sub.period_end, sub.status), withdrew_change=withdrew
+    )
+    return Outcome(moved, (), (event,))
+
+
+def pause(
+    sub: Subscription, book: PriceBook, log: Sequence[Span], today: date, now: datetime
+) -> Outcome:
+    if sub.status is Status.TRIALING:
+        raise SubscriptionError(
+            "a trial cannot be paused; cancel it or let it convert", code=ec.INVALID_TRANSITION
+        )
+    check_transition(sub.status, Status.PAUSED, "paused")
+    if sub.cancel_at_period_end:
+        raise SubscriptionError(
+            "the subscription is set to cancel at the end of the term; cancel it now instead "
+            "of pausing, or withdraw the cancellation first",
+            code=ec.CANCEL_SCHEDULED,
+        )
+    return _stop(sub, Status.PAUSED, "paused", book, log, today, now, credit=True)
+
+
+def _stop(
+    sub: Subscription,
+    to: Status,
+    reason: str,
+    book: PriceBook,
+    log: Sequence[Span],
+    today: date,
+    now: datetime,
+    *,
+    credit: bool,
+) -> Outcome:
+    items: list[BillableItem] = []
+    if credit and not sub.pay_per_day:
+        parts = components(sub.terms, book)
+        items = credits(parts, sub.terms.currency, sub.period, today, sub.terms.cycle.name)
+    # A paused subscription stopped being served when it was paused, not now.
+    ended_on = sub.ended_on if sub.status is Status.PAUSED else today
+    moved = replace(sub, status=to, ended_on=ended_on, cancel_at_period_end=False, scheduled=None)
+    moved = _touched(moved, now)
+    kinds: dict[Status, type[SubscriptionCanceled | SubscriptionExpired | SubscriptionPaused]] = {
+        Status.CANCELED: SubscriptionCanceled,
+        Status.EXPIRED: SubscriptionExpired,
+        Status.PAUSED: SubscriptionPaused,
+    }
+    event = kinds[to](**common(moved, now, today, sub.status))
+    return Outcome(moved, tuple(items), (event,), (Held(today, None, reason),))
+
+
+def reactivate(sub: Subscription, book: PriceBook, today: date, now: datetime) -> Outcome:
+    """Withdraw a cancellation at term end, or bring a canceled subscription back today."""
+    if sub.cancel_at_period_end:
+        after = _touched(replace(sub, cancel_at_period_end=False), now)
+        return Outcome(after, (), (CancelWithdrawn(**common(after, now, today, sub.status)),))
+    if sub.status is Status.PAUSED:
+        return _restart(sub, "resumed", book, today, now)
+    if sub.status is Status.EXPIRED:
+        check_transition(sub.status, Status.ACTIVE, "reactivated")
+    if sub.status is not Status.CANCELED:
+        raise SubscriptionError(
+            f"the subscription is {sub.status}; there is nothing to reactivate",
+            code=ec.NOT_CANCELED,
+        )
+    return _restart(sub, "reactivated", book, today, now)
+
+
+def resume(sub: Subscription, book: PriceBook, today: date, now: datetime) -> Outcome:
+    if sub.status is not Status.PAUSED:
+        raise SubscriptionError(f"the subscription is {sub.status}, not paused", code=ec.NOT_PAUSED)
+    return _restart(sub, "resumed", book, today, now)
+
+
+def _restart(
+    sub: Subscription, reason: str, book: PriceBook, today: date, now: datetime
+) -> Outcome:
+    """Back in service today, in the period of the original anchor that holds today."""
+    parts = components(sub.terms, book)  # the version may no longer price these terms
+    period = sub.schedule.period_containing(max(today, sub.anchor))
+    items: list[BillableItem] = []
+    if not sub.pay_per_day:
+        items = charges(parts, sub.terms.currency, period, today, sub.terms.cycle.name)
+    moved = replace(
+        sub,
+        status=Status.ACTIVE,
+        period_start=period.start,
+        period_end=period.end,
+        ended_on=None,
+    )
+    moved = _touched(moved, now)
+    kind: type[SubscriptionEvent] = (
+        SubscriptionResumed if reason == "resumed" else SubscriptionReactivated
+    )
+    event = kind(**common(moved, now, today, sub.status))
+    version = book.version(sub.terms.version_id)
+    return Outcome(moved, tuple(items), (event,), (_held(today, sub.terms, reason, version),))

@@ -1,0 +1,401 @@
+"""Subscriptions: what an account holds in one plan family, and the state machine it moves by.
+
+A subscription holds *terms* (plan version, cycle, currency, seats, add-ons) over billing
+periods ``[period_start, period_end)`` of local dates in the account's time zone, repeating from
+``anchor`` with month-end clamping. Transitions are pure: they return a new Subscription plus
+what happened (events, billable items, changes to the log of held terms); the use cases save it.
+See docs/adr/0006-subscriptions-and-proration.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from plansmith.domain.catalog.add_ons import AddOn
+from plansmith.domain.catalog.plans import Plan, PlanFamily, PlanVersion
+from plansmith.domain.catalog.pricing import NotOffered, quote
+from plansmith.domain.invoicing.invoice import LineKind
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.kernel.errors import DomainError, InvalidValue
+from plansmith.domain.kernel.limits import MAX_LINE_AMOUNT, MAX_QUANTITY, TooLarge, at_most, figure
+from plansmith.domain.kernel.money import Currency
+from plansmith.domain.kernel.periods import BillingSchedule, Cycle, Period, local_midnight, zone
+
+if TYPE_CHECKING:  # events.py builds on this module
+    from plansmith.domain.subscriptions.events import SubscriptionEvent
+
+
+class Status(StrEnum):
+    TRIALING = "trialing"
+    ACTIVE = "active"
+    PAST_DUE = "past_due"  # a payment failed; driven by the payments issue
+    PAUSED = "paused"
+    CANCELED = "canceled"
+    EXPIRED = "expired"  # a trial that ended without converting; final
+
+
+# Statuses that hold the family's one place (and count as subscribers of their version).
+HOLDING = frozenset({Status.TRIALING, Status.ACTIVE, Status.PAST_DUE, Status.PAUSED})
+# Statuses whose terms are in service: billed (or, in a trial, free) day by day.
+IN_SERVICE = frozenset({Status.TRIALING, Status.ACTIVE, Status.PAST_DUE})
+
+TRANSITIONS: Mapping[Status, frozenset[Status]] = {
+    Status.TRIALING: frozenset({Status.ACTIVE, Status.EXPIRED}),
+    Status.ACTIVE: frozenset({Status.PAST_DUE, Status.PAUSED, Status.CANCELED}),
+    Status.PAST_DUE: frozenset({Status.ACTIVE, Status.PAUSED, Status.CANCELED}),
+    Status.PAUSED: frozenset({Status.ACTIVE, Status.CANCELED}),
+    Status.CANCELED: frozenset({Status.ACTIVE}),
+    Status.EXPIRED: frozenset(),
+}
+
+
+def shown_status(status: Status) -> str:
+    """Seed 002's three words for people: Try, Active, Inactive."""
+    if status is Status.TRIALING:
+        return "Try"
+    if status in (Status.ACTIVE, Status.PAST_DUE):
+        return "Active"
+    return "Inactive"
+
+
+class InvalidTransition(DomainError):
+    code = ec.INVALID_TRANSITION
+
+
+class SubscriptionError(DomainError):
+    """A change this subscription cannot take now; the message says why and what to do."""
+
+    code = ec.SUBSCRIPTION_CONFLICT
+
+
+def check_transition(current: Status, to: Status, action: str) -> None:
+    if to not in TRANSITIONS[current]:
+        hint = {
+            Status.EXPIRED: "; the trial is over: subscribe again without a trial",
+            Status.CANCELED: "; reactivate it first",
+            Status.PAUSED: "; resume it first",
+        }.get(current, "")
+        raise InvalidTransition(
+            f"a {current} subscription cannot be {action}{hint}",
+            field="status",
+            code=ec.TRIAL_EXPIRED if current is Status.EXPIRED else ec.INVALID_TRANSITION,
+        )
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What is held: a plan version for a cycle in a currency, with seats and add-ons."""
+
+    plan_id: str
+    version_id: str
+    cycle: Cycle
+    currency: str
+    quantity: int
+    add_ons: Mapping[str, int] = field(default_factory=dict)  # add-on code -> quantity
+
+    def to_data(self) -> dict[str, Any]:
+        """As events carry it (and as the history and the API show it)."""
+        return terms_to_data(self)
+
+    def with_add_ons(self, add_ons: Mapping[str, int]) -> Terms:
+        return replace(self, add_ons={k: v for k, v in sorted(add_ons.items()) if v > 0})
+
+
+@dataclass(frozen=True)
+class ScheduledChange:
+    """A change waiting for the end of the term (a downgrade, fewer seats...); withdrawable."""
+
+    terms: Terms
+    effective: date
+    requested_at: datetime
+    summary: str
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: str
+    organization_id: str
+    account_id: str
+    family_id: str
+    terms: Terms
+    status: Status
+    time_zone: str
+    anchor: date  # the original anchor: boundaries are computed from it (month-end clamping)
+    period_start: date
+    period_end: date
+    trial_end: date | None
+    cancel_at_period_end: bool
+    scheduled: ScheduledChange | None
+    pay_per_day: bool  # the version's mode: days accrue in arrears, nothing in advance
+    registered_at: datetime
+    ended_on: date | None
+    revision: int  # bumped by every save; a save expecting another revision is refused
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def period(self) -> Period:
+        return Period(self.period_start, self.period_end, zone(self.time_zone))
+
+    @property
+    def schedule(self) -> BillingSchedule:
+        return BillingSchedule(self.anchor, self.terms.cycle, zone(self.time_zone))
+
+    @property
+    def shown_status(self) -> str:
+        return shown_status(self.status)
+
+    @property
+    def holds_place(self) -> bool:
+        return self.status in HOLDING
+
+    @property
+    def in_service(self) -> bool:
+        return self.status in IN_SERVICE
+
+    def next_payment_on(self) -> date | None:
+        """When the next charge falls due: the period end, unless nothing more is billed."""
+        if self.status in (Status.CANCELED, Status.EXPIRED, Status.PAUSED):
+            return self.period_end if self.has_open_accrual else None
+        if self.cancel_at_period_end and not self.pay_per_day:
+            return None
+        return self.period_end
+
+    @property
+    def has_open_accrual(self) -> bool:
+        """A pay-per-day subscription stopped mid-period still owes that period's days."""
+        return (
+            self.pay_per_day
+            and self.status is not Status.EXPIRED  # trial days are never billed
+            and self.ended_on is not None
+            and self.ended_on > self.period_start
+        )
+
+    def due_at(self) -> datetime | None:
+        """The UTC instant the renewal step next has work for this subscription."""
+        due = self.due_on()
+        return local_midnight(due, zone(self.time_zone)) if due is not None else None
+
+    def due_on(self) -> date | None:
+        """The local date the renewal step next has work for this subscription, if any."""
+        if self.status in IN_SERVICE:
+            return self.period_end
+        if self.has_open_accrual:
+            return self.period_end
+        return None
+
+
+# -- pricing what is held -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PriceBook:
+    """The catalog objects a subscription's terms refer to, loaded by the use case."""
+
+    families: Mapping[str, PlanFamily]  # by id
+    plans: Mapping[str, Plan]  # by id
+    versions: Mapping[str, PlanVersion]  # by id
+    add_ons: Mapping[str, AddOn]  # by code
+    # Priced parts by terms: a billing run prices the same few terms for many subscriptions.
+    priced: dict[tuple[object, ...], tuple[Component, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def version(self, version_id: str) -> PlanVersion:
+        return self.versions[version_id]
+
+    def plan(self, plan_id: str) -> Plan:
+        return self.plans[plan_id]
+
+
+@dataclass(frozen=True)
+class Component:
+    """One priced part of the terms: the plan, or one add-on, for a full period."""
+
+    key: str  # "plan" or "add_on:<code>"
+    name: str
+    unit_amount: int  # per seat (or unit) for one full period of the cycle
+    quantity: int
+    plan_id: str | None = None  # the plan, for the plan's own part (coupons may target it)
+
+    @property
+    def period_amount(self) -> int:
+        return self.unit_amount * self.quantity
+
+
+def components(terms: Terms, book: PriceBook) -> tuple[Component, ...]:
+    """The plan and each add-on with its price for the terms' cycle and currency."""
+    key = (
+        terms.version_id,
+        terms.plan_id,
+        terms.cycle,
+        terms.currency,
+        terms.quantity,
+        tuple(sorted(terms.add_ons.items())),
+    )
+    found = book.priced.get(key)
+    if found is None:
+        found = book.priced[key] = _price(terms, book)
+    return found
+
+
+def _price(terms: Terms, book: PriceBook) -> tuple[Component, ...]:
+    version = book.version(terms.version_id)
+    currency = Currency.of(terms.currency)
+    q = quote(version.terms, terms.cycle, currency, terms.quantity)
+    parts = [Component("plan", version.name, q.unit_amount, q.quantity, terms.plan_id)]
+    for code, quantity in sorted(terms.add_ons.items()):
+        add_on = book.add_ons.get(code)
+        if add_on is None:
+            raise InvalidValue(
+                f"no add-on {code!r}", field=f"add_ons.{code}", code=ec.UNKNOWN_REFERENCE
+            )
+        price = next(
+            (p for p in add_on.prices if p.currency == terms.currency and p.cycle == terms.cycle),
+            None,
+        )
+        if price is None:
+            raise NotOffered(
+                f"{add_on.name} has no {terms.currency} price per {terms.cycle.name}",
+                field=f"add_ons.{code}",
+            )
+        parts.append(Component(f"add_on:{code}", add_on.name, price.amount, quantity))
+    for part in parts:
+        _within_a_line(part)
+    return tuple(parts)
+
+
+def _within_a_line(part: Component) -> None:
+    """Prices and quantities within their bounds make at most MAX_LINE_AMOUNT a period; a
+    catalog stored before the bounds existed may not: refused here, never overflowing."""
+    if part.period_amount > MAX_LINE_AMOUNT:
+        where = "quantity" if part.key == "plan" else f"add_ons.{part.key.split(':', 1)[1]}"
+        raise TooLarge(
+            f"{part.name}: {figure(part.unit_amount)} × {figure(part.quantity)} comes to more "
+            f"than one line may ({figure(MAX_LINE_AMOUNT)} minor units)",
+            field=where,
+        )
+
+
+def check_add_ons(
+    add_ons: Mapping[str, int], book: PriceBook, family: PlanFamily, plan: Plan
+) -> None:
+    """Each add-on exists, is not archived, fits this family and plan, and has a valid count."""
+    for code, quantity in add_ons.items():
+        where = f"add_ons.{code}"
+        add_on = book.add_ons.get(code)
+        if add_on is None:
+            raise InvalidValue(f"no add-on {code!r}", field=where, code=ec.UNKNOWN_REFERENCE)
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+            raise InvalidValue("an add-on quantity is a whole number of 0 or more", field=where)
+        at_most(quantity, MAX_QUANTITY, where, "an add-on quantity")
+        if quantity > 1 and not add_on.quantity_allowed:
+            raise InvalidValue(f"{add_on.name} is bought once: quantity 1", field=where)
+        if quantity == 0:
+            continue
+        if add_on.archived_at is not None:
+            raise InvalidValue(f"{add_on.name} is no longer sold", field=where, code=ec.ARCHIVED)
+        if add_on.fits_families and family.code not in add_on.fits_families:
+            raise InvalidValue(
+                f"{add_on.name} does not fit {family.name} plans", field=where, code=ec.NOT_FITTING
+            )
+        if add_on.fits_plans and plan.code not in add_on.fits_plans:
+            raise InvalidValue(
+                f"{add_on.name} does not fit the {plan.name} plan", field=where, code=ec.NOT_FITTING
+            )
+
+
+# -- what a transition produces ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BillableItem:
+    """A pending charge or credit, waiting for the next invoice."""
+
+    kind: LineKind  # what the invoice line it becomes is: one kind for both
+    component: str
+    description: str
+    currency: str
+    quantity: int
+    unit_amount: int  # per seat for the whole period
+    amount: int  # signed; credits are negative; rounded once
+    period_start: date  # the service dates the item covers, [start, end)
+    period_end: date
+    days: int | None = None  # for part periods: days covered ...
+    period_days: int | None = None  # ... of a period this long
+    plan_id: str | None = None  # set on the plan's own items
+    cycle: str | None = None  # the cycle (``Cycle.name``) of the terms it bills
+
+
+@dataclass(frozen=True)
+class Held:
+    """From ``on``, the subscription holds ``terms`` (None: nothing is in service).
+
+    The open entry of the held-terms log ends on ``on`` with ``reason``; the log is the plan
+    history and, for pay-per-day, the record of days to bill.
+    """
+
+    on: date
+    terms: Terms | None
+    reason: str  # why the previous entry ended: changed, canceled, paused, expired, converted
+    trial: bool = False
+    pay_per_day: bool = False
+    plan_name: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A transition's result. Each item was caused by one event: ``item_events[i]`` is the
+    index of item i's event (by default the step's last event)."""
+
+    subscription: Subscription
+    items: tuple[BillableItem, ...] = ()
+    events: tuple[SubscriptionEvent, ...] = ()
+    held: tuple[Held, ...] = ()
+    item_events: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.items and not self.item_events:
+            if not self.events:
+                raise ValueError("billable items need the event that caused them")
+            object.__setattr__(self, "item_events", (len(self.events) - 1,) * len(self.items))
+
+    def then(self, other: Outcome) -> Outcome:
+        """This outcome followed by ``other`` (computed from this one's subscription)."""
+        shift = len(self.events)
+        return Outcome(
+            other.subscription,
+            self.items + other.items,
+            self.events + other.events,
+            self.held + other.held,
+            self.item_events + tuple(i + shift for i in other.item_events),
+        )
+
+
+# -- plain data for JSON columns and API bodies --------------------------------------------
+
+
+def terms_to_data(terms: Terms) -> dict[str, Any]:
+    return {
+        "plan_id": terms.plan_id,
+        "version_id": terms.version_id,
+        "cycle": terms.cycle.name,
+        "currency": terms.currency,
+        "quantity": terms.quantity,
+        "add_ons": dict(sorted(terms.add_ons.items())),
+    }
+
+
+def terms_from_data(data: Mapping[str, Any]) -> Terms:
+    return Terms(
+        plan_id=str(data["plan_id"]),
+        version_id=str(data["version_id"]),
+        cycle=Cycle.parse(str(data["cycle"])),
+        currency=str(data["currency"]),
+        quantity=int(data["quantity"]),
+        add_ons={str(k): int(v) for k, v in dict(data.get("add_ons") or {}).items()},
+    )

@@ -1,0 +1,1 @@
+"""The /v1 invoice, credit note, tax, coupon and billing run routes."""
