@@ -11,6 +11,7 @@ from plansmith.entrypoints.api import openapi, problems
 from plansmith.entrypoints.api.accounts.routes import router as api_router
 from plansmith.entrypoints.api.billing.run_routes import router as billing_run_router
 from plansmith.entrypoints.api.billing.test_clock_routes import router as test_clock_router
+from plansmith.entrypoints.api.catalog.extras_routes import router as catalog_extras_router
 from plansmith.entrypoints.api.catalog.routes import router as catalog_router
 from plansmith.entrypoints.api.events.routes import router as event_router
 from plansmith.entrypoints.api.idempotency import IdempotencyMiddleware
@@ -56,6 +57,7 @@ def create_app(container: Plansmith) -> FastAPI:
     openapi.install(app)
     app.include_router(api_router)
     app.include_router(catalog_router)
+    app.include_router(catalog_extras_router)
     app.include_router(subscription_router)
     app.include_router(tax_coupon_router)
     app.include_router(invoice_router)
