@@ -21,6 +21,11 @@ from plansmith.domain.subscriptions.subscription import Status
 from plansmith.entrypoints.api.deps import CurrentOrg, OrgClock, UoW
 from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import ListOut, OneOf
+from plansmith.entrypoints.api.subscriptions.result_schemas import (
+    ResultOut,
+    StoredEventOut,
+    StoredItemOut,
+)
 from plansmith.entrypoints.api.subscriptions.schemas import (
     AdvancedOut,
     CancelRequest,
@@ -28,9 +33,6 @@ from plansmith.entrypoints.api.subscriptions.schemas import (
     FamilyPlansOut,
     NoticeOut,
     RenewalFailureOut,
-    ResultOut,
-    StoredEventOut,
-    StoredItemOut,
     SubscriptionCreate,
     SubscriptionOut,
 )
