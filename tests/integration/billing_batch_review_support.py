@@ -18,7 +18,7 @@ from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.application.accounts.accounts import AddressInput, add_invoice_address
 from plansmith.application.billing.run import batches, invoice_subscription, run_billing
-from plansmith.application.catalog import plan_families
+from plansmith.application.catalog import plan_families, publishing
 from plansmith.application.catalog import plans as cat
 from plansmith.application.invoicing.invoices import issue_credit_note, mark_paid
 from plansmith.application.invoicing.taxes_and_coupons import (
@@ -160,7 +160,7 @@ def _version_move(world: World) -> None:
     clock = world.app.clock
     cat.edit_plan(world.app.uow(), clock, world.org, pro.id, terms={"prices": [
         {"currency": "USD", "cycle": "month", "amount": 3100}]})  # fmt: skip
-    cat.publish_plan(world.app.uow(), clock, world.org, pro.id, "at_renewal")
+    publishing.publish_plan(world.app.uow(), clock, world.org, pro.id, "at_renewal")
 
 
 STEPS: list[tuple[datetime, Callable[[World], None] | None]] = [

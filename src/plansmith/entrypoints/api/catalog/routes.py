@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from plansmith.adapters.money_format import format_money
-from plansmith.application.catalog import extras
+from plansmith.application.catalog import extras, publishing
 from plansmith.application.catalog import plan_families as families
 from plansmith.application.catalog import plans as cat
 from plansmith.domain.catalog.pricing import Quote
@@ -147,7 +147,7 @@ def publish_plan(
     plan_id: str, body: PublishRequest, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> PublishedOut:
     """Publish the draft. apply_to_existing answers "apply to existing customers?"."""
-    result = cat.publish_plan(
+    result = publishing.publish_plan(
         uow, clock, org.id, plan_id, body.apply_to_existing, legacy_name=body.legacy_name
     )
     return PublishedOut.of(result)
