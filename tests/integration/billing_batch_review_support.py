@@ -34,7 +34,7 @@ from plansmith.application.subscriptions.actions import (
     cancel_subscription,
     change_subscription,
 )
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from tests.unit.subscription_builders import local_at, new_account, seed_catalog
 

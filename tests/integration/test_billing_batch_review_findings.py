@@ -16,7 +16,7 @@ from plansmith.application.billing import step as billing_step
 from plansmith.application.billing.run import invoice_subscription, run_billing
 from plansmith.application.catalog import plans as cat
 from plansmith.application.invoicing.invoices import issue_credit_note, mark_paid
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.invoicing.ledger import LedgerAccount
 from tests.conftest import Tenant

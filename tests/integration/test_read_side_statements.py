@@ -25,7 +25,7 @@ from plansmith.application.catalog.plan_families import FamilyInput, create_fami
 from plansmith.application.catalog.plans import PlanInput, create_plan, edit_plan
 from plansmith.application.catalog.publishing import publish_plan
 from plansmith.application.organizations.organizations import create_operator, create_portal_link
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.accounts.account import Account
 from plansmith.entrypoints.web import create_app

@@ -19,8 +19,8 @@ from plansmith.application.catalog import publishing
 from plansmith.application.catalog.extras import AddOnInput, list_add_ons, update_add_on
 from plansmith.application.kernel.errors import Conflict
 from plansmith.application.subscriptions import actions
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.application.subscriptions.queries import get_subscription, subscription_items
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.catalog.plans import Timing
 from plansmith.domain.invoicing.invoice import LineKind

@@ -15,7 +15,6 @@ from plansmith.application.catalog import plan_families as families
 from plansmith.application.catalog import plans as cat
 from plansmith.application.catalog import publishing
 from plansmith.application.subscriptions.actions import advance_due, pause_subscription
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.application.subscriptions.queries import (
     get_subscription,
     subscriber_counts,
@@ -23,6 +22,7 @@ from plansmith.application.subscriptions.queries import (
     subscription_items,
     subscription_notices,
 )
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 

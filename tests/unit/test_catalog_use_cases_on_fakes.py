@@ -11,7 +11,7 @@ from plansmith.application.catalog import plan_families as pf
 from plansmith.application.catalog import plans as cat
 from plansmith.application.catalog import publishing
 from plansmith.application.kernel.errors import Conflict, NotFound
-from plansmith.application.subscriptions import lifecycle as subs
+from plansmith.application.subscriptions import subscribing as subs
 from plansmith.domain.catalog.plans import ChangePolicy, Channel, Timing, VersionStatus
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import InvalidInput, InvalidValue

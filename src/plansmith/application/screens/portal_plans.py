@@ -41,17 +41,19 @@ from plansmith.application.subscriptions.lifecycle import (
     OPERATOR,
     Action,
     Result,
-    SubscribeInput,
-    offered_version,
-    plan_by_code,
     price_book,
     renewal_moves,
     run,
+)
+from plansmith.application.subscriptions.queries import FamilyPlans, family_plans
+from plansmith.application.subscriptions.subscribing import (
+    SubscribeInput,
+    offered_version,
+    plan_by_code,
     start_subscription,
     trial_used,
     with_trial,
 )
-from plansmith.application.subscriptions.queries import FamilyPlans, family_plans
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.catalog.plans import Channel, PlanVersion
 from plansmith.domain.kernel.errors import DomainError

@@ -12,12 +12,8 @@ from datetime import date, datetime
 
 from plansmith.application.kernel.errors import Conflict
 from plansmith.application.kernel.ports import Clock, UnitOfWork
-from plansmith.application.subscriptions.lifecycle import (
-    OPERATOR,
-    SYSTEM,
-    Action,
-    Result,
-    act,
+from plansmith.application.subscriptions.lifecycle import OPERATOR, SYSTEM, Action, Result, act
+from plansmith.application.subscriptions.subscribing import (
     check_quantity,
     offered_version,
     parse_channel,

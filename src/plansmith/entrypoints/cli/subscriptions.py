@@ -22,7 +22,7 @@ from plansmith.application.billing.test_clocks import organization_clock
 from plansmith.application.kernel.ports import Clock
 from plansmith.application.organizations import organizations as orgs
 from plansmith.application.subscriptions import actions, queries
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.kernel.errors import DomainError, InvalidInput, InvalidValue
 from plansmith.domain.subscriptions.events import CancelWithdrawn, ChangeScheduled
