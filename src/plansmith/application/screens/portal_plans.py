@@ -60,8 +60,9 @@ from plansmith.domain.kernel.errors import DomainError
 from plansmith.domain.kernel.periods import Cycle, local_date, zone
 from plansmith.domain.subscriptions.events import ChangeScheduled
 from plansmith.domain.subscriptions.held_log import Span
+from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.renewals import RenewalMove
-from plansmith.domain.subscriptions.subscription import PriceBook, Status, Subscription
+from plansmith.domain.subscriptions.subscription import Status, Subscription
 
 CHANNEL = Channel.PORTAL  # the portal offers what the catalog shows on its upgrade list
 

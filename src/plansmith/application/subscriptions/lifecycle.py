@@ -21,15 +21,9 @@ from plansmith.domain.catalog.plans import Plan, PlanVersion
 from plansmith.domain.kernel.periods import local_date, zone
 from plansmith.domain.subscriptions.events import SubscriptionEvent
 from plansmith.domain.subscriptions.held_log import Span, apply_held, changed_spans
+from plansmith.domain.subscriptions.price_book import Component, PriceBook, components
 from plansmith.domain.subscriptions.renewals import RenewalMove, advance, period_end, resolved_moves
-from plansmith.domain.subscriptions.subscription import (
-    BillableItem,
-    Component,
-    Outcome,
-    PriceBook,
-    Subscription,
-    components,
-)
+from plansmith.domain.subscriptions.subscription import BillableItem, Outcome, Subscription
 
 # Who asked: recorded on every event.
 CUSTOMER = "customer"  # the account's admin, in the portal

@@ -31,12 +31,8 @@ from plansmith.domain.kernel.periods import Cycle, local_date, zone
 from plansmith.domain.subscriptions.changes import NewSubscription
 from plansmith.domain.subscriptions.changes import subscribe as start
 from plansmith.domain.subscriptions.held_log import apply_held
-from plansmith.domain.subscriptions.subscription import (
-    PriceBook,
-    Subscription,
-    Terms,
-    check_add_ons,
-)
+from plansmith.domain.subscriptions.price_book import PriceBook, check_add_ons
+from plansmith.domain.subscriptions.subscription import Subscription, Terms
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from plansmith.application.subscriptions.queries import FamilyPlans, HistoryEntr
 from plansmith.domain.catalog.plans import Channel, Timing
 from plansmith.domain.kernel.limits import MAX_QUANTITY
 from plansmith.domain.kernel.money import Money
-from plansmith.domain.subscriptions.subscription import Component
+from plansmith.domain.subscriptions.price_book import Component
 from plansmith.entrypoints.api.schemas import AtMost, OneOf, Strict
 
 ADD_ONS_HELP = "{add-on code: quantity}; the whole set the subscription holds"
