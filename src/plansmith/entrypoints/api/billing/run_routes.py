@@ -1,9 +1,8 @@
-"""The billing runs part of the /v1 API: start a run for the key's organization, list its
-recent runs, read one, and page through the invoices a run made.
-
-A run goes through the billing run use case (its own transactions); the reads open the unit of
-work and read the run records through the billing runs port. Runs over every organization name
-other tenants' subscriptions, so a run of another organization is a 404.
+"""The billing runs part of the /v1 API: start a run for the key's organization, list its recent
+runs, read one, and page through the invoices a run made. A run goes through the billing run use
+case (its own transactions); the reads open the unit of work and read the run records through
+the billing runs port. Runs over every organization name other tenants' subscriptions, so a run
+of another organization is a 404.
 """
 
 from __future__ import annotations

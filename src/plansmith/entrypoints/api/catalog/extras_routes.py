@@ -1,8 +1,7 @@
-"""The add-ons, extra packs and price list part of the /v1 catalog API.
-
-Add-ons and extra packs are created, read, patched and archived through the catalog extras use
-cases; the price list (`GET /v1/pricing`) is the one read a publishable key (pk_...) may make,
-in the URL or as a bearer token, and then sees only the public channels.
+"""The add-ons, extra packs and price list part of the /v1 catalog API. Add-ons and extra packs
+are created, read, patched and archived through the catalog extras use cases; the price list
+(`GET /v1/pricing`) is the one read a publishable key (pk_...) may make, in the URL or as a
+bearer token, and then sees only the public channels.
 """
 
 from __future__ import annotations

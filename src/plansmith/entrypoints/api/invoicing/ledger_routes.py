@@ -1,8 +1,6 @@
 """The ledger part of the /v1 API: an account's double-entry ledger transactions with their
-entries, for audits.
-
-A thin read: it opens the unit of work, checks the account belongs to the key's organization
-(404 otherwise) and reads its transactions through the ledger port.
+entries, for audits. A thin read: it opens the unit of work, checks the account belongs to the
+key's organization (404 otherwise) and reads its transactions through the ledger port.
 """
 
 from __future__ import annotations

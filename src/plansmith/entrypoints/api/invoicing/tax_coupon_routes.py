@@ -1,8 +1,7 @@
 """The tax and coupon part of the /v1 API: tax rates (by country, or chosen per account) and
-coupons with their redemptions on a subscription.
-
-Writes go through the taxes-and-coupons use cases, each one transaction; the redemptions read
-checks the subscription belongs to the key's organization first (404 otherwise).
+coupons with their redemptions on a subscription. Writes go through the taxes-and-coupons use
+cases, each one transaction; the redemptions read checks the subscription belongs to the key's
+organization first (404 otherwise).
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """What a subscription request makes, as the API shows it: the billable items (and those
-stored), the events (and those recorded), the next invoice and the result that gathers them.
-
-The help texts of what a billed item says about the terms it bills are here too, shared with
-the invoice lines; money is integer minor units with an en_US ``*_formatted`` string.
+stored), the events (and those recorded), the next invoice and the result that gathers them. The
+help texts of what a billed item says about the terms it bills are here too, shared with the
+invoice lines; money is integer minor units with an en_US ``*_formatted`` string.
 """
 
 from __future__ import annotations
