@@ -47,7 +47,7 @@ from plansmith.application.billing.run import run_billing
 from plansmith.application.catalog import plan_families as families
 from plansmith.application.catalog import plans as cat
 from plansmith.application.organizations.organizations import create_organization
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Settings, bootstrap
 from plansmith.entrypoints.worker import billing_jobs
 

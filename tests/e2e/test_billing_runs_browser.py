@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from plansmith.application.billing.run import batches, bill_batch, run_billing
 from plansmith.application.billing.run_records import start_run
 from plansmith.application.organizations.organizations import create_operator, create_organization
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from tests.e2e.conftest import LiveApp
 from tests.unit.subscription_builders import new_account, seed_catalog
 

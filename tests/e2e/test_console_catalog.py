@@ -15,7 +15,7 @@ from plansmith.application.catalog.extras import AddOnInput, create_add_on
 from plansmith.application.catalog.plan_families import FamilyInput, create_family
 from plansmith.application.catalog.plans import PlanInput, create_plan
 from plansmith.application.organizations.organizations import create_operator, create_organization
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from tests.e2e.conftest import LiveApp
 
 pytestmark = pytest.mark.browser

@@ -35,7 +35,8 @@ from plansmith.application.organizations.organizations import (
     create_organization,
     create_portal_link,
 )
-from plansmith.application.subscriptions.lifecycle import OPERATOR, SubscribeInput, subscribe
+from plansmith.application.subscriptions.lifecycle import OPERATOR
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.domain.accounts.account import Account
 from tests.e2e.conftest import SCREENSHOTS, LiveApp
 

@@ -22,8 +22,9 @@ from plansmith.domain.invoicing.invoice import Invoice, LineKind
 from plansmith.domain.invoicing.ledger import LedgerAccount
 from plansmith.domain.invoicing.pricing import ChargedLine
 from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.renewals import RenewalMove, resolved_moves
-from plansmith.domain.subscriptions.subscription import BillableItem, PriceBook
+from plansmith.domain.subscriptions.subscription import BillableItem
 from tests.fakes.billing import FakeCoupons, FakeTaxRates
 from tests.fakes.catalog import FakeAddOns, FakePlanFamilies, FakePlans, FakePlanVersions
 from tests.fakes.invoices import FakeInvoices

@@ -21,7 +21,8 @@ from plansmith.adapters.db import tables as t
 from plansmith.application.billing.ports import RunRecord
 from plansmith.application.billing.run import run_billing
 from plansmith.application.subscriptions.actions import ChangeInput, change_subscription
-from plansmith.application.subscriptions.lifecycle import Result, SubscribeInput, subscribe
+from plansmith.application.subscriptions.lifecycle import Result
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.invoicing.invoice import Invoice
 from plansmith.domain.invoicing.ledger import LedgerAccount

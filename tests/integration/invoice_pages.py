@@ -42,7 +42,7 @@ from plansmith.application.invoicing.invoices import get_invoice
 from plansmith.application.invoicing.taxes_and_coupons import TaxRateInput, create_tax_rate
 from plansmith.application.organizations.organizations import create_operator, create_portal_link
 from plansmith.application.subscriptions.actions import ChangeInput, change_subscription
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.invoicing.invoice import Invoice, InvoiceStatus

@@ -23,7 +23,7 @@ from plansmith.adapters.db import tables as t
 from plansmith.adapters.event_log import JsonLinesLog
 from plansmith.application.events.ports import PublishedEvent
 from plansmith.application.subscriptions import actions
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
 
 LEASE = 2.0  # seconds: a killed relay's lease runs out this long after its last renewal

@@ -22,8 +22,8 @@ from plansmith.application.accounts.accounts import AccountInput, open_account
 from plansmith.application.catalog.plan_families import FamilyInput, create_family
 from plansmith.application.catalog.plans import PlanInput, create_plan
 from plansmith.application.organizations.organizations import create_portal_link
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.application.subscriptions.queries import list_subscriptions
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.accounts.account import Account
 from tests.conftest import Tenant

@@ -13,8 +13,9 @@ from sqlalchemy import Table, func, select
 
 from plansmith.adapters.db import tables as t
 from plansmith.application.subscriptions import actions
-from plansmith.application.subscriptions.lifecycle import Result, SubscribeInput, subscribe
+from plansmith.application.subscriptions.lifecycle import Result
 from plansmith.application.subscriptions.queries import subscription_items
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.subscriptions.subscription import BillableItem
 

@@ -24,7 +24,7 @@ from plansmith.application.billing import step as billing_step
 from plansmith.application.billing.run import bill_batch, run_billing
 from plansmith.application.invoicing import drafts as invoice_drafts
 from plansmith.application.subscriptions.actions import ChangeInput, change_subscription
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.kernel.errors import InvalidValue
 from tests.conftest import Tenant

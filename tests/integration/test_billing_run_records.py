@@ -24,7 +24,7 @@ from plansmith.application.billing.run import batches, bill_batch, run_billing
 from plansmith.application.billing.run_records import RunLog, start_run
 from plansmith.application.billing.test_clocks import FrozenClock
 from plansmith.application.organizations.organizations import create_organization
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.entrypoints.cli import main
 from plansmith.entrypoints.web import create_app

@@ -22,7 +22,7 @@ from plansmith.application.invoicing.taxes_and_coupons import (
     redeem_coupon,
     set_account_tax_rate,
 )
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 from tests.integration.billing_scenarios_support import (

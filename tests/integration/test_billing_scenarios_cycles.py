@@ -30,7 +30,7 @@ from plansmith.application.accounts.accounts import (
 )
 from plansmith.application.invoicing.invoices import mark_paid
 from plansmith.application.invoicing.taxes_and_coupons import TaxRateInput, create_tax_rate
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.invoicing.ledger import LedgerAccount
 from plansmith.domain.invoicing.pricing import tax_summary

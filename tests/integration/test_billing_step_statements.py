@@ -13,7 +13,7 @@ from sqlalchemy import event
 
 from plansmith.adapters.clock import TestClock
 from plansmith.application.billing.run import bill_batch, run_billing
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from tests.conftest import make_tenant
 from tests.unit.subscription_builders import local_at, new_account, seed_catalog

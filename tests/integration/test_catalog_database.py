@@ -14,7 +14,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from plansmith.adapters.db import tables as t
-from plansmith.application.catalog import plan_families
+from plansmith.application.catalog import plan_families, publishing
 from plansmith.application.catalog import plans as cat
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
@@ -40,7 +40,7 @@ def _published_plan(container: Plansmith, tenant: Tenant) -> cat.PlanView:
         uow(), clock, org, cat.PlanInput("bronze", "Bronze", "service", terms=TERMS, publish=True)
     ).plan
     cat.edit_plan(uow(), clock, org, plan.id, terms={"base_prices": {"USD": 1200}})
-    cat.publish_plan(uow(), clock, org, plan.id, "never")
+    publishing.publish_plan(uow(), clock, org, plan.id, "never")
     cat.edit_plan(uow(), clock, org, plan.id, terms={"base_prices": {"USD": 1500}})
     view = cat.get_plan(uow(), org, plan.id)
     assert [(v.number, v.status.value) for v in view.versions] == [

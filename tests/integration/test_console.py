@@ -26,7 +26,7 @@ from plansmith.application.subscriptions.actions import (
     cancel_subscription,
     change_subscription,
 )
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.accounts.account import Account
 from plansmith.entrypoints.console import routes as console

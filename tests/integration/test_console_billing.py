@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from plansmith.adapters.db import tables as t
 from plansmith.application.invoicing.invoices import mark_paid
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.invoicing.invoice import InvoiceStatus
 from tests.conftest import Tenant

@@ -14,8 +14,8 @@ from plansmith.application.catalog.plans import (
     PlanView,
 )
 from plansmith.application.subscriptions.actions import cancel_subscription, pause_subscription
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.application.subscriptions.queries import subscriber_counts
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 from tests.integration.console_catalog_support import (

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from plansmith.adapters.clock import TestClock
 from plansmith.application.subscriptions import actions
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 from tests.unit.subscription_builders import new_account, seed_catalog

@@ -34,7 +34,7 @@ from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.application.organizations.api_keys import create_api_key
 from plansmith.application.organizations.organizations import create_organization
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from tests.unit.subscription_builders import new_account, seed_catalog
 

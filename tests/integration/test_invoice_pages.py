@@ -19,7 +19,7 @@ from plansmith.application.invoicing.taxes_and_coupons import (
     create_coupon,
     redeem_coupon,
 )
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.invoicing.invoice import InvoiceStatus
 from tests.conftest import Tenant

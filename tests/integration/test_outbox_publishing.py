@@ -19,7 +19,7 @@ from plansmith.adapters.db.subscriptions.repositories import SqlSubscriptions
 from plansmith.application.billing.run import run_billing
 from plansmith.application.invoicing import invoices
 from plansmith.application.subscriptions import actions
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.events.registry import event_from_data
 from tests.conftest import Tenant

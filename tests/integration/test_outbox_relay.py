@@ -15,7 +15,7 @@ from plansmith.adapters.db.events.outbox import SqlRelayStore
 from plansmith.application.events.ports import PublishedEvent
 from plansmith.application.events.relay import Relay
 from plansmith.application.subscriptions import actions
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 from tests.unit.subscription_builders import new_account, seed_catalog

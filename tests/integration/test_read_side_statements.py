@@ -22,9 +22,10 @@ from plansmith.adapters.clock import TestClock
 from plansmith.application.accounts.accounts import AccountInput, open_account
 from plansmith.application.billing.run import run_billing
 from plansmith.application.catalog.plan_families import FamilyInput, create_family
-from plansmith.application.catalog.plans import PlanInput, create_plan, edit_plan, publish_plan
+from plansmith.application.catalog.plans import PlanInput, create_plan, edit_plan
+from plansmith.application.catalog.publishing import publish_plan
 from plansmith.application.organizations.organizations import create_operator, create_portal_link
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.accounts.account import Account
 from plansmith.entrypoints.web import create_app

@@ -8,8 +8,8 @@ from plansmith.adapters.clock import TestClock
 from plansmith.application.accounts.accounts import AccountInput, open_account
 from plansmith.application.catalog import plan_families as families
 from plansmith.application.catalog import plans as cat
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.application.subscriptions.queries import get_subscription, subscription_items
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.cli.renewals import RenewalTimer
 from tests.conftest import Tenant, make_tenant

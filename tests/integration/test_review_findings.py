@@ -15,11 +15,12 @@ from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.application.catalog import plan_families as families
 from plansmith.application.catalog import plans as cat
+from plansmith.application.catalog import publishing
 from plansmith.application.catalog.extras import AddOnInput, list_add_ons, update_add_on
 from plansmith.application.kernel.errors import Conflict
 from plansmith.application.subscriptions import actions
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.application.subscriptions.queries import get_subscription, subscription_items
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.catalog.plans import Timing
 from plansmith.domain.invoicing.invoice import LineKind
@@ -151,7 +152,7 @@ def test_a_version_move_now_keeps_the_customers_scheduled_downgrade(
     assert scheduled.events[-1].kind == "change_scheduled"  # a downgrade waits (default policy)
 
     cat.edit_plan(container.uow(), clock, org, gold, terms={"base_prices": {"USD": 3300}})
-    cat.publish_plan(container.uow(), clock, org, gold, "now")
+    publishing.publish_plan(container.uow(), clock, org, gold, "now")
     clock.set(_at(D(2026, 2, 28)))
     actions.advance_due(container.uow(), clock, org)
 
@@ -172,7 +173,7 @@ def test_a_paused_subscriber_moved_to_a_pay_per_day_version_pays_each_day_once(
     clock.set(_at(D(2026, 2, 10)))
     actions.pause_subscription(container.uow(), clock, org, sub_id)  # credit 18/28 of 3000
     cat.edit_plan(container.uow(), clock, org, gold, terms={"pay_per_day": True})
-    cat.publish_plan(container.uow(), clock, org, gold, "now")
+    publishing.publish_plan(container.uow(), clock, org, gold, "now")
     clock.set(_at(D(2026, 2, 14)))
     actions.resume_subscription(container.uow(), clock, org, sub_id)
     clock.set(_at(D(2026, 2, 28)))
@@ -197,7 +198,7 @@ def test_a_paused_pay_per_day_subscriber_moved_to_an_in_advance_version_pays_its
     clock.set(_at(D(2026, 2, 10)))
     actions.pause_subscription(uow(), clock, org, sub_id)
     cat.edit_plan(uow(), clock, org, flex, terms={"pay_per_day": False})
-    cat.publish_plan(uow(), clock, org, flex, "now")
+    publishing.publish_plan(uow(), clock, org, flex, "now")
     clock.set(_at(D(2026, 2, 14)))
     actions.resume_subscription(uow(), clock, org, sub_id)
     clock.set(_at(D(2026, 2, 28)))

@@ -19,7 +19,7 @@ from plansmith.adapters.db import tables as t
 from plansmith.application.billing.test_clocks import organization_clock
 from plansmith.application.organizations.api_keys import create_api_key
 from plansmith.application.organizations.organizations import create_organization
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from tests.conftest import START, Tenant
 from tests.integration.invoice_pages import catalog, csrf, open_customer, sign_in_console

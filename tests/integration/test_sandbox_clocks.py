@@ -31,7 +31,7 @@ from plansmith.application.invoicing.taxes_and_coupons import (
 from plansmith.application.kernel.errors import Conflict
 from plansmith.application.organizations.organizations import create_organization
 from plansmith.application.subscriptions.actions import advance_due
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.invoicing.invoice import Invoice
 from plansmith.domain.kernel.errors import InvalidValue

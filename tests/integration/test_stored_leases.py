@@ -33,7 +33,7 @@ from plansmith.application.billing.ports import RunRecord
 from plansmith.application.billing.run import batches, bill_batch, run_billing
 from plansmith.application.billing.run_records import RunWatch, start_run
 from plansmith.application.subscriptions import actions
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.api.idempotency import RERUNNABLE, request_hash
 from tests.conftest import Tenant

@@ -10,8 +10,8 @@ from plansmith.application.catalog import extras
 from plansmith.application.catalog import plan_families as families
 from plansmith.application.catalog import plans as cat
 from plansmith.application.kernel.errors import Conflict
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.application.subscriptions.queries import subscription_items
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 

@@ -23,8 +23,9 @@ from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.application.organizations.organizations import create_organization
 from plansmith.application.subscriptions import actions
-from plansmith.application.subscriptions.lifecycle import Result, SubscribeInput, subscribe
+from plansmith.application.subscriptions.lifecycle import Result
 from plansmith.application.subscriptions.queries import get_subscription
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.domain.kernel.errors import DomainError
 from tests.unit.subscription_builders import CURRENCIES, CYCLES, new_account, plan_terms_data

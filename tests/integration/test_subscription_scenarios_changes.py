@@ -14,8 +14,8 @@ import pytest
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.application.subscriptions import actions
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.application.subscriptions.queries import get_subscription
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.kernel.errors import DomainError
 from tests.conftest import Tenant

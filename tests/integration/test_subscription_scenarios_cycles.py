@@ -11,8 +11,8 @@ from datetime import datetime
 
 from plansmith.adapters.clock import TestClock
 from plansmith.application.subscriptions import actions
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.application.subscriptions.queries import get_subscription
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.subscriptions.subscription import Status
 from tests.conftest import Tenant

@@ -13,8 +13,8 @@ from plansmith.adapters.clock import TestClock
 from plansmith.application.accounts.accounts import AccountInput, open_account
 from plansmith.application.catalog import plan_families as families
 from plansmith.application.catalog import plans as cat
+from plansmith.application.catalog import publishing
 from plansmith.application.subscriptions.actions import advance_due, pause_subscription
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.application.subscriptions.queries import (
     get_subscription,
     subscriber_counts,
@@ -22,6 +22,7 @@ from plansmith.application.subscriptions.queries import (
     subscription_items,
     subscription_notices,
 )
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 
@@ -46,10 +47,12 @@ def _setup(container: Plansmith, tenant: Tenant) -> tuple[str, list[str]]:
     return plan.plan.id, subs
 
 
-def _new_price(container: Plansmith, tenant: Tenant, plan_id: str, apply: str) -> cat.Published:
+def _new_price(
+    container: Plansmith, tenant: Tenant, plan_id: str, apply: str
+) -> publishing.Published:
     org, uow, clock = tenant.organization_id, container.uow, container.clock
     cat.edit_plan(uow(), clock, org, plan_id, terms={"base_prices": {"USD": 1200}})
-    return cat.publish_plan(uow(), clock, org, plan_id, apply)
+    return publishing.publish_plan(uow(), clock, org, plan_id, apply)
 
 
 def _items(container: Plansmith, tenant: Tenant, sub_id: str) -> list[tuple[str, int, str]]:
@@ -156,7 +159,7 @@ def test_a_move_the_new_version_cannot_price_is_skipped_and_billing_goes_on(
     sub = subscribe(uow(), clock, org, SubscribeInput(account.id, "bronze", "year")).view
     # The new version drops the annual cycle this subscriber pays for.
     cat.edit_plan(uow(), clock, org, plan.plan.id, terms={"cycle_discounts": {}})
-    published = cat.publish_plan(uow(), clock, org, plan.plan.id, "at_renewal")
+    published = publishing.publish_plan(uow(), clock, org, plan.plan.id, "at_renewal")
     clock.set(datetime(2027, 1, 31, 0, 0, tzinfo=UTC))
 
     advance_due(uow(), clock, org)

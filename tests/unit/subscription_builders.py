@@ -33,14 +33,9 @@ from plansmith.domain.subscriptions import changes as rules
 from plansmith.domain.subscriptions import stops
 from plansmith.domain.subscriptions.events import SubscriptionEvent
 from plansmith.domain.subscriptions.held_log import Span, apply_held
+from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.renewals import advance
-from plansmith.domain.subscriptions.subscription import (
-    BillableItem,
-    Outcome,
-    PriceBook,
-    Subscription,
-    Terms,
-)
+from plansmith.domain.subscriptions.subscription import BillableItem, Outcome, Subscription, Terms
 
 T0 = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
 CURRENCIES = ("JPY", "USD", "KWD")

@@ -12,7 +12,7 @@ from plansmith.application.billing import step as billing_step
 from plansmith.application.billing.ports import BillingOutcome
 from plansmith.application.billing.run import invoice_subscription, run_billing
 from plansmith.application.kernel.errors import Conflict
-from plansmith.application.subscriptions import lifecycle as subs
+from plansmith.application.subscriptions import subscribing as subs
 from plansmith.domain.invoicing.events import InvoiceFinalized
 from plansmith.domain.invoicing.invoice import InvoiceStatus
 from plansmith.domain.kernel import error_codes as ec

@@ -9,8 +9,9 @@ import pytest
 
 from plansmith.application.catalog import plan_families as pf
 from plansmith.application.catalog import plans as cat
+from plansmith.application.catalog import publishing
 from plansmith.application.kernel.errors import Conflict, NotFound
-from plansmith.application.subscriptions import lifecycle as subs
+from plansmith.application.subscriptions import subscribing as subs
 from plansmith.domain.catalog.plans import ChangePolicy, Channel, Timing, VersionStatus
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import InvalidInput, InvalidValue
@@ -102,7 +103,7 @@ def test_publishing_the_first_draft_makes_it_current(world: World) -> None:
     view = _plan(world)
     world.clock.advance(timedelta(hours=2))
 
-    published = cat.publish_plan(world.uow(), world.clock, ORG, view.plan.id, "never")
+    published = publishing.publish_plan(world.uow(), world.clock, ORG, view.plan.id, "never")
 
     assert published.version.status is VersionStatus.CURRENT
     assert published.version.published_at == T0 + timedelta(hours=2)
@@ -124,7 +125,7 @@ def test_editing_a_published_plan_drafts_version_2_and_publishing_it_keeps_v1_as
     assert draft.terms.prices == v1.terms.prices  # only the named field changed
     assert world.store.rows.plan_versions[v1.id] == v1
 
-    published = cat.publish_plan(world.uow(), world.clock, ORG, basic.plan.id, "never")
+    published = publishing.publish_plan(world.uow(), world.clock, ORG, basic.plan.id, "never")
 
     (legacy,) = published.superseded
     assert (legacy.id, legacy.status, legacy.name) == (v1.id, VersionStatus.LEGACY, "Basic Legacy")
@@ -145,7 +146,7 @@ def test_publishing_without_a_draft_changes_nothing(world: World) -> None:
     before = world.snapshot()
 
     with pytest.raises(Conflict) as refused:
-        cat.publish_plan(world.uow(), world.clock, ORG, basic.plan.id, "now")
+        publishing.publish_plan(world.uow(), world.clock, ORG, basic.plan.id, "now")
 
     assert refused.value.code == ec.NO_DRAFT
     assert world.snapshot() == before
@@ -158,7 +159,7 @@ def test_an_unknown_apply_to_existing_changes_nothing(world: World) -> None:
     before = world.snapshot()
 
     with pytest.raises(InvalidValue) as refused:
-        cat.publish_plan(world.uow(), world.clock, ORG, basic.plan.id, "sometimes")
+        publishing.publish_plan(world.uow(), world.clock, ORG, basic.plan.id, "sometimes")
 
     assert refused.value.field == "apply_to_existing"
     assert world.snapshot() == before

@@ -33,8 +33,9 @@ from plansmith.domain.invoicing.pricing import (
     totals,
 )
 from plansmith.domain.kernel.periods import Cycle, Period
+from plansmith.domain.subscriptions.price_book import Component
 from plansmith.domain.subscriptions.proration import charges, credits, recurring
-from plansmith.domain.subscriptions.subscription import Component, Terms
+from plansmith.domain.subscriptions.subscription import Terms
 
 D = date
 FEB = (D(2026, 2, 1), D(2026, 3, 1))

@@ -7,8 +7,9 @@ from datetime import date
 
 from plansmith.domain.kernel.periods import Period, zone
 from plansmith.domain.subscriptions.held_log import Span, active_days, apply_held, changed_spans
+from plansmith.domain.subscriptions.price_book import Component
 from plansmith.domain.subscriptions.proration import ActiveDays
-from plansmith.domain.subscriptions.subscription import Component, Held, Terms
+from plansmith.domain.subscriptions.subscription import Held, Terms
 from tests.unit.subscription_builders import price_book, terms
 
 BASIC = terms("basic", quantity=2)

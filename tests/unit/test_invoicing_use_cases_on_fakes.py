@@ -10,7 +10,7 @@ import pytest
 from plansmith.application.billing.run import invoice_subscription
 from plansmith.application.invoicing import invoices as inv
 from plansmith.application.kernel.errors import Conflict
-from plansmith.application.subscriptions import lifecycle as subs
+from plansmith.application.subscriptions import subscribing as subs
 from plansmith.domain.invoicing.invoice import (
     Invoice,
     InvoiceStateError,

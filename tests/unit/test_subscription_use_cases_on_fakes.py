@@ -9,7 +9,7 @@ import pytest
 
 from plansmith.application.kernel.errors import Conflict
 from plansmith.application.subscriptions import actions as act
-from plansmith.application.subscriptions import lifecycle as subs
+from plansmith.application.subscriptions import subscribing as subs
 from plansmith.domain.invoicing.invoice import LineKind
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import InvalidValue

@@ -9,11 +9,15 @@ from fastapi.staticfiles import StaticFiles
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.api import openapi, problems
 from plansmith.entrypoints.api.accounts.routes import router as api_router
+from plansmith.entrypoints.api.billing.run_routes import router as billing_run_router
 from plansmith.entrypoints.api.billing.test_clock_routes import router as test_clock_router
+from plansmith.entrypoints.api.catalog.extras_routes import router as catalog_extras_router
 from plansmith.entrypoints.api.catalog.routes import router as catalog_router
 from plansmith.entrypoints.api.events.routes import router as event_router
 from plansmith.entrypoints.api.idempotency import IdempotencyMiddleware
-from plansmith.entrypoints.api.invoicing.routes import router as billing_router
+from plansmith.entrypoints.api.invoicing.ledger_routes import router as ledger_router
+from plansmith.entrypoints.api.invoicing.routes import router as invoice_router
+from plansmith.entrypoints.api.invoicing.tax_coupon_routes import router as tax_coupon_router
 from plansmith.entrypoints.api.organizations.api_key_routes import router as api_key_router
 from plansmith.entrypoints.api.subscriptions.routes import router as subscription_router
 from plansmith.entrypoints.console import routes as console
@@ -53,8 +57,12 @@ def create_app(container: Plansmith) -> FastAPI:
     openapi.install(app)
     app.include_router(api_router)
     app.include_router(catalog_router)
+    app.include_router(catalog_extras_router)
     app.include_router(subscription_router)
-    app.include_router(billing_router)
+    app.include_router(tax_coupon_router)
+    app.include_router(invoice_router)
+    app.include_router(billing_run_router)
+    app.include_router(ledger_router)
     app.include_router(test_clock_router)
     app.include_router(api_key_router)
     app.include_router(event_router)

@@ -20,8 +20,9 @@ from plansmith.domain.invoicing.ledger import Transaction
 from plansmith.domain.invoicing.pricing import ChargedLine
 from plansmith.domain.subscriptions.events import SubscriptionEvent
 from plansmith.domain.subscriptions.held_log import Span
+from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.renewals import RenewalMove
-from plansmith.domain.subscriptions.subscription import BillableItem, PriceBook, Subscription
+from plansmith.domain.subscriptions.subscription import BillableItem, Subscription
 
 
 @dataclass(frozen=True)

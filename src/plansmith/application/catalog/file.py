@@ -29,7 +29,7 @@ from plansmith.application.catalog.document import (
     load_yaml,
     read_catalog,
 )
-from plansmith.application.catalog.plans import _publish
+from plansmith.application.catalog.publishing import _publish
 from plansmith.application.kernel.ids import new_id
 from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.domain.catalog.add_ons import AddOn, ExtraPack

@@ -29,13 +29,8 @@ from plansmith.domain.kernel.errors import DomainError
 from plansmith.domain.subscriptions import changes as rules
 from plansmith.domain.subscriptions.events import VersionMoved, VersionMoveSkipped, common
 from plansmith.domain.subscriptions.held_log import Span
-from plansmith.domain.subscriptions.subscription import (
-    Outcome,
-    PriceBook,
-    Status,
-    Subscription,
-    components,
-)
+from plansmith.domain.subscriptions.price_book import PriceBook, components
+from plansmith.domain.subscriptions.subscription import Outcome, Status, Subscription
 
 
 def notify_and_move(uow: UnitOfWork, move: PlanVersionMove, now: datetime) -> int:

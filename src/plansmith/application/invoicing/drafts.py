@@ -31,7 +31,8 @@ from plansmith.domain.invoicing.pricing import (
     takes_something,
     totals,
 )
-from plansmith.domain.subscriptions.subscription import BillableItem, PriceBook, Subscription
+from plansmith.domain.subscriptions.price_book import PriceBook
+from plansmith.domain.subscriptions.subscription import BillableItem, Subscription
 
 INVOICE_PREFIX = "INV-"
 

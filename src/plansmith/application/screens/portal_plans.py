@@ -41,25 +41,28 @@ from plansmith.application.subscriptions.lifecycle import (
     OPERATOR,
     Action,
     Result,
-    SubscribeInput,
-    offered_version,
-    plan_by_code,
     price_book,
     renewal_moves,
     run,
+)
+from plansmith.application.subscriptions.queries import FamilyPlans, family_plans
+from plansmith.application.subscriptions.subscribing import (
+    SubscribeInput,
+    offered_version,
+    plan_by_code,
     start_subscription,
     trial_used,
     with_trial,
 )
-from plansmith.application.subscriptions.queries import FamilyPlans, family_plans
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.catalog.plans import Channel, PlanVersion
 from plansmith.domain.kernel.errors import DomainError
 from plansmith.domain.kernel.periods import Cycle, local_date, zone
 from plansmith.domain.subscriptions.events import ChangeScheduled
 from plansmith.domain.subscriptions.held_log import Span
+from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.renewals import RenewalMove
-from plansmith.domain.subscriptions.subscription import PriceBook, Status, Subscription
+from plansmith.domain.subscriptions.subscription import Status, Subscription
 
 CHANNEL = Channel.PORTAL  # the portal offers what the catalog shows on its upgrade list
 

@@ -12,12 +12,8 @@ from datetime import date, datetime
 
 from plansmith.application.kernel.errors import Conflict
 from plansmith.application.kernel.ports import Clock, UnitOfWork
-from plansmith.application.subscriptions.lifecycle import (
-    OPERATOR,
-    SYSTEM,
-    Action,
-    Result,
-    act,
+from plansmith.application.subscriptions.lifecycle import OPERATOR, SYSTEM, Action, Result, act
+from plansmith.application.subscriptions.subscribing import (
     check_quantity,
     offered_version,
     parse_channel,
@@ -29,12 +25,8 @@ from plansmith.domain.kernel.periods import Cycle
 from plansmith.domain.subscriptions import changes as rules
 from plansmith.domain.subscriptions import stops
 from plansmith.domain.subscriptions.held_log import Span
-from plansmith.domain.subscriptions.subscription import (
-    Outcome,
-    PriceBook,
-    Subscription,
-    check_add_ons,
-)
+from plansmith.domain.subscriptions.price_book import PriceBook, check_add_ons
+from plansmith.domain.subscriptions.subscription import Outcome, Subscription
 
 
 @dataclass(frozen=True)

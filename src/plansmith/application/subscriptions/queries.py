@@ -20,7 +20,8 @@ from plansmith.application.subscriptions.ports import StoredEvent, StoredItem, S
 from plansmith.domain.catalog.plans import PlanFamily
 from plansmith.domain.kernel.errors import InvalidValue
 from plansmith.domain.subscriptions.held_log import Span
-from plansmith.domain.subscriptions.subscription import PriceBook, Status, Subscription
+from plansmith.domain.subscriptions.price_book import PriceBook
+from plansmith.domain.subscriptions.subscription import Status, Subscription
 
 
 def get_subscription(

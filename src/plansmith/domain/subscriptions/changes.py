@@ -27,6 +27,7 @@ from plansmith.domain.subscriptions.events import (
     common,
 )
 from plansmith.domain.subscriptions.held_log import Span, active_days
+from plansmith.domain.subscriptions.price_book import Component, PriceBook, components
 from plansmith.domain.subscriptions.proration import (
     accrual,
     changed_parts,
@@ -36,17 +37,14 @@ from plansmith.domain.subscriptions.proration import (
 )
 from plansmith.domain.subscriptions.subscription import (
     BillableItem,
-    Component,
     Held,
     InvalidTransition,
     Outcome,
-    PriceBook,
     ScheduledChange,
     Status,
     Subscription,
     SubscriptionError,
     Terms,
-    components,
 )
 
 

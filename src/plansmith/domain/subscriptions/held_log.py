@@ -13,8 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from plansmith.domain.kernel.periods import Period
+from plansmith.domain.subscriptions.price_book import PriceBook, components
 from plansmith.domain.subscriptions.proration import ActiveDays
-from plansmith.domain.subscriptions.subscription import Held, PriceBook, Terms, components
+from plansmith.domain.subscriptions.subscription import Held, Terms
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from plansmith.domain.invoicing.invoice import LineKind
 from plansmith.domain.kernel.errors import InvalidValue
 from plansmith.domain.kernel.money import round_half_up
 from plansmith.domain.kernel.periods import Period
-from plansmith.domain.subscriptions.subscription import BillableItem, Component, Terms
+from plansmith.domain.subscriptions.price_book import Component
+from plansmith.domain.subscriptions.subscription import BillableItem, Terms
 
 
 def day_value(period_amount: int, period: Period) -> Fraction:

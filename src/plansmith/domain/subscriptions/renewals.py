@@ -35,16 +35,15 @@ from plansmith.domain.subscriptions.events import (
     common,
 )
 from plansmith.domain.subscriptions.held_log import Span, active_days, apply_held
+from plansmith.domain.subscriptions.price_book import PriceBook, components
 from plansmith.domain.subscriptions.proration import accrual, recurring
 from plansmith.domain.subscriptions.subscription import (
     BillableItem,
     Held,
     Outcome,
-    PriceBook,
     Status,
     Subscription,
     Terms,
-    components,
 )
 
 

@@ -28,17 +28,16 @@ from plansmith.domain.subscriptions.events import (
     common,
 )
 from plansmith.domain.subscriptions.held_log import Span
+from plansmith.domain.subscriptions.price_book import PriceBook, components
 from plansmith.domain.subscriptions.proration import charges, credits
 from plansmith.domain.subscriptions.subscription import (
     BillableItem,
     Held,
     Outcome,
-    PriceBook,
     Status,
     Subscription,
     SubscriptionError,
     check_transition,
-    components,
 )
 
 

@@ -20,7 +20,8 @@ from plansmith.bootstrap import Plansmith
 from plansmith.domain.kernel.errors import InvalidValue
 from plansmith.entrypoints.cli.clock import advance_with_progress, parse_instant, print_advance
 from plansmith.entrypoints.cli.context import container
-from plansmith.entrypoints.cli.subscriptions import session, show
+from plansmith.entrypoints.cli.subscription_output import show
+from plansmith.entrypoints.cli.subscriptions import session
 
 out = Console()
 err = Console(stderr=True)

@@ -23,8 +23,8 @@ from plansmith.application.billing import test_clocks
 from plansmith.application.organizations import organizations as orgs
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.kernel.errors import DomainError, InvalidValue
+from plansmith.entrypoints.cli.subscription_output import show as show_table
 from plansmith.entrypoints.cli.subscriptions import OrgOption, session
-from plansmith.entrypoints.cli.subscriptions import show as show_table
 
 clock_app = typer.Typer(
     help="Test clocks of sandbox organizations: show, advance.", no_args_is_help=True

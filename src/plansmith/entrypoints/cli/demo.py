@@ -18,8 +18,8 @@ from plansmith.application.catalog.file import ChangeKind, apply_catalog, load_y
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.organizations import api_keys
 from plansmith.application.organizations import organizations as orgs
-from plansmith.application.subscriptions.lifecycle import SubscribeInput, subscribe
 from plansmith.application.subscriptions.queries import account_plans
+from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.organizations.organization import Organization
 

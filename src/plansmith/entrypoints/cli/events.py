@@ -11,7 +11,8 @@ from rich.table import Table
 
 from plansmith.application.events.queries import list_events
 from plansmith.entrypoints.cli.context import container
-from plansmith.entrypoints.cli.subscriptions import line, session, show
+from plansmith.entrypoints.cli.subscription_output import line, show
+from plansmith.entrypoints.cli.subscriptions import session
 
 events_app = typer.Typer(
     help="The organization's events and the outbox relay", no_args_is_help=True

@@ -22,7 +22,8 @@ from plansmith.bootstrap import Plansmith
 from plansmith.domain.kernel.errors import InvalidValue
 from plansmith.domain.organizations.organization import ApiKey, KeyStatus
 from plansmith.entrypoints.cli.context import container
-from plansmith.entrypoints.cli.subscriptions import OrgOption, session, show
+from plansmith.entrypoints.cli.subscription_output import show
+from plansmith.entrypoints.cli.subscriptions import OrgOption, session
 
 key_app = typer.Typer(help="API keys: create, list, revoke, roll.", no_args_is_help=True)
 out = Console()

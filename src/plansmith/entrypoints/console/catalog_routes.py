@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
 from plansmith.adapters.money_format import format_money
-from plansmith.application.catalog import extras
+from plansmith.application.catalog import extras, publishing
 from plansmith.application.catalog import plan_families as families
 from plansmith.application.catalog import plans as cat
 from plansmith.application.subscriptions.queries import subscriber_counts
@@ -258,7 +258,7 @@ def publish(
 ) -> Response:
     org = operator.organization_id
     try:
-        done = cat.publish_plan(
+        done = publishing.publish_plan(
             app.uow(),
             organization_clock(app, org),
             org,

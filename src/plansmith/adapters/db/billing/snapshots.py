@@ -34,8 +34,9 @@ from plansmith.domain.invoicing.invoice import LineKind
 from plansmith.domain.invoicing.ledger import LedgerAccount
 from plansmith.domain.invoicing.pricing import ChargedLine
 from plansmith.domain.subscriptions.held_log import Span
+from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.renewals import RenewalMove, resolved_moves
-from plansmith.domain.subscriptions.subscription import BillableItem, PriceBook
+from plansmith.domain.subscriptions.subscription import BillableItem
 
 S, IT = t.subscriptions.c, t.subscription_items.c
 

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
-from plansmith.application.catalog.plans import PlanView, Published
+from plansmith.application.catalog.plans import PlanView
+from plansmith.application.catalog.publishing import Published
 from plansmith.domain.catalog.add_ons import AddOn, ExtraPack
 from plansmith.domain.catalog.plans import ApplyToExisting, Channel, PlanFamily, PlanVersion
 from plansmith.domain.catalog.pricing import Quote

@@ -22,13 +22,13 @@ from plansmith.domain.invoicing.invoice import (
 )
 from plansmith.domain.invoicing.pricing import tax_summary
 from plansmith.entrypoints.api.invoicing.schemas import money, percent_text
-from plansmith.entrypoints.api.subscriptions.schemas import (
+from plansmith.entrypoints.api.subscriptions.result_schemas import (
     CYCLE_HELP,
     DAYS_HELP,
     PERIOD_DAYS_HELP,
     PLAN_HELP,
-    PeriodOut,
 )
+from plansmith.entrypoints.api.subscriptions.schemas import PeriodOut
 
 
 class LineOut(BaseModel):

@@ -14,13 +14,18 @@ from fastapi import APIRouter, Query
 
 from plansmith.application.catalog import plan_families as families
 from plansmith.application.kernel.ports import UnitOfWork
-from plansmith.application.subscriptions import actions, queries
+from plansmith.application.subscriptions import actions, queries, subscribing
 from plansmith.application.subscriptions import lifecycle as subs
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.subscriptions.subscription import Status
 from plansmith.entrypoints.api.deps import CurrentOrg, OrgClock, UoW
 from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import ListOut, OneOf
+from plansmith.entrypoints.api.subscriptions.result_schemas import (
+    ResultOut,
+    StoredEventOut,
+    StoredItemOut,
+)
 from plansmith.entrypoints.api.subscriptions.schemas import (
     AdvancedOut,
     CancelRequest,
@@ -28,9 +33,6 @@ from plansmith.entrypoints.api.subscriptions.schemas import (
     FamilyPlansOut,
     NoticeOut,
     RenewalFailureOut,
-    ResultOut,
-    StoredEventOut,
-    StoredItemOut,
     SubscriptionCreate,
     SubscriptionOut,
 )
@@ -74,7 +76,9 @@ def subscribe(
     body: SubscriptionCreate, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> SubscriptionOut:
     """Start today (the account's local date): a trial, or a first period charged in advance."""
-    result = subs.subscribe(uow, clock, org.id, subs.SubscribeInput(**body.model_dump()), ACTOR)
+    result = subscribing.subscribe(
+        uow, clock, org.id, subscribing.SubscribeInput(**body.model_dump()), ACTOR
+    )
     return _out(uow, org.id, result.view)
 
 
