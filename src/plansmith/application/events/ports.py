@@ -73,6 +73,11 @@ class RelayStore(Protocol):
         """Let another relay take over at once (a relay stopping cleanly)."""
         ...
 
+    def settle_all(self, at: datetime) -> int:
+        """Mark every undelivered event delivered at ``at``, in one statement, reading none:
+        what a relay with no subscriber does. How many it marked."""
+        ...
+
     def undelivered(self, limit: int) -> Sequence[PublishedEvent]:
         """The oldest undelivered events, in seq order."""
         ...

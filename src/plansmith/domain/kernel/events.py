@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar
 
 
 class EventDataError(ValueError):
@@ -42,25 +42,35 @@ class DomainEvent:
         return self.object_id
 
     def to_data(self) -> dict[str, Any]:
-        data = {f.name: _encode(getattr(self, f.name)) for f in fields(self)}
+        data = {name: _encode(getattr(self, name)) for name in _names(type(self))}
         return {"type": self.TYPE, "version": self.VERSION, "data": data}
 
 
-@runtime_checkable
-class Encodable(Protocol):
-    """A value object an event carries that knows its plain data (e.g. subscription terms):
-    the kernel encodes it without knowing the capability it comes from."""
+_NAMES: dict[type, tuple[str, ...]] = {}
 
-    def to_data(self) -> dict[str, Any]: ...
+
+def _names(kind: type) -> tuple[str, ...]:
+    """The field names of an event type, looked up once (a billing run encodes thousands)."""
+    found = _NAMES.get(kind)
+    if found is None:
+        found = _NAMES[kind] = tuple(f.name for f in fields(kind))
+    return found
+
+
+_PLAIN = frozenset({str, int, bool})
 
 
 def _encode(value: object) -> Any:
-    if isinstance(value, Encodable):
-        return value.to_data()
+    if value is None or type(value) in _PLAIN:
+        return value  # most fields: ids, amounts, flags
     if isinstance(value, StrEnum):
         return value.value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, tuple):
         return [_encode(v) for v in value]
-    return value
+    # A value object of a capability (subscription terms) knows its own plain data: the
+    # kernel encodes it without importing the capability. Looked up, not isinstance'd
+    # against a runtime Protocol, which costs a third of a billing run.
+    to_data = getattr(value, "to_data", None)
+    return to_data() if to_data is not None else value

@@ -145,6 +145,15 @@ class SqlRelayStore:
         with self._sessions() as session:
             return {(s, e) for s, e in session.execute(q)}
 
+    def settle_all(self, at: datetime) -> int:
+        c = t.outbox_events.c
+        with self._sessions() as session:
+            done = session.execute(
+                update(t.outbox_events).where(c.delivered_at.is_(None)).values(delivered_at=at)
+            )
+            session.commit()
+            return int(done.rowcount)  # type: ignore[attr-defined]
+
     def record(
         self,
         done: Sequence[tuple[str, str]],
