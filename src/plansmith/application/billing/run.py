@@ -22,10 +22,10 @@ from datetime import date, datetime, timedelta
 from plansmith.application.billing import step as billing_step
 from plansmith.application.billing.ports import RunRecord, RunStatus
 from plansmith.application.billing.run_records import RunLog, RunWatch, start_run
+from plansmith.application.invoicing.drafts import finalized_events
 from plansmith.application.invoicing.invoices import finalize_in
 from plansmith.application.kernel.errors import Conflict, NotFound
 from plansmith.application.kernel.ports import Clock, UnitOfWork
-from plansmith.domain.invoicing.events import InvoiceFinalized, InvoicePaid, invoice_fields
 from plansmith.domain.invoicing.invoice import Invoice, InvoiceStatus
 from plansmith.domain.kernel.errors import DomainError
 from plansmith.domain.kernel.events import DomainEvent
@@ -88,16 +88,11 @@ def _bill(
 
 
 def _invoice_events(invoice: Invoice | None, now: datetime) -> list[DomainEvent]:
-    """What finalizing in the step published: the invoice (with its real number), and its
-    payment when customer credit settled it. A draft waiting out its grace period publishes
-    when it is finalized."""
+    """What finalizing in the step published (with the real number); a draft waiting out its
+    grace period publishes when it is finalized."""
     if invoice is None or invoice.number is None:
         return []
-    opened = replace(invoice, status=InvoiceStatus.OPEN)
-    events: list[DomainEvent] = [InvoiceFinalized(**invoice_fields(opened, now))]
-    if invoice.status is InvoiceStatus.PAID:
-        events.append(InvoicePaid(**invoice_fields(invoice, now), paid_amount=0))
-    return events
+    return finalized_events(invoice, now)
 
 
 def invoice_subscription(

@@ -15,6 +15,7 @@ from plansmith.application.invoicing.ports import Redemption
 from plansmith.application.kernel.ids import new_id
 from plansmith.domain.accounts.account import Account, InvoiceAddress
 from plansmith.domain.invoicing import postings
+from plansmith.domain.invoicing.events import InvoiceFinalized, InvoicePaid, invoice_fields
 from plansmith.domain.invoicing.invoice import (
     Discount,
     Invoice,
@@ -31,6 +32,7 @@ from plansmith.domain.invoicing.pricing import (
     takes_something,
     totals,
 )
+from plansmith.domain.kernel.events import DomainEvent
 from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.subscription import BillableItem, Subscription
 
@@ -213,3 +215,14 @@ def finalized(
     used = {d.coupon_id for d in invoice.discounts}
     uses = tuple(r.id for r in redemptions if r.coupon.id in used)
     return Finalized(final, postings.finalized(new_id("txn"), final, now), uses)
+
+
+def finalized_events(invoice: Invoice, now: datetime) -> list[DomainEvent]:
+    """What finalizing ``invoice`` (numbered) publishes: the invoice as it opened, and its
+    payment when customer credit settled it at once. The billing step and a finalize on its
+    own publish the same."""
+    opened = replace(invoice, status=InvoiceStatus.OPEN)
+    events: list[DomainEvent] = [InvoiceFinalized(**invoice_fields(opened, now))]
+    if invoice.status is InvoiceStatus.PAID:
+        events.append(InvoicePaid(**invoice_fields(invoice, now), paid_amount=0))
+    return events

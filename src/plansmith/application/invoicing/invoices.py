@@ -8,7 +8,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from plansmith.application.invoicing.drafts import buyer, finalized, invoice_number
+from plansmith.application.invoicing.drafts import (
+    buyer,
+    finalized,
+    finalized_events,
+    invoice_number,
+)
 from plansmith.application.kernel.errors import Conflict, NotFound
 from plansmith.application.kernel.ids import new_id
 from plansmith.application.kernel.ports import Clock, UnitOfWork
@@ -16,7 +21,6 @@ from plansmith.domain.accounts.account import Account
 from plansmith.domain.invoicing import postings
 from plansmith.domain.invoicing.events import (
     CreditNoteIssued,
-    InvoiceFinalized,
     InvoiceMarkedUncollectible,
     InvoicePaid,
     InvoiceVoided,
@@ -74,10 +78,7 @@ def finalize_in(uow: UnitOfWork, invoice: Invoice, now: datetime) -> Invoice:
     uow.ledger.post(done.posting)
     for redemption_id in done.redemption_uses:
         uow.coupons.count_redemption_use(redemption_id)
-    opened = replace(final, status=InvoiceStatus.OPEN)
-    uow.publish([InvoiceFinalized(**invoice_fields(opened, now))])
-    if final.status is InvoiceStatus.PAID:  # customer credit settled it
-        uow.publish([InvoicePaid(**invoice_fields(final, now), paid_amount=0)])
+    uow.publish(finalized_events(final, now))
     return final
 
 
