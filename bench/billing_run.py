@@ -1,6 +1,7 @@
 """Benchmark: the billing run over N due subscriptions on PostgreSQL, billed by worker processes.
 
     .venv/bin/python bench/billing_run.py [--subscriptions 100000] [--workers 2] [--batch 500]
+        [--database plansmith_bench] [--profile FILE]
 
 What it does, all in one run on one machine:
 1. A fresh database (``plansmith_bench``) with one organization, one monthly plan (USD 10.00)
@@ -8,14 +9,18 @@ What it does, all in one run on one machine:
    and its subscription are then copied N-1 times in SQL (the setup is not measured), so N
    subscriptions passed a period end 10 days ago: each is due one renewal, one invoice.
 2. ``plansmith worker`` processes (Dramatiq on Redis) are started; the run is dispatched as in
-   ``plansmith bill`` with PLANSMITH_REDIS_URL set, and timed from the dispatch until every
-   invoice is committed. Peak RSS of each worker (VmHWM) is read at the end.
+   ``plansmith bill`` with PLANSMITH_REDIS_URL set, and timed from the dispatch until the run's
+   record says it finished (its last job's commit: every invoice is committed by then). Peak
+   RSS of each worker (VmHWM) is read at the end.
 3. The baseline: the same rows the run wrote (subscriptions, held-term spans, events, items,
    invoices, lines, ledger transactions and entries) are written again by raw psycopg into
    empty copies of those tables, one transaction per batch, in one process: once as
    executemany (pipelined INSERTs), once with COPY (what plansmith itself uses). The ratios say
    what the billing rules, the guards, the reads and the job system cost over just writing
    the rows.
+
+``--profile FILE`` bills in this process under cProfile instead (no workers, no baseline) and
+writes the profile to FILE (read it with ``python -m pstats FILE``).
 
 Needs PostgreSQL on 127.0.0.1:5432 (PLANSMITH_BENCH_DATABASE_URL overrides) and Redis on
 127.0.0.1:6379 (PLANSMITH_BENCH_REDIS_URL).
@@ -24,7 +29,9 @@ Needs PostgreSQL on 127.0.0.1:5432 (PLANSMITH_BENCH_DATABASE_URL overrides) and 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import subprocess
 import sys
 import time
@@ -55,7 +62,6 @@ SERVER = os.environ.get(
     "PLANSMITH_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("PLANSMITH_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-DATABASE = "plansmith_bench"
 PLANSMITH = Path(sys.executable).with_name("plansmith")
 # What one renewal writes, table by table (the baseline writes the same rows).
 WRITTEN = (
@@ -69,13 +75,13 @@ WRITTEN = (
 )
 
 
-def fresh_database() -> str:
+def fresh_database(name: str) -> str:
     admin = make_engine(SERVER, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    url = make_url(SERVER).set(database=DATABASE).render_as_string(hide_password=False)
+    url = make_url(SERVER).set(database=name).render_as_string(hide_password=False)
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
@@ -173,6 +179,14 @@ def count(url: str, table: str) -> int:
         return int(row[0])
 
 
+def run_status(url: str, run_id: str) -> str:
+    with psycopg.connect(_raw(url)) as connection:
+        row = connection.execute("SELECT status FROM billing_runs WHERE id = %s", [run_id])
+        found = row.fetchone()
+        assert found is not None
+        return str(found[0])
+
+
 def peak_rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -204,9 +218,12 @@ def billed_by_workers(
         app = bootstrap(settings)
         jobs = billing_jobs(app)
         start = time.perf_counter()
-        sent = dispatch_run(app.uow(), app.clock, org, jobs, batch=batch, watch=app.watch).sent
-        assert sent >= n, sent
-        while count(url, "invoices") < n + 1:  # the template's first invoice, then these
+        dispatch = dispatch_run(app.uow(), app.clock, org, jobs, batch=batch, watch=app.watch)
+        assert dispatch.sent >= n, dispatch.sent
+        # The last job's commit finishes the run: every invoice is committed by then. (Its
+        # record is one row by key; counting the invoices instead would cost the database a
+        # scan of a growing table 20 times a second.)
+        while run_status(url, dispatch.run_id) == "running":
             time.sleep(0.05)
         elapsed = time.perf_counter() - start
         rss = [peak_rss_kib(p.pid) for p in procs]
@@ -261,15 +278,20 @@ def main() -> None:
     parser.add_argument("--subscriptions", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--database", default="plansmith_bench", help="dropped and made anew")
+    parser.add_argument("--profile", metavar="FILE", help="bill in-process under cProfile")
     args = parser.parse_args()
-    redis.Redis.from_url(REDIS_URL).ping()
     n = args.subscriptions
     now = datetime.now(UTC)
-    url = fresh_database()
+    url = fresh_database(args.database)
     org, account_id, sub_id = template(url, now)
     setup = time.perf_counter()
     clone(url, account_id, sub_id, n)
     print(f"setup: {n:,} due subscriptions in {time.perf_counter() - setup:.1f} s", flush=True)
+    if args.profile:
+        profiled(url, org, n, args.batch, args.profile)
+        return
+    redis.Redis.from_url(REDIS_URL).ping()
     elapsed, rss = billed_by_workers(url, org, n, args.workers, args.batch)
     invoices = count(url, "invoices") - 1  # less the template's first invoice
     numbers_ok = _gapless(url)
@@ -296,6 +318,23 @@ def main() -> None:
         f"{elapsed / many:.1f}x | {elapsed / copied:.1f}x |"
     )
     print(f"\nnumbers INV-000001..INV-{n + 1:06d} without a gap: {numbers_ok}")
+
+
+def profiled(url: str, org: str, n: int, batch: int, into: str) -> None:
+    """The run in this process, one transaction per batch as a worker's jobs do it."""
+    app = bootstrap(Settings(database_url=url, secret_key="bench", invoice_grace_minutes=0))
+    profile = cProfile.Profile()
+    start = time.perf_counter()
+    profile.enable()
+    run_billing(app.uow(), app.clock, org, grace=timedelta(0), batch=batch)
+    profile.disable()
+    elapsed = time.perf_counter() - start
+    profile.dump_stats(into)
+    app.dispose()
+    invoices = count(url, "invoices") - 1
+    assert invoices == n, invoices
+    print(f"in one process, profiled: {invoices / elapsed:,.0f} invoices/s ({elapsed:.1f} s)")
+    pstats.Stats(into).sort_stats("tottime").print_stats(25)
 
 
 def _gapless(url: str) -> bool:
