@@ -36,6 +36,7 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -179,12 +180,10 @@ def count(url: str, table: str) -> int:
         return int(row[0])
 
 
-def run_status(url: str, run_id: str) -> str:
-    with psycopg.connect(_raw(url)) as connection:
-        row = connection.execute("SELECT status FROM billing_runs WHERE id = %s", [run_id])
-        found = row.fetchone()
-        assert found is not None
-        return str(found[0])
+def run_status(connection: psycopg.Connection[tuple[object, ...]], run_id: str) -> str:
+    found = connection.execute("SELECT status FROM billing_runs WHERE id = %s", [run_id]).fetchone()
+    assert found is not None
+    return str(found[0])
 
 
 def peak_rss_kib(pid: int) -> int:
@@ -194,9 +193,35 @@ def peak_rss_kib(pid: int) -> int:
     return 0
 
 
-def billed_by_workers(
-    url: str, org: str, n: int, workers: int, batch: int
-) -> tuple[float, list[int]]:
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backends_cpu(url: str) -> dict[int, float]:
+    """CPU used so far by each of the database's server processes (but the one asking)."""
+    with psycopg.connect(_raw(url)) as connection:
+        pids = connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return {pid: cpu_seconds(pid) for (pid,) in pids if Path(f"/proc/{pid}").exists()}
+
+
+def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
+@dataclass(frozen=True)
+class Billed:
+    seconds: float
+    rss_kib: list[int]
+    workers_cpu: float  # seconds, all workers
+    database_cpu: float  # seconds, the database's server processes
+
+
+def billed_by_workers(url: str, org: str, n: int, workers: int, batch: int) -> Billed:
     namespace = f"plansmith-bench-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
@@ -217,23 +242,28 @@ def billed_by_workers(
         )
         app = bootstrap(settings)
         jobs = billing_jobs(app)
+        poll = psycopg.connect(_raw(url), autocommit=True)
+        workers_before, database_before = [cpu_seconds(p.pid) for p in procs], backends_cpu(url)
         start = time.perf_counter()
         dispatch = dispatch_run(app.uow(), app.clock, org, jobs, batch=batch, watch=app.watch)
         assert dispatch.sent >= n, dispatch.sent
         # The last job's commit finishes the run: every invoice is committed by then. (Its
         # record is one row by key; counting the invoices instead would cost the database a
         # scan of a growing table 20 times a second.)
-        while run_status(url, dispatch.run_id) == "running":
+        while run_status(poll, dispatch.run_id) == "running":
             time.sleep(0.05)
         elapsed = time.perf_counter() - start
         rss = [peak_rss_kib(p.pid) for p in procs]
+        used = sum(cpu_seconds(p.pid) for p in procs) - sum(workers_before)
+        database = cpu_since(database_before, backends_cpu(url))
+        poll.close()
         app.dispose()
     finally:
         for proc in procs:
             proc.terminate()
         for proc in procs:
             proc.wait(30)
-    return elapsed, rss
+    return Billed(elapsed, rss, used, database)
 
 
 def baseline(url: str, batch: int) -> tuple[float, float, int]:
@@ -292,7 +322,8 @@ def main() -> None:
         profiled(url, org, n, args.batch, args.profile)
         return
     redis.Redis.from_url(REDIS_URL).ping()
-    elapsed, rss = billed_by_workers(url, org, n, args.workers, args.batch)
+    billed = billed_by_workers(url, org, n, args.workers, args.batch)
+    elapsed, rss = billed.seconds, billed.rss_kib
     invoices = count(url, "invoices") - 1  # less the template's first invoice
     numbers_ok = _gapless(url)
     many, copied, rows = baseline(url, args.batch)
@@ -318,22 +349,34 @@ def main() -> None:
         f"{elapsed / many:.1f}x | {elapsed / copied:.1f}x |"
     )
     print(f"\nnumbers INV-000001..INV-{n + 1:06d} without a gap: {numbers_ok}")
+    print(
+        f"CPU per 1,000 invoices: workers {1000 * billed.workers_cpu / invoices:.2f} s, "
+        f"the database's server processes {1000 * billed.database_cpu / invoices:.2f} s "
+        "(less noisy than the rate on a busy machine)"
+    )
 
 
 def profiled(url: str, org: str, n: int, batch: int, into: str) -> None:
     """The run in this process, one transaction per batch as a worker's jobs do it."""
     app = bootstrap(Settings(database_url=url, secret_key="bench", invoice_grace_minutes=0))
+    with app.engine.connect():  # open the run's connection, so its process is counted
+        database_before = backends_cpu(url)
     profile = cProfile.Profile()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     profile.enable()
     run_billing(app.uow(), app.clock, org, grace=timedelta(0), batch=batch)
     profile.disable()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    database_cpu = cpu_since(database_before, backends_cpu(url))
     profile.dump_stats(into)
     app.dispose()
     invoices = count(url, "invoices") - 1
     assert invoices == n, invoices
     print(f"in one process, profiled: {invoices / elapsed:,.0f} invoices/s ({elapsed:.1f} s)")
+    print(
+        f"CPU per 1,000 invoices: this process {1000 * cpu / n:.2f} s (profiled), "
+        f"the database's server processes {1000 * database_cpu / n:.2f} s"
+    )
     pstats.Stats(into).sort_stats("tottime").print_stats(25)
 
 
