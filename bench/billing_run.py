@@ -1,7 +1,7 @@
 """Benchmark: the billing run over N due subscriptions on PostgreSQL, billed by worker processes.
 
     .venv/bin/python bench/billing_run.py [--subscriptions 100000] [--workers 2] [--batch 500]
-        [--database plansmith_bench] [--profile FILE]
+        [--database plansmith_bench] [--in-process [--profile FILE]]
 
 What it does, all in one run on one machine:
 1. A fresh database (``plansmith_bench``) with one organization, one monthly plan (USD 10.00)
@@ -19,8 +19,9 @@ What it does, all in one run on one machine:
    what the billing rules, the guards, the reads and the job system cost over just writing
    the rows.
 
-``--profile FILE`` bills in this process under cProfile instead (no workers, no baseline) and
-writes the profile to FILE (read it with ``python -m pstats FILE``).
+``--in-process`` bills in this process instead, one transaction per batch (no workers, no
+baseline), and reports the CPU it and the database used; with ``--profile FILE`` under
+cProfile, the profile written to FILE (read it with ``python -m pstats FILE``).
 
 Needs PostgreSQL on 127.0.0.1:5432 (PLANSMITH_BENCH_DATABASE_URL overrides) and Redis on
 127.0.0.1:6379 (PLANSMITH_BENCH_REDIS_URL).
@@ -309,7 +310,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--database", default="plansmith_bench", help="dropped and made anew")
-    parser.add_argument("--profile", metavar="FILE", help="bill in-process under cProfile")
+    parser.add_argument("--in-process", action="store_true", help="bill in this process")
+    parser.add_argument("--profile", metavar="FILE", help="in-process, under cProfile")
     args = parser.parse_args()
     n = args.subscriptions
     now = datetime.now(UTC)
@@ -318,8 +320,8 @@ def main() -> None:
     setup = time.perf_counter()
     clone(url, account_id, sub_id, n)
     print(f"setup: {n:,} due subscriptions in {time.perf_counter() - setup:.1f} s", flush=True)
-    if args.profile:
-        profiled(url, org, n, args.batch, args.profile)
+    if args.in_process or args.profile:
+        in_process(url, org, n, args.batch, args.profile)
         return
     redis.Redis.from_url(REDIS_URL).ping()
     billed = billed_by_workers(url, org, n, args.workers, args.batch)
@@ -356,28 +358,32 @@ def main() -> None:
     )
 
 
-def profiled(url: str, org: str, n: int, batch: int, into: str) -> None:
+def in_process(url: str, org: str, n: int, batch: int, profile_into: str | None) -> None:
     """The run in this process, one transaction per batch as a worker's jobs do it."""
     app = bootstrap(Settings(database_url=url, secret_key="bench", invoice_grace_minutes=0))
     with app.engine.connect():  # open the run's connection, so its process is counted
         database_before = backends_cpu(url)
-    profile = cProfile.Profile()
+    profile = cProfile.Profile() if profile_into else None
     start, cpu = time.perf_counter(), time.process_time()
-    profile.enable()
+    if profile is not None:
+        profile.enable()
     run_billing(app.uow(), app.clock, org, grace=timedelta(0), batch=batch)
-    profile.disable()
+    if profile is not None:
+        profile.disable()
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     database_cpu = cpu_since(database_before, backends_cpu(url))
-    profile.dump_stats(into)
     app.dispose()
     invoices = count(url, "invoices") - 1
     assert invoices == n, invoices
-    print(f"in one process, profiled: {invoices / elapsed:,.0f} invoices/s ({elapsed:.1f} s)")
+    how = "profiled" if profile is not None else "not profiled"
+    print(f"in one process, {how}: {invoices / elapsed:,.0f} invoices/s ({elapsed:.1f} s)")
     print(
-        f"CPU per 1,000 invoices: this process {1000 * cpu / n:.2f} s (profiled), "
+        f"CPU per 1,000 invoices: this process {1000 * cpu / n:.2f} s, "
         f"the database's server processes {1000 * database_cpu / n:.2f} s"
     )
-    pstats.Stats(into).sort_stats("tottime").print_stats(25)
+    if profile is not None and profile_into is not None:
+        profile.dump_stats(profile_into)
+        pstats.Stats(profile_into).sort_stats("tottime").print_stats(25)
 
 
 def _gapless(url: str) -> bool:

@@ -1,9 +1,11 @@
 """Ids: a prefix and 20 characters of the lowercase base32 alphabet, each equally likely,
-one at a time or many at once."""
+one at a time or many at once, never the same in two threads or in a forked child."""
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from collections import Counter
 
 from plansmith.application.kernel.ids import new_id, new_ids
@@ -31,3 +33,25 @@ def test_every_character_is_about_equally_likely() -> None:
     assert len(seen) == 32
     assert max(seen.values()) < 1.1 * 12_500
     assert min(seen.values()) > 0.9 * 12_500
+
+
+def test_threads_and_a_forked_child_draw_ids_of_their_own() -> None:
+    new_id("inv")  # this thread's block is drawn
+    in_thread: list[str] = []
+    worker = threading.Thread(target=lambda: in_thread.extend(new_id("inv") for _ in range(50)))
+    worker.start()
+    worker.join()
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: its next ids, to the parent
+        os.close(read)
+        os.write(write, " ".join(new_id("inv") for _ in range(50)).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        in_child = pipe.read().split()
+    os.waitpid(child, 0)
+    here = [new_id("inv") for _ in range(50)]
+
+    assert len(in_child) == 50
+    assert len(set(here) | set(in_thread) | set(in_child)) == 150

@@ -18,6 +18,7 @@ import json
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import psycopg
@@ -89,7 +90,14 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     if not rows:
         return
     names = [c.name for c in table.columns if c.name in rows[0]]
-    insert_rows(session, table, names, [tuple(row[name] for name in names) for row in rows])
+    insert_rows(session, table, names, [*map(_values(names), rows)])
+
+
+def _values(names: Sequence[str]) -> Callable[[Mapping[str, Any]], Sequence[Any]]:
+    """A row's values of these columns, in this order (as a tuple, even of one)."""
+    if len(names) == 1:
+        return lambda row: (row[names[0]],)
+    return itemgetter(*names)
 
 
 def insert_rows(
@@ -133,7 +141,7 @@ def bulk_update(
         )
     )
     keys = ["id", *names, *(["b_revision"] if checked else [])]
-    _copy(session, table, scratch, keys, [tuple(row[k] for k in keys) for row in rows])
+    _copy(session, table, scratch, keys, [*map(_values(keys), rows)])
     assignments = ", ".join(f'"{n}" = u."{n}"' for n in names)
     where = "s.id = u.id" + (" AND s.revision = u.b_revision" if checked else "")
     update_from = f'UPDATE "{table.name}" AS s SET {assignments} FROM "{scratch}" AS u WHERE '  # noqa: S608
@@ -152,7 +160,12 @@ class _Layout:
         self.types: list[str] | None = (
             None if None in pg_types else [t for t in pg_types if t is not None]
         )
-        self.convert = [(i, f) for i, t in enumerate(types) if (f := _converter(t)) is not None]
+        # Binary COPY refuses a naive instant itself (as timestamptz); text would take it.
+        self.convert = [
+            (i, f)
+            for i, t in enumerate(types)
+            if (f := _converter(t)) is not None and (f is _json or self.types is None)
+        ]
 
 
 _LAYOUTS: dict[tuple[str, tuple[str, ...]], _Layout] = {}

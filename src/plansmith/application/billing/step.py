@@ -83,19 +83,15 @@ def bill_subscription(
         drafted = draft_invoice(
             current, snapshot.book, _inputs(snapshot, entry), pending, now, grace, run_id
         )
-        invoice = InvoiceOutcome(
-            drafted.invoice,
-            key,
-            buyer(entry.account, entry.address),
-            tuple(item_id for item_id, _item in entry.pending),
-            None,
-            (),
-        )
+        made_out_to = buyer(entry.account, entry.address)
+        taken = tuple(item_id for item_id, _item in entry.pending)
         if grace <= timedelta(0):
             done = finalized(drafted.invoice, credit_balance, entry.redemptions, now)
             invoice = InvoiceOutcome(
-                done.invoice, key, invoice.buyer, invoice.taken, done.posting, done.redemption_uses
+                done.invoice, key, made_out_to, taken, done.posting, done.redemption_uses
             )
+        else:
+            invoice = InvoiceOutcome(drafted.invoice, key, made_out_to, taken, None, ())
     return BillingOutcome(
         before=sub,
         subscription=current,

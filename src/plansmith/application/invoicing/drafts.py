@@ -23,6 +23,7 @@ from plansmith.domain.invoicing.invoice import (
     LineKind,
     TaxRate,
     billed_period,
+    check_invoice_transition,
 )
 from plansmith.domain.invoicing.ledger import Transaction
 from plansmith.domain.invoicing.pricing import (
@@ -102,10 +103,12 @@ def draft_lines(
 
 
 def discounts(
-    book: PriceBook, sub: Subscription, redemptions: Iterable[Redemption]
+    book: PriceBook, sub: Subscription, redemptions: Sequence[Redemption]
 ) -> list[tuple[Redemption, Discount]]:
     """The subscription's coupons that still last, as discounts in its currency."""
-    found = []
+    found: list[tuple[Redemption, Discount]] = []
+    if not redemptions:
+        return found
     by_code = {p.code: p.id for p in book.plans.values()}
     for redemption in redemptions:
         coupon = redemption.coupon
@@ -207,11 +210,19 @@ def finalized(
 ) -> Finalized:
     """Apply what customer credit there is (``credit_balance``: the ledger's customer-credit
     balance, negative when owed to the customer), move it to open, post it."""
-    invoice.moved(InvoiceStatus.OPEN, now)  # refuses anything but a draft, clearly
+    check_invoice_transition(invoice.status, InvoiceStatus.OPEN)  # refuses all but a draft
     with_credit = totals(invoice.lines, -credit_balance)
-    final = replace(invoice, totals=with_credit).moved(InvoiceStatus.OPEN, now)
+    # Open, and paid at once when credit settled it (moved twice, in one copy).
     if with_credit.amount_due == 0:
-        final = final.moved(InvoiceStatus.PAID, now)
+        final = replace(
+            invoice,
+            totals=with_credit,
+            status=InvoiceStatus.PAID,
+            finalized_at=now,
+            paid_at=now,
+        )
+    else:
+        final = replace(invoice, totals=with_credit, status=InvoiceStatus.OPEN, finalized_at=now)
     used = {d.coupon_id for d in invoice.discounts}
     uses = tuple(r.id for r in redemptions if r.coupon.id in used)
     return Finalized(final, postings.finalized(new_id("txn"), final, now), uses)
@@ -221,8 +232,10 @@ def finalized_events(invoice: Invoice, now: datetime) -> list[DomainEvent]:
     """What finalizing ``invoice`` (numbered) publishes: the invoice as it opened, and its
     payment when customer credit settled it at once. The billing step and a finalize on its
     own publish the same."""
-    opened = replace(invoice, status=InvoiceStatus.OPEN)
-    events: list[DomainEvent] = [InvoiceFinalized(**invoice_fields(opened, now))]
+    fields = invoice_fields(invoice, now)
+    opened = fields.copy()
+    opened["status"] = InvoiceStatus.OPEN.value
+    events: list[DomainEvent] = [InvoiceFinalized(**opened)]
     if invoice.status is InvoiceStatus.PAID:
-        events.append(InvoicePaid(**invoice_fields(invoice, now), paid_amount=0))
+        events.append(InvoicePaid(**fields, paid_amount=0))
     return events

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from typing import ClassVar
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -131,6 +131,12 @@ class Cycle:
 
         Case and surrounding spaces are ignored. ``Cycle.parse(c.name) == c`` always holds.
         """
+        if isinstance(text, str):
+            return _parse_cycle(text)
+        return cls._parse(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> Cycle:
         key = text.strip().lower() if isinstance(text, str) else ""
         if key in _ALIASES:
             return cls(*_ALIASES[key])
@@ -155,6 +161,12 @@ class Cycle:
 
     def __str__(self) -> str:
         return self.name
+
+
+@lru_cache(maxsize=256)
+def _parse_cycle(text: str) -> Cycle:
+    """Cycles are immutable: each row read names one of a few, parsed once."""
+    return Cycle._parse(text)
 
 
 Cycle.DAILY = Cycle(CycleUnit.DAY, 1)
@@ -199,12 +211,14 @@ def local_date(instant: datetime, tz: ZoneInfo, *, field: str = "instant") -> da
     return instant.astimezone(tz).date()
 
 
+@lru_cache(maxsize=4096)
 def local_midnight(d: date, tz: ZoneInfo) -> datetime:
     """The UTC instant at which local date ``d`` begins in ``tz``.
 
     An ambiguous midnight (clocks fall back across it) begins at its first occurrence. A
     skipped midnight (clocks spring forward across it, e.g. Sao Paulo 2018-11-04) begins at
-    the transition, the first instant whose local date is ``d``.
+    the transition, the first instant whose local date is ``d``. Remembered for the most
+    recent dates and zones: a billing run asks it for the same few days many times.
     """
     _require_date(d, "date")
     wall = datetime(d.year, d.month, d.day, tzinfo=tz)  # fold=0: the earlier of two

@@ -20,6 +20,7 @@ from functools import partial
 
 from plansmith.domain.catalog.plans import PlanVersionMove
 from plansmith.domain.kernel.errors import DomainError
+from plansmith.domain.kernel.periods import BillingSchedule
 from plansmith.domain.subscriptions.events import (
     Common,
     PeriodClosed,
@@ -101,7 +102,8 @@ def period_end(
     now: datetime,
     moves: Mapping[str, RenewalMove],
 ) -> Outcome:
-    """The one period end at ``sub.period_end``."""
+    """The one period end at ``sub.period_end``. The subscription after it is made in one
+    copy (a billing run makes one per subscription and period end)."""
     ended = sub.period
     end = ended.end
     cycle = sub.terms.cycle.name
@@ -109,22 +111,29 @@ def period_end(
         accrual(active_days(log, ended, end, book), sub.terms.currency, ended, cycle, cycle)
     )
     nxt = sub.schedule.period_containing(end)
-    advanced = replace(sub, period_start=nxt.start, period_end=nxt.end, updated_at=now)
     if not sub.in_service:
         # Stopped mid-period (pay-per-day): its days are billed; nothing else happens.
+        advanced = replace(sub, period_start=nxt.start, period_end=nxt.end, updated_at=now)
         closed = PeriodClosed(
             **common(advanced, now, end, sub.status), closed_start=ended.start, closed_end=end
         )
         return Outcome(advanced, tuple(items), (closed,))
-    if sub.status is Status.TRIALING and sub.cancel_at_period_end:
-        stopped = replace(advanced, status=Status.EXPIRED, ended_on=end, cancel_at_period_end=False)
-        lapsed = SubscriptionExpired(**common(stopped, now, end, sub.status), cause="trial_lapsed")
-        return Outcome(stopped, tuple(items), (lapsed,), (Held(end, None, "expired"),))
     if sub.cancel_at_period_end:
+        trial = sub.status is Status.TRIALING  # a trial canceled at its end lapses
         stopped = replace(
-            advanced, status=Status.CANCELED, ended_on=end, cancel_at_period_end=False
+            sub,
+            period_start=nxt.start,
+            period_end=nxt.end,
+            updated_at=now,
+            status=Status.EXPIRED if trial else Status.CANCELED,
+            ended_on=end,
+            cancel_at_period_end=False,
         )
-        canceled = SubscriptionCanceled(**common(stopped, now, end, sub.status), cause="term_end")
+        stop = common(stopped, now, end, sub.status)
+        if trial:
+            lapsed = SubscriptionExpired(**stop, cause="trial_lapsed")
+            return Outcome(stopped, tuple(items), (lapsed,), (Held(end, None, "expired"),))
+        canceled = SubscriptionCanceled(**stop, cause="term_end")
         return Outcome(stopped, tuple(items), (canceled,), (Held(end, None, "canceled"),))
 
     # Each event is made once the period end is done: it carries the terms and period after.
@@ -173,16 +182,9 @@ def period_end(
                 )
             )
     version = book.version(terms.version_id)
-    renewed = replace(
-        advanced,
-        terms=terms,
-        anchor=anchor,
-        scheduled=None,
-        pay_per_day=version.terms.pay_per_day,
-    )
+    period = nxt
     if anchor != sub.anchor:
-        first = renewed.schedule.period(0)
-        renewed = replace(renewed, period_start=first.start, period_end=first.end)
+        period = BillingSchedule(anchor, terms.cycle, nxt.tz).period(0)
     held: tuple[Held, ...] = ()
     to = Status.ACTIVE if sub.status is Status.TRIALING else sub.status
     if sub.status is Status.TRIALING:
@@ -190,12 +192,22 @@ def period_end(
         reason = "converted"
     else:
         events.append(SubscriptionRenewed)
-    renewed = replace(renewed, status=to)
+    renewed = replace(
+        sub,
+        terms=terms,
+        anchor=anchor,
+        scheduled=None,
+        pay_per_day=version.terms.pay_per_day,
+        period_start=period.start,
+        period_end=period.end,
+        updated_at=now,
+        status=to,
+    )
     fields: Common = common(renewed, now, end, sub.status)
     if reason != "renewed":
         held = (_held(end, terms, reason, version.name, version.terms.pay_per_day),)
     if not renewed.pay_per_day:
-        items += recurring(components(terms, book), terms, renewed.period)
+        items += recurring(components(terms, book), terms, period)
     # What happened before the renewal or conversion happened in the status of before.
     before = {**fields, "to_status": sub.status}
     made = [make(**before) for make in events[:-1]] + [events[-1](**fields)]

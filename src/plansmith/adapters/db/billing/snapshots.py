@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, Text, any_, func, literal, select
+from sqlalchemy import ARRAY, String, Text, and_, any_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
@@ -137,22 +137,48 @@ def _charged(
     return found
 
 
+def _invoiced_keys(session: Session, among: Among, ids: Sequence[str]) -> Any:
+    """(subscription id, billing key) of the subscriptions' invoices that their next
+    invoice's key may be: not those of a period or stop before the subscription's current
+    period (or its stop, if that came first), as catching up only moves a subscription on.
+    An invoice of every period it ever had would be read for each billing otherwise."""
+    inv = t.invoices.c
+    since: Any = case(
+        (and_(S.ended_on.is_not(None), S.ended_on < S.period_start), S.ended_on),
+        else_=S.period_start,
+    )
+    # The keys' dates are ISO dates ("period:2027-01-10"): as text they sort as dates.
+    if session.get_bind().dialect.name == "postgresql":
+        since = func.to_char(since, "YYYY-MM-DD")
+    key = inv.billing_key
+
+    def before(prefix: str) -> Any:
+        return and_(key >= prefix, key < literal(prefix, String()).concat(since))
+
+    return (
+        select(inv.subscription_id, key)
+        .join(t.subscriptions, S.id == inv.subscription_id)
+        .where(among(S.id, ids), key.is_not(None), ~before("period:"), ~before("stop:"))
+    )
+
+
 def load_snapshot(
     session: Session, organization_id: str, ids: Sequence[str], *, hold_credit: bool
 ) -> BillingSnapshot:
+    # Each query's rows are fetched at once (.all()): row by row costs a call per row.
     _in = Among(session)
     subs = {
         r.id: subscription_of_row(r)
         for r in session.execute(
             select(t.subscriptions).where(S.organization_id == organization_id, _in(S.id, ids))
-        )
+        ).all()
     }
     ids = sorted(subs)
     sp = t.subscription_spans.c
     logs: dict[str, list[Span]] = {i: [] for i in ids}
     for row in session.execute(
         select(t.subscription_spans).where(_in(sp.subscription_id, ids)).order_by(sp.seq)
-    ):
+    ).all():
         logs[row.subscription_id].append(span_of_row(row))
     e = t.subscription_events.c
     pending: dict[str, list[tuple[str, BillableItem]]] = {i: [] for i in ids}
@@ -162,7 +188,7 @@ def load_snapshot(
         .where(_in(IT.subscription_id, ids), IT.invoice_id.is_(None))
         .order_by(e.seq, IT.position)
     )
-    for row in session.execute(q):
+    for row in session.execute(q).all():
         stored = item_of_row(row)
         pending[row.subscription_id].append((stored.id, stored.item))
     last_event = dict(
@@ -172,18 +198,14 @@ def load_snapshot(
             .group_by(e.subscription_id)
         ).all()
     )
-    inv = t.invoices.c
     keys: dict[str, set[str]] = {i: set() for i in ids}
-    for sub_id, key in session.execute(
-        select(inv.subscription_id, inv.billing_key).where(_in(inv.subscription_id, ids))
-    ):
-        if key is not None:
-            keys[sub_id].add(key)
+    for sub_id, key in session.execute(_invoiced_keys(session, _in, ids)).all():
+        keys[sub_id].add(key)
     account_ids = [s.account_id for s in subs.values()]
     a = t.accounts.c
     accounts = {
         r.id: Account(**r._mapping)
-        for r in session.execute(select(t.accounts).where(_in(a.id, account_ids)))
+        for r in session.execute(select(t.accounts).where(_in(a.id, account_ids))).all()
     }
     address_ids = [x.default_invoice_address_id for x in accounts.values()]
     ad = t.invoice_addresses.c

@@ -7,9 +7,11 @@ taken only while ``invoice_id IS NULL`` (row count checked); the unique (subscri
 billing key) and (kind, reference) constraints and the ledger's triggers hold for COPY as for
 INSERT. Whatever refuses raises Conflict and the caller's transaction rolls back whole.
 
-Invoice numbers are taken last: one block per organization from its counter, given in the
-order the invoices were finalized. The counter row is locked from that statement until
-commit, so two workers' batches wait for each other only that long, and a rolled-back batch
+Invoice numbers are taken just before the invoices are written, so each invoice row is
+written once, with its number (not inserted, then updated): one block per organization from
+its counter, given in the order the invoices were finalized. The counter row is locked from
+that statement until commit, so two workers' batches wait for each other only while one
+writes its invoices, their lines, items and postings and commits, and a rolled-back batch
 gives its block back with everything else: the numbers stay gapless.
 """
 
@@ -95,11 +97,17 @@ def write_outcomes(session: Session, outcomes: Sequence[BillingOutcome]) -> Mapp
         items += _items(o, [row["id"] for row in rows])
     record_events(session, events)
     invoiced = [o.invoice for o in outcomes if o.invoice is not None]
+    # The numbers are taken here, so each invoice is written once, with its number; the
+    # counter is held from here to the commit (the invoices and what refers to them).
+    numbers = _number(session, [x.invoice for x in invoiced if x.finalized])
     bulk_insert(
         session,
         t.invoices,
         [
-            {**invoice_row(x.invoice, x.billing_key, dict(x.buyer)), "number": None}
+            {
+                **invoice_row(x.invoice, x.billing_key, dict(x.buyer)),
+                "number": numbers.get(x.invoice.id),
+            }
             for x in invoiced
         ],
     )
@@ -129,11 +137,11 @@ def write_outcomes(session: Session, outcomes: Sequence[BillingOutcome]) -> Mapp
             .values(invoices_used=r.invoices_used + 1),
             uses,
         )
-    return _number(session, [x.invoice for x in invoiced if x.finalized])
+    return numbers
 
 
 def _number(session: Session, finalized: Sequence[Invoice]) -> dict[str, str]:
-    """Each organization's block of numbers, taken and given out: the last statements."""
+    """Each organization's block of numbers, in the order given."""
     by_organization: dict[str, list[str]] = {}
     for invoice in finalized:
         by_organization.setdefault(invoice.organization_id, []).append(invoice.id)
@@ -143,7 +151,6 @@ def _number(session: Session, finalized: Sequence[Invoice]) -> dict[str, str]:
         first = last - len(invoice_ids) + 1
         for k, invoice_id in enumerate(invoice_ids):
             numbers[invoice_id] = invoice_number(first + k)
-    bulk_update(session, t.invoices, [{"id": i, "number": number} for i, number in numbers.items()])
     return numbers
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.bulk import bulk_insert
 from plansmith.application.events.ports import PublishedEvent
-from plansmith.application.kernel.ids import new_id
+from plansmith.application.kernel.ids import new_ids
 from plansmith.domain.events.registry import event_from_data
 from plansmith.domain.kernel.events import DomainEvent
 
@@ -25,7 +25,7 @@ MAX_ERROR = 2000
 def outbox_rows(events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
     return [
         {
-            "id": new_id("evt"),
+            "id": event_id,
             "organization_id": event.organization_id,
             "type": event.TYPE,
             "version": event.VERSION,
@@ -35,7 +35,7 @@ def outbox_rows(events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
             "created_at": event.at,
             "data": event.to_data(),
         }
-        for event in events
+        for event, event_id in zip(events, new_ids("evt", len(events)), strict=True)
     ]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.bulk import bulk_insert
-from plansmith.application.kernel.ids import new_id
+from plansmith.application.kernel.ids import new_ids
 from plansmith.domain.subscriptions.events import SubscriptionEvent
 from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.subscription import Subscription, terms_from_data, terms_to_data
@@ -63,7 +63,7 @@ def event_rows(
 ) -> list[dict[str, Any]]:
     return [
         {
-            "id": new_id("sev"),
+            "id": event_id,
             "organization_id": sub.organization_id,
             "subscription_id": sub.id,
             "seq": n,
@@ -75,7 +75,9 @@ def event_rows(
             "actor": actor,
             "details": dict(event.details),
         }
-        for n, event in enumerate(events, start=first_seq)
+        for (n, event), event_id in zip(
+            enumerate(events, start=first_seq), new_ids("sev", len(events)), strict=True
+        )
     ]
 
 
