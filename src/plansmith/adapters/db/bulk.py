@@ -14,7 +14,6 @@ keys (``bulk_insert``).
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -39,11 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from plansmith.adapters.db.tables.base import JSONText, UTCDateTime
-
-# The canonical JSON text of JSONText, with one encoder made once (json.dumps with options
-# makes a new one per call).
-encode_json = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+from plansmith.adapters.db.tables.base import JSONText, UTCDateTime, encode_json
 
 # The PostgreSQL type of each SQLAlchemy column type the schema uses, for binary COPY; a
 # table with any other type is copied as text. Checked in order: the decorators first.

@@ -42,7 +42,11 @@ class DomainEvent:
         return self.object_id
 
     def to_data(self) -> dict[str, Any]:
-        data = {name: _encode(getattr(self, name)) for name in _names(type(self))}
+        values = self.__dict__  # a dataclass's fields (no slots); read like getattr
+        data = {}
+        for name in _names(type(self)):
+            value = values[name]
+            data[name] = value if value is None or type(value) in _PLAIN else _encode(value)
         return {"type": self.TYPE, "version": self.VERSION, "data": data}
 
 

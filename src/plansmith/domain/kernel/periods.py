@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import ClassVar
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -149,10 +149,11 @@ class Cycle:
             field="cycle",
         )
 
-    @property
+    @cached_property
     def name(self) -> str:
         """Canonical text: "day", "week", "month", "quarter", "half_year", "year",
-        or "N_days" / "N_weeks" / "N_months" for the rest."""
+        or "N_days" / "N_weeks" / "N_months" for the rest (made once: every item and
+        event of a billing run names its cycle)."""
         if self.unit is CycleUnit.MONTH and self.count in _MONTH_NAMES:
             return _MONTH_NAMES[self.count]
         if self.count == 1:

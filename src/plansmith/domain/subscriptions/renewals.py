@@ -92,7 +92,7 @@ def advance(
             return out
         step = period_end(out.subscription, spans, book, now, moves or {})
         spans = apply_held(spans, step.held)
-        out = out.then(step)
+        out = out.then(step) if out.events else step  # the first: nothing to add it to
 
 
 def period_end(

@@ -9,9 +9,10 @@ INSERT. Whatever refuses raises Conflict and the caller's transaction rolls back
 
 Invoice numbers are taken just before the invoices are written, so each invoice row is
 written once, with its number (not inserted, then updated): one block per organization from
-its counter, given in the order the invoices were finalized. The counter row is locked from
-that statement until commit, so two workers' batches wait for each other only while one
-writes its invoices, their lines, items and postings and commits, and a rolled-back batch
+its counter, given in the order the invoices were finalized. Everything that does not refer
+to an invoice by foreign key (items, postings) is written before. The counter row is locked
+from that statement until commit, so two workers' batches wait for each other only while
+one writes its invoices, their lines and its events and commits, and a rolled-back batch
 gives its block back with everything else: the numbers stay gapless.
 """
 
@@ -97,21 +98,9 @@ def write_outcomes(session: Session, outcomes: Sequence[BillingOutcome]) -> Mapp
         items += _items(o, [row["id"] for row in rows])
     record_events(session, events)
     invoiced = [o.invoice for o in outcomes if o.invoice is not None]
-    # The numbers are taken here, so each invoice is written once, with its number; the
-    # counter is held from here to the commit (the invoices and what refers to them).
-    numbers = _number(session, [x.invoice for x in invoiced if x.finalized])
-    bulk_insert(
-        session,
-        t.invoices,
-        [
-            {
-                **invoice_row(x.invoice, x.billing_key, dict(x.buyer)),
-                "number": numbers.get(x.invoice.id),
-            }
-            for x in invoiced
-        ],
-    )
-    bulk_insert(session, t.invoice_lines, [row for x in invoiced for row in line_rows(x.invoice)])
+    # Items and postings refer to invoices by id only (no foreign key): written before the
+    # numbers are taken, so the counter is held only while the invoices and their lines
+    # are written, then until the commit.
     bulk_insert(session, t.subscription_items, items)
     takes = [{"b_id": item, "b_invoice": x.invoice.id} for x in invoiced for item in x.taken]
     if takes:
@@ -137,6 +126,20 @@ def write_outcomes(session: Session, outcomes: Sequence[BillingOutcome]) -> Mapp
             .values(invoices_used=r.invoices_used + 1),
             uses,
         )
+    # Each invoice is written once, with its number.
+    numbers = _number(session, [x.invoice for x in invoiced if x.finalized])
+    bulk_insert(
+        session,
+        t.invoices,
+        [
+            {
+                **invoice_row(x.invoice, x.billing_key, dict(x.buyer)),
+                "number": numbers.get(x.invoice.id),
+            }
+            for x in invoiced
+        ],
+    )
+    bulk_insert(session, t.invoice_lines, [row for x in invoiced for row in line_rows(x.invoice)])
     return numbers
 
 

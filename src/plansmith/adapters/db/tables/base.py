@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,6 +47,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _unencodable(value: object) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _json_encoder() -> Callable[[Any], str]:
+    """The canonical JSON text of JSONText (json.dumps with sorted keys and no spaces, the
+    same text), from one encoder made once: json.dumps with options makes one per call."""
+    try:
+        from _json import make_encoder  # CPython's C encoder, which json uses
+    except ImportError:  # pragma: no cover - another Python: the pure-Python encoder
+        return json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+    chunks = make_encoder(
+        None, _unencodable, json.encoder.encode_basestring_ascii, None, ":", ",", True, False, True
+    )
+    return lambda value: "".join(chunks(value, 0))
+
+
+encode_json = _json_encoder()
+
+
 class JSONText(TypeDecorator[Any]):
     """JSON kept as canonical text (sorted keys), so equal values are equal strings.
 
@@ -57,7 +78,7 @@ class JSONText(TypeDecorator[Any]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else json.dumps(value, sort_keys=True, separators=(",", ":"))
+        return None if value is None else encode_json(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         return None if value is None else json.loads(value)
