@@ -58,7 +58,7 @@ from plansmith.application.catalog import plans as cat
 from plansmith.application.organizations.organizations import create_organization
 from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Settings, bootstrap
-from plansmith.entrypoints.worker import billing_jobs
+from plansmith.entrypoints.worker import billing_jobs, collect_for_batches
 
 SERVER = os.environ.get(
     "PLANSMITH_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -361,6 +361,7 @@ def main() -> None:
 def in_process(url: str, org: str, n: int, batch: int, profile_into: str | None) -> None:
     """The run in this process, one transaction per batch as a worker's jobs do it."""
     app = bootstrap(Settings(database_url=url, secret_key="bench", invoice_grace_minutes=0))
+    collect_for_batches()  # as a worker does
     with app.engine.connect():  # open the run's connection, so its process is counted
         database_before = backends_cpu(url)
     # CPU time, not wall time: the time spent waiting for the database is not this process's.

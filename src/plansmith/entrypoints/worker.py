@@ -6,6 +6,7 @@ draft) in one transaction, and a job done twice finds nothing left to do.
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -73,10 +74,22 @@ def make_worker(plansmith: Plansmith, threads: int = 1) -> dramatiq.Worker:
     return dramatiq.Worker(jobs.broker, worker_threads=threads)
 
 
+def collect_for_batches() -> None:
+    """Set this process's cyclic garbage collector for billing batches. A batch makes about
+    a hundred objects per subscription, most living until its end; at the default thresholds
+    the collector ran every 700 of them and walked the whole heap (every module, table and
+    route loaded at start-up) every 70,000: a fifth of a worker's time. What start-up loaded
+    is frozen out of its way, and it runs every 10,000 (young) and rarely over all."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 100)
+
+
 def run_worker(plansmith: Plansmith, threads: int = 1) -> None:
     """Work until SIGTERM or SIGINT, then finish the jobs in hand and stop. The outbox relay
     runs here too (one worker at a time delivers, by its lease)."""
     worker = make_worker(plansmith, threads)
+    collect_for_batches()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
