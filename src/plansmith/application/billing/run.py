@@ -16,7 +16,7 @@ saved nowhere.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from plansmith.application.billing import step as billing_step
@@ -29,6 +29,7 @@ from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.domain.invoicing.invoice import Invoice, InvoiceStatus
 from plansmith.domain.kernel.errors import DomainError
 from plansmith.domain.kernel.events import DomainEvent
+from plansmith.domain.kernel.records import changed
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def _bill(
     for pair, out in outcomes:
         invoice = out.invoice.invoice if out.invoice is not None else None
         if invoice is not None and invoice.id in numbers:
-            invoice = replace(invoice, number=numbers[invoice.id])
+            invoice = changed(invoice, number=numbers[invoice.id])
         billed[pair] = Billed(out.renewed, invoice)
         renewals += out.events
         invoicing += _invoice_events(invoice, now)

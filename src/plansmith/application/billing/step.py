@@ -69,7 +69,7 @@ def bill_subscription(
     out, log_after = _caught_up(snapshot, entry, now)
     write: Sequence[Span] = ()
     delete: Sequence[int] = ()
-    if out.events:
+    if out.held:  # a renewal on the same terms leaves the log as it was
         write, delete = changed_spans(entry.log, log_after)
     made = tuple(
         NewItem(new_id("item"), item, event)

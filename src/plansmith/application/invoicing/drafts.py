@@ -8,7 +8,7 @@ No function here reads or writes storage; ids are new random ones.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from plansmith.application.invoicing.ports import Redemption
@@ -34,6 +34,7 @@ from plansmith.domain.invoicing.pricing import (
     totals,
 )
 from plansmith.domain.kernel.events import DomainEvent
+from plansmith.domain.kernel.records import changed
 from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.subscription import BillableItem, Subscription
 
@@ -214,7 +215,7 @@ def finalized(
     with_credit = totals(invoice.lines, -credit_balance)
     # Open, and paid at once when credit settled it (moved twice, in one copy).
     if with_credit.amount_due == 0:
-        final = replace(
+        final = changed(
             invoice,
             totals=with_credit,
             status=InvoiceStatus.PAID,
@@ -222,7 +223,7 @@ def finalized(
             paid_at=now,
         )
     else:
-        final = replace(invoice, totals=with_credit, status=InvoiceStatus.OPEN, finalized_at=now)
+        final = changed(invoice, totals=with_credit, status=InvoiceStatus.OPEN, finalized_at=now)
     used = {d.coupon_id for d in invoice.discounts}
     uses = tuple(r.id for r in redemptions if r.coupon.id in used)
     return Finalized(final, postings.finalized(new_id("txn"), final, now), uses)

@@ -65,8 +65,11 @@ _PLAIN = frozenset({str, int, bool})
 
 
 def _encode(value: object) -> Any:
-    if value is None or type(value) in _PLAIN:
+    kind = type(value)
+    if value is None or kind in _PLAIN:
         return value  # most fields: ids, amounts, flags
+    if kind is date or kind is datetime:
+        return value.isoformat()  # type: ignore[attr-defined]  # the next most
     if isinstance(value, StrEnum):
         return value.value
     if isinstance(value, datetime | date):

@@ -57,12 +57,21 @@ def zone(name: str, *, field: str = "time_zone") -> ZoneInfo:
     Membership in the known list (rather than just trying to load) refuses paths,
     "local", wrong case on case-insensitive filesystems, and other garbage.
     """
+    found = _ZONES.get(name) if type(name) is str else None
+    if found is not None:
+        return found
     if not isinstance(name, str) or name not in _zone_names():
         raise InvalidTimeZone(
             f"{name!r} is not an IANA time zone name (e.g. UTC, Europe/Berlin, America/New_York)",
             field=field,
         )
-    return ZoneInfo(name)
+    found = _ZONES[name] = ZoneInfo(name)
+    return found
+
+
+# The zones asked for, by name: a billing run asks for each subscription's several times.
+# Only valid names get in, so it holds at most the tz database.
+_ZONES: dict[str, ZoneInfo] = {}
 
 
 # -- cycles ---------------------------------------------------------------------------
@@ -189,8 +198,13 @@ def add_months_clamped(anchor: date, months: int) -> date:
     """
     year, month0 = divmod(anchor.month - 1 + months, 12)
     year += anchor.year
-    month = month0 + 1
-    return date(year, month, min(anchor.day, calendar.monthrange(year, month)[1]))
+    days = _MONTH_DAYS[month0]  # calendar.monthrange also works out a weekday, unused here
+    if month0 == 1 and calendar.isleap(year):
+        days = 29
+    return date(year, month0 + 1, min(anchor.day, days))
+
+
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def _require_aware(instant: datetime, field: str) -> None:
@@ -327,6 +341,10 @@ class BillingSchedule:
 
     def index_of(self, d: date) -> int:
         """The index of the period containing local date ``d``, in constant time."""
+        return self._locate(d)[0]
+
+    def _locate(self, d: date) -> tuple[int, date, date]:
+        """The index, start and end of the period containing ``d``."""
         _require_date(d, "date")
         if d < self.anchor:
             raise InvalidValue(f"{d} is before the schedule starts on {self.anchor}", field="date")
@@ -337,14 +355,19 @@ class BillingSchedule:
             step = self.cycle.count * (7 if self.cycle.unit is CycleUnit.WEEK else 1)
             index = (d - self.anchor).days // step
         # The month estimate can be one off around a clamped boundary; fix it locally.
-        while index > 0 and self.boundary(index) > d:
+        start = self.boundary(index)
+        while index > 0 and start > d:
             index -= 1
-        while self.boundary(index + 1) <= d:
+            start = self.boundary(index)
+        end = self.boundary(index + 1)
+        while end <= d:
             index += 1
-        return index
+            start, end = end, self.boundary(index + 1)
+        return index, start, end
 
     def period_containing(self, d: date) -> Period:
-        return self.period(self.index_of(d))
+        _index, start, end = self._locate(d)
+        return Period(start, end, self.tz)
 
     def period_containing_instant(self, instant: datetime) -> Period:
         """The period whose ``[start_at, end_at)`` holds ``instant``."""

@@ -21,6 +21,7 @@ from functools import partial
 from plansmith.domain.catalog.plans import PlanVersionMove
 from plansmith.domain.kernel.errors import DomainError
 from plansmith.domain.kernel.periods import BillingSchedule
+from plansmith.domain.kernel.records import changed
 from plansmith.domain.subscriptions.events import (
     Common,
     PeriodClosed,
@@ -113,14 +114,14 @@ def period_end(
     nxt = sub.schedule.period_containing(end)
     if not sub.in_service:
         # Stopped mid-period (pay-per-day): its days are billed; nothing else happens.
-        advanced = replace(sub, period_start=nxt.start, period_end=nxt.end, updated_at=now)
+        advanced = changed(sub, period_start=nxt.start, period_end=nxt.end, updated_at=now)
         closed = PeriodClosed(
             **common(advanced, now, end, sub.status), closed_start=ended.start, closed_end=end
         )
         return Outcome(advanced, tuple(items), (closed,))
     if sub.cancel_at_period_end:
         trial = sub.status is Status.TRIALING  # a trial canceled at its end lapses
-        stopped = replace(
+        stopped = changed(
             sub,
             period_start=nxt.start,
             period_end=nxt.end,
@@ -192,7 +193,7 @@ def period_end(
         reason = "converted"
     else:
         events.append(SubscriptionRenewed)
-    renewed = replace(
+    renewed = changed(
         sub,
         terms=terms,
         anchor=anchor,
