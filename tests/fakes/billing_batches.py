@@ -1,7 +1,8 @@
 """The fake of the BillingBatches port: the snapshot the SQL loader builds
 (adapters/db/billing_snapshots.py), read from the working rows, and the bulk write of the SQL
 writer (adapters/db/billing_writer.py) with the same checks: the revision, the unique
-(subscription, billing key), items taken only while uninvoiced, numbers taken last."""
+(subscription, billing key), items taken only while uninvoiced, numbers given in a block in
+the order the invoices were finalized (the SQL writer takes them just before the invoices)."""
 
 from __future__ import annotations
 
@@ -234,7 +235,7 @@ def _write(store: FakeStore, rows: Rows, outcomes: Sequence[BillingOutcome]) -> 
 
 
 def _number(rows: Rows, finalized: Sequence[Invoice]) -> dict[str, str]:
-    """Each organization's block of numbers, taken last, in the order given."""
+    """Each organization's block of numbers, in the order given."""
     by_organization: dict[str, list[str]] = {}
     for invoice in finalized:
         by_organization.setdefault(invoice.organization_id, []).append(invoice.id)

@@ -34,7 +34,9 @@ class SubscriptionSnapshot:
     # uninvoiced items (id, item), in the order their events made them
     pending: tuple[tuple[str, BillableItem], ...]
     last_event_seq: int  # 0: none yet
-    invoiced_keys: frozenset[str]  # billing keys it has an invoice for already
+    # billing keys it has an invoice for already: at least those of its current period on
+    # (or of its stop, if earlier); older ones cannot be its next invoice's
+    invoiced_keys: frozenset[str]
     account: Account
     address: InvoiceAddress | None  # the account's default invoice address
     account_tax_rate_id: str | None  # a rate chosen for the account itself

@@ -3,8 +3,9 @@ invoiced, exactly once; drafts past their grace period are finalized.
 
 Subscriptions are billed in batches, each one transaction: a snapshot of what the batch
 reads is loaded at once, the billing step (billing_step, pure) decides each subscription's
-outcome, and the outcomes are written in bulk with the invoice numbers taken last. A single
-subscription is a batch of one: there is one path. Running twice creates nothing new; two
+outcome, and the outcomes are written in bulk, the invoice numbers taken just before the
+invoices (the counter is held until commit). A single subscription is a batch of one: there
+is one path. Running twice creates nothing new; two
 workers on one subscription collide on the revision check or on the unique (subscription,
 billing key), and the loser's batch rolls back and is billed one subscription at a time,
 where the loser skips what the winner did. A crash loses nothing: nothing of a batch is
