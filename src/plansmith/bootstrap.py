@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -28,6 +30,8 @@ from plansmith.application.organizations.ports import KeyUses
 from plansmith.application.organizations.tokens import Signer
 
 DEFAULT_DATABASE_URL = "sqlite:///var/plansmith.sqlite3"
+# Where the secret key is kept when PLANSMITH_SECRET_KEY is unset (relative to the working dir).
+SECRET_KEY_FILE = Path("var/secret_key")
 
 
 class Settings(BaseSettings):
@@ -127,11 +131,30 @@ def _ensure_sqlite_folder(url: str) -> None:
 def _secret(settings: Settings) -> bytes:
     if settings.secret_key:
         return settings.secret_key.encode()
-    path = Path("var/secret_key")
+    return kept_secret(SECRET_KEY_FILE)
+
+
+def kept_secret(path: Path) -> bytes:
+    """The key kept in path, made first if there is none.
+
+    Processes starting together (the workers of `plansmith serve`, a CLI command) must all
+    end up with one key: each writes a new key to a file of its own and links it to path,
+    which only the first link creates; the others drop theirs and read the winner's. Nobody
+    ever reads a half-written key.
+    """
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        handle, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+        try:
+            with os.fdopen(handle, "w") as file:
+                file.write(secrets.token_urlsafe(48))
+                file.flush()
+                os.fsync(file.fileno())
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process linked its key first: that one is the key
+        finally:
+            os.unlink(draft)
     return path.read_text().strip().encode()
 
 
