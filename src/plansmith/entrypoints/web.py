@@ -1,4 +1,8 @@
-"""The ASGI application factory: API, portal and console on one server. Built on demand."""
+"""The ASGI application factory: API, portal and console on one server. Built on demand.
+
+`plansmith serve` hands uvicorn the import string of `app_from_environment`, so each worker
+process builds its own app (engine, pool, signer) from the same environment.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from plansmith.bootstrap import Plansmith
+from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.entrypoints.api import openapi, problems
 from plansmith.entrypoints.api.accounts.routes import router as api_router
 from plansmith.entrypoints.api.billing.run_routes import router as billing_run_router
@@ -38,6 +42,18 @@ Authenticate with an organization's API key: `Authorization: Bearer sk_...`.
 Every POST and PATCH accepts an `Idempotency-Key` header; errors are
 `application/problem+json` with a stable `code` and the offending `field`.
 Lists are paginated with `?cursor=` and `next_cursor`."""
+
+
+# What `plansmith serve` passes to uvicorn (factory=True): an import string, not an object, so
+# that uvicorn can start it in several worker processes.
+FACTORY = "plansmith.entrypoints.web:app_from_environment"
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one server process, its settings read from the environment (PLANSMITH_*,
+    DATABASE_URL). Every worker reads the same secret key: PLANSMITH_SECRET_KEY, else the
+    var/secret_key file that `plansmith serve` makes before it starts any worker."""
+    return create_app(bootstrap(Settings()))
 
 
 def create_app(container: Plansmith) -> FastAPI:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -191,28 +192,54 @@ def serve(
         int,
         typer.Option(help="Run the renewal step every N seconds in this process; 0: never"),
     ] = 60,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            envvar="PLANSMITH_WORKERS",
+            help="Server processes; on PostgreSQL, one per core (SQLite: keep 1)",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the API, the portal and the console; run the renewal step and the outbox relay."""
     import uvicorn
 
     from plansmith.entrypoints.cli.renewals import RenewalTimer
     from plansmith.entrypoints.relay_loop import RelayLoop
-    from plansmith.entrypoints.web import create_app
+    from plansmith.entrypoints.web import FACTORY
 
+    # Built before any worker starts, which also makes var/secret_key (if it is the key) for
+    # the workers to read. The timer and the relay run here, in this one process: the workers
+    # only answer requests (uvicorn starts them from FACTORY), so N workers do not run the
+    # renewal step N times over or compete N ways for the relay's lease.
     plansmith = bootstrap(Settings())
-    out.print(f"plansmith on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    base = f"http://{host}:{port}"
+    out.print(
+        f"plansmith on {base} with {workers} worker(s)  (API docs: {base}/docs)",
+        soft_wrap=True,
+        highlight=False,
+    )
     timer = RenewalTimer(plansmith, renewals_every) if renewals_every > 0 else None
     every = plansmith.settings.relay_every_seconds
     relay = RelayLoop(plansmith.relay(), every) if every > 0 else None
     for started in (timer, relay):
         if started is not None:
             started.start()
+    # uvicorn ends on SIGTERM as on Ctrl-C, then raises the signal again: make that an
+    # interrupt too, so the finally below stops the timer and gives the relay lease up.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        uvicorn.run(create_app(plansmith), host=host, port=port, log_level="info")
+        uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         for running in (timer, relay):
             if running is not None:
                 running.stop()
+        plansmith.dispose()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @app.command()
