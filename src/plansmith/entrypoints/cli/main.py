@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from plansmith.adapters.db.migrate import upgrade
 from plansmith.application.organizations import console_users
 from plansmith.application.organizations import organizations as orgs
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
@@ -68,6 +67,8 @@ context.install(container)
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the newest version."""
+    from plansmith.adapters.db.migrate import upgrade  # Alembic: only this command needs it
+
     with container() as plansmith:
         upgrade(plansmith.engine)
         out.print(f"database at head: {plansmith.engine.url.render_as_string()}")

@@ -45,7 +45,6 @@ from plansmith.entrypoints.webui.invoice_loading import (
     organization_invoices,
     recent_runs,
 )
-from plansmith.entrypoints.webui.invoice_pdf import render_pdf
 from plansmith.entrypoints.webui.templating import make_templates
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -148,6 +147,9 @@ def invoices(
 
 @router.get("/invoices/{invoice_id}.pdf")
 def invoice_pdf(invoice_id: str, operator: CurrentOperator, app: Container) -> Response:
+    # fpdf2, fontTools and Pillow are a quarter of the start-up: only a download needs them.
+    from plansmith.entrypoints.webui.invoice_pdf import render_pdf
+
     document = load_invoice(app.uow(), operator.organization_id, invoice_id).document
     headers = {"Content-Disposition": f'attachment; filename="{document.file_name}"', **NO_STORE}
     return Response(render_pdf(document), media_type="application/pdf", headers=headers)

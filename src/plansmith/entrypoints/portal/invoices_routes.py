@@ -23,7 +23,6 @@ from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, 
 from plansmith.entrypoints.webui.deps import Container
 from plansmith.entrypoints.webui.invoice_document import STATUS_WORDS, Formats
 from plansmith.entrypoints.webui.invoice_loading import Loaded, load_invoice, upcoming_documents
-from plansmith.entrypoints.webui.invoice_pdf import render_pdf
 from plansmith.entrypoints.webui.sessions import CSRF_FIELD
 from plansmith.entrypoints.webui.templating import make_templates
 
@@ -80,6 +79,9 @@ def invoices_page(request: Request, visit: CurrentVisit, app: Container) -> Resp
 # Declared before the review page: "{invoice_id}" alone would also match "inv_x.pdf".
 @router.get("/invoices/{invoice_id}.pdf")
 def invoice_pdf(invoice_id: str, visit: CurrentVisit, app: Container) -> Response:
+    # fpdf2, fontTools and Pillow are a quarter of the start-up: only a download needs them.
+    from plansmith.entrypoints.webui.invoice_pdf import render_pdf
+
     loaded = _customer_invoice(app, visit, invoice_id)
     document = loaded.document
     headers = {
