@@ -44,11 +44,6 @@ Every POST and PATCH accepts an `Idempotency-Key` header; errors are
 Lists are paginated with `?cursor=` and `next_cursor`."""
 
 
-# What `plansmith serve` passes to uvicorn (factory=True): an import string, not an object, so
-# that uvicorn can start it in several worker processes.
-FACTORY = "plansmith.entrypoints.web:app_from_environment"
-
-
 def app_from_environment() -> FastAPI:
     """The app of one server process, its settings read from the environment (PLANSMITH_*,
     DATABASE_URL). Every worker reads the same secret key: PLANSMITH_SECRET_KEY, else the

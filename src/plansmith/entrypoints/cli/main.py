@@ -185,6 +185,11 @@ def demo() -> None:
             out.print(f"  {label:<13}{value}", soft_wrap=True, highlight=False)
 
 
+# An import string, not an app: uvicorn imports it in each worker process. With several
+# workers this process imports no part of the web app at all.
+APP_FACTORY = "plansmith.entrypoints.web:app_from_environment"
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
@@ -207,11 +212,10 @@ def serve(
 
     from plansmith.entrypoints.cli.renewals import RenewalTimer
     from plansmith.entrypoints.relay_loop import RelayLoop
-    from plansmith.entrypoints.web import FACTORY
 
     # Built before any worker starts, which also makes var/secret_key (if it is the key) for
     # the workers to read. The timer and the relay run here, in this one process: the workers
-    # only answer requests (uvicorn starts them from FACTORY), so N workers do not run the
+    # only answer requests (uvicorn starts them from APP_FACTORY), so N workers do not run the
     # renewal step N times over or compete N ways for the relay's lease.
     plansmith = bootstrap(Settings())
     base = f"http://{host}:{port}"
@@ -230,7 +234,7 @@ def serve(
     # interrupt too, so the finally below stops the timer and gives the relay lease up.
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers)
+        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers)
     finally:
         signal.signal(signal.SIGTERM, previous)
         for running in (timer, relay):
