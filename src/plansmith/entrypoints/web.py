@@ -6,7 +6,7 @@ process builds its own app (engine, pool, signer) from the same environment.
 
 from __future__ import annotations
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -31,7 +31,7 @@ from plansmith.entrypoints.console.catalog_routes import router as console_catal
 from plansmith.entrypoints.portal import routes as portal
 from plansmith.entrypoints.portal.invoices_routes import router as portal_invoices_router
 from plansmith.entrypoints.portal.plans_routes import router as portal_plans_router
-from plansmith.entrypoints.request_text import refuse_unstorable_text
+from plansmith.entrypoints.routers import EVERY_ROUTE, add_routes, route_name
 from plansmith.entrypoints.server_errors import CleanServerErrors
 from plansmith.entrypoints.webui import errors as page_errors
 from plansmith.entrypoints.webui.templating import STATIC
@@ -57,35 +57,33 @@ def create_app(container: Plansmith) -> FastAPI:
         version="1",
         description=DESCRIPTION,
         docs_url="/docs",
-        # A route's operation id is its operation_id, else its function's name: never the
-        # long path-derived default, since generated clients name their functions after it.
-        generate_unique_id_function=lambda route: route.name,
-        # Before every route: no NUL or lone surrogate in a path, query or JSON string.
-        dependencies=[Depends(refuse_unstorable_text)],
+        # For the app's own routes (below); the routers' routes have them from app_router.
+        generate_unique_id_function=route_name,
+        dependencies=EVERY_ROUTE,
     )
     app.state.plansmith = container
     problems.install(app)
     openapi.install(app)
-    app.include_router(api_router)
-    app.include_router(catalog_router)
-    app.include_router(catalog_extras_router)
-    app.include_router(subscription_router)
-    app.include_router(tax_coupon_router)
-    app.include_router(invoice_router)
-    app.include_router(billing_run_router)
-    app.include_router(ledger_router)
-    app.include_router(test_clock_router)
-    app.include_router(api_key_router)
-    app.include_router(event_router)
+    add_routes(app, api_router)
+    add_routes(app, catalog_router)
+    add_routes(app, catalog_extras_router)
+    add_routes(app, subscription_router)
+    add_routes(app, tax_coupon_router)
+    add_routes(app, invoice_router)
+    add_routes(app, billing_run_router)
+    add_routes(app, ledger_router)
+    add_routes(app, test_clock_router)
+    add_routes(app, api_key_router)
+    add_routes(app, event_router)
     # Browser areas answer errors with HTML pages; /v1 keeps problem+json.
     page_errors.install(app, {portal.PREFIX: portal.error_page, console.PREFIX: console.error_page})
-    app.include_router(portal.router)
-    app.include_router(portal_plans_router)
-    app.include_router(portal_invoices_router)
-    app.include_router(console.router)
-    app.include_router(console_catalog_router)
-    app.include_router(console_billing_router)
-    app.include_router(console_api_key_router)
+    add_routes(app, portal.router)
+    add_routes(app, portal_plans_router)
+    add_routes(app, portal_invoices_router)
+    add_routes(app, console.router)
+    add_routes(app, console_catalog_router)
+    add_routes(app, console_billing_router)
+    add_routes(app, console_api_key_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Inside the idempotency middleware, so the 500 it keeps for a key is the real answer;
     # around it too, for its own failures (the database gone while it claims a key).

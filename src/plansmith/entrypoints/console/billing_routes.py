@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from plansmith.application.billing.ports import RunRecord
@@ -38,6 +38,7 @@ from plansmith.entrypoints.console.routes import (
     _chrome,
     money,
 )
+from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container, organization_clock
 from plansmith.entrypoints.webui.invoice_document import Formats
 from plansmith.entrypoints.webui.invoice_loading import (
@@ -101,7 +102,7 @@ BUTTONS = (
 BY_PATH = {button.path: button for button in BUTTONS}
 
 templates = make_templates(Path(__file__).with_name("templates"))
-router = APIRouter(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
+router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
 
 
 # -- invoices -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from plansmith.application.billing import run as billing
 from plansmith.application.invoicing import invoices as uc
@@ -27,8 +27,9 @@ from plansmith.entrypoints.api.invoicing.credit_note_schemas import CreditNoteCr
 from plansmith.entrypoints.api.invoicing.invoice_schemas import InvoiceOut, UpcomingInvoiceOut
 from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import ListOut, OneOf
+from plansmith.entrypoints.routers import app_router
 
-router = APIRouter(prefix="/v1")
+router = app_router(prefix="/v1")
 TAGS: list[str | Enum] = ["invoicing"]
 ID = "/invoices/{invoice_id}"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from plansmith.application.catalog import plan_families as families
 from plansmith.application.kernel.ports import UnitOfWork
@@ -36,8 +36,9 @@ from plansmith.entrypoints.api.subscriptions.schemas import (
     SubscriptionCreate,
     SubscriptionOut,
 )
+from plansmith.entrypoints.routers import app_router
 
-router = APIRouter(prefix="/v1")
+router = app_router(prefix="/v1")
 TAGS: list[str | Enum] = ["subscriptions"]
 ACTOR = subs.OPERATOR
 ID = "/subscriptions/{subscription_id}"
