@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from plansmith.adapters.clock import SystemClock
+from plansmith.adapters.db.catalog.price_books import PriceBookCache
 from plansmith.adapters.db.engine import make_engine, make_session_factory
 from plansmith.adapters.db.events.outbox import SqlRelayStore
 from plansmith.adapters.db.organizations.key_uses import SqlKeyUses
@@ -76,6 +77,8 @@ class Plansmith:
     signer: Signer
     idempotency: IdempotencyStore = field(init=False)
     key_uses: KeyUses = field(init=False)
+    # Each organization's price book, kept in this process while its catalog revision holds.
+    price_books: PriceBookCache = field(init=False)
 
     def __post_init__(self) -> None:
         retention = timedelta(hours=self.settings.idempotency_retention_hours)
@@ -84,6 +87,7 @@ class Plansmith:
             self.sessions, self.clock, retention=retention, lease=lease
         )
         self.key_uses = SqlKeyUses(self.sessions)
+        self.price_books = PriceBookCache()
 
     @property
     def watch(self) -> RunWatch:
@@ -96,7 +100,7 @@ class Plansmith:
 
     def uow(self) -> UnitOfWork:
         """A new unit of work; callers depend on the port, never on the SQL class."""
-        return SqlUnitOfWork(self.sessions)
+        return SqlUnitOfWork(self.sessions, self.price_books)
 
     def subscribers(self) -> list[Subscriber]:
         """Who the outbox relay hands events to (webhooks, e-mail... join here)."""

@@ -23,6 +23,7 @@ from tests.fakes.catalog import (
     FakePlanFamilies,
     FakePlans,
     FakePlanVersions,
+    FakePriceBooks,
 )
 from tests.fakes.invoices import FakeInvoices, FakeLedger
 from tests.fakes.outbox import FakeOutbox, write_events
@@ -111,6 +112,9 @@ class FakeUnitOfWork:
         self.plan_versions = FakePlanVersions(store, working)
         self.add_ons = FakeAddOns(store, working)
         self.extra_packs = FakeExtraPacks(store, working)
+        self.price_books = FakePriceBooks(
+            self.families, self.plans, self.plan_versions, self.add_ons
+        )
         self.subscriptions = FakeSubscriptions(store, working)
         self.invoices = FakeInvoices(store, working)
         self.ledger = FakeLedger(store, working)

@@ -12,6 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from plansmith.adapters.db.accounts.repositories import SqlAccounts, SqlInvoiceAddresses
 from plansmith.adapters.db.billing.run_repositories import SqlRunRecords
 from plansmith.adapters.db.billing.writer import SqlBillingBatches
+from plansmith.adapters.db.catalog.price_books import (
+    PriceBookCache,
+    SqlPriceBooks,
+    bump_touched,
+    forget_touched,
+)
 from plansmith.adapters.db.catalog.repositories import (
     SqlAddOns,
     SqlExtraPacks,
@@ -42,8 +48,12 @@ from plansmith.domain.kernel.events import DomainEvent
 
 
 class SqlUnitOfWork:
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], price_books: PriceBookCache | None = None
+    ) -> None:
         self._session_factory = session_factory
+        # The process's price books; a unit of work made without one keeps its own (no reuse).
+        self._price_books = price_books if price_books is not None else PriceBookCache()
         self._session: Session | None = None
         self._published: list[DomainEvent] = []
 
@@ -61,6 +71,7 @@ class SqlUnitOfWork:
         self.plan_versions = SqlPlanVersions(session)
         self.add_ons = SqlAddOns(session)
         self.extra_packs = SqlExtraPacks(session)
+        self.price_books = SqlPriceBooks(session, self._price_books)
         self.subscriptions = SqlSubscriptions(session)
         self.billing_batches = SqlBillingBatches(session)
         self.invoices = SqlInvoices(session)
@@ -83,6 +94,7 @@ class SqlUnitOfWork:
     ) -> None:
         assert self._session is not None
         self._published = []
+        forget_touched(self._session)
         try:
             self._session.rollback()  # a no-op after commit()
         finally:
@@ -113,6 +125,9 @@ class SqlUnitOfWork:
             # The API's idempotency claim is marked in this same transaction, so a request
             # whose writes committed can never run a second time under the same key.
             fence_current_claim(session)
+            # Catalog writes bump their organization's revision with them: no process quotes
+            # from its copy of the price book once this commit is visible.
+            bump_touched(session)
             session.commit()
         except IntegrityError as exc:
             session.rollback()
@@ -120,6 +135,7 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         self._published = []
+        forget_touched(self.session)
         self.session.rollback()
 
 

@@ -19,6 +19,7 @@ from plansmith.application.catalog.ports import (
     PlanFamilyRepository,
     PlanRepository,
     PlanVersionRepository,
+    PriceBooks,
 )
 from plansmith.application.events.ports import OutboxRepository
 from plansmith.application.invoicing.ports import (
@@ -81,6 +82,8 @@ class UnitOfWork(Protocol):
     def add_ons(self) -> AddOnRepository: ...
     @property
     def extra_packs(self) -> ExtraPackRepository: ...
+    @property
+    def price_books(self) -> PriceBooks: ...
     @property
     def subscriptions(self) -> SubscriptionRepository: ...
     @property

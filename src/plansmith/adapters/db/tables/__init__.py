@@ -18,6 +18,7 @@ from plansmith.adapters.db.tables.billing import (
 )
 from plansmith.adapters.db.tables.catalog import (
     add_ons,
+    catalog_revisions,
     extra_packs,
     plan_families,
     plan_version_moves,
@@ -54,6 +55,7 @@ __all__ = [
     "api_keys",
     "billing_run_jobs",
     "billing_runs",
+    "catalog_revisions",
     "coupon_redemptions",
     "coupons",
     "credit_notes",
