@@ -1,0 +1,76 @@
+"""Every read of the product answers in a few SQL statements, however big the catalog and
+however long the account's history: API reads in at most 4, previews and the upcoming invoice
+in at most 8, portal and console pages in at most 10. The routes are walked from the app's own
+route table, so a route added tomorrow is counted the day it is added.
+
+Two organizations in one database: a small one (3 plans, 1 invoice) and a large one (60 plans,
+each superseded once, and 120 invoices on the account). A route must stay within its budget in
+both, with the same count in both: a statement per plan or per invoice shows up as a difference.
+"""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from httpx import Response
+
+from plansmith.bootstrap import Plansmith
+from tests.integration.route_calls import _query, _url, api_routes
+from tests.integration.statement_budgets_support import (
+    NOT_BUDGETED,
+    PREVIEWS,
+    REDIRECTS,
+    World,
+    budget,
+    counted,
+    sign_in,
+    world,
+)
+
+
+def _call(w: World, method: str, path: str, query: dict[str, str]) -> Response:
+    url = _url(path, w.ids, method)
+    if path.startswith("/portal"):
+        return w.portal.get(url, follow_redirects=False)
+    if path.startswith("/console"):
+        return w.console.get(url, follow_redirects=False)
+    if method == "POST":
+        return w.api.post(url, json=PREVIEWS[path], headers=w.tenant.headers)
+    return w.api.get(url, params=query, headers=w.tenant.headers)
+
+
+def test_every_read_route_answers_within_its_statement_budget(
+    client: TestClient, container: Plansmith
+) -> None:
+    app = client.app
+    large = world(app, container, "Large Operator", plans=60, invoices=120)  # type: ignore[arg-type]
+    small = world(app, container, "Small Operator", plans=3, invoices=1)  # type: ignore[arg-type]
+    for w in (small, large):  # each key's first use of the minute is recorded: not a read
+        sign_in(container, w)
+        assert w.api.get("/v1/organization", headers=w.tenant.headers).status_code == 200
+
+    report, walked = [], 0
+    for path, methods, route in api_routes(app):  # type: ignore[arg-type]
+        if path in NOT_BUDGETED or path.startswith("/static"):
+            continue
+        method = "GET" if "GET" in methods else "POST" if path in PREVIEWS else None
+        if method is None:
+            continue
+        walked += 1
+        query = _query(method, path, route)
+        counts = []
+        for w in (small, large):
+            with counted(container) as seen:
+                response = _call(w, method, path, query)
+            expected = 303 if path in REDIRECTS else 200
+            assert response.status_code == expected, f"{method} {path}: {response.status_code}"
+            counts.append(seen)
+        most = budget(method, path)
+        n_small, n_large = (len(c.statements) for c in counts)
+        if max(n_small, n_large) > most or n_small != n_large:
+            detail = "\n      ".join(counts[1].statements)
+            report.append(
+                f"{method} {path}: {n_small} statements (3 plans, 1 invoice), {n_large} "
+                f"(60 plans, 120 invoices); budget {most}\n      {detail}"
+            )
+    assert walked > 50, "the route table walk found too few routes"
+    assert not report, f"{len(report)} routes over budget:\n" + "\n".join(report)
