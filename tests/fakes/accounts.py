@@ -52,6 +52,11 @@ class FakeApiKeys(Repo):
     def find_by_hash(self, secret_hash: str) -> ApiKey | None:
         return next((k for k in self._rows.api_keys.values() if k.secret_hash == secret_hash), None)
 
+    def caller(self, secret_hash: str) -> tuple[ApiKey, Organization] | None:
+        key = self.find_by_hash(secret_hash)
+        organization = self._rows.organizations.get(key.organization_id) if key else None
+        return (key, organization) if key and organization else None
+
     def get(self, organization_id: str, key_id: str) -> ApiKey | None:
         key = self._rows.api_keys.get(key_id)
         return key if key and key.organization_id == organization_id else None

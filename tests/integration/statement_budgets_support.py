@@ -80,7 +80,7 @@ def counted(container: Plansmith) -> Iterator[Counter]:
     def statement(*args: Any) -> None:
         sql = " ".join(str(args[2]).split())
         if not TRANSACTION_CONTROL.match(sql):
-            found.statements.append(sql[:200])
+            found.statements.append(sql)
 
     def begin(*_args: Any) -> None:
         found.transactions += 1

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from plansmith.bootstrap import Plansmith
+from tests.conftest import Tenant
 from tests.integration.route_calls import _query, _url, api_routes
 from tests.integration.statement_budgets_support import (
     NOT_BUDGETED,
@@ -29,13 +30,16 @@ from tests.integration.statement_budgets_support import (
 
 def _call(w: World, method: str, path: str, query: dict[str, str]) -> Response:
     url = _url(path, w.ids, method)
+    response: Response
     if path.startswith("/portal"):
-        return w.portal.get(url, follow_redirects=False)
-    if path.startswith("/console"):
-        return w.console.get(url, follow_redirects=False)
-    if method == "POST":
-        return w.api.post(url, json=PREVIEWS[path], headers=w.tenant.headers)
-    return w.api.get(url, params=query, headers=w.tenant.headers)
+        response = w.portal.get(url, follow_redirects=False)
+    elif path.startswith("/console"):
+        response = w.console.get(url, follow_redirects=False)
+    elif method == "POST":
+        response = w.api.post(url, json=PREVIEWS[path], headers=w.tenant.headers)
+    else:
+        response = w.api.get(url, params=query, headers=w.tenant.headers)
+    return response
 
 
 def test_every_read_route_answers_within_its_statement_budget(
@@ -67,10 +71,25 @@ def test_every_read_route_answers_within_its_statement_budget(
         most = budget(method, path)
         n_small, n_large = (len(c.statements) for c in counts)
         if max(n_small, n_large) > most or n_small != n_large:
-            detail = "\n      ".join(counts[1].statements)
+            detail = "\n      ".join(s[:160] for s in counts[1].statements)
             report.append(
                 f"{method} {path}: {n_small} statements (3 plans, 1 invoice), {n_large} "
                 f"(60 plans, 120 invoices); budget {most}\n      {detail}"
             )
     assert walked > 50, "the route table walk found too few routes"
     assert not report, f"{len(report)} routes over budget:\n" + "\n".join(report)
+
+
+def test_a_keyed_write_authenticates_its_api_key_once(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    """The idempotency middleware checks the key; the route takes the caller it found."""
+    assert client.get("/v1/organization", headers=tenant.headers).status_code == 200
+    body = {"name": "Bravo Mail", "email": "billing@bravo.example", "currency": "EUR"}
+    with counted(container) as seen:
+        created = client.post(
+            "/v1/accounts", json=body, headers={**tenant.headers, "Idempotency-Key": "k-1"}
+        )
+    assert created.status_code == 201, created.text
+    key_reads = [s for s in seen.statements if s.startswith("SELECT") and "FROM api_keys" in s]
+    assert len(key_reads) == 1, key_reads
