@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plansmith.adapters.clock import SystemClock
 from plansmith.adapters.db.catalog.price_books import PriceBookCache
-from plansmith.adapters.db.engine import make_engine, make_session_factory
+from plansmith.adapters.db.engine import make_engine, make_reader_engine, make_session_factory
 from plansmith.adapters.db.events.outbox import SqlRelayStore
 from plansmith.adapters.db.organizations.key_uses import SqlKeyUses
+from plansmith.adapters.db.reading import only_reading
 from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
 from plansmith.adapters.event_log import JsonLinesLog
 from plansmith.adapters.idempotency import IdempotencyStore
@@ -75,6 +76,8 @@ class Plansmith:
     sessions: sessionmaker[Session]
     clock: Clock
     signer: Signer
+    # SQLite: sessions on the reader engine, for work that only reads (see adapters/db/reading).
+    reader_sessions: sessionmaker[Session] | None = None
     idempotency: IdempotencyStore = field(init=False)
     key_uses: KeyUses = field(init=False)
     # Each organization's price book, kept in this process while its catalog revision holds.
@@ -90,6 +93,14 @@ class Plansmith:
         self.price_books = PriceBookCache()
 
     @property
+    def engines(self) -> tuple[Engine, ...]:
+        """The engine, and the reader engine where there is one (to watch every statement)."""
+        if self.reader_sessions is None:
+            return (self.engine,)
+        reader: Engine = self.reader_sessions.kw["bind"]
+        return (self.engine, reader)
+
+    @property
     def watch(self) -> RunWatch:
         """Billing runs' records are kept by the wall clock, whatever clock they bill by."""
         return RunWatch(self.clock, timedelta(seconds=self.settings.billing_run_lease_seconds))
@@ -100,6 +111,8 @@ class Plansmith:
 
     def uow(self) -> UnitOfWork:
         """A new unit of work; callers depend on the port, never on the SQL class."""
+        if self.reader_sessions is not None and only_reading():
+            return SqlUnitOfWork(self.reader_sessions, self.price_books)
         return SqlUnitOfWork(self.sessions, self.price_books)
 
     def subscribers(self) -> list[Subscriber]:
@@ -120,6 +133,8 @@ class Plansmith:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        for engine in self.engines[1:]:
+            engine.dispose()
 
 
 def _ensure_sqlite_folder(url: str) -> None:
@@ -143,10 +158,12 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> P
     settings = settings or Settings()
     _ensure_sqlite_folder(settings.database_url)
     engine = make_engine(settings.database_url)
+    reader = make_reader_engine(settings.database_url)
     return Plansmith(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
+        reader_sessions=make_session_factory(reader) if reader is not None else None,
         clock=clock or SystemClock(),
         signer=Signer(_secret(settings)),
     )
