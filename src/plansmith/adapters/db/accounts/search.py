@@ -43,10 +43,7 @@ def accounts_matching(session: Session, organization_id: str, search: str) -> Se
     if session.get_bind().dialect.name != "sqlite" or not _few(session, organization_id, needle):
         return q.where(c.organization_id == organization_id)
     ids = union_all(_candidates(needle), select(literal(search, String)))
-    # The unary '+' keeps SQLite from walking the organization's index in page order and
-    # testing every account against the candidates: the candidates are the way in.
-    in_organization = literal_column("+accounts.organization_id", String) == organization_id
-    return q.where(c.id.in_(ids), in_organization)
+    return q.where(c.id.in_(ids), _in_organization(organization_id))
 
 
 def _matches(needle: str, search: str) -> ColumnElement[bool]:
@@ -68,11 +65,18 @@ def _few(session: Session, organization_id: str, needle: str) -> bool:
     found = (
         _candidates(needle)
         .join(a, a.c.id == t.account_search_rows.c.account_id)
-        .where(a.c.organization_id == organization_id)
+        .where(_in_organization(organization_id))
         .limit(FEW + 1)
         .subquery()
     )
     return session.execute(select(func.count()).select_from(found)).scalar_one() <= FEW
+
+
+def _in_organization(organization_id: str) -> ColumnElement[bool]:
+    """The organization's accounts, a test SQLite is kept from using an index for (the unary
+    '+'): else it walks the organization's accounts, the trigram table searched for each, and
+    not the candidates, each account found by its id."""
+    return literal_column("+accounts.organization_id", String) == organization_id
 
 
 def _candidates(needle: str) -> Select[Any]:
