@@ -242,12 +242,14 @@ def main() -> None:
     parser.add_argument("--databases", nargs="+", default=["postgresql", "sqlite"])
     args = parser.parse_args()
     rows: list[Row] = []
+    print(f"# load average at the start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory() as workdir:
         for database in args.databases:
             for n in args.sizes:
                 started = time.perf_counter()
                 rows += measure(database, n, Path(workdir))
                 print(f"# {database} {n:,}: {time.perf_counter() - started:.0f} s", flush=True)
+    print(f"# load average at the end: {os.getloadavg()[0]:.1f}")
     report(rows)
 
 

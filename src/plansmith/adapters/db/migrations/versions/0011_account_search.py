@@ -12,7 +12,9 @@ SQLite has no such index type: an FTS5 table with the trigram tokenizer (SQLite 
 RETURNING the code already uses needs 3.35) holds the three texts of each account, kept by
 triggers on ``accounts``. Its rows are keyed by ``account_search_rows``, whose explicit integer
 key a VACUUM keeps (the implicit rowid of ``accounts`` it may renumber). None of these objects
-is in the table metadata (``tables.search``).
+is in the table metadata (``tables.search``). A later migration that rebuilds ``accounts`` on
+SQLite (``batch_alter_table`` copies the table, and its triggers go with the old one) must create
+the three triggers again; the search tests fail when it does not.
 
 Revision ID: 0011_account_search
 Revises: 0010_line_details
