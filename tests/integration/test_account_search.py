@@ -96,6 +96,7 @@ def test_a_customer_of_another_organization_is_never_found(
         ("_", ["A_B Corp"]),
         ("k\\sl", ["Back\\slash Ltd"]),
         ('"best"', ['The "Best" Co']),
+        ('e "be', ['The "Best" Co']),
         ("{name}: x", ["{name}: x OR y*"]),
         ("x or y*", ["{name}: x OR y*"]),
     ],
