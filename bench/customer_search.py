@@ -5,16 +5,17 @@ PostgreSQL and SQLite, before and after its index (migration 0011).
         [--databases postgresql sqlite]
 
 For each database and size, all in one run on one machine:
-1. A fresh database at the head revision; one organization gets N accounts (another gets 100),
-   written in bulk (not measured); PostgreSQL is then vacuumed and analyzed, as autovacuum does.
+1. Two fresh databases with the same accounts, one at the head revision and one at the revision
+   before 0011 (no index): one organization gets N accounts (another gets 100), written in bulk
+   (not measured); PostgreSQL is then vacuumed and analyzed, as autovacuum does.
 2. Each kind of search runs through the use case the console calls (``list_accounts``, a page
-   of 25), repeated, median kept: one customer (a rare text), a surname (1 in 50 accounts),
-   a text found nowhere, a text every account holds, and two letters (shorter than a trigram,
-   so never indexed).
+   of 25): one customer (a rare text), a surname (1 in 50 accounts), a text found nowhere, a
+   text every account holds, and two letters (shorter than a trigram, so never indexed). The
+   database of before and the indexed one take turns call by call, so that the load of a
+   shared machine weighs on both alike; medians. On SQLite the repository runs its query of
+   before (the page filtered in order) against the database of before.
 3. Paired baselines in the same run: the account read by its id through the same use-case path
    (``get_account``) and by the bare driver (``SELECT ... WHERE id = ?``, no SQLAlchemy).
-4. "before": the database is taken down to 0010 (no index) and the same searches run again;
-   on SQLite the repository is held to the query it ran before (the page filtered in order).
 
 PostgreSQL on 127.0.0.1:5432 (PLANSMITH_BENCH_DATABASE_URL overrides); SQLite in a temp dir.
 """
@@ -36,12 +37,13 @@ from unittest import mock
 
 from sqlalchemy import Engine, insert, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.accounts import search as search_module
 from plansmith.adapters.db.engine import make_engine
-from plansmith.adapters.db.migrate import downgrade, upgrade
+from plansmith.adapters.db.migrate import upgrade
 from plansmith.application.accounts import accounts as uc
 from plansmith.application.organizations.organizations import create_organization
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
@@ -83,17 +85,17 @@ def searches(n: int) -> dict[str, str]:
     }
 
 
-def fresh(database: str, workdir: Path) -> str:
+def fresh(database: str, workdir: Path, name: str) -> str:
     if database == "sqlite":
-        path = workdir / "search.sqlite3"
+        path = workdir / f"{name}.sqlite3"
         path.unlink(missing_ok=True)
         return f"sqlite:///{path}"
     admin = make_engine(SERVER, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return make_url(SERVER).set(database=DATABASE).render_as_string(hide_password=False)
+    return make_url(SERVER).set(database=name).render_as_string(hide_password=False)
 
 
 def load(engine: Engine, organization_id: str, n: int, tag: str) -> list[str]:
@@ -125,90 +127,120 @@ def load(engine: Engine, organization_id: str, n: int, tag: str) -> list[str]:
     return ids
 
 
-def settle(engine: Engine) -> None:
-    """What autovacuum does after a bulk load on PostgreSQL; nothing on SQLite."""
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT")
-            connection.exec_driver_sql("VACUUM ANALYZE accounts")
+@dataclass
+class Side:
+    """One database with the same accounts: at the head revision, or at the one before 0011."""
+
+    app: Plansmith
+    organization_id: str
+    middle: str
+
+    @classmethod
+    def make(cls, database: str, workdir: Path, n: int, revision: str) -> Side:
+        name = DATABASE if revision == "head" else f"{DATABASE}_before"
+        url = fresh(database, workdir, name)
+        engine = make_engine(url)
+        upgrade(engine, revision)
+        engine.dispose()
+        clock = TestClock(NOW)
+        app = bootstrap(Settings(database_url=url, secret_key="bench"), clock)
+        org = create_organization(app.uow(), clock, "Bench Inc").id
+        other = create_organization(app.uow(), clock, "Elsewhere").id
+        ids = load(app.engine, org, n, "a")
+        load(app.engine, other, 100, "b")
+        if database == "postgresql":  # what autovacuum does after a bulk load
+            with app.engine.connect() as connection:
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+                connection.exec_driver_sql("VACUUM ANALYZE accounts")
+        return cls(app, org, ids[n // 2])
+
+    def search(self, text_: str) -> Callable[[], object]:
+        return lambda: uc.list_accounts(
+            self.app.uow(), self.organization_id, search=text_, limit=PAGE
+        )
+
+    def get(self) -> Callable[[], object]:
+        return lambda: uc.get_account(self.app.uow(), self.organization_id, self.middle)
 
 
-def median_ms(call: Callable[[], object], budget: float = 0.4, least: int = 5) -> float:
-    call()  # warm: statement caches, pages
-    times: list[float] = []
-    spent = 0.0
-    while len(times) < least or (spent < budget and len(times) < 300):
-        start = time.perf_counter()
-        call()
-        took = time.perf_counter() - start
-        times.append(took)
-        spent += took
-    return statistics.median(times) * 1000
-
-
-def raw_lookup_ms(engine: Engine, account_id: str) -> float:
+@contextmanager
+def raw_lookup(engine: Engine, account_id: str) -> Iterator[Callable[[], object]]:
     """The floor: one row by primary key through the bare driver, no SQLAlchemy."""
     pooled = engine.raw_connection()
     connection: Any = pooled.driver_connection
-    marker = "?" if engine.dialect.name == "sqlite" else "%s"
-    sql = f"SELECT * FROM accounts WHERE id = {marker}"
+    postgresql = engine.dialect.name == "postgresql"
+    sql = f"SELECT * FROM accounts WHERE id = {'%s' if postgresql else '?'}"
 
     def lookup() -> object:
         cursor = connection.cursor()
         cursor.execute(sql, (account_id,))
         row = cursor.fetchone()
         cursor.close()
-        if engine.dialect.name == "postgresql":
+        if postgresql:
             connection.rollback()  # end the read, as a request would
         return row
 
     try:
-        return median_ms(lookup)
+        yield lookup
     finally:
         pooled.close()
 
 
+def paired(calls: dict[str, Callable[[], object]], budget: float, least: int) -> dict[str, float]:
+    """Median ms of each call, the calls taking turns round by round, so that whatever else
+    runs on the machine weighs on each alike."""
+    for call in calls.values():
+        call()  # warm: statement caches, pages
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    spent = 0.0
+    rounds = 0
+    while rounds < least or (spent < budget and rounds < 300):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            call()
+            took = time.perf_counter() - start
+            times[name].append(took)
+            spent += took
+        rounds += 1
+    return {name: statistics.median(t) * 1000 for name, t in times.items()}
+
+
 @contextmanager
-def as_before(database: str) -> Iterator[None]:
-    """The repository's query of before 0011: no candidates, the page filtered in order (on
-    PostgreSQL the query never changed; only its index is gone)."""
+def before_on(database: str, before: Side) -> Iterator[None]:
+    """On SQLite the repository runs its query of before 0011 against the database of before
+    (no candidates: the page filtered in order); on PostgreSQL the query never changed."""
     if database != "sqlite":
         yield
         return
-    with mock.patch.object(search_module, "_few", return_value=False):
+    few = search_module._few
+
+    def few_unless_before(session: Session, organization_id: str, needle: str) -> bool:
+        return session.get_bind() is not before.app.engine and few(session, organization_id, needle)
+
+    with mock.patch.object(search_module, "_few", few_unless_before):
         yield
 
 
-def measure(database: str, n: int, workdir: Path) -> list[Row]:
-    url = fresh(database, workdir)
-    engine = make_engine(url)
-    upgrade(engine)
-    clock = TestClock(NOW)
-    app: Plansmith = bootstrap(Settings(database_url=url, secret_key="bench"), clock)
-    org = create_organization(app.uow(), clock, "Bench Inc").id
-    other = create_organization(app.uow(), clock, "Elsewhere").id
-    ids = load(engine, org, n, "a")
-    load(engine, other, 100, "b")
-    settle(engine)
-    middle = ids[n // 2]
-
-    def run(text_: str) -> Callable[[], object]:
-        return lambda: uc.list_accounts(app.uow(), org, search=text_, limit=PAGE)
-
-    get_ms = median_ms(lambda: uc.get_account(app.uow(), org, middle))
-    raw_ms = raw_lookup_ms(engine, middle)
+def measure(database: str, n: int, workdir: Path, budget: float, least: int) -> list[Row]:
+    after = Side.make(database, workdir, n, "head")
+    before = Side.make(database, workdir, n, BEFORE)
     kinds = searches(n)
     found = {
-        k: len(uc.list_accounts(app.uow(), org, search=s, limit=PAGE).items)
+        k: len(uc.list_accounts(after.app.uow(), after.organization_id, search=s, limit=PAGE).items)
         for k, s in kinds.items()
     }
-    after = {k: median_ms(run(s)) for k, s in kinds.items()}
-    downgrade(engine, BEFORE)
-    with as_before(database):
-        before = {k: median_ms(run(s)) for k, s in kinds.items()}
-    app.dispose()
-    engine.dispose()
-    return [Row(database, n, k, found[k], after[k], before[k], get_ms, raw_ms) for k in kinds]
+    with raw_lookup(after.app.engine, after.middle) as raw, before_on(database, before):
+        base = paired({"get": after.get(), "raw": raw}, budget, least)
+        ms = {
+            k: paired({"after": after.search(s), "before": before.search(s)}, budget, least)
+            for k, s in kinds.items()
+        }
+    after.app.dispose()
+    before.app.dispose()
+    return [
+        Row(database, n, k, found[k], ms[k]["after"], ms[k]["before"], base["get"], base["raw"])
+        for k in kinds
+    ]
 
 
 def report(rows: list[Row]) -> None:
@@ -240,6 +272,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 10_000, 100_000])
     parser.add_argument("--databases", nargs="+", default=["postgresql", "sqlite"])
+    parser.add_argument("--seconds", type=float, default=1.0, help="time per comparison")
+    parser.add_argument("--rounds", type=int, default=11, help="fewest rounds per comparison")
     args = parser.parse_args()
     rows: list[Row] = []
     print(f"# load average at the start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
@@ -247,7 +281,7 @@ def main() -> None:
         for database in args.databases:
             for n in args.sizes:
                 started = time.perf_counter()
-                rows += measure(database, n, Path(workdir))
+                rows += measure(database, n, Path(workdir), args.seconds, args.rounds)
                 print(f"# {database} {n:,}: {time.perf_counter() - started:.0f} s", flush=True)
     print(f"# load average at the end: {os.getloadavg()[0]:.1f}")
     report(rows)
