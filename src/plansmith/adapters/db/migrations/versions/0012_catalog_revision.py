@@ -4,7 +4,7 @@ own transaction, so that each process can keep the price book and know when it i
 Organizations of before start at no row (revision 0); their first catalog write makes it 1.
 
 Revision ID: 0012_catalog_revision
-Revises: 0010_line_details
+Revises: 0011_account_search
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_catalog_revision"
-down_revision = "0010_line_details"
+down_revision = "0011_account_search"
 branch_labels = None
 depends_on = None
 
