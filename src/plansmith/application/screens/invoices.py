@@ -48,10 +48,12 @@ def invoice_view(
     account_id: str | None = None,
     drafts: bool = True,
     seller: str | None = None,
+    credit_notes: bool = True,
 ) -> InvoiceView:
     """One invoice, in one unit of work. With ``account_id``, another account's invoice (and
     with ``drafts=False`` a draft) is as absent as one that does not exist. ``seller``: the
-    organization's name when the caller has it already (it is read otherwise)."""
+    organization's name when the caller has it already (it is read otherwise);
+    ``credit_notes=False`` for a reader that does not show them (the API's invoice)."""
     with uow:
         invoice = uow.invoices.get_invoice(organization_id, invoice_id)
         hidden = invoice is not None and (
@@ -60,7 +62,7 @@ def invoice_view(
         )
         if invoice is None or hidden:
             raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
-        return views_in(uow, [invoice], credit_notes=True, seller=seller)[0]
+        return views_in(uow, [invoice], credit_notes=credit_notes, seller=seller)[0]
 
 
 def views_in(

@@ -96,7 +96,8 @@ def list_invoices(
 @router.get(ID, operation_id="get_invoice", response_model=InvoiceOut, tags=TAGS)
 def get_invoice(invoice_id: str, org: CurrentOrg, uow: UoW) -> InvoiceOut:
     """Lines with their periods and sources, the tax summary per rate, totals, the buyer."""
-    return InvoiceOut.of(invoice_view(uow, org.id, invoice_id, seller=org.name))
+    view = invoice_view(uow, org.id, invoice_id, seller=org.name, credit_notes=False)
+    return InvoiceOut.of(view)
 
 
 @router.post(
