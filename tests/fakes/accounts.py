@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -136,6 +136,10 @@ class FakeAccounts(Repo):
     def get(self, organization_id: str, account_id: str) -> Account | None:
         account = self._rows.accounts.get(account_id)
         return account if account and account.organization_id == organization_id else None
+
+    def get_many(self, organization_id: str, account_ids: Iterable[str]) -> Mapping[str, Account]:
+        found = (self.get(organization_id, account_id) for account_id in account_ids)
+        return {a.id: a for a in found if a is not None}
 
     def update(self, account: Account) -> None:
         self._store.check("accounts.update")

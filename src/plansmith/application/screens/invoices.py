@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from plansmith.application.billing.run import Upcoming, upcoming_invoices
 from plansmith.application.billing.test_clocks import clock_for
@@ -24,8 +24,6 @@ from plansmith.domain.invoicing.invoice import (
     TaxSummary,
 )
 from plansmith.domain.invoicing.pricing import tax_summary
-
-_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -49,9 +47,13 @@ def invoice_view(
     *,
     account_id: str | None = None,
     drafts: bool = True,
+    seller: str | None = None,
+    credit_notes: bool = True,
 ) -> InvoiceView:
     """One invoice, in one unit of work. With ``account_id``, another account's invoice (and
-    with ``drafts=False`` a draft) is as absent as one that does not exist."""
+    with ``drafts=False`` a draft) is as absent as one that does not exist. ``seller``: the
+    organization's name when the caller has it already (it is read otherwise);
+    ``credit_notes=False`` for a reader that does not show them (the API's invoice)."""
     with uow:
         invoice = uow.invoices.get_invoice(organization_id, invoice_id)
         hidden = invoice is not None and (
@@ -60,32 +62,33 @@ def invoice_view(
         )
         if invoice is None or hidden:
             raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
-        return views_in(uow, [invoice], credit_notes=True)[0]
+        return views_in(uow, [invoice], credit_notes=credit_notes, seller=seller)[0]
 
 
 def views_in(
-    uow: UnitOfWork, invoices: Sequence[Invoice], *, credit_notes: bool = False
+    uow: UnitOfWork,
+    invoices: Sequence[Invoice],
+    *,
+    credit_notes: bool = False,
+    seller: str | None = None,
 ) -> list[InvoiceView]:
     """Inside an open unit of work: the views of invoices of one organization, reading the
-    seller, the tax rates and each account once."""
+    seller (unless given), the tax rates and the accounts once each, whatever the number of
+    invoices. The buyer comes with the invoice as read."""
     if not invoices:
         return []
     organization_id = invoices[0].organization_id
-    seller = _seller(uow, organization_id)
+    seller = _seller(uow, organization_id) if seller is None else seller
     rates = _rates(uow, organization_id)
-    accounts: dict[str, Account] = {}
+    accounts = uow.accounts.get_many(organization_id, {i.account_id for i in invoices})
     views = []
     for invoice in invoices:
-        if invoice.account_id not in accounts:
-            account = uow.accounts.get(organization_id, invoice.account_id)
-            if account is None:
-                raise NotFound(f"no account {invoice.account_id!r}", field="account_id")
-            accounts[account.id] = account
+        account = accounts.get(invoice.account_id)
+        if account is None:
+            raise NotFound(f"no account {invoice.account_id!r}", field="account_id")
         notes = tuple(uow.invoices.credit_notes(invoice.id)) if credit_notes else None
         buyer = uow.invoices.buyer(invoice.id)
-        views.append(
-            InvoiceView(invoice, accounts[invoice.account_id], seller, buyer, rates, notes)
-        )
+        views.append(InvoiceView(invoice, account, seller, buyer, rates, notes))
     return views
 
 
@@ -142,13 +145,10 @@ def account_invoices(
 
 
 def _all_invoices(uow: UnitOfWork, organization_id: str, account_id: str) -> list[Invoice]:
-    found: list[Invoice] = []
-    after: tuple[datetime, str] | None = None
-    while True:
-        page = uow.invoices.invoices(
-            organization_id, account_id=account_id, status=None, after=after, limit=_PAGE
+    # One read for the whole history: the page shows every past invoice, and pages of it
+    # would make the statement count grow with the account's age.
+    return list(
+        uow.invoices.invoices(
+            organization_id, account_id=account_id, status=None, after=None, limit=None
         )
-        found.extend(page)
-        if len(page) < _PAGE:
-            return found
-        after = (page[-1].created_at, page[-1].id)
+    )

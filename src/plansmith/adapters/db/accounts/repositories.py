@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -27,6 +27,14 @@ class SqlAccounts(Repository):
         c = self.table.c
         q = select(self.table).where(c.id == account_id, c.organization_id == organization_id)
         return build(Account, self.session.execute(q).first())
+
+    def get_many(self, organization_id: str, account_ids: Iterable[str]) -> Mapping[str, Account]:
+        ids = sorted(set(account_ids))
+        if not ids:
+            return {}
+        c = self.table.c
+        q = select(self.table).where(c.organization_id == organization_id, c.id.in_(ids))
+        return {row.id: Account(**row._mapping) for row in self.session.execute(q)}
 
     def find_by_external_id(self, organization_id: str, external_id: str) -> Account | None:
         c = self.table.c

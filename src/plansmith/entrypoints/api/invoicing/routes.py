@@ -87,7 +87,7 @@ def list_invoices(
             )
         )
         page = rows[:limit]
-        data = [InvoiceOut.of(view) for view in views_in(uow, page)]
+        data = [InvoiceOut.of(view) for view in views_in(uow, page, seller=org.name)]
     more = len(rows) > limit
     next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more else None
     return ListOut[InvoiceOut](data=data, next_cursor=next_cursor, has_more=more)
@@ -96,7 +96,8 @@ def list_invoices(
 @router.get(ID, operation_id="get_invoice", response_model=InvoiceOut, tags=TAGS)
 def get_invoice(invoice_id: str, org: CurrentOrg, uow: UoW) -> InvoiceOut:
     """Lines with their periods and sources, the tax summary per rate, totals, the buyer."""
-    return InvoiceOut.of(invoice_view(uow, org.id, invoice_id))
+    view = invoice_view(uow, org.id, invoice_id, seller=org.name, credit_notes=False)
+    return InvoiceOut.of(view)
 
 
 @router.post(
