@@ -30,6 +30,7 @@ from tests.fakes.outbox import FakeOutbox, write_events
 from tests.fakes.sessions import FakePortalLinks, FakeSignInThrottles, FakeWebSessions
 from tests.fakes.store import FakeStore, Rows
 from tests.fakes.subscriptions import FakeSubscriptions
+from tests.fakes.upcoming_reads import FakeUpcomingReads
 
 
 class FakeUnitOfWork:
@@ -55,6 +56,7 @@ class FakeUnitOfWork:
     tax_rates: FakeTaxRates
     billing_runs: FakeBillingRuns
     billing_batches: FakeBillingBatches
+    upcoming_reads: FakeUpcomingReads
     outbox: FakeOutbox
     web_sessions: FakeWebSessions
     portal_links: FakePortalLinks
@@ -122,6 +124,7 @@ class FakeUnitOfWork:
         self.tax_rates = FakeTaxRates(store, working)
         self.billing_runs = FakeBillingRuns(store, working)
         self.billing_batches = FakeBillingBatches(store, working)
+        self.upcoming_reads = FakeUpcomingReads(store, working)
         self.outbox = FakeOutbox(store, working)
         self.web_sessions = FakeWebSessions(store, working)
         self.portal_links = FakePortalLinks(store, working)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plansmith.adapters.db.accounts.repositories import SqlAccounts, SqlInvoiceAddresses
 from plansmith.adapters.db.billing.run_repositories import SqlRunRecords
+from plansmith.adapters.db.billing.upcoming_reads import SqlUpcomingReads
 from plansmith.adapters.db.billing.writer import SqlBillingBatches
 from plansmith.adapters.db.catalog.price_books import (
     PriceBookCache,
@@ -74,6 +75,7 @@ class SqlUnitOfWork:
         self.price_books = SqlPriceBooks(session, self._price_books)
         self.subscriptions = SqlSubscriptions(session)
         self.billing_batches = SqlBillingBatches(session)
+        self.upcoming_reads = SqlUpcomingReads(session)
         self.invoices = SqlInvoices(session)
         self.ledger = SqlLedger(session)
         self.coupons = SqlCoupons(session)

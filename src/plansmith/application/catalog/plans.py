@@ -103,8 +103,17 @@ def _rank(value: object) -> int:
 
 
 def get_plan(uow: UnitOfWork, organization_id: str, plan_id: str) -> PlanView:
+    """From the price book (no read when this process holds the current revision); only the
+    plan's version moves are read."""
     with uow:
-        return _view(uow, _plan(uow, organization_id, plan_id))
+        book = uow.price_books.current(organization_id)
+        plan = book.plans.get(plan_id)
+        if plan is None:
+            raise NotFound(f"no plan {plan_id!r}", field="plan_id")
+        versions = [v for v in book.versions.values() if v.plan_id == plan.id]
+        versions.sort(key=lambda v: v.number)
+        moves = list(uow.plan_versions.moves(plan.id))
+    return PlanView(plan, book.families[plan.family_id], versions, moves)
 
 
 def list_plans(uow: UnitOfWork, organization_id: str) -> list[PlanView]:

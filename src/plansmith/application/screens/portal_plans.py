@@ -74,7 +74,7 @@ class _Read:
     account: Account
     book: PriceBook
     subs: Sequence[Subscription]  # every subscription of the account, oldest first
-    logs: dict[str, list[Span]]
+    logs: Mapping[str, Sequence[Span]]
     moves: Mapping[str, RenewalMove]
     now: datetime
 
@@ -104,7 +104,7 @@ def _read(uow: UnitOfWork, wall: Clock, organization_id: str, account_id: str) -
         raise NotFound(f"no account {account_id!r}", field="account_id")
     book = price_book(uow, organization_id)
     subs = list(uow.subscriptions.for_account(organization_id, account_id))
-    logs = {s.id: list(uow.subscriptions.log(s.id)) for s in subs}
+    logs = uow.subscriptions.logs([s.id for s in subs])
     moves = renewal_moves(uow, organization_id)
     return _Read(account, book, subs, logs, moves, now)
 

@@ -41,6 +41,7 @@ class SubscriptionView:
     plan: Plan
     version: PlanVersion
     family_name: str
+    family_code: str
     parts: tuple[Component, ...]
     scheduled_plan_name: str | None = None
 
@@ -103,11 +104,13 @@ def view_of(sub: Subscription, book: PriceBook) -> SubscriptionView:
     scheduled = None
     if sub.scheduled is not None:
         scheduled = book.version(sub.scheduled.terms.version_id).name
+    family = book.families[sub.family_id]
     return SubscriptionView(
         subscription=sub,
         plan=book.plan(sub.terms.plan_id),
         version=version,
-        family_name=book.families[sub.family_id].name,
+        family_name=family.name,
+        family_code=family.code,
         parts=components(sub.terms, book),
         scheduled_plan_name=scheduled,
     )

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from plansmith.application.billing import run as billing
+from plansmith.application.billing import upcoming
 from plansmith.application.invoicing import invoices as uc
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.pagination import check_limit, decode_cursor, encode_cursor
@@ -200,10 +200,9 @@ def upcoming_invoices(
     account_id: str, org: CurrentOrg, uow: UoW, app: Container, clock: OrgClock
 ) -> ListOut[UpcomingInvoiceOut]:
     """Per subscription, the invoice the billing run will make next, as it stands now."""
-    found = billing.upcoming_invoices(uow, clock, org.id, account_id, app.invoice_grace)
-    with uow:
-        locale = account_locale(uow, org.id, account_id)
-        rates = {r.id: r for r in uow.tax_rates.tax_rates(org.id)}
+    found = upcoming.account_upcoming(uow, clock, org.id, account_id, app.invoice_grace)
+    rates = {r.id: r for r in found.tax_rates}
+    locale = found.account.locale
     return ListOut[UpcomingInvoiceOut](
-        data=[UpcomingInvoiceOut.of(u, rates, locale) for u in found]
+        data=[UpcomingInvoiceOut.of(u, rates, locale) for u in found.upcoming]
     )
