@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from plansmith.application.billing.ports import BillingSnapshot, UpcomingReads
-from plansmith.domain.accounts.account import Account
+from plansmith.domain.accounts.account import Account, InvoiceAddress
 from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.renewals import RenewalMove
 from tests.fakes.billing_batches import FakeBillingBatches
@@ -22,7 +22,7 @@ class FakeUpcomingReads(Repo):
         account_id: str,
         book: PriceBook,
         moves: Mapping[str, RenewalMove],
-    ) -> tuple[Account, BillingSnapshot] | None:
+    ) -> tuple[Account, InvoiceAddress | None, BillingSnapshot] | None:
         account = self._rows.accounts.get(account_id)
         if account is None or account.organization_id != organization_id:
             return None
@@ -30,7 +30,9 @@ class FakeUpcomingReads(Repo):
         snapshot = FakeBillingBatches(self._store, self._rows).snapshot(
             organization_id, [s.id for s in subs], hold_credit=False
         )
-        return account, replace(snapshot, book=book, moves=moves, credit={})
+        address_id = account.default_invoice_address_id
+        address = self._rows.invoice_addresses.get(address_id) if address_id else None
+        return account, address, replace(snapshot, book=book, moves=moves, credit={})
 
 
 # mypy checks the fake against its port here.

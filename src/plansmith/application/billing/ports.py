@@ -252,10 +252,11 @@ class UpcomingReads(Protocol):
         account_id: str,
         book: PriceBook,
         moves: Mapping[str, RenewalMove],
-    ) -> tuple[Account, BillingSnapshot] | None:
-        """The account, and every subscription of it as the billing step reads it (None: no
-        such account), priced with ``book`` and ``moves``, in a number of queries that depends
-        neither on the account's history nor on the catalog. Nothing is held: ``credit`` is
-        left empty (an upcoming invoice is a draft and uses none) and ``invoiced_keys`` holds
-        only the keys the step may still ask about (from the stored period on)."""
+    ) -> tuple[Account, InvoiceAddress | None, BillingSnapshot] | None:
+        """The account, its default invoice address, and every subscription of it as the
+        billing step reads it (None: no such account), priced with ``book`` and ``moves``, in
+        a number of queries that depends neither on the account's history nor on the catalog.
+        Nothing is held: ``credit`` is left empty (an upcoming invoice is a draft and uses
+        none) and ``invoiced_keys`` holds only the keys the step may still ask about (from the
+        stored period on)."""
         ...

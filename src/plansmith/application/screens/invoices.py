@@ -10,9 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from plansmith.application.billing.run import Upcoming, upcoming_invoices
+from plansmith.application.billing.run import Upcoming
 from plansmith.application.billing.test_clocks import clock_for
-from plansmith.application.invoicing.invoices import buyer_of
+from plansmith.application.billing.upcoming import account_snapshot, upcoming_of
+from plansmith.application.invoicing.drafts import buyer as buyer_from
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.domain.accounts.account import Account
@@ -121,20 +122,17 @@ class AccountInvoices:
 def account_invoices(
     uow: UnitOfWork, wall: Clock, organization_id: str, account_id: str, grace: timedelta
 ) -> AccountInvoices:
-    """The account's invoices in one unit of work, then its upcoming invoices (the billing
-    run's own computation, which reads in a unit of work of its own)."""
+    """The account, its past invoices and its upcoming ones (the billing step over the
+    account's snapshot, as the run would make them now), in one unit of work."""
     with uow:
         organization = uow.organizations.get(organization_id)
         if organization is None:
             raise NotFound(f"no organization {organization_id!r}", field="organization_id")
-        account = uow.accounts.get(organization_id, account_id)
-        if account is None:
-            raise NotFound(f"no account {account_id!r}", field="account_id")
-        buyer = buyer_of(uow, account)
-        rates = _rates(uow, organization_id)
+        account, address, snapshot = account_snapshot(uow, organization_id, account_id)
         past = _all_invoices(uow, organization_id, account_id)
-    clock = clock_for(organization, wall)
-    upcoming = upcoming_invoices(uow, clock, organization_id, account_id, grace)
+    upcoming = upcoming_of(snapshot, clock_for(organization, wall).now(), grace)
+    rates = {rate.id: rate for rate in snapshot.tax_rates}
+    buyer = buyer_from(account, address)
     finalized = (i for i in past if i.status is not InvoiceStatus.DRAFT)
     newest_first = sorted(
         finalized, key=lambda i: (i.finalized_at or i.created_at, i.id), reverse=True

@@ -48,7 +48,7 @@ class SqlUpcomingReads:
         account_id: str,
         book: PriceBook,
         moves: Mapping[str, RenewalMove],
-    ) -> tuple[Account, BillingSnapshot] | None:
+    ) -> tuple[Account, InvoiceAddress | None, BillingSnapshot] | None:
         found = self._account(organization_id, account_id)
         if found is None:
             return None
@@ -88,7 +88,7 @@ class SqlUpcomingReads:
             )
             for sub_id, sub in subs.items()
         }
-        return account, BillingSnapshot(organization_id, book, moves, rates, {}, entries)
+        return account, address, BillingSnapshot(organization_id, book, moves, rates, {}, entries)
 
     def _account(
         self, organization_id: str, account_id: str
