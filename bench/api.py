@@ -1,20 +1,22 @@
 """Benchmark: the API and the portal served for real, against a minimal app, driven by wrk.
 
     .venv/bin/python bench/api.py [--database both|postgresql|sqlite] [--workers 2]
-        [--accounts 2000] [--concurrency 10,50] [--seconds 5] [--warmup 2] [--rounds 1]
+        [--accounts 2000] [--concurrency 10,50] [--seconds 4] [--warmup 1] [--rounds 1]
 
 What it does, for each database, all in one run on one machine:
 1. A fresh database (PostgreSQL ``plansmith_bench_api``, dropped and created again; SQLite a
    temporary file) with the demo catalog (as ``plansmith demo`` loads it) and N accounts, each
    subscribed to one of four plans through the use cases and billed once, and a portal session
    for each. Not measured.
-2. Each request kind is made once in this process, counting its SQL statements and timing it.
+2. Each request kind is made ten times in this process (Starlette's test client), counting
+   its SQL statements and timing it; an answer other than 200 stops the bench.
 3. ``plansmith serve --workers W`` and the baseline, a minimal FastAPI app whose one route runs
    ``SELECT 1`` through SQLAlchemy on the same database and driver, served by uvicorn with the
-   same workers and log level, both as subprocesses on 127.0.0.1. wrk (scripts/bench-tools.sh
-   installs it) drives each kind for a few seconds at each concurrency, its paths rotating over
-   the accounts, after a warm-up; the baseline is measured between the kinds, alternating, and
-   each kind's req/s is divided by the median of the baseline's runs at that concurrency.
+   same workers and log level (and TCP_NODELAY, see loadgen.NoDelayH11), both as subprocesses
+   on 127.0.0.1. wrk (scripts/bench-tools.sh installs it) drives each kind for a few seconds at
+   each concurrency, its paths rotating over the accounts, after a warm-up; the baseline is
+   measured between the kinds, alternating, and each kind's req/s is divided by the median of
+   the baseline's runs at that concurrency. The table marks issue 12's targets.
 
 Needs wrk, and PostgreSQL on 127.0.0.1:5432 (PLANSMITH_BENCH_DATABASE_URL overrides).
 """
