@@ -117,14 +117,18 @@ def get_plan(uow: UnitOfWork, organization_id: str, plan_id: str) -> PlanView:
 
 
 def list_plans(uow: UnitOfWork, organization_id: str) -> list[PlanView]:
+    """Every plan with its versions, oldest first, from the price book (no read but the
+    catalog revision when this process holds it)."""
     with uow:
-        plans = list(uow.plans.list(organization_id))
-        families = {f.id: f for f in uow.families.list(organization_id)}
-        versions = uow.plan_versions.for_plans([p.id for p in plans])
+        book = uow.price_books.current(organization_id)
     by_plan: dict[str, list[PlanVersion]] = {}
-    for version in versions:
+    for version in book.versions.values():
         by_plan.setdefault(version.plan_id, []).append(version)
-    return [PlanView(p, families[p.family_id], by_plan.get(p.id, [])) for p in plans]
+    for versions in by_plan.values():
+        versions.sort(key=lambda v: v.number)
+    return [
+        PlanView(p, book.families[p.family_id], by_plan.get(p.id, [])) for p in book.plans.values()
+    ]
 
 
 def _plan(uow: UnitOfWork, organization_id: str, plan_id: str) -> Plan:
