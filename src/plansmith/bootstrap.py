@@ -18,7 +18,7 @@ from plansmith.adapters.db.catalog.price_books import PriceBookCache
 from plansmith.adapters.db.engine import make_engine, make_reader_engine, make_session_factory
 from plansmith.adapters.db.events.outbox import SqlRelayStore
 from plansmith.adapters.db.organizations.key_uses import SqlKeyUses
-from plansmith.adapters.db.reading import only_reading
+from plansmith.adapters.db.reading import read_scope
 from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
 from plansmith.adapters.event_log import JsonLinesLog
 from plansmith.adapters.idempotency import IdempotencyStore
@@ -111,8 +111,10 @@ class Plansmith:
 
     def uow(self) -> UnitOfWork:
         """A new unit of work; callers depend on the port, never on the SQL class."""
-        if self.reader_sessions is not None and only_reading():
-            return SqlUnitOfWork(self.reader_sessions, self.price_books)
+        scope = read_scope()
+        if scope is not None:  # a GET request: its one reading transaction
+            sessions = self.reader_sessions or self.sessions
+            return SqlUnitOfWork(sessions, self.price_books, scope)
         return SqlUnitOfWork(self.sessions, self.price_books)
 
     def subscribers(self) -> list[Subscriber]:

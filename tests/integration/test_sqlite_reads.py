@@ -60,9 +60,13 @@ def test_a_get_reads_without_the_write_lock_while_a_writer_holds_it(app: Plansmi
 
 def test_a_unit_of_work_that_only_reads_cannot_write(app: Plansmith) -> None:
     tenant = make_tenant(app, "Acme")
-    with reading(), app.uow() as uow, pytest.raises(OperationalError, match="readonly"):
-        uow.session.execute(  # type: ignore[attr-defined]
-            insert(t.catalog_revisions).values(organization_id=tenant.organization_id, revision=9)
-        )
+    with reading() as reads:
+        with app.uow() as uow, pytest.raises(OperationalError, match="readonly"):
+            uow.session.execute(  # type: ignore[attr-defined]
+                insert(t.catalog_revisions).values(
+                    organization_id=tenant.organization_id, revision=9
+                )
+            )
+        reads.close()
     with app.uow() as uow:
         assert uow.price_books.revision(tenant.organization_id) == 0

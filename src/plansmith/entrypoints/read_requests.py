@@ -1,8 +1,10 @@
-"""GET and HEAD requests only read: their units of work run on the reader engine (SQLite:
-deferred transactions that take no write lock and never wait for a writer)."""
+"""GET and HEAD requests only read: every unit of work of one shares one transaction (on
+SQLite on the reader engine: deferred, query-only, taking no write lock and never waiting for
+a writer), closed once the response is sent."""
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from plansmith.adapters.db.reading import reading
@@ -23,5 +25,8 @@ class ReadOnlyGets:
         ):
             await self.app(scope, receive, send)
             return
-        with reading():
-            await self.app(scope, receive, send)
+        with reading() as reads:
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                await run_in_threadpool(reads.close)

@@ -41,6 +41,7 @@ from plansmith.adapters.db.organizations.sessions import (
     SqlSignInThrottles,
     SqlWebSessions,
 )
+from plansmith.adapters.db.reading import ReadScope
 from plansmith.adapters.db.subscriptions.repositories import SqlSubscriptions
 from plansmith.adapters.idempotency import fence_current_claim
 from plansmith.application.kernel.errors import Conflict
@@ -50,9 +51,15 @@ from plansmith.domain.kernel.events import DomainEvent
 
 class SqlUnitOfWork:
     def __init__(
-        self, session_factory: sessionmaker[Session], price_books: PriceBookCache | None = None
+        self,
+        session_factory: sessionmaker[Session],
+        price_books: PriceBookCache | None = None,
+        scope: ReadScope | None = None,
     ) -> None:
         self._session_factory = session_factory
+        # A request that only reads: every unit of work of it shares the scope's session (one
+        # transaction), which the scope's owner closes at the end of the request.
+        self._scope = scope
         # The process's price books; a unit of work made without one keeps its own (no reuse).
         self._price_books = price_books if price_books is not None else PriceBookCache()
         self._session: Session | None = None
@@ -61,7 +68,10 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("this unit of work is already open; make a new one per use case")
-        self._session = session = self._session_factory()
+        if self._scope is not None:
+            self._session = session = self._scope.session(self._session_factory)
+        else:
+            self._session = session = self._session_factory()
         self.organizations = SqlOrganizations(session)
         self.api_keys = SqlApiKeys(session)
         self.operators = SqlOperatorUsers(session)
@@ -97,6 +107,11 @@ class SqlUnitOfWork:
         assert self._session is not None
         self._published = []
         forget_touched(self._session)
+        if self._scope is not None:  # the request's shared session: its owner closes it
+            if exc is not None:
+                self._session.rollback()
+            self._session = None
+            return
         try:
             self._session.rollback()  # a no-op after commit()
         finally:
