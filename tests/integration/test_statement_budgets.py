@@ -1,7 +1,8 @@
 """Every read of the product answers in a few SQL statements, however big the catalog and
 however long the account's history: API reads in at most 4, previews and the upcoming invoice
-in at most 8, portal and console pages in at most 10, and a GET in one transaction. The routes are walked from the app's own
-route table, so a route added tomorrow is counted the day it is added.
+in at most 8, portal and console pages in at most 10, and a GET in one transaction. The routes
+are walked from the app's own route table, so a route added tomorrow is counted the day it is
+added.
 
 Two organizations in one database: a small one (3 plans, 1 invoice) and a large one (60 plans,
 each superseded once, and 120 invoices on the account). A route must stay within its budget in
