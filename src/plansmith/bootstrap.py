@@ -16,9 +16,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from plansmith.adapters.clock import SystemClock
-from plansmith.adapters.db.engine import make_engine, make_session_factory
+from plansmith.adapters.db.catalog.price_books import PriceBookCache
+from plansmith.adapters.db.engine import make_engine, make_reader_engine, make_session_factory
 from plansmith.adapters.db.events.outbox import SqlRelayStore
 from plansmith.adapters.db.organizations.key_uses import SqlKeyUses
+from plansmith.adapters.db.reading import read_scope
 from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
 from plansmith.adapters.event_log import JsonLinesLog
 from plansmith.adapters.idempotency import IdempotencyStore
@@ -78,8 +80,12 @@ class Plansmith:
     sessions: sessionmaker[Session]
     clock: Clock
     signer: Signer
+    # SQLite: sessions on the reader engine, for work that only reads (see adapters/db/reading).
+    reader_sessions: sessionmaker[Session] | None = None
     idempotency: IdempotencyStore = field(init=False)
     key_uses: KeyUses = field(init=False)
+    # Each organization's price book, kept in this process while its catalog revision holds.
+    price_books: PriceBookCache = field(init=False)
 
     def __post_init__(self) -> None:
         retention = timedelta(hours=self.settings.idempotency_retention_hours)
@@ -88,6 +94,15 @@ class Plansmith:
             self.sessions, self.clock, retention=retention, lease=lease
         )
         self.key_uses = SqlKeyUses(self.sessions)
+        self.price_books = PriceBookCache()
+
+    @property
+    def engines(self) -> tuple[Engine, ...]:
+        """The engine, and the reader engine where there is one (to watch every statement)."""
+        if self.reader_sessions is None:
+            return (self.engine,)
+        reader: Engine = self.reader_sessions.kw["bind"]
+        return (self.engine, reader)
 
     @property
     def watch(self) -> RunWatch:
@@ -100,7 +115,11 @@ class Plansmith:
 
     def uow(self) -> UnitOfWork:
         """A new unit of work; callers depend on the port, never on the SQL class."""
-        return SqlUnitOfWork(self.sessions)
+        scope = read_scope()
+        if scope is not None:  # a GET request: its one reading transaction
+            sessions = self.reader_sessions or self.sessions
+            return SqlUnitOfWork(sessions, self.price_books, scope)
+        return SqlUnitOfWork(self.sessions, self.price_books)
 
     def subscribers(self) -> list[Subscriber]:
         """Who the outbox relay hands events to (webhooks, e-mail... join here)."""
@@ -120,6 +139,8 @@ class Plansmith:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        for engine in self.engines[1:]:
+            engine.dispose()
 
 
 def _ensure_sqlite_folder(url: str) -> None:
@@ -162,10 +183,12 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> P
     settings = settings or Settings()
     _ensure_sqlite_folder(settings.database_url)
     engine = make_engine(settings.database_url)
+    reader = make_reader_engine(settings.database_url)
     return Plansmith(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
+        reader_sessions=make_session_factory(reader) if reader is not None else None,
         clock=clock or SystemClock(),
         signer=Signer(_secret(settings)),
     )

@@ -31,6 +31,7 @@ from plansmith.entrypoints.console.catalog_routes import router as console_catal
 from plansmith.entrypoints.portal import routes as portal
 from plansmith.entrypoints.portal.invoices_routes import router as portal_invoices_router
 from plansmith.entrypoints.portal.plans_routes import router as portal_plans_router
+from plansmith.entrypoints.read_requests import ReadOnlyGets
 from plansmith.entrypoints.routers import EVERY_ROUTE, add_routes, route_name
 from plansmith.entrypoints.server_errors import CleanServerErrors
 from plansmith.entrypoints.webui import errors as page_errors
@@ -90,6 +91,7 @@ def create_app(container: Plansmith) -> FastAPI:
     app.add_middleware(CleanServerErrors, handlers=app.exception_handlers)
     app.add_middleware(IdempotencyMiddleware, container=container)
     app.add_middleware(CleanServerErrors, handlers=app.exception_handlers)
+    app.add_middleware(ReadOnlyGets)  # outermost: every GET's units of work only read
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

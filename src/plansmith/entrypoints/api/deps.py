@@ -13,6 +13,7 @@ from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.application.organizations.api_keys import Caller, authenticate_api_key
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.organizations.organization import Organization
+from plansmith.entrypoints.api.idempotency import CALLER
 
 bearer = HTTPBearer(auto_error=False, description="An API key: sk_...")
 
@@ -33,11 +34,16 @@ UoW = Annotated[UnitOfWork, Depends(get_uow)]
 
 
 def get_caller(
+    request: Request,
     container: Container,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
-    """The organization and the API key of this request, checked in the database each time
-    (no cache: a revoked key is refused at once by every process)."""
+    """The organization and the API key of this request, checked in the database once per
+    request (no cache across requests: a revoked key is refused at once by every process).
+    A POST or PATCH was checked by the idempotency middleware already, from the same header."""
+    found: Caller | None = getattr(request.state, CALLER, None)
+    if found is not None:
+        return found
     if credentials is None:
         raise Unauthorized("send your API key as 'Authorization: Bearer sk_...'")
     return authenticate_api_key(
