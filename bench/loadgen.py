@@ -8,7 +8,6 @@ percentiles and every answer other than 2xx as an error, besides socket errors a
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -25,7 +24,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy import create_engine, text
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
 BASELINE_URL_ENV = "PLANSMITH_BENCH_BASELINE_URL"
 
@@ -48,19 +46,6 @@ def baseline_app() -> FastAPI:
         return {"status": "ok"}
 
     return app
-
-
-class NoDelayH11(H11Protocol):
-    """uvicorn's h11 protocol, with TCP_NODELAY on each connection. uvicorn's ``--workers N``
-    binds the listening socket without IPPROTO_TCP, so asyncio leaves Nagle on for every
-    accepted connection (Kludex/uvicorn#3149, open in 0.54): each keep-alive answer then
-    waits for the client's delayed ACK, about 40 ms on Linux. The baseline is a healthy app."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().connection_made(transport)
 
 
 @dataclass(frozen=True)
@@ -111,7 +96,8 @@ def baseline_server(url: str, port: int, workers: int) -> AbstractContextManager
     command = [sys.executable, "-m", "uvicorn", "--factory", "loadgen:baseline_app"]
     command += ["--app-dir", str(Path(__file__).parent), "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers), "--log-level", "info"]
-    command += ["--http", "loadgen:NoDelayH11"]
+    # The same protocol as plansmith serve's: TCP_NODELAY on (see http_protocol.py).
+    command += ["--http", "plansmith.entrypoints.http_protocol:NoDelayHttp"]
     return serving(command, {BASELINE_URL_ENV: url}, port)
 
 

@@ -211,6 +211,7 @@ def serve(
     import uvicorn
 
     from plansmith.entrypoints.cli.renewals import RenewalTimer
+    from plansmith.entrypoints.http_protocol import NoDelayHttp
     from plansmith.entrypoints.relay_loop import RelayLoop
 
     # Built before any worker starts, which also makes var/secret_key (if it is the key) for
@@ -234,7 +235,9 @@ def serve(
     # interrupt too, so the finally below stops the timer and gives the relay lease up.
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers)
+        uvicorn.run(
+            APP_FACTORY, factory=True, host=host, port=port, workers=workers, http=NoDelayHttp
+        )
     finally:
         signal.signal(signal.SIGTERM, previous)
         for running in (timer, relay):
