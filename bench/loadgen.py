@@ -78,7 +78,13 @@ def serving(command: list[str], env: dict[str, str], port: int) -> Iterator[None
             yield
         finally:
             proc.terminate()
-            proc.wait(30)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:  # never hide what ended the block behind this
+                proc.kill()
+                proc.wait()
+                log.seek(0)
+                print(f"{command[0]} did not stop on SIGTERM:\n{log.read().decode()[-3000:]}")
 
 
 def _healthy(proc: subprocess.Popen[bytes], port: int) -> bool:

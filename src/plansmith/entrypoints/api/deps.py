@@ -18,7 +18,9 @@ from plansmith.entrypoints.api.idempotency import CALLER
 bearer = HTTPBearer(auto_error=False, description="An API key: sk_...")
 
 
-def get_container(request: Request) -> Plansmith:
+# The dependencies that do no I/O are async: FastAPI runs a sync one in the thread pool, a
+# round trip between threads for nothing. Those that read the database stay sync.
+async def get_container(request: Request) -> Plansmith:
     container: Plansmith = request.app.state.plansmith
     return container
 
@@ -26,7 +28,7 @@ def get_container(request: Request) -> Plansmith:
 Container = Annotated[Plansmith, Depends(get_container)]
 
 
-def get_uow(container: Container) -> UnitOfWork:
+async def get_uow(container: Container) -> UnitOfWork:
     return container.uow()
 
 
@@ -54,14 +56,14 @@ def get_caller(
 CurrentCaller = Annotated[Caller, Depends(get_caller)]
 
 
-def get_organization(caller: CurrentCaller) -> Organization:
+async def get_organization(caller: CurrentCaller) -> Organization:
     return caller.organization
 
 
 CurrentOrg = Annotated[Organization, Depends(get_organization)]
 
 
-def get_organization_clock(container: Container, org: CurrentOrg) -> Clock:
+async def get_organization_clock(container: Container, org: CurrentOrg) -> Clock:
     """The clock the organization's use cases run on: a sandbox's test clock, else the wall
     clock. Session and token expiry keep the wall clock: they guard real time."""
     return clock_for(org, container.clock)
