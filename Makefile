@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench bench-api clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "plansmith needs Python 3.11 or newer")'
@@ -38,6 +38,11 @@ test: install
 bench: install
 	scripts/test-services.sh
 	$(BIN)/python bench/billing_run.py --subscriptions 100000 --workers 2
+
+bench-api: install
+	scripts/test-services.sh
+	scripts/bench-tools.sh
+	$(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache .hypothesis

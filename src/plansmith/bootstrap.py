@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -14,9 +16,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from plansmith.adapters.clock import SystemClock
-from plansmith.adapters.db.engine import make_engine, make_session_factory
+from plansmith.adapters.db.catalog.price_books import PriceBookCache
+from plansmith.adapters.db.engine import make_engine, make_reader_engine, make_session_factory
 from plansmith.adapters.db.events.outbox import SqlRelayStore
 from plansmith.adapters.db.organizations.key_uses import SqlKeyUses
+from plansmith.adapters.db.reading import read_scope
 from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
 from plansmith.adapters.event_log import JsonLinesLog
 from plansmith.adapters.idempotency import IdempotencyStore
@@ -28,6 +32,8 @@ from plansmith.application.organizations.ports import KeyUses
 from plansmith.application.organizations.tokens import Signer
 
 DEFAULT_DATABASE_URL = "sqlite:///var/plansmith.sqlite3"
+# Where the secret key is kept when PLANSMITH_SECRET_KEY is unset (relative to the working dir).
+SECRET_KEY_FILE = Path("var/secret_key")
 
 
 class Settings(BaseSettings):
@@ -74,8 +80,12 @@ class Plansmith:
     sessions: sessionmaker[Session]
     clock: Clock
     signer: Signer
+    # SQLite: sessions on the reader engine, for work that only reads (see adapters/db/reading).
+    reader_sessions: sessionmaker[Session] | None = None
     idempotency: IdempotencyStore = field(init=False)
     key_uses: KeyUses = field(init=False)
+    # Each organization's price book, kept in this process while its catalog revision holds.
+    price_books: PriceBookCache = field(init=False)
 
     def __post_init__(self) -> None:
         retention = timedelta(hours=self.settings.idempotency_retention_hours)
@@ -84,6 +94,15 @@ class Plansmith:
             self.sessions, self.clock, retention=retention, lease=lease
         )
         self.key_uses = SqlKeyUses(self.sessions)
+        self.price_books = PriceBookCache()
+
+    @property
+    def engines(self) -> tuple[Engine, ...]:
+        """The engine, and the reader engine where there is one (to watch every statement)."""
+        if self.reader_sessions is None:
+            return (self.engine,)
+        reader: Engine = self.reader_sessions.kw["bind"]
+        return (self.engine, reader)
 
     @property
     def watch(self) -> RunWatch:
@@ -96,7 +115,11 @@ class Plansmith:
 
     def uow(self) -> UnitOfWork:
         """A new unit of work; callers depend on the port, never on the SQL class."""
-        return SqlUnitOfWork(self.sessions)
+        scope = read_scope()
+        if scope is not None:  # a GET request: its one reading transaction
+            sessions = self.reader_sessions or self.sessions
+            return SqlUnitOfWork(sessions, self.price_books, scope)
+        return SqlUnitOfWork(self.sessions, self.price_books)
 
     def subscribers(self) -> list[Subscriber]:
         """Who the outbox relay hands events to (webhooks, e-mail... join here)."""
@@ -116,6 +139,8 @@ class Plansmith:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        for engine in self.engines[1:]:
+            engine.dispose()
 
 
 def _ensure_sqlite_folder(url: str) -> None:
@@ -127,11 +152,30 @@ def _ensure_sqlite_folder(url: str) -> None:
 def _secret(settings: Settings) -> bytes:
     if settings.secret_key:
         return settings.secret_key.encode()
-    path = Path("var/secret_key")
+    return kept_secret(SECRET_KEY_FILE)
+
+
+def kept_secret(path: Path) -> bytes:
+    """The key kept in path, made first if there is none.
+
+    Processes starting together (the workers of `plansmith serve`, a CLI command) must all
+    end up with one key: each writes a new key to a file of its own and links it to path,
+    which only the first link creates; the others drop theirs and read the winner's. Nobody
+    ever reads a half-written key.
+    """
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        handle, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+        try:
+            with os.fdopen(handle, "w") as file:
+                file.write(secrets.token_urlsafe(48))
+                file.flush()
+                os.fsync(file.fileno())
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process linked its key first: that one is the key
+        finally:
+            os.unlink(draft)
     return path.read_text().strip().encode()
 
 
@@ -139,10 +183,12 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> P
     settings = settings or Settings()
     _ensure_sqlite_folder(settings.database_url)
     engine = make_engine(settings.database_url)
+    reader = make_reader_engine(settings.database_url)
     return Plansmith(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
+        reader_sessions=make_session_factory(reader) if reader is not None else None,
         clock=clock or SystemClock(),
         signer=Signer(_secret(settings)),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -51,6 +51,11 @@ class FakeApiKeys(Repo):
 
     def find_by_hash(self, secret_hash: str) -> ApiKey | None:
         return next((k for k in self._rows.api_keys.values() if k.secret_hash == secret_hash), None)
+
+    def caller(self, secret_hash: str) -> tuple[ApiKey, Organization] | None:
+        key = self.find_by_hash(secret_hash)
+        organization = self._rows.organizations.get(key.organization_id) if key else None
+        return (key, organization) if key and organization else None
 
     def get(self, organization_id: str, key_id: str) -> ApiKey | None:
         key = self._rows.api_keys.get(key_id)
@@ -131,6 +136,10 @@ class FakeAccounts(Repo):
     def get(self, organization_id: str, account_id: str) -> Account | None:
         account = self._rows.accounts.get(account_id)
         return account if account and account.organization_id == organization_id else None
+
+    def get_many(self, organization_id: str, account_ids: Iterable[str]) -> Mapping[str, Account]:
+        found = (self.get(organization_id, account_id) for account_id in account_ids)
+        return {a.id: a for a in found if a is not None}
 
     def update(self, account: Account) -> None:
         self._store.check("accounts.update")

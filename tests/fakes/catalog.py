@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Generic, Protocol, TypeVar
 
@@ -21,6 +21,8 @@ from plansmith.domain.catalog.plans import (
     PlanVersionMove,
     VersionStatus,
 )
+from plansmith.domain.subscriptions.price_book import PriceBook
+from plansmith.domain.subscriptions.renewals import RenewalMove, resolved_moves
 from tests.fakes.store import FakeStore, Refused, Repo, Rows, clash
 
 
@@ -204,3 +206,38 @@ _plans: PlanRepository = FakePlans(_store, _rows)
 _versions: PlanVersionRepository = FakePlanVersions(_store, _rows)
 _add_ons: AddOnRepository = FakeAddOns(_store, _rows)
 _packs: ExtraPackRepository = FakeExtraPacks(_store, _rows)
+
+
+class FakePriceBooks:
+    """The price book read afresh from the fake catalog each time (the fake keeps no copy, so
+    it has no revision to compare: every book it gives is the current one)."""
+
+    def __init__(
+        self,
+        families: FakePlanFamilies,
+        plans: FakePlans,
+        versions: FakePlanVersions,
+        add_ons: FakeAddOns,
+    ) -> None:
+        self._families, self._plans, self._versions, self._add_ons = (
+            families,
+            plans,
+            versions,
+            add_ons,
+        )
+
+    def current(self, organization_id: str) -> PriceBook:
+        plans = list(self._plans.list(organization_id))
+        return PriceBook(
+            families={f.id: f for f in self._families.list(organization_id)},
+            plans={p.id: p for p in plans},
+            versions={v.id: v for v in self._versions.for_plans([p.id for p in plans])},
+            add_ons={a.code: a for a in self._add_ons.list(organization_id)},
+        )
+
+    def moves(self, organization_id: str) -> Mapping[str, RenewalMove]:
+        plans = [p.id for p in self._plans.list(organization_id)]
+        return resolved_moves(self._versions.moves_of(plans))
+
+    def revision(self, organization_id: str) -> int:
+        return 0

@@ -88,7 +88,7 @@ class FakeInvoices(Repo):
         account_id: str | None,
         status: str | None,
         after: tuple[datetime, str] | None,
-        limit: int,
+        limit: int | None,
     ) -> Sequence[Invoice]:
         found = [
             ((i.created_at, i.id), i)

@@ -158,7 +158,7 @@ Position = tuple[datetime, str]
 T = TypeVar("T")
 
 
-def page(found: list[tuple[Position, T]], after: Position | None, limit: int) -> list[T]:
+def page(found: list[tuple[Position, T]], after: Position | None, limit: int | None) -> list[T]:
     """Keyset paging over (created_at, id), as adapters/db/paging.py does."""
     found.sort(key=lambda pair: pair[0])
     return [x for key, x in found if after is None or key > after][:limit]

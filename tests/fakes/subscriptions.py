@@ -175,6 +175,9 @@ class FakeSubscriptions(Repo):
         rows = [r for (sub_id, _), r in self._rows.spans.items() if sub_id == subscription_id]
         return [r.span for r in sorted(rows, key=lambda r: r.span.seq)]
 
+    def logs(self, subscription_ids: Sequence[str]) -> dict[str, Sequence[Span]]:
+        return {sub_id: self.log(sub_id) for sub_id in subscription_ids}
+
     def save_log(
         self, subscription: Subscription, write: Sequence[Span], delete_seqs: Sequence[int]
     ) -> None:

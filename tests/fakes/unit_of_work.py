@@ -23,12 +23,14 @@ from tests.fakes.catalog import (
     FakePlanFamilies,
     FakePlans,
     FakePlanVersions,
+    FakePriceBooks,
 )
 from tests.fakes.invoices import FakeInvoices, FakeLedger
 from tests.fakes.outbox import FakeOutbox, write_events
 from tests.fakes.sessions import FakePortalLinks, FakeSignInThrottles, FakeWebSessions
 from tests.fakes.store import FakeStore, Rows
 from tests.fakes.subscriptions import FakeSubscriptions
+from tests.fakes.upcoming_reads import FakeUpcomingReads
 
 
 class FakeUnitOfWork:
@@ -54,6 +56,7 @@ class FakeUnitOfWork:
     tax_rates: FakeTaxRates
     billing_runs: FakeBillingRuns
     billing_batches: FakeBillingBatches
+    upcoming_reads: FakeUpcomingReads
     outbox: FakeOutbox
     web_sessions: FakeWebSessions
     portal_links: FakePortalLinks
@@ -111,6 +114,9 @@ class FakeUnitOfWork:
         self.plan_versions = FakePlanVersions(store, working)
         self.add_ons = FakeAddOns(store, working)
         self.extra_packs = FakeExtraPacks(store, working)
+        self.price_books = FakePriceBooks(
+            self.families, self.plans, self.plan_versions, self.add_ons
+        )
         self.subscriptions = FakeSubscriptions(store, working)
         self.invoices = FakeInvoices(store, working)
         self.ledger = FakeLedger(store, working)
@@ -118,6 +124,7 @@ class FakeUnitOfWork:
         self.tax_rates = FakeTaxRates(store, working)
         self.billing_runs = FakeBillingRuns(store, working)
         self.billing_batches = FakeBillingBatches(store, working)
+        self.upcoming_reads = FakeUpcomingReads(store, working)
         self.outbox = FakeOutbox(store, working)
         self.web_sessions = FakeWebSessions(store, working)
         self.portal_links = FakePortalLinks(store, working)

@@ -60,11 +60,13 @@ def counter(container: Plansmith) -> Iterator[Counter]:
     def begin(*_args: Any) -> None:
         found.transactions += 1
 
-    event.listen(container.engine, "before_cursor_execute", statement)
-    event.listen(container.engine, "begin", begin)
+    for engine in container.engines:  # the reader engine too, where there is one
+        event.listen(engine, "before_cursor_execute", statement)
+        event.listen(engine, "begin", begin)
     yield found
-    event.remove(container.engine, "before_cursor_execute", statement)
-    event.remove(container.engine, "begin", begin)
+    for engine in container.engines:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "begin", begin)
 
 
 def _per_month(jpy: int, **terms: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import Connection, update
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
@@ -64,6 +64,15 @@ def _chat_without_jpy_month(app: Plansmith, org: str) -> None:
     update_add_on(app.uow(), org, chat.id, AddOnInput("chat", "Chat", kept, quantity_allowed=True))
 
 
+def _catalog_written_outside(connection: Connection, org: str) -> None:
+    """What any writer of the catalog tables must do: bump the revision, else every process
+    keeps pricing with the copy it holds (see adapters/db/catalog/price_books.py)."""
+    r = t.catalog_revisions.c
+    connection.execute(
+        update(t.catalog_revisions).where(r.organization_id == org).values(revision=r.revision + 1)
+    )
+
+
 def _sub(app: Plansmith, org: str, account: str, plan: str, quantity: int = 1) -> str:
     data = SubscribeInput(account, plan, quantity=quantity)
     return subscribe(app.uow(), app.clock, org, data).view.subscription.id
@@ -86,6 +95,7 @@ def test_one_failing_renewal_does_not_stop_the_others(
     # A catalog gone wrong behind the use cases' back: chat loses the JPY monthly price A pays.
     with container.engine.begin() as connection:
         connection.execute(update(t.add_ons).where(t.add_ons.c.code == "chat").values(prices=[]))
+        _catalog_written_outside(connection, org)
     poisoned_before = _items(container, org, poisoned)
 
     clock.set(_at(D(2026, 3, 2)))  # both are due: A on Feb 28, B on Mar 1
@@ -270,6 +280,7 @@ def test_a_scheduled_change_the_catalog_can_no_longer_price_is_skipped_not_stuck
     )
     with container.engine.begin() as connection:
         connection.execute(update(t.add_ons).where(t.add_ons.c.code == "chat").values(prices=[]))
+        _catalog_written_outside(connection, org)
     clock.set(_at(D(2026, 3, 1)))
 
     done = actions.advance_due(container.uow(), clock, org)

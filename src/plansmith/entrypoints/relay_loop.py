@@ -1,8 +1,9 @@
 """The outbox relay on a background thread, in `plansmith serve` and `plansmith worker`.
 
 Every process may run one: the relay's lease lets one of them deliver at a time, and another
-takes over within a lease of the first one's death. Events wait at most ``every`` seconds
-(plus a pass) after their commit.
+takes over within a lease of the first one's death. `plansmith serve` runs one in its
+supervising process, not one per worker: more would only compete for the lease. Events wait at
+most ``every`` seconds (plus a pass) after their commit.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 import threading
 
 from plansmith.application.events.relay import Relay
+from plansmith.entrypoints.os_threads import name_os_thread
 
 log = logging.getLogger("plansmith.relay")
 
@@ -34,6 +36,7 @@ class RelayLoop:
             log.warning("could not give the relay lease up", exc_info=True)
 
     def _loop(self) -> None:
+        name_os_thread(self._thread.name)
         while not self._stopped.wait(self._every):
             try:
                 self.relay.run_until_idle()

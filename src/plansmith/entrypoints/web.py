@@ -1,12 +1,16 @@
-"""The ASGI application factory: API, portal and console on one server. Built on demand."""
+"""The ASGI application factory: API, portal and console on one server. Built on demand.
+
+`plansmith serve` hands uvicorn the import string of `app_from_environment`, so each worker
+process builds its own app (engine, pool, signer) from the same environment.
+"""
 
 from __future__ import annotations
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from plansmith.bootstrap import Plansmith
+from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.entrypoints.api import openapi, problems
 from plansmith.entrypoints.api.accounts.routes import router as api_router
 from plansmith.entrypoints.api.billing.run_routes import router as billing_run_router
@@ -27,7 +31,8 @@ from plansmith.entrypoints.console.catalog_routes import router as console_catal
 from plansmith.entrypoints.portal import routes as portal
 from plansmith.entrypoints.portal.invoices_routes import router as portal_invoices_router
 from plansmith.entrypoints.portal.plans_routes import router as portal_plans_router
-from plansmith.entrypoints.request_text import refuse_unstorable_text
+from plansmith.entrypoints.read_requests import ReadOnlyGets
+from plansmith.entrypoints.routers import EVERY_ROUTE, add_routes, route_name
 from plansmith.entrypoints.server_errors import CleanServerErrors
 from plansmith.entrypoints.webui import errors as page_errors
 from plansmith.entrypoints.webui.templating import STATIC
@@ -40,47 +45,53 @@ Every POST and PATCH accepts an `Idempotency-Key` header; errors are
 Lists are paginated with `?cursor=` and `next_cursor`."""
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one server process, its settings read from the environment (PLANSMITH_*,
+    DATABASE_URL). Every worker reads the same secret key: PLANSMITH_SECRET_KEY, else the
+    var/secret_key file that `plansmith serve` makes before it starts any worker."""
+    return create_app(bootstrap(Settings()))
+
+
 def create_app(container: Plansmith) -> FastAPI:
     app = FastAPI(
         title="plansmith",
         version="1",
         description=DESCRIPTION,
         docs_url="/docs",
-        # A route's operation id is its operation_id, else its function's name: never the
-        # long path-derived default, since generated clients name their functions after it.
-        generate_unique_id_function=lambda route: route.name,
-        # Before every route: no NUL or lone surrogate in a path, query or JSON string.
-        dependencies=[Depends(refuse_unstorable_text)],
+        # For the app's own routes (below); the routers' routes have them from app_router.
+        generate_unique_id_function=route_name,
+        dependencies=EVERY_ROUTE,
     )
     app.state.plansmith = container
     problems.install(app)
     openapi.install(app)
-    app.include_router(api_router)
-    app.include_router(catalog_router)
-    app.include_router(catalog_extras_router)
-    app.include_router(subscription_router)
-    app.include_router(tax_coupon_router)
-    app.include_router(invoice_router)
-    app.include_router(billing_run_router)
-    app.include_router(ledger_router)
-    app.include_router(test_clock_router)
-    app.include_router(api_key_router)
-    app.include_router(event_router)
+    add_routes(app, api_router)
+    add_routes(app, catalog_router)
+    add_routes(app, catalog_extras_router)
+    add_routes(app, subscription_router)
+    add_routes(app, tax_coupon_router)
+    add_routes(app, invoice_router)
+    add_routes(app, billing_run_router)
+    add_routes(app, ledger_router)
+    add_routes(app, test_clock_router)
+    add_routes(app, api_key_router)
+    add_routes(app, event_router)
     # Browser areas answer errors with HTML pages; /v1 keeps problem+json.
     page_errors.install(app, {portal.PREFIX: portal.error_page, console.PREFIX: console.error_page})
-    app.include_router(portal.router)
-    app.include_router(portal_plans_router)
-    app.include_router(portal_invoices_router)
-    app.include_router(console.router)
-    app.include_router(console_catalog_router)
-    app.include_router(console_billing_router)
-    app.include_router(console_api_key_router)
+    add_routes(app, portal.router)
+    add_routes(app, portal_plans_router)
+    add_routes(app, portal_invoices_router)
+    add_routes(app, console.router)
+    add_routes(app, console_catalog_router)
+    add_routes(app, console_billing_router)
+    add_routes(app, console_api_key_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Inside the idempotency middleware, so the 500 it keeps for a key is the real answer;
     # around it too, for its own failures (the database gone while it claims a key).
     app.add_middleware(CleanServerErrors, handlers=app.exception_handlers)
     app.add_middleware(IdempotencyMiddleware, container=container)
     app.add_middleware(CleanServerErrors, handlers=app.exception_handlers)
+    app.add_middleware(ReadOnlyGets)  # outermost: every GET's units of work only read
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

@@ -25,7 +25,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
-        _make_sqlite_safe(engine)
+        _make_sqlite_safe(engine, reader=False)
     else:
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
     event.listen(engine, "before_cursor_execute", _refuse_unstorable_text)
@@ -57,12 +57,28 @@ def _refuse_unstorable_text(
             raise TooLarge("a number is beyond what a 64-bit column holds")
 
 
-def _make_sqlite_safe(engine: Engine) -> None:
-    """Write-ahead log, foreign keys, and BEGIN IMMEDIATE.
+def make_reader_engine(url: str) -> Engine | None:
+    """SQLite only: an engine whose transactions only read, begun DEFERRED, so they take no
+    write lock and never queue behind a writer (in WAL mode a reader sees the last commit).
+    Each connection is query_only: a write through it fails loudly instead of upgrading a
+    read lock, which could fail at once under a concurrent writer. None on PostgreSQL, where
+    reads never wait for writes anyway."""
+    url = normalize_url(url)
+    if not url.startswith("sqlite") or make_url(url).database in (None, "", ":memory:"):
+        return None
+    engine = create_engine(url, connect_args={"timeout": 30})
+    _make_sqlite_safe(engine, reader=True)
+    event.listen(engine, "before_cursor_execute", _refuse_unstorable_text)
+    return engine
+
+
+def _make_sqlite_safe(engine: Engine, *, reader: bool) -> None:
+    """Write-ahead log, foreign keys, and BEGIN IMMEDIATE (BEGIN on a reader's connections).
 
     A deferred SQLite transaction that reads and then writes can fail with 'database is locked'
     at once when another writer got there first; taking the write lock at BEGIN makes
-    concurrent requests queue on the busy timeout instead.
+    concurrent requests queue on the busy timeout instead. Work that only reads runs on the
+    reader engine instead and takes no write lock at all.
     """
 
     @event.listens_for(engine, "connect")
@@ -73,11 +89,15 @@ def _make_sqlite_safe(engine: Engine) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        if reader:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
+
+    begin = "BEGIN" if reader else "BEGIN IMMEDIATE"
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

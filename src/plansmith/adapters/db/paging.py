@@ -9,9 +9,10 @@ from sqlalchemy import Select, Table, and_, or_
 
 
 def page_after(
-    q: Select[Any], table: Table, after: tuple[datetime, str] | None, limit: int
+    q: Select[Any], table: Table, after: tuple[datetime, str] | None, limit: int | None
 ) -> Select[Any]:
-    """``q`` restricted to rows strictly after ``after`` in (created_at, id) order."""
+    """``q`` restricted to rows strictly after ``after`` in (created_at, id) order (``limit``
+    None: all of them)."""
     c = table.c
     if after is not None:
         at, last_id = after

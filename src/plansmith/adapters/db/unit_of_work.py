@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plansmith.adapters.db.accounts.repositories import SqlAccounts, SqlInvoiceAddresses
 from plansmith.adapters.db.billing.run_repositories import SqlRunRecords
+from plansmith.adapters.db.billing.upcoming_reads import SqlUpcomingReads
 from plansmith.adapters.db.billing.writer import SqlBillingBatches
+from plansmith.adapters.db.catalog.price_books import (
+    PriceBookCache,
+    SqlPriceBooks,
+    bump_touched,
+    forget_touched,
+)
 from plansmith.adapters.db.catalog.repositories import (
     SqlAddOns,
     SqlExtraPacks,
@@ -34,6 +41,7 @@ from plansmith.adapters.db.organizations.sessions import (
     SqlSignInThrottles,
     SqlWebSessions,
 )
+from plansmith.adapters.db.reading import ReadScope
 from plansmith.adapters.db.subscriptions.repositories import SqlSubscriptions
 from plansmith.adapters.idempotency import fence_current_claim
 from plansmith.application.kernel.errors import Conflict
@@ -42,15 +50,28 @@ from plansmith.domain.kernel.events import DomainEvent
 
 
 class SqlUnitOfWork:
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        price_books: PriceBookCache | None = None,
+        scope: ReadScope | None = None,
+    ) -> None:
         self._session_factory = session_factory
+        # A request that only reads: every unit of work of it shares the scope's session (one
+        # transaction), which the scope's owner closes at the end of the request.
+        self._scope = scope
+        # The process's price books; a unit of work made without one keeps its own (no reuse).
+        self._price_books = price_books if price_books is not None else PriceBookCache()
         self._session: Session | None = None
         self._published: list[DomainEvent] = []
 
     def __enter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("this unit of work is already open; make a new one per use case")
-        self._session = session = self._session_factory()
+        if self._scope is not None:
+            self._session = session = self._scope.session(self._session_factory)
+        else:
+            self._session = session = self._session_factory()
         self.organizations = SqlOrganizations(session)
         self.api_keys = SqlApiKeys(session)
         self.operators = SqlOperatorUsers(session)
@@ -61,8 +82,10 @@ class SqlUnitOfWork:
         self.plan_versions = SqlPlanVersions(session)
         self.add_ons = SqlAddOns(session)
         self.extra_packs = SqlExtraPacks(session)
+        self.price_books = SqlPriceBooks(session, self._price_books)
         self.subscriptions = SqlSubscriptions(session)
         self.billing_batches = SqlBillingBatches(session)
+        self.upcoming_reads = SqlUpcomingReads(session)
         self.invoices = SqlInvoices(session)
         self.ledger = SqlLedger(session)
         self.coupons = SqlCoupons(session)
@@ -83,6 +106,12 @@ class SqlUnitOfWork:
     ) -> None:
         assert self._session is not None
         self._published = []
+        forget_touched(self._session)
+        if self._scope is not None:  # the request's shared session: its owner closes it
+            if exc is not None:
+                self._session.rollback()
+            self._session = None
+            return
         try:
             self._session.rollback()  # a no-op after commit()
         finally:
@@ -113,6 +142,9 @@ class SqlUnitOfWork:
             # The API's idempotency claim is marked in this same transaction, so a request
             # whose writes committed can never run a second time under the same key.
             fence_current_claim(session)
+            # Catalog writes bump their organization's revision with them: no process quotes
+            # from its copy of the price book once this commit is visible.
+            bump_touched(session)
             session.commit()
         except IntegrityError as exc:
             session.rollback()
@@ -120,6 +152,7 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         self._published = []
+        forget_touched(self.session)
         self.session.rollback()
 
 

@@ -243,3 +243,22 @@ class BillingRunRepository(Protocol):
     ) -> Mapping[str, Sequence[MadeInvoice]]:
         """Per run, the first ``limit`` of the organization's invoices it made (one query)."""
         ...
+
+
+class UpcomingReads(Protocol):
+    """What the upcoming invoice of one account reads, inside the caller's unit of work."""
+
+    def account_snapshot(
+        self,
+        organization_id: str,
+        account_id: str,
+        book: PriceBook,
+        moves: Mapping[str, RenewalMove],
+    ) -> tuple[Account, InvoiceAddress | None, BillingSnapshot] | None:
+        """The account, its default invoice address, and every subscription of it as the
+        billing step reads it (None: no such account), priced with ``book`` and ``moves``, in
+        a number of queries that depends neither on the account's history nor on the catalog.
+        Nothing is held: ``credit`` is left empty (an upcoming invoice is a draft and uses
+        none) and ``invoiced_keys`` holds only the keys the step may still ask about (from the
+        stored period on)."""
+        ...

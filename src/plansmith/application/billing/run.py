@@ -25,7 +25,7 @@ from plansmith.application.billing.ports import RunRecord, RunStatus
 from plansmith.application.billing.run_records import RunLog, RunWatch, start_run
 from plansmith.application.invoicing.drafts import finalized_events
 from plansmith.application.invoicing.invoices import finalize_in
-from plansmith.application.kernel.errors import Conflict, NotFound
+from plansmith.application.kernel.errors import Conflict
 from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.domain.invoicing.invoice import Invoice, InvoiceStatus
 from plansmith.domain.kernel.errors import DomainError
@@ -302,24 +302,3 @@ class Upcoming:
     cut_off: datetime | None  # when the billing run will finalize it
     period_start: date | None
     period_end: date | None
-
-
-def upcoming_invoices(
-    uow: UnitOfWork, clock: Clock, organization_id: str, account_id: str, grace: timedelta
-) -> list[Upcoming]:
-    """For each of the account's subscriptions, the next invoice as the run would make it."""
-    now = clock.now()
-    result = []
-    with uow:
-        account = uow.accounts.get(organization_id, account_id)
-        if account is None:
-            raise NotFound(f"no account {account_id!r}", field="account_id")
-        subs = [s.id for s in uow.subscriptions.for_account(organization_id, account_id)]
-        snapshot = uow.billing_batches.snapshot(organization_id, subs, hold_credit=False)
-    for sub_id in subs:
-        found = billing_step.upcoming(snapshot, snapshot.entries[sub_id], now, grace)
-        if found is not None:
-            invoice, cut = found
-            # Its period is what its lines bill, as on the invoice the run will make.
-            result.append(Upcoming(sub_id, invoice, cut, invoice.period_start, invoice.period_end))
-    return result

@@ -103,19 +103,32 @@ def _rank(value: object) -> int:
 
 
 def get_plan(uow: UnitOfWork, organization_id: str, plan_id: str) -> PlanView:
+    """From the price book (no read when this process holds the current revision); only the
+    plan's version moves are read."""
     with uow:
-        return _view(uow, _plan(uow, organization_id, plan_id))
+        book = uow.price_books.current(organization_id)
+        plan = book.plans.get(plan_id)
+        if plan is None:
+            raise NotFound(f"no plan {plan_id!r}", field="plan_id")
+        versions = [v for v in book.versions.values() if v.plan_id == plan.id]
+        versions.sort(key=lambda v: v.number)
+        moves = list(uow.plan_versions.moves(plan.id))
+    return PlanView(plan, book.families[plan.family_id], versions, moves)
 
 
 def list_plans(uow: UnitOfWork, organization_id: str) -> list[PlanView]:
+    """Every plan with its versions, oldest first, from the price book (no read but the
+    catalog revision when this process holds it)."""
     with uow:
-        plans = list(uow.plans.list(organization_id))
-        families = {f.id: f for f in uow.families.list(organization_id)}
-        versions = uow.plan_versions.for_plans([p.id for p in plans])
+        book = uow.price_books.current(organization_id)
     by_plan: dict[str, list[PlanVersion]] = {}
-    for version in versions:
+    for version in book.versions.values():
         by_plan.setdefault(version.plan_id, []).append(version)
-    return [PlanView(p, families[p.family_id], by_plan.get(p.id, [])) for p in plans]
+    for versions in by_plan.values():
+        versions.sort(key=lambda v: v.number)
+    return [
+        PlanView(p, book.families[p.family_id], by_plan.get(p.id, [])) for p in book.plans.values()
+    ]
 
 
 def _plan(uow: UnitOfWork, organization_id: str, plan_id: str) -> Plan:

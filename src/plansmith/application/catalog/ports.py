@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from plansmith.domain.catalog.add_ons import AddOn, ExtraPack
 from plansmith.domain.catalog.plans import Plan, PlanFamily, PlanVersion, PlanVersionMove
+from plansmith.domain.subscriptions.price_book import PriceBook
+from plansmith.domain.subscriptions.renewals import RenewalMove
 
 
 class PlanFamilyRepository(Protocol):
@@ -59,3 +61,17 @@ class ExtraPackRepository(Protocol):
     def get(self, organization_id: str, pack_id: str) -> ExtraPack | None: ...
     def by_code(self, organization_id: str, code: str) -> ExtraPack | None: ...
     def list(self, organization_id: str) -> Sequence[ExtraPack]: ...
+
+
+class PriceBooks(Protocol):
+    """The organization's whole catalog as one price book, as of the unit of work's catalog
+    revision (read once per unit of work; the book itself may come from the process's copy)."""
+
+    def current(self, organization_id: str) -> PriceBook: ...
+    def moves(self, organization_id: str) -> Mapping[str, RenewalMove]:
+        """from version id -> where its subscribers go at their renewal (chains followed)."""
+        ...
+
+    def revision(self, organization_id: str) -> int:
+        """The catalog revision as this transaction sees it; 0 before the first write."""
+        ...

@@ -70,7 +70,7 @@ def notify_and_move(uow: UnitOfWork, move: PlanVersionMove, now: datetime) -> in
     uow.subscriptions.add_notices(notices)
     if move.apply is ApplyToExisting.NOW:
         book = price_book(uow, move.organization_id)
-        moves = renewal_moves(uow, book, list(book.plans))
+        moves = renewal_moves(uow, move.organization_id)
         for sub in subs:
             run(uow, sub, book, moves, _move_now(move), OPERATOR, now)
     return len(subs)

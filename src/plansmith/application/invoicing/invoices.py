@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import datetime
 
 from plansmith.application.invoicing.drafts import (
-    buyer,
     finalized,
     finalized_events,
     invoice_number,
@@ -17,7 +16,6 @@ from plansmith.application.invoicing.drafts import (
 from plansmith.application.kernel.errors import Conflict, NotFound
 from plansmith.application.kernel.ids import new_id
 from plansmith.application.kernel.ports import Clock, UnitOfWork
-from plansmith.domain.accounts.account import Account
 from plansmith.domain.invoicing import postings
 from plansmith.domain.invoicing.events import (
     CreditNoteIssued,
@@ -32,16 +30,6 @@ from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import InvalidValue
 
 CREDIT_NOTE_PREFIX = "CN-"
-
-
-def buyer_of(uow: UnitOfWork, account: Account) -> dict[str, object]:
-    """Who the invoice is made out to, as it stands now (kept on the invoice)."""
-    address = None
-    if account.default_invoice_address_id is not None:
-        address = uow.invoice_addresses.get(
-            account.organization_id, account.default_invoice_address_id
-        )
-    return buyer(account, address)
 
 
 def _invoice(uow: UnitOfWork, organization_id: str, invoice_id: str) -> Invoice:

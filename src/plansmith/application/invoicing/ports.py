@@ -61,9 +61,10 @@ class InvoiceRepository(Protocol):
         account_id: str | None,
         status: str | None,
         after: tuple[datetime, str] | None,
-        limit: int,
+        limit: int | None,
     ) -> Sequence[Invoice]:
-        """Ordered by (created_at, id), strictly after the given position."""
+        """Ordered by (created_at, id), strictly after the given position; ``limit`` None:
+        every one (an account's whole history, read at once)."""
         ...
 
     def drafts_to_finalize(

@@ -12,13 +12,18 @@ from typing import Generic, Protocol, Self, TypeVar
 # The unit of work gathers every capability's repositories; a capability's ports module is its
 # public contract, the one part of it any other may import (see the import contracts).
 from plansmith.application.accounts.ports import AccountRepository, InvoiceAddressRepository
-from plansmith.application.billing.ports import BillingBatches, BillingRunRepository
+from plansmith.application.billing.ports import (
+    BillingBatches,
+    BillingRunRepository,
+    UpcomingReads,
+)
 from plansmith.application.catalog.ports import (
     AddOnRepository,
     ExtraPackRepository,
     PlanFamilyRepository,
     PlanRepository,
     PlanVersionRepository,
+    PriceBooks,
 )
 from plansmith.application.events.ports import OutboxRepository
 from plansmith.application.invoicing.ports import (
@@ -82,6 +87,8 @@ class UnitOfWork(Protocol):
     @property
     def extra_packs(self) -> ExtraPackRepository: ...
     @property
+    def price_books(self) -> PriceBooks: ...
+    @property
     def subscriptions(self) -> SubscriptionRepository: ...
     @property
     def invoices(self) -> InvoiceRepository: ...
@@ -95,6 +102,8 @@ class UnitOfWork(Protocol):
     def billing_runs(self) -> BillingRunRepository: ...
     @property
     def billing_batches(self) -> BillingBatches: ...
+    @property
+    def upcoming_reads(self) -> UpcomingReads: ...
     @property
     def web_sessions(self) -> WebSessionRepository: ...
     @property

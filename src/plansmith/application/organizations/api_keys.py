@@ -97,8 +97,8 @@ def authenticate_api_key(
     one past its overlap, is refused from that instant on."""
     now = clock.now()
     with uow:
-        key = uow.api_keys.find_by_hash(digest_secret(secret))
-        organization = uow.organizations.get(key.organization_id) if key else None
+        found = uow.api_keys.caller(digest_secret(secret))
+    key, organization = found if found is not None else (None, None)
     if key is None or organization is None or not key.works_at(now):
         raise Unauthorized(
             "unknown, revoked or expired API key; send 'Authorization: Bearer sk_...'"

@@ -10,7 +10,7 @@ from plansmith.application.kernel import validation
 from plansmith.application.kernel.errors import Conflict, NotFound, Unauthorized
 from plansmith.application.kernel.ids import new_id
 from plansmith.application.kernel.ports import Clock, UnitOfWork
-from plansmith.application.organizations.passwords import DUMMY_HASH, hash_password, verify_password
+from plansmith.application.organizations.passwords import dummy_hash, hash_password, verify_password
 from plansmith.application.organizations.tokens import Signer, expiry
 from plansmith.domain.accounts.account import require_text
 from plansmith.domain.kernel import error_codes as ec
@@ -85,7 +85,7 @@ def create_operator(
 def sign_in_operator(uow: UnitOfWork, email: str, password: str) -> OperatorUser:
     with uow:
         user = uow.operators.find_by_email(email.strip().lower())
-    stored = user.password_hash if user else DUMMY_HASH
+    stored = user.password_hash if user else dummy_hash()
     if not verify_password(password, stored) or user is None:
         raise Unauthorized("wrong email or password")
     return user

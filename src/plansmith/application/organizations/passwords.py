@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from functools import cache
 
 _N, _R, _P = 2**14, 8, 1
 
@@ -39,5 +40,8 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-# Compared against when the email is unknown, so a wrong email costs as long as a wrong password.
-DUMMY_HASH = hash_password(secrets.token_hex(8))
+@cache
+def dummy_hash() -> str:
+    """Compared against when the email is unknown, so a wrong email costs as long as a wrong
+    password. Made on first use: one scrypt is a tenth of a second that start-up need not pay."""
+    return hash_password(secrets.token_hex(8))

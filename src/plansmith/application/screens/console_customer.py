@@ -29,6 +29,6 @@ def customer_page(uow: UnitOfWork, organization_id: str, account_id: str) -> Cus
         if not subs:  # nothing to show per family: the catalog is not read
             return CustomerPage(account, addresses, ())
         book = price_book(uow, organization_id)
-        logs = {s.id: list(uow.subscriptions.log(s.id)) for s in subs}
+        logs = uow.subscriptions.logs([s.id for s in subs])
     families = [f for f in family_plans(book, subs, logs) if f.latest is not None]
     return CustomerPage(account, addresses, tuple(families))

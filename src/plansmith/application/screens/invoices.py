@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from plansmith.application.billing.run import Upcoming, upcoming_invoices
+from plansmith.application.billing.run import Upcoming
 from plansmith.application.billing.test_clocks import clock_for
-from plansmith.application.invoicing.invoices import buyer_of
+from plansmith.application.billing.upcoming import account_snapshot, upcoming_of
+from plansmith.application.invoicing.drafts import buyer as buyer_from
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.domain.accounts.account import Account
@@ -24,8 +25,6 @@ from plansmith.domain.invoicing.invoice import (
     TaxSummary,
 )
 from plansmith.domain.invoicing.pricing import tax_summary
-
-_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -49,9 +48,13 @@ def invoice_view(
     *,
     account_id: str | None = None,
     drafts: bool = True,
+    seller: str | None = None,
+    credit_notes: bool = True,
 ) -> InvoiceView:
     """One invoice, in one unit of work. With ``account_id``, another account's invoice (and
-    with ``drafts=False`` a draft) is as absent as one that does not exist."""
+    with ``drafts=False`` a draft) is as absent as one that does not exist. ``seller``: the
+    organization's name when the caller has it already (it is read otherwise);
+    ``credit_notes=False`` for a reader that does not show them (the API's invoice)."""
     with uow:
         invoice = uow.invoices.get_invoice(organization_id, invoice_id)
         hidden = invoice is not None and (
@@ -60,32 +63,33 @@ def invoice_view(
         )
         if invoice is None or hidden:
             raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
-        return views_in(uow, [invoice], credit_notes=True)[0]
+        return views_in(uow, [invoice], credit_notes=credit_notes, seller=seller)[0]
 
 
 def views_in(
-    uow: UnitOfWork, invoices: Sequence[Invoice], *, credit_notes: bool = False
+    uow: UnitOfWork,
+    invoices: Sequence[Invoice],
+    *,
+    credit_notes: bool = False,
+    seller: str | None = None,
 ) -> list[InvoiceView]:
     """Inside an open unit of work: the views of invoices of one organization, reading the
-    seller, the tax rates and each account once."""
+    seller (unless given), the tax rates and the accounts once each, whatever the number of
+    invoices. The buyer comes with the invoice as read."""
     if not invoices:
         return []
     organization_id = invoices[0].organization_id
-    seller = _seller(uow, organization_id)
+    seller = _seller(uow, organization_id) if seller is None else seller
     rates = _rates(uow, organization_id)
-    accounts: dict[str, Account] = {}
+    accounts = uow.accounts.get_many(organization_id, {i.account_id for i in invoices})
     views = []
     for invoice in invoices:
-        if invoice.account_id not in accounts:
-            account = uow.accounts.get(organization_id, invoice.account_id)
-            if account is None:
-                raise NotFound(f"no account {invoice.account_id!r}", field="account_id")
-            accounts[account.id] = account
+        account = accounts.get(invoice.account_id)
+        if account is None:
+            raise NotFound(f"no account {invoice.account_id!r}", field="account_id")
         notes = tuple(uow.invoices.credit_notes(invoice.id)) if credit_notes else None
         buyer = uow.invoices.buyer(invoice.id)
-        views.append(
-            InvoiceView(invoice, accounts[invoice.account_id], seller, buyer, rates, notes)
-        )
+        views.append(InvoiceView(invoice, account, seller, buyer, rates, notes))
     return views
 
 
@@ -118,20 +122,17 @@ class AccountInvoices:
 def account_invoices(
     uow: UnitOfWork, wall: Clock, organization_id: str, account_id: str, grace: timedelta
 ) -> AccountInvoices:
-    """The account's invoices in one unit of work, then its upcoming invoices (the billing
-    run's own computation, which reads in a unit of work of its own)."""
+    """The account, its past invoices and its upcoming ones (the billing step over the
+    account's snapshot, as the run would make them now), in one unit of work."""
     with uow:
         organization = uow.organizations.get(organization_id)
         if organization is None:
             raise NotFound(f"no organization {organization_id!r}", field="organization_id")
-        account = uow.accounts.get(organization_id, account_id)
-        if account is None:
-            raise NotFound(f"no account {account_id!r}", field="account_id")
-        buyer = buyer_of(uow, account)
-        rates = _rates(uow, organization_id)
+        account, address, snapshot = account_snapshot(uow, organization_id, account_id)
         past = _all_invoices(uow, organization_id, account_id)
-    clock = clock_for(organization, wall)
-    upcoming = upcoming_invoices(uow, clock, organization_id, account_id, grace)
+    upcoming = upcoming_of(snapshot, clock_for(organization, wall).now(), grace)
+    rates = {rate.id: rate for rate in snapshot.tax_rates}
+    buyer = buyer_from(account, address)
     finalized = (i for i in past if i.status is not InvoiceStatus.DRAFT)
     newest_first = sorted(
         finalized, key=lambda i: (i.finalized_at or i.created_at, i.id), reverse=True
@@ -142,13 +143,10 @@ def account_invoices(
 
 
 def _all_invoices(uow: UnitOfWork, organization_id: str, account_id: str) -> list[Invoice]:
-    found: list[Invoice] = []
-    after: tuple[datetime, str] | None = None
-    while True:
-        page = uow.invoices.invoices(
-            organization_id, account_id=account_id, status=None, after=after, limit=_PAGE
+    # One read for the whole history: the page shows every past invoice, and pages of it
+    # would make the statement count grow with the account's age.
+    return list(
+        uow.invoices.invoices(
+            organization_id, account_id=account_id, status=None, after=None, limit=None
         )
-        found.extend(page)
-        if len(page) < _PAGE:
-            return found
-        after = (page[-1].created_at, page[-1].id)
+    )

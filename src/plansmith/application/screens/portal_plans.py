@@ -10,7 +10,7 @@ its fingerprint still matches.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -74,8 +74,8 @@ class _Read:
     account: Account
     book: PriceBook
     subs: Sequence[Subscription]  # every subscription of the account, oldest first
-    logs: dict[str, list[Span]]
-    moves: dict[str, RenewalMove]
+    logs: Mapping[str, Sequence[Span]]
+    moves: Mapping[str, RenewalMove]
     now: datetime
 
     def families(self) -> list[FamilyPlans]:
@@ -104,8 +104,8 @@ def _read(uow: UnitOfWork, wall: Clock, organization_id: str, account_id: str) -
         raise NotFound(f"no account {account_id!r}", field="account_id")
     book = price_book(uow, organization_id)
     subs = list(uow.subscriptions.for_account(organization_id, account_id))
-    logs = {s.id: list(uow.subscriptions.log(s.id)) for s in subs}
-    moves = renewal_moves(uow, book, list(book.plans))
+    logs = uow.subscriptions.logs([s.id for s in subs])
+    moves = renewal_moves(uow, organization_id)
     return _Read(account, book, subs, logs, moves, now)
 
 

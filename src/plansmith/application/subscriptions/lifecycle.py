@@ -22,7 +22,7 @@ from plansmith.domain.kernel.periods import local_date, zone
 from plansmith.domain.subscriptions.events import SubscriptionEvent
 from plansmith.domain.subscriptions.held_log import Span, apply_held, changed_spans
 from plansmith.domain.subscriptions.price_book import Component, PriceBook, components
-from plansmith.domain.subscriptions.renewals import RenewalMove, advance, period_end, resolved_moves
+from plansmith.domain.subscriptions.renewals import RenewalMove, advance, period_end
 from plansmith.domain.subscriptions.subscription import BillableItem, Outcome, Subscription
 
 # Who asked: recorded on every event.
@@ -41,6 +41,7 @@ class SubscriptionView:
     plan: Plan
     version: PlanVersion
     family_name: str
+    family_code: str
     parts: tuple[Component, ...]
     scheduled_plan_name: str | None = None
 
@@ -79,24 +80,15 @@ class Result:
 
 
 def price_book(uow: UnitOfWork, organization_id: str) -> PriceBook:
-    """Every family, plan, version and add-on of the organization (catalogs are small)."""
-    plans = list(uow.plans.list(organization_id))
-    versions = uow.plan_versions.for_plans([p.id for p in plans])
-    return PriceBook(
-        families={f.id: f for f in uow.families.list(organization_id)},
-        plans={p.id: p for p in plans},
-        versions={v.id: v for v in versions},
-        add_ons={a.code: a for a in uow.add_ons.list(organization_id)},
-    )
+    """Every family, plan, version and add-on of the organization (catalogs are small), as of
+    this transaction's catalog revision: no read at all when the process holds that revision."""
+    return uow.price_books.current(organization_id)
 
 
-def renewal_moves(
-    uow: UnitOfWork, book: PriceBook, plan_ids: Sequence[str]
-) -> dict[str, RenewalMove]:
+def renewal_moves(uow: UnitOfWork, organization_id: str) -> Mapping[str, RenewalMove]:
     """from version id -> where its subscribers go at their renewal, following chains
     (v1 -> v2 -> v3 when v2 was superseded too) to the newest version."""
-    # One read for the whole catalog.
-    return resolved_moves(uow.plan_versions.moves_of(plan_ids))
+    return uow.price_books.moves(organization_id)
 
 
 def subscription_of(uow: UnitOfWork, organization_id: str, subscription_id: str) -> Subscription:
@@ -112,11 +104,13 @@ def view_of(sub: Subscription, book: PriceBook) -> SubscriptionView:
     scheduled = None
     if sub.scheduled is not None:
         scheduled = book.version(sub.scheduled.terms.version_id).name
+    family = book.families[sub.family_id]
     return SubscriptionView(
         subscription=sub,
         plan=book.plan(sub.terms.plan_id),
         version=version,
-        family_name=book.families[sub.family_id].name,
+        family_name=family.name,
+        family_code=family.code,
         parts=components(sub.terms, book),
         scheduled_plan_name=scheduled,
     )
@@ -186,7 +180,7 @@ def act(
     with uow:
         sub = subscription_of(uow, organization_id, subscription_id)
         book = price_book(uow, organization_id)
-        moves = renewal_moves(uow, book, list(book.plans))
+        moves = renewal_moves(uow, organization_id)
         result = run(uow, sub, book, moves, action, actor, now, dry_run=dry_run)
         if result.applied:
             uow.commit()

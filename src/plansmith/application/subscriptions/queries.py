@@ -114,11 +114,12 @@ class FamilyPlans:
 
 def account_plans(uow: UnitOfWork, organization_id: str, account_id: str) -> list[FamilyPlans]:
     with uow:
-        if uow.accounts.get(organization_id, account_id) is None:
+        subs = list(uow.subscriptions.for_account(organization_id, account_id))
+        # An account with a subscription exists: only one with none needs looking up.
+        if not subs and uow.accounts.get(organization_id, account_id) is None:
             raise NotFound(f"no account {account_id!r}", field="account_id")
         book = price_book(uow, organization_id)
-        subs = list(uow.subscriptions.for_account(organization_id, account_id))
-        logs = {s.id: list(uow.subscriptions.log(s.id)) for s in subs}
+        logs = uow.subscriptions.logs([s.id for s in subs])
     return family_plans(book, subs, logs)
 
 

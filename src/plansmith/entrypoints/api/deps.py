@@ -13,11 +13,14 @@ from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.application.organizations.api_keys import Caller, authenticate_api_key
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.organizations.organization import Organization
+from plansmith.entrypoints.api.idempotency import CALLER
 
 bearer = HTTPBearer(auto_error=False, description="An API key: sk_...")
 
 
-def get_container(request: Request) -> Plansmith:
+# The dependencies that do no I/O are async: FastAPI runs a sync one in the thread pool, a
+# round trip between threads for nothing. Those that read the database stay sync.
+async def get_container(request: Request) -> Plansmith:
     container: Plansmith = request.app.state.plansmith
     return container
 
@@ -25,7 +28,7 @@ def get_container(request: Request) -> Plansmith:
 Container = Annotated[Plansmith, Depends(get_container)]
 
 
-def get_uow(container: Container) -> UnitOfWork:
+async def get_uow(container: Container) -> UnitOfWork:
     return container.uow()
 
 
@@ -33,11 +36,16 @@ UoW = Annotated[UnitOfWork, Depends(get_uow)]
 
 
 def get_caller(
+    request: Request,
     container: Container,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
-    """The organization and the API key of this request, checked in the database each time
-    (no cache: a revoked key is refused at once by every process)."""
+    """The organization and the API key of this request, checked in the database once per
+    request (no cache across requests: a revoked key is refused at once by every process).
+    A POST or PATCH was checked by the idempotency middleware already, from the same header."""
+    found: Caller | None = getattr(request.state, CALLER, None)
+    if found is not None:
+        return found
     if credentials is None:
         raise Unauthorized("send your API key as 'Authorization: Bearer sk_...'")
     return authenticate_api_key(
@@ -48,14 +56,14 @@ def get_caller(
 CurrentCaller = Annotated[Caller, Depends(get_caller)]
 
 
-def get_organization(caller: CurrentCaller) -> Organization:
+async def get_organization(caller: CurrentCaller) -> Organization:
     return caller.organization
 
 
 CurrentOrg = Annotated[Organization, Depends(get_organization)]
 
 
-def get_organization_clock(container: Container, org: CurrentOrg) -> Clock:
+async def get_organization_clock(container: Container, org: CurrentOrg) -> Clock:
     """The clock the organization's use cases run on: a sandbox's test clock, else the wall
     clock. Session and token expiry keep the wall clock: they guard real time."""
     return clock_for(org, container.clock)

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plansmith.adapters.idempotency import StoredResponse, Verdict, current_claim
-from plansmith.application.organizations.api_keys import authenticate_api_key
+from plansmith.application.organizations.api_keys import Caller, authenticate_api_key
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import DomainError
@@ -46,6 +46,10 @@ RERUNNABLE = frozenset(
 )
 
 
+# Where the middleware leaves the caller it authenticated, for the route's get_caller.
+CALLER = "plansmith_caller"
+
+
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp, container: Plansmith) -> None:
         self.app = app
@@ -62,9 +66,10 @@ class IdempotencyMiddleware:
         headers = dict(scope["headers"])
         key_bytes = headers.get(HEADER)
         # Database calls run in the thread pool: this middleware must not block the event loop.
-        organization_id = await run_in_threadpool(
-            self._organization, headers.get(b"authorization", b"")
-        )
+        caller = await run_in_threadpool(self._caller, headers.get(b"authorization", b""))
+        organization_id = caller.organization.id if caller is not None else None
+        if caller is not None:  # the route takes it from here: one authentication a request
+            scope.setdefault("state", {})[CALLER] = caller
         if key_bytes is None or organization_id is None:
             await self.app(scope, receive, send)  # the route answers 401 for a bad key
             return
@@ -150,15 +155,14 @@ class IdempotencyMiddleware:
             with anyio.CancelScope(shield=True):  # a client that hangs up must not skip this
                 await run_in_threadpool(store.finish, claim, stored)
 
-    def _organization(self, authorization: bytes) -> str | None:
+    def _caller(self, authorization: bytes) -> Caller | None:
         scheme, _, secret = authorization.decode("latin-1").partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             return None
         try:
-            caller = authenticate_api_key(
+            return authenticate_api_key(
                 self.container.uow(), self.container.clock, self.container.key_uses, secret.strip()
             )
-            return caller.organization.id
         except DomainError:
             return None
 

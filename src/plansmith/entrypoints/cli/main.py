@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,7 +11,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from plansmith.adapters.db.migrate import upgrade
 from plansmith.application.organizations import console_users
 from plansmith.application.organizations import organizations as orgs
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
@@ -67,6 +67,8 @@ context.install(container)
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the newest version."""
+    from plansmith.adapters.db.migrate import upgrade  # Alembic: only this command needs it
+
     with container() as plansmith:
         upgrade(plansmith.engine)
         out.print(f"database at head: {plansmith.engine.url.render_as_string()}")
@@ -183,6 +185,11 @@ def demo() -> None:
             out.print(f"  {label:<13}{value}", soft_wrap=True, highlight=False)
 
 
+# An import string, not an app: uvicorn imports it in each worker process. With several
+# workers this process imports no part of the web app at all.
+APP_FACTORY = "plansmith.entrypoints.web:app_from_environment"
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
@@ -191,28 +198,56 @@ def serve(
         int,
         typer.Option(help="Run the renewal step every N seconds in this process; 0: never"),
     ] = 60,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            envvar="PLANSMITH_WORKERS",
+            help="Server processes; on PostgreSQL, one per core (SQLite: keep 1)",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the API, the portal and the console; run the renewal step and the outbox relay."""
     import uvicorn
 
     from plansmith.entrypoints.cli.renewals import RenewalTimer
+    from plansmith.entrypoints.http_protocol import NoDelayHttp
     from plansmith.entrypoints.relay_loop import RelayLoop
-    from plansmith.entrypoints.web import create_app
 
+    # Built before any worker starts, which also makes var/secret_key (if it is the key) for
+    # the workers to read. The timer and the relay run here, in this one process: the workers
+    # only answer requests (uvicorn starts them from APP_FACTORY), so N workers do not run the
+    # renewal step N times over or compete N ways for the relay's lease.
     plansmith = bootstrap(Settings())
-    out.print(f"plansmith on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    base = f"http://{host}:{port}"
+    out.print(
+        f"plansmith on {base} with {workers} worker(s)  (API docs: {base}/docs)",
+        soft_wrap=True,
+        highlight=False,
+    )
     timer = RenewalTimer(plansmith, renewals_every) if renewals_every > 0 else None
     every = plansmith.settings.relay_every_seconds
     relay = RelayLoop(plansmith.relay(), every) if every > 0 else None
     for started in (timer, relay):
         if started is not None:
             started.start()
+    # uvicorn ends on SIGTERM as on Ctrl-C, then raises the signal again: make that an
+    # interrupt too, so the finally below stops the timer and gives the relay lease up.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        uvicorn.run(create_app(plansmith), host=host, port=port, log_level="info")
+        uvicorn.run(
+            APP_FACTORY, factory=True, host=host, port=port, workers=workers, http=NoDelayHttp
+        )
     finally:
+        signal.signal(signal.SIGTERM, previous)
         for running in (timer, relay):
             if running is not None:
                 running.stop()
+        plansmith.dispose()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @app.command()

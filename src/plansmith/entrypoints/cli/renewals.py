@@ -1,9 +1,11 @@
-"""The renewal step on a timer inside `plansmith serve`, for a single-process deployment.
+"""The renewal step on a timer inside `plansmith serve`: in its one supervising process, never
+in each of its workers.
 
 Every period end is also caught up by the next action on that subscription, but a trial should
 convert and a term-end cancellation take effect on time even if nobody touches it. The step is
 safe to run from several processes at once (see advance_due), so a deployment with more servers
-can leave this on everywhere or run `plansmith sub advance --all` from cron instead.
+can leave this on everywhere or run `plansmith sub advance --all` from cron instead; inside one
+server, running it in every worker would only repeat the same queries and lock waits N times.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import threading
 
 from plansmith.application.subscriptions.actions import advance_due
 from plansmith.bootstrap import Plansmith
+from plansmith.entrypoints.os_threads import name_os_thread
 
 log = logging.getLogger("plansmith.renewals")
 
@@ -50,6 +53,7 @@ class RenewalTimer:
             )
 
     def _loop(self) -> None:
+        name_os_thread(self._thread.name)
         while not self._stopped.wait(self._every):
             try:
                 self.run_once()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from plansmith.application.kernel.errors import NotFound
@@ -26,6 +26,7 @@ from plansmith.entrypoints.console.routes import (
     Operator,
     _chrome,
 )
+from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container
 from plansmith.entrypoints.webui.templating import make_templates
 
@@ -50,7 +51,7 @@ BADGES = {
 }
 
 templates = make_templates(Path(__file__).with_name("templates"))
-router = APIRouter(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
+router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
 
 
 @router.get("/api-keys")

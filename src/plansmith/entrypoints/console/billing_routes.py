@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from plansmith.application.billing.ports import RunRecord
@@ -38,6 +38,7 @@ from plansmith.entrypoints.console.routes import (
     _chrome,
     money,
 )
+from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container, organization_clock
 from plansmith.entrypoints.webui.invoice_document import Formats
 from plansmith.entrypoints.webui.invoice_loading import (
@@ -45,7 +46,6 @@ from plansmith.entrypoints.webui.invoice_loading import (
     organization_invoices,
     recent_runs,
 )
-from plansmith.entrypoints.webui.invoice_pdf import render_pdf
 from plansmith.entrypoints.webui.templating import make_templates
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -102,7 +102,7 @@ BUTTONS = (
 BY_PATH = {button.path: button for button in BUTTONS}
 
 templates = make_templates(Path(__file__).with_name("templates"))
-router = APIRouter(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
+router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
 
 
 # -- invoices -----------------------------------------------------------------------------
@@ -148,6 +148,9 @@ def invoices(
 
 @router.get("/invoices/{invoice_id}.pdf")
 def invoice_pdf(invoice_id: str, operator: CurrentOperator, app: Container) -> Response:
+    # fpdf2, fontTools and Pillow are a quarter of the start-up: only a download needs them.
+    from plansmith.entrypoints.webui.invoice_pdf import render_pdf
+
     document = load_invoice(app.uow(), operator.organization_id, invoice_id).document
     headers = {"Content-Disposition": f'attachment; filename="{document.file_name}"', **NO_STORE}
     return Response(render_pdf(document), media_type="application/pdf", headers=headers)

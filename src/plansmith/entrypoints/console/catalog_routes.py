@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
@@ -45,6 +45,7 @@ from plansmith.entrypoints.console.routes import (
     Operator,
     _chrome,
 )
+from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container, organization_clock
 from plansmith.entrypoints.webui.templating import make_templates
 
@@ -66,7 +67,7 @@ DONE = {
 }
 
 templates = make_templates(Path(__file__).with_name("templates"))
-router = APIRouter(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
+router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
 
 
 # -- showing prices and policies ----------------------------------------------------------

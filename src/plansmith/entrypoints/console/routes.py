@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 from babel.dates import format_date
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from plansmith.adapters.money_format import format_money
@@ -30,6 +30,7 @@ from plansmith.domain.kernel.money import Currency, Money
 from plansmith.domain.organizations.organization import OperatorUser
 from plansmith.domain.organizations.sessions import SessionKind
 from plansmith.domain.subscriptions.subscription import Status
+from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container
 from plansmith.entrypoints.webui.errors import title_for
 from plansmith.entrypoints.webui.sessions import (
@@ -48,7 +49,7 @@ PAGE_SIZE = 25
 LOCALE = "en_US"  # operators have no locale of their own yet
 
 templates = make_templates(Path(__file__).with_name("templates"))
-router = APIRouter(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
+router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
 
 
 @dataclass(frozen=True)

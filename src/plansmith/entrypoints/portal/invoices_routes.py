@@ -13,22 +13,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
 from plansmith.application.screens.invoices import account_invoices
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.invoicing.invoice import Invoice
 from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, Visit
+from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container
 from plansmith.entrypoints.webui.invoice_document import STATUS_WORDS, Formats
 from plansmith.entrypoints.webui.invoice_loading import Loaded, load_invoice, upcoming_documents
-from plansmith.entrypoints.webui.invoice_pdf import render_pdf
 from plansmith.entrypoints.webui.sessions import CSRF_FIELD
 from plansmith.entrypoints.webui.templating import make_templates
 
 templates = make_templates(Path(__file__).with_name("templates"))
-router = APIRouter(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
+router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,9 @@ def invoices_page(request: Request, visit: CurrentVisit, app: Container) -> Resp
 # Declared before the review page: "{invoice_id}" alone would also match "inv_x.pdf".
 @router.get("/invoices/{invoice_id}.pdf")
 def invoice_pdf(invoice_id: str, visit: CurrentVisit, app: Container) -> Response:
+    # fpdf2, fontTools and Pillow are a quarter of the start-up: only a download needs them.
+    from plansmith.entrypoints.webui.invoice_pdf import render_pdf
+
     loaded = _customer_invoice(app, visit, invoice_id)
     document = loaded.document
     headers = {

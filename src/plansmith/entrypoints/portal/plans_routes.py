@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from plansmith.application.screens import portal_plans as q
@@ -38,6 +38,7 @@ from plansmith.entrypoints.portal.plans_views import (
     flash,
 )
 from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, FormVisit, Visit
+from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container, organization_clock
 from plansmith.entrypoints.webui.sessions import CSRF_FIELD
 from plansmith.entrypoints.webui.templating import make_templates
@@ -45,7 +46,7 @@ from plansmith.entrypoints.webui.templating import make_templates
 templates = make_templates(Path(__file__).with_name("templates"))
 templates.env.filters.update(FILTERS)
 templates.env.globals["max_quantity"] = MAX_QUANTITY
-router = APIRouter(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
+router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
 Fields = Annotated[ChoiceFields, Form()]
 
 

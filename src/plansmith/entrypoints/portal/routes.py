@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from plansmith.application.accounts import accounts as uc
@@ -26,6 +26,7 @@ from plansmith.entrypoints.portal.forms import (
     AddressForm,
     is_form_error,
 )
+from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container, organization_clock
 from plansmith.entrypoints.webui.errors import error_code, title_for
 from plansmith.entrypoints.webui.sessions import (
@@ -49,7 +50,7 @@ FLASHES = {
 NO_STORE = {"Cache-Control": "no-store"}
 
 templates = make_templates(Path(__file__).with_name("templates"))
-router = APIRouter(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
+router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from plansmith.application.kernel.ports import Clock
 from plansmith.bootstrap import Plansmith
 
 
-def get_container(request: Request) -> Plansmith:
+async def get_container(request: Request) -> Plansmith:
+    # async: FastAPI runs a sync dependency in the thread pool, a hop for nothing here.
     container: Plansmith = request.app.state.plansmith
     return container
 

@@ -82,12 +82,8 @@ def organization_invoices(
             )
         )
         shown = found[:limit]
-        accounts: dict[str, Account] = {}
-        for invoice in shown:
-            if invoice.account_id not in accounts:
-                account = uow.accounts.get(organization_id, invoice.account_id)
-                assert account is not None  # a foreign key guarantees it
-                accounts[account.id] = account
+        # One read for the page's accounts; a foreign key guarantees each one is there.
+        accounts = uow.accounts.get_many(organization_id, {i.account_id for i in shown})
     rows = [(invoice, accounts[invoice.account_id]) for invoice in shown]
     more = len(found) > limit
     return InvoicePage(rows, (shown[-1].created_at, shown[-1].id) if more else None)

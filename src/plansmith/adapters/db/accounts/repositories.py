@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from plansmith.adapters.db import tables as t
+from plansmith.adapters.db.accounts.search import accounts_matching
 from plansmith.adapters.db.paging import page_after
 from plansmith.adapters.db.rows import Repository, build
 from plansmith.domain.accounts.account import Account, InvoiceAddress
@@ -27,6 +28,14 @@ class SqlAccounts(Repository):
         q = select(self.table).where(c.id == account_id, c.organization_id == organization_id)
         return build(Account, self.session.execute(q).first())
 
+    def get_many(self, organization_id: str, account_ids: Iterable[str]) -> Mapping[str, Account]:
+        ids = sorted(set(account_ids))
+        if not ids:
+            return {}
+        c = self.table.c
+        q = select(self.table).where(c.organization_id == organization_id, c.id.in_(ids))
+        return {row.id: Account(**row._mapping) for row in self.session.execute(q)}
+
     def find_by_external_id(self, organization_id: str, external_id: str) -> Account | None:
         c = self.table.c
         q = select(self.table).where(
@@ -42,18 +51,10 @@ class SqlAccounts(Repository):
         after: tuple[datetime, str] | None,
         limit: int,
     ) -> Sequence[Account]:
-        c = self.table.c
-        q = select(self.table).where(c.organization_id == organization_id)
         if search:
-            pattern = f"%{_escape_like(search.lower())}%"
-            q = q.where(
-                or_(
-                    func.lower(c.name).like(pattern, escape="\\"),
-                    func.lower(c.email).like(pattern, escape="\\"),
-                    func.lower(c.external_id).like(pattern, escape="\\"),
-                    c.id == search,
-                )
-            )
+            q = accounts_matching(self.session, organization_id, search)
+        else:
+            q = select(self.table).where(self.table.c.organization_id == organization_id)
         q = page_after(q, t.accounts, after, limit)
         return [Account(**row._mapping) for row in self.session.execute(q)]
 
@@ -80,7 +81,3 @@ class SqlInvoiceAddresses(Repository):
             .order_by(c.created_at, c.id)
         )
         return [InvoiceAddress(**row._mapping) for row in self.session.execute(q)]
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -28,10 +28,17 @@ from plansmith.domain.catalog.terms_data import (
     terms_to_data,
 )
 
+# The session.info key the unit of work reads at commit to bump catalog revisions.
+TOUCHED = "plansmith.catalog_touched"
+
 
 class _Catalog:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def _touch(self, organization_id: str) -> None:
+        """Every write says whose catalog it changed: the unit of work bumps its revision."""
+        self.session.info.setdefault(TOUCHED, set()).add(organization_id)
 
     def _one(self, table: Table, organization_id: str, **where: Any) -> Row[Any] | None:
         q = select(table).where(table.c.organization_id == organization_id)
@@ -58,9 +65,11 @@ class SqlPlanFamilies(_Catalog):
         }
 
     def add(self, family: PlanFamily) -> None:
+        self._touch(family.organization_id)
         self.session.execute(insert(t.plan_families).values(**self._values(family)))
 
     def update(self, family: PlanFamily) -> None:
+        self._touch(family.organization_id)
         c = t.plan_families.c
         self.session.execute(
             update(t.plan_families)
@@ -84,9 +93,11 @@ class SqlPlanFamilies(_Catalog):
 
 class SqlPlans(_Catalog):
     def add(self, plan: Plan) -> None:
+        self._touch(plan.organization_id)
         self.session.execute(insert(t.plans).values(**plan.__dict__))
 
     def update(self, plan: Plan) -> None:
+        self._touch(plan.organization_id)
         c = t.plans.c
         self.session.execute(
             update(t.plans)
@@ -127,6 +138,7 @@ class SqlPlanVersions(_Catalog):
         organization_id = self.session.execute(
             select(t.plans.c.organization_id).where(t.plans.c.id == version.plan_id)
         ).scalar_one()
+        self._touch(organization_id)
         self.session.execute(
             insert(t.plan_versions).values(
                 organization_id=organization_id,
@@ -150,9 +162,13 @@ class SqlPlanVersions(_Catalog):
 
     def update(self, version: PlanVersion) -> None:
         c = t.plan_versions.c
-        self.session.execute(
-            update(t.plan_versions).where(c.id == version.id).values(**self._values(version))
-        )
+        organization_id = self.session.execute(
+            update(t.plan_versions)
+            .where(c.id == version.id)
+            .values(**self._values(version))
+            .returning(c.organization_id)
+        ).scalar_one()
+        self._touch(organization_id)
 
     def for_plan(self, plan_id: str) -> Sequence[PlanVersion]:
         return self.for_plans([plan_id])
@@ -165,6 +181,7 @@ class SqlPlanVersions(_Catalog):
         return [_version(row) for row in self.session.execute(q)]
 
     def add_move(self, move: PlanVersionMove) -> None:
+        self._touch(move.organization_id)
         values = dict(
             move.__dict__, from_version_ids=list(move.from_version_ids), apply=move.apply.value
         )
@@ -216,9 +233,11 @@ class SqlAddOns(_Catalog):
         )
 
     def add(self, add_on: AddOn) -> None:
+        self._touch(add_on.organization_id)
         self.session.execute(insert(t.add_ons).values(**self._values(add_on)))
 
     def update(self, add_on: AddOn) -> None:
+        self._touch(add_on.organization_id)
         c = t.add_ons.c
         self.session.execute(
             update(t.add_ons)
@@ -242,11 +261,13 @@ class SqlAddOns(_Catalog):
 
 class SqlExtraPacks(_Catalog):
     def add(self, pack: ExtraPack) -> None:
+        self._touch(pack.organization_id)
         self.session.execute(
             insert(t.extra_packs).values(**dict(pack.__dict__, prices=dict(pack.prices)))
         )
 
     def update(self, pack: ExtraPack) -> None:
+        self._touch(pack.organization_id)
         c = t.extra_packs.c
         self.session.execute(
             update(t.extra_packs)

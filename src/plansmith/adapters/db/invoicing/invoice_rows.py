@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
-
-from sqlalchemy import Row
 
 from plansmith.domain.invoicing.invoice import (
     Discount,
@@ -38,8 +37,7 @@ def _discount(data: dict[str, Any]) -> Discount:
     )
 
 
-def _line(row: Row[Any]) -> InvoiceLine:
-    r = row._mapping
+def _line(r: Mapping[Any, Any]) -> InvoiceLine:
     return InvoiceLine(
         kind=LineKind(r["kind"]),
         description=r["description"],

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, or_, select, update
+from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -37,16 +37,25 @@ from plansmith.adapters.db.invoicing.invoice_rows import (
 from plansmith.adapters.db.paging import page_after
 from plansmith.adapters.db.subscriptions.rows import sandboxes
 from plansmith.application.kernel.errors import Conflict
-from plansmith.domain.invoicing.invoice import CreditNote, Invoice, InvoiceStatus, LineKind, Totals
+from plansmith.domain.invoicing.invoice import (
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LineKind,
+    Totals,
+)
 from plansmith.domain.invoicing.pricing import ChargedLine
 from plansmith.domain.kernel import error_codes as ec
 
 INV = t.invoices.c
+LINE = "line_"  # the prefix of a joined line's columns
 
 
 class SqlInvoices:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._buyers: dict[str, dict[str, object]] = {}
 
     def add_invoice(
         self, invoice: Invoice, billing_key: str | None, buyer: dict[str, object]
@@ -86,12 +95,9 @@ class SqlInvoices:
                 code=ec.CONCURRENT_CHANGE,
             )
 
-    def _invoice(self, row: Row[Any]) -> Invoice:
-        r = row._mapping
-        c = t.invoice_lines.c
-        lines = self.session.execute(
-            select(t.invoice_lines).where(c.invoice_id == r["id"]).order_by(c.position)
-        )
+    def _invoice(self, r: Mapping[Any, Any], lines: Sequence[InvoiceLine]) -> Invoice:
+        # The buyer is written with the invoice and never changed: kept for ``buyer``.
+        self._buyers[r["id"]] = r["buyer"]
         return Invoice(
             id=r["id"],
             organization_id=r["organization_id"],
@@ -102,7 +108,7 @@ class SqlInvoices:
             number=r["number"],
             period_start=r["period_start"],
             period_end=r["period_end"],
-            lines=tuple(_line(line) for line in lines),
+            lines=tuple(lines),
             totals=Totals(
                 r["subtotal"],
                 r["discount"],
@@ -121,10 +127,28 @@ class SqlInvoices:
             billing_run_id=r["billing_run_id"],
         )
 
+    def _with_lines(self, q: Select[Any]) -> list[Invoice]:
+        """The invoices ``q`` selects (whole rows, in its order, within its limit), each with
+        its lines, in one statement: the rows as a subquery, their lines joined to it."""
+        page = q.subquery("page")
+        li = t.invoice_lines.c
+        joined = (
+            select(page, *(c.label(f"{LINE}{c.name}") for c in li))
+            .select_from(page.outerjoin(t.invoice_lines, li.invoice_id == page.c.id))
+            .order_by(page.c.created_at, page.c.id, li.position)
+        )
+        found: dict[str, tuple[Mapping[Any, Any], list[InvoiceLine]]] = {}
+        for row in self.session.execute(joined):
+            r = row._mapping
+            _, lines = found.setdefault(r["id"], (r, []))
+            if r[f"{LINE}position"] is not None:
+                lines.append(_line({k[len(LINE) :]: v for k, v in r.items() if k.startswith(LINE)}))
+        return [self._invoice(r, lines) for r, lines in found.values()]
+
     def get_invoice(self, organization_id: str, invoice_id: str) -> Invoice | None:
         q = select(t.invoices).where(INV.organization_id == organization_id, INV.id == invoice_id)
-        row = self.session.execute(q).first()
-        return self._invoice(row) if row else None
+        found = self._with_lines(q)
+        return found[0] if found else None
 
     def hold_invoice(self, organization_id: str, invoice_id: str) -> Invoice | None:
         q = select(t.invoices).where(INV.organization_id == organization_id, INV.id == invoice_id)
@@ -134,9 +158,17 @@ class SqlInvoices:
         if self.session.get_bind().dialect.name == "postgresql":
             q = q.with_for_update(key_share=True)
         row = self.session.execute(q).first()
-        return self._invoice(row) if row else None
+        if row is None:
+            return None
+        c = t.invoice_lines.c
+        lines = self.session.execute(
+            select(t.invoice_lines).where(c.invoice_id == invoice_id).order_by(c.position)
+        )
+        return self._invoice(row._mapping, [_line(line._mapping) for line in lines])
 
     def buyer(self, invoice_id: str) -> dict[str, object]:
+        if invoice_id in self._buyers:
+            return dict(self._buyers[invoice_id])
         value: dict[str, object] = self.session.execute(
             select(INV.buyer).where(INV.id == invoice_id)
         ).scalar_one()
@@ -149,15 +181,14 @@ class SqlInvoices:
         account_id: str | None,
         status: str | None,
         after: tuple[datetime, str] | None,
-        limit: int,
+        limit: int | None,
     ) -> Sequence[Invoice]:
         q = select(t.invoices).where(INV.organization_id == organization_id)
         if account_id is not None:
             q = q.where(INV.account_id == account_id)
         if status is not None:
             q = q.where(INV.status == status)
-        q = page_after(q, t.invoices, after, limit)
-        return [self._invoice(row) for row in self.session.execute(q).all()]
+        return self._with_lines(page_after(q, t.invoices, after, limit))
 
     def drafts_to_finalize(
         self, organization_id: str | None, as_of: datetime, limit: int

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -66,28 +66,31 @@ class SqlLedger:
         if transaction.entries:
             self.session.execute(insert(t.ledger_entries), entry_rows(transaction))
 
-    def _transaction(self, row: Row[Any]) -> Transaction:
-        r = row._mapping
+    def _read(self, q: Select[Any]) -> list[Transaction]:
+        """The transactions ``q`` selects (whole rows), each with its entries, in one
+        statement, ordered by (at, id)."""
+        x = q.subquery("x")
         e = t.ledger_entries.c
-        rows = self.session.execute(
-            select(t.ledger_entries).where(e.transaction_id == r["id"]).order_by(e.position)
+        joined = (
+            select(x, e.ledger_account, e.currency, e.amount)
+            .select_from(x.outerjoin(t.ledger_entries, e.transaction_id == x.c.id))
+            .order_by(x.c.at, x.c.id, e.position)
         )
-        entries = tuple(Entry(LedgerAccount(x.ledger_account), x.currency, x.amount) for x in rows)
-        return Transaction(
-            r["id"],
-            r["organization_id"],
-            r["account_id"],
-            r["kind"],
-            r["reference"],
-            entries,
-            r["at"],
-        )
+        found: dict[str, tuple[Any, list[Entry]]] = {}
+        for row in self.session.execute(joined):
+            _, entries = found.setdefault(row.id, (row, []))
+            if row.ledger_account is not None:
+                entries.append(Entry(LedgerAccount(row.ledger_account), row.currency, row.amount))
+        return [
+            Transaction(r.id, r.organization_id, r.account_id, r.kind, r.reference, tuple(es), r.at)
+            for r, es in found.values()
+        ]
 
     def posted(self, kind: str, reference: str) -> Transaction | None:
         c = t.ledger_transactions.c
         q = select(t.ledger_transactions).where(c.kind == kind, c.reference == reference)
-        row = self.session.execute(q).first()
-        return self._transaction(row) if row else None
+        found = self._read(q)
+        return found[0] if found else None
 
     def hold_credit(self, account_id: str) -> None:
         # SQLite's BEGIN IMMEDIATE already serializes every writer.
@@ -106,9 +109,7 @@ class SqlLedger:
 
     def transactions(self, organization_id: str, account_id: str) -> Sequence[Transaction]:
         c = t.ledger_transactions.c
-        q = (
-            select(t.ledger_transactions)
-            .where(c.organization_id == organization_id, c.account_id == account_id)
-            .order_by(c.at, c.id)
+        q = select(t.ledger_transactions).where(
+            c.organization_id == organization_id, c.account_id == account_id
         )
-        return [self._transaction(row) for row in self.session.execute(q).all()]
+        return self._read(q)

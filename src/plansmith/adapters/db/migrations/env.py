@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from plansmith.adapters.db.engine import make_engine
-from plansmith.adapters.db.tables import metadata
+from plansmith.adapters.db.tables import described_by_metadata, metadata
 
 config = context.config
 engine = config.attributes.get("engine")
@@ -20,6 +20,7 @@ with engine.connect() as connection:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=described_by_metadata,  # the search's own index and FTS5 tables
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -51,6 +51,21 @@ class SqlApiKeys(Repository):
         q = select(t.api_keys).where(t.api_keys.c.secret_hash == secret_hash)
         return build(ApiKey, self.session.execute(q).first())
 
+    def caller(self, secret_hash: str) -> tuple[ApiKey, Organization] | None:
+        k, o = t.api_keys, t.organizations
+        q = (
+            select(k, *(c.label(f"org_{c.name}") for c in o.c))
+            .join(o, o.c.id == k.c.organization_id)
+            .where(k.c.secret_hash == secret_hash)
+        )
+        row = self.session.execute(q).first()
+        if row is None:
+            return None
+        values = row._mapping
+        key = ApiKey(**{c.name: values[c] for c in k.c})
+        organization = Organization(**{c.name: values[f"org_{c.name}"] for c in o.c})
+        return key, organization
+
     def get(self, organization_id: str, key_id: str) -> ApiKey | None:
         c = t.api_keys.c
         q = select(t.api_keys).where(c.id == key_id, c.organization_id == organization_id)

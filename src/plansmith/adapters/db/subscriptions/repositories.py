@@ -182,6 +182,20 @@ class SqlSubscriptions:
         q = select(t.subscription_spans).where(c.subscription_id == subscription_id).order_by(c.seq)
         return [span_of_row(row) for row in self.session.execute(q)]
 
+    def logs(self, subscription_ids: Sequence[str]) -> dict[str, Sequence[Span]]:
+        found: dict[str, list[Span]] = {sub_id: [] for sub_id in subscription_ids}
+        if not found:
+            return {}
+        c = t.subscription_spans.c
+        q = (
+            select(t.subscription_spans)
+            .where(c.subscription_id.in_(list(found)))
+            .order_by(c.subscription_id, c.seq)
+        )
+        for row in self.session.execute(q):
+            found[row._mapping["subscription_id"]].append(span_of_row(row))
+        return dict(found)
+
     def save_log(
         self, subscription: Subscription, write: Sequence[Span], delete_seqs: Sequence[int]
     ) -> None:

@@ -18,6 +18,7 @@ from plansmith.adapters.db.tables.billing import (
 )
 from plansmith.adapters.db.tables.catalog import (
     add_ons,
+    catalog_revisions,
     extra_packs,
     plan_families,
     plan_version_moves,
@@ -33,6 +34,12 @@ from plansmith.adapters.db.tables.foundation import (
     organizations,
 )
 from plansmith.adapters.db.tables.outbox import outbox_deliveries, outbox_events, outbox_relays
+from plansmith.adapters.db.tables.search import (
+    ACCOUNTS_SEARCH_INDEX,
+    account_search,
+    account_search_rows,
+    described_by_metadata,
+)
 from plansmith.adapters.db.tables.sessions import portal_links, sign_in_throttles, web_sessions
 from plansmith.adapters.db.tables.subscriptions import (
     HOLDING_STATUSES,
@@ -44,19 +51,24 @@ from plansmith.adapters.db.tables.subscriptions import (
 )
 
 __all__ = [
+    "ACCOUNTS_SEARCH_INDEX",
     "HOLDING_STATUSES",
     "Id",
     "JSONText",
     "UTCDateTime",
+    "account_search",
+    "account_search_rows",
     "account_tax_rates",
     "accounts",
     "add_ons",
     "api_keys",
     "billing_run_jobs",
     "billing_runs",
+    "catalog_revisions",
     "coupon_redemptions",
     "coupons",
     "credit_notes",
+    "described_by_metadata",
     "document_sequences",
     "extra_packs",
     "idempotency_keys",

@@ -76,6 +76,15 @@ plan_versions = Table(
     ),
 )
 
+# Bumped in the transaction of every write to the tables above and below: a process holding an
+# organization's price book reads this one row to know whether its copy is still current.
+catalog_revisions = Table(
+    "catalog_revisions",
+    metadata,
+    Column("organization_id", Id, ForeignKey("organizations.id"), primary_key=True),
+    Column("revision", BigInteger, nullable=False),
+)
+
 plan_version_moves = Table(
     "plan_version_moves",
     metadata,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from plansmith.application.accounts import accounts as uc
 from plansmith.application.organizations.organizations import create_portal_link
@@ -23,8 +23,9 @@ from plansmith.entrypoints.api.schemas import (
     PortalSessionCreate,
     PortalSessionOut,
 )
+from plansmith.entrypoints.routers import app_router
 
-router = APIRouter(prefix="/v1")
+router = app_router(prefix="/v1")
 
 
 @router.get(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from plansmith.application.billing import run as billing
 from plansmith.application.billing.ports import RunRecord
@@ -27,8 +27,9 @@ from plansmith.entrypoints.api.invoicing.run_schemas import (
 )
 from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import ListOut
+from plansmith.entrypoints.routers import app_router
 
-router = APIRouter(prefix="/v1")
+router = app_router(prefix="/v1")
 TAGS: list[str | Enum] = ["invoicing"]
 # Runs are listed from this many of the newest, once other organizations' are left out.
 RUNS_READ = 500

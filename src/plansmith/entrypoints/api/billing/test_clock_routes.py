@@ -11,7 +11,6 @@ from datetime import datetime
 from enum import Enum
 from typing import Annotated
 
-from fastapi import APIRouter
 from pydantic import BaseModel, BeforeValidator, Field
 
 from plansmith.application.billing import test_clocks
@@ -25,8 +24,9 @@ from plansmith.entrypoints.api.invoicing.run_schemas import (
 )
 from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import Strict
+from plansmith.entrypoints.routers import app_router
 
-router = APIRouter(prefix="/v1")
+router = app_router(prefix="/v1")
 TAGS: list[str | Enum] = ["test_clocks"]
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 
@@ -37,8 +37,9 @@ from plansmith.entrypoints.api.catalog.schemas import (
 from plansmith.entrypoints.api.deps import Container, CurrentOrg, OrgClock, UoW, bearer
 from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import ListOut, OneOf, Patch
+from plansmith.entrypoints.routers import app_router
 
-router = APIRouter(prefix="/v1")
+router = app_router(prefix="/v1")
 TAGS: list[str | Enum] = ["catalog"]
 
 

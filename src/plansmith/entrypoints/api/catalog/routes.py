@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from plansmith.adapters.money_format import format_money
 from plansmith.application.catalog import extras, publishing
@@ -33,8 +33,9 @@ from plansmith.entrypoints.api.catalog.schemas import (
 from plansmith.entrypoints.api.deps import CurrentOrg, OrgClock, UoW
 from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import AtMost, ListOut
+from plansmith.entrypoints.routers import app_router
 
-router = APIRouter(prefix="/v1")
+router = app_router(prefix="/v1")
 TAGS: list[str | Enum] = ["catalog"]
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import Enum, StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from plansmith.application.events import queries
@@ -16,8 +16,9 @@ from plansmith.domain.kernel import error_codes as ec
 from plansmith.entrypoints.api.deps import CurrentOrg, UoW
 from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import ListOut, OneOf
+from plansmith.entrypoints.routers import app_router
 
-router = APIRouter(prefix="/v1")
+router = app_router(prefix="/v1")
 TAGS: list[str | Enum] = ["events"]
 EventType = StrEnum("EventType", {name: name for name in sorted(EVENT_TYPES)})  # type: ignore[misc]
 

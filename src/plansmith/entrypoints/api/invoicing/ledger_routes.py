@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from enum import Enum
 
-from fastapi import APIRouter
-
 from plansmith.entrypoints.api.deps import CurrentOrg, UoW
 from plansmith.entrypoints.api.invoicing.ledger_schemas import TransactionOut
 from plansmith.entrypoints.api.invoicing.routes import account_locale
 from plansmith.entrypoints.api.schemas import ListOut
+from plansmith.entrypoints.routers import app_router
 
-router = APIRouter(prefix="/v1")
+router = app_router(prefix="/v1")
 TAGS: list[str | Enum] = ["invoicing"]
 
 

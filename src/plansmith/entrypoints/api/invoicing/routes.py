@@ -11,9 +11,9 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
-from plansmith.application.billing import run as billing
+from plansmith.application.billing import upcoming
 from plansmith.application.invoicing import invoices as uc
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.pagination import check_limit, decode_cursor, encode_cursor
@@ -27,8 +27,9 @@ from plansmith.entrypoints.api.invoicing.credit_note_schemas import CreditNoteCr
 from plansmith.entrypoints.api.invoicing.invoice_schemas import InvoiceOut, UpcomingInvoiceOut
 from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import ListOut, OneOf
+from plansmith.entrypoints.routers import app_router
 
-router = APIRouter(prefix="/v1")
+router = app_router(prefix="/v1")
 TAGS: list[str | Enum] = ["invoicing"]
 ID = "/invoices/{invoice_id}"
 
@@ -87,7 +88,7 @@ def list_invoices(
             )
         )
         page = rows[:limit]
-        data = [InvoiceOut.of(view) for view in views_in(uow, page)]
+        data = [InvoiceOut.of(view) for view in views_in(uow, page, seller=org.name)]
     more = len(rows) > limit
     next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more else None
     return ListOut[InvoiceOut](data=data, next_cursor=next_cursor, has_more=more)
@@ -96,7 +97,8 @@ def list_invoices(
 @router.get(ID, operation_id="get_invoice", response_model=InvoiceOut, tags=TAGS)
 def get_invoice(invoice_id: str, org: CurrentOrg, uow: UoW) -> InvoiceOut:
     """Lines with their periods and sources, the tax summary per rate, totals, the buyer."""
-    return InvoiceOut.of(invoice_view(uow, org.id, invoice_id))
+    view = invoice_view(uow, org.id, invoice_id, seller=org.name, credit_notes=False)
+    return InvoiceOut.of(view)
 
 
 @router.post(
@@ -199,10 +201,9 @@ def upcoming_invoices(
     account_id: str, org: CurrentOrg, uow: UoW, app: Container, clock: OrgClock
 ) -> ListOut[UpcomingInvoiceOut]:
     """Per subscription, the invoice the billing run will make next, as it stands now."""
-    found = billing.upcoming_invoices(uow, clock, org.id, account_id, app.invoice_grace)
-    with uow:
-        locale = account_locale(uow, org.id, account_id)
-        rates = {r.id: r for r in uow.tax_rates.tax_rates(org.id)}
+    found = upcoming.account_upcoming(uow, clock, org.id, account_id, app.invoice_grace)
+    rates = {r.id: r for r in found.tax_rates}
+    locale = found.account.locale
     return ListOut[UpcomingInvoiceOut](
-        data=[UpcomingInvoiceOut.of(u, rates, locale) for u in found]
+        data=[UpcomingInvoiceOut.of(u, rates, locale) for u in found.upcoming]
     )

@@ -9,8 +9,6 @@ from __future__ import annotations
 import copy
 from enum import Enum
 
-from fastapi import APIRouter
-
 from plansmith.application.invoicing import taxes_and_coupons as tc
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.ports import UnitOfWork
@@ -29,8 +27,9 @@ from plansmith.entrypoints.api.invoicing.tax_coupon_schemas import (
 )
 from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import ListOut
+from plansmith.entrypoints.routers import app_router
 
-router = APIRouter(prefix="/v1")
+router = app_router(prefix="/v1")
 TAGS: list[str | Enum] = ["invoicing"]
 
 

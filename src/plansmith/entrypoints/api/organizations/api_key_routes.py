@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from pydantic import BaseModel, Field, StrictInt
 
 from plansmith.application.organizations import api_keys as uc
@@ -21,8 +21,9 @@ from plansmith.domain.organizations.organization import ApiKey
 from plansmith.entrypoints.api.deps import Container, CurrentCaller, CurrentOrg, UoW
 from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import ListOut, Strict
+from plansmith.entrypoints.routers import app_router
 
-router = APIRouter(prefix="/v1")
+router = app_router(prefix="/v1")
 TAGS: list[str | Enum] = ["api_keys"]
 ID = "/api_keys/{key_id}"
 NO_STORE = "no-store"

@@ -10,10 +10,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
-from plansmith.application.catalog import plan_families as families
-from plansmith.application.kernel.ports import UnitOfWork
 from plansmith.application.subscriptions import actions, queries, subscribing
 from plansmith.application.subscriptions import lifecycle as subs
 from plansmith.domain.kernel import error_codes as ec
@@ -36,26 +34,20 @@ from plansmith.entrypoints.api.subscriptions.schemas import (
     SubscriptionCreate,
     SubscriptionOut,
 )
+from plansmith.entrypoints.routers import app_router
 
-router = APIRouter(prefix="/v1")
+router = app_router(prefix="/v1")
 TAGS: list[str | Enum] = ["subscriptions"]
 ACTOR = subs.OPERATOR
 ID = "/subscriptions/{subscription_id}"
 
 
-def _family_codes(uow: UnitOfWork, organization_id: str) -> dict[str, str]:
-    """Family id -> code; the views name the family by id (catalogs are small)."""
-    return {f.id: f.code for f in families.list_families(uow, organization_id)}
+def _out(view: subs.SubscriptionView) -> SubscriptionOut:
+    return SubscriptionOut.of(view, view.family_code)
 
 
-def _out(uow: UnitOfWork, organization_id: str, view: subs.SubscriptionView) -> SubscriptionOut:
-    codes = _family_codes(uow, organization_id)
-    return SubscriptionOut.of(view, codes[view.subscription.family_id])
-
-
-def _result(uow: UnitOfWork, organization_id: str, result: subs.Result) -> ResultOut:
-    codes = _family_codes(uow, organization_id)
-    return ResultOut.of(result, codes[result.view.subscription.family_id])
+def _result(result: subs.Result) -> ResultOut:
+    return ResultOut.of(result, result.view.family_code)
 
 
 def _change(body: ChangeRequest) -> actions.ChangeInput:
@@ -79,7 +71,7 @@ def subscribe(
     result = subscribing.subscribe(
         uow, clock, org.id, subscribing.SubscribeInput(**body.model_dump()), ACTOR
     )
-    return _out(uow, org.id, result.view)
+    return _out(result.view)
 
 
 @router.get(
@@ -102,9 +94,8 @@ def list_subscriptions(
     page = queries.list_subscriptions(
         uow, org.id, account_id=account_id, status=status, cursor=cursor, limit=limit
     )
-    codes = _family_codes(uow, org.id)
     return ListOut[SubscriptionOut](
-        data=[SubscriptionOut.of(v, codes[v.subscription.family_id]) for v in page.items],
+        data=[_out(v) for v in page.items],
         next_cursor=page.next_cursor,
         has_more=page.next_cursor is not None,
     )
@@ -128,7 +119,7 @@ def advance(org: CurrentOrg, uow: UoW, clock: OrgClock) -> AdvancedOut:
 
 @router.get(ID, operation_id="get_subscription", response_model=SubscriptionOut, tags=TAGS)
 def get_subscription(subscription_id: str, org: CurrentOrg, uow: UoW) -> SubscriptionOut:
-    return _out(uow, org.id, queries.get_subscription(uow, org.id, subscription_id))
+    return _out(queries.get_subscription(uow, org.id, subscription_id))
 
 
 @router.get(
@@ -197,7 +188,7 @@ def preview_change(
     result = actions.change_subscription(
         uow, clock, org.id, subscription_id, _change(body), actor=ACTOR, preview=True
     )
-    return _result(uow, org.id, result)
+    return _result(result)
 
 
 @router.post(
@@ -214,7 +205,7 @@ def change(
     result = actions.change_subscription(
         uow, clock, org.id, subscription_id, _change(body), actor=ACTOR
     )
-    return _result(uow, org.id, result)
+    return _result(result)
 
 
 @router.delete(
@@ -229,7 +220,7 @@ def withdraw_scheduled_change(
 ) -> ResultOut:
     """Withdraw the change waiting for the end of the term."""
     result = actions.withdraw_scheduled_change(uow, clock, org.id, subscription_id, actor=ACTOR)
-    return _result(uow, org.id, result)
+    return _result(result)
 
 
 @router.post(
@@ -245,7 +236,7 @@ def preview_cancel(
     result = actions.cancel_subscription(
         uow, clock, org.id, subscription_id, body.when, actor=ACTOR, preview=True
     )
-    return _result(uow, org.id, result)
+    return _result(result)
 
 
 @router.post(
@@ -262,7 +253,7 @@ def cancel(
     result = actions.cancel_subscription(
         uow, clock, org.id, subscription_id, body.when, actor=ACTOR
     )
-    return _result(uow, org.id, result)
+    return _result(result)
 
 
 @router.post(
@@ -277,7 +268,7 @@ def cancel(
 def reactivate(subscription_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> ResultOut:
     """Withdraw a cancellation at term end, or bring a canceled subscription back today."""
     result = actions.reactivate_subscription(uow, clock, org.id, subscription_id, actor=ACTOR)
-    return _result(uow, org.id, result)
+    return _result(result)
 
 
 @router.post(
@@ -290,7 +281,7 @@ def reactivate(subscription_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock)
 def pause(subscription_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> ResultOut:
     """Stop service today; the rest of the period is credited."""
     result = actions.pause_subscription(uow, clock, org.id, subscription_id, actor=ACTOR)
-    return _result(uow, org.id, result)
+    return _result(result)
 
 
 @router.post(
@@ -303,7 +294,7 @@ def pause(subscription_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> R
 def resume(subscription_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock) -> ResultOut:
     """Back in service today; the rest of the period is charged, the billing day kept."""
     result = actions.resume_subscription(uow, clock, org.id, subscription_id, actor=ACTOR)
-    return _result(uow, org.id, result)
+    return _result(result)
 
 
 @router.get(

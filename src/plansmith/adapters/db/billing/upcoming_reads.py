@@ -1,0 +1,201 @@
+"""What the upcoming invoice of one account reads: the billing step's snapshot of the account's
+subscriptions, in a fixed number of statements that grows neither with the account's history
+nor with the catalog (the price book comes from the caller, cached per process).
+
+Unlike the billing run's loader it holds nothing, reads no customer credit (a draft uses
+none) and reads only the billing keys the step may still ask about: a key is made from the
+period the subscription is in (or the day it stopped), which only moves forward, so invoices
+keyed before the stored period can never match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from plansmith.adapters.db import tables as t
+from plansmith.adapters.db.billing.snapshots import Among, _charged
+from plansmith.adapters.db.invoicing.coupons import redemptions_where
+from plansmith.adapters.db.invoicing.tax_rates import rate_of_row
+from plansmith.adapters.db.subscriptions.item_rows import item_of_row
+from plansmith.adapters.db.subscriptions.rows import subscription_of_row
+from plansmith.application.billing.ports import BillingSnapshot, SubscriptionSnapshot
+from plansmith.domain.accounts.account import Account, InvoiceAddress
+from plansmith.domain.subscriptions.held_log import Span
+from plansmith.domain.subscriptions.price_book import PriceBook
+from plansmith.domain.subscriptions.renewals import RenewalMove
+from plansmith.domain.subscriptions.subscription import (
+    BillableItem,
+    Subscription,
+    terms_from_data,
+)
+
+S, SP, IT = t.subscriptions.c, t.subscription_spans.c, t.subscription_items.c
+A, AD, AR = t.accounts.c, t.invoice_addresses.c, t.account_tax_rates.c
+_SPAN = ("seq", "start_on", "end_on", "terms", "plan_name", "trial", "pay_per_day", "ended_by")
+
+
+class SqlUpcomingReads:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def account_snapshot(
+        self,
+        organization_id: str,
+        account_id: str,
+        book: PriceBook,
+        moves: Mapping[str, RenewalMove],
+    ) -> tuple[Account, InvoiceAddress | None, BillingSnapshot] | None:
+        found = self._account(organization_id, account_id)
+        if found is None:
+            return None
+        account, address, own_rate = found
+        subs, logs, last_event = self._subscriptions(organization_id, account_id)
+        ids = list(subs)
+        pending = self._pending(ids)
+        keys = self._keys([subs[i] for i in ids if pending[i]])
+        _in = Among(self.session)
+        redemptions = (
+            redemptions_where(self.session, _in(t.coupon_redemptions.c.subscription_id, ids))
+            if ids
+            else {}
+        )
+        tr = t.tax_rates.c
+        rates = tuple(
+            rate_of_row(row)
+            for row in self.session.execute(
+                select(t.tax_rates)
+                .where(tr.organization_id == organization_id)
+                .order_by(tr.created_at)
+            )
+        )
+        charged = _charged(self.session, _in, pending)
+        entries = {
+            sub_id: SubscriptionSnapshot(
+                subscription=sub,
+                log=tuple(logs[sub_id]),
+                pending=tuple(pending[sub_id]),
+                last_event_seq=last_event[sub_id],
+                invoiced_keys=frozenset(keys.get(sub_id, ())),
+                account=account,
+                address=address,
+                account_tax_rate_id=own_rate,
+                redemptions=tuple(redemptions.get(sub_id, ())),
+                charged=tuple(charged.get(sub_id, ())),
+            )
+            for sub_id, sub in subs.items()
+        }
+        return account, address, BillingSnapshot(organization_id, book, moves, rates, {}, entries)
+
+    def _account(
+        self, organization_id: str, account_id: str
+    ) -> tuple[Account, InvoiceAddress | None, str | None] | None:
+        """The account, its default invoice address and its own tax rate: one statement."""
+        address_cols = [c.label(f"address_{c.name}") for c in t.invoice_addresses.c]
+        q = (
+            select(t.accounts, AR.tax_rate_id.label("own_tax_rate_id"), *address_cols)
+            .outerjoin(t.account_tax_rates, AR.account_id == A.id)
+            .outerjoin(
+                t.invoice_addresses,
+                and_(AD.id == A.default_invoice_address_id, AD.organization_id == organization_id),
+            )
+            .where(A.organization_id == organization_id, A.id == account_id)
+        )
+        row = self.session.execute(q).first()
+        if row is None:
+            return None
+        r = row._mapping
+        account = Account(**{c.name: r[c.name] for c in t.accounts.c})
+        address = None
+        if r["address_id"] is not None:
+            address = InvoiceAddress(
+                **{c.name: r[f"address_{c.name}"] for c in t.invoice_addresses.c}
+            )
+        return account, address, r["own_tax_rate_id"]
+
+    def _subscriptions(
+        self, organization_id: str, account_id: str
+    ) -> tuple[dict[str, Subscription], dict[str, list[Span]], dict[str, int]]:
+        """The account's subscriptions (oldest first) with their logs and last event seq, in
+        one statement: a row per span."""
+        e = t.subscription_events.c
+        last = select(func.max(e.seq)).where(e.subscription_id == S.id).scalar_subquery()
+        q = (
+            select(
+                t.subscriptions,
+                last.label("last_event_seq"),
+                *[SP[name].label(f"span_{name}") for name in _SPAN],
+            )
+            .outerjoin(t.subscription_spans, SP.subscription_id == S.id)
+            .where(S.organization_id == organization_id, S.account_id == account_id)
+            .order_by(S.created_at, S.id, SP.seq)
+        )
+        subs: dict[str, Subscription] = {}
+        logs: dict[str, list[Span]] = {}
+        last_event: dict[str, int] = {}
+        for row in self.session.execute(q):
+            r = row._mapping
+            if r["id"] not in subs:
+                subs[r["id"]] = subscription_of_row(row)
+                logs[r["id"]] = []
+                last_event[r["id"]] = r["last_event_seq"] or 0
+            if r["span_seq"] is not None:
+                logs[r["id"]].append(
+                    Span(
+                        seq=r["span_seq"],
+                        start=r["span_start_on"],
+                        end=r["span_end_on"],
+                        terms=terms_from_data(r["span_terms"]),
+                        plan_name=r["span_plan_name"],
+                        trial=r["span_trial"],
+                        pay_per_day=r["span_pay_per_day"],
+                        ended_by=r["span_ended_by"],
+                    )
+                )
+        return subs, logs, last_event
+
+    def _pending(self, ids: Sequence[str]) -> dict[str, list[tuple[str, BillableItem]]]:
+        pending: dict[str, list[tuple[str, BillableItem]]] = {i: [] for i in ids}
+        if not ids:
+            return pending
+        e = t.subscription_events.c
+        q = (
+            select(t.subscription_items)
+            .join(t.subscription_events, e.id == IT.event_id)
+            .where(IT.subscription_id.in_(list(ids)), IT.invoice_id.is_(None))
+            .order_by(e.seq, IT.position)
+        )
+        for row in self.session.execute(q):
+            stored = item_of_row(row)
+            pending[row.subscription_id].append((stored.id, stored.item))
+        return pending
+
+    def _keys(self, subs: Sequence[Subscription]) -> dict[str, set[str]]:
+        """The billing keys invoiced for these subscriptions from their stored period (or
+        stop day, if earlier) on; the step asks only about those when items are pending."""
+        keys: dict[str, set[str]] = {}
+        if not subs:
+            return keys
+        inv = t.invoices.c
+        wanted = [
+            and_(
+                inv.subscription_id == s.id,
+                or_(
+                    and_(inv.billing_key >= f"period:{_from(s)}", inv.billing_key < "period;"),
+                    and_(inv.billing_key >= f"stop:{_from(s)}", inv.billing_key < "stop;"),
+                ),
+            )
+            for s in subs
+        ]
+        q = select(inv.subscription_id, inv.billing_key).where(or_(*wanted))
+        for sub_id, key in self.session.execute(q):
+            keys.setdefault(sub_id, set()).add(key)
+        return keys
+
+
+def _from(sub: Subscription) -> str:
+    since: date = min(sub.period_start, sub.ended_on or sub.period_start)
+    return since.isoformat()
