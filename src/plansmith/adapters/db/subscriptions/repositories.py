@@ -10,7 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Text, delete, func, insert, or_, select, type_coerce, update
+from sqlalchemy import (
+    Text,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -160,9 +171,15 @@ class SqlSubscriptions:
         else:  # a sandbox's time is its test clock, not the wall clock
             q = q.where(S.organization_id.not_in(sandboxes()))
         if after is not None:
+            # A row comparison in the index's order: each page seeks to where the last one
+            # stopped (as ORs of columns, it found and sorted all due at the same instant).
             org, at, last_id = after
-            later = or_(S.due_at > at, (S.due_at == at) & (S.id > last_id))
-            q = q.where(or_(S.organization_id > org, (S.organization_id == org) & later))
+            keys = [(S.due_at, at), (S.id, last_id)]
+            if organization_id is None:
+                keys.insert(0, (S.organization_id, org))
+            q = q.where(
+                tuple_(*(c for c, _v in keys)) > tuple_(*(literal(v, c.type) for c, v in keys))
+            )
         # By organization first, so a run over all of them cuts whole batches of one each.
         q = q.order_by(S.organization_id, S.due_at, S.id).limit(limit)
         return [(org, sub, due_at) for org, sub, due_at in self.session.execute(q)]

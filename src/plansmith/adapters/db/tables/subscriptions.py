@@ -52,7 +52,8 @@ subscriptions = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Index("ix_subscriptions_account", "organization_id", "account_id"),
-    Index("ix_subscriptions_due", "organization_id", "due_at"),
+    # the billing run walks due subscriptions in this order, a page at a time (0013)
+    Index("ix_subscriptions_due_walk", "organization_id", "due_at", "id"),
     # an account holds at most one plan per family, whatever runs at the same time
     Index(
         "uq_subscriptions_one_per_family",
