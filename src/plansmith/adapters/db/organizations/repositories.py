@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.paging import page_after
@@ -43,6 +43,14 @@ class SqlOrganizations(Repository):
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+# Every API request runs this: built once, so SQLAlchemy neither builds nor keys it again.
+_CALLER = (
+    select(t.api_keys, *(c.label(f"org_{c.name}") for c in t.organizations.c))
+    .join(t.organizations, t.organizations.c.id == t.api_keys.c.organization_id)
+    .where(t.api_keys.c.secret_hash == bindparam("secret_hash"))
+)
+
+
 class SqlApiKeys(Repository):
     def add(self, key: ApiKey) -> None:
         self._insert(t.api_keys, key)
@@ -52,18 +60,12 @@ class SqlApiKeys(Repository):
         return build(ApiKey, self.session.execute(q).first())
 
     def caller(self, secret_hash: str) -> tuple[ApiKey, Organization] | None:
-        k, o = t.api_keys, t.organizations
-        q = (
-            select(k, *(c.label(f"org_{c.name}") for c in o.c))
-            .join(o, o.c.id == k.c.organization_id)
-            .where(k.c.secret_hash == secret_hash)
-        )
-        row = self.session.execute(q).first()
+        row = self.session.execute(_CALLER, {"secret_hash": secret_hash}).first()
         if row is None:
             return None
         values = row._mapping
-        key = ApiKey(**{c.name: values[c] for c in k.c})
-        organization = Organization(**{c.name: values[f"org_{c.name}"] for c in o.c})
+        key = ApiKey(**{c.name: values[c] for c in t.api_keys.c})
+        organization = Organization(**{c.name: values[f"org_{c.name}"] for c in t.organizations.c})
         return key, organization
 
     def get(self, organization_id: str, key_id: str) -> ApiKey | None:
