@@ -20,6 +20,7 @@ from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.billing.snapshots import Among, _charged
 from plansmith.adapters.db.invoicing.coupons import redemptions_where
 from plansmith.adapters.db.invoicing.tax_rates import rate_of_row
+from plansmith.adapters.db.subscriptions.history_rows import span_of_row
 from plansmith.adapters.db.subscriptions.item_rows import item_of_row
 from plansmith.adapters.db.subscriptions.rows import subscription_of_row
 from plansmith.application.billing.ports import BillingSnapshot, SubscriptionSnapshot
@@ -30,7 +31,6 @@ from plansmith.domain.subscriptions.renewals import RenewalMove
 from plansmith.domain.subscriptions.subscription import (
     BillableItem,
     Subscription,
-    terms_from_data,
 )
 
 S, SP, IT = t.subscriptions.c, t.subscription_spans.c, t.subscription_items.c
@@ -143,18 +143,7 @@ class SqlUpcomingReads:
                 logs[r["id"]] = []
                 last_event[r["id"]] = r["last_event_seq"] or 0
             if r["span_seq"] is not None:
-                logs[r["id"]].append(
-                    Span(
-                        seq=r["span_seq"],
-                        start=r["span_start_on"],
-                        end=r["span_end_on"],
-                        terms=terms_from_data(r["span_terms"]),
-                        plan_name=r["span_plan_name"],
-                        trial=r["span_trial"],
-                        pay_per_day=r["span_pay_per_day"],
-                        ended_by=r["span_ended_by"],
-                    )
-                )
+                logs[r["id"]].append(span_of_row(row, "span_"))
         return subs, logs, last_event
 
     def _pending(self, ids: Sequence[str]) -> dict[str, list[tuple[str, BillableItem]]]:

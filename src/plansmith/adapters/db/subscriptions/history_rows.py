@@ -17,17 +17,18 @@ from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.subscription import Subscription, terms_from_data, terms_to_data
 
 
-def span_of_row(row: Row[Any]) -> Span:
+def span_of_row(row: Row[Any], prefix: str = "") -> Span:
+    """A held-terms span from its row (its columns named ``prefix`` + name in a join)."""
     r = row._mapping
     return Span(
-        seq=r["seq"],
-        start=r["start_on"],
-        end=r["end_on"],
-        terms=terms_from_data(r["terms"]),
-        plan_name=r["plan_name"],
-        trial=r["trial"],
-        pay_per_day=r["pay_per_day"],
-        ended_by=r["ended_by"],
+        seq=r[f"{prefix}seq"],
+        start=r[f"{prefix}start_on"],
+        end=r[f"{prefix}end_on"],
+        terms=terms_from_data(r[f"{prefix}terms"]),
+        plan_name=r[f"{prefix}plan_name"],
+        trial=r[f"{prefix}trial"],
+        pay_per_day=r[f"{prefix}pay_per_day"],
+        ended_by=r[f"{prefix}ended_by"],
     )
 
 
