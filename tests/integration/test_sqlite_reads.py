@@ -20,6 +20,7 @@ from plansmith.adapters.db.reading import reading
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.entrypoints.web import create_app
 from tests.conftest import make_tenant
+from tests.integration.route_calls import _objects
 
 
 @pytest.fixture
@@ -56,6 +57,28 @@ def test_a_get_reads_without_the_write_lock_while_a_writer_holds_it(app: Plansmi
     reader.join()
     assert finished_under_the_lock and answered == [200]
     assert "BEGIN IMMEDIATE" not in begins and "BEGIN" in begins
+
+
+def test_a_preview_answers_while_a_writer_holds_the_lock(app: Plansmith) -> None:
+    """A preview is a POST that writes nothing: it reads like a GET."""
+    tenant = make_tenant(app, "Acme")
+    client = TestClient(create_app(app))
+    sub_id = _objects(client, tenant)["subscription_id"]
+    path = f"/v1/subscriptions/{sub_id}/changes/preview"
+    answered: list[int] = []
+    with app.engine.connect() as writer:
+        writer.exec_driver_sql("SELECT 1")  # begun IMMEDIATE: the write lock, held till rollback
+        reader = threading.Thread(
+            target=lambda: answered.append(
+                client.post(path, json={"quantity": 3}, headers=tenant.headers).status_code
+            )
+        )
+        reader.start()
+        reader.join(timeout=20)
+        finished_under_the_lock = not reader.is_alive()
+        writer.rollback()
+    reader.join()
+    assert finished_under_the_lock and answered == [200]
 
 
 def test_a_unit_of_work_that_only_reads_cannot_write(app: Plansmith) -> None:

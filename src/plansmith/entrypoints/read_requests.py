@@ -1,6 +1,7 @@
-"""GET and HEAD requests only read: every unit of work of one shares one transaction (on
+"""GET and HEAD requests, and the API's previews (POST .../preview, which answer what a change
+would do and write nothing), only read: every unit of work of one shares one transaction (on
 SQLite on the reader engine: deferred, query-only, taking no write lock and never waiting for
-a writer), closed once the response is sent."""
+a writer; a write through it fails loudly), closed once the response is sent."""
 
 from __future__ import annotations
 
@@ -18,11 +19,7 @@ class ReadOnlyGets:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] not in ("GET", "HEAD")
-            or scope["path"] in WRITING_GETS
-        ):
+        if scope["type"] != "http" or not _only_reads(scope["method"], scope["path"]):
             await self.app(scope, receive, send)
             return
         with reading() as reads:
@@ -30,3 +27,9 @@ class ReadOnlyGets:
                 await self.app(scope, receive, send)
             finally:
                 await run_in_threadpool(reads.close)
+
+
+def _only_reads(method: str, path: str) -> bool:
+    if method in ("GET", "HEAD"):
+        return path not in WRITING_GETS
+    return method == "POST" and path.startswith("/v1/") and path.endswith("/preview")
