@@ -19,6 +19,10 @@ from plansmith.domain.kernel.money import Currency
 from plansmith.domain.subscriptions.subscription import Terms
 
 
+# At most this many priced terms are remembered per book (a billing run needs a few dozen).
+PRICED_HELD = 1024
+
+
 @dataclass(frozen=True)
 class PriceBook:
     """The catalog objects a subscription's terms refer to, loaded by the use case."""
@@ -66,6 +70,10 @@ def components(terms: Terms, book: PriceBook) -> tuple[Component, ...]:
     )
     found = book.priced.get(key)
     if found is None:
+        if len(book.priced) >= PRICED_HELD:
+            # A book lives as long as its catalog revision, and terms (any quantity) come
+            # from outside: start over rather than grow without bound.
+            book.priced.clear()
         found = book.priced[key] = _price(terms, book)
     return found
 
