@@ -18,7 +18,6 @@ from plansmith.domain.kernel.limits import MAX_LINE_AMOUNT, MAX_QUANTITY, TooLar
 from plansmith.domain.kernel.money import Currency
 from plansmith.domain.subscriptions.subscription import Terms
 
-
 # At most this many priced terms are remembered per book (a billing run needs a few dozen).
 PRICED_HELD = 1024
 
