@@ -80,8 +80,9 @@ class Plansmith:
     sessions: sessionmaker[Session]
     clock: Clock
     signer: Signer
-    # SQLite: sessions on the reader engine, for work that only reads (see adapters/db/reading).
-    reader_sessions: sessionmaker[Session] | None = None
+    # SQLite: the reader engine, for work that only reads (see adapters/db/reading).
+    reader: Engine | None = None
+    reader_sessions: sessionmaker[Session] | None = field(init=False)
     idempotency: IdempotencyStore = field(init=False)
     key_uses: KeyUses = field(init=False)
     # Each organization's price book, kept in this process while its catalog revision holds.
@@ -95,14 +96,14 @@ class Plansmith:
         )
         self.key_uses = SqlKeyUses(self.sessions)
         self.price_books = PriceBookCache()
+        self.reader_sessions = (
+            make_session_factory(self.reader) if self.reader is not None else None
+        )
 
     @property
     def engines(self) -> tuple[Engine, ...]:
         """The engine, and the reader engine where there is one (to watch every statement)."""
-        if self.reader_sessions is None:
-            return (self.engine,)
-        reader: Engine = self.reader_sessions.kw["bind"]
-        return (self.engine, reader)
+        return (self.engine,) if self.reader is None else (self.engine, self.reader)
 
     @property
     def watch(self) -> RunWatch:
@@ -183,12 +184,11 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> P
     settings = settings or Settings()
     _ensure_sqlite_folder(settings.database_url)
     engine = make_engine(settings.database_url)
-    reader = make_reader_engine(settings.database_url)
     return Plansmith(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
-        reader_sessions=make_session_factory(reader) if reader is not None else None,
+        reader=make_reader_engine(settings.database_url),
         clock=clock or SystemClock(),
         signer=Signer(_secret(settings)),
     )

@@ -16,13 +16,7 @@ from sqlalchemy import ARRAY, String, Text, and_, any_, case, func, literal, sel
 from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
-from plansmith.adapters.db.catalog.repositories import (
-    SqlAddOns,
-    SqlPlanFamilies,
-    SqlPlans,
-    SqlPlanVersions,
-    move_of_row,
-)
+from plansmith.adapters.db.catalog.price_books import read_catalog
 from plansmith.adapters.db.invoicing.coupons import redemptions_where
 from plansmith.adapters.db.invoicing.tax_rates import rate_of_row
 from plansmith.adapters.db.subscriptions.history_rows import span_of_row
@@ -34,8 +28,6 @@ from plansmith.domain.invoicing.invoice import LineKind
 from plansmith.domain.invoicing.ledger import LedgerAccount
 from plansmith.domain.invoicing.pricing import ChargedLine
 from plansmith.domain.subscriptions.held_log import Span
-from plansmith.domain.subscriptions.price_book import PriceBook
-from plansmith.domain.subscriptions.renewals import RenewalMove, resolved_moves
 from plansmith.domain.subscriptions.subscription import BillableItem
 
 S, IT = t.subscriptions.c, t.subscription_items.c
@@ -61,28 +53,6 @@ class Among:
         return column == any_(literal(found, ARRAY(Text())))
 
 
-def price_book(session: Session, organization_id: str) -> PriceBook:
-    """Every family, plan, version and add-on of the organization, in four queries."""
-    plans = list(SqlPlans(session).list(organization_id))
-    return PriceBook(
-        families={f.id: f for f in SqlPlanFamilies(session).list(organization_id)},
-        plans={p.id: p for p in plans},
-        versions={v.id: v for v in SqlPlanVersions(session).for_plans([p.id for p in plans])},
-        add_ons={a.code: a for a in SqlAddOns(session).list(organization_id)},
-    )
-
-
-def _moves(session: Session, organization_id: str) -> dict[str, RenewalMove]:
-    """Every plan-version move of the organization, in one query."""
-    c = t.plan_version_moves.c
-    q = (
-        select(t.plan_version_moves)
-        .where(c.organization_id == organization_id)
-        .order_by(c.plan_id, c.created_at)
-    )
-    return resolved_moves(move_of_row(row) for row in session.execute(q))
-
-
 def _credit(
     session: Session, among: Among, organization_id: str, accounts: Sequence[str]
 ) -> dict[tuple[str, str], int]:
@@ -100,7 +70,7 @@ def _credit(
     return {(account, currency): int(n) for account, currency, n in session.execute(q) if n}
 
 
-def _charged(
+def pending_credit_charges(
     session: Session, among: Among, pending: dict[str, list[tuple[str, BillableItem]]]
 ) -> dict[str, list[ChargedLine]]:
     """Per subscription with a pending credit, its invoiced recurring and charge lines that
@@ -242,7 +212,7 @@ def load_snapshot(
         holders = sorted({account for account, _currency in credit})
         session.execute(select(a.id).where(_in(a.id, holders)).order_by(a.id).with_for_update())
         credit = _credit(session, _in, organization_id, holders)
-    charged = _charged(session, _in, pending)
+    charged = pending_credit_charges(session, _in, pending)
     entries = {}
     for sub_id, sub in subs.items():
         account = accounts[sub.account_id]
@@ -259,10 +229,11 @@ def load_snapshot(
             redemptions=tuple(redemptions.get(sub_id, ())),
             charged=tuple(charged.get(sub_id, ())),
         )
+    catalog = read_catalog(session, organization_id)
     return BillingSnapshot(
         organization_id=organization_id,
-        book=price_book(session, organization_id),
-        moves=_moves(session, organization_id),
+        book=catalog.book,
+        moves=catalog.moves,
         tax_rates=rates,
         credit=credit,
         entries=entries,

@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
-from plansmith.adapters.db.billing.snapshots import Among, _charged
+from plansmith.adapters.db.billing.snapshots import Among, pending_credit_charges
 from plansmith.adapters.db.invoicing.coupons import redemptions_where
 from plansmith.adapters.db.invoicing.tax_rates import rate_of_row
 from plansmith.adapters.db.subscriptions.history_rows import span_of_row
@@ -72,7 +72,7 @@ class SqlUpcomingReads:
                 .order_by(tr.created_at)
             )
         )
-        charged = _charged(self.session, _in, pending)
+        charged = pending_credit_charges(self.session, _in, pending)
         entries = {
             sub_id: SubscriptionSnapshot(
                 subscription=sub,

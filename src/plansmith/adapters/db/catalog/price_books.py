@@ -115,20 +115,21 @@ class SqlPriceBooks:
         if organization_id in self.session.info.get(TOUCHED, ()):
             # This transaction changed the catalog (a publish moving subscribers now): read
             # it as it stands here, uncommitted, and keep no copy of it.
-            return _read(self.session, organization_id, -1)
+            return read_catalog(self.session, organization_id)
         found = self._here.get(organization_id)
         if found is None:
             revision = self.revision(organization_id)
             found = self._cache.get(organization_id, revision)
             if found is None:
-                found = _read(self.session, organization_id, revision)
+                found = read_catalog(self.session, organization_id, revision)
                 self._cache.put(organization_id, found)
             self._here[organization_id] = found
         return found
 
 
-def _read(session: Session, organization_id: str, revision: int) -> Catalog:
-    """Every family, plan, version, add-on and version move of the organization: five reads."""
+def read_catalog(session: Session, organization_id: str, revision: int = -1) -> Catalog:
+    """Every family, plan, version, add-on and version move of the organization, as this
+    session's transaction sees them: five reads (``revision``: the one they were read at)."""
     plans = list(SqlPlans(session).list(organization_id))
     book = PriceBook(
         families={f.id: f for f in SqlPlanFamilies(session).list(organization_id)},
