@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench bench-api clean
+.PHONY: install run test lint format messages bench bench-api clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "plansmith needs Python 3.11 or newer")'
@@ -34,6 +34,11 @@ test: install
 	scripts/test-services.sh
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest -n auto --dist loadfile
+
+# After adding or changing a label: extract it into every catalog, then translate the empty ones.
+messages: install
+	$(BIN)/python scripts/messages.py update
+	$(BIN)/python scripts/messages.py check || true
 
 bench: install
 	scripts/test-services.sh

@@ -109,7 +109,7 @@ def test_valid_link_sets_a_session_cookie_and_shows_the_account(
     cookie = entered.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "path=/portal" in cookie
     assert page.status_code == 200
-    assert '<html lang="en">' in page.text  # the pages are written in English
+    assert '<html lang="en" dir="ltr">' in page.text  # no chosen language: English
     for shown in (
         "Acme Chat",
         "billing@acme.example",

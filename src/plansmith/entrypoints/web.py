@@ -35,6 +35,7 @@ from plansmith.entrypoints.read_requests import ReadOnlyGets
 from plansmith.entrypoints.routers import EVERY_ROUTE, add_routes, route_name
 from plansmith.entrypoints.server_errors import CleanServerErrors
 from plansmith.entrypoints.webui import errors as page_errors
+from plansmith.entrypoints.webui.language_routes import router as language_router
 from plansmith.entrypoints.webui.templating import STATIC
 
 DESCRIPTION = """Plan catalog, subscription billing and self-service billing portal.
@@ -85,6 +86,7 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, console_catalog_router)
     add_routes(app, console_billing_router)
     add_routes(app, console_api_key_router)
+    add_routes(app, language_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Inside the idempotency middleware, so the 500 it keeps for a key is the real answer;
     # around it too, for its own failures (the database gone while it claims a key).

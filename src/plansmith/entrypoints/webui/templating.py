@@ -12,6 +12,7 @@ from babel.dates import format_date, format_datetime
 from fastapi.templating import Jinja2Templates
 
 from plansmith.application.kernel.validation import country_codes
+from plansmith.entrypoints.webui import i18n
 
 SHARED_TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
@@ -56,7 +57,16 @@ def countries(locale: str = "en_US") -> list[tuple[str, str]]:
 def make_templates(own: Path) -> Jinja2Templates:
     """Templates of one area (portal or console) that can extend the shared base layout."""
     templates = Jinja2Templates(directory=[own, SHARED_TEMPLATES])
-    templates.env.globals["product"] = PRODUCT
+    templates.env.add_extension("jinja2.ext.i18n")
+    templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.template_gettext, i18n.template_ngettext, newstyle=True
+    )
+    templates.env.globals.update(
+        product=PRODUCT,
+        languages=i18n.LANGUAGES,
+        page_language=i18n.template_language,
+        page_direction=i18n.template_direction,
+    )
     templates.env.filters.update(
         html_lang=html_lang,
         local_datetime=local_datetime,

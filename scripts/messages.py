@@ -1,0 +1,130 @@
+"""Extract the translatable strings and keep every shipped catalog in step with them.
+
+    python scripts/messages.py update   # write messages.pot, add new strings to every .po
+    python scripts/messages.py check    # exit 1, naming each, if a catalog misses a translation,
+                                        # keeps a fuzzy one or holds a string no longer used
+
+Strings come from the templates of portal, console and the shared web pages (``_()``,
+``{% trans %}``) and from the Python of the entrypoints (``_()``, ``N_()``, and
+``translate(language, "…")`` / ``translate_plural(language, "…", "…", n)``).
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "src" / "plansmith" / "entrypoints"
+LOCALE_DIR = SOURCE / "webui" / "locale"
+TEMPLATE = LOCALE_DIR / "messages.pot"
+LANGUAGES = ("ja", "vi", "tr", "ar")
+METHODS = [
+    ("**/templates/**.html", "jinja2"),
+    ("**.py", "python"),
+]
+OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}}
+KEYWORDS = {
+    "_": None,
+    "N_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "translate": (2,),
+    "translate_plural": (2, 3),
+}
+# Fixed, so that running `update` twice changes nothing.
+STAMP = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def extracted() -> Catalog:
+    catalog = Catalog(project="plansmith", creation_date=STAMP, fuzzy=False)
+    found = extract_from_dir(
+        SOURCE, METHODS, OPTIONS, KEYWORDS, comment_tags=("Translators:",), strip_comment_tags=True
+    )
+    for filename, lineno, message, comments, context in found:
+        where = (str(Path("entrypoints") / filename), lineno)
+        catalog.add(message, None, [where], auto_comments=comments, context=context)
+    return catalog
+
+
+def read(path: Path, language: str) -> Catalog:
+    with path.open("rb") as po:
+        return read_po(po, locale=language)
+
+
+def write(path: Path, catalog: Catalog, *, locations: bool = False) -> None:
+    """Sorted, and without source lines in the catalogs: moving a string in a template does not
+    touch four translated files (the template keeps the lines, for translators)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as po:
+        write_po(po, catalog, width=100, sort_output=True, no_location=not locations)
+
+
+def update() -> None:
+    template = extracted()
+    write(TEMPLATE, template, locations=True)
+    for language in LANGUAGES:
+        path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+        if path.exists():
+            catalog = read(path, language)
+        else:
+            catalog = Catalog(
+                locale=language, project="plansmith", creation_date=STAMP, fuzzy=False
+            )
+        catalog.revision_date = STAMP
+        # No fuzzy guesses: a changed string waits for a person, and `check` says so.
+        catalog.update(template, no_fuzzy_matching=True)
+        catalog.obsolete.clear()
+        write(path, catalog)
+
+
+def problems() -> list[str]:
+    wanted = {message.id for message in extracted() if message.id}
+    found: list[str] = []
+    for language in LANGUAGES:
+        path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+        if not path.exists():
+            found.append(f"{language}: no catalog at {path.relative_to(ROOT)}")
+            continue
+        catalog = read(path, language)
+        have = {message.id: message for message in catalog if message.id}
+        for key in sorted(wanted - have.keys(), key=str):
+            found.append(f"{language}: missing {key!r}")
+        for key in sorted(have.keys() - wanted, key=str):
+            found.append(f"{language}: stale {key!r} (no longer in the source)")
+        for key in sorted(wanted & have.keys(), key=str):
+            message = have[key]
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            if message.fuzzy:
+                found.append(f"{language}: fuzzy {key!r}")
+            elif not all(strings):
+                found.append(f"{language}: untranslated {key!r}")
+        for error in catalog.check():
+            message, messages = error
+            found.append(f"{language}: {message.id!r}: {'; '.join(map(str, messages))}")
+    return found
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else "check"
+    if command == "update":
+        update()
+        return 0
+    if command == "check":
+        found = problems()
+        for line in found:
+            print(line)
+        if found:
+            print(f"{len(found)} catalog problem(s); run `make messages`, then translate")
+        return 1 if found else 0
+    print(f"unknown command {command!r}: use update or check", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
