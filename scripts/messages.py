@@ -3,6 +3,8 @@
     python scripts/messages.py update   # write messages.pot, add new strings to every .po
     python scripts/messages.py check    # exit 1, naming each, if a catalog misses a translation,
                                         # keeps a fuzzy one or holds a string no longer used
+    python scripts/messages.py fill F   # take translations from a JSON file:
+                                        # {"msgid": {"ja": "…", "ar": ["one", …, "other"]}}
 
 Strings come from the templates of portal, console and the shared web pages (``_()``,
 ``{% trans %}``) and from the Python of the entrypoints (``_()``, ``N_()``, and
@@ -11,6 +13,7 @@ Strings come from the templates of portal, console and the shared web pages (``_
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,11 +113,41 @@ def problems() -> list[str]:
     return found
 
 
+def fill(path: Path) -> int:
+    """Put translations from a JSON file into the catalogs (after `update`); returns how many
+    msgids it did not find in a catalog."""
+    given: dict[str, dict[str, str | list[str]]] = json.loads(path.read_text(encoding="utf-8"))
+    unknown = 0
+    for language in LANGUAGES:
+        po_path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+        catalog = read(po_path, language)
+        for key, texts in given.items():
+            if language not in texts:
+                continue
+            message = catalog.get(key)
+            if message is None:
+                # A plural's id is its singular; a JSON key may name either form.
+                message = next(
+                    (m for m in catalog if isinstance(m.id, tuple) and key in m.id), None
+                )
+            if message is None:
+                unknown += 1
+                print(f"{language}: no message {key!r} in the catalog (run update first)")
+                continue
+            text = texts[language]
+            message.string = tuple(text) if isinstance(text, list) else text
+            message.flags.discard("fuzzy")
+        write(po_path, catalog)
+    return unknown
+
+
 def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else "check"
     if command == "update":
         update()
         return 0
+    if command == "fill" and len(argv) > 2:
+        return 1 if fill(Path(argv[2])) else 0
     if command == "check":
         found = problems()
         for line in found:
@@ -122,7 +155,7 @@ def main(argv: list[str]) -> int:
         if found:
             print(f"{len(found)} catalog problem(s); run `make messages`, then translate")
         return 1 if found else 0
-    print(f"unknown command {command!r}: use update or check", file=sys.stderr)
+    print(f"unknown command {command!r}: use update, check or fill FILE", file=sys.stderr)
     return 2
 
 

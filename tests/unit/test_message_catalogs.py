@@ -46,6 +46,7 @@ def test_the_check_names_a_missing_an_untranslated_and_a_stale_message(
     copied_catalogs: tuple[ModuleType, Path],
 ) -> None:
     tool, path = copied_catalogs
+    before = set(tool.problems())
     with path.open("rb") as po:
         catalog = read_po(po, locale="ja")
     catalog.delete("Language")
@@ -53,23 +54,24 @@ def test_the_check_names_a_missing_an_untranslated_and_a_stale_message(
     catalog.add("A label nobody uses any more", "もう使わない")
     with path.open("wb") as po:
         write_po(po, catalog)
-    found = tool.problems()
-    assert "ja: missing 'Language'" in found
-    assert "ja: untranslated 'Main'" in found
-    assert "ja: stale 'A label nobody uses any more' (no longer in the source)" in found
-    assert all(line.startswith("ja: ") for line in found)
+    assert set(tool.problems()) - before == {
+        "ja: missing 'Language'",
+        "ja: untranslated 'Main'",
+        "ja: stale 'A label nobody uses any more' (no longer in the source)",
+    }
 
 
 def test_a_fuzzy_translation_is_not_a_translation(
     copied_catalogs: tuple[ModuleType, Path],
 ) -> None:
     tool, path = copied_catalogs
+    before = set(tool.problems())
     with path.open("rb") as po:
         catalog = read_po(po, locale="ja")
     catalog["Language"].flags.add("fuzzy")
     with path.open("wb") as po:
         write_po(po, catalog)
-    assert tool.problems() == ["ja: fuzzy 'Language'"]
+    assert set(tool.problems()) - before == {"ja: fuzzy 'Language'"}
 
 
 @pytest.mark.parametrize(

@@ -22,10 +22,11 @@ from plansmith.domain.invoicing.invoice import Invoice
 from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, Visit
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container
-from plansmith.entrypoints.webui.invoice_document import STATUS_WORDS, Formats
+from plansmith.entrypoints.webui.invoice_document import Formats
 from plansmith.entrypoints.webui.invoice_loading import Loaded, load_invoice, upcoming_documents
 from plansmith.entrypoints.webui.sessions import CSRF_FIELD
 from plansmith.entrypoints.webui.templating import make_templates
+from plansmith.entrypoints.webui.words import invoice_state
 
 templates = make_templates(Path(__file__).with_name("templates"))
 router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
@@ -51,7 +52,7 @@ class PastInvoice:
             invoice.number,
             f.instant(invoice.finalized_at),
             f.money(invoice.totals.total).text,
-            STATUS_WORDS[invoice.status],
+            invoice_state(invoice.status),
             invoice.status.value,
         )
 

@@ -21,6 +21,7 @@ from plansmith.application.screens.plan_choices import PlanOption, Wish
 from plansmith.application.subscriptions.queries import FamilyPlans
 from plansmith.domain.kernel.money import Currency, Money
 from plansmith.domain.kernel.periods import Cycle, CycleUnit
+from plansmith.entrypoints.webui.words import cycle_label, cycle_unit
 
 DONE = {
     "changed": "Your plan was changed.",
@@ -36,34 +37,10 @@ MOVED = (
     "The figures changed since you reviewed them (a day passed or your plan changed). "
     "Check the figures below and confirm again."
 )
-CYCLE_NAMES = {
-    "day": "Daily",
-    "week": "Weekly",
-    "month": "Monthly",
-    "quarter": "Quarterly",
-    "half_year": "Semiannual",
-    "year": "Annual",
-}
 HISTORY_WORDS = {"trial": "Try"}  # seed 002's word for a trial; the rest read as they are
 
 
 # -- words and formats --------------------------------------------------------------------
-
-
-def cycle_label(cycle: Cycle | str) -> str:
-    """ "Monthly", "Annual", "Every 2 months"."""
-    parsed = Cycle.parse(cycle) if isinstance(cycle, str) else cycle
-    if parsed.name in CYCLE_NAMES:
-        return CYCLE_NAMES[parsed.name]
-    return f"Every {parsed.count} {parsed.unit}s"
-
-
-def cycle_unit(cycle: Cycle | str) -> str:
-    """What one period is called after "per": "month", "half year", "2 months"."""
-    parsed = Cycle.parse(cycle) if isinstance(cycle, str) else cycle
-    if parsed.count == 1 or (parsed.unit is CycleUnit.MONTH and parsed.count in (3, 6, 12)):
-        return parsed.name.replace("_", " ")
-    return f"{parsed.count} {parsed.unit}s"
 
 
 def money(amount: int, currency: str, locale: str = "en_US") -> str:

@@ -31,17 +31,11 @@ from plansmith.domain.invoicing.invoice import (
 )
 from plansmith.domain.invoicing.pricing import tax_summary
 from plansmith.domain.kernel.money import Currency, Money
+from plansmith.entrypoints.webui.words import invoice_state
+from plansmith.entrypoints.webui.words import upcoming as upcoming_word
 
 # The order both renderers follow.
 SECTIONS = ("header", "parties", "facts", "lines", "taxes", "totals", "notes")
-STATUS_WORDS = {
-    InvoiceStatus.DRAFT: "Draft",
-    InvoiceStatus.OPEN: "Unpaid",
-    InvoiceStatus.PAID: "Paid",
-    InvoiceStatus.VOID: "Void",
-    InvoiceStatus.UNCOLLECTIBLE: "Unpaid",  # written off by the operator, still owed
-}
-UPCOMING = "Upcoming"
 _NBSP = "\u00a0"
 
 
@@ -294,7 +288,7 @@ def build_document(
 ) -> InvoiceDocument:
     """The document of a stored invoice (draft, open, paid, void or uncollectible)."""
     f = Formats(invoice.currency, account.locale, account.time_zone)
-    status = STATUS_WORDS[invoice.status]
+    status = invoice_state(invoice.status)
     facts = [Fact("Invoice number", Shown(invoice.number or "Given when finalized"))]
     if invoice.finalized_at is not None:
         facts.append(Fact("Issue date", Shown(f.instant(invoice.finalized_at))))
@@ -337,13 +331,13 @@ def upcoming_document(
     f = Formats(invoice.currency, account.locale, account.time_zone)
     facts = (
         Fact("Billing period", Shown(f.period(upcoming.period_start, upcoming.period_end))),
-        Fact("Status", Shown(UPCOMING)),
+        Fact("Status", Shown(upcoming_word())),
         Fact("Cut-off date", Shown(f.instant(upcoming.cut_off))),
     )
     return InvoiceDocument(
         title="Upcoming invoice",
         number=None,
-        status=UPCOMING,
+        status=upcoming_word(),
         status_key="upcoming",
         lang=account.locale,
         seller=Party("From", (seller,)),
