@@ -13,13 +13,17 @@ import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from fastapi.testclient import TestClient
+
 from plansmith.adapters.clock import TestClock
 from plansmith.application.accounts.accounts import AccountInput, open_account
 from plansmith.application.catalog.plan_families import FamilyInput, create_family
 from plansmith.application.catalog.plans import PlanInput, create_plan
+from plansmith.application.organizations.organizations import create_operator
 from plansmith.application.subscriptions import actions
 from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
+from tests.conftest import Tenant
 
 D = date
 TODAY = D(2027, 2, 20)
@@ -31,7 +35,21 @@ CARE = {"JPY": 5000, "USD": 4000}
 BASIC_YEAR_OFF, PRO_YEAR_OFF = 10, 15  # percent off the annual cycle
 
 
-def _catalog(app: Plansmith, org: str) -> dict[str, str]:
+PASSWORD = "correct horse battery"
+
+
+def sign_in_console(client: TestClient, container: Plansmith, tenant: Tenant) -> TestClient:
+    """The organization's operator signed in (once the scenario has moved the clock: a
+    session opened before it would have ended)."""
+    org = tenant.organization_id
+    email = f"ops-{org.replace('_', '-')}@example.com"
+    create_operator(container.uow(), container.clock, org, email, PASSWORD)
+    data = {"email": email, "password": PASSWORD}
+    assert client.post("/console/login", data=data, follow_redirects=False).status_code == 303
+    return client
+
+
+def catalog(app: Plansmith, org: str) -> dict[str, str]:
     """Plan ids by code, and family ids by code."""
     uow, clock = app.uow, app.clock
     ids = {}
@@ -64,7 +82,7 @@ def run_scenario(app: Plansmith, org: str) -> Scenario:
     clock = app.clock
     assert isinstance(clock, TestClock)
     clock.set(datetime(2026, 1, 1, 12, tzinfo=UTC))
-    ids = _catalog(app, org)
+    ids = catalog(app, org)
 
     def account(name: str, currency: str, zone: str) -> str:
         data = AccountInput(name, f"{name.lower()}@example.com", currency, zone)

@@ -12,7 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from plansmith.adapters.clock import TestClock
-from plansmith.application.organizations.organizations import create_operator
 from plansmith.application.screens.revenue import revenue_report
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.kernel.errors import InvalidValue
@@ -24,9 +23,9 @@ from tests.integration.revenue_scenario_support import (
     expected,
     months,
     run_scenario,
+    sign_in_console,
 )
 
-PASSWORD = "correct horse battery"
 FIRST = date(2026, 1, 1)
 
 
@@ -135,20 +134,11 @@ def _cells(html: str, table_id: str) -> dict[str, dict[str, int]]:
     return rows
 
 
-def _sign_in(client: TestClient, container: Plansmith, tenant: Tenant) -> TestClient:
-    """Once the scenario has moved the clock: a session opened before would have ended."""
-    org = tenant.organization_id
-    create_operator(container.uow(), container.clock, org, "ops@acme.example", PASSWORD)
-    data = {"email": "ops@acme.example", "password": PASSWORD}
-    assert client.post("/console/login", data=data, follow_redirects=False).status_code == 303
-    return client
-
-
 def test_the_dashboard_page_shows_the_same_figures_for_the_last_12_months(
     client: TestClient, container: Plansmith, tenant: Tenant
 ) -> None:
     s = run_scenario(container, tenant.organization_id)
-    console = _sign_in(client, container, tenant)
+    console = sign_in_console(client, container, tenant)
 
     page = console.get("/console/dashboard?month=2026-10")
 
@@ -194,7 +184,7 @@ def test_a_month_outside_the_dashboard_is_refused_naming_the_field(
     client: TestClient, container: Plansmith, tenant: Tenant
 ) -> None:
     run_scenario(container, tenant.organization_id)
-    console = _sign_in(client, container, tenant)
+    console = sign_in_console(client, container, tenant)
 
     for month in ("2025-01", "2026-13", "soon"):
         page = console.get(f"/console/dashboard?month={month}")
@@ -205,7 +195,7 @@ def test_a_month_outside_the_dashboard_is_refused_naming_the_field(
 def test_an_organization_without_subscriptions_gets_an_empty_dashboard(
     client: TestClient, container: Plansmith, tenant: Tenant
 ) -> None:
-    console = _sign_in(client, container, tenant)
+    console = sign_in_console(client, container, tenant)
     page = console.get("/console/dashboard")
 
     assert page.status_code == 200
