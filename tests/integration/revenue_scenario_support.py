@@ -41,10 +41,19 @@ PASSWORD = "correct horse battery"
 def sign_in_console(client: TestClient, container: Plansmith, tenant: Tenant) -> TestClient:
     """The organization's operator signed in (once the scenario has moved the clock: a
     session opened before it would have ended)."""
-    org = tenant.organization_id
-    email = f"ops-{org.replace('_', '-')}@example.com"
-    create_operator(container.uow(), container.clock, org, email, PASSWORD)
-    data = {"email": email, "password": PASSWORD}
+    create_operator(
+        container.uow(), container.clock, tenant.organization_id, _email(tenant), PASSWORD
+    )
+    return console_login(client, tenant)
+
+
+def _email(tenant: Tenant) -> str:
+    return f"ops-{tenant.organization_id.replace('_', '-')}@example.com"
+
+
+def console_login(client: TestClient, tenant: Tenant) -> TestClient:
+    """A new session for the operator (after the clock moved past the last one's end)."""
+    data = {"email": _email(tenant), "password": PASSWORD}
     assert client.post("/console/login", data=data, follow_redirects=False).status_code == 303
     return client
 
