@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The console's chart library, from the npm registry, served from the project's static files.
+WEBUI_VENDOR := src/plansmith/entrypoints/webui/vendor
+CHART_JS := src/plansmith/entrypoints/webui/static/vendor/chart.umd.min.js
 
 .PHONY: install run test lint format messages bench bench-api clean
 
@@ -13,7 +16,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+$(CHART_JS): $(WEBUI_VENDOR)/package.json $(WEBUI_VENDOR)/package-lock.json
+	npm ci --prefix $(WEBUI_VENDOR) --no-audit --no-fund --silent
+	cp $(WEBUI_VENDOR)/node_modules/chart.js/dist/chart.umd.min.js $@
+
+install: $(STAMP) $(CHART_JS)
 
 run: install
 	$(BIN)/plansmith db upgrade

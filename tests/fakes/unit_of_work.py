@@ -29,6 +29,7 @@ from tests.fakes.invoices import FakeInvoices, FakeLedger
 from tests.fakes.outbox import FakeOutbox, write_events
 from tests.fakes.sessions import FakePortalLinks, FakeSignInThrottles, FakeWebSessions
 from tests.fakes.store import FakeStore, Rows
+from tests.fakes.subscription_reports import FakeSubscriptionReports
 from tests.fakes.subscriptions import FakeSubscriptions
 from tests.fakes.upcoming_reads import FakeUpcomingReads
 
@@ -57,6 +58,7 @@ class FakeUnitOfWork:
     billing_runs: FakeBillingRuns
     billing_batches: FakeBillingBatches
     upcoming_reads: FakeUpcomingReads
+    subscription_reports: FakeSubscriptionReports
     outbox: FakeOutbox
     web_sessions: FakeWebSessions
     portal_links: FakePortalLinks
@@ -125,6 +127,7 @@ class FakeUnitOfWork:
         self.billing_runs = FakeBillingRuns(store, working)
         self.billing_batches = FakeBillingBatches(store, working)
         self.upcoming_reads = FakeUpcomingReads(store, working)
+        self.subscription_reports = FakeSubscriptionReports(store, working)
         self.outbox = FakeOutbox(store, working)
         self.web_sessions = FakeWebSessions(store, working)
         self.portal_links = FakePortalLinks(store, working)

@@ -296,19 +296,19 @@ def test_the_customer_page_lists_the_subscriptions_per_family(
     assert _row(page, agents_id) == (
         f"Contact Center 2 Contact center packages {agents_id} Active month 100 $2,500.00 "
         "Contact Center 2 $25.00 × 100 Jan 31, 2026 \u2013 Feb 27, 2026 Feb 28, 2026 "
-        "Jan 31, 2026"
+        "Jan 31, 2026 Change plan… Cancel now… Cancel at the end of the term… Pause…"
     )
     # A 14-day trial from Feb 10: [Feb 10, Feb 24); the first payment falls due on Feb 24.
     support_id = support.view.subscription.id
     assert _row(page, support_id) == (
         f"Standard Support Support plans {support_id} Try trial until Feb 23, 2026 month 1 "
         "$49.00 Standard Support $49.00 × 1 Feb 10, 2026 \u2013 Feb 23, 2026 Feb 24, 2026 "
-        "Feb 10, 2026"
+        "Feb 10, 2026 Change plan… Cancel now… Cancel at the end of the term…"
     )
     # Canceled now: inactive, and nothing more falls due.
     assert _row(page, mailbox_id) == (
         f"Bronze Mailbox plans {mailbox_id} Inactive canceled month 1 $9.99 Bronze $9.99 × 1 "
-        "ended Feb 10, 2026 — Feb 10, 2026"
+        "ended Feb 10, 2026 — Feb 10, 2026 Reactivate…"
     )
     history = re.search(r'<details class="history".*?</details>', page.text, re.S)
     assert history and "Contact center packages: plan history" in history.group(0)

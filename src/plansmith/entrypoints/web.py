@@ -28,6 +28,9 @@ from plansmith.entrypoints.console import routes as console
 from plansmith.entrypoints.console.api_key_routes import router as console_api_key_router
 from plansmith.entrypoints.console.billing_routes import router as console_billing_router
 from plansmith.entrypoints.console.catalog_routes import router as console_catalog_router
+from plansmith.entrypoints.console.customer_plans_routes import router as console_plans_router
+from plansmith.entrypoints.console.dashboard_routes import router as console_dashboard_router
+from plansmith.entrypoints.console.subscriptions_routes import router as console_subs_router
 from plansmith.entrypoints.portal import routes as portal
 from plansmith.entrypoints.portal.invoices_routes import router as portal_invoices_router
 from plansmith.entrypoints.portal.plans_routes import router as portal_plans_router
@@ -86,6 +89,9 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, console_catalog_router)
     add_routes(app, console_billing_router)
     add_routes(app, console_api_key_router)
+    add_routes(app, console_dashboard_router)
+    add_routes(app, console_subs_router)
+    add_routes(app, console_plans_router)
     add_routes(app, language_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Inside the idempotency middleware, so the 500 it keeps for a key is the real answer;

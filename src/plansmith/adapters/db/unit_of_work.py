@@ -42,6 +42,7 @@ from plansmith.adapters.db.organizations.sessions import (
     SqlWebSessions,
 )
 from plansmith.adapters.db.reading import ReadScope
+from plansmith.adapters.db.subscriptions.reports import SqlSubscriptionReports
 from plansmith.adapters.db.subscriptions.repositories import SqlSubscriptions
 from plansmith.adapters.idempotency import fence_current_claim
 from plansmith.application.kernel.errors import Conflict
@@ -86,6 +87,7 @@ class SqlUnitOfWork:
         self.subscriptions = SqlSubscriptions(session)
         self.billing_batches = SqlBillingBatches(session)
         self.upcoming_reads = SqlUpcomingReads(session)
+        self.subscription_reports = SqlSubscriptionReports(session)
         self.invoices = SqlInvoices(session)
         self.ledger = SqlLedger(session)
         self.coupons = SqlCoupons(session)

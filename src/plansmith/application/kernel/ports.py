@@ -40,6 +40,7 @@ from plansmith.application.organizations.ports import (
     SignInThrottleRepository,
     WebSessionRepository,
 )
+from plansmith.application.screens.ports import SubscriptionReports
 from plansmith.application.subscriptions.ports import SubscriptionRepository
 from plansmith.domain.kernel.events import DomainEvent
 
@@ -104,6 +105,8 @@ class UnitOfWork(Protocol):
     def billing_batches(self) -> BillingBatches: ...
     @property
     def upcoming_reads(self) -> UpcomingReads: ...
+    @property
+    def subscription_reports(self) -> SubscriptionReports: ...
     @property
     def web_sessions(self) -> WebSessionRepository: ...
     @property

@@ -33,6 +33,7 @@ from plansmith.domain.subscriptions.subscription import Status
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container
 from plansmith.entrypoints.webui.errors import title_for
+from plansmith.entrypoints.webui.i18n import N_, request_language, translate
 from plansmith.entrypoints.webui.sessions import (
     CSRF_FIELD,
     BrowserSession,
@@ -162,9 +163,12 @@ def customers(
 
 @router.get("/customers/{account_id}")
 def customer(
-    request: Request, account_id: str, operator: CurrentOperator, app: Container
+    request: Request, account_id: str, operator: CurrentOperator, app: Container, done: str = ""
 ) -> Response:
-    return _customer_page(request, app, operator, account_id)
+    """``done``: what an action on a plan just did (customer_plans_routes), said in words."""
+    message = CUSTOMER_DONE.get(done)
+    flash = translate(request_language(request), message) if message is not None else None
+    return _customer_page(request, app, operator, account_id, flash=flash)
 
 
 @router.post("/customers/{account_id}/portal-link")
@@ -179,19 +183,51 @@ def portal_link(
     return _customer_page(request, app, operator, account_id, portal_url=url, link=link)
 
 
+# What an action on a plan just did, as the customer page says it (?done=).
+CUSTOMER_DONE = {
+    "changed": N_("The plan was changed."),
+    "scheduled": N_("The change is scheduled for the end of the term."),
+    "cancel_now": N_("The plan was cancelled; the unused time is credited."),
+    "cancel_at_term_end": N_("The plan will end at the end of the term."),
+    "pause": N_("The plan was paused; the unused time is credited."),
+    "resume": N_("The plan is active again."),
+    "reactivate": N_("The plan is active again."),
+}
+PLAN_ACTIONS = {
+    "cancel_now": N_("Cancel now…"),
+    "cancel_at_term_end": N_("Cancel at the end of the term…"),
+    "pause": N_("Pause…"),
+    "resume": N_("Resume…"),
+    "reactivate": N_("Reactivate…"),
+}
+
+
 def _customer_page(
-    request: Request, app: Container, operator: Operator, account_id: str, **extra: object
+    request: Request,
+    app: Container,
+    operator: Operator,
+    account_id: str,
+    *,
+    status: int = 200,
+    **extra: object,
 ) -> Response:
     page = customer_page(app.uow(), operator.organization_id, account_id)
+    language = request_language(request)
     context = {
         "account": page.account,
         "addresses": list(page.addresses),
         "subscriptions": [SubscriptionRow.of(f) for f in page.families],
+        "action_label": lambda action: translate(language, PLAN_ACTIONS[action]),
+        "ui_language": language,
         **extra,
         **_chrome(operator, "customers"),
     }
     return templates.TemplateResponse(
-        request, "console/customer.html", context, headers={"Cache-Control": "no-store"}
+        request,
+        "console/customer.html",
+        context,
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
     )
 
 
@@ -200,6 +236,7 @@ class SubscriptionRow:
     """One family on the customer page: the plan held now (else the newest one) and history."""
 
     family: str
+    family_code: str
     view: SubscriptionView
     history: tuple[HistoryEntry, ...]
 
@@ -207,7 +244,27 @@ class SubscriptionRow:
     def of(cls, plans: FamilyPlans) -> SubscriptionRow:
         view = plans.current or plans.latest
         assert view is not None  # only families the account has a subscription in
-        return cls(plans.family.name, view, tuple(plans.history))
+        return cls(plans.family.name, plans.family.code, view, tuple(plans.history))
+
+    @property
+    def changeable(self) -> bool:
+        return self.view.subscription.holds_place
+
+    @property
+    def actions(self) -> list[str]:
+        """What the operator may do to it now (each through a confirmation page)."""
+        sub = self.view.subscription
+        if sub.status is Status.PAUSED:
+            return ["resume", "cancel_now"]
+        if sub.status is Status.CANCELED:
+            return ["reactivate"]
+        if not sub.in_service:
+            return []
+        found = ["cancel_now"]
+        found.append("reactivate" if sub.cancel_at_period_end else "cancel_at_term_end")
+        if sub.status is not Status.TRIALING:
+            found.append("pause")
+        return found
 
     @property
     def total(self) -> str:

@@ -1,0 +1,46 @@
+"""What the console's overview screens read: every span of held terms of an organization (for
+MRR) and its subscriptions filtered and paged with their customers' names, each in one
+statement whatever the number of subscriptions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from plansmith.domain.subscriptions.revenue import HeldSpan
+from plansmith.domain.subscriptions.subscription import Subscription
+
+
+@dataclass(frozen=True)
+class SubscriptionFilter:
+    statuses: frozenset[str] = frozenset()  # empty: every status
+    family_id: str | None = None
+    plan_id: str | None = None
+    search: str | None = None  # a customer's name, email, external id or id
+
+
+@dataclass(frozen=True)
+class ListedSubscription:
+    subscription: Subscription
+    account_name: str
+    account_email: str
+
+
+class SubscriptionReports(Protocol):
+    def held_spans(self, organization_id: str, since: date) -> Sequence[HeldSpan]:
+        """Every span of the organization's subscriptions still in service on ``since`` or
+        begun after it."""
+        ...
+
+    def subscriptions(
+        self,
+        organization_id: str,
+        filters: SubscriptionFilter,
+        *,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> Sequence[ListedSubscription]:
+        """The subscriptions ``filters`` selects, in (registered, id) order, after ``after``."""
+        ...
