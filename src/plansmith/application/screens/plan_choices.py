@@ -109,11 +109,12 @@ def plan_options(
         plan = offer.view.plan
         if offer.view.family.code == family_code and plan.code != held_code:
             terms = offer.version.terms
-            options.append(_option(plan.code, offer.version.name, plan.rank, terms, currency))
+            # Customers read the plan's name; a version's name is the operator's label.
+            options.append(_option(plan.code, plan.name, plan.rank, terms, currency))
     if held is not None:
         version, plan = held.version, held.plan
         held_option = _option(
-            plan.code, version.name, plan.rank, version.terms, currency, current=True
+            plan.code, plan.name, plan.rank, version.terms, currency, current=True
         )
         options.append(held_option)
     return sorted(options, key=lambda o: (o.rank, o.code))
