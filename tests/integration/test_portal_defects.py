@@ -153,7 +153,7 @@ def test_dates_ranges_read_one_way_and_the_trial_ends_on_its_last_day(
     client.post("/portal/plans/support/confirm", data={**basic, "expect": _expect(reviewed)})
     support = _text(client.get("/portal/plans?family=support"))
 
-    # A range is its first and last day, as on invoices: never "…– 2026/03/01".
+    # A range is its first and last day, as on invoices: never ending on 2026/03/01.
     assert f"2026/02/15 {TO} 2026/02/28 14 of 28" in change
     assert f"{TO} 2026/03/01" not in change
     assert f"Free trial of 14 days, 2026/02/15 {TO} 2026/02/28" in trial
