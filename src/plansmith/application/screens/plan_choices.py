@@ -74,15 +74,6 @@ class PlanOption:
     def per_seat(self) -> bool:
         return self.terms.pricing is PricingModel.PER_SEAT
 
-    @property
-    def seats(self) -> str:
-        if not self.per_seat:
-            return "one per account"
-        low, high = self.terms.min_seats, self.terms.max_seats
-        if high is not None:
-            return f"{low} to {high} seats"
-        return "1 seat or more" if low == 1 else f"at least {low} seats"
-
     def price(self, cycle: Cycle) -> CyclePrice | None:
         return next((p for p in self.prices if p.cycle == cycle), None)
 
