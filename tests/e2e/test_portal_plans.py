@@ -97,9 +97,13 @@ def test_customer_upgrades_to_a_higher_plan_with_more_seats(
     expect(change.nth(1)).to_contain_text("Charge for remaining time")
     expect(change.nth(1).locator("td.amount")).to_have_text("$97.50")
     expect(page.locator("#change-items tfoot td.amount")).to_have_text("$78.50")  # -19 + 97.50
-    expect(page.locator("#next-cut-off")).to_have_text("Feb 28, 2026")
-    # the first period 38.00 - 19.00 + 97.50 + the renewal on Feb 28 at 195.00 = 311.50
-    expect(page.locator("#next-total")).to_have_text("$311.50")
+    # The next invoice as the Invoices page shows it (the billing run's): the first period,
+    # never invoiced, is billed today with the change: 38.00 - 19.00 + 97.50 = 116.50.
+    nxt = page.locator("#next-invoice")
+    expect(nxt.locator(".plan-of-invoice")).to_have_text("Chat Business")
+    expect(nxt.locator("dl.invoice-facts")).to_contain_text("Cut-off date")
+    expect(nxt.locator("dl.invoice-facts")).to_contain_text("Feb 14, 2026")
+    expect(nxt.locator("tr.grand td.amount")).to_have_text("$116.50")
     screenshot("4-review")
 
     page.get_by_role("button", name="Confirm").click()
@@ -111,6 +115,6 @@ def test_customer_upgrades_to_a_higher_plan_with_more_seats(
     expect(rows).to_have_count(2)
     expect(rows.nth(0).locator("td")).to_have_text(["Chat Business", "Active", "Feb 14, 2026", "—"])
     expect(rows.nth(1).locator("td")).to_have_text(
-        ["Chat Team", "Replaced", "Jan 31, 2026", "Feb 14, 2026"]
+        ["Chat Team", "Replaced", "Jan 31, 2026", "Feb 13, 2026"]  # its last day
     )
     screenshot("5-changed")

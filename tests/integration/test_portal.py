@@ -109,7 +109,11 @@ def test_valid_link_sets_a_session_cookie_and_shows_the_account(
     cookie = entered.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "path=/portal" in cookie
     assert page.status_code == 200
-    assert '<html lang="en" dir="ltr">' in page.text  # no chosen language: English
+    # No language chosen: the account's (ja_JP) speaks Japanese.
+    assert '<html lang="ja" dir="ltr">' in page.text
+    client.cookies.set("plansmith_lang", "en")  # the labels below, in English
+    page = client.get("/portal/")
+    assert '<html lang="en" dir="ltr">' in page.text
     for shown in (
         "Acme Chat",
         "billing@acme.example",

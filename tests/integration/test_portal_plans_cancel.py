@@ -53,23 +53,33 @@ def test_cancel_at_term_end_then_keep_my_plan(
 def test_cancel_now_credits_the_rest_and_reactivate_charges_it_again(
     client: TestClient, container: Plansmith, tenant: Tenant
 ) -> None:
+    # Both move money, so each shows what it does first and is done by a second post.
     account = _customer(container, tenant)
     csrf = _enter(client, container, account)
+    now = {"when": "now", "csrf_token": csrf}
 
-    canceled = client.post("/portal/plans/chat/cancel", data={"when": "now", "csrf_token": csrf})
+    asked = client.post("/portal/plans/chat/cancel", data=now)
+    canceled = client.post("/portal/plans/chat/cancel", data={**now, "expect": _expect(asked)})
     (sub,) = _held(container, account)
     credited = _amounts(container, sub.id)
-    back = client.post("/portal/plans/chat/reactivate", data={"csrf_token": csrf})
+    asked_back = client.post("/portal/plans/chat/reactivate", data={"csrf_token": csrf})
+    back = client.post(
+        "/portal/plans/chat/reactivate", data={"csrf_token": csrf, "expect": _expect(asked_back)}
+    )
 
+    assert "The unused 14 days, until 2026/02/28, are credited: ￥2,800" in _text(asked)
     text = _text(canceled)
     assert "Your plan was canceled. Unused time is credited on your next invoice." in text
     assert "Last plan Chat Team Inactive Ended on 2026/02/15" in text
     # the rest of the period again: 5,600 x 14/28 = 2,800
     assert (
-        "Reactivating charges ￥2,800 for the rest of the current period, until 2026/03/01." in text
+        "Reactivating charges ￥2,800 for the rest of the current period, until 2026/02/28." in text
     )
-    assert "Chat Team Canceled 2026/02/01 2026/02/15" in text
+    assert "Chat Team Canceled 2026/02/01 2026/02/14" in text
     assert credited == [-2800, 5600]
+    assert "The rest of the current period, until 2026/02/28, is charged: ￥2,800." in _text(
+        asked_back
+    )
     assert "Your plan is active again." in _text(back)
     assert "Current plan Chat Team Active" in _text(back)
     assert _amounts(container, sub.id) == [-2800, 2800, 5600]
@@ -91,12 +101,12 @@ def test_choosing_a_plan_in_a_new_family_starts_its_trial(
         chooser
     )
     assert (
-        "Free trial of 14 days, from 2026/02/15 until 2026/03/01: nothing is charged today. "
+        f"Free trial of 14 days, 2026/02/15 {TO} 2026/02/28: nothing is charged today. "
         "After the trial you pay ￥10,000 per month, first on 2026/03/01."
     ) in _text(reviewed)
     text = _text(done)
     assert "Your trial has started." in text
-    assert "Current plan Support Basic Try" in text and "Trial ends 2026/03/01" in text
+    assert "Current plan Support Basic Try" in text and "Free trial until 2026/02/28" in text
     support = [s for s in _held(container, account) if s.status.value == "trialing"]
     assert len(support) == 1 and _amounts(container, support[0].id) == []
 
@@ -157,7 +167,7 @@ def test_confirm_refuses_figures_that_moved_since_the_review(
     assert moved.status_code == 409
     text = _text(moved)
     assert "The figures changed since you reviewed them" in text
-    assert f"(13 of 28 days) 2026/02/16 {TO} 2026/03/01 13 of 28 -￥2,600" in text  # 5,600 x 13/28
+    assert f"(13 of 28 days) 2026/02/16 {TO} 2026/02/28 13 of 28 -￥2,600" in text  # 5,600 x 13/28
     assert "13 of 28 ￥13,464" in text  # 29,000 x 13/28 = 13,464.29, rounded once
     assert _snapshot(container) == before
     confirmed = client.post(

@@ -40,19 +40,21 @@ def test_review_shows_credit_charge_and_next_invoice_and_saves_nothing(
 
     assert page.status_code == 200
     for shown in (
-        "New plan Chat Business, quantity 5, monthly",
+        "New plan Chat Business, quantity 5, Monthly",
         "Total ￥5,800 × 5 = ￥29,000 per month",
         "Takes effect Now, on 2026/02/15.",
         # old terms 5,600 x 14/28 credited; new terms 29,000 x 14/28 charged
         "Credit for unused time Unused time on Chat Team × 2 (14 of 28 days) "
-        f"2026/02/15 {TO} 2026/03/01 14 of 28 -￥2,800",
+        f"2026/02/15 {TO} 2026/02/28 14 of 28 -￥2,800",
         "Charge for remaining time Remaining time on Chat Business × 5 (14 of 28 days) "
-        f"2026/02/15 {TO} 2026/03/01 14 of 28 ￥14,500",
+        f"2026/02/15 {TO} 2026/02/28 14 of 28 ￥14,500",
         "Net amount of this change ￥11,700",  # -2,800 + 14,500
-        # first period 5,600 + change 11,700 + the renewal on Mar 1 at 29,000 = 46,300
-        "Cut-off date 2026/03/01 Total ￥46,300",
-        "Period in advance Chat Business × 5, month "
-        f"2026/03/01 {TO} 2026/04/01 full period ￥29,000",
+        # The next invoice as the billing run makes it (the Invoices page's): the first
+        # period was never invoiced, so the next run bills it with the change, today:
+        # 5,600 + 11,700 = 17,300 (before, the review added the Mar 1 renewal: 46,300).
+        "Next invoice As it will appear on your Invoices page once you confirm. Chat Business "
+        f"Billing period 2026/02/01 {TO} 2026/02/28 Status Upcoming Cut-off date 2026/02/15",
+        "Subtotal ￥17,300 Total so far ￥17,300",
     ):
         assert shown in text
     assert _snapshot(container) == before
@@ -77,7 +79,7 @@ def test_confirm_changes_the_plan_and_history_shows_the_old_one_replaced(
     assert "Your plan was changed." in text
     assert "Current plan Chat Business Active" in text
     assert "Price ￥5,800 × 5 = ￥29,000 per month" in text
-    assert "Chat Business Active 2026/02/15 — Chat Team Replaced 2026/02/01 2026/02/15" in text
+    assert "Chat Business Active 2026/02/15 — Chat Team Replaced 2026/02/01 2026/02/14" in text
     (sub,) = _held(container, account)
     assert (sub.terms.quantity, sub.status.value) == (5, "active")
     assert _amounts(container, sub.id) == [-2800, 5600, 14500]
@@ -105,11 +107,12 @@ def test_fewer_seats_are_scheduled_for_the_term_end_and_can_be_withdrawn(
         "Nothing is charged or credited now: the change waits for the end of the term."
         in review_text
     )
-    assert "Cut-off date 2026/03/01 Total ￥8,400" in review_text  # 5,600 + renewal 2,800 x 1
+    # the next run bills the first period, never invoiced, today; the fewer seats come after
+    assert "Cut-off date 2026/02/15" in review_text
+    assert "Subtotal ￥5,600 Total so far ￥5,600" in review_text
     assert "Your change is scheduled for 2026/03/01." in _text(done)
     assert (
-        "Scheduled change: from 2026/03/01 your plan is Chat Team, quantity 1, monthly "
-        "(fewer seats). Withdraw"
+        "Scheduled change: from 2026/03/01 your plan is Chat Team, quantity 1, Monthly. Withdraw"
     ) in _text(done)
     assert "The scheduled change was withdrawn." in _text(withdrawn)
     assert "Scheduled change" not in _text(withdrawn)

@@ -43,7 +43,7 @@ def test_plans_page_shows_the_plan_held_its_price_next_payment_and_history(
         "Price ￥2,800 × 2 = ￥5,600 per month",  # 2,800 a seat x 2 seats
         "Next payment 2026/03/01",
         "Change Plan",
-        "You keep Chat Team until 2026/03/01",
+        "You keep Chat Team until 2026/02/28",
         # Cancel now: 5,600 x 14/28 days = 2,800 back
         "Now. The unused 14 days are credited: ￥2,800 on your next invoice.",
         "Plan Status From To Chat Team Active 2026/02/01 —",

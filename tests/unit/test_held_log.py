@@ -1,4 +1,4 @@
-"""The log of held terms: spans opened and closed by changes, empty spans dropped, numbering,
+"""The log of held terms: spans opened and closed by changes, one-day-or-less spans kept, numbering,
 the diff the use cases save, and the pay-per-day days it yields."""
 
 from __future__ import annotations
@@ -62,10 +62,10 @@ def test_a_cancel_only_closes_and_a_reactivation_opens_after_the_gap() -> None:
     ]
 
 
-def test_terms_held_for_no_day_are_dropped_and_their_number_taken_again() -> None:
+def test_terms_held_for_no_day_stay_in_the_log_as_an_empty_span() -> None:
     log = apply_held([], [Held(D1, BASIC, "subscribed", plan_name="Basic")])
 
-    # Pro from D2, then Solo the same day: Pro was never held for a whole day.
+    # Pro from D2, then Solo the same day: Pro was held for no day, yet the customer chose it.
     log = apply_held(
         log,
         [Held(D2, PRO, "changed", plan_name="Pro"), Held(D2, SOLO, "changed", plan_name="Solo")],
@@ -73,35 +73,51 @@ def test_terms_held_for_no_day_are_dropped_and_their_number_taken_again() -> Non
 
     assert log == [
         _span(1, D1, D2, BASIC, "Basic", "changed"),
-        _span(2, D2, None, SOLO, "Solo"),
+        _span(2, D2, D2, PRO, "Pro", "changed"),
+        _span(3, D2, None, SOLO, "Solo"),
     ]
 
 
-def test_a_dropped_span_lets_its_predecessor_end_the_way_the_day_ended() -> None:
+def test_a_span_closed_the_day_it_opened_ends_the_way_the_day_ended() -> None:
     log = apply_held([], [Held(D1, BASIC, "subscribed", plan_name="Basic")])
 
-    # Changed on D2, canceled the same day: Basic ended on D2 by the cancel.
+    # Changed on D2, canceled the same day: Basic was replaced, Pro canceled on D2.
     log = apply_held(log, [Held(D2, PRO, "changed", plan_name="Pro"), Held(D2, None, "canceled")])
 
-    assert log == [_span(1, D1, D2, BASIC, "Basic", "canceled")]
+    assert log == [
+        _span(1, D1, D2, BASIC, "Basic", "changed"),
+        _span(2, D2, D2, PRO, "Pro", "canceled"),
+    ]
 
 
-def test_a_subscription_canceled_the_day_it_began_leaves_no_span() -> None:
+def test_a_subscription_canceled_the_day_it_began_keeps_its_empty_span() -> None:
     log = apply_held([], [Held(D1, BASIC, "subscribed", plan_name="Basic")])
 
-    assert apply_held(log, [Held(D1, None, "canceled")]) == []
+    assert apply_held(log, [Held(D1, None, "canceled")]) == [
+        _span(1, D1, D1, BASIC, "Basic", "canceled")
+    ]
 
 
-def test_a_predecessor_ending_earlier_keeps_its_reason_when_a_later_span_is_dropped() -> None:
+def test_a_predecessor_ending_earlier_keeps_its_reason_when_a_later_span_closes_empty() -> None:
     log = [
         _span(1, D1, D2, BASIC, "Basic", "canceled"),
         _span(2, D3, None, BASIC, "Basic"),
     ]
 
-    # Reactivated on D3, paused on D3: span 2 is dropped; span 1 ended on D2, not D3.
+    # Reactivated on D3, paused on D3: span 2 holds no day; span 1 still ended on D2, canceled.
     after = apply_held(log, [Held(D3, None, "paused")])
 
-    assert after == [_span(1, D1, D2, BASIC, "Basic", "canceled")]
+    assert after == [
+        _span(1, D1, D2, BASIC, "Basic", "canceled"),
+        _span(2, D3, D3, BASIC, "Basic", "paused"),
+    ]
+
+
+def test_an_empty_span_counts_no_pay_per_day_day() -> None:
+    log = [_span(1, D1, D1, BASIC, "Basic", "canceled", pay_per_day=True)]
+    period = Period(D1, D4, zone("UTC"))
+
+    assert active_days(log, period, D4, price_book()) == []
 
 
 def test_changed_spans_writes_the_closed_and_the_new_span() -> None:
@@ -114,19 +130,22 @@ def test_changed_spans_writes_the_closed_and_the_new_span() -> None:
     )
 
 
-def test_changed_spans_deletes_a_dropped_span_and_rewrites_its_predecessor() -> None:
+def test_changed_spans_closes_a_span_held_for_no_day() -> None:
     before = [_span(1, D1, D2, BASIC, "Basic", "changed"), _span(2, D2, None, PRO, "Pro")]
     after = apply_held(before, [Held(D2, None, "canceled")])
 
-    assert changed_spans(before, after) == ([_span(1, D1, D2, BASIC, "Basic", "canceled")], [2])
+    assert changed_spans(before, after) == ([_span(2, D2, D2, PRO, "Pro", "canceled")], [])
 
 
-def test_changed_spans_rewrites_a_row_whose_number_was_taken_again() -> None:
+def test_changed_spans_writes_a_span_held_for_no_day_and_its_successor() -> None:
     before = [_span(1, D1, D2, BASIC, "Basic", "changed"), _span(2, D2, None, PRO, "Pro")]
     after = apply_held(before, [Held(D2, SOLO, "changed", plan_name="Solo")])
 
-    # Span 1 still ends "changed" on D2, so only row 2 is written (now Solo), none deleted.
-    assert changed_spans(before, after) == ([_span(2, D2, None, SOLO, "Solo")], [])
+    # Span 1 is untouched; Pro closes on D2 (no day) and Solo opens as span 3.
+    assert changed_spans(before, after) == (
+        [_span(2, D2, D2, PRO, "Pro", "changed"), _span(3, D2, None, SOLO, "Solo")],
+        [],
+    )
 
 
 def test_changed_spans_of_an_unchanged_log_is_nothing() -> None:

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from plansmith.application.billing.ports import BillingSnapshot
 from plansmith.application.billing.run import Upcoming
 from plansmith.application.billing.test_clocks import clock_for
 from plansmith.application.billing.upcoming import account_snapshot, upcoming_of
@@ -115,8 +116,18 @@ class AccountInvoices:
     seller: str
     buyer: Mapping[str, object]  # as it stands now: the upcoming invoices' buyer
     rates: Mapping[str, TaxRate]
-    upcoming: tuple[Upcoming, ...]
+    upcoming: tuple[Upcoming, ...]  # the soonest cut-off first
     past: tuple[Invoice, ...]
+    plan_names: Mapping[str, str]  # by subscription id: the plan's name customers see
+
+
+def plan_names_of(snapshot: BillingSnapshot) -> dict[str, str]:
+    """Each subscription's plan, as customers know it (the plan's name, not a version's)."""
+    book = snapshot.book
+    return {
+        sub_id: book.plan(entry.subscription.terms.plan_id).name
+        for sub_id, entry in snapshot.entries.items()
+    }
 
 
 def account_invoices(
@@ -138,7 +149,13 @@ def account_invoices(
         finalized, key=lambda i: (i.finalized_at or i.created_at, i.id), reverse=True
     )
     return AccountInvoices(
-        account, organization.name, buyer, rates, tuple(upcoming), tuple(newest_first)
+        account,
+        organization.name,
+        buyer,
+        rates,
+        tuple(upcoming),
+        tuple(newest_first),
+        plan_names_of(snapshot),
     )
 
 

@@ -74,15 +74,6 @@ class PlanOption:
     def per_seat(self) -> bool:
         return self.terms.pricing is PricingModel.PER_SEAT
 
-    @property
-    def seats(self) -> str:
-        if not self.per_seat:
-            return "one per account"
-        low, high = self.terms.min_seats, self.terms.max_seats
-        if high is not None:
-            return f"{low} to {high} seats"
-        return "1 seat or more" if low == 1 else f"at least {low} seats"
-
     def price(self, cycle: Cycle) -> CyclePrice | None:
         return next((p for p in self.prices if p.cycle == cycle), None)
 
@@ -109,11 +100,12 @@ def plan_options(
         plan = offer.view.plan
         if offer.view.family.code == family_code and plan.code != held_code:
             terms = offer.version.terms
-            options.append(_option(plan.code, offer.version.name, plan.rank, terms, currency))
+            # Customers read the plan's name; a version's name is the operator's label.
+            options.append(_option(plan.code, plan.name, plan.rank, terms, currency))
     if held is not None:
         version, plan = held.version, held.plan
         held_option = _option(
-            plan.code, version.name, plan.rank, version.terms, currency, current=True
+            plan.code, plan.name, plan.rank, version.terms, currency, current=True
         )
         options.append(held_option)
     return sorted(options, key=lambda o: (o.rank, o.code))

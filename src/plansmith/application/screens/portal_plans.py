@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from plansmith.application.billing.test_clocks import clock_for
+from plansmith.application.billing.upcoming import ChangeMade, upcoming_after_change
 from plansmith.application.catalog.extras import Offer, offers_of
 from plansmith.application.catalog.plans import PlanView
+from plansmith.application.invoicing.drafts import buyer as buyer_from
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.ports import Clock, UnitOfWork
+from plansmith.application.screens.invoices import AccountInvoices, plan_names_of
 from plansmith.application.screens.plan_choices import (
     Choice,
     Review,
@@ -77,6 +80,7 @@ class _Read:
     logs: Mapping[str, Sequence[Span]]
     moves: Mapping[str, RenewalMove]
     now: datetime
+    seller: str  # the organization's name, as invoices show it
 
     def families(self) -> list[FamilyPlans]:
         return family_plans(self.book, self.subs, self.logs)
@@ -106,7 +110,7 @@ def _read(uow: UnitOfWork, wall: Clock, organization_id: str, account_id: str) -
     subs = list(uow.subscriptions.for_account(organization_id, account_id))
     logs = uow.subscriptions.logs([s.id for s in subs])
     moves = renewal_moves(uow, organization_id)
-    return _Read(account, book, subs, logs, moves, now)
+    return _Read(account, book, subs, logs, moves, now, organization.name)
 
 
 def _family_of(families: Sequence[FamilyPlans], code: str) -> FamilyPlans:
@@ -127,6 +131,11 @@ class PlansPage:
     offered: bool  # the chosen family offers a plan on the portal
     stop_now: Result | None  # what cancelling now would credit (beside Cancel)
     come_back: Result | None  # what reactivating a canceled plan would charge
+    plan_names: Mapping[str, str]  # by plan id: the name customers see (not a version's)
+
+
+def plan_names(book: PriceBook) -> dict[str, str]:
+    return {plan.id: plan.name for plan in book.plans.values()}
 
 
 def plans_page(
@@ -150,7 +159,15 @@ def plans_page(
         if current is None and latest is not None and canceled:
             come_back = _quietly(uow, read, latest.subscription, reactivate_action())
     is_offered = chosen is not None and chosen.family.code in offered
-    return PlansPage(read.account, tuple(tabs), chosen, is_offered, stop_now, come_back)
+    return PlansPage(
+        read.account,
+        tuple(tabs),
+        chosen,
+        is_offered,
+        stop_now,
+        come_back,
+        plan_names(read.book),
+    )
 
 
 def _quietly(uow: UnitOfWork, read: _Read, sub: Subscription, action: Action) -> Result | None:
@@ -213,6 +230,25 @@ class ChangeScreen:
     status: int | None = None  # a use case's refusal, shown on the form
     moved: bool = False  # the figures changed since the customer reviewed them
     done: str | None = None
+    # the next invoice once the change is made, as the Invoices page will show it
+    next_invoice: AccountInvoices | None = None
+
+
+def next_invoice_after(
+    uow: UnitOfWork, read: _Read, result: Result, grace: timedelta
+) -> AccountInvoices:
+    """Inside the open unit of work: the changed subscription's next invoice, made by the
+    billing run's own step on the state after ``result`` (one source for every screen)."""
+    change = ChangeMade(result.view.subscription, result.log, result.items)
+    account = read.account
+    account, address, snapshot, made = upcoming_after_change(
+        uow, account.organization_id, account.id, change, read.now, grace
+    )
+    names = {**plan_names_of(snapshot), change.subscription.id: result.view.plan.name}
+    rates = {rate.id: rate for rate in snapshot.tax_rates}
+    buyer = buyer_from(account, address)
+    upcoming = (made,) if made is not None else ()
+    return AccountInvoices(account, read.seller, buyer, rates, upcoming, (), names)
 
 
 def _screen(read: _Read, code: str) -> Screen:
@@ -245,9 +281,13 @@ def review_change(
     account_id: str,
     family_code: str,
     wish: Wish,
+    grace: timedelta = timedelta(0),
 ) -> ChangeScreen:
-    """The preview of the change (or of the new plan's start); saves nothing."""
-    return _reviewed(uow, wall, organization_id, account_id, family_code, wish, confirm=False)
+    """The preview of the change (or of the new plan's start); saves nothing. ``grace``: the
+    billing run's, to show the next invoice as it will be cut."""
+    return _reviewed(
+        uow, wall, organization_id, account_id, family_code, wish, confirm=False, grace=grace
+    )
 
 
 def confirm_change(
@@ -257,10 +297,13 @@ def confirm_change(
     account_id: str,
     family_code: str,
     wish: Wish,
+    grace: timedelta = timedelta(0),
 ) -> ChangeScreen:
     """Apply the change (or start the plan) when its preview is still the one reviewed
     (``wish.expect``); otherwise the new review, marked ``moved``. One transaction."""
-    return _reviewed(uow, wall, organization_id, account_id, family_code, wish, confirm=True)
+    return _reviewed(
+        uow, wall, organization_id, account_id, family_code, wish, confirm=True, grace=grace
+    )
 
 
 def _reviewed(
@@ -272,6 +315,7 @@ def _reviewed(
     wish: Wish,
     *,
     confirm: bool,
+    grace: timedelta,
 ) -> ChangeScreen:
     with uow:
         read = _read(uow, wall, organization_id, account_id)
@@ -290,8 +334,11 @@ def _reviewed(
             return ChangeScreen(screen, choice.failed(error), status=error.status)
         if done is not None:
             uow.commit()
-        moved = confirm and done is None
-        return ChangeScreen(screen, choice, reviewed, moved=moved, done=done)
+            return ChangeScreen(screen, choice, reviewed, done=done)
+        nxt = None
+        if reviewed.change is not None:
+            nxt = next_invoice_after(uow, read, reviewed.change, grace)
+        return ChangeScreen(screen, choice, reviewed, moved=confirm, next_invoice=nxt)
 
 
 def _change(

@@ -74,6 +74,7 @@ class Result:
     events: tuple[SubscriptionEvent, ...]
     next_invoice: NextInvoice
     applied: bool
+    log: tuple[Span, ...] = ()  # the log of held terms after it (to preview what it bills)
 
 
 # -- loading -------------------------------------------------------------------------------
@@ -219,7 +220,9 @@ def run(
     else:
         nxt = NextInvoice(None, out.subscription.terms.currency, ())
     applied = not dry_run and bool(out.events)
-    result = Result(view_of(out.subscription, book), out.items, out.events, nxt, applied)
+    result = Result(
+        view_of(out.subscription, book), out.items, out.events, nxt, applied, tuple(log_after)
+    )
     if applied and confirm is not None and not confirm(result):
         return replace(result, applied=False)
     if applied:

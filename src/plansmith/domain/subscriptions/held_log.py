@@ -2,8 +2,9 @@
 
 Each span is ``[start, end)`` of local dates during which the subscription was in service with
 one set of terms (``end`` None: still open). A change closes the open span and opens the next;
-a cancel or pause only closes it. Empty spans (opened and closed on one day) are dropped, so the
-history never shows a plan that was held for no day at all.
+a cancel or pause only closes it. A span opened and closed on one day stays as ``[d, d)``: it
+counts no day (nothing is billed for it) but the history still lists every plan the customer
+chose, with how it ended.
 """
 
 from __future__ import annotations
@@ -42,14 +43,10 @@ def apply_held(log: Sequence[Span], held: Iterable[Held]) -> list[Span]:
     for change in held:
         if spans and spans[-1].end is None:
             open_span = spans[-1]
-            if open_span.start >= change.on:
-                spans.pop()  # held for no day: drop it, and let its predecessor end this way
-                if spans and spans[-1].end == change.on:
-                    spans[-1] = replace(spans[-1], ended_by=change.reason)
-            else:
-                spans[-1] = replace(open_span, end=change.on, ended_by=change.reason)
+            # Held for no day (opened today, closed today) it ends where it began: no day.
+            end = max(change.on, open_span.start)
+            spans[-1] = replace(open_span, end=end, ended_by=change.reason)
         if change.terms is not None:
-            # A dropped span's number may be taken again: the diff then rewrites that row.
             seq = spans[-1].seq + 1 if spans else 1
             spans.append(
                 Span(

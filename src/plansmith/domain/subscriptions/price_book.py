@@ -81,7 +81,10 @@ def _price(terms: Terms, book: PriceBook) -> tuple[Component, ...]:
     version = book.version(terms.version_id)
     currency = Currency.of(terms.currency)
     q = quote(version.terms, terms.cycle, currency, terms.quantity)
-    parts = [Component("plan", version.name, q.unit_amount, q.quantity, terms.plan_id)]
+    # Lines name the plan as customers know it, not the operator's version label ("… Legacy").
+    plan = book.plans.get(terms.plan_id)
+    name = plan.name if plan is not None else version.name
+    parts = [Component("plan", name, q.unit_amount, q.quantity, terms.plan_id)]
     for code, quantity in sorted(terms.add_ons.items()):
         add_on = book.add_ons.get(code)
         if add_on is None:

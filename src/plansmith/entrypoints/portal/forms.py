@@ -9,16 +9,18 @@ from pydantic import BaseModel
 from plansmith.application.accounts.accounts import AddressChanges, AddressInput
 from plansmith.domain.accounts.account import InvoiceAddress
 from plansmith.domain.kernel.errors import DomainError, InvalidInput
+from plansmith.entrypoints.webui.i18n import N_, translate
 
 LABELS = {
-    "name": "Name",
-    "line1": "Address line 1",
-    "line2": "Address line 2",
-    "city": "City",
-    "region": "State / region",
-    "postal_code": "Postal code",
-    "country": "Country",
+    "name": N_("Name"),
+    "line1": N_("Address line 1"),
+    "line2": N_("Address line 2"),
+    "city": N_("City"),
+    "region": N_("State / region"),
+    "postal_code": N_("Postal code"),
+    "country": N_("Country"),
 }
+EMPTY = N_("%(field)s must not be empty")
 OPTIONAL = frozenset({"line2", "region", "postal_code"})
 
 
@@ -67,12 +69,21 @@ class AddressForm:
             # A blank field can only be wrong by being required; say so plainly (the country
             # check would otherwise answer "'' is not an ISO 3166-1 alpha-2 country code").
             if name in LABELS and not values[name].strip():
-                errors[name] = f"{LABELS[name]} must not be empty"
+                errors[name] = EMPTY % {"field": LABELS[name]}
         return AddressForm(self.key, self.action, values, errors)
 
     @property
     def other_errors(self) -> list[str]:
         return [message for name, message in self.errors.items() if name not in LABELS]
+
+
+def shown_error(message: str, name: str, language: str) -> str:
+    """A field's message in the page's language when it is the form's own "must not be
+    empty"; the rules' other messages are shown as they are worded."""
+    label = LABELS.get(name)
+    if label is not None and message == EMPTY % {"field": label}:
+        return translate(language, EMPTY) % {"field": translate(language, label)}
+    return message
 
 
 def is_form_error(error: DomainError) -> bool:

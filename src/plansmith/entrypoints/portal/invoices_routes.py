@@ -16,13 +16,13 @@ from pathlib import Path
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
-from plansmith.application.screens.invoices import account_invoices
+from plansmith.application.screens.invoices import AccountInvoices, account_invoices
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.invoicing.invoice import Invoice
 from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, Visit
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container
-from plansmith.entrypoints.webui.invoice_document import Formats
+from plansmith.entrypoints.webui.invoice_document import Formats, InvoiceDocument
 from plansmith.entrypoints.webui.invoice_loading import Loaded, load_invoice, upcoming_documents
 from plansmith.entrypoints.webui.sessions import CSRF_FIELD
 from plansmith.entrypoints.webui.templating import make_templates
@@ -57,9 +57,18 @@ class PastInvoice:
         )
 
 
+def future_blocks(page: AccountInvoices) -> list[tuple[str, InvoiceDocument]]:
+    """Each future invoice's document with the name of the plan it bills, in the page's order
+    (the soonest cut-off first)."""
+    documents = upcoming_documents(page)
+    names = [page.plan_names.get(u.subscription_id, "") for u in page.upcoming]
+    return list(zip(names, documents, strict=True))
+
+
 def _chrome(visit: Visit, account: Account) -> dict[str, object]:
     return {
         "account": account,
+        "locale": account.locale,
         "csrf_token": visit.session.csrf_token,
         "csrf_field": CSRF_FIELD,
         "nav": "invoices",
@@ -71,7 +80,7 @@ def invoices_page(request: Request, visit: CurrentVisit, app: Container) -> Resp
     org, account_id = visit.organization_id, visit.account_id
     page = account_invoices(app.uow(), app.clock, org, account_id, app.invoice_grace)
     context = {
-        "future": upcoming_documents(page),
+        "future": future_blocks(page),
         "past": [PastInvoice.of(invoice, page.account) for invoice in page.past],
         **_chrome(visit, page.account),
     }

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from plansmith.application.screens import portal_plans as q
 from plansmith.application.screens.plan_choices import fixable, readable
+from plansmith.application.screens.portal_stops import Stop, needs_confirmation, review_stop
 from plansmith.application.subscriptions.actions import (
     cancel_subscription,
     reactivate_subscription,
@@ -29,17 +30,20 @@ from plansmith.application.subscriptions.actions import (
 from plansmith.application.subscriptions.lifecycle import CUSTOMER, Result
 from plansmith.domain.kernel.errors import DomainError
 from plansmith.domain.kernel.limits import MAX_QUANTITY
-from plansmith.domain.subscriptions.subscription import Status, Subscription
+from plansmith.domain.subscriptions.subscription import Subscription
+from plansmith.entrypoints.portal.invoices_routes import future_blocks
 from plansmith.entrypoints.portal.plans_views import (
     FILTERS,
     MOVED,
     ChoiceFields,
     cycle_choices,
     flash,
+    stopped_word,
 )
 from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, FormVisit, Visit
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container, organization_clock
+from plansmith.entrypoints.webui.i18n import request_language, translate
 from plansmith.entrypoints.webui.sessions import CSRF_FIELD
 from plansmith.entrypoints.webui.templating import make_templates
 
@@ -78,7 +82,10 @@ def _plans_page(
         "tabs": page.tabs,
         "chosen": page.chosen,
         "offered": page.offered,
-        "flash": flash(done, page.chosen, account.locale),
+        "flash": flash(
+            done, page.chosen, account.locale, request_language(request, account.locale)
+        ),
+        "plan_names": page.plan_names,
         "error": readable(error) if error is not None else None,
         "stop_now": page.stop_now,
         "come_back": page.come_back,
@@ -128,33 +135,86 @@ def cancel(
     visit: FormVisit,
     app: Container,
     when: Annotated[str, Form()] = "term_end",
+    expect: Annotated[str, Form()] = "",
 ) -> Response:
+    """At term end: done at once (nothing is billed, and it can be withdrawn). Now: the first
+    post shows what it credits and when; a second one, with ``expect``, confirms it."""
+    if when == "now":
+        return _stop(request, app, visit, family_code, Stop.CANCEL_NOW, expect)
     sub, org = _target(app, visit, family_code), visit.organization_id
-    done = "cancel_scheduled" if when == "term_end" else "canceled"
 
     def run() -> Result:
         return cancel_subscription(
             app.uow(), organization_clock(app, org), org, sub.id, when, actor=CUSTOMER
         )
 
-    return _act(request, app, visit, family_code, run, done)
+    return _act(request, app, visit, family_code, run, "cancel_scheduled")
 
 
 @router.post("/plans/{family_code}/reactivate")
-def reactivate(request: Request, family_code: str, visit: FormVisit, app: Container) -> Response:
-    """Keep a plan set to cancel, resume a paused one, or bring a canceled one back."""
+def reactivate(
+    request: Request,
+    family_code: str,
+    visit: FormVisit,
+    app: Container,
+    expect: Annotated[str, Form()] = "",
+) -> Response:
+    """Keep a plan set to cancel (at once), or, through the confirmation step, resume a
+    paused one or bring a canceled one back (both charge the rest of the period)."""
     sub, org = _target(app, visit, family_code, canceled_too=True), visit.organization_id
-    if sub.cancel_at_period_end:
-        done = "kept"
-    else:
-        done = "resumed" if sub.status is Status.PAUSED else "reactivated"
+    if needs_confirmation(sub, Stop.REACTIVATE):
+        return _stop(request, app, visit, family_code, Stop.REACTIVATE, expect)
 
     def run() -> Result:
         return reactivate_subscription(
             app.uow(), organization_clock(app, org), org, sub.id, actor=CUSTOMER
         )
 
-    return _act(request, app, visit, family_code, run, done)
+    return _act(request, app, visit, family_code, run, "kept")
+
+
+def _stop(
+    request: Request, app: Container, visit: Visit, code: str, stop: Stop, expect: str
+) -> Response:
+    org, account_id = visit.organization_id, visit.account_id
+    try:
+        shown = review_stop(
+            app.uow(),
+            app.clock,
+            org,
+            account_id,
+            code,
+            stop,
+            app.invoice_grace,
+            expect=expect or None,
+        )
+    except DomainError as error:
+        if not fixable(error):
+            raise
+        return _plans_page(request, app, visit, code, error=error)
+    if shown.done:
+        return _back(code, stopped_word(shown))
+    account = shown.account
+    context = {
+        "account": account,
+        "locale": account.locale,
+        "family": shown.plans.family,
+        "review": shown,
+        "future": future_blocks(shown.next_invoice) if shown.next_invoice else [],
+        "moved": translate(request_language(request, account.locale), MOVED)
+        if shown.moved
+        else None,
+        "csrf_token": visit.session.csrf_token,
+        "csrf_field": CSRF_FIELD,
+        "nav": "plans",
+    }
+    return templates.TemplateResponse(
+        request,
+        "portal/plans_stop.html",
+        context,
+        status_code=409 if shown.moved else 200,
+        headers=NO_STORE,
+    )
 
 
 @router.post("/plans/{family_code}/withdraw")
@@ -196,7 +256,9 @@ def review(
     request: Request, family_code: str, visit: FormVisit, app: Container, fields: Fields
 ) -> Response:
     org = visit.organization_id
-    shown = q.review_change(app.uow(), app.clock, org, visit.account_id, family_code, fields.wish())
+    shown = q.review_change(
+        app.uow(), app.clock, org, visit.account_id, family_code, fields.wish(), app.invoice_grace
+    )
     if shown.review is None:
         return _change_page(request, visit, shown)
     return _review_page(request, visit, shown)
@@ -208,7 +270,7 @@ def confirm(
 ) -> Response:
     org = visit.organization_id
     shown = q.confirm_change(
-        app.uow(), app.clock, org, visit.account_id, family_code, fields.wish()
+        app.uow(), app.clock, org, visit.account_id, family_code, fields.wish(), app.invoice_grace
     )
     if shown.done is not None:
         return _back(family_code, shown.done)
@@ -247,10 +309,13 @@ def _change_page(
 
 
 def _review_page(request: Request, visit: Visit, shown: q.ChangeScreen) -> Response:
+    nxt = shown.next_invoice
+    language = request_language(request, shown.screen.account.locale)
     context = {
         **_context(visit, shown),
         "review": shown.review,
-        "moved": MOVED if shown.moved else None,
+        "future": future_blocks(nxt) if nxt is not None else [],
+        "moved": translate(language, MOVED) if shown.moved else None,
     }
     return templates.TemplateResponse(
         request,

@@ -10,34 +10,69 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from babel.dates import format_date
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from pydantic import BaseModel
 
 from plansmith.adapters.money_format import format_money
 from plansmith.application.screens.plan_choices import PlanOption, Wish
+from plansmith.application.screens.portal_stops import Stop, StopReview
 from plansmith.application.subscriptions.queries import FamilyPlans
+from plansmith.domain.kernel.limits import MAX_QUANTITY
 from plansmith.domain.kernel.money import Currency, Money
 from plansmith.domain.kernel.periods import Cycle, CycleUnit
+from plansmith.domain.subscriptions.subscription import Status
+from plansmith.entrypoints.webui.i18n import DEFAULT, N_, page_language, translate
+from plansmith.entrypoints.webui.invoice_document import Formats
 from plansmith.entrypoints.webui.words import cycle_label, cycle_unit
 
 DONE = {
-    "changed": "Your plan was changed.",
-    "subscribed": "Your plan has started.",
-    "trial_started": "Your trial has started.",
-    "canceled": "Your plan was canceled. Unused time is credited on your next invoice.",
-    "kept": "Your plan continues: the cancellation was withdrawn.",
-    "reactivated": "Your plan is active again.",
-    "resumed": "Your plan is active again.",
-    "withdrawn": "The scheduled change was withdrawn.",
+    "changed": N_("Your plan was changed."),
+    "subscribed": N_("Your plan has started."),
+    "trial_started": N_("Your trial has started."),
+    "canceled": N_("Your plan was canceled. Unused time is credited on your next invoice."),
+    "canceled_no_credit": N_("Your plan was canceled. Nothing is credited."),
+    # A pay-per-day plan bills the days it was active; there is no unused time to credit.
+    "canceled_per_day": N_(
+        "Your plan was canceled. The days it was active are billed at the end of the period."
+    ),
+    "trial_ended": N_("Your trial has ended. Nothing is charged."),
+    "kept": N_("Your plan continues: the cancellation was withdrawn."),
+    "reactivated": N_("Your plan is active again."),
+    "resumed": N_("Your plan is active again."),
+    "withdrawn": N_("The scheduled change was withdrawn."),
 }
-MOVED = (
+MOVED = N_(
     "The figures changed since you reviewed them (a day passed or your plan changed). "
     "Check the figures below and confirm again."
 )
-HISTORY_WORDS = {"trial": "Try"}  # seed 002's word for a trial; the rest read as they are
+# Seed 002's word for a trial is "Try"; each status of a history row as people read it.
+HISTORY_WORDS = {
+    "trial": N_("Try"),
+    "active": N_("Active"),
+    "paused": N_("Paused"),
+    "canceled": N_("Canceled"),
+    "expired": N_("Expired"),
+    "replaced": N_("Replaced"),
+    "ended": N_("Ended"),
+}
+# The choice's own checks (plan_choices.check_choice), as people read them in their language;
+# a refusal of the rules is shown as the use case words it.
+CHOICE_ERRORS = {
+    message: message
+    for message in (
+        N_("Choose a plan"),
+        N_("Choose one of the plans listed"),
+        N_("Quantity is a whole number of at least 1"),
+        N_("Choose a billing cycle"),
+    )
+}
+# Subscription.shown_status: Active / Try / Inactive.
+SHOWN_STATUS = {"Active": N_("Active"), "Try": N_("Try"), "Inactive": N_("Inactive")}
 
 
 # -- words and formats --------------------------------------------------------------------
@@ -57,17 +92,88 @@ def percent(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def history_word(status: str) -> str:
-    return HISTORY_WORDS.get(status, status.capitalize())
+def history_word(status: str, language: str = DEFAULT) -> str:
+    word = HISTORY_WORDS.get(status)
+    return translate(language, word) if word else status.capitalize()
+
+
+def shown_status(status: str, language: str = DEFAULT) -> str:
+    word = SHOWN_STATUS.get(status)
+    return translate(language, word) if word else status
+
+
+def period(start: date | None, end: date | None, locale: str = "en_US") -> str:
+    """A half-open [start, end) as its first and last day, written as invoices write it."""
+    return Formats("USD", locale, "UTC").period(start, end)
+
+
+def last_day(end: date | None, locale: str = "en_US") -> str:
+    """The last day of a half-open range (a trial, a period) ending on ``end``."""
+    return day(end - timedelta(days=1) if end is not None else None, locale)
+
+
+def last_held(start: date, end: date | None, locale: str = "en_US") -> str:
+    """The last day a history row's plan was held ("—" while it is); a plan held for no day
+    (chosen and left the same day) shows that day."""
+    if end is None:
+        return "—"
+    return day(max(start, end - timedelta(days=1)), locale)
+
+
+def day_rate(amount: int, start: date, end: date) -> int:
+    """What one day of ``[start, end)`` is worth at ``amount`` for the whole, rounded half up
+    (shown beside a pay-per-day price; each bill rounds its own line once)."""
+    days = max((end - start).days, 1)
+    return (2 * amount + days) // (2 * days)
+
+
+def choice_error(message: str, language: str = DEFAULT) -> str:
+    known = CHOICE_ERRORS.get(message)
+    if known is not None:
+        return translate(language, known)
+    if message == f"Quantity is at most {MAX_QUANTITY:,}":
+        return translate(language, "Quantity is at most %(most)s") % {"most": f"{MAX_QUANTITY:,}"}
+    return message
+
+
+@pass_context
+def _choice_error(context: Context, message: str) -> str:
+    return choice_error(message, page_language(context))
+
+
+@pass_context
+def _history_word(context: Context, status: str) -> str:
+    return history_word(status, page_language(context))
+
+
+@pass_context
+def _shown_status(context: Context, status: str) -> str:
+    return shown_status(status, page_language(context))
+
+
+@pass_context
+def _cycle_label(context: Context, cycle: Cycle | str) -> str:
+    return cycle_label(cycle, page_language(context))
+
+
+@pass_context
+def _cycle_unit(context: Context, cycle: Cycle | str) -> str:
+    return cycle_unit(cycle, page_language(context))
 
 
 FILTERS = {
     "money": money,
     "day": day,
-    "cycle_label": cycle_label,
-    "cycle_unit": cycle_unit,
+    "period": period,
+    "last_day": last_day,
+    "last_held": last_held,
+    "day_rate": day_rate,
+    "cycle_label": _cycle_label,
+    "cycle_unit": _cycle_unit,
     "percent": percent,
-    "history_word": history_word,
+    "history_word": _history_word,
+    "shown_status": _shown_status,
+    "choice_error": _choice_error,
 }
 
 
@@ -78,10 +184,6 @@ FILTERS = {
 class CycleChoice:
     cycle: Cycle
     discount: Decimal | None  # shown beside the cycle when every plan offering it agrees
-
-    @property
-    def label(self) -> str:
-        return cycle_label(self.cycle)
 
 
 def cycle_choices(options: Sequence[PlanOption]) -> list[CycleChoice]:
@@ -97,16 +199,26 @@ def _length(cycle: Cycle) -> int:
     return {CycleUnit.DAY: 1, CycleUnit.WEEK: 7, CycleUnit.MONTH: 30}[cycle.unit] * cycle.count
 
 
-def flash(done: str, chosen: FamilyPlans | None, locale: str) -> str | None:
+def flash(done: str, chosen: FamilyPlans | None, locale: str, language: str) -> str | None:
     # Only fixed sentences: nothing from the address is ever echoed into the page.
     sub = chosen.current.subscription if chosen and chosen.current else None
     if done == "scheduled":
-        when = f" for {day(sub.scheduled.effective, locale)}" if sub and sub.scheduled else ""
-        return f"Your change is scheduled{when}."
+        if sub and sub.scheduled:
+            text = translate(language, "Your change is scheduled for %(date)s.")
+            return text % {"date": day(sub.scheduled.effective, locale)}
+        return translate(language, "Your change is scheduled.")
     if done == "cancel_scheduled":
-        when = f" on {day(sub.period_end, locale)}" if sub and sub.cancel_at_period_end else ""
-        return f"Your plan will end{when}; nothing more is charged."
-    return DONE.get(done)
+        if sub and sub.cancel_at_period_end and sub.pay_per_day:
+            text = translate(
+                language, "Your plan will end on %(date)s; the days until then are billed."
+            )
+            return text % {"date": day(sub.period_end, locale)}
+        if sub and sub.cancel_at_period_end:
+            text = translate(language, "Your plan will end on %(date)s; nothing more is charged.")
+            return text % {"date": day(sub.period_end, locale)}
+        return translate(language, "Your plan will end; nothing more is charged.")
+    message = DONE.get(done)
+    return translate(language, message) if message else None
 
 
 # -- the customer's choice ----------------------------------------------------------------
@@ -122,3 +234,15 @@ class ChoiceFields(BaseModel):
 
     def wish(self) -> Wish:
         return Wish(self.plan, self.cycle, self.quantity, self.expect)
+
+
+def stopped_word(review: StopReview) -> str:
+    """The flash (a key of DONE) after a confirmed cancel now or reactivate."""
+    sub = review.before.subscription
+    if review.stop is Stop.REACTIVATE:
+        return "resumed" if sub.status is Status.PAUSED else "reactivated"
+    if sub.status is Status.TRIALING:
+        return "trial_ended"
+    if sub.pay_per_day:
+        return "canceled_per_day"
+    return "canceled" if review.amount < 0 else "canceled_no_credit"

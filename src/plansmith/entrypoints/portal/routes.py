@@ -13,6 +13,8 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from plansmith.application.accounts import accounts as uc
 from plansmith.application.organizations.web_sessions import end_session, enter_portal
@@ -25,10 +27,12 @@ from plansmith.entrypoints.portal.forms import (
     AddressFields,
     AddressForm,
     is_form_error,
+    shown_error,
 )
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container, organization_clock
-from plansmith.entrypoints.webui.errors import error_code, title_for
+from plansmith.entrypoints.webui.errors import error_code, message_for, title_for
+from plansmith.entrypoints.webui.i18n import N_, page_language, request_language, translate
 from plansmith.entrypoints.webui.sessions import (
     CSRF_FIELD,
     BrowserSession,
@@ -41,15 +45,25 @@ from plansmith.entrypoints.webui.templating import countries, make_templates
 PREFIX = "/portal"
 SESSION = CookieSession(cookie="plansmith_portal", kind=SessionKind.PORTAL, path=PREFIX)
 FLASHES = {
-    "address_added": "The address was added.",
-    "address_updated": "The address was saved.",
-    "default_changed": "Invoices now use the address you chose.",
+    "address_added": N_("The address was added."),
+    "address_updated": N_("The address was saved."),
+    "default_changed": N_("Invoices now use the address you chose."),
 }
+AREA = N_("Billing portal")
+BACK = N_("Back to your account")
 
 # Pages show one customer's details and carry a CSRF token: keep them out of shared caches.
 NO_STORE = {"Cache-Control": "no-store"}
 
 templates = make_templates(Path(__file__).with_name("templates"))
+
+
+@pass_context
+def _address_error(context: Context, message: str, name: str) -> str:
+    return shown_error(message, name, page_language(context))
+
+
+templates.env.filters["address_error"] = _address_error
 router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
 
 
@@ -99,7 +113,7 @@ def enter(app: Container, token: str = "") -> RedirectResponse:
 def account_page(
     request: Request, visit: CurrentVisit, app: Container, saved: str = ""
 ) -> Response:
-    return _account_page(request, app, visit, flash=FLASHES.get(saved))
+    return _account_page(request, app, visit, flash=saved)
 
 
 @router.post("/addresses")
@@ -184,6 +198,8 @@ def _account_page(
     account, addresses = uc.account_with_addresses(
         app.uow(), visit.organization_id, visit.account_id
     )
+    language = request_language(request, account.locale)
+    notice = FLASHES.get(flash or "")
     forms = {address.id: AddressForm.of_address(address) for address in addresses}
     new_form = AddressForm.blank()
     if failed is not None and failed.key == new_form.key:
@@ -192,6 +208,7 @@ def _account_page(
         forms[failed.key] = failed
     context = {
         "account": account,
+        "locale": account.locale,
         "addresses": addresses,
         "forms": forms,
         "new_form": new_form,
@@ -201,7 +218,8 @@ def _account_page(
         "countries": countries(account.locale),
         "csrf_token": visit.session.csrf_token,
         "csrf_field": CSRF_FIELD,
-        "notice": flash,  # shown in the address section, where the redirect's anchor lands
+        # shown in the address section, where the redirect's anchor lands
+        "notice": translate(language, notice) if notice else None,
     }
     status = 422 if failed is not None else 200
     return templates.TemplateResponse(
@@ -219,11 +237,12 @@ def error_page(request: Request, status: int, message: str) -> Response:
         return templates.TemplateResponse(
             request, "portal/link_expired.html", {"from_link": from_link}, status_code=401
         )
+    language = request_language(request)
     context = {
-        "title": title_for(status),
-        "message": message,
+        "title": title_for(status, language),
+        "message": message_for(status, message, language),
         "back_url": f"{PREFIX}/",
-        "back_label": "Back to your account",
-        "area": "Billing portal",
+        "back_label": translate(language, BACK),
+        "area": translate(language, AREA),
     }
     return templates.TemplateResponse(request, "error.html", context, status_code=status)

@@ -15,29 +15,39 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from plansmith.domain.kernel.errors import DomainError
+from plansmith.entrypoints.webui.i18n import DEFAULT, N_, translate
 
 # Renders one area's error page: (request, status, message) -> response.
 ErrorPage = Callable[[Request, int, str], Response]
 
 TITLES = {
-    400: "Incomplete form",
-    401: "Sign in needed",
-    403: "Form expired",
-    404: "Not found",
-    405: "Not allowed",
-    409: "Conflict",
-    422: "Cannot do that",
+    400: N_("Incomplete form"),
+    401: N_("Sign in needed"),
+    403: N_("Form expired"),
+    404: N_("Not found"),
+    405: N_("Not allowed"),
+    409: N_("Conflict"),
+    422: N_("Cannot do that"),
 }
+SOMETHING_WRONG = N_("Something went wrong")
 MESSAGES = {
-    400: "The form was incomplete. Go back, fill it in and try again.",
-    404: "There is nothing at this address.",
-    405: "This page cannot be used that way.",
-    500: "Something went wrong on our side. Please try again in a moment.",
+    400: N_("The form was incomplete. Go back, fill it in and try again."),
+    # Never the use case's own words ("no invoice 'inv_…'"): they name internal ids.
+    404: N_("There is nothing here: the page or what it shows does not exist, or is not yours."),
+    405: N_("This page cannot be used that way."),
+    500: N_("Something went wrong on our side. Please try again in a moment."),
 }
 
 
-def title_for(status: int) -> str:
-    return TITLES.get(status, "Something went wrong")
+def title_for(status: int, language: str = DEFAULT) -> str:
+    return translate(language, TITLES.get(status, SOMETHING_WRONG))
+
+
+def message_for(status: int, message: str, language: str = DEFAULT) -> str:
+    """What an error page says: its fixed sentence where it has one (a 404 always: a missing
+    object's message names internal ids), else the message as the use case words it."""
+    fixed = MESSAGES.get(status)
+    return translate(language, fixed) if fixed is not None else message
 
 
 def error_code(request: Request) -> str | None:
