@@ -158,30 +158,38 @@ def test_pdf_is_the_same_invoice_as_an_attachment(
     assert f"{J('Bill to')} 株式会社アクメ 1-2-3 Shibuya" in text  # with the CJK fallback font
 
 
-def test_pdf_writes_the_iso_code_where_no_bundled_font_has_the_currency_sign(
+def test_pdf_draws_the_arabic_currency_sign_and_writes_the_iso_code_where_no_font_has_one(
     client: TestClient, container: Plansmith, tenant: Tenant
 ) -> None:
-    """Kuwaiti dinars in ar_KW: the page shows the Arabic sign, the PDF "KWD"."""
+    """Kuwaiti dinars in ar_KW: the page and the PDF (with its Arabic font) show the Arabic
+    sign. Georgian lari: no bundled font has "₾", so the PDF writes "GEL"."""
     org = tenant.organization_id
     uow, clock = container.uow, container.clock
     create_family(uow(), clock, org, FamilyInput("chat", "Chat platform packages"))
-    terms = {"base_prices": {"KWD": 1500}}  # 1.500 KWD a seat (3 decimals)
+    terms = {"base_prices": {"KWD": 1500, "GEL": 2500}}  # 1.500 KWD, 25.00 GEL a seat
     create_plan(uow(), clock, org, PlanInput("chat-team", "Chat Team", "chat", 1, terms, [], True))
-    data = AccountInput("Gulf Chat", "billing@gulf.example", "KWD", "Asia/Kuwait", locale="ar_KW")
-    account = open_account(uow(), clock, org, data)
-    subscribe(uow(), clock, org, SubscribeInput(account.id, "chat-team", "month", 2))
-    run_billing(uow(), clock, org, grace=NO_GRACE)
-    (invoice,) = invoices_of(container, org, account)
-    enter_portal(client, container, account)
+    gulf = AccountInput("Gulf Chat", "billing@gulf.example", "KWD", "Asia/Kuwait", locale="ar_KW")
+    tbilisi = AccountInput("Kartli Chat", "billing@kartli.example", "GEL", "Asia/Tbilisi", "ka_GE")
+    shown = {}
+    for data in (gulf, tbilisi):
+        account = open_account(uow(), clock, org, data)
+        subscribe(uow(), clock, org, SubscribeInput(account.id, "chat-team", "month", 2))
+        run_billing(uow(), clock, org, grace=NO_GRACE)
+        (invoice,) = invoices_of(container, org, account)
+        client.cookies.clear()
+        enter_portal(client, container, account)
+        page = text_of(client.get(f"/portal/invoices/{invoice.id}"))
+        pdf = pdf_text(client.get(f"/portal/invoices/{invoice.id}.pdf").content)
+        shown[data.currency] = (page, pdf)
 
-    page = text_of(client.get(f"/portal/invoices/{invoice.id}"))
-    pdf = pdf_text(client.get(f"/portal/invoices/{invoice.id}.pdf").content)
-
-    due = translate("ar", "Amount due")
-    assert f"{due} \u200f3.000 د.ك." in page  # 1.500 x 2 = 3.000, right to left
-    # Right to left: the amount is drawn to the left of its label.
-    assert f"3.000 KWD {due}" in pdf
+    page, pdf = shown["KWD"]
+    assert f"{translate('ar', 'Amount due')} \u200f3.000 د.ك." in page  # 1.500 x 2, RTL
+    # Drawn right to left; the text read back from the PDF comes in the order it is drawn.
+    assert "ك.د 3.000" in pdf and "KWD" not in pdf
     assert "Chat Team × 2, month" in pdf
+    page, pdf = shown["GEL"]
+    assert "50,00 ₾" in page
+    assert "Amount due 50,00 GEL" in pdf  # Georgian is not a shipped language: English labels
 
 
 def test_another_accounts_invoice_is_not_found(
