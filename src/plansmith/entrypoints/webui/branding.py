@@ -16,6 +16,7 @@ through ``<img>``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,8 @@ LOGO_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
     "Content-Disposition": "inline",
 }
+
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 router = app_router(include_in_schema=False)
 
@@ -69,9 +72,11 @@ def brand_of(request: Request | None) -> Brand | None:
     if branding is None:
         return None
     logo = branding.logo
+    # Checked when saved; checked again here, since it goes into a style sheet.
+    accent = branding.accent_colour if _COLOUR.fullmatch(branding.accent_colour) else ""
     return Brand(
         branding.shown_name,
-        branding.accent_colour,
+        accent,
         logo_url(organization_id, logo.sha256) if logo else "",
     )
 
