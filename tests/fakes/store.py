@@ -25,6 +25,7 @@ from plansmith.domain.invoicing.coupons import Coupon
 from plansmith.domain.invoicing.invoice import CreditNote, Invoice, TaxRate
 from plansmith.domain.invoicing.ledger import Transaction
 from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.organizations.branding import Branding
 from plansmith.domain.organizations.organization import ApiKey, OperatorUser, Organization
 from plansmith.domain.organizations.sessions import PortalLinkRecord, WebSession
 from plansmith.domain.organizations.sign_in_throttle import Throttle
@@ -114,6 +115,7 @@ class Rows:
     runs: dict[str, RunRecord] = field(default_factory=dict)
     run_jobs: set[tuple[str, int]] = field(default_factory=set)
     outbox: dict[str, PublishedEvent] = field(default_factory=dict)  # by id; ordered by seq
+    branding: dict[str, tuple[Branding, bytes | None]] = field(default_factory=dict)
 
     def sandbox_ids(self) -> set[str]:
         """Organizations left out of every run over all organizations."""

@@ -17,6 +17,7 @@ from tests.fakes.accounts import (
 )
 from tests.fakes.billing import FakeBillingRuns, FakeCoupons, FakeTaxRates
 from tests.fakes.billing_batches import FakeBillingBatches
+from tests.fakes.branding import FakeBranding
 from tests.fakes.catalog import (
     FakeAddOns,
     FakeExtraPacks,
@@ -63,6 +64,7 @@ class FakeUnitOfWork:
     web_sessions: FakeWebSessions
     portal_links: FakePortalLinks
     sign_in_throttles: FakeSignInThrottles
+    branding: FakeBranding
 
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -132,6 +134,7 @@ class FakeUnitOfWork:
         self.web_sessions = FakeWebSessions(store, working)
         self.portal_links = FakePortalLinks(store, working)
         self.sign_in_throttles = FakeSignInThrottles(store, working)
+        self.branding = FakeBranding(store, working)
 
 
 def fake_uow(store: FakeStore) -> UnitOfWork:

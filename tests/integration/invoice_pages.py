@@ -142,8 +142,10 @@ def pdf_text(data: bytes) -> str:
     reader = PdfReader(io.BytesIO(data))
     text = " ".join(page.extract_text() for page in reader.pages)
     # pypdf reads the CJK fallback font's embedded encoding byte by byte and puts a NUL
-    # before each of its characters; poppler's pdftotext reads the same file cleanly.
-    return " ".join(text.replace("\x00", "").split())
+    # before each of its characters; poppler's pdftotext reads the same file cleanly. Shaped
+    # Arabic draws the dots of some letters as glyphs of their own, with no character: pypdf
+    # gives their codes as control characters.
+    return " ".join(re.sub(r"[\x00-\x08\x0e-\x1f]", "", text).split())
 
 
 def snapshot(container: Plansmith) -> list[list[tuple[Any, ...]]]:

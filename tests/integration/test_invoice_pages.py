@@ -7,6 +7,7 @@ figures are described in tests/integration/invoice_pages.py.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 
 from fastapi.testclient import TestClient
 
@@ -22,6 +23,7 @@ from plansmith.application.invoicing.taxes_and_coupons import (
 from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.invoicing.invoice import InvoiceStatus
+from plansmith.entrypoints.webui.i18n import translate
 from tests.conftest import Tenant
 from tests.integration.invoice_pages import (
     LINE_1,
@@ -39,6 +41,7 @@ from tests.integration.invoice_pages import (
 )
 
 # -- the portal ---------------------------------------------------------------------------
+J = partial(translate, "ja")  # the customer's language: labels of its invoices
 LINE_FEB = f"Chat Team × 2, month 2026/02/01 {TO} 2026/02/28"
 
 
@@ -54,12 +57,13 @@ def test_invoices_screen_shows_the_future_invoice_and_the_past_ones(
     assert page.headers["cache-control"] == "no-store"
     text = text_of(page)
     future = text[text.index("Future invoice") : text.index("Past invoices")]
-    assert f"Billing period 2026/04/01 {TO} 2026/04/30" in future
-    assert "Status Upcoming" in future
-    assert "Cut-off date 2026/04/01" in future
+    # The document speaks the account's language (ja_JP): its labels come from the catalog.
+    assert f"{J('Billing period')} 2026/04/01 {TO} 2026/04/30" in future
+    assert f"{J('Status')} {J('Upcoming')}" in future
+    assert f"{J('Cut-off date')} 2026/04/01" in future
     # 11,600 + 10 % tax 1,160 = 12,760
     assert f"{LINE_3} 2026/04/01 {TO} 2026/04/30 2 ￥5,800 ￥11,600 ￥1,160 ￥12,760" in future
-    assert "Total so far ￥12,760" in future
+    assert f"{J('Total so far')} ￥12,760" in future
     past = text[text.index("Past invoices") :]
     # Newest first: the date each was issued (in Tokyo), its number, amount and status.
     assert (
@@ -82,22 +86,27 @@ def test_review_page_shows_seller_buyer_number_lines_with_periods_taxes_and_tota
 
     assert page.status_code == 200
     text = text_of(page)
-    assert "Invoice INV-000002 Unpaid" in text
-    assert "From Acme Operator" in text
-    assert (
-        "Bill to 株式会社アクメ 1-2-3 Shibuya 150-0002 Tokyo Tokyo JP billing@acme.example"
-    ) in text
-    assert "Invoice number INV-000002 Issue date 2026/03/03" in text
+    unpaid = J("Unpaid")
+    assert f"{J('Invoice %(number)s') % {'number': 'INV-000002'}} {unpaid}" in text
+    assert f"{J('From')} Acme Operator" in text
+    # The country by its name in the account's locale (ja_JP), not its code.
+    buyer = "株式会社アクメ 1-2-3 Shibuya 150-0002 Tokyo Tokyo 日本 billing@acme.example"
+    assert f"{J('Bill to')} {buyer}" in text
+    assert f"{J('Invoice number')} INV-000002 {J('Issue date')} 2026/03/03" in text
     # the span its lines bill: from the Feb 11 change to the end of March
-    assert f"Billing period 2026/02/11 {TO} 2026/03/31 Status Unpaid" in text
-    header = "Description Period Qty Unit price Amount Tax Total"
-    assert header in text
+    assert f"{J('Billing period')} 2026/02/11 {TO} 2026/03/31 {J('Status')} {unpaid}" in text
+    header = " ".join(J(c) for c in ("Description", "Period", "Qty", "Unit price", "Amount"))
+    assert f"{header} {J('Tax')} {J('Total')}" in text
     assert f"{LINE_1} 2026/02/11 {TO} 2026/02/28 2 ￥2,800 -￥3,600 -￥360 -￥3,960" in text
     assert f"{LINE_2} 2026/02/11 {TO} 2026/02/28 2 ￥5,800 ￥7,457 ￥746 ￥8,203" in text
     assert f"{LINE_3} 2026/03/01 {TO} 2026/03/31 2 ￥5,800 ￥11,600 ￥1,160 ￥12,760" in text
     # -3,600 + 7,457 + 11,600 = 15,457 taxed; -360 + 746 + 1,160 = 1,546 tax
-    assert "Consumption tax 10% (added) ￥15,457 ￥1,546" in text
-    assert "Subtotal ￥15,457 Tax ￥1,546 Total ￥17,003 Amount due ￥17,003" in text
+    added = J("%(rate)s (added)") % {"rate": "10%"}
+    assert f"Consumption tax {added} ￥15,457 ￥1,546" in text
+    assert (
+        f"{J('Subtotal')} ￥15,457 {J('Tax')} ￥1,546 {J('Total')} ￥17,003 "
+        f"{J('Amount due')} ￥17,003"
+    ) in text
 
 
 def test_review_page_and_pdf_show_a_coupon_as_a_discount_column_and_row(
@@ -119,10 +128,14 @@ def test_review_page_and_pdf_show_a_coupon_as_a_discount_column_and_row(
     pdf = pdf_text(client.get(f"/portal/invoices/{invoice.id}.pdf").content)
 
     # 5,600 x 15 % = 840 off; 4,760 x 10 % = 476 tax; 4,760 + 476 = 5,236
-    assert "Description Period Qty Unit price Amount Discount Tax Total" in page
+    columns = ("Description", "Period", "Qty", "Unit price", "Amount", "Discount", "Tax", "Total")
+    assert " ".join(J(c) for c in columns) in page
     assert f"{LINE_FEB} 2 ￥2,800 ￥5,600 -￥840 ￥476 ￥5,236" in page
-    assert "Subtotal ￥5,600 Discount -￥840 Tax ￥476 Total ￥5,236 Amount due ￥5,236" in page
-    assert "Discount -￥840 Tax ￥476 Total ￥5,236" in pdf
+    assert (
+        f"{J('Subtotal')} ￥5,600 {J('Discount')} -￥840 {J('Tax')} ￥476 {J('Total')} ￥5,236 "
+        f"{J('Amount due')} ￥5,236"
+    ) in page
+    assert f"{J('Discount')} -￥840 {J('Tax')} ￥476 {J('Total')} ￥5,236" in pdf
 
 
 def test_pdf_is_the_same_invoice_as_an_attachment(
@@ -138,34 +151,45 @@ def test_pdf_is_the_same_invoice_as_an_attachment(
     assert pdf.headers["content-disposition"] == 'attachment; filename="INV-000002.pdf"'
     assert pdf.content.startswith(b"%PDF")
     text = pdf_text(pdf.content)
-    for expected in ("Invoice INV-000002", "Acme Operator", LINE_1, LINE_2, LINE_3):
+    title = J("Invoice %(number)s") % {"number": "INV-000002"}
+    for expected in (title, "Acme Operator", LINE_1, LINE_2, LINE_3):
         assert expected in text
-    assert "Amount due ￥17,003" in text
-    assert "Bill to 株式会社アクメ 1-2-3 Shibuya" in text  # drawn with the CJK fallback font
+    assert f"{J('Amount due')} ￥17,003" in text
+    assert f"{J('Bill to')} 株式会社アクメ 1-2-3 Shibuya" in text  # with the CJK fallback font
 
 
-def test_pdf_writes_the_iso_code_where_no_bundled_font_has_the_currency_sign(
+def test_pdf_draws_the_arabic_currency_sign_and_writes_the_iso_code_where_no_font_has_one(
     client: TestClient, container: Plansmith, tenant: Tenant
 ) -> None:
-    """Kuwaiti dinars in ar_KW: the page shows the Arabic sign, the PDF "KWD"."""
+    """Kuwaiti dinars in ar_KW: the page and the PDF (with its Arabic font) show the Arabic
+    sign. Georgian lari: no bundled font has "₾", so the PDF writes "GEL"."""
     org = tenant.organization_id
     uow, clock = container.uow, container.clock
     create_family(uow(), clock, org, FamilyInput("chat", "Chat platform packages"))
-    terms = {"base_prices": {"KWD": 1500}}  # 1.500 KWD a seat (3 decimals)
+    terms = {"base_prices": {"KWD": 1500, "GEL": 2500}}  # 1.500 KWD, 25.00 GEL a seat
     create_plan(uow(), clock, org, PlanInput("chat-team", "Chat Team", "chat", 1, terms, [], True))
-    data = AccountInput("Gulf Chat", "billing@gulf.example", "KWD", "Asia/Kuwait", locale="ar_KW")
-    account = open_account(uow(), clock, org, data)
-    subscribe(uow(), clock, org, SubscribeInput(account.id, "chat-team", "month", 2))
-    run_billing(uow(), clock, org, grace=NO_GRACE)
-    (invoice,) = invoices_of(container, org, account)
-    enter_portal(client, container, account)
+    gulf = AccountInput("Gulf Chat", "billing@gulf.example", "KWD", "Asia/Kuwait", locale="ar_KW")
+    tbilisi = AccountInput("Kartli Chat", "billing@kartli.example", "GEL", "Asia/Tbilisi", "ka_GE")
+    shown = {}
+    for data in (gulf, tbilisi):
+        account = open_account(uow(), clock, org, data)
+        subscribe(uow(), clock, org, SubscribeInput(account.id, "chat-team", "month", 2))
+        run_billing(uow(), clock, org, grace=NO_GRACE)
+        (invoice,) = invoices_of(container, org, account)
+        client.cookies.clear()
+        enter_portal(client, container, account)
+        page = text_of(client.get(f"/portal/invoices/{invoice.id}"))
+        pdf = pdf_text(client.get(f"/portal/invoices/{invoice.id}.pdf").content)
+        shown[data.currency] = (page, pdf)
 
-    page = text_of(client.get(f"/portal/invoices/{invoice.id}"))
-    pdf = pdf_text(client.get(f"/portal/invoices/{invoice.id}.pdf").content)
-
-    assert "Amount due \u200f3.000 د.ك." in page  # 1.500 x 2 = 3.000, right to left
-    assert "Amount due 3.000 KWD" in pdf
+    page, pdf = shown["KWD"]
+    assert f"{translate('ar', 'Amount due')} \u200f3.000 د.ك." in page  # 1.500 x 2, RTL
+    # Drawn right to left; the text read back from the PDF comes in the order it is drawn.
+    assert "ك.د 3.000" in pdf and "KWD" not in pdf
     assert "Chat Team × 2, month" in pdf
+    page, pdf = shown["GEL"]
+    assert "50,00 ₾" in page
+    assert "Amount due 50,00 GEL" in pdf  # Georgian is not a shipped language: English labels
 
 
 def test_another_accounts_invoice_is_not_found(
@@ -227,6 +251,6 @@ def test_future_invoice_before_the_first_run_is_the_one_the_run_makes(
     # The run bills February alone, at once: 5,600 + 560 tax = 6,160; the screen said so,
     # cut off today (Feb 1 in Tokyo) rather than with March at the next period end.
     assert [(line.period_start, line.total) for line in made.lines] == [(date(2026, 2, 1), 6160)]
-    assert f"Billing period 2026/02/01 {TO} 2026/02/28" in future
-    assert "Cut-off date 2026/02/01" in future
-    assert "Total so far ￥6,160" in future
+    assert f"{J('Billing period')} 2026/02/01 {TO} 2026/02/28" in future
+    assert f"{J('Cut-off date')} 2026/02/01" in future
+    assert f"{J('Total so far')} ￥6,160" in future

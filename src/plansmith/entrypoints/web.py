@@ -23,6 +23,7 @@ from plansmith.entrypoints.api.invoicing.ledger_routes import router as ledger_r
 from plansmith.entrypoints.api.invoicing.routes import router as invoice_router
 from plansmith.entrypoints.api.invoicing.tax_coupon_routes import router as tax_coupon_router
 from plansmith.entrypoints.api.organizations.api_key_routes import router as api_key_router
+from plansmith.entrypoints.api.organizations.settings_routes import router as settings_router
 from plansmith.entrypoints.api.subscriptions.routes import router as subscription_router
 from plansmith.entrypoints.console import routes as console
 from plansmith.entrypoints.console.api_key_routes import router as console_api_key_router
@@ -30,6 +31,7 @@ from plansmith.entrypoints.console.billing_routes import router as console_billi
 from plansmith.entrypoints.console.catalog_routes import router as console_catalog_router
 from plansmith.entrypoints.console.customer_plans_routes import router as console_plans_router
 from plansmith.entrypoints.console.dashboard_routes import router as console_dashboard_router
+from plansmith.entrypoints.console.settings_routes import router as console_settings_router
 from plansmith.entrypoints.console.subscriptions_routes import router as console_subs_router
 from plansmith.entrypoints.portal import routes as portal
 from plansmith.entrypoints.portal.invoices_routes import router as portal_invoices_router
@@ -38,6 +40,7 @@ from plansmith.entrypoints.read_requests import ReadOnlyGets
 from plansmith.entrypoints.routers import EVERY_ROUTE, add_routes, route_name
 from plansmith.entrypoints.server_errors import CleanServerErrors
 from plansmith.entrypoints.webui import errors as page_errors
+from plansmith.entrypoints.webui.branding import router as branding_router
 from plansmith.entrypoints.webui.language_routes import router as language_router
 from plansmith.entrypoints.webui.templating import STATIC
 
@@ -79,6 +82,7 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, ledger_router)
     add_routes(app, test_clock_router)
     add_routes(app, api_key_router)
+    add_routes(app, settings_router)
     add_routes(app, event_router)
     # Browser areas answer errors with HTML pages; /v1 keeps problem+json.
     page_errors.install(app, {portal.PREFIX: portal.error_page, console.PREFIX: console.error_page})
@@ -92,7 +96,9 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, console_dashboard_router)
     add_routes(app, console_subs_router)
     add_routes(app, console_plans_router)
+    add_routes(app, console_settings_router)
     add_routes(app, language_router)
+    add_routes(app, branding_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Inside the idempotency middleware, so the 500 it keeps for a key is the real answer;
     # around it too, for its own failures (the database gone while it claims a key).

@@ -31,6 +31,7 @@ from plansmith.adapters.db.invoicing.coupons import SqlCoupons
 from plansmith.adapters.db.invoicing.invoices import SqlInvoices
 from plansmith.adapters.db.invoicing.ledger import SqlLedger
 from plansmith.adapters.db.invoicing.tax_rates import SqlTaxRates
+from plansmith.adapters.db.organizations.branding import SqlBranding
 from plansmith.adapters.db.organizations.repositories import (
     SqlApiKeys,
     SqlOperatorUsers,
@@ -97,6 +98,7 @@ class SqlUnitOfWork:
         self.portal_links = SqlPortalLinks(session)
         self.sign_in_throttles = SqlSignInThrottles(session)
         self.outbox = SqlOutbox(session)
+        self.branding = SqlBranding(session)
         self._published = []
         return self
 

@@ -34,6 +34,7 @@ from plansmith.application.invoicing.ports import (
 )
 from plansmith.application.organizations.ports import (
     ApiKeyRepository,
+    BrandingRepository,
     OperatorUserRepository,
     OrganizationRepository,
     PortalLinkRepository,
@@ -115,6 +116,8 @@ class UnitOfWork(Protocol):
     def sign_in_throttles(self) -> SignInThrottleRepository: ...
     @property
     def outbox(self) -> OutboxRepository: ...
+    @property
+    def branding(self) -> BrandingRepository: ...
 
     def publish(self, events: Sequence[DomainEvent]) -> None:
         """Write ``events`` to the outbox in this transaction: with its commit, or not at all."""

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from plansmith.domain.organizations.branding import Branding, Logo
 from plansmith.domain.organizations.organization import ApiKey, OperatorUser, Organization
 from plansmith.domain.organizations.sessions import PortalLinkRecord, WebSession
 from plansmith.domain.organizations.sign_in_throttle import Throttle
@@ -108,3 +109,20 @@ class OperatorUserRepository(Protocol):
     def remove(self, user_id: str) -> None: ...
     def find_by_email(self, email: str) -> OperatorUser | None: ...
     def get(self, user_id: str) -> OperatorUser | None: ...
+
+
+class BrandingRepository(Protocol):
+    def get(self, organization_id: str) -> Branding | None:
+        """The organization's branding (its name, and what it has set), in one read without the
+        logo's bytes; None if there is no such organization."""
+        ...
+
+    def logo(self, organization_id: str, sha256: str) -> Logo | None:
+        """The logo's bytes, if it is still the organization's logo with this digest."""
+        ...
+
+    def save(self, branding: Branding, logo: Logo | None, *, expected_revision: int) -> bool:
+        """Write ``branding`` (whose revision is ``expected_revision`` + 1); ``logo``: new bytes
+        to keep, None to keep the bytes there are (or drop them, when branding.logo is None).
+        False if the stored revision is no longer ``expected_revision`` (another change won)."""
+        ...

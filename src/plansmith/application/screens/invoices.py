@@ -26,16 +26,20 @@ from plansmith.domain.invoicing.invoice import (
     TaxSummary,
 )
 from plansmith.domain.invoicing.pricing import tax_summary
+from plansmith.domain.organizations.branding import Branding
 
 
 @dataclass(frozen=True)
 class InvoiceView:
     invoice: Invoice
     account: Account
-    seller: str  # the organization's name
+    seller: str  # the organization's name (its display name, when it set one)
     buyer: Mapping[str, object]  # as kept on the invoice when it was made
     rates: Mapping[str, TaxRate]  # by id: every rate of the organization
     credit_notes: tuple[CreditNote, ...] | None  # None: not read (an API list leaves them out)
+    # The seller as it brands itself (address, tax id); None when the caller gave the seller's
+    # name and needs no more (the API's invoice).
+    branding: Branding | None = None
 
     @property
     def tax_summary(self) -> list[TaxSummary]:
@@ -80,7 +84,10 @@ def views_in(
     if not invoices:
         return []
     organization_id = invoices[0].organization_id
-    seller = _seller(uow, organization_id) if seller is None else seller
+    branding = uow.branding.get(organization_id) if seller is None else None
+    if seller is None:
+        assert branding is not None  # every invoice belongs to an organization
+        seller = branding.shown_name
     rates = _rates(uow, organization_id)
     accounts = uow.accounts.get_many(organization_id, {i.account_id for i in invoices})
     views = []
@@ -90,18 +97,12 @@ def views_in(
             raise NotFound(f"no account {invoice.account_id!r}", field="account_id")
         notes = tuple(uow.invoices.credit_notes(invoice.id)) if credit_notes else None
         buyer = uow.invoices.buyer(invoice.id)
-        views.append(InvoiceView(invoice, account, seller, buyer, rates, notes))
+        views.append(InvoiceView(invoice, account, seller, buyer, rates, notes, branding))
     return views
 
 
 def _rates(uow: UnitOfWork, organization_id: str) -> dict[str, TaxRate]:
     return {rate.id: rate for rate in uow.tax_rates.tax_rates(organization_id)}
-
-
-def _seller(uow: UnitOfWork, organization_id: str) -> str:
-    organization = uow.organizations.get(organization_id)
-    assert organization is not None  # every invoice belongs to one
-    return organization.name
 
 
 # -- the portal's Invoices page -------------------------------------------------------------
@@ -119,6 +120,7 @@ class AccountInvoices:
     upcoming: tuple[Upcoming, ...]  # the soonest cut-off first
     past: tuple[Invoice, ...]
     plan_names: Mapping[str, str]  # by subscription id: the plan's name customers see
+    branding: Branding | None = None
 
 
 def plan_names_of(snapshot: BillingSnapshot) -> dict[str, str]:
@@ -141,6 +143,7 @@ def account_invoices(
             raise NotFound(f"no organization {organization_id!r}", field="organization_id")
         account, address, snapshot = account_snapshot(uow, organization_id, account_id)
         past = _all_invoices(uow, organization_id, account_id)
+        branding = uow.branding.get(organization_id)
     upcoming = upcoming_of(snapshot, clock_for(organization, wall).now(), grace)
     rates = {rate.id: rate for rate in snapshot.tax_rates}
     buyer = buyer_from(account, address)
@@ -148,14 +151,16 @@ def account_invoices(
     newest_first = sorted(
         finalized, key=lambda i: (i.finalized_at or i.created_at, i.id), reverse=True
     )
+    seller = branding.shown_name if branding else organization.name
     return AccountInvoices(
         account,
-        organization.name,
+        seller,
         buyer,
         rates,
         tuple(upcoming),
         tuple(newest_first),
         plan_names_of(snapshot),
+        branding,
     )
 
 

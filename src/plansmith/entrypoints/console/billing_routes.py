@@ -40,6 +40,7 @@ from plansmith.entrypoints.console.routes import (
 )
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container, organization_clock
+from plansmith.entrypoints.webui.i18n import request_language
 from plansmith.entrypoints.webui.invoice_document import Formats
 from plansmith.entrypoints.webui.invoice_loading import (
     load_invoice,
@@ -194,7 +195,9 @@ def _invoice_page(
     flash: str | None = None,
     error: DomainError | None = None,
 ) -> Response:
-    loaded = load_invoice(app.uow(), operator.organization_id, invoice_id)
+    # The page in the console's language; its PDF is the customer's, in the account's.
+    language = request_language(request)
+    loaded = load_invoice(app.uow(), operator.organization_id, invoice_id, language=language)
     allowed = INVOICE_TRANSITIONS[loaded.invoice.status]
     context = {
         "invoice": loaded.invoice,

@@ -1,26 +1,24 @@
 """One invoice as a document people read: seller and buyer, number, dates, lines with their
 periods, the tax summary, the totals and the status, with money and dates in the account's
-locale.
+locale and every label in the reader's language (the account's, unless the caller says).
 
-The document is neutral: labels, strings and tables, no markup. The portal and the console
-include it with ``invoice_document.html``; ``invoice_pdf.render_pdf`` draws the very same
-document, section by section in ``SECTIONS`` order, so the page and the PDF cannot drift.
+The seller is the organization as it brands itself: its display name, its seller address and
+tax id, the country named in the reader's locale. The document is neutral: labels, strings and
+tables, no markup. The portal and the console include it with ``invoice_document.html``;
+``invoice_pdf.render_pdf`` draws the very same document, section by section in ``SECTIONS``
+order, so the page and the PDF cannot drift.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from functools import partial
 
-from babel.dates import format_date
-from babel.numbers import format_decimal, get_currency_symbol
-
-from plansmith.adapters.money_format import format_money
 from plansmith.application.billing.run import Upcoming
+from plansmith.application.kernel.validation import country_codes
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.invoicing.invoice import (
     CreditNote,
@@ -30,29 +28,17 @@ from plansmith.domain.invoicing.invoice import (
     TaxRate,
 )
 from plansmith.domain.invoicing.pricing import tax_summary
-from plansmith.domain.kernel.money import Currency, Money
+from plansmith.domain.organizations.branding import Branding
+from plansmith.entrypoints.webui.i18n import direction, negotiate, translate
+from plansmith.entrypoints.webui.invoice_formats import Formats, Shown, country_name
 from plansmith.entrypoints.webui.words import invoice_state
 from plansmith.entrypoints.webui.words import upcoming as upcoming_word
 
+__all__ = ["SECTIONS", "Formats", "InvoiceDocument", "Shown", "build_document"]
+
 # The order both renderers follow.
 SECTIONS = ("header", "parties", "facts", "lines", "taxes", "totals", "notes")
-_NBSP = "\u00a0"
-
-
-@dataclass(frozen=True)
-class Shown:
-    """A value as shown, and the same in plain characters (money with its ISO code) for a
-    PDF font that lacks a symbol."""
-
-    text: str
-    plain: str = ""
-
-    def __str__(self) -> str:
-        return self.text
-
-    @property
-    def fallback(self) -> str:
-        return self.plain or self.text
+Words = Callable[[str], str]
 
 
 @dataclass(frozen=True)
@@ -84,6 +70,7 @@ class Party:
 class Fact:
     label: str
     value: Shown
+    strong: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,12 +81,22 @@ class TotalRow:
 
 
 @dataclass(frozen=True)
+class Labels:
+    """The document's own words that are not in a section's data: captions and headings."""
+
+    lines: str
+    taxes: str
+    totals: str
+    page: str  # "Page %(page)s of %(pages)s", for the PDF's footer
+
+
+@dataclass(frozen=True)
 class InvoiceDocument:
     title: str
     number: str | None
     status: str
     status_key: str
-    lang: str
+    lang: str  # the language of its labels (ja, ar, ...)
     seller: Party
     buyer: Party
     facts: tuple[Fact, ...]
@@ -108,80 +105,51 @@ class InvoiceDocument:
     totals: tuple[TotalRow, ...]
     notes: tuple[Shown, ...]
     dated: datetime  # the PDF's creation date: when the invoice was issued (or made)
+    labels: Labels
     sections: tuple[str, ...] = SECTIONS
+
+    @property
+    def direction(self) -> str:
+        return direction(self.lang)
 
     @property
     def file_name(self) -> str:
         return f"{self.number or 'draft-invoice'}.pdf"
 
 
-# -- formats ------------------------------------------------------------------------------
-
-
-class Formats:
-    """Money, numbers and dates as the account's locale writes them."""
-
-    def __init__(self, currency: str, locale: str, time_zone: str) -> None:
-        self.currency = Currency.of(currency)
-        self.locale = locale
-        self.zone = ZoneInfo(time_zone)
-
-    def money(self, amount: int) -> Shown:
-        text = format_money(Money(amount, self.currency), self.locale)
-        return Shown(text, _plain_money(text, self.currency.code, self.locale))
-
-    def number(self, value: int | Decimal) -> str:
-        # Latin digits, like the money beside it (format_money writes them so).
-        return format_decimal(value, locale=self.locale, numbering_system="latn")
-
-    def day(self, value: date | None) -> str:
-        return format_date(value, "medium", locale=self.locale) if value is not None else "—"
-
-    def instant(self, value: datetime | None) -> str:
-        return self.day(value.astimezone(self.zone).date()) if value is not None else "—"
-
-    def period(self, start: date | None, end: date | None) -> str:
-        """A half-open [start, end) as its first and last day."""
-        if start is None:
-            return "—"
-        if end is None:
-            return self.day(start)
-        last = max(start, end - timedelta(days=1))
-        if last == start:
-            return self.day(start)
-        return f"{self.day(start)} \u2013 {self.day(last)}"
-
-
-def _plain_money(text: str, code: str, locale: str) -> str:
-    """ "￥1,000" -> "JPY 1,000": the symbol swapped for the ISO code, kept off the digits."""
-    symbol = get_currency_symbol(code, locale)
-    if symbol == code or symbol not in text:
-        return ""
-    plain = text.replace(symbol, code)
-    plain = re.sub(rf"{code}(?=[\d\-\u2212])", code + _NBSP, plain)
-    return re.sub(rf"(?<=\d){code}", _NBSP + code, plain)
-
-
 # -- building -----------------------------------------------------------------------------
 
 
-def _lines_table(lines: Sequence[InvoiceLine], f: Formats) -> Table:
+def _words(language: str) -> Words:
+    return partial(translate, language)
+
+
+def _labels(_: Words) -> Labels:
+    return Labels(
+        lines=_("Invoice lines"),
+        taxes=_("Tax summary"),
+        totals=_("Totals"),
+        page=_("Page %(page)s of %(pages)s"),
+    )
+
+
+def _lines_table(lines: Sequence[InvoiceLine], f: Formats, _: Words) -> Table:
     """Discount, tax and total columns only when some line has them."""
     discounted = any(line.discount for line in lines)
     taxed = any(line.tax_rate_id is not None for line in lines)
     columns = [
-        Column("Description", weight=3.0),
-        Column("Period", weight=2.4),
-        Column("Qty", numeric=True, weight=0.7),
-        Column("Unit price", numeric=True, weight=1.3),
-        Column("Amount", numeric=True, weight=1.4),
+        Column(_("Description"), weight=3.0),
+        Column(_("Period"), weight=2.4),
+        Column(_("Qty"), numeric=True, weight=0.7),
+        Column(_("Unit price"), numeric=True, weight=1.3),
+        Column(_("Amount"), numeric=True, weight=1.4),
     ]
     if discounted:
-        columns.append(Column("Discount", numeric=True, weight=1.3))
+        columns.append(Column(_("Discount"), numeric=True, weight=1.3))
     if taxed:
-        columns.append(Column("Tax", numeric=True, weight=1.2))
+        columns.append(Column(_("Tax"), numeric=True, weight=1.2))
     if discounted or taxed:
-        columns.append(Column("Total", numeric=True, weight=1.4))
+        columns.append(Column(_("Total"), numeric=True, weight=1.4))
     rows = []
     for line in lines:
         cells = [
@@ -202,79 +170,117 @@ def _lines_table(lines: Sequence[InvoiceLine], f: Formats) -> Table:
 
 
 def _percent(value: Decimal) -> str:
-    return f"{value.normalize():f}"
+    return f"{value.normalize():f}%"
 
 
-def _taxes_table(lines: Sequence[InvoiceLine], rates: Mapping[str, TaxRate], f: Formats) -> Table:
+def _taxes_table(
+    lines: Sequence[InvoiceLine], rates: Mapping[str, TaxRate], f: Formats, _: Words
+) -> Table:
     columns = (
-        Column("Tax", weight=3.0),
-        Column("Rate", weight=2.0),
-        Column("Taxable amount", numeric=True, weight=1.6),
-        Column("Tax amount", numeric=True, weight=1.6),
+        Column(_("Tax"), weight=3.0),
+        Column(_("Rate"), weight=2.0),
+        Column(_("Taxable amount"), numeric=True, weight=1.6),
+        Column(_("Tax amount"), numeric=True, weight=1.6),
     )
-    rows = tuple(
-        Row(
-            (
-                Shown(row.name),
-                Shown(f"{_percent(row.percent)}% ({'included' if row.inclusive else 'added'})"),
-                f.money(row.taxable),
-                f.money(row.tax),
+    rows = []
+    for row in tax_summary(lines, rates):
+        rate = _percent(row.percent)
+        how = _("%(rate)s (included)") if row.inclusive else _("%(rate)s (added)")
+        rows.append(
+            Row(
+                (
+                    Shown(row.name),
+                    Shown(how % {"rate": rate}),
+                    f.money(row.taxable),
+                    f.money(row.tax),
+                )
             )
         )
-        for row in tax_summary(lines, rates)
-    )
-    return Table(columns, rows)
+    return Table(columns, tuple(rows))
 
 
 def _totals(
-    invoice: Invoice, rates: Mapping[str, TaxRate], f: Formats, *, so_far: bool
+    invoice: Invoice, rates: Mapping[str, TaxRate], f: Formats, _: Words, *, so_far: bool
 ) -> tuple[TotalRow, ...]:
     t = invoice.totals
     inclusive = {rate_id for rate_id, rate in rates.items() if rate.inclusive}
     included = sum(line.tax for line in invoice.lines if line.tax_rate_id in inclusive)
-    rows = [TotalRow("Subtotal", f.money(t.subtotal))]
+    rows = [TotalRow(_("Subtotal"), f.money(t.subtotal))]
     if t.discount:
         # Negative when credits give back more discount than charges took: a credit mirrors
         # the discount of the charge it reverses (ADR 0007), so this adds to the total.
-        label = "Discount" if t.discount > 0 else "Discount on credited time"
+        label = _("Discount") if t.discount > 0 else _("Discount on credited time")
         rows.append(TotalRow(label, f.money(-t.discount)))
     if t.tax - included:
-        rows.append(TotalRow("Tax", f.money(t.tax - included)))
-    rows.append(TotalRow("Total so far" if so_far else "Total", f.money(t.total), so_far))
+        rows.append(TotalRow(_("Tax"), f.money(t.tax - included)))
+    rows.append(TotalRow(_("Total so far") if so_far else _("Total"), f.money(t.total), so_far))
     if included:
-        rows.append(TotalRow("Tax included in the total", f.money(included)))
+        rows.append(TotalRow(_("Tax included in the total"), f.money(included)))
     if t.credit_applied:
-        rows.append(TotalRow("Credit applied", f.money(-t.credit_applied)))
+        rows.append(TotalRow(_("Credit applied"), f.money(-t.credit_applied)))
     if not so_far and invoice.status is not InvoiceStatus.VOID:
-        rows.append(TotalRow("Amount due", f.money(t.amount_due), grand=True))
+        rows.append(TotalRow(_("Amount due"), f.money(t.amount_due), grand=True))
     return tuple(rows)
 
 
-def _buyer(buyer: Mapping[str, object], invoice: Invoice) -> Party:
+def _place(line: str, f: Formats) -> str:
+    """An address line that is a country code ("JP", as invoice addresses end) as its name."""
+    return country_name(line, f.locale) if line in country_codes() else line
+
+
+def _buyer(buyer: Mapping[str, object], invoice: Invoice, f: Formats, _: Words) -> Party:
     raw = buyer.get("lines")
-    lines = [str(line) for line in raw] if isinstance(raw, list) else []
+    lines = [_place(str(line), f) for line in raw] if isinstance(raw, list) else []
     if buyer.get("email"):
         lines.append(str(buyer["email"]))
     tax_id = invoice.tax_id or buyer.get("tax_id")
     if tax_id:
-        lines.append(f"Tax ID: {tax_id}")
-    return Party("Bill to", tuple(lines))
+        lines.append(_("Tax ID: %(tax_id)s") % {"tax_id": tax_id})
+    return Party(_("Bill to"), tuple(lines))
 
 
-def _notes(invoice: Invoice, credit_notes: Iterable[CreditNote], f: Formats) -> list[Shown]:
+def _seller(seller: str, branding: Branding | None, f: Formats, _: Words) -> Party:
+    """The organization's display name, its seller address and tax id, as far as it set them."""
+    if branding is None:
+        return Party(_("From"), (seller,))
+    lines = [branding.shown_name]
+    address = branding.seller_address
+    if address is not None:
+        lines += address.lines
+        city = " ".join(p for p in (address.postal_code, address.city) if p)
+        lines += [city] if city else []
+        lines.append(country_name(address.country, f.locale))
+    if branding.tax_id:
+        lines.append(_("Tax ID: %(tax_id)s") % {"tax_id": branding.tax_id})
+    return Party(_("From"), tuple(lines))
+
+
+def _notes(
+    invoice: Invoice, credit_notes: Iterable[CreditNote], f: Formats, _: Words
+) -> list[Shown]:
     notes = []
+    note_text = _("Credit note %(number)s of %(date)s: %(amount)s (%(reason)s)")
     for note in credit_notes:
-        head = f"Credit note {note.number} of {f.instant(note.created_at)}: "
         amount = f.money(note.amount)
+        values = {"number": note.number, "date": f.instant(note.created_at), "reason": note.reason}
         notes.append(
-            Shown(f"{head}{amount} ({note.reason})", f"{head}{amount.fallback} ({note.reason})")
+            Shown(
+                note_text % {**values, "amount": amount.text},
+                note_text % {**values, "amount": amount.fallback},
+            )
         )
     if invoice.status is InvoiceStatus.VOID:
         voided = f.instant(invoice.voided_at)
-        notes.append(Shown(f"This invoice was voided on {voided}: nothing is owed on it."))
+        text = _("This invoice was voided on %(date)s: nothing is owed on it.")
+        notes.append(Shown(text % {"date": voided}))
     if invoice.status is InvoiceStatus.DRAFT:
-        notes.append(Shown("This is a draft: it may still change, and is numbered when final."))
+        notes.append(Shown(_("This is a draft: it may still change, and is numbered when final.")))
     return notes
+
+
+def document_language(account: Account, language: str | None) -> str:
+    """The language of the labels: the caller's, else the account's (else English)."""
+    return language or negotiate(account_locale=account.locale)
 
 
 def build_document(
@@ -285,35 +291,41 @@ def build_document(
     account: Account,
     rates: Mapping[str, TaxRate],
     credit_notes: Iterable[CreditNote] = (),
+    branding: Branding | None = None,
+    language: str | None = None,
 ) -> InvoiceDocument:
     """The document of a stored invoice (draft, open, paid, void or uncollectible)."""
+    lang = document_language(account, language)
+    _ = _words(lang)
     f = Formats(invoice.currency, account.locale, account.time_zone)
-    status = invoice_state(invoice.status)
-    facts = [Fact("Invoice number", Shown(invoice.number or "Given when finalized"))]
+    status = invoice_state(invoice.status, lang)
+    facts = [Fact(_("Invoice number"), Shown(invoice.number or _("Given when finalized")))]
     if invoice.finalized_at is not None:
-        facts.append(Fact("Issue date", Shown(f.instant(invoice.finalized_at))))
+        facts.append(Fact(_("Issue date"), Shown(f.instant(invoice.finalized_at))))
     else:
-        facts.append(Fact("Created", Shown(f.instant(invoice.created_at))))
+        facts.append(Fact(_("Created"), Shown(f.instant(invoice.created_at))))
     if invoice.period_start is not None:
         period = f.period(invoice.period_start, invoice.period_end)
-        facts.append(Fact("Billing period", Shown(period)))
-    facts.append(Fact("Status", Shown(status)))
+        facts.append(Fact(_("Billing period"), Shown(period)))
+    facts.append(Fact(_("Status"), Shown(status), strong=True))
     if invoice.paid_at is not None and invoice.status is InvoiceStatus.PAID:
-        facts.append(Fact("Paid on", Shown(f.instant(invoice.paid_at))))
+        facts.append(Fact(_("Paid on"), Shown(f.instant(invoice.paid_at))))
+    title = _("Invoice %(number)s") % {"number": invoice.number} if invoice.number else None
     return InvoiceDocument(
-        title=f"Invoice {invoice.number}" if invoice.number else "Draft invoice",
+        title=title or _("Draft invoice"),
         number=invoice.number,
         status=status,
         status_key=invoice.status.value,
-        lang=account.locale,
-        seller=Party("From", (seller,)),
-        buyer=_buyer(buyer, invoice),
+        lang=lang,
+        seller=_seller(seller, branding, f, _),
+        buyer=_buyer(buyer, invoice, f, _),
         facts=tuple(facts),
-        lines=_lines_table(invoice.lines, f),
-        taxes=_taxes_table(invoice.lines, rates, f),
-        totals=_totals(invoice, rates, f, so_far=False),
-        notes=tuple(_notes(invoice, credit_notes, f)),
+        lines=_lines_table(invoice.lines, f, _),
+        taxes=_taxes_table(invoice.lines, rates, f, _),
+        totals=_totals(invoice, rates, f, _, so_far=False),
+        notes=tuple(_notes(invoice, credit_notes, f, _)),
         dated=invoice.finalized_at or invoice.created_at,
+        labels=_labels(_),
     )
 
 
@@ -324,28 +336,33 @@ def upcoming_document(
     buyer: Mapping[str, object],
     account: Account,
     rates: Mapping[str, TaxRate],
+    branding: Branding | None = None,
+    language: str | None = None,
 ) -> InvoiceDocument:
     """Seed 004's future invoice: its period, status "Upcoming", cut-off date, lines and the
     total so far, computed by the billing run's own code and saved nowhere."""
+    lang = document_language(account, language)
+    _ = _words(lang)
     invoice = upcoming.invoice
     f = Formats(invoice.currency, account.locale, account.time_zone)
     facts = (
-        Fact("Billing period", Shown(f.period(upcoming.period_start, upcoming.period_end))),
-        Fact("Status", Shown(upcoming_word())),
-        Fact("Cut-off date", Shown(f.instant(upcoming.cut_off))),
+        Fact(_("Billing period"), Shown(f.period(upcoming.period_start, upcoming.period_end))),
+        Fact(_("Status"), Shown(upcoming_word(lang)), strong=True),
+        Fact(_("Cut-off date"), Shown(f.instant(upcoming.cut_off))),
     )
     return InvoiceDocument(
-        title="Upcoming invoice",
+        title=_("Upcoming invoice"),
         number=None,
-        status=upcoming_word(),
+        status=upcoming_word(lang),
         status_key="upcoming",
-        lang=account.locale,
-        seller=Party("From", (seller,)),
-        buyer=_buyer(buyer, invoice),
+        lang=lang,
+        seller=_seller(seller, branding, f, _),
+        buyer=_buyer(buyer, invoice, f, _),
         facts=facts,
-        lines=_lines_table(invoice.lines, f),
-        taxes=_taxes_table(invoice.lines, rates, f),
-        totals=_totals(invoice, rates, f, so_far=True),
+        lines=_lines_table(invoice.lines, f, _),
+        taxes=_taxes_table(invoice.lines, rates, f, _),
+        totals=_totals(invoice, rates, f, _, so_far=True),
         notes=(),
         dated=invoice.created_at,
+        labels=_labels(_),
     )

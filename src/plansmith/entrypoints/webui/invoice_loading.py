@@ -26,8 +26,9 @@ class Loaded:
     document: InvoiceDocument
 
 
-def document_of(view: InvoiceView) -> InvoiceDocument:
-    """The page and the PDF of an invoice: its view, laid out."""
+def document_of(view: InvoiceView, language: str | None = None) -> InvoiceDocument:
+    """The page and the PDF of an invoice: its view, laid out, its labels in ``language``
+    (else the account's language)."""
     return build_document(
         view.invoice,
         seller=view.seller,
@@ -35,6 +36,8 @@ def document_of(view: InvoiceView) -> InvoiceDocument:
         account=view.account,
         rates=view.rates,
         credit_notes=view.credit_notes or (),
+        branding=view.branding,
+        language=language,
     )
 
 
@@ -45,16 +48,24 @@ def load_invoice(
     *,
     account_id: str | None = None,
     drafts: bool = True,
+    language: str | None = None,
 ) -> Loaded:
-    """An invoice with its document (see ``invoice_view``)."""
+    """An invoice with its document (see ``invoice_view``), the seller as the organization
+    brands itself, the labels in ``language`` (else the account's)."""
     view = invoice_view(uow, organization_id, invoice_id, account_id=account_id, drafts=drafts)
-    return Loaded(view.invoice, view.account, document_of(view))
+    return Loaded(view.invoice, view.account, document_of(view, language))
 
 
-def upcoming_documents(page: AccountInvoices) -> list[InvoiceDocument]:
+def upcoming_documents(page: AccountInvoices, language: str | None = None) -> list[InvoiceDocument]:
     return [
         upcoming_document(
-            u, seller=page.seller, buyer=page.buyer, account=page.account, rates=page.rates
+            u,
+            seller=page.seller,
+            buyer=page.buyer,
+            account=page.account,
+            rates=page.rates,
+            branding=page.branding,
+            language=language,
         )
         for u in page.upcoming
     ]

@@ -20,6 +20,7 @@ from plansmith.application.organizations.web_sessions import IssuedSession, read
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import DomainError
 from plansmith.domain.organizations.sessions import SessionKind, WebSession
+from plansmith.entrypoints.webui.branding import remember_organization
 
 CSRF = "csrf"
 CSRF_FIELD = "csrf_token"
@@ -67,6 +68,7 @@ class CookieSession:
         """The session of this request; TokenRejected when there is none or it has ended."""
         token = request.cookies.get(self.cookie, "")
         record = read_session(uow, clock, self.kind, token)
+        remember_organization(request, record.organization_id)
         csrf = signer.sign(CSRF, {"sid": _digest(token)}, record.expires_at)
         return BrowserSession(record, token, csrf)
 

@@ -12,7 +12,7 @@ from babel.dates import format_date, format_datetime
 from fastapi.templating import Jinja2Templates
 
 from plansmith.application.kernel.validation import country_codes
-from plansmith.entrypoints.webui import i18n
+from plansmith.entrypoints.webui import branding, i18n
 
 SHARED_TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
@@ -66,6 +66,7 @@ def make_templates(own: Path) -> Jinja2Templates:
         languages=i18n.LANGUAGES,
         page_language=i18n.template_language,
         page_direction=i18n.template_direction,
+        brand=branding.template_brand,
     )
     templates.env.filters.update(
         html_lang=html_lang,

@@ -16,6 +16,7 @@ from plansmith.adapters.db.tables.billing import (
     ledger_transactions,
     tax_rates,
 )
+from plansmith.adapters.db.tables.branding import organization_branding
 from plansmith.adapters.db.tables.catalog import (
     add_ons,
     catalog_revisions,
@@ -80,6 +81,7 @@ __all__ = [
     "metadata",
     "naming",
     "operator_users",
+    "organization_branding",
     "organizations",
     "outbox_deliveries",
     "outbox_events",
