@@ -130,6 +130,15 @@ def sign_in(page: Page, url: str, container: Plansmith, world: World) -> None:
     page.wait_for_url(f"{url}/console/customers")
 
 
+def choose_language(page: Page, url: str, language: str) -> None:
+    """Pick the language with the switch at the foot of every page."""
+    page.goto(f"{url}/console/login")
+    page.locator("#language-choice").select_option(language)
+    page.locator("form.language-switch button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == language, "the language switch failed"
+
+
 # Runs in the page: the layout's problems at this viewport, as sentences.
 LAYOUT_CHECK = """() => {
   const width = window.innerWidth;

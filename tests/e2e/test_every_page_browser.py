@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from plansmith.entrypoints.web import create_app
 from tests.e2e.conftest import TIMEOUT_MS, LiveApp
@@ -18,6 +18,7 @@ from tests.e2e.every_page_support import (
     AXE,
     OPEN_EVERYTHING,
     axe_violations,
+    choose_language,
     layout_problems,
     page_routes,
     screenshot_path,
@@ -28,11 +29,11 @@ from tests.e2e.every_page_support import (
 
 pytestmark = pytest.mark.browser
 
-# name: (width, height, the browser's language)
+# name: (width, height, the language chosen with the pages' language switch)
 SIZES = {
-    "390x844": (390, 844, "en-US"),
-    "1366x800": (1366, 800, "en-US"),
-    "390x844-ar": (390, 844, "ar-KW"),
+    "390x844": (390, 844, "en"),
+    "1366x800": (1366, 800, "en"),
+    "390x844-ar": (390, 844, "ar"),
 }
 
 
@@ -46,8 +47,8 @@ def axe() -> None:
 
 
 def _context(browser: Browser, size: str) -> BrowserContext:
-    width, height, locale = SIZES[size]
-    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
+    width, height, _language = SIZES[size]
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
     context.set_default_timeout(TIMEOUT_MS)
     return context
 
@@ -64,6 +65,8 @@ def test_every_page_fits_the_screen_shows_its_amounts_and_passes_axe(
     signed_in, signed_out = _context(browser, size), _context(browser, size)
     pages = {True: signed_in.new_page(), False: signed_out.new_page()}
     sign_in(pages[True], live_app.url, live_app.container, world)
+    for page in pages.values():  # the customer's choice, kept in a cookie for every page
+        choose_language(page, live_app.url, SIZES[size][2])
     problems: list[str] = []
     try:
         for visit in walk:
@@ -92,3 +95,73 @@ def test_every_page_fits_the_screen_shows_its_amounts_and_passes_axe(
         signed_in.close()
         signed_out.close()
     assert not problems, f"{len(problems)} problems on {len(walk)} pages:\n" + "\n".join(problems)
+
+
+def _in_view(page: Page, link: Locator) -> bool:
+    box = link.bounding_box()
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+
+
+def test_on_a_phone_the_menu_button_opens_and_closes_the_navigation(
+    live_app: LiveApp, browser: Browser
+) -> None:
+    world = seed_world(create_app(live_app.container), live_app.container)
+    phone = _context(browser, "390x844")
+    page = phone.new_page()
+    sign_in(page, live_app.url, live_app.container, world)
+    page.goto(f"{live_app.url}/portal/")
+    menu = page.get_by_role("button", name="Menu")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(menu).to_be_visible()
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(nav.get_by_role("link", name="Invoices")).to_be_hidden()
+
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    for name in ("Account", "Plans", "Invoices"):
+        link = nav.get_by_role("link", name=name)
+        expect(link).to_be_visible()
+        assert _in_view(page, link), f"{name} is outside the screen"
+    expect(nav.get_by_role("button", name="Sign out")).to_be_visible()
+    nav.get_by_role("link", name="Invoices").click()
+    expect(page).to_have_url(f"{live_app.url}/portal/invoices")
+    expect(menu).to_have_attribute("aria-expanded", "false")  # a new page starts closed
+
+    menu.click()
+    page.keyboard.press("Escape")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(nav.get_by_role("link", name="Plans")).to_be_hidden()
+    expect(menu).to_be_focused()
+    phone.close()
+
+    laptop = _context(browser, "1366x800")
+    page = laptop.new_page()
+    sign_in(page, live_app.url, live_app.container, world)
+    expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+    expect(
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Catalog")
+    ).to_be_visible()
+    laptop.close()
+
+
+def test_without_the_script_the_navigation_wraps_on_a_phone_and_stays_usable(
+    live_app: LiveApp, browser: Browser
+) -> None:
+    world = seed_world(create_app(live_app.container), live_app.container)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, locale="en-US", java_script_enabled=False
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    sign_in(page, live_app.url, live_app.container, world)  # lands on the console's customers
+    expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+    nav = page.get_by_role("navigation", name="Main")
+    for name in ("Customers", "Catalog", "Invoices", "Billing runs", "API keys"):
+        link = nav.get_by_role("link", name=name)
+        expect(link).to_be_visible()
+        assert _in_view(page, link), f"{name} is outside the screen"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    nav.get_by_role("link", name="Billing runs").click()
+    expect(page).to_have_url(f"{live_app.url}/console/billing-runs")
+    context.close()
