@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page
 
+from plansmith.application.catalog.plans import PlanInput, create_plan
 from plansmith.application.organizations.organizations import create_operator, create_portal_link
 from plansmith.bootstrap import Plansmith
 from tests.conftest import make_tenant
@@ -105,6 +106,20 @@ def seed_world(app: FastAPI, container: Plansmith) -> World:
     tenant = make_tenant(container, "Every Page Operator")
     with TestClient(app) as api:
         ids = _objects(api, tenant)
+    big = {  # a plan of long amounts in every cycle: the widest a price column gets
+        "pricing": "per_seat",
+        "base_prices": {"EUR": 123_456_789},
+        "cycle_discounts": {"quarter": "5", "year": "15"},
+        "description": "Every seat, every channel, every report, for the largest teams.",
+    }
+    create_plan(
+        container.uow(),
+        container.clock,
+        tenant.organization_id,
+        PlanInput(
+            "bravo-enterprise", "Bravo Enterprise Unlimited", "service", 9, big, ["portal"], True
+        ),
+    )
     _filler_plans(container, tenant.organization_id, 6)
     _history(container, tenant.organization_id, 2)
     create_operator(container.uow(), container.clock, tenant.organization_id, OPERATOR, PASSWORD)

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from plansmith.entrypoints.web import create_app
-from tests.e2e.conftest import TIMEOUT_MS, LiveApp
+from tests.e2e.conftest import SCREENSHOTS, TIMEOUT_MS, LiveApp
 from tests.e2e.every_page_support import (
     AXE,
     OPEN_EVERYTHING,
@@ -124,6 +124,8 @@ def test_on_a_phone_the_menu_button_opens_and_closes_the_navigation(
         expect(link).to_be_visible()
         assert _in_view(page, link), f"{name} is outside the screen"
     expect(nav.get_by_role("button", name="Sign out")).to_be_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "phone-menu-open.png"))
     nav.get_by_role("link", name="Invoices").click()
     expect(page).to_have_url(f"{live_app.url}/portal/invoices")
     expect(menu).to_have_attribute("aria-expanded", "false")  # a new page starts closed
@@ -162,6 +164,8 @@ def test_without_the_script_the_navigation_wraps_on_a_phone_and_stays_usable(
         expect(link).to_be_visible()
         assert _in_view(page, link), f"{name} is outside the screen"
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "phone-navigation-without-script.png"))
     nav.get_by_role("link", name="Billing runs").click()
     expect(page).to_have_url(f"{live_app.url}/console/billing-runs")
     context.close()
