@@ -101,8 +101,9 @@ class World:
 
 def seed_world(app: FastAPI, container: Plansmith) -> World:
     """One organization with an object of every kind a page's path can name: accounts with
-    addresses, subscriptions and finalized invoices, a catalog of a few families (plans with
-    a published version and a draft), add-ons, extra packs, API keys and billing runs."""
+    addresses, subscriptions (one with a change, one with a cancellation waiting for the term's
+    end) and finalized invoices, a catalog (plans with a published version and a draft, one of
+    long amounts in three cycles), add-ons, extra packs, API keys and billing runs."""
     tenant = make_tenant(container, "Every Page Operator")
     with TestClient(app) as api:
         ids = _objects(api, tenant)
@@ -122,6 +123,14 @@ def seed_world(app: FastAPI, container: Plansmith) -> World:
     )
     _filler_plans(container, tenant.organization_id, 6)
     _history(container, tenant.organization_id, 2)
+    with TestClient(app) as api:  # changes waiting for the term's end: the pending notices
+        for subscription, change in (
+            ("subscription_id", ("changes", {"quantity": 1})),
+            ("second_subscription_id", ("cancel", {"when": "term_end"})),
+        ):
+            path = f"/v1/subscriptions/{ids[subscription]}/{change[0]}"
+            answer = api.post(path, json=change[1], headers=tenant.headers)
+            assert answer.status_code in (200, 201), answer.text
     create_operator(container.uow(), container.clock, tenant.organization_id, OPERATOR, PASSWORD)
     return World(tenant.organization_id, {**ids, "family_code": "service"})
 
