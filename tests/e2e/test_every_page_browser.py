@@ -11,6 +11,7 @@ import os
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from plansmith.entrypoints.web import create_app
 from tests.e2e.conftest import SCREENSHOTS, TIMEOUT_MS, LiveApp
@@ -68,17 +69,23 @@ def test_every_page_fits_the_screen_shows_its_amounts_and_passes_axe(
     for page in pages.values():  # the customer's choice, kept in a cookie for every page
         choose_language(page, live_app.url, SIZES[size][2])
     problems: list[str] = []
+    pages_checked = 0
     try:
         for visit in walk:
             page = pages[visit.signed_in]
             where = f"{visit.url} ({visit.label}) at {size}"
-            response = page.goto(live_app.url + visit.url)
+            try:
+                response = page.goto(live_app.url + visit.url)
+            except PlaywrightError as error:  # a file to download (an export): no page
+                if "Download is starting" in str(error):
+                    continue
+                raise
             if response is None or response.status != 200:
                 problems.append(f"{where}: answered {response and response.status}")
                 continue
             if not response.headers.get("content-type", "").startswith("text/html"):
-                problems.append(f"{where}: not an HTML page")
-                continue
+                continue  # a download or data for a page (CSV, JSON): no page to check
+            pages_checked += 1
             if size.endswith("-ar"):
                 direction = page.locator("html").get_attribute("dir")
                 if direction != "rtl":
@@ -94,7 +101,9 @@ def test_every_page_fits_the_screen_shows_its_amounts_and_passes_axe(
     finally:
         signed_in.close()
         signed_out.close()
-    assert not problems, f"{len(problems)} problems on {len(walk)} pages:\n" + "\n".join(problems)
+    assert pages_checked >= 15, f"only {pages_checked} of {len(walk)} routes answered a page"
+    summary = f"{len(problems)} problems on {pages_checked} pages:"
+    assert not problems, "\n".join([summary, *problems])
 
 
 def _in_view(page: Page, link: Locator) -> bool:
