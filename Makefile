@@ -15,14 +15,6 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-# axe-core, which the browser tests inject into every page, from the lockfile (no npm: they skip,
-# and fail under CI=true).
-node_modules/.package-lock.json: package.json package-lock.json
-	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund; \
-	else echo "npm not found: the accessibility checks of the browser tests will skip"; fi
-
-browser-tools: node_modules/.package-lock.json
-
 run: install
 	$(BIN)/plansmith db upgrade
 	$(BIN)/plansmith demo
@@ -42,6 +34,14 @@ test: install browser-tools
 	scripts/test-services.sh
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest -n auto --dist loadfile
+
+# axe-core, which the browser tests inject into every page, from the lockfile (no npm: they skip,
+# and fail under CI=true).
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund; \
+	else echo "npm not found: the accessibility checks of the browser tests will skip"; fi
+
+browser-tools: node_modules/.package-lock.json
 
 # After adding or changing a label: extract it into every catalog, then translate the empty ones.
 messages: install
