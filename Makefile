@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 WEBUI_VENDOR := src/plansmith/entrypoints/webui/vendor
 CHART_JS := src/plansmith/entrypoints/webui/static/vendor/chart.umd.min.js
 
-.PHONY: install run test lint format messages bench bench-api clean
+.PHONY: install browser-tools run test lint format messages bench bench-api clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "plansmith needs Python 3.11 or newer")'
@@ -37,10 +37,18 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install
+test: install browser-tools
 	scripts/test-services.sh
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest -n auto --dist loadfile
+
+# axe-core, which the browser tests inject into every page, from the lockfile (no npm: they skip,
+# and fail under CI=true).
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund; \
+	else echo "npm not found: the accessibility checks of the browser tests will skip"; fi
+
+browser-tools: node_modules/.package-lock.json
 
 # After adding or changing a label: extract it into every catalog, then translate the empty ones.
 messages: install
@@ -57,4 +65,4 @@ bench-api: install
 	$(BIN)/python bench/api.py
 
 clean:
-	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules var test-artifacts .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -44,6 +44,7 @@ def test_revoke_a_key_after_confirming_at_360_px(
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Menu").click()  # a phone's navigation opens from a button
     page.get_by_role("navigation", name="Main").get_by_role("link", name="API keys").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("API keys")
     row = page.locator(f"tr#{leaked.key.id}")
