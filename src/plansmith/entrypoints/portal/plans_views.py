@@ -28,7 +28,7 @@ from plansmith.domain.kernel.periods import Cycle, CycleUnit
 from plansmith.domain.subscriptions.subscription import Status
 from plansmith.entrypoints.webui.i18n import DEFAULT, N_, page_language, translate
 from plansmith.entrypoints.webui.invoice_document import Formats
-from plansmith.entrypoints.webui.words import cycle_label, cycle_unit
+from plansmith.entrypoints.webui.words import cycle_label, cycle_unit, history_word, shown_status
 
 DONE = {
     "changed": N_("Your plan was changed."),
@@ -50,16 +50,6 @@ MOVED = N_(
     "The figures changed since you reviewed them (a day passed or your plan changed). "
     "Check the figures below and confirm again."
 )
-# Seed 002's word for a trial is "Try"; each status of a history row as people read it.
-HISTORY_WORDS = {
-    "trial": N_("Try"),
-    "active": N_("Active"),
-    "paused": N_("Paused"),
-    "canceled": N_("Canceled"),
-    "expired": N_("Expired"),
-    "replaced": N_("Replaced"),
-    "ended": N_("Ended"),
-}
 # The choice's own checks (plan_choices.check_choice), as people read them in their language;
 # a refusal of the rules is shown as the use case words it.
 CHOICE_ERRORS = {
@@ -71,10 +61,6 @@ CHOICE_ERRORS = {
         N_("Choose a billing cycle"),
     )
 }
-# Subscription.shown_status: Active / Try / Inactive.
-SHOWN_STATUS = {"Active": N_("Active"), "Try": N_("Try"), "Inactive": N_("Inactive")}
-
-
 # -- words and formats --------------------------------------------------------------------
 
 
@@ -90,16 +76,6 @@ def day(value: date | None, locale: str = "en_US") -> str:
 def percent(value: Decimal) -> str:
     """20 -> "20", 12.50 -> "12.5"."""
     return f"{value.normalize():f}"
-
-
-def history_word(status: str, language: str = DEFAULT) -> str:
-    word = HISTORY_WORDS.get(status)
-    return translate(language, word) if word else status.capitalize()
-
-
-def shown_status(status: str, language: str = DEFAULT) -> str:
-    word = SHOWN_STATUS.get(status)
-    return translate(language, word) if word else status
 
 
 def period(start: date | None, end: date | None, locale: str = "en_US") -> str:

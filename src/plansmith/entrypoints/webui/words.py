@@ -1,5 +1,6 @@
 """The words people read for the product's own values, one home for portal, console, invoices
-and PDFs, each through the catalogs: a billing cycle ("Monthly"), an invoice's state ("Unpaid").
+and PDFs, each through the catalogs: a billing cycle ("Monthly"), an invoice's state ("Unpaid"),
+a subscription's state (seed 002's "Try", "Active", "Inactive") and a history row's.
 
 An invoice state has one name everywhere a person reads it; the API keeps the codes
 (``open``, ``uncollectible``).
@@ -36,6 +37,18 @@ INVOICE_STATES = {
     InvoiceStatus.UNCOLLECTIBLE: N_("Unpaid"),  # written off by the operator, still owed
 }
 UPCOMING = N_("Upcoming")
+# Seed 002's word for a trial is "Try"; each status of a history row as people read it.
+HISTORY_WORDS = {
+    "trial": N_("Try"),
+    "active": N_("Active"),
+    "paused": N_("Paused"),
+    "canceled": N_("Canceled"),
+    "expired": N_("Expired"),
+    "replaced": N_("Replaced"),
+    "ended": N_("Ended"),
+}
+# Subscription.shown_status: Active / Try / Inactive.
+SHOWN_STATUS = {"Active": N_("Active"), "Try": N_("Try"), "Inactive": N_("Inactive")}
 
 
 def _parsed(cycle: Cycle | str) -> Cycle:
@@ -82,3 +95,13 @@ def invoice_state(status: InvoiceStatus | str, language: str = DEFAULT) -> str:
 
 def upcoming(language: str = DEFAULT) -> str:
     return translate(language, UPCOMING)
+
+
+def history_word(status: str, language: str = DEFAULT) -> str:
+    word = HISTORY_WORDS.get(status)
+    return translate(language, word) if word else status.capitalize()
+
+
+def shown_status(status: str, language: str = DEFAULT) -> str:
+    word = SHOWN_STATUS.get(status)
+    return translate(language, word) if word else status
