@@ -43,6 +43,7 @@ from plansmith.entrypoints.webui.sessions import (
     is_secure,
 )
 from plansmith.entrypoints.webui.templating import make_templates
+from plansmith.entrypoints.webui.words import cycle_label, history_word, shown_status
 
 PREFIX = "/console"
 SESSION = CookieSession(cookie="plansmith_console", kind=SessionKind.CONSOLE, path=PREFIX)
@@ -218,6 +219,9 @@ def _customer_page(
         "addresses": list(page.addresses),
         "subscriptions": [SubscriptionRow.of(f) for f in page.families],
         "action_label": lambda action: translate(language, PLAN_ACTIONS[action]),
+        "cycle_name": lambda cycle: cycle_label(cycle, language),
+        "status_word": lambda word: shown_status(word, language),
+        "history_word": lambda word: history_word(word, language),
         "ui_language": language,
         **extra,
         **_chrome(operator, "customers"),
@@ -278,36 +282,51 @@ class SubscriptionRow:
             f"{p.name} {money(p.unit_amount, currency)} × {p.quantity:,}" for p in self.view.parts
         ]
 
-    @property
-    def period(self) -> list[str]:
-        """The current period's first and last day, one a line; or when it ended."""
+    def period(self, language: str) -> str:
+        """The current period's first and last day; or when it ended."""
         sub = self.view.subscription
         if not sub.holds_place and sub.ended_on is not None:
-            return [f"ended {day(sub.ended_on)}"]  # its last period is of no interest
-        return [f"{day(sub.period_start)} \u2013", last_day(sub.period_end)]
+            return translate(language, N_("ended %(day)s")) % {"day": day(sub.ended_on)}
+        return f"{day(sub.period_start)} \u2013 {last_day(sub.period_end)}"
 
     @property
     def status_class(self) -> str:
         shown = self.view.subscription.shown_status
         return {"Active": "status-active", "Try": "status-draft"}.get(shown, "status-legacy")
 
-    @property
-    def notes(self) -> list[str]:
-        """What the status word alone does not say."""
+    def notes(self, language: str) -> list[str]:
+        """What the status word alone does not say, in the operator's language."""
         sub, notes = self.view.subscription, []
         if sub.status not in (Status.ACTIVE, Status.TRIALING):
-            notes.append(sub.status.value.replace("_", " "))
+            notes.append(translate(language, STATUS_NOTES.get(sub.status.value, sub.status.value)))
         if sub.trial_end is not None and sub.status is Status.TRIALING:
-            notes.append(f"trial until {last_day(sub.trial_end)}")
+            notes.append(
+                translate(language, N_("trial until %(day)s")) % {"day": last_day(sub.trial_end)}
+            )
         if sub.pay_per_day:
-            notes.append("pay per day")
+            notes.append(translate(language, N_("pay per day")))
         if sub.cancel_at_period_end:
-            notes.append("cancels at the end of the term")
+            notes.append(translate(language, N_("cancels at the end of the term")))
         if sub.scheduled is not None:
             notes.append(
-                f"changes to {self.view.scheduled_plan_name} on {day(sub.scheduled.effective)}"
+                translate(language, N_("changes to %(plan)s on %(day)s"))
+                % {"plan": self.view.scheduled_plan_name, "day": day(sub.scheduled.effective)}
             )
         return notes
+
+    @property
+    def plan_name(self) -> str:
+        """The plan's name customers see (the version's label is shown beside it)."""
+        return self.view.plan.name
+
+
+# The statuses the badge's three words leave unsaid.
+STATUS_NOTES = {
+    "past_due": N_("past due"),
+    "paused": N_("paused"),
+    "canceled": N_("canceled"),
+    "expired": N_("expired"),
+}
 
 
 def money(amount: int, code: str) -> str:
