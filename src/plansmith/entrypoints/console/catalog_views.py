@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import pass_context
-from markupsafe import Markup
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from plansmith.adapters.money_format import format_money
 from plansmith.application.catalog import plans as cat
