@@ -174,9 +174,8 @@ def test_the_editor_shows_the_subscribers_of_each_version_and_of_the_plan(
 
     editor = operator_client.get(f"/console/plans/{bronze.plan.id}").text
 
-    rows = dict(
-        re.findall(r'id="version-(\d)">.*?<td class="num subscribers"[^>]*><bdi>([^<]*)</bdi></td>', editor, re.S)
-    )
+    cell = r'id="version-(\d)">.*?<td class="num subscribers"[^>]*><bdi>([^<]*)</bdi></td>'
+    rows = dict(re.findall(cell, editor, re.S))
     assert rows == {"1": "1", "2": "2", "3": "0"}  # legacy, current, the new draft
     assert 'id="plan-subscribers">3 subscribers<' in editor  # 1 + 2 + 0
     assert 'id="existing-customers">Version <bdi>2</bdi> has 2 subscribers now.' in editor

@@ -270,9 +270,7 @@ def test_the_name_customers_see_is_apart_from_the_internal_version_label(
     )
 
 
-def test_cycles_read_as_words_people_use(
-    operator_client: TestClient, bronze: PlanView
-) -> None:
+def test_cycles_read_as_words_people_use(operator_client: TestClient, bronze: PlanView) -> None:
     catalog = _text(operator_client.get("/console/catalog"))
     editor = _text(operator_client.get(f"/console/plans/{bronze.plan.id}"))
 
