@@ -151,3 +151,22 @@ def test_a_billing_run_words_its_errors_one_way(
     cell = re.search(r'<td class="run-errors-cell"[^>]*>([^<]*)</td>', ran.text)
     assert cell is not None and cell.group(1) == "No errors"
     assert "0 errors" not in text and ">None<" not in ran.text
+
+
+def test_in_arabic_the_confirmation_reads_right_to_left_with_amounts_and_dates_in_order(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    billed = billed_customer(container, tenant)
+    sign_in_console(client, container, tenant)
+    client.cookies.set("plansmith_lang", "ar")  # the console's language: the switch's cookie
+    page = client.get(f"/console/invoices/{billed.second.id}")
+
+    asked = client.post(
+        f"/console/invoices/{billed.second.id}/void", data={"csrf_token": csrf(page)}
+    )
+
+    assert asked.status_code == 200 and '<html lang="ar" dir="rtl">' in asked.text
+    said = re.search(r'<p id="what-happens">(.*?)</p>', asked.text, re.S)
+    assert said is not None
+    for value in ("INV-000002", "¥17,003", "Mar 3, 2026"):
+        assert f"<bdi>{value}</bdi>" in said.group(1)
