@@ -39,14 +39,15 @@ def _big_catalog(app: LiveApp, org: str) -> None:
         create_family(uow(), clock, org, FamilyInput(f"family-{f}", f"Family {f}"))
         for p in range(PLANS_PER_FAMILY):
             code = f"plan-{f}-{p}"
+            prices = {"USD": 1000 + p, "EUR": 900 + p, "JPY": 150000 + p}
             terms = {
-                "base_prices": {"USD": 1000 + p, "EUR": 900 + p, "JPY": 150000 + p},
+                "base_prices": prices,
                 "cycle_discounts": {"quarter": "5", "half_year": "10", "year": "20"},
                 "allowances": {"scans": 10 * p},
             }
             data = PlanInput(code, f"Plan {f}.{p}", f"family-{f}", p, terms, ["portal"], True)
             plan = create_plan(uow(), clock, org, data).plan
-            new_prices = {**terms["base_prices"], "USD": 1100 + p}
+            new_prices = {**prices, "USD": 1100 + p}
             edit_plan(uow(), clock, org, plan.id, terms={"base_prices": new_prices})
             publish_plan(uow(), clock, org, plan.id, "never")
 
