@@ -17,7 +17,7 @@ from plansmith.application.catalog.publishing import publish_plan
 from plansmith.application.organizations.organizations import create_operator
 from plansmith.domain.invoicing.invoice import InvoiceStatus
 from tests.conftest import make_tenant
-from tests.e2e.conftest import LiveApp
+from tests.e2e.conftest import SCREENSHOTS, LiveApp
 from tests.integration.invoice_pages import billed_customer, status_of
 
 pytestmark = pytest.mark.browser
@@ -113,6 +113,8 @@ def test_void_asks_first_with_the_number_amount_and_date_on_a_phone(
         "any more."
     )
     width = page.evaluate("document.documentElement.scrollWidth")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "console-void-confirmation-390.png"), full_page=True)
     still_open = status_of(live_app.container, tenant, billed.second)
     page.get_by_role("link", name="Cancel").click()
     expect(page).to_have_url(f"{live_app.url}/console/invoices/{billed.second.id}")
