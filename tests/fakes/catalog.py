@@ -153,6 +153,12 @@ class FakePlanVersions(Repo):
         self._check_unique(updated, new=False)
         self._rows.plan_versions[version.id] = updated
 
+    def remove_draft(self, version_id: str) -> None:
+        stored = self._rows.plan_versions.get(version_id)
+        if stored is None or stored.status is not VersionStatus.DRAFT:
+            raise Refused(f"plan version {version_id} is published: it cannot be deleted")
+        del self._rows.plan_versions[version_id]
+
     def for_plan(self, plan_id: str) -> Sequence[PlanVersion]:
         return self.for_plans([plan_id])
 

@@ -68,6 +68,12 @@ def _edit_form(page: Response, **changes: str) -> dict[str, str | list[str]]:
     return form
 
 
+def _text(page: Response | str) -> str:
+    """What a reader sees: the page without its tags, white space collapsed."""
+    markup = re.sub(r"</?bdi>", "", page if isinstance(page, str) else page.text)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
+
+
 def _error_beside(page: Response, field_id: str) -> str:
     match = re.search(rf'<p class="error" id="{re.escape(field_id)}-error">([^<]*)</p>', page.text)
     assert match, f"no error shown beside {field_id}"
@@ -98,7 +104,7 @@ def _versions(container: Plansmith, tenant: Tenant, plan: PlanView) -> list[Plan
 def _version_subscribers(page: str, plan_code: str, number: int) -> str:
     row = re.search(rf'id="version-{plan_code}-{number}">(.*?)</tr>', page, re.S)
     assert row, f"no row for version {number} of {plan_code}"
-    cell = re.search(r'<td class="num subscribers">([^<]*)</td>', row.group(1))
+    cell = re.search(r'<td class="num subscribers"[^>]*><bdi>([^<]*)</bdi></td>', row.group(1))
     assert cell, "the row has no subscriber count"
     return cell.group(1)
 

@@ -43,7 +43,7 @@ def test_console_lists_invoices_filtered_by_status(
     wrong = client.get("/console/invoices?status=settled")
 
     assert "INV-000001 " in every and "INV-000002 " in every
-    assert "Acme Chat" in every and "¥17,003 Open" in every  # en_US, the operator's locale
+    assert "Acme Chat" in every and "¥17,003 Unpaid" in every  # one name per state (issue 13)
     assert billed.first.id in paid.text and billed.second.id not in paid.text
     assert "¥6,160 Paid" in text_of(paid)
     assert wrong.status_code == 422
@@ -148,7 +148,7 @@ def test_console_run_now_bills_once_and_lists_the_runs(
 
     assert first.status_code == 303
     # The container's 60-minute grace: the invoice is made as a draft, not finalized yet.
-    summary = "Billing run finished: 0 renewed, 1 invoiced, 0 finalized, 0 skipped, 0 errors."
+    summary = "Billing run finished: 0 renewed, 1 invoiced, 0 finalized, 0 skipped. No errors."
     assert summary in first_page
     assert second.status_code == 200  # followed to the runs page
     assert "Billing run finished: 0 renewed, 0 invoiced, 0 finalized" in text_of(second)

@@ -63,7 +63,11 @@ def _publish_new_price(
     )
     published = client.post(
         f"/console/plans/{plan.plan.id}/publish",
-        data={"csrf_token": _csrf(page), "apply_to_existing": apply_to_existing},
+        data={
+            "csrf_token": _csrf(page),
+            "apply_to_existing": apply_to_existing,
+            "confirmed": "yes",  # past the confirmation step
+        },
         follow_redirects=False,
     )
     return published, client.get(published.headers["location"])
@@ -170,12 +174,11 @@ def test_the_editor_shows_the_subscribers_of_each_version_and_of_the_plan(
 
     editor = operator_client.get(f"/console/plans/{bronze.plan.id}").text
 
-    rows = dict(
-        re.findall(r'id="version-(\d)">.*?<td class="num subscribers">([^<]*)</td>', editor, re.S)
-    )
+    cell = r'id="version-(\d)">.*?<td class="num subscribers"[^>]*><bdi>([^<]*)</bdi></td>'
+    rows = dict(re.findall(cell, editor, re.S))
     assert rows == {"1": "1", "2": "2", "3": "0"}  # legacy, current, the new draft
     assert 'id="plan-subscribers">3 subscribers<' in editor  # 1 + 2 + 0
-    assert 'id="existing-customers">Version 2 has 2 subscribers now.' in editor
+    assert 'id="existing-customers">Version <bdi>2</bdi> has 2 subscribers now.' in editor
 
 
 def test_another_organizations_subscribers_are_not_counted(

@@ -306,6 +306,32 @@ def archive_plan(uow: UnitOfWork, clock: Clock, organization_id: str, plan_id: s
         return _view(uow, plan)
 
 
+def discard_draft(uow: UnitOfWork, organization_id: str, plan_id: str) -> PlanView:
+    """Throw the plan's draft away: customers never saw it, so nothing else changes.
+
+    Refused (409) when there is no draft, and when the draft is the plan's only version (a
+    plan that was never published: archive it instead).
+    """
+    with uow:
+        plan = _plan(uow, organization_id, plan_id)
+        _require_active(plan)
+        versions = list(uow.plan_versions.for_plan(plan.id))
+        draft = next((v for v in versions if v.status is VersionStatus.DRAFT), None)
+        if draft is None:
+            raise Conflict(
+                f"plan {plan.code!r} has no draft to discard", field="plan_id", code=ec.NO_DRAFT
+            )
+        if len(versions) == 1:
+            raise Conflict(
+                f"version {draft.number} is the only version of plan {plan.code!r}, never "
+                "published: archive the plan instead",
+                field="plan_id",
+            )
+        uow.plan_versions.remove_draft(draft.id)
+        uow.commit()
+        return _view(uow, plan)
+
+
 def change_version(
     uow: UnitOfWork,
     clock: Clock,

@@ -35,6 +35,10 @@ class PlanVersionRepository(Protocol):
         """Status, name and channels always; terms only while a draft (the database refuses)."""
         ...
 
+    def remove_draft(self, version_id: str) -> None:
+        """Delete a draft version (published versions are never deleted: the database refuses)."""
+        ...
+
     def for_plan(self, plan_id: str) -> Sequence[PlanVersion]:
         """Oldest first."""
         ...

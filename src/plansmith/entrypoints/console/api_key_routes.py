@@ -19,6 +19,7 @@ from plansmith.application.kernel.errors import NotFound
 from plansmith.application.organizations import api_keys as uc
 from plansmith.domain.kernel.errors import DomainError, InvalidInput
 from plansmith.domain.organizations.organization import ApiKey, KeyStatus
+from plansmith.entrypoints.console.catalog_views import bdi
 from plansmith.entrypoints.console.routes import (
     PREFIX,
     CurrentOperator,
@@ -28,6 +29,7 @@ from plansmith.entrypoints.console.routes import (
 )
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container
+from plansmith.entrypoints.webui.i18n import N_, request_language, translate
 from plansmith.entrypoints.webui.templating import make_templates
 
 PAGE = f"{PREFIX}/api-keys"
@@ -35,22 +37,23 @@ NO_STORE = {"Cache-Control": "no-store"}
 SHOWN = 100  # keys listed; an organization has a handful
 HOUR, DAY = 3600, 86400
 OVERLAPS = (
-    (0, "At once"),
-    (HOUR, "After 1 hour"),
-    (DAY, "After 24 hours"),
-    (3 * DAY, "After 3 days"),
-    (7 * DAY, "After 7 days"),
+    (0, N_("At once")),
+    (HOUR, N_("After 1 hour")),
+    (DAY, N_("After 24 hours")),
+    (3 * DAY, N_("After 3 days")),
+    (7 * DAY, N_("After 7 days")),
 )
 DEFAULT_OVERLAP = DAY
-DONE = {"revoked": "Revoked: every request with this key now gets 401."}
+DONE = {"revoked": N_("Revoked: every request with this key now gets 401.")}
 BADGES = {
-    KeyStatus.ACTIVE: ("Active", "status-active"),
-    KeyStatus.EXPIRING: ("Rolled", "status-draft"),
-    KeyStatus.EXPIRED: ("Expired", "status-legacy"),
-    KeyStatus.REVOKED: ("Revoked", "status-archived"),
+    KeyStatus.ACTIVE: (N_("Active"), "status-active"),
+    KeyStatus.EXPIRING: (N_("Rolled"), "status-draft"),
+    KeyStatus.EXPIRED: (N_("Expired"), "status-legacy"),
+    KeyStatus.REVOKED: (N_("Revoked"), "status-archived"),
 }
 
 templates = make_templates(Path(__file__).with_name("templates"))
+templates.env.filters.update(bdi=bdi)
 router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
 
 
@@ -58,7 +61,8 @@ router = app_router(prefix=PREFIX, include_in_schema=False, default_response_cla
 def api_keys_page(
     request: Request, operator: CurrentOperator, app: Container, done: str = ""
 ) -> Response:
-    return _list_page(request, app, operator, flash=DONE.get(done))
+    flash = translate(request_language(request), DONE[done]) if done in DONE else None
+    return _list_page(request, app, operator, flash=flash)
 
 
 @router.post("/api-keys")

@@ -4,17 +4,24 @@ and errors, with Run now.
 
 Handlers stay thin: each button calls one use case; a refusal (a paid invoice cannot be voided,
 one finalized already cannot be finalized) shows the page again with the reason and the use
-case's status (409), having changed nothing. Sessions, CSRF and error pages are routes.py's.
+case's status (409), having changed nothing. Void and Mark paid cannot be undone: their first
+POST only shows a confirmation with the invoice's number, amount and the date; the
+confirmation's own POST (``confirmed=yes``, CSRF-checked like every form) does it. An invoice
+state has one name (webui/words.py). Sessions, CSRF and error pages are routes.py's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import Request, Response
+from fastapi import Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from plansmith.application.billing.ports import RunRecord
 from plansmith.application.billing.run import run_billing
@@ -27,8 +34,14 @@ from plansmith.application.invoicing.invoices import (
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.pagination import decode_cursor, encode_cursor
 from plansmith.application.kernel.ports import Clock, UnitOfWork
-from plansmith.domain.invoicing.invoice import INVOICE_TRANSITIONS, Invoice, InvoiceStatus
+from plansmith.domain.invoicing.invoice import (
+    INVOICE_TRANSITIONS,
+    Invoice,
+    InvoiceStatus,
+    check_invoice_transition,
+)
 from plansmith.domain.kernel.errors import DomainError, InvalidValue
+from plansmith.entrypoints.console.catalog_views import bdi
 from plansmith.entrypoints.console.routes import (
     PAGE_SIZE,
     PREFIX,
@@ -40,7 +53,13 @@ from plansmith.entrypoints.console.routes import (
 )
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container, organization_clock
-from plansmith.entrypoints.webui.i18n import request_language
+from plansmith.entrypoints.webui.i18n import (
+    N_,
+    page_language,
+    request_language,
+    translate,
+    translate_plural,
+)
 from plansmith.entrypoints.webui.invoice_document import Formats
 from plansmith.entrypoints.webui.invoice_loading import (
     load_invoice,
@@ -48,6 +67,7 @@ from plansmith.entrypoints.webui.invoice_loading import (
     recent_runs,
 )
 from plansmith.entrypoints.webui.templating import make_templates
+from plansmith.entrypoints.webui.words import invoice_state
 
 NO_STORE = {"Cache-Control": "no-store"}
 RUNS_SHOWN = 50
@@ -65,44 +85,66 @@ class Button:
     run: Action
     done: str
     style: str = ""
+    confirm: bool = False  # cannot be undone: a confirmation step first
 
 
 BUTTONS = (
     Button(
         "finalize",
-        "Finalize",
+        N_("Finalize"),
         InvoiceStatus.OPEN,
         finalize_invoice,
-        "Finalized: the invoice is numbered and posted to the ledger.",
+        N_("Finalized: the invoice is numbered and posted to the ledger."),
     ),
     Button(
         "mark-paid",
-        "Mark paid",
+        N_("Mark paid…"),
         InvoiceStatus.PAID,
         mark_paid,
-        "Marked paid: the payment is recorded in the ledger.",
+        N_("Marked paid: the payment is recorded in the ledger."),
         "secondary",
+        confirm=True,
     ),
     Button(
         "mark-uncollectible",
-        "Mark uncollectible",
+        N_("Mark uncollectible"),
         InvoiceStatus.UNCOLLECTIBLE,
         mark_uncollectible,
-        "Marked uncollectible: it is still owed and can still be paid or voided.",
+        N_("Marked uncollectible: it is still owed and can still be paid or voided."),
         "secondary",
     ),
     Button(
         "void",
-        "Void",
+        N_("Void…"),
         InvoiceStatus.VOID,
         void_invoice,
-        "Voided: nothing is owed on this invoice any more.",
+        N_("Voided: nothing is owed on this invoice any more."),
         "danger",
+        confirm=True,
     ),
 )
 BY_PATH = {button.path: button for button in BUTTONS}
+CONFIRMED = "yes"
+# The status filter's tabs: an uncollectible invoice is "Unpaid" like an open one (one name per
+# state people read), so its tab says what sets it apart.
+TABS = {status: N_("Written off") for status in (InvoiceStatus.UNCOLLECTIBLE.value,)}
+
+
+@pass_context
+def state_word(context: Context, status: InvoiceStatus | str) -> str:
+    """The one name of an invoice state, in the page's language."""
+    return invoice_state(status, page_language(context))
+
+
+@pass_context
+def tab_word(context: Context, status: str) -> str:
+    language = page_language(context)
+    return translate(language, TABS[status]) if status in TABS else invoice_state(status, language)
+
 
 templates = make_templates(Path(__file__).with_name("templates"))
+templates.env.globals.update(state_word=state_word, tab_word=tab_word)
+templates.env.filters.update(bdi=bdi)
 router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
 
 
@@ -161,29 +203,64 @@ def invoice_pdf(invoice_id: str, operator: CurrentOperator, app: Container) -> R
 def invoice_page(
     request: Request, invoice_id: str, operator: CurrentOperator, app: Container, done: str = ""
 ) -> Response:
-    flash = BY_PATH[done].done if done in BY_PATH else None
+    flash = translate(request_language(request), BY_PATH[done].done) if done in BY_PATH else None
     return _invoice_page(request, app, operator, invoice_id, flash=flash)
 
 
 @router.post("/invoices/{invoice_id}/{action}")
 def invoice_action(
-    request: Request, invoice_id: str, action: str, operator: FormOperator, app: Container
+    request: Request,
+    invoice_id: str,
+    action: str,
+    operator: FormOperator,
+    app: Container,
+    confirmed: Annotated[str, Form()] = "",
 ) -> Response:
     button = BY_PATH.get(action)
     if button is None:
         raise NotFound(f"no invoice action {action!r}", field="action")
+    clock = organization_clock(app, operator.organization_id)
+    if button.confirm and confirmed != CONFIRMED:
+        return _confirm_page(request, app, operator, invoice_id, button, clock.now())
     try:
-        button.run(
-            app.uow(),
-            organization_clock(app, operator.organization_id),
-            operator.organization_id,
-            invoice_id,
-        )
+        button.run(app.uow(), clock, operator.organization_id, invoice_id)
     except DomainError as error:
         if error.status not in (409, 422):
             raise
         return _invoice_page(request, app, operator, invoice_id, error=error)
     return RedirectResponse(f"{PREFIX}/invoices/{invoice_id}?done={button.path}", status_code=303)
+
+
+def _confirm_page(
+    request: Request,
+    app: Container,
+    operator: Operator,
+    invoice_id: str,
+    button: Button,
+    now: datetime,
+) -> Response:
+    """What Void or Mark paid would do to this invoice, and when; nothing is done yet. An
+    invoice that no longer allows it says so (409) instead, as the action itself would."""
+    loaded = load_invoice(app.uow(), operator.organization_id, invoice_id)
+    invoice = loaded.invoice
+    try:
+        check_invoice_transition(invoice.status, button.to)
+    except DomainError as error:
+        return _invoice_page(request, app, operator, invoice_id, error=error)
+    context = {
+        "invoice": invoice,
+        "account": loaded.account,
+        "action": button.path,
+        "total": money(invoice.totals.total, invoice.currency),
+        "due": money(invoice.totals.amount_due, invoice.currency),
+        "credit": money(invoice.totals.credit_applied, invoice.currency),
+        "now": now,
+        "confirmed": CONFIRMED,
+        **_chrome(operator, "invoices"),
+    }
+    return templates.TemplateResponse(
+        request, "console/invoice_confirm.html", context, headers=NO_STORE
+    )
 
 
 def _invoice_page(
@@ -217,13 +294,36 @@ def _invoice_page(
 # -- billing runs -------------------------------------------------------------------------
 
 
-def _summary(run: RunRecord) -> str:
-    errors = len(run.errors)
-    return (
-        f"Billing run finished: {run.renewed} renewed, {run.invoiced} invoiced, "
-        f"{run.finalized} finalized, {run.skipped} skipped, "
-        f"{errors} error{'' if errors == 1 else 's'}."
+def errors_text(n: int, language: str) -> str:
+    """One wording for a run's errors, in the table and in the summary: "No errors", "1 error"."""
+    if n == 0:
+        return translate(language, N_("No errors"))
+    return translate_plural(language, "%(num)s error", "%(num)s errors", n) % {"num": f"{n:,}"}
+
+
+def _summary(run: RunRecord, language: str) -> str:
+    text = translate(
+        language,
+        N_(
+            "Billing run finished: %(renewed)s renewed, %(invoiced)s invoiced, %(finalized)s "
+            "finalized, %(skipped)s skipped. %(errors)s."
+        ),
     )
+    return text % {
+        "renewed": f"{run.renewed:,}",
+        "invoiced": f"{run.invoiced:,}",
+        "finalized": f"{run.finalized:,}",
+        "skipped": f"{run.skipped:,}",
+        "errors": errors_text(len(run.errors), language),
+    }
+
+
+@pass_context
+def run_errors(context: Context, n: int) -> str:
+    return errors_text(n, page_language(context))
+
+
+templates.env.globals.update(run_errors=run_errors)
 
 
 @router.get("/billing-runs")
@@ -234,7 +334,7 @@ def billing_runs(
     finished = next((run for run in runs if run.id == done), None)
     context = {
         "runs": runs,
-        "flash": _summary(finished) if finished is not None else None,
+        "flash": _summary(finished, request_language(request)) if finished else None,
         "grace_minutes": app.settings.invoice_grace_minutes,
         **_chrome(operator, "billing-runs"),
     }

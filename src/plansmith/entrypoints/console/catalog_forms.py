@@ -14,11 +14,14 @@ from decimal import Decimal
 from typing import Any
 
 from plansmith.adapters.money_format import parse_money
+from plansmith.application.catalog.plans import PlanView
+from plansmith.application.kernel.errors import Conflict
 from plansmith.domain.accounts.account import require_text
-from plansmith.domain.catalog.plans import PlanVersion
-from plansmith.domain.catalog.terms import PlanTerms, PricingModel
+from plansmith.domain.catalog.plans import ApplyToExisting, PlanVersion
+from plansmith.domain.catalog.terms import PlanTerms, PricingModel, check_code
 from plansmith.domain.catalog.terms_data import terms_from_data, terms_to_data
-from plansmith.domain.kernel.errors import Checks, DomainError, InvalidInput
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.kernel.errors import Checks, DomainError, InvalidInput, InvalidValue
 from plansmith.domain.kernel.money import Currency, Money
 
 LOCALE = "en_US"  # operators have no locale of their own yet
@@ -213,3 +216,71 @@ class PublishForm:
     apply_to_existing: str = ""
     legacy_name: str = ""
     errors: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CopyForm:
+    """Copy asks for the new plan's name (the one customers see) and its code."""
+
+    name: str = ""
+    code: str = ""
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RenameForm:
+    name: str = ""
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+
+def by_field(error: DomainError) -> dict[str, str]:
+    """A use case's errors by the field they name ("" for none)."""
+    parts = error.errors if isinstance(error, InvalidInput) else [error]
+    found: dict[str, str] = {}
+    for part in parts:
+        found.setdefault(part.field or "", part.message)
+    return found
+
+
+def check_copy(name: str, code: str) -> None:
+    """Both fields at once, before the use case (which would make up "Copy of ..." for blanks);
+    whether the code is free is the use case's to say."""
+    checks = Checks()
+    checks.run(require_text, name, "name")
+    if not code.strip():
+        checks.errors.append(InvalidValue("give the new plan a code, e.g. gold-2027", field="code"))
+    else:
+        checks.run(check_code, code, "code")
+    checks.raise_if_any()
+
+
+def check_publish(view: PlanView, apply_to_existing: str, legacy_name: str) -> None:
+    """What publish_plan would refuse, checked before the confirmation step is shown."""
+    if view.plan.archived_at is not None:
+        raise Conflict(
+            f"plan {view.plan.code!r} is archived", field="plan_id", code=ec.PLAN_ARCHIVED
+        )
+    if view.draft is None:
+        raise Conflict(
+            "there is no draft to publish; edit the plan first", field="plan_id", code=ec.NO_DRAFT
+        )
+    if apply_to_existing not in {a.value for a in ApplyToExisting}:
+        raise InvalidValue(
+            "apply_to_existing is never, at_renewal or now", field="apply_to_existing"
+        )
+    if legacy_name.strip():
+        require_text(legacy_name, "legacy_name")
+
+
+def check_discard(view: PlanView) -> None:
+    """What discard_draft would refuse, checked before the confirmation step is shown."""
+    if view.draft is None:
+        raise Conflict(
+            f"plan {view.plan.code!r} has no draft to discard", field="plan_id", code=ec.NO_DRAFT
+        )
+    if len(view.versions) == 1:
+        raise Conflict(
+            f"version {view.draft.number} is the only version of plan {view.plan.code!r}, never "
+            "published: archive the plan instead",
+            field="plan_id",
+        )

@@ -1,16 +1,20 @@
-"""The console's catalog screens: plans by family with every version, and the plan editor.
+"""The console's catalog screens: plans by family (a compact list, each family's versions on
+demand), and the plan editor.
 
 Handlers stay thin: they read the form, call the catalog use cases and render the result.
 Editing saves a draft; publishing asks seed 003's question "Apply this change to existing
-customers?". Money is read exactly from major units (parse_money) and shown per locale. Both
-screens show seed 002's "number of registered accounts for each package": the subscribers of
-every version, and of every plan (the sum over its versions).
+customers?". Publish, Archive and Discard draft take two steps: the first POST only shows what
+will happen (to whom, from when, at what price), the confirmation's POST (CSRF-checked like
+every form) does it. Copy asks for the new plan's name and code. Money is read exactly from
+major units (parse_money). Both screens show seed 002's "number of registered accounts for
+each package": the subscribers of every version, and of every plan (the sum over its versions).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -18,26 +22,27 @@ from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
-from plansmith.adapters.money_format import format_money
 from plansmith.application.catalog import extras, publishing
 from plansmith.application.catalog import plan_families as families
 from plansmith.application.catalog import plans as cat
 from plansmith.application.subscriptions.queries import subscriber_counts
-from plansmith.domain.catalog.plans import ChangePolicy, Channel, PlanFamily, PlanVersion, Timing
-from plansmith.domain.catalog.pricing import quote
-from plansmith.domain.catalog.terms import PlanTerms, Price, PricingModel
+from plansmith.domain.catalog.notice import describe_changes
+from plansmith.domain.catalog.plans import PlanFamily, PlanVersion
 from plansmith.domain.kernel.errors import DomainError
-from plansmith.domain.kernel.money import Currency, Money
-from plansmith.domain.kernel.periods import Cycle
 from plansmith.entrypoints.console.catalog_forms import (
-    LOCALE,
+    CopyForm,
     EditForm,
     PublishForm,
+    RenameForm,
     all_errors,
+    by_field,
+    check_copy,
+    check_discard,
+    check_publish,
     form_errors,
-    percent_text,
     read_edit,
 )
+from plansmith.entrypoints.console.catalog_views import bdi, template_globals
 from plansmith.entrypoints.console.routes import (
     PREFIX,
     CurrentOperator,
@@ -47,98 +52,33 @@ from plansmith.entrypoints.console.routes import (
 )
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container, organization_clock
+from plansmith.entrypoints.webui.i18n import N_, request_language, translate, translate_plural
 from plansmith.entrypoints.webui.templating import make_templates
 
-CHANNEL_LABELS = {
-    Channel.INTERNAL: "Internal",
-    Channel.SIGNUP: "Sign-up page",
-    Channel.WEBSITE: "Website",
-    Channel.PORTAL: "Portal upgrade list",
-}
 DONE = {
-    "saved": "Draft saved. Customers see nothing of it until you publish it.",
-    "published_never": "Published. Existing customers keep their version, now legacy and "
-    "internal only; new sign-ups get the new one.",
-    "published_at_renewal": "Published. Existing customers move to it at their next renewal: "
-    "send them the notice below before it takes effect.",
-    "published_now": "Published. Existing customers move to it now: send them the notice below.",
-    "copied": "This is a copy, saved as a draft. Rename it, adjust it and publish it.",
-    "archived": "Archived. No new sign-ups; existing customers keep their version.",
+    "saved": N_("Draft saved. Customers see nothing of it until you publish it."),
+    "published_never": N_(
+        "Published. Existing customers keep their version, now legacy and internal only; "
+        "new sign-ups get the new one."
+    ),
+    "published_at_renewal": N_(
+        "Published. Existing customers move to it at their next renewal: send them the notice "
+        "below before it takes effect."
+    ),
+    "published_now": N_(
+        "Published. Existing customers move to it now: send them the notice below."
+    ),
+    "copied": N_("This is the copy, saved as a draft. Adjust it and publish it."),
+    "archived": N_("Archived. No new sign-ups; existing customers keep their version."),
+    "discarded": N_("Draft discarded. The plan is as it was before the draft."),
+    "renamed": N_("Renamed. Customers see the new name from now on."),
 }
+CONFIRMED = "yes"  # the value of the confirmation step's hidden "confirmed" field
 
 templates = make_templates(Path(__file__).with_name("templates"))
+templates.env.globals.update(template_globals())
+templates.env.filters.update(bdi=bdi)
 router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
-
-
-# -- showing prices and policies ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PriceRow:
-    """One cycle's price per seat (or per subscription), as quoted for the minimum quantity."""
-
-    currency: str
-    cycle: str  # "year", "half year"
-    price: str  # "$239.90"
-    list_price: str  # before the cycle discount
-    discount: str  # "20 %", or "" without a discount
-
-    @property
-    def text(self) -> str:
-        off = f" ({self.discount} off)" if self.discount else ""
-        return f"{self.price} / {self.cycle}{off}"
-
-
-def cycle_words(cycle: Cycle) -> str:
-    """ "month", "quarter", "half year", "year", "2 months", "week"..."""
-    return cycle.name.replace("_", " ")
-
-
-def money_text(amount: int, code: str) -> str:
-    return format_money(Money(amount, Currency.of(code)), LOCALE)
-
-
-def price_rows(terms: PlanTerms) -> list[PriceRow]:
-    seats = 1 if terms.pricing is PricingModel.FLAT else terms.min_seats
-    rows = []
-    for code in terms.currencies():
-        for cycle in terms.cycles(code):
-            q = quote(terms, cycle, Currency.of(code), seats)
-            rows.append(
-                PriceRow(
-                    currency=code,
-                    cycle=cycle_words(cycle),
-                    price=format_money(q.unit_price, LOCALE),
-                    list_price=money_text(q.list_unit_amount, code),
-                    discount=percent_text(q.discount_percent) if q.discount_percent else "",
-                )
-            )
-    return rows
-
-
-def price_text(price: Price) -> str:
-    return f"{money_text(price.amount, price.currency)} / {cycle_words(price.cycle)}"
-
-
-def policy_words(policy: ChangePolicy) -> str:
-    """A family's change policy as an operator would say it."""
-    later = "at the end of the term"
-    upgrade = "immediately, prorated" if policy.upgrade is Timing.NOW else later
-    downgrade = "immediately, with a credit" if policy.downgrade is Timing.NOW else later
-    seats = "immediately, with a credit" if policy.seats_down is Timing.NOW else later
-    cycles = "allowed" if policy.cycle_change else "not allowed"
-    return (
-        f"Upgrades take effect {upgrade}; downgrades {downgrade}; fewer seats {seats}. "
-        f"Changing the billing cycle is {cycles}."
-    )
-
-
-templates.env.globals.update(
-    price_rows=price_rows,
-    price_text=price_text,
-    money_text=money_text,
-    channel_labels=CHANNEL_LABELS,
-)
 
 
 # -- routes -------------------------------------------------------------------------------
@@ -154,23 +94,7 @@ PostedForm = Annotated[FormData, Depends(posted_form)]
 @dataclass(frozen=True)
 class FamilySection:
     family: PlanFamily
-    policy: str
     plans: Sequence[cat.PlanView]
-
-
-def plan_subscribers(view: cat.PlanView, counts: Mapping[str, int]) -> int:
-    """A plan's subscribers: those of all its versions (legacy ones keep theirs)."""
-    return sum(counts.get(v.id, 0) for v in view.versions)
-
-
-def subscribers_text(n: int) -> str:
-    return "1 subscriber" if n == 1 else f"{n:,} subscribers"
-
-
-templates.env.globals.update(
-    plan_subscribers=plan_subscribers,
-    subscribers_text=subscribers_text,
-)
 
 
 @router.get("/catalog")
@@ -178,9 +102,7 @@ def catalog(request: Request, operator: CurrentOperator, app: Container) -> Resp
     org = operator.organization_id
     plans = cat.list_plans(app.uow(), org)
     sections = [
-        FamilySection(
-            family, policy_words(family.policy), [v for v in plans if v.family.id == family.id]
-        )
+        FamilySection(family, [v for v in plans if v.family.id == family.id])
         for family in families.list_families(app.uow(), org)
     ]
     context = {
@@ -203,16 +125,25 @@ def plan_editor(
     notified: str = "",
 ) -> Response:
     view = cat.get_plan(app.uow(), operator.organization_id, plan_id)
-    flash = DONE.get(done)
+    language = request_language(request)
+    flash = translate(language, DONE[done]) if done in DONE else None
     if flash and done in ("published_now", "published_at_renewal") and notified.isdigit():
-        flash = f"{flash} {notified_text(int(notified))}"
+        flash = f"{flash} {notified_text(int(notified), language)}"
     return _editor(request, app, operator, view, flash=flash)
 
 
-def notified_text(n: int) -> str:
+def notified_text(n: int, language: str) -> str:
     if n == 0:
-        return "No customer had the previous version, so no notice was recorded."
-    return f"The notice was recorded for {subscribers_text(n)}."
+        return translate(
+            language, N_("No customer had the previous version, so no notice was recorded.")
+        )
+    text = translate_plural(
+        language,
+        "The notice was recorded for %(num)s subscriber.",
+        "The notice was recorded for %(num)s subscribers.",
+        n,
+    )
+    return text % {"num": f"{n:,}"}
 
 
 @router.post("/plans/{plan_id}/draft")
@@ -256,16 +187,20 @@ def publish(
     app: Container,
     apply_to_existing: Annotated[str, Form()] = "",
     legacy_name: Annotated[str, Form()] = "",
+    confirmed: Annotated[str, Form()] = "",
 ) -> Response:
+    """The first POST shows what publishing would do; the confirmation's POST does it."""
     org = operator.organization_id
+    clock = organization_clock(app, org)
     try:
+        if confirmed != CONFIRMED:
+            view = cat.get_plan(app.uow(), org, plan_id)
+            check_publish(view, apply_to_existing, legacy_name)
+            facts = {"apply": apply_to_existing, "legacy_name": legacy_name.strip()}
+            return _confirm(request, app, operator, view, "publish", clock.now(), **facts)
+        label = legacy_name.strip() or None
         done = publishing.publish_plan(
-            app.uow(),
-            organization_clock(app, org),
-            org,
-            plan_id,
-            apply_to_existing,
-            legacy_name=legacy_name.strip() or None,
+            app.uow(), clock, org, plan_id, apply_to_existing, legacy_name=label
         )
     except DomainError as exc:
         if exc.status not in (409, 422):
@@ -280,25 +215,91 @@ def publish(
 
 
 @router.post("/plans/{plan_id}/copy")
-def copy(plan_id: str, operator: FormOperator, app: Container) -> Response:
-    view = cat.copy_plan(
-        app.uow(),
-        organization_clock(app, operator.organization_id),
-        operator.organization_id,
-        plan_id,
-    )
-    return _redirect(view.plan.id, "copied")
+def copy(
+    request: Request,
+    plan_id: str,
+    operator: FormOperator,
+    app: Container,
+    name: Annotated[str, Form()] = "",
+    code: Annotated[str, Form()] = "",
+) -> Response:
+    """The copy's name and code are asked for: a copy is a new plan, not "Copy of ..."."""
+    org = operator.organization_id
+    view = cat.get_plan(app.uow(), org, plan_id)  # another organization's plan: 404 first
+    try:
+        check_copy(name, code)
+        copied = cat.copy_plan(
+            app.uow(), organization_clock(app, org), org, plan_id, code=code.strip(), name=name
+        )
+    except DomainError as exc:
+        if exc.status not in (409, 422):
+            raise
+        failed = CopyForm(name, code, by_field(exc))
+        return _editor(request, app, operator, view, copy=failed, status=exc.status)
+    return _redirect(copied.plan.id, "copied")
+
+
+@router.post("/plans/{plan_id}/rename")
+def rename(
+    request: Request,
+    plan_id: str,
+    operator: FormOperator,
+    app: Container,
+    name: Annotated[str, Form()] = "",
+) -> Response:
+    """The name customers see is the plan's, apart from the versions' internal labels."""
+    org = operator.organization_id
+    try:
+        cat.update_plan(app.uow(), org, plan_id, name=name)
+    except DomainError as exc:
+        if exc.status != 422:
+            raise
+        view = cat.get_plan(app.uow(), org, plan_id)
+        failed = RenameForm(name, by_field(exc))
+        return _editor(request, app, operator, view, rename=failed, status=422)
+    return _redirect(plan_id, "renamed")
 
 
 @router.post("/plans/{plan_id}/archive")
-def archive(plan_id: str, operator: FormOperator, app: Container) -> Response:
-    cat.archive_plan(
-        app.uow(),
-        organization_clock(app, operator.organization_id),
-        operator.organization_id,
-        plan_id,
-    )
+def archive(
+    request: Request,
+    plan_id: str,
+    operator: FormOperator,
+    app: Container,
+    confirmed: Annotated[str, Form()] = "",
+) -> Response:
+    org = operator.organization_id
+    clock = organization_clock(app, org)
+    if confirmed != CONFIRMED:
+        view = cat.get_plan(app.uow(), org, plan_id)
+        return _confirm(request, app, operator, view, "archive", clock.now())
+    cat.archive_plan(app.uow(), clock, org, plan_id)
     return _redirect(plan_id, "archived")
+
+
+@router.post("/plans/{plan_id}/discard-draft")
+def discard_draft(
+    request: Request,
+    plan_id: str,
+    operator: FormOperator,
+    app: Container,
+    confirmed: Annotated[str, Form()] = "",
+) -> Response:
+    """Refused (409, on the plan page) without a draft or when the draft is the only version."""
+    org = operator.organization_id
+    try:
+        if confirmed != CONFIRMED:
+            view = cat.get_plan(app.uow(), org, plan_id)
+            check_discard(view)
+            now = organization_clock(app, org).now()
+            return _confirm(request, app, operator, view, "discard", now)
+        cat.discard_draft(app.uow(), org, plan_id)
+    except DomainError as exc:
+        if exc.status != 409:
+            raise
+        view = cat.get_plan(app.uow(), org, plan_id)
+        return _editor(request, app, operator, view, error=exc.message, status=409)
+    return _redirect(plan_id, "discarded")
 
 
 def _redirect(plan_id: str, done: str) -> Response:
@@ -310,6 +311,35 @@ def _basis(view: cat.PlanView) -> PlanVersion:
     return view.draft or view.current or view.versions[-1]
 
 
+def _confirm(
+    request: Request,
+    app: Container,
+    operator: Operator,
+    view: cat.PlanView,
+    action: str,
+    now: datetime,
+    **facts: str,
+) -> Response:
+    """The confirmation step: what the action does, to whom and from when; nothing done yet."""
+    current, draft = view.current, view.draft
+    context = {
+        "action": action,
+        "view": view,
+        "plan": view.plan,
+        "current": current,
+        "draft": draft,
+        "now": now,
+        "changes": describe_changes(current.terms, draft.terms) if current and draft else [],
+        "counts": subscriber_counts(app.uow(), operator.organization_id),
+        "confirmed": CONFIRMED,
+        **facts,
+        **_chrome(operator, "catalog"),
+    }
+    return templates.TemplateResponse(
+        request, "console/plan_confirm.html", context, headers={"Cache-Control": "no-store"}
+    )
+
+
 def _editor(
     request: Request,
     app: Container,
@@ -318,17 +348,22 @@ def _editor(
     *,
     edit: EditForm | None = None,
     publish: PublishForm | None = None,
+    copy: CopyForm | None = None,
+    rename: RenameForm | None = None,
     flash: str | None = None,
+    error: str | None = None,
     status: int = 200,
 ) -> Response:
     context = {
         "view": view,
         "plan": view.plan,
-        "policy": policy_words(view.family.policy),
         "form": edit or EditForm.of_version(_basis(view)),
         "publish": publish or PublishForm(),
+        "copy": copy or CopyForm(),
+        "rename": rename or RenameForm(view.plan.name),
         "counts": subscriber_counts(app.uow(), operator.organization_id),
         "flash": flash,
+        "error": error,
         **_chrome(operator, "catalog"),
     }
     return templates.TemplateResponse(

@@ -92,12 +92,16 @@ def home() -> RedirectResponse:
     return RedirectResponse(f"{PREFIX}/customers", status_code=303)
 
 
+SIGNED_OUT = N_("You have signed out.")
+WRONG_PASSWORD = N_("Wrong email or password.")
+
+
 @router.get("/login")
 def login_form(request: Request, app: Container, signed_out: bool = False) -> Response:
     try:
         SESSION.read(request, app.uow(), app.clock, app.signer)
     except TokenRejected:
-        flash = "You have signed out." if signed_out else None
+        flash = translate(request_language(request), SIGNED_OUT) if signed_out else None
         return templates.TemplateResponse(request, "console/login.html", {"flash": flash})
     return RedirectResponse(f"{PREFIX}/customers", status_code=303)
 
@@ -129,7 +133,7 @@ def login(
             request, "console/login.html", context, status_code=429, headers=headers
         )
     except Unauthorized:
-        context = {"email": email, "error": "Wrong email or password."}
+        context = {"email": email, "error": translate(request_language(request), WRONG_PASSWORD)}
         return templates.TemplateResponse(request, "console/login.html", context, status_code=401)
     response = RedirectResponse(f"{PREFIX}/customers", status_code=303)
     SESSION.issue(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, Table, insert, select, update
+from sqlalchemy import Row, Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
@@ -166,6 +166,15 @@ class SqlPlanVersions(_Catalog):
             update(t.plan_versions)
             .where(c.id == version.id)
             .values(**self._values(version))
+            .returning(c.organization_id)
+        ).scalar_one()
+        self._touch(organization_id)
+
+    def remove_draft(self, version_id: str) -> None:
+        c = t.plan_versions.c
+        organization_id = self.session.execute(
+            delete(t.plan_versions)
+            .where(c.id == version_id, c.status == VersionStatus.DRAFT.value)
             .returning(c.organization_id)
         ).scalar_one()
         self._touch(organization_id)
