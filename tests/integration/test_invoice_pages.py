@@ -56,7 +56,7 @@ def test_invoices_screen_shows_the_future_invoice_and_the_past_ones(
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
     text = text_of(page)
-    future = text[text.index("Future invoice") : text.index("Past invoices")]
+    future = text[text.index(J("Future invoice")) : text.index(J("Past invoices"))]
     # The document speaks the account's language (ja_JP): its labels come from the catalog.
     assert f"{J('Billing period')} 2026/04/01 {TO} 2026/04/30" in future
     assert f"{J('Status')} {J('Upcoming')}" in future
@@ -64,15 +64,17 @@ def test_invoices_screen_shows_the_future_invoice_and_the_past_ones(
     # 11,600 + 10 % tax 1,160 = 12,760
     assert f"{LINE_3} 2026/04/01 {TO} 2026/04/30 2 ￥5,800 ￥11,600 ￥1,160 ￥12,760" in future
     assert f"{J('Total so far')} ￥12,760" in future
-    past = text[text.index("Past invoices") :]
+    past = text[text.index(J("Past invoices")) :]
     # Newest first: the date each was issued (in Tokyo), its number, amount and status.
     assert (
-        "2026/03/03 INV-000002 ￥17,003 Unpaid Review Invoice · Download PDF "
-        "2026/02/01 INV-000001 ￥6,160 Unpaid Review Invoice · Download PDF"
+        f"2026/03/03 INV-000002 ￥17,003 {J('Unpaid')} {J('Review Invoice')} INV-000002 · "
+        f"{J('Download PDF')} {J('of invoice %(number)s') % {'number': 'INV-000002'}} "
+        f"2026/02/01 INV-000001 ￥6,160 {J('Unpaid')} {J('Review Invoice')} INV-000001 · "
+        f"{J('Download PDF')} {J('of invoice %(number)s') % {'number': 'INV-000001'}}"
     ) in past
     assert f'href="/portal/invoices/{billed.second.id}"' in page.text
     assert f'href="/portal/invoices/{billed.second.id}.pdf"' in page.text
-    assert 'aria-current="page">Invoices</a>' in page.text
+    assert f'aria-current="page">{J("Invoices")}</a>' in page.text
     assert 'href="/portal/plans"' in page.text  # the Plans link stays in the nav
 
 
@@ -244,7 +246,7 @@ def test_future_invoice_before_the_first_run_is_the_one_the_run_makes(
     enter_portal(client, container, account)
 
     text = text_of(client.get("/portal/invoices"))
-    future = text[text.index("Future invoice") : text.index("Past invoices")]
+    future = text[text.index(J("Future invoice")) : text.index(J("Past invoices"))]
     run_billing(container.uow(), container.clock, org, grace=NO_GRACE)
     (made,) = invoices_of(container, org, account)
 

@@ -24,6 +24,7 @@ from plansmith.application.organizations.organizations import PORTAL_LINK, creat
 from plansmith.application.organizations.tokens import Signer
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.accounts.account import Account, InvoiceAddress
+from plansmith.entrypoints.webui import i18n
 from tests.conftest import Tenant
 
 TOKYO = AddressInput(
@@ -44,6 +45,11 @@ GOOD_FORM = {
     "postal_code": "10115",
     "country": "DE",
 }
+
+
+def reads_english(client: TestClient) -> None:
+    """The customer chose English (the account's locale is ja_JP): these tests read labels."""
+    client.cookies.set(i18n.COOKIE, "en")
 
 
 def _account(container: Plansmith, organization_id: str, name: str = "Acme Chat") -> Account:
@@ -191,6 +197,7 @@ def test_without_a_session_or_after_it_ends_the_portal_shows_link_expired(
 def test_adding_an_address_lists_it_and_uses_the_first_one_on_invoices(
     client: TestClient, container: Plansmith, tenant: Tenant
 ) -> None:
+    reads_english(client)
     account = _account(container, tenant.organization_id)
     page = _enter(client, container, account)
 
@@ -212,6 +219,7 @@ def test_adding_an_address_lists_it_and_uses_the_first_one_on_invoices(
 def test_a_wrong_address_is_shown_again_with_each_message_beside_its_field(
     client: TestClient, container: Plansmith, tenant: Tenant
 ) -> None:
+    reads_english(client)
     account = _account(container, tenant.organization_id)
     page = _enter(client, container, account)
     form = {**GOOD_FORM, "city": "  ", "country": "XX", "line1": "Main <street> 1"}
@@ -229,6 +237,7 @@ def test_a_wrong_address_is_shown_again_with_each_message_beside_its_field(
 def test_a_blank_country_is_reported_as_missing(
     client: TestClient, container: Plansmith, tenant: Tenant
 ) -> None:
+    reads_english(client)
     account = _account(container, tenant.organization_id)
     page = _enter(client, container, account)
 
@@ -265,6 +274,7 @@ def test_editing_an_address_saves_it(
 def test_a_wrong_edit_is_shown_in_its_own_form_and_nothing_changes(
     client: TestClient, container: Plansmith, tenant: Tenant
 ) -> None:
+    reads_english(client)
     account = _account(container, tenant.organization_id)
     address = _address(container, account)
     page = _enter(client, container, account)
@@ -282,6 +292,7 @@ def test_a_wrong_edit_is_shown_in_its_own_form_and_nothing_changes(
 def test_choosing_the_address_used_on_invoices(
     client: TestClient, container: Plansmith, tenant: Tenant
 ) -> None:
+    reads_english(client)
     account = _account(container, tenant.organization_id)
     _address(container, account)
     second = _address(container, account, AddressInput("Acme Branch", "9 Side St", "Osaka", "JP"))

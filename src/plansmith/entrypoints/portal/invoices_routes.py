@@ -22,6 +22,7 @@ from plansmith.domain.invoicing.invoice import Invoice
 from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, Visit
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container
+from plansmith.entrypoints.webui.i18n import COOKIE, language_of, request_language
 from plansmith.entrypoints.webui.invoice_document import Formats, InvoiceDocument
 from plansmith.entrypoints.webui.invoice_loading import Loaded, load_invoice, upcoming_documents
 from plansmith.entrypoints.webui.sessions import CSRF_FIELD
@@ -44,7 +45,7 @@ class PastInvoice:
     status_key: str
 
     @classmethod
-    def of(cls, invoice: Invoice, account: Account) -> PastInvoice:
+    def of(cls, invoice: Invoice, account: Account, language: str) -> PastInvoice:
         f = Formats(invoice.currency, account.locale, account.time_zone)
         assert invoice.number is not None  # only finalized invoices are listed
         return cls(
@@ -52,15 +53,15 @@ class PastInvoice:
             invoice.number,
             f.instant(invoice.finalized_at),
             f.money(invoice.totals.total).text,
-            invoice_state(invoice.status),
+            invoice_state(invoice.status, language),
             invoice.status.value,
         )
 
 
-def future_blocks(page: AccountInvoices) -> list[tuple[str, InvoiceDocument]]:
+def future_blocks(page: AccountInvoices, language: str) -> list[tuple[str, InvoiceDocument]]:
     """Each future invoice's document with the name of the plan it bills, in the page's order
-    (the soonest cut-off first)."""
-    documents = upcoming_documents(page)
+    (the soonest cut-off first), its labels in the page's language."""
+    documents = upcoming_documents(page, language)
     names = [page.plan_names.get(u.subscription_id, "") for u in page.upcoming]
     return list(zip(names, documents, strict=True))
 
@@ -79,9 +80,10 @@ def _chrome(visit: Visit, account: Account) -> dict[str, object]:
 def invoices_page(request: Request, visit: CurrentVisit, app: Container) -> Response:
     org, account_id = visit.organization_id, visit.account_id
     page = account_invoices(app.uow(), app.clock, org, account_id, app.invoice_grace)
+    language = request_language(request, page.account.locale)
     context = {
-        "future": future_blocks(page),
-        "past": [PastInvoice.of(invoice, page.account) for invoice in page.past],
+        "future": future_blocks(page, language),
+        "past": [PastInvoice.of(invoice, page.account, language) for invoice in page.past],
         **_chrome(visit, page.account),
     }
     return templates.TemplateResponse(request, "portal/invoices.html", context, headers=NO_STORE)
@@ -89,11 +91,11 @@ def invoices_page(request: Request, visit: CurrentVisit, app: Container) -> Resp
 
 # Declared before the review page: "{invoice_id}" alone would also match "inv_x.pdf".
 @router.get("/invoices/{invoice_id}.pdf")
-def invoice_pdf(invoice_id: str, visit: CurrentVisit, app: Container) -> Response:
+def invoice_pdf(request: Request, invoice_id: str, visit: CurrentVisit, app: Container) -> Response:
     # fpdf2, fontTools and Pillow are a quarter of the start-up: only a download needs them.
     from plansmith.entrypoints.webui.invoice_pdf import render_pdf
 
-    loaded = _customer_invoice(app, visit, invoice_id)
+    loaded = _customer_invoice(app, visit, invoice_id, request)
     document = loaded.document
     headers = {
         "Content-Disposition": f'attachment; filename="{document.file_name}"',
@@ -106,7 +108,7 @@ def invoice_pdf(invoice_id: str, visit: CurrentVisit, app: Container) -> Respons
 def review_invoice(
     request: Request, invoice_id: str, visit: CurrentVisit, app: Container
 ) -> Response:
-    loaded = _customer_invoice(app, visit, invoice_id)
+    loaded = _customer_invoice(app, visit, invoice_id, request)
     context = {
         "document": loaded.document,
         "invoice": loaded.invoice,
@@ -117,11 +119,14 @@ def review_invoice(
     )
 
 
-def _customer_invoice(app: Container, visit: Visit, invoice_id: str) -> Loaded:
+def _customer_invoice(app: Container, visit: Visit, invoice_id: str, request: Request) -> Loaded:
+    """The customer's invoice, its labels in the language the customer chose, else the
+    account's (the same rule as every portal page)."""
     return load_invoice(
         app.uow(),
         visit.organization_id,
         invoice_id,
         account_id=visit.account_id,
         drafts=False,
+        language=language_of(request.cookies.get(COOKIE)),
     )

@@ -195,15 +195,14 @@ def _stop(
     if shown.done:
         return _back(code, stopped_word(shown))
     account = shown.account
+    language = request_language(request, account.locale)
     context = {
         "account": account,
         "locale": account.locale,
         "family": shown.plans.family,
         "review": shown,
-        "future": future_blocks(shown.next_invoice) if shown.next_invoice else [],
-        "moved": translate(request_language(request, account.locale), MOVED)
-        if shown.moved
-        else None,
+        "future": future_blocks(shown.next_invoice, language) if shown.next_invoice else [],
+        "moved": translate(language, MOVED) if shown.moved else None,
         "csrf_token": visit.session.csrf_token,
         "csrf_field": CSRF_FIELD,
         "nav": "plans",
@@ -314,7 +313,7 @@ def _review_page(request: Request, visit: Visit, shown: q.ChangeScreen) -> Respo
     context = {
         **_context(visit, shown),
         "review": shown.review,
-        "future": future_blocks(nxt) if nxt is not None else [],
+        "future": future_blocks(nxt, language) if nxt is not None else [],
         "moved": translate(language, MOVED) if shown.moved else None,
     }
     return templates.TemplateResponse(
