@@ -23,6 +23,7 @@ from plansmith.entrypoints.api.invoicing.ledger_routes import router as ledger_r
 from plansmith.entrypoints.api.invoicing.routes import router as invoice_router
 from plansmith.entrypoints.api.invoicing.tax_coupon_routes import router as tax_coupon_router
 from plansmith.entrypoints.api.organizations.api_key_routes import router as api_key_router
+from plansmith.entrypoints.api.organizations.sandbox_routes import router as sandbox_router
 from plansmith.entrypoints.api.subscriptions.routes import router as subscription_router
 from plansmith.entrypoints.console import routes as console
 from plansmith.entrypoints.console.api_key_routes import router as console_api_key_router
@@ -76,6 +77,7 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, ledger_router)
     add_routes(app, test_clock_router)
     add_routes(app, api_key_router)
+    add_routes(app, sandbox_router)
     add_routes(app, event_router)
     # Browser areas answer errors with HTML pages; /v1 keeps problem+json.
     page_errors.install(app, {portal.PREFIX: portal.error_page, console.PREFIX: console.error_page})

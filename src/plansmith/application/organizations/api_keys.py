@@ -74,6 +74,11 @@ def _new_key(organization_id: str, name: str, kind: str, now: datetime) -> Issue
     return IssuedKey(key=key, secret=secret)
 
 
+def new_key(organization_id: str, name: str, now: datetime, *, kind: str = SECRET) -> IssuedKey:
+    """A key to add in a unit of work of the caller's (a sandbox and its first key, at once)."""
+    return _new_key(organization_id, require_text(name, "name"), kind, now)
+
+
 def create_api_key(
     uow: UnitOfWork, clock: Clock, organization_id: str, name: str, *, kind: str = SECRET
 ) -> IssuedKey:
