@@ -6,7 +6,9 @@ once, lists what it made; a sandbox's key makes none; bad instants are named
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -18,19 +20,22 @@ from tests.integration.route_calls import _dump
 PROBLEM = "application/problem+json"
 
 
-def _made(client: TestClient, tenant: Tenant, body: dict[str, object], key: str = "") -> dict:
+def _made(
+    client: TestClient, tenant: Tenant, body: Mapping[str, object], key: str = ""
+) -> dict[str, Any]:
     headers = {**tenant.headers, **({"Idempotency-Key": key} if key else {})}
     response = client.post("/v1/sandboxes", json=body, headers=headers)
     assert response.status_code == 201, response.text
     assert response.headers["cache-control"] == "no-store"
-    made: dict = response.json()
+    made: dict[str, Any] = response.json()
     return made
 
 
 def test_a_sandbox_starts_at_the_chosen_instant_and_its_key_works_there(
     client: TestClient, tenant: Tenant, clock: TestClock
 ) -> None:
-    made = _made(client, tenant, {"name": "CI run 42", "test_clock_start": "2024-02-29T09:00:00+09:00"})
+    body = {"name": "CI run 42", "test_clock_start": "2024-02-29T09:00:00+09:00"}
+    made = _made(client, tenant, body)
     clock.advance(timedelta(days=3))  # the wall clock moves on; the sandbox's does not
     key = made["api_key"]["secret"]
     sandbox = {"Authorization": f"Bearer {key}"}

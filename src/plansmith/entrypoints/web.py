@@ -29,6 +29,7 @@ from plansmith.entrypoints.console import routes as console
 from plansmith.entrypoints.console.api_key_routes import router as console_api_key_router
 from plansmith.entrypoints.console.billing_routes import router as console_billing_router
 from plansmith.entrypoints.console.catalog_routes import router as console_catalog_router
+from plansmith.entrypoints.console.sandbox_routes import router as console_sandbox_router
 from plansmith.entrypoints.portal import routes as portal
 from plansmith.entrypoints.portal.invoices_routes import router as portal_invoices_router
 from plansmith.entrypoints.portal.plans_routes import router as portal_plans_router
@@ -88,6 +89,7 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, console_catalog_router)
     add_routes(app, console_billing_router)
     add_routes(app, console_api_key_router)
+    add_routes(app, console_sandbox_router)
     add_routes(app, language_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Inside the idempotency middleware, so the 500 it keeps for a key is the real answer;

@@ -10,8 +10,8 @@ from plansmith.application.kernel import validation
 from plansmith.application.kernel.errors import Conflict, NotFound, Unauthorized
 from plansmith.application.kernel.ids import new_id
 from plansmith.application.kernel.ports import Clock, UnitOfWork
-from plansmith.application.organizations.sandboxes import checked_start
 from plansmith.application.organizations.passwords import dummy_hash, hash_password, verify_password
+from plansmith.application.organizations.sandboxes import checked_start
 from plansmith.application.organizations.tokens import Signer, expiry
 from plansmith.domain.accounts.account import require_text
 from plansmith.domain.kernel import error_codes as ec

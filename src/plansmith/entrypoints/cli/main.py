@@ -14,11 +14,11 @@ from rich.console import Console
 from plansmith.application.organizations import console_users
 from plansmith.application.organizations import organizations as orgs
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
-from plansmith.domain.kernel.errors import DomainError
+from plansmith.domain.kernel.errors import DomainError, InvalidValue
 from plansmith.entrypoints.cli import billing, context
 from plansmith.entrypoints.cli import demo as demo_data
 from plansmith.entrypoints.cli.catalog import catalog_app
-from plansmith.entrypoints.cli.clock import clock_app
+from plansmith.entrypoints.cli.clock import clock_app, parse_instant
 from plansmith.entrypoints.cli.events import events_app
 from plansmith.entrypoints.cli.keys import key_app, org_list
 from plansmith.entrypoints.cli.subscriptions import sub_app
@@ -90,11 +90,27 @@ def org_create(
             "--sandbox", help="A sandbox: its time is a test clock, moved by `plansmith clock`"
         ),
     ] = False,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help="Where a sandbox's test clock starts: an ISO instant with offset, e.g. "
+            "2026-01-31T00:00Z (2000 to 2100); default: now",
+        ),
+    ] = None,
 ) -> None:
     """Create an organization and print its id."""
     with container() as plansmith:
+        if start is not None and not sandbox:
+            raise InvalidValue("--start is for a sandbox; add --sandbox", field="--start")
+        at = parse_instant(start, "--start") if start is not None else None
         organization = orgs.create_organization(
-            plansmith.uow(), plansmith.clock, name, sandbox=sandbox
+            plansmith.uow(),
+            plansmith.clock,
+            name,
+            sandbox=sandbox,
+            test_clock_start=at,
+            start_field="--start",
         )
         out.print(organization.id)
 

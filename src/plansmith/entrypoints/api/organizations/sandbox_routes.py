@@ -18,7 +18,6 @@ from pydantic import BaseModel, BeforeValidator, Field
 from plansmith.application.organizations import sandboxes as uc
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.organizations.organization import Organization
-from plansmith.entrypoints.api.billing.test_clock_routes import _text
 from plansmith.entrypoints.api.deps import Container, CurrentOrg, UoW
 from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.organizations.api_key_routes import NO_STORE, ApiKeyCreated
@@ -27,6 +26,13 @@ from plansmith.entrypoints.routers import app_router
 
 router = app_router(prefix="/v1")
 TAGS: list[str | Enum] = ["organization"]
+
+
+def _text(value: object) -> object:
+    """An instant is sent as ISO 8601 text, as the document says: not a number of seconds."""
+    if value is not None and not isinstance(value, str):
+        raise ValueError("give an instant as ISO 8601 text, e.g. 2026-01-31T00:00:00+00:00")
+    return value
 
 
 class SandboxCreate(Strict):
@@ -103,9 +109,7 @@ def create_sandbox(
     a secret API key for it (in this answer only). 409 `conflict` when sent with a sandbox's
     key: only a live organization makes sandboxes. 422 naming `test_clock_start` for an
     instant without an offset or outside 2000-2100."""
-    made = uc.create_sandbox(
-        uow, app.clock, org.id, label=body.name, start=body.test_clock_start
-    )
+    made = uc.create_sandbox(uow, app.clock, org.id, label=body.name, start=body.test_clock_start)
     response.headers["Cache-Control"] = NO_STORE
     out = SandboxOut.of(made.organization)
     key = ApiKeyCreated.issued(made.key, app.clock.now())

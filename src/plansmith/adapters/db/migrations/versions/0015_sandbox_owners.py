@@ -19,9 +19,7 @@ def upgrade() -> None:
     # A plain ADD COLUMN (no table rebuild on SQLite): every existing organization has no owner.
     with op.batch_alter_table("organizations", schema=None) as batch_op:
         batch_op.add_column(sa.Column("owner_id", sa.String(length=40), nullable=True))
-    op.create_index(
-        "ix_organizations_owner", "organizations", ["owner_id", "created_at", "id"]
-    )
+    op.create_index("ix_organizations_owner", "organizations", ["owner_id", "created_at", "id"])
 
 
 def downgrade() -> None:
