@@ -60,9 +60,10 @@ def test_a_sandbox_starts_at_the_chosen_instant_and_its_key_works_there(
 
 
 def test_without_a_start_the_clock_starts_now_and_the_owner_lists_its_sandboxes(
-    client: TestClient, tenant: Tenant, other_tenant: Tenant
+    client: TestClient, tenant: Tenant, other_tenant: Tenant, clock: TestClock
 ) -> None:
     first = _made(client, tenant, {})
+    clock.advance(timedelta(seconds=1))  # listed in the order they were made
     second = _made(client, tenant, {"name": "  "})
     _made(client, other_tenant, {"name": "Theirs"})
 
