@@ -6,8 +6,8 @@ process builds its own app (engine, pool, signer) from the same environment.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
@@ -38,7 +38,7 @@ from plansmith.entrypoints.routers import EVERY_ROUTE, add_routes, route_name
 from plansmith.entrypoints.server_errors import CleanServerErrors
 from plansmith.entrypoints.webui import errors as page_errors
 from plansmith.entrypoints.webui.language_routes import router as language_router
-from plansmith.entrypoints.webui.templating import STATIC
+from plansmith.entrypoints.webui.templating import SHARED_TEMPLATES, STATIC, make_templates
 
 DESCRIPTION = """Plan catalog, subscription billing and self-service billing portal.
 
@@ -46,6 +46,8 @@ Authenticate with an organization's API key: `Authorization: Bearer sk_...`.
 Every POST and PATCH accepts an `Idempotency-Key` header; errors are
 `application/problem+json` with a stable `code` and the offending `field`.
 Lists are paginated with `?cursor=` and `next_cursor`."""
+
+LANDING = make_templates(SHARED_TEMPLATES)
 
 
 def app_from_environment() -> FastAPI:
@@ -99,9 +101,10 @@ def create_app(container: Plansmith) -> FastAPI:
     app.add_middleware(CleanServerErrors, handlers=app.exception_handlers)
     app.add_middleware(ReadOnlyGets)  # outermost: every GET's units of work only read
 
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/console/", status_code=307)
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    def home(request: Request) -> Response:
+        """Where a newcomer lands: the console, the API docs, how customers reach the portal."""
+        return LANDING.TemplateResponse(request, "landing.html", {})
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:
