@@ -117,6 +117,21 @@ def authenticate_api_key(
     return Caller(organization, key)
 
 
+def key_works(
+    uow: UnitOfWork, clock: Clock, organization_id: str, secret: str, *, kind: str = SECRET
+) -> bool:
+    """Whether ``secret`` is a working key of this kind of the organization: a key kept from
+    an earlier run (the demo's) is printed again only if it still opens the API. Reads only."""
+    with uow:
+        key = uow.api_keys.find_by_hash(digest_secret(secret))
+    return (
+        key is not None
+        and key.organization_id == organization_id
+        and key.kind == kind
+        and key.works_at(clock.now())
+    )
+
+
 def list_api_keys(
     uow: UnitOfWork, organization_id: str, *, cursor: str | None = None, limit: int = 20
 ) -> Page[ApiKey]:

@@ -15,10 +15,11 @@ from plansmith.application.organizations import console_users
 from plansmith.application.organizations import organizations as orgs
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.domain.kernel.errors import DomainError, InvalidValue
-from plansmith.entrypoints.cli import billing, context
+from plansmith.entrypoints.cli import billing, context, demo_sandbox
 from plansmith.entrypoints.cli import demo as demo_data
 from plansmith.entrypoints.cli.catalog import catalog_app
 from plansmith.entrypoints.cli.clock import clock_app, parse_instant
+from plansmith.entrypoints.cli.demo_keys import KEYS_FILE, KeyFile
 from plansmith.entrypoints.cli.events import events_app
 from plansmith.entrypoints.cli.keys import key_app, org_list
 from plansmith.entrypoints.cli.subscriptions import sub_app
@@ -173,32 +174,62 @@ def user_remove(email: EmailOption) -> None:
 
 @app.command()
 def demo() -> None:
-    """Load a demo organization with a catalog and customers; prints keys, logins and links."""
+    """Load the demo once (an organization with a catalog and customers, and a sandbox whose
+    clock has run a few months); every run prints working keys, sign-ins and portal links."""
     with container() as plansmith:
-        result = demo_data.load(plansmith)
-        base = plansmith.settings.base_url.rstrip("/")
-        rows = [
-            ("Organization", f"{result.organization.name} ({result.organization.id})"),
-            ("Catalog", result.catalog),
-            ("Customers", f"{result.customers} with {result.subscriptions}"),
-            ("API docs", f"{base}/docs"),
-            ("API key", result.api_key),
-            ("Public key", result.publishable_key),
-            ("Pricing", f"{base}/v1/pricing?key={result.publishable_key}"),
-            (
-                "Console",
-                f"{base}/console/  sign in as {demo_data.OPERATOR_EMAIL} / "
-                f"{demo_data.OPERATOR_PASSWORD}",
-            ),
-            (
-                "Portal link",
-                f"{plansmith.portal_url(result.portal_token)}  (opens once, within 24 h)",
-            ),
-        ]
-        out.print("[bold]plansmith demo is ready[/bold]")
-        for label, value in rows:
+        result = demo_data.load(plansmith, KeyFile(KEYS_FILE))
+        for line in demo_lines(result, plansmith.settings.base_url.rstrip("/")):
             # Plain lines, never wrapped or cut, so the key and the link copy in one piece.
-            out.print(f"  {label:<13}{value}", soft_wrap=True, highlight=False)
+            out.print(line, soft_wrap=True, highlight=False, markup=False)
+
+
+def demo_lines(result: demo_data.DemoResult, base: str) -> list[str]:
+    sandbox = result.sandbox
+    sign_in = f"sign in as {{}} / {demo_data.OPERATOR_PASSWORD}"
+    clock = sandbox.organization.test_clock_at
+    assert clock is not None
+    if result.loaded_before:
+        heading = "plansmith demo: loaded before, your data is kept as it is"
+    else:
+        heading = "plansmith demo is ready"
+    rows = [
+        ("Organization", f"{result.organization.name} ({result.organization.id})"),
+        ("Catalog", result.catalog),
+        ("Customers", f"{result.customers} with {result.subscriptions}"),
+        ("Home", f"{base}/"),
+        ("API docs", f"{base}/docs"),
+        ("API key", f"{result.api_key}  ({result.api_key_note})"),
+        ("Public key", result.publishable_key),
+        ("Pricing", f"{base}/v1/pricing?key={result.publishable_key}"),
+        ("Console", f"{base}/console/  {sign_in.format(demo_data.OPERATOR_EMAIL)}"),
+        *_link_rows(result.links),
+    ]
+    sandbox_rows = [
+        ("Organization", f"{sandbox.organization.name}"),
+        (
+            "Test clock",
+            f"{clock.isoformat(timespec='seconds')}: {sandbox.invoices} invoices so far, "
+            f"{sandbox.credit_notes} credit note(s); advance it with "
+            f"`plansmith clock advance --org {sandbox.organization.id} --by 1m`",
+        ),
+        ("API key", f"{sandbox.api_key.secret}  ({sandbox.api_key.note})"),
+        ("Console", f"{base}/console/  {sign_in.format(demo_sandbox.OPERATOR_EMAIL)}"),
+        *_link_rows(sandbox.links),
+    ]
+    lines = [heading, *(f"  {label:<13}{value}" for label, value in rows)]
+    lines.append("Sandbox (its own data; time stands still until you advance it)")
+    lines += [f"  {label:<13}{value}" for label, value in sandbox_rows]
+    return lines
+
+
+def _link_rows(links: list[demo_data.PortalLink]) -> list[tuple[str, str]]:
+    return [
+        (
+            "Portal link",
+            f"{link.url}  {link.customer}, in {link.language} (opens once, within 24 h)",
+        )
+        for link in links
+    ]
 
 
 # An import string, not an app: uvicorn imports it in each worker process. With several
