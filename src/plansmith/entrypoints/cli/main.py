@@ -239,8 +239,8 @@ APP_FACTORY = "plansmith.entrypoints.web:app_from_environment"
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8000,
+    host: Annotated[str, typer.Option(envvar="PLANSMITH_HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PLANSMITH_PORT")] = 8000,
     renewals_every: Annotated[
         int,
         typer.Option(help="Run the renewal step every N seconds in this process; 0: never"),
@@ -254,7 +254,22 @@ def serve(
         ),
     ] = 1,
 ) -> None:
-    """Serve the API, the portal and the console; run the renewal step and the outbox relay."""
+    """Serve the API, the portal and the console; run the renewal step and the outbox relay.
+    Ctrl-C (SIGINT) or SIGTERM stops it cleanly, with exit status 0."""
+    # From the first instant: a stop while starting is a clean stop too. uvicorn ends on
+    # SIGTERM as on Ctrl-C, then raises the signal again: both become an interrupt, so the
+    # finally in _serve stops the timer and gives the relay lease up, and the exit is 0.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        _serve(host, port, renewals_every, workers)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    out.print("plansmith stopped", highlight=False)
+
+
+def _serve(host: str, port: int, renewals_every: int, workers: int) -> None:
     import uvicorn
 
     from plansmith.entrypoints.cli.renewals import RenewalTimer
@@ -268,28 +283,26 @@ def serve(
     plansmith = bootstrap(Settings())
     base = f"http://{host}:{port}"
     out.print(
-        f"plansmith on {base} with {workers} worker(s)  (API docs: {base}/docs)",
+        f"plansmith on {base} with {workers} worker(s)  (home: {base}/, API docs: {base}/docs;"
+        " Ctrl-C stops it)",
         soft_wrap=True,
         highlight=False,
     )
     timer = RenewalTimer(plansmith, renewals_every) if renewals_every > 0 else None
     every = plansmith.settings.relay_every_seconds
     relay = RelayLoop(plansmith.relay(), every) if every > 0 else None
-    for started in (timer, relay):
-        if started is not None:
-            started.start()
-    # uvicorn ends on SIGTERM as on Ctrl-C, then raises the signal again: make that an
-    # interrupt too, so the finally below stops the timer and gives the relay lease up.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    running: list[RenewalTimer | RelayLoop] = []
     try:
+        for loop in (timer, relay):
+            if loop is not None:
+                loop.start()
+                running.append(loop)
         uvicorn.run(
             APP_FACTORY, factory=True, host=host, port=port, workers=workers, http=NoDelayHttp
         )
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        for running in (timer, relay):
-            if running is not None:
-                running.stop()
+        for loop in running:
+            loop.stop()
         plansmith.dispose()
 
 
