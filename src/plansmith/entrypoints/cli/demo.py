@@ -165,11 +165,6 @@ class DemoResult:
     links: list[PortalLink]
     sandbox: SandboxResult
 
-    @property
-    def portal_token(self) -> str:
-        """The first link's token (Sakura's, in Japanese)."""
-        return self.links[0].url.rsplit("token=", 1)[-1]
-
 
 def _organization(container: Plansmith) -> Organization:
     try:

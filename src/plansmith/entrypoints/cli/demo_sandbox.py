@@ -11,7 +11,6 @@ gets a goodwill credit note; then the clock runs to the wall clock's now.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from plansmith.application.billing import test_clocks
@@ -40,15 +39,6 @@ STORY: list[tuple[str, str, int | None, dict[str, int], bool | None]] = [
     ("cus-004", "mailbox-silver", None, {}, None),  # a 30-day trial, then paid months
 ]
 GOODWILL = "Goodwill: the mail scanner was down for a day"
-
-
-@dataclass(frozen=True)
-class SandboxDemo:
-    organization: Organization  # as it stands now (its clock where the story left it)
-    api_key: str | None  # the key made with it, in the run that made it
-    accounts: dict[str, str]  # external id -> account id
-    invoices: int  # finalized, in every state
-    credit_notes: int
 
 
 def find(container: Plansmith, owner_id: str) -> Organization | None:
