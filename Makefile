@@ -22,10 +22,13 @@ $(CHART_JS): $(WEBUI_VENDOR)/package.json $(WEBUI_VENDOR)/package-lock.json
 
 install: $(STAMP) $(CHART_JS)
 
+# The demo is loaded the first time only (your changes stay); every run prints working
+# sign-ins, API keys and portal links. Ctrl-C stops the server cleanly (exit status 0).
+# Another port: PLANSMITH_PORT=8001 PLANSMITH_BASE_URL=http://127.0.0.1:8001 make run
 run: install
-	$(BIN)/plansmith db upgrade
-	$(BIN)/plansmith demo
-	$(BIN)/plansmith serve
+	@$(BIN)/plansmith db upgrade
+	@$(BIN)/plansmith demo
+	@$(BIN)/plansmith serve
 
 lint: install
 	$(BIN)/ruff check .

@@ -21,6 +21,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("PLANSMITH_SECRET_KEY", "cli-test-secret")
     monkeypatch.setenv("PLANSMITH_BASE_URL", "http://127.0.0.1:8000")
+    monkeypatch.chdir(tmp_path)  # `demo` keeps its keys in var/ here
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
     return url
@@ -136,13 +137,14 @@ def test_demo_prints_the_way_in_and_loads_once(database: str) -> None:
         assert label in first.stdout
     assert "http://127.0.0.1:8000/portal/enter?token=" in first.stdout
     assert "http://127.0.0.1:8000/docs" in first.stdout
-    assert _count(database, t.organizations) == 1
-    assert _count(database, t.accounts) == 8  # loading twice does not duplicate customers
-    assert _count(database, t.invoice_addresses) == 8
-    assert _count(database, t.operator_users) == 1
+    # The demo and its sandbox (3 customers of its own, each with a subscription).
+    assert _count(database, t.organizations) == 2
+    assert _count(database, t.accounts) == 8 + 3  # loading twice does not duplicate customers
+    assert _count(database, t.invoice_addresses) == 8 + 3
+    assert _count(database, t.operator_users) == 2
     assert "Customers    8 with 6 subscriptions (6 created)" in first.stdout
-    assert "Customers    8 with 6 subscriptions (0 created)" in second.stdout
-    assert _count(database, t.subscriptions) == 6
+    assert "Customers    8 with 6 subscriptions at first, as you left them" in second.stdout
+    assert _count(database, t.subscriptions) == 6 + 3
     assert sorted(_held(database)) == [
         ("chat-business", "active", 5, False),
         ("chat-flex", "active", 2, True),  # pay per day
@@ -158,7 +160,10 @@ def _held(url: str) -> list[tuple[str, str, int, bool]]:
     engine = create_engine(normalize_url(url))
     with engine.connect() as connection:
         rows = connection.execute(
-            select(p.code, s.status, s.quantity, s.pay_per_day).join(t.plans, p.id == s.plan_id)
+            select(p.code, s.status, s.quantity, s.pay_per_day)
+            .join(t.plans, p.id == s.plan_id)
+            .join(t.organizations, t.organizations.c.id == s.organization_id)
+            .where(t.organizations.c.name == "Demo SaaS")
         ).all()
     engine.dispose()
     return [(code, status, int(quantity), bool(daily)) for code, status, quantity, daily in rows]

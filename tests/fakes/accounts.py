@@ -34,6 +34,12 @@ class FakeOrganizations(Repo):
     def all(self) -> Sequence[Organization]:
         return sorted(self._rows.organizations.values(), key=lambda o: (o.created_at, o.id))
 
+    def sandboxes(
+        self, owner_id: str, *, after: tuple[datetime, str] | None, limit: int
+    ) -> Sequence[Organization]:
+        owned = [o for o in self.all() if o.owner_id == owner_id]
+        return [o for o in owned if after is None or (o.created_at, o.id) > after][:limit]
+
     def move_test_clock(self, organization_id: str, expected: datetime, to: datetime) -> bool:
         org = self._rows.organizations.get(organization_id)
         if org is None or not org.sandbox or org.test_clock_at != expected:

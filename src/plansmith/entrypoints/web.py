@@ -6,8 +6,8 @@ process builds its own app (engine, pool, signer) from the same environment.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
@@ -23,6 +23,7 @@ from plansmith.entrypoints.api.invoicing.ledger_routes import router as ledger_r
 from plansmith.entrypoints.api.invoicing.routes import router as invoice_router
 from plansmith.entrypoints.api.invoicing.tax_coupon_routes import router as tax_coupon_router
 from plansmith.entrypoints.api.organizations.api_key_routes import router as api_key_router
+from plansmith.entrypoints.api.organizations.sandbox_routes import router as sandbox_router
 from plansmith.entrypoints.api.organizations.settings_routes import router as settings_router
 from plansmith.entrypoints.api.subscriptions.routes import router as subscription_router
 from plansmith.entrypoints.console import routes as console
@@ -31,6 +32,7 @@ from plansmith.entrypoints.console.billing_routes import router as console_billi
 from plansmith.entrypoints.console.catalog_routes import router as console_catalog_router
 from plansmith.entrypoints.console.customer_plans_routes import router as console_plans_router
 from plansmith.entrypoints.console.dashboard_routes import router as console_dashboard_router
+from plansmith.entrypoints.console.sandbox_routes import router as console_sandbox_router
 from plansmith.entrypoints.console.settings_routes import router as console_settings_router
 from plansmith.entrypoints.console.subscriptions_routes import router as console_subs_router
 from plansmith.entrypoints.portal import routes as portal
@@ -42,7 +44,7 @@ from plansmith.entrypoints.server_errors import CleanServerErrors
 from plansmith.entrypoints.webui import errors as page_errors
 from plansmith.entrypoints.webui.branding import router as branding_router
 from plansmith.entrypoints.webui.language_routes import router as language_router
-from plansmith.entrypoints.webui.templating import STATIC
+from plansmith.entrypoints.webui.templating import SHARED_TEMPLATES, STATIC, make_templates
 
 DESCRIPTION = """Plan catalog, subscription billing and self-service billing portal.
 
@@ -50,6 +52,8 @@ Authenticate with an organization's API key: `Authorization: Bearer sk_...`.
 Every POST and PATCH accepts an `Idempotency-Key` header; errors are
 `application/problem+json` with a stable `code` and the offending `field`.
 Lists are paginated with `?cursor=` and `next_cursor`."""
+
+LANDING = make_templates(SHARED_TEMPLATES)
 
 
 def app_from_environment() -> FastAPI:
@@ -83,6 +87,7 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, test_clock_router)
     add_routes(app, api_key_router)
     add_routes(app, settings_router)
+    add_routes(app, sandbox_router)
     add_routes(app, event_router)
     # Browser areas answer errors with HTML pages; /v1 keeps problem+json.
     page_errors.install(app, {portal.PREFIX: portal.error_page, console.PREFIX: console.error_page})
@@ -97,6 +102,7 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, console_subs_router)
     add_routes(app, console_plans_router)
     add_routes(app, console_settings_router)
+    add_routes(app, console_sandbox_router)
     add_routes(app, language_router)
     add_routes(app, branding_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -107,9 +113,10 @@ def create_app(container: Plansmith) -> FastAPI:
     app.add_middleware(CleanServerErrors, handlers=app.exception_handlers)
     app.add_middleware(ReadOnlyGets)  # outermost: every GET's units of work only read
 
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/console/", status_code=307)
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    def home(request: Request) -> Response:
+        """Where a newcomer lands: the console, the API docs, how customers reach the portal."""
+        return LANDING.TemplateResponse(request, "landing.html", {})
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:

@@ -74,6 +74,11 @@ def _new_key(organization_id: str, name: str, kind: str, now: datetime) -> Issue
     return IssuedKey(key=key, secret=secret)
 
 
+def new_key(organization_id: str, name: str, now: datetime, *, kind: str = SECRET) -> IssuedKey:
+    """A key to add in a unit of work of the caller's (a sandbox and its first key, at once)."""
+    return _new_key(organization_id, require_text(name, "name"), kind, now)
+
+
 def create_api_key(
     uow: UnitOfWork, clock: Clock, organization_id: str, name: str, *, kind: str = SECRET
 ) -> IssuedKey:
@@ -110,6 +115,21 @@ def authenticate_api_key(
         uses.record(key.id, now, if_before=stale)
         key = replace(key, last_used_at=now)
     return Caller(organization, key)
+
+
+def key_works(
+    uow: UnitOfWork, clock: Clock, organization_id: str, secret: str, *, kind: str = SECRET
+) -> bool:
+    """Whether ``secret`` is a working key of this kind of the organization: a key kept from
+    an earlier run (the demo's) is printed again only if it still opens the API. Reads only."""
+    with uow:
+        key = uow.api_keys.find_by_hash(digest_secret(secret))
+    return (
+        key is not None
+        and key.organization_id == organization_id
+        and key.kind == kind
+        and key.works_at(clock.now())
+    )
 
 
 def list_api_keys(

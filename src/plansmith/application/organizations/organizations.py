@@ -11,6 +11,7 @@ from plansmith.application.kernel.errors import Conflict, NotFound, Unauthorized
 from plansmith.application.kernel.ids import new_id
 from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.application.organizations.passwords import dummy_hash, hash_password, verify_password
+from plansmith.application.organizations.sandboxes import checked_start
 from plansmith.application.organizations.tokens import Signer, expiry
 from plansmith.domain.accounts.account import require_text
 from plansmith.domain.kernel import error_codes as ec
@@ -25,16 +26,25 @@ MAX_LINK_SECONDS = 7 * 24 * 3600
 
 
 def create_organization(
-    uow: UnitOfWork, clock: Clock, name: str, *, sandbox: bool = False
+    uow: UnitOfWork,
+    clock: Clock,
+    name: str,
+    *,
+    sandbox: bool = False,
+    test_clock_start: datetime | None = None,
+    start_field: str = "test_clock_start",
 ) -> Organization:
-    """A live organization, or a sandbox whose test clock starts at its creation instant."""
+    """A live organization, or a sandbox whose test clock starts at ``test_clock_start`` (any
+    instant from 2000 to 2100), else at its creation instant."""
     now = clock.now()
+    if test_clock_start is not None and not sandbox:
+        raise InvalidValue("only a sandbox has a test clock to start", field=start_field)
     organization = Organization(
         id=new_id("org"),
         name=require_text(name, "name"),
         created_at=now,
         sandbox=sandbox,
-        test_clock_at=now if sandbox else None,
+        test_clock_at=checked_start(test_clock_start, now, start_field) if sandbox else None,
     )
     with uow:
         if uow.organizations.find_by_name(organization.name) is not None:

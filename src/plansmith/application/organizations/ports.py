@@ -63,6 +63,12 @@ class OrganizationRepository(Protocol):
         """Every organization of the deployment, oldest first (operators' own tools only)."""
         ...
 
+    def sandboxes(
+        self, owner_id: str, *, after: tuple[datetime, str] | None, limit: int
+    ) -> Sequence[Organization]:
+        """The sandboxes ``owner_id`` made, in (created_at, id) order, strictly after."""
+        ...
+
     def move_test_clock(self, organization_id: str, expected: datetime, to: datetime) -> bool:
         """Set a sandbox's test clock from ``expected`` to ``to``; False if it is not a sandbox
         or its clock is no longer at ``expected``."""

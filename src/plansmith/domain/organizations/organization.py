@@ -18,10 +18,15 @@ class Organization:
     # test_clock_at until the operator advances it. A live organization has none.
     sandbox: bool = False
     test_clock_at: datetime | None = None
+    # The live organization whose API key or console made this sandbox (None: a live one, or a
+    # sandbox made on the command line). Its owner lists it and sees its keys once.
+    owner_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.sandbox != (self.test_clock_at is not None):
             raise ValueError("a sandbox organization, and only one, has a test clock")
+        if self.owner_id is not None and not self.sandbox:
+            raise ValueError("only a sandbox has an owner")
 
 
 class KeyStatus(StrEnum):

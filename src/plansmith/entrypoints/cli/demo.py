@@ -1,10 +1,14 @@
 """Demo data for a first run: one organization, its catalog, customers around the world with a
-few subscriptions, a console user.
+few subscriptions, a console user, and a sandbox of its own whose test clock has run a few
+months (demo_sandbox.py), with its own customers, invoices and credits.
 
-Loading twice reuses what is there (customers are matched by external id, the catalog file
-demo_catalog.yaml is applied, which writes nothing when it is already there, and a customer that
-has had a subscription in a family gets no demo one there again), so `make run` can run it every
-time.
+The demo is loaded once: when its console user exists (made last), `plansmith demo` changes
+no data at all, so the operator's edits to the catalog and customers stay as they left them
+(no second "… Legacy" version from re-applying the file). Every run prints working ways in:
+the console sign-ins, API keys (kept between runs by demo_keys.py, or new ones, and it says
+which) and fresh portal links, each naming whose account it opens and in which language. A
+first run that stopped half-way is finished by the next one (customers are matched by external
+id, a family the customer had a subscription in gets none again).
 """
 
 from __future__ import annotations
@@ -13,15 +17,22 @@ from collections import Counter
 from dataclasses import dataclass
 from importlib.resources import files
 
+from babel import Locale
+
 from plansmith.application.accounts import accounts as uc
+from plansmith.application.billing import test_clocks
 from plansmith.application.catalog.file import ChangeKind, apply_catalog, load_yaml, read_catalog
 from plansmith.application.kernel.errors import NotFound
+from plansmith.application.kernel.ports import Clock
 from plansmith.application.organizations import api_keys
 from plansmith.application.organizations import organizations as orgs
 from plansmith.application.subscriptions.queries import account_plans
 from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.organizations.organization import Organization
+from plansmith.entrypoints.cli import demo_sandbox
+from plansmith.entrypoints.cli.demo_keys import Key, KeyFile, demo_key
+from plansmith.entrypoints.webui.i18n import negotiate
 
 ORGANIZATION = "Demo SaaS"
 OPERATOR_EMAIL = "operator@demo.plansmith.dev"
@@ -120,15 +131,39 @@ SUBSCRIPTIONS: list[tuple[str, str, str, str, int | None, dict[str, int], bool |
 ]
 
 
+# One portal link per language the portal speaks: (external id) of a customer in each.
+LINKED = ["cus-001", "cus-002", "cus-003", "cus-004", "cus-007"]  # ja, en, tr, ar, vi
+SANDBOX_LINKED = ["cus-001", "cus-004"]
+
+
+@dataclass(frozen=True)
+class PortalLink:
+    customer: str
+    language: str  # in English, as the terminal says it: "Japanese"
+    url: str
+
+
+@dataclass(frozen=True)
+class SandboxResult:
+    organization: Organization
+    api_key: Key
+    invoices: int
+    credit_notes: int
+    links: list[PortalLink]
+
+
 @dataclass(frozen=True)
 class DemoResult:
     organization: Organization
     customers: int
     api_key: str
-    portal_token: str
+    api_key_note: str
     publishable_key: str
     catalog: str  # what the catalog holds and what loading it changed
     subscriptions: str  # how many demo subscriptions, and how many were made now
+    loaded_before: bool
+    links: list[PortalLink]
+    sandbox: SandboxResult
 
 
 def _organization(container: Plansmith) -> Organization:
@@ -138,10 +173,16 @@ def _organization(container: Plansmith) -> Organization:
         return orgs.create_organization(container.uow(), container.clock, ORGANIZATION)
 
 
-def _catalog(container: Plansmith, organization: Organization) -> str:
+def _loaded(container: Plansmith) -> bool:
+    """The demo's console user is made last: it exists once the whole demo was loaded."""
+    with container.uow() as uow:
+        return uow.operators.find_by_email(OPERATOR_EMAIL) is not None
+
+
+def _catalog(container: Plansmith, organization: Organization, clock: Clock) -> str:
     text = files("plansmith.entrypoints.cli").joinpath(CATALOG_FILE).read_text(encoding="utf-8")
     document = read_catalog(load_yaml(text), CATALOG_FILE)
-    changes = apply_catalog(container.uow(), container.clock, organization.id, document)
+    changes = apply_catalog(container.uow(), clock, organization.id, document)
     kinds = Counter(c.kind for c in changes)
     held = Counter(c.what for c in changes)
     return (
@@ -167,68 +208,122 @@ def _subscriptions(
     return f"{len(SUBSCRIPTIONS)} subscriptions ({made} created)"
 
 
-def load(container: Plansmith) -> DemoResult:
-    organization = _organization(container)
-    catalog = _catalog(container, organization)
-    accounts: dict[str, str] = {}  # external id -> account id
+def _customers(
+    container: Plansmith, organization_id: str, clock: Clock, only: list[str] | None = None
+) -> dict[str, str]:
+    """The demo customers (matched by external id, opened if missing): external id -> id."""
+    accounts: dict[str, str] = {}
     for external_id, name, email, currency, zone, locale, address in CUSTOMERS:
-        page = uc.list_accounts(container.uow(), organization.id, search=external_id, limit=1)
+        if only is not None and external_id not in only:
+            continue
+        page = uc.list_accounts(container.uow(), organization_id, search=external_id, limit=1)
         if page.items:
-            account = page.items[0]
-        else:
-            account = uc.open_account(
-                container.uow(),
-                container.clock,
-                organization.id,
-                uc.AccountInput(
-                    name=name,
-                    email=email,
-                    currency=currency,
-                    time_zone=zone,
-                    locale=locale,
-                    external_id=external_id,
-                ),
-            )
-            line1, city, postal_code, country = address
-            uc.add_invoice_address(
-                container.uow(),
-                container.clock,
-                organization.id,
-                account.id,
-                uc.AddressInput(
-                    name=name, line1=line1, city=city, postal_code=postal_code, country=country
-                ),
-            )
+            accounts[external_id] = page.items[0].id
+            continue
+        data = uc.AccountInput(
+            name=name,
+            email=email,
+            currency=currency,
+            time_zone=zone,
+            locale=locale,
+            external_id=external_id,
+        )
+        account = uc.open_account(container.uow(), clock, organization_id, data)
+        line1, city, postal_code, country = address
+        where = uc.AddressInput(
+            name=name, line1=line1, city=city, postal_code=postal_code, country=country
+        )
+        uc.add_invoice_address(container.uow(), clock, organization_id, account.id, where)
         accounts[external_id] = account.id
-    subscriptions = _subscriptions(container, organization, accounts)
-    with container.uow() as uow:
-        has_operator = uow.operators.find_by_email(OPERATOR_EMAIL) is not None
-    if not has_operator:
+    return accounts
+
+
+def _links(
+    container: Plansmith, organization_id: str, accounts: dict[str, str], linked: list[str]
+) -> list[PortalLink]:
+    """A fresh portal link (once, within 24 h) for each linked customer, saying whose it is and
+    in which language the portal greets them (their locale's, as the portal picks it)."""
+    by_id = {c[0]: c for c in CUSTOMERS}
+    links = []
+    for external_id in linked:
+        _, name, _, _, _, locale, _ = by_id[external_id]
+        link = orgs.create_portal_link(
+            container.uow(),
+            container.clock,
+            container.signer,
+            organization_id,
+            accounts[external_id],
+            ttl_seconds=PORTAL_LINK_SECONDS,
+        )
+        language = Locale.parse(negotiate(account_locale=locale)).get_language_name("en")
+        links.append(PortalLink(name, str(language), container.portal_url(link.token)))
+    return links
+
+
+def _sandbox(container: Plansmith, owner: Organization, store: KeyFile | None) -> SandboxResult:
+    """The demo's sandbox, made with its story the first time (also beside a demo loaded by an
+    older version), found and left as it is afterwards."""
+    sandbox = demo_sandbox.find(container, owner.id)
+    made_key: str | None = None
+    if sandbox is None:
+        sandbox, made_key = demo_sandbox.make(container, owner.id)
+        clock = test_clocks.organization_clock(container.uow(), container.clock, sandbox.id)
+        _catalog(container, sandbox, clock)
+        story = [s[0] for s in demo_sandbox.STORY]
+        accounts = _customers(container, sandbox.id, clock, only=story)
+        demo_sandbox.run_story(container, sandbox, accounts)
+        demo_sandbox.operator(container, sandbox, OPERATOR_PASSWORD)
+        sandbox = orgs.find_organization(container.uow(), sandbox.id)  # its clock moved
+    else:
+        accounts = _matched(container, sandbox.id)
+    key = demo_key(container, store, sandbox.id, "secret", made=made_key)
+    count, notes = demo_sandbox.summary(container, sandbox, accounts)
+    linked = [c for c in SANDBOX_LINKED if c in accounts]
+    return SandboxResult(
+        sandbox, key, count, notes, _links(container, sandbox.id, accounts, linked)
+    )
+
+
+def load(container: Plansmith, store: KeyFile | None = None) -> DemoResult:
+    """Load the demo unless it was loaded before, then make the ways in (see the module).
+    ``store``: where the keys are kept between runs; None makes new ones each time."""
+    loaded_before = _loaded(container)
+    organization = _organization(container)
+    if loaded_before:
+        catalog = "as you left it (the demo loads its catalog once)"
+        accounts = _matched(container, organization.id)
+        subscriptions = f"{len(SUBSCRIPTIONS)} subscriptions at first, as you left them"
+    else:
+        catalog = _catalog(container, organization, container.clock)
+        accounts = _customers(container, organization.id, container.clock)
+        subscriptions = _subscriptions(container, organization, accounts)
+    sandbox = _sandbox(container, organization, store)
+    if not loaded_before:
         orgs.create_operator(
             container.uow(), container.clock, organization.id, OPERATOR_EMAIL, OPERATOR_PASSWORD
         )
-    issued = api_keys.create_api_key(container.uow(), container.clock, organization.id, "demo")
-    public = api_keys.create_api_key(
-        container.uow(),
-        container.clock,
-        organization.id,
-        "demo pricing page",
-        kind=api_keys.PUBLISHABLE,
-    )
-    link = orgs.create_portal_link(
-        container.uow(),
-        container.clock,
-        container.signer,
-        organization.id,
-        accounts[CUSTOMERS[0][0]],
-        ttl_seconds=PORTAL_LINK_SECONDS,
-    )
+    key = demo_key(container, store, organization.id, "secret")
+    public = demo_key(container, store, organization.id, "publishable", kind=api_keys.PUBLISHABLE)
+    linked = [c for c in LINKED if c in accounts]
     return DemoResult(
         organization,
         len(CUSTOMERS),
-        issued.secret,
-        link.token,
+        key.secret,
+        key.note,
         public.secret,
         catalog,
         subscriptions,
+        loaded_before,
+        _links(container, organization.id, accounts, linked),
+        sandbox,
     )
+
+
+def _matched(container: Plansmith, organization_id: str) -> dict[str, str]:
+    """The demo customers still there (the operator may have changed or closed some)."""
+    found = {}
+    for external_id, *_ in CUSTOMERS:
+        page = uc.list_accounts(container.uow(), organization_id, search=external_id, limit=1)
+        if page.items and page.items[0].external_id == external_id:
+            found[external_id] = page.items[0].id
+    return found

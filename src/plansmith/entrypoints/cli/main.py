@@ -14,11 +14,12 @@ from rich.console import Console
 from plansmith.application.organizations import console_users
 from plansmith.application.organizations import organizations as orgs
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
-from plansmith.domain.kernel.errors import DomainError
-from plansmith.entrypoints.cli import billing, context
+from plansmith.domain.kernel.errors import DomainError, InvalidValue
+from plansmith.entrypoints.cli import billing, context, demo_sandbox
 from plansmith.entrypoints.cli import demo as demo_data
 from plansmith.entrypoints.cli.catalog import catalog_app
-from plansmith.entrypoints.cli.clock import clock_app
+from plansmith.entrypoints.cli.clock import clock_app, parse_instant
+from plansmith.entrypoints.cli.demo_keys import KEYS_FILE, KeyFile
 from plansmith.entrypoints.cli.events import events_app
 from plansmith.entrypoints.cli.keys import key_app, org_list
 from plansmith.entrypoints.cli.subscriptions import sub_app
@@ -90,11 +91,27 @@ def org_create(
             "--sandbox", help="A sandbox: its time is a test clock, moved by `plansmith clock`"
         ),
     ] = False,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help="Where a sandbox's test clock starts: an ISO instant with offset, e.g. "
+            "2026-01-31T00:00Z (2000 to 2100); default: now",
+        ),
+    ] = None,
 ) -> None:
     """Create an organization and print its id."""
     with container() as plansmith:
+        if start is not None and not sandbox:
+            raise InvalidValue("--start is for a sandbox; add --sandbox", field="--start")
+        at = parse_instant(start, "--start") if start is not None else None
         organization = orgs.create_organization(
-            plansmith.uow(), plansmith.clock, name, sandbox=sandbox
+            plansmith.uow(),
+            plansmith.clock,
+            name,
+            sandbox=sandbox,
+            test_clock_start=at,
+            start_field="--start",
         )
         out.print(organization.id)
 
@@ -157,32 +174,62 @@ def user_remove(email: EmailOption) -> None:
 
 @app.command()
 def demo() -> None:
-    """Load a demo organization with a catalog and customers; prints keys, logins and links."""
+    """Load the demo once (an organization with a catalog and customers, and a sandbox whose
+    clock has run a few months); every run prints working keys, sign-ins and portal links."""
     with container() as plansmith:
-        result = demo_data.load(plansmith)
-        base = plansmith.settings.base_url.rstrip("/")
-        rows = [
-            ("Organization", f"{result.organization.name} ({result.organization.id})"),
-            ("Catalog", result.catalog),
-            ("Customers", f"{result.customers} with {result.subscriptions}"),
-            ("API docs", f"{base}/docs"),
-            ("API key", result.api_key),
-            ("Public key", result.publishable_key),
-            ("Pricing", f"{base}/v1/pricing?key={result.publishable_key}"),
-            (
-                "Console",
-                f"{base}/console/  sign in as {demo_data.OPERATOR_EMAIL} / "
-                f"{demo_data.OPERATOR_PASSWORD}",
-            ),
-            (
-                "Portal link",
-                f"{plansmith.portal_url(result.portal_token)}  (opens once, within 24 h)",
-            ),
-        ]
-        out.print("[bold]plansmith demo is ready[/bold]")
-        for label, value in rows:
+        result = demo_data.load(plansmith, KeyFile(KEYS_FILE))
+        for line in demo_lines(result, plansmith.settings.base_url.rstrip("/")):
             # Plain lines, never wrapped or cut, so the key and the link copy in one piece.
-            out.print(f"  {label:<13}{value}", soft_wrap=True, highlight=False)
+            out.print(line, soft_wrap=True, highlight=False, markup=False)
+
+
+def demo_lines(result: demo_data.DemoResult, base: str) -> list[str]:
+    sandbox = result.sandbox
+    sign_in = f"sign in as {{}} / {demo_data.OPERATOR_PASSWORD}"
+    clock = sandbox.organization.test_clock_at
+    assert clock is not None
+    if result.loaded_before:
+        heading = "plansmith demo: loaded before, your data is kept as it is"
+    else:
+        heading = "plansmith demo is ready"
+    rows = [
+        ("Organization", f"{result.organization.name} ({result.organization.id})"),
+        ("Catalog", result.catalog),
+        ("Customers", f"{result.customers} with {result.subscriptions}"),
+        ("Home", f"{base}/"),
+        ("API docs", f"{base}/docs"),
+        ("API key", f"{result.api_key}  ({result.api_key_note})"),
+        ("Public key", result.publishable_key),
+        ("Pricing", f"{base}/v1/pricing?key={result.publishable_key}"),
+        ("Console", f"{base}/console/  {sign_in.format(demo_data.OPERATOR_EMAIL)}"),
+        *_link_rows(result.links),
+    ]
+    sandbox_rows = [
+        ("Organization", f"{sandbox.organization.name}"),
+        (
+            "Test clock",
+            f"{clock.isoformat(timespec='seconds')}: {sandbox.invoices} invoices so far, "
+            f"{sandbox.credit_notes} credit note(s); advance it with "
+            f"`plansmith clock advance --org {sandbox.organization.id} --by 1m`",
+        ),
+        ("API key", f"{sandbox.api_key.secret}  ({sandbox.api_key.note})"),
+        ("Console", f"{base}/console/  {sign_in.format(demo_sandbox.OPERATOR_EMAIL)}"),
+        *_link_rows(sandbox.links),
+    ]
+    lines = [heading, *(f"  {label:<13}{value}" for label, value in rows)]
+    lines.append("Sandbox (its own data; time stands still until you advance it)")
+    lines += [f"  {label:<13}{value}" for label, value in sandbox_rows]
+    return lines
+
+
+def _link_rows(links: list[demo_data.PortalLink]) -> list[tuple[str, str]]:
+    return [
+        (
+            "Portal link",
+            f"{link.url}  {link.customer}, in {link.language} (opens once, within 24 h)",
+        )
+        for link in links
+    ]
 
 
 # An import string, not an app: uvicorn imports it in each worker process. With several
@@ -192,8 +239,8 @@ APP_FACTORY = "plansmith.entrypoints.web:app_from_environment"
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8000,
+    host: Annotated[str, typer.Option(envvar="PLANSMITH_HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PLANSMITH_PORT")] = 8000,
     renewals_every: Annotated[
         int,
         typer.Option(help="Run the renewal step every N seconds in this process; 0: never"),
@@ -207,7 +254,22 @@ def serve(
         ),
     ] = 1,
 ) -> None:
-    """Serve the API, the portal and the console; run the renewal step and the outbox relay."""
+    """Serve the API, the portal and the console; run the renewal step and the outbox relay.
+    Ctrl-C (SIGINT) or SIGTERM stops it cleanly, with exit status 0."""
+    # From the first instant: a stop while starting is a clean stop too. uvicorn ends on
+    # SIGTERM as on Ctrl-C, then raises the signal again: both become an interrupt, so the
+    # finally in _serve stops the timer and gives the relay lease up, and the exit is 0.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        _serve(host, port, renewals_every, workers)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    out.print("plansmith stopped", highlight=False)
+
+
+def _serve(host: str, port: int, renewals_every: int, workers: int) -> None:
     import uvicorn
 
     from plansmith.entrypoints.cli.renewals import RenewalTimer
@@ -221,28 +283,26 @@ def serve(
     plansmith = bootstrap(Settings())
     base = f"http://{host}:{port}"
     out.print(
-        f"plansmith on {base} with {workers} worker(s)  (API docs: {base}/docs)",
+        f"plansmith on {base} with {workers} worker(s)  (home: {base}/, API docs: {base}/docs;"
+        " Ctrl-C stops it)",
         soft_wrap=True,
         highlight=False,
     )
     timer = RenewalTimer(plansmith, renewals_every) if renewals_every > 0 else None
     every = plansmith.settings.relay_every_seconds
     relay = RelayLoop(plansmith.relay(), every) if every > 0 else None
-    for started in (timer, relay):
-        if started is not None:
-            started.start()
-    # uvicorn ends on SIGTERM as on Ctrl-C, then raises the signal again: make that an
-    # interrupt too, so the finally below stops the timer and gives the relay lease up.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    running: list[RenewalTimer | RelayLoop] = []
     try:
+        for loop in (timer, relay):
+            if loop is not None:
+                loop.start()
+                running.append(loop)
         uvicorn.run(
             APP_FACTORY, factory=True, host=host, port=port, workers=workers, http=NoDelayHttp
         )
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        for running in (timer, relay):
-            if running is not None:
-                running.stop()
+        for loop in running:
+            loop.stop()
         plansmith.dispose()
 
 

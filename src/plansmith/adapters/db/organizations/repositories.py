@@ -31,6 +31,13 @@ class SqlOrganizations(Repository):
         q = select(t.organizations).order_by(c.created_at, c.id)
         return [Organization(**row._mapping) for row in self.session.execute(q)]
 
+    def sandboxes(
+        self, owner_id: str, *, after: tuple[datetime, str] | None, limit: int
+    ) -> Sequence[Organization]:
+        q = select(t.organizations).where(t.organizations.c.owner_id == owner_id)
+        q = page_after(q, t.organizations, after, limit)
+        return [Organization(**row._mapping) for row in self.session.execute(q)]
+
     def move_test_clock(self, organization_id: str, expected: datetime, to: datetime) -> bool:
         # Only a sandbox's clock, and only from where the caller read it: of two advances at
         # once, the one that saves second finds the clock moved and stops.

@@ -29,6 +29,9 @@ organizations = Table(
     # clock (set: sandbox; NULL: live), an instant that moves only when it is advanced.
     Column("sandbox", Boolean, nullable=False, server_default=false()),
     Column("test_clock_at", UTCDateTime(), nullable=True),
+    # The live organization that made this sandbox (from the API or the console); NULL else.
+    Column("owner_id", Id, nullable=True),
+    Index("ix_organizations_owner", "owner_id", "created_at", "id"),
 )
 
 api_keys = Table(
