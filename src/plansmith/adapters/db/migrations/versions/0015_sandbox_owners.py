@@ -24,5 +24,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_organizations_owner", table_name="organizations")
-    with op.batch_alter_table("organizations", schema=None) as batch_op:
-        batch_op.drop_column("owner_id")
+    # ALTER TABLE … DROP COLUMN on both (SQLite 3.35+): a batch rebuild of organizations would
+    # drop the table every other table's foreign keys point at.
+    op.execute("ALTER TABLE organizations DROP COLUMN owner_id")
