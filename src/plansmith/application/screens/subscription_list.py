@@ -1,7 +1,9 @@
 """The console's list of every subscription of an organization, filtered by status, family,
 plan and customer, a page at a time, each with its price per period and monthly value (MRR,
-as domain/subscriptions/revenue.py counts it). One statement for the page, whatever its size,
-and the catalog (none when the process holds it)."""
+as domain/subscriptions/revenue.py counts it, add-ons at the price last billed: a later change
+of an add-on's price or its removal never rewrites it, nor breaks the page). Two statements
+for the page, whatever its size (its subscriptions, their billed add-on prices), and the
+catalog (none when the process holds it)."""
 
 from __future__ import annotations
 
@@ -14,8 +16,7 @@ from plansmith.application.subscriptions.lifecycle import price_book
 from plansmith.domain.catalog.plans import Plan, PlanFamily
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import InvalidValue
-from plansmith.domain.subscriptions.price_book import components
-from plansmith.domain.subscriptions.revenue import monthly_value
+from plansmith.domain.subscriptions.revenue import Valuation
 from plansmith.domain.subscriptions.subscription import Status, Subscription
 
 
@@ -25,8 +26,8 @@ class SubscriptionLine:
     account_name: str
     account_email: str
     family_name: str
-    plan_name: str  # the operator's name of the plan
-    version_name: str  # what the customer sees
+    plan_name: str  # the plan's name, as customers see it
+    version_name: str  # the operator's label of the version held (e.g. "Bronze Legacy")
     period_amount: int  # the price of one full period of the cycle, add-ons included
     monthly_value: int  # 0 unless in service and out of a trial
 
@@ -73,11 +74,15 @@ def subscription_list(
                 organization_id, filters, after=after, limit=limit + 1
             )
         )
+        shown = [row.subscription.id for row in rows[:limit]]
+        recorded = uow.subscription_reports.add_on_prices(organization_id, subscription_ids=shown)
+    prices = Valuation(book, recorded)
     more = len(rows) > limit
     lines = []
     for row in rows[:limit]:
         sub = row.subscription
         paying = sub.in_service and sub.status is not Status.TRIALING
+        period = prices.period_amount(sub.id, sub.terms)
         lines.append(
             SubscriptionLine(
                 subscription=sub,
@@ -86,8 +91,8 @@ def subscription_list(
                 family_name=book.families[sub.family_id].name,
                 plan_name=book.plan(sub.terms.plan_id).name,
                 version_name=book.version(sub.terms.version_id).name,
-                period_amount=sum(p.period_amount for p in components(sub.terms, book)),
-                monthly_value=monthly_value(sub.terms, book) if paying else 0,
+                period_amount=period,
+                monthly_value=prices.monthly_value(sub.id, sub.terms) if paying else 0,
             )
         )
     last = rows[limit - 1].subscription if more else None

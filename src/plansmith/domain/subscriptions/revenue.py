@@ -14,6 +14,18 @@ Definitions (the console dashboard shows exactly these):
   plans and families add up to the total exactly. Coupons, taxes, usage, one-off charges and
   prorations are not recurring revenue and are left out. A pay-per-day subscription counts at
   the value of a full period while it is in service. ARR is 12 × MRR.
+- **Prices of the past** (``Valuation``): a plan is priced by its version (a published version
+  never changes). Add-ons have no versions, so the catalog's price today may not be the one
+  billed then, or may be gone: an add-on is priced at the unit price the subscription's own
+  billed items recorded (a full period, a change's charge or a pay-per-day accrual; never a
+  credit) for the period holding the day, within the span; before its first such item, the
+  span's first. A price never recorded (a pay-per-day period not billed yet) is the catalog's
+  price for the cycle and currency; with neither, the add-on counts 0. Valuing never fails:
+  the past always shows, and a later change of an add-on's price never rewrites it.
+- **Whose today**: each span is in its subscription's local dates (the account's time zone
+  when it subscribed), so each is read on its own local date: the snapshot day of a span in
+  the current month is its zone's today. The months shown end with the month of the latest
+  local today among the zones held (UTC with none).
 - **Active subscriptions**: in service and not in a trial on the snapshot day (a free plan
   counts, with a value of 0); **active customers**: the accounts holding at least one;
   **trialing**: in service in a trial.
@@ -33,13 +45,14 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import TypeVar
 
+from plansmith.domain.kernel.errors import DomainError
 from plansmith.domain.kernel.money import round_half_up
-from plansmith.domain.kernel.periods import Cycle, CycleUnit
+from plansmith.domain.kernel.periods import Cycle, CycleUnit, local_date, zone
 from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.price_book import PriceBook, components
 from plansmith.domain.subscriptions.subscription import Terms
@@ -56,6 +69,21 @@ class HeldSpan:
     account_id: str
     family_id: str
     span: Span
+    time_zone: str = "UTC"  # the subscription's: its span's dates are local dates there
+
+
+@dataclass(frozen=True)
+class RecordedPrice:
+    """An add-on's unit price as one of a subscription's billed items recorded it: a full
+    period of ``cycle`` per unit, for the item's service dates ``[period_start, period_end)``."""
+
+    subscription_id: str
+    add_on: str  # its code
+    currency: str
+    cycle: str | None  # the terms' ``Cycle.name``; None on items stored before it was recorded
+    unit_amount: int
+    period_start: date
+    period_end: date
 
 
 @dataclass(frozen=True)
@@ -114,9 +142,66 @@ def months_in(cycle: Cycle) -> Fraction:
 
 
 def monthly_value(terms: Terms, book: PriceBook) -> int:
-    """The terms' normalized monthly value in minor units, rounded half up once."""
+    """The terms' normalized monthly value at the catalog's prices, rounded half up once."""
     period = sum(part.period_amount for part in components(terms, book))
     return round_half_up(Fraction(period) / months_in(terms.cycle))
+
+
+class Valuation:
+    """Held terms priced as they were billed (see "Prices of the past" above); never fails."""
+
+    def __init__(self, book: PriceBook, recorded: Iterable[RecordedPrice] = ()) -> None:
+        self.book = book
+        self._recorded: dict[tuple[str, str], list[RecordedPrice]] = {}
+        # In the order given (billed order) within a period start: the last billed wins.
+        for price in sorted(recorded, key=lambda r: r.period_start):
+            self._recorded.setdefault((price.subscription_id, price.add_on), []).append(price)
+
+    def period_amount(
+        self, subscription_id: str, terms: Terms, day: date | None = None, span: Span | None = None
+    ) -> int:
+        """One full period of ``terms`` as billed on ``day`` within ``span`` (None: as last
+        billed)."""
+        total = self._plan(terms)
+        for code, quantity in sorted(terms.add_ons.items()):
+            total += quantity * self._add_on(subscription_id, code, terms, day, span)
+        return total
+
+    def monthly_value(
+        self, subscription_id: str, terms: Terms, day: date | None = None, span: Span | None = None
+    ) -> int:
+        period = self.period_amount(subscription_id, terms, day, span)
+        return round_half_up(Fraction(period) / months_in(terms.cycle))
+
+    def _plan(self, terms: Terms) -> int:
+        try:
+            (plan,) = components(replace(terms, add_ons={}), self.book)
+        except (DomainError, KeyError):
+            return 0  # a version the catalog cannot price: never shown as an error
+        return plan.period_amount
+
+    def _add_on(
+        self, subscription_id: str, code: str, terms: Terms, day: date | None, span: Span | None
+    ) -> int:
+        billed = [
+            r
+            for r in self._recorded.get((subscription_id, code), ())
+            if r.currency == terms.currency and r.cycle in (None, terms.cycle.name)
+        ]
+        within = [
+            r
+            for r in billed
+            if span is None
+            or (r.period_end > span.start and (span.end is None or r.period_start < span.end))
+        ]
+        if within:
+            begun = [r for r in within if day is None or r.period_start <= day]
+            return (begun[-1] if begun else within[0]).unit_amount
+        add_on = self.book.add_ons.get(code)
+        for price in add_on.prices if add_on is not None else ():
+            if price.currency == terms.currency and price.cycle == terms.cycle:
+                return price.amount
+        return billed[-1].unit_amount if billed else 0
 
 
 def month_starts(first: date, last: date) -> list[date]:
@@ -133,14 +218,27 @@ def snapshot_day(month: date, today: date) -> date:
     return min(last, today)
 
 
-def holdings_on(spans: Iterable[HeldSpan], day: date, book: PriceBook) -> dict[str, Holding]:
-    """Every subscription in service on ``day``, by subscription id."""
+def local_todays(spans: Iterable[HeldSpan], now: datetime) -> dict[str, date]:
+    """Today's date in each time zone the spans are in."""
+    return {z: local_date(now, zone(z)) for z in {held.time_zone for held in spans}}
+
+
+def holdings_on(
+    spans: Iterable[HeldSpan],
+    day: date,
+    prices: Valuation,
+    todays: Mapping[str, date] | None = None,
+) -> dict[str, Holding]:
+    """Every subscription in service on ``day`` (on its zone's today when that comes first, as
+    ``todays`` gives them by zone), by subscription id."""
     found: dict[str, Holding] = {}
     for held in spans:
         span = held.span
-        if span.start > day or (span.end is not None and span.end <= day):
+        on = min(day, todays.get(held.time_zone, day)) if todays else day
+        if span.start > on or (span.end is not None and span.end <= on):
             continue
         terms = span.terms
+        mrr = 0 if span.trial else prices.monthly_value(held.subscription_id, terms, on, span)
         found[held.subscription_id] = Holding(
             subscription_id=held.subscription_id,
             account_id=held.account_id,
@@ -148,7 +246,7 @@ def holdings_on(spans: Iterable[HeldSpan], day: date, book: PriceBook) -> dict[s
             plan_id=terms.plan_id,
             currency=terms.currency,
             trial=span.trial,
-            mrr=0 if span.trial else monthly_value(terms, book),
+            mrr=mrr,
         )
     return found
 
@@ -195,19 +293,31 @@ def _grouped(
 
 
 def month_figures(
-    spans: Sequence[HeldSpan], book: PriceBook, first: date, last: date, today: date
+    spans: Sequence[HeldSpan],
+    prices: Valuation | PriceBook,
+    first: date,
+    last: date,
+    today: date | datetime,
 ) -> list[MonthFigures]:
-    """The figures of every month from ``first``'s to ``last``'s (neither after ``today``'s),
-    each with its movements from the month before."""
+    """The figures of every month from ``first``'s to ``last``'s (neither after today's),
+    each with its movements from the month before. ``today`` an instant: each span is read on
+    its own zone's date then, and today is the latest of those (see "Whose today"); a date:
+    every span is read on it."""
+    if isinstance(prices, PriceBook):
+        prices = Valuation(prices)
+    todays: dict[str, date] | None = None
+    if isinstance(today, datetime):
+        todays = local_todays(spans, today)
+        today = max(todays.values(), default=local_date(today, zone("UTC")))
     months = month_starts(first, min(last, today))
     if not months:
         return []
     before_first = months[0] - timedelta(days=1)
-    previous = holdings_on(spans, before_first, book)
+    previous = holdings_on(spans, before_first, prices, todays)
     result = []
     for month in months:
         day = snapshot_day(month, today)
-        now = holdings_on(spans, day, book)
+        now = holdings_on(spans, day, prices, todays)
         paying = [h for h in now.values() if not h.trial]
         result.append(
             MonthFigures(
