@@ -10,6 +10,7 @@ before each action and at the end, as a deployment's billing run would."""
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -36,6 +37,32 @@ BASIC_YEAR_OFF, PRO_YEAR_OFF = 10, 15  # percent off the annual cycle
 
 
 PASSWORD = "correct horse battery"
+
+
+def _amount(cell: str) -> int:
+    """A money cell's minor units: the digits of "¥15,000" or "$50.00"."""
+    text = re.sub(r"<[^>]+>", "", cell)
+    digits = re.sub(r"[^0-9]", "", text)
+    return -int(digits) if re.search("[-\u2212]", text) else int(digits)
+
+
+def dashboard_cells(html: str, table_id: str) -> dict[str, dict[str, int]]:
+    """{row key: {figure: value}} of one of the dashboard's figures tables: months by
+    YYYY-MM, else by label."""
+    table = re.search(rf'<table class="stack figures" id="{table_id}">(.*?)</table>', html, re.S)
+    assert table, f"no table {table_id}"
+    rows = {}
+    for row in re.findall(r"<tr(.*?)</tr>", table.group(1), re.S):
+        head = re.search(r'<th scope="row"[^>]*>(.*?)</th>', row, re.S)
+        if head is None:
+            continue
+        month = re.search(r'data-month="([0-9-]+)"', row)
+        key = month.group(1) if month else re.sub(r"<[^>]+>", "", head.group(1)).strip()
+        rows[key] = {
+            name: _amount(value)
+            for name, value in re.findall(r'data-figure="(\w+)">(.*?)</td>', row, re.S)
+        }
+    return rows
 
 
 def sign_in_console(client: TestClient, container: Plansmith, tenant: Tenant) -> TestClient:

@@ -5,7 +5,6 @@ plan."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import pytest
@@ -20,6 +19,7 @@ from tests.conftest import Tenant
 from tests.integration.revenue_scenario_support import (
     TODAY,
     Expected,
+    dashboard_cells,
     expected,
     months,
     run_scenario,
@@ -109,31 +109,6 @@ def test_the_scenario_moves_mrr_the_way_its_story_says(
     assert jpy[date(2027, 2, 1)].expansion == 1800
 
 
-def _amount(cell: str) -> int:
-    """A money cell's minor units: the digits of "¥15,000" or "$50.00"."""
-    text = re.sub(r"<[^>]+>", "", cell)
-    digits = re.sub(r"[^0-9]", "", text)
-    return -int(digits) if re.search("[-\u2212]", text) else int(digits)
-
-
-def _cells(html: str, table_id: str) -> dict[str, dict[str, int]]:
-    """{row key: {figure: value}} of one figures table: months by YYYY-MM, else by label."""
-    table = re.search(rf'<table class="stack figures" id="{table_id}">(.*?)</table>', html, re.S)
-    assert table, f"no table {table_id}"
-    rows = {}
-    for row in re.findall(r"<tr(.*?)</tr>", table.group(1), re.S):
-        head = re.search(r'<th scope="row"[^>]*>(.*?)</th>', row, re.S)
-        if head is None:
-            continue
-        month = re.search(r'data-month="([0-9-]+)"', row)
-        key = month.group(1) if month else re.sub(r"<[^>]+>", "", head.group(1)).strip()
-        rows[key] = {
-            name: _amount(value)
-            for name, value in re.findall(r'data-figure="(\w+)">(.*?)</td>', row, re.S)
-        }
-    return rows
-
-
 def test_the_dashboard_page_shows_the_same_figures_for_the_last_12_months(
     client: TestClient, container: Plansmith, tenant: Tenant
 ) -> None:
@@ -145,7 +120,7 @@ def test_the_dashboard_page_shows_the_same_figures_for_the_last_12_months(
     assert page.status_code == 200, page.text
     html = page.text
     for currency in ("JPY", "USD"):
-        rows = _cells(html, f"months-{currency}")
+        rows = dashboard_cells(html, f"months-{currency}")
         shown = months(date(2026, 3, 1), 12)
         assert list(rows) == [f"{m:%Y-%m}" for m in shown]
         for m in shown:
@@ -162,8 +137,8 @@ def test_the_dashboard_page_shows_the_same_figures_for_the_last_12_months(
                 "net": e.new + e.expansion - e.contraction - e.churned,
             }, (currency, m)
     october = date(2026, 10, 1)
-    families = _cells(html, "families-JPY")
-    plans = _cells(html, "plans-JPY")
+    families = dashboard_cells(html, "families-JPY")
+    plans = dashboard_cells(html, "plans-JPY")
     for label, code in (("Service plans", "service"), ("Support plans", "support")):
         e = expected(october, "JPY", "family", code)
         assert (families[label]["mrr"], families[label]["contraction"]) == (e.mrr, e.contraction)
