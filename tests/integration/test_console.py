@@ -307,7 +307,7 @@ def test_the_customer_page_lists_the_subscriptions_per_family(
     )
     # Canceled now: inactive, and nothing more falls due.
     assert _row(page, mailbox_id) == (
-        f"Bronze Mailbox plans {mailbox_id} Inactive canceled Monthly 1 $9.99 Bronze $9.99 × 1 "
+        f"Bronze Mailbox plans {mailbox_id} Inactive Canceled Monthly 1 $9.99 Bronze $9.99 × 1 "
         "ended Feb 10, 2026 — Feb 10, 2026 Reactivate…"
     )
     history = re.search(r'<details class="history".*?</details>', page.text, re.S)

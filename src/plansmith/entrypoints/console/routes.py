@@ -43,7 +43,12 @@ from plansmith.entrypoints.webui.sessions import (
     is_secure,
 )
 from plansmith.entrypoints.webui.templating import make_templates
-from plansmith.entrypoints.webui.words import cycle_label, history_word, shown_status
+from plansmith.entrypoints.webui.words import (
+    cycle_label,
+    history_word,
+    shown_status,
+    subscription_state,
+)
 
 PREFIX = "/console"
 SESSION = CookieSession(cookie="plansmith_console", kind=SessionKind.CONSOLE, path=PREFIX)
@@ -301,8 +306,8 @@ class SubscriptionRow:
     def notes(self, language: str) -> list[str]:
         """What the status word alone does not say, in the operator's language."""
         sub, notes = self.view.subscription, []
-        if sub.status not in (Status.ACTIVE, Status.TRIALING):
-            notes.append(translate(language, STATUS_NOTES.get(sub.status.value, sub.status.value)))
+        if sub.status in STATUS_NOTES:
+            notes.append(subscription_state(sub.status, language))
         if sub.trial_end is not None and sub.status is Status.TRIALING:
             notes.append(
                 translate(language, N_("trial until %(day)s")) % {"day": last_day(sub.trial_end)}
@@ -324,13 +329,8 @@ class SubscriptionRow:
         return self.view.plan.name
 
 
-# The statuses the badge's three words leave unsaid.
-STATUS_NOTES = {
-    "past_due": N_("past due"),
-    "paused": N_("paused"),
-    "canceled": N_("canceled"),
-    "expired": N_("expired"),
-}
+# The states the badge's three words leave unsaid, named as everywhere (webui/words.py).
+STATUS_NOTES = frozenset({Status.PAST_DUE, Status.PAUSED, Status.CANCELED, Status.EXPIRED})
 
 
 def money(amount: int, code: str) -> str:

@@ -9,7 +9,6 @@ from fastapi.responses import HTMLResponse
 
 from plansmith.application.screens.subscription_list import SubscriptionList, subscription_list
 from plansmith.domain.kernel.errors import InvalidValue
-from plansmith.domain.subscriptions.subscription import Status
 from plansmith.entrypoints.console.routes import (
     PAGE_SIZE,
     PREFIX,
@@ -20,18 +19,10 @@ from plansmith.entrypoints.console.routes import (
 )
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container
-from plansmith.entrypoints.webui.i18n import N_, request_language, translate
-from plansmith.entrypoints.webui.words import cycle_label
+from plansmith.entrypoints.webui.i18n import request_language
+from plansmith.entrypoints.webui.words import cycle_label, subscription_states
 
 NO_STORE = {"Cache-Control": "no-store"}
-STATUS_NAMES = {
-    Status.TRIALING: N_("In a trial"),
-    Status.ACTIVE: N_("Active"),
-    Status.PAST_DUE: N_("Past due"),
-    Status.PAUSED: N_("Paused"),
-    Status.CANCELED: N_("Cancelled"),
-    Status.EXPIRED: N_("Trial ended"),
-}
 router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
 
 
@@ -66,8 +57,8 @@ def subscriptions(
         "found": found,
         "filters": filters,
         "error": error,
-        "statuses": [(s.value, translate(language, name)) for s, name in STATUS_NAMES.items()],
-        "status_name": {s.value: translate(language, name) for s, name in STATUS_NAMES.items()},
+        "statuses": subscription_states(language),
+        "status_name": dict(subscription_states(language)),
         "cycle_name": lambda cycle: cycle_label(cycle, language),
         "money": money,
         "ui_language": language,

@@ -1,15 +1,19 @@
 """The words people read for the product's own values, one home for portal, console, invoices
 and PDFs, each through the catalogs: a billing cycle ("Monthly"), an invoice's state ("Unpaid"),
-a subscription's state (seed 002's "Try", "Active", "Inactive") and a history row's.
+a subscription's shown status (seed 002's "Try", "Active", "Inactive"), its state and a
+history row's.
 
-An invoice state has one name everywhere a person reads it; the API keeps the codes
-(``open``, ``uncollectible``).
+An invoice state and a subscription state each have one name everywhere a person reads it
+(portal, console pages, lists, filters, notes); the API keeps the codes (``open``,
+``uncollectible``, ``past_due``, ``canceled``). Other modules read these words from here and
+keep no names of their own.
 """
 
 from __future__ import annotations
 
 from plansmith.domain.invoicing.invoice import InvoiceStatus
 from plansmith.domain.kernel.periods import Cycle, CycleUnit
+from plansmith.domain.subscriptions.subscription import Status
 from plansmith.entrypoints.webui.i18n import DEFAULT, N_, translate, translate_plural
 
 CYCLE_NAMES = {
@@ -37,13 +41,22 @@ INVOICE_STATES = {
     InvoiceStatus.UNCOLLECTIBLE: N_("Unpaid"),  # written off by the operator, still owed
 }
 UPCOMING = N_("Upcoming")
-# Seed 002's word for a trial is "Try"; each status of a history row as people read it.
+# One word per subscription state; seed 002's word for a trial is "Try".
+SUBSCRIPTION_STATES = {
+    Status.TRIALING: N_("Try"),
+    Status.ACTIVE: N_("Active"),
+    Status.PAST_DUE: N_("Past due"),
+    Status.PAUSED: N_("Paused"),
+    Status.CANCELED: N_("Canceled"),
+    Status.EXPIRED: N_("Expired"),
+}
+# Each status of a history row as people read it: a state's own word where it is one.
 HISTORY_WORDS = {
-    "trial": N_("Try"),
-    "active": N_("Active"),
-    "paused": N_("Paused"),
-    "canceled": N_("Canceled"),
-    "expired": N_("Expired"),
+    "trial": SUBSCRIPTION_STATES[Status.TRIALING],
+    "active": SUBSCRIPTION_STATES[Status.ACTIVE],
+    "paused": SUBSCRIPTION_STATES[Status.PAUSED],
+    "canceled": SUBSCRIPTION_STATES[Status.CANCELED],
+    "expired": SUBSCRIPTION_STATES[Status.EXPIRED],
     "replaced": N_("Replaced"),
     "ended": N_("Ended"),
 }
@@ -95,6 +108,18 @@ def invoice_state(status: InvoiceStatus | str, language: str = DEFAULT) -> str:
 
 def upcoming(language: str = DEFAULT) -> str:
     return translate(language, UPCOMING)
+
+
+def subscription_state(status: Status | str, language: str = DEFAULT) -> str:
+    """A subscription state's one word: "Try", "Past due", "Canceled"..."""
+    return translate(language, SUBSCRIPTION_STATES[Status(status)])
+
+
+def subscription_states(language: str = DEFAULT) -> list[tuple[str, str]]:
+    """(code, word) of every subscription state, in the lifecycle's order (to filter by)."""
+    return [
+        (status.value, translate(language, word)) for status, word in SUBSCRIPTION_STATES.items()
+    ]
 
 
 def history_word(status: str, language: str = DEFAULT) -> str:
