@@ -5,7 +5,10 @@ carrying the fingerprint of that preview, does it in one transaction, only when 
 are still those shown (otherwise the new preview, marked ``moved``).
 
 A cancel at term end and keeping a plan set to cancel move no money and can be undone: they
-stay one click (``needs_confirmation``).
+stay one click (``needs_confirmation``). Whether keeping only withdraws the cancellation is
+decided inside the unit of work, on the plan brought up to date: if its term ended before the
+billing run caught up, it is canceled, and bringing it back charges, so ``keep`` shows that
+preview instead of doing it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from plansmith.application.subscriptions.lifecycle import (
 from plansmith.application.subscriptions.queries import FamilyPlans
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.kernel.periods import local_date, zone
+from plansmith.domain.subscriptions.events import CancelWithdrawn
 from plansmith.domain.subscriptions.subscription import Status, Subscription
 
 
@@ -70,6 +74,11 @@ class StopReview:
         return self.before.subscription.pay_per_day
 
 
+def _withdrawn(result: Result) -> bool:
+    """Reactivate only took back a cancellation at term end: nothing charged, nothing restarted."""
+    return bool(result.events) and isinstance(result.events[-1], CancelWithdrawn)
+
+
 def _subject(plans: FamilyPlans, stop: Stop) -> Subscription:
     if stop is Stop.CANCEL_NOW:
         if plans.current is None:
@@ -92,10 +101,12 @@ def review_stop(
     grace: timedelta,
     *,
     expect: str | None = None,
+    keep: bool = False,
 ) -> StopReview:
     """The preview of ``stop`` (``expect`` None), or, given the fingerprint of the preview
     reviewed, the action done when its figures still match. One unit of work; a refusal of the
-    rules (e.g. already canceled) is raised as the use case raises it."""
+    rules (e.g. already canceled) is raised as the use case raises it. ``keep`` (reactivate
+    only): done at once when it only withdraws a cancellation at term end, else the preview."""
     with uow:
         read = _read(uow, wall, organization_id, account_id)
         plans = _family_of(read.families(), family_code)
@@ -109,9 +120,9 @@ def review_stop(
             action,
             CUSTOMER,
             read.now,
-            dry_run=expect is None,
+            dry_run=expect is None and not keep,
             log=read.logs[sub.id],
-            confirm=lambda made: fingerprint(made) == expect,
+            confirm=lambda made: _withdrawn(made) if keep else fingerprint(made) == expect,
         )
         today = local_date(read.now, zone(read.account.time_zone))
         before = view_of(sub, read.book)
@@ -119,5 +130,5 @@ def review_stop(
             uow.commit()
             return StopReview(read.account, plans, stop, before, result, today, None, done=True)
         nxt = next_invoice_after(uow, read, result, grace)
-        moved = expect is not None
+        moved = expect is not None and not keep
         return StopReview(read.account, plans, stop, before, result, today, nxt, moved=moved)
