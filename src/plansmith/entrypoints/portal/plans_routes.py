@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from plansmith.application.screens import portal_plans as q
 from plansmith.application.screens.plan_choices import fixable, readable
-from plansmith.application.screens.portal_stops import Stop, needs_confirmation, review_stop
+from plansmith.application.screens.plan_stops import Stop, needs_confirmation, review_stop
 from plansmith.application.subscriptions.actions import (
     cancel_subscription,
     withdraw_scheduled_change,
