@@ -5,7 +5,8 @@ is charged or credited and from when. The first click never does it; a confirmat
 figures moved since they were shown does nothing and shows the new ones (409).
 
 Handlers stay thin: parse the form, call one query of ``application.screens.console_plans``
-(each one unit of work), render. Sessions, CSRF and error pages are routes.py's.
+(changes) or ``plan_stops`` (stops, the portal's too: one wording, ``_stop_words.html``), each
+one unit of work, and render. Sessions, CSRF and error pages are routes.py's.
 """
 
 from __future__ import annotations
