@@ -48,6 +48,22 @@ def _csrf(page: Response) -> str:
     return match.group(1)
 
 
+def _shown(page: Response) -> str:
+    """What a confirmation step showed, as its Confirm carries it back."""
+    match = re.search(r'name="expect" value="([^"]*)"', page.text)
+    assert match, "the page has no confirmation form"
+    return match.group(1)
+
+
+def _confirmed(client: TestClient, url: str, data: dict[str, str], **kw: Any) -> Response:
+    """The confirmation step, then its Confirm: what an operator's two clicks send."""
+    asked = client.post(url, data=data)
+    assert asked.status_code == 200, asked.text
+    form = {**data, "csrf_token": _csrf(asked), "confirmed": "yes", "expect": _shown(asked)}
+    answer: Response = client.post(url, data=form, **kw)
+    return answer
+
+
 def _edit_form(page: Response, **changes: str) -> dict[str, str | list[str]]:
     """What the browser posts from the editor's form, with ``changes`` typed in."""
     start = page.text.index('/draft" novalidate>')

@@ -10,18 +10,26 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.invoicing.invoice import InvoiceStatus
 from tests.conftest import Tenant
 from tests.integration.console_catalog_support import _text as text_of
 from tests.integration.invoice_pages import (
+    act,
     billed_customer,
     csrf,
     sign_in_console,
     snapshot,
     status_of,
 )
+
+
+def shown_of(page: Response) -> str:
+    match = re.search(r'name="expect" value="([^"]*)"', page.text)
+    assert match, "the page has no confirmation form"
+    return match.group(1)
 
 
 @pytest.mark.parametrize(
@@ -62,7 +70,9 @@ def test_void_and_mark_paid_first_show_the_number_amount_and_date(
     asked = client.post(url, data={"csrf_token": csrf(page)})
     unchanged = snapshot(container) == before
     confirmed = client.post(
-        url, data={"csrf_token": csrf(asked), "confirmed": "yes"}, follow_redirects=False
+        url,
+        data={"csrf_token": csrf(asked), "confirmed": "yes", "expect": shown_of(asked)},
+        follow_redirects=False,
     )
 
     text = text_of(asked)
@@ -103,11 +113,8 @@ def test_an_invoice_that_no_longer_allows_it_says_so_instead_of_asking(
 ) -> None:
     billed = billed_customer(container, tenant)
     sign_in_console(client, container, tenant)
-    page = client.get(f"/console/invoices/{billed.first.id}")
-    paid = client.post(
-        f"/console/invoices/{billed.first.id}/mark-paid",
-        data={"csrf_token": csrf(page), "confirmed": "yes"},
-    )
+    act(client, billed.first, "mark-paid")
+    paid = client.get(f"/console/invoices/{billed.first.id}")
 
     asked = client.post(
         f"/console/invoices/{billed.first.id}/void", data={"csrf_token": csrf(paid)}

@@ -18,6 +18,7 @@ from plansmith.bootstrap import Plansmith
 from plansmith.domain.catalog.plans import Channel, VersionStatus
 from tests.conftest import Tenant
 from tests.integration.console_catalog_support import (
+    _confirmed,
     _csrf,
     _edit_form,
     _error_beside,
@@ -132,14 +133,10 @@ def test_publishing_with_no_keeps_existing_customers_on_a_legacy_version(
         f"/console/plans/{bronze.plan.id}/draft", data=_edit_form(page, base_price__USD="29.99")
     )
 
-    published = operator_client.post(
+    published = _confirmed(  # through the confirmation step (test_console_defects.py)
+        operator_client,
         f"/console/plans/{bronze.plan.id}/publish",
-        data={
-            "csrf_token": _csrf(page),
-            "apply_to_existing": "never",
-            "legacy_name": "",
-            "confirmed": "yes",  # past the confirmation step (test_console_defects.py)
-        },
+        {"csrf_token": _csrf(page), "apply_to_existing": "never", "legacy_name": ""},
         follow_redirects=False,
     )
 
@@ -168,9 +165,10 @@ def test_publishing_with_yes_at_renewal_shows_the_notice_to_send(
         f"/console/plans/{bronze.plan.id}/draft", data=_edit_form(page, base_price__USD="29.99")
     )
 
-    published = operator_client.post(
+    published = _confirmed(
+        operator_client,
         f"/console/plans/{bronze.plan.id}/publish",
-        data={"csrf_token": _csrf(page), "apply_to_existing": "at_renewal", "confirmed": "yes"},
+        {"csrf_token": _csrf(page), "apply_to_existing": "at_renewal"},
     )
 
     assert published.status_code == 200
@@ -323,9 +321,8 @@ def test_archiving_stops_editing(
 ) -> None:
     page = operator_client.get(f"/console/plans/{bronze.plan.id}")
 
-    archived = operator_client.post(  # past the confirmation step (test_console_defects.py)
-        f"/console/plans/{bronze.plan.id}/archive",
-        data={"csrf_token": _csrf(page), "confirmed": "yes"},
+    archived = _confirmed(  # through the confirmation step (test_console_defects.py)
+        operator_client, f"/console/plans/{bronze.plan.id}/archive", {"csrf_token": _csrf(page)}
     )
     late_edit = operator_client.post(
         f"/console/plans/{bronze.plan.id}/draft", data=_edit_form(page)

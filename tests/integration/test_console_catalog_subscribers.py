@@ -19,6 +19,7 @@ from plansmith.application.subscriptions.subscribing import SubscribeInput, subs
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 from tests.integration.console_catalog_support import (
+    _confirmed,
     _csrf,
     _edit_form,
     _family,
@@ -61,13 +62,10 @@ def _publish_new_price(
     client.post(
         f"/console/plans/{plan.plan.id}/draft", data=_edit_form(page, base_price__USD="29.99")
     )
-    published = client.post(
+    published = _confirmed(  # through the confirmation step
+        client,
         f"/console/plans/{plan.plan.id}/publish",
-        data={
-            "csrf_token": _csrf(page),
-            "apply_to_existing": apply_to_existing,
-            "confirmed": "yes",  # past the confirmation step
-        },
+        {"csrf_token": _csrf(page), "apply_to_existing": apply_to_existing},
         follow_redirects=False,
     )
     return published, client.get(published.headers["location"])

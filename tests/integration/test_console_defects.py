@@ -22,6 +22,7 @@ from tests.integration.console_catalog_support import (
     _edit_form,
     _error_beside,
     _plan,
+    _shown,
     _text,
     _versions,
     bronze,
@@ -74,7 +75,12 @@ def test_publish_first_shows_who_moves_and_when_and_publishes_only_on_confirm(
     untouched = [v.status for v in _versions(container, tenant, bronze)]
     confirmed = operator_client.post(
         url,
-        data={"csrf_token": _csrf(asked), "apply_to_existing": apply, "confirmed": "yes"},
+        data={
+            "csrf_token": _csrf(asked),
+            "apply_to_existing": apply,
+            "confirmed": "yes",
+            "expect": _shown(asked),
+        },
         follow_redirects=False,
     )
 
@@ -116,7 +122,9 @@ def test_archive_first_says_what_new_sign_ups_lose_and_archives_only_on_confirm(
     asked = operator_client.post(url, data={"csrf_token": _csrf(page)})
     still = get_plan(container.uow(), tenant.organization_id, bronze.plan.id)
     confirmed = operator_client.post(
-        url, data={"csrf_token": _csrf(asked), "confirmed": "yes"}, follow_redirects=False
+        url,
+        data={"csrf_token": _csrf(asked), "confirmed": "yes", "expect": _shown(asked)},
+        follow_redirects=False,
     )
 
     text = _text(asked)
@@ -159,7 +167,9 @@ def test_a_draft_is_discarded_after_a_confirmation_and_the_plan_is_as_before(
 
     asked = operator_client.post(url, data={"csrf_token": token})
     kept = len(_versions(container, tenant, bronze))
-    discarded = operator_client.post(url, data={"csrf_token": _csrf(asked), "confirmed": "yes"})
+    discarded = operator_client.post(
+        url, data={"csrf_token": _csrf(asked), "confirmed": "yes", "expect": _shown(asked)}
+    )
 
     text = _text(asked)
     assert asked.status_code == 200 and "Discard draft version 2 of Bronze?" in text

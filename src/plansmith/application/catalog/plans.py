@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from plansmith.application.catalog.shown import check_shown
 from plansmith.application.kernel.errors import Conflict, NotFound
 from plansmith.application.kernel.ids import new_id
 from plansmith.application.kernel.ports import Clock, UnitOfWork
@@ -295,10 +296,15 @@ def _free_code(uow: UnitOfWork, organization_id: str, code: str) -> str:
     raise Conflict("too many copies of this plan; give the copy a code", field="code")
 
 
-def archive_plan(uow: UnitOfWork, clock: Clock, organization_id: str, plan_id: str) -> PlanView:
-    """No new sign-ups; existing subscribers keep their version."""
+def archive_plan(
+    uow: UnitOfWork, clock: Clock, organization_id: str, plan_id: str, expect: str | None = None
+) -> PlanView:
+    """No new sign-ups; existing subscribers keep their version. ``expect``: what the
+    confirmation showed (``plan_shown``), refused (409) when the plan is no longer so."""
     with uow:
         plan = _plan(uow, organization_id, plan_id)
+        if expect is not None:
+            check_shown(plan, list(uow.plan_versions.for_plan(plan.id)), expect)
         if plan.archived_at is None:
             plan = replace(plan, archived_at=clock.now())
             uow.plans.update(plan)
@@ -306,8 +312,11 @@ def archive_plan(uow: UnitOfWork, clock: Clock, organization_id: str, plan_id: s
         return _view(uow, plan)
 
 
-def discard_draft(uow: UnitOfWork, organization_id: str, plan_id: str) -> PlanView:
+def discard_draft(
+    uow: UnitOfWork, organization_id: str, plan_id: str, expect: str | None = None
+) -> PlanView:
     """Throw the plan's draft away: customers never saw it, so nothing else changes.
+    ``expect``: what the confirmation showed (``plan_shown``), refused (409) otherwise.
 
     Refused (409) when there is no draft, and when the draft is the plan's only version (a
     plan that was never published: archive it instead).
@@ -327,6 +336,7 @@ def discard_draft(uow: UnitOfWork, organization_id: str, plan_id: str) -> PlanVi
                 "published: archive the plan instead",
                 field="plan_id",
             )
+        check_shown(plan, versions, expect)  # after the refusals that say more
         uow.plan_versions.remove_draft(draft.id)
         uow.commit()
         return _view(uow, plan)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from plansmith.application.catalog.plans import _plan, _require_active
+from plansmith.application.catalog.shown import check_shown
 from plansmith.application.catalog.version_moves import notify_and_move
 from plansmith.application.kernel.errors import Conflict
 from plansmith.application.kernel.ids import new_id
@@ -45,12 +46,15 @@ def publish_plan(
     apply_to_existing: str,
     *,
     legacy_name: str | None = None,
+    expect: str | None = None,
 ) -> Published:
     """Seed 003: 'Do you want this change to apply to existing customers as well?'
 
     never: the old version keeps its subscribers, becomes legacy, internal-only and renamed
     (default "<name> Legacy"); new sign-ups get the new version. now / at_renewal: a move of
     the old version's subscribers is recorded with a notice saying what changes.
+    ``expect``: what the confirmation showed (``plan_shown`` with the apply mode and the legacy
+    name as typed); refused (409) when the plan is no longer so.
     """
     try:
         apply = ApplyToExisting(apply_to_existing)
@@ -71,6 +75,7 @@ def publish_plan(
                 field="plan_id",
                 code=ec.NO_DRAFT,
             )
+        check_shown(plan, versions, expect, apply.value, label or "")
         published = _publish(uow, plan, versions, draft, apply, label, now)
         uow.commit()
     return published

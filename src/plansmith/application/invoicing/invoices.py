@@ -80,11 +80,32 @@ def finalize_invoice(
     return final
 
 
-def void_invoice(uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id: str) -> Invoice:
-    """A draft is discarded; an open or uncollectible one is reversed in the ledger."""
+def shown(invoice: Invoice) -> str:
+    """What a confirmation page showed of an invoice (its state and figures): a confirmation
+    carrying another value is refused, nothing done."""
+    totals = invoice.totals
+    return f"{invoice.status.value}.{totals.total}.{totals.credit_applied}.{totals.amount_due}"
+
+
+def _as_shown(invoice: Invoice, expect: str | None) -> None:
+    if expect is not None and shown(invoice) != expect:
+        raise Conflict("the invoice changed since it was shown; nothing was done", field="expect")
+
+
+def void_invoice(
+    uow: UnitOfWork,
+    clock: Clock,
+    organization_id: str,
+    invoice_id: str,
+    *,
+    expect: str | None = None,
+) -> Invoice:
+    """A draft is discarded; an open or uncollectible one is reversed in the ledger. With
+    ``expect`` (``shown`` of the invoice on a confirmation page): only if it is still so."""
     now = clock.now()
     with uow:
         invoice = held_invoice(uow, organization_id, invoice_id)
+        _as_shown(invoice, expect)
         voided = invoice.moved(InvoiceStatus.VOID, now)
         if uow.invoices.credit_notes(invoice.id):
             raise Conflict(
@@ -117,11 +138,20 @@ def mark_uncollectible(
     return written_off
 
 
-def mark_paid(uow: UnitOfWork, clock: Clock, organization_id: str, invoice_id: str) -> Invoice:
-    """Record that what the invoice still owes was paid outside plansmith (a bank transfer)."""
+def mark_paid(
+    uow: UnitOfWork,
+    clock: Clock,
+    organization_id: str,
+    invoice_id: str,
+    *,
+    expect: str | None = None,
+) -> Invoice:
+    """Record that what the invoice still owes was paid outside plansmith (a bank transfer).
+    With ``expect`` (``shown`` of the invoice on a confirmation page): only if it is still so."""
     now = clock.now()
     with uow:
         invoice = held_invoice(uow, organization_id, invoice_id)
+        _as_shown(invoice, expect)
         paid = invoice.moved(InvoiceStatus.PAID, now)
         due = invoice.totals.amount_due
         paid = replace(paid, totals=replace(paid.totals, amount_due=0))

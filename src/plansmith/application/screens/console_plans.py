@@ -1,7 +1,7 @@
 """The console's actions on a customer's plan, each one unit of work: change plan, cycle and
 seats with the review the portal shows (plan_choices.Review: what is charged and credited now,
-the next invoice with its cut-off date and total), and cancel (now or at the end of the term),
-pause, resume and reactivate with their preview.
+the next invoice with its cut-off date and total). Cancel (now or at the end of the term),
+pause, resume and reactivate are plan_stops', the portal's too.
 
 The operator acts: a change may pick any plan of the family a current version offers on any
 channel, and events record the operator. Like the portal's, a confirmation runs the very
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from plansmith.application.billing.test_clocks import clock_for
 from plansmith.application.catalog.extras import Offer, offers_of
@@ -25,7 +25,6 @@ from plansmith.application.screens.plan_choices import (
     Screen,
     Wish,
     check_choice,
-    fingerprint,
     first_choice,
     fixable,
     plan_options,
@@ -33,14 +32,10 @@ from plansmith.application.screens.plan_choices import (
 from plansmith.application.screens.portal_plans import ChangeScreen
 from plansmith.application.subscriptions.actions import (
     ChangeInput,
-    cancel_action,
     change_action,
-    reactivate_action,
 )
 from plansmith.application.subscriptions.lifecycle import (
     OPERATOR,
-    Action,
-    Result,
     price_book,
     renewal_moves,
     run,
@@ -48,21 +43,11 @@ from plansmith.application.subscriptions.lifecycle import (
 from plansmith.application.subscriptions.queries import FamilyPlans, family_plans
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.catalog.plans import Channel, PlanVersion
-from plansmith.domain.kernel.errors import DomainError, InvalidValue
-from plansmith.domain.subscriptions import stops
+from plansmith.domain.kernel.errors import DomainError
 from plansmith.domain.subscriptions.events import ChangeScheduled
 from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.renewals import RenewalMove
-from plansmith.domain.subscriptions.subscription import Subscription
-
-STOPS: Mapping[str, Action] = {
-    "cancel_now": cancel_action("now"),
-    "cancel_at_term_end": cancel_action("term_end"),
-    "pause": lambda sub, log, book, today, now: stops.pause(sub, book, log, today, now),
-    "resume": lambda sub, log, book, today, now: stops.resume(sub, book, today, now),
-    "reactivate": reactivate_action(),
-}
 
 
 @dataclass(frozen=True)
@@ -196,68 +181,3 @@ def _reviewed(
             uow.commit()
             done = "scheduled" if isinstance(result.events[-1], ChangeScheduled) else "changed"
         return ChangeScreen(screen, choice, review, moved=confirm and done is None, done=done)
-
-
-# -- cancel, pause, resume, reactivate ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StopReview:
-    """What a stop (or a restart) does, or did: the items charged or credited, its date and
-    the next invoice."""
-
-    action: str
-    account: Account
-    plans: FamilyPlans
-    before: Subscription
-    result: Result
-    moved: bool = False  # the figures changed since they were reviewed: nothing was done
-    done: bool = False
-
-    @property
-    def expect(self) -> str:
-        return fingerprint(self.result)
-
-    @property
-    def effective(self) -> date | None:
-        return self.result.events[-1].effective if self.result.events else None
-
-
-def stop(
-    uow: UnitOfWork,
-    wall: Clock,
-    organization_id: str,
-    account_id: str,
-    code: str,
-    action: str,
-    expect: str | None = None,
-) -> StopReview:
-    """The preview of ``action`` or, given the ``expect`` it showed, the action done."""
-    if action not in STOPS:
-        raise InvalidValue(f"action is one of {', '.join(STOPS)}, not {action!r}", field="action")
-    confirm = expect is not None
-    with uow:
-        read = _read(uow, wall, organization_id, account_id)
-        plans = read.family(code)
-        view = plans.current or plans.latest
-        if view is None:
-            raise NotFound("the customer has no plan in this family", field="family")
-        sub = view.subscription
-        result = run(
-            uow,
-            sub,
-            read.book,
-            read.moves,
-            STOPS[action],
-            OPERATOR,
-            read.now,
-            dry_run=not confirm,
-            log=read.logs[sub.id],
-            confirm=lambda r: fingerprint(r) == expect,
-        )
-        if confirm and result.applied:
-            uow.commit()
-    done = confirm and result.applied
-    return StopReview(
-        action, read.account, plans, sub, result, moved=confirm and not done, done=done
-    )

@@ -213,12 +213,16 @@ def check_choice(fields: Wish, options: Sequence[PlanOption], currency: str) -> 
 
 
 def fingerprint(result: Result) -> str:
-    """What a confirmation must match: the preview the customer reviewed."""
+    """What a confirmation must match: the preview the customer reviewed, with what it does
+    (the kind of its last event: a pause is not a cancel even when the amounts match) and the
+    day it takes effect."""
     sub = result.view.subscription
     items = ",".join(str(i.amount) for i in result.items)
     nxt = result.next_invoice
     scheduled = sub.scheduled.effective.isoformat() if sub.scheduled else "-"
-    return f"{sub.id}.{sub.revision}.{items}.{nxt.cut_off}.{nxt.total}.{scheduled}"
+    last = result.events[-1] if result.events else None
+    did = f"{type(last).__name__}.{last.effective.isoformat()}" if last else "-.-"
+    return f"{sub.id}.{sub.revision}.{did}.{items}.{nxt.cut_off}.{nxt.total}.{scheduled}"
 
 
 def new_fingerprint(choice: Choice, trial_days: int, start: date) -> str:

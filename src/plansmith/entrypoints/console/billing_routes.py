@@ -29,6 +29,7 @@ from plansmith.application.invoicing.invoices import (
     finalize_invoice,
     mark_paid,
     mark_uncollectible,
+    shown,
     void_invoice,
 )
 from plansmith.application.kernel.errors import NotFound
@@ -73,6 +74,11 @@ NO_STORE = {"Cache-Control": "no-store"}
 RUNS_SHOWN = 50
 STATUSES = tuple(status.value for status in InvoiceStatus)
 Action = Callable[[UnitOfWork, Clock, str, str], Invoice]
+# A confirmed action: also given what the confirmation page showed (invoices.shown).
+Checked = Callable[[UnitOfWork, Clock, str, str, str], Invoice]
+CHANGED = N_(
+    "This changed since it was shown: nothing was done. Check what it is now and confirm again."
+)
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,11 @@ class Button:
     run: Action
     done: str
     style: str = ""
-    confirm: bool = False  # cannot be undone: a confirmation step first
+    checked: Checked | None = None  # cannot be undone: a confirmation step first
+
+    @property
+    def confirm(self) -> bool:
+        return self.checked is not None
 
 
 BUTTONS = (
@@ -103,7 +113,9 @@ BUTTONS = (
         mark_paid,
         N_("Marked paid: the payment is recorded in the ledger."),
         "secondary",
-        confirm=True,
+        checked=lambda uow, clock, org, invoice, expect: mark_paid(
+            uow, clock, org, invoice, expect=expect
+        ),
     ),
     Button(
         "mark-uncollectible",
@@ -120,7 +132,9 @@ BUTTONS = (
         void_invoice,
         N_("Voided: nothing is owed on this invoice any more."),
         "danger",
-        confirm=True,
+        checked=lambda uow, clock, org, invoice, expect: void_invoice(
+            uow, clock, org, invoice, expect=expect
+        ),
     ),
 )
 BY_PATH = {button.path: button for button in BUTTONS}
@@ -215,18 +229,29 @@ def invoice_action(
     operator: FormOperator,
     app: Container,
     confirmed: Annotated[str, Form()] = "",
+    expect: Annotated[str, Form()] = "",
 ) -> Response:
+    """Void and Mark paid: the first POST shows the confirmation; its Confirm carries what it
+    showed (``expect``), and is refused (409, the confirmation with the new figures) when the
+    invoice is no longer so."""
     button = BY_PATH.get(action)
     if button is None:
         raise NotFound(f"no invoice action {action!r}", field="action")
-    clock = organization_clock(app, operator.organization_id)
-    if button.confirm and confirmed != CONFIRMED:
+    org = operator.organization_id
+    clock = organization_clock(app, org)
+    if button.checked is not None and confirmed != CONFIRMED:
         return _confirm_page(request, app, operator, invoice_id, button, clock.now())
     try:
-        button.run(app.uow(), clock, operator.organization_id, invoice_id)
+        if button.checked is not None:
+            button.checked(app.uow(), clock, org, invoice_id, expect)
+        else:
+            button.run(app.uow(), clock, org, invoice_id)
     except DomainError as error:
         if error.status not in (409, 422):
             raise
+        if error.field == "expect" and button.checked is not None:
+            now = clock.now()
+            return _confirm_page(request, app, operator, invoice_id, button, now, changed=True)
         return _invoice_page(request, app, operator, invoice_id, error=error)
     return RedirectResponse(f"{PREFIX}/invoices/{invoice_id}?done={button.path}", status_code=303)
 
@@ -238,9 +263,12 @@ def _confirm_page(
     invoice_id: str,
     button: Button,
     now: datetime,
+    *,
+    changed: bool = False,
 ) -> Response:
     """What Void or Mark paid would do to this invoice, and when; nothing is done yet. An
-    invoice that no longer allows it says so (409) instead, as the action itself would."""
+    invoice that no longer allows it says so (409) instead, as the action itself would.
+    ``changed``: a confirmation refused because the invoice changed since it was shown (409)."""
     loaded = load_invoice(app.uow(), operator.organization_id, invoice_id)
     invoice = loaded.invoice
     try:
@@ -256,10 +284,16 @@ def _confirm_page(
         "credit": money(invoice.totals.credit_applied, invoice.currency),
         "now": now,
         "confirmed": CONFIRMED,
+        "expect": shown(invoice),
+        "changed": translate(request_language(request), CHANGED) if changed else None,
         **_chrome(operator, "invoices"),
     }
     return templates.TemplateResponse(
-        request, "console/invoice_confirm.html", context, headers=NO_STORE
+        request,
+        "console/invoice_confirm.html",
+        context,
+        status_code=409 if changed else 200,
+        headers=NO_STORE,
     )
 
 

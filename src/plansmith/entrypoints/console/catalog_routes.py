@@ -12,7 +12,7 @@ each package": the subscribers of every version, and of every plan (the sum over
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from starlette.datastructures import FormData
 from plansmith.application.catalog import extras, publishing
 from plansmith.application.catalog import plan_families as families
 from plansmith.application.catalog import plans as cat
+from plansmith.application.catalog.shown import plan_shown
 from plansmith.application.subscriptions.queries import subscriber_counts
 from plansmith.domain.catalog.notice import describe_changes
 from plansmith.domain.catalog.plans import PlanFamily, PlanVersion
@@ -74,6 +75,9 @@ DONE = {
     "renamed": N_("Renamed. Customers see the new name from now on."),
 }
 CONFIRMED = "yes"  # the value of the confirmation step's hidden "confirmed" field
+CHANGED = N_(
+    "This changed since it was shown: nothing was done. Check what it is now and confirm again."
+)
 
 templates = make_templates(Path(__file__).with_name("templates"))
 templates.env.globals.update(template_globals())
@@ -188,24 +192,29 @@ def publish(
     apply_to_existing: Annotated[str, Form()] = "",
     legacy_name: Annotated[str, Form()] = "",
     confirmed: Annotated[str, Form()] = "",
+    expect: Annotated[str, Form()] = "",
 ) -> Response:
-    """The first POST shows what publishing would do; the confirmation's POST does it."""
+    """The first POST shows what publishing would do; the confirmation's POST does it, only
+    when the plan is still what it showed (``expect``); otherwise 409 and the new figures."""
     org = operator.organization_id
     clock = organization_clock(app, org)
+    facts = {"apply": apply_to_existing, "legacy_name": legacy_name.strip()}
     try:
         if confirmed != CONFIRMED:
             view = cat.get_plan(app.uow(), org, plan_id)
             check_publish(view, apply_to_existing, legacy_name)
-            facts = {"apply": apply_to_existing, "legacy_name": legacy_name.strip()}
-            return _confirm(request, app, operator, view, "publish", clock.now(), **facts)
+            return _confirm(request, app, operator, view, "publish", clock.now(), facts)
         label = legacy_name.strip() or None
         done = publishing.publish_plan(
-            app.uow(), clock, org, plan_id, apply_to_existing, legacy_name=label
+            app.uow(), clock, org, plan_id, apply_to_existing, legacy_name=label, expect=expect
         )
     except DomainError as exc:
         if exc.status not in (409, 422):
             raise
         view = cat.get_plan(app.uow(), org, plan_id)
+        if exc.field == "expect":
+            now = clock.now()
+            return _confirm(request, app, operator, view, "publish", now, facts, changed=True)
         errors = {exc.field or "": exc.message}
         failed = PublishForm(apply_to_existing, legacy_name, errors)
         return _editor(request, app, operator, view, publish=failed, status=exc.status)
@@ -267,13 +276,21 @@ def archive(
     operator: FormOperator,
     app: Container,
     confirmed: Annotated[str, Form()] = "",
+    expect: Annotated[str, Form()] = "",
 ) -> Response:
+    """Only when the plan is still what the confirmation showed (``expect``), else 409."""
     org = operator.organization_id
     clock = organization_clock(app, org)
     if confirmed != CONFIRMED:
         view = cat.get_plan(app.uow(), org, plan_id)
         return _confirm(request, app, operator, view, "archive", clock.now())
-    cat.archive_plan(app.uow(), clock, org, plan_id)
+    try:
+        cat.archive_plan(app.uow(), clock, org, plan_id, expect=expect)
+    except DomainError as exc:
+        if exc.field != "expect" or exc.status != 409:
+            raise
+        view = cat.get_plan(app.uow(), org, plan_id)
+        return _confirm(request, app, operator, view, "archive", clock.now(), changed=True)
     return _redirect(plan_id, "archived")
 
 
@@ -284,20 +301,24 @@ def discard_draft(
     operator: FormOperator,
     app: Container,
     confirmed: Annotated[str, Form()] = "",
+    expect: Annotated[str, Form()] = "",
 ) -> Response:
-    """Refused (409, on the plan page) without a draft or when the draft is the only version."""
+    """Refused (409, on the plan page) without a draft or when the draft is the only version;
+    refused (409, the confirmation again) when the plan is no longer what it showed."""
     org = operator.organization_id
+    now = organization_clock(app, org).now()
     try:
         if confirmed != CONFIRMED:
             view = cat.get_plan(app.uow(), org, plan_id)
             check_discard(view)
-            now = organization_clock(app, org).now()
             return _confirm(request, app, operator, view, "discard", now)
-        cat.discard_draft(app.uow(), org, plan_id)
+        cat.discard_draft(app.uow(), org, plan_id, expect=expect)
     except DomainError as exc:
         if exc.status != 409:
             raise
         view = cat.get_plan(app.uow(), org, plan_id)
+        if exc.field == "expect":
+            return _confirm(request, app, operator, view, "discard", now, changed=True)
         return _editor(request, app, operator, view, error=exc.message, status=409)
     return _redirect(plan_id, "discarded")
 
@@ -318,10 +339,15 @@ def _confirm(
     view: cat.PlanView,
     action: str,
     now: datetime,
-    **facts: str,
+    facts: Mapping[str, str] | None = None,
+    *,
+    changed: bool = False,
 ) -> Response:
-    """The confirmation step: what the action does, to whom and from when; nothing done yet."""
+    """The confirmation step: what the action does, to whom and from when; nothing done yet.
+    It carries what it showed (``expect``: the plan and the facts) to its Confirm."""
     current, draft = view.current, view.draft
+    facts = facts or {}
+    shown = plan_shown(view.plan, view.versions, *_facts(action, facts))
     context = {
         "action": action,
         "view": view,
@@ -332,12 +358,23 @@ def _confirm(
         "changes": describe_changes(current.terms, draft.terms) if current and draft else [],
         "counts": subscriber_counts(app.uow(), operator.organization_id),
         "confirmed": CONFIRMED,
+        "expect": shown,
+        "changed": translate(request_language(request), CHANGED) if changed else None,
         **facts,
         **_chrome(operator, "catalog"),
     }
     return templates.TemplateResponse(
-        request, "console/plan_confirm.html", context, headers={"Cache-Control": "no-store"}
+        request,
+        "console/plan_confirm.html",
+        context,
+        status_code=409 if changed else 200,
+        headers={"Cache-Control": "no-store"},
     )
+
+
+def _facts(action: str, facts: Mapping[str, str]) -> tuple[str, ...]:
+    """What the use case compares besides the plan: Publish's apply mode and legacy name."""
+    return (facts["apply"], facts["legacy_name"]) if action == "publish" else ()
 
 
 def _editor(

@@ -5,7 +5,8 @@ is charged or credited and from when. The first click never does it; a confirmat
 figures moved since they were shown does nothing and shows the new ones (409).
 
 Handlers stay thin: parse the form, call one query of ``application.screens.console_plans``
-(each one unit of work), render. Sessions, CSRF and error pages are routes.py's.
+(changes) or ``plan_stops`` (stops, the portal's too: one wording, ``_stop_words.html``), each
+one unit of work, and render. Sessions, CSRF and error pages are routes.py's.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from plansmith.application.screens import console_plans as q
 from plansmith.application.screens.plan_choices import Wish, fixable, readable
+from plansmith.application.screens.plan_stops import Stop, review_stop
 from plansmith.application.screens.portal_plans import ChangeScreen
+from plansmith.application.subscriptions.lifecycle import OPERATOR
 from plansmith.domain.kernel.errors import DomainError
 from plansmith.entrypoints.console.routes import (
     PREFIX,
@@ -204,7 +207,17 @@ def stop(
     """Without ``expect``: the confirmation page. With it: done if the figures still match."""
     org = operator.organization_id
     try:
-        shown = q.stop(app.uow(), app.clock, org, account_id, family_code, action, expect or None)
+        shown = review_stop(
+            app.uow(),
+            app.clock,
+            org,
+            account_id,
+            family_code,
+            Stop.named(action),
+            app.invoice_grace,
+            expect=expect or None,
+            actor=OPERATOR,
+        )
     except DomainError as error:
         if not fixable(error):
             raise

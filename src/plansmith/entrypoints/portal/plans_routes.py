@@ -21,10 +21,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from plansmith.application.screens import portal_plans as q
 from plansmith.application.screens.plan_choices import fixable, readable
-from plansmith.application.screens.portal_stops import Stop, needs_confirmation, review_stop
+from plansmith.application.screens.plan_stops import Stop, needs_confirmation, review_stop
 from plansmith.application.subscriptions.actions import (
     cancel_subscription,
-    reactivate_subscription,
     withdraw_scheduled_change,
 )
 from plansmith.application.subscriptions.lifecycle import CUSTOMER, Result
@@ -159,22 +158,24 @@ def reactivate(
     app: Container,
     expect: Annotated[str, Form()] = "",
 ) -> Response:
-    """Keep a plan set to cancel (at once), or, through the confirmation step, resume a
-    paused one or bring a canceled one back (both charge the rest of the period)."""
-    sub, org = _target(app, visit, family_code, canceled_too=True), visit.organization_id
-    if needs_confirmation(sub, Stop.REACTIVATE):
-        return _stop(request, app, visit, family_code, Stop.REACTIVATE, expect)
-
-    def run() -> Result:
-        return reactivate_subscription(
-            app.uow(), organization_clock(app, org), org, sub.id, actor=CUSTOMER
-        )
-
-    return _act(request, app, visit, family_code, run, "kept")
+    """Keep a plan set to cancel (at once, when that is all it does), or, through the
+    confirmation step, resume a paused one or bring a canceled one back (both charge the rest
+    of the period). Whether keeping charges is decided on the plan brought up to date: a term
+    that ended before the billing run makes it a restart, shown for confirmation."""
+    sub = _target(app, visit, family_code, canceled_too=True)
+    keep = not expect and not needs_confirmation(sub, Stop.REACTIVATE)
+    return _stop(request, app, visit, family_code, Stop.REACTIVATE, expect, keep=keep)
 
 
 def _stop(
-    request: Request, app: Container, visit: Visit, code: str, stop: Stop, expect: str
+    request: Request,
+    app: Container,
+    visit: Visit,
+    code: str,
+    stop: Stop,
+    expect: str,
+    *,
+    keep: bool = False,
 ) -> Response:
     org, account_id = visit.organization_id, visit.account_id
     try:
@@ -187,13 +188,14 @@ def _stop(
             stop,
             app.invoice_grace,
             expect=expect or None,
+            keep=keep,
         )
     except DomainError as error:
         if not fixable(error):
             raise
         return _plans_page(request, app, visit, code, error=error)
     if shown.done:
-        return _back(code, stopped_word(shown))
+        return _back(code, "kept" if keep else stopped_word(shown))
     account = shown.account
     language = request_language(request, account.locale)
     context = {

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from plansmith.adapters.money_format import format_money
 from plansmith.application.screens.plan_choices import PlanOption, Wish
-from plansmith.application.screens.portal_stops import Stop, StopReview
+from plansmith.application.screens.plan_stops import Stop, StopReview
 from plansmith.application.subscriptions.queries import FamilyPlans
 from plansmith.domain.kernel.limits import MAX_QUANTITY
 from plansmith.domain.kernel.money import Currency, Money
