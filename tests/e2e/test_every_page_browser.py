@@ -221,3 +221,24 @@ def test_without_the_script_the_navigation_wraps_on_a_phone_and_stays_usable(
     nav.get_by_role("link", name="Billing runs").click()
     expect(page).to_have_url(f"{live_app.url}/console/billing-runs")
     context.close()
+
+
+ARABIC_AMOUNT = "\u0661\u0662\u066b\u0660\u0660\u00a0\u20ac"  # 12.00 EUR as Arabic writes it
+
+
+def test_the_layout_check_finds_money_by_its_text_without_the_amount_class(page: Page) -> None:
+    """The check itself: an amount with no class (a currency sign or an ISO code next to
+    digits, Western or Arabic-Indic) that is off the screen or cut off is reported; words and
+    codes that are not money are not."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.set_content(
+        "<body style='margin:0'><p>Total: €12.00 and order ABC 123 for version 2</p>"
+        "<p style='white-space:nowrap'>" + "x " * 60 + "then EUR 1,234.56 here</p>"
+        "<div style='overflow:hidden;width:100px'><p style='white-space:nowrap'>"
+        "Due at the end of this month: " + ARABIC_AMOUNT + "</p></div>"
+        "<p hidden>€99.00 in a hidden template</p></body>"
+    )
+    found = layout_problems(page)
+    assert any("EUR 1,234.56" in p and "outside the viewport" in p for p in found), found
+    assert any(ARABIC_AMOUNT in p and "cut off by div" in p for p in found), found
+    assert not any("€12.00" in p or "ABC" in p or "€99.00" in p for p in found), found
