@@ -155,8 +155,8 @@ def test_cancel_now_states_its_credit_first_and_cancels_on_confirm(
 
     assert shown.status_code == 200, shown.text
     credit = -round(3 * BASIC["JPY"] * 16 / 31)
-    assert f"Net amount: {_yen(credit)}" in shown.text
-    assert "ends today, Jan 20, 2026" in shown.text
+    assert f'Net amount: <bdi class="amount">{_yen(credit)}</bdi>' in shown.text
+    assert "ends today, <bdi>Jan 20, 2026</bdi>" in shown.text
     assert get_subscription(container.uow(), org, subs["basic"]).subscription.status == "active"
 
     done = console.post(
