@@ -35,14 +35,23 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 TIMEOUT_MS = 5_000
+# `make test` sets this: the browser checks must run there, a missing tool fails (as under CI).
+CHECKS_REQUIRED = "PLANSMITH_BROWSER_CHECKS=required"
+
+
+def checks_required() -> bool:
+    """True under CI=true or PLANSMITH_BROWSER_CHECKS=required: a browser check that cannot
+    run fails instead of skipping."""
+    required = os.environ.get("PLANSMITH_BROWSER_CHECKS", "").lower() == "required"
+    return required or os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is not installed (apt-get install chromium)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but {reason}")
+        if checks_required():
+            pytest.fail(f"CI=true or {CHECKS_REQUIRED}, but {reason}")
         pytest.skip(reason)
     expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:

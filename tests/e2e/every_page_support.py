@@ -102,8 +102,9 @@ class World:
 def seed_world(app: FastAPI, container: Plansmith) -> World:
     """One organization with an object of every kind a page's path can name: accounts with
     addresses, subscriptions (one with a change, one with a cancellation waiting for the term's
-    end) and finalized invoices, a catalog (plans with a published version and a draft, one of
-    long amounts in three cycles), add-ons, extra packs, API keys and billing runs."""
+    end, one paused, one canceled) and finalized invoices, a catalog (plans with a published
+    version and a draft, one of long amounts in three cycles), add-ons, extra packs, API keys
+    and billing runs."""
     tenant = make_tenant(container, "Every Page Operator")
     with TestClient(app) as api:
         ids = _objects(api, tenant)
@@ -131,6 +132,15 @@ def seed_world(app: FastAPI, container: Plansmith) -> World:
             path = f"/v1/subscriptions/{ids[subscription]}/{change[0]}"
             answer = api.post(path, json=change[1], headers=tenant.headers)
             assert answer.status_code in (200, 201), answer.text
+        # The first account's plans in two more families: one paused, one canceled (the pages
+        # that resume and reactivate them).
+        for plan, stop in (("extra-0", ("pause", None)), ("extra-5", ("cancel", {"when": "now"}))):
+            body = {"account_id": ids["account_id"], "plan": plan}
+            made = api.post("/v1/subscriptions", json=body, headers=tenant.headers)
+            assert made.status_code == 201, made.text
+            path = f"/v1/subscriptions/{made.json()['id']}/{stop[0]}"
+            answer = api.post(path, json=stop[1], headers=tenant.headers)
+            assert answer.status_code == 200, answer.text
     create_operator(container.uow(), container.clock, tenant.organization_id, OPERATOR, PASSWORD)
     return World(tenant.organization_id, {**ids, "family_code": "service"})
 
@@ -164,7 +174,7 @@ def choose_language(page: Page, url: str, language: str) -> None:
 
 
 # Runs in the page: the layout's problems at this viewport, as sentences.
-LAYOUT_CHECK = """() => {
+LAYOUT_CHECK = r"""() => {
   const width = window.innerWidth;
   const problems = [];
   const scroll = document.documentElement.scrollWidth;
@@ -179,19 +189,48 @@ LAYOUT_CHECK = """() => {
     problems.push(`the page is ${scroll} px wide in a ${width} px viewport`
       + ` (sticking out: ${wide.join(', ')})`);
   }
-  for (const el of document.querySelectorAll('.amount, td.num')) {
-    const box = el.getBoundingClientRect();
-    const style = getComputedStyle(el);
+  const marked = [...document.querySelectorAll('.amount, td.num')];
+  for (const el of marked) {
     const what = `${describe(el)} "${el.textContent.trim().slice(0, 40)}"`;
+    checkAmount(el, el.getBoundingClientRect(), what);
+    if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible') {
+      problems.push(`${what} is clipped inside itself`);
+    }
+  }
+  // Money found by its text, class or not: a currency sign or ISO code next to digits.
+  const codes = new Set(Intl.supportedValuesOf('currency'));
+  const num = String.raw`[-\u2212]?\p{Nd}(?:[\p{Nd}.,'\u00a0\u202f\u066b\u066c]*\p{Nd})?`;
+  const money = new RegExp(String.raw`\p{Sc}\s?${num}|${num}[\s\u00a0\u202f]?\p{Sc}`
+    + String.raw`|\b[A-Z]{3}[\s\u00a0]?${num}|${num}[\s\u00a0]?[A-Z]{3}\b`, 'gu');
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!el || el.closest('script, style, template, noscript, option, [hidden], [aria-hidden=true]')
+        || marked.some(m => m.contains(el))) continue;
+    for (const match of node.data.matchAll(money)) {
+      const code = match[0].match(/[A-Z]{3}/);
+      if (code && !codes.has(code[0])) continue;
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      const end = match.index + match[0].length;
+      range.setEnd(node, end);
+      const text = node.data.slice(Math.max(0, match.index - 12), end + 12);
+      checkAmount(el, range.getBoundingClientRect(), `${describe(el)} "…${text.trim()}…"`);
+    }
+  }
+  return problems;
+
+  function checkAmount(el, box, what) {
+    const style = getComputedStyle(el);
     if (box.width === 0 || box.height === 0 || style.visibility !== 'visible'
         || el.checkVisibility && !el.checkVisibility({opacityProperty: true})) {
       problems.push(`${what} is not visible`);
-      continue;
+      return;
     }
     if (box.left < -0.5 || box.right > width + 0.5) {
       const span = `${Math.round(box.left)}..${Math.round(box.right)}`;
       problems.push(`${what} lies outside the viewport (${span} of ${width} px)`);
-      continue;
+      return;
     }
     for (let up = el.parentElement; up && up !== document.documentElement; up = up.parentElement) {
       const s = getComputedStyle(up);
@@ -199,19 +238,15 @@ LAYOUT_CHECK = """() => {
       const frame = up.getBoundingClientRect();
       if (box.left < frame.left - 0.5 || box.right > frame.right + 0.5) {
         problems.push(`${what} is cut off by ${describe(up)} (overflow ${s.overflowX})`);
-        break;
+        return;
       }
     }
-    if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible') {
-      problems.push(`${what} is clipped inside itself`);
-    }
   }
-  return problems;
 
   function describe(e) {
     const id = e.id ? '#' + e.id : '';
     const cls = typeof e.className === 'string' && e.className.trim()
-      ? '.' + e.className.trim().split(/\\s+/).join('.') : '';
+      ? '.' + e.className.trim().split(/\s+/).join('.') : '';
     return e.tagName.toLowerCase() + id + cls;
   }
 }"""
