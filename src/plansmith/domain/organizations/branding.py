@@ -45,6 +45,17 @@ class SellerAddress:
 
 
 @dataclass(frozen=True)
+class Seller:
+    """Who an invoice is from: the name customers see, the address and tax id, as far as the
+    organization set them. A finalized invoice keeps the seller it was issued by; a draft and
+    an upcoming invoice show the organization's settings as they are now."""
+
+    name: str
+    address: SellerAddress | None = None
+    tax_id: str = ""
+
+
+@dataclass(frozen=True)
 class LogoRef:
     """The logo as pages link to it: its type and digest (the digest names its URL, so a new
     logo is a new URL and a browser may keep one for ever)."""
@@ -82,6 +93,10 @@ class Branding:
     @property
     def shown_name(self) -> str:
         return self.display_name or self.name
+
+    @property
+    def seller(self) -> Seller:
+        return Seller(self.shown_name, self.seller_address, self.tax_id)
 
 
 def accent_colour(value: str, *, field: str = "accent_colour") -> str:
