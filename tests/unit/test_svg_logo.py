@@ -26,7 +26,9 @@ ACCEPTED = [
         '</defs><path d="M0 0h10v10z" fill="url(#g)" style="stroke: url( #g ); opacity: .5"/>'
     ),
     _svg('<defs><path id="p" d="M0 0"/></defs><use xlink:href="#p"/><use href="#p"/>'),
-    _svg("<style>/* brand */ .a { fill: #123456 } path { fill: url('#g') }</style><title>A</title>"),
+    _svg(
+        "<style>/* brand */ .a { fill: #123456 } path { fill: url('#g') }</style><title>A</title>"
+    ),
     b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- made by hand -->\n'
     + _svg('<text x="1" y="5" font-family="sans-serif">K&amp;K &#x41;</text>'),
     # What Inkscape writes beside the drawing

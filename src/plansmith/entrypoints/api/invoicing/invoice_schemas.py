@@ -23,6 +23,7 @@ from plansmith.domain.invoicing.invoice import (
 from plansmith.domain.invoicing.pricing import tax_summary
 from plansmith.domain.organizations.branding import Seller
 from plansmith.entrypoints.api.invoicing.schemas import money, percent_text
+from plansmith.entrypoints.api.organizations.settings_routes import SellerAddressOut
 from plansmith.entrypoints.api.subscriptions.result_schemas import (
     CYCLE_HELP,
     DAYS_HELP,
@@ -156,13 +157,6 @@ class BuyerOut(BaseModel):
     lines: list[str] = Field(description="Name and invoice address, as invoiced")
     email: str
     tax_id: str | None
-
-
-class SellerAddressOut(BaseModel):
-    lines: list[str]
-    city: str
-    postal_code: str
-    country: str = Field(description="ISO 3166-1 alpha-2")
 
 
 class SellerOut(BaseModel):
