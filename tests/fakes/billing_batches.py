@@ -23,10 +23,12 @@ from plansmith.domain.invoicing.invoice import Invoice, LineKind
 from plansmith.domain.invoicing.ledger import LedgerAccount
 from plansmith.domain.invoicing.pricing import ChargedLine
 from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.organizations.branding import Seller
 from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.renewals import RenewalMove, resolved_moves
 from plansmith.domain.subscriptions.subscription import BillableItem
 from tests.fakes.billing import FakeCoupons, FakeTaxRates
+from tests.fakes.branding import FakeBranding
 from tests.fakes.catalog import FakeAddOns, FakePlanFamilies, FakePlans, FakePlanVersions
 from tests.fakes.invoices import FakeInvoices
 from tests.fakes.store import FakeStore, InvoiceRow, ItemRow, Repo, Rows, SpanRow
@@ -83,7 +85,12 @@ class FakeBillingBatches(Repo):
             tax_rates=tuple(FakeTaxRates(self._store, rows).tax_rates(organization_id)),
             credit=self._credit(organization_id, {s.account_id for s in subs.values()}),
             entries=entries,
+            seller=self._seller(organization_id) if hold_credit else None,
         )
+
+    def _seller(self, organization_id: str) -> Seller | None:
+        branding = FakeBranding(self._store, self._rows).get(organization_id)
+        return branding.seller if branding is not None else None
 
     def _book(self, organization_id: str) -> PriceBook:
         store, rows = self._store, self._rows
@@ -203,7 +210,10 @@ def _write(store: FakeStore, rows: Rows, outcomes: Sequence[BillingOutcome]) -> 
         if key_taken or invoice.id in rows.invoices:
             raise _billed_meanwhile()
         rows.invoices[invoice.id] = InvoiceRow(
-            replace(invoice, number=None), x.billing_key, dict(x.buyer)
+            replace(invoice, number=None),
+            x.billing_key,
+            dict(x.buyer),
+            x.seller if x.finalized else None,
         )
     for x in invoiced:
         for item_id in x.taken:

@@ -13,6 +13,7 @@ from plansmith.domain.invoicing.invoice import CreditNote, Invoice, InvoiceStatu
 from plansmith.domain.invoicing.ledger import LedgerAccount, Transaction
 from plansmith.domain.invoicing.pricing import ChargedLine
 from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.organizations.branding import Seller
 from tests.fakes.store import FakeStore, InvoiceRow, Repo, Rows, clash, page
 
 DRAFT = InvoiceStatus.DRAFT
@@ -48,7 +49,9 @@ class FakeInvoices(Repo):
     def has_invoice(self, subscription_id: str, billing_key: str) -> bool:
         return self._key_taken(subscription_id, billing_key)
 
-    def update_invoice(self, invoice: Invoice, expected_status: str) -> None:
+    def update_invoice(
+        self, invoice: Invoice, expected_status: str, *, seller: Seller | None = None
+    ) -> None:
         row = self._rows.invoices.get(invoice.id)
         if self._number_taken(invoice):
             raise Conflict("that invoice number is taken", code=ec.CONCURRENT_CHANGE)
@@ -67,7 +70,8 @@ class FakeInvoices(Repo):
             paid_at=invoice.paid_at,
             voided_at=invoice.voided_at,
         )
-        self._rows.invoices[invoice.id] = replace(row, invoice=saved)
+        kept = seller if seller is not None else row.seller
+        self._rows.invoices[invoice.id] = replace(row, invoice=saved, seller=kept)
 
     def get_invoice(self, organization_id: str, invoice_id: str) -> Invoice | None:
         row = self._rows.invoices.get(invoice_id)
@@ -80,6 +84,9 @@ class FakeInvoices(Repo):
 
     def buyer(self, invoice_id: str) -> dict[str, object]:
         return dict(self._rows.invoices[invoice_id].buyer)
+
+    def seller(self, invoice_id: str) -> Seller | None:
+        return self._rows.invoices[invoice_id].seller
 
     def invoices(
         self,

@@ -25,7 +25,7 @@ from plansmith.domain.invoicing.coupons import Coupon
 from plansmith.domain.invoicing.invoice import CreditNote, Invoice, TaxRate
 from plansmith.domain.invoicing.ledger import Transaction
 from plansmith.domain.kernel import error_codes as ec
-from plansmith.domain.organizations.branding import Branding
+from plansmith.domain.organizations.branding import Branding, Seller
 from plansmith.domain.organizations.organization import ApiKey, OperatorUser, Organization
 from plansmith.domain.organizations.sessions import PortalLinkRecord, WebSession
 from plansmith.domain.organizations.sign_in_throttle import Throttle
@@ -47,6 +47,7 @@ class InvoiceRow:
     invoice: Invoice
     billing_key: str | None
     buyer: dict[str, object]
+    seller: Seller | None = None  # kept when finalized
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,8 @@ def test_a_run_without_grace_invoices_and_finalizes_and_a_second_run_creates_not
         "subscription_id": sub_id,
         "currency": "JPY",
         "period": {"start": "2026-02-01", "end": "2026-03-01"},
+        # as it stood when finalized: no settings, the organization's own name
+        "seller": {"name": "Acme Operator", "address": None, "tax_id": ""},
         "buyer": {
             "lines": ["Tanaka Shoji KK", "1-2-3 Shibuya", "150-0002 Tokyo", "JP"],
             "email": "billing@tanaka.example",

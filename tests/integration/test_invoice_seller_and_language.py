@@ -75,8 +75,9 @@ def test_seller_block_shows_the_organizations_address_and_tax_id_and_countries_b
     client: TestClient, container: Plansmith, tenant: Tenant
 ) -> None:
     org = tenant.organization_id
-    billed = billed_customer(container, tenant)
+    # Set before the invoices are finalized: a finalized invoice keeps the seller it had then.
     settings.update_branding(container.uow(), container.clock, org, SELLER)
+    billed = billed_customer(container, tenant)
     enter_portal(client, container, billed.account)
 
     page = text_of(client.get(f"/portal/invoices/{billed.second.id}"))
@@ -111,8 +112,9 @@ def test_invoice_page_and_pdf_speak_the_accounts_language_and_arabic_reads_right
     client: TestClient, container: Plansmith, tenant: Tenant
 ) -> None:
     org = tenant.organization_id
-    billed = billed_customer(container, tenant)
+    # Set before the invoices are finalized: a finalized invoice keeps the seller it had then.
     settings.update_branding(container.uow(), container.clock, org, SELLER)
+    billed = billed_customer(container, tenant)
     enter_portal(client, container, billed.account)
     invoice = billed.second
 

@@ -12,6 +12,7 @@ from plansmith.application.accounts.accounts import AccountInput, open_account
 from plansmith.application.catalog import plan_families as pf
 from plansmith.application.catalog import plans as cat
 from plansmith.application.kernel.ports import UnitOfWork
+from plansmith.domain.organizations.organization import Organization
 from tests.fakes import FakeClock, FakeStore, Rows, fake_uow
 
 ORG = "org_a"
@@ -30,6 +31,10 @@ def flat_terms(usd_per_month: int, **extra: Any) -> dict[str, Any]:
 class World:
     store: FakeStore = field(default_factory=FakeStore)
     clock: FakeClock = field(default_factory=lambda: FakeClock(T0))
+
+    def __post_init__(self) -> None:
+        # The organization itself: finalizing reads who its invoices are from.
+        self.store.rows.organizations[ORG] = Organization(ORG, "Kato Billing", T0)
 
     def uow(self) -> UnitOfWork:
         return fake_uow(self.store)

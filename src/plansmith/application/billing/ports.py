@@ -18,6 +18,7 @@ from plansmith.domain.accounts.account import Account, InvoiceAddress
 from plansmith.domain.invoicing.invoice import Invoice, TaxRate
 from plansmith.domain.invoicing.ledger import Transaction
 from plansmith.domain.invoicing.pricing import ChargedLine
+from plansmith.domain.organizations.branding import Seller
 from plansmith.domain.subscriptions.events import SubscriptionEvent
 from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.price_book import PriceBook
@@ -56,6 +57,9 @@ class BillingSnapshot:
     # held until commit for the accounts that have some, when loaded to finalize.
     credit: Mapping[tuple[str, str], int]
     entries: Mapping[str, SubscriptionSnapshot]  # by subscription id
+    # who its invoices are from, as the settings stand: read when loaded to finalize (the
+    # invoices finalized keep it); None otherwise
+    seller: Seller | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class InvoiceOutcome:
     taken: tuple[str, ...]  # stored items it takes (those still uninvoiced only)
     posting: Transaction | None  # when finalized: what the ledger gets
     redemption_uses: tuple[str, ...]  # when finalized: a use counted on each
+    seller: Seller | None = None  # when finalized: the seller it keeps
 
     @property
     def finalized(self) -> bool:
@@ -109,8 +114,9 @@ class BillingBatches(Protocol):
     ) -> BillingSnapshot:
         """The organization's subscriptions among these ids (others are left out), in a
         number of queries that depends neither on how many there are nor on the catalog's
-        size. ``hold_credit``: hold the accounts that have customer credit until commit (a
-        row lock), so nobody else uses it meanwhile, and read their credit under the lock."""
+        size. ``hold_credit``: loaded to finalize; hold the accounts that have customer credit
+        until commit (a row lock), so nobody else uses it meanwhile, read their credit under
+        the lock, and read the seller the finalized invoices keep (one statement)."""
         ...
 
     def write(self, outcomes: Sequence[BillingOutcome]) -> Mapping[str, str]:

@@ -24,13 +24,14 @@ from plansmith.application.billing import step as billing_step
 from plansmith.application.billing.ports import RunRecord, RunStatus
 from plansmith.application.billing.run_records import RunLog, RunWatch, start_run
 from plansmith.application.invoicing.drafts import finalized_events
-from plansmith.application.invoicing.invoices import finalize_in
+from plansmith.application.invoicing.invoices import finalize_in, seller_of
 from plansmith.application.kernel.errors import Conflict
 from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.domain.invoicing.invoice import Invoice, InvoiceStatus
 from plansmith.domain.kernel.errors import DomainError
 from plansmith.domain.kernel.events import DomainEvent
 from plansmith.domain.kernel.records import changed
+from plansmith.domain.organizations.branding import Seller
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,7 @@ def _finalize_drafts(
             break
         progressed = False
         skipped, errors = 0, []
+        sellers: dict[str, Seller] = {}  # read once per organization for the batch
         for org, invoice_id in drafts:
             try:
                 with uow:
@@ -278,7 +280,9 @@ def _finalize_drafts(
                     if invoice is None or invoice.status is not InvoiceStatus.DRAFT:
                         skipped += 1  # finalized or voided meanwhile, by another
                         continue
-                    finalize_in(uow, invoice, clock.now())
+                    if org not in sellers:
+                        sellers[org] = seller_of(uow, org)
+                    finalize_in(uow, invoice, clock.now(), sellers[org])
                     log.count(uow, 0, 0, 1)
                     uow.commit()
                 progressed = True

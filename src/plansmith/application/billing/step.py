@@ -88,7 +88,13 @@ def bill_subscription(
         if grace <= timedelta(0):
             done = finalized(drafted.invoice, credit_balance, entry.redemptions, now)
             invoice = InvoiceOutcome(
-                done.invoice, key, made_out_to, taken, done.posting, done.redemption_uses
+                done.invoice,
+                key,
+                made_out_to,
+                taken,
+                done.posting,
+                done.redemption_uses,
+                snapshot.seller,
             )
         else:
             invoice = InvoiceOutcome(drafted.invoice, key, made_out_to, taken, None, ())

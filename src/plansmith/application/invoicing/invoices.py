@@ -28,6 +28,7 @@ from plansmith.domain.invoicing.invoice import CreditNote, Invoice, InvoiceStatu
 from plansmith.domain.invoicing.ledger import LedgerAccount
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import InvalidValue
+from plansmith.domain.organizations.branding import Seller
 
 CREDIT_NOTE_PREFIX = "CN-"
 
@@ -49,9 +50,23 @@ def held_invoice(uow: UnitOfWork, organization_id: str, invoice_id: str) -> Invo
     return invoice
 
 
-def finalize_in(uow: UnitOfWork, invoice: Invoice, now: datetime) -> Invoice:
-    """Inside an open unit of work: number it, apply customer credit, post it."""
+def seller_of(uow: UnitOfWork, organization_id: str) -> Seller:
+    """Who the organization's invoices are from, as its settings stand now."""
+    branding = uow.branding.get(organization_id)
+    if branding is None:
+        raise NotFound(f"no organization {organization_id!r}", field="organization_id")
+    return branding.seller
+
+
+def finalize_in(
+    uow: UnitOfWork, invoice: Invoice, now: datetime, seller: Seller | None = None
+) -> Invoice:
+    """Inside an open unit of work: number it, apply customer credit, post it, and keep the
+    seller with it (``seller``: as read once for a batch of one organization's drafts; read
+    here otherwise)."""
     invoice.moved(InvoiceStatus.OPEN, now)  # refuses anything but a draft, clearly
+    if seller is None:
+        seller = seller_of(uow, invoice.organization_id)
     uow.ledger.hold_credit(invoice.account_id)  # another finalize must not use it as well
     balance = uow.ledger.ledger_balance(
         invoice.account_id, LedgerAccount.CUSTOMER_CREDIT, invoice.currency
@@ -62,7 +77,7 @@ def finalize_in(uow: UnitOfWork, invoice: Invoice, now: datetime) -> Invoice:
     done = finalized(invoice, balance, redemptions, now)
     number = uow.invoices.next_number(invoice.organization_id, "invoice")
     final = replace(done.invoice, number=invoice_number(number))
-    uow.invoices.update_invoice(final, expected_status=InvoiceStatus.DRAFT.value)
+    uow.invoices.update_invoice(final, expected_status=InvoiceStatus.DRAFT.value, seller=seller)
     uow.ledger.post(done.posting)
     for redemption_id in done.redemption_uses:
         uow.coupons.count_redemption_use(redemption_id)

@@ -12,6 +12,7 @@ from plansmith.domain.invoicing.coupons import Coupon
 from plansmith.domain.invoicing.invoice import CreditNote, Invoice, TaxRate
 from plansmith.domain.invoicing.ledger import LedgerAccount, Transaction
 from plansmith.domain.invoicing.pricing import ChargedLine
+from plansmith.domain.organizations.branding import Seller
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,12 @@ class InvoiceRepository(Protocol):
         ...
 
     def has_invoice(self, subscription_id: str, billing_key: str) -> bool: ...
-    def update_invoice(self, invoice: Invoice, expected_status: str) -> None:
+    def update_invoice(
+        self, invoice: Invoice, expected_status: str, *, seller: Seller | None = None
+    ) -> None:
         """Save status, number, totals and stamps only if the stored status is still the
-        expected one; Conflict(concurrent_change) otherwise."""
+        expected one; Conflict(concurrent_change) otherwise. ``seller``: when finalizing, the
+        seller the invoice keeps from then on (written in the same statement)."""
         ...
 
     def get_invoice(self, organization_id: str, invoice_id: str) -> Invoice | None: ...
@@ -54,6 +58,10 @@ class InvoiceRepository(Protocol):
         ...
 
     def buyer(self, invoice_id: str) -> dict[str, object]: ...
+    def seller(self, invoice_id: str) -> Seller | None:
+        """The seller kept when the invoice was finalized; None for a draft."""
+        ...
+
     def invoices(
         self,
         organization_id: str,

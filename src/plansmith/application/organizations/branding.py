@@ -38,6 +38,9 @@ class AddressInput:
 class LogoInput:
     content_type: str
     data: bytes
+    # why the caller could not read the data it was given (bad base64): reported with the
+    # other wrong fields, not before them
+    unreadable: InvalidValue | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,8 @@ def _changed(current: Branding, changes: BrandingChanges) -> tuple[Branding, Log
     if not isinstance(changes.logo, Keep):
         if changes.logo is None:
             new = replace(new, logo=None)
+        elif changes.logo.unreadable is not None:
+            checks.add(changes.logo.unreadable)
         else:
             logo = checks.run(b.logo, changes.logo.content_type, changes.logo.data)
             new = replace(new, logo=logo.ref if logo else None)

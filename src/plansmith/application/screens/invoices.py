@@ -1,7 +1,9 @@
 """Invoices as every reader shows them, assembled once: the API's invoice, the invoice page of the
 portal and the console, and its PDF all render one ``InvoiceView`` (the invoice with its lines
-and totals, the tax summary per rate, the seller, the buyer as kept on the invoice, the credit
-notes). The portal's Invoices page is one query too. Reads only.
+and totals, the tax summary per rate, the seller and the buyer as kept on the invoice, the
+credit notes). A finalized invoice shows the seller it kept when it was finalized; a draft
+shows the organization's settings as they are now. The portal's Invoices page is one query
+too. Reads only.
 """
 
 from __future__ import annotations
@@ -26,20 +28,18 @@ from plansmith.domain.invoicing.invoice import (
     TaxSummary,
 )
 from plansmith.domain.invoicing.pricing import tax_summary
-from plansmith.domain.organizations.branding import Branding
+from plansmith.domain.organizations.branding import Seller
 
 
 @dataclass(frozen=True)
 class InvoiceView:
     invoice: Invoice
     account: Account
-    seller: str  # the organization's name (its display name, when it set one)
+    # as kept when the invoice was finalized; a draft's: the organization's settings now
+    seller: Seller
     buyer: Mapping[str, object]  # as kept on the invoice when it was made
     rates: Mapping[str, TaxRate]  # by id: every rate of the organization
     credit_notes: tuple[CreditNote, ...] | None  # None: not read (an API list leaves them out)
-    # The seller as it brands itself (address, tax id); None when the caller gave the seller's
-    # name and needs no more (the API's invoice).
-    branding: Branding | None = None
 
     @property
     def tax_summary(self) -> list[TaxSummary]:
@@ -53,12 +53,10 @@ def invoice_view(
     *,
     account_id: str | None = None,
     drafts: bool = True,
-    seller: str | None = None,
     credit_notes: bool = True,
 ) -> InvoiceView:
     """One invoice, in one unit of work. With ``account_id``, another account's invoice (and
-    with ``drafts=False`` a draft) is as absent as one that does not exist. ``seller``: the
-    organization's name when the caller has it already (it is read otherwise);
+    with ``drafts=False`` a draft) is as absent as one that does not exist;
     ``credit_notes=False`` for a reader that does not show them (the API's invoice)."""
     with uow:
         invoice = uow.invoices.get_invoice(organization_id, invoice_id)
@@ -68,26 +66,26 @@ def invoice_view(
         )
         if invoice is None or hidden:
             raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
-        return views_in(uow, [invoice], credit_notes=credit_notes, seller=seller)[0]
+        return views_in(uow, [invoice], credit_notes=credit_notes)[0]
 
 
 def views_in(
-    uow: UnitOfWork,
-    invoices: Sequence[Invoice],
-    *,
-    credit_notes: bool = False,
-    seller: str | None = None,
+    uow: UnitOfWork, invoices: Sequence[Invoice], *, credit_notes: bool = False
 ) -> list[InvoiceView]:
     """Inside an open unit of work: the views of invoices of one organization, reading the
-    seller (unless given), the tax rates and the accounts once each, whatever the number of
-    invoices. The buyer comes with the invoice as read."""
+    tax rates and the accounts once each, whatever the number of invoices, and the current
+    seller once if a draft (or an invoice without a kept seller) is among them. The buyer and
+    a finalized invoice's seller come with the invoice as read."""
     if not invoices:
         return []
     organization_id = invoices[0].organization_id
-    branding = uow.branding.get(organization_id) if seller is None else None
-    if seller is None:
-        assert branding is not None  # every invoice belongs to an organization
-        seller = branding.shown_name
+    kept = {i.id: uow.invoices.seller(i.id) for i in invoices}
+    current: Seller | None = None
+    if any(seller is None for seller in kept.values()):
+        branding = uow.branding.get(organization_id)
+        if branding is None:
+            raise NotFound(f"no organization {organization_id!r}", field="organization_id")
+        current = branding.seller
     rates = _rates(uow, organization_id)
     accounts = uow.accounts.get_many(organization_id, {i.account_id for i in invoices})
     views = []
@@ -97,7 +95,9 @@ def views_in(
             raise NotFound(f"no account {invoice.account_id!r}", field="account_id")
         notes = tuple(uow.invoices.credit_notes(invoice.id)) if credit_notes else None
         buyer = uow.invoices.buyer(invoice.id)
-        views.append(InvoiceView(invoice, account, seller, buyer, rates, notes, branding))
+        seller = kept[invoice.id] or current
+        assert seller is not None  # read above when one was not kept
+        views.append(InvoiceView(invoice, account, seller, buyer, rates, notes))
     return views
 
 
@@ -114,13 +114,12 @@ class AccountInvoices:
     ones, finalized only (drafts are the operator's business), newest first."""
 
     account: Account
-    seller: str
+    seller: Seller  # as the settings stand now: the upcoming invoices' seller
     buyer: Mapping[str, object]  # as it stands now: the upcoming invoices' buyer
     rates: Mapping[str, TaxRate]
     upcoming: tuple[Upcoming, ...]  # the soonest cut-off first
     past: tuple[Invoice, ...]
     plan_names: Mapping[str, str]  # by subscription id: the plan's name customers see
-    branding: Branding | None = None
 
 
 def plan_names_of(snapshot: BillingSnapshot) -> dict[str, str]:
@@ -151,7 +150,7 @@ def account_invoices(
     newest_first = sorted(
         finalized, key=lambda i: (i.finalized_at or i.created_at, i.id), reverse=True
     )
-    seller = branding.shown_name if branding else organization.name
+    seller = branding.seller if branding else Seller(organization.name)
     return AccountInvoices(
         account,
         seller,
@@ -160,7 +159,6 @@ def account_invoices(
         tuple(upcoming),
         tuple(newest_first),
         plan_names_of(snapshot),
-        branding,
     )
 
 

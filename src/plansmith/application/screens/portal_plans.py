@@ -61,6 +61,7 @@ from plansmith.domain.accounts.account import Account
 from plansmith.domain.catalog.plans import Channel, PlanVersion
 from plansmith.domain.kernel.errors import DomainError
 from plansmith.domain.kernel.periods import Cycle, local_date, zone
+from plansmith.domain.organizations.branding import Seller
 from plansmith.domain.subscriptions.events import ChangeScheduled
 from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.price_book import PriceBook
@@ -248,7 +249,8 @@ def next_invoice_after(
     rates = {rate.id: rate for rate in snapshot.tax_rates}
     buyer = buyer_from(account, address)
     upcoming = (made,) if made is not None else ()
-    return AccountInvoices(account, read.seller, buyer, rates, upcoming, (), names)
+    seller = Seller(read.seller)
+    return AccountInvoices(account, seller, buyer, rates, upcoming, (), names)
 
 
 def _screen(read: _Read, code: str) -> Screen:

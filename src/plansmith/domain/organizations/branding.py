@@ -6,8 +6,8 @@ database and served from plansmith's own origin, never a URL to somewhere else: 
 would tell a third party each time a customer opens the portal, could change after it was
 checked, and would make the PDF renderer fetch URLs (a server-side request forgery). An SVG is
 only ever shown through ``<img>`` (where no script runs) and served with a sandboxing Content
-Security Policy; it is still refused if it carries scripts, event handlers, embedded documents or
-entity declarations.
+Security Policy; it is still parsed and refused unless every element and attribute is on the
+allowlist of ``svg.py`` (no scripts, handlers, embedded documents, links out or entities).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from plansmith.domain.kernel.errors import InvalidValue
+from plansmith.domain.organizations.svg import UnsafeSvg, check_svg
 
 MAX_LOGO_BYTES = 100 * 1024
 PNG, SVG = "image/png", "image/svg+xml"
@@ -26,14 +27,6 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MIN_CONTRAST = 4.5  # WCAG 2 AA, normal text: white text on the accent colour
 MAX_ADDRESS_LINES = 3
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
-# What an SVG shown as a logo never needs and an attacker would: scripts, handlers, documents
-# within it, links out, and XML entities (the "billion laughs").
-_SVG_REFUSED = re.compile(
-    rb"<\s*(script|foreignObject|iframe|object|embed)\b|\bon[a-z]+\s*=|javascript:"
-    rb"|<!DOCTYPE|<!ENTITY|(?:xlink:)?href\s*=\s*[\"']\s*(?!#)",
-    re.IGNORECASE,
-)
-_SVG_ROOT = re.compile(rb"^\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*)*<svg[\s>]", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -42,6 +35,17 @@ class SellerAddress:
     city: str
     postal_code: str
     country: str  # ISO 3166-1 alpha-2
+
+
+@dataclass(frozen=True)
+class Seller:
+    """Who an invoice is from: the name customers see, the address and tax id, as far as the
+    organization set them. A finalized invoice keeps the seller it was issued by; a draft and
+    an upcoming invoice show the organization's settings as they are now."""
+
+    name: str
+    address: SellerAddress | None = None
+    tax_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,10 @@ class Branding:
     @property
     def shown_name(self) -> str:
         return self.display_name or self.name
+
+    @property
+    def seller(self) -> Seller:
+        return Seller(self.shown_name, self.seller_address, self.tax_id)
 
 
 def accent_colour(value: str, *, field: str = "accent_colour") -> str:
@@ -125,12 +133,13 @@ def logo(content_type: str, data: bytes, *, field: str = "logo") -> Logo:
     if kind == PNG and not data.startswith(_PNG_SIGNATURE):
         raise InvalidValue(f"{field} is not a PNG image (its bytes say otherwise)", field=field)
     if kind == SVG:
-        if not _SVG_ROOT.match(data):
-            raise InvalidValue(f"{field} is not an SVG image (no <svg> element)", field=field)
-        if _SVG_REFUSED.search(data):
+        try:
+            check_svg(data)
+        except UnsafeSvg as exc:
             raise InvalidValue(
-                f"{field}: an SVG logo may not contain scripts, event handlers, embedded "
-                "documents, links or entity declarations",
+                f"{field} is refused: {exc.reason}. An SVG logo holds drawing only: no scripts, "
+                "event handlers, embedded documents, animation, links or styles that load "
+                "anything, and no entity declarations",
                 field=field,
-            )
+            ) from exc
     return Logo(kind, data)

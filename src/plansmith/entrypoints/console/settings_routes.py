@@ -3,7 +3,8 @@ accent colour) and what its invoices say about the seller (address, tax id).
 
 One form, one use case: every field is checked before anything is saved, each wrong field is
 shown beside it, and a refused form changes nothing. The form carries the revision it was
-opened at, so a save on top of someone else's change is refused rather than undoing it.
+opened at, so a save on top of someone else's change (or a form without it) is refused rather
+than undoing it: 409, the form showing the settings as they are now.
 Sessions, CSRF and error pages are routes.py's.
 """
 
@@ -34,6 +35,10 @@ from plansmith.entrypoints.webui.templating import countries, make_templates
 PAGE = f"{PREFIX}/settings"
 NO_STORE = {"Cache-Control": "no-store"}
 SAVED = N_("Saved: the portal, invoices and PDFs show the new settings.")
+CHANGED_MEANWHILE = N_(
+    "Someone saved these settings after you opened this page. Nothing of yours was saved: the "
+    "form now shows the settings as they are; make your changes again and save."
+)
 ADDRESS_FIELDS = ("line1", "line2", "line3", "city", "postal_code", "country")
 
 templates = make_templates(Path(__file__).with_name("templates"))
@@ -65,6 +70,7 @@ def _page(
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     saved: bool = False,
+    changed_meanwhile: bool = False,
     status: int = 200,
 ) -> Response:
     logo = branding.logo
@@ -73,6 +79,7 @@ def _page(
         "form": form or _form_of(branding),
         "errors": errors or {},
         "flash_message": SAVED if saved else None,
+        "changed_meanwhile": CHANGED_MEANWHILE if changed_meanwhile else None,
         "logo_url": logo_url(branding.organization_id, logo.sha256) if logo else None,
         "countries": countries(),
         "max_logo_kb": MAX_LOGO_BYTES // 1024,
@@ -150,14 +157,19 @@ async def save_settings(
         seller_address=address,
         logo=new_logo,
     )
-    expected = int(revision) if revision.strip().isdigit() else None
     org = operator.organization_id
+    if not revision.strip().isdigit():  # not a form this page made: never saved unchecked
+        return _page(
+            request, operator, uc.get_branding(app.uow(), org), changed_meanwhile=True, status=409
+        )
     try:
-        uc.update_branding(app.uow(), app.clock, org, changes, expected_revision=expected)
+        uc.update_branding(app.uow(), app.clock, org, changes, expected_revision=int(revision))
     except DomainError as error:
         if error.status not in (409, 422):
             raise
         current = uc.get_branding(app.uow(), org)
+        if error.status == 409:  # saved by someone else since: show what they saved
+            return _page(request, operator, current, changed_meanwhile=True, status=409)
         return _page(
             request, operator, current, form=form, errors=_errors(error), status=error.status
         )

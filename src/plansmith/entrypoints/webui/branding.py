@@ -51,8 +51,13 @@ class Brand:
     logo_url: str  # "" for none
 
 
+LOGO_ROUTE = "/brand/{organization_id}/logo/{sha256}"
+
+
 def logo_url(organization_id: str, sha256: str) -> str:
-    return f"/brand/{organization_id}/logo/{sha256}"
+    """Where the logo is served (the one home of that URL: pages, the console and the API's
+    settings link to it): a new logo is a new URL."""
+    return LOGO_ROUTE.format(organization_id=organization_id, sha256=sha256)
 
 
 def remember_organization(request: Request, organization_id: str) -> None:
@@ -99,4 +104,4 @@ def logo(request: Request) -> Response:
 
 
 # A plain route, not an API one: an image, outside the API's schema and its route walks.
-router.add_route("/brand/{organization_id}/logo/{sha256}", logo, methods=["GET"])
+router.add_route(LOGO_ROUTE, logo, methods=["GET"])

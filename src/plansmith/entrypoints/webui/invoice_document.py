@@ -2,9 +2,10 @@
 periods, the tax summary, the totals and the status, with money and dates in the account's
 locale and every label in the reader's language (the account's, unless the caller says).
 
-The seller is the organization as it brands itself: its display name, its seller address and
-tax id, the country named in the reader's locale. The document is neutral: labels, strings and
-tables, no markup. The portal and the console include it with ``invoice_document.html``;
+The seller is the organization as it brands itself (its display name, seller address and tax
+id): as kept when a finalized invoice was issued, as the settings are now for a draft or an
+upcoming invoice; the country named in the reader's locale. The document is neutral: labels,
+strings and tables, no markup. The portal and the console include it with ``invoice_document.html``;
 ``invoice_pdf.render_pdf`` draws the very same document, section by section in ``SECTIONS``
 order, so the page and the PDF cannot drift.
 """
@@ -28,7 +29,7 @@ from plansmith.domain.invoicing.invoice import (
     TaxRate,
 )
 from plansmith.domain.invoicing.pricing import tax_summary
-from plansmith.domain.organizations.branding import Branding
+from plansmith.domain.organizations.branding import Seller
 from plansmith.entrypoints.webui.i18n import direction, negotiate, translate
 from plansmith.entrypoints.webui.invoice_formats import Formats, Shown, country_name
 from plansmith.entrypoints.webui.words import invoice_state
@@ -239,19 +240,17 @@ def _buyer(buyer: Mapping[str, object], invoice: Invoice, f: Formats, _: Words) 
     return Party(_("Bill to"), tuple(lines))
 
 
-def _seller(seller: str, branding: Branding | None, f: Formats, _: Words) -> Party:
-    """The organization's display name, its seller address and tax id, as far as it set them."""
-    if branding is None:
-        return Party(_("From"), (seller,))
-    lines = [branding.shown_name]
-    address = branding.seller_address
+def _seller(seller: Seller, f: Formats, _: Words) -> Party:
+    """The seller's name, address and tax id, as far as they are set."""
+    lines = [seller.name]
+    address = seller.address
     if address is not None:
         lines += address.lines
         city = " ".join(p for p in (address.postal_code, address.city) if p)
         lines += [city] if city else []
         lines.append(country_name(address.country, f.locale))
-    if branding.tax_id:
-        lines.append(_("Tax ID: %(tax_id)s") % {"tax_id": branding.tax_id})
+    if seller.tax_id:
+        lines.append(_("Tax ID: %(tax_id)s") % {"tax_id": seller.tax_id})
     return Party(_("From"), tuple(lines))
 
 
@@ -286,12 +285,11 @@ def document_language(account: Account, language: str | None) -> str:
 def build_document(
     invoice: Invoice,
     *,
-    seller: str,
+    seller: Seller,
     buyer: Mapping[str, object],
     account: Account,
     rates: Mapping[str, TaxRate],
     credit_notes: Iterable[CreditNote] = (),
-    branding: Branding | None = None,
     language: str | None = None,
 ) -> InvoiceDocument:
     """The document of a stored invoice (draft, open, paid, void or uncollectible)."""
@@ -317,7 +315,7 @@ def build_document(
         status=status,
         status_key=invoice.status.value,
         lang=lang,
-        seller=_seller(seller, branding, f, _),
+        seller=_seller(seller, f, _),
         buyer=_buyer(buyer, invoice, f, _),
         facts=tuple(facts),
         lines=_lines_table(invoice.lines, f, _),
@@ -332,11 +330,10 @@ def build_document(
 def upcoming_document(
     upcoming: Upcoming,
     *,
-    seller: str,
+    seller: Seller,
     buyer: Mapping[str, object],
     account: Account,
     rates: Mapping[str, TaxRate],
-    branding: Branding | None = None,
     language: str | None = None,
 ) -> InvoiceDocument:
     """Seed 004's future invoice: its period, status "Upcoming", cut-off date, lines and the
@@ -356,7 +353,7 @@ def upcoming_document(
         status=upcoming_word(lang),
         status_key="upcoming",
         lang=lang,
-        seller=_seller(seller, branding, f, _),
+        seller=_seller(seller, f, _),
         buyer=_buyer(buyer, invoice, f, _),
         facts=facts,
         lines=_lines_table(invoice.lines, f, _),

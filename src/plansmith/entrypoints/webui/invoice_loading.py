@@ -36,7 +36,6 @@ def document_of(view: InvoiceView, language: str | None = None) -> InvoiceDocume
         account=view.account,
         rates=view.rates,
         credit_notes=view.credit_notes or (),
-        branding=view.branding,
         language=language,
     )
 
@@ -50,8 +49,9 @@ def load_invoice(
     drafts: bool = True,
     language: str | None = None,
 ) -> Loaded:
-    """An invoice with its document (see ``invoice_view``), the seller as the organization
-    brands itself, the labels in ``language`` (else the account's)."""
+    """An invoice with its document (see ``invoice_view``): the seller it kept when it was
+    finalized (a draft: the organization's settings now), the labels in ``language`` (else
+    the account's)."""
     view = invoice_view(uow, organization_id, invoice_id, account_id=account_id, drafts=drafts)
     return Loaded(view.invoice, view.account, document_of(view, language))
 
@@ -64,7 +64,6 @@ def upcoming_documents(page: AccountInvoices, language: str | None = None) -> li
             buyer=page.buyer,
             account=page.account,
             rates=page.rates,
-            branding=page.branding,
             language=language,
         )
         for u in page.upcoming

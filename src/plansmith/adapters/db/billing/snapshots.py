@@ -19,6 +19,7 @@ from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.catalog.price_books import read_catalog
 from plansmith.adapters.db.invoicing.coupons import redemptions_where
 from plansmith.adapters.db.invoicing.tax_rates import rate_of_row
+from plansmith.adapters.db.organizations.branding import SqlBranding
 from plansmith.adapters.db.subscriptions.history_rows import span_of_row
 from plansmith.adapters.db.subscriptions.item_rows import item_of_row
 from plansmith.adapters.db.subscriptions.rows import subscription_of_row
@@ -230,6 +231,8 @@ def load_snapshot(
             charged=tuple(charged.get(sub_id, ())),
         )
     catalog = read_catalog(session, organization_id)
+    # Loaded to finalize: the seller its invoices keep, read once for the batch.
+    branding = SqlBranding(session).get(organization_id) if hold_credit else None
     return BillingSnapshot(
         organization_id=organization_id,
         book=catalog.book,
@@ -237,4 +240,5 @@ def load_snapshot(
         tax_rates=rates,
         credit=credit,
         entries=entries,
+        seller=branding.seller if branding is not None else None,
     )

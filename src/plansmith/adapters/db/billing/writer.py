@@ -133,7 +133,9 @@ def write_outcomes(session: Session, outcomes: Sequence[BillingOutcome]) -> Mapp
         t.invoices,
         [
             {
-                **invoice_row(x.invoice, x.billing_key, dict(x.buyer)),
+                **invoice_row(
+                    x.invoice, x.billing_key, dict(x.buyer), x.seller if x.finalized else None
+                ),
                 "number": numbers.get(x.invoice.id),
             }
             for x in invoiced

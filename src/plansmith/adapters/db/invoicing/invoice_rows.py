@@ -13,6 +13,7 @@ from plansmith.domain.invoicing.invoice import (
     InvoiceLine,
     LineKind,
 )
+from plansmith.domain.organizations.branding import Seller, SellerAddress
 
 
 def _discount_data(d: Discount) -> dict[str, Any]:
@@ -34,6 +35,38 @@ def _discount(data: dict[str, Any]) -> Discount:
         percent=Decimal(data["percent"]),
         amount=int(data["amount"]),
         plan_ids=frozenset(data["plan_ids"]),
+    )
+
+
+def seller_data(seller: Seller) -> dict[str, Any]:
+    """The seller an invoice keeps (the migration 0016 writes the same shape)."""
+    address = seller.address
+    return {
+        "name": seller.name,
+        "address": None
+        if address is None
+        else {
+            "lines": list(address.lines),
+            "city": address.city,
+            "postal_code": address.postal_code,
+            "country": address.country,
+        },
+        "tax_id": seller.tax_id,
+    }
+
+
+def seller_of(data: Mapping[str, Any] | None) -> Seller | None:
+    if data is None:
+        return None
+    address = data.get("address")
+    return Seller(
+        str(data["name"]),
+        None
+        if address is None
+        else SellerAddress(
+            tuple(address["lines"]), address["city"], address["postal_code"], address["country"]
+        ),
+        str(data.get("tax_id") or ""),
     )
 
 
@@ -81,7 +114,10 @@ def invoice_state(invoice: Invoice) -> dict[str, Any]:
 
 
 def invoice_row(
-    invoice: Invoice, billing_key: str | None, buyer: dict[str, object]
+    invoice: Invoice,
+    billing_key: str | None,
+    buyer: dict[str, object],
+    seller: Seller | None = None,
 ) -> dict[str, Any]:
     return {
         **invoice_state(invoice),
@@ -95,6 +131,7 @@ def invoice_row(
         "period_end": invoice.period_end,
         "tax_id": invoice.tax_id,
         "buyer": buyer,
+        "seller": seller_data(seller) if seller is not None else None,
         "discounts": [_discount_data(d) for d in invoice.discounts],
         "created_at": invoice.created_at,
         "finalize_after": invoice.finalize_after,

@@ -33,6 +33,8 @@ from plansmith.adapters.db.invoicing.invoice_rows import (
     invoice_row,
     invoice_state,
     line_rows,
+    seller_data,
+    seller_of,
 )
 from plansmith.adapters.db.paging import page_after
 from plansmith.adapters.db.subscriptions.rows import sandboxes
@@ -47,6 +49,7 @@ from plansmith.domain.invoicing.invoice import (
 )
 from plansmith.domain.invoicing.pricing import ChargedLine
 from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.organizations.branding import Seller
 
 INV = t.invoices.c
 LINE = "line_"  # the prefix of a joined line's columns
@@ -56,6 +59,7 @@ class SqlInvoices:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._buyers: dict[str, dict[str, object]] = {}
+        self._sellers: dict[str, Seller | None] = {}
 
     def add_invoice(
         self, invoice: Invoice, billing_key: str | None, buyer: dict[str, object]
@@ -79,13 +83,18 @@ class SqlInvoices:
         )
         return self.session.execute(q).first() is not None
 
-    def update_invoice(self, invoice: Invoice, expected_status: str) -> None:
+    def update_invoice(
+        self, invoice: Invoice, expected_status: str, *, seller: Seller | None = None
+    ) -> None:
+        values = invoice_state(invoice)
+        if seller is not None:  # finalizing: kept with the invoice, in the same statement
+            values["seller"] = seller_data(seller)
         try:
             with self.session.begin_nested():
                 result = self.session.execute(
                     update(t.invoices)
                     .where(INV.id == invoice.id, INV.status == expected_status)
-                    .values(**invoice_state(invoice))
+                    .values(**values)
                 )
         except IntegrityError as exc:
             raise Conflict("that invoice number is taken", code=ec.CONCURRENT_CHANGE) from exc
@@ -98,6 +107,7 @@ class SqlInvoices:
     def _invoice(self, r: Mapping[Any, Any], lines: Sequence[InvoiceLine]) -> Invoice:
         # The buyer is written with the invoice and never changed: kept for ``buyer``.
         self._buyers[r["id"]] = r["buyer"]
+        self._sellers[r["id"]] = seller_of(r["seller"])
         return Invoice(
             id=r["id"],
             organization_id=r["organization_id"],
@@ -173,6 +183,12 @@ class SqlInvoices:
             select(INV.buyer).where(INV.id == invoice_id)
         ).scalar_one()
         return value
+
+    def seller(self, invoice_id: str) -> Seller | None:
+        if invoice_id in self._sellers:
+            return self._sellers[invoice_id]
+        value = self.session.execute(select(INV.seller).where(INV.id == invoice_id)).scalar_one()
+        return seller_of(value)
 
     def invoices(
         self,

@@ -103,6 +103,8 @@ invoices = Table(
     Column("amount_due", BigInteger, nullable=False),
     Column("tax_id", String(100), nullable=True),
     Column("buyer", JSONText(), nullable=False),  # name and address lines as invoiced
+    # the seller as it stood when the invoice was finalized; NULL while it is a draft
+    Column("seller", JSONText(), nullable=True),
     Column("discounts", JSONText(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("finalize_after", UTCDateTime(), nullable=False),

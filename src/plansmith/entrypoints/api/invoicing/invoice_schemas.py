@@ -21,7 +21,9 @@ from plansmith.domain.invoicing.invoice import (
     Totals,
 )
 from plansmith.domain.invoicing.pricing import tax_summary
+from plansmith.domain.organizations.branding import Seller
 from plansmith.entrypoints.api.invoicing.schemas import money, percent_text
+from plansmith.entrypoints.api.organizations.settings_routes import SellerAddressOut
 from plansmith.entrypoints.api.subscriptions.result_schemas import (
     CYCLE_HELP,
     DAYS_HELP,
@@ -157,6 +159,24 @@ class BuyerOut(BaseModel):
     tax_id: str | None
 
 
+class SellerOut(BaseModel):
+    name: str
+    address: SellerAddressOut | None
+    tax_id: str = Field(description="Empty when none is set")
+
+    @classmethod
+    def of(cls, seller: Seller) -> SellerOut:
+        a = seller.address
+        address = (
+            SellerAddressOut(
+                lines=list(a.lines), city=a.city, postal_code=a.postal_code, country=a.country
+            )
+            if a is not None
+            else None
+        )
+        return cls(name=seller.name, address=address, tax_id=seller.tax_id)
+
+
 class InvoiceOut(BaseModel):
     object: str = "invoice"
     id: str
@@ -166,6 +186,9 @@ class InvoiceOut(BaseModel):
     subscription_id: str | None
     currency: str
     period: PeriodOut | None = Field(description="The subscription period it bills")
+    seller: SellerOut = Field(
+        description="As it was when the invoice was finalized; a draft's: the current settings"
+    )
     buyer: BuyerOut
     lines: list[LineOut]
     discounts: list[DiscountOut]
@@ -189,6 +212,7 @@ class InvoiceOut(BaseModel):
                 **_document(invoice, view.rates, view.account.locale, stored=True),
                 "status": invoice.status.value,
                 "period": _period(invoice.period_start, invoice.period_end),
+                "seller": SellerOut.of(view.seller),
                 "buyer": BuyerOut.model_validate(view.buyer),
             }
         )

@@ -88,7 +88,7 @@ def list_invoices(
             )
         )
         page = rows[:limit]
-        data = [InvoiceOut.of(view) for view in views_in(uow, page, seller=org.name)]
+        data = [InvoiceOut.of(view) for view in views_in(uow, page)]
     more = len(rows) > limit
     next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more else None
     return ListOut[InvoiceOut](data=data, next_cursor=next_cursor, has_more=more)
@@ -97,7 +97,7 @@ def list_invoices(
 @router.get(ID, operation_id="get_invoice", response_model=InvoiceOut, tags=TAGS)
 def get_invoice(invoice_id: str, org: CurrentOrg, uow: UoW) -> InvoiceOut:
     """Lines with their periods and sources, the tax summary per rate, totals, the buyer."""
-    view = invoice_view(uow, org.id, invoice_id, seller=org.name, credit_notes=False)
+    view = invoice_view(uow, org.id, invoice_id, credit_notes=False)
     return InvoiceOut.of(view)
 
 

@@ -24,16 +24,12 @@ from plansmith.entrypoints.api.deps import Container, CurrentOrg, UoW
 from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import Strict
 from plansmith.entrypoints.routers import app_router
+from plansmith.entrypoints.webui.branding import logo_url
 
 router = app_router(prefix="/v1")
 TAGS: list[str | Enum] = ["organization"]
 PATH = "/organization/settings"
 MAX_REVISION = 2**53 - 1  # what a JSON number holds exactly
-
-
-def logo_url(organization_id: str, sha256: str) -> str:
-    """Where the logo is served (see webui/branding.py): a new logo is a new URL."""
-    return f"/brand/{organization_id}/logo/{sha256}"
 
 
 class SellerAddressBody(Strict):
@@ -133,8 +129,13 @@ def changes_of(body: SettingsUpdate) -> uc.BrandingChanges:
         a = body.seller_address
         address = uc.AddressInput(a.lines, a.city, a.postal_code, a.country) if a else None
     logo: uc.LogoInput | uc.Keep | None = uc.KEEP
-    if "logo" in given:
-        logo = uc.LogoInput(body.logo.content_type, _decoded(body.logo.data)) if body.logo else None
+    if "logo" in given and body.logo is not None:
+        try:
+            logo = uc.LogoInput(body.logo.content_type, _decoded(body.logo.data))
+        except InvalidValue as exc:  # reported by the use case, with the other wrong fields
+            logo = uc.LogoInput(body.logo.content_type, b"", unreadable=exc)
+    elif "logo" in given:
+        logo = None
     return uc.BrandingChanges(
         display_name=body.display_name,
         accent_colour=body.accent_colour,
