@@ -26,7 +26,10 @@ from plansmith.application.organizations.sandboxes import (
     create_sandbox,
     create_sandbox_from_form,
 )
+from plansmith.application.organizations.tokens import TokenRejected
+from plansmith.application.organizations.web_sessions import new_session, read_session
 from plansmith.bootstrap import Plansmith
+from plansmith.domain.organizations.sessions import SessionKind
 from tests.conftest import Tenant
 from tests.integration.route_calls import _dump
 
@@ -175,3 +178,25 @@ def test_one_form_sent_twice_at_once_makes_one_sandbox(
     assert len(made) == 1 and len(again) == 1
     assert again[0].organization.id == made[0].organization.id
     assert _live(client, tenant) == [made[0].organization.id]
+
+
+def test_deleting_a_sandbox_ends_its_browser_sessions_but_no_one_elses(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    [made] = _fill(container, tenant.organization_id, 1)
+    sandbox_id = made.organization.id
+    theirs = new_session(container.clock, SessionKind.PORTAL, sandbox_id, 3600)
+    mine = new_session(container.clock, SessionKind.PORTAL, tenant.organization_id, 3600)
+    with container.uow() as uow:
+        uow.web_sessions.add(theirs.session)
+        uow.web_sessions.add(mine.session)
+        uow.commit()
+
+    deleted = client.delete(f"/v1/sandboxes/{sandbox_id}", headers=tenant.headers)
+
+    assert deleted.status_code == 200, deleted.text
+    with pytest.raises(TokenRejected) as ended:
+        read_session(container.uow(), container.clock, SessionKind.PORTAL, theirs.secret)
+    assert ended.value.code == "session_ended"
+    kept = read_session(container.uow(), container.clock, SessionKind.PORTAL, mine.secret)
+    assert kept.id == mine.session.id
