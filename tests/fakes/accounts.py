@@ -34,11 +34,33 @@ class FakeOrganizations(Repo):
     def all(self) -> Sequence[Organization]:
         return sorted(self._rows.organizations.values(), key=lambda o: (o.created_at, o.id))
 
+    def hold(self, organization_id: str) -> Organization | None:
+        return self.get(organization_id)  # one fake unit of work runs at a time
+
     def sandboxes(
         self, owner_id: str, *, after: tuple[datetime, str] | None, limit: int
     ) -> Sequence[Organization]:
-        owned = [o for o in self.all() if o.owner_id == owner_id]
+        owned = [o for o in self.all() if o.owner_id == owner_id and o.archived_at is None]
         return [o for o in owned if after is None or (o.created_at, o.id) > after][:limit]
+
+    def count_sandboxes(self, owner_id: str) -> int:
+        return len(self.sandboxes(owner_id, after=None, limit=len(self._rows.organizations)))
+
+    def archive(self, sandbox_id: str, at: datetime) -> bool:
+        org = self._rows.organizations.get(sandbox_id)
+        if org is None or org.owner_id is None or org.archived_at is not None:
+            return False
+        self._rows.organizations[sandbox_id] = replace(org, archived_at=at)
+        return True
+
+    def made_by_form(self, owner_id: str, token: str) -> Organization | None:
+        sandbox_id = self._rows.sandbox_forms.get((owner_id, token))
+        return None if sandbox_id is None else self._rows.organizations.get(sandbox_id)
+
+    def remember_form(self, owner_id: str, token: str, sandbox_id: str, at: datetime) -> None:
+        if (owner_id, token) in self._rows.sandbox_forms:
+            raise clash()
+        self._rows.sandbox_forms[(owner_id, token)] = sandbox_id
 
     def move_test_clock(self, organization_id: str, expected: datetime, to: datetime) -> bool:
         org = self._rows.organizations.get(organization_id)
@@ -85,6 +107,13 @@ class FakeApiKeys(Repo):
             return False
         self._rows.api_keys[key_id] = replace(key, revoked_at=at)
         return True
+
+    def revoke_all(self, organization_id: str, at: datetime) -> int:
+        keys = [k for k in self._rows.api_keys.values() if k.organization_id == organization_id]
+        working = [k for k in keys if k.revoked_at is None and k.works_at(at)]
+        for key in working:
+            self._rows.api_keys[key.id] = replace(key, revoked_at=at)
+        return len(working)
 
     def expire(self, organization_id: str, key_id: str, at: datetime) -> bool:
         key = self.get(organization_id, key_id)

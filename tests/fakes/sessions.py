@@ -44,6 +44,16 @@ class FakeWebSessions(Repo):
             self._rows.web_sessions[s.id] = replace(s, ended_at=now)
         return len(live)
 
+    def end_for_organization(self, organization_id: str, now: datetime) -> int:
+        live = [
+            s
+            for s in self._rows.web_sessions.values()
+            if s.organization_id == organization_id and s.ended_at is None
+        ]
+        for s in live:
+            self._rows.web_sessions[s.id] = replace(s, ended_at=now)
+        return len(live)
+
     def delete_for_user(self, user_id: str) -> None:
         for s in [s for s in self._rows.web_sessions.values() if s.user_id == user_id]:
             del self._rows.web_sessions[s.id]

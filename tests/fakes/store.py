@@ -87,6 +87,7 @@ class TaxRateRow:
 @dataclass
 class Rows:
     organizations: dict[str, Organization] = field(default_factory=dict)
+    sandbox_forms: dict[tuple[str, str], str] = field(default_factory=dict)  # -> sandbox id
     api_keys: dict[str, ApiKey] = field(default_factory=dict)
     operators: dict[str, OperatorUser] = field(default_factory=dict)
     accounts: dict[str, Account] = field(default_factory=dict)

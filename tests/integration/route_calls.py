@@ -202,6 +202,7 @@ def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
         "key_id": _created(client, tenant, "/v1/api_keys", {"name": "backend"}),
         "second_key_id": _created(client, tenant, "/v1/api_keys", {"name": "reports"}),
         "event_id": _event_of(client, tenant, subscription_id),
+        "sandbox_id": _created(client, tenant, "/v1/sandboxes", {"name": "Route walk"}),
     }
 
 

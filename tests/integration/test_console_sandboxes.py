@@ -63,11 +63,12 @@ def test_the_page_lists_only_the_organizations_own_sandboxes(
 def test_creating_a_sandbox_with_a_start_shows_its_key_once(
     console: TestClient, container: Plansmith, tenant: Tenant
 ) -> None:
-    token = csrf(console.get(PAGE))
+    page = console.get(PAGE)
+    form_token = re.search(r'name="form_token" value="([^"]+)"', page.text)
+    assert form_token is not None
+    form = {"csrf_token": csrf(page), "form_token": form_token[1]}
 
-    made = console.post(
-        PAGE, data={"csrf_token": token, "name": "Demo run", "start": "2025-03-01T09:30"}
-    )
+    made = console.post(PAGE, data={**form, "name": "Demo run", "start": "2025-03-01T09:30"})
 
     assert made.status_code == 200, made.text
     assert made.headers["cache-control"] == "no-store"

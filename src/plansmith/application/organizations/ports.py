@@ -24,6 +24,10 @@ class WebSessionRepository(Protocol):
         """End every live session of a console user (but ``keep``); how many ended."""
         ...
 
+    def end_for_organization(self, organization_id: str, now: datetime) -> int:
+        """End every live session (console and portal) of an organization; how many ended."""
+        ...
+
     def delete_for_user(self, user_id: str) -> None: ...
     def purge(self, now: datetime) -> int:
         """Delete sessions past their expiry."""
@@ -63,10 +67,33 @@ class OrganizationRepository(Protocol):
         """Every organization of the deployment, oldest first (operators' own tools only)."""
         ...
 
+    def hold(self, organization_id: str) -> Organization | None:
+        """The organization, its row held until the transaction ends: two transactions that
+        hold the same organization run one after the other."""
+        ...
+
     def sandboxes(
         self, owner_id: str, *, after: tuple[datetime, str] | None, limit: int
     ) -> Sequence[Organization]:
-        """The sandboxes ``owner_id`` made, in (created_at, id) order, strictly after."""
+        """The live (not archived) sandboxes ``owner_id`` made, in (created_at, id) order,
+        strictly after."""
+        ...
+
+    def count_sandboxes(self, owner_id: str) -> int:
+        """How many live (not archived) sandboxes ``owner_id`` made."""
+        ...
+
+    def archive(self, sandbox_id: str, at: datetime) -> bool:
+        """Set an owned sandbox's archived_at; False if it was archived already. One
+        conditional statement."""
+        ...
+
+    def made_by_form(self, owner_id: str, token: str) -> Organization | None:
+        """The sandbox the owner's console form with this one-time token made, if any."""
+        ...
+
+    def remember_form(self, owner_id: str, token: str, sandbox_id: str, at: datetime) -> None:
+        """Record that the form with this token made this sandbox (unique per owner)."""
         ...
 
     def move_test_clock(self, organization_id: str, expected: datetime, to: datetime) -> bool:
@@ -92,6 +119,10 @@ class ApiKeyRepository(Protocol):
     def revoke(self, organization_id: str, key_id: str, at: datetime) -> bool:
         """Set revoked_at if the key still works at ``at``; False if it does not (or is not
         the organization's). One conditional statement, so two revokes cannot both win."""
+        ...
+
+    def revoke_all(self, organization_id: str, at: datetime) -> int:
+        """Revoke every key of the organization that still works at ``at``; how many."""
         ...
 
     def expire(self, organization_id: str, key_id: str, at: datetime) -> bool:

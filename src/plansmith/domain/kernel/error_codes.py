@@ -99,6 +99,7 @@ HAS_CREDIT_NOTES = _code("has_credit_notes", 409, "an invoice with credit notes 
 ALREADY_REDEEMED = _code("already_redeemed", 409, "the subscription has this coupon already (`field: code`)")
 INVOICE_EXISTS = _code("invoice_exists", 409, "the subscription is invoiced for that period already")
 ALREADY_POSTED = _code("already_posted", 409, "this ledger posting was made already")
+SANDBOX_LIMIT_REACHED = _code("sandbox_limit_reached", 409, "the organization has 50 live sandboxes, the most it may have; delete one (`DELETE /v1/sandboxes/{sandbox_id}`) first")
 NOT_SANDBOX = _code("not_sandbox", 409, "the organization is live; only a sandbox's clock moves")
 ORGANIZATION_EXISTS = _code("organization_exists", 409, "an organization has this name already", api=False)
 # 422

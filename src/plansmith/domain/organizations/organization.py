@@ -21,12 +21,17 @@ class Organization:
     # The live organization whose API key or console made this sandbox (None: a live one, or a
     # sandbox made on the command line). Its owner lists it and sees its keys once.
     owner_id: str | None = None
+    # When its owner deleted the sandbox: its keys were revoked then, it no longer counts
+    # towards the owner's limit and is no longer listed; its data is kept.
+    archived_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.sandbox != (self.test_clock_at is not None):
             raise ValueError("a sandbox organization, and only one, has a test clock")
         if self.owner_id is not None and not self.sandbox:
             raise ValueError("only a sandbox has an owner")
+        if self.archived_at is not None and self.owner_id is None:
+            raise ValueError("only a sandbox with an owner is archived")
 
 
 class KeyStatus(StrEnum):

@@ -6,13 +6,16 @@ made in a file beside the server's secret key (var/demo_keys.json, mode 0600, wr
 then renamed into place), by organization id. A kept key is printed again only if it still
 opens the API for its organization; revoked, rolled away, from another database or with the
 file gone, the demo makes a new one and says so. Delete the file to forget the keys (then
-revoke the old ones in the console).
+revoke the old ones in the console). A file others may read (copied, or written by hand) is
+made 0600 before its secrets are used; one whose mode cannot be changed is not trusted: its
+keys are made anew and the file is replaced by a 0600 one.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,11 +40,25 @@ class KeyFile:
         self.path = path
 
     def read(self) -> dict[str, dict[str, str]]:
+        """The kept secrets, once the file is for this user's eyes only; {} without one."""
+        if not self._private():
+            return {}
         try:
             found = json.loads(self.path.read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):
             return {}
         return found if isinstance(found, dict) else {}
+
+    def _private(self) -> bool:
+        """Take group and others' access away from an existing file (0644 -> 0600); False if
+        there is no file, or its mode cannot be changed (then its secrets are not used)."""
+        try:
+            mode = stat.S_IMODE(os.stat(self.path).st_mode)
+            if mode & 0o077:
+                os.chmod(self.path, mode & 0o700)
+        except OSError:
+            return False
+        return True
 
     def write(self, keys: dict[str, dict[str, str]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

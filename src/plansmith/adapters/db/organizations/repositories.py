@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.paging import page_after
@@ -31,12 +31,49 @@ class SqlOrganizations(Repository):
         q = select(t.organizations).order_by(c.created_at, c.id)
         return [Organization(**row._mapping) for row in self.session.execute(q)]
 
+    def hold(self, organization_id: str) -> Organization | None:
+        # FOR NO KEY UPDATE on PostgreSQL: other holds wait, inserts pointing at the row do
+        # not; SQLite's BEGIN IMMEDIATE already runs one writer at a time.
+        q = select(t.organizations).where(t.organizations.c.id == organization_id)
+        return build(Organization, self.session.execute(q.with_for_update(key_share=True)).first())
+
     def sandboxes(
         self, owner_id: str, *, after: tuple[datetime, str] | None, limit: int
     ) -> Sequence[Organization]:
-        q = select(t.organizations).where(t.organizations.c.owner_id == owner_id)
+        c = t.organizations.c
+        q = select(t.organizations).where(c.owner_id == owner_id, c.archived_at.is_(None))
         q = page_after(q, t.organizations, after, limit)
         return [Organization(**row._mapping) for row in self.session.execute(q)]
+
+    def count_sandboxes(self, owner_id: str) -> int:
+        c = t.organizations.c
+        q = select(func.count()).where(c.owner_id == owner_id, c.archived_at.is_(None))
+        return int(self.session.execute(q).scalar_one())
+
+    def archive(self, sandbox_id: str, at: datetime) -> bool:
+        c = t.organizations.c
+        result = self.session.execute(
+            update(t.organizations)
+            .where(c.id == sandbox_id, c.owner_id.is_not(None), c.archived_at.is_(None))
+            .values(archived_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def made_by_form(self, owner_id: str, token: str) -> Organization | None:
+        f = t.sandbox_forms.c
+        q = (
+            select(t.organizations)
+            .join(t.sandbox_forms, f.sandbox_id == t.organizations.c.id)
+            .where(f.owner_id == owner_id, f.token == token)
+        )
+        return build(Organization, self.session.execute(q).first())
+
+    def remember_form(self, owner_id: str, token: str, sandbox_id: str, at: datetime) -> None:
+        self.session.execute(
+            insert(t.sandbox_forms).values(
+                owner_id=owner_id, token=token, sandbox_id=sandbox_id, created_at=at
+            )
+        )
 
     def move_test_clock(self, organization_id: str, expected: datetime, to: datetime) -> bool:
         # Only a sandbox's clock, and only from where the caller read it: of two advances at
@@ -100,6 +137,19 @@ class SqlApiKeys(Repository):
             .values(revoked_at=at)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def revoke_all(self, organization_id: str, at: datetime) -> int:
+        c = t.api_keys.c
+        result = self.session.execute(
+            update(t.api_keys)
+            .where(
+                c.organization_id == organization_id,
+                c.revoked_at.is_(None),
+                or_(c.expires_at.is_(None), c.expires_at > at),
+            )
+            .values(revoked_at=at)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     def expire(self, organization_id: str, key_id: str, at: datetime) -> bool:
         c = t.api_keys.c

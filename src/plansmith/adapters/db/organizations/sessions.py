@@ -56,6 +56,11 @@ class SqlWebSessions:
             q = q.where(c.id != keep)
         return _count(self.session.execute(q.values(ended_at=now)))
 
+    def end_for_organization(self, organization_id: str, now: datetime) -> int:
+        c = t.web_sessions.c
+        q = update(t.web_sessions).where(c.organization_id == organization_id, c.ended_at.is_(None))
+        return _count(self.session.execute(q.values(ended_at=now)))
+
     def delete_for_user(self, user_id: str) -> None:
         self.session.execute(delete(t.web_sessions).where(t.web_sessions.c.user_id == user_id))
 

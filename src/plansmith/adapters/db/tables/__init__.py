@@ -33,6 +33,7 @@ from plansmith.adapters.db.tables.foundation import (
     invoice_addresses,
     operator_users,
     organizations,
+    sandbox_forms,
 )
 from plansmith.adapters.db.tables.outbox import outbox_deliveries, outbox_events, outbox_relays
 from plansmith.adapters.db.tables.search import (
@@ -91,6 +92,7 @@ __all__ = [
     "plan_versions",
     "plans",
     "portal_links",
+    "sandbox_forms",
     "sign_in_throttles",
     "subscription_events",
     "subscription_items",

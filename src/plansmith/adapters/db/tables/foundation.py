@@ -31,7 +31,20 @@ organizations = Table(
     Column("test_clock_at", UTCDateTime(), nullable=True),
     # The live organization that made this sandbox (from the API or the console); NULL else.
     Column("owner_id", Id, nullable=True),
+    # Set when the owner deleted the sandbox (its keys revoked with it); the rows stay.
+    Column("archived_at", UTCDateTime(), nullable=True),
     Index("ix_organizations_owner", "owner_id", "created_at", "id"),
+)
+
+# The console's create-sandbox form carries a one-time token; the sandbox it made is recorded
+# under it, so a reload or a second click of the same form finds it instead of making another.
+sandbox_forms = Table(
+    "sandbox_forms",
+    metadata,
+    Column("owner_id", Id, ForeignKey("organizations.id"), primary_key=True),
+    Column("token", String(64), primary_key=True),
+    Column("sandbox_id", Id, ForeignKey("organizations.id"), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 api_keys = Table(

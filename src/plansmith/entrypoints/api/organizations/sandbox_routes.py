@@ -3,7 +3,9 @@ instant the run needs, and gets the sandbox's API key in the answer.
 
 `POST /v1/sandboxes` takes an Idempotency-Key like every POST; its answer holds a secret, so it
 is not kept for replays: a retry with the same key gets 409 `idempotency_response_withheld`,
-and `GET /v1/sandboxes` lists what was made (without keys).
+and `GET /v1/sandboxes` lists what was made (without keys). An organization has at most 50
+live sandboxes (409 `sandbox_limit_reached`); `DELETE /v1/sandboxes/{sandbox_id}` archives
+one (its keys stop working at once), as often as it is sent.
 """
 
 from __future__ import annotations
@@ -57,6 +59,10 @@ class SandboxOut(BaseModel):
     created_at: datetime
     frozen_at: datetime = Field(description="The instant the sandbox's test clock stands at")
     owner_id: str = Field(description="The live organization that made it")
+    archived_at: datetime | None = Field(
+        default=None,
+        description="When it was deleted (its keys revoked then); null while it is live",
+    )
 
     @classmethod
     def of(cls, sandbox: Organization) -> SandboxOut:
@@ -67,6 +73,7 @@ class SandboxOut(BaseModel):
             created_at=sandbox.created_at,
             frozen_at=sandbox.test_clock_at,
             owner_id=sandbox.owner_id,
+            archived_at=sandbox.archived_at,
         )
 
 
@@ -85,7 +92,8 @@ def list_sandboxes(
     cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ListOut[SandboxOut]:
-    """The sandboxes this organization made, oldest first (their keys are never shown again)."""
+    """The live sandboxes this organization made, oldest first (their keys are never shown
+    again); deleted ones are left out."""
     page = uc.list_sandboxes(uow, org.id, cursor=cursor, limit=limit)
     return ListOut[SandboxOut](
         data=[SandboxOut.of(s) for s in page.items],
@@ -98,7 +106,7 @@ def list_sandboxes(
     "/sandboxes",
     operation_id="create_sandbox",
     status_code=201,
-    responses=problems(ec.CONFLICT),
+    responses=problems(ec.CONFLICT, ec.SANDBOX_LIMIT_REACHED),
     response_model=SandboxCreated,
     tags=TAGS,
 )
@@ -107,10 +115,27 @@ def create_sandbox(
 ) -> SandboxCreated:
     """A sandbox owned by this (live) organization, its test clock at `test_clock_start`, and
     a secret API key for it (in this answer only). 409 `conflict` when sent with a sandbox's
-    key: only a live organization makes sandboxes. 422 naming `test_clock_start` for an
-    instant without an offset or outside 2000-2100."""
+    key: only a live organization makes sandboxes. 409 `sandbox_limit_reached` when it has 50
+    live sandboxes: delete one first. 422 naming `test_clock_start` for an instant without an
+    offset or outside 2000-2100."""
     made = uc.create_sandbox(uow, app.clock, org.id, label=body.name, start=body.test_clock_start)
     response.headers["Cache-Control"] = NO_STORE
     out = SandboxOut.of(made.organization)
     key = ApiKeyCreated.issued(made.key, app.clock.now())
     return SandboxCreated(**out.model_dump(), api_key=key)
+
+
+@router.delete(
+    "/sandboxes/{sandbox_id}",
+    operation_id="delete_sandbox",
+    responses=problems(ec.NOT_FOUND),
+    response_model=SandboxOut,
+    tags=TAGS,
+)
+def delete_sandbox(sandbox_id: str, org: CurrentOrg, uow: UoW, app: Container) -> SandboxOut:
+    """Delete (archive) a sandbox this organization made: its API keys are revoked and its
+    sessions ended at once, it leaves `GET /v1/sandboxes` and no longer counts towards the 50
+    live sandboxes an organization may have. Its data is kept, out of reach. Idempotent: sent
+    again, it answers the same sandbox with the same `archived_at`. 404 for an id that is not
+    one of this organization's sandboxes."""
+    return SandboxOut.of(uc.delete_sandbox(uow, app.clock, org.id, sandbox_id))
