@@ -2,7 +2,7 @@
 and the console's one-time create-sandbox form tokens.
 
 Revision ID: 0017_sandbox_archive
-Revises: 0015_sandbox_owners
+Revises: 0016_invoice_seller
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_sandbox_archive"
-down_revision = "0015_sandbox_owners"
+down_revision = "0016_invoice_seller"
 branch_labels = None
 depends_on = None
 
