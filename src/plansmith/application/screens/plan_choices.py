@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from plansmith.application.catalog.extras import Offer
+from plansmith.application.kernel.errors import Refusal
 from plansmith.application.subscriptions.lifecycle import Result, SubscriptionView
 from plansmith.application.subscriptions.queries import FamilyPlans
 from plansmith.domain.accounts.account import Account
@@ -37,13 +38,14 @@ def fixable(error: DomainError) -> bool:
     return error.status in (409, 422)
 
 
-def readable(error: DomainError) -> str:
-    """A domain message as a sentence: "quantity is ..." -> "Quantity is ..."."""
+def readable(error: DomainError) -> Refusal:
+    """A domain message as a sentence: "quantity is ..." -> "Quantity is ..."; it keeps the
+    error, so a page in another language says it by its code instead."""
     message = error.message
     for name, label in LABELS.items():
         if message.startswith(name + " "):
-            return label + message[len(name) :]
-    return message[:1].upper() + message[1:]
+            return Refusal(label + message[len(name) :], error)
+    return Refusal(message[:1].upper() + message[1:], error)
 
 
 # -- what a family offers -----------------------------------------------------------------

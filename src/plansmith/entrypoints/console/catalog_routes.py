@@ -53,6 +53,7 @@ from plansmith.entrypoints.console.routes import (
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container, organization_clock
 from plansmith.entrypoints.webui.i18n import N_, request_language, translate, translate_plural
+from plansmith.entrypoints.webui.messages import refusal
 from plansmith.entrypoints.webui.templating import make_templates
 
 DONE = {
@@ -206,7 +207,7 @@ def publish(
         if exc.status not in (409, 422):
             raise
         view = cat.get_plan(app.uow(), org, plan_id)
-        errors = {exc.field or "": exc.message}
+        errors = {exc.field or "": refusal(exc)}
         failed = PublishForm(apply_to_existing, legacy_name, errors)
         return _editor(request, app, operator, view, publish=failed, status=exc.status)
     if done.move is None:
@@ -298,7 +299,7 @@ def discard_draft(
         if exc.status != 409:
             raise
         view = cat.get_plan(app.uow(), org, plan_id)
-        return _editor(request, app, operator, view, error=exc.message, status=409)
+        return _editor(request, app, operator, view, error=refusal(exc), status=409)
     return _redirect(plan_id, "discarded")
 
 

@@ -29,6 +29,7 @@ from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.branding import logo_url
 from plansmith.entrypoints.webui.deps import Container
 from plansmith.entrypoints.webui.i18n import N_
+from plansmith.entrypoints.webui.messages import refusal
 from plansmith.entrypoints.webui.templating import countries, make_templates
 
 PAGE = f"{PREFIX}/settings"
@@ -103,7 +104,7 @@ def _errors(error: DomainError) -> dict[str, str]:
             field = f"line{int(index) + 1}" if index.isdigit() else "line1"
         if field.startswith("logo"):
             field = "logo"
-        found.setdefault(field, part.message)
+        found.setdefault(field, refusal(part))
     return found
 
 

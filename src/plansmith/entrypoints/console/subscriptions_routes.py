@@ -15,7 +15,6 @@ from plansmith.entrypoints.console.routes import (
     PREFIX,
     CurrentOperator,
     _chrome,
-    money,
     templates,
 )
 from plansmith.entrypoints.routers import app_router
@@ -69,7 +68,6 @@ def subscriptions(
         "statuses": [(s.value, translate(language, name)) for s, name in STATUS_NAMES.items()],
         "status_name": {s.value: translate(language, name) for s, name in STATUS_NAMES.items()},
         "cycle_name": lambda cycle: cycle_label(cycle, language),
-        "money": money,
         "ui_language": language,
         **_chrome(operator, "subscriptions"),
     }

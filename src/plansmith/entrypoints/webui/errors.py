@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from plansmith.domain.kernel.errors import DomainError
 from plansmith.entrypoints.webui.i18n import DEFAULT, N_, translate
+from plansmith.entrypoints.webui.messages import refusal, shown
 
 # Renders one area's error page: (request, status, message) -> response.
 ErrorPage = Callable[[Request, int, str], Response]
@@ -45,9 +46,10 @@ def title_for(status: int, language: str = DEFAULT) -> str:
 
 def message_for(status: int, message: str, language: str = DEFAULT) -> str:
     """What an error page says: its fixed sentence where it has one (a 404 always: a missing
-    object's message names internal ids), else the message as the use case words it."""
+    object's message names internal ids), else the use case's refusal in ``language`` (by its
+    code, see messages.explain)."""
     fixed = MESSAGES.get(status)
-    return translate(language, fixed) if fixed is not None else message
+    return translate(language, fixed) if fixed is not None else shown(message, language)
 
 
 def error_code(request: Request) -> str | None:
@@ -85,7 +87,7 @@ def install(app: FastAPI, pages: Mapping[str, ErrorPage]) -> None:
         if page is None or not isinstance(exc, DomainError):
             return await fallback(DomainError, request, exc)
         request.state.error_code = exc.code
-        return page(request, exc.status, exc.message)
+        return page(request, exc.status, refusal(exc))
 
     async def on_validation(request: Request, exc: Exception) -> Any:
         page = page_for(request)

@@ -12,7 +12,7 @@ from babel.dates import format_date, format_datetime
 from fastapi.templating import Jinja2Templates
 
 from plansmith.application.kernel.validation import country_codes
-from plansmith.entrypoints.webui import branding, i18n
+from plansmith.entrypoints.webui import branding, i18n, messages
 
 SHARED_TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
@@ -74,4 +74,5 @@ def make_templates(own: Path) -> Jinja2Templates:
         local_date=local_date,
         country_name=country_name,
     )
+    messages.install(templates)
     return templates
