@@ -6,7 +6,8 @@ Two checks, from the shipped catalogs themselves:
   whole message; a hit counts only where the language translates that message differently;
 - on Japanese and Arabic pages, which write no Latin letters of their own, any run of three or
   more ASCII letters is English unless it is on an allowlist: the product's name, currency
-  codes, ids, the language switch, and the test world's own data (names, e-mails, plans).
+  codes, ids and codes (``<code>``), the language switch, and the test world's own data
+  (names, e-mails, plans).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ _WORD = re.compile(r"[A-Za-z]{3,}")
 _ID = re.compile(r"\b[a-z]{2,5}_[0-9A-Za-z]{8,}\b")
 # Always allowed: the product, the language switch's own names, currency codes, units.
 ALWAYS = ("plansmith", "English", "JPY", "USD", "EUR", "GBP", "KWD", "PDF", "MRR", "ARR", "API")
+ALWAYS += ("UTC",)  # the zone a time is written in, "(UTC)"
+ALWAYS += ("PNG", "SVG", "RRGGBB", "VAT", "GST")  # file formats, a colour's notation, tax ids
+# Codes and keys are shown in <code>: values, not words.
+_CODE = re.compile(r"<code\b[^>]*>.*?</code>", re.S)
 
 
 def _tool() -> ModuleType:
@@ -89,6 +94,6 @@ def english_sentences(page_html: str, language: str) -> list[str]:
 
 def english_words(page_html: str, allowed: Iterable[str] = ()) -> list[str]:
     """Runs of 3+ ASCII letters on a page whose language writes none: what is not allowed."""
-    text = _ID.sub(" ", text_of(page_html))
+    text = _ID.sub(" ", text_of(_CODE.sub(" ", page_html)))
     ok = {word.casefold() for entry in (*ALWAYS, *allowed) for word in _WORD.findall(entry)}
     return sorted({word for word in _WORD.findall(text) if word.casefold() not in ok})

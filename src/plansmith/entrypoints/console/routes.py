@@ -27,7 +27,6 @@ from plansmith.domain.organizations.organization import OperatorUser
 from plansmith.domain.organizations.sessions import SessionKind
 from plansmith.domain.subscriptions.subscription import Status
 from plansmith.entrypoints.routers import app_router
-from plansmith.entrypoints.webui import formats
 from plansmith.entrypoints.webui.deps import Container
 from plansmith.entrypoints.webui.errors import message_for, title_for
 from plansmith.entrypoints.webui.formats import day, last_day, money
@@ -272,16 +271,15 @@ class SubscriptionRow:
             found.append("pause")
         return found
 
-    @property
-    def total(self) -> str:
-        return money(self.view.period_amount, self.view.subscription.terms.currency)
+    def total(self, language: str) -> str:
+        return money(self.view.period_amount, self.view.subscription.terms.currency, language)
 
-    @property
-    def formula(self) -> list[str]:
+    def formula(self, language: str) -> list[str]:
         """Seed 002's Total = Price x Quantity, for the plan and each add-on."""
         currency = self.view.subscription.terms.currency
         return [
-            f"{p.name} {money(p.unit_amount, currency)} × {p.quantity:,}" for p in self.view.parts
+            f"{p.name} {money(p.unit_amount, currency, language)} × {p.quantity:,}"
+            for p in self.view.parts
         ]
 
     def period(self, language: str) -> str:
@@ -334,9 +332,6 @@ STATUS_NOTES = {
     "canceled": N_("canceled"),
     "expired": N_("expired"),
 }
-
-
-formats.install(templates)
 
 
 def _chrome(operator: Operator, section: str) -> dict[str, object]:

@@ -28,7 +28,8 @@ from plansmith.entrypoints.console.routes import (
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.branding import logo_url
 from plansmith.entrypoints.webui.deps import Container
-from plansmith.entrypoints.webui.i18n import N_
+from plansmith.entrypoints.webui.formats import locale_for
+from plansmith.entrypoints.webui.i18n import N_, request_language
 from plansmith.entrypoints.webui.messages import refusal
 from plansmith.entrypoints.webui.templating import countries, make_templates
 
@@ -75,7 +76,7 @@ def _page(
         "errors": errors or {},
         "flash_message": SAVED if saved else None,
         "logo_url": logo_url(branding.organization_id, logo.sha256) if logo else None,
-        "countries": countries(),
+        "countries": countries(locale_for(request_language(request))),
         "max_logo_kb": MAX_LOGO_BYTES // 1024,
         "min_contrast": MIN_CONTRAST,
         **_chrome(operator, "settings"),

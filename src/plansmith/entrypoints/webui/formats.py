@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -47,13 +47,36 @@ def day(value: date, language: str = DEFAULT) -> str:
 
 
 def month(value: date, language: str = DEFAULT, *, long: bool = False) -> str:
-    """A month for a chart axis ("Dec 2026") or a heading ("December 2026")."""
-    return format_date(value, "MMMM y" if long else "MMM y", locale=locale_for(language))
+    """A month for a chart axis ("Dec 2026", "2026年12月") or a heading ("December 2026")."""
+    return format_skeleton("yMMMM" if long else "yMMM", value, locale=locale_for(language))
 
 
 def last_day(end: date, language: str = DEFAULT) -> str:
     """The last day of a half-open range [start, end): the day before ``end``."""
     return day(end - timedelta(days=1), language)
+
+
+# The English words the billing rules put around an item's subject (domain/proration.py).
+_ITEM_PREFIXES = ("Unused time on ", "Remaining time on ")
+
+
+def item_text(description: str, quantity: int, language: str = DEFAULT) -> str:
+    """A billable item's description on a page: as the rules word it in English; in another
+    language only its subject, the component's name and quantity ("Chat Team × 2"), since
+    the page says the rest (its kind, dates and days) in its own words."""
+    if language == DEFAULT:
+        return description
+    subject = description
+    for prefix in _ITEM_PREFIXES:
+        subject = subject.removeprefix(prefix)
+    mark = f" × {quantity}"
+    at = subject.rfind(mark)
+    return subject[: at + len(mark)] if at >= 0 else description
+
+
+@pass_context
+def _template_item_text(context: Context, description: str, quantity: int) -> str:
+    return item_text(description, quantity, page_language(context))
 
 
 @pass_context
@@ -72,7 +95,9 @@ def _template_last_day(context: Context, end: date) -> str:
 
 
 def install(templates: Jinja2Templates) -> None:
-    """Give an area's templates ``money(amount, code)`` and the ``day``/``last_day`` filters,
-    each in the language of the page being rendered."""
+    """Give an area's templates ``money(amount, code)`` and the ``day``/``last_day`` and
+    ``item_text`` filters, each in the language of the page being rendered."""
     templates.env.globals["money"] = _template_money
-    templates.env.filters.update(day=_template_day, last_day=_template_last_day)
+    templates.env.filters.update(
+        day=_template_day, last_day=_template_last_day, item_text=_template_item_text
+    )

@@ -104,7 +104,7 @@ SENTENCES: dict[str, str] = {
     ec.DUPLICATE_PRICE: N_("There are two prices for the same currency and cycle."),
     ec.DUPLICATE_DISCOUNT: N_("There are two discounts for the same cycle."),
     ec.SEATS_RANGE: N_("The minimum seats must not be more than the maximum seats."),
-    ec.DISCOUNT_RANGE: N_("A discount must be between 0 and 100 %."),
+    ec.DISCOUNT_RANGE: N_("A discount must be between 0 and 100 percent."),
     ec.FLAT_WITH_SEATS: N_("A flat-priced plan has no seat limits."),
     ec.SEATS_OUT_OF_RANGE: N_("This quantity is outside the seats the plan allows."),
     ec.PRICE_NOT_OFFERED: N_("The plan has no price for this currency or billing cycle."),
