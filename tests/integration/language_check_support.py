@@ -30,9 +30,11 @@ _WORD = re.compile(r"[A-Za-z]{3,}")
 # Ids (sub_01J..., inv_...) and codes are values, not words.
 _ID = re.compile(r"\b[a-z]{2,5}_[0-9A-Za-z]{8,}\b")
 # Always allowed: the product, the language switch's own names, currency codes, units.
-ALWAYS = ("plansmith", "English", "JPY", "USD", "EUR", "GBP", "KWD", "PDF", "MRR", "ARR", "API")
-ALWAYS += ("UTC",)  # the zone a time is written in, "(UTC)"
-ALWAYS += ("PNG", "SVG", "RRGGBB", "VAT", "GST")  # file formats, a colour's notation, tax ids
+ALWAYS: tuple[str, ...] = (
+    *("plansmith", "English", "JPY", "USD", "EUR", "GBP", "KWD", "PDF", "MRR", "ARR", "API"),
+    "UTC",  # the zone a time is written in, "(UTC)"
+    *("PNG", "SVG", "RRGGBB", "VAT", "GST"),  # file formats, a colour's notation, tax ids
+)
 # Codes and keys are shown in <code>: values, not words.
 _CODE = re.compile(r"<code\b[^>]*>.*?</code>", re.S)
 

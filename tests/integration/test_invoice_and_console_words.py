@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from plansmith.application.accounts.accounts import AccountChanges, update_account
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.webui.formats import item_text
-from plansmith.entrypoints.webui.i18n import COOKIE
+from plansmith.entrypoints.webui.i18n import COOKIE, translate
 from tests.conftest import Tenant
 from tests.integration.invoice_pages import billed_customer, enter_portal, pdf_text, sign_in_console
 from tests.integration.language_check_support import english_sentences, english_words, pattern_of
@@ -49,14 +49,22 @@ def test_a_message_with_placeholders_is_found_with_its_values_filled_in() -> Non
     assert not pattern_of("Due on %(date)s").search("Overdue once")
 
 
-def test_an_items_description_keeps_only_its_subject_in_another_language() -> None:
+def test_an_items_description_says_its_facts_in_the_page_language() -> None:
     charge = "Remaining time on Chat Business × 5 (14 of 28 days)"
+    days = translate("ja", "%(days)s of %(period_days)s") % {"days": 14, "period_days": 28}
+    monthly = translate("ja", "Monthly")
+    per_day = translate("ja", "pay per day")
 
-    assert item_text(charge, 5, "ja") == "Chat Business × 5"
-    assert item_text("Unused time on Chat Team × 2 (14 of 28 days)", 2, "ar") == "Chat Team × 2"
-    assert item_text("Chat Team × 2, month", 2, "tr") == "Chat Team × 2"
-    assert item_text(charge, 5, "en") == charge  # English keeps the rules' own words
-    assert item_text("Setup fee", 1, "ja") == "Setup fee"  # no subject found: as it is
+    assert item_text(charge, "ja") == f"Chat Business × 5 ({days})"
+    assert item_text("Unused time on Chat Team × 2 (14 of 28 days)", "ja") == (
+        f"Chat Team × 2 ({days})"
+    )
+    assert item_text("Chat Team × 2, month", "ja") == f"Chat Team × 2, {monthly}"
+    accrual = "Chat Team × 2, 14 of 28 days (month, pay per day)"
+    assert item_text(accrual, "ja") == f"Chat Team × 2, {days} ({monthly}, {per_day})"
+    assert item_text(charge, "en") == charge  # English keeps the rules' own words
+    assert item_text("Setup fee", "ja") == "Setup fee"  # another shape: as it is
+    assert monthly != "Monthly" and per_day != "pay per day"
 
 
 @pytest.mark.parametrize("language", ["ja", "ar"])

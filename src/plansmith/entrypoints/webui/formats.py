@@ -8,6 +8,7 @@ Templates get context-aware ``money`` and ``day``/``last_day`` that read the pag
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from babel.dates import format_date, format_skeleton
@@ -16,8 +17,10 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from plansmith.adapters.money_format import format_money
+from plansmith.domain.kernel.errors import DomainError
 from plansmith.domain.kernel.money import Currency, Money
-from plansmith.entrypoints.webui.i18n import DEFAULT, page_language
+from plansmith.entrypoints.webui.i18n import DEFAULT, N_, page_language, translate
+from plansmith.entrypoints.webui.words import cycle_label
 
 # Amounts typed into a form are read as en_US writes them ("24.99"), on every page.
 INPUT_LOCALE = "en_US"
@@ -56,27 +59,51 @@ def last_day(end: date, language: str = DEFAULT) -> str:
     return day(end - timedelta(days=1), language)
 
 
-# The English words the billing rules put around an item's subject (domain/proration.py).
-_ITEM_PREFIXES = ("Unused time on ", "Remaining time on ")
+# The three ways the billing rules word an item (domain/subscriptions/proration.py), in English:
+# a full period, a part period (credit or charge) and the days used of a pay-per-day plan.
+_RECURRING = re.compile(r"(?P<subject>.+ × [0-9]+), (?P<cycle>[a-z0-9_]+)")
+_PART = re.compile(
+    r"(?:Unused|Remaining) time on (?P<subject>.+ × [0-9]+) "
+    r"\((?P<days>[0-9]+) of (?P<total>[0-9]+) days\)"
+)
+_ACCRUAL = re.compile(
+    r"(?P<subject>.+ × [0-9]+), (?P<days>[0-9]+) of (?P<total>[0-9]+) days "
+    r"\((?P<cycle>[a-z0-9_]+), pay per day\)"
+)
+DAYS_OF = N_("%(days)s of %(period_days)s")
+PAY_PER_DAY = N_("pay per day")
 
 
-def item_text(description: str, quantity: int, language: str = DEFAULT) -> str:
-    """A billable item's description on a page: as the rules word it in English; in another
-    language only its subject, the component's name and quantity ("Chat Team × 2"), since
-    the page says the rest (its kind, dates and days) in its own words."""
+def _cycle(name: str, language: str) -> str:
+    try:
+        return cycle_label(name, language)
+    except DomainError:
+        return name
+
+
+def item_text(description: str, language: str = DEFAULT) -> str:
+    """A billable item's or invoice line's description on a page: as the rules word it, in
+    English; in another language the same facts in its words: "Chat Team × 2, 月額",
+    "Chat Team × 2 (28日中14日)". The subject (the component's name and quantity) stays as
+    the catalog names it; a description of another shape is shown as it is."""
     if language == DEFAULT:
         return description
-    subject = description
-    for prefix in _ITEM_PREFIXES:
-        subject = subject.removeprefix(prefix)
-    mark = f" × {quantity}"
-    at = subject.rfind(mark)
-    return subject[: at + len(mark)] if at >= 0 else description
+    days_of = translate(language, DAYS_OF)
+    if found := _PART.fullmatch(description):
+        days = days_of % {"days": found["days"], "period_days": found["total"]}
+        return f"{found['subject']} ({days})"
+    if found := _ACCRUAL.fullmatch(description):
+        days = days_of % {"days": found["days"], "period_days": found["total"]}
+        how = f"{_cycle(found['cycle'], language)}, {translate(language, PAY_PER_DAY)}"
+        return f"{found['subject']}, {days} ({how})"
+    if found := _RECURRING.fullmatch(description):
+        return f"{found['subject']}, {_cycle(found['cycle'], language)}"
+    return description
 
 
 @pass_context
-def _template_item_text(context: Context, description: str, quantity: int) -> str:
-    return item_text(description, quantity, page_language(context))
+def _template_item_text(context: Context, description: str) -> str:
+    return item_text(description, page_language(context))
 
 
 @pass_context

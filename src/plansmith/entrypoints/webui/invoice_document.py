@@ -154,7 +154,7 @@ def _lines_table(lines: Sequence[InvoiceLine], f: Formats, _: Words, lang: str) 
     rows = []
     for line in lines:
         cells = [
-            Shown(item_text(line.description, line.quantity, lang)),
+            Shown(item_text(line.description, lang)),
             Shown(f.period(line.period_start, line.period_end)),
             Shown(f.number(line.quantity)),
             f.money(line.unit_amount),

@@ -207,6 +207,8 @@ def by_field(error: DomainError) -> dict[str, Refusal]:
 def shown(message: object, language: str = DEFAULT) -> str:
     """A message kept as text, in ``language``: a refusal (or the error itself) said again by
     its code; any other text is the page's own (already translated, or an English page's)."""
+    if language == DEFAULT and isinstance(message, str):
+        return str(message)  # an English page: the refusal as the screen worded it
     if isinstance(message, Refusal):
         return explain(message.error, language)
     if isinstance(message, DomainError):
