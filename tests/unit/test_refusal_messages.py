@@ -12,7 +12,7 @@ from jinja2 import Environment
 from plansmith.application.kernel.errors import Refusal
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import DomainError, InvalidInput, InvalidValue
-from plansmith.entrypoints.webui import messages
+from plansmith.entrypoints.webui import errors, messages
 from plansmith.entrypoints.webui.i18n import translate
 
 RAW = "min_seats is more than max_seats (internal wording)"
@@ -106,3 +106,18 @@ def test_a_template_prints_a_refusal_in_its_pages_language() -> None:
     }
     assert shown == f"<p>{said}</p><p>&lt;plain&gt;</p>"
     assert template.render(ui_language="en", error=error, text="") == f"<p>{RAW}</p><p></p>"
+
+
+def test_an_error_page_never_shows_a_plain_english_detail_on_a_translated_page() -> None:
+    detail = "payload too large for the upload endpoint"
+
+    assert errors.message_for(409, detail, "ja") == translate(
+        "ja", "This cannot be done in the current state."
+    )
+    assert errors.message_for(413, detail, "ar") == translate(
+        "ar", "Something went wrong. Please try again."
+    )
+    assert errors.message_for(409, detail, "en") == detail
+    refused = messages.refusal(DomainError(RAW, code=ec.NO_DRAFT))
+    no_draft = translate("tr", messages.SENTENCES[ec.NO_DRAFT])
+    assert errors.message_for(409, refused, "tr") == no_draft
