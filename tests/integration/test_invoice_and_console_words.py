@@ -115,3 +115,21 @@ def test_the_consoles_pages_have_no_english_sentence_or_word(
         assert f'<html lang="{language}"' in page.text, path
         assert english_sentences(page.text, language) == [], path
         assert english_words(page.text, WORLD) == [], path
+
+
+@pytest.mark.parametrize("language", ["ja", "ar"])
+def test_the_portals_account_and_invoice_pages_have_no_english_sentence_or_word(
+    client: TestClient, container: Plansmith, tenant: Tenant, language: str
+) -> None:
+    org = tenant.organization_id
+    billed = billed_customer(container, tenant)
+    changes = AccountChanges(locale=LOCALES[language])
+    update_account(container.uow(), container.clock, org, billed.account.id, changes)
+    enter_portal(client, container, billed.account)
+
+    for path in ("/portal/", "/portal/invoices", "/portal/plans"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert f'<html lang="{language}"' in page.text, path
+        assert english_sentences(page.text, language) == [], path
+        assert english_words(page.text, WORLD) == [], path
