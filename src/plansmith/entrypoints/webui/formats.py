@@ -1,6 +1,7 @@
-"""Money and days on the operator's pages, written the way the page's language writes them.
+"""Money and days on the pages, written the way the page's language (or locale) writes them.
 
-The one home of the console's formats: a page in Japanese shows "2026/12/06" and "￥1,200",
+The one home of these formats (the portal's plan pages call ``money_at``/``day_at`` with the
+account's full locale): a page in Japanese shows "2026/12/06" and "￥1,200",
 an English page keeps en_US. Portal and invoice pages follow the account's own full locale
 (invoice_formats.Formats); the console has no account, so it follows its page language.
 Templates get context-aware ``money`` and ``day``/``last_day`` that read the page's language.
@@ -39,14 +40,24 @@ def locale_for(language: str) -> str:
     return LOCALES.get(language, LOCALES[DEFAULT])
 
 
+def money_at(amount: int, code: str, locale: str) -> str:
+    """An amount in minor units of ``code``, as a full locale (an account's) writes it."""
+    return format_money(Money(amount, Currency.of(code)), locale)
+
+
+def day_at(value: date, locale: str) -> str:
+    """A local date (periods are local dates already: no zone to apply), in a full locale."""
+    return format_date(value, "medium", locale=locale)
+
+
 def money(amount: int, code: str, language: str = DEFAULT) -> str:
     """An amount in minor units of ``code``, as the page's language writes it."""
-    return format_money(Money(amount, Currency.of(code)), locale_for(language))
+    return money_at(amount, code, locale_for(language))
 
 
 def day(value: date, language: str = DEFAULT) -> str:
     """A local date (the account's), as the page's language writes it."""
-    return format_date(value, "medium", locale=locale_for(language))
+    return day_at(value, locale_for(language))
 
 
 def month(value: date, language: str = DEFAULT, *, long: bool = False) -> str:
