@@ -7,6 +7,7 @@ described in tests/integration/invoice_pages.py."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +15,7 @@ from httpx import Response
 
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.invoicing.invoice import InvoiceStatus
+from plansmith.entrypoints.webui.formats import day, money
 from tests.conftest import Tenant
 from tests.integration.console_catalog_support import _text as text_of
 from tests.integration.invoice_pages import (
@@ -175,5 +177,6 @@ def test_in_arabic_the_confirmation_reads_right_to_left_with_amounts_and_dates_i
     assert asked.status_code == 200 and '<html lang="ar" dir="rtl">' in asked.text
     said = re.search(r'<p id="what-happens">(.*?)</p>', asked.text, re.S)
     assert said is not None
-    for value in ("INV-000002", "¥17,003", "Mar 3, 2026"):
+    # Money and the date as Arabic writes them (the page's language), each kept in order.
+    for value in ("INV-000002", money(17003, "JPY", "ar"), day(date(2026, 3, 3), "ar")):
         assert f"<bdi>{value}</bdi>" in said.group(1)

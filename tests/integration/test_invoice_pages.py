@@ -26,9 +26,6 @@ from plansmith.domain.invoicing.invoice import InvoiceStatus
 from plansmith.entrypoints.webui.i18n import translate
 from tests.conftest import Tenant
 from tests.integration.invoice_pages import (
-    LINE_1,
-    LINE_2,
-    LINE_3,
     NO_GRACE,
     TO,
     billed_customer,
@@ -42,7 +39,12 @@ from tests.integration.invoice_pages import (
 
 # -- the portal ---------------------------------------------------------------------------
 J = partial(translate, "ja")  # the customer's language: labels of its invoices
-LINE_FEB = f"Chat Team × 2, month 2026/02/01 {TO} 2026/02/28"
+# Its lines, their facts in its words too (the rules write them in English: invoice_pages).
+DAYS = J("%(days)s of %(period_days)s") % {"days": 18, "period_days": 28}
+LINE_1 = f"Chat Team × 2 ({DAYS})"
+LINE_2 = f"Chat Business × 2 ({DAYS})"
+LINE_3 = f"Chat Business × 2, {J('Monthly')}"
+LINE_FEB = f"Chat Team × 2, {J('Monthly')} 2026/02/01 {TO} 2026/02/28"
 
 
 def test_invoices_screen_shows_the_future_invoice_and_the_past_ones(
@@ -188,10 +190,11 @@ def test_pdf_draws_the_arabic_currency_sign_and_writes_the_iso_code_where_no_fon
     assert f"{translate('ar', 'Amount due')} \u200f3.000 د.ك." in page  # 1.500 x 2, RTL
     # Drawn right to left; the text read back from the PDF comes in the order it is drawn.
     assert "ك.د 3.000" in pdf and "KWD" not in pdf
-    assert "Chat Team × 2, month" in pdf
+    assert "Chat Team × 2" in pdf and "month" not in pdf  # the cycle in Arabic
     page, pdf = shown["GEL"]
     assert "50,00 ₾" in page
     assert "Amount due 50,00 GEL" in pdf  # Georgian is not a shipped language: English labels
+    assert "Chat Team × 2, month" in pdf
 
 
 def test_another_accounts_invoice_is_not_found(

@@ -3,52 +3,49 @@ Arabic the Plans page, a change review and a cancel-now review show no English l
 Arabic reads right to left.
 
 A label is any text node of the page that is a message of the catalog template (what
-``scripts/messages.py`` extracts). In another language such a node may stand only if the
-language's catalog translates that message to the same words. The check reads the shipped
-catalogs, so it holds once they carry every message of these pages (``make messages`` and
-the translations filled in); in English the same pages must show those labels as they are.
+``scripts/messages.py`` extracts); a sentence is any message found in the page's text with its
+placeholders filled in (language_check_support), and on Japanese and Arabic pages any run of
+ASCII letters outside the test world's own data counts as English too. In another language
+a label or sentence may stand only if the language's catalog translates it to the same words.
+The check reads the shipped catalogs, so it holds once they carry every message of these
+pages (``make messages`` and the translations filled in); in English the same pages must show
+those labels as they are.
 """
 
 from __future__ import annotations
 
-import importlib.util
-from functools import lru_cache
 from html.parser import HTMLParser
-from pathlib import Path
-from types import ModuleType
 
 import pytest
-from babel.messages.catalog import Catalog
 from fastapi.testclient import TestClient
 from httpx import Response
 
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.webui import i18n
 from tests.conftest import Tenant
+from tests.integration.language_check_support import (
+    english_sentences,
+    english_words,
+    template_ids,
+    translations,
+)
 from tests.integration.portal_plans_support import BUSINESS_X5, _customer, _enter
 
-ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ["ja", "vi", "tr", "ar"]
-
-
-def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("messages_tool", ROOT / "scripts" / "messages.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@lru_cache(maxsize=1)
-def _template_ids() -> frozenset[str]:
-    catalog: Catalog = _tool().extracted()
-    return frozenset(m.id for m in catalog if m.id and isinstance(m.id, str))
-
-
-@lru_cache(maxsize=len(LANGUAGES))
-def _translations(language: str) -> dict[str, str]:
-    catalog = _tool().read(i18n.catalog_path(language), language)
-    return {m.id: m.string for m in catalog if m.id and isinstance(m.string, str) and m.string}
+# The test world's own words, which stay as the customer and the operator wrote them.
+WORLD = (
+    "Acme Chat",
+    "Acme Operator",
+    "billing@acme.example",
+    "Chat Team",
+    "Chat Business",
+    "Chat Internal",
+    "Support Basic",
+    "Partner Silver",
+    "Chat platform packages",
+    "Support plans",
+    "Asia/Tokyo",
+)
 
 
 class _Texts(HTMLParser):
@@ -77,7 +74,7 @@ def _labels(page: Response) -> list[str]:
     """The page's text nodes that are catalog messages."""
     parser = _Texts()
     parser.feed(page.text)
-    ids = _template_ids()
+    ids = template_ids()
     return [node for node in parser.nodes if node in ids]
 
 
@@ -134,7 +131,7 @@ def test_each_language_shows_no_english_label(
     client: TestClient, container: Plansmith, tenant: Tenant, language: str
 ) -> None:
     pages = _in(client, language, _pages(client, container, tenant))
-    translated = _translations(language)
+    translated = translations(language)
 
     direction = "rtl" if language == "ar" else "ltr"
     for name, page in pages.items():
@@ -142,6 +139,11 @@ def test_each_language_shows_no_english_label(
         assert f'<html lang="{language}" dir="{direction}">' in page.text
         english = [label for label in _labels(page) if translated.get(label, label + "\0") != label]
         assert english == [], f"{language} {name}: shown in English: {english}"
+        sentences = english_sentences(page.text, language)
+        assert sentences == [], f"{language} {name}: sentences in English: {sentences}"
+        if language in ("ja", "ar"):
+            words = english_words(page.text, WORLD)
+            assert words == [], f"{language} {name}: English words: {words}"
 
 
 def test_the_account_locale_picks_the_language_without_a_choice(

@@ -22,3 +22,16 @@ class Unauthorized(DomainError):
     """Missing, unknown or revoked credentials."""
 
     code = ec.UNAUTHORIZED
+
+
+class Refusal(str):
+    """A refusal's English sentence that keeps the error it came from, so a page can say it
+    again in its own language (by the error's code and field) after a screen stored it as
+    text."""
+
+    error: DomainError
+
+    def __new__(cls, text: str, error: DomainError) -> Refusal:
+        made = super().__new__(cls, text)
+        made.error = error
+        return made

@@ -16,12 +16,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from plansmith.application.catalog.extras import Offer
+from plansmith.application.kernel.errors import Refusal
 from plansmith.application.subscriptions.lifecycle import Result, SubscriptionView
 from plansmith.application.subscriptions.queries import FamilyPlans
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.catalog.pricing import Quote, quote, unit_price
 from plansmith.domain.catalog.terms import PlanTerms, PricingModel
-from plansmith.domain.kernel.errors import DomainError, InvalidInput
+from plansmith.domain.kernel.errors import DomainError, InvalidInput, InvalidValue
 from plansmith.domain.kernel.limits import MAX_QUANTITY
 from plansmith.domain.kernel.money import Currency
 from plansmith.domain.kernel.periods import BillingSchedule, Cycle, zone
@@ -37,13 +38,19 @@ def fixable(error: DomainError) -> bool:
     return error.status in (409, 422)
 
 
-def readable(error: DomainError) -> str:
-    """A domain message as a sentence: "quantity is ..." -> "Quantity is ..."."""
+def readable(error: DomainError) -> Refusal:
+    """A domain message as a sentence: "quantity is ..." -> "Quantity is ..."; it keeps the
+    error, so a page in another language says it by its code instead."""
     message = error.message
     for name, label in LABELS.items():
         if message.startswith(name + " "):
-            return label + message[len(name) :]
-    return message[:1].upper() + message[1:]
+            return Refusal(label + message[len(name) :], error)
+    return Refusal(message[:1].upper() + message[1:], error)
+
+
+def _refused(sentence: str, name: str) -> Refusal:
+    """The form's own refusal of a field, with an error a page can say in its language."""
+    return Refusal(sentence, InvalidValue(sentence, field=name))
 
 
 # -- what a family offers -----------------------------------------------------------------
@@ -188,17 +195,19 @@ def check_choice(fields: Wish, options: Sequence[PlanOption], currency: str) -> 
     errors: dict[str, str] = {}
     option = next((o for o in options if o.code == fields.plan), None)
     if option is None:
-        errors["plan"] = "Choose a plan" if not fields.plan else "Choose one of the plans listed"
+        errors["plan"] = _refused(
+            "Choose a plan" if not fields.plan else "Choose one of the plans listed", "plan"
+        )
     quantity = fields.quantity.strip()
     significant = quantity.lstrip("0")
     if not _QUANTITY.fullmatch(quantity) or not significant:
-        errors["quantity"] = "Quantity is a whole number of at least 1"
+        errors["quantity"] = _refused("Quantity is a whole number of at least 1", "quantity")
     elif len(significant) > len(str(MAX_QUANTITY)) or int(significant) > MAX_QUANTITY:
         # Compared by length first: a thousand digits are never read as a number.
-        errors["quantity"] = f"Quantity is at most {MAX_QUANTITY:,}"
+        errors["quantity"] = _refused(f"Quantity is at most {MAX_QUANTITY:,}", "quantity")
     cycle = next((p.cycle for o in options for p in o.prices if p.cycle.name == fields.cycle), None)
     if cycle is None:
-        errors["cycle"] = "Choose a billing cycle"
+        errors["cycle"] = _refused("Choose a billing cycle", "cycle")
     figure = None
     if option is not None and cycle is not None and "quantity" not in errors:
         try:

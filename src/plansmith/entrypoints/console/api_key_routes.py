@@ -30,6 +30,7 @@ from plansmith.entrypoints.console.routes import (
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container
 from plansmith.entrypoints.webui.i18n import N_, request_language, translate
+from plansmith.entrypoints.webui.messages import refusal
 from plansmith.entrypoints.webui.templating import make_templates
 
 PAGE = f"{PREFIX}/api-keys"
@@ -153,7 +154,7 @@ def _list_page(
         "issued": issued,
         "rolled": rolled,
         "flash": flash,
-        "error": error.message if error is not None else None,
+        "error": refusal(error) if error is not None else None,
         "form": form or {"name": "", "kind": uc.SECRET},
         "errors": errors or {},
         "KeyStatus": KeyStatus,
@@ -201,4 +202,4 @@ def _confirm_page(
 
 def _by_field(error: DomainError) -> dict[str, str]:
     parts = error.errors if isinstance(error, InvalidInput) else [error]
-    return {part.field or "": part.message for part in parts}
+    return {part.field or "": refusal(part) for part in parts}

@@ -50,10 +50,10 @@ from plansmith.entrypoints.console.routes import (
     FormOperator,
     Operator,
     _chrome,
-    money,
 )
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container, organization_clock
+from plansmith.entrypoints.webui.formats import locale_for, money
 from plansmith.entrypoints.webui.i18n import (
     N_,
     page_language,
@@ -67,6 +67,7 @@ from plansmith.entrypoints.webui.invoice_loading import (
     organization_invoices,
     recent_runs,
 )
+from plansmith.entrypoints.webui.messages import explain
 from plansmith.entrypoints.webui.templating import make_templates
 from plansmith.entrypoints.webui.words import invoice_state
 
@@ -181,12 +182,13 @@ def invoices(
         after=decode_cursor(cursor or None),
         limit=PAGE_SIZE,
     )
+    language = request_language(request)
     rows = [
         {
             "invoice": invoice,
             "account": account,
-            "total": money(invoice.totals.total, invoice.currency),
-            "period": Formats(invoice.currency, "en_US", account.time_zone).period(
+            "total": money(invoice.totals.total, invoice.currency, language),
+            "period": Formats(invoice.currency, locale_for(language), account.time_zone).period(
                 invoice.period_start, invoice.period_end
             ),
         }
@@ -275,13 +277,14 @@ def _confirm_page(
         check_invoice_transition(invoice.status, button.to)
     except DomainError as error:
         return _invoice_page(request, app, operator, invoice_id, error=error)
+    language = request_language(request)
     context = {
         "invoice": invoice,
         "account": loaded.account,
         "action": button.path,
-        "total": money(invoice.totals.total, invoice.currency),
-        "due": money(invoice.totals.amount_due, invoice.currency),
-        "credit": money(invoice.totals.credit_applied, invoice.currency),
+        "total": money(invoice.totals.total, invoice.currency, language),
+        "due": money(invoice.totals.amount_due, invoice.currency, language),
+        "credit": money(invoice.totals.credit_applied, invoice.currency, language),
         "now": now,
         "confirmed": CONFIRMED,
         "expect": shown(invoice),
@@ -316,7 +319,7 @@ def _invoice_page(
         "document": loaded.document,
         "buttons": [b for b in BUTTONS if b.to in allowed],
         "flash": flash,
-        "error": error.message if error is not None else None,
+        "error": explain(error, language) if error is not None else None,
         **_chrome(operator, "invoices"),
     }
     status = error.status if error is not None else 200

@@ -15,7 +15,7 @@ from typing import Any
 
 from plansmith.adapters.money_format import parse_money
 from plansmith.application.catalog.plans import PlanView
-from plansmith.application.kernel.errors import Conflict
+from plansmith.application.kernel.errors import Conflict, Refusal
 from plansmith.domain.accounts.account import require_text
 from plansmith.domain.catalog.plans import ApplyToExisting, PlanVersion
 from plansmith.domain.catalog.terms import PlanTerms, PricingModel, check_code
@@ -23,8 +23,17 @@ from plansmith.domain.catalog.terms_data import terms_from_data, terms_to_data
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import Checks, DomainError, InvalidInput, InvalidValue
 from plansmith.domain.kernel.money import Currency, Money
+from plansmith.entrypoints.webui.formats import INPUT_LOCALE
+from plansmith.entrypoints.webui.messages import refusal
 
-LOCALE = "en_US"  # operators have no locale of their own yet
+LOCALE = INPUT_LOCALE  # amounts are typed as "24.99" whatever the page's language
+
+
+def _wrong(message: str, name: str) -> str:
+    """The form's own refusal of a field, said by its code on a page in another language."""
+    return refusal(InvalidValue(message, field=name))
+
+
 DISCOUNT_CYCLES = ("quarter", "half_year", "year")
 
 
@@ -108,7 +117,7 @@ def _number(digits: str) -> int:
 def _whole(text: str, name: str, errors: dict[str, str]) -> int | None:
     if re.fullmatch(r"[0-9]+", text.strip()):
         return _number(text.strip())
-    errors[name] = f"{text.strip()!r} is not a whole number"
+    errors[name] = _wrong(f"{text.strip()!r} is not a whole number", name)
     return None
 
 
@@ -126,16 +135,19 @@ def read_edit(fields: Mapping[str, str], channels: list[str], basis: PlanTerms) 
     new_text = fields.get("new_price", "").strip()
     if new_code or new_text:
         if new_code in basis.base_prices:
-            errors["new_currency"] = f"{new_code} is priced already; change its price above"
+            errors["new_currency"] = _wrong(
+                f"{new_code} is priced already; change its price above", "new_currency"
+            )
         elif not new_code or not new_text:
             missing = "new_currency" if not new_code else "new_price"
-            errors[missing] = "give both a currency and its monthly price"
+            both = "give both a currency and its monthly price"
+            errors[missing] = refusal(DomainError(both, field=missing, code=ec.REQUIRED))
         else:
             try:
                 Currency.of(new_code, field="new_currency")
                 prices[new_code] = _money(new_text, new_code, "new_price", errors, basis)
             except DomainError as exc:
-                errors["new_currency"] = exc.message
+                errors["new_currency"] = refusal(exc)
     terms["base_prices"] = prices
     discounts = {k: str(v) for k, v in basis.cycle_discounts.items()}
     for name in DISCOUNT_CYCLES:
@@ -158,7 +170,9 @@ def read_edit(fields: Mapping[str, str], channels: list[str], basis: PlanTerms) 
         if not line.strip():
             continue
         if not equals or not re.fullmatch(r"[0-9][0-9,_]*", amount.strip()):
-            errors["allowances"] = f"line {n}: write key = number, e.g. chatbot_sessions = 1000"
+            errors["allowances"] = _wrong(
+                f"line {n}: write key = number, e.g. chatbot_sessions = 1000", "allowances"
+            )
         else:
             allowances[key.strip()] = _number(amount.strip().replace(",", "").replace("_", ""))
     if "allowances" not in errors:
@@ -173,7 +187,7 @@ def _money(text: str, code: str, name: str, errors: dict[str, str], basis: PlanT
     try:
         return parse_money(text, Currency.of(code), LOCALE).amount
     except DomainError as exc:
-        errors[name] = exc.message
+        errors[name] = refusal(exc)
         return basis.base_prices.get(code, 0)  # only to check the other fields
 
 
@@ -183,7 +197,7 @@ def form_errors(error: DomainError, edit: Edit) -> dict[str, str]:
     for part in error.errors if isinstance(error, InvalidInput) else [error]:
         path = (part.field or "").removeprefix("terms.")
         head, _, rest = path.partition(".")
-        message = part.message
+        message: str = refusal(part)
         if head == "base_prices":
             name = "new_price" if rest and rest == edit.new_currency else f"base_price.{rest}"
         elif head == "cycle_discounts":
@@ -192,7 +206,7 @@ def form_errors(error: DomainError, edit: Edit) -> dict[str, str]:
             name = "base_prices"
         elif head == "allowances":
             name = "allowances"
-            message = message if rest in message else f"{rest}: {message}"
+            message = message if rest in message else Refusal(f"{rest}: {message}", part)
         elif head in ("name", "min_seats", "max_seats", "trial_days", "features", "description"):
             name = head
         else:
@@ -238,7 +252,7 @@ def by_field(error: DomainError) -> dict[str, str]:
     parts = error.errors if isinstance(error, InvalidInput) else [error]
     found: dict[str, str] = {}
     for part in parts:
-        found.setdefault(part.field or "", part.message)
+        found.setdefault(part.field or "", refusal(part))
     return found
 
 

@@ -54,6 +54,7 @@ from plansmith.entrypoints.console.routes import (
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container, organization_clock
 from plansmith.entrypoints.webui.i18n import N_, request_language, translate, translate_plural
+from plansmith.entrypoints.webui.messages import refusal
 from plansmith.entrypoints.webui.templating import make_templates
 
 DONE = {
@@ -215,7 +216,7 @@ def publish(
         if exc.field == "expect":
             now = clock.now()
             return _confirm(request, app, operator, view, "publish", now, facts, changed=True)
-        errors = {exc.field or "": exc.message}
+        errors = {exc.field or "": refusal(exc)}
         failed = PublishForm(apply_to_existing, legacy_name, errors)
         return _editor(request, app, operator, view, publish=failed, status=exc.status)
     if done.move is None:
@@ -319,7 +320,7 @@ def discard_draft(
         view = cat.get_plan(app.uow(), org, plan_id)
         if exc.field == "expect":
             return _confirm(request, app, operator, view, "discard", now, changed=True)
-        return _editor(request, app, operator, view, error=exc.message, status=409)
+        return _editor(request, app, operator, view, error=refusal(exc), status=409)
     return _redirect(plan_id, "discarded")
 
 

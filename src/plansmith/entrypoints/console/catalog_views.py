@@ -3,7 +3,7 @@
 Cycles read as people say them ("Annual", through webui/words.py), never as the codes
 ("year"). Each template global takes the template's context, so it follows the language the
 page negotiated (the console has no account locale: the language cookie or the browser's).
-Money keeps the operator's locale (LOCALE).
+Money is written in the page language's locale (webui.formats).
 """
 
 from __future__ import annotations
@@ -21,9 +21,16 @@ from plansmith.application.catalog import plans as cat
 from plansmith.domain.catalog.plans import ChangePolicy, Channel, Timing
 from plansmith.domain.catalog.pricing import quote
 from plansmith.domain.catalog.terms import PlanTerms, Price, PricingModel
-from plansmith.domain.kernel.money import Currency, Money
-from plansmith.entrypoints.console.catalog_forms import LOCALE, percent_text
-from plansmith.entrypoints.webui.i18n import N_, page_language, translate, translate_plural
+from plansmith.domain.kernel.money import Currency
+from plansmith.entrypoints.console.catalog_forms import percent_text
+from plansmith.entrypoints.webui.formats import locale_for, money
+from plansmith.entrypoints.webui.i18n import (
+    DEFAULT,
+    N_,
+    page_language,
+    translate,
+    translate_plural,
+)
 from plansmith.entrypoints.webui.words import cycle_label
 
 CHANNEL_LABELS = {
@@ -61,8 +68,13 @@ class PriceRow:
     discount: str  # "20 %", or "" without a discount
 
 
-def money_text(amount: int, code: str) -> str:
-    return format_money(Money(amount, Currency.of(code)), LOCALE)
+def money_text(amount: int, code: str, language: str = DEFAULT) -> str:
+    return money(amount, code, language)
+
+
+@pass_context
+def _money_text(context: Context, amount: int, code: str) -> str:
+    return money(amount, code, page_language(context))
 
 
 def price_rows_in(terms: PlanTerms, language: str) -> list[PriceRow]:
@@ -75,8 +87,8 @@ def price_rows_in(terms: PlanTerms, language: str) -> list[PriceRow]:
                 PriceRow(
                     currency=code,
                     cycle=cycle_label(cycle, language),
-                    price=format_money(q.unit_price, LOCALE),
-                    list_price=money_text(q.list_unit_amount, code),
+                    price=format_money(q.unit_price, locale_for(language)),
+                    list_price=money_text(q.list_unit_amount, code, language),
                     discount=percent_text(q.discount_percent) if q.discount_percent else "",
                 )
             )
@@ -112,8 +124,9 @@ def price_rows(context: Context, terms: PlanTerms) -> list[PriceRow]:
 @pass_context
 def price_text(context: Context, price: Price) -> str:
     """ "Monthly: $5.00" for a fixed (add-on or cycle) price."""
-    label = cycle_label(price.cycle, page_language(context))
-    return f"{label}: {money_text(price.amount, price.currency)}"
+    language = page_language(context)
+    label = cycle_label(price.cycle, language)
+    return f"{label}: {money_text(price.amount, price.currency, language)}"
 
 
 @pass_context
@@ -135,7 +148,7 @@ def template_globals() -> dict[str, Any]:
     return {
         "price_rows": price_rows,
         "price_text": price_text,
-        "money_text": money_text,
+        "money_text": _money_text,
         "policy_text": policy_text,
         "channel_labels": CHANNEL_LABELS,
         "channel_label": channel_label,

@@ -29,7 +29,6 @@ from plansmith.entrypoints.console.routes import (
     Operator,
     _chrome,
     _customer_page,
-    money,
     templates,
 )
 from plansmith.entrypoints.routers import app_router
@@ -67,7 +66,6 @@ def _words(request: Request) -> dict[str, object]:
     language = request_language(request)
     return {
         "ui_language": language,
-        "money": money,
         "cycle_name": lambda cycle: cycle_label(cycle, language),
         "cycle_unit_name": lambda cycle: cycle_unit(cycle, language),
         "kind_name": lambda kind: translate(language, KINDS[kind]) if kind in KINDS else kind,

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from babel.dates import format_date
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
@@ -22,10 +21,12 @@ from plansmith.application.screens.revenue import RevenueReport, revenue_report
 from plansmith.domain.kernel.errors import InvalidValue
 from plansmith.domain.kernel.money import Currency
 from plansmith.domain.subscriptions.revenue import Figures, MonthFigures
-from plansmith.entrypoints.console.routes import PREFIX, CurrentOperator, _chrome, money, templates
+from plansmith.entrypoints.console.routes import PREFIX, CurrentOperator, _chrome, templates
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container, organization_clock
-from plansmith.entrypoints.webui.i18n import request_language
+from plansmith.entrypoints.webui.formats import day, money
+from plansmith.entrypoints.webui.formats import month as month_name
+from plansmith.entrypoints.webui.i18n import DEFAULT, request_language
 
 NO_STORE = {"Cache-Control": "no-store"}
 router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
@@ -40,9 +41,10 @@ class Row:
     currency: str
     month_key: str = ""  # YYYY-MM on month rows: links to that month's breakdown
     detail: str = ""  # the family of a plan
+    language: str = DEFAULT  # the page's, for money
 
     def amount(self, value: int) -> str:
-        return money(value, self.currency)
+        return money(value, self.currency, self.language)
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,10 @@ class CurrencyBlock:
     families: tuple[Row, ...]  # of the chosen month, the largest MRR first
     plans: tuple[Row, ...]
     chart: str  # the chart's data, JSON
+    language: str = DEFAULT  # the page's, for money
 
     def amount(self, value: int) -> str:
-        return money(value, self.currency)
+        return money(value, self.currency, self.language)
 
 
 def _month_param(text: str) -> date | None:
@@ -76,19 +79,25 @@ def _block(
     report: RevenueReport, chosen: MonthFigures, currency: str, language: str
 ) -> CurrencyBlock:
     def label(month: date) -> str:
-        return format_date(month, "MMM y", locale=language)
+        return month_name(month, language)
 
     months = tuple(
-        Row(label(m.month), m.by_currency.get(currency, Figures()), currency, f"{m.month:%Y-%m}")
+        Row(
+            label(m.month),
+            m.by_currency.get(currency, Figures()),
+            currency,
+            f"{m.month:%Y-%m}",
+            language=language,
+        )
         for m in report.months
     )
     families = [
-        Row(report.family_names.get(family_id, family_id), figures, currency)
+        Row(report.family_names.get(family_id, family_id), figures, currency, language=language)
         for (code, family_id), figures in chosen.by_family.items()
         if code == currency
     ]
     plans = [
-        Row(report.plan_names.get(plan_id, plan_id), figures, currency)
+        Row(report.plan_names.get(plan_id, plan_id), figures, currency, language=language)
         for (code, plan_id), figures in chosen.by_plan.items()
         if code == currency
     ]
@@ -99,6 +108,7 @@ def _block(
         families=_by_size(families),
         plans=_by_size(plans),
         chart=_chart(report, currency, language),
+        language=language,
     )
 
 
@@ -112,7 +122,7 @@ def _chart(report: RevenueReport, currency: str, language: str) -> str:
         "currency": currency,
         "exponent": Currency.of(currency).exponent,
         "locale": language,
-        "labels": [format_date(m.month, "MMM y", locale=language) for m in report.months],
+        "labels": [month_name(m.month, language) for m in report.months],
         "series": [
             {
                 "label": report.family_names.get(fid, fid),
@@ -139,8 +149,8 @@ def dashboard(
     context = {
         "report": report,
         "chosen": chosen,
-        "chosen_label": format_date(chosen.month, "MMMM y", locale=language),
-        "as_of": format_date(chosen.as_of, "medium", locale=language),
+        "chosen_label": month_name(chosen.month, language, long=True),
+        "as_of": day(chosen.as_of, language),
         "blocks": [_block(report, chosen, c, language) for c in report.currencies],
         "ui_language": language,
         **_chrome(operator, "dashboard"),

@@ -8,15 +8,12 @@ by the app factory for /console) answers the 401 with a redirect to the sign-in 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
-from babel.dates import format_date
 from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from plansmith.adapters.money_format import format_money
 from plansmith.application.accounts import accounts as uc
 from plansmith.application.kernel.errors import Unauthorized
 from plansmith.application.organizations.organizations import create_portal_link, get_operator
@@ -26,14 +23,15 @@ from plansmith.application.organizations.web_sessions import end_session
 from plansmith.application.screens.console_customer import customer_page
 from plansmith.application.subscriptions.lifecycle import SubscriptionView
 from plansmith.application.subscriptions.queries import FamilyPlans, HistoryEntry
-from plansmith.domain.kernel.money import Currency, Money
 from plansmith.domain.organizations.organization import OperatorUser
 from plansmith.domain.organizations.sessions import SessionKind
 from plansmith.domain.subscriptions.subscription import Status
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container
-from plansmith.entrypoints.webui.errors import title_for
+from plansmith.entrypoints.webui.errors import message_for, title_for
+from plansmith.entrypoints.webui.formats import day, last_day, money
 from plansmith.entrypoints.webui.i18n import N_, request_language, translate
+from plansmith.entrypoints.webui.messages import explain
 from plansmith.entrypoints.webui.sessions import (
     CSRF_FIELD,
     BrowserSession,
@@ -53,7 +51,6 @@ from plansmith.entrypoints.webui.words import (
 PREFIX = "/console"
 SESSION = CookieSession(cookie="plansmith_console", kind=SessionKind.CONSOLE, path=PREFIX)
 PAGE_SIZE = 25
-LOCALE = "en_US"  # operators have no locale of their own yet
 
 templates = make_templates(Path(__file__).with_name("templates"))
 router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
@@ -132,7 +129,7 @@ def login(
             session_seconds=app.settings.console_session_seconds,
         )
     except TooManyAttempts as refused:
-        context = {"email": email, "error": refused.message}
+        context = {"email": email, "error": explain(refused, request_language(request))}
         headers = {"Retry-After": str(refused.retry_after)}
         return templates.TemplateResponse(
             request, "console/login.html", context, status_code=429, headers=headers
@@ -279,24 +276,24 @@ class SubscriptionRow:
             found.append("pause")
         return found
 
-    @property
-    def total(self) -> str:
-        return money(self.view.period_amount, self.view.subscription.terms.currency)
+    def total(self, language: str) -> str:
+        return money(self.view.period_amount, self.view.subscription.terms.currency, language)
 
-    @property
-    def formula(self) -> list[str]:
+    def formula(self, language: str) -> list[str]:
         """Seed 002's Total = Price x Quantity, for the plan and each add-on."""
         currency = self.view.subscription.terms.currency
         return [
-            f"{p.name} {money(p.unit_amount, currency)} × {p.quantity:,}" for p in self.view.parts
+            f"{p.name} {money(p.unit_amount, currency, language)} × {p.quantity:,}"
+            for p in self.view.parts
         ]
 
     def period(self, language: str) -> str:
         """The current period's first and last day; or when it ended."""
         sub = self.view.subscription
         if not sub.holds_place and sub.ended_on is not None:
-            return translate(language, N_("ended %(day)s")) % {"day": day(sub.ended_on)}
-        return f"{day(sub.period_start)} \u2013 {last_day(sub.period_end)}"
+            return translate(language, N_("ended %(day)s")) % {"day": day(sub.ended_on, language)}
+        start, end = day(sub.period_start, language), last_day(sub.period_end, language)
+        return f"{start} \u2013 {end}"
 
     @property
     def status_class(self) -> str:
@@ -310,7 +307,8 @@ class SubscriptionRow:
             notes.append(subscription_state(sub.status, language))
         if sub.trial_end is not None and sub.status is Status.TRIALING:
             notes.append(
-                translate(language, N_("trial until %(day)s")) % {"day": last_day(sub.trial_end)}
+                translate(language, N_("trial until %(day)s"))
+                % {"day": last_day(sub.trial_end, language)}
             )
         if sub.pay_per_day:
             notes.append(translate(language, N_("pay per day")))
@@ -319,7 +317,10 @@ class SubscriptionRow:
         if sub.scheduled is not None:
             notes.append(
                 translate(language, N_("changes to %(plan)s on %(day)s"))
-                % {"plan": self.view.scheduled_plan_name, "day": day(sub.scheduled.effective)}
+                % {
+                    "plan": self.view.scheduled_plan_name,
+                    "day": day(sub.scheduled.effective, language),
+                }
             )
         return notes
 
@@ -333,23 +334,6 @@ class SubscriptionRow:
 STATUS_NOTES = frozenset({Status.PAST_DUE, Status.PAUSED, Status.CANCELED, Status.EXPIRED})
 
 
-def money(amount: int, code: str) -> str:
-    return format_money(Money(amount, Currency.of(code)), LOCALE)
-
-
-def day(value: date) -> str:
-    """A local date (the account's), as the operator's locale writes it."""
-    return format_date(value, "medium", locale=LOCALE)
-
-
-def last_day(end: date) -> str:
-    """The last day of a half-open range [start, end): the day before ``end``."""
-    return day(end - timedelta(days=1))
-
-
-templates.env.filters.update(day=day, last_day=last_day)
-
-
 def _chrome(operator: Operator, section: str) -> dict[str, object]:
     """What the layout needs: the CSRF token for sign-out and the current section."""
     return {
@@ -360,15 +344,21 @@ def _chrome(operator: Operator, section: str) -> dict[str, object]:
     }
 
 
+AREA = N_("Console")
+BACK = N_("Back to customers")
+
+
 def error_page(request: Request, status: int, message: str) -> Response:
     """Every error under /console; no or an ended session sends the operator to sign in."""
     if status == 401:
         return RedirectResponse(f"{PREFIX}/login", status_code=303)
+    language = request_language(request)
     context = {
-        "title": title_for(status),
-        "message": message,
+        "title": title_for(status, language),
+        "message": message_for(status, message, language),
         "back_url": f"{PREFIX}/customers",
-        "back_label": "Back to customers",
-        "area": "Console",
+        "back_label": translate(language, BACK),
+        "area": translate(language, AREA),
+        "ui_language": language,
     }
     return templates.TemplateResponse(request, "error.html", context, status_code=status)

@@ -29,7 +29,9 @@ from plansmith.entrypoints.console.routes import (
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.branding import logo_url
 from plansmith.entrypoints.webui.deps import Container
-from plansmith.entrypoints.webui.i18n import N_
+from plansmith.entrypoints.webui.formats import locale_for
+from plansmith.entrypoints.webui.i18n import N_, request_language
+from plansmith.entrypoints.webui.messages import refusal
 from plansmith.entrypoints.webui.templating import countries, make_templates
 
 PAGE = f"{PREFIX}/settings"
@@ -81,7 +83,7 @@ def _page(
         "flash_message": SAVED if saved else None,
         "changed_meanwhile": CHANGED_MEANWHILE if changed_meanwhile else None,
         "logo_url": logo_url(branding.organization_id, logo.sha256) if logo else None,
-        "countries": countries(),
+        "countries": countries(locale_for(request_language(request))),
         "max_logo_kb": MAX_LOGO_BYTES // 1024,
         "min_contrast": MIN_CONTRAST,
         **_chrome(operator, "settings"),
@@ -110,7 +112,7 @@ def _errors(error: DomainError) -> dict[str, str]:
             field = f"line{int(index) + 1}" if index.isdigit() else "line1"
         if field.startswith("logo"):
             field = "logo"
-        found.setdefault(field, part.message)
+        found.setdefault(field, refusal(part))
     return found
 
 

@@ -14,7 +14,6 @@ from plansmith.entrypoints.console.routes import (
     PREFIX,
     CurrentOperator,
     _chrome,
-    money,
     templates,
 )
 from plansmith.entrypoints.routers import app_router
@@ -60,7 +59,6 @@ def subscriptions(
         "statuses": subscription_states(language),
         "status_name": dict(subscription_states(language)),
         "cycle_name": lambda cycle: cycle_label(cycle, language),
-        "money": money,
         "ui_language": language,
         **_chrome(operator, "subscriptions"),
     }

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from plansmith.application.accounts.accounts import AddressChanges, AddressInput
+from plansmith.application.kernel.errors import Refusal
 from plansmith.domain.accounts.account import InvoiceAddress
 from plansmith.domain.kernel.errors import DomainError, InvalidInput
 from plansmith.entrypoints.webui.i18n import N_, translate
@@ -96,7 +97,7 @@ def field_errors(error: DomainError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for part in parts:
         name = part.field or ""
-        errors.setdefault(name, _readable(name, part.message))
+        errors.setdefault(name, Refusal(_readable(name, part.message), part))
     return errors
 
 

@@ -13,19 +13,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from babel.dates import format_date
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from pydantic import BaseModel
 
-from plansmith.adapters.money_format import format_money
 from plansmith.application.screens.plan_choices import PlanOption, Wish
 from plansmith.application.screens.plan_stops import Stop, StopReview
 from plansmith.application.subscriptions.queries import FamilyPlans
 from plansmith.domain.kernel.limits import MAX_QUANTITY
-from plansmith.domain.kernel.money import Currency, Money
 from plansmith.domain.kernel.periods import Cycle, CycleUnit
 from plansmith.domain.subscriptions.subscription import Status
+from plansmith.entrypoints.webui.formats import day_at, money_at
 from plansmith.entrypoints.webui.i18n import DEFAULT, N_, page_language, translate
 from plansmith.entrypoints.webui.invoice_document import Formats
 from plansmith.entrypoints.webui.words import cycle_label, cycle_unit, history_word, shown_status
@@ -65,12 +63,12 @@ CHOICE_ERRORS = {
 
 
 def money(amount: int, currency: str, locale: str = "en_US") -> str:
-    return format_money(Money(amount, Currency.of(currency)), locale)
+    return money_at(amount, currency, locale)
 
 
 def day(value: date | None, locale: str = "en_US") -> str:
     """A local date (periods are local dates already: no time zone to apply)."""
-    return format_date(value, "medium", locale=locale) if value is not None else "—"
+    return day_at(value, locale) if value is not None else "—"
 
 
 def percent(value: Decimal) -> str:

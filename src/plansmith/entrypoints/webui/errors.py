@@ -14,8 +14,11 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from plansmith.application.kernel.errors import Refusal
 from plansmith.domain.kernel.errors import DomainError
 from plansmith.entrypoints.webui.i18n import DEFAULT, N_, translate
+from plansmith.entrypoints.webui.messages import BY_STATUS, refusal, shown
+from plansmith.entrypoints.webui.messages import SOMETHING_WRONG as SOMETHING_WENT_WRONG
 
 # Renders one area's error page: (request, status, message) -> response.
 ErrorPage = Callable[[Request, int, str], Response]
@@ -45,9 +48,14 @@ def title_for(status: int, language: str = DEFAULT) -> str:
 
 def message_for(status: int, message: str, language: str = DEFAULT) -> str:
     """What an error page says: its fixed sentence where it has one (a 404 always: a missing
-    object's message names internal ids), else the message as the use case words it."""
+    object's message names internal ids), else the use case's refusal in ``language`` (by its
+    code, see messages.explain); any other English text only on an English page."""
     fixed = MESSAGES.get(status)
-    return translate(language, fixed) if fixed is not None else message
+    if fixed is not None:
+        return translate(language, fixed)
+    if language == DEFAULT or isinstance(message, Refusal):
+        return shown(message, language)
+    return translate(language, BY_STATUS.get(status, SOMETHING_WENT_WRONG))
 
 
 def error_code(request: Request) -> str | None:
@@ -85,7 +93,7 @@ def install(app: FastAPI, pages: Mapping[str, ErrorPage]) -> None:
         if page is None or not isinstance(exc, DomainError):
             return await fallback(DomainError, request, exc)
         request.state.error_code = exc.code
-        return page(request, exc.status, exc.message)
+        return page(request, exc.status, refusal(exc))
 
     async def on_validation(request: Request, exc: Exception) -> Any:
         page = page_for(request)

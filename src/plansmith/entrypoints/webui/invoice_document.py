@@ -30,6 +30,7 @@ from plansmith.domain.invoicing.invoice import (
 )
 from plansmith.domain.invoicing.pricing import tax_summary
 from plansmith.domain.organizations.branding import Seller
+from plansmith.entrypoints.webui.formats import item_text
 from plansmith.entrypoints.webui.i18n import direction, negotiate, translate
 from plansmith.entrypoints.webui.invoice_formats import Formats, Shown, country_name
 from plansmith.entrypoints.webui.words import invoice_state
@@ -134,7 +135,7 @@ def _labels(_: Words) -> Labels:
     )
 
 
-def _lines_table(lines: Sequence[InvoiceLine], f: Formats, _: Words) -> Table:
+def _lines_table(lines: Sequence[InvoiceLine], f: Formats, _: Words, lang: str) -> Table:
     """Discount, tax and total columns only when some line has them."""
     discounted = any(line.discount for line in lines)
     taxed = any(line.tax_rate_id is not None for line in lines)
@@ -154,7 +155,7 @@ def _lines_table(lines: Sequence[InvoiceLine], f: Formats, _: Words) -> Table:
     rows = []
     for line in lines:
         cells = [
-            Shown(line.description),
+            Shown(item_text(line.description, lang)),
             Shown(f.period(line.period_start, line.period_end)),
             Shown(f.number(line.quantity)),
             f.money(line.unit_amount),
@@ -318,7 +319,7 @@ def build_document(
         seller=_seller(seller, f, _),
         buyer=_buyer(buyer, invoice, f, _),
         facts=tuple(facts),
-        lines=_lines_table(invoice.lines, f, _),
+        lines=_lines_table(invoice.lines, f, _, lang),
         taxes=_taxes_table(invoice.lines, rates, f, _),
         totals=_totals(invoice, rates, f, _, so_far=False),
         notes=tuple(_notes(invoice, credit_notes, f, _)),
@@ -356,7 +357,7 @@ def upcoming_document(
         seller=_seller(seller, f, _),
         buyer=_buyer(buyer, invoice, f, _),
         facts=facts,
-        lines=_lines_table(invoice.lines, f, _),
+        lines=_lines_table(invoice.lines, f, _, lang),
         taxes=_taxes_table(invoice.lines, rates, f, _),
         totals=_totals(invoice, rates, f, _, so_far=True),
         notes=(),

@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from plansmith.application.kernel.validation import country_codes
-from plansmith.entrypoints.webui import branding, i18n
+from plansmith.entrypoints.webui import branding, formats, i18n, messages
 
 SHARED_TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
@@ -40,6 +42,23 @@ def local_datetime(instant: datetime, time_zone: str = "UTC", locale: str = "en_
 
 def local_date(instant: datetime, time_zone: str = "UTC", locale: str = "en_US") -> str:
     return format_date(instant.astimezone(ZoneInfo(time_zone)), "medium", locale=_locale(locale))
+
+
+@pass_context
+def _page_datetime(
+    context: Context, instant: datetime, time_zone: str = "UTC", locale: str | None = None
+) -> str:
+    """``local_datetime`` in a template: in the page language's locale unless one is given."""
+    chosen = locale or formats.locale_for(i18n.page_language(context))
+    return local_datetime(instant, time_zone, chosen)
+
+
+@pass_context
+def _page_date(
+    context: Context, instant: datetime, time_zone: str = "UTC", locale: str | None = None
+) -> str:
+    chosen = locale or formats.locale_for(i18n.page_language(context))
+    return local_date(instant, time_zone, chosen)
 
 
 def country_name(code: str, locale: str = "en_US") -> str:
@@ -70,8 +89,10 @@ def make_templates(own: Path) -> Jinja2Templates:
     )
     templates.env.filters.update(
         html_lang=html_lang,
-        local_datetime=local_datetime,
-        local_date=local_date,
+        local_datetime=_page_datetime,
+        local_date=_page_date,
         country_name=country_name,
     )
+    formats.install(templates)
+    messages.install(templates)
     return templates
