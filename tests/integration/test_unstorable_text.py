@@ -19,6 +19,7 @@ from plansmith.adapters.db import tables as t
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.request_text import _query_names
 from plansmith.entrypoints.web import create_app
+from plansmith.entrypoints.webui import i18n
 from tests.conftest import Tenant
 from tests.integration.console_catalog_support import (
     _edit_form,
@@ -179,6 +180,7 @@ def test_a_nul_in_the_portals_address_form_is_shown_beside_its_field(
     client: TestClient, container: Plansmith, tenant: Tenant, field: str
 ) -> None:
     account = _account(container, tenant.organization_id)
+    client.cookies.set(i18n.COOKIE, "en")  # the rule's own English sentence (ja_JP account)
     page = _enter(client, container, account)
     before = _rows(container)
     form = {**GOOD_FORM, field: f"Berlin{NUL}Mitte", "csrf_token": _csrf(page)}
