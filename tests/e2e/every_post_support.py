@@ -252,7 +252,7 @@ NO_PAGE: dict[str, str] = {
     "/console/logout": "redirects to the sign-in page",
     "/console/billing-runs": "runs billing, redirects to the billing runs page",
     "/console/api-keys/{key_id}/revoke": "redirects to the API keys page",
-    "/console/sandboxes/{sandbox_id}/delete": "archives the sandbox, redirects to the sandboxes page",
+    "/console/sandboxes/{sandbox_id}/delete": "archives it, redirects to the sandboxes page",
 }
 
 
