@@ -315,6 +315,7 @@ def test_choosing_the_address_used_on_invoices(
 def test_a_form_without_the_session_csrf_token_is_refused(
     client: TestClient, container: Plansmith, tenant: Tenant, csrf: str
 ) -> None:
+    reads_english(client)
     account = _account(container, tenant.organization_id)
     address = _address(container, account)
     other = _account(container, tenant.organization_id, name="Other Co")
@@ -346,6 +347,7 @@ def test_a_form_without_the_session_csrf_token_is_refused(
 def test_one_accounts_portal_never_touches_another_accounts_addresses(
     client: TestClient, container: Plansmith, tenant: Tenant, other_tenant: Tenant
 ) -> None:
+    reads_english(client)
     account_a = _account(container, tenant.organization_id, name="Account A")
     own = _address(container, account_a)
     account_b = _account(container, tenant.organization_id, name="Account B")

@@ -21,6 +21,7 @@ from plansmith.application.catalog import publishing
 from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.accounts.account import Account
+from plansmith.entrypoints.webui.i18n import translate
 from tests.conftest import Tenant
 from tests.integration.portal_plans_support import (
     BUSINESS_X5,
@@ -221,6 +222,21 @@ def test_the_404_page_speaks_the_chosen_language(
 
     assert page.status_code == 404
     assert '<html lang="ar" dir="rtl">' in page.text
+
+
+def test_the_404_page_speaks_the_accounts_language_when_none_was_chosen(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    account = _customer(container, tenant)  # ja_JP
+    _enter(client, container, account)
+    client.cookies.delete("plansmith_lang")
+
+    page = client.get("/portal/invoices/inv_missing", headers={"Accept-Language": "en-US"})
+
+    assert page.status_code == 404
+    assert '<html lang="ja" dir="ltr">' in page.text
+    assert translate("ja", "Back to your account") in _text(page)
+    assert "Back to your account" not in _text(page)
 
 
 # -- 9. pay per day --------------------------------------------------------------------

@@ -18,6 +18,7 @@ from jinja2.runtime import Context
 
 from plansmith.application.accounts import accounts as uc
 from plansmith.application.organizations.web_sessions import end_session, enter_portal
+from plansmith.bootstrap import Plansmith
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import DomainError
 from plansmith.domain.organizations.sessions import SessionKind
@@ -80,6 +81,8 @@ def current_visit(request: Request, app: Container) -> Visit:
     session = SESSION.read(request, app.uow(), app.clock, app.signer)
     account_id = session.record.account_id
     assert account_id is not None  # every portal session is for one account
+    # Whose page this is, for an error page raised later in the request (its language).
+    request.state.portal_account = (session.record.organization_id, account_id)
     return Visit(session.record.organization_id, account_id, session)
 
 
@@ -237,8 +240,9 @@ def error_page(request: Request, status: int, message: str) -> Response:
         return templates.TemplateResponse(
             request, "portal/link_expired.html", {"from_link": from_link}, status_code=401
         )
-    language = request_language(request)
+    language = request_language(request, _account_locale(request))
     context = {
+        "ui_language": language,
         "title": title_for(status, language),
         "message": message_for(status, message, language),
         "back_url": f"{PREFIX}/",
@@ -246,3 +250,16 @@ def error_page(request: Request, status: int, message: str) -> Response:
         "area": translate(language, AREA),
     }
     return templates.TemplateResponse(request, "error.html", context, status_code=status)
+
+
+def _account_locale(request: Request) -> str | None:
+    """The locale of the signed-in customer's account, when the error came after the visit was
+    read: the error page speaks the account's language like every other portal page."""
+    visit: tuple[str, str] | None = getattr(request.state, "portal_account", None)
+    if visit is None:
+        return None
+    app: Plansmith = request.app.state.plansmith
+    try:
+        return uc.get_account(app.uow(), *visit).locale
+    except DomainError:
+        return None
