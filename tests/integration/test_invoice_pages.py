@@ -213,7 +213,7 @@ def test_another_accounts_invoice_is_not_found(
     listed = client.get("/portal/invoices")
 
     assert review.status_code == 404 and pdf.status_code == 404
-    assert "Not found" in text_of(review)
+    assert J("Not found") in text_of(review)  # in the account's language (ja_JP)
     assert pdf.headers["content-type"].startswith("text/html")
     assert theirs.id not in listed.text and "INV-000003" not in listed.text
 
