@@ -1,0 +1,196 @@
+"""What the payment use cases need: a payment gateway, and storage for payment methods,
+payments, collections (the dunning state of an invoice) and each organization's policy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from plansmith.domain.payments.dunning import DunningPolicy
+from plansmith.domain.payments.payments import GatewayAnswer, Payment, PaymentMethod
+
+
+@dataclass(frozen=True)
+class CardDetails:
+    """A card as typed into plansmith's own sandbox card form. Lives only in memory for the
+    request that tokenizes it: never stored, never logged (its repr hides the number)."""
+
+    number: str
+    exp_month: int
+    exp_year: int
+    cvc: str
+
+    def __repr__(self) -> str:
+        return f"CardDetails(number='…{self.number[-4:]}', exp={self.exp_month}/{self.exp_year})"
+
+
+@dataclass(frozen=True)
+class CardToSave:
+    account_id: str
+    email: str
+    name: str
+    customer_ref: str | None  # the gateway's customer, if the account has one already
+    source: str  # a token from tokenize(), or the gateway's own payment-method id
+
+
+@dataclass(frozen=True)
+class SavedCard:
+    token: str
+    customer_ref: str | None
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+@dataclass(frozen=True)
+class ChargeRequest:
+    idempotency_key: str  # one per payment: the same key twice captures once
+    amount: int  # minor units
+    currency: str
+    token: str
+    customer_ref: str | None
+    description: str
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    idempotency_key: str
+    charge_reference: str  # the gateway's id of the charge given back
+    amount: int
+    currency: str
+
+
+class PaymentGateway(Protocol):
+    """A payment gateway. ``charge`` and ``refund`` never raise for a decline or a timeout:
+    they answer failed or unknown. Called outside any database transaction."""
+
+    @property
+    def name(self) -> str: ...
+
+    def tokenize(self, card: CardDetails, today: date) -> str:
+        """A token for a card typed into plansmith's own form (the sandbox's); InvalidValue
+        naming the field for a wrong number (Luhn), a past expiry or a bad CVC."""
+        ...
+
+    def save_card(self, card: CardToSave) -> SavedCard:
+        """Keep the card at the gateway for later charges off session."""
+        ...
+
+    def forget_card(self, token: str, customer_ref: str | None) -> None: ...
+
+    def charge(self, request: ChargeRequest) -> GatewayAnswer: ...
+
+    def refund(self, request: RefundRequest) -> GatewayAnswer: ...
+
+
+@dataclass(frozen=True)
+class Collection:
+    """An invoice being collected automatically: its dunning state."""
+
+    invoice_id: str
+    organization_id: str
+    account_id: str
+    next_attempt_at: datetime | None  # None: nothing more scheduled
+    first_failure_at: datetime | None  # the first failed attempt (retries keep its wall time)
+    failures: int
+    stages_done: int  # escalation stages applied so far
+    state: str  # scheduled, paid, exhausted, stopped
+
+
+class PaymentMethodRepository(Protocol):
+    def add(self, method: PaymentMethod) -> None: ...
+    def get(self, organization_id: str, method_id: str) -> PaymentMethod | None: ...
+    def of_account(self, account_id: str) -> Sequence[PaymentMethod]:
+        """Cards not removed, the default first, then newest first."""
+        ...
+
+    def default_of(self, account_id: str) -> PaymentMethod | None: ...
+    def make_default(self, account_id: str, method_id: str) -> None: ...
+    def remove(self, method_id: str, at: datetime) -> None: ...
+    def customer_ref(self, account_id: str, gateway: str) -> str | None:
+        """The gateway customer of the account's cards, if any card carries one."""
+        ...
+
+
+class PaymentRepository(Protocol):
+    def add(self, payment: Payment) -> None:
+        """Insert; Conflict(payment_in_progress) if the invoice has a payment in flight."""
+        ...
+
+    def get(self, organization_id: str, payment_id: str) -> Payment | None: ...
+    def settle(self, payment: Payment, expected: Sequence[str]) -> bool:
+        """Write status, reference, decline and settled_at if the stored status is still one
+        of ``expected``; False if someone settled it first."""
+        ...
+
+    def in_flight(self, invoice_id: str) -> Payment | None:
+        """The invoice's pending or unknown payment, if any."""
+        ...
+
+    def unsettled(self, organization_id: str | None, limit: int) -> Sequence[Payment]:
+        """Pending or unknown payments of any kind, oldest first."""
+        ...
+
+    def of_account(
+        self, account_id: str, *, before: tuple[datetime, str] | None, limit: int
+    ) -> Sequence[Payment]:
+        """Newest first, strictly before ``before``."""
+        ...
+
+    def of_invoice(self, invoice_id: str) -> Sequence[Payment]:
+        """Oldest first."""
+        ...
+
+    def of_organization(
+        self,
+        organization_id: str,
+        *,
+        status: str | None,
+        kind: str | None,
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> Sequence[Payment]:
+        """Newest first."""
+        ...
+
+    def by_reference(self, gateway: str, reference: str) -> Payment | None: ...
+
+
+class CollectionRepository(Protocol):
+    def get(self, invoice_id: str) -> Collection | None: ...
+    def hold(self, invoice_id: str) -> Collection | None:
+        """Read under the invoice's lock (the caller holds the invoice already)."""
+        ...
+
+    def save(self, collection: Collection) -> None:
+        """Insert or replace."""
+        ...
+
+    def due(
+        self, organization_id: str | None, now: datetime, limit: int, after: str | None
+    ) -> Sequence[tuple[str, str]]:
+        """(organization id, invoice id) to collect now, by invoice id after ``after``: open
+        invoices owing money of accounts charged automatically with no collection yet, and
+        scheduled collections whose next attempt is due. ``None``: every live organization."""
+        ...
+
+    def next_attempt_at(
+        self, organization_id: str, after: datetime, until: datetime
+    ) -> datetime | None:
+        """The earliest scheduled attempt in (after, until]: where a test clock stops."""
+        ...
+
+    def of_organization(self, organization_id: str, state: str | None) -> Sequence[Collection]:
+        """Oldest next attempt first."""
+        ...
+
+
+class DunningPolicyRepository(Protocol):
+    def get(self, organization_id: str) -> DunningPolicy | None:
+        """None: the default policy applies."""
+        ...
+
+    def put(self, organization_id: str, policy: DunningPolicy, at: datetime) -> None: ...
