@@ -42,6 +42,9 @@ from plansmith.adapters.db.organizations.sessions import (
     SqlSignInThrottles,
     SqlWebSessions,
 )
+from plansmith.adapters.db.payments.collections import SqlCollections, SqlDunningPolicies
+from plansmith.adapters.db.payments.methods import SqlPaymentMethods
+from plansmith.adapters.db.payments.payments import SqlPayments
 from plansmith.adapters.db.reading import ReadScope
 from plansmith.adapters.db.subscriptions.reports import SqlSubscriptionReports
 from plansmith.adapters.db.subscriptions.repositories import SqlSubscriptions
@@ -99,6 +102,10 @@ class SqlUnitOfWork:
         self.sign_in_throttles = SqlSignInThrottles(session)
         self.outbox = SqlOutbox(session)
         self.branding = SqlBranding(session)
+        self.payment_methods = SqlPaymentMethods(session)
+        self.payments = SqlPayments(session)
+        self.collections = SqlCollections(session)
+        self.dunning_policies = SqlDunningPolicies(session)
         self._published = []
         return self
 

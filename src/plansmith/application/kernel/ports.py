@@ -41,6 +41,12 @@ from plansmith.application.organizations.ports import (
     SignInThrottleRepository,
     WebSessionRepository,
 )
+from plansmith.application.payments.ports import (
+    CollectionRepository,
+    DunningPolicyRepository,
+    PaymentMethodRepository,
+    PaymentRepository,
+)
 from plansmith.application.screens.ports import SubscriptionReports
 from plansmith.application.subscriptions.ports import SubscriptionRepository
 from plansmith.domain.kernel.events import DomainEvent
@@ -118,6 +124,14 @@ class UnitOfWork(Protocol):
     def outbox(self) -> OutboxRepository: ...
     @property
     def branding(self) -> BrandingRepository: ...
+    @property
+    def payment_methods(self) -> PaymentMethodRepository: ...
+    @property
+    def payments(self) -> PaymentRepository: ...
+    @property
+    def collections(self) -> CollectionRepository: ...
+    @property
+    def dunning_policies(self) -> DunningPolicyRepository: ...
 
     def publish(self, events: Sequence[DomainEvent]) -> None:
         """Write ``events`` to the outbox in this transaction: with its commit, or not at all."""

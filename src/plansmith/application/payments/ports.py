@@ -102,7 +102,14 @@ class Collection:
 
 class PaymentMethodRepository(Protocol):
     def add(self, method: PaymentMethod) -> None: ...
-    def get(self, organization_id: str, method_id: str) -> PaymentMethod | None: ...
+    def get(self, organization_id: str, method_id: str) -> PaymentMethod | None:
+        """A card not removed."""
+        ...
+
+    def get_any(self, method_id: str) -> PaymentMethod | None:
+        """Removed or not (to resolve a payment made with it)."""
+        ...
+
     def of_account(self, account_id: str) -> Sequence[PaymentMethod]:
         """Cards not removed, the default first, then newest first."""
         ...
@@ -165,7 +172,7 @@ class CollectionRepository(Protocol):
         """Read under the invoice's lock (the caller holds the invoice already)."""
         ...
 
-    def save(self, collection: Collection) -> None:
+    def save(self, collection: Collection, at: datetime) -> None:
         """Insert or replace."""
         ...
 
@@ -186,6 +193,16 @@ class CollectionRepository(Protocol):
     def of_organization(self, organization_id: str, state: str | None) -> Sequence[Collection]:
         """Oldest next attempt first."""
         ...
+
+    def of_account(self, account_id: str) -> Sequence[Collection]: ...
+
+    def method_of(self, account_id: str) -> tuple[str, int]:
+        """(charge_automatically or send_invoice, net days): how the account pays."""
+        ...
+
+    def set_method(
+        self, organization_id: str, account_id: str, method: str, net_days: int, at: datetime
+    ) -> None: ...
 
 
 class DunningPolicyRepository(Protocol):

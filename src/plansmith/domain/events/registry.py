@@ -10,6 +10,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from plansmith.domain.invoicing import events as billing_events
 from plansmith.domain.kernel.events import DomainEvent, EventDataError
+from plansmith.domain.payments import events as payment_events
 from plansmith.domain.subscriptions import events as subscription_events
 from plansmith.domain.subscriptions.subscription import Status, Terms, terms_from_data
 
@@ -17,7 +18,7 @@ from plansmith.domain.subscriptions.subscription import Status, Terms, terms_fro
 def _all_types() -> dict[str, type[DomainEvent]]:
     """Every event type of the modules that define them, by name (each name once)."""
     found: dict[str, type[DomainEvent]] = {}
-    for module in (subscription_events, billing_events):
+    for module in (subscription_events, billing_events, payment_events):
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, DomainEvent) and value.TYPE:
                 assert found.get(value.TYPE, value) is value, f"{value.TYPE} defined twice"

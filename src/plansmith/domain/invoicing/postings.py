@@ -96,3 +96,103 @@ def credit_note(
         ),
         at,
     )
+
+
+# -- the prepaid balance (the customer_credit account: negative is what the customer holds) --
+
+
+def _transaction(
+    transaction_id: str,
+    organization_id: str,
+    account_id: str,
+    kind: str,
+    reference: str,
+    pairs: tuple[tuple[LedgerAccount, int], ...],
+    currency: str,
+    at: datetime,
+) -> Transaction:
+    return Transaction(
+        transaction_id,
+        organization_id,
+        account_id,
+        kind,
+        reference,
+        entries(*pairs, currency=currency),
+        at,
+    )
+
+
+def topped_up(
+    transaction_id: str,
+    organization_id: str,
+    account_id: str,
+    payment_id: str,
+    amount: int,
+    currency: str,
+    at: datetime,
+    *,
+    kind: str = "top_up",
+) -> Transaction:
+    """Money received onto the balance: a top-up, or a charge that found nothing left to pay
+    (``kind`` overpayment) — kept for the customer, never lost."""
+    if amount <= 0:
+        raise InvalidValue("a top-up is a positive amount", field="amount")
+    pairs = ((A.CASH, amount), (A.CUSTOMER_CREDIT, -amount))
+    return _transaction(
+        transaction_id, organization_id, account_id, kind, payment_id, pairs, currency, at
+    )
+
+
+def balance_applied(
+    transaction_id: str, invoice: Invoice, reference: str, amount: int, at: datetime
+) -> Transaction:
+    """Part of the balance pays what an open invoice owes."""
+    if amount <= 0:
+        raise InvalidValue("a balance application is a positive amount", field="amount")
+    pairs = ((A.CUSTOMER_CREDIT, amount), (A.RECEIVABLE, -amount))
+    return _transaction(
+        transaction_id,
+        invoice.organization_id,
+        invoice.account_id,
+        "balance_applied",
+        reference,
+        pairs,
+        invoice.currency,
+        at,
+    )
+
+
+def refunded_to_card(
+    transaction_id: str, invoice: Invoice, refund_id: str, amount: int, at: datetime
+) -> Transaction:
+    """A refund's card part leaves: out of what the credit note gave the balance, to cash."""
+    if amount <= 0:
+        raise InvalidValue("a refund is a positive amount", field="amount")
+    pairs = ((A.CUSTOMER_CREDIT, amount), (A.CASH, -amount))
+    return _transaction(
+        transaction_id,
+        invoice.organization_id,
+        invoice.account_id,
+        "refund",
+        refund_id,
+        pairs,
+        invoice.currency,
+        at,
+    )
+
+
+def refund_returned(
+    transaction_id: str, invoice: Invoice, refund_id: str, amount: int, at: datetime
+) -> Transaction:
+    """The gateway refused a refund: its card part goes back onto the balance."""
+    pairs = ((A.CASH, amount), (A.CUSTOMER_CREDIT, -amount))
+    return _transaction(
+        transaction_id,
+        invoice.organization_id,
+        invoice.account_id,
+        "refund_failed",
+        refund_id,
+        pairs,
+        invoice.currency,
+        at,
+    )

@@ -59,6 +59,8 @@ NO_SESSION = _code("no_session", 401, "no portal or console session; sign in aga
 SESSION_ENDED = _code("session_ended", 401, "the browser session was signed out or ended on the server", api=False)
 SESSION_EXPIRED = _code("session_expired", 401, "the browser session is past its lifetime; sign in again", api=False)
 LINK_USED = _code("link_used", 401, "a portal link opens the portal once; ask for a new one", api=False)
+# 402
+PAYMENT_DECLINED = _code("payment_declined", 402, "the card was declined; `detail` says why (e.g. insufficient funds); nothing was changed")
 # 403
 CSRF_REJECTED = _code("csrf_rejected", 403, "a form without a valid CSRF token", api=False)
 # 404
@@ -99,6 +101,10 @@ HAS_CREDIT_NOTES = _code("has_credit_notes", 409, "an invoice with credit notes 
 ALREADY_REDEEMED = _code("already_redeemed", 409, "the subscription has this coupon already (`field: code`)")
 INVOICE_EXISTS = _code("invoice_exists", 409, "the subscription is invoiced for that period already")
 ALREADY_POSTED = _code("already_posted", 409, "this ledger posting was made already")
+PAYMENT_IN_PROGRESS = _code("payment_in_progress", 409, "a payment of this invoice is being made; wait for its outcome and read the invoice again")
+NOT_PAYABLE = _code("not_payable", 409, "the invoice owes nothing now (draft, paid or void); `field: invoice_id`")
+NO_PAYMENT_METHOD = _code("no_payment_method", 409, "the account has no card; add one (`POST /v1/accounts/{account_id}/payment_methods`)")
+NOT_REFUNDABLE = _code("not_refundable", 409, "only a paid invoice is refunded; credit an open one instead")
 SANDBOX_LIMIT_REACHED = _code("sandbox_limit_reached", 409, "the organization has 50 live sandboxes, the most it may have; delete one (`DELETE /v1/sandboxes/{sandbox_id}`) first")
 NOT_SANDBOX = _code("not_sandbox", 409, "the organization is live; only a sandbox's clock moves")
 ORGANIZATION_EXISTS = _code("organization_exists", 409, "an organization has this name already", api=False)
@@ -136,6 +142,9 @@ NOT_FITTING = _code("not_fitting", 422, "the add-on does not fit this plan or fa
 WRONG_FAMILY = _code("wrong_family", 422, "the plan is in another family than the subscription")
 NO_CHANGE = _code("no_change", 422, "the change asks for what the subscription holds already")
 NO_TRIAL = _code("no_trial", 422, "a trial asked for on a plan without one")
+TOP_UP_OUT_OF_RANGE = _code("top_up_out_of_range", 422, "a top-up of 0 or less, or above 1,000,000 major units of its currency")
+REFUND_TOO_LARGE = _code("refund_too_large", 422, "`amount` is more than what is left to refund of the invoice; `detail` says how much is")
+BALANCE_TOO_LOW = _code("balance_too_low", 422, "the balance does not cover what was asked of it")
 CREDIT_TOO_LARGE = _code("credit_too_large", 422, "`amount` is more than what is left to credit; `detail` says how much is")
 DUPLICATE_ENTRY = _code("duplicate_entry", 422, "a catalog file names one code twice in a section", api=False)
 FAMILY_FIXED = _code("family_fixed", 422, "a catalog file moves a plan to another family", api=False)

@@ -12,7 +12,9 @@ canceled) and the invoice uncollectible, or left open.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -60,16 +62,74 @@ class DunningPolicy:
 DEFAULT_POLICY = DunningPolicy()
 
 
+def _days_later(first: datetime, zone: ZoneInfo, days: int) -> datetime:
+    local = first.astimezone(zone)
+    wall = datetime.combine(local.date() + timedelta(days=days), local.timetz().replace(tzinfo=None))
+    return wall.replace(tzinfo=zone).astimezone(UTC)
+
+
 def retry_at(
     policy: DunningPolicy, first_failure_at: datetime, zone: ZoneInfo, retries_done: int
 ) -> datetime | None:
     """The instant (UTC) of the next retry after ``retries_done`` retries, or None when every
     scheduled retry was made."""
-    raise NotImplementedError  # built with its tests
+    if retries_done >= len(policy.retry_days):
+        return None
+    if policy.spacing is Spacing.OFFSETS:
+        days = policy.retry_days[retries_done]
+    else:
+        days = sum(policy.retry_days[: retries_done + 1])
+    return _days_later(first_failure_at, zone, days)
 
 
 def stages_due(
     policy: DunningPolicy, first_failure_at: datetime, zone: ZoneInfo, now: datetime, done: int
 ) -> tuple[Stage, ...]:
     """The stages reached by ``now`` that are not among the first ``done`` applied."""
-    raise NotImplementedError  # built with its tests
+    ordered = sorted(policy.stages, key=lambda s: s.after_days)
+    return tuple(
+        s for s in ordered[done:] if _days_later(first_failure_at, zone, s.after_days) <= now
+    )
+
+
+def next_wakeup(
+    policy: DunningPolicy,
+    first_failure_at: datetime,
+    zone: ZoneInfo,
+    retries_done: int,
+    stages_done: int,
+) -> datetime | None:
+    ordered = sorted(policy.stages, key=lambda s: s.after_days)
+    found = [retry_at(policy, first_failure_at, zone, retries_done)]
+    if stages_done < len(ordered):
+        found.append(_days_later(first_failure_at, zone, ordered[stages_done].after_days))
+    times = [f for f in found if f is not None]
+    return min(times) if times else None
+
+
+def overdue_state(policy: DunningPolicy, stages_done: int) -> str:
+    ordered = sorted(policy.stages, key=lambda s: s.after_days)[:stages_done]
+    actions = {s.action for s in ordered}
+    if StageAction.RESTRICT in actions:
+        return "blocked"
+    return "warning" if StageAction.NOTIFY in actions else ""
+
+
+def policy_to_dict(policy: DunningPolicy) -> dict[str, object]:
+    return {
+        "retry_days": list(policy.retry_days),
+        "spacing": policy.spacing.value,
+        "stages": [{"after_days": s.after_days, "action": s.action.value} for s in policy.stages],
+        "after_last": policy.after_last.value,
+        "invoice_after_last": policy.invoice_after_last.value,
+    }
+
+
+def policy_from_dict(data: Mapping[str, Any]) -> DunningPolicy:
+    return DunningPolicy(
+        tuple(data["retry_days"]),
+        Spacing(data["spacing"]),
+        tuple(Stage(s["after_days"], StageAction(s["action"])) for s in data["stages"]),
+        AfterLast(data["after_last"]),
+        InvoiceAfterLast(data["invoice_after_last"]),
+    )

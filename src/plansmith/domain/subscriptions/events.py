@@ -192,6 +192,22 @@ class SubscriptionPaused(_Stopped):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SubscriptionPastDue(SubscriptionEvent):
+    """A payment of the subscription's invoice failed; service goes on while it is retried."""
+
+    TYPE: ClassVar[str] = "subscription.past_due"
+    kind: ClassVar[str] = "past_due"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubscriptionPaymentRecovered(SubscriptionEvent):
+    """The invoice that made the subscription past due was paid: active again."""
+
+    TYPE: ClassVar[str] = "subscription.payment_recovered"
+    kind: ClassVar[str] = "payment_recovered"
+
+
+@dataclass(frozen=True, kw_only=True)
 class CancelWithdrawn(SubscriptionEvent):
     TYPE: ClassVar[str] = "subscription.cancel_withdrawn"
     kind: ClassVar[str] = "cancel_withdrawn"

@@ -22,7 +22,9 @@ from plansmith.domain.subscriptions.events import (
     SubscriptionCanceled,
     SubscriptionEvent,
     SubscriptionExpired,
+    SubscriptionPastDue,
     SubscriptionPaused,
+    SubscriptionPaymentRecovered,
     SubscriptionReactivated,
     SubscriptionResumed,
     common,
@@ -175,3 +177,36 @@ def _restart(
     event = kind(**common(moved, now, today, sub.status))
     version = book.version(sub.terms.version_id)
     return Outcome(moved, tuple(items), (event,), (_held(today, sub.terms, reason, version),))
+
+
+# -- dunning: what an unpaid invoice does to its subscription ------------------------------
+
+
+def past_due(sub: Subscription, today: date, now: datetime) -> Outcome | None:
+    """A payment failed: an active subscription becomes past due (None: nothing to do)."""
+    if sub.status is not Status.ACTIVE:
+        return None
+    moved = _touched(replace(sub, status=Status.PAST_DUE), now)
+    return Outcome(moved, (), (SubscriptionPastDue(**common(moved, now, today, sub.status)),))
+
+
+def payment_recovered(sub: Subscription, today: date, now: datetime) -> Outcome | None:
+    """The unpaid invoice was paid: a past-due subscription is active again."""
+    if sub.status is not Status.PAST_DUE:
+        return None
+    moved = _touched(replace(sub, status=Status.ACTIVE), now)
+    event = SubscriptionPaymentRecovered(**common(moved, now, today, sub.status))
+    return Outcome(moved, (), (event,))
+
+
+def cancel_for_nonpayment(
+    sub: Subscription, book: PriceBook, log: Sequence[Span], today: date, now: datetime
+) -> Outcome | None:
+    """The last retry failed: canceled today, nothing credited (the unpaid invoice is what
+    the days until now were worth; the rest of the period is simply not served)."""
+    if sub.status not in (Status.ACTIVE, Status.PAST_DUE, Status.TRIALING):
+        return None
+    out = _stop(sub, Status.CANCELED, "canceled", book, log, today, now, credit=False)
+    (event,) = out.events
+    assert isinstance(event, SubscriptionCanceled)
+    return replace(out, events=(replace(event, cause="nonpayment"),))

@@ -35,6 +35,13 @@ from plansmith.adapters.db.tables.foundation import (
     organizations,
     sandbox_forms,
 )
+from plansmith.adapters.db.tables.payments import (
+    account_collection,
+    dunning_policies,
+    invoice_collections,
+    payment_methods,
+    payments,
+)
 from plansmith.adapters.db.tables.outbox import outbox_deliveries, outbox_events, outbox_relays
 from plansmith.adapters.db.tables.search import (
     ACCOUNTS_SEARCH_INDEX,
@@ -61,6 +68,7 @@ __all__ = [
     "account_search",
     "account_search_rows",
     "account_tax_rates",
+    "account_collection",
     "accounts",
     "add_ons",
     "api_keys",
@@ -72,9 +80,11 @@ __all__ = [
     "credit_notes",
     "described_by_metadata",
     "document_sequences",
+    "dunning_policies",
     "extra_packs",
     "idempotency_keys",
     "invoice_addresses",
+    "invoice_collections",
     "invoice_lines",
     "invoices",
     "ledger_entries",
@@ -87,6 +97,8 @@ __all__ = [
     "outbox_deliveries",
     "outbox_events",
     "outbox_relays",
+    "payment_methods",
+    "payments",
     "plan_families",
     "plan_version_moves",
     "plan_versions",

@@ -14,9 +14,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from plansmith.adapters.db.tables.base import Id, JSONText, UTCDateTime, metadata
+
+OPEN_OWING = "status = 'open' AND amount_due > 0"
 
 tax_rates = Table(
     "tax_rates",
@@ -118,6 +121,14 @@ invoices = Table(
     Index("ix_invoices_account", "organization_id", "account_id", "created_at"),
     Index("ix_invoices_to_finalize", "status", "finalize_after"),
     Index("ix_invoices_billing_run", "billing_run_id", "created_at", "id"),
+    # what the collection run looks for: open invoices that still owe money
+    Index(
+        "ix_invoices_open_owing",
+        "organization_id",
+        "id",
+        sqlite_where=text(OPEN_OWING),
+        postgresql_where=text(OPEN_OWING),
+    ),
 )
 
 invoice_lines = Table(

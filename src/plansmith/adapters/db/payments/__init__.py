@@ -1,0 +1,1 @@
+"""Payments in SQL: payment methods, payments, collections, policies."""

@@ -1,0 +1,1 @@
+"""The payments API: payment methods, payments, top-ups, refunds, the balance, dunning."""
