@@ -277,6 +277,13 @@ def test_next_wakeup_is_none_when_nothing_is_left() -> None:
     assert next_wakeup(DEFAULT_POLICY, FIRST, NEW_YORK, 4, 0) is None
 
 
+def test_next_wakeup_refuses_a_negative_count_naming_it() -> None:
+    with pytest.raises(InvalidValue) as refused:
+        next_wakeup(WITH_STAGES, FIRST, NEW_YORK, 0, -1)
+
+    assert refused.value.field == "stages_done"
+
+
 # -- the overdue state --------------------------------------------------------------------------
 
 

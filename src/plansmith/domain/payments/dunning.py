@@ -184,6 +184,7 @@ def next_wakeup(
     """When dunning has something to do next (UTC): the earlier of the next retry and the
     reaching of the next stage not applied yet; None when neither is left. A stage reached
     but not applied yet gives its (past) instant: it is due at once."""
+    _require_count(stages_done, "stages_done")
     candidates = [
         instant
         for instant in (
