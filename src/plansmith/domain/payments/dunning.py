@@ -7,16 +7,34 @@ zone, so a retry moves by an hour in UTC across a DST change. Stages escalate at
 from the first failure: notify (warning), restrict (blocked), cancel now, cancel at term end.
 After the last scheduled attempt fails, the subscription becomes what the policy says (default
 canceled) and the invoice uncollectible, or left open.
+
+A day N after the first failure is the first failure's local date plus N, at its local wall
+time. A wall time that does not exist on that day (clocks spring forward over it) moves forward
+by the gap (02:30 becomes 03:30); one that happens twice (clocks fall back) is the first of the
+two. Day 0 is the first failure itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from enum import StrEnum
+from itertools import accumulate
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
+
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.kernel.errors import Checks, InvalidValue
+
+MAX_RETRIES = 10
+"""Retries a policy schedules after the first failed attempt."""
+MAX_RETRY_DAY = 60
+"""The largest number of days in ``retry_days`` (an offset, or a gap)."""
+MAX_RETRY_SPAN_DAYS = 90
+"""The last retry is at most this many days after the first failure."""
+MAX_STAGES = 8
+MAX_STAGE_DAY = 90
 
 
 class Spacing(StrEnum):
@@ -31,6 +49,9 @@ class StageAction(StrEnum):
     CANCEL_AT_TERM_END = "cancel_at_term_end"
 
 
+CANCEL_ACTIONS = frozenset({StageAction.CANCEL_NOW, StageAction.CANCEL_AT_TERM_END})
+
+
 class AfterLast(StrEnum):
     """What the subscription becomes once the last scheduled attempt failed."""
 
@@ -42,6 +63,14 @@ class AfterLast(StrEnum):
 class InvoiceAfterLast(StrEnum):
     UNCOLLECTIBLE = "uncollectible"
     OPEN = "open"
+
+
+class OverdueState(StrEnum):
+    """An account's overdue state, from the stages applied (Kill Bill's overdue states)."""
+
+    NONE = ""
+    WARNING = "warning"  # a notify stage was applied
+    BLOCKED = "blocked"  # a restrict stage was applied: entitlements denied
 
 
 @dataclass(frozen=True)
@@ -58,14 +87,51 @@ class DunningPolicy:
     after_last: AfterLast = AfterLast.CANCELED
     invoice_after_last: InvoiceAfterLast = InvoiceAfterLast.UNCOLLECTIBLE
 
+    def retry_offsets(self) -> tuple[int, ...]:
+        """The days after the first failure on which the retries fall, in order."""
+        if self.spacing is Spacing.GAPS:
+            return tuple(accumulate(self.retry_days))
+        return tuple(self.retry_days)
+
+    def ordered_stages(self) -> tuple[Stage, ...]:
+        """The stages in the order they are reached (by ``after_days``, ties as written)."""
+        return tuple(sorted(self.stages, key=lambda stage: stage.after_days))
+
+    def validated(self) -> DunningPolicy:
+        """This policy, or an InvalidValue (InvalidInput for several) naming each wrong field."""
+        checks = Checks()
+        _check_retries(self, checks)
+        _check_stages(self.stages, checks)
+        checks.raise_if_any()
+        return self
+
 
 DEFAULT_POLICY = DunningPolicy()
 
 
-def _days_later(first: datetime, zone: ZoneInfo, days: int) -> datetime:
-    local = first.astimezone(zone)
-    wall = datetime.combine(local.date() + timedelta(days=days), local.timetz().replace(tzinfo=None))
-    return wall.replace(tzinfo=zone).astimezone(UTC)
+# -- the schedule ---------------------------------------------------------------------------
+
+
+def day_at(first_failure_at: datetime, zone: ZoneInfo, days: int) -> datetime:
+    """The instant (UTC) ``days`` after the first failure: its local date plus ``days`` at its
+    local wall time in ``zone``. A wall time in a spring-forward gap moves forward by the gap;
+    an ambiguous one (fall back) is its first occurrence. Day 0 is the first failure itself."""
+    _require_aware(first_failure_at, "first_failure_at")
+    _require_count(days, "days")
+    if days == 0:
+        return first_failure_at.astimezone(UTC)
+    local = first_failure_at.astimezone(zone)
+    wall = datetime.combine(local.date() + timedelta(days=days), local.time(), tzinfo=zone)
+    # fold=0: the earlier of two readings of an ambiguous wall time; in a gap, PEP 495 reads it
+    # with the offset before the jump, which lands the gap's length later on the wall clock.
+    return wall.replace(fold=0).astimezone(UTC)
+
+
+def retry_schedule(
+    policy: DunningPolicy, first_failure_at: datetime, zone: ZoneInfo
+) -> tuple[datetime, ...]:
+    """Every scheduled retry's instant (UTC), in order."""
+    return tuple(day_at(first_failure_at, zone, days) for days in policy.retry_offsets())
 
 
 def retry_at(
@@ -73,23 +139,39 @@ def retry_at(
 ) -> datetime | None:
     """The instant (UTC) of the next retry after ``retries_done`` retries, or None when every
     scheduled retry was made."""
-    if retries_done >= len(policy.retry_days):
+    _require_aware(first_failure_at, "first_failure_at")
+    _require_count(retries_done, "retries_done")
+    offsets = policy.retry_offsets()
+    if retries_done >= len(offsets):
         return None
-    if policy.spacing is Spacing.OFFSETS:
-        days = policy.retry_days[retries_done]
-    else:
-        days = sum(policy.retry_days[: retries_done + 1])
-    return _days_later(first_failure_at, zone, days)
+    return day_at(first_failure_at, zone, offsets[retries_done])
+
+
+def stage_reached_at(
+    policy: DunningPolicy, first_failure_at: datetime, zone: ZoneInfo, index: int
+) -> datetime | None:
+    """The instant (UTC) the ``index``-th stage (0-based, in order of ``after_days``) is
+    reached, or None when the policy has fewer stages."""
+    _require_count(index, "index")
+    stages = policy.ordered_stages()
+    if index >= len(stages):
+        return None
+    return day_at(first_failure_at, zone, stages[index].after_days)
 
 
 def stages_due(
     policy: DunningPolicy, first_failure_at: datetime, zone: ZoneInfo, now: datetime, done: int
 ) -> tuple[Stage, ...]:
     """The stages reached by ``now`` that are not among the first ``done`` applied."""
-    ordered = sorted(policy.stages, key=lambda s: s.after_days)
-    return tuple(
-        s for s in ordered[done:] if _days_later(first_failure_at, zone, s.after_days) <= now
-    )
+    _require_aware(first_failure_at, "first_failure_at")
+    _require_aware(now, "now")
+    _require_count(done, "done")
+    due: list[Stage] = []
+    for stage in policy.ordered_stages()[done:]:
+        if day_at(first_failure_at, zone, stage.after_days) > now:
+            break  # stages are in order of their day: none after this one is reached either
+        due.append(stage)
+    return tuple(due)
 
 
 def next_wakeup(
@@ -99,37 +181,325 @@ def next_wakeup(
     retries_done: int,
     stages_done: int,
 ) -> datetime | None:
-    ordered = sorted(policy.stages, key=lambda s: s.after_days)
-    found = [retry_at(policy, first_failure_at, zone, retries_done)]
-    if stages_done < len(ordered):
-        found.append(_days_later(first_failure_at, zone, ordered[stages_done].after_days))
-    times = [f for f in found if f is not None]
-    return min(times) if times else None
+    """When dunning has something to do next (UTC): the earlier of the next retry and the
+    reaching of the next stage not applied yet; None when neither is left. A stage reached
+    but not applied yet gives its (past) instant: it is due at once."""
+    _require_count(stages_done, "stages_done")
+    candidates = [
+        instant
+        for instant in (
+            retry_at(policy, first_failure_at, zone, retries_done),
+            stage_reached_at(policy, first_failure_at, zone, stages_done),
+        )
+        if instant is not None
+    ]
+    return min(candidates, default=None)
 
 
-def overdue_state(policy: DunningPolicy, stages_done: int) -> str:
-    ordered = sorted(policy.stages, key=lambda s: s.after_days)[:stages_done]
-    actions = {s.action for s in ordered}
-    if StageAction.RESTRICT in actions:
-        return "blocked"
-    return "warning" if StageAction.NOTIFY in actions else ""
+def overdue_state(policy: DunningPolicy, stages_done: int) -> OverdueState:
+    """The account's overdue state once the first ``stages_done`` stages were applied:
+    blocked after a restrict, else warning after a notify, else none (the empty string)."""
+    _require_count(stages_done, "stages_done")
+    applied = {stage.action for stage in policy.ordered_stages()[:stages_done]}
+    if StageAction.RESTRICT in applied:
+        return OverdueState.BLOCKED
+    if StageAction.NOTIFY in applied:
+        return OverdueState.WARNING
+    return OverdueState.NONE
 
 
-def policy_to_dict(policy: DunningPolicy) -> dict[str, object]:
+def _require_aware(instant: datetime, name: str) -> None:
+    if not isinstance(instant, datetime) or instant.utcoffset() is None:
+        raise InvalidValue(
+            f"{instant!r} has no time zone; pass an aware datetime (e.g. in UTC)", field=name
+        )
+
+
+def _require_count(value: int, name: str) -> None:
+    if not _whole(value) or value < 0:
+        raise InvalidValue(f"expected a whole number, 0 or more, got {value!r}", field=name)
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# -- the rules --------------------------------------------------------------------------------
+
+
+def _check_retries(policy: DunningPolicy, checks: Checks) -> None:
+    days = policy.retry_days
+    if len(days) > MAX_RETRIES:
+        checks.add(
+            InvalidValue(
+                f"{len(days)} retries; a policy schedules at most {MAX_RETRIES}: remove "
+                f"{len(days) - MAX_RETRIES}",
+                field="retry_days",
+                code=ec.TOO_LARGE,
+            )
+        )
+    well_formed = True
+    previous: int | None = None  # the last day read right
+    for i, day in enumerate(days):
+        where = f"retry_days[{i}]"
+        if not _whole(day):
+            checks.add(InvalidValue(f"expected a whole number of days, got {day!r}", field=where))
+        elif day < 1:
+            after = "the attempt before" if policy.spacing is Spacing.GAPS else "the first failure"
+            checks.add(
+                InvalidValue(f"{day} days; a retry is 1 day or more after {after}", field=where)
+            )
+        elif day > MAX_RETRY_DAY:
+            checks.add(
+                InvalidValue(
+                    f"{day} days; use {MAX_RETRY_DAY} days or fewer", field=where, code=ec.TOO_LARGE
+                )
+            )
+        elif policy.spacing is Spacing.OFFSETS and previous is not None and day <= previous:
+            checks.add(
+                InvalidValue(
+                    f"day {day} is not after the retry before it (day {previous}); offsets "
+                    'count from the first failure and must increase (or use spacing "gaps")',
+                    field=where,
+                )
+            )
+        else:
+            previous = day
+            continue
+        well_formed = False
+    if well_formed and days:
+        span = policy.retry_offsets()[-1]
+        if span > MAX_RETRY_SPAN_DAYS:
+            checks.add(
+                InvalidValue(
+                    f"the last retry falls {span} days after the first failure; the schedule "
+                    f"may span at most {MAX_RETRY_SPAN_DAYS} days: shorten the gaps",
+                    field="retry_days",
+                    code=ec.TOO_LARGE,
+                )
+            )
+
+
+def _check_stages(stages: Sequence[Stage], checks: Checks) -> None:
+    if len(stages) > MAX_STAGES:
+        checks.add(
+            InvalidValue(
+                f"{len(stages)} stages; a policy has at most {MAX_STAGES}: remove "
+                f"{len(stages) - MAX_STAGES}",
+                field="stages",
+                code=ec.TOO_LARGE,
+            )
+        )
+    previous: int | None = None
+    cancel_at: int | None = None
+    for i, stage in enumerate(stages):
+        where = f"stages[{i}].after_days"
+        day = stage.after_days
+        if not _whole(day):
+            checks.add(InvalidValue(f"expected a whole number of days, got {day!r}", field=where))
+        elif day < 0:
+            checks.add(InvalidValue(f"{day} days; a stage is 0 days or more in", field=where))
+        elif day > MAX_STAGE_DAY:
+            checks.add(
+                InvalidValue(
+                    f"{day} days; use {MAX_STAGE_DAY} days or fewer", field=where, code=ec.TOO_LARGE
+                )
+            )
+        elif previous is not None and day < previous:
+            checks.add(
+                InvalidValue(
+                    f"day {day} comes before the stage above it (day {previous}); list the "
+                    "stages in the order they are reached",
+                    field=where,
+                )
+            )
+        else:
+            previous = day
+        if not isinstance(stage.action, StageAction):
+            checks.add(
+                InvalidValue(
+                    f"unknown action {stage.action!r}; use {_choices(StageAction)}",
+                    field=f"stages[{i}].action",
+                )
+            )
+        elif stage.action in CANCEL_ACTIONS:
+            if cancel_at is not None:
+                checks.add(
+                    InvalidValue(
+                        f"stages[{cancel_at}] cancels already; a policy cancels once: "
+                        "remove one of the two",
+                        field=f"stages[{i}].action",
+                    )
+                )
+            else:
+                cancel_at = i
+
+
+# -- as plain data ----------------------------------------------------------------------------
+
+POLICY_FIELDS = ("retry_days", "spacing", "stages", "after_last", "invoice_after_last")
+STAGE_FIELDS = ("after_days", "action")
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def policy_to_dict(policy: DunningPolicy) -> dict[str, Any]:
+    """The policy as JSON-ready data; ``policy_from_dict`` reads it back."""
     return {
         "retry_days": list(policy.retry_days),
         "spacing": policy.spacing.value,
-        "stages": [{"after_days": s.after_days, "action": s.action.value} for s in policy.stages],
+        "stages": [
+            {"after_days": stage.after_days, "action": stage.action.value}
+            for stage in policy.stages
+        ],
         "after_last": policy.after_last.value,
         "invoice_after_last": policy.invoice_after_last.value,
     }
 
 
-def policy_from_dict(data: Mapping[str, Any]) -> DunningPolicy:
-    return DunningPolicy(
-        tuple(data["retry_days"]),
-        Spacing(data["spacing"]),
-        tuple(Stage(s["after_days"], StageAction(s["action"])) for s in data["stages"]),
-        AfterLast(data["after_last"]),
-        InvoiceAfterLast(data["invoice_after_last"]),
+def policy_from_dict(data: Mapping[str, object]) -> DunningPolicy:
+    """A validated policy from plain data; fields left out take the default policy's values.
+    Raises InvalidValue naming the field (``retry_days[2]``, ``stages[1].action``), or
+    InvalidInput with every wrong field when there are several."""
+    if not isinstance(data, Mapping):
+        raise InvalidValue(f"expected a mapping of field names to values, got {data!r}")
+    checks = Checks()
+    for key in data:
+        if key not in POLICY_FIELDS:
+            checks.add(
+                InvalidValue(
+                    f"unknown field; a dunning policy has {_listed(POLICY_FIELDS)}",
+                    field=str(key),
+                    code=ec.UNKNOWN_FIELD,
+                )
+            )
+    default = DEFAULT_POLICY
+    spacing = _read(data, "spacing", checks, lambda v: _enum(Spacing, v, "spacing"))
+    retry_days = _read(data, "retry_days", checks, _retry_days)
+    stages = _read(data, "stages", checks, _stages)
+    after_last = _read(data, "after_last", checks, lambda v: _enum(AfterLast, v, "after_last"))
+    invoice_after_last = _read(
+        data,
+        "invoice_after_last",
+        checks,
+        lambda v: _enum(InvoiceAfterLast, v, "invoice_after_last"),
     )
+    if "spacing" in data and spacing is None and retry_days is not None:
+        retry_days = None  # the days' rules depend on the spacing: judge them once it is right
+    policy = DunningPolicy(
+        retry_days=default.retry_days if retry_days is None else retry_days,
+        spacing=default.spacing if spacing is None else spacing,
+        stages=default.stages if stages is None else stages,
+        after_last=default.after_last if after_last is None else after_last,
+        invoice_after_last=(
+            default.invoice_after_last if invoice_after_last is None else invoice_after_last
+        ),
+    )
+    checks.run(policy.validated)  # the rules, on the fields that could be read
+    checks.raise_if_any()
+    return policy
+
+
+def _read(data: Mapping[str, object], key: str, checks: Checks, convert: Any) -> Any:
+    """The field converted, or None when it is left out or wrong (the error is kept)."""
+    if key not in data:
+        return None
+    if data[key] is None:
+        checks.add(
+            InvalidValue(
+                f"{key} cannot be null; give a value or leave the field out for the default",
+                field=key,
+                code=ec.REQUIRED,
+            )
+        )
+        return None
+    return checks.run(convert, data[key])
+
+
+def _list(value: object, where: str) -> Sequence[object]:
+    if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+        raise InvalidValue(f"expected a list, got {value!r}", field=where)
+    return value
+
+
+def _retry_days(value: object) -> tuple[int, ...]:
+    items = _list(value, "retry_days")
+    checks = Checks()
+    days: list[int] = []
+    for i, item in enumerate(items):
+        if isinstance(item, int) and not isinstance(item, bool):
+            days.append(item)
+        else:
+            checks.add(
+                InvalidValue(
+                    f"expected a whole number of days, got {item!r}", field=f"retry_days[{i}]"
+                )
+            )
+    checks.raise_if_any()
+    return tuple(days)
+
+
+def _stages(value: object) -> tuple[Stage, ...]:
+    items = _list(value, "stages")
+    checks = Checks()
+    stages: list[Stage] = []
+    for i, item in enumerate(items):
+        stage = checks.run(_stage, item, f"stages[{i}]")
+        if stage is not None:
+            stages.append(stage)
+    checks.raise_if_any()
+    return tuple(stages)
+
+
+def _stage(value: object, where: str) -> Stage:
+    if not isinstance(value, Mapping):
+        raise InvalidValue(
+            f"expected a stage, {{after_days: a number, action: one of "
+            f"{_choices(StageAction)}}}, got {value!r}",
+            field=where,
+        )
+    checks = Checks()
+    for key in value:
+        if key not in STAGE_FIELDS:
+            checks.add(
+                InvalidValue(
+                    f"unknown field; a stage has {_listed(STAGE_FIELDS)}",
+                    field=f"{where}.{key}",
+                    code=ec.UNKNOWN_FIELD,
+                )
+            )
+    for key in STAGE_FIELDS:
+        if value.get(key) is None:
+            checks.add(
+                InvalidValue(f"a stage needs its {key}", field=f"{where}.{key}", code=ec.REQUIRED)
+            )
+    after_days = value.get("after_days")
+    if after_days is not None and not _whole(after_days):
+        checks.add(
+            InvalidValue(
+                f"expected a whole number of days, got {after_days!r}",
+                field=f"{where}.after_days",
+            )
+        )
+    action = None
+    if value.get("action") is not None:
+        action = checks.run(_enum, StageAction, value["action"], f"{where}.action")
+    checks.raise_if_any()
+    assert isinstance(after_days, int) and isinstance(action, StageAction)
+    return Stage(after_days, action)
+
+
+def _enum(kind: type[E], value: object, where: str) -> E:
+    if isinstance(value, str):
+        for member in kind:
+            if member.value == value:
+                return member
+    raise InvalidValue(f"unknown value {value!r}; use {_choices(kind)}", field=where)
+
+
+def _choices(kind: type[StrEnum]) -> str:
+    return _listed([member.value for member in kind], "or")
+
+
+def _listed(names: Sequence[str], last: str = "and") -> str:
+    return ", ".join(names[:-1]) + f" {last} " + names[-1] if len(names) > 1 else names[0]
