@@ -8,6 +8,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +31,7 @@ from plansmith.application.events.relay import Relay
 from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.application.organizations.ports import KeyUses
 from plansmith.application.organizations.tokens import Signer
+from plansmith.application.payments.ports import PaymentGateway
 
 DEFAULT_DATABASE_URL = "sqlite:///var/plansmith.sqlite3"
 # Where the secret key is kept when PLANSMITH_SECRET_KEY is unset (relative to the working dir).
@@ -69,6 +71,14 @@ class Settings(BaseSettings):
     # this long, renewed as it works: a dead relay's events wait at most this long.
     relay_every_seconds: float = Field(default=1, ge=0)
     relay_lease_seconds: float = Field(default=30, gt=0)
+    # Which gateway live organizations' payments go through: the built-in sandbox (the
+    # embedded default; test cards in docs/payments-sandbox.md) or stripe. Sandboxes always
+    # use the sandbox gateway.
+    payment_gateway: Literal["sandbox", "stripe"] = "sandbox"
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    # Where the Stripe API is (tests point it at a local server); unset: Stripe's own.
+    stripe_api_base: str | None = None
 
 
 @dataclass
@@ -87,6 +97,7 @@ class Plansmith:
     key_uses: KeyUses = field(init=False)
     # Each organization's price book, kept in this process while its catalog revision holds.
     price_books: PriceBookCache = field(init=False)
+    _gateways: dict[str, PaymentGateway] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         retention = timedelta(hours=self.settings.idempotency_retention_hours)
@@ -133,6 +144,40 @@ class Plansmith:
         lease = timedelta(seconds=self.settings.relay_lease_seconds)
         chosen = self.subscribers() if subscribers is None else subscribers
         return Relay(SqlRelayStore(self.sessions), chosen, self.clock, lease)
+
+    def gateway_for(self, organization_id: str) -> PaymentGateway:
+        """The payment gateway of an organization: sandboxes always use the built-in sandbox
+        gateway, live organizations the configured one. Built on first use (the Stripe
+        library is imported only by a process that charges through it)."""
+        with self.uow() as uow:
+            organization = uow.organizations.get(organization_id)
+        sandbox = organization is None or organization.test_clock_at is not None
+        if sandbox or self.settings.payment_gateway == "sandbox":
+            return self._gateway("sandbox")
+        return self._gateway("stripe")
+
+    def _gateway(self, name: str) -> PaymentGateway:
+        found = self._gateways.get(name)
+        if found is not None:
+            return found
+        if name == "sandbox":
+            from plansmith.adapters.payments.sandbox_gateway import SandboxGateway
+
+            found = SandboxGateway(self.engine, SystemClock())
+        else:
+            from plansmith.adapters.payments.stripe_gateway import StripeGateway
+
+            if not self.settings.stripe_api_key:
+                raise RuntimeError(
+                    "PLANSMITH_PAYMENT_GATEWAY=stripe needs PLANSMITH_STRIPE_API_KEY"
+                )
+            found = StripeGateway(
+                api_key=self.settings.stripe_api_key,
+                webhook_secret=self.settings.stripe_webhook_secret or "",
+                api_base=self.settings.stripe_api_base,
+            )
+        self._gateways[name] = found
+        return found
 
     def portal_url(self, token: str) -> str:
         """Where a portal link made by create_portal_link lets its holder in."""

@@ -128,12 +128,19 @@ def _checked_target(start: datetime, to: datetime) -> None:
         )
 
 
-def _next_instant(uow: UnitOfWork, organization_id: str, after: datetime, to: datetime) -> datetime:
+def _next_instant(
+    uow: UnitOfWork,
+    organization_id: str,
+    after: datetime,
+    to: datetime,
+    also_due: Callable[[datetime, datetime], datetime | None] | None = None,
+) -> datetime:
     """The first instant in (after, to] at which something falls due, else ``to``."""
     with uow:
         due = uow.subscriptions.next_due_at(organization_id, after, to)
         grace_end = uow.invoices.next_finalize_at(organization_id, after, to)
-    found = [at for at in (due, grace_end) if at is not None]
+    other = also_due(after, to) if also_due is not None else None
+    found = [at for at in (due, grace_end, other) if at is not None]
     return min(found) if found else to
 
 
@@ -144,6 +151,9 @@ def advance_clock(
     grace: timedelta,
     on_step: Callable[[Step], None] | None = None,
     watch: RunWatch | None = None,
+    *,
+    after_each: Callable[[datetime], None] | None = None,
+    also_due: Callable[[datetime, datetime], datetime | None] | None = None,
 ) -> ClockAdvance:
     """Move a sandbox's clock to ``to``, billing at each instant something falls due on the
     way: first what is due or pending at the clock itself, then each next due instant, then
@@ -156,6 +166,8 @@ def advance_clock(
 
     def bill_at(at: datetime) -> None:
         run = run_billing(uow, FrozenClock(at), organization_id, grace=grace, watch=watch)
+        if after_each is not None:  # e.g. collecting what the run invoiced, at the same instant
+            after_each(at)
         step = Step(at, run)
         steps.append(step)
         if on_step is not None:
@@ -164,7 +176,7 @@ def advance_clock(
     at = start
     bill_at(at)  # what is due or pending at the clock itself comes first
     while at < to:
-        following = _next_instant(uow, organization_id, at, to)
+        following = _next_instant(uow, organization_id, at, to, also_due)
         bill_at(following)
         with uow:
             if not uow.organizations.move_test_clock(organization_id, at, following):

@@ -197,60 +197,68 @@ def issue_credit_note(
     now = clock.now()
     with uow:
         invoice = held_invoice(uow, organization_id, invoice_id)
-        if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PAID):
-            raise Conflict(
-                f"a {invoice.status} invoice cannot be credited; only open or paid ones",
-                field="invoice_id",
-                code=ec.NOT_CREDITABLE,
-            )
-        credited = sum(n.amount for n in uow.invoices.credit_notes(invoice.id))
-        room = max(invoice.totals.total, 0) - credited
-        if amount > room:
-            raise InvalidValue(
-                f"at most {room} minor units of this invoice are left to credit",
-                field="amount",
-                code=ec.CREDIT_TOO_LARGE,
-            )
-        number = uow.invoices.next_number(organization_id, "credit_note")
-        tax = credit_note_tax(invoice, amount)
-        note = CreditNote(
-            new_id("cn"),
-            organization_id,
-            invoice.id,
-            f"{CREDIT_NOTE_PREFIX}{number:06d}",
-            reason.strip(),
-            amount,
-            tax,
-            now,
-        )
-        owed = invoice.totals.amount_due if invoice.status is InvoiceStatus.OPEN else 0
-        uow.invoices.add_credit_note(note)
-        uow.ledger.post(
-            postings.credit_note(new_id("txn"), invoice, note.id, amount, tax, owed, now)
-        )
-        left = owed - min(amount, owed)
-        issued = CreditNoteIssued(
-            organization_id=organization_id,
-            at=now,
-            account_id=invoice.account_id,
-            credit_note_id=note.id,
-            invoice_id=invoice.id,
-            number=note.number,
-            reason=note.reason,
-            currency=invoice.currency,
-            amount=amount,
-            tax=tax,
-            to_amount_due=owed - left,
-            to_customer_credit=amount - (owed - left),
-        )
-        uow.publish([issued])
-        if invoice.status is InvoiceStatus.OPEN:
-            reduced = replace(invoice, totals=replace(invoice.totals, amount_due=left))
-            if left == 0:
-                reduced = reduced.moved(InvoiceStatus.PAID, now)
-                uow.publish([InvoicePaid(**invoice_fields(reduced, now), paid_amount=0)])
-            uow.invoices.update_invoice(reduced, expected_status=invoice.status.value)
+        note = credit_note_in(uow, invoice, amount, reason.strip(), now)
         uow.commit()
+    return note
+
+
+def credit_note_in(
+    uow: UnitOfWork, invoice: Invoice, amount: int, reason: str, now: datetime
+) -> CreditNote:
+    """Inside an open unit of work holding ``invoice``: credit ``amount`` of it (what it owes
+    goes down first, the rest to the customer's balance), numbered and posted."""
+    organization_id = invoice.organization_id
+    if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PAID):
+        raise Conflict(
+            f"a {invoice.status} invoice cannot be credited; only open or paid ones",
+            field="invoice_id",
+            code=ec.NOT_CREDITABLE,
+        )
+    credited = sum(n.amount for n in uow.invoices.credit_notes(invoice.id))
+    room = max(invoice.totals.total, 0) - credited
+    if amount > room:
+        raise InvalidValue(
+            f"at most {room} minor units of this invoice are left to credit",
+            field="amount",
+            code=ec.CREDIT_TOO_LARGE,
+        )
+    number = uow.invoices.next_number(organization_id, "credit_note")
+    tax = credit_note_tax(invoice, amount)
+    note = CreditNote(
+        new_id("cn"),
+        organization_id,
+        invoice.id,
+        f"{CREDIT_NOTE_PREFIX}{number:06d}",
+        reason,
+        amount,
+        tax,
+        now,
+    )
+    owed = invoice.totals.amount_due if invoice.status is InvoiceStatus.OPEN else 0
+    uow.invoices.add_credit_note(note)
+    uow.ledger.post(postings.credit_note(new_id("txn"), invoice, note.id, amount, tax, owed, now))
+    left = owed - min(amount, owed)
+    issued = CreditNoteIssued(
+        organization_id=organization_id,
+        at=now,
+        account_id=invoice.account_id,
+        credit_note_id=note.id,
+        invoice_id=invoice.id,
+        number=note.number,
+        reason=note.reason,
+        currency=invoice.currency,
+        amount=amount,
+        tax=tax,
+        to_amount_due=owed - left,
+        to_customer_credit=amount - (owed - left),
+    )
+    uow.publish([issued])
+    if invoice.status is InvoiceStatus.OPEN:
+        reduced = replace(invoice, totals=replace(invoice.totals, amount_due=left))
+        if left == 0:
+            reduced = reduced.moved(InvoiceStatus.PAID, now)
+            uow.publish([InvoicePaid(**invoice_fields(reduced, now), paid_amount=0)])
+        uow.invoices.update_invoice(reduced, expected_status=invoice.status.value)
     return note
 
 

@@ -66,9 +66,9 @@ def _subscription_outcome(
         return stops.payment_recovered(sub, today, now)
     if step == "cancel_now":
         return stops.cancel_for_nonpayment(sub, book, log, today, now)
-    if step == "cancel_at_term_end" and not sub.cancel_at_period_end:
-        if sub.status in (Status.ACTIVE, Status.PAST_DUE):
-            return stops.cancel(sub, Timing.TERM_END, book, log, today, now)
+    cancelable = sub.status in (Status.ACTIVE, Status.PAST_DUE) and not sub.cancel_at_period_end
+    if step == "cancel_at_term_end" and cancelable:
+        return stops.cancel(sub, Timing.TERM_END, book, log, today, now)
     return None
 
 

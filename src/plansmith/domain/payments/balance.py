@@ -31,9 +31,7 @@ def checked_top_up(amount: object, currency: str) -> int:
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise InvalidValue("a top-up is a whole number of minor units", field="amount")
     if amount <= 0:
-        raise InvalidValue(
-            "a top-up is more than 0", field="amount", code=ec.TOP_UP_OUT_OF_RANGE
-        )
+        raise InvalidValue("a top-up is more than 0", field="amount", code=ec.TOP_UP_OUT_OF_RANGE)
     bound = max_top_up(currency)
     if amount > bound:
         raise InvalidValue(

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from plansmith.application.billing import test_clocks
 from plansmith.application.organizations import organizations as orgs
+from plansmith.application.payments import clock as payment_clock
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.kernel.errors import DomainError, InvalidValue
 from plansmith.entrypoints.cli.subscription_output import show as show_table
@@ -119,8 +120,14 @@ def advance_with_progress(
             progress.update(task, completed=done, description=_shown(step.at))
 
         with named_as_typed(field):
-            return test_clocks.advance_clock(
-                plansmith.uow(), org_id, to, plansmith.invoice_grace, on_step, plansmith.watch
+            return payment_clock.advance_clock(
+                plansmith.uow(),
+                plansmith.gateway_for(org_id),
+                org_id,
+                to,
+                plansmith.invoice_grace,
+                on_step,
+                plansmith.watch,
             )
 
 

@@ -17,6 +17,7 @@ from plansmith.application.billing import test_clocks
 from plansmith.application.invoicing import invoices
 from plansmith.application.organizations import organizations as orgs
 from plansmith.application.organizations import sandboxes
+from plansmith.application.payments import clock as payment_clock
 from plansmith.application.screens.invoices import account_invoices
 from plansmith.application.subscriptions.actions import (
     ChangeInput,
@@ -90,15 +91,22 @@ def run_story(container: Plansmith, sandbox: Organization, accounts: dict[str, s
         amount = max(gulf.totals.total // 10, 1)
         invoices.issue_credit_note(uow(), clock, org, gulf.id, amount, GOODWILL)
     now = container.clock.now()
-    test_clocks.advance_clock(uow(), org, now, container.invoice_grace, watch=container.watch)
+    payment_clock.advance_clock(
+        uow(), container.gateway_for(org), org, now, container.invoice_grace, watch=container.watch
+    )
 
 
 def _advance(container: Plansmith, org: str, span: str) -> None:
     at = test_clocks.sandbox_of(container.uow(), org).test_clock_at
     assert at is not None
     to = later_by(at, span)
-    test_clocks.advance_clock(
-        container.uow(), org, to, container.invoice_grace, watch=container.watch
+    payment_clock.advance_clock(
+        container.uow(),
+        container.gateway_for(org),
+        org,
+        to,
+        container.invoice_grace,
+        watch=container.watch,
     )
 
 

@@ -35,6 +35,7 @@ from plansmith.adapters.db.tables.foundation import (
     organizations,
     sandbox_forms,
 )
+from plansmith.adapters.db.tables.outbox import outbox_deliveries, outbox_events, outbox_relays
 from plansmith.adapters.db.tables.payments import (
     account_collection,
     dunning_policies,
@@ -42,7 +43,6 @@ from plansmith.adapters.db.tables.payments import (
     payment_methods,
     payments,
 )
-from plansmith.adapters.db.tables.outbox import outbox_deliveries, outbox_events, outbox_relays
 from plansmith.adapters.db.tables.search import (
     ACCOUNTS_SEARCH_INDEX,
     account_search,
@@ -65,10 +65,10 @@ __all__ = [
     "Id",
     "JSONText",
     "UTCDateTime",
+    "account_collection",
     "account_search",
     "account_search_rows",
     "account_tax_rates",
-    "account_collection",
     "accounts",
     "add_ons",
     "api_keys",

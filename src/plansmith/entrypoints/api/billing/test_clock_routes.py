@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, Field
 
 from plansmith.application.billing import test_clocks
 from plansmith.application.billing.ports import MadeInvoice
+from plansmith.application.payments import clock as payment_clock
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.entrypoints.api.deps import Container, CurrentOrg, OrgClock, UoW
 from plansmith.entrypoints.api.invoicing.run_schemas import (
@@ -128,7 +129,10 @@ def advance_test_clock(
     draft finalization on the way runs at its own instant, in order. 409 `not_sandbox` for a
     live organization; 422 naming `to` for an instant before the clock, without an offset, or
     more than 5 years on."""
-    done = test_clocks.advance_clock(uow, org.id, body.to, app.invoice_grace, watch=app.watch)
+    gateway = app.gateway_for(org.id)
+    done = payment_clock.advance_clock(
+        uow, gateway, org.id, body.to, app.invoice_grace, watch=app.watch
+    )
     with uow:
         made = uow.billing_runs.first_run_invoices(
             org.id, [s.run.id for s in done.steps], RUN_INVOICES_SHOWN + 1
