@@ -17,6 +17,7 @@ from typing import TypeVar
 from plansmith.application.billing.ports import RunRecord
 from plansmith.application.events.ports import PublishedEvent
 from plansmith.application.kernel.errors import Conflict
+from plansmith.application.payments.ports import Collection
 from plansmith.application.subscriptions.ports import StoredEvent, StoredItem, StoredNotice
 from plansmith.domain.accounts.account import Account, InvoiceAddress
 from plansmith.domain.catalog.add_ons import AddOn, ExtraPack
@@ -29,6 +30,8 @@ from plansmith.domain.organizations.branding import Branding, Seller
 from plansmith.domain.organizations.organization import ApiKey, OperatorUser, Organization
 from plansmith.domain.organizations.sessions import PortalLinkRecord, WebSession
 from plansmith.domain.organizations.sign_in_throttle import Throttle
+from plansmith.domain.payments.dunning import DunningPolicy
+from plansmith.domain.payments.payments import Payment, PaymentMethod
 from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.subscription import Subscription
 
@@ -84,6 +87,19 @@ class TaxRateRow:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class MethodRow:
+    method: PaymentMethod
+    removed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CollectionMethodRow:
+    organization_id: str
+    method: str  # charge_automatically or send_invoice
+    net_days: int
+
+
 @dataclass
 class Rows:
     organizations: dict[str, Organization] = field(default_factory=dict)
@@ -118,6 +134,11 @@ class Rows:
     run_jobs: set[tuple[str, int]] = field(default_factory=set)
     outbox: dict[str, PublishedEvent] = field(default_factory=dict)  # by id; ordered by seq
     branding: dict[str, tuple[Branding, bytes | None]] = field(default_factory=dict)
+    payment_methods: dict[str, MethodRow] = field(default_factory=dict)
+    payments: dict[str, Payment] = field(default_factory=dict)
+    collections: dict[str, Collection] = field(default_factory=dict)  # by invoice id
+    account_collection: dict[str, CollectionMethodRow] = field(default_factory=dict)
+    dunning_policies: dict[str, DunningPolicy] = field(default_factory=dict)
 
     def sandbox_ids(self) -> set[str]:
         """Organizations left out of every run over all organizations."""

@@ -28,6 +28,12 @@ from tests.fakes.catalog import (
 )
 from tests.fakes.invoices import FakeInvoices, FakeLedger
 from tests.fakes.outbox import FakeOutbox, write_events
+from tests.fakes.payments import (
+    FakeCollections,
+    FakeDunningPolicies,
+    FakePaymentMethods,
+    FakePayments,
+)
 from tests.fakes.sessions import FakePortalLinks, FakeSignInThrottles, FakeWebSessions
 from tests.fakes.store import FakeStore, Rows
 from tests.fakes.subscription_reports import FakeSubscriptionReports
@@ -65,6 +71,10 @@ class FakeUnitOfWork:
     portal_links: FakePortalLinks
     sign_in_throttles: FakeSignInThrottles
     branding: FakeBranding
+    payment_methods: FakePaymentMethods
+    payments: FakePayments
+    collections: FakeCollections
+    dunning_policies: FakeDunningPolicies
 
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -135,6 +145,10 @@ class FakeUnitOfWork:
         self.portal_links = FakePortalLinks(store, working)
         self.sign_in_throttles = FakeSignInThrottles(store, working)
         self.branding = FakeBranding(store, working)
+        self.payment_methods = FakePaymentMethods(store, working)
+        self.payments = FakePayments(store, working)
+        self.collections = FakeCollections(store, working)
+        self.dunning_policies = FakeDunningPolicies(store, working)
 
 
 def fake_uow(store: FakeStore) -> UnitOfWork:
