@@ -36,6 +36,7 @@ from plansmith.adapters.db.tables.foundation import (
     sandbox_forms,
 )
 from plansmith.adapters.db.tables.outbox import outbox_deliveries, outbox_events, outbox_relays
+from plansmith.adapters.db.tables.sandbox_gateway import sandbox_cards, sandbox_charges
 from plansmith.adapters.db.tables.search import (
     ACCOUNTS_SEARCH_INDEX,
     account_search,
@@ -92,6 +93,8 @@ __all__ = [
     "plan_versions",
     "plans",
     "portal_links",
+    "sandbox_cards",
+    "sandbox_charges",
     "sandbox_forms",
     "sign_in_throttles",
     "subscription_events",
