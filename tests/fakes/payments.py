@@ -18,6 +18,7 @@ from plansmith.application.payments.ports import (
     PaymentRepository,
 )
 from plansmith.domain.invoicing.invoice import InvoiceStatus
+from plansmith.domain.invoicing.ledger import LedgerAccount
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.payments.dunning import DunningPolicy
 from plansmith.domain.payments.payments import IN_FLIGHT, Payment, PaymentKind, PaymentMethod
@@ -256,6 +257,25 @@ class FakeCollections(Repo):
             ),
             default=None,
         )
+
+    def credits_waiting(self, organization_id: str | None) -> Sequence[tuple[str, str, str]]:
+        def held(org: str, account: str, currency: str) -> int:
+            return -sum(
+                e.amount
+                for x in self._rows.transactions.values()
+                if x.organization_id == org and x.account_id == account
+                for e in x.entries
+                if e.account is LedgerAccount.CUSTOMER_CREDIT and e.currency == currency
+            )
+
+        found = {
+            (i.organization_id, i.account_id, i.currency)
+            for i in (r.invoice for r in self._rows.invoices.values())
+            if i.status is InvoiceStatus.OPEN
+            and i.totals.amount_due > 0
+            and self._in_scope(organization_id, i.organization_id)
+        }
+        return sorted(key for key in found if held(*key) > 0)
 
     def of_organization(self, organization_id: str, state: str | None) -> Sequence[Collection]:
         found = [

@@ -25,7 +25,7 @@ from plansmith.application.subscriptions.subscribing import SubscribeInput, subs
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.invoicing.invoice import Invoice
 from plansmith.domain.invoicing.ledger import LedgerAccount
-from tests.unit.subscription_builders import local_at, new_account, seed_catalog
+from tests.unit.subscription_builders import new_account, seed_catalog
 
 D = date
 NO_GRACE = timedelta(0)
@@ -146,7 +146,7 @@ def captures(app: Plansmith, kind: str = "charge") -> list[tuple[str, str, int, 
     c = t.sandbox_charges.c
     q = select(c.idempotency_key, c.outcome, c.amount, c.currency).where(c.kind == kind)
     with app.engine.connect() as connection:
-        return [tuple(r) for r in connection.execute(q.order_by(c.created_at))]  # type: ignore[misc]
+        return [tuple(r) for r in connection.execute(q.order_by(c.created_at))]
 
 
 def count(app: Plansmith, table: Any) -> int:

@@ -188,3 +188,44 @@ def test_a_timeout_that_captured_is_resolved_once_and_pays_the_invoice_once(worl
         (PaymentKind.PAYMENT, PaymentStatus.SUCCEEDED, 3100, 0, None),
     ]
     assert _ledger(world, account)[LedgerAccount.CASH] == 3100
+
+
+def test_a_credit_that_pays_off_a_dunned_invoice_ends_its_dunning_and_the_sub_recovers(
+    world: World,
+) -> None:
+    gateway = ScriptedGateway([DECLINE])
+    account, sub_id = _subscribed(world, gateway)
+    invoice = _open_invoice(world, sub_id)
+    col.collect_invoice(world.uow(), gateway, world.clock, ORG, invoice.id)
+    assert world.store.rows.subscriptions[sub_id].status is Status.PAST_DUE
+    top_ups.top_up(world.uow(), gateway, world.clock, ORG, account, 3100, "USD")
+
+    (paid,) = bal.spread_credit(world.uow(), ORG, account, "USD", world.clock.now())
+
+    assert (paid.status, paid.totals.amount_due) == (InvoiceStatus.PAID, 0)
+    collection = world.store.rows.collections[invoice.id]
+    assert (collection.state, collection.next_attempt_at) == ("paid", None)
+    assert world.store.rows.subscriptions[sub_id].status is Status.ACTIVE
+
+
+def test_the_collection_run_first_spreads_a_credit_waiting_on_the_balance(world: World) -> None:
+    gateway = ScriptedGateway()
+    account = world.open_account()  # no card: its invoice waits, open
+    sub = subs.subscribe(world.uow(), world.clock, ORG, subs.SubscribeInput(account, "basic"))
+    invoice = _open_invoice(world, sub.view.subscription.id)
+    inv.issue_credit_note(world.uow(), world.clock, ORG, invoice.id, 100, "goodwill")
+    world.clock.set(T0 + timedelta(days=31))
+    february = _open_invoice(world, sub.view.subscription.id)
+    inv.mark_paid(world.uow(), world.clock, ORG, february.id)
+    # A credit note on the paid February invoice leaves 1,000 on the balance.
+    inv.issue_credit_note(world.uow(), world.clock, ORG, february.id, 1000, "outage")
+    with world.uow() as uow:
+        assert uow.collections.credits_waiting(ORG) == [(ORG, account, "USD")]
+
+    done = col.run_collection(world.uow(), lambda _org: gateway, world.clock, ORG)
+
+    assert (done.attempted, gateway.charges) == (0, [])  # no card: nothing charged
+    assert _invoice(world, invoice.id).totals.amount_due == 3000 - 1000
+    with world.uow() as uow:
+        assert bal.balance_of(uow, account, "USD") == 0
+        assert uow.collections.credits_waiting(ORG) == []

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from plansmith.application.kernel.ids import new_id
 from plansmith.application.kernel.ports import UnitOfWork
+from plansmith.application.payments import dunning
 from plansmith.domain.invoicing import postings
 from plansmith.domain.invoicing.events import InvoicePaid, invoice_fields
 from plansmith.domain.invoicing.invoice import Invoice, InvoiceStatus
@@ -87,5 +88,19 @@ def spread_credit(
             take_balance(uow, held[invoice_id], now, most=share)
             for invoice_id, share in spread(available, order)
         ]
+        for invoice in touched:
+            if invoice.totals.amount_due == 0:  # paid off: its dunning ends, its sub recovers
+                dunning.paid_up(uow, invoice, now)
         uow.commit()
     return touched
+
+
+def spread_waiting_credits(uow: UnitOfWork, organization_id: str | None, now: datetime) -> int:
+    """Spread every credit waiting on a balance over the same account's open invoices (a
+    cancellation's negative invoice, billed by the billing run, leaves its credit on the
+    balance): each account and currency in its own transaction. How many were spread."""
+    with uow:
+        waiting = uow.collections.credits_waiting(organization_id)
+    for org, account_id, currency in waiting:
+        spread_credit(uow, org, account_id, currency, now)
+    return len(waiting)

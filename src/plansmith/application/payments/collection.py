@@ -20,7 +20,12 @@ from plansmith.application.kernel.errors import Conflict, NotFound
 from plansmith.application.kernel.ids import new_id
 from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.application.payments import dunning
-from plansmith.application.payments.balance import PAYABLE, paid_by, take_balance
+from plansmith.application.payments.balance import (
+    PAYABLE,
+    paid_by,
+    spread_waiting_credits,
+    take_balance,
+)
 from plansmith.application.payments.ports import ChargeRequest, PaymentGateway
 from plansmith.domain.invoicing import postings
 from plansmith.domain.invoicing.invoice import Invoice
@@ -306,13 +311,15 @@ def run_collection(
 ) -> CollectionRun:
     """Every invoice due for an attempt now, of one organization (None: every live one), in
     invoice id order, each once. ``collect``: how one is collected (default: here, now); a
-    job system passes a function that hands it to a worker instead."""
+    job system passes a function that hands it to a worker instead. First, credits waiting
+    on balances (a cancellation's negative invoice) pay their accounts' open invoices."""
 
     def here(org: str, invoice_id: str) -> Collected:
         return collect_invoice(uow, gateway_for(org), clock, org, invoice_id)
 
     one = collect or here
     now = clock.now()
+    spread_waiting_credits(uow, organization_id, now)
     after: str | None = None
     attempted = succeeded = failed = unknown = 0
     errors: list[tuple[str, str]] = []

@@ -190,6 +190,12 @@ class CollectionRepository(Protocol):
         """The earliest scheduled attempt in (after, until]: where a test clock stops."""
         ...
 
+    def credits_waiting(self, organization_id: str | None) -> Sequence[tuple[str, str, str]]:
+        """(organization id, account id, currency) of each account holding a balance in a
+        currency in which it has open invoices owing money: a credit to spread over them.
+        ``None``: every live organization."""
+        ...
+
     def of_organization(self, organization_id: str, state: str | None) -> Sequence[Collection]:
         """Oldest next attempt first."""
         ...

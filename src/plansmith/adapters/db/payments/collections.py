@@ -113,6 +113,30 @@ class SqlCollections:
             found = t.UTCDateTime().process_result_value(found, self.session.get_bind().dialect)
         return found
 
+    def credits_waiting(self, organization_id: str | None) -> Sequence[tuple[str, str, str]]:
+        e = t.ledger_entries.c
+        held = (
+            select(func.coalesce(func.sum(e.amount), 0))
+            .where(
+                e.organization_id == inv.organization_id,
+                e.account_id == inv.account_id,
+                e.ledger_account == "customer_credit",
+                e.currency == inv.currency,
+            )
+            .scalar_subquery()
+        )
+        q = (
+            select(inv.organization_id, inv.account_id, inv.currency)
+            .where(inv.status == "open", inv.amount_due > 0, held < 0)
+            .distinct()
+        )
+        if organization_id is not None:
+            q = q.where(inv.organization_id == organization_id)
+        else:
+            q = q.where(inv.organization_id.not_in(sandboxes()))
+        found = self.session.execute(q).all()
+        return sorted((org, account, currency) for org, account, currency in found)
+
     def of_organization(self, organization_id: str, state: str | None) -> Sequence[Collection]:
         q = select(t.invoice_collections).where(c.organization_id == organization_id)
         if state is not None:
