@@ -106,14 +106,18 @@ def attempts(app: Plansmith, invoice_id: str) -> list[Attempt]:
     return [(p.kind.value, p.status.value, p.amount, p.decline_code, p.created_at) for p in found]
 
 
+KIND_ORDER = {"top_up": 0, "payment": 1, "refund": 2}
+
+
 def account_payments(app: Plansmith, account: str) -> list[tuple[Any, ...]]:
     """(kind, status, amount, to balance, invoice id, created at) of all the account's payments,
-    oldest first."""
+    oldest first; those of one instant top-up, payment, refund (ids are random)."""
     with app.uow() as uow:
         found = uow.payments.of_account(account, before=None, limit=500)
+    ordered = sorted(found, key=lambda p: (p.created_at, KIND_ORDER[p.kind.value]))
     return [
         (p.kind.value, p.status.value, p.amount, p.to_balance, p.invoice_id, p.created_at)
-        for p in reversed(found)
+        for p in ordered
     ]
 
 
