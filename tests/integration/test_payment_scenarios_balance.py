@@ -145,3 +145,31 @@ def test_a_partial_refund_goes_to_the_card_up_to_its_part_and_the_rest_to_the_ba
     assert (books[A.CASH], books[A.CUSTOMER_CREDIT], books[A.REVENUE]) == (1550, -450, -1100)
     assert books[A.RECEIVABLE] == 0
     assert head(invoices(container, org)[0]) == ("INV-000001", "paid", 3100, 1550, 0)
+
+
+def test_a_timed_out_top_up_is_asked_again_and_credited_once_if_it_captured(
+    container: Plansmith,
+) -> None:
+    org = sandbox_at(container, T0, BASIC)
+    captured = customer(container, org, "USD", "UTC", "tok_sandbox_timeout_succeeded", "A Ltd")
+    not_captured = customer(container, org, "USD", "UTC", "tok_sandbox_timeout_failed", "B Ltd")
+    clock = org_clock(container, org)
+    for acct in (captured, not_captured):
+        up = top_ups.top_up(container.uow(), gateway(container, org), clock, org, acct, 5000, "USD")
+        assert (up.status.value, balance(container, acct, "USD")) == ("unknown", 0)
+
+    advance(container, org, T0 + DAY)  # the clock's collection asks the gateway again
+
+    assert account_payments(container, captured) == [("top_up", "succeeded", 5000, 0, None, T0)]
+    assert account_payments(container, not_captured) == [("top_up", "failed", 5000, 0, None, T0)]
+    assert [(o, a) for _, o, a, _ in captures(container)] == [("succeeded", 5000), ("failed", 5000)]
+    assert (balance(container, captured, "USD"), balance(container, not_captured, "USD")) == (
+        5000,
+        0,
+    )
+    books = ledger(container, captured, "USD")
+    assert (books[A.CASH], books[A.CUSTOMER_CREDIT]) == (5000, -5000)
+    assert ledger(container, not_captured, "USD")[A.CASH] == 0
+    advance(container, org, T0 + 2 * DAY)  # settled: asked no more, credited no more
+    assert balance(container, captured, "USD") == 5000
+    assert len(captures(container)) == 2
