@@ -1,7 +1,6 @@
 """A sandbox's test clock with payments: at each instant the clock stops at, the billing run
 and then the collection run (what the run invoiced is charged at that same instant), and the
-clock also stops at every scheduled retry, so dunning happens in order under the test clock.
-Top-ups and refunds left in flight (a timeout) are asked about again at each instant too."""
+clock also stops at every scheduled retry, so dunning happens in order under the test clock."""
 
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ from plansmith.application.billing.run_records import RunWatch
 from plansmith.application.kernel.ports import UnitOfWork
 from plansmith.application.payments.collection import run_collection
 from plansmith.application.payments.ports import PaymentGateway
-from plansmith.application.payments.unsettled import settle_unsettled
 
 
 def advance_clock(
@@ -27,7 +25,6 @@ def advance_clock(
 ) -> test_clocks.ClockAdvance:
     def collect_at(at: datetime) -> None:
         run_collection(uow, lambda _org: gateway, test_clocks.FrozenClock(at), organization_id)
-        settle_unsettled(uow, lambda _org: gateway, test_clocks.FrozenClock(at), organization_id)
 
     def next_attempt(after: datetime, until: datetime) -> datetime | None:
         with uow:
