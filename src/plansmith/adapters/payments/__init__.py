@@ -1,0 +1,1 @@
+"""Payment gateways: the sandbox built in, and Stripe."""
