@@ -17,6 +17,8 @@ only here, for what Stripe's test mode cannot stage:
 
 - ``pm_card_timeoutOnce``: the first charge succeeds and is kept, then its answer hangs until
   the test ends (the client times out);
+- ``pm_card_slowOnce``: the first charge captures, then the request keeps running (its key in
+  use: a retry answers 409) until :attr:`StripeServer.released` is set;
 - ``pm_card_serverErrorOnce``: the first charge succeeds and is kept, but answers 500 (which
   the key then replays);
 - ``pm_card_serverErrorNothing``: the first charge answers 500 having done nothing;
@@ -86,6 +88,7 @@ _CARDS: dict[str, dict[str, Any]] = {
         ),
     },
     "timeoutOnce": {"brand": "visa", "last4": "4242", "trip": "hang"},
+    "slowOnce": {"brand": "visa", "last4": "4242", "trip": "slow"},
     "serverErrorOnce": {"brand": "visa", "last4": "4242", "trip": "500_after"},
     "serverErrorNothing": {"brand": "visa", "last4": "4242", "trip": "500_before"},
     "processing": {"brand": "visa", "last4": "4242", "processing": True},
@@ -111,9 +114,10 @@ class _Refusal(Exception):
 
 
 class _Hang(Exception):
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
+    def __init__(self, status: int, body: dict[str, Any], *, still_running: bool) -> None:
         self.status = status
         self.body = body
+        self.still_running = still_running  # the key keeps the answer only once released
 
 
 def _invalid(message: str, *, param: str | None = None, code: str | None = None) -> _Refusal:
@@ -185,7 +189,8 @@ class StripeServer:
     captures: list[tuple[str, int, str]] = field(default_factory=list)  # (pi, amount, cur)
     requests: list[Recorded] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
-    released: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)  # hung answers go
+    hung_answer_kept: threading.Event = field(default_factory=threading.Event)
     _kept: dict[str, _Kept] = field(default_factory=dict)
     _tripped: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -293,7 +298,7 @@ class StripeServer:
                 else:
                     self._send_raw(handler, record, kept.status, kept.body, replayed=True)
                     return
-        hang = False
+        hang: _Hang | None = None
         try:
             status, answer = 200, self._route(method, parts.path, params)
         except _Refusal as refusal:
@@ -303,12 +308,16 @@ class StripeServer:
                     del self._kept[key or ""]
                 kept = None
         except _Hang as hung:
-            status, answer, hang = hung.status, hung.body, True
+            status, answer, hang = hung.status, hung.body, hung
         raw = json.dumps(answer).encode()
+        if hang is not None and hang.still_running:
+            self.released.wait(30)
         if kept is not None:
             with self._lock:
                 kept.status, kept.body = status, raw
-        if hang:
+        if hang is not None:
+            self.hung_answer_kept.set()
+        if hang is not None and not hang.still_running:
             self.released.wait(30)
         self._send_raw(handler, record, status, raw)
 
@@ -613,8 +622,8 @@ class StripeServer:
         self._capture(intent)
         if first_trip and trip == "500_after":
             raise _Refusal(500, {"type": "api_error", "message": "An unknown error occurred"})
-        if first_trip and trip == "hang":
-            raise _Hang(200, dict(intent))
+        if first_trip and trip in ("hang", "slow"):
+            raise _Hang(200, dict(intent), still_running=trip == "slow")
         return intent
 
     def _capture(self, intent: dict[str, Any]) -> None:

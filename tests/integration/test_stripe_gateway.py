@@ -174,8 +174,7 @@ def test_card_numbers_are_never_taken_with_stripe(
 def test_a_setup_intent_gives_the_client_secret_for_stripe_js(
     gateway: StripeGateway, server: StripeServer
 ) -> None:
-    customer_ref = _save(gateway, "pm_card_visa").customer_ref
-    assert customer_ref is not None
+    customer_ref = gateway.ensure_customer("acc_1", "billing@stringee.example", "StringeeX")
 
     ident, secret = gateway.setup_intent(customer_ref)
 
@@ -309,6 +308,28 @@ def test_a_timeout_is_unknown_and_the_same_key_then_tells_the_capture(
     assert (lost.outcome, lost.reference) == (Outcome.UNKNOWN, None)
     assert resolved == GatewayAnswer(Outcome.SUCCEEDED, reference=intent_id)
     assert len(server.payment_intents) == 1
+
+
+def test_a_retry_while_stripe_still_runs_the_first_is_unknown_too(
+    server: StripeServer,
+) -> None:
+    card = _save(StripeGateway(API_KEY, WEBHOOK_SECRET, api_base=server.url), "pm_card_slowOnce")
+    impatient = StripeGateway(API_KEY, WEBHOOK_SECRET, api_base=server.url, timeout=1)
+    lost = _charge(impatient, card, key="pay_1")
+    busy = _charge(impatient, card, key="pay_1")
+
+    server.released.set()  # Stripe finishes the first request
+    assert server.hung_answer_kept.wait(10)
+    resolved = _charge(impatient, card, key="pay_1")
+
+    [(intent_id, _, _)] = server.captures
+    assert (lost.outcome, busy.outcome) == (Outcome.UNKNOWN, Outcome.UNKNOWN)
+    assert busy.message == (
+        "Stripe gave no outcome (APIError, HTTP 409): send the same payment again with the "
+        "same key to learn it"
+    )
+    assert resolved == GatewayAnswer(Outcome.SUCCEEDED, reference=intent_id)
+    assert [r.status for r in server.posts("/v1/payment_intents")][1:] == [409, 200]
 
 
 def test_a_500_after_the_capture_is_resolved_by_the_intent_carrying_the_key(

@@ -191,7 +191,7 @@ class StripeGateway:
         return intent.id, intent.client_secret
 
     def save_card(self, card: CardToSave) -> SavedCard:
-        customer = card.customer_ref or self._customer_of(card)
+        customer = card.customer_ref or self.ensure_customer(card.account_id, card.email, card.name)
         try:
             method = self._client.v1.payment_methods.attach(
                 card.source, params={"customer": customer}
@@ -218,17 +218,20 @@ class StripeGateway:
             exp_year=details.exp_year,
         )
 
-    def _customer_of(self, card: CardToSave) -> str:
-        # One Stripe customer per account, however often this runs: the key comes from the
-        # account and the parameters never change (Stripe refuses a key reused with others),
-        # so a second call gets the first's customer back. Email and name follow apart.
+    def ensure_customer(self, account_id: str, email: str, name: str) -> str:
+        """The account's Stripe customer (``cus_...``), made on first use: what a SetupIntent
+        for an account without a saved card needs first.
+
+        One customer per account, however often this runs within Stripe's 24 hours of keeping
+        a key: the key comes from the account and the parameters never change (Stripe refuses
+        a key reused with others), so a second call gets the first's customer back. Email and
+        name follow in an update. After 24 hours the caller must pass the ``customer_ref`` it
+        keeps (``PaymentMethodRepository.customer_ref``)."""
         created = self._client.v1.customers.create(
-            params={"metadata": {"account_id": card.account_id}},
-            options={"idempotency_key": f"customer-{card.account_id}"},
+            params={"metadata": {"account_id": account_id}},
+            options={"idempotency_key": f"customer-{account_id}"},
         )
-        self._client.v1.customers.update(
-            created.id, params={"email": card.email, "name": card.name}
-        )
+        self._client.v1.customers.update(created.id, params={"email": email, "name": name})
         return created.id
 
     def forget_card(self, token: str, customer_ref: str | None) -> None:
