@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
+import stripe
 
 from plansmith.adapters.payments.stripe_gateway import (
     KEY_METADATA,
@@ -413,6 +414,18 @@ def test_an_invalid_request_fails_with_stripes_message(
     assert answer.outcome == Outcome.FAILED
     assert answer.message is not None and "belongs to a different Customer" in answer.message
     assert server.captures == []
+
+
+def test_a_wrong_api_key_raises_rather_than_settling_the_payment(
+    gateway: StripeGateway, server: StripeServer
+) -> None:
+    card = _save(gateway, "pm_card_visa")
+    misconfigured = StripeGateway("sk_test_wrong", WEBHOOK_SECRET, api_base=server.url)
+
+    with pytest.raises(stripe.AuthenticationError):
+        _charge(misconfigured, card)
+
+    assert server.payment_intents == {} and server.captures == []
 
 
 # Amounts on the wire

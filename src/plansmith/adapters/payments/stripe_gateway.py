@@ -22,7 +22,12 @@ What Stripe answers, as a :class:`GatewayAnswer`:
   UNKNOWN;
 - the key reused with other parameters (400 ``idempotency_error``) → the first request's
   intent if it had the same amount and currency, else UNKNOWN: a defect for a person to see;
-- any other invalid request → FAILED with Stripe's message.
+- any other invalid request → FAILED with Stripe's message;
+- a wrong API key or a forbidden call (401, 403) raises: it is configuration, not an outcome,
+  and the payment, still pending, is sent again with its key once the key is fixed.
+
+Refunds map the same way: ``succeeded`` → SUCCEEDED, ``failed`` or ``canceled`` → FAILED
+(``failure_reason`` as the decline code), ``pending`` → UNKNOWN until Stripe says.
 
 Amounts: Stripe takes the smallest currency unit, as plansmith stores them (ISO 4217), except
 where Stripe's documented exponents differ: ISK is zero-decimal in ISO but Stripe keeps two
@@ -272,7 +277,8 @@ class StripeGateway:
             return GatewayAnswer(Outcome.FAILED, message=_message(exc, "Stripe refused it"))
         if intent.status in _PENDING_INTENT:
             # Stripe replays the first answer as it was: read the intent as it is now.
-            intent = self._client.v1.payment_intents.retrieve(intent.id)
+            with contextlib.suppress(stripe.StripeError):
+                intent = self._client.v1.payment_intents.retrieve(intent.id)
         return _intent_answer(intent)
 
     def _find_intent(self, request: ChargeRequest, amount: int) -> stripe.PaymentIntent | None:
@@ -315,7 +321,8 @@ class StripeGateway:
         except stripe.InvalidRequestError as exc:
             return GatewayAnswer(Outcome.FAILED, message=_message(exc, "Stripe refused it"))
         if refund.status in ("pending", "requires_action"):
-            refund = self._client.v1.refunds.retrieve(refund.id)
+            with contextlib.suppress(stripe.StripeError):
+                refund = self._client.v1.refunds.retrieve(refund.id)
         return _refund_answer(refund)
 
     def _find_refund(self, request: RefundRequest, amount: int) -> stripe.Refund | None:
