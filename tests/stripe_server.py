@@ -47,7 +47,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.error import HTTPError
 from urllib.parse import parse_qsl, urlsplit
+from urllib.request import Request, urlopen
 
 API_KEY = "sk_test_local"
 WEBHOOK_SECRET = "whsec_local_test_secret"
@@ -703,3 +705,20 @@ def signed(event: dict[str, Any], secret: str, t: int) -> tuple[bytes, str]:
     """An event as Stripe posts it: the JSON body and its ``Stripe-Signature`` header."""
     payload = json.dumps(event, indent=2).encode()
     return payload, make_signature(payload, secret, t)
+
+
+def post_event(url: str, event: dict[str, Any], secret: str, t: int) -> int:
+    """Post an event to a webhook endpoint as Stripe does (JSON body, ``Stripe-Signature``);
+    the endpoint's HTTP status."""
+    payload, header = signed(event, secret, t)
+    request = Request(
+        url,
+        data=payload,
+        method="POST",
+        headers={"Content-Type": "application/json", "Stripe-Signature": header},
+    )
+    try:
+        with urlopen(request, timeout=10) as answer:
+            return int(answer.status)
+    except HTTPError as refused:
+        return refused.code

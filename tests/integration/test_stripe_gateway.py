@@ -8,15 +8,18 @@ Stripe does, and records every capture and every request as sent on the wire.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import stripe
 
 from plansmith.adapters.payments.stripe_gateway import (
     KEY_METADATA,
+    StripeEvent,
     StripeGateway,
     from_stripe_amount,
     to_stripe_amount,
@@ -31,7 +34,14 @@ from plansmith.application.payments.ports import (
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import DomainError, InvalidValue
 from plansmith.domain.payments.payments import GatewayAnswer, Outcome
-from tests.stripe_server import API_KEY, WEBHOOK_SECRET, StripeServer, make_signature, signed
+from tests.stripe_server import (
+    API_KEY,
+    WEBHOOK_SECRET,
+    StripeServer,
+    make_signature,
+    post_event,
+    signed,
+)
 
 
 @pytest.fixture
@@ -625,3 +635,41 @@ def test_a_signed_payload_that_is_no_event_is_refused(gateway: StripeGateway) ->
         gateway.parse_webhook(payload, make_signature(payload, WEBHOOK_SECRET, int(time.time())))
 
     assert refused.value.field == "payload"
+
+
+def test_events_posted_over_http_are_read_or_refused_by_signature(
+    gateway: StripeGateway, server: StripeServer
+) -> None:
+    """What a webhook endpoint does with Stripe's posts: the raw body and the header, as sent."""
+    read: list[StripeEvent] = []
+
+    class Endpoint(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            try:
+                read.append(gateway.parse_webhook(body, self.headers["Stripe-Signature"] or ""))
+                self.send_response(200)
+            except DomainError as refused:
+                self.send_response(refused.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    endpoint = ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
+    threading.Thread(target=endpoint.serve_forever, kwargs={"poll_interval": 0.05}).start()
+    url = f"http://127.0.0.1:{endpoint.server_address[1]}/webhooks/stripe"
+    paid = _charge(gateway, _save(gateway, "pm_card_visa"))
+    event = _event_of(server, "payment_intent.succeeded")
+    try:
+        good = post_event(url, event, WEBHOOK_SECRET, int(time.time()))
+        forged = post_event(url, event, "whsec_someone_else", int(time.time()))
+    finally:
+        endpoint.shutdown()
+        endpoint.server_close()
+
+    assert (good, forged) == (200, 400)
+    assert [(e.id, e.payment_intent_id, e.status) for e in read] == [
+        (event["id"], paid.reference, "succeeded")
+    ]
