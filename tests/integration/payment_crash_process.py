@@ -2,9 +2,10 @@
 payment_crash_process DATABASE_URL ORG AT HOLD_AT``), killed with SIGKILL by the test.
 
 It runs the collection of organization ORG as of the instant AT (ISO 8601) with the sandbox
-gateway. Its HOLD_AT-th charge is sent and answered (captured at the gateway), then the
-process says "held" and waits to be killed: the payment stays pending, its answer never
-recorded, the invoices after it never tried."""
+gateway. HOLD_AT >= 1: its HOLD_AT-th charge is sent and answered (captured at the gateway),
+then the process says "held" and waits to be killed: the payment stays pending, its answer
+never recorded, the invoices after it never tried. HOLD_AT 0: it runs to the end and says
+"done" with the run's counts (attempted, succeeded, failed, unknown, refused)."""
 
 from __future__ import annotations
 
@@ -61,8 +62,9 @@ def main(argv: list[str]) -> None:
     db_url, org, at, hold_at = argv[0], argv[1], datetime.fromisoformat(argv[2]), int(argv[3])
     app = bootstrap(Settings(database_url=db_url, secret_key="crash"), clock=TestClock(at))
     holding = Holding(app.gateway_for(org), hold_at)
-    run_collection(app.uow(), lambda _org: holding, app.clock, org)
-    print("done", flush=True)
+    run = run_collection(app.uow(), lambda _org: holding, app.clock, org)
+    counts = (run.attempted, run.succeeded, run.failed, run.unknown, len(run.errors))
+    print("done", *counts, flush=True)
 
 
 if __name__ == "__main__":
