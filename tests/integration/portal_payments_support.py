@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
 from plansmith.adapters.db import tables as t
 from plansmith.application.billing.run import run_billing
@@ -90,9 +90,9 @@ def error_beside(page: Response, element_id: str) -> str:
     return match.group(1)
 
 
-def count(container: Plansmith, table: object) -> int:
+def count(container: Plansmith, table: Table) -> int:
     with container.engine.connect() as connection:
-        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
 
 
 def state(container: Plansmith, org: str, account: Account) -> tuple[int, int, int, int]:

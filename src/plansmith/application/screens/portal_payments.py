@@ -69,7 +69,9 @@ class PaymentsScreen:
         for card in self.cards:
             if card.id == method_id:
                 return card
-        raise NotFound(f"no payment method {method_id!r} on this account", field="payment_method_id")
+        raise NotFound(
+            f"no payment method {method_id!r} on this account", field="payment_method_id"
+        )
 
     def payable(self, invoice_id: str) -> Invoice:
         """An open invoice of the account that owes money; NotFound for any other."""
@@ -143,4 +145,3 @@ def _invoice_of(
         if payment.created_at == movement.at and payment.invoice_id:
             return invoices.get(payment.invoice_id)
     return None
-

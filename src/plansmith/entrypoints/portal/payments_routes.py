@@ -100,9 +100,7 @@ def _screen(app: Container, visit: Visit) -> PaymentsScreen:
     return payments_screen(app.uow(), visit.organization_id, visit.account_id)
 
 
-def _render(
-    request: Request, name: str, context: dict[str, object], status: int = 200
-) -> Response:
+def _render(request: Request, name: str, context: dict[str, object], status: int = 200) -> Response:
     return templates.TemplateResponse(
         request, f"portal/{name}", context, status_code=status, headers=NO_STORE
     )
