@@ -319,10 +319,12 @@ def _pay_page(
     status: int = 200,
 ) -> Response:
     screen = _screen(app, visit)
-    _payable(screen, invoice_id)
+    if invoice_id not in screen.invoices:
+        raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
     context = {
         **_chrome(request, visit, screen, "invoices"),
-        "owing": screen.owing[invoice_id],
+        "invoice": screen.invoices[invoice_id],
+        "owing": screen.owing.get(invoice_id),  # None: paid or void, nothing to pay
         "error": error,
     }
     return _render(request, "invoice_pay.html", context, status)
