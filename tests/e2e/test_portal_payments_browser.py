@@ -30,12 +30,12 @@ from tests.e2e.test_portal_defects_browser import _shots
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 390, "height": 844}
+WIDTH, HEIGHT = 390, 844
 
 
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE, locale="en-US")
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, locale="en-US")
     context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page()
     context.close()
@@ -70,7 +70,7 @@ def _enter(app: LiveApp, page: Page, account: Account) -> None:
 def _fits(page: Page, step: str) -> None:
     """No sideways scroll at 390 px; a screenshot of the step."""
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{step}: the page is {width} px wide"
+    assert width <= WIDTH, f"{step}: the page is {width} px wide"
     page.screenshot(path=str(_shots() / f"portal_payments-{step}.png"), full_page=True)
 
 
