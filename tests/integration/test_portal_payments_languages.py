@@ -15,6 +15,7 @@ from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.webui import i18n
 from tests.conftest import Tenant
 from tests.integration.language_check_support import english_sentences, english_words
+from tests.integration.language_check_support import translations as catalog
 from tests.integration.portal_payments_support import (
     DECLINE_TYPED,
     SUCCESS_TYPED,
@@ -24,7 +25,6 @@ from tests.integration.portal_payments_support import (
     signed_in,
 )
 from tests.integration.test_portal_languages import WORLD, _labels
-from tests.integration.test_portal_languages import translations as catalog
 
 LANGUAGES = ["ja", "vi", "tr", "ar"]
 # Card brands and the test card numbers stay as they are in every language.
