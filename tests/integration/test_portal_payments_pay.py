@@ -213,3 +213,32 @@ def test_an_invoice_in_dunning_shows_its_next_payment_time(
     assert "Next payment time: Feb 2, 2026, 12:00:00 AM (Asia/Tokyo)" in listed
     assert "Next payment time Feb 2, 2026, 12:00:00 AM (Asia/Tokyo)" in review
     assert "Pay now" in review
+
+
+def test_a_card_made_default_during_dunning_pays_the_invoice_at_once(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    customer = billed_customer(container, tenant)
+    org, invoice = tenant.organization_id, customer.invoice
+    signed_in(client, container, customer.account)
+    add_card(client, DECLINE_TYPED)
+    run_collection(container.uow(), container.gateway_for, container.clock, org)
+    post_form(  # a good card, not made the default yet: nothing is retried
+        client,
+        "/portal/payment-methods",
+        "/portal/payment-methods",
+        {"number": SUCCESS_TYPED, "exp_month": "12", "exp_year": "2030", "cvc": "123"},
+    )
+    good = next(c for c in cards(container.uow(), org, customer.account.id) if c.last4 == "4242")
+    assert get_invoice(container.uow(), org, invoice.id).status.value == "open"
+
+    made = post_form(
+        client, "/portal/payment-methods", f"/portal/payment-methods/{good.id}/default", {}
+    )
+
+    assert made.headers["location"] == "/portal/payment-methods?done=default_changed"
+    assert get_invoice(container.uow(), org, invoice.id).status.value == "paid"
+    history = text_of(client.get("/portal/payments"))
+    assert "Invoice payment ¥6,160 Visa •••• 4242 Succeeded INV-000001" in history
+    assert "Invoice payment ¥6,160 Visa •••• 9995 Failed" in history
+    assert "Next payment time" not in text_of(client.get("/portal/invoices"))

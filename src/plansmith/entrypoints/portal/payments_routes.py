@@ -177,8 +177,16 @@ def add_card_route(
 
 @router.post("/payment-methods/{method_id}/default")
 def make_default_route(method_id: str, visit: FormVisit, app: Container) -> Response:
+    """The card becomes the default; invoices being dunned are retried with it at once."""
     org = visit.organization_id
-    make_default(app.uow(), organization_clock(app, org), org, visit.account_id, method_id)
+    make_default(
+        app.uow(),
+        _gateway(app, org),
+        organization_clock(app, org),
+        org,
+        visit.account_id,
+        method_id,
+    )
     return _see("/payment-methods", "default_changed")
 
 
