@@ -39,6 +39,20 @@ class PaymentsApi(Api):
         )
         return card
 
+    def subscribe_other_family(self, account_id: str) -> None:
+        """A second subscription, on Support at 9,000 a month (a family of its own)."""
+        _ok(self.post("/v1/plan_families", {"code": "support", "name": "Support plans"}), 201)
+        plan = {
+            "code": "support",
+            "name": "Support",
+            "family": "support",
+            "terms": {"base_prices": {"JPY": 9000}},
+            "publish": True,
+        }
+        _ok(self.post("/v1/plans", plan), 201)
+        body = {"account_id": account_id, "plan": "support", "quantity": 1}
+        _ok(self.post("/v1/subscriptions", body), 201)
+
     def open_invoice(self, name: str = "Tanaka Shoji") -> tuple[str, dict[str, Any]]:
         """A new account with an open invoice of 14,970 (needs no grace period)."""
         account_id = self.account(name)
