@@ -123,7 +123,7 @@ def test_a_refund_goes_to_the_card_up_to_what_it_paid_the_rest_to_the_balance(
     assert (second["amount"], second["to_balance"]) == (2000, 3000)
     assert api.balance(account_id) == 3000
     notes = _ok(api.get(f"/v1/invoices/{invoice['id']}/credit_notes"))["data"]
-    assert [n["id"] for n in notes] == [first["credit_note_id"], second["credit_note_id"]]
+    assert {n["id"] for n in notes} == {first["credit_note_id"], second["credit_note_id"]}
 
 
 @NO_GRACE

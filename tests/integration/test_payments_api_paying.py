@@ -126,7 +126,7 @@ def test_an_invoice_the_balance_covers_is_paid_without_the_card(api: PaymentsApi
 def test_paying_refusals_name_their_field_and_change_nothing(
     api: PaymentsApi, container: Plansmith
 ) -> None:
-    no_card_account, owing = api.open_invoice()
+    _, owing = api.open_invoice()
     paid_account, paid = api.open_invoice("Suzuki Trading")
     api.card(paid_account)
     _ok(api.post(f"/v1/invoices/{paid['id']}/pay"))
@@ -227,7 +227,7 @@ def test_retry_now_charges_at_once_and_a_failure_counts_in_dunning(
 def test_retry_now_of_an_invoice_that_owes_nothing_is_409_and_changes_nothing(
     api: PaymentsApi, container: Plansmith
 ) -> None:
-    account_id, invoice = api.open_invoice()
+    _, invoice = api.open_invoice()
     _ok(api.post(f"/v1/invoices/{invoice['id']}/mark_paid"))
     before = _dump(container)
 
