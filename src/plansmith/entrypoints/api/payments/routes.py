@@ -49,6 +49,7 @@ TAGS: list[str | Enum] = ["payments"]
 ACCOUNT = "/accounts/{account_id}"
 METHODS = f"{ACCOUNT}/payment_methods"
 INVOICE = "/invoices/{invoice_id}"
+NO_CHOICE = PayRequest()  # no body: the default card
 CARD_FIELDS = frozenset({"number", "exp_month", "exp_year", "cvc"})
 
 
@@ -183,43 +184,6 @@ def _paid_out(uow: UnitOfWork, done: Collected) -> InvoicePaymentOut:
 
 
 @router.post(
-    f"{INVOICE}/pay",
-    operation_id="pay_invoice",
-    responses=problems(
-        ec.PAYMENT_DECLINED, ec.NOT_PAYABLE, ec.PAYMENT_IN_PROGRESS, ec.NO_PAYMENT_METHOD
-    ),
-    response_model=InvoicePaymentOut,
-    tags=TAGS,
-)
-def pay_invoice(
-    invoice_id: str,
-    org: CurrentOrg,
-    uow: UoW,
-    app: Container,
-    clock: OrgClock,
-    body: Annotated[PayRequest | None, Body()] = None,
-) -> InvoicePaymentOut:
-    """Pay what an open (or uncollectible) invoice owes now: the prepaid balance first, then
-    the card (`payment_method_id`, else the default). `payment` is null when the balance paid
-    it all, and `unknown` when the gateway did not answer (it is asked again before any new
-    attempt). A decline is 402 `payment_declined`: the failed attempt is recorded, and does not
-    count as a dunning retry."""
-    method_id = body.payment_method_id if body is not None else None
-    done = collect_invoice(
-        uow,
-        app.gateway_for(org.id),
-        clock,
-        org.id,
-        invoice_id,
-        method_id=method_id,
-        by_customer=True,
-    )
-    if done.payment is not None and done.payment.status is PaymentStatus.FAILED:
-        raise _declined(done.payment)
-    return _paid_out(uow, done)
-
-
-@router.post(
     f"{INVOICE}/retry",
     operation_id="retry_invoice_payment",
     responses=problems(ec.NOT_PAYABLE),
@@ -245,6 +209,42 @@ def retry_invoice_payment(
                 code=ec.NOT_PAYABLE,
             )
     done = collect_invoice(uow, app.gateway_for(org.id), clock, org.id, invoice_id, force=True)
+    return _paid_out(uow, done)
+
+
+@router.post(
+    f"{INVOICE}/pay",
+    operation_id="pay_invoice",
+    responses=problems(
+        ec.PAYMENT_DECLINED, ec.NOT_PAYABLE, ec.PAYMENT_IN_PROGRESS, ec.NO_PAYMENT_METHOD
+    ),
+    response_model=InvoicePaymentOut,
+    tags=TAGS,
+)
+def pay_invoice(
+    invoice_id: str,
+    org: CurrentOrg,
+    uow: UoW,
+    app: Container,
+    clock: OrgClock,
+    body: Annotated[PayRequest, Body()] = NO_CHOICE,
+) -> InvoicePaymentOut:
+    """Pay what an open (or uncollectible) invoice owes now: the prepaid balance first, then
+    the card (`payment_method_id`, else the default). `payment` is null when the balance paid
+    it all, and `unknown` when the gateway did not answer (it is asked again before any new
+    attempt). A decline is 402 `payment_declined`: the failed attempt is recorded, and does not
+    count as a dunning retry."""
+    done = collect_invoice(
+        uow,
+        app.gateway_for(org.id),
+        clock,
+        org.id,
+        invoice_id,
+        method_id=body.payment_method_id,
+        by_customer=True,
+    )
+    if done.payment is not None and done.payment.status is PaymentStatus.FAILED:
+        raise _declined(done.payment)
     return _paid_out(uow, done)
 
 
