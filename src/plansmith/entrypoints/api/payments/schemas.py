@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from plansmith.application.payments.ports import Collection
 from plansmith.application.payments.queries import BalanceMovement
+from plansmith.application.payments.settings import MAX_NET_DAYS
 from plansmith.domain.kernel.limits import MAX_INVOICE_AMOUNT
 from plansmith.domain.payments.dunning import (
+    MAX_RETRY_DAY,
+    MAX_STAGE_DAY,
     AfterLast,
     DunningPolicy,
     InvoiceAfterLast,
@@ -32,6 +35,7 @@ from plansmith.entrypoints.api.schemas import AtMost, OneOf, Patch, Strict
 
 # Gateways whose own id of a card may be shown: it is no secret, and finds the card there.
 SHOWN_TOKENS = frozenset({"stripe"})
+MAX_EXP_YEAR = 9999
 
 
 class CollectionMethod(StrEnum):
@@ -46,8 +50,8 @@ class CollectionMethod(StrEnum):
 
 class CardBody(Strict):
     number: str = Field(description="The card number (sandbox test cards only)")
-    exp_month: StrictInt = Field(examples=[12])
-    exp_year: StrictInt = Field(examples=[2030])
+    exp_month: StrictInt = Field(ge=1, le=12, examples=[12])
+    exp_year: StrictInt = Field(ge=1, le=MAX_EXP_YEAR, examples=[2030])
     cvc: str = Field(examples=["123"])
 
 
@@ -200,13 +204,21 @@ class CollectionOut(BaseModel):
         return cls.model_validate(collection, from_attributes=True)
 
 
+def _bounds(minimum: int, maximum: int) -> Any:
+    """Bounds published for a client to check, refused by the dunning policy's own checks
+    (which name the item: ``retry_days[2]``, ``stages[1].after_days``)."""
+    return Field(json_schema_extra={"minimum": minimum, "maximum": maximum})
+
+
 class StageBody(Strict):
-    after_days: StrictInt = Field(description="Days after the first failure")
+    after_days: Annotated[StrictInt, _bounds(0, MAX_STAGE_DAY)] = Field(
+        description="Days after the first failure"
+    )
     action: Annotated[str, OneOf(StageAction)]
 
 
 class DunningPolicyUpdate(Patch):
-    retry_days: list[StrictInt] | None = Field(
+    retry_days: list[Annotated[StrictInt, _bounds(1, MAX_RETRY_DAY)]] | None = Field(
         default=None, description="Days after the first failure (offsets) or between attempts"
     )
     spacing: Annotated[str, OneOf(Spacing)] | None = None
@@ -240,7 +252,9 @@ class CollectionMethodSet(Strict):
         description="charge_automatically: the default card is charged when an invoice is "
         "finalized; send_invoice: the customer pays it within net_days"
     )
-    net_days: StrictInt = Field(default=0, description="Days to pay a sent invoice, 0 to 365")
+    net_days: StrictInt = Field(
+        default=0, ge=0, le=MAX_NET_DAYS, description="Days to pay a sent invoice"
+    )
 
 
 class CollectionMethodOut(BaseModel):
