@@ -9,6 +9,9 @@ from datetime import UTC, datetime
 from plansmith.bootstrap import Plansmith
 from tests.integration.billing_api_support import _assert_problem, _ok
 from tests.integration.payments_api_support import (
+    INSUFFICIENT,
+    MONTH,
+    NO_GRACE,
     PaymentsApi,
     api,
     count,
@@ -155,3 +158,40 @@ def test_another_organizations_account_and_card_are_not_found(
     for response, field in zip(answers, fields, strict=True):
         _assert_problem(response, 404, "not_found", field)
     assert _dump(container) == before
+
+
+@NO_GRACE
+def test_a_new_default_card_retries_the_invoices_in_dunning_at_once(api: PaymentsApi) -> None:
+    account_id, invoice = api.open_invoice()
+    api.card(account_id, INSUFFICIENT)
+    failed = _ok(api.post(f"/v1/invoices/{invoice['id']}/retry"))  # dunning starts
+    spare = api.card(account_id, "tok_sandbox_success_jcb", make_default=False)
+
+    chosen = _ok(api.post(f"/v1/accounts/{account_id}/payment_methods/{spare['id']}/default"))
+
+    assert (spare["retried"], failed["payment"]["status"]) == ([], "failed")
+    [retried] = chosen["retried"]
+    assert (retried["invoice_id"], retried["status"], retried["payment_method_id"]) == (
+        invoice["id"],
+        "succeeded",
+        spare["id"],
+    )
+    assert api.invoice(invoice["id"])["status"] == "paid"
+    assert _ok(api.get("/v1/collections"))["data"] == []
+
+
+@NO_GRACE
+def test_adding_a_default_card_retries_the_invoices_in_dunning_at_once(api: PaymentsApi) -> None:
+    account_id, invoice = api.open_invoice()
+    api.card(account_id, INSUFFICIENT)
+    _ok(api.post(f"/v1/invoices/{invoice['id']}/retry"))
+
+    added = api.card(account_id, "tok_sandbox_success_mastercard")
+
+    [retried] = added["retried"]
+    assert (retried["invoice_id"], retried["status"], retried["amount"]) == (
+        invoice["id"],
+        "succeeded",
+        MONTH,
+    )
+    assert api.invoice(invoice["id"])["status"] == "paid"

@@ -120,6 +120,10 @@ def create_payment_method(
         if details is None or isinstance(exc, NotFound):
             raise
         raise _in_card(exc) from exc
+    return _added_out(added)
+
+
+def _added_out(added: methods.CardAdded) -> PaymentMethodAddedOut:
     retried = [PaymentOut.of(c.payment) for c in added.retried if c.payment is not None]
     out = PaymentMethodOut.of(added.method)
     return PaymentMethodAddedOut(**out.model_dump(), retried=retried)
@@ -140,15 +144,23 @@ def list_payment_methods(account_id: str, org: CurrentOrg, uow: UoW) -> ListOut[
 @router.post(
     f"{METHODS}/{{payment_method_id}}/default",
     operation_id="set_default_payment_method",
-    response_model=PaymentMethodOut,
+    response_model=PaymentMethodAddedOut,
     tags=TAGS,
 )
 def set_default_payment_method(
-    account_id: str, payment_method_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock
-) -> PaymentMethodOut:
-    """Charge this card from now on."""
-    method = methods.make_default(uow, clock, org.id, account_id, payment_method_id)
-    return PaymentMethodOut.of(method)
+    account_id: str,
+    payment_method_id: str,
+    org: CurrentOrg,
+    uow: UoW,
+    app: Container,
+    clock: OrgClock,
+) -> PaymentMethodAddedOut:
+    """Charge this card from now on. The account's invoices in dunning are retried with it at
+    once; `retried` lists those attempts."""
+    made = methods.make_default(
+        uow, app.gateway_for(org.id), clock, org.id, account_id, payment_method_id
+    )
+    return _added_out(made)
 
 
 @router.delete(

@@ -125,7 +125,8 @@ class PaymentMethodOut(BaseModel):
 
 class PaymentMethodAddedOut(PaymentMethodOut):
     retried: list[PaymentOut] = Field(
-        description="Invoices in dunning retried at once with the new default card"
+        description="The attempts made at once, with the new default card, at the account's "
+        "invoices in dunning"
     )
 
 
