@@ -157,18 +157,13 @@ def _payment_method(ids: Ids) -> Strategy:
 
 def _dunning_policy(ids: Ids) -> Strategy:
     days = st.lists(st.integers(1, 20), min_size=1, max_size=4, unique=True).map(sorted)
-    stage = st.fixed_dictionaries(
-        {
-            "after_days": st.integers(0, 30),
-            "action": st.sampled_from(["notify", "restrict", "cancel_now"]),
-        }
-    )
+    stage = st.tuples(st.integers(0, 30), st.sampled_from(["notify", "restrict", "cancel_now"]))
     return st.fixed_dictionaries(
         {},
         optional={
             "retry_days": days,
             "stages": st.lists(stage, max_size=2).map(
-                lambda found: sorted(found, key=lambda x: x["after_days"])
+                lambda found: [{"after_days": d, "action": a} for d, a in sorted(found)]
             ),
             "after_last": st.sampled_from(["canceled", "cancel_at_term_end", "past_due"]),
         },
