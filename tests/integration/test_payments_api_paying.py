@@ -254,3 +254,34 @@ def test_another_organizations_invoice_is_not_found(
     for response in answers:
         _assert_problem(response, 404, "not_found", "invoice_id")
     assert _dump(container) == before
+
+
+@NO_GRACE
+def test_a_pay_sent_again_with_its_idempotency_key_charges_once(api: PaymentsApi) -> None:
+    account_id, invoice = api.open_invoice()
+    api.card(account_id)
+    path = f"/v1/invoices/{invoice['id']}/pay"
+    headers = {**api.headers, "Idempotency-Key": "pay-once"}
+
+    first = api.client.post(path, json={}, headers=headers)
+    again = api.client.post(path, json={}, headers=headers)
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json() == first.json()
+    payments = _ok(api.get("/v1/payments", account_id=account_id))["data"]
+    assert [p["id"] for p in payments] == [first.json()["payment"]["id"]]
+
+
+def test_a_declined_top_up_sent_again_with_its_key_is_the_same_402(api: PaymentsApi) -> None:
+    account_id = api.account()
+    api.card(account_id, INSUFFICIENT)
+    path = f"/v1/accounts/{account_id}/top_ups"
+    headers = {**api.headers, "Idempotency-Key": "top-up-once"}
+    body = {"amount": 5000, "currency": "JPY"}
+
+    first = api.client.post(path, json=body, headers=headers)
+    again = api.client.post(path, json=body, headers=headers)
+
+    assert (first.status_code, again.status_code) == (402, 402)
+    assert again.json() == first.json()
+    assert len(_ok(api.get("/v1/payments", account_id=account_id))["data"]) == 1
