@@ -201,7 +201,7 @@ def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
     # A third account with a card that declines its first charge (see OWN_OBJECTS).
     paying_account_id = _created(client, tenant, "/v1/accounts", PAYING_ACCOUNT)
     paying = {"account_id": paying_account_id, "plan": PLAN["code"]}
-    _created(client, tenant, "/v1/subscriptions", paying)
+    paying_subscription_id = _created(client, tenant, "/v1/subscriptions", paying)
     once = {"source": "tok_sandbox_declines_1"}
     _created(client, tenant, f"/v1/accounts/{paying_account_id}/payment_methods", once)
     _created(client, tenant, "/v1/coupons", COUPON)
@@ -234,6 +234,8 @@ def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
         "sandbox_id": _created(client, tenant, "/v1/sandboxes", {"name": "Route walk"}),
         "payment_method_id": card_id,
         "payment_id": payment_id,
+        "paying_account_id": paying_account_id,
+        "paying_subscription_id": paying_subscription_id,
         "payable_invoice_id": payable_invoice_id,
     }
 
