@@ -25,6 +25,7 @@ from plansmith.entrypoints.api.invoicing.tax_coupon_routes import router as tax_
 from plansmith.entrypoints.api.organizations.api_key_routes import router as api_key_router
 from plansmith.entrypoints.api.organizations.sandbox_routes import router as sandbox_router
 from plansmith.entrypoints.api.organizations.settings_routes import router as settings_router
+from plansmith.entrypoints.api.payments.history_routes import router as payment_history_router
 from plansmith.entrypoints.api.payments.routes import router as payment_router
 from plansmith.entrypoints.api.payments.settings_routes import router as payment_settings_router
 from plansmith.entrypoints.api.payments.webhook_routes import router as stripe_webhook_router
@@ -88,6 +89,7 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, billing_run_router)
     add_routes(app, ledger_router)
     add_routes(app, payment_router)
+    add_routes(app, payment_history_router)
     add_routes(app, payment_settings_router)
     add_routes(app, stripe_webhook_router)
     add_routes(app, test_clock_router)

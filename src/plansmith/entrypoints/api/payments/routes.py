@@ -1,5 +1,5 @@
 """The payments part of the /v1 API: an account's cards, paying an invoice now, top-ups of the
-prepaid balance, refunds, the operator's "retry now", and the payment history.
+prepaid balance, refunds and the operator's "retry now" (the history and the balance: history_routes).
 
 Writes go through the payment use cases, each with the organization's gateway
 (``Plansmith.gateway_for``); the gateway is called outside any transaction, and a retry of a
@@ -13,26 +13,23 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated
 
-from fastapi import Body, Query
+from fastapi import Body
 
 from plansmith.application.kernel.errors import Conflict, NotFound
-from plansmith.application.kernel.pagination import check_limit, decode_cursor, encode_cursor
 from plansmith.application.kernel.ports import UnitOfWork
-from plansmith.application.payments import methods, queries, refunds, top_ups
+from plansmith.application.payments import methods, refunds, top_ups
 from plansmith.application.payments.balance import PAYABLE
 from plansmith.application.payments.collection import Collected, collect_invoice
 from plansmith.application.payments.ports import CardDetails
 from plansmith.application.screens.invoices import views_in
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import DomainError, InvalidInput, InvalidValue
-from plansmith.domain.payments.payments import Payment, PaymentKind, PaymentStatus
+from plansmith.domain.payments.payments import Payment, PaymentStatus
 from plansmith.entrypoints.api.deps import Container, CurrentOrg, OrgClock, UoW
 from plansmith.entrypoints.api.invoicing.invoice_schemas import InvoiceOut
 from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.payments.schemas import (
-    BalanceOut,
     InvoicePaymentOut,
-    MovementOut,
     PaymentMethodAddedOut,
     PaymentMethodCreate,
     PaymentMethodOut,
@@ -41,7 +38,7 @@ from plansmith.entrypoints.api.payments.schemas import (
     RefundCreate,
     TopUpCreate,
 )
-from plansmith.entrypoints.api.schemas import ListOut, OneOf
+from plansmith.entrypoints.api.schemas import ListOut
 from plansmith.entrypoints.routers import app_router
 
 router = app_router(prefix="/v1")
@@ -324,98 +321,3 @@ def create_top_up(
     if payment.status is PaymentStatus.FAILED:
         raise _declined(payment)
     return PaymentOut.of(payment)
-
-
-@router.get(
-    f"{ACCOUNT}/balance", operation_id="get_account_balance", response_model=BalanceOut, tags=TAGS
-)
-def get_account_balance(account_id: str, org: CurrentOrg, uow: UoW) -> BalanceOut:
-    """What the account holds on its prepaid balance, in its currency, and every movement of
-    it (top-ups, credits, what invoices took), newest first."""
-    currency, balance, movements = queries.account_balance(uow, org.id, account_id)
-    return BalanceOut(
-        account_id=account_id,
-        currency=currency,
-        balance=balance,
-        movements=[MovementOut.of(m) for m in movements],
-    )
-
-
-# -- the payment history -------------------------------------------------------------------------
-
-
-def _check(value: str | None, allowed: type[Enum], field: str) -> str | None:
-    values = [str(member.value) for member in allowed]
-    if value is not None and value not in values:
-        raise InvalidValue(f"{field} is one of {', '.join(values)}", field=field)
-    return value
-
-
-def _page(rows: list[Payment], limit: int) -> ListOut[PaymentOut]:
-    page, more = rows[:limit], len(rows) > limit
-    next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more else None
-    return ListOut[PaymentOut](
-        data=[PaymentOut.of(p) for p in page], next_cursor=next_cursor, has_more=more
-    )
-
-
-@router.get(
-    "/payments", operation_id="list_payments", response_model=ListOut[PaymentOut], tags=TAGS
-)
-def list_payments(
-    org: CurrentOrg,
-    uow: UoW,
-    account_id: Annotated[str | None, Query()] = None,
-    status: Annotated[
-        Annotated[str, OneOf(PaymentStatus)] | None,
-        Query(description="pending, succeeded, failed or unknown"),
-    ] = None,
-    kind: Annotated[
-        Annotated[str, OneOf(PaymentKind)] | None, Query(description="payment, top_up or refund")
-    ] = None,
-    cursor: Annotated[str | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> ListOut[PaymentOut]:
-    """Payments, top-ups and refunds of your organization, newest first; an account of
-    another organization has none."""
-    before, limit = decode_cursor(cursor), check_limit(limit)
-    status, kind = _check(status, PaymentStatus, "status"), _check(kind, PaymentKind, "kind")
-    rows = queries.payments_of_organization(
-        uow,
-        org.id,
-        account_id=account_id,
-        status=status,
-        kind=kind,
-        before=before,
-        limit=limit + 1,
-    )
-    return _page(list(rows), limit)
-
-
-@router.get(
-    "/payments/{payment_id}", operation_id="get_payment", response_model=PaymentOut, tags=TAGS
-)
-def get_payment(payment_id: str, org: CurrentOrg, uow: UoW) -> PaymentOut:
-    return PaymentOut.of(queries.get_payment(uow, org.id, payment_id))
-
-
-@router.get(
-    f"{ACCOUNT}/payments",
-    operation_id="list_account_payments",
-    response_model=ListOut[PaymentOut],
-    tags=TAGS,
-)
-def list_account_payments(
-    account_id: str,
-    org: CurrentOrg,
-    uow: UoW,
-    cursor: Annotated[str | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> ListOut[PaymentOut]:
-    """The account's payment history: payments, top-ups and refunds, newest first."""
-    before, limit = decode_cursor(cursor), check_limit(limit)
-    with uow:
-        if uow.accounts.get(org.id, account_id) is None:
-            raise NotFound(f"no account {account_id!r}", field="account_id")
-        rows = uow.payments.of_account(account_id, before=before, limit=limit + 1)
-    return _page(list(rows), limit)
