@@ -1,5 +1,6 @@
 """The payments part of the /v1 API: an account's cards, paying an invoice now, top-ups of the
-prepaid balance, refunds and the operator's "retry now" (the history and the balance: history_routes).
+prepaid balance, refunds and the operator's "retry now" (the history and the balance are in
+history_routes).
 
 Writes go through the payment use cases, each with the organization's gateway
 (``Plansmith.gateway_for``); the gateway is called outside any transaction, and a retry of a
