@@ -173,6 +173,7 @@ class FakePayments(Repo):
         kind: str | None,
         before: tuple[datetime, str] | None,
         limit: int,
+        account_id: str | None = None,
     ) -> Sequence[Payment]:
         found = [
             p
@@ -180,6 +181,7 @@ class FakePayments(Repo):
             if p.organization_id == organization_id
             and (status is None or p.status.value == status)
             and (kind is None or p.kind.value == kind)
+            and (account_id is None or p.account_id == account_id)
         ]
         return _newest_first(found, before, limit)
 
