@@ -4,9 +4,10 @@ gateway, and a customer whose first invoice was paid by card and whose second is
 
 The customer is invoice_pages.billed_customer's (JPY, Tokyo): INV-000001 = 6,160 and
 INV-000002 = 17,003, both open at Mar 2 2026 15:00 UTC (Mar 3 00:00 in Tokyo). A Visa ending
-4242 (12/2030) is added; INV-000001 is collected (the card pays 6,160); an hour later, at
-16:00 UTC, INV-000002's charge is declined (insufficient funds): failure 1, the next retry one
-day later at the same local time, Mar 3 2026 16:00 UTC (Mar 4 01:00 in Tokyo).
+4242 (12/2030) is added and tops the balance up by 2,000 (15:00 UTC); at 16:00 INV-000001 is
+collected: the balance pays 2,000, the card 4,160; at 17:00 INV-000002's charge is declined
+(insufficient funds): failure 1, the next retry one day later at the same local time, Mar 3
+2026 17:00 UTC (Mar 4 02:00 in Tokyo).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.application.payments.collection import collect_invoice
 from plansmith.application.payments.methods import add_card
+from plansmith.application.payments.top_ups import top_up
 from plansmith.application.payments.ports import (
     CardDetails,
     CardToSave,
@@ -96,14 +99,18 @@ class Dunned:
 def dunned_customer(container: Plansmith, tenant: Tenant) -> Dunned:
     """INV-000001 paid by the card, INV-000002 declined once and in dunning."""
     gateway = install(container, ScriptedGateway())
+    clock = container.clock
+    assert isinstance(clock, TestClock)
     billed = billed_customer(container, tenant)
     org = tenant.organization_id
     card = add_card(
         container.uow(), gateway, container.clock, org, billed.account.id, source="tok_4242"
     ).method
+    top_up(container.uow(), gateway, container.clock, org, billed.account.id, 2000, "JPY")
+    clock.advance(timedelta(hours=1))
     paid = collect_invoice(container.uow(), gateway, container.clock, org, billed.first.id)
     assert paid.invoice.status.value == "paid"
-    container.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+    clock.advance(timedelta(hours=1))
     gateway.script.append(DECLINED)
     failed = collect_invoice(container.uow(), gateway, container.clock, org, billed.second.id)
     assert failed.payment is not None and failed.payment.status.value == "failed"

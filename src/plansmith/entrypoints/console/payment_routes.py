@@ -22,7 +22,7 @@ from fastapi import Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from plansmith.application.invoicing.invoices import shown
-from plansmith.application.kernel.errors import NotFound
+from plansmith.application.kernel.errors import Conflict, NotFound
 from plansmith.application.kernel.pagination import decode_cursor, encode_cursor
 from plansmith.application.payments.collection import collect_invoice
 from plansmith.application.payments.methods import cards, remove_card
@@ -37,7 +37,7 @@ from plansmith.application.screens.console_payments import (
     invoice_payments,
     payments_page,
 )
-from plansmith.domain.invoicing.invoice import Invoice
+from plansmith.domain.invoicing.invoice import Invoice, InvoiceStatus
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import DomainError, InvalidInput, InvalidValue
 from plansmith.domain.kernel.money import Currency, Money
@@ -69,6 +69,7 @@ from plansmith.entrypoints.console.routes import (
 )
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container, organization_clock
+from plansmith.entrypoints.webui.formats import money
 from plansmith.entrypoints.webui.i18n import N_, request_language, translate
 from plansmith.entrypoints.webui.messages import refusal
 from plansmith.entrypoints.webui.templating import make_templates
@@ -194,7 +195,7 @@ def _amount(text: str, invoice: Invoice, found: InvoicePayments) -> int:
     if amount <= 0:
         raise InvalidValue("a refund is more than 0", field="amount")
     if amount > found.refundable:
-        left = Money(found.refundable, Currency.of(invoice.currency))
+        left = money(found.refundable, invoice.currency)
         raise InvalidValue(
             f"at most {left} of this invoice is left to refund",
             field="amount",
@@ -222,6 +223,14 @@ def refund(
         invoice = uow.invoices.get_invoice(org, invoice_id)
     if invoice is None:
         raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
+    if invoice.status is not InvoiceStatus.PAID:
+        refused = Conflict(
+            f"a {invoice.status} invoice is not refunded; only a paid one "
+            "(credit an open invoice instead)",
+            field="invoice_id",
+            code=ec.NOT_REFUNDABLE,
+        )
+        return invoice_page_with(request, app, operator, invoice_id, error=refused)
     form = {"amount": amount, "reason": reason}
     errors: dict[str, object] = {}
     value = 0
