@@ -23,7 +23,6 @@ from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.application.payments.collection import collect_invoice
 from plansmith.application.payments.methods import add_card
-from plansmith.application.payments.top_ups import top_up
 from plansmith.application.payments.ports import (
     CardDetails,
     CardToSave,
@@ -32,6 +31,7 @@ from plansmith.application.payments.ports import (
     RefundRequest,
     SavedCard,
 )
+from plansmith.application.payments.top_ups import top_up
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.payments.payments import GatewayAnswer, Outcome, PaymentMethod
 from tests.conftest import Tenant

@@ -28,7 +28,9 @@ def _field_error(page: Response, field_id: str) -> str:
     return text_of(Response(200, text=found.group(1)))
 
 
-def _retry(client: TestClient, dunned: Dunned, expect: str | None = None) -> tuple[Response, Response]:
+def _retry(
+    client: TestClient, dunned: Dunned, expect: str | None = None
+) -> tuple[Response, Response]:
     url = f"/console/payments/failed/{dunned.billed.second.id}/retry"
     asked = client.post(url, data={"csrf_token": csrf(client.get("/console/payments/failed"))})
     shown = re.search(r'name="expect" value="([^"]*)"', asked.text)

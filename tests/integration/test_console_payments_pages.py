@@ -12,7 +12,7 @@ from httpx import Response
 
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
-from tests.integration.console_payments_support import dunned_customer, install, ScriptedGateway
+from tests.integration.console_payments_support import ScriptedGateway, dunned_customer, install
 from tests.integration.invoice_pages import (
     billed_customer,
     sign_in_console,
@@ -163,9 +163,8 @@ def test_the_invoice_page_shows_its_payments_and_the_refund_form_when_paid(
         "¥4,160 Succeeded Refund Left to refund: ¥6,160"
     ) in text_of(paid)
     assert f'action="/console/invoices/{dunned.billed.first.id}/refund"' in paid.text
-    assert (
-        "In dunning: 1 failed attempts. Next retry: Mar 3, 2026, 5:00:00 PM (UTC)"
-        in text_of(open_)
+    assert "In dunning: 1 failed attempts. Next retry: Mar 3, 2026, 5:00:00 PM (UTC)" in text_of(
+        open_
     )
     assert "/refund" not in open_.text
 

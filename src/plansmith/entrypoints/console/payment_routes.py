@@ -401,10 +401,10 @@ def _dunning_page(
         "form": {**form, "stages": stages},
         "errors": errors or {},
         "saved": translate(language, POLICY_SAVED) if saved else None,
-        "spacings": choices(SPACINGS, language),  # type: ignore[arg-type]
-        "actions": choices(STAGE_ACTIONS, language),  # type: ignore[arg-type]
-        "after_last_choices": choices(AFTER_LAST, language),  # type: ignore[arg-type]
-        "invoice_after_last_choices": choices(INVOICE_AFTER_LAST, language),  # type: ignore[arg-type]
+        "spacings": choices(SPACINGS, language),
+        "actions": choices(STAGE_ACTIONS, language),
+        "after_last_choices": choices(AFTER_LAST, language),
+        "invoice_after_last_choices": choices(INVOICE_AFTER_LAST, language),
         **_chrome(operator, "settings"),
     }
     return templates.TemplateResponse(

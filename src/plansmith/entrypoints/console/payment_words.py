@@ -3,6 +3,9 @@ language: one word per payment state and kind, per overdue state, per dunning ch
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
@@ -53,9 +56,10 @@ BALANCE = N_("Balance")
 NO_CARD = N_("no card")
 
 
-def word(table: dict[str, str] | dict[PaymentStatus, str], key: str, language: str) -> str:
-    found = table.get(key)  # type: ignore[call-overload]
-    return translate(language, found) if isinstance(found, str) else key
+def word(table: Mapping[Any, str], key: str, language: str) -> str:
+    """A code's word from ``table`` (keyed by str enums, which equal their values)."""
+    found = table.get(key)
+    return translate(language, found) if found is not None else key
 
 
 @pass_context
@@ -81,7 +85,7 @@ def card_text(context: Context, card: PaymentMethod | None) -> str:
     return f"{card.brand.capitalize()} •••• {card.last4}, {card.exp_month:02d}/{card.exp_year}"
 
 
-def choices(table: dict[str, str], language: str) -> list[tuple[str, str]]:
+def choices(table: Mapping[Any, str], language: str) -> list[tuple[str, str]]:
     """(value, label) of a form's select, in the table's order."""
     return [(str(value), translate(language, label)) for value, label in table.items()]
 
