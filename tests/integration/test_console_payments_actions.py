@@ -205,7 +205,7 @@ def test_removing_a_card_confirms_then_removes_it(
     sign_in_console(client, container, tenant)
     account = dunned.billed.account.id
     url = f"/console/customers/{account}/cards/remove"
-    token = csrf(client.get(f"/console/customers/{account}"))
+    token = csrf(client.get(f"/console/customers/{account}/payments"))
 
     before = payment_rows(container)
     asked = client.post(url, data={"csrf_token": token, "method_id": dunned.card.id})
@@ -231,7 +231,7 @@ def test_removing_a_card_not_on_the_account_is_not_found(
     dunned = dunned_customer(container, tenant)
     sign_in_console(client, container, tenant)
     account = dunned.billed.account.id
-    token = csrf(client.get(f"/console/customers/{account}"))
+    token = csrf(client.get(f"/console/customers/{account}/payments"))
     before = payment_rows(container)
 
     missing = client.post(
@@ -244,7 +244,7 @@ def test_removing_a_card_not_on_the_account_is_not_found(
 
 
 def _collection(client: TestClient, account: str, method: str, net_days: str) -> Response:
-    token = csrf(client.get(f"/console/customers/{account}"))
+    token = csrf(client.get(f"/console/customers/{account}/payments"))
     answer: Response = client.post(
         f"/console/customers/{account}/collection",
         data={"csrf_token": token, "method": method, "net_days": net_days},

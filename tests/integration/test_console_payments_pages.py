@@ -10,6 +10,7 @@ import re
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from plansmith.application.payments.settings import set_dunning_policy
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 from tests.integration.console_payments_support import ScriptedGateway, dunned_customer, install
@@ -25,17 +26,31 @@ def rows_of(page: Response) -> str:
     return text_of(page).split("Amount Status", 1)[1]
 
 
-def test_the_customer_page_shows_balance_card_collection_dunning_and_latest_payments(
+def test_the_customer_page_shows_the_balance_and_leads_to_the_payments(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    dunned = dunned_customer(container, tenant)
+    sign_in_console(client, container, tenant)
+    account = dunned.billed.account.id
+
+    page = client.get(f"/console/customers/{account}")
+
+    assert page.status_code == 200
+    assert "Payments Balance ¥0 Payments, cards and collection" in text_of(page)
+    assert f'href="/console/customers/{account}/payments"' in page.text
+
+
+def test_the_customer_payments_page_shows_balance_card_collection_dunning_and_payments(
     client: TestClient, container: Plansmith, tenant: Tenant
 ) -> None:
     dunned = dunned_customer(container, tenant)
     sign_in_console(client, container, tenant)
 
-    page = client.get(f"/console/customers/{dunned.billed.account.id}")
+    page = client.get(f"/console/customers/{dunned.billed.account.id}/payments")
     text = text_of(page)
 
     assert page.status_code == 200
-    assert "Payments Balance ¥0 Overdue state None" in text
+    assert "Acme Chat: payments Balance and cards Balance ¥0 Overdue state None" in text
     assert "Visa •••• 4242, 12/2030 sandbox Default Remove…" in text
     assert 'value="charge_automatically" selected' in page.text
     assert 'name="net_days" value="0"' in page.text
@@ -52,13 +67,31 @@ def test_the_customer_page_shows_balance_card_collection_dunning_and_latest_paym
     ) in text
 
 
-def test_the_customer_page_without_payments_says_so(
+def test_the_customer_payments_page_shows_the_overdue_state_of_the_policy_stages(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    set_dunning_policy(
+        container.uow(),
+        container.clock,
+        tenant.organization_id,
+        {"stages": [{"after_days": 0, "action": "notify"}, {"after_days": 2, "action": "restrict"}]},
+    )
+    dunned = dunned_customer(container, tenant)
+    sign_in_console(client, container, tenant)
+
+    text = text_of(client.get(f"/console/customers/{dunned.billed.account.id}/payments"))
+
+    assert "Balance ¥0 Overdue state Warning" in text
+    assert "INV-000002 ¥17,003 1 Mar 3, 2026, 5:00:00 PM (UTC) Warning" in text
+
+
+def test_the_customer_payments_page_without_payments_says_so(
     client: TestClient, container: Plansmith, tenant: Tenant
 ) -> None:
     billed = billed_customer(container, tenant)
     sign_in_console(client, container, tenant)
 
-    text = text_of(client.get(f"/console/customers/{billed.account.id}"))
+    text = text_of(client.get(f"/console/customers/{billed.account.id}/payments"))
 
     assert "Balance ¥0 Overdue state None" in text
     assert "No card yet. The customer adds one in the portal." in text
@@ -185,6 +218,7 @@ def test_another_organizations_payment_objects_are_not_found(
 
     answers = [
         client.get(f"/console/customers/{account}"),
+        client.get(f"/console/customers/{account}/payments"),
         client.get(f"/console/invoices/{first}"),
         client.post(f"/console/payments/failed/{second}/retry", data={"csrf_token": csrf}),
         client.post(
@@ -204,7 +238,7 @@ def test_another_organizations_payment_objects_are_not_found(
         client.get("/console/payments/failed")
     )
 
-    assert [a.status_code for a in answers] == [404] * 6
+    assert [a.status_code for a in answers] == [404] * 7
     assert "Acme Chat" not in listed and "No payments yet." in listed
     assert theirs.gateway.charges[-1].amount == 17003 and len(theirs.gateway.charges) == 3
 

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.ports import UnitOfWork
+from plansmith.application.payments.balance import balance_of
 from plansmith.application.payments.dunning import policy_of
 from plansmith.application.payments.ports import Collection
-from plansmith.application.payments.queries import AccountPayments, account_payments
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.invoicing.invoice import Invoice, InvoiceStatus
 from plansmith.domain.payments.balance import refund_split
@@ -191,19 +191,45 @@ def invoice_payments(uow: UnitOfWork, organization_id: str, invoice_id: str) -> 
 
 @dataclass(frozen=True)
 class CustomerPayments:
-    """The customer page's payments section: the account's payments (balance, cards, latest
-    payments, collection method) and its invoices in dunning."""
+    """A customer's payments page: balance, cards, latest payments, collection method and the
+    invoices in dunning with the account's overdue state."""
 
-    payments: AccountPayments
+    account: Account
+    balance: int  # in the account's currency
+    cards: tuple[PaymentMethod, ...]  # the default first
+    payments: tuple[Payment, ...]  # newest first
+    collection_method: str
+    net_days: int
     dunned: tuple[DunnedInvoice, ...]
+
+    @property
+    def overdue_state(self) -> OverdueState:
+        """Blocked if any invoice in dunning blocks, else warning if any warns."""
+        states = {row.overdue for row in self.dunned}
+        for state in (OverdueState.BLOCKED, OverdueState.WARNING):
+            if state in states:
+                return state
+        return OverdueState.NONE
 
 
 LATEST = 10
 
 
 def customer_payments(uow: UnitOfWork, organization_id: str, account_id: str) -> CustomerPayments:
-    found = account_payments(uow, organization_id, account_id, limit=LATEST)
-    scheduled = [c for c in found.collections if c.state == SCHEDULED]
     with uow:
+        account = uow.accounts.get(organization_id, account_id)
+        if account is None:
+            raise NotFound(f"no account {account_id!r}", field="account_id")
+        balance = balance_of(uow, account_id, account.currency)
+        held = tuple(uow.payment_methods.of_account(account_id))
+        latest = tuple(uow.payments.of_account(account_id, before=None, limit=LATEST))
+        method, net_days = uow.collections.method_of(account_id)
+        scheduled = [c for c in uow.collections.of_account(account_id) if c.state == SCHEDULED]
         dunned = _dunned(uow, organization_id, scheduled)
-    return CustomerPayments(found, dunned)
+    return CustomerPayments(account, balance, held, latest, method, net_days, dunned)
+
+
+def account_balance(uow: UnitOfWork, account: Account) -> int:
+    """The prepaid balance of an account already read (the customer page shows it)."""
+    with uow:
+        return balance_of(uow, account.id, account.currency)

@@ -32,6 +32,7 @@ from plansmith.application.payments.settings import set_collection_method, set_d
 from plansmith.application.screens.console_payments import (
     DunnedInvoice,
     InvoicePayments,
+    customer_payments,
     dunned_invoice,
     dunned_invoices,
     invoice_payments,
@@ -43,7 +44,6 @@ from plansmith.domain.kernel.errors import DomainError, InvalidInput, InvalidVal
 from plansmith.domain.kernel.money import Currency, Money
 from plansmith.domain.payments.dunning import MAX_STAGES, DunningPolicy, policy_to_dict
 from plansmith.domain.payments.payments import PaymentKind, PaymentStatus
-from plansmith.entrypoints.console import routes as console
 from plansmith.entrypoints.console.billing_routes import (
     CHANGED,
     CONFIRMED,
@@ -54,6 +54,7 @@ from plansmith.entrypoints.console.billing_routes import (
 from plansmith.entrypoints.console.catalog_views import bdi
 from plansmith.entrypoints.console.payment_words import (
     AFTER_LAST,
+    COLLECTION_METHODS,
     GLOBALS,
     INVOICE_AFTER_LAST,
     SPACINGS,
@@ -295,7 +296,49 @@ def refund(
     return RedirectResponse(f"{PREFIX}/invoices/{invoice_id}?done=refunded", status_code=303)
 
 
-# -- a customer's cards and collection method ---------------------------------------------------
+# -- a customer's payments, cards and collection method ------------------------------------------
+
+CUSTOMER_DONE = {
+    "card_removed": N_("The card was removed."),
+    "collection_saved": N_("Saved: the customer's invoices are collected this way from now on."),
+}
+
+
+def _customer_payments_page(
+    request: Request,
+    app: Container,
+    operator: Operator,
+    account_id: str,
+    *,
+    flash: str | None = None,
+    form: dict[str, str] | None = None,
+    errors: dict[str, object] | None = None,
+    status: int = 200,
+) -> Response:
+    language = request_language(request)
+    pay = customer_payments(app.uow(), operator.organization_id, account_id)
+    shown_method = {"method": pay.collection_method, "net_days": str(pay.net_days)}
+    context = {
+        "account": pay.account,
+        "pay": pay,
+        "flash": flash,
+        "collection_form": form or shown_method,
+        "collection_errors": errors or {},
+        "collection_methods": choices(COLLECTION_METHODS, language),
+        **_chrome(operator, "customers"),
+    }
+    return templates.TemplateResponse(
+        request, "console/customer_payments.html", context, status_code=status, headers=NO_STORE
+    )
+
+
+@router.get("/customers/{account_id}/payments")
+def customer_payments_page(
+    request: Request, account_id: str, operator: CurrentOperator, app: Container, done: str = ""
+) -> Response:
+    message = CUSTOMER_DONE.get(done)
+    flash = translate(request_language(request), message) if message is not None else None
+    return _customer_payments_page(request, app, operator, account_id, flash=flash)
 
 
 @router.post("/customers/{account_id}/cards/remove")
@@ -329,7 +372,7 @@ def remove(
         )
     remove_card(app.uow(), app.gateway_for(org), app.clock, org, account_id, card.id)
     return RedirectResponse(
-        f"{PREFIX}/customers/{account_id}?done=card_removed#payments", status_code=303
+        f"{PREFIX}/customers/{account_id}/payments?done=card_removed", status_code=303
     )
 
 
@@ -351,17 +394,17 @@ def collection_method(
     except DomainError as error:
         if error.status != 422:
             raise
-        return console._customer_page(
+        return _customer_payments_page(
             request,
             app,
             operator,
             account_id,
+            form=form,
+            errors={error.field or "method": refusal(error)},
             status=422,
-            collection_form=form,
-            collection_errors={error.field or "method": refusal(error)},
         )
     return RedirectResponse(
-        f"{PREFIX}/customers/{account_id}?done=collection_saved#payments", status_code=303
+        f"{PREFIX}/customers/{account_id}/payments?done=collection_saved", status_code=303
     )
 
 

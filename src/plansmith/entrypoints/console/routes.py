@@ -21,13 +21,12 @@ from plansmith.application.organizations.sign_in import TooManyAttempts, sign_in
 from plansmith.application.organizations.tokens import TokenRejected
 from plansmith.application.organizations.web_sessions import end_session
 from plansmith.application.screens.console_customer import customer_page
-from plansmith.application.screens.console_payments import customer_payments
+from plansmith.application.screens.console_payments import account_balance
 from plansmith.application.subscriptions.lifecycle import SubscriptionView
 from plansmith.application.subscriptions.queries import FamilyPlans, HistoryEntry
 from plansmith.domain.organizations.organization import OperatorUser
 from plansmith.domain.organizations.sessions import SessionKind
 from plansmith.domain.subscriptions.subscription import Status
-from plansmith.entrypoints.console.payment_words import COLLECTION_METHODS, GLOBALS, choices
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container
 from plansmith.entrypoints.webui.errors import message_for, title_for
@@ -55,7 +54,6 @@ SESSION = CookieSession(cookie="plansmith_console", kind=SessionKind.CONSOLE, pa
 PAGE_SIZE = 25
 
 templates = make_templates(Path(__file__).with_name("templates"))
-templates.env.globals.update(GLOBALS)
 router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
 
 
@@ -202,8 +200,6 @@ CUSTOMER_DONE = {
     "pause": N_("The plan was paused; the unused time is credited."),
     "resume": N_("The plan is active again."),
     "reactivate": N_("The plan is active again."),
-    "card_removed": N_("The card was removed."),
-    "collection_saved": N_("Saved: the customer's invoices are collected this way from now on."),
 }
 PLAN_ACTIONS = {
     "cancel_now": N_("Cancel now…"),
@@ -224,17 +220,9 @@ def _customer_page(
     **extra: object,
 ) -> Response:
     page = customer_page(app.uow(), operator.organization_id, account_id)
-    pay = customer_payments(app.uow(), operator.organization_id, account_id)
     language = request_language(request)
-    shown_method = {
-        "method": pay.payments.collection_method,
-        "net_days": str(pay.payments.net_days),
-    }
     context = {
-        "pay": pay,
-        "collection_form": shown_method,
-        "collection_errors": {},
-        "collection_methods": choices(COLLECTION_METHODS, language),
+        "balance": account_balance(app.uow(), page.account),
         "account": page.account,
         "addresses": list(page.addresses),
         "subscriptions": [SubscriptionRow.of(f) for f in page.families],
