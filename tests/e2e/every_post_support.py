@@ -241,6 +241,19 @@ POSTED: tuple[Posted, ...] = (
         (Send("/console/sandboxes", fill={"start": "someday"}),),
         422,
     ),
+    # -- the console's payments --
+    Posted(
+        "console-collection-errors",
+        "/console/customers/{account_id}/payments",
+        (Send("/console/customers/{account_id}/collection", fill={"net_days": "400"}),),
+        422,
+    ),
+    Posted(
+        "console-dunning-errors",
+        "/console/settings/dunning",
+        (Send("/console/settings/dunning", fill={"retry_days": "3, 1"}),),
+        422,
+    ),
 )
 
 # POST routes that answer no page of their own: each sends the browser on (303) to a page the
@@ -253,6 +266,12 @@ NO_PAGE: dict[str, str] = {
     "/console/billing-runs": "runs billing, redirects to the billing runs page",
     "/console/api-keys/{key_id}/revoke": "redirects to the API keys page",
     "/console/sandboxes/{sandbox_id}/delete": "archives it, redirects to the sandboxes page",
+    # The world has no card, no paid invoice and no invoice in dunning (it is seeded through
+    # the API, which takes no payment yet): these confirmation pages and their outcomes are
+    # checked in tests/integration/test_console_payments_actions.py.
+    "/console/payments/failed/{invoice_id}/retry": "confirms, then shows the retry's outcome",
+    "/console/invoices/{invoice_id}/refund": "confirms, then redirects to the invoice page",
+    "/console/customers/{account_id}/cards/remove": "confirms, then redirects to the payments",
 }
 
 

@@ -74,7 +74,12 @@ def test_the_customer_payments_page_shows_the_overdue_state_of_the_policy_stages
         container.uow(),
         container.clock,
         tenant.organization_id,
-        {"stages": [{"after_days": 0, "action": "notify"}, {"after_days": 2, "action": "restrict"}]},
+        {
+            "stages": [
+                {"after_days": 0, "action": "notify"},
+                {"after_days": 2, "action": "restrict"},
+            ]
+        },
     )
     dunned = dunned_customer(container, tenant)
     sign_in_console(client, container, tenant)
@@ -196,7 +201,7 @@ def test_the_invoice_page_shows_its_payments_and_the_refund_form_when_paid(
         "¥4,160 Succeeded Refund Left to refund: ¥6,160"
     ) in text_of(paid)
     assert f'action="/console/invoices/{dunned.billed.first.id}/refund"' in paid.text
-    assert "In dunning: 1 failed attempts. Next retry: Mar 3, 2026, 5:00:00 PM (UTC)" in text_of(
+    assert "In dunning: 1 failed attempt. Next retry: Mar 3, 2026, 5:00:00 PM (UTC)" in text_of(
         open_
     )
     assert "/refund" not in open_.text
