@@ -19,6 +19,7 @@ from tests.integration.invoice_pages import (
     sign_in_console,
     text_of,
 )
+from tests.integration.statement_budgets_support import PAGE, counted
 
 
 def rows_of(page: Response) -> str:
@@ -254,3 +255,26 @@ def test_unused_gateway_is_installed_for_the_organization(
     gateway = install(container, ScriptedGateway())
 
     assert container.gateway_for(tenant.organization_id) is gateway
+
+
+def test_the_payment_pages_with_payments_in_them_keep_the_statement_budget(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    dunned = dunned_customer(container, tenant)
+    sign_in_console(client, container, tenant)
+    account, invoice = dunned.billed.account.id, dunned.billed.first.id
+    pages = (
+        "/console/payments",
+        "/console/payments/failed",
+        f"/console/customers/{account}",
+        f"/console/customers/{account}/payments",
+        f"/console/invoices/{invoice}",
+        "/console/settings/dunning",
+    )
+    counts = {}
+    for path in pages:
+        with counted(container) as found:
+            assert client.get(path).status_code == 200
+        counts[path] = len(found.statements)
+
+    assert {path: n for path, n in counts.items() if n > PAGE} == {}

@@ -53,21 +53,14 @@ class DunnedInvoice:
 
 
 def _invoices(uow: UnitOfWork, organization_id: str, ids: Sequence[str]) -> dict[str, Invoice]:
-    found: dict[str, Invoice] = {}
-    for invoice_id in dict.fromkeys(ids):
-        invoice = uow.invoices.get_invoice(organization_id, invoice_id)
-        if invoice is not None:
-            found[invoice_id] = invoice
-    return found
+    """The invoices of these ids, by id, in one read."""
+    return {i.id: i for i in uow.invoices.get_invoices(organization_id, list(dict.fromkeys(ids)))}
 
 
 def _cards(uow: UnitOfWork, organization_id: str, ids: Sequence[str]) -> dict[str, PaymentMethod]:
-    found: dict[str, PaymentMethod] = {}
-    for method_id in dict.fromkeys(ids):
-        method = uow.payment_methods.get_any(method_id)
-        if method is not None and method.organization_id == organization_id:
-            found[method_id] = method
-    return found
+    """The cards of these ids (removed or not), by id, in one read."""
+    found = uow.payment_methods.get_many(organization_id, list(dict.fromkeys(ids)))
+    return {card.id: card for card in found}
 
 
 def payments_page(
@@ -117,13 +110,21 @@ def dunned_invoices(uow: UnitOfWork, organization_id: str) -> tuple[DunnedInvoic
 
 
 def _dunned(
-    uow: UnitOfWork, organization_id: str, collections: Sequence[Collection]
+    uow: UnitOfWork,
+    organization_id: str,
+    collections: Sequence[Collection],
+    account: Account | None = None,
 ) -> tuple[DunnedInvoice, ...]:
+    """``account``: the one account the collections are of, read already."""
     if not collections:
         return ()
     policy = policy_of(uow, organization_id)
     invoices = _invoices(uow, organization_id, [c.invoice_id for c in collections])
-    accounts = uow.accounts.get_many(organization_id, {c.account_id for c in collections})
+    accounts: Mapping[str, Account] = (
+        {account.id: account}
+        if account is not None
+        else uow.accounts.get_many(organization_id, {c.account_id for c in collections})
+    )
     return tuple(
         DunnedInvoice(
             c, invoices[c.invoice_id], accounts[c.account_id], overdue_state(policy, c.stages_done)
@@ -162,10 +163,14 @@ class InvoicePayments:
         return refund_split(amount, self.card_paid, self.card_refunded)
 
 
-def invoice_payments(uow: UnitOfWork, organization_id: str, invoice_id: str) -> InvoicePayments:
+def invoice_payments(
+    uow: UnitOfWork, organization_id: str, invoice_id: str, *, invoice: Invoice | None = None
+) -> InvoicePayments:
+    """``invoice``: the invoice, read already (the invoice page has it)."""
     with uow:
-        invoice = uow.invoices.get_invoice(organization_id, invoice_id)
-        if invoice is None:
+        if invoice is None or invoice.id != invoice_id:
+            invoice = uow.invoices.get_invoice(organization_id, invoice_id)
+        if invoice is None or invoice.organization_id != organization_id:
             raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
         payments = tuple(uow.payments.of_invoice(invoice_id))
         credited = sum(n.amount for n in uow.invoices.credit_notes(invoice_id))
@@ -225,7 +230,7 @@ def customer_payments(uow: UnitOfWork, organization_id: str, account_id: str) ->
         latest = tuple(uow.payments.of_account(account_id, before=None, limit=LATEST))
         method, net_days = uow.collections.method_of(account_id)
         scheduled = [c for c in uow.collections.of_account(account_id) if c.state == SCHEDULED]
-        dunned = _dunned(uow, organization_id, scheduled)
+        dunned = _dunned(uow, organization_id, scheduled, account)
     return CustomerPayments(account, balance, held, latest, method, net_days, dunned)
 
 

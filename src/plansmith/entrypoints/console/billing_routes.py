@@ -328,7 +328,9 @@ def _invoice_page(
         "buttons": [b for b in BUTTONS if b.to in allowed],
         "flash": flash,
         "error": explain(error, language) if error is not None else None,
-        "paid": invoice_payments(app.uow(), operator.organization_id, invoice_id),
+        "paid": invoice_payments(
+            app.uow(), operator.organization_id, invoice_id, invoice=loaded.invoice
+        ),
         "refund_form": refund_form or {"amount": "", "reason": ""},
         "refund_errors": refund_errors or {},
         **_chrome(operator, "invoices"),
