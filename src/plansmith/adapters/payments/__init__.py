@@ -1,0 +1,6 @@
+"""Payment gateways: the built-in sandbox (its state in the application database) and Stripe
+(``stripe_gateway``, imported only where it is used)."""
+
+from plansmith.adapters.payments.sandbox_gateway import READY_TOKENS, TEST_CARDS, SandboxGateway
+
+__all__ = ["READY_TOKENS", "TEST_CARDS", "SandboxGateway"]
