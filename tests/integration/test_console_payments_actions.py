@@ -6,20 +6,28 @@ The customer and its figures are console_payments_support's."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from plansmith.adapters.clock import TestClock
 from plansmith.application.payments.queries import account_payments
 from plansmith.bootstrap import Plansmith
+from plansmith.domain.payments.payments import Payment
 from tests.conftest import Tenant
 from tests.integration.console_payments_support import (
-    DECLINED,
     Dunned,
     dunned_customer,
     payment_rows,
 )
 from tests.integration.invoice_pages import csrf, sign_in_console, status_of, text_of
+
+
+def _payments_of(container: Plansmith, dunned: Dunned) -> list[Payment]:
+    """The account's payments, newest first."""
+    with container.uow() as uow:
+        return list(uow.payments.of_account(dunned.billed.account.id, before=None, limit=50))
 
 
 def _field_error(page: Response, field_id: str) -> str:
@@ -40,10 +48,11 @@ def _retry(
 
 
 def test_retry_now_confirms_then_charges_and_shows_the_invoice_paid(
-    client: TestClient, container: Plansmith, tenant: Tenant
+    client: TestClient, container: Plansmith, tenant: Tenant, clock: TestClock
 ) -> None:
     dunned = dunned_customer(container, tenant)
     sign_in_console(client, container, tenant)
+    clock.advance(timedelta(hours=1))
     before = payment_rows(container)
 
     asked, done = _retry(client, dunned)
@@ -51,13 +60,18 @@ def test_retry_now_confirms_then_charges_and_shows_the_invoice_paid(
     assert asked.status_code == 200
     assert (
         "Retry invoice INV-000002 now? Nothing has changed yet. Customer Acme Chat "
-        "Invoice INV-000002 Amount due ¥17,003 Failures 1 Card Visa •••• 4242, 12/2030"
+        "Invoice INV-000002 Amount due ¥17,003 Failures 1 Card Visa •••• 2016, 12/2030"
     ) in text_of(asked)
     assert done.status_code == 200
     assert "Paid: invoice INV-000002 is paid." in text_of(done)
     assert "Charged ¥17,003 Status Succeeded Amount due ¥0" in text_of(done)
     assert status_of(container, tenant, dunned.billed.second).value == "paid"
-    assert [c.amount for c in dunned.gateway.charges] == [2000, 4160, 17003, 17003]
+    assert [(p.amount, p.status.value) for p in _payments_of(container, dunned)] == [
+        (17003, "succeeded"),
+        (17003, "failed"),
+        (4160, "succeeded"),
+        (2000, "succeeded"),
+    ]
     assert payment_rows(container) != before
     assert "No invoice is in dunning." in text_of(client.get("/console/payments/failed"))
 
@@ -65,9 +79,8 @@ def test_retry_now_confirms_then_charges_and_shows_the_invoice_paid(
 def test_retry_now_that_is_declined_shows_why_and_counts_the_failure(
     client: TestClient, container: Plansmith, tenant: Tenant
 ) -> None:
-    dunned = dunned_customer(container, tenant)
+    dunned = dunned_customer(container, tenant, declines=2)
     sign_in_console(client, container, tenant)
-    dunned.gateway.script.append(DECLINED)
 
     _asked, done = _retry(client, dunned)
 
@@ -90,7 +103,6 @@ def test_retry_now_confirmed_on_figures_that_changed_is_refused_and_nothing_char
     assert refused.status_code == 409
     assert "This changed since it was shown: nothing was done." in text_of(refused)
     assert "Failures 1" in text_of(refused)
-    assert len(dunned.gateway.charges) == 3
     assert payment_rows(container) == before
 
 
@@ -131,7 +143,13 @@ def test_a_refund_confirms_the_split_between_card_and_balance_then_refunds(
     assert "Refund recorded: it is listed under Payments below." in text_of(page)
     assert "Refund Invoice ¥4,160 to the balance: ¥840 Succeeded" in text_of(page)
     assert "Left to refund: ¥1,160" in text_of(page)
-    assert [(r.amount, r.currency) for r in dunned.gateway.refunds] == [(4160, "JPY")]
+    newest = _payments_of(container, dunned)[0]
+    assert (newest.kind.value, newest.amount, newest.to_balance, newest.status.value) == (
+        "refund",
+        4160,
+        840,
+        "succeeded",
+    )
     assert account_payments(container.uow(), org, account).balance == 840
 
 
@@ -159,7 +177,6 @@ def test_a_refund_above_what_is_left_is_refused_next_to_the_amount_and_nothing_c
     assert _field_error(words, "refund-amount") == "'ten' is not a number like 12.34"
     assert _field_error(zero, "refund-amount") == "a refund is more than 0"
     assert _field_error(no_reason, "refund-reason") == "say why the invoice is refunded"
-    assert dunned.gateway.refunds == []
     assert payment_rows(container) == before
 
 
@@ -216,13 +233,13 @@ def test_removing_a_card_confirms_then_removes_it(
     assert asked.status_code == 200
     assert (
         "Remove this card? Nothing has changed yet. Customer Acme Chat "
-        "Card Visa •••• 4242, 12/2030 Default It is the customer's only card"
+        "Card Visa •••• 2016, 12/2030 Default Visa •••• 4242, 12/2030 becomes the default card."
     ) in text_of(asked)
     assert unchanged
     assert done.status_code == 303
     assert "The card was removed." in text_of(page)
-    assert "No card yet." in text_of(page)
-    assert dunned.gateway.forgotten == ["card_1"]
+    assert "Visa •••• 4242, 12/2030 sandbox Default Remove…" in text_of(page)
+    assert "2016" not in text_of(page).split("Collection")[0]
 
 
 def test_removing_a_card_not_on_the_account_is_not_found(
