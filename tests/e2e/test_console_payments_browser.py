@@ -99,7 +99,8 @@ def test_the_payment_pages_fit_the_screen_with_payments_in_them(
         problems += _problems(page, size, "retry-confirm")
 
         page.goto(f"{url}/console/customers/{account}/payments")
-        page.locator(f"form[action='/console/customers/{account}/cards/remove'] button").click()
+        remove = f"form[action='/console/customers/{account}/cards/remove'] button"
+        page.locator(remove).first.click()
         page.wait_for_selector("#what-happens")
         problems += _problems(page, size, "card-remove-confirm")
 

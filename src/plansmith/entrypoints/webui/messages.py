@@ -71,6 +71,15 @@ FIELD_LABELS: dict[str, str] = {
     "month": N_("Month"),
     "search": N_("Search"),
     "revision": N_("Revision"),
+    "reason": N_("Reason"),
+    "method": N_("How invoices are paid"),
+    "net_days": N_("Net days"),
+    "retry_days": N_("Retry days"),
+    "spacing": N_("The days count"),
+    "after_days": N_("Days after the first failure"),
+    "action": N_("Action"),
+    "after_last": N_("After the last retry fails, the subscription"),
+    "invoice_after_last": N_("After the last retry fails, the invoice"),
 }
 
 # One sentence per code that names the field; used when the field has a label.
@@ -115,6 +124,8 @@ SENTENCES: dict[str, str] = {
     ec.NO_CHANGE: N_("This is what the subscription has already."),
     ec.NO_TRIAL: N_("This plan has no trial."),
     ec.CREDIT_TOO_LARGE: N_("The amount is more than what is left to credit."),
+    ec.REFUND_TOO_LARGE: N_("The amount is more than what is left to refund."),
+    ec.NOT_REFUNDABLE: N_("Only a paid invoice is refunded; credit an open one instead."),
     ec.UNKNOWN_REFERENCE: N_("This names something that is not in the catalog."),
     ec.CONFLICT: N_("This cannot be done in the current state."),
     ec.CONCURRENT_CHANGE: N_(
