@@ -122,10 +122,11 @@ def _confirm(client: TestClient, asked: Response, url: str, **changes: str) -> R
 
 
 def test_a_refund_confirms_the_split_between_card_and_balance_then_refunds(
-    client: TestClient, container: Plansmith, tenant: Tenant
+    client: TestClient, container: Plansmith, tenant: Tenant, clock: TestClock
 ) -> None:
     dunned = dunned_customer(container, tenant)
     sign_in_console(client, container, tenant)
+    clock.advance(timedelta(hours=1))
     url = f"/console/invoices/{dunned.billed.first.id}/refund"
 
     asked = _refund(client, dunned, "5000", "Service outage in March")
