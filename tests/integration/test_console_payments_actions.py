@@ -212,7 +212,10 @@ def test_an_unpaid_invoice_is_not_refunded(
     )
 
     assert refused.status_code == 409
-    assert "a open invoice is not refunded; only a paid one" in text_of(refused)
+    assert (
+        "this invoice is open; only a paid invoice is refunded (credit an open one instead)"
+        in text_of(refused)
+    )
     assert payment_rows(container) == before
 
 

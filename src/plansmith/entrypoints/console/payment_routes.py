@@ -219,15 +219,15 @@ def refund(
     """A refund of a paid invoice: the amount and the reason are checked, then a confirmation
     says how much goes back to the card and how much to the balance; its Confirm refunds."""
     org = operator.organization_id
-    found = invoice_payments(app.uow(), org, invoice_id)
     with app.uow() as uow:
         invoice = uow.invoices.get_invoice(org, invoice_id)
     if invoice is None:
         raise NotFound(f"no invoice {invoice_id!r}", field="invoice_id")
+    found = invoice_payments(app.uow(), org, invoice_id, invoice=invoice)
     if invoice.status is not InvoiceStatus.PAID:
         refused = Conflict(
-            f"a {invoice.status} invoice is not refunded; only a paid one "
-            "(credit an open invoice instead)",
+            f"this invoice is {invoice.status}; only a paid invoice is refunded "
+            "(credit an open one instead)",
             field="invoice_id",
             code=ec.NOT_REFUNDABLE,
         )
