@@ -25,6 +25,10 @@ from plansmith.entrypoints.api.invoicing.tax_coupon_routes import router as tax_
 from plansmith.entrypoints.api.organizations.api_key_routes import router as api_key_router
 from plansmith.entrypoints.api.organizations.sandbox_routes import router as sandbox_router
 from plansmith.entrypoints.api.organizations.settings_routes import router as settings_router
+from plansmith.entrypoints.api.payments.history_routes import router as payment_history_router
+from plansmith.entrypoints.api.payments.routes import router as payment_router
+from plansmith.entrypoints.api.payments.settings_routes import router as payment_settings_router
+from plansmith.entrypoints.api.payments.webhook_routes import router as stripe_webhook_router
 from plansmith.entrypoints.api.subscriptions.routes import router as subscription_router
 from plansmith.entrypoints.console import routes as console
 from plansmith.entrypoints.console.api_key_routes import router as console_api_key_router
@@ -86,6 +90,10 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, invoice_router)
     add_routes(app, billing_run_router)
     add_routes(app, ledger_router)
+    add_routes(app, payment_router)
+    add_routes(app, payment_history_router)
+    add_routes(app, payment_settings_router)
+    add_routes(app, stripe_webhook_router)
     add_routes(app, test_clock_router)
     add_routes(app, api_key_router)
     add_routes(app, settings_router)

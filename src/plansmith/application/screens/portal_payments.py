@@ -128,16 +128,16 @@ def payments_screen(uow: UnitOfWork, organization_id: str, account_id: str) -> P
 def _invoice_of(
     movement: BalanceMovement, invoices: Mapping[str, Invoice], payments: Sequence[Payment]
 ) -> Invoice | None:
-    """The invoice a movement concerns: named by its reference (a negative invoice, a credit
-    note's), or, for the balance taken by an invoice (whose reference is its own), the invoice
-    paid or charged at that very instant."""
+    """The invoice a movement concerns, named by its reference: a negative invoice's, a
+    credit note's payment, or the balance taken by an invoice (``inv_….N``)."""
     if movement.reference in invoices:
         return invoices[movement.reference]
+    if movement.kind == "balance_applied":
+        return invoices.get(movement.reference.rsplit(".", 1)[0])
     for payment in payments:
         if payment.id == movement.reference and payment.invoice_id:
             return invoices.get(payment.invoice_id)
-    if movement.kind != "balance_applied":
-        return None
+    return None
     for invoice in invoices.values():
         if invoice.paid_at == movement.at and invoice.totals.credit_applied > 0:
             return invoice
