@@ -285,6 +285,11 @@ POSTED: tuple[Posted, ...] = (
         422,
     ),
     Posted(
+        "console-card-remove-confirm",
+        "/console/customers/{account_id}/payments",
+        (Send("/console/customers/{account_id}/cards/remove"),),
+    ),
+    Posted(
         "console-dunning-errors",
         "/console/settings/dunning",
         (Send("/console/settings/dunning", fill={"retry_days": "3, 1"}),),
@@ -303,12 +308,11 @@ NO_PAGE: dict[str, str] = {
     "/console/billing-runs": "runs billing, redirects to the billing runs page",
     "/console/api-keys/{key_id}/revoke": "redirects to the API keys page",
     "/console/sandboxes/{sandbox_id}/delete": "archives it, redirects to the sandboxes page",
-    # The world has no card, no paid invoice and no invoice in dunning (it is seeded through
-    # the API, which takes no payment yet): these confirmation pages and their outcomes are
-    # checked in tests/integration/test_console_payments_actions.py.
+    # The world has no paid invoice and no invoice in dunning: these confirmation pages and
+    # their outcomes are checked in tests/integration/test_console_payments_actions.py and, on
+    # screens, in tests/e2e/test_console_payments_browser.py.
     "/console/payments/failed/{invoice_id}/retry": "confirms, then shows the retry's outcome",
     "/console/invoices/{invoice_id}/refund": "confirms, then redirects to the invoice page",
-    "/console/customers/{account_id}/cards/remove": "confirms, then redirects to the payments",
 }
 
 
