@@ -277,6 +277,24 @@ POSTED: tuple[Posted, ...] = (
         (Send("/console/sandboxes", fill={"start": "someday"}),),
         422,
     ),
+    # -- the console's payments --
+    Posted(
+        "console-collection-errors",
+        "/console/customers/{account_id}/payments",
+        (Send("/console/customers/{account_id}/collection", fill={"net_days": "400"}),),
+        422,
+    ),
+    Posted(
+        "console-card-remove-confirm",
+        "/console/customers/{account_id}/payments",
+        (Send("/console/customers/{account_id}/cards/remove"),),
+    ),
+    Posted(
+        "console-dunning-errors",
+        "/console/settings/dunning",
+        (Send("/console/settings/dunning", fill={"retry_days": "3, 1"}),),
+        422,
+    ),
 )
 
 # POST routes that answer no page of their own: each sends the browser on (303) to a page the
@@ -290,6 +308,11 @@ NO_PAGE: dict[str, str] = {
     "/console/billing-runs": "runs billing, redirects to the billing runs page",
     "/console/api-keys/{key_id}/revoke": "redirects to the API keys page",
     "/console/sandboxes/{sandbox_id}/delete": "archives it, redirects to the sandboxes page",
+    # The world has no paid invoice and no invoice in dunning: these confirmation pages and
+    # their outcomes are checked in tests/integration/test_console_payments_actions.py and, on
+    # screens, in tests/e2e/test_console_payments_browser.py.
+    "/console/payments/failed/{invoice_id}/retry": "confirms, then shows the retry's outcome",
+    "/console/invoices/{invoice_id}/refund": "confirms, then redirects to the invoice page",
 }
 
 

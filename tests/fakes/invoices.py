@@ -79,6 +79,10 @@ class FakeInvoices(Repo):
             return None
         return row.invoice
 
+    def get_invoices(self, organization_id: str, invoice_ids: Sequence[str]) -> Sequence[Invoice]:
+        found = (self.get_invoice(organization_id, i) for i in dict.fromkeys(invoice_ids))
+        return [invoice for invoice in found if invoice is not None]
+
     def hold_invoice(self, organization_id: str, invoice_id: str) -> Invoice | None:
         return self.get_invoice(organization_id, invoice_id)  # one writer at a time here
 

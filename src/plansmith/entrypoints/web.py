@@ -36,6 +36,7 @@ from plansmith.entrypoints.console.billing_routes import router as console_billi
 from plansmith.entrypoints.console.catalog_routes import router as console_catalog_router
 from plansmith.entrypoints.console.customer_plans_routes import router as console_plans_router
 from plansmith.entrypoints.console.dashboard_routes import router as console_dashboard_router
+from plansmith.entrypoints.console.payment_routes import router as console_payments_router
 from plansmith.entrypoints.console.sandbox_routes import router as console_sandbox_router
 from plansmith.entrypoints.console.settings_routes import router as console_settings_router
 from plansmith.entrypoints.console.subscriptions_routes import router as console_subs_router
@@ -106,6 +107,7 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, portal_payments_router)
     add_routes(app, console.router)
     add_routes(app, console_catalog_router)
+    add_routes(app, console_payments_router)  # before /invoices/{invoice_id}/{action}
     add_routes(app, console_billing_router)
     add_routes(app, console_api_key_router)
     add_routes(app, console_dashboard_router)

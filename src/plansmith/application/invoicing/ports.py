@@ -52,6 +52,10 @@ class InvoiceRepository(Protocol):
         ...
 
     def get_invoice(self, organization_id: str, invoice_id: str) -> Invoice | None: ...
+    def get_invoices(self, organization_id: str, invoice_ids: Sequence[str]) -> Sequence[Invoice]:
+        """The organization's invoices of these ids (in no given order), read at once."""
+        ...
+
     def hold_invoice(self, organization_id: str, invoice_id: str) -> Invoice | None:
         """The invoice, its row held until commit (a row lock): whoever changes it or checks
         a limit on it (credit notes, what it owes) reads it after the previous one is done."""

@@ -110,6 +110,11 @@ class PaymentMethodRepository(Protocol):
         """Removed or not (to resolve a payment made with it)."""
         ...
 
+    def get_many(self, organization_id: str, method_ids: Sequence[str]) -> Sequence[PaymentMethod]:
+        """The organization's cards of these ids, removed or not (a page of payments shows
+        the card each was made with), read at once."""
+        ...
+
     def of_account(self, account_id: str) -> Sequence[PaymentMethod]:
         """Cards not removed, the default first, then newest first."""
         ...

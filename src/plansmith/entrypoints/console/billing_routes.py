@@ -35,6 +35,7 @@ from plansmith.application.invoicing.invoices import (
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.pagination import decode_cursor, encode_cursor
 from plansmith.application.kernel.ports import Clock, UnitOfWork
+from plansmith.application.screens.console_payments import invoice_payments
 from plansmith.domain.invoicing.invoice import (
     INVOICE_TRANSITIONS,
     Invoice,
@@ -43,6 +44,7 @@ from plansmith.domain.invoicing.invoice import (
 )
 from plansmith.domain.kernel.errors import DomainError, InvalidValue
 from plansmith.entrypoints.console.catalog_views import bdi
+from plansmith.entrypoints.console.payment_words import GLOBALS
 from plansmith.entrypoints.console.routes import (
     PAGE_SIZE,
     PREFIX,
@@ -139,6 +141,8 @@ BUTTONS = (
     ),
 )
 BY_PATH = {button.path: button for button in BUTTONS}
+# What an action of payment_routes just did to the invoice (?done=), said in words.
+INVOICE_DONE = {"refunded": N_("Refund recorded: it is listed under Payments below.")}
 CONFIRMED = "yes"
 # The status filter's tabs: an uncollectible invoice is "Unpaid" like an open one (one name per
 # state people read), so its tab says what sets it apart.
@@ -158,7 +162,7 @@ def tab_word(context: Context, status: str) -> str:
 
 
 templates = make_templates(Path(__file__).with_name("templates"))
-templates.env.globals.update(state_word=state_word, tab_word=tab_word)
+templates.env.globals.update(state_word=state_word, tab_word=tab_word, **GLOBALS)
 templates.env.filters.update(bdi=bdi)
 router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -219,7 +223,8 @@ def invoice_pdf(invoice_id: str, operator: CurrentOperator, app: Container) -> R
 def invoice_page(
     request: Request, invoice_id: str, operator: CurrentOperator, app: Container, done: str = ""
 ) -> Response:
-    flash = translate(request_language(request), BY_PATH[done].done) if done in BY_PATH else None
+    message = BY_PATH[done].done if done in BY_PATH else INVOICE_DONE.get(done)
+    flash = translate(request_language(request), message) if message is not None else None
     return _invoice_page(request, app, operator, invoice_id, flash=flash)
 
 
@@ -308,6 +313,9 @@ def _invoice_page(
     *,
     flash: str | None = None,
     error: DomainError | None = None,
+    status: int | None = None,
+    refund_form: dict[str, str] | None = None,
+    refund_errors: dict[str, object] | None = None,
 ) -> Response:
     # The page in the console's language; its PDF is the customer's, in the account's.
     language = request_language(request)
@@ -320,12 +328,21 @@ def _invoice_page(
         "buttons": [b for b in BUTTONS if b.to in allowed],
         "flash": flash,
         "error": explain(error, language) if error is not None else None,
+        "paid": invoice_payments(
+            app.uow(), operator.organization_id, invoice_id, invoice=loaded.invoice
+        ),
+        "refund_form": refund_form or {"amount": "", "reason": ""},
+        "refund_errors": refund_errors or {},
         **_chrome(operator, "invoices"),
     }
-    status = error.status if error is not None else 200
+    if status is None:
+        status = error.status if error is not None else 200
     return templates.TemplateResponse(
         request, "console/invoice.html", context, status_code=status, headers=NO_STORE
     )
+
+
+invoice_page_with = _invoice_page  # the invoice page with a refund's form and its refusals
 
 
 # -- billing runs -------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from plansmith.application.organizations.sign_in import TooManyAttempts, sign_in
 from plansmith.application.organizations.tokens import TokenRejected
 from plansmith.application.organizations.web_sessions import end_session
 from plansmith.application.screens.console_customer import customer_page
+from plansmith.application.screens.console_payments import account_balance
 from plansmith.application.subscriptions.lifecycle import SubscriptionView
 from plansmith.application.subscriptions.queries import FamilyPlans, HistoryEntry
 from plansmith.domain.organizations.organization import OperatorUser
@@ -221,6 +222,7 @@ def _customer_page(
     page = customer_page(app.uow(), operator.organization_id, account_id)
     language = request_language(request)
     context = {
+        "balance": account_balance(app.uow(), page.account),
         "account": page.account,
         "addresses": list(page.addresses),
         "subscriptions": [SubscriptionRow.of(f) for f in page.families],

@@ -160,6 +160,14 @@ class SqlInvoices:
         found = self._with_lines(q)
         return found[0] if found else None
 
+    def get_invoices(self, organization_id: str, invoice_ids: Sequence[str]) -> Sequence[Invoice]:
+        if not invoice_ids:
+            return []
+        q = select(t.invoices).where(
+            INV.organization_id == organization_id, INV.id.in_(list(invoice_ids))
+        )
+        return self._with_lines(q)
+
     def hold_invoice(self, organization_id: str, invoice_id: str) -> Invoice | None:
         q = select(t.invoices).where(INV.organization_id == organization_id, INV.id == invoice_id)
         # SQLite's BEGIN IMMEDIATE already serializes every writer. On PostgreSQL, the lock an

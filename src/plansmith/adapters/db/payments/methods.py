@@ -66,6 +66,14 @@ class SqlPaymentMethods:
         row = self.session.execute(select(t.payment_methods).where(m.id == method_id)).first()
         return _method(row) if row is not None else None
 
+    def get_many(self, organization_id: str, method_ids: Sequence[str]) -> Sequence[PaymentMethod]:
+        if not method_ids:
+            return []
+        q = select(t.payment_methods).where(
+            m.organization_id == organization_id, m.id.in_(list(method_ids))
+        )
+        return [_method(row) for row in self.session.execute(q)]
+
     def of_account(self, account_id: str) -> Sequence[PaymentMethod]:
         q = (
             select(t.payment_methods)
