@@ -124,7 +124,8 @@ def fill(path: Path) -> int:
         for key, texts in given.items():
             if language not in texts:
                 continue
-            message = catalog.get(key)
+            # A plural may be keyed "singular|plural".
+            message = catalog.get(key.split("|", 1)[0] if "|" in key else key)
             if message is None:
                 # A plural's id is its singular; a JSON key may name either form.
                 message = next(
