@@ -44,6 +44,11 @@ class FakePaymentMethods(Repo):
         row = self._rows.payment_methods.get(method_id)
         return row.method if row is not None else None
 
+    def get_many(self, organization_id: str, method_ids: Sequence[str]) -> Sequence[PaymentMethod]:
+        """Removed or not, of the organization."""
+        found = (self._rows.payment_methods.get(i) for i in method_ids)
+        return [r.method for r in found if r and r.method.organization_id == organization_id]
+
     def _live(self, account_id: str) -> list[PaymentMethod]:
         return [
             r.method
