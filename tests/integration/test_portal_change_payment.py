@@ -193,7 +193,7 @@ def test_upgrade_paid_with_the_balance_charges_no_card(
         "/portal/plans/chat/pay", data={**form, "pay_with": "balance"}, follow_redirects=False
     )
 
-    assert "From your balance -￥11,700 To pay now ￥0" in _text(step).replace("−", "-")
+    assert "From your balance \u2212￥11,700 To pay now ￥0" in _text(step)
     assert "Your balance pays all of it" in _text(step)
     assert (done.status_code, done.headers["location"]) == (303, PAID)
     assert _terms(container, account) == ("chat-business", 5)
