@@ -10,16 +10,20 @@ first period (5,600, never invoiced: no billing run has run) stays pending for t
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select
 
+from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.application.catalog.plan_families import update_family
 from plansmith.application.payments.balance import balance_of
 from plansmith.application.payments.change_payment import pay_by_card
+from plansmith.application.payments.collection import run_collection
 from plansmith.application.payments.methods import add_card
 from plansmith.application.payments.top_ups import top_up
 from plansmith.application.screens.portal_plans import Moved
@@ -451,3 +455,45 @@ def test_a_payment_form_posted_again_after_a_decline_is_not_charged_again(
     assert "This payment was sent already" in _text(again)
     assert _payments(container) == [("payment", "failed", 11700, None, "do_not_honor")]
     assert (_snapshot(container), _money_rows(container)) == before
+
+
+class _Crash(Exception):
+    """The process dying between the charge and its record."""
+
+
+def test_a_crash_after_the_charge_is_settled_by_the_collection_run_onto_the_balance(
+    container: Plansmith, tenant: Tenant, clock: TestClock
+) -> None:
+    account = _customer(container, tenant)
+    org = account.organization_id
+    card = _card(container, account, "tok_sandbox_success")
+    before = _snapshot(container)
+
+    def crash(_uow: object) -> None:
+        raise _Crash
+
+    with pytest.raises(_Crash):
+        pay_by_card(
+            container.uow(),
+            container.gateway_for(org),
+            clock.now(),
+            org,
+            account.id,
+            card,
+            11700,
+            "JPY",
+            "attempt-crash-0123456789",
+            crash,
+        )
+    left = _payments(container)
+    run_collection(container.uow(), container.gateway_for, clock, org)
+    too_young = _payments(container)
+    clock.advance(timedelta(minutes=5))
+    run_collection(container.uow(), container.gateway_for, clock, org)
+
+    assert left == too_young == [("payment", "pending", 11700, None, None)]
+    assert _payments(container) == [("payment", "succeeded", 11700, None, None)]
+    assert _balance(container, account) == 11700
+    assert _snapshot(container) == before
+    assert _invoices(container) == []
+    assert_ledger_invariants(container.engine)

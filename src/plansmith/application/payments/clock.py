@@ -1,6 +1,5 @@
 """A sandbox's test clock with payments: at each instant the clock stops at, the billing run
-and then the collection run (what the run invoiced is charged at that same instant; a
-portal change's payment left without an answer is resolved first), and the
+and then the collection run (what the run invoiced is charged at that same instant), and the
 clock also stops at every scheduled retry, so dunning happens in order under the test clock."""
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from datetime import datetime, timedelta
 from plansmith.application.billing import test_clocks
 from plansmith.application.billing.run_records import RunWatch
 from plansmith.application.kernel.ports import UnitOfWork
-from plansmith.application.payments.change_payment import resolve_change_payments
 from plansmith.application.payments.collection import run_collection
 from plansmith.application.payments.ports import PaymentGateway
 
@@ -26,7 +24,6 @@ def advance_clock(
     watch: RunWatch | None = None,
 ) -> test_clocks.ClockAdvance:
     def collect_at(at: datetime) -> None:
-        resolve_change_payments(uow, lambda _org: gateway, at, organization_id)
         run_collection(uow, lambda _org: gateway, test_clocks.FrozenClock(at), organization_id)
 
     def next_attempt(after: datetime, until: datetime) -> datetime | None:
