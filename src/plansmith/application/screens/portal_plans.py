@@ -465,6 +465,7 @@ class PaymentStep:
     balance: int  # what the account holds in the invoice's currency
     cards: tuple[PaymentMethod, ...]
     attempt: str  # a fresh id for the form
+    now: datetime  # the organization's clock (a sandbox's test clock) when it was read
     chosen: str = ""  # what was chosen (shown again after a refusal)
     errors: Mapping[str, DomainError] = field(default_factory=dict)  # by field
     payment: Payment | None = None  # a declined or unanswered payment: its outcome shown
@@ -544,7 +545,9 @@ def _step(
     changed_screen = ChangeScreen(screen, choice, review, pay=True)
     balance = balance_of(uow, account_id, invoice.currency)
     cards = tuple(uow.payment_methods.of_account(account_id))
-    return changed_screen, PaymentStep(changed_screen, invoice, balance, cards, new_attempt())
+    return changed_screen, PaymentStep(
+        changed_screen, invoice, balance, cards, new_attempt(), read.now
+    )
 
 
 def new_attempt() -> str:
@@ -592,55 +595,66 @@ def pay_for_change(
     """ "Pay": the card (saved, or new and saved first) is charged what the review showed as
     due now, then the change is applied and invoiced at once (change_payment); the balance
     pays all in one transaction. A decline or no answer changes nothing but the payment."""
+
+    def apply(inner: UnitOfWork) -> Invoice | None:
+        return _apply_reviewed(inner, wall, organization_id, account_id, family_code, wish)
+
+    def again(error: DomainError | None = None) -> Paid:
+        """The payment step shown again (or the review, when the figures moved)."""
+        with uow:
+            change, step = _step(uow, wall, organization_id, account_id, family_code, wish, grace)
+        if step is None:
+            return Paid(change=change)
+        return Paid(step=_refused(replace(step, chosen=chosen.pay_with), error))
+
+    if chosen.kind is PayWith.BALANCE:  # one transaction: applied if the balance pays all
+        try:
+            pay_with_balance(uow, apply)
+        except Moved:
+            return again()
+        except DomainError as error:
+            if not fixable(error):
+                raise
+            return again(error)
+        return Paid(done="paid")
     with uow:
         change, step = _step(uow, wall, organization_id, account_id, family_code, wish, grace)
     if step is None:
         return Paid(change=change)
     step = replace(step, chosen=chosen.pay_with, attempt=chosen.attempt or step.attempt)
-    now = clock_of(uow, wall, organization_id)
-    org_clock = FrozenClock(now)
-
-    def apply(inner: UnitOfWork) -> Invoice | None:
-        return _apply_reviewed(inner, wall, organization_id, account_id, family_code, wish)
-
-    kind = chosen.kind
     try:
-        if kind is PayWith.BALANCE or step.balance_covers:
-            if not step.balance_covers:
-                raise Conflict(
-                    "your balance does not cover this change; choose a card",
-                    field="pay_with",
-                    code=ec.BALANCE_TOO_LOW,
-                )
+        if step.balance_covers:  # nothing is left for the card
             outcome = pay_with_balance(uow, apply)
         else:
             method_id = chosen.pay_with
             if not method_id:
                 raise InvalidValue("choose how to pay", field="pay_with")
-            if kind is PayWith.NEW_CARD:
+            if chosen.kind is PayWith.NEW_CARD:
                 if chosen.card is None:
                     raise InvalidValue("type the card's number", field="number")
                 added = add_card(
-                    uow, gateway, org_clock, organization_id, account_id, card=chosen.card
+                    uow,
+                    gateway,
+                    FrozenClock(step.now),
+                    organization_id,
+                    account_id,
+                    card=chosen.card,
                 )
                 method_id = added.method.id
-            currency = step.invoice.currency
             outcome = pay_by_card(
                 uow,
                 gateway,
-                now,
+                step.now,
                 organization_id,
                 account_id,
                 method_id,
                 step.to_pay,
-                currency,
+                step.invoice.currency,
                 step.attempt,
                 apply,
             )
     except Moved:
-        with uow:
-            change, _none = _step(uow, wall, organization_id, account_id, family_code, wish, grace)
-        return Paid(change=change)
+        return again()
     except DomainError as error:
         if not fixable(error):
             raise
@@ -665,7 +679,9 @@ def pay_for_change(
     )
 
 
-def _refused(step: PaymentStep, error: DomainError) -> PaymentStep:
+def _refused(step: PaymentStep, error: DomainError | None) -> PaymentStep:
+    if error is None:
+        return step
     errors: dict[str, DomainError] = {}
     for part in error.errors if isinstance(error, InvalidInput) else [error]:
         errors.setdefault(part.field if part.field in PAY_FIELDS else "", part)
