@@ -584,7 +584,7 @@ def clock_of(uow: UnitOfWork, wall: Clock, organization_id: str) -> datetime:
 def pay_for_change(
     uow: UnitOfWork,
     wall: Clock,
-    gateway: PaymentGateway,
+    gateway_for: Callable[[str], PaymentGateway],
     organization_id: str,
     account_id: str,
     family_code: str,
@@ -623,6 +623,7 @@ def pay_for_change(
         return Paid(change=change)
     step = replace(step, chosen=chosen.pay_with, attempt=chosen.attempt or step.attempt)
     try:
+        gateway = gateway_for(organization_id)
         if step.balance_covers:  # nothing is left for the card
             outcome = pay_with_balance(uow, apply)
         else:

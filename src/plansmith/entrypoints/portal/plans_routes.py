@@ -323,7 +323,7 @@ def pay(
     paid = q.pay_for_change(
         app.uow(),
         app.clock,
-        app.gateway_for(org),
+        app.gateway_for,
         org,
         visit.account_id,
         family_code,
