@@ -28,7 +28,7 @@ def pay_for_change(
         account.id,
         source="tok_sandbox_success",
     ).method
-    step = client.post(f"/portal/plans/{family}/payment", data=form)
+    step = client.post(f"/portal/plans/{family}/confirm", data=form)
     match = re.search(r'name="attempt" value="([^"]+)"', step.text)
     assert step.status_code == 200 and match, step.text
     paid = {**form, "attempt": match.group(1), "pay_with": card.id}

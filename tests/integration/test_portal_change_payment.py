@@ -64,7 +64,7 @@ def _payment_step(client: TestClient, csrf: str) -> tuple[dict[str, str], Respon
     """Review the upgrade, then open its payment step: the form's fields and the page."""
     reviewed = client.post("/portal/plans/chat/review", data={**BUSINESS_X5, "csrf_token": csrf})
     form = {**BUSINESS_X5, "csrf_token": csrf, "expect": _expect(reviewed)}
-    step = client.post("/portal/plans/chat/payment", data=form)
+    step = client.post("/portal/plans/chat/confirm", data=form)
     assert step.status_code == 200, step.text
     return {**form, "attempt": _attempt(step)}, step
 

@@ -284,16 +284,15 @@ def confirm(
     if shown.review is None:
         return _change_page(request, visit, shown)
     if shown.pay and not shown.moved:  # a change that charges now is confirmed by paying
-        return payment(request, family_code, visit, app, fields)
+        return _payment(request, family_code, visit, app, fields)
     return _review_page(request, visit, shown)
 
 
 # -- the payment step and Pay (seed 002) --------------------------------------------------
 
 
-@router.post("/plans/{family_code}/payment")
-def payment(
-    request: Request, family_code: str, visit: FormVisit, app: Container, fields: Fields
+def _payment(
+    request: Request, family_code: str, visit: Visit, app: Container, fields: ChoiceFields
 ) -> Response:
     """The reviewed change's payment step: what is invoiced now, the balance it takes, and
     how to pay the rest (a saved card, a new card, or the balance when it covers it)."""
