@@ -497,3 +497,44 @@ def test_a_crash_after_the_charge_is_settled_by_the_collection_run_onto_the_bala
     assert _snapshot(container) == before
     assert _invoices(container) == []
     assert_ledger_invariants(container.engine)
+
+
+def test_a_declined_new_card_is_not_kept(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    account = _customer(container, tenant)
+    csrf = _enter(client, container, account)
+    form, _step = _payment_step(client, csrf)
+    new_card = {"number": "4000 0000 0000 0069", "exp_month": "12", "exp_year": "2030"}
+
+    page = client.post(
+        "/portal/plans/chat/pay", data={**form, **new_card, "pay_with": "new_card", "cvc": "123"}
+    )
+
+    assert page.status_code == 402
+    assert "Your card was declined: " in _text(page)
+    assert "0069" not in page.text  # neither kept nor shown
+    assert _payments(container) == [("payment", "failed", 11700, None, "expired_card")]
+    with container.engine.connect() as connection:
+        kept = connection.execute(
+            select(t.payment_methods.c.last4).where(t.payment_methods.c.removed_at.is_(None))
+        ).all()
+    assert kept == []
+
+
+def test_the_balance_chosen_when_it_no_longer_covers_the_change_is_refused(
+    client: TestClient, container: Plansmith, tenant: Tenant
+) -> None:
+    account = _customer(container, tenant)
+    card = _card(container, account, "tok_sandbox_success")
+    csrf = _enter(client, container, account)
+    form, _step = _payment_step(client, csrf)
+    before = (_snapshot(container), _money_rows(container))
+
+    page = client.post("/portal/plans/chat/pay", data={**form, "pay_with": "balance"})
+
+    assert page.status_code == 409
+    assert "Your balance no longer covers this change; choose a card" in _text(page)
+    assert f'value="{card}" checked' not in page.text  # the balance stays the choice made
+    assert (_snapshot(container), _money_rows(container)) == before
+    assert _payments(container) == []

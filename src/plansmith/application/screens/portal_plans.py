@@ -30,7 +30,7 @@ from plansmith.application.payments.change_payment import (
     pay_with_balance,
     resolve_change_payments,
 )
-from plansmith.application.payments.methods import add_card
+from plansmith.application.payments.methods import add_card, remove_card
 from plansmith.application.payments.ports import CardDetails, PaymentGateway
 from plansmith.application.screens.invoices import AccountInvoices, plan_names_of
 from plansmith.application.screens.plan_choices import (
@@ -640,6 +640,7 @@ def pay_for_change(
                     organization_id,
                     account_id,
                     card=chosen.card,
+                    make_default=False,  # the account's first card is its default anyway
                 )
                 method_id = added.method.id
             outcome = pay_by_card(
@@ -672,9 +673,16 @@ def pay_for_change(
             currency=step.invoice.currency,
             locale=change.screen.account.locale,
         )
+    declined = payment is not None and payment.status is PaymentStatus.FAILED
+    if declined and chosen.kind is PayWith.NEW_CARD and payment is not None:
+        # A new card that was declined is not kept (one that did not answer is: its payment
+        # is asked about again with it).
+        assert payment.payment_method_id is not None
+        clock = FrozenClock(step.now)
+        remove_card(uow, gateway, clock, organization_id, account_id, payment.payment_method_id)
     with uow:
         cards = tuple(uow.payment_methods.of_account(account_id))
-    status = 402 if payment is not None and payment.status is PaymentStatus.FAILED else 202
+    status = 402 if declined else 202
     return Paid(
         step=replace(step, payment=payment, cards=cards, attempt=new_attempt(), status=status)
     )
