@@ -74,6 +74,7 @@ def test_the_default_policy_leaves_a_change_for_the_next_invoice(
     families = _ok(client.get("/v1/plan_families", headers=tenant.headers))["data"]
     assert families[0]["policy"]["change_invoicing"] == "next_invoice"
     assert [i["amount"] for i in result["items"]] == [-5766, 12831]
+    assert result["next_invoice"]["total"] == 35995  # 8,970 - 5,766 + 12,831 + 19,960
     assert _invoices(container) == []
     assert _pending(container, sub["id"]) == [-5766, 8970, 12831]
 
@@ -96,6 +97,9 @@ def test_immediately_invoices_the_change_at_once_and_the_collection_run_charges_
     families = _ok(client.get("/v1/plan_families", headers=tenant.headers))["data"]
     assert families[0]["policy"]["change_invoicing"] == "immediately"
     assert [i["amount"] for i in result["items"]] == [-5766, 12831]
+    # The next invoice keeps February's Lite and adds March's Pro × 4: 8,970 + 19,960.
+    assert [i["amount"] for i in result["next_invoice"]["items"]] == [8970, 19960]
+    assert result["next_invoice"]["total"] == 28930
     assert invoiced == [("change:2", "open", "INV-000001", 7065, 7065, [-5766, 12831])]
     # February's Lite was never invoiced (no billing run yet): it waits for the run.
     assert _pending(container, sub["id"]) == [8970]

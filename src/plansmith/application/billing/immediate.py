@@ -16,7 +16,7 @@ taken; items left pending before it keep waiting for the next invoice.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from plansmith.application.billing.ports import BillingOutcome, InvoiceOutcome
@@ -154,6 +154,11 @@ def apply_and_invoice(
     if result.applied and immediately and result.items:
         made = pending_ids(uow, sub.id) - before
         invoice = invoice_now(uow, sub.organization_id, sub.id, made, now, actor)
+        # The next invoice no longer holds what was just invoiced (the very item objects).
+        invoiced = {id(item) for item in result.items}
+        nxt = result.next_invoice
+        left = tuple(item for item in nxt.items if id(item) not in invoiced)
+        result = replace(result, next_invoice=replace(nxt, items=left))
     return Changed(result, invoice)
 
 
