@@ -6,6 +6,11 @@ Every screen reads the account, the catalog (once), the account's subscriptions 
 history up front, in a fixed number of statements whatever the size of the catalog. A confirm
 runs the very preview the customer reviewed and applies it in the same transaction, only when
 its fingerprint still matches.
+
+A change that charges now (seed 002) is confirmed by paying for it: the payment step shows its
+invoice (the balance taken first) and the cards, and Pay charges the card before the change is
+applied and invoiced at once (application/payments/change_payment.py), or lets the balance pay
+all in one transaction. A credit or nothing to pay is confirmed as before.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The portal's Plans screens (seeds 000, 001, 002): a tab per plan family with the plan held,
 its price, next payment and history; Change Plan (plan, cycle, quantity and "price × quantity
-= total"), Review (the change's preview, or what a new plan costs) and Confirm; cancel, keep,
-reactivate, and withdraw a scheduled change.
+= total"), Review (the change's preview, or what a new plan costs) and Confirm (for a change
+that charges now: the payment step, then Pay); cancel, keep, reactivate, and withdraw a
+scheduled change.
 
 Handlers stay thin like those of routes.py: parse the form, call one query of
 ``application.portal_plans`` (each one unit of work), render. The session and CSRF, the error
