@@ -8,7 +8,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +32,9 @@ from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.application.organizations.ports import KeyUses
 from plansmith.application.organizations.tokens import Signer
 from plansmith.application.payments.ports import PaymentGateway
+
+if TYPE_CHECKING:
+    from plansmith.adapters.payments.stripe_gateway import StripeGateway
 
 DEFAULT_DATABASE_URL = "sqlite:///var/plansmith.sqlite3"
 # Where the secret key is kept when PLANSMITH_SECRET_KEY is unset (relative to the working dir).
@@ -155,6 +158,17 @@ class Plansmith:
         if sandbox or self.settings.payment_gateway == "sandbox":
             return self._gateway("sandbox")
         return self._gateway("stripe")
+
+    def stripe_webhooks(self) -> StripeGateway | None:
+        """The Stripe gateway that checks the signatures of Stripe's webhooks; None when this
+        deployment has no Stripe key or webhook secret (every webhook is then refused)."""
+        if not (self.settings.stripe_api_key and self.settings.stripe_webhook_secret):
+            return None
+        from plansmith.adapters.payments.stripe_gateway import StripeGateway
+
+        found = self._gateway("stripe")
+        assert isinstance(found, StripeGateway)
+        return found
 
     def _gateway(self, name: str) -> PaymentGateway:
         found = self._gateways.get(name)

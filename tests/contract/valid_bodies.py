@@ -134,6 +134,42 @@ def _coupon(ids: Ids) -> Strategy:
     return st.one_of(percent, amount)
 
 
+SANDBOX_TOKENS = st.sampled_from(
+    ["tok_sandbox_success", "tok_sandbox_insufficient_funds", "tok_sandbox_timeout_succeeded"]
+)
+SANDBOX_CARDS = st.sampled_from(["4242424242424242", "4000000000009995", "4000000000000002"])
+
+
+def _payment_method(ids: Ids) -> Strategy:
+    card = st.fixed_dictionaries(
+        {
+            "number": SANDBOX_CARDS,
+            "exp_month": st.integers(1, 12),
+            "exp_year": st.integers(2027, 2060),
+            "cvc": st.just("123"),
+        }
+    )
+    return st.one_of(
+        st.fixed_dictionaries({"source": SANDBOX_TOKENS}, optional={"make_default": st.booleans()}),
+        st.fixed_dictionaries({"card": card}),
+    )
+
+
+def _dunning_policy(ids: Ids) -> Strategy:
+    days = st.lists(st.integers(1, 20), min_size=1, max_size=4, unique=True).map(sorted)
+    stage = st.tuples(st.integers(0, 30), st.sampled_from(["notify", "restrict", "cancel_now"]))
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "retry_days": days,
+            "stages": st.lists(stage, max_size=2).map(
+                lambda found: [{"after_days": d, "action": a} for d, a in sorted(found)]
+            ),
+            "after_last": st.sampled_from(["canceled", "cancel_at_term_end", "past_due"]),
+        },
+    )
+
+
 VALID_BODIES: dict[str, Callable[[Ids], Strategy]] = {
     "POST /v1/accounts": _account,
     "PATCH /v1/accounts/{account_id}": lambda ids: st.fixed_dictionaries({"name": TEXT}),
@@ -168,5 +204,17 @@ VALID_BODIES: dict[str, Callable[[Ids], Strategy]] = {
     ),
     "POST /v1/invoices/{invoice_id}/credit_notes": lambda ids: st.fixed_dictionaries(
         {"amount": COUNT, "reason": TEXT}
+    ),
+    "POST /v1/accounts/{account_id}/payment_methods": _payment_method,
+    "POST /v1/accounts/{account_id}/top_ups": lambda ids: st.fixed_dictionaries(
+        {"amount": st.one_of(st.integers(1, 100_000), NUMBER), "currency": CURRENCY}
+    ),
+    "POST /v1/invoices/{invoice_id}/refunds": lambda ids: st.fixed_dictionaries(
+        {"amount": st.one_of(st.integers(1, 1000), COUNT), "reason": TEXT}
+    ),
+    "POST /v1/organization/dunning_policy": _dunning_policy,
+    "POST /v1/accounts/{account_id}/collection": lambda ids: st.fixed_dictionaries(
+        {"method": st.sampled_from(["charge_automatically", "send_invoice"])},
+        optional={"net_days": st.integers(0, 365)},
     ),
 }

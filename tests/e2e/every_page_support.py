@@ -23,6 +23,7 @@ from playwright.sync_api import Page
 
 from plansmith.application.catalog.plans import PlanInput, create_plan
 from plansmith.application.organizations.organizations import create_operator, create_portal_link
+from plansmith.application.payments.methods import add_card
 from plansmith.bootstrap import Plansmith
 from tests.conftest import make_tenant
 from tests.integration.route_calls import PARAM, _objects, api_routes
@@ -142,7 +143,16 @@ def seed_world(app: FastAPI, container: Plansmith) -> World:
             answer = api.post(path, json=stop[1], headers=tenant.headers)
             assert answer.status_code == 200, answer.text
     create_operator(container.uow(), container.clock, tenant.organization_id, OPERATOR, PASSWORD)
-    return World(tenant.organization_id, {**ids, "family_code": "service"})
+    org = tenant.organization_id
+    card = add_card(  # the first account's card (a sandbox test token): its pay and remove pages
+        container.uow(),
+        container.gateway_for(org),
+        container.clock,
+        org,
+        ids["account_id"],
+        source="tok_sandbox_success",
+    )
+    return World(org, {**ids, "family_code": "service", "method_id": card.method.id})
 
 
 def sign_in(page: Page, url: str, container: Plansmith, world: World) -> None:

@@ -131,6 +131,42 @@ POSTED: tuple[Posted, ...] = (
         ),
         402,
     ),
+    Posted(
+        "portal-card-errors",
+        "/portal/payment-methods",
+        (
+            Send(
+                "/portal/payment-methods",
+                fill={"number": "4242 4242 4242 4241", "exp_month": "1", "exp_year": "2020"},
+            ),
+        ),
+        422,
+    ),
+    Posted(
+        "portal-card-remove-asks",
+        "/portal/payment-methods",
+        (Send("/portal/payment-methods/{method_id}/remove"),),
+    ),
+    Posted(
+        "portal-top-up-errors",
+        "/portal/balance",
+        (Send("/portal/balance/top-up", fill={"amount": "0"}),),
+        422,
+    ),
+    Posted(
+        "portal-pay-review",
+        "/portal/invoices/{invoice_id}/pay",
+        (Send("/portal/invoices/{invoice_id}/pay/review"),),
+    ),
+    Posted(
+        "portal-pay-moved",
+        "/portal/invoices/{invoice_id}/pay",
+        (
+            Send("/portal/invoices/{invoice_id}/pay/review"),
+            Send("/portal/invoices/{invoice_id}/pay", fill=STALE),
+        ),
+        409,
+    ),
     # -- the console --
     Posted(
         "console-login-refused",
@@ -267,6 +303,7 @@ NO_PAGE: dict[str, str] = {
     "/portal/addresses/{address_id}/default": "redirects to the account page",
     "/portal/sign-out": "redirects to the signed-out page",
     "/portal/plans/{family_code}/withdraw": "redirects to the plans page",
+    "/portal/payment-methods/{method_id}/default": "redirects to the payment methods page",
     "/console/logout": "redirects to the sign-in page",
     "/console/billing-runs": "runs billing, redirects to the billing runs page",
     "/console/api-keys/{key_id}/revoke": "redirects to the API keys page",

@@ -32,6 +32,12 @@ from plansmith.entrypoints.api.invoicing.tax_coupon_schemas import (
     TaxRateCreate,
 )
 from plansmith.entrypoints.api.organizations.api_key_routes import ApiKeyCreate, ApiKeyRoll
+from plansmith.entrypoints.api.payments.schemas import (
+    CollectionMethodSet,
+    PaymentMethodCreate,
+    RefundCreate,
+    TopUpCreate,
+)
 from plansmith.entrypoints.api.schemas import (
     AccountCreate,
     AccountUpdate,
@@ -90,6 +96,9 @@ COUPON = {"code": "welcome", "name": "Welcome 10 %", "kind": "percent", "percent
 SECOND_ACCOUNT = {**ACCOUNT, "name": "Bravo Chat"}
 
 
+PAYING_ACCOUNT = {**ACCOUNT, "name": "Bravo Pay"}
+
+
 # A minimal valid body per request model. A model whose fields are all optional needs no entry.
 BODIES: dict[type[BaseModel], dict[str, Any]] = {
     AccountCreate: ACCOUNT,
@@ -117,6 +126,10 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
     AdvanceRequest: {"to": "2026-02-01T00:00:00+00:00"},  # a live organization's: refused
     ApiKeyCreate: {"name": "Hijacked"},
     ApiKeyRoll: {"expires_in": 3600},
+    PaymentMethodCreate: {"source": "tok_sandbox_success"},  # a sandbox test token
+    TopUpCreate: {"amount": 100, "currency": ACCOUNT["currency"]},
+    RefundCreate: {"amount": 100, "reason": "Goodwill"},
+    CollectionMethodSet: {"method": "charge_automatically"},
 }
 
 
@@ -127,6 +140,9 @@ OWN_OBJECTS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/v1/invoices/{invoice_id}/void"): {"invoice_id": "second_invoice_id"},
     # A revoked key cannot be rolled: roll takes a key of its own.
     ("POST", "/v1/api_keys/{key_id}/roll"): {"key_id": "second_key_id"},
+    # An open invoice whose card declines once: "retry now" fails, then paying it succeeds.
+    ("POST", "/v1/invoices/{invoice_id}/retry"): {"invoice_id": "payable_invoice_id"},
+    ("POST", "/v1/invoices/{invoice_id}/pay"): {"invoice_id": "payable_invoice_id"},
 }
 
 
@@ -134,6 +150,11 @@ OWN_OBJECTS: dict[tuple[str, str], dict[str, str]] = {
 QUERIES: dict[str, dict[str, str]] = {
     "/v1/plans/{plan_id}/quote": {"cycle": "month", "currency": "EUR"},
 }
+
+
+# /v1 routes called without an API key: Stripe's webhook is checked by its signature instead
+# (tests/integration/test_payments_api_stripe_webhook.py).
+KEYLESS = frozenset({"/v1/payments/stripe/webhook"})
 
 
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
@@ -182,8 +203,21 @@ def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
     second_account_id = _created(client, tenant, "/v1/accounts", SECOND_ACCOUNT)
     second = {"account_id": second_account_id, "plan": PLAN["code"]}
     second_subscription_id = _created(client, tenant, "/v1/subscriptions", second)
+    # A third account with a card that declines its first charge (see OWN_OBJECTS).
+    paying_account_id = _created(client, tenant, "/v1/accounts", PAYING_ACCOUNT)
+    paying = {"account_id": paying_account_id, "plan": PLAN["code"]}
+    paying_subscription_id = _created(client, tenant, "/v1/subscriptions", paying)
+    once = {"source": "tok_sandbox_declines_1"}
+    _created(client, tenant, f"/v1/accounts/{paying_account_id}/payment_methods", once)
     _created(client, tenant, "/v1/coupons", COUPON)
     run_id = _created(client, tenant, "/v1/billing_runs", {})  # a draft per subscription
+    methods = f"/v1/accounts/{account_id}/payment_methods"
+    card_id = _created(client, tenant, methods, {"source": "tok_sandbox_success"})
+    top_up = {"amount": 500, "currency": ACCOUNT["currency"]}
+    payment_id = _created(client, tenant, f"/v1/accounts/{account_id}/top_ups", top_up)
+    payable_invoice_id = _invoice_of(client, tenant, paying_account_id)
+    finalized = client.post(f"/v1/invoices/{payable_invoice_id}/finalize", headers=tenant.headers)
+    assert finalized.status_code == 200, finalized.text
     return {
         "account_id": account_id,
         "address_id": address_id,
@@ -203,6 +237,11 @@ def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
         "second_key_id": _created(client, tenant, "/v1/api_keys", {"name": "reports"}),
         "event_id": _event_of(client, tenant, subscription_id),
         "sandbox_id": _created(client, tenant, "/v1/sandboxes", {"name": "Route walk"}),
+        "payment_method_id": card_id,
+        "payment_id": payment_id,
+        "paying_account_id": paying_account_id,
+        "paying_subscription_id": paying_subscription_id,
+        "payable_invoice_id": payable_invoice_id,
     }
 
 

@@ -69,9 +69,13 @@ def test_invoices_screen_shows_the_future_invoice_and_the_past_ones(
     past = text[text.index(J("Past invoices")) :]
     # Newest first: the date each was issued (in Tokyo), its number, amount and status.
     assert (
-        f"2026/03/03 INV-000002 ￥17,003 {J('Unpaid')} {J('Review Invoice')} INV-000002 · "
+        f"2026/03/03 INV-000002 ￥17,003 {J('Unpaid')} "
+        f"{J('Due %(date)s') % {'date': '2026/03/03'}} "
+        f"{J('Pay now')} INV-000002 · {J('Review Invoice')} INV-000002 · "
         f"{J('Download PDF')} {J('of invoice %(number)s') % {'number': 'INV-000002'}} "
-        f"2026/02/01 INV-000001 ￥6,160 {J('Unpaid')} {J('Review Invoice')} INV-000001 · "
+        f"2026/02/01 INV-000001 ￥6,160 {J('Unpaid')} "
+        f"{J('Due %(date)s') % {'date': '2026/02/01'}} "
+        f"{J('Pay now')} INV-000001 · {J('Review Invoice')} INV-000001 · "
         f"{J('Download PDF')} {J('of invoice %(number)s') % {'number': 'INV-000001'}}"
     ) in past
     assert f'href="/portal/invoices/{billed.second.id}"' in page.text

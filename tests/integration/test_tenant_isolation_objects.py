@@ -41,7 +41,7 @@ def test_list_never_shows_another_organizations_accounts(
     )
 
     # Made at the same instant, they are listed by id.
-    mine_only = sorted([mine["account_id"], mine["second_account_id"]])
+    mine_only = sorted([mine["account_id"], mine["second_account_id"], mine["paying_account_id"]])
     assert [a["id"] for a in listed.json()["data"]] == mine_only
     assert [a["id"] for a in by_name.json()["data"]] == mine_only
     assert by_id.json()["data"] == []
@@ -58,7 +58,9 @@ def test_subscription_list_never_shows_another_organizations_subscriptions(
         "/v1/subscriptions", params={"account_id": theirs["account_id"]}, headers=tenant.headers
     )
 
-    mine_only = sorted([mine["subscription_id"], mine["second_subscription_id"]])
+    mine_only = sorted(
+        [mine["subscription_id"], mine["second_subscription_id"], mine["paying_subscription_id"]]
+    )
     assert [s["id"] for s in listed.json()["data"]] == mine_only
     assert by_their_account.json()["data"] == []
 
@@ -122,7 +124,7 @@ def test_invoice_list_never_shows_another_organizations_invoices(
         "/v1/invoices", params={"account_id": theirs["account_id"]}, headers=tenant.headers
     )
 
-    mine_only = sorted([mine["invoice_id"], mine["second_invoice_id"]])
+    mine_only = sorted([mine["invoice_id"], mine["second_invoice_id"], mine["payable_invoice_id"]])
     assert [i["id"] for i in listed.json()["data"]] == mine_only
     assert by_their_account.json()["data"] == []
 

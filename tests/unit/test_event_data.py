@@ -36,6 +36,8 @@ NAMES = {
     "subscription.version_move_skipped",
     "subscription.renewed",
     "subscription.trial_converted",
+    "subscription.past_due",
+    "subscription.payment_recovered",
     "invoice.finalized",
     "invoice.paid",
     "invoice.voided",
@@ -43,6 +45,9 @@ NAMES = {
     "credit_note.issued",
     "plan_version.move_scheduled",
     "billing_run.finished",
+    "payment.succeeded",
+    "payment.failed",
+    "dunning.stage_reached",
 }
 
 codes = st.text(alphabet="abcdefghij_", min_size=1, max_size=8)

@@ -25,6 +25,10 @@ from plansmith.entrypoints.api.invoicing.tax_coupon_routes import router as tax_
 from plansmith.entrypoints.api.organizations.api_key_routes import router as api_key_router
 from plansmith.entrypoints.api.organizations.sandbox_routes import router as sandbox_router
 from plansmith.entrypoints.api.organizations.settings_routes import router as settings_router
+from plansmith.entrypoints.api.payments.history_routes import router as payment_history_router
+from plansmith.entrypoints.api.payments.routes import router as payment_router
+from plansmith.entrypoints.api.payments.settings_routes import router as payment_settings_router
+from plansmith.entrypoints.api.payments.webhook_routes import router as stripe_webhook_router
 from plansmith.entrypoints.api.subscriptions.routes import router as subscription_router
 from plansmith.entrypoints.console import routes as console
 from plansmith.entrypoints.console.api_key_routes import router as console_api_key_router
@@ -37,6 +41,7 @@ from plansmith.entrypoints.console.settings_routes import router as console_sett
 from plansmith.entrypoints.console.subscriptions_routes import router as console_subs_router
 from plansmith.entrypoints.portal import routes as portal
 from plansmith.entrypoints.portal.invoices_routes import router as portal_invoices_router
+from plansmith.entrypoints.portal.payments_routes import router as portal_payments_router
 from plansmith.entrypoints.portal.plans_routes import router as portal_plans_router
 from plansmith.entrypoints.read_requests import ReadOnlyGets
 from plansmith.entrypoints.routers import EVERY_ROUTE, add_routes, route_name
@@ -84,6 +89,10 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, invoice_router)
     add_routes(app, billing_run_router)
     add_routes(app, ledger_router)
+    add_routes(app, payment_router)
+    add_routes(app, payment_history_router)
+    add_routes(app, payment_settings_router)
+    add_routes(app, stripe_webhook_router)
     add_routes(app, test_clock_router)
     add_routes(app, api_key_router)
     add_routes(app, settings_router)
@@ -94,6 +103,7 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, portal.router)
     add_routes(app, portal_plans_router)
     add_routes(app, portal_invoices_router)
+    add_routes(app, portal_payments_router)
     add_routes(app, console.router)
     add_routes(app, console_catalog_router)
     add_routes(app, console_billing_router)

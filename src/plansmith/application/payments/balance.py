@@ -36,6 +36,16 @@ def paid_by(uow: UnitOfWork, invoice: Invoice, amount: int, now: datetime) -> In
     return after
 
 
+def applied_reference(uow: UnitOfWork, invoice: Invoice) -> str:
+    """The next balance application's reference on ``invoice``: its id and a count
+    (``inv_….2``), so a balance movement names the invoice it paid. The caller holds the
+    invoice, so the count is not taken twice."""
+    n = 1
+    while uow.ledger.posted("balance_applied", f"{invoice.id}.{n}") is not None:
+        n += 1
+    return f"{invoice.id}.{n}"
+
+
 def take_balance(
     uow: UnitOfWork, invoice: Invoice, now: datetime, most: int | None = None
 ) -> Invoice:
@@ -49,7 +59,9 @@ def take_balance(
         take = min(take, most)
     if take <= 0:
         return invoice
-    uow.ledger.post(postings.balance_applied(new_id("txn"), invoice, new_id("bal"), take, now))
+    uow.ledger.post(
+        postings.balance_applied(new_id("txn"), invoice, applied_reference(uow, invoice), take, now)
+    )
     with_credit = replace(
         invoice, totals=replace(invoice.totals, credit_applied=invoice.totals.credit_applied + take)
     )

@@ -200,7 +200,9 @@ def collect_invoice(
                     code=ec.PAYMENT_IN_PROGRESS,
                 )
             return Collected(_current(uow, organization_id, invoice_id), resolved)
-        if not by_customer:  # the resolved attempt counts as what it was: no second one now
+        # The resolved attempt counts as what it was: no second one for the collection run,
+        # and none for a customer whose earlier attempt turned out to have paid it.
+        if not by_customer or resolved.status is PaymentStatus.SUCCEEDED:
             return Collected(_current(uow, organization_id, invoice_id), resolved)
     with uow:
         invoice = held_invoice(uow, organization_id, invoice_id)

@@ -160,8 +160,9 @@ class PaymentRepository(Protocol):
         kind: str | None,
         before: tuple[datetime, str] | None,
         limit: int,
+        account_id: str | None = None,
     ) -> Sequence[Payment]:
-        """Newest first."""
+        """Newest first; ``account_id``: that account's only."""
         ...
 
     def by_reference(self, gateway: str, reference: str) -> Payment | None: ...

@@ -76,10 +76,29 @@ def account_payments(
         )
 
 
+def account_balance(
+    uow: UnitOfWork, organization_id: str, account_id: str
+) -> tuple[str, int, list[BalanceMovement]]:
+    """(currency, balance, movements newest first) of an account, in two reads: the balance
+    is the sum of its movements (the customer_credit account, sign turned)."""
+    with uow:
+        account = uow.accounts.get(organization_id, account_id)
+        if account is None:
+            raise NotFound(f"no account {account_id!r}", field="account_id")
+        movements = [
+            BalanceMovement(t.at, t.kind, t.reference, -e.amount)
+            for t in uow.ledger.transactions(organization_id, account_id)
+            for e in t.entries
+            if e.account is LedgerAccount.CUSTOMER_CREDIT and e.currency == account.currency
+        ]
+    return account.currency, sum(m.amount for m in movements), list(reversed(movements))
+
+
 def payments_of_organization(
     uow: UnitOfWork,
     organization_id: str,
     *,
+    account_id: str | None = None,
     status: str | None = None,
     kind: str | None = None,
     before: tuple[datetime, str] | None = None,
@@ -87,7 +106,12 @@ def payments_of_organization(
 ) -> Sequence[Payment]:
     with uow:
         return uow.payments.of_organization(
-            organization_id, status=status, kind=kind, before=before, limit=limit
+            organization_id,
+            account_id=account_id,
+            status=status,
+            kind=kind,
+            before=before,
+            limit=limit,
         )
 
 

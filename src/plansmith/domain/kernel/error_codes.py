@@ -61,7 +61,7 @@ SESSION_ENDED = _code("session_ended", 401, "the browser session was signed out 
 SESSION_EXPIRED = _code("session_expired", 401, "the browser session is past its lifetime; sign in again", api=False)
 LINK_USED = _code("link_used", 401, "a portal link opens the portal once; ask for a new one", api=False)
 # 402
-PAYMENT_DECLINED = _code("payment_declined", 402, "the card was declined; `detail` says why (e.g. insufficient funds); nothing was changed")
+PAYMENT_DECLINED = _code("payment_declined", 402, "the card was declined; `detail` gives the decline code and names the failed payment, which is kept in the history")
 # 403
 CSRF_REJECTED = _code("csrf_rejected", 403, "a form without a valid CSRF token", api=False)
 # 404

@@ -17,12 +17,13 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
 from plansmith.application.screens.invoices import AccountInvoices, account_invoices
+from plansmith.application.screens.portal_payments import payments_screen
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.invoicing.invoice import Invoice
 from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, Visit
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container
-from plansmith.entrypoints.webui.i18n import COOKIE, language_of, request_language
+from plansmith.entrypoints.webui.i18n import COOKIE, N_, language_of, request_language, translate
 from plansmith.entrypoints.webui.invoice_document import Formats, InvoiceDocument
 from plansmith.entrypoints.webui.invoice_loading import Loaded, load_invoice, upcoming_documents
 from plansmith.entrypoints.webui.sessions import CSRF_FIELD
@@ -30,6 +31,11 @@ from plansmith.entrypoints.webui.templating import make_templates
 from plansmith.entrypoints.webui.words import invoice_state
 
 templates = make_templates(Path(__file__).with_name("templates"))
+# After "Pay now" (payments_routes.py redirects here).
+PAID = {
+    "paid": N_("The invoice is paid."),
+    "processing": N_("Your payment is being confirmed; this page shows its outcome soon."),
+}
 router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
 
 
@@ -84,6 +90,8 @@ def invoices_page(request: Request, visit: CurrentVisit, app: Container) -> Resp
     context = {
         "future": future_blocks(page, language),
         "past": [PastInvoice.of(invoice, page.account, language) for invoice in page.past],
+        "owing": payments_screen(app.uow(), org, account_id).owing,
+        "zone": page.account.time_zone,
         **_chrome(visit, page.account),
     }
     return templates.TemplateResponse(request, "portal/invoices.html", context, headers=NO_STORE)
@@ -106,12 +114,18 @@ def invoice_pdf(request: Request, invoice_id: str, visit: CurrentVisit, app: Con
 
 @router.get("/invoices/{invoice_id}")
 def review_invoice(
-    request: Request, invoice_id: str, visit: CurrentVisit, app: Container
+    request: Request, invoice_id: str, visit: CurrentVisit, app: Container, done: str = ""
 ) -> Response:
     loaded = _customer_invoice(app, visit, invoice_id, request)
+    owing = payments_screen(app.uow(), visit.organization_id, visit.account_id).owing
+    notice = PAID.get(done)
+    language = request_language(request, loaded.account.locale)
     context = {
         "document": loaded.document,
         "invoice": loaded.invoice,
+        "owing": owing.get(invoice_id),
+        "zone": loaded.account.time_zone,
+        "flash": translate(language, notice) if notice else None,
         **_chrome(visit, loaded.account),
     }
     return templates.TemplateResponse(

@@ -71,6 +71,10 @@ FIELD_LABELS: dict[str, str] = {
     "month": N_("Month"),
     "search": N_("Search"),
     "revision": N_("Revision"),
+    "exp_month": N_("Expiry month"),
+    "exp_year": N_("Expiry year"),
+    "cvc": N_("Security code (CVC)"),
+    "payment_method_id": N_("Card"),
 }
 
 # One sentence per code that names the field; used when the field has a label.
@@ -150,6 +154,13 @@ SENTENCES: dict[str, str] = {
     ec.API_KEY_IN_USE: N_("A key cannot revoke itself."),
     ec.CSRF_REJECTED: N_("The form expired. Go back, reload the page and try again."),
     ec.TOO_MANY_ATTEMPTS: N_("Too many failed attempts. Wait a moment and try again."),
+    ec.CARD_NUMBER_INVALID: N_("This card number is not valid; check it for a mistyped digit."),
+    ec.CARD_EXPIRED: N_("This card has expired; use a card that is still valid."),
+    ec.CARD_CVC_INVALID: N_("The security code (CVC) is 3 digits (4 on American Express)."),
+    ec.TOP_UP_OUT_OF_RANGE: N_("A top-up is more than 0 and at most 1,000,000 of the currency."),
+    ec.NO_PAYMENT_METHOD: N_("Add a card first."),
+    ec.NOT_PAYABLE: N_("This invoice owes nothing; there is nothing to pay."),
+    ec.PAYMENT_IN_PROGRESS: N_("A payment of this invoice is being made; wait for its outcome."),
 }
 
 # When a code has no sentence of its own: a generic one by its status.

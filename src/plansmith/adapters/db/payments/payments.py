@@ -151,8 +151,11 @@ class SqlPayments:
         kind: str | None,
         before: tuple[datetime, str] | None,
         limit: int,
+        account_id: str | None = None,
     ) -> Sequence[Payment]:
         q = select(t.payments).where(p.organization_id == organization_id)
+        if account_id is not None:
+            q = q.where(p.account_id == account_id)
         if status is not None:
             q = q.where(p.status == status)
         if kind is not None:

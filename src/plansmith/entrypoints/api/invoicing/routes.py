@@ -18,6 +18,7 @@ from plansmith.application.invoicing import invoices as uc
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.pagination import check_limit, decode_cursor, encode_cursor
 from plansmith.application.kernel.ports import UnitOfWork
+from plansmith.application.payments.refunds import credit_invoice
 from plansmith.application.screens.invoices import invoice_view, views_in
 from plansmith.domain.invoicing.invoice import Invoice, InvoiceStatus
 from plansmith.domain.kernel import error_codes as ec
@@ -168,9 +169,10 @@ def _invoice_and_locale(
 def issue_credit_note(
     invoice_id: str, body: CreditNoteCreate, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> CreditNoteOut:
-    """Credit an open or paid invoice: what it owes goes down first, the rest becomes customer
-    credit that the next invoices use first."""
-    note = uc.issue_credit_note(uow, clock, org.id, invoice_id, body.amount, body.reason)
+    """Credit an open or paid invoice: what it owes goes down first; the rest goes on the
+    prepaid balance, which pays the account's other open invoices at once (oldest first) and
+    then the next invoices."""
+    note = credit_invoice(uow, clock, org.id, invoice_id, body.amount, body.reason)
     with uow:
         invoice, locale = _invoice_and_locale(uow, org.id, invoice_id)
     return CreditNoteOut.of(note, invoice.currency, locale)
