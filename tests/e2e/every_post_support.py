@@ -51,6 +51,14 @@ CUSTOMER_PLAN = "/console/customers/{account_id}/plans/{family_code}"
 PAUSED, CANCELED = {"family_code": "extra-0"}, {"family_code": "extra-1"}
 BIGGER = {"plan": "bravo-enterprise", "quantity": "3"}
 STALE = {"expect": "figures-that-changed"}  # what another tab's change does to the review
+# A new card the sandbox declines (do_not_honor): the payment step shown again with why.
+DECLINED_CARD = {
+    "pay_with": "new_card",
+    "number": "4000 0000 0000 0002",
+    "exp_month": "12",
+    "exp_year": "2030",
+    "cvc": "123",
+}
 
 
 def _stop(action: str, params: dict[str, str] | None = None) -> Posted:
@@ -112,6 +120,16 @@ POSTED: tuple[Posted, ...] = (
         f"{PORTAL_PLAN}/change",
         (Send(f"{PORTAL_PLAN}/review", fill=BIGGER), Send(f"{PORTAL_PLAN}/confirm", fill=STALE)),
         409,
+    ),
+    Posted(
+        "portal-change-pay-declined",
+        f"{PORTAL_PLAN}/change",
+        (
+            Send(f"{PORTAL_PLAN}/review", fill=BIGGER),
+            Send(f"{PORTAL_PLAN}/confirm"),
+            Send(f"{PORTAL_PLAN}/pay", fill=DECLINED_CARD),
+        ),
+        402,
     ),
     Posted(
         "portal-card-errors",

@@ -98,16 +98,24 @@ def test_customer_upgrades_to_a_higher_plan_with_more_seats(
     expect(change.nth(1).locator("td.amount")).to_have_text("$97.50")
     expect(page.locator("#change-items tfoot td.amount")).to_have_text("$78.50")  # -19 + 97.50
     # The next invoice as the Invoices page shows it (the billing run's): the first period,
-    # never invoiced, is billed today with the change: 38.00 - 19.00 + 97.50 = 116.50.
+    # never invoiced, is billed today: 38.00; the change is invoiced and paid at once.
     nxt = page.locator("#next-invoice")
     expect(nxt.locator(".plan-of-invoice")).to_have_text("Chat Business")
     expect(nxt.locator("dl.invoice-facts")).to_contain_text("Cut-off date")
     expect(nxt.locator("dl.invoice-facts")).to_contain_text("Feb 14, 2026")
-    expect(nxt.locator("tr.grand td.amount")).to_have_text("$116.50")
+    expect(nxt.locator("tr.grand td.amount")).to_have_text("$38.00")
     screenshot("4-review")
 
-    page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("status")).to_have_text("Your plan was changed.")
+    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_label("A new card").check()
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    page.get_by_label("Expiry month").fill("12")
+    page.get_by_label("Expiry year").fill("2030")
+    page.get_by_label("CVC").fill("123")
+    page.get_by_role("button", name="Pay $78.50").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Your plan was changed and the payment was received."
+    )
     held = page.locator("dl.current-plan")
     expect(held).to_contain_text("Chat Business")
     expect(held).to_contain_text("$39.00 × 5 = $195.00 per month")

@@ -20,6 +20,7 @@ DEFAULT_POLICY = {
     "downgrade": "term_end",
     "seats_down": "term_end",
     "cycle_change": True,
+    "change_invoicing": "next_invoice",
 }
 
 
@@ -43,7 +44,7 @@ def test_create_family_with_a_change_policy_returns_every_field(
         "id": body["id"],
         "code": "support",
         "name": "Support plans",
-        "policy": policy,
+        "policy": {**policy, "change_invoicing": "next_invoice"},
         "created_at": NOW,
     }
     assert body["id"].startswith("fam_")
@@ -91,6 +92,7 @@ def test_patch_family_changes_the_name_and_only_the_policy_rules_sent(
             "downgrade": "now",
             "seats_down": "term_end",
             "cycle_change": False,
+            "change_invoicing": "next_invoice",
         },
     }
     assert _ok(response) == expected

@@ -23,6 +23,7 @@ from plansmith.bootstrap import Plansmith
 from plansmith.domain.accounts.account import Account
 from plansmith.entrypoints.webui.i18n import translate
 from tests.conftest import Tenant
+from tests.integration.portal_payment_support import pay_for_change
 from tests.integration.portal_plans_support import (
     BUSINESS_X5,
     TO,
@@ -59,10 +60,8 @@ def test_a_plan_changed_the_day_it_began_stays_in_the_history(
     csrf = _enter(client, container, account)
     reviewed = client.post("/portal/plans/chat/review", data={**BUSINESS_X5, "csrf_token": csrf})
 
-    client.post(
-        "/portal/plans/chat/confirm",
-        data={**BUSINESS_X5, "csrf_token": csrf, "expect": _expect(reviewed)},
-    )
+    form = {**BUSINESS_X5, "csrf_token": csrf, "expect": _expect(reviewed)}
+    pay_for_change(client, container, account, "chat", form)  # an upgrade is paid to confirm
     text = _text(client.get("/portal/plans?family=chat"))
 
     # Before, Chat Team (held for no whole day) vanished: only Chat Business was listed.
@@ -103,16 +102,19 @@ def test_the_review_shows_the_next_invoice_the_invoices_page_shows_after_confirm
     form = {**BUSINESS_X5, "csrf_token": csrf}
 
     reviewed = client.post("/portal/plans/chat/review", data=form)
-    client.post("/portal/plans/chat/confirm", data={**form, "expect": _expect(reviewed)})
+    paid = {**form, "expect": _expect(reviewed)}
+    pay_for_change(client, container, account, "chat", paid)  # an upgrade is paid to confirm
     invoices = _text(client.get("/portal/invoices"))
 
-    promised = _text(reviewed).split("once you confirm. ", 1)[1].split(" Confirm Back", 1)[0]
-    # the first period 5,600 (never invoiced) with the change (-2,800 + 14,500), cut today
+    promised = _text(reviewed).split("once you confirm. ", 1)[1]
+    promised = promised.split(" Continue to payment Back", 1)[0]
+    # the first period 5,600 (never invoiced), cut today; the change (-2,800 + 14,500) is
+    # invoiced and paid at once, on an invoice of its own
     assert promised.startswith(
         f"Chat Business Billing period 2026/02/01 {TO} 2026/02/28 Status Upcoming "
         "Cut-off date 2026/02/15"
     )
-    assert promised.endswith("Subtotal ￥17,300 Total so far ￥17,300")
+    assert promised.endswith("Subtotal ￥5,600 Total so far ￥5,600")
     assert promised in invoices
 
 

@@ -121,7 +121,7 @@ def test_in_english_the_pages_show_their_labels_as_the_catalog_template_holds_th
         assert len(labels) >= 10, (name, labels)  # the page's words come from the catalog
     for label in ("Current plan", "Registered from", "Next payment", "History", "Cancel now"):
         assert label in _labels(pages["plans"])
-    for label in ("Your choice", "Takes effect", "Next invoice", "Confirm"):
+    for label in ("Your choice", "Takes effect", "Next invoice", "Continue to payment"):
         assert label in _labels(pages["review"])
     assert "What happens" in _labels(pages["cancel now"])
 

@@ -175,7 +175,9 @@ def test_confirm_refuses_figures_that_moved_since_the_review(
         data={**BUSINESS_X5, "csrf_token": csrf, "expect": _expect(moved)},
         follow_redirects=False,
     )
-    assert confirmed.status_code == 303
+    # the new figures are confirmed: the upgrade goes on to be paid, -2,600 + 13,464
+    assert confirmed.status_code == 200
+    assert "Pay ￥10,864" in _text(confirmed)
 
 
 def test_unknown_families_and_plans_to_act_on_get_the_portal_404_page(

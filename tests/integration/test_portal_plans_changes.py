@@ -14,6 +14,7 @@ from sqlalchemy import select
 from plansmith.adapters.db import tables as t
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
+from tests.integration.portal_payment_support import pay_for_change
 from tests.integration.portal_plans_support import (
     BUSINESS_X5,
     TO,
@@ -50,11 +51,11 @@ def test_review_shows_credit_charge_and_next_invoice_and_saves_nothing(
         f"2026/02/15 {TO} 2026/02/28 14 of 28 ￥14,500",
         "Net amount of this change ￥11,700",  # -2,800 + 14,500
         # The next invoice as the billing run makes it (the Invoices page's): the first
-        # period was never invoiced, so the next run bills it with the change, today:
-        # 5,600 + 11,700 = 17,300 (before, the review added the Mar 1 renewal: 46,300).
+        # period was never invoiced, so the next run bills it, today: 5,600; the change is
+        # invoiced and paid at once, on an invoice of its own (the payment step).
         "Next invoice As it will appear on your Invoices page once you confirm. Chat Business "
         f"Billing period 2026/02/01 {TO} 2026/02/28 Status Upcoming Cut-off date 2026/02/15",
-        "Subtotal ￥17,300 Total so far ￥17,300",
+        "Subtotal ￥5,600 Total so far ￥5,600",
     ):
         assert shown in text
     assert _snapshot(container) == before
@@ -67,16 +68,13 @@ def test_confirm_changes_the_plan_and_history_shows_the_old_one_replaced(
     csrf = _enter(client, container, account)
     reviewed = client.post("/portal/plans/chat/review", data={**BUSINESS_X5, "csrf_token": csrf})
 
-    done = client.post(
-        "/portal/plans/chat/confirm",
-        data={**BUSINESS_X5, "csrf_token": csrf, "expect": _expect(reviewed)},
-        follow_redirects=False,
-    )
+    form = {**BUSINESS_X5, "csrf_token": csrf, "expect": _expect(reviewed)}
+    done = pay_for_change(client, container, account, "chat", form)  # confirmed by paying
     text = _text(client.get(done.headers["location"]))
 
     assert done.status_code == 303
-    assert done.headers["location"] == "/portal/plans?family=chat&done=changed"
-    assert "Your plan was changed." in text
+    assert done.headers["location"] == "/portal/plans?family=chat&done=paid"
+    assert "Your plan was changed and the payment was received." in text
     assert "Current plan Chat Business Active" in text
     assert "Price ￥5,800 × 5 = ￥29,000 per month" in text
     assert "Chat Business Active 2026/02/15 — Chat Team Replaced 2026/02/01 2026/02/14" in text

@@ -46,6 +46,7 @@ def test_policy_to_data_by_hand() -> None:
         "downgrade": "term_end",
         "seats_down": "term_end",
         "cycle_change": True,
+        "change_invoicing": "next_invoice",
     }
 
 

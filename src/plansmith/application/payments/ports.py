@@ -134,8 +134,9 @@ class PaymentRepository(Protocol):
 
     def get(self, organization_id: str, payment_id: str) -> Payment | None: ...
     def settle(self, payment: Payment, expected: Sequence[str]) -> bool:
-        """Write status, reference, decline and settled_at if the stored status is still one
-        of ``expected``; False if someone settled it first."""
+        """Write status, reference, decline, settled_at and invoice (a portal change's
+        payment gets its invoice when it settles) if the stored status is still one of
+        ``expected``; False if someone settled it first."""
         ...
 
     def in_flight(self, invoice_id: str) -> Payment | None:

@@ -50,6 +50,14 @@ class Timing(StrEnum):
     TERM_END = "term_end"
 
 
+class ChangeInvoicing(StrEnum):
+    """When the items of a change made through the API are invoiced (like Stripe's
+    proration_behavior). A change the customer makes in the portal is always paid at once."""
+
+    NEXT_INVOICE = "next_invoice"  # they wait for the subscription's next invoice
+    IMMEDIATELY = "immediately"  # an invoice of their own, finalized at once
+
+
 @dataclass(frozen=True)
 class ChangePolicy:
     """How plan changes inside a family take effect; the subscription rules obey it."""
@@ -58,6 +66,7 @@ class ChangePolicy:
     downgrade: Timing = Timing.TERM_END  # NOW means immediately, with a credit
     seats_down: Timing = Timing.TERM_END
     cycle_change: bool = True
+    change_invoicing: ChangeInvoicing = ChangeInvoicing.NEXT_INVOICE
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from plansmith.domain.catalog.plans import ChangePolicy, Timing
+from plansmith.domain.catalog.plans import ChangeInvoicing, ChangePolicy, Timing
 from plansmith.domain.catalog.terms import (
     PlanTerms,
     Price,
@@ -43,7 +43,9 @@ TERMS_FIELDS = frozenset(
         "pay_per_day",
     }
 )
-POLICY_FIELDS = frozenset({"upgrade", "downgrade", "seats_down", "cycle_change"})
+POLICY_FIELDS = frozenset(
+    {"upgrade", "downgrade", "seats_down", "cycle_change", "change_invoicing"}
+)
 
 
 def _percent_text(value: Decimal) -> str:
@@ -238,6 +240,7 @@ def policy_to_data(policy: ChangePolicy) -> dict[str, Any]:
         "downgrade": policy.downgrade.value,
         "seats_down": policy.seats_down.value,
         "cycle_change": policy.cycle_change,
+        "change_invoicing": policy.change_invoicing.value,
     }
 
 
@@ -258,9 +261,20 @@ def policy_from_data(data: object, path: str = "policy") -> ChangePolicy:
     downgrade = checks.run(timing, "downgrade")
     seats_down = checks.run(timing, "seats_down")
     cycle_change = checks.run(_bool, raw.get("cycle_change", True), f"{path}.cycle_change")
+
+    def invoicing() -> ChangeInvoicing:
+        key = f"{path}.change_invoicing"
+        value = raw.get("change_invoicing", ChangeInvoicing.NEXT_INVOICE.value)
+        try:
+            return ChangeInvoicing(_str(value, key))
+        except ValueError:
+            raise InvalidValue("use next_invoice or immediately", field=key) from None
+
+    change_invoicing = checks.run(invoicing)
     checks.raise_if_any()
     assert upgrade and downgrade and seats_down and cycle_change is not None
-    return ChangePolicy(upgrade, downgrade, seats_down, cycle_change)
+    assert change_invoicing is not None
+    return ChangePolicy(upgrade, downgrade, seats_down, cycle_change, change_invoicing)
 
 
 def prices_from_data(

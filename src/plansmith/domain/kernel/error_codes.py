@@ -105,6 +105,7 @@ ALREADY_POSTED = _code("already_posted", 409, "this ledger posting was made alre
 PAYMENT_IN_PROGRESS = _code("payment_in_progress", 409, "a payment of this invoice is being made; wait for its outcome and read the invoice again")
 NOT_PAYABLE = _code("not_payable", 409, "the invoice owes nothing now (draft, paid or void); `field: invoice_id`")
 NO_PAYMENT_METHOD = _code("no_payment_method", 409, "the account has no card; add one (`POST /v1/accounts/{account_id}/payment_methods`)")
+BALANCE_TOO_LOW = _code("balance_too_low", 409, "the prepaid balance does not cover what is to pay now; pay by card or top up first", api=False)
 NOT_REFUNDABLE = _code("not_refundable", 409, "only a paid invoice is refunded; credit an open one instead")
 SANDBOX_LIMIT_REACHED = _code("sandbox_limit_reached", 409, "the organization has 50 live sandboxes, the most it may have; delete one (`DELETE /v1/sandboxes/{sandbox_id}`) first")
 NOT_SANDBOX = _code("not_sandbox", 409, "the organization is live; only a sandbox's clock moves")

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from plansmith.adapters.money_format import format_money
 from plansmith.application.catalog import plans as cat
-from plansmith.domain.catalog.plans import ChangePolicy, Channel, Timing
+from plansmith.domain.catalog.plans import ChangeInvoicing, ChangePolicy, Channel, Timing
 from plansmith.domain.catalog.pricing import quote
 from plansmith.domain.catalog.terms import PlanTerms, Price, PricingModel
 from plansmith.domain.kernel.money import Currency
@@ -54,6 +54,12 @@ _SEATS_DOWN = {
 _CYCLE_CHANGE = {
     True: N_("Changing the billing cycle is allowed."),
     False: N_("Changing the billing cycle is not allowed."),
+}
+_INVOICING = {
+    ChangeInvoicing.NEXT_INVOICE: N_(
+        "Changes made through the API are billed on the next invoice."
+    ),
+    ChangeInvoicing.IMMEDIATELY: N_("Changes made through the API are invoiced immediately."),
 }
 
 
@@ -102,6 +108,7 @@ def policy_words(policy: ChangePolicy, language: str) -> str:
         _DOWNGRADE[policy.downgrade],
         _SEATS_DOWN[policy.seats_down],
         _CYCLE_CHANGE[bool(policy.cycle_change)],
+        _INVOICING[policy.change_invoicing],
     )
     return " ".join(translate(language, sentence) for sentence in sentences)
 

@@ -1,7 +1,8 @@
 """The portal's Plans screens (seeds 000, 001, 002): a tab per plan family with the plan held,
 its price, next payment and history; Change Plan (plan, cycle, quantity and "price × quantity
-= total"), Review (the change's preview, or what a new plan costs) and Confirm; cancel, keep,
-reactivate, and withdraw a scheduled change.
+= total"), Review (the change's preview, or what a new plan costs) and Confirm (for a change
+that charges now: the payment step, then Pay); cancel, keep, reactivate, and withdraw a
+scheduled change.
 
 Handlers stay thin like those of routes.py: parse the form, call one query of
 ``application.portal_plans`` (each one unit of work), render. The session and CSRF, the error
@@ -35,8 +36,11 @@ from plansmith.entrypoints.portal.plans_views import (
     FILTERS,
     MOVED,
     ChoiceFields,
+    PayFields,
     cycle_choices,
     flash,
+    not_applied,
+    payment_outcome,
     stopped_word,
 )
 from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, FormVisit, Visit
@@ -51,6 +55,7 @@ templates.env.filters.update(FILTERS)
 templates.env.globals["max_quantity"] = MAX_QUANTITY
 router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
 Fields = Annotated[ChoiceFields, Form()]
+PayForm = Annotated[PayFields, Form()]
 
 
 # -- the Plans page -----------------------------------------------------------------------
@@ -71,6 +76,8 @@ def _plans_page(
     *,
     done: str = "",
     error: DomainError | None = None,
+    notice: str | None = None,
+    status: int | None = None,
 ) -> Response:
     org = visit.organization_id
     page = q.plans_page(app.uow(), app.clock, org, visit.account_id, code)
@@ -85,14 +92,14 @@ def _plans_page(
             done, page.chosen, account.locale, request_language(request, account.locale)
         ),
         "plan_names": page.plan_names,
-        "error": readable(error) if error is not None else None,
+        "error": readable(error) if error is not None else notice,
         "stop_now": page.stop_now,
         "come_back": page.come_back,
         "csrf_token": visit.session.csrf_token,
         "csrf_field": CSRF_FIELD,
         "nav": "plans",
     }
-    status = error.status if error is not None else 200
+    status = status or (error.status if error is not None else 200)
     return templates.TemplateResponse(
         request, "portal/plans.html", context, status_code=status, headers=NO_STORE
     )
@@ -277,7 +284,85 @@ def confirm(
         return _back(family_code, shown.done)
     if shown.review is None:
         return _change_page(request, visit, shown)
+    if shown.pay and not shown.moved:  # a change that charges now is confirmed by paying
+        return _payment(request, family_code, visit, app, fields)
     return _review_page(request, visit, shown)
+
+
+# -- the payment step and Pay (seed 002) --------------------------------------------------
+
+
+def _payment(
+    request: Request, family_code: str, visit: Visit, app: Container, fields: ChoiceFields
+) -> Response:
+    """The reviewed change's payment step: what is invoiced now, the balance it takes, and
+    how to pay the rest (a saved card, a new card, or the balance when it covers it)."""
+    org = visit.organization_id
+    shown, step = q.payment_step(
+        app.uow(),
+        app.clock,
+        app.gateway_for,
+        org,
+        visit.account_id,
+        family_code,
+        fields.wish(),
+        app.invoice_grace,
+    )
+    if step is None:
+        return _after_moved(request, visit, shown)
+    return _payment_page(request, visit, step)
+
+
+@router.post("/plans/{family_code}/pay")
+def pay(
+    request: Request, family_code: str, visit: FormVisit, app: Container, fields: PayForm
+) -> Response:
+    """Charge the chosen card (or take the balance), then apply the change; a decline or no
+    answer shows the payment step again with why, and changes nothing."""
+    org = visit.organization_id
+    paid = q.pay_for_change(
+        app.uow(),
+        app.clock,
+        app.gateway_for,
+        org,
+        visit.account_id,
+        family_code,
+        fields.wish(),
+        fields.choice(),
+        app.invoice_grace,
+    )
+    if paid.done is not None:
+        return _back(family_code, paid.done)
+    if paid.step is not None:
+        return _payment_page(request, visit, paid.step)
+    if paid.refused is not None:
+        language = request_language(request, paid.locale)
+        return _plans_page(
+            request, app, visit, family_code, notice=not_applied(paid, language), status=409
+        )
+    assert paid.change is not None
+    return _after_moved(request, visit, paid.change)
+
+
+def _after_moved(request: Request, visit: Visit, shown: q.ChangeScreen) -> Response:
+    if shown.review is None:
+        return _change_page(request, visit, shown)
+    return _review_page(request, visit, shown)
+
+
+def _payment_page(request: Request, visit: Visit, step: q.PaymentStep) -> Response:
+    shown = step.change
+    language = request_language(request, shown.screen.account.locale)
+    context = {
+        **_context(visit, shown),
+        "review": shown.review,
+        "step": step,
+        "errors": {name: readable(error) for name, error in step.errors.items()},
+        "declined": payment_outcome(step.payment, language),
+    }
+    return templates.TemplateResponse(
+        request, "portal/plans_payment.html", context, status_code=step.status, headers=NO_STORE
+    )
 
 
 def _context(visit: Visit, shown: q.ChangeScreen) -> dict[str, object]:
@@ -317,6 +402,7 @@ def _review_page(request: Request, visit: Visit, shown: q.ChangeScreen) -> Respo
         "review": shown.review,
         "future": future_blocks(nxt, language) if nxt is not None else [],
         "moved": translate(language, MOVED) if shown.moved else None,
+        "pay": shown.pay,
     }
     return templates.TemplateResponse(
         request,

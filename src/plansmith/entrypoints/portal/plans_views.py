@@ -17,11 +17,14 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from pydantic import BaseModel
 
+from plansmith.application.payments.ports import CardDetails
 from plansmith.application.screens.plan_choices import PlanOption, Wish
 from plansmith.application.screens.plan_stops import Stop, StopReview
+from plansmith.application.screens.portal_plans import Paid, PaymentChoice
 from plansmith.application.subscriptions.queries import FamilyPlans
 from plansmith.domain.kernel.limits import MAX_QUANTITY
 from plansmith.domain.kernel.periods import Cycle, CycleUnit
+from plansmith.domain.payments.payments import Payment, PaymentStatus
 from plansmith.domain.subscriptions.subscription import Status
 from plansmith.entrypoints.webui.formats import day_at, money_at
 from plansmith.entrypoints.webui.i18n import DEFAULT, N_, page_language, translate
@@ -30,6 +33,7 @@ from plansmith.entrypoints.webui.words import cycle_label, cycle_unit, history_w
 
 DONE = {
     "changed": N_("Your plan was changed."),
+    "paid": N_("Your plan was changed and the payment was received."),
     "subscribed": N_("Your plan has started."),
     "trial_started": N_("Your trial has started."),
     "canceled": N_("Your plan was canceled. Unused time is credited on your next invoice."),
@@ -198,6 +202,37 @@ def flash(done: str, chosen: FamilyPlans | None, locale: str, language: str) -> 
 # -- the customer's choice ----------------------------------------------------------------
 
 
+DECLINED = N_("Your card was declined: %(reason)s Your plan was not changed.")
+DECLINED_NO_REASON = N_("Your card was declined. Your plan was not changed.")
+NO_ANSWER = N_(
+    "We did not get an answer from your card's bank. Your plan was not changed; if the "
+    "payment went through, its amount is added to your balance."
+)
+NOT_APPLIED = N_(
+    "Your plan was not changed: it changed since you reviewed it. The amount charged, "
+    "%(amount)s, was added to your balance."
+)
+
+
+def payment_outcome(payment: Payment | None, language: str) -> str | None:
+    """Why a payment of a change did not go through, next to the payment choice."""
+    if payment is None:
+        return None
+    if payment.status is PaymentStatus.FAILED:
+        if payment.message:
+            return translate(language, DECLINED) % {"reason": payment.message}
+        return translate(language, DECLINED_NO_REASON)
+    if payment.status in (PaymentStatus.UNKNOWN, PaymentStatus.PENDING):
+        return translate(language, NO_ANSWER)
+    return None
+
+
+def not_applied(paid: Paid, language: str) -> str:
+    """A charge captured for a change that no longer applied: it went to the balance."""
+    amount = money(paid.credited, paid.currency, paid.locale)
+    return translate(language, NOT_APPLIED) % {"amount": amount}
+
+
 class ChoiceFields(BaseModel):
     """The form as a browser posts it; any field may be missing or wrong."""
 
@@ -208,6 +243,34 @@ class ChoiceFields(BaseModel):
 
     def wish(self) -> Wish:
         return Wish(self.plan, self.cycle, self.quantity, self.expect)
+
+
+class PayFields(ChoiceFields):
+    """The payment step's form: the reviewed change, how to pay, a new card's fields."""
+
+    attempt: str = ""
+    pay_with: str = ""  # "balance", "new_card" or a saved card's id
+    number: str = ""
+    exp_month: str = ""
+    exp_year: str = ""
+    cvc: str = ""
+
+    def choice(self) -> PaymentChoice:
+        card = None
+        if self.pay_with == "new_card":
+            card = CardDetails(
+                number=self.number.strip(),
+                exp_month=_whole(self.exp_month),
+                exp_year=_whole(self.exp_year),
+                cvc=self.cvc.strip(),
+            )
+        return PaymentChoice(self.pay_with, self.attempt, card)
+
+
+def _whole(text: str) -> int:
+    """A month or year as typed; 0 (refused by the card checks, by field) when not a number."""
+    digits = text.strip()
+    return int(digits) if digits.isdigit() and len(digits) <= 4 else 0
 
 
 def stopped_word(review: StopReview) -> str:

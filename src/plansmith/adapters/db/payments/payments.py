@@ -112,6 +112,7 @@ class SqlPayments:
                 message=payment.message,
                 settled_at=payment.settled_at,
                 to_balance=payment.to_balance,
+                invoice_id=payment.invoice_id,
             )
         )
         return bool(done.rowcount)  # type: ignore[attr-defined]

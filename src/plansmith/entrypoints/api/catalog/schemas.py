@@ -34,7 +34,11 @@ class FamilyCreate(Strict):
     code: str = Field(examples=["support"])
     name: str = Field(examples=["Support plans"])
     policy: dict[str, Any] | None = Field(
-        None, description="upgrade / downgrade / seats_down: now | term_end; cycle_change: bool"
+        None,
+        description=(
+            "upgrade / downgrade / seats_down: now | term_end; cycle_change: bool; "
+            "change_invoicing: next_invoice | immediately (when an API change is invoiced)"
+        ),
     )
 
 

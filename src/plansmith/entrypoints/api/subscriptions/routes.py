@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Query
 
+from plansmith.application.billing import immediate
 from plansmith.application.subscriptions import actions, queries, subscribing
 from plansmith.application.subscriptions import lifecycle as subs
 from plansmith.domain.kernel import error_codes as ec
@@ -201,11 +202,13 @@ def preview_change(
 def change(
     subscription_id: str, body: ChangeRequest, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> ResultOut:
-    """Change plan, cycle, seats or add-ons: now with daily proration, or at the term end."""
-    result = actions.change_subscription(
+    """Change plan, cycle, seats or add-ons: now with daily proration, or at the term end.
+    The change's items are invoiced at once when the family's ``change_invoicing`` policy
+    is ``immediately``; otherwise they wait for the next invoice."""
+    done = immediate.change_subscription(
         uow, clock, org.id, subscription_id, _change(body), actor=ACTOR
     )
-    return _result(result)
+    return _result(done.result)
 
 
 @router.delete(
