@@ -304,6 +304,10 @@ class FakeCollections(Repo):
         found = [c for c in self._rows.collections.values() if c.account_id == account_id]
         return sorted(found, key=lambda c: c.invoice_id)
 
+    def state_of(self, account_id: str) -> tuple[str, int, Sequence[Collection]]:
+        method, net_days = self.method_of(account_id)
+        return method, net_days, self.of_account(account_id)
+
     def method_of(self, account_id: str) -> tuple[str, int]:
         row = self._rows.account_collection.get(account_id)
         return (row.method, row.net_days) if row is not None else (CHARGE_AUTOMATICALLY, 0)

@@ -58,8 +58,18 @@ PREVIEWS = {
 }
 
 
+# Pages that read one thing more than a page, each named with what it is.
+PAGE_EXCEPTIONS = {
+    # the future invoices, the past ones, and beside each open one its due date and next
+    # retry (the account's collections and collection method, one statement)
+    "/portal/invoices": PAGE + 1,
+}
+
+
 def budget(method: str, path: str) -> int:
     """API reads 4, previews and the upcoming invoice 8, portal and console pages 10."""
+    if path in PAGE_EXCEPTIONS:
+        return PAGE_EXCEPTIONS[path]
     if path.startswith(("/portal", "/console")):
         return PAGE
     if method == "POST" or path.endswith(("/upcoming_invoices", "/quote")):

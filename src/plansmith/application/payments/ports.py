@@ -209,6 +209,11 @@ class CollectionRepository(Protocol):
 
     def of_account(self, account_id: str) -> Sequence[Collection]: ...
 
+    def state_of(self, account_id: str) -> tuple[str, int, Sequence[Collection]]:
+        """(collection method, net days, the account's collections by invoice id), in one
+        statement: what a page of invoices shows beside each (its due date, its next retry)."""
+        ...
+
     def method_of(self, account_id: str) -> tuple[str, int]:
         """(charge_automatically or send_invoice, net days): how the account pays."""
         ...

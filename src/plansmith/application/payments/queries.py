@@ -9,9 +9,9 @@ from datetime import datetime
 
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.ports import UnitOfWork
-from plansmith.application.payments.balance import balance_of
 from plansmith.application.payments.dunning import policy_of
 from plansmith.application.payments.ports import Collection
+from plansmith.domain.accounts.account import Account
 from plansmith.domain.invoicing.ledger import LedgerAccount
 from plansmith.domain.payments.dunning import DunningPolicy, overdue_state
 from plansmith.domain.payments.payments import Payment, PaymentMethod
@@ -27,6 +27,7 @@ class BalanceMovement:
 
 @dataclass(frozen=True)
 class AccountPayments:
+    account: Account
     currency: str
     balance: int
     cards: Sequence[PaymentMethod]
@@ -48,24 +49,17 @@ def account_payments(
         if account is None:
             raise NotFound(f"no account {account_id!r}", field="account_id")
         currency = account.currency
-        movements = [
-            BalanceMovement(t.at, t.kind, t.reference, -e.amount)
-            for t in uow.ledger.transactions(organization_id, account_id)
-            for e in t.entries
-            if e.account is LedgerAccount.CUSTOMER_CREDIT and e.currency == currency
-        ]
-        collections = uow.collections.of_account(account_id)
-        policy = policy_of(uow, organization_id)
-        states = [
-            overdue_state(policy, c.stages_done)
-            for c in collections
-            if c.state in ("scheduled", "exhausted")
-        ]
+        movements = _movements(uow, account)
+        method, net_days, collections = uow.collections.state_of(account_id)
+        unpaid = [c for c in collections if c.state in ("scheduled", "exhausted")]
+        # The policy says what the stages applied mean; read only when something is unpaid.
+        policy = policy_of(uow, organization_id) if unpaid else None
+        states = [overdue_state(policy, c.stages_done) for c in unpaid] if policy else []
         state = "blocked" if "blocked" in states else ("warning" if "warning" in states else "")
-        method, net_days = uow.collections.method_of(account_id)
         return AccountPayments(
+            account,
             currency,
-            balance_of(uow, account_id, currency),
+            sum(m.amount for m in movements),  # the balance: what its movements add up to
             uow.payment_methods.of_account(account_id),
             uow.payments.of_account(account_id, before=None, limit=limit),
             list(reversed(movements)),
@@ -76,21 +70,26 @@ def account_payments(
         )
 
 
+def _movements(uow: UnitOfWork, account: Account) -> list[BalanceMovement]:
+    """The account's balance movements in its currency, oldest first (the customer_credit
+    account, sign turned): the balance is their sum."""
+    return [
+        BalanceMovement(t.at, t.kind, t.reference, -e.amount)
+        for t in uow.ledger.transactions(account.organization_id, account.id)
+        for e in t.entries
+        if e.account is LedgerAccount.CUSTOMER_CREDIT and e.currency == account.currency
+    ]
+
+
 def account_balance(
     uow: UnitOfWork, organization_id: str, account_id: str
 ) -> tuple[str, int, list[BalanceMovement]]:
-    """(currency, balance, movements newest first) of an account, in two reads: the balance
-    is the sum of its movements (the customer_credit account, sign turned)."""
+    """(currency, balance, movements newest first) of an account, in two reads."""
     with uow:
         account = uow.accounts.get(organization_id, account_id)
         if account is None:
             raise NotFound(f"no account {account_id!r}", field="account_id")
-        movements = [
-            BalanceMovement(t.at, t.kind, t.reference, -e.amount)
-            for t in uow.ledger.transactions(organization_id, account_id)
-            for e in t.entries
-            if e.account is LedgerAccount.CUSTOMER_CREDIT and e.currency == account.currency
-        ]
+        movements = _movements(uow, account)
     return account.currency, sum(m.amount for m in movements), list(reversed(movements))
 
 

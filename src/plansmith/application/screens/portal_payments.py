@@ -15,6 +15,7 @@ from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.ports import UnitOfWork
 from plansmith.application.payments.balance import PAYABLE
 from plansmith.application.payments.dunning import SCHEDULED
+from plansmith.application.payments.ports import Collection
 from plansmith.application.payments.queries import (
     AccountPayments,
     BalanceMovement,
@@ -81,13 +82,39 @@ class PaymentsScreen:
         return found.invoice
 
 
+def _owing(
+    invoices: Sequence[Invoice],
+    method: str,
+    net_days: int,
+    collections: Sequence[Collection],
+) -> dict[str, Owing]:
+    retries = {c.invoice_id: c.next_attempt_at for c in collections if c.state == SCHEDULED}
+    net = net_days if method == SEND_INVOICE else 0
+    return {
+        i.id: Owing(
+            i,
+            i.finalized_at + timedelta(days=net) if i.finalized_at is not None else None,
+            retries.get(i.id),
+        )
+        for i in invoices
+        if i.status in PAYABLE and i.totals.amount_due > 0
+    }
+
+
+def owing_of(uow: UnitOfWork, account_id: str, invoices: Sequence[Invoice]) -> Mapping[str, Owing]:
+    """What the invoice pages show beside each open invoice (its due date, its next retry),
+    for invoices read already: one statement, none when nothing is owed."""
+    if not any(i.status in PAYABLE and i.totals.amount_due > 0 for i in invoices):
+        return {}
+    with uow:
+        method, net_days, collections = uow.collections.state_of(account_id)
+    return _owing(invoices, method, net_days, collections)
+
+
 def payments_screen(uow: UnitOfWork, organization_id: str, account_id: str) -> PaymentsScreen:
     """Everything the balance, payment history, payment methods and "pay now" pages show."""
     payments = account_payments(uow, organization_id, account_id)
     with uow:
-        account = uow.accounts.get(organization_id, account_id)
-        if account is None:
-            raise NotFound(f"no account {account_id!r}", field="account_id")
         invoices = [
             i
             for i in uow.invoices.invoices(
@@ -97,24 +124,13 @@ def payments_screen(uow: UnitOfWork, organization_id: str, account_id: str) -> P
         ]
         named = {p.payment_method_id for p in payments.payments if p.payment_method_id}
         methods: dict[str, PaymentMethod] = {card.id: card for card in payments.cards}
-        for method_id in named - set(methods):
-            found = uow.payment_methods.get_any(method_id)
-            if found is not None and found.account_id == account_id:
-                methods[method_id] = found
+        missing = sorted(named - set(methods))
+        for found in uow.payment_methods.get_many(organization_id, missing) if missing else ():
+            if found.account_id == account_id:
+                methods[found.id] = found
     by_id = {i.id: i for i in invoices}
-    retries = {
-        c.invoice_id: c.next_attempt_at for c in payments.collections if c.state == SCHEDULED
-    }
-    net = payments.net_days if payments.collection_method == SEND_INVOICE else 0
-    owing = {
-        i.id: Owing(
-            i,
-            i.finalized_at + timedelta(days=net) if i.finalized_at is not None else None,
-            retries.get(i.id),
-        )
-        for i in invoices
-        if i.status in PAYABLE and i.totals.amount_due > 0
-    }
+    owing = _owing(invoices, payments.collection_method, payments.net_days, payments.collections)
+    account = payments.account
     return PaymentsScreen(
         account,
         payments,

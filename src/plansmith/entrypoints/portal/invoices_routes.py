@@ -17,7 +17,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
 from plansmith.application.screens.invoices import AccountInvoices, account_invoices
-from plansmith.application.screens.portal_payments import payments_screen
+from plansmith.application.screens.portal_payments import owing_of
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.invoicing.invoice import Invoice
 from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, Visit
@@ -90,7 +90,7 @@ def invoices_page(request: Request, visit: CurrentVisit, app: Container) -> Resp
     context = {
         "future": future_blocks(page, language),
         "past": [PastInvoice.of(invoice, page.account, language) for invoice in page.past],
-        "owing": payments_screen(app.uow(), org, account_id).owing,
+        "owing": owing_of(app.uow(), account_id, page.past),
         "zone": page.account.time_zone,
         **_chrome(visit, page.account),
     }
@@ -117,7 +117,7 @@ def review_invoice(
     request: Request, invoice_id: str, visit: CurrentVisit, app: Container, done: str = ""
 ) -> Response:
     loaded = _customer_invoice(app, visit, invoice_id, request)
-    owing = payments_screen(app.uow(), visit.organization_id, visit.account_id).owing
+    owing = owing_of(app.uow(), visit.account_id, [loaded.invoice])
     notice = PAID.get(done)
     language = request_language(request, loaded.account.locale)
     context = {

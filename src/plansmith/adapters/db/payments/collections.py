@@ -148,6 +148,24 @@ class SqlCollections:
         q = select(t.invoice_collections).where(c.account_id == account_id)
         return [_collection(r) for r in self.session.execute(q.order_by(c.invoice_id))]
 
+    def state_of(self, account_id: str) -> tuple[str, int, Sequence[Collection]]:
+        a = t.accounts.c
+        q = (
+            select(ac.method, ac.net_days, t.invoice_collections)
+            .select_from(
+                t.accounts.outerjoin(t.account_collection, ac.account_id == a.id).outerjoin(
+                    t.invoice_collections, c.account_id == a.id
+                )
+            )
+            .where(a.id == account_id)
+            .order_by(c.invoice_id)
+        )
+        rows = self.session.execute(q).all()
+        first = rows[0] if rows else None
+        method = first.method if first is not None and first.method else CHARGE_AUTOMATICALLY
+        net_days = first.net_days if first is not None and first.net_days is not None else 0
+        return method, net_days, [_collection(r) for r in rows if r.invoice_id is not None]
+
     # -- each account's collection method ----------------------------------------------
 
     def method_of(self, account_id: str) -> tuple[str, int]:
