@@ -34,7 +34,6 @@ from plansmith.application.payments.collection import (
     NO_CARD,
     _captured,
     _method_of,
-    _settled,
     card_request,
 )
 from plansmith.application.payments.ports import PaymentGateway
@@ -162,7 +161,7 @@ def record_change_answer(
 ) -> ChangePaid:
     """The gateway's answer for a change's payment. ``apply`` None (the resolver): what was
     captured goes to the balance."""
-    settled = _settled(payment, answer, now)
+    settled = payment.answered(answer, now)
     if settled.status is not PaymentStatus.SUCCEEDED:
         with uow:
             if not uow.payments.settle(settled, IN_FLIGHT_VALUES):

@@ -54,22 +54,6 @@ class Collected:
     payment: Payment | None
 
 
-def _settled(payment: Payment, answer: GatewayAnswer, now: datetime) -> Payment:
-    status = {
-        Outcome.SUCCEEDED: PaymentStatus.SUCCEEDED,
-        Outcome.FAILED: PaymentStatus.FAILED,
-        Outcome.UNKNOWN: PaymentStatus.UNKNOWN,
-    }[answer.outcome]
-    return replace(
-        payment,
-        status=status,
-        gateway_reference=answer.reference or payment.gateway_reference,
-        decline_code=answer.decline_code,
-        message=answer.message,
-        settled_at=now if status is not PaymentStatus.UNKNOWN else None,
-    )
-
-
 def card_request(payment: Payment, method: PaymentMethod, description: str) -> ChargeRequest:
     return ChargeRequest(
         payment.idempotency_key,
@@ -94,7 +78,7 @@ def record_answer(
     failure counted by dunning (``automatic``: an attempt of the collection, not the
     customer's own "pay now"), or the unknown outcome scheduled to be asked again."""
     assert payment.invoice_id is not None
-    settled = _settled(payment, answer, now)
+    settled = payment.answered(answer, now)
     with uow:
         invoice = held_invoice(uow, payment.organization_id, payment.invoice_id)
         if not uow.payments.settle(settled, IN_FLIGHT_VALUES):

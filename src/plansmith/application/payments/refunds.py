@@ -23,7 +23,6 @@ from plansmith.domain.payments.balance import refund_split
 from plansmith.domain.payments.events import PaymentFailed, PaymentSucceeded, payment_fields
 from plansmith.domain.payments.payments import (
     GatewayAnswer,
-    Outcome,
     Payment,
     PaymentKind,
     PaymentStatus,
@@ -139,18 +138,10 @@ def resolve_refund(
 
 def record_refund(uow: UnitOfWork, refund: Payment, answer: GatewayAnswer, clock: Clock) -> Payment:
     now = clock.now()
-    status = {
-        Outcome.SUCCEEDED: PaymentStatus.SUCCEEDED,
-        Outcome.FAILED: PaymentStatus.FAILED,
-        Outcome.UNKNOWN: PaymentStatus.UNKNOWN,
-    }[answer.outcome]
+    answered = refund.answered(answer, now)
+    status = answered.status
     settled = replace(
-        refund,
-        status=status,
-        gateway_reference=answer.reference,
-        decline_code=answer.decline_code,
-        message=answer.message,
-        settled_at=None if status is PaymentStatus.UNKNOWN else now,
+        answered,
         to_balance=refund.to_balance + (refund.amount if status is PaymentStatus.FAILED else 0),
     )
     with uow:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from plansmith.application.kernel.errors import Conflict, NotFound
@@ -18,19 +17,10 @@ from plansmith.domain.payments.balance import checked_top_up
 from plansmith.domain.payments.events import PaymentFailed, PaymentSucceeded, payment_fields
 from plansmith.domain.payments.payments import (
     GatewayAnswer,
-    Outcome,
     Payment,
     PaymentKind,
     PaymentStatus,
 )
-
-
-def _status(answer: GatewayAnswer) -> PaymentStatus:
-    return {
-        Outcome.SUCCEEDED: PaymentStatus.SUCCEEDED,
-        Outcome.FAILED: PaymentStatus.FAILED,
-        Outcome.UNKNOWN: PaymentStatus.UNKNOWN,
-    }[answer.outcome]
 
 
 def top_up(
@@ -92,15 +82,8 @@ def top_up(
 def record_top_up(
     uow: UnitOfWork, payment: Payment, answer: GatewayAnswer, now: datetime
 ) -> Payment:
-    status = _status(answer)
-    settled = replace(
-        payment,
-        status=status,
-        gateway_reference=answer.reference,
-        decline_code=answer.decline_code,
-        message=answer.message,
-        settled_at=now if status is not PaymentStatus.UNKNOWN else None,
-    )
+    settled = payment.answered(answer, now)
+    status = settled.status
     with uow:
         uow.ledger.hold_credit(payment.account_id)
         if not uow.payments.settle(settled, IN_FLIGHT_VALUES):

@@ -10,7 +10,7 @@ answers with what really happened: money is captured at most once per payment.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -86,3 +86,22 @@ class Payment:
     to_balance: int = 0  # a refund's part given back to the balance; a payment's from it
     refund_of: str | None = None  # a refund: the payment whose charge it gives back
     credit_note_id: str | None = None  # a refund: the credit note it rests on
+
+    def answered(self, answer: GatewayAnswer, now: datetime) -> Payment:
+        """The payment as the gateway's answer leaves it (unknown: not settled yet)."""
+        status = STATUS_OF[answer.outcome]
+        return replace(
+            self,
+            status=status,
+            gateway_reference=answer.reference or self.gateway_reference,
+            decline_code=answer.decline_code,
+            message=answer.message,
+            settled_at=None if status is PaymentStatus.UNKNOWN else now,
+        )
+
+
+STATUS_OF = {
+    Outcome.SUCCEEDED: PaymentStatus.SUCCEEDED,
+    Outcome.FAILED: PaymentStatus.FAILED,
+    Outcome.UNKNOWN: PaymentStatus.UNKNOWN,
+}
