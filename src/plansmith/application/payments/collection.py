@@ -302,13 +302,14 @@ def run_collection(
     organization_id: str | None,
     *,
     batch: int = 500,
-    collect: Callable[[str, str], Collected] | None = None,
+    collect: Callable[[str, str], Collected | None] | None = None,
 ) -> CollectionRun:
     """Every invoice due for an attempt now, of one organization (None: every live one), in
     invoice id order, each once. ``collect``: how one is collected (default: here, now); a
-    job system passes a function that hands it to a worker instead."""
+    job system passes a function that hands it to a worker instead and returns None (the
+    invoice is counted as attempted; its outcome is the worker's)."""
 
-    def here(org: str, invoice_id: str) -> Collected:
+    def here(org: str, invoice_id: str) -> Collected | None:
         return collect_invoice(uow, gateway_for(org), clock, org, invoice_id)
 
     one = collect or here
@@ -327,6 +328,8 @@ def run_collection(
                 done = one(org, invoice_id)
             except Conflict as exc:  # e.g. a customer paying it at this very moment
                 errors.append((invoice_id, exc.message))
+                continue
+            if done is None:  # handed to a worker
                 continue
             status = done.payment.status if done.payment is not None else None
             succeeded += status is PaymentStatus.SUCCEEDED
