@@ -49,7 +49,7 @@ def set_collection_method(
             organization_id,
             account_id,
             str(method),
-            int(net_days),  # type: ignore[call-overload]
+            net_days,
             clock.now(),
         )
         uow.commit()

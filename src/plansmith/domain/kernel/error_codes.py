@@ -144,10 +144,12 @@ NO_CHANGE = _code("no_change", 422, "the change asks for what the subscription h
 NO_TRIAL = _code("no_trial", 422, "a trial asked for on a plan without one")
 TOP_UP_OUT_OF_RANGE = _code("top_up_out_of_range", 422, "a top-up of 0 or less, or above 1,000,000 major units of its currency")
 REFUND_TOO_LARGE = _code("refund_too_large", 422, "`amount` is more than what is left to refund of the invoice; `detail` says how much is")
-BALANCE_TOO_LOW = _code("balance_too_low", 422, "the balance does not cover what was asked of it")
 CREDIT_TOO_LARGE = _code("credit_too_large", 422, "`amount` is more than what is left to credit; `detail` says how much is")
 DUPLICATE_ENTRY = _code("duplicate_entry", 422, "a catalog file names one code twice in a section", api=False)
 FAMILY_FIXED = _code("family_fixed", 422, "a catalog file moves a plan to another family", api=False)
+CARD_NUMBER_INVALID = _code("card_number_invalid", 422, "a card number that is not one: not 12-19 digits, a wrong check digit (Luhn), or of no accepted brand")
+CARD_EXPIRED = _code("card_expired", 422, "the card's expiry month is over (a card is good through the last day of that month)")
+CARD_CVC_INVALID = _code("card_cvc_invalid", 422, "the security code is not 3 digits (4 on American Express)")
 # 429
 TOO_MANY_ATTEMPTS = _code("too_many_attempts", 429, "too many failed sign-in attempts; wait the seconds in `Retry-After`", api=False)
 # 500

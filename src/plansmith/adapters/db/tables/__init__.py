@@ -43,6 +43,7 @@ from plansmith.adapters.db.tables.payments import (
     payment_methods,
     payments,
 )
+from plansmith.adapters.db.tables.sandbox_gateway import sandbox_cards, sandbox_charges
 from plansmith.adapters.db.tables.search import (
     ACCOUNTS_SEARCH_INDEX,
     account_search,
@@ -104,6 +105,8 @@ __all__ = [
     "plan_versions",
     "plans",
     "portal_links",
+    "sandbox_cards",
+    "sandbox_charges",
     "sandbox_forms",
     "sign_in_throttles",
     "subscription_events",
