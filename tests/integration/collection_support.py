@@ -87,9 +87,7 @@ def payments_of(app: Plansmith, invoice_id: str) -> list[tuple[str, int]]:
 def invoice_state(app: Plansmith, invoice_id: str) -> tuple[str, int]:
     i = t.invoices.c
     with app.engine.connect() as connection:
-        row = connection.execute(
-            select(i.status, i.amount_due).where(i.id == invoice_id)
-        ).one()
+        row = connection.execute(select(i.status, i.amount_due).where(i.id == invoice_id)).one()
     return row.status, row.amount_due
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+
 import pytest
 
 from plansmith.adapters.clock import TestClock
@@ -37,9 +38,7 @@ def test_one_round_collects_each_live_organizations_due_invoices_once(
     container: Plansmith, tenant: Tenant
 ) -> None:
     other = make_tenant(container, "Second Operator")
-    sandbox = create_organization(
-        container.uow(), container.clock, "Sandbox", sandbox=True
-    ).id
+    sandbox = create_organization(container.uow(), container.clock, "Sandbox", sandbox=True).id
     for org in (tenant.organization_id, other.organization_id, sandbox):
         catalog(container, org)
     paid, declined = due_invoices(
