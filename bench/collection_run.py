@@ -137,7 +137,9 @@ def template(url: str, now: datetime) -> Template:
     return Template(org, account.id, sub.id, invoice_id, card.id, card.token)
 
 
-def _copy(cursor: psycopg.Cursor[Row], table: str, where: str, mapped: dict[str, str], n: int) -> None:
+def _copy(
+    cursor: psycopg.Cursor[Row], table: str, where: str, mapped: dict[str, str], n: int
+) -> None:
     """INSERT n-1 copies of the template row(s), with the mapped columns rewritten per copy."""
     columns = [c.name for c in t.metadata.tables[table].columns]
     exprs = [mapped.get(c, f'src."{c}"') for c in columns]
