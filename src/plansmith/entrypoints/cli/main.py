@@ -320,7 +320,8 @@ def _interrupt(signum: int, frame: object) -> None:
 def worker(
     threads: Annotated[int, typer.Option(help="Jobs run at once in this process")] = 1,
 ) -> None:
-    """Run billing jobs from Redis (PLANSMITH_REDIS_URL) until stopped with SIGTERM/Ctrl-C."""
+    """Run billing and collection jobs from Redis (PLANSMITH_REDIS_URL) until stopped with
+    SIGTERM/Ctrl-C."""
     from plansmith.entrypoints.worker import run_worker
 
     plansmith = bootstrap(Settings())
