@@ -45,6 +45,7 @@ import os
 import pstats
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -301,9 +302,11 @@ def collected_by_workers(url: str, org: str, n: int, workers: int, threads: int)
         "PLANSMITH_REDIS_URL": REDIS_URL,
         "PLANSMITH_JOB_NAMESPACE": namespace,
     }
+    # Their logs go to a file, never to a pipe nobody reads (a full pipe would stop them).
+    logs = tempfile.TemporaryFile()
     procs = [
         subprocess.Popen(
-            [str(PLANSMITH), "worker", "--threads", str(threads)], env=env, stderr=subprocess.PIPE
+            [str(PLANSMITH), "worker", "--threads", str(threads)], env=env, stderr=logs
         )
         for _ in range(workers)
     ]
@@ -362,6 +365,7 @@ def collected_by_workers(url: str, org: str, n: int, workers: int, threads: int)
             proc.terminate()
         for proc in procs:
             proc.wait(30)
+        logs.close()
     return done
 
 
