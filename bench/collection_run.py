@@ -52,6 +52,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 import psycopg
 import redis
@@ -294,6 +295,14 @@ class Collected:
 
 
 def collected_by_workers(url: str, org: str, n: int, workers: int, threads: int) -> Collected:
+    # The workers' logs go to a file, never to a pipe nobody reads (a full one stops them).
+    with tempfile.TemporaryFile() as logs:
+        return _collected_by_workers(url, org, n, workers, threads, logs)
+
+
+def _collected_by_workers(
+    url: str, org: str, n: int, workers: int, threads: int, logs: IO[bytes]
+) -> Collected:
     namespace = f"plansmith-bench-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
@@ -302,8 +311,6 @@ def collected_by_workers(url: str, org: str, n: int, workers: int, threads: int)
         "PLANSMITH_REDIS_URL": REDIS_URL,
         "PLANSMITH_JOB_NAMESPACE": namespace,
     }
-    # Their logs go to a file, never to a pipe nobody reads (a full pipe would stop them).
-    logs = tempfile.TemporaryFile()
     procs = [
         subprocess.Popen(
             [str(PLANSMITH), "worker", "--threads", str(threads)], env=env, stderr=logs
@@ -365,7 +372,6 @@ def collected_by_workers(url: str, org: str, n: int, workers: int, threads: int)
             proc.terminate()
         for proc in procs:
             proc.wait(30)
-        logs.close()
     return done
 
 
