@@ -165,16 +165,19 @@ class Plansmith:
 
             found = SandboxGateway(self.engine, SystemClock())
         else:
-            from plansmith.adapters.payments.stripe_gateway import StripeGateway
+            from plansmith.adapters.payments.stripe_gateway import (
+                DEFAULT_API_BASE,
+                StripeGateway,
+            )
 
             if not self.settings.stripe_api_key:
                 raise RuntimeError(
                     "PLANSMITH_PAYMENT_GATEWAY=stripe needs PLANSMITH_STRIPE_API_KEY"
                 )
             found = StripeGateway(
-                api_key=self.settings.stripe_api_key,
-                webhook_secret=self.settings.stripe_webhook_secret or "",
-                api_base=self.settings.stripe_api_base,
+                self.settings.stripe_api_key,
+                self.settings.stripe_webhook_secret or "",
+                api_base=self.settings.stripe_api_base or DEFAULT_API_BASE,
             )
         self._gateways[name] = found
         return found

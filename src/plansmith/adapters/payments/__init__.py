@@ -1,4 +1,5 @@
-"""Payment gateways: the built-in sandbox (its state in the application database)."""
+"""Payment gateways: the built-in sandbox (its state in the application database) and Stripe
+(``stripe_gateway``, imported only where it is used)."""
 
 from plansmith.adapters.payments.sandbox_gateway import READY_TOKENS, TEST_CARDS, SandboxGateway
 

@@ -285,6 +285,42 @@ def collect_invoice(
     return Collected(after or _current(uow, organization_id, invoice_id), settled)
 
 
+def settle_unsettled(
+    uow: UnitOfWork,
+    gateway_for: Callable[[str], PaymentGateway],
+    clock: Clock,
+    organization_id: str | None,
+    *,
+    limit: int = 500,
+) -> int:
+    """Ask the gateway about top-ups and refunds left pending or unknown (a timeout, a crash
+    between the call and its record), each with its own key: how many were asked about.
+    Payments of invoices are asked about by the collection of their invoice."""
+    # Imported here: both modules build on this one (its payment requests and records).
+    from plansmith.application.payments.refunds import resolve_refund
+    from plansmith.application.payments.top_ups import record_top_up
+
+    with uow:
+        found = [
+            p
+            for p in uow.payments.unsettled(organization_id, limit)
+            if p.kind is not PaymentKind.PAYMENT
+        ]
+    for payment in found:
+        gateway = gateway_for(payment.organization_id)
+        if payment.kind is PaymentKind.REFUND:
+            resolve_refund(uow, gateway, clock, payment)
+            continue
+        with uow:
+            method = _method_of(uow, payment)
+        if method is None:
+            answer = GatewayAnswer(Outcome.FAILED, None, NO_CARD, "the card was removed")
+        else:
+            answer = gateway.charge(card_request(payment, method, "top-up"))
+        record_top_up(uow, payment, answer, clock.now())
+    return len(found)
+
+
 def in_flight_was_automatic(payment: Payment) -> bool:
     return payment.idempotency_key.endswith("-collect")
 
@@ -334,6 +370,7 @@ def run_collection(
 
     one = collect or here
     now = clock.now()
+    settle_unsettled(uow, gateway_for, clock, organization_id)
     after: str | None = None
     attempted = succeeded = failed = unknown = 0
     errors: list[tuple[str, str]] = []

@@ -110,14 +110,27 @@ def _card_of(
 
 
 def make_default(
-    uow: UnitOfWork, clock: Clock, organization_id: str, account_id: str, method_id: str
-) -> PaymentMethod:
+    uow: UnitOfWork,
+    gateway: PaymentGateway,
+    clock: Clock,
+    organization_id: str,
+    account_id: str,
+    method_id: str,
+) -> CardAdded:
+    """Make a card the default; invoices being dunned are retried with it at once."""
     with uow:
         _card_of(uow, organization_id, account_id, method_id)
         uow.payment_methods.make_default(account_id, method_id)
         method = _card_of(uow, organization_id, account_id, method_id)
+        dunned = [
+            c.invoice_id for c in uow.collections.of_account(account_id) if c.state == SCHEDULED
+        ]
         uow.commit()
-    return method
+    retried = tuple(
+        collect_invoice(uow, gateway, clock, organization_id, invoice_id, force=True)
+        for invoice_id in dunned
+    )
+    return CardAdded(method, retried)
 
 
 def remove_card(

@@ -52,6 +52,7 @@ def lookup(name: str) -> ErrorCode:
 # 400
 INVALID_IDEMPOTENCY_KEY = _code("invalid_idempotency_key", 400, "`Idempotency-Key` empty or longer than 255 characters")
 HTTP_ERROR = _code("http_error", 400, "the request cannot be read (e.g. a body that is not UTF-8 JSON text)")
+WEBHOOK_SIGNATURE_INVALID = _code("webhook_signature_invalid", 400, "a payment gateway's webhook whose signature is missing, forged or older than the tolerance (five minutes for Stripe): it was not acted on")
 # 401
 UNAUTHORIZED = _code("unauthorized", 401, "missing, unknown or revoked API key")
 LINK_EXPIRED = _code("link_expired", 401, "a portal link or signed token is expired or forged", api=False)

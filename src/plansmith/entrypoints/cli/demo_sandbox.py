@@ -6,7 +6,8 @@ Its story, each step at the sandbox's own instant: three customers subscribe fou
 (a trial among them); the clock runs 40 days (renewals, invoices finalized after their
 grace); then Sakura buys 20 more seats at once (a prorated charge), Northwind cancels at once
 (the rest of its period credited), Sakura's first invoice is marked paid and Gulf's first one
-gets a goodwill credit note; then the clock runs to the wall clock's now.
+gets a goodwill credit note; then the clock runs to the wall clock's now. Gulf has a sandbox
+test card from the start, so its invoices are charged as they are issued.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from plansmith.application.invoicing import invoices
 from plansmith.application.organizations import organizations as orgs
 from plansmith.application.organizations import sandboxes
 from plansmith.application.payments import clock as payment_clock
+from plansmith.application.payments.methods import add_card
+from plansmith.application.payments.refunds import credit_invoice
 from plansmith.application.screens.invoices import account_invoices
 from plansmith.application.subscriptions.actions import (
     ChangeInput,
@@ -39,6 +42,7 @@ STORY: list[tuple[str, str, int | None, dict[str, int], bool | None]] = [
     ("cus-002", "chat-business", 5, {"ai-assistant": 1}, False),
     ("cus-004", "mailbox-silver", None, {}, None),  # a 30-day trial, then paid months
 ]
+DEMO_CARD = "tok_sandbox_success"  # docs/payments-sandbox.md
 GOODWILL = "Goodwill: the mail scanner was down for a day"
 
 
@@ -70,6 +74,9 @@ def run_story(container: Plansmith, sandbox: Organization, accounts: dict[str, s
     """Subscribe, bill 40 days, change and cancel, credit, bill up to now (see above)."""
     uow, org = container.uow, sandbox.id
     subscriptions: dict[str, str] = {}
+    # Gulf pays by card: its invoices are charged as they are issued (the sandbox's test card).
+    clock = test_clocks.organization_clock(uow(), container.clock, org)
+    add_card(uow(), container.gateway_for(org), clock, org, accounts["cus-004"], source=DEMO_CARD)
     for external_id, plan, quantity, add_ons, trial in STORY:
         data = SubscribeInput(
             accounts[external_id], plan, "month", quantity, add_ons=add_ons, trial=trial
@@ -89,7 +96,7 @@ def run_story(container: Plansmith, sandbox: Organization, accounts: dict[str, s
     gulf = _first_invoice(container, org, accounts["cus-004"])
     if gulf is not None and gulf.totals.total > 0:
         amount = max(gulf.totals.total // 10, 1)
-        invoices.issue_credit_note(uow(), clock, org, gulf.id, amount, GOODWILL)
+        credit_invoice(uow(), clock, org, gulf.id, amount, GOODWILL)
     now = container.clock.now()
     payment_clock.advance_clock(
         uow(), container.gateway_for(org), org, now, container.invoice_grace, watch=container.watch

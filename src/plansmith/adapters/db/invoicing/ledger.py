@@ -100,7 +100,12 @@ class SqlLedger:
 
     def ledger_balance(self, account_id: str, ledger_account: LedgerAccount, currency: str) -> int:
         e = t.ledger_entries.c
+        a = t.accounts.c
+        # The organization too, so the balance index (organization, account, ledger account)
+        # answers it rather than a scan of every entry.
+        organization = select(a.organization_id).where(a.id == account_id).scalar_subquery()
         q = select(func.coalesce(func.sum(e.amount), 0)).where(
+            e.organization_id == organization,
             e.account_id == account_id,
             e.ledger_account == ledger_account.value,
             e.currency == currency,
