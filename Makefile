@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 WEBUI_VENDOR := src/plansmith/entrypoints/webui/vendor
 CHART_JS := src/plansmith/entrypoints/webui/static/vendor/chart.umd.min.js
 
-.PHONY: install browser-tools run test lint format messages bench bench-api clean
+.PHONY: install browser-tools run test lint format messages bench bench-api bench-collection clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "plansmith needs Python 3.11 or newer")'
@@ -61,6 +61,12 @@ messages: install
 bench: install
 	scripts/test-services.sh
 	$(BIN)/python bench/billing_run.py --subscriptions 100000 --workers 2
+
+# 100,000 due invoices collected through the sandbox gateway by 2 workers (Dramatiq on Redis);
+# a quick check: .venv/bin/python bench/collection_run.py --invoices 2000
+bench-collection: install
+	scripts/test-services.sh
+	$(BIN)/python bench/collection_run.py --invoices 100000 --workers 2
 
 bench-api: install
 	scripts/test-services.sh

@@ -1,7 +1,9 @@
-"""`plansmith worker`: a process that runs billing jobs from Redis (Dramatiq) until stopped.
+"""`plansmith worker`: a process that runs billing and collection jobs from Redis (Dramatiq)
+until stopped.
 
-Start as many as you like, on as many machines; each job is a batch of subscriptions (or one
-draft) in one transaction, and a job done twice finds nothing left to do.
+Start as many as you like, on as many machines; each billing job is a batch of subscriptions
+(or one draft) in one transaction, each collection job one invoice, and a job done twice finds
+nothing left to do.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ import dramatiq
 from plansmith.adapters.jobs import DramatiqBillingJobs, declare_actors, redis_broker
 from plansmith.application.billing.jobs import bill_job, finalize_draft
 from plansmith.application.billing.run_records import RunLog
+from plansmith.application.payments.collection import collect_invoice
+from plansmith.application.payments.ports import PaymentGateway
 from plansmith.bootstrap import Plansmith
+from plansmith.domain.kernel.errors import DomainError
 from plansmith.entrypoints.relay_loop import RelayLoop
 
 log = logging.getLogger("plansmith.worker")
@@ -70,7 +75,22 @@ def make_worker(plansmith: Plansmith, threads: int = 1) -> dramatiq.Worker:
             plansmith.uow(), plansmith.clock, organization_id, invoice_id, log_of(run_id), job
         )
 
-    declare_actors(jobs.broker, bill, finalize)
+    # An organization's gateway, looked up once per process: whether it is a sandbox never
+    # changes, and the settings are the process's.
+    gateways: dict[str, PaymentGateway] = {}
+
+    def collect(organization_id: str, invoice_id: str) -> None:
+        gateway = gateways.get(organization_id)
+        if gateway is None:
+            gateway = gateways[organization_id] = plansmith.gateway_for(organization_id)
+        try:
+            collect_invoice(plansmith.uow(), gateway, plansmith.clock, organization_id, invoice_id)
+        except DomainError as exc:
+            # A rule that refuses (the invoice gone, a customer paying it this very moment)
+            # will refuse again: reported, not retried; the next round looks at it again.
+            log.warning("could not collect %s (%s): %s", invoice_id, exc.code, exc.message)
+
+    declare_actors(jobs.broker, bill, finalize, collect)
     return dramatiq.Worker(jobs.broker, worker_threads=threads)
 
 

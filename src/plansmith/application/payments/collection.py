@@ -77,36 +77,50 @@ def record_answer(
     the payment settled (once: whoever settles it first), and then the invoice paid, or the
     failure counted by dunning (``automatic``: an attempt of the collection, not the
     customer's own "pay now"), or the unknown outcome scheduled to be asked again."""
+    return _record(uow, payment, answer, now, automatic=automatic)[0]
+
+
+def _record(
+    uow: UnitOfWork,
+    payment: Payment,
+    answer: GatewayAnswer,
+    now: datetime,
+    *,
+    automatic: bool,
+) -> tuple[Payment, Invoice | None]:
+    """record_answer, and the invoice as it stood when the transaction committed (None:
+    another worker recorded the payment first; read it anew)."""
     assert payment.invoice_id is not None
     settled = payment.answered(answer, now)
     with uow:
         invoice = held_invoice(uow, payment.organization_id, payment.invoice_id)
         if not uow.payments.settle(settled, IN_FLIGHT_VALUES):
             stored = uow.payments.get(payment.organization_id, payment.id)
-            return stored or settled  # another worker recorded it first: theirs stands
+            return stored or settled, None  # another worker recorded it first: theirs stands
         if settled.status is PaymentStatus.SUCCEEDED:
-            _captured(uow, invoice, settled, now)
+            invoice = _captured(uow, invoice, settled, now)
             uow.publish([PaymentSucceeded(**payment_fields(settled, now))])
         elif settled.status is PaymentStatus.FAILED:
             uow.publish([PaymentFailed(**payment_fields(settled, now))])
             if automatic and invoice.status in PAYABLE:
                 dunning.failed(uow, invoice, payment.created_at, now)
+                invoice = _invoice_in(uow, invoice)  # the last failure may have moved it
         else:
             dunning.unknown(uow, invoice, now)
         uow.commit()
-    return settled
+    return settled, invoice
 
 
-def _captured(uow: UnitOfWork, invoice: Invoice, payment: Payment, now: datetime) -> None:
+def _captured(uow: UnitOfWork, invoice: Invoice, payment: Payment, now: datetime) -> Invoice:
     """The card paid ``payment.amount``: it pays what the invoice owes; anything it no longer
-    owes (paid or voided meanwhile) goes to the balance, never lost."""
+    owes (paid or voided meanwhile) goes to the balance, never lost. The invoice after it."""
     owed = invoice.totals.amount_due if invoice.status in PAYABLE else 0
     pays = min(owed, payment.amount)
     if pays > 0:
         uow.ledger.post(postings.paid(new_id("txn"), invoice, pays, now))
-        after = paid_by(uow, invoice, pays, now)
-        if after.totals.amount_due == 0:
-            dunning.paid_up(uow, after, now)
+        invoice = paid_by(uow, invoice, pays, now)
+        if invoice.totals.amount_due == 0:
+            dunning.paid_up(uow, invoice, now)
     rest = payment.amount - pays
     if rest > 0:
         uow.ledger.hold_credit(invoice.account_id)
@@ -122,6 +136,7 @@ def _captured(uow: UnitOfWork, invoice: Invoice, payment: Payment, now: datetime
                 kind="overpayment",
             )
         )
+    return invoice
 
 
 def _card(uow: UnitOfWork, invoice: Invoice, method_id: str | None) -> PaymentMethod | None:
@@ -257,8 +272,8 @@ def collect_invoice(
     answer = gateway.charge(
         card_request(payment, method, f"invoice {invoice.number or invoice.id}")
     )
-    settled = record_answer(uow, payment, answer, now, automatic=not by_customer)
-    return Collected(_current(uow, organization_id, invoice_id), settled)
+    settled, after = _record(uow, payment, answer, now, automatic=not by_customer)
+    return Collected(after or _current(uow, organization_id, invoice_id), settled)
 
 
 def settle_unsettled(
@@ -332,16 +347,22 @@ def run_collection(
     organization_id: str | None,
     *,
     batch: int = 500,
-    collect: Callable[[str, str], Collected] | None = None,
+    collect: Callable[[str, str], Collected | None] | None = None,
 ) -> CollectionRun:
     """Every invoice due for an attempt now, of one organization (None: every live one), in
     invoice id order, each once. ``collect``: how one is collected (default: here, now); a
-    job system passes a function that hands it to a worker instead. First, top-ups and
+    job system passes a function that hands it to a worker instead and returns None (the
+    invoice is counted as attempted; its outcome is the worker's). First, top-ups and
     refunds in flight are asked about, then credits waiting on balances (a cancellation's
     negative invoice) pay their accounts' open invoices."""
 
-    def here(org: str, invoice_id: str) -> Collected:
-        return collect_invoice(uow, gateway_for(org), clock, org, invoice_id)
+    gateways: dict[str, PaymentGateway] = {}  # each organization's, looked up once a run
+
+    def here(org: str, invoice_id: str) -> Collected | None:
+        gateway = gateways.get(org)
+        if gateway is None:
+            gateway = gateways[org] = gateway_for(org)
+        return collect_invoice(uow, gateway, clock, org, invoice_id)
 
     one = collect or here
     now = clock.now()
@@ -361,6 +382,8 @@ def run_collection(
                 done = one(org, invoice_id)
             except Conflict as exc:  # e.g. a customer paying it at this very moment
                 errors.append((invoice_id, exc.message))
+                continue
+            if done is None:  # handed to a worker
                 continue
             status = done.payment.status if done.payment is not None else None
             succeeded += status is PaymentStatus.SUCCEEDED

@@ -72,6 +72,10 @@ def _subscription_outcome(
     return None
 
 
+# The steps whose outcome depends on the subscription's status only.
+_BY_STATUS = {"past_due": stops.past_due, "recovered": stops.payment_recovered}
+
+
 def _on_subscription(uow: UnitOfWork, invoice: Invoice, step: str, now: datetime) -> None:
     """Move the invoice's subscription, if any: past_due, recovered, or canceled."""
     if invoice.subscription_id is None:
@@ -79,9 +83,12 @@ def _on_subscription(uow: UnitOfWork, invoice: Invoice, step: str, now: datetime
     sub = uow.subscriptions.get(invoice.organization_id, invoice.subscription_id)
     if sub is None:
         return
+    today = local_date(now, ZoneInfo(sub.time_zone))
+    by_status = _BY_STATUS.get(step)
+    if by_status is not None and by_status(sub, today, now) is None:
+        return  # decided by its status alone: no price book or held-terms log read for nothing
     book = price_book(uow, invoice.organization_id)
     log = uow.subscriptions.log(sub.id)
-    today = local_date(now, ZoneInfo(sub.time_zone))
     if _subscription_outcome(step, sub, log, book, today, now) is None:
         return  # nothing to do: no catching up with period ends for nothing either
 

@@ -22,6 +22,7 @@ from plansmith.entrypoints.cli.clock import clock_app, parse_instant
 from plansmith.entrypoints.cli.demo_keys import KEYS_FILE, KeyFile
 from plansmith.entrypoints.cli.events import events_app
 from plansmith.entrypoints.cli.keys import key_app, org_list
+from plansmith.entrypoints.cli.payments import pay_app
 from plansmith.entrypoints.cli.subscriptions import sub_app
 
 app = typer.Typer(
@@ -42,6 +43,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(sub_app, name="sub")
 app.add_typer(clock_app, name="clock")
 app.add_typer(events_app, name="events")
+app.add_typer(pay_app, name="pay")
 app.command("bill")(billing.bill)
 
 out = Console()
@@ -243,7 +245,10 @@ def serve(
     port: Annotated[int, typer.Option(envvar="PLANSMITH_PORT")] = 8000,
     renewals_every: Annotated[
         int,
-        typer.Option(help="Run the renewal step every N seconds in this process; 0: never"),
+        typer.Option(
+            help="Run the renewal step, then the collection run, every N seconds in this "
+            "process; 0: never"
+        ),
     ] = 60,
     workers: Annotated[
         int,
@@ -254,7 +259,8 @@ def serve(
         ),
     ] = 1,
 ) -> None:
-    """Serve the API, the portal and the console; run the renewal step and the outbox relay.
+    """Serve the API, the portal and the console; run the renewal step, the collection run and
+    the outbox relay.
     Ctrl-C (SIGINT) or SIGTERM stops it cleanly, with exit status 0."""
     # From the first instant: a stop while starting is a clean stop too. uvicorn ends on
     # SIGTERM as on Ctrl-C, then raises the signal again: both become an interrupt, so the
@@ -314,7 +320,8 @@ def _interrupt(signum: int, frame: object) -> None:
 def worker(
     threads: Annotated[int, typer.Option(help="Jobs run at once in this process")] = 1,
 ) -> None:
-    """Run billing jobs from Redis (PLANSMITH_REDIS_URL) until stopped with SIGTERM/Ctrl-C."""
+    """Run billing and collection jobs from Redis (PLANSMITH_REDIS_URL) until stopped with
+    SIGTERM/Ctrl-C."""
     from plansmith.entrypoints.worker import run_worker
 
     plansmith = bootstrap(Settings())
