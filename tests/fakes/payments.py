@@ -156,6 +156,7 @@ class FakePayments(Repo):
             p
             for p in self._rows.payments.values()
             if p.status in IN_FLIGHT
+            and not (p.kind is PaymentKind.PAYMENT and p.invoice_id is not None)
             and (organization_id is None or p.organization_id == organization_id)
         ]
         return sorted(found, key=lambda p: (p.created_at, p.id))[:limit]

@@ -60,7 +60,8 @@ def test_collecting_three_invoices_reads_the_organization_once_and_each_invoice_
     seen = _collected(container, tenant.organization_id, 3)
 
     assert _reads(seen, "organizations") == 1
-    assert _reads(seen, "invoices") == 2 + 3 * 2  # the walk (a batch, then none), then each
+    # credits waiting beside open invoices, the walk (a batch, then none), then each invoice
+    assert _reads(seen, "invoices") == 1 + 2 + 3 * 2
     assert _reads(seen, "catalog_revisions") == 0
     assert _reads(seen, "subscription_spans") == 0
 

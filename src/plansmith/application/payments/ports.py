@@ -144,7 +144,8 @@ class PaymentRepository(Protocol):
         ...
 
     def unsettled(self, organization_id: str | None, limit: int) -> Sequence[Payment]:
-        """Pending or unknown payments of any kind, oldest first."""
+        """Pending or unknown payments that no invoice's collection asks about (top-ups,
+        refunds, a portal change's payment), oldest first."""
         ...
 
     def of_account(

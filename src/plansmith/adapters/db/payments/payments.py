@@ -127,7 +127,10 @@ class SqlPayments:
         return _payment(row) if row is not None else None
 
     def unsettled(self, organization_id: str | None, limit: int) -> Sequence[Payment]:
-        q = select(t.payments).where(p.status.in_(IN_FLIGHT_VALUES))
+        q = select(t.payments).where(
+            p.status.in_(IN_FLIGHT_VALUES),
+            ~and_(p.kind == PaymentKind.PAYMENT.value, p.invoice_id.is_not(None)),
+        )
         if organization_id is not None:
             q = q.where(p.organization_id == organization_id)
         q = q.order_by(p.created_at, p.id).limit(limit)
