@@ -26,7 +26,7 @@ from plansmith.application.payments.change_payment import pay_by_card
 from plansmith.application.payments.collection import run_collection
 from plansmith.application.payments.methods import add_card
 from plansmith.application.payments.top_ups import top_up
-from plansmith.application.screens.portal_plans import Moved
+from plansmith.application.screens.portal_plan_payment import Moved
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.kernel import error_codes as ec

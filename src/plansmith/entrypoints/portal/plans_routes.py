@@ -20,6 +20,7 @@ from typing import Annotated
 from fastapi import Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from plansmith.application.screens import portal_plan_payment as pay_q
 from plansmith.application.screens import portal_plans as q
 from plansmith.application.screens.plan_choices import fixable, readable
 from plansmith.application.screens.plan_stops import Stop, needs_confirmation, review_stop
@@ -298,7 +299,7 @@ def _payment(
     """The reviewed change's payment step: what is invoiced now, the balance it takes, and
     how to pay the rest (a saved card, a new card, or the balance when it covers it)."""
     org = visit.organization_id
-    shown, step = q.payment_step(
+    shown, step = pay_q.payment_step(
         app.uow(),
         app.clock,
         app.gateway_for,
@@ -320,7 +321,7 @@ def pay(
     """Charge the chosen card (or take the balance), then apply the change; a decline or no
     answer shows the payment step again with why, and changes nothing."""
     org = visit.organization_id
-    paid = q.pay_for_change(
+    paid = pay_q.pay_for_change(
         app.uow(),
         app.clock,
         app.gateway_for,
@@ -350,7 +351,7 @@ def _after_moved(request: Request, visit: Visit, shown: q.ChangeScreen) -> Respo
     return _review_page(request, visit, shown)
 
 
-def _payment_page(request: Request, visit: Visit, step: q.PaymentStep) -> Response:
+def _payment_page(request: Request, visit: Visit, step: pay_q.PaymentStep) -> Response:
     shown = step.change
     language = request_language(request, shown.screen.account.locale)
     context = {

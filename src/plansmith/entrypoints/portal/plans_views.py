@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from plansmith.application.payments.ports import CardDetails
 from plansmith.application.screens.plan_choices import PlanOption, Wish
 from plansmith.application.screens.plan_stops import Stop, StopReview
-from plansmith.application.screens.portal_plans import Paid, PaymentChoice
+from plansmith.application.screens.portal_plan_payment import Paid, PaymentChoice
 from plansmith.application.subscriptions.queries import FamilyPlans
 from plansmith.domain.kernel.limits import MAX_QUANTITY
 from plansmith.domain.kernel.periods import Cycle, CycleUnit
