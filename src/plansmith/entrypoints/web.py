@@ -34,8 +34,12 @@ from plansmith.entrypoints.console import routes as console
 from plansmith.entrypoints.console.api_key_routes import router as console_api_key_router
 from plansmith.entrypoints.console.billing_routes import router as console_billing_router
 from plansmith.entrypoints.console.catalog_routes import router as console_catalog_router
+from plansmith.entrypoints.console.customer_payment_routes import (
+    router as console_customer_payments_router,
+)
 from plansmith.entrypoints.console.customer_plans_routes import router as console_plans_router
 from plansmith.entrypoints.console.dashboard_routes import router as console_dashboard_router
+from plansmith.entrypoints.console.dunning_routes import router as console_dunning_router
 from plansmith.entrypoints.console.payment_routes import router as console_payments_router
 from plansmith.entrypoints.console.sandbox_routes import router as console_sandbox_router
 from plansmith.entrypoints.console.settings_routes import router as console_settings_router
@@ -108,6 +112,8 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, console.router)
     add_routes(app, console_catalog_router)
     add_routes(app, console_payments_router)  # before /invoices/{invoice_id}/{action}
+    add_routes(app, console_customer_payments_router)
+    add_routes(app, console_dunning_router)
     add_routes(app, console_billing_router)
     add_routes(app, console_api_key_router)
     add_routes(app, console_dashboard_router)
