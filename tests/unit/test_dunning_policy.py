@@ -27,13 +27,12 @@ from plansmith.domain.payments.dunning import (
     day_at,
     next_wakeup,
     overdue_state,
-    policy_from_dict,
-    policy_to_dict,
     retry_at,
     retry_schedule,
     stage_reached_at,
     stages_due,
 )
+from plansmith.domain.payments.dunning_data import policy_from_dict, policy_to_dict
 
 NEW_YORK = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.domain.kernel.errors import InvalidValue
-from plansmith.domain.payments.dunning import DunningPolicy, policy_from_dict
+from plansmith.domain.payments.dunning import DunningPolicy
+from plansmith.domain.payments.dunning_data import policy_from_dict
 
 METHODS = ("charge_automatically", "send_invoice")
 MAX_NET_DAYS = 365

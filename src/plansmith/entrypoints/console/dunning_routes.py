@@ -14,7 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from plansmith.application.payments.queries import dunning_policy
 from plansmith.application.payments.settings import set_dunning_policy
 from plansmith.domain.kernel.errors import DomainError, InvalidInput
-from plansmith.domain.payments.dunning import MAX_STAGES, DunningPolicy, policy_to_dict
+from plansmith.domain.payments.dunning import MAX_STAGES, DunningPolicy
+from plansmith.domain.payments.dunning_data import policy_to_dict
 from plansmith.entrypoints.console.billing_routes import NO_STORE
 from plansmith.entrypoints.console.payment_routes import templates
 from plansmith.entrypoints.console.payment_words import (

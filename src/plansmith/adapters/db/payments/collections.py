@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.subscriptions.rows import sandboxes
 from plansmith.application.payments.ports import Collection
-from plansmith.domain.payments.dunning import DunningPolicy, policy_from_dict, policy_to_dict
+from plansmith.domain.payments.dunning import DunningPolicy
+from plansmith.domain.payments.dunning_data import policy_from_dict, policy_to_dict
 
 c = t.invoice_collections.c
 inv = t.invoices.c

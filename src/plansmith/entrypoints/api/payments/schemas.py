@@ -27,8 +27,8 @@ from plansmith.domain.payments.dunning import (
     InvoiceAfterLast,
     Spacing,
     StageAction,
-    policy_to_dict,
 )
+from plansmith.domain.payments.dunning_data import policy_to_dict
 from plansmith.domain.payments.payments import Payment, PaymentMethod
 from plansmith.entrypoints.api.invoicing.invoice_schemas import InvoiceOut
 from plansmith.entrypoints.api.schemas import AtMost, OneOf, Patch, Strict

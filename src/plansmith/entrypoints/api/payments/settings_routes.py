@@ -13,7 +13,7 @@ from typing import Any
 
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.payments import queries, settings
-from plansmith.domain.payments.dunning import policy_to_dict
+from plansmith.domain.payments.dunning_data import policy_to_dict
 from plansmith.entrypoints.api.deps import CurrentOrg, OrgClock, UoW
 from plansmith.entrypoints.api.payments.schemas import (
     CollectionMethodOut,
