@@ -1,8 +1,8 @@
 """The payment screens in Japanese, Vietnamese, Turkish and Arabic: no English label, sentence
 or (ja, ar) word, a refusal and a decline said in the page's language, Arabic right to left.
 
-Like test_portal_languages, this reads the shipped catalogs: it holds once they carry the
-messages of these pages (the lead merges /work/wt/portal-translations.json into them)."""
+Like test_portal_languages, this reads the shipped catalogs: a label missing from one fails
+it (`make messages`, then translate)."""
 
 from __future__ import annotations
 
