@@ -43,13 +43,18 @@ from pathlib import Path
 
 import psycopg
 import redis
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from bench_postgres import (  # the benchmarks' shared PostgreSQL helpers
+    REDIS_URL,
+    backends_cpu,
+    copy_rows,
+    cpu_seconds,
+    cpu_since,
+    fresh_database,
+    peak_rss_kib,
+    raw_url,
+)
 
 from plansmith.adapters.clock import TestClock
-from plansmith.adapters.db import tables as t
-from plansmith.adapters.db.engine import make_engine
-from plansmith.adapters.db.migrate import upgrade
 from plansmith.application.accounts.accounts import AccountInput, open_account
 from plansmith.application.billing.jobs import dispatch_run
 from plansmith.application.billing.run import run_billing
@@ -60,10 +65,6 @@ from plansmith.application.subscriptions.subscribing import SubscribeInput, subs
 from plansmith.bootstrap import Settings, bootstrap
 from plansmith.entrypoints.worker import billing_jobs, collect_for_batches
 
-SERVER = os.environ.get(
-    "PLANSMITH_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-REDIS_URL = os.environ.get("PLANSMITH_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 PLANSMITH = Path(sys.executable).with_name("plansmith")
 # What one renewal writes, table by table (the baseline writes the same rows).
 WRITTEN = (
@@ -75,19 +76,6 @@ WRITTEN = (
     "ledger_transactions",
     "ledger_entries",
 )
-
-
-def fresh_database(name: str) -> str:
-    admin = make_engine(SERVER, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(SERVER).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    return url
 
 
 def template(url: str, now: datetime) -> tuple[str, str, str]:
@@ -107,28 +95,11 @@ def template(url: str, now: datetime) -> tuple[str, str, str]:
     return org, account.id, sub.id
 
 
-def _copy(
-    cursor: psycopg.Cursor[tuple[object, ...]],
-    table: str,
-    where: str,
-    mapped: dict[str, str],
-    n: int,
-) -> None:
-    """INSERT n-1 copies of the template row(s), with the mapped columns rewritten per copy."""
-    columns = [c.name for c in t.metadata.tables[table].columns]
-    exprs = [mapped.get(c, f'src."{c}"') for c in columns]
-    names = ", ".join(f'"{c}"' for c in columns)
-    cursor.execute(
-        f'INSERT INTO "{table}" ({names}) SELECT {", ".join(exprs)} '
-        f'FROM "{table}" src, generate_series(2, {n}) g WHERE {where}'
-    )
-
-
 def clone(url: str, account_id: str, sub_id: str, n: int) -> None:
     account = f"'{account_id}_' || g"
     subscription = f"'{sub_id}_' || g"
-    with psycopg.connect(_raw(url)) as connection, connection.cursor() as cursor:
-        _copy(
+    with psycopg.connect(raw_url(url)) as connection, connection.cursor() as cursor:
+        copy_rows(
             cursor,
             "accounts",
             f"src.id = '{account_id}'",
@@ -140,14 +111,14 @@ def clone(url: str, account_id: str, sub_id: str, n: int) -> None:
             },
             n,
         )
-        _copy(
+        copy_rows(
             cursor,
             "subscriptions",
             f"src.id = '{sub_id}'",
             {"id": subscription, "account_id": account},
             n,
         )
-        _copy(
+        copy_rows(
             cursor,
             "subscription_spans",
             f"src.subscription_id = '{sub_id}'",
@@ -157,7 +128,7 @@ def clone(url: str, account_id: str, sub_id: str, n: int) -> None:
             },
             n,
         )
-        _copy(
+        copy_rows(
             cursor,
             "subscription_events",
             f"src.subscription_id = '{sub_id}'",
@@ -170,12 +141,8 @@ def clone(url: str, account_id: str, sub_id: str, n: int) -> None:
         cursor.execute("ANALYZE")
 
 
-def _raw(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def count(url: str, table: str) -> int:
-    with psycopg.connect(_raw(url)) as connection:
+    with psycopg.connect(raw_url(url)) as connection:
         row = connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()
         assert row is not None
         return int(row[0])
@@ -185,33 +152,6 @@ def run_status(connection: psycopg.Connection[tuple[object, ...]], run_id: str) 
     found = connection.execute("SELECT status FROM billing_runs WHERE id = %s", [run_id]).fetchone()
     assert found is not None
     return str(found[0])
-
-
-def peak_rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return 0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU a process has used (all its threads), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def backends_cpu(url: str) -> dict[int, float]:
-    """CPU used so far by each of the database's server processes (but the one asking)."""
-    with psycopg.connect(_raw(url)) as connection:
-        pids = connection.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid()"
-        ).fetchall()
-    return {pid: cpu_seconds(pid) for (pid,) in pids if Path(f"/proc/{pid}").exists()}
-
-
-def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
-    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 @dataclass(frozen=True)
@@ -243,7 +183,7 @@ def billed_by_workers(url: str, org: str, n: int, workers: int, batch: int) -> B
         )
         app = bootstrap(settings)
         jobs = billing_jobs(app)
-        poll = psycopg.connect(_raw(url), autocommit=True)
+        poll = psycopg.connect(raw_url(url), autocommit=True)
         workers_before, database_before = [cpu_seconds(p.pid) for p in procs], backends_cpu(url)
         start = time.perf_counter()
         dispatch = dispatch_run(app.uow(), app.clock, org, jobs, batch=batch, watch=app.watch)
@@ -271,7 +211,7 @@ def baseline(url: str, batch: int) -> tuple[float, float, int]:
     """The rows the run wrote, written again by raw psycopg into empty copies of the tables,
     one transaction per batch: once with executemany (pipelined INSERTs), once with COPY.
     Returns (executemany seconds, COPY seconds, rows)."""
-    with psycopg.connect(_raw(url)) as connection:
+    with psycopg.connect(raw_url(url)) as connection:
         rows: dict[str, tuple[list[str], list[tuple[object, ...]]]] = {}
         for table in (*WRITTEN, "subscriptions"):
             cursor = connection.execute(f'SELECT * FROM "{table}"')
@@ -389,7 +329,7 @@ def in_process(url: str, org: str, n: int, batch: int, profile_into: str | None)
 
 
 def _gapless(url: str) -> bool:
-    with psycopg.connect(_raw(url)) as connection:
+    with psycopg.connect(raw_url(url)) as connection:
         row = connection.execute(
             "SELECT count(*), count(DISTINCT number), min(number), max(number) FROM invoices"
         ).fetchone()

@@ -56,13 +56,20 @@ from typing import IO
 
 import psycopg
 import redis
+from bench_postgres import (  # the benchmarks' shared PostgreSQL helpers
+    REDIS_URL,
+    Row,
+    backends_cpu,
+    copy_rows,
+    cpu_seconds,
+    cpu_since,
+    fresh_database,
+    peak_rss_kib,
+    raw_url,
+)
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from plansmith.adapters.clock import TestClock
-from plansmith.adapters.db import tables as t
-from plansmith.adapters.db.engine import make_engine
-from plansmith.adapters.db.migrate import upgrade
 from plansmith.adapters.jobs import DramatiqBillingJobs
 from plansmith.application.accounts.accounts import AccountInput, open_account
 from plansmith.application.billing.run import run_billing
@@ -76,31 +83,9 @@ from plansmith.application.subscriptions.subscribing import SubscribeInput, subs
 from plansmith.bootstrap import Settings, bootstrap
 from plansmith.entrypoints.worker import billing_jobs, collect_for_batches
 
-SERVER = os.environ.get(
-    "PLANSMITH_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-REDIS_URL = os.environ.get("PLANSMITH_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 PLANSMITH = Path(sys.executable).with_name("plansmith")
 PRICE = 1000  # USD 10.00
 BATCH = 500  # the baseline's transaction size, and the run's walk
-Row = tuple[object, ...]
-
-
-def fresh_database(name: str) -> str:
-    admin = make_engine(SERVER, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(SERVER).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    return url
-
-
-def _raw(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @dataclass(frozen=True)
@@ -139,19 +124,6 @@ def template(url: str, now: datetime) -> Template:
     return Template(org, account.id, sub.id, invoice_id, card.id, card.token)
 
 
-def _copy(
-    cursor: psycopg.Cursor[Row], table: str, where: str, mapped: dict[str, str], n: int
-) -> None:
-    """INSERT n-1 copies of the template row(s), with the mapped columns rewritten per copy."""
-    columns = [c.name for c in t.metadata.tables[table].columns]
-    exprs = [mapped.get(c, f'src."{c}"') for c in columns]
-    names = ", ".join(f'"{c}"' for c in columns)
-    cursor.execute(
-        f'INSERT INTO "{table}" ({names}) SELECT {", ".join(exprs)} '
-        f'FROM "{table}" src, generate_series(2, {n}) g WHERE {where}'
-    )
-
-
 def clone(url: str, tpl: Template, n: int) -> None:
     """The template customer copied n-1 times (see the module's docstring), in one
     transaction; ids get a suffix ``_g`` for copy g."""
@@ -159,8 +131,8 @@ def clone(url: str, tpl: Template, n: int) -> None:
     subscription = f"'{tpl.subscription_id}_' || g"
     invoice = f"'{tpl.invoice_id}_' || g"
     suffixed = "src.{} || '_' || g"
-    with psycopg.connect(_raw(url)) as connection, connection.cursor() as cursor:
-        _copy(
+    with psycopg.connect(raw_url(url)) as connection, connection.cursor() as cursor:
+        copy_rows(
             cursor,
             "accounts",
             f"src.id = '{tpl.account_id}'",
@@ -172,28 +144,28 @@ def clone(url: str, tpl: Template, n: int) -> None:
             },
             n,
         )
-        _copy(
+        copy_rows(
             cursor,
             "subscriptions",
             f"src.id = '{tpl.subscription_id}'",
             {"id": subscription, "account_id": account},
             n,
         )
-        _copy(
+        copy_rows(
             cursor,
             "subscription_spans",
             f"src.subscription_id = '{tpl.subscription_id}'",
             {"subscription_id": subscription, "account_id": account},
             n,
         )
-        _copy(
+        copy_rows(
             cursor,
             "sandbox_cards",
             f"src.token = '{tpl.token}'",
             {"token": suffixed.format("token"), "customer_ref": suffixed.format("customer_ref")},
             n,
         )
-        _copy(
+        copy_rows(
             cursor,
             "payment_methods",
             f"src.id = '{tpl.method_id}'",
@@ -205,7 +177,7 @@ def clone(url: str, tpl: Template, n: int) -> None:
             },
             n,
         )
-        _copy(
+        copy_rows(
             cursor,
             "invoices",
             f"src.id = '{tpl.invoice_id}'",
@@ -217,14 +189,14 @@ def clone(url: str, tpl: Template, n: int) -> None:
             },
             n,
         )
-        _copy(
+        copy_rows(
             cursor,
             "invoice_lines",
             f"src.invoice_id = '{tpl.invoice_id}'",
             {"invoice_id": invoice, "source_id": suffixed.format("source_id")},
             n,
         )
-        _copy(
+        copy_rows(
             cursor,
             "ledger_transactions",
             f"src.account_id = '{tpl.account_id}'",
@@ -236,7 +208,7 @@ def clone(url: str, tpl: Template, n: int) -> None:
             },
             n,
         )
-        _copy(
+        copy_rows(
             cursor,
             "ledger_entries",
             f"src.account_id = '{tpl.account_id}'",
@@ -244,33 +216,6 @@ def clone(url: str, tpl: Template, n: int) -> None:
             n,
         )
         cursor.execute("ANALYZE")
-
-
-def peak_rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return 0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU a process has used (all its threads), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def backends_cpu(url: str) -> dict[int, float]:
-    """CPU used so far by each of the database's server processes (but the one asking)."""
-    with psycopg.connect(_raw(url)) as connection:
-        pids = connection.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid()"
-        ).fetchall()
-    return {pid: cpu_seconds(pid) for (pid,) in pids if Path(f"/proc/{pid}").exists()}
-
-
-def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
-    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 class CountingJobs:
@@ -377,7 +322,7 @@ def _collected_by_workers(
 
 def check(url: str, n: int) -> str:
     """Every invoice paid by exactly one payment; the gateway captured exactly n charges."""
-    with psycopg.connect(_raw(url)) as connection:
+    with psycopg.connect(raw_url(url)) as connection:
         paid, payments, once, captured = connection.execute(
             "SELECT (SELECT count(*) FROM invoices WHERE status = 'paid' AND amount_due = 0),"
             " (SELECT count(*) FROM payments WHERE status = 'succeeded'),"
@@ -403,7 +348,7 @@ def baseline(url: str, outbox_after: int) -> tuple[float, int]:
         "sandbox_charges": "SELECT * FROM sandbox_charges WHERE kind = 'charge'",
         "outbox_events": f"SELECT * FROM outbox_events WHERE seq > {outbox_after}",
     }
-    with psycopg.connect(_raw(url)) as connection:
+    with psycopg.connect(raw_url(url)) as connection:
         rows: dict[str, tuple[list[str], list[Row]]] = {}
         for table, query in inserted.items():
             cursor = connection.execute(query)
@@ -437,7 +382,7 @@ def baseline(url: str, outbox_after: int) -> tuple[float, int]:
 
 
 def outbox_seq(url: str) -> int:
-    with psycopg.connect(_raw(url)) as connection:
+    with psycopg.connect(raw_url(url)) as connection:
         row = connection.execute("SELECT coalesce(max(seq), 0) FROM outbox_events").fetchone()
     return int(row[0]) if row else 0
 
