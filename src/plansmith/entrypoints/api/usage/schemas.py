@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, Field, StrictInt, StrictStr
 
 from plansmith.application.usage.ingest import ACCEPTED, Answer
 from plansmith.application.usage.queries import AccountUsage, MeterUsage
@@ -61,9 +61,6 @@ class MeterOut(BaseModel):
         )
 
 
-PropertyValue = StrictStr | StrictInt | StrictFloat
-
-
 class UsageEventIn(Strict):
     id: StrictStr = Field(
         max_length=MAX_ID_LENGTH,
@@ -75,7 +72,11 @@ class UsageEventIn(Strict):
     timestamp: StrictStr = Field(
         description="ISO 8601 with its UTC offset: 2026-02-01T09:30:00+09:00",
     )
-    properties: dict[str, PropertyValue] | None = None
+    properties: dict[str, Any] | None = Field(
+        default=None,
+        description="Text (up to 200 characters) or numbers; sum and max meters read a number "
+        "of at most six decimals, 0 or more and below 10^12",
+    )
 
 
 class UsageBatchIn(Strict):
