@@ -1,12 +1,13 @@
 """Usage events and their aggregates, each write one statement for the whole batch.
 
-On PostgreSQL the rows travel as arrays (``unnest``): one statement text whatever the batch
+On PostgreSQL the rows travel as one JSON parameter: one statement text whatever the batch
 size, so the server parses and plans it once per connection. SQLite takes a multi-row
 VALUES. Either way the insert skips keys stored already (ON CONFLICT DO NOTHING) and returns
 the keys it wrote: those events won, and only they add to the aggregates."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -31,29 +32,36 @@ a, s, d, u, m = (
 )
 SQLITE_ROWS = 4000  # rows per VALUES on SQLite (7 columns: below its 32,766 variables)
 
+# The rows travel as one JSON array of arrays, read back in its order (WITH ORDINALITY): one
+# parameter, parsed by the server in C, where arrays of many text values cost psycopg a
+# Python call per value. The order is the key order the use case sorted them in.
 _PG_EVENTS = text(
     "INSERT INTO usage_events (account_id, event_id, organization_id, code, timestamp, "
     "local_date, properties, received_at) "
-    "SELECT x.a, x.e, :org, x.c, x.ts, x.ld, x.p, :received FROM unnest("
-    "CAST(:a AS varchar[]), CAST(:e AS varchar[]), CAST(:c AS varchar[]), "
-    "CAST(:ts AS timestamptz[]), CAST(:ld AS date[]), CAST(:p AS text[])"
-    ") AS x(a, e, c, ts, ld, p) "
+    "SELECT x.r->>0, x.r->>1, :org, x.r->>2, CAST(x.r->>3 AS timestamptz), "
+    "CAST(x.r->>4 AS date), x.r->>5, :received "
+    "FROM json_array_elements(CAST(:rows AS json)) WITH ORDINALITY AS x(r, n) ORDER BY x.n "
     "ON CONFLICT DO NOTHING RETURNING account_id, event_id"
 )
 _PG_DAILY = text(
     "INSERT INTO usage_daily (account_id, meter_id, local_date, organization_id, count, total, "
-    "peak) SELECT x.a, x.m, x.d, :org, x.c, x.t, x.p FROM unnest("
-    "CAST(:a AS varchar[]), CAST(:m AS varchar[]), CAST(:d AS date[]), CAST(:c AS bigint[]), "
-    "CAST(:t AS bigint[]), CAST(:p AS bigint[])) AS x(a, m, d, c, t, p) "
+    "peak) SELECT x.r->>0, x.r->>1, CAST(x.r->>2 AS date), :org, CAST(x.r->>3 AS bigint), "
+    "CAST(x.r->>4 AS bigint), CAST(x.r->>5 AS bigint) "
+    "FROM json_array_elements(CAST(:rows AS json)) WITH ORDINALITY AS x(r, n) ORDER BY x.n "
     "ON CONFLICT (account_id, meter_id, local_date) DO UPDATE SET "
     "count = usage_daily.count + excluded.count, total = usage_daily.total + excluded.total, "
     "peak = GREATEST(usage_daily.peak, excluded.peak)"
 )
 _PG_UNIQUE = text(
     "INSERT INTO usage_unique (account_id, meter_id, local_date, value) "
-    "SELECT * FROM unnest(CAST(:a AS varchar[]), CAST(:m AS varchar[]), CAST(:d AS date[]), "
-    "CAST(:v AS varchar[])) ON CONFLICT DO NOTHING"
+    "SELECT x.r->>0, x.r->>1, CAST(x.r->>2 AS date), x.r->>3 "
+    "FROM json_array_elements(CAST(:rows AS json)) WITH ORDINALITY AS x(r, n) ORDER BY x.n "
+    "ON CONFLICT DO NOTHING"
 )
+
+
+def _rows(values: list[list[object]]) -> str:
+    return json.dumps(values, separators=(",", ":"))
 
 
 class SqlUsage:
@@ -126,16 +134,20 @@ class SqlUsage:
         if not rows:
             return set()
         if self._postgres:
-            params = {
-                "org": organization_id,
-                "received": received_at,
-                "a": [r.account_id for r in rows],
-                "e": [r.event_id for r in rows],
-                "c": [r.code for r in rows],
-                "ts": [r.timestamp.astimezone(UTC) for r in rows],
-                "ld": [r.local_date for r in rows],
-                "p": [encode_json(dict(r.properties)) for r in rows],
-            }
+            payload = _rows(
+                [
+                    [
+                        r.account_id,
+                        r.event_id,
+                        r.code,
+                        r.timestamp.astimezone(UTC).isoformat(),
+                        r.local_date.isoformat(),
+                        encode_json(dict(r.properties)),
+                    ]
+                    for r in rows
+                ]
+            )
+            params = {"org": organization_id, "received": received_at, "rows": payload}
             return {(x, y) for x, y in self.session.execute(_PG_EVENTS, params)}
         e = t.usage_events
         statement = (
@@ -164,16 +176,13 @@ class SqlUsage:
         if not deltas:
             return
         if self._postgres:
-            params = {
-                "org": organization_id,
-                "a": [x.account_id for x in deltas],
-                "m": [x.meter_id for x in deltas],
-                "d": [x.local_date for x in deltas],
-                "c": [x.count for x in deltas],
-                "t": [x.total for x in deltas],
-                "p": [x.peak for x in deltas],
-            }
-            self.session.execute(_PG_DAILY, params)
+            payload = _rows(
+                [
+                    [x.account_id, x.meter_id, x.local_date.isoformat(), x.count, x.total, x.peak]
+                    for x in deltas
+                ]
+            )
+            self.session.execute(_PG_DAILY, {"org": organization_id, "rows": payload})
             return
         for start in range(0, len(deltas), SQLITE_ROWS):
             values = [
@@ -208,13 +217,8 @@ class SqlUsage:
         if not rows:
             return
         if self._postgres:
-            params = {
-                "a": [r[0] for r in rows],
-                "m": [r[1] for r in rows],
-                "d": [r[2] for r in rows],
-                "v": [r[3] for r in rows],
-            }
-            self.session.execute(_PG_UNIQUE, params)
+            payload = _rows([[a_, m_, d_.isoformat(), v_] for a_, m_, d_, v_ in rows])
+            self.session.execute(_PG_UNIQUE, {"rows": payload})
             return
         names = ("account_id", "meter_id", "local_date", "value")
         for start in range(0, len(rows), SQLITE_ROWS):
