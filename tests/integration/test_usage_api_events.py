@@ -10,6 +10,7 @@ from typing import Any
 
 from plansmith.adapters.clock import TestClock
 from plansmith.bootstrap import Plansmith
+from tests.conftest import Tenant
 from tests.integration.billing_api_support import _ok
 from tests.integration.route_calls import _dump
 from tests.integration.usage_api_support import UsageApi, call, rows, usage
@@ -240,4 +241,18 @@ def test_a_malformed_batch_is_refused_whole(usage: UsageApi, container: Plansmit
     for body in ({"events": "many"}, {"events": [1, 2]}, {}, [], {"events": [], "more": 1}):
         refused = usage.post("/v1/events/batch", body)
         assert refused.status_code == 422, (body, refused.text)
+    assert _dump(container) == before
+
+
+def test_an_account_of_another_organization_is_not_found(
+    usage: UsageApi, other_tenant: Tenant, container: Plansmith
+) -> None:
+    other = UsageApi(usage.client, other_tenant)
+    other.catalog()
+    theirs = other.subscriber()
+    before = _dump(container)
+    _refused(usage.event(theirs, "x", FEB_1, bytes=1), 404, "account_not_found", "account_id")
+    assert _ok(usage.batch([call(theirs, "y", FEB_1, bytes=1)]))["data"][0]["code"] == (
+        "account_not_found"
+    )
     assert _dump(container) == before

@@ -304,3 +304,11 @@ def test_sums_stay_exact_where_floats_would_not() -> None:
     assert 0.1 + 0.2 != 0.3
     assert micros(0.1, "n", "m") + micros(0.2, "n", "m") == micros(0.3, "n", "m")
     assert Decimal(micros(0.3, "n", "m")) / 10**6 == Decimal("0.3")
+
+
+def test_the_date_is_read_in_the_zone_of_the_subscription_it_counts_in() -> None:
+    """An account moved to New York keeps a subscription taken out in Tokyo: its periods and
+    the dates they sum are Tokyo's."""
+    instant = at("2026-02-01T20:00:00Z")  # Feb 1 15:00 in New York, Feb 2 05:00 in Tokyo
+    day, period = place(instant, NEW_YORK, TOKYO_FEB, NOW, HOUR)
+    assert (day, period.tz) == (date(2026, 2, 2), TOKYO)

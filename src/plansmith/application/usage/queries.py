@@ -11,8 +11,9 @@ from decimal import Decimal
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.application.usage.ports import MeterTotals
-from plansmith.domain.kernel.periods import Period, local_date, zone
-from plansmith.domain.usage.events import EventRefused, governing
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.kernel.periods import Period, zone
+from plansmith.domain.usage.events import EventRefused, dated, governing
 from plansmith.domain.usage.meters import Aggregation, Meter, from_micros
 
 
@@ -59,10 +60,13 @@ def account_usage(
         if not found:
             raise NotFound(f"no account {account_id!r}", field="account_id")
         subscriber = found[0]
-        day = at if at is not None else local_date(clock.now(), zone(subscriber.time_zone))
         try:
-            period = governing(subscriber.held, day).period_containing(day)
+            if at is None:
+                _today, period = dated(clock.now(), zone(subscriber.time_zone), subscriber.held)
+            else:
+                period = governing(subscriber.held, at).period_containing(at)
         except EventRefused as refused:
-            refused.field = "at"
+            if at is not None and refused.code != ec.NO_SUBSCRIPTION:
+                refused.field = "at"
             raise
         return usage_of(uow, organization_id, account_id, period)

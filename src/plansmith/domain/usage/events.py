@@ -167,6 +167,17 @@ def governing(held: Sequence[HeldSubscription], day: date) -> HeldSubscription:
     return max(started, key=lambda h: h.ended_on or date.max)
 
 
+def dated(instant: datetime, tz: ZoneInfo, held: Sequence[HeldSubscription]) -> tuple[date, Period]:
+    """The local date of ``instant`` and the billing period it falls in. The date is read in
+    the account's zone ``tz``, and again in its subscription's if that one differs (an account
+    whose zone changed since): a period and the dates it sums are in one zone."""
+    day = local_date(instant, tz, field="timestamp")
+    found = governing(held, day)
+    if found.tz.key != tz.key:  # the subscription keeps the zone it was taken out in
+        day = local_date(instant, found.tz, field="timestamp")
+    return day, found.period_containing(day)
+
+
 def place(
     instant: datetime,
     tz: ZoneInfo,
@@ -176,8 +187,7 @@ def place(
 ) -> tuple[date, Period]:
     """The local date an event counts on and its period; EventRefused(period_closed) once
     ``received`` is at or past the period's end plus ``grace``."""
-    day = local_date(instant, tz, field="timestamp")
-    period = governing(held, day).period_containing(day)
+    day, period = dated(instant, tz, held)
     closes = period.end_at + grace
     if received >= closes:
         raise EventRefused(
