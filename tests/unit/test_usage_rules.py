@@ -175,6 +175,10 @@ def test_the_oldest_subscription_in_force_governs_and_an_ended_one_covers_a_gap(
             },
             "properties.n",
         ),
+        (
+            {"id": "e", "account_id": "a", "code": "c", "timestamp": "2026-02-01T09:00Z", "qty": 1},
+            "qty",
+        ),
     ],
 )
 def test_a_wrong_event_is_refused_naming_its_field(raw: dict[str, object], field: str) -> None:

@@ -25,6 +25,7 @@ MAX_ID_LENGTH = 200
 MAX_PROPERTIES = 50
 MAX_BATCH = 1000
 DEFAULT_GRACE = timedelta(hours=1)
+FIELDS = ("id", "account_id", "external_id", "code", "timestamp", "properties")
 MAX_GRACE = timedelta(days=7)
 
 
@@ -77,6 +78,11 @@ def parse_event(raw: object) -> EventIn:
     """An event from its JSON object, or InvalidValue naming the first wrong field."""
     if not isinstance(raw, Mapping):
         raise InvalidValue("an event is a JSON object", field=None)
+    unknown = sorted(str(k) for k in raw if k not in FIELDS)
+    if unknown:  # a misspelt field would otherwise be dropped without a word
+        raise InvalidValue(
+            f"an event has no field {unknown[0]!r}; it has {', '.join(FIELDS)}", field=unknown[0]
+        )
     event_id = _text(raw, "id", MAX_ID_LENGTH, required=True)
     account_id = _text(raw, "account_id", 40, required=False)
     external_id = _text(raw, "external_id", 100, required=False)
