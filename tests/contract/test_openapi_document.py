@@ -21,7 +21,7 @@ from tests.conftest import Tenant
 
 IDS_FILE = Path(__file__).with_name("operation_ids.txt")
 TAGS = {"organization", "accounts", "portal", "catalog", "subscriptions", "invoicing"}
-TAGS |= {"test_clocks", "api_keys", "events", "payments"}
+TAGS |= {"test_clocks", "api_keys", "events", "payments", "usage"}
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
 
 

@@ -170,6 +170,30 @@ def _dunning_policy(ids: Ids) -> Strategy:
     )
 
 
+def _meter(ids: Ids) -> Strategy:
+    counted = st.fixed_dictionaries({"aggregation": st.just("count")})
+    read = st.fixed_dictionaries(
+        {"aggregation": st.sampled_from(["sum", "max", "unique_count"]), "property": st.just("n")}
+    )
+    return st.tuples(SUFFIX, TEXT, st.one_of(counted, read)).map(
+        lambda found: (
+            {"code": f"m-{found[0]}", "name": found[1], "event_code": "api_call"} | found[2]
+        )
+    )
+
+
+def _usage_event(ids: Ids) -> Strategy:
+    return st.fixed_dictionaries(
+        {
+            "id": st.text(min_size=1, max_size=200),
+            "account_id": _pick(ids, "account_id"),
+            "code": st.just("api_call"),
+            "timestamp": st.sampled_from(["2026-02-01T09:30:00+09:00", "2026-01-15T00:00:00Z"]),
+        },
+        optional={"properties": st.fixed_dictionaries({"n": NUMBER})},
+    )
+
+
 VALID_BODIES: dict[str, Callable[[Ids], Strategy]] = {
     "POST /v1/accounts": _account,
     "PATCH /v1/accounts/{account_id}": lambda ids: st.fixed_dictionaries({"name": TEXT}),
@@ -216,5 +240,13 @@ VALID_BODIES: dict[str, Callable[[Ids], Strategy]] = {
     "POST /v1/accounts/{account_id}/collection": lambda ids: st.fixed_dictionaries(
         {"method": st.sampled_from(["charge_automatically", "send_invoice"])},
         optional={"net_days": st.integers(0, 365)},
+    ),
+    "POST /v1/meters": _meter,
+    "POST /v1/events": _usage_event,
+    "POST /v1/events/batch": lambda ids: st.fixed_dictionaries(
+        {"events": st.lists(_usage_event(ids), max_size=5)}
+    ),
+    "POST /v1/organization/usage_settings": lambda ids: st.fixed_dictionaries(
+        {"event_grace_seconds": st.integers(0, 604800)}
     ),
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from plansmith.application.billing.ports import RunRecord
@@ -19,6 +19,7 @@ from plansmith.application.events.ports import PublishedEvent
 from plansmith.application.kernel.errors import Conflict
 from plansmith.application.payments.ports import Collection
 from plansmith.application.subscriptions.ports import StoredEvent, StoredItem, StoredNotice
+from plansmith.application.usage.ports import EventRow
 from plansmith.domain.accounts.account import Account, InvoiceAddress
 from plansmith.domain.catalog.add_ons import AddOn, ExtraPack
 from plansmith.domain.catalog.plans import Plan, PlanFamily, PlanVersion, PlanVersionMove
@@ -34,6 +35,7 @@ from plansmith.domain.payments.dunning import DunningPolicy
 from plansmith.domain.payments.payments import Payment, PaymentMethod
 from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.subscription import Subscription
+from plansmith.domain.usage.meters import Meter
 
 
 class InjectedFailure(RuntimeError):
@@ -139,6 +141,13 @@ class Rows:
     collections: dict[str, Collection] = field(default_factory=dict)  # by invoice id
     account_collection: dict[str, CollectionMethodRow] = field(default_factory=dict)
     dunning_policies: dict[str, DunningPolicy] = field(default_factory=dict)
+    meters: dict[str, Meter] = field(default_factory=dict)
+    usage_events: dict[tuple[str, str], EventRow] = field(default_factory=dict)
+    usage_daily: dict[tuple[str, str, date], tuple[int, int, int | None]] = field(
+        default_factory=dict
+    )
+    usage_unique: set[tuple[str, str, date, str]] = field(default_factory=set)
+    usage_grace: dict[str, timedelta] = field(default_factory=dict)
 
     def sandbox_ids(self) -> set[str]:
         """Organizations left out of every run over all organizations."""

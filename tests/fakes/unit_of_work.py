@@ -39,6 +39,7 @@ from tests.fakes.store import FakeStore, Rows
 from tests.fakes.subscription_reports import FakeSubscriptionReports
 from tests.fakes.subscriptions import FakeSubscriptions
 from tests.fakes.upcoming_reads import FakeUpcomingReads
+from tests.fakes.usage import FakeMeters, FakeUsage, FakeUsageSettings
 
 
 class FakeUnitOfWork:
@@ -75,6 +76,9 @@ class FakeUnitOfWork:
     payments: FakePayments
     collections: FakeCollections
     dunning_policies: FakeDunningPolicies
+    meters: FakeMeters
+    usage: FakeUsage
+    usage_settings: FakeUsageSettings
 
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -149,6 +153,9 @@ class FakeUnitOfWork:
         self.payments = FakePayments(store, working)
         self.collections = FakeCollections(store, working)
         self.dunning_policies = FakeDunningPolicies(store, working)
+        self.meters = FakeMeters(store, working)
+        self.usage = FakeUsage(store, working)
+        self.usage_settings = FakeUsageSettings(store, working)
 
 
 def fake_uow(store: FakeStore) -> UnitOfWork:

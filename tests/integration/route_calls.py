@@ -50,6 +50,12 @@ from plansmith.entrypoints.api.subscriptions.schemas import (
     ChangeRequest,
     SubscriptionCreate,
 )
+from plansmith.entrypoints.api.usage.schemas import (
+    MeterCreate,
+    UsageBatchIn,
+    UsageEventIn,
+    UsageSettingsIn,
+)
 from tests.conftest import Tenant
 from tests.integration.table_rows import BOOKKEEPING
 
@@ -88,6 +94,9 @@ PACK = {
     "allowance": "chatbot_sessions",
     "amount": 1000,
 }
+
+
+METER = {"code": "calls", "name": "API calls", "event_code": "api_call", "aggregation": "count"}
 
 
 COUPON = {"code": "welcome", "name": "Welcome 10 %", "kind": "percent", "percent": "10"}
@@ -130,6 +139,16 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
     TopUpCreate: {"amount": 100, "currency": ACCOUNT["currency"]},
     RefundCreate: {"amount": 100, "reason": "Goodwill"},
     CollectionMethodSet: {"method": "charge_automatically"},
+    MeterCreate: {**METER, "code": "hijacked"},
+    # An event of an account of the organization that sends it (acct_unused: refused 404).
+    UsageEventIn: {
+        "id": "evt-1",
+        "account_id": "acct_unused",
+        "code": "api_call",
+        "timestamp": "2026-02-01T00:00:00+00:00",
+    },
+    UsageBatchIn: {"events": []},
+    UsageSettingsIn: {"event_grace_seconds": 600},
 }
 
 
@@ -242,7 +261,18 @@ def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
         "paying_account_id": paying_account_id,
         "paying_subscription_id": paying_subscription_id,
         "payable_invoice_id": payable_invoice_id,
+        "meter_code": _meter(client, tenant),
     }
+
+
+def _meter(client: TestClient, tenant: Tenant) -> str:
+    """A meter whose code no other organization has: a code is a meter's name in its own
+    organization only, and another's key must find nothing by it."""
+    body = {**METER, "code": f"calls-{tenant.organization_id.lower().replace('_', '-')}"}
+    response = client.post("/v1/meters", json=body, headers=tenant.headers)
+    assert response.status_code == 201, response.text
+    code: str = response.json()["code"]
+    return code
 
 
 def _event_of(client: TestClient, tenant: Tenant, object_id: str) -> str:

@@ -48,6 +48,8 @@ from plansmith.adapters.db.payments.payments import SqlPayments
 from plansmith.adapters.db.reading import ReadScope
 from plansmith.adapters.db.subscriptions.reports import SqlSubscriptionReports
 from plansmith.adapters.db.subscriptions.repositories import SqlSubscriptions
+from plansmith.adapters.db.usage.events import SqlUsage
+from plansmith.adapters.db.usage.meters import SqlMeters, SqlUsageSettings
 from plansmith.adapters.idempotency import fence_current_claim
 from plansmith.application.kernel.errors import Conflict
 from plansmith.domain.kernel import error_codes as ec
@@ -106,6 +108,9 @@ class SqlUnitOfWork:
         self.payments = SqlPayments(session)
         self.collections = SqlCollections(session)
         self.dunning_policies = SqlDunningPolicies(session)
+        self.meters = SqlMeters(session)
+        self.usage = SqlUsage(session)
+        self.usage_settings = SqlUsageSettings(session)
         self._published = []
         return self
 

@@ -49,6 +49,11 @@ from plansmith.application.payments.ports import (
 )
 from plansmith.application.screens.ports import SubscriptionReports
 from plansmith.application.subscriptions.ports import SubscriptionRepository
+from plansmith.application.usage.ports import (
+    MeterRepository,
+    UsageRepository,
+    UsageSettingsRepository,
+)
 from plansmith.domain.kernel.events import DomainEvent
 
 T = TypeVar("T")
@@ -132,6 +137,12 @@ class UnitOfWork(Protocol):
     def collections(self) -> CollectionRepository: ...
     @property
     def dunning_policies(self) -> DunningPolicyRepository: ...
+    @property
+    def meters(self) -> MeterRepository: ...
+    @property
+    def usage(self) -> UsageRepository: ...
+    @property
+    def usage_settings(self) -> UsageSettingsRepository: ...
 
     def publish(self, events: Sequence[DomainEvent]) -> None:
         """Write ``events`` to the outbox in this transaction: with its commit, or not at all."""

@@ -66,6 +66,7 @@ PAYMENT_DECLINED = _code("payment_declined", 402, "the card was declined; `detai
 CSRF_REJECTED = _code("csrf_rejected", 403, "a form without a valid CSRF token", api=False)
 # 404
 NOT_FOUND = _code("not_found", 404, "no such object in your organization (`field` says which id or code), or no such route")
+ACCOUNT_NOT_FOUND = _code("account_not_found", 404, "a usage event names an account (`account_id` or `external_id`) your organization does not have")
 # 405
 METHOD_NOT_ALLOWED = _code("method_not_allowed", 405, "the route exists, the method does not")
 # 409
@@ -77,9 +78,10 @@ IDEMPOTENCY_RESPONSE_LOST = _code("idempotency_response_lost", 409, "the request
 IDEMPOTENCY_RESPONSE_WITHHELD = _code("idempotency_response_withheld", 409, "the request with this key was done once; its answer held a secret, which is shown once and never stored: read the result with a GET")
 API_KEY_REVOKED = _code("api_key_revoked", 409, "the key was revoked, or rolled and past its overlap: it no longer works")
 API_KEY_ROLLED = _code("api_key_rolled", 409, "the key was rolled already (it works until its `expires_at`); revoke it to stop it sooner")
+DUPLICATE = _code("duplicate", 409, "a usage event with this `id` was accepted for the account already; it counted once, this one not at all")
 API_KEY_IN_USE = _code("api_key_in_use", 409, "a request may not revoke the key it is sent with; roll it, or revoke it with another key")
 EXTERNAL_ID_TAKEN = _code("external_id_taken", 409, "another account of your organization has this `external_id`")
-DUPLICATE_CODE = _code("duplicate_code", 409, "a family, plan, add-on, pack or coupon of your organization has this `code`")
+DUPLICATE_CODE = _code("duplicate_code", 409, "a family, plan, add-on, pack, coupon or meter of your organization has this `code`")
 VERSION_IMMUTABLE = _code("version_immutable", 409, "a published version's terms or name cannot change; edit the plan")
 NO_DRAFT = _code("no_draft", 409, "publish needs a draft; edit the plan first")
 PLAN_ARCHIVED = _code("plan_archived", 409, "an archived plan cannot be edited, published or subscribed to")
@@ -152,6 +154,14 @@ FAMILY_FIXED = _code("family_fixed", 422, "a catalog file moves a plan to anothe
 CARD_NUMBER_INVALID = _code("card_number_invalid", 422, "a card number that is not one: not 12-19 digits, a wrong check digit (Luhn), or of no accepted brand")
 CARD_EXPIRED = _code("card_expired", 422, "the card's expiry month is over (a card is good through the last day of that month)")
 CARD_CVC_INVALID = _code("card_cvc_invalid", 422, "the security code is not 3 digits (4 on American Express)")
+UNKNOWN_CODE = _code("unknown_code", 422, "no meter of your organization reads a usage event's `code`; create the meter first")
+PERIOD_CLOSED = _code("period_closed", 422, "the usage event's billing period ended longer ago than the organization's grace window; it is counted nowhere")
+BEFORE_SUBSCRIPTION = _code("before_subscription", 422, "the usage event's local date is before the account's first subscription started")
+NO_SUBSCRIPTION = _code("no_subscription", 422, "the account of a usage event has no subscription, so no billing period to count it in")
+PROPERTY_MISSING = _code("property_missing", 422, "a meter reading the usage event's code reads a property the event lacks (`field` names it)")
+PROPERTY_NOT_NUMERIC = _code("property_not_numeric", 422, "a sum or max meter's property is not a number of at most six decimals, below 10^12 (`field` names it)")
+PROPERTY_NEGATIVE = _code("property_negative", 422, "a sum or max meter's property is negative (`field` names it)")
+BATCH_TOO_LARGE = _code("batch_too_large", 422, "a batch of more than 1,000 usage events; nothing of it was counted")
 # 429
 TOO_MANY_ATTEMPTS = _code("too_many_attempts", 429, "too many failed sign-in attempts; wait the seconds in `Retry-After`", api=False)
 # 500

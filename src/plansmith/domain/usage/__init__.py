@@ -1,1 +1,1 @@
-"""Usage: meters, charges on the billable quantity, allowances and packs (issue 15)."""
+"""Usage: meters and the events they count, charge models and rating, allowances."""

@@ -59,6 +59,13 @@ from plansmith.adapters.db.tables.subscriptions import (
     subscription_spans,
     subscriptions,
 )
+from plansmith.adapters.db.tables.usage import (
+    usage_daily,
+    usage_events,
+    usage_meters,
+    usage_settings,
+    usage_unique,
+)
 
 __all__ = [
     "ACCOUNTS_SEARCH_INDEX",
@@ -115,5 +122,10 @@ __all__ = [
     "subscription_spans",
     "subscriptions",
     "tax_rates",
+    "usage_daily",
+    "usage_events",
+    "usage_meters",
+    "usage_settings",
+    "usage_unique",
     "web_sessions",
 ]

@@ -21,5 +21,10 @@ ACCOUNTS_SEARCH_INDEX = "ix_accounts_search"
 def described_by_metadata(name: str | None, type_: str, _parents: object) -> bool:
     """False for the search's objects: Alembic's ``include_name`` hook."""
     if type_ == "table" and name is not None:
-        return name != "account_search" and not name.startswith("account_search_")
+        # usage_events_pN: the partitions of usage_events on PostgreSQL (migration 0020)
+        return (
+            name != "account_search"
+            and not name.startswith("account_search_")
+            and not name.startswith("usage_events_p")
+        )
     return not (type_ == "index" and name == ACCOUNTS_SEARCH_INDEX)

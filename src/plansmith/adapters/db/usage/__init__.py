@@ -1,0 +1,1 @@
+"""Usage metering storage: meters, events with their aggregates, settings."""

@@ -1,0 +1,1 @@
+"""Usage metering use cases: meters, ingesting usage events, reading usage."""

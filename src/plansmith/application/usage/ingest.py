@@ -1,0 +1,208 @@
+"""Usage events in: each checked alone, the accepted ones written with their aggregates in
+one transaction, in a fixed number of statements however many there are.
+
+Exactly once: an event is inserted with ON CONFLICT DO NOTHING on (account, id), and only the
+events that won the insert add to the aggregates, in the same transaction. A concurrent batch
+with the same ids waits on the first one's uncommitted keys, then finds them taken: its events
+answer ``duplicate`` and add nothing. A crash before the commit leaves nothing, so a resent
+batch counts each event once. Rows are written in key order, so two batches never wait on
+each other in a cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from plansmith.application.kernel.ports import Clock, UnitOfWork
+from plansmith.application.usage.ports import DailyDelta, EventRow, Subscriber
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.kernel.errors import DomainError, InvalidValue
+from plansmith.domain.kernel.periods import zone
+from plansmith.domain.usage.events import (
+    DEFAULT_GRACE,
+    MAX_BATCH,
+    EventIn,
+    EventRefused,
+    parse_event,
+    place,
+)
+from plansmith.domain.usage.meters import Aggregation, Meter, Reading
+
+ACCEPTED, REJECTED = "accepted", "rejected"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What became of one event: accepted, or rejected with a code and a field."""
+
+    id: str | None
+    status: str
+    code: str | None = None
+    message: str | None = None
+    field: str | None = None
+    account_id: str | None = None
+    local_date: date | None = None
+
+
+@dataclass
+class _Candidate:
+    index: int
+    event: EventIn
+    account_id: str
+    local_date: date
+    readings: tuple[Reading, ...]
+
+
+def _rejected(event_id: str | None, error: DomainError) -> Answer:
+    return Answer(event_id, REJECTED, str(error.code), error.message, error.field)
+
+
+def ingest(
+    uow: UnitOfWork, clock: Clock, organization_id: str, raw: Sequence[object]
+) -> list[Answer]:
+    """An answer per event, in order. InvalidValue (nothing written) for more than 1,000."""
+    if len(raw) > MAX_BATCH:
+        raise InvalidValue(
+            f"a batch holds at most {MAX_BATCH:,} events, got {len(raw):,}; nothing was counted",
+            field="events",
+            code=ec.BATCH_TOO_LARGE,
+        )
+    answers: list[Answer | None] = [None] * len(raw)
+    parsed: list[tuple[int, EventIn]] = []
+    for index, item in enumerate(raw):
+        try:
+            parsed.append((index, parse_event(item)))
+        except DomainError as error:
+            event_id = item.get("id") if isinstance(item, dict) else None
+            answers[index] = _rejected(event_id if isinstance(event_id, str) else None, error)
+    now = clock.now()
+    with uow:
+        codes = {e.code for _, e in parsed}
+        meters: dict[str, list[Meter]] = {}
+        for meter in uow.meters.reading(organization_id, codes) if codes else ():
+            meters.setdefault(meter.event_code, []).append(meter)
+        subscribers = _subscribers(uow, organization_id, [e for _, e in parsed])
+        grace = uow.usage_settings.grace(organization_id) if parsed else None
+        grace = DEFAULT_GRACE if grace is None else grace
+        candidates: dict[tuple[str, str], _Candidate] = {}
+        for index, event in parsed:
+            try:
+                found = _candidate(index, event, subscribers, meters, now, grace)
+            except DomainError as error:
+                answers[index] = _rejected(event.id, error)
+                continue
+            key = (found.account_id, event.id)
+            if key in candidates:  # the same id twice in one batch: the first counts
+                answers[index] = _duplicate(event.id, found.account_id)
+                continue
+            candidates[key] = found
+        ordered = [candidates[k] for k in sorted(candidates)]
+        rows = [
+            EventRow(
+                c.account_id,
+                c.event.id,
+                c.event.code,
+                c.event.timestamp,
+                c.local_date,
+                c.event.properties,
+            )
+            for c in ordered
+        ]
+        won = uow.usage.insert_new(organization_id, rows, now) if rows else set()
+        winners = []
+        for c in ordered:
+            if (c.account_id, c.event.id) in won:
+                winners.append(c)
+                answers[c.index] = Answer(
+                    c.event.id, ACCEPTED, account_id=c.account_id, local_date=c.local_date
+                )
+            else:
+                answers[c.index] = _duplicate(c.event.id, c.account_id)
+        if winners:
+            deltas, uniques = _aggregates(winners, meters)
+            uow.usage.add_daily(organization_id, deltas)
+            if uniques:
+                uow.usage.add_unique(uniques)
+            uow.commit()
+    return [a for a in answers if a is not None]
+
+
+def _duplicate(event_id: str, account_id: str) -> Answer:
+    message = f"an event {event_id!r} was accepted for the account already; this one is not counted"
+    return Answer(event_id, REJECTED, str(ec.DUPLICATE), message, "id", account_id)
+
+
+def _subscribers(
+    uow: UnitOfWork, organization_id: str, events: Sequence[EventIn]
+) -> dict[tuple[str, str], Subscriber]:
+    """The accounts named, by ("id", account_id) and ("external", external_id)."""
+    ids = {e.account_id for e in events if e.account_id is not None}
+    externals = {e.external_id for e in events if e.external_id is not None}
+    if not ids and not externals:
+        return {}
+    found: dict[tuple[str, str], Subscriber] = {}
+    for s in uow.usage.subscribers(organization_id, ids, externals):
+        found[("id", s.account_id)] = s
+        if s.external_id is not None:
+            found[("external", s.external_id)] = s
+    return found
+
+
+def _candidate(
+    index: int,
+    event: EventIn,
+    subscribers: dict[tuple[str, str], Subscriber],
+    meters: dict[str, list[Meter]],
+    now: datetime,
+    grace: timedelta,
+) -> _Candidate:
+    if event.account_id is not None:
+        subscriber = subscribers.get(("id", event.account_id))
+        field, named = "account_id", str(event.account_id)
+    else:
+        subscriber = subscribers.get(("external", event.external_id or ""))
+        field, named = "external_id", str(event.external_id)
+    if subscriber is None:
+        raise EventRefused(f"no account {named!r}", field=field, code=ec.ACCOUNT_NOT_FOUND)
+    reading = meters.get(event.code)
+    if not reading:
+        raise EventRefused(
+            f"no meter reads events of code {event.code!r}", field="code", code=ec.UNKNOWN_CODE
+        )
+    day, _period = place(event.timestamp, zone(subscriber.time_zone), subscriber.held, now, grace)
+    readings = tuple(m.reading(event.properties) for m in reading if m.matches(event.properties))
+    return _Candidate(index, event, subscriber.account_id, day, readings)
+
+
+def _aggregates(
+    winners: Sequence[_Candidate], meters: dict[str, list[Meter]]
+) -> tuple[list[DailyDelta], list[tuple[str, str, date, str]]]:
+    """The daily deltas and unique values of the accepted events, each key once, in order."""
+    kinds = {m.id: m.aggregation for ms in meters.values() for m in ms}
+    sums: dict[tuple[str, str, date], list[int]] = {}
+    uniques: set[tuple[str, str, date, str]] = set()
+    for c in winners:
+        for r in c.readings:
+            key = (c.account_id, r.meter_id, c.local_date)
+            found = sums.get(key)
+            if found is None:
+                found = sums[key] = [0, 0, -1]
+            found[0] += 1
+            found[1] += r.amount
+            found[2] = max(found[2], r.amount)
+            if r.unique is not None:
+                uniques.add((*key, r.unique))
+    deltas = [
+        DailyDelta(
+            a,
+            m,
+            d,
+            count,
+            total if kinds[m] is Aggregation.SUM else 0,
+            peak if kinds[m] is Aggregation.MAX else None,
+        )
+        for (a, m, d), (count, total, peak) in sorted(sums.items())
+    ]
+    return deltas, sorted(uniques)

@@ -1,0 +1,109 @@
+"""What the usage use cases need: meters, the events and their aggregates, the accounts and
+subscriptions events are placed by, and each organization's grace window."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from plansmith.domain.usage.events import HeldSubscription
+from plansmith.domain.usage.meters import Meter, PropertyValue
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """An account as events are placed by: its zone and subscriptions."""
+
+    account_id: str
+    external_id: str | None
+    time_zone: str
+    held: tuple[HeldSubscription, ...]
+
+
+@dataclass(frozen=True)
+class EventRow:
+    account_id: str
+    event_id: str
+    code: str
+    timestamp: datetime
+    local_date: date
+    properties: Mapping[str, PropertyValue]
+
+
+@dataclass(frozen=True)
+class DailyDelta:
+    """What accepted events add to one day of one meter of one account."""
+
+    account_id: str
+    meter_id: str
+    local_date: date
+    count: int
+    total: int  # micros
+    peak: int | None  # micros; None for meters other than max
+
+
+@dataclass(frozen=True)
+class MeterTotals:
+    """A meter's aggregates over a range of local dates of one account."""
+
+    meter: Meter
+    count: int
+    total: int  # micros
+    peak: int | None
+    unique: int
+
+
+class MeterRepository(Protocol):
+    def add(self, meter: Meter) -> None:
+        """Insert; Conflict(duplicate_code) if the organization has a meter of this code."""
+        ...
+
+    def get(self, organization_id: str, code: str) -> Meter | None: ...
+    def list(self, organization_id: str) -> Sequence[Meter]:
+        """Oldest first."""
+        ...
+
+    def reading(self, organization_id: str, event_codes: Collection[str]) -> Sequence[Meter]:
+        """The meters that read any of these event codes."""
+        ...
+
+
+class UsageRepository(Protocol):
+    def subscribers(
+        self, organization_id: str, account_ids: Collection[str], external_ids: Collection[str]
+    ) -> Sequence[Subscriber]:
+        """The accounts of the organization with these ids or external ids, with their
+        subscriptions; one statement however many."""
+        ...
+
+    def insert_new(
+        self, organization_id: str, rows: Sequence[EventRow], received_at: datetime
+    ) -> set[tuple[str, str]]:
+        """Insert the events whose (account, id) is not stored yet, in one statement that
+        waits on a concurrent insert of the same key; the (account_id, event_id) inserted."""
+        ...
+
+    def add_daily(self, organization_id: str, deltas: Sequence[DailyDelta]) -> None:
+        """Add to the daily aggregates (created at zero), in key order."""
+        ...
+
+    def add_unique(self, rows: Sequence[tuple[str, str, date, str]]) -> None:
+        """Keep (account_id, meter_id, local_date, value), once each."""
+        ...
+
+    def totals(
+        self, organization_id: str, account_id: str, start: date, end: date
+    ) -> Sequence[MeterTotals]:
+        """Each meter of the organization over the local dates [start, end), from the daily
+        aggregates (never the events), oldest meter first."""
+        ...
+
+
+class UsageSettingsRepository(Protocol):
+    def grace(self, organization_id: str) -> timedelta | None:
+        """The organization's grace window for late events; None: the default."""
+        ...
+
+    def put_grace(self, organization_id: str, grace: timedelta, now: datetime) -> None: ...

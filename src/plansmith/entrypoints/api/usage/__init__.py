@@ -1,0 +1,1 @@
+"""The usage metering part of the /v1 API."""

@@ -1,0 +1,147 @@
+"""Fakes of the usage ports: meters, events with their daily aggregates, and the grace window.
+The constraints the database enforces behave as in SQL: a meter code once per organization
+(Conflict duplicate_code), an event id once per account (the later one not inserted)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date, datetime, timedelta
+
+from plansmith.application.kernel.errors import Conflict
+from plansmith.application.usage.ports import (
+    DailyDelta,
+    EventRow,
+    MeterRepository,
+    MeterTotals,
+    Subscriber,
+    UsageRepository,
+    UsageSettingsRepository,
+)
+from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.kernel.periods import local_date, zone
+from plansmith.domain.usage.events import HeldSubscription
+from plansmith.domain.usage.meters import Meter
+from tests.fakes.store import FakeStore, Repo, Rows
+
+
+class FakeMeters(Repo):
+    def add(self, meter: Meter) -> None:
+        if self.get(meter.organization_id, meter.code) is not None:
+            raise Conflict(
+                f"a meter with code {meter.code!r} exists", field="code", code=ec.DUPLICATE_CODE
+            )
+        self._rows.meters[meter.id] = meter
+
+    def get(self, organization_id: str, code: str) -> Meter | None:
+        found = self._rows.meters.values()
+        return next(
+            (m for m in found if (m.organization_id, m.code) == (organization_id, code)), None
+        )
+
+    def list(self, organization_id: str) -> Sequence[Meter]:
+        found = [m for m in self._rows.meters.values() if m.organization_id == organization_id]
+        return sorted(found, key=lambda m: (m.created_at, m.code))
+
+    def reading(self, organization_id: str, event_codes: Collection[str]) -> Sequence[Meter]:
+        return [m for m in self.list(organization_id) if m.event_code in event_codes]
+
+
+class FakeUsage(Repo):
+    def subscribers(
+        self, organization_id: str, account_ids: Collection[str], external_ids: Collection[str]
+    ) -> Sequence[Subscriber]:
+        accounts = [
+            a
+            for a in self._rows.accounts.values()
+            if a.organization_id == organization_id
+            and (
+                a.id in account_ids or (a.external_id is not None and a.external_id in external_ids)
+            )
+        ]
+        found = []
+        for account in sorted(accounts, key=lambda a: a.id):
+            subs = sorted(
+                (
+                    s
+                    for s in self._rows.subscriptions.values()
+                    if s.account_id == account.id and s.organization_id == organization_id
+                ),
+                key=lambda s: (s.created_at, s.id),
+            )
+            held = tuple(
+                HeldSubscription(
+                    start=local_date(s.registered_at, zone(s.time_zone)),
+                    anchor=s.anchor,
+                    cycle=s.terms.cycle,
+                    period_start=s.period_start,
+                    period_end=s.period_end,
+                    ended_on=s.ended_on,
+                    tz=zone(s.time_zone),
+                )
+                for s in subs
+            )
+            found.append(Subscriber(account.id, account.external_id, account.time_zone, held))
+        return found
+
+    def insert_new(
+        self, organization_id: str, rows: Sequence[EventRow], received_at: datetime
+    ) -> set[tuple[str, str]]:
+        inserted = set()
+        for row in rows:
+            key = (row.account_id, row.event_id)
+            if key not in self._rows.usage_events:
+                self._rows.usage_events[key] = row
+                inserted.add(key)
+        return inserted
+
+    def add_daily(self, organization_id: str, deltas: Sequence[DailyDelta]) -> None:
+        for d in deltas:
+            key = (d.account_id, d.meter_id, d.local_date)
+            count, total, peak = self._rows.usage_daily.get(key, (0, 0, None))
+            if d.peak is not None:
+                peak = d.peak if peak is None else max(peak, d.peak)
+            self._rows.usage_daily[key] = (count + d.count, total + d.total, peak)
+
+    def add_unique(self, rows: Sequence[tuple[str, str, date, str]]) -> None:
+        self._rows.usage_unique.update(rows)
+
+    def totals(
+        self, organization_id: str, account_id: str, start: date, end: date
+    ) -> Sequence[MeterTotals]:
+        found = []
+        for meter in FakeMeters(self._store, self._rows).list(organization_id):
+            days = [
+                v
+                for (account, meter_id, day), v in self._rows.usage_daily.items()
+                if (account, meter_id) == (account_id, meter.id) and start <= day < end
+            ]
+            peaks = [p for _c, _t, p in days if p is not None]
+            unique = {
+                value
+                for (account, meter_id, day, value) in self._rows.usage_unique
+                if (account, meter_id) == (account_id, meter.id) and start <= day < end
+            }
+            found.append(
+                MeterTotals(
+                    meter,
+                    sum(c for c, _t, _p in days),
+                    sum(t for _c, t, _p in days),
+                    max(peaks) if peaks else None,
+                    len(unique),
+                )
+            )
+        return found
+
+
+class FakeUsageSettings(Repo):
+    def grace(self, organization_id: str) -> timedelta | None:
+        return self._rows.usage_grace.get(organization_id)
+
+    def put_grace(self, organization_id: str, grace: timedelta, now: datetime) -> None:
+        self._rows.usage_grace[organization_id] = grace
+
+
+# mypy checks each fake against its port here.
+_meters: MeterRepository = FakeMeters(FakeStore(), Rows())
+_usage: UsageRepository = FakeUsage(FakeStore(), Rows())
+_settings: UsageSettingsRepository = FakeUsageSettings(FakeStore(), Rows())
