@@ -36,18 +36,20 @@ class Received:
     def text(self) -> str:
         part = self.message.get_body(preferencelist=("plain",))
         assert part is not None
-        return str(part.get_content())  # type: ignore[attr-defined]
+        return str(part.get_content()).replace("\r\n", "\n")
 
     def html(self) -> str:
         part = self.message.get_body(preferencelist=("html",))
         assert part is not None
-        return str(part.get_content())  # type: ignore[attr-defined]
+        return str(part.get_content())
 
     def attachments(self) -> list[tuple[str, str, bytes]]:
-        return [
-            (str(p.get_filename()), p.get_content_type(), p.get_payload(decode=True))
-            for p in self.message.iter_attachments()
-        ]
+        found = []
+        for part in self.message.iter_attachments():
+            data = part.get_payload(decode=True)
+            assert isinstance(data, bytes)
+            found.append((str(part.get_filename()), part.get_content_type(), data))
+        return found
 
 
 @dataclass
@@ -64,9 +66,7 @@ class Mailbox:
         message = message_from_bytes(content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         with self.lock:
-            self.received.append(
-                Received(envelope.mail_from, tuple(envelope.rcpt_tos), message)
-            )
+            self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos), message))
         return "250 OK"
 
     def of(self, kind: str, to: str | None = None) -> list[Received]:

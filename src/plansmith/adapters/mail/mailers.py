@@ -65,7 +65,7 @@ class EmlFolderMailer:
 
     def send(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        message_id = str(message_from_bytes(message).get("Message-ID", "")).strip("<>")
+        message_id = str(message_from_bytes(message).get("Message-ID", "")).strip().strip("<>")
         name = "".join(ch if ch.isalnum() or ch in "-_.@" else "_" for ch in message_id)
         path = self.folder / f"{name or 'message'}.eml"
         envelope = "".join(f"X-Envelope-To: {r}\r\n" for r in recipients).encode()
