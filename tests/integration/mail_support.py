@@ -31,7 +31,7 @@ class Received:
 
     @property
     def message_id(self) -> str:
-        return str(self.message["Message-ID"])
+        return "".join(str(self.message["Message-ID"]).split())
 
     def text(self) -> str:
         part = self.message.get_body(preferencelist=("plain",))
