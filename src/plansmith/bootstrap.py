@@ -170,7 +170,7 @@ class Plansmith:
 
     @property
     def notice_store(self) -> SqlNoticeStore:
-        return SqlNoticeStore(self.sessions)
+        return SqlNoticeStore(self.sessions, self.reader_sessions)
 
     def mailer(self) -> Mailer:
         """The SMTP server of the settings, else the folder of .eml files."""

@@ -46,6 +46,7 @@ from plansmith.entrypoints.console.settings_routes import router as console_sett
 from plansmith.entrypoints.console.subscriptions_routes import router as console_subs_router
 from plansmith.entrypoints.portal import routes as portal
 from plansmith.entrypoints.portal.invoices_routes import router as portal_invoices_router
+from plansmith.entrypoints.portal.notices_routes import router as portal_notices_router
 from plansmith.entrypoints.portal.pay_routes import router as portal_pay_router
 from plansmith.entrypoints.portal.payments_routes import router as portal_payments_router
 from plansmith.entrypoints.portal.plans_routes import router as portal_plans_router
@@ -111,6 +112,7 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, portal_invoices_router)
     add_routes(app, portal_payments_router)
     add_routes(app, portal_pay_router)
+    add_routes(app, portal_notices_router)
     add_routes(app, console.router)
     add_routes(app, console_catalog_router)
     add_routes(app, console_payments_router)  # before /invoices/{invoice_id}/{action}

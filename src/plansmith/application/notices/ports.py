@@ -117,7 +117,7 @@ class NoticeStore(Protocol):
     ) -> None: ...
 
     def sent_to(self, organization_id: str, account_id: str, limit: int) -> Sequence[SentNotice]:
-        """An account's notices, newest first."""
+        """An account's notices, newest first, without their messages (``message`` empty)."""
         ...
 
     def one(self, organization_id: str, account_id: str, message_id: str) -> SentNotice | None: ...
@@ -125,6 +125,16 @@ class NoticeStore(Protocol):
     def move_notices(self, organization_id: str, move_id: str) -> Sequence[MoveNotice]:
         """The subscribers told of a plan-version move (recorded when it was published)."""
         ...
+
+    def pending_move(self, organization_id: str, subscription_id: str) -> PendingMove | None: ...
+
+
+@dataclass(frozen=True)
+class PendingMove:
+    """The latest plan-version move a subscription was told of."""
+
+    effective_on: str  # "now" or an ISO date
+    to_version_id: str
 
 
 @dataclass(frozen=True)

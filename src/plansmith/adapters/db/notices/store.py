@@ -3,22 +3,25 @@ its own short transaction: a claim must be committed before the message goes to 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import RowMapping, and_, select, update
+from sqlalchemy import LargeBinary, RowMapping, and_, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from plansmith.adapters.db import tables as t
+from plansmith.adapters.db.reading import read_scope
 from plansmith.application.notices.ports import (
     SENDING,
     CopyMode,
     MoveNotice,
     NoticeKey,
     NoticeSettings,
+    PendingMove,
     SentNotice,
 )
 
@@ -53,8 +56,21 @@ def _notice(r: RowMapping) -> SentNotice:
 
 
 class SqlNoticeStore:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], reader: sessionmaker[Session] | None = None
+    ) -> None:
         self._sessions = sessions
+        self._reader = reader or sessions
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """A page's reads join its request's one reading transaction (adapters/db/reading)."""
+        scope = read_scope()
+        if scope is not None:
+            yield scope.session(self._reader)
+            return
+        with self._sessions() as session:
+            yield session
 
     def find(self, key: NoticeKey) -> SentNotice | None:
         with self._sessions() as session:
@@ -119,7 +135,7 @@ class SqlNoticeStore:
 
     def settings(self, organization_id: str) -> NoticeSettings:
         c = t.notice_settings.c
-        with self._sessions() as session:
+        with self._reading() as session:
             query = select(t.notice_settings).where(c.organization_id == organization_id)
             row = session.execute(query).mappings().first()
         if row is None:
@@ -144,9 +160,10 @@ class SqlNoticeStore:
 
     def sent_to(self, organization_id: str, account_id: str, limit: int) -> Sequence[SentNotice]:
         c = t.sent_notices.c
-        with self._sessions() as session:
+        listed = [col for col in t.sent_notices.c if col.name != "message"]
+        with self._reading() as session:
             rows = session.execute(
-                select(t.sent_notices)
+                select(*listed, literal(b"", LargeBinary).label("message"))
                 .where(c.organization_id == organization_id, c.account_id == account_id)
                 .order_by(c.claimed_at.desc(), c.message_id)
                 .limit(limit)
@@ -155,7 +172,7 @@ class SqlNoticeStore:
 
     def one(self, organization_id: str, account_id: str, message_id: str) -> SentNotice | None:
         c = t.sent_notices.c
-        with self._sessions() as session:
+        with self._reading() as session:
             row = (
                 session.execute(
                     select(t.sent_notices).where(
@@ -172,10 +189,22 @@ class SqlNoticeStore:
     def move_notices(self, organization_id: str, move_id: str) -> Sequence[MoveNotice]:
         # The subscribers' notices are recorded by the move in the publishing transaction.
         c = t.subscription_notices.c
-        with self._sessions() as session:
+        with self._reading() as session:
             rows = session.execute(
                 select(c.subscription_id, c.account_id, c.effective_on)
                 .where(c.move_id == move_id)
                 .order_by(c.account_id, c.subscription_id)
             ).all()
         return [MoveNotice(r.subscription_id, r.account_id, r.effective_on) for r in rows]
+
+    def pending_move(self, organization_id: str, subscription_id: str) -> PendingMove | None:
+        n, m = t.subscription_notices.c, t.plan_version_moves.c
+        with self._reading() as session:
+            row = session.execute(
+                select(n.effective_on, m.to_version_id, n.created_at)
+                .join(t.plan_version_moves, m.id == n.move_id)
+                .where(n.organization_id == organization_id, n.subscription_id == subscription_id)
+                .order_by(n.created_at.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else PendingMove(row.effective_on, row.to_version_id)
