@@ -23,6 +23,9 @@ from plansmith.entrypoints.api.invoicing.ledger_routes import router as ledger_r
 from plansmith.entrypoints.api.invoicing.routes import router as invoice_router
 from plansmith.entrypoints.api.invoicing.tax_coupon_routes import router as tax_coupon_router
 from plansmith.entrypoints.api.organizations.api_key_routes import router as api_key_router
+from plansmith.entrypoints.api.organizations.notice_settings_routes import (
+    router as notice_settings_router,
+)
 from plansmith.entrypoints.api.organizations.sandbox_routes import router as sandbox_router
 from plansmith.entrypoints.api.organizations.settings_routes import router as settings_router
 from plansmith.entrypoints.api.payments.history_routes import router as payment_history_router
@@ -102,6 +105,7 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, stripe_webhook_router)
     add_routes(app, test_clock_router)
     add_routes(app, api_key_router)
+    add_routes(app, notice_settings_router)
     add_routes(app, settings_router)
     add_routes(app, sandbox_router)
     add_routes(app, event_router)
