@@ -37,6 +37,9 @@ from plansmith.entrypoints.console import routes as console
 from plansmith.entrypoints.console.api_key_routes import router as console_api_key_router
 from plansmith.entrypoints.console.billing_routes import router as console_billing_router
 from plansmith.entrypoints.console.catalog_routes import router as console_catalog_router
+from plansmith.entrypoints.console.customer_mail_routes import (
+    router as console_customer_mail_router,
+)
 from plansmith.entrypoints.console.customer_payment_routes import (
     router as console_customer_payments_router,
 )
@@ -121,6 +124,7 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, console_catalog_router)
     add_routes(app, console_payments_router)  # before /invoices/{invoice_id}/{action}
     add_routes(app, console_customer_payments_router)
+    add_routes(app, console_customer_mail_router)
     add_routes(app, console_dunning_router)
     add_routes(app, console_billing_router)
     add_routes(app, console_api_key_router)
