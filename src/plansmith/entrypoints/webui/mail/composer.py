@@ -25,12 +25,15 @@ from plansmith.application.notices.sending import (
     PLAN_CHANGE_AHEAD,
 )
 from plansmith.domain.accounts.account import Account
+from plansmith.domain.catalog.plans import PlanVersion
 from plansmith.domain.catalog.pricing import unit_price
+from plansmith.domain.catalog.terms import PlanTerms
 from plansmith.domain.invoicing.events import InvoiceEvent, PlanVersionMoveScheduled
 from plansmith.domain.kernel.errors import DomainError
 from plansmith.domain.kernel.events import DomainEvent
 from plansmith.domain.kernel.money import Currency
 from plansmith.domain.payments.events import PaymentEvent
+from plansmith.domain.subscriptions.subscription import Terms
 from plansmith.entrypoints.webui.formats import day_at, money_at
 from plansmith.entrypoints.webui.i18n import DEFAULT, N_, direction, language_of, translate
 from plansmith.entrypoints.webui.words import cycle_label
@@ -148,7 +151,7 @@ class MailComposer:
         language: str,
         subscription_id: str,
     ) -> Content | None:
-        org, locale = event.organization_id, account.locale
+        org = event.organization_id
         told = {n.subscription_id: n for n in self.store.move_notices(org, event.move_id)}
         with self.uow() as uow:
             plan = uow.plans.get(org, event.plan_id)
@@ -159,38 +162,23 @@ class MailComposer:
             return None
         new = versions[event.to_version_id]
         old = next((versions[v] for v in event.from_version_ids if v in versions), None)
-        values = {"plan": plan.name}
-        if notice.effective_on == "now":
-            subject = translate(language, "Your plan %(plan)s changes now") % values
-            when = translate(language, "The new terms apply from today.")
-        else:
-            values["date"] = day_at(date.fromisoformat(notice.effective_on), locale)
-            subject = translate(language, "Your plan %(plan)s changes on %(date)s") % values
-            when = translate(language, "The new terms apply from your renewal on %(date)s.")
-            when %= values
-        facts = []
-        cycle, currency = sub.terms.cycle, Currency.of(sub.terms.currency)
-        every = cycle_label(cycle.name, language)
-        for label, version in ((N_("Price now"), old), (N_("New price"), new)):
-            if version is None:
-                continue
-            try:
-                amount = unit_price(version.terms, cycle, currency)[2]
-            except DomainError:
-                continue  # not offered in this cycle and currency: nothing to compare
-            shown = f"{money_at(amount, currency.code, locale)} ({every})"
-            facts.append((translate(language, label), shown))
-        if notice.effective_on != "now":
-            facts.append((translate(language, "Takes effect"), values["date"]))
-        return Content(
-            subject=subject,
-            greeting=self._greeting(account, language),
-            paragraphs=[
-                translate(language, "We are changing the terms of your plan %(plan)s.") % values,
-                when,
-            ],
-            facts=facts,
+        return plan_change_content(
+            account, language, plan.name, notice.effective_on, sub.terms, old, new.terms
         )
+
+    def preview_plan_change(
+        self,
+        account: Account,
+        plan_name: str,
+        effective_on: str,
+        held: Terms,
+        old: PlanVersion | None,
+        new: PlanTerms,
+    ) -> Draft:
+        """The notice a subscriber will get when a change is published (nothing is sent)."""
+        language = language_of(account.locale) or DEFAULT
+        content = plan_change_content(account, language, plan_name, effective_on, held, old, new)
+        return self._draft(account, language, content)
 
     def _invoice(self, event: InvoiceEvent, account: Account, language: str) -> Content:
         # fpdf2 and its fonts load only in a process that sends an invoice.
@@ -250,3 +238,49 @@ class MailComposer:
             else [],
             button=(translate(language, "Pay now"), link),
         )
+
+
+def plan_change_content(
+    account: Account,
+    language: str,
+    plan_name: str,
+    effective_on: str,
+    held: Terms,
+    old: PlanVersion | None,
+    new: PlanTerms,
+) -> Content:
+    """Seed 003's notice: the plan's price now and after, and when the change applies
+    (``effective_on``: "now" or an ISO date, the subscriber's renewal)."""
+    locale = account.locale
+    values = {"plan": plan_name}
+    if effective_on == "now":
+        subject = translate(language, "Your plan %(plan)s changes now") % values
+        when = translate(language, "The new terms apply from today.")
+    else:
+        values["date"] = day_at(date.fromisoformat(effective_on), locale)
+        subject = translate(language, "Your plan %(plan)s changes on %(date)s") % values
+        when = translate(language, "The new terms apply from your renewal on %(date)s.")
+        when %= values
+    facts = []
+    cycle, currency = held.cycle, Currency.of(held.currency)
+    every = cycle_label(cycle.name, language)
+    for label, terms in ((N_("Price now"), old.terms if old else None), (N_("New price"), new)):
+        if terms is None:
+            continue
+        try:
+            amount = unit_price(terms, cycle, currency)[2]
+        except DomainError:
+            continue  # not offered in this cycle and currency: nothing to compare
+        shown = f"{money_at(amount, currency.code, locale)} ({every})"
+        facts.append((translate(language, label), shown))
+    if effective_on != "now":
+        facts.append((translate(language, "Takes effect"), values["date"]))
+    return Content(
+        subject=subject,
+        greeting=translate(language, "Hello %(name)s,") % {"name": account.name},
+        paragraphs=[
+            translate(language, "We are changing the terms of your plan %(plan)s.") % values,
+            when,
+        ],
+        facts=facts,
+    )
