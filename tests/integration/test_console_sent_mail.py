@@ -65,9 +65,18 @@ def test_the_notice_settings_form_saves_and_refuses(
     org = sandbox_at(container, T0, {"basic": monthly({"USD": 3100})})
     _signed_in(client, container, org)
     token = csrf(client.get("/console/settings/notices"))
-    form = {"copy_address": "service@operator.example", "copy_mode": "cc", "csrf_token": token}
+    form = {
+        "copy_address": "service@operator.example",
+        "copy_mode": "cc",
+        "trial_days_before": "5",
+        "renewal_days_before": "7",
+        "csrf_token": token,
+    }
     saved = client.post("/console/settings/notices", data=form)
     assert saved.status_code == 200 and "Saved: every notice" in saved.text
     bad = client.post("/console/settings/notices", data={**form, "copy_address": "not an address"})
     assert bad.status_code == 422 and "Nothing was saved" in bad.text
-    assert container.notice_store.settings(org) == NoticeSettings("service@operator.example", "cc")
+    days = client.post("/console/settings/notices", data={**form, "renewal_days_before": "a week"})
+    assert days.status_code == 422 and 'id="notice-renewal_days_before-error"' in days.text
+    saved_now = NoticeSettings("service@operator.example", "cc", 5, 7)
+    assert container.notice_store.settings(org) == saved_now

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal, Protocol
 
 from plansmith.domain.kernel.events import DomainEvent
@@ -45,6 +45,10 @@ class Composer(Protocol):
     def compose(self, kind: str, event: DomainEvent) -> Sequence[Draft]:
         """The drafts of notice ``kind`` for ``event`` (none: nobody to tell)."""
         ...
+
+    def reminder_recipients(self, reminder: Reminder) -> Sequence[tuple[str, str]]: ...
+
+    def compose_reminder(self, reminder: Reminder) -> Draft | None: ...
 
 
 class MailRefused(Exception):
@@ -88,6 +92,8 @@ class NoticeSettings:
 
     copy_address: str = ""
     copy_mode: CopyMode = "bcc"
+    trial_days_before: int = 3  # customers are told this many days before a trial ends
+    renewal_days_before: int = 7  # and before an annual plan renews
 
 
 class NoticeStore(Protocol):
@@ -127,6 +133,24 @@ class NoticeStore(Protocol):
         ...
 
     def pending_move(self, organization_id: str, subscription_id: str) -> PendingMove | None: ...
+
+    def due_reminders(self, organization_id: str | None, today: date) -> Sequence[Reminder]:
+        """Trials ending and annual renewals within each organization's lead days after
+        ``today`` (``organization_id`` None: every live organization)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A trial that ends, or an annual plan that renews, within the organization's lead days."""
+
+    kind: str  # trial_ending or renewal_coming
+    organization_id: str
+    account_id: str
+    subscription_id: str
+    plan_id: str
+    quantity: int
+    due_on: date  # the trial's last day + 1 (when it converts), or the renewal date
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ deduplicate by; a crash anywhere else sends it once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
@@ -36,6 +36,7 @@ from plansmith.application.notices.ports import (
     NoticeKey,
     NoticeSettings,
     NoticeStore,
+    Reminder,
     SentNotice,
 )
 
@@ -45,6 +46,10 @@ PLAN_CHANGE_AHEAD = "plan_change_ahead"
 INVOICE_ISSUED = "invoice_issued"
 PAYMENT_FAILED = "payment_failed"
 PAYMENT_RECEIVED = "payment_received"
+TRIAL_ENDING = "trial_ending"
+RENEWAL_COMING = "renewal_coming"
+# After each billing run, trials ending and annual renewals coming are looked for.
+REMINDERS = "billing_run.finished"
 # Which event brings which notice; every other event type is passed over at once.
 KINDS: dict[str, str] = {
     "plan_version.move_scheduled": PLAN_CHANGE_AHEAD,
@@ -117,36 +122,64 @@ class Notices:
         return "notices"
 
     def handle(self, event: PublishedEvent) -> None:
+        if event.type == REMINDERS:
+            self._remind(event)
+            return
         kind = KINDS.get(event.type)
         if kind is None or event.organization_id is None:
             return
         if kind in (PAYMENT_FAILED, PAYMENT_RECEIVED) and _payment_kind(event) != "payment":
             return  # top-ups and refunds have no notice of their own
         drafts: Sequence[Draft] | None = None
-        # Drafts are composed only when a message is still to be claimed: a relay handing an
-        # event again renders no PDF for messages already sent.
-        for account_id, to in self.composer.recipients(kind, event.event):
-            key = NoticeKey(event.id, kind, account_id, to)
-            found = self.store.find(key)
-            if found is None:
-                if drafts is None:
-                    drafts = self.composer.compose(kind, event.event)
-                draft = next(d for d in drafts if d.account_id == account_id)
-                found = self._claim(key, draft, event)
-                if found is None:
-                    continue  # nothing was claimed (another sender claimed it first)
-            elif found.status != SENDING:
-                continue  # sent (or refused for good) already
-            elif not self._take_over(found):
-                raise NoticeBusy(f"{key} is being sent by another sender")
-            self._send(found)
 
-    def _claim(self, key: NoticeKey, draft: Draft, event: PublishedEvent) -> SentNotice | None:
+        def draft_for(account_id: str) -> Draft | None:
+            # Composed only when a message is still to be claimed: an event handed again
+            # renders no PDF for messages already sent.
+            nonlocal drafts
+            if drafts is None:
+                drafts = self.composer.compose(kind, event.event)
+            return next((d for d in drafts if d.account_id == account_id), None)
+
+        for account_id, to in self.composer.recipients(kind, event.event):
+            self._once(NoticeKey(event.id, kind, account_id, to), draft_for, event.id)
+
+    def _remind(self, event: PublishedEvent) -> None:
+        """After a billing run: trials ending and annual renewals within the lead days, each
+        told once (keyed by the subscription and the date, not by the run that found it)."""
+        as_of = getattr(event.event, "as_of", None)
+        if not isinstance(as_of, datetime):
+            return
+        for reminder in self.store.due_reminders(event.organization_id, as_of.date()):
+            prefix = "t" if reminder.kind == TRIAL_ENDING else "r"
+            key_id = f"{prefix}:{reminder.subscription_id}:{reminder.due_on:%Y%m%d}"
+            for account_id, to in self.composer.reminder_recipients(reminder):
+                key = NoticeKey(key_id, reminder.kind, account_id, to)
+                self._once(key, _reminder_draft(self.composer, reminder), event.id)
+
+    def _once(
+        self, key: NoticeKey, draft_for: Callable[[str], Draft | None], event_id: str
+    ) -> None:
+        """Send the message of ``key`` unless it was sent: claim, send, record."""
+        found = self.store.find(key)
+        if found is None:
+            draft = draft_for(key.account_id)
+            if draft is None:
+                return  # nothing to tell any more (the account has no such notice)
+            found = self._claim(key, draft, event_id)
+            if found is None:
+                return  # another sender claimed it and finished it first
+        elif found.status != SENDING:
+            return  # sent (or refused for good) already
+        elif not self._take_over(found):
+            raise NoticeBusy(f"{key} is being sent by another sender")
+        self._send(found)
+
+    def _claim(self, key: NoticeKey, draft: Draft, event_id: str) -> SentNotice | None:
         now = self.clock.now()
         settings = self.store.settings(draft.organization_id)
         domain = self.identity.sender.rpartition("@")[2] or "plansmith.invalid"
         message_id = make_msgid(idstring=key.kind.replace("_", "-"), domain=domain)
-        headers = {"X-Plansmith-Notice": key.kind, "X-Plansmith-Event": event.id}
+        headers = {"X-Plansmith-Notice": key.kind, "X-Plansmith-Event": event_id}
         raw, envelope = build_message(
             draft, key.recipient, self.identity, settings, message_id, now, headers
         )
@@ -180,6 +213,10 @@ class Notices:
             self.store.release(notice.key, repr(exc))
             raise
         self.store.finish(notice.key, SENT, self.clock.now(), None)
+
+
+def _reminder_draft(composer: Composer, reminder: Reminder) -> Callable[[str], Draft | None]:
+    return lambda _account_id: composer.compose_reminder(reminder)
 
 
 def _payment_kind(event: PublishedEvent) -> str:

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from plansmith.application.accounts.accounts import get_account
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.notices.settings import notice_settings, update_notice_settings
-from plansmith.domain.kernel.errors import DomainError
+from plansmith.domain.kernel.errors import DomainError, InvalidValue
 from plansmith.entrypoints.console.billing_routes import NO_STORE
 from plansmith.entrypoints.console.routes import (
     PREFIX,
@@ -92,7 +92,12 @@ def notice_settings_page(
     request: Request, operator: CurrentOperator, app: Container, done: str = ""
 ) -> Response:
     found = notice_settings(app.notice_store, operator.organization_id)
-    form = {"copy_address": found.copy_address, "copy_mode": found.copy_mode}
+    form = {
+        "copy_address": found.copy_address,
+        "copy_mode": found.copy_mode,
+        "trial_days_before": str(found.trial_days_before),
+        "renewal_days_before": str(found.renewal_days_before),
+    }
     return _settings_page(request, operator, form, saved=done == "saved")
 
 
@@ -103,11 +108,24 @@ def save_notice_settings(
     app: Container,
     copy_address: Annotated[str, Form()] = "",
     copy_mode: Annotated[str, Form()] = "",
+    trial_days_before: Annotated[str, Form()] = "",
+    renewal_days_before: Annotated[str, Form()] = "",
 ) -> Response:
-    form = {"copy_address": copy_address, "copy_mode": copy_mode}
+    form = {
+        "copy_address": copy_address,
+        "copy_mode": copy_mode,
+        "trial_days_before": trial_days_before,
+        "renewal_days_before": renewal_days_before,
+    }
     try:
         update_notice_settings(
-            app.notice_store, app.clock, operator.organization_id, copy_address, copy_mode
+            app.notice_store,
+            app.clock,
+            operator.organization_id,
+            copy_address,
+            copy_mode,
+            trial_days_before=_days(trial_days_before, "trial_days_before"),
+            renewal_days_before=_days(renewal_days_before, "renewal_days_before"),
         )
     except DomainError as error:
         if error.status != 422:
@@ -115,3 +133,13 @@ def save_notice_settings(
         errors = {error.field or "copy_address": refusal(error)}
         return _settings_page(request, operator, form, errors=errors, status=422)
     return RedirectResponse(f"{PREFIX}/settings/notices?done=saved", status_code=303)
+
+
+def _days(text: str, field: str) -> int | None:
+    """A whole number of days as typed; empty: as it is."""
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 4:
+        raise InvalidValue(f"{field} is a whole number of days", field=field)
+    return int(text)

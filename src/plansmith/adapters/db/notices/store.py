@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import LargeBinary, RowMapping, and_, literal, select, update
+from sqlalchemy import LargeBinary, RowMapping, and_, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,8 +22,11 @@ from plansmith.application.notices.ports import (
     NoticeKey,
     NoticeSettings,
     PendingMove,
+    Reminder,
     SentNotice,
 )
+from plansmith.application.notices.sending import RENEWAL_COMING, TRIAL_ENDING
+from plansmith.application.notices.settings import MAX_LEAD_DAYS
 
 # A released claim is dated this early: any lease has run out on it.
 RELEASED = datetime(1970, 1, 1, tzinfo=UTC)
@@ -140,12 +143,19 @@ class SqlNoticeStore:
             row = session.execute(query).mappings().first()
         if row is None:
             return NoticeSettings()
-        return NoticeSettings(row["copy_address"], cast(CopyMode, row["copy_mode"]))
+        return NoticeSettings(
+            row["copy_address"],
+            cast(CopyMode, row["copy_mode"]),
+            row["trial_days_before"],
+            row["renewal_days_before"],
+        )
 
     def save_settings(self, organization_id: str, settings: NoticeSettings, at: datetime) -> None:
         values = {
             "copy_address": settings.copy_address,
             "copy_mode": settings.copy_mode,
+            "trial_days_before": settings.trial_days_before,
+            "renewal_days_before": settings.renewal_days_before,
             "updated_at": at,
         }
         with self._sessions() as session:
@@ -208,3 +218,57 @@ class SqlNoticeStore:
                 .limit(1)
             ).first()
         return None if row is None else PendingMove(row.effective_on, row.to_version_id)
+
+    def due_reminders(self, organization_id: str | None, today: date) -> Sequence[Reminder]:
+        s, o, n = t.subscriptions.c, t.organizations.c, t.notice_settings.c
+        defaults = NoticeSettings()
+        trial_days = func.coalesce(n.trial_days_before, defaults.trial_days_before)
+        renewal_days = func.coalesce(n.renewal_days_before, defaults.renewal_days_before)
+        horizon = today + timedelta(days=MAX_LEAD_DAYS)
+        query = (
+            select(
+                s.id,
+                s.organization_id,
+                s.account_id,
+                s.plan_id,
+                s.quantity,
+                s.status,
+                s.trial_end,
+                s.period_end,
+                trial_days,
+                renewal_days,
+            )
+            .join(t.organizations, o.id == s.organization_id)
+            .outerjoin(t.notice_settings, n.organization_id == s.organization_id)
+            .where(
+                or_(
+                    and_(s.status == "trialing", s.trial_end > today, s.trial_end <= horizon),
+                    and_(
+                        s.status == "active",
+                        s.cycle == "year",
+                        s.cancel_at_period_end.is_(False),
+                        s.period_end > today,
+                        s.period_end <= horizon,
+                    ),
+                )
+            )
+            .order_by(s.id)
+        )
+        if organization_id is None:
+            query = query.where(o.test_clock_at.is_(None))  # a sandbox keeps its own time
+        else:
+            query = query.where(s.organization_id == organization_id)
+        with self._sessions() as session:
+            rows = session.execute(query).all()
+        found = []
+        for r in rows:
+            trial = r.status == "trialing"
+            due, lead = (r.trial_end, r[8]) if trial else (r.period_end, r[9])
+            if due - timedelta(days=lead) <= today:
+                kind = TRIAL_ENDING if trial else RENEWAL_COMING
+                found.append(
+                    Reminder(
+                        kind, r.organization_id, r.account_id, r.id, r.plan_id, r.quantity, due
+                    )
+                )
+        return found

@@ -38,5 +38,8 @@ notice_settings = Table(
     Column("organization_id", Id, ForeignKey("organizations.id"), primary_key=True),
     Column("copy_address", String(320), nullable=False),  # "" for none
     Column("copy_mode", String(3), nullable=False),  # cc or bcc
+    # How many days before a trial ends, and before an annual plan renews, customers are told.
+    Column("trial_days_before", Integer, nullable=False),
+    Column("renewal_days_before", Integer, nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )

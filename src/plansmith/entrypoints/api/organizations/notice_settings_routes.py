@@ -10,10 +10,14 @@ from __future__ import annotations
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from plansmith.application.notices.ports import NoticeSettings
-from plansmith.application.notices.settings import notice_settings, update_notice_settings
+from plansmith.application.notices.settings import (
+    MAX_LEAD_DAYS,
+    notice_settings,
+    update_notice_settings,
+)
 from plansmith.entrypoints.api.deps import Container, CurrentOrg
 from plansmith.entrypoints.api.schemas import Strict
 from plansmith.entrypoints.routers import app_router
@@ -33,16 +37,35 @@ class NoticeSettingsUpdate(Strict):
     copy_mode: Literal["cc", "bcc"] | None = Field(
         default=None, description="cc (customers see it) or bcc (they do not)"
     )
+    trial_days_before: StrictInt | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_LEAD_DAYS,
+        description="Days before a trial ends that the customer is told; 0: not told",
+    )
+    renewal_days_before: StrictInt | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_LEAD_DAYS,
+        description="Days before an annual plan renews that the customer is told; 0: not told",
+    )
 
 
 class NoticeSettingsOut(BaseModel):
     object: str = "notice_settings"
     copy_address: str | None
     copy_mode: str
+    trial_days_before: int
+    renewal_days_before: int
 
     @classmethod
     def of(cls, settings: NoticeSettings) -> NoticeSettingsOut:
-        return cls(copy_address=settings.copy_address or None, copy_mode=settings.copy_mode)
+        return cls(
+            copy_address=settings.copy_address or None,
+            copy_mode=settings.copy_mode,
+            trial_days_before=settings.trial_days_before,
+            renewal_days_before=settings.renewal_days_before,
+        )
 
 
 @router.get(
@@ -69,5 +92,13 @@ def post_notice_settings(
     current = notice_settings(app.notice_store, org.id)
     address = current.copy_address if body.copy_address is None else body.copy_address
     mode = current.copy_mode if body.copy_mode is None else body.copy_mode
-    saved = update_notice_settings(app.notice_store, app.clock, org.id, address, mode)
+    saved = update_notice_settings(
+        app.notice_store,
+        app.clock,
+        org.id,
+        address,
+        mode,
+        trial_days_before=body.trial_days_before,
+        renewal_days_before=body.renewal_days_before,
+    )
     return NoticeSettingsOut.of(saved)

@@ -17,12 +17,13 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from plansmith.application.kernel.ports import UnitOfWork
-from plansmith.application.notices.ports import Attachment, Draft, NoticeStore
+from plansmith.application.notices.ports import Attachment, Draft, NoticeStore, Reminder
 from plansmith.application.notices.sending import (
     INVOICE_ISSUED,
     PAYMENT_FAILED,
     PAYMENT_RECEIVED,
     PLAN_CHANGE_AHEAD,
+    TRIAL_ENDING,
 )
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.catalog.plans import PlanVersion
@@ -85,6 +86,53 @@ class MailComposer:
                 continue
             drafts.append(self._draft(account, language, content))
         return drafts
+
+    def reminder_recipients(self, reminder: Reminder) -> Sequence[tuple[str, str]]:
+        with self.uow() as uow:
+            account = uow.accounts.get(reminder.organization_id, reminder.account_id)
+        return [(account.id, account.email)] if account is not None and account.email else []
+
+    def compose_reminder(self, reminder: Reminder) -> Draft | None:
+        org = reminder.organization_id
+        with self.uow() as uow:
+            account = uow.accounts.get(org, reminder.account_id)
+            plan = uow.plans.get(org, reminder.plan_id)
+        if account is None or plan is None or not account.email:
+            return None
+        language = language_of(account.locale) or DEFAULT
+        locale = account.locale
+        greeting = translate(language, "Hello %(name)s,") % {"name": account.name}
+        if reminder.kind == TRIAL_ENDING:
+            last = reminder.due_on - timedelta(days=1)  # the trial is the days before due_on
+            values = {"plan": plan.name, "date": day_at(last, locale)}
+            content = Content(
+                subject=translate(language, "Your free trial of %(plan)s ends on %(date)s")
+                % values,
+                greeting=greeting,
+                paragraphs=[
+                    translate(
+                        language,
+                        "Your free trial of %(plan)s ends on %(date)s. From the day after, "
+                        "the plan is billed to you at its price.",
+                    )
+                    % values,
+                    translate(language, "To change or cancel it, use the customer portal."),
+                ],
+                facts=[(translate(language, "Quantity"), str(reminder.quantity))],
+            )
+        else:
+            values = {"plan": plan.name, "date": day_at(reminder.due_on, locale)}
+            content = Content(
+                subject=translate(language, "Your plan %(plan)s renews on %(date)s") % values,
+                greeting=greeting,
+                paragraphs=[
+                    translate(language, "Your plan %(plan)s renews for another year on %(date)s.")
+                    % values,
+                    translate(language, "To change or cancel it, use the customer portal."),
+                ],
+                facts=[(translate(language, "Quantity"), str(reminder.quantity))],
+            )
+        return self._draft(account, language, content)
 
     def _accounts(self, kind: str, event: DomainEvent) -> list[tuple[Account, str | None]]:
         org = event.organization_id or ""

@@ -12,6 +12,8 @@ from plansmith.application.notices.sending import (
     PAYMENT_FAILED,
     PAYMENT_RECEIVED,
     PLAN_CHANGE_AHEAD,
+    RENEWAL_COMING,
+    TRIAL_ENDING,
 )
 from plansmith.entrypoints.webui.i18n import N_
 
@@ -20,6 +22,8 @@ KINDS = {
     INVOICE_ISSUED: N_("Invoice issued"),
     PAYMENT_FAILED: N_("Payment failed"),
     PAYMENT_RECEIVED: N_("Payment received"),
+    TRIAL_ENDING: N_("Trial ending"),
+    RENEWAL_COMING: N_("Renewal coming"),
 }
 STATUSES = {"sending": N_("Sending"), "sent": N_("Sent"), "refused": N_("Refused")}
 

@@ -53,6 +53,8 @@ def upgrade() -> None:
         sa.Column("organization_id", sa.String(length=40), nullable=False),
         sa.Column("copy_address", sa.String(length=320), nullable=False),
         sa.Column("copy_mode", sa.String(length=3), nullable=False),
+        sa.Column("trial_days_before", sa.Integer(), nullable=False),
+        sa.Column("renewal_days_before", sa.Integer(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organization_id"],
