@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -20,15 +21,19 @@ from plansmith.adapters.clock import SystemClock
 from plansmith.adapters.db.catalog.price_books import PriceBookCache
 from plansmith.adapters.db.engine import make_engine, make_reader_engine, make_session_factory
 from plansmith.adapters.db.events.outbox import SqlRelayStore
+from plansmith.adapters.db.notices.store import SqlNoticeStore
 from plansmith.adapters.db.organizations.key_uses import SqlKeyUses
 from plansmith.adapters.db.reading import read_scope
 from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
 from plansmith.adapters.event_log import JsonLinesLog
 from plansmith.adapters.idempotency import IdempotencyStore
+from plansmith.adapters.mail.mailers import EmlFolderMailer, SmtpMailer
 from plansmith.application.billing.run_records import RunWatch
 from plansmith.application.events.ports import Subscriber
 from plansmith.application.events.relay import Relay
 from plansmith.application.kernel.ports import Clock, UnitOfWork
+from plansmith.application.notices.ports import Composer, Mailer
+from plansmith.application.notices.sending import MailIdentity, Notices
 from plansmith.application.organizations.ports import KeyUses
 from plansmith.application.organizations.tokens import Signer
 from plansmith.application.payments.ports import PaymentGateway
@@ -82,6 +87,21 @@ class Settings(BaseSettings):
     stripe_webhook_secret: str | None = None
     # Where the Stripe API is (tests point it at a local server); unset: Stripe's own.
     stripe_api_base: str | None = None
+    # Send e-mail notices from the relay of `plansmith serve`, `worker` and `events relay`.
+    mail_notices: bool = True
+    # E-mail notices go through this SMTP server; unset (the embedded default): each message
+    # is written as an .eml file under mail_folder and its path logged.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, gt=0, lt=65536)
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "billing@plansmith.invalid"
+    mail_reply_to: str | None = None
+    mail_folder: str = "var/mail"
+    # A notice claimed by a sender that did not record it sent for this long is sent again
+    # (the same message, the same Message-ID): see application/notices/sending.py.
+    mail_lease_seconds: float = Field(default=120, gt=0)
 
 
 @dataclass
@@ -101,6 +121,9 @@ class Plansmith:
     # Each organization's price book, kept in this process while its catalog revision holds.
     price_books: PriceBookCache = field(init=False)
     _gateways: dict[str, PaymentGateway] = field(init=False, default_factory=dict)
+    # Who writes the e-mail notices (presentation: set by the entrypoints that relay events,
+    # see entrypoints/webui/mail); unset, no notice is sent.
+    composer: Callable[[Plansmith], Composer] | None = field(default=None)
 
     def __post_init__(self) -> None:
         retention = timedelta(hours=self.settings.idempotency_retention_hours)
@@ -141,7 +164,28 @@ class Plansmith:
         found: list[Subscriber] = []
         if self.settings.event_log:
             found.append(JsonLinesLog(self.settings.event_log))
+        if self.composer is not None:
+            found.append(self.notices(self.composer(self)))
         return found
+
+    @property
+    def notice_store(self) -> SqlNoticeStore:
+        return SqlNoticeStore(self.sessions, self.reader_sessions)
+
+    def mailer(self) -> Mailer:
+        """The SMTP server of the settings, else the folder of .eml files."""
+        s = self.settings
+        if not s.smtp_host:
+            return EmlFolderMailer(Path(s.mail_folder))
+        return SmtpMailer(s.smtp_host, s.smtp_port, s.smtp_tls, s.smtp_username, s.smtp_password)
+
+    def notices(self, composer: Composer, mailer: Mailer | None = None) -> Notices:
+        """The e-mail notices subscriber."""
+        identity = MailIdentity(self.settings.mail_from, self.settings.mail_reply_to)
+        lease = timedelta(seconds=self.settings.mail_lease_seconds)
+        return Notices(
+            composer, mailer or self.mailer(), self.notice_store, self.clock, identity, lease
+        )
 
     def relay(self, subscribers: list[Subscriber] | None = None) -> Relay:
         lease = timedelta(seconds=self.settings.relay_lease_seconds)

@@ -308,6 +308,12 @@ POSTED: tuple[Posted, ...] = (
         (Send("/console/customers/{account_id}/cards/remove"),),
     ),
     Posted(
+        "console-notice-settings-errors",
+        "/console/settings/notices",
+        (Send("/console/settings/notices", fill={"copy_address": "not an address"}),),
+        422,
+    ),
+    Posted(
         "console-dunning-errors",
         "/console/settings/dunning",
         (Send("/console/settings/dunning", fill={"retry_days": "3, 1"}),),

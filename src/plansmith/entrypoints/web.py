@@ -23,6 +23,9 @@ from plansmith.entrypoints.api.invoicing.ledger_routes import router as ledger_r
 from plansmith.entrypoints.api.invoicing.routes import router as invoice_router
 from plansmith.entrypoints.api.invoicing.tax_coupon_routes import router as tax_coupon_router
 from plansmith.entrypoints.api.organizations.api_key_routes import router as api_key_router
+from plansmith.entrypoints.api.organizations.notice_settings_routes import (
+    router as notice_settings_router,
+)
 from plansmith.entrypoints.api.organizations.sandbox_routes import router as sandbox_router
 from plansmith.entrypoints.api.organizations.settings_routes import router as settings_router
 from plansmith.entrypoints.api.payments.history_routes import router as payment_history_router
@@ -35,6 +38,9 @@ from plansmith.entrypoints.console import routes as console
 from plansmith.entrypoints.console.api_key_routes import router as console_api_key_router
 from plansmith.entrypoints.console.billing_routes import router as console_billing_router
 from plansmith.entrypoints.console.catalog_routes import router as console_catalog_router
+from plansmith.entrypoints.console.customer_mail_routes import (
+    router as console_customer_mail_router,
+)
 from plansmith.entrypoints.console.customer_payment_routes import (
     router as console_customer_payments_router,
 )
@@ -47,6 +53,7 @@ from plansmith.entrypoints.console.settings_routes import router as console_sett
 from plansmith.entrypoints.console.subscriptions_routes import router as console_subs_router
 from plansmith.entrypoints.portal import routes as portal
 from plansmith.entrypoints.portal.invoices_routes import router as portal_invoices_router
+from plansmith.entrypoints.portal.notices_routes import router as portal_notices_router
 from plansmith.entrypoints.portal.pay_routes import router as portal_pay_router
 from plansmith.entrypoints.portal.payments_routes import router as portal_payments_router
 from plansmith.entrypoints.portal.plans_routes import router as portal_plans_router
@@ -102,6 +109,7 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, stripe_webhook_router)
     add_routes(app, test_clock_router)
     add_routes(app, api_key_router)
+    add_routes(app, notice_settings_router)
     add_routes(app, settings_router)
     add_routes(app, sandbox_router)
     add_routes(app, event_router)
@@ -113,10 +121,12 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, portal_invoices_router)
     add_routes(app, portal_payments_router)
     add_routes(app, portal_pay_router)
+    add_routes(app, portal_notices_router)
     add_routes(app, console.router)
     add_routes(app, console_catalog_router)
     add_routes(app, console_payments_router)  # before /invoices/{invoice_id}/{action}
     add_routes(app, console_customer_payments_router)
+    add_routes(app, console_customer_mail_router)
     add_routes(app, console_dunning_router)
     add_routes(app, console_billing_router)
     add_routes(app, console_api_key_router)

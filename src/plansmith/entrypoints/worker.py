@@ -108,13 +108,15 @@ def collect_for_batches() -> None:
 def run_worker(plansmith: Plansmith, threads: int = 1) -> None:
     """Work until SIGTERM or SIGINT, then finish the jobs in hand and stop. The outbox relay
     runs here too (one worker at a time delivers, by its lease)."""
+    from plansmith.entrypoints.webui.mail import equip
+
     worker = make_worker(plansmith, threads)
     collect_for_batches()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     every = plansmith.settings.relay_every_seconds
-    relay = RelayLoop(plansmith.relay(), every) if every > 0 else None
+    relay = RelayLoop(equip(plansmith).relay(), every) if every > 0 else None
     worker.start()
     if relay is not None:
         relay.start()

@@ -51,8 +51,10 @@ def relay(
     """Hand outbox events to the subscribers until stopped (Ctrl-C), or --once."""
     import time
 
+    from plansmith.entrypoints.webui.mail import equip
+
     with container() as plansmith:
-        relayer = plansmith.relay()
+        relayer = equip(plansmith).relay()
         try:
             while True:
                 delivered = relayer.run_until_idle()

@@ -281,6 +281,7 @@ def _serve(host: str, port: int, renewals_every: int, workers: int) -> None:
     from plansmith.entrypoints.cli.renewals import RenewalTimer
     from plansmith.entrypoints.http_protocol import NoDelayHttp
     from plansmith.entrypoints.relay_loop import RelayLoop
+    from plansmith.entrypoints.webui.mail import equip
 
     # Built before any worker starts, which also makes var/secret_key (if it is the key) for
     # the workers to read. The timer and the relay run here, in this one process: the workers
@@ -296,7 +297,7 @@ def _serve(host: str, port: int, renewals_every: int, workers: int) -> None:
     )
     timer = RenewalTimer(plansmith, renewals_every) if renewals_every > 0 else None
     every = plansmith.settings.relay_every_seconds
-    relay = RelayLoop(plansmith.relay(), every) if every > 0 else None
+    relay = RelayLoop(equip(plansmith).relay(), every) if every > 0 else None
     running: list[RenewalTimer | RelayLoop] = []
     try:
         for loop in (timer, relay):

@@ -54,6 +54,7 @@ from plansmith.entrypoints.console.routes import (
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container, organization_clock
 from plansmith.entrypoints.webui.i18n import N_, request_language, translate, translate_plural
+from plansmith.entrypoints.webui.mail import preview_plan_change
 from plansmith.entrypoints.webui.messages import refusal
 from plansmith.entrypoints.webui.templating import make_templates
 
@@ -75,6 +76,7 @@ DONE = {
     "discarded": N_("Draft discarded. The plan is as it was before the draft."),
     "renamed": N_("Renamed. Customers see the new name from now on."),
 }
+MOVES = ("now", "at_renewal")  # publishing for existing customers: they are sent a notice
 CONFIRMED = "yes"  # the value of the confirmation step's hidden "confirmed" field
 CHANGED = N_(
     "This changed since it was shown: nothing was done. Check what it is now and confirm again."
@@ -349,7 +351,12 @@ def _confirm(
     current, draft = view.current, view.draft
     facts = facts or {}
     shown = plan_shown(view.plan, view.versions, *_facts(action, facts))
+    preview = None  # seed 003: the notice existing customers get, seen before confirming
+    if action == "publish" and facts.get("apply") in MOVES and current and draft:
+        org = operator.organization_id
+        preview = preview_plan_change(app, org, view.plan.name, current, draft, facts["apply"])
     context = {
+        "preview": preview,
         "action": action,
         "view": view,
         "plan": view.plan,

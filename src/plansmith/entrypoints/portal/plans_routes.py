@@ -20,6 +20,7 @@ from typing import Annotated
 from fastapi import Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from plansmith.application.notices.coming import coming_change
 from plansmith.application.screens import portal_plan_payment as pay_q
 from plansmith.application.screens import portal_plans as q
 from plansmith.application.screens.plan_choices import fixable, readable
@@ -83,7 +84,12 @@ def _plans_page(
     org = visit.organization_id
     page = q.plans_page(app.uow(), app.clock, org, visit.account_id, code)
     account = page.account
+    held = page.chosen.current if page.chosen is not None else None
+    coming = None
+    if held is not None:  # seed 003: a price change published for existing customers
+        coming = coming_change(app.uow(), app.notice_store, held.subscription)
     context = {
+        "coming": coming,
         "account": account,
         "locale": account.locale,
         "tabs": page.tabs,

@@ -35,6 +35,7 @@ from plansmith.adapters.db.tables.foundation import (
     organizations,
     sandbox_forms,
 )
+from plansmith.adapters.db.tables.notices import notice_settings, sent_notices
 from plansmith.adapters.db.tables.outbox import outbox_deliveries, outbox_events, outbox_relays
 from plansmith.adapters.db.tables.payments import (
     account_collection,
@@ -99,6 +100,7 @@ __all__ = [
     "ledger_transactions",
     "metadata",
     "naming",
+    "notice_settings",
     "operator_users",
     "organization_branding",
     "organizations",
@@ -115,6 +117,7 @@ __all__ = [
     "sandbox_cards",
     "sandbox_charges",
     "sandbox_forms",
+    "sent_notices",
     "sign_in_throttles",
     "subscription_events",
     "subscription_items",
