@@ -23,8 +23,10 @@ from plansmith.adapters.db.events.outbox import SqlRelayStore
 from plansmith.adapters.db.organizations.key_uses import SqlKeyUses
 from plansmith.adapters.db.reading import read_scope
 from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
+from plansmith.adapters.db.webhooks.deliveries import SqlDeliveryStore
 from plansmith.adapters.event_log import JsonLinesLog
 from plansmith.adapters.idempotency import IdempotencyStore
+from plansmith.adapters.webhooks.sender import HttpSender, resolve
 from plansmith.application.billing.run_records import RunWatch
 from plansmith.application.events.ports import Subscriber
 from plansmith.application.events.relay import Relay
@@ -32,6 +34,10 @@ from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.application.organizations.ports import KeyUses
 from plansmith.application.organizations.tokens import Signer
 from plansmith.application.payments.ports import PaymentGateway
+from plansmith.application.webhooks.delivery import DeliveryWorker
+from plansmith.application.webhooks.endpoints import UrlPolicy
+from plansmith.application.webhooks.fan_out import WebhookFanOut
+from plansmith.application.webhooks.ports import Sender
 
 if TYPE_CHECKING:
     from plansmith.adapters.payments.stripe_gateway import StripeGateway
@@ -82,6 +88,14 @@ class Settings(BaseSettings):
     stripe_webhook_secret: str | None = None
     # Where the Stripe API is (tests point it at a local server); unset: Stripe's own.
     stripe_api_base: str | None = None
+    # Webhook endpoints may point at loopback and private addresses, and use plain http
+    # (development and tests only: in production that lets anyone with an API key probe the
+    # deployment's own network).
+    webhooks_allow_private: bool = False
+    # `plansmith serve` sends due webhook deliveries every this many seconds (0: never, then
+    # run `plansmith webhooks deliver`), this many at once.
+    webhooks_every_seconds: float = Field(default=1, ge=0)
+    webhooks_threads: int = Field(default=16, ge=1, le=256)
 
 
 @dataclass
@@ -141,7 +155,21 @@ class Plansmith:
         found: list[Subscriber] = []
         if self.settings.event_log:
             found.append(JsonLinesLog(self.settings.event_log))
+        found.append(WebhookFanOut(self.uow, self.clock))
         return found
+
+    @property
+    def url_policy(self) -> UrlPolicy:
+        """How webhook endpoint URLs are checked: private addresses refused unless allowed."""
+        return UrlPolicy(self.settings.webhooks_allow_private, resolve)
+
+    def delivery_worker(self, sender: Sender | None = None) -> DeliveryWorker:
+        """Sends due webhook deliveries; the sender is made here unless a test passes one."""
+        chosen = sender or HttpSender(
+            allow_private=self.settings.webhooks_allow_private,
+            threads=self.settings.webhooks_threads,
+        )
+        return DeliveryWorker(SqlDeliveryStore(self.sessions), chosen, self.clock)
 
     def relay(self, subscribers: list[Subscriber] | None = None) -> Relay:
         lease = timedelta(seconds=self.settings.relay_lease_seconds)

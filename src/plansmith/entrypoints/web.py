@@ -30,6 +30,7 @@ from plansmith.entrypoints.api.payments.routes import router as payment_router
 from plansmith.entrypoints.api.payments.settings_routes import router as payment_settings_router
 from plansmith.entrypoints.api.payments.webhook_routes import router as stripe_webhook_router
 from plansmith.entrypoints.api.subscriptions.routes import router as subscription_router
+from plansmith.entrypoints.api.webhooks.routes import router as webhook_router
 from plansmith.entrypoints.console import routes as console
 from plansmith.entrypoints.console.api_key_routes import router as console_api_key_router
 from plansmith.entrypoints.console.billing_routes import router as console_billing_router
@@ -98,6 +99,7 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, payment_router)
     add_routes(app, payment_history_router)
     add_routes(app, payment_settings_router)
+    add_routes(app, webhook_router)
     add_routes(app, stripe_webhook_router)
     add_routes(app, test_clock_router)
     add_routes(app, api_key_router)

@@ -48,6 +48,7 @@ from plansmith.adapters.db.payments.payments import SqlPayments
 from plansmith.adapters.db.reading import ReadScope
 from plansmith.adapters.db.subscriptions.reports import SqlSubscriptionReports
 from plansmith.adapters.db.subscriptions.repositories import SqlSubscriptions
+from plansmith.adapters.db.webhooks.repositories import SqlWebhooks
 from plansmith.adapters.idempotency import fence_current_claim
 from plansmith.application.kernel.errors import Conflict
 from plansmith.domain.kernel import error_codes as ec
@@ -106,6 +107,7 @@ class SqlUnitOfWork:
         self.payments = SqlPayments(session)
         self.collections = SqlCollections(session)
         self.dunning_policies = SqlDunningPolicies(session)
+        self.webhooks = SqlWebhooks(session)
         self._published = []
         return self
 

@@ -49,6 +49,7 @@ from plansmith.application.payments.ports import (
 )
 from plansmith.application.screens.ports import SubscriptionReports
 from plansmith.application.subscriptions.ports import SubscriptionRepository
+from plansmith.application.webhooks.ports import WebhookRepository
 from plansmith.domain.kernel.events import DomainEvent
 
 T = TypeVar("T")
@@ -132,6 +133,8 @@ class UnitOfWork(Protocol):
     def collections(self) -> CollectionRepository: ...
     @property
     def dunning_policies(self) -> DunningPolicyRepository: ...
+    @property
+    def webhooks(self) -> WebhookRepository: ...
 
     def publish(self, events: Sequence[DomainEvent]) -> None:
         """Write ``events`` to the outbox in this transaction: with its commit, or not at all."""

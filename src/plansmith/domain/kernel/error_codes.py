@@ -152,6 +152,8 @@ FAMILY_FIXED = _code("family_fixed", 422, "a catalog file moves a plan to anothe
 CARD_NUMBER_INVALID = _code("card_number_invalid", 422, "a card number that is not one: not 12-19 digits, a wrong check digit (Luhn), or of no accepted brand")
 CARD_EXPIRED = _code("card_expired", 422, "the card's expiry month is over (a card is good through the last day of that month)")
 CARD_CVC_INVALID = _code("card_cvc_invalid", 422, "the security code is not 3 digits (4 on American Express)")
+INVALID_URL = _code("invalid_url", 422, "a webhook endpoint `url` that is not an http(s) URL with a host (https unless private addresses are allowed)")
+URL_REFUSED = _code("url_refused", 422, "a webhook endpoint `url` whose host is or resolves to a loopback, private, link-local or metadata address")
 # 429
 TOO_MANY_ATTEMPTS = _code("too_many_attempts", 429, "too many failed sign-in attempts; wait the seconds in `Retry-After`", api=False)
 # 500

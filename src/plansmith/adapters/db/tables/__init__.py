@@ -59,6 +59,11 @@ from plansmith.adapters.db.tables.subscriptions import (
     subscription_spans,
     subscriptions,
 )
+from plansmith.adapters.db.tables.webhooks import (
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_endpoints,
+)
 
 __all__ = [
     "ACCOUNTS_SEARCH_INDEX",
@@ -116,4 +121,7 @@ __all__ = [
     "subscriptions",
     "tax_rates",
     "web_sessions",
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhook_endpoints",
 ]
