@@ -14,7 +14,12 @@ from typing import Any
 from plansmith.application.events.ports import PublishedEvent
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.ids import new_id
-from plansmith.application.kernel.ports import Clock, UnitOfWork
+from plansmith.application.kernel.pagination import (
+    check_limit,
+    decode_seq_cursor,
+    encode_seq_cursor,
+)
+from plansmith.application.kernel.ports import Clock, Page, UnitOfWork
 from plansmith.application.webhooks.guard import checked_target
 from plansmith.application.webhooks.ports import Attempt, Delivery, Endpoint, NewDelivery, Resolver
 from plansmith.domain.events.registry import EVENT_TYPES
@@ -186,18 +191,20 @@ def list_deliveries(
     organization_id: str,
     endpoint_id: str,
     *,
-    before: int | None = None,
+    cursor: str | None = None,
     limit: int = 20,
-) -> list[DeliveryWithAttempts]:
+) -> Page[DeliveryWithAttempts]:
     """The endpoint's deliveries, newest event first, each with its attempts oldest first."""
-    if not 1 <= limit <= 100:
-        raise InvalidValue("limit is 1 to 100", field="limit")
+    before = decode_seq_cursor(cursor)
+    limit = check_limit(limit)
     with uow:
         if uow.webhooks.get(organization_id, endpoint_id) is None:
             raise NotFound(f"no webhook endpoint {endpoint_id!r}", field="endpoint_id")
-        found = list(uow.webhooks.deliveries(endpoint_id, before=before, limit=limit))
-        attempts = uow.webhooks.attempts([d.id for d in found])
-    return [DeliveryWithAttempts(d, attempts.get(d.id, [])) for d in found]
+        found = list(uow.webhooks.deliveries(endpoint_id, before=before, limit=limit + 1))
+        items = found[:limit]
+        attempts = uow.webhooks.attempts([d.id for d in items])
+    next_cursor = encode_seq_cursor(items[-1].event_seq) if len(found) > limit else None
+    return Page([DeliveryWithAttempts(d, attempts.get(d.id, [])) for d in items], next_cursor)
 
 
 def replay_event(

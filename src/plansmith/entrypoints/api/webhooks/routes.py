@@ -32,7 +32,7 @@ from plansmith.entrypoints.api.webhooks.schemas import (
 from plansmith.entrypoints.routers import app_router
 
 router = app_router(prefix="/v1")
-TAGS: list[str | Enum] = ["webhooks"]
+TAGS: list[str | Enum] = ["events"]  # webhooks are how events leave: one tag
 ROOT = "/webhook_endpoints"
 ID = f"{ROOT}/{{endpoint_id}}"
 NO_STORE = "no-store"
@@ -143,12 +143,16 @@ def list_webhook_deliveries(
     endpoint_id: str,
     org: CurrentOrg,
     uow: UoW,
-    before: Annotated[int | None, Query(description="Events before this sequence")] = None,
+    cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ListOut[DeliveryOut]:
     """The endpoint's deliveries, newest event first, each with its attempts."""
-    found = uc.list_deliveries(uow, org.id, endpoint_id, before=before, limit=limit)
-    return ListOut[DeliveryOut](data=[DeliveryOut.of(d) for d in found])
+    page = uc.list_deliveries(uow, org.id, endpoint_id, cursor=cursor, limit=limit)
+    return ListOut[DeliveryOut](
+        data=[DeliveryOut.of(d) for d in page.items],
+        next_cursor=page.next_cursor,
+        has_more=page.next_cursor is not None,
+    )
 
 
 @router.post(
