@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     # run `plansmith webhooks deliver`), this many at once.
     webhooks_every_seconds: float = Field(default=1, ge=0)
     webhooks_threads: int = Field(default=16, ge=1, le=256)
+    # A worker holds the deliveries it took this long; one that died is taken over after it.
+    webhooks_lease_seconds: float = Field(default=60, gt=0)
 
 
 @dataclass
@@ -169,7 +171,8 @@ class Plansmith:
             allow_private=self.settings.webhooks_allow_private,
             threads=self.settings.webhooks_threads,
         )
-        return DeliveryWorker(SqlDeliveryStore(self.sessions), chosen, self.clock)
+        lease = timedelta(seconds=self.settings.webhooks_lease_seconds)
+        return DeliveryWorker(SqlDeliveryStore(self.sessions), chosen, self.clock, lease)
 
     def relay(self, subscribers: list[Subscriber] | None = None) -> Relay:
         lease = timedelta(seconds=self.settings.relay_lease_seconds)

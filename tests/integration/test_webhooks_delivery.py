@@ -58,7 +58,7 @@ def _deliver(container: Plansmith) -> int:
     try:
         return worker.run_until_idle()
     finally:
-        worker.sender.close()  # type: ignore[attr-defined]
+        worker.sender.close()
 
 
 def test_each_event_reaches_the_endpoint_signed_in_the_standard_webhooks_shape(

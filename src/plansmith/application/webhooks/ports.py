@@ -175,6 +175,10 @@ class Sender(Protocol):
         """POST each (signed, guarded), in order of ``batch``; never raises for one."""
         ...
 
+    def close(self) -> None:
+        """Let its connections and threads go."""
+        ...
+
 
 class Resolver(Protocol):
     def __call__(self, host: str, port: int) -> list[str]:
