@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Table, func, select
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
@@ -48,9 +48,9 @@ class HoldingSender(HttpSender):
         return answers
 
 
-def _waiting(app: Plansmith, table: t.Table, where: object) -> int:
+def _waiting(app: Plansmith, table: Table, where: ColumnElement[bool]) -> int:
     with app.engine.connect() as connection:
-        q = select(func.count()).select_from(table).where(where)  # type: ignore[arg-type]
+        q = select(func.count()).select_from(table).where(where)
         return int(connection.execute(q).scalar_one())
 
 
