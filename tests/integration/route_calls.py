@@ -50,6 +50,12 @@ from plansmith.entrypoints.api.subscriptions.schemas import (
     ChangeRequest,
     SubscriptionCreate,
 )
+from plansmith.entrypoints.api.webhooks.schemas import (
+    ReplaySince,
+    SecretRotate,
+    WebhookEndpointCreate,
+    WebhookEndpointUpdate,
+)
 from tests.conftest import Tenant
 from tests.integration.table_rows import BOOKKEEPING
 
@@ -100,6 +106,8 @@ PAYING_ACCOUNT = {**ACCOUNT, "name": "Bravo Pay"}
 
 
 # A minimal valid body per request model. A model whose fields are all optional needs no entry.
+# An address on the Internet the route walks never send to (no delivery worker runs).
+ENDPOINT = {"url": "https://93.184.215.14/hooks"}
 BODIES: dict[type[BaseModel], dict[str, Any]] = {
     AccountCreate: ACCOUNT,
     PortalSessionCreate: {"account_id": "acct_unused"},
@@ -130,6 +138,10 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
     TopUpCreate: {"amount": 100, "currency": ACCOUNT["currency"]},
     RefundCreate: {"amount": 100, "reason": "Goodwill"},
     CollectionMethodSet: {"method": "charge_automatically"},
+    WebhookEndpointCreate: {"url": "https://93.184.215.14/hijacked"},
+    WebhookEndpointUpdate: {"description": "Hijacked"},
+    SecretRotate: {"overlap_seconds": 0},
+    ReplaySince: {"since": "2026-01-01T00:00:00+00:00"},
 }
 
 
@@ -137,6 +149,8 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
 # {(method, path): {path parameter: key in _objects()}}. Void and mark_paid both end an
 # invoice's life, so void gets the second account's invoice.
 OWN_OBJECTS: dict[tuple[str, str], dict[str, str]] = {
+    # Deleting an endpoint ends it for the webhook routes after it: delete takes its own.
+    ("DELETE", "/v1/webhook_endpoints/{endpoint_id}"): {"endpoint_id": "second_endpoint_id"},
     ("POST", "/v1/invoices/{invoice_id}/void"): {"invoice_id": "second_invoice_id"},
     # A revoked key cannot be rolled: roll takes a key of its own.
     ("POST", "/v1/api_keys/{key_id}/roll"): {"key_id": "second_key_id"},
@@ -242,6 +256,9 @@ def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
         "paying_account_id": paying_account_id,
         "paying_subscription_id": paying_subscription_id,
         "payable_invoice_id": payable_invoice_id,
+        # An address on the Internet the route walks never send to (no delivery worker runs).
+        "endpoint_id": _created(client, tenant, "/v1/webhook_endpoints", ENDPOINT),
+        "second_endpoint_id": _created(client, tenant, "/v1/webhook_endpoints", ENDPOINT),
     }
 
 

@@ -45,6 +45,7 @@ from plansmith.entrypoints.console.payment_routes import router as console_payme
 from plansmith.entrypoints.console.sandbox_routes import router as console_sandbox_router
 from plansmith.entrypoints.console.settings_routes import router as console_settings_router
 from plansmith.entrypoints.console.subscriptions_routes import router as console_subs_router
+from plansmith.entrypoints.console.webhook_routes import router as console_webhook_router
 from plansmith.entrypoints.portal import routes as portal
 from plansmith.entrypoints.portal.invoices_routes import router as portal_invoices_router
 from plansmith.entrypoints.portal.pay_routes import router as portal_pay_router
@@ -118,6 +119,7 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, console_payments_router)  # before /invoices/{invoice_id}/{action}
     add_routes(app, console_customer_payments_router)
     add_routes(app, console_dunning_router)
+    add_routes(app, console_webhook_router)
     add_routes(app, console_billing_router)
     add_routes(app, console_api_key_router)
     add_routes(app, console_dashboard_router)

@@ -141,7 +141,9 @@ class SqlDeliveryStore:
         if ok:
             session.execute(
                 update(t.webhook_endpoints)
-                .where(E.id.in_(ok))
+                # Only where there is something to clear: two workers would otherwise queue
+                # behind each other's lock on the same endpoint rows, batch after batch.
+                .where(E.id.in_(ok), E.failing_since.is_not(None) | (E.failed_events != 0))
                 .values(failing_since=None, failed_events=0)
             )
         if failing:
