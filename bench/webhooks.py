@@ -332,7 +332,8 @@ def run(args: argparse.Namespace) -> None:
         seconds, rss = delivered(app, args.workers, args.threads, args.batch, total)
         d = t.webhook_deliveries.c
         with app.engine.connect() as connection:
-            states = dict(connection.execute(select(d.state, func.count()).group_by(d.state)).all())
+            by_state = select(d.state, func.count()).group_by(d.state)
+            states: dict[str, int] = {s: n for s, n in connection.execute(by_state)}
             attempts = connection.execute(
                 select(func.count()).select_from(t.webhook_attempts)
             ).scalar_one()
