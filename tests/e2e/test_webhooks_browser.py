@@ -21,7 +21,7 @@ from plansmith.entrypoints.web import create_app
 from tests.conftest import START
 from tests.e2e.conftest import LiveApp
 from tests.integration.webhook_receiver import receiving
-from tests.integration.webhook_support import publish_payments
+from tests.integration.webhook_support import publish_payments, relay_all
 from tests.live_server import serving
 
 pytestmark = pytest.mark.browser
@@ -59,7 +59,7 @@ def _fits(page: Page) -> None:
 
 
 def _deliver(app: Plansmith) -> int:
-    app.relay().run_until_idle()
+    relay_all(app)
     worker = app.delivery_worker()
     try:
         return worker.run_until_idle()

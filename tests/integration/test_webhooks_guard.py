@@ -14,7 +14,13 @@ from plansmith.application.webhooks import endpoints as uc
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 from tests.integration.webhook_receiver import receiving
-from tests.integration.webhook_support import attempts, count, deliveries, publish_payments
+from tests.integration.webhook_support import (
+    attempts,
+    count,
+    deliveries,
+    publish_payments,
+    relay_all,
+)
 
 ROOT = "/v1/webhook_endpoints"
 PUBLIC = "https://93.184.215.14/hooks"  # an address on the Internet; never contacted here
@@ -132,7 +138,7 @@ def test_delivery_time_checks_refuse_private_addresses_and_rebinding_names(
         # Rebinding: a name that resolves to a public and a private address is refused.
         _allowed(container, tenant, "https://rebinding.example/hooks")
         publish_payments(container, tenant.organization_id, 1)
-        container.relay().run_until_idle()
+        relay_all(container)
 
         def rebinding(host: str, port: int) -> list[str]:
             return ["93.184.215.14", "10.0.0.1"] if host == "rebinding.example" else ["127.0.0.1"]
@@ -159,7 +165,7 @@ def test_a_redirect_to_a_private_address_is_not_followed(
     with receiving(redirect_to="http://169.254.169.254/latest/meta-data") as receiver:
         _allowed(container, tenant, receiver.url)
         publish_payments(container, tenant.organization_id, 1)
-        container.relay().run_until_idle()
+        relay_all(container)
         sender = HttpSender(allow_private=True)
         try:
             assert container.delivery_worker(sender).run_once() == 1

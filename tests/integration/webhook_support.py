@@ -52,3 +52,13 @@ def attempts(app: Plansmith) -> list[dict[str, Any]]:
     with app.engine.connect() as connection:
         q = select(t.webhook_attempts).order_by(a.delivery_id, a.number)
         return [dict(r) for r in connection.execute(q).mappings()]
+
+
+def relay_all(app: Plansmith) -> None:
+    """Fan out what the outbox holds, then give the relay's lease up (the test clock stands
+    still: a second relay would otherwise wait for the first one's lease)."""
+    relay = app.relay()
+    try:
+        relay.run_until_idle()
+    finally:
+        relay.stop()

@@ -20,14 +20,15 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of every secret, not one
 SECRET_BYTES = 32  # the spec asks for 24 to 64
 MAX_URL = 2000
 MAX_DESCRIPTION = 500
-# After the first attempt: 5 s, 5 min, 30 min, 2 h, 5 h, then 10 h, 10 h, 10 h, 12 h, 12 h;
-# eleven attempts over ~71.6 h (about three days).
+# After the first attempt: 5 s, 5 min, 30 min, 2 h, 5 h, then 10 h four times, 12 h twice;
+# twelve attempts over ~71.6 h (about three days).
 RETRY_DELAYS: tuple[timedelta, ...] = (
     timedelta(seconds=5),
     timedelta(minutes=5),
     timedelta(minutes=30),
     timedelta(hours=2),
     timedelta(hours=5),
+    timedelta(hours=10),
     timedelta(hours=10),
     timedelta(hours=10),
     timedelta(hours=10),
