@@ -26,7 +26,7 @@ from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
 from plansmith.adapters.db.webhooks.deliveries import SqlDeliveryStore
 from plansmith.adapters.event_log import JsonLinesLog
 from plansmith.adapters.idempotency import IdempotencyStore
-from plansmith.adapters.webhooks.sender import HttpSender, resolve
+from plansmith.adapters.webhooks.resolver import resolve
 from plansmith.application.billing.run_records import RunWatch
 from plansmith.application.events.ports import Subscriber
 from plansmith.application.events.relay import Relay
@@ -166,7 +166,10 @@ class Plansmith:
         return UrlPolicy(self.settings.webhooks_allow_private, resolve)
 
     def delivery_worker(self, sender: Sender | None = None) -> DeliveryWorker:
-        """Sends due webhook deliveries; the sender is made here unless a test passes one."""
+        """Sends due webhook deliveries; the sender is made here unless a test passes one
+        (imported here: only a delivering process loads the HTTP client and the signer)."""
+        from plansmith.adapters.webhooks.sender import HttpSender
+
         chosen = sender or HttpSender(
             allow_private=self.settings.webhooks_allow_private,
             threads=self.settings.webhooks_threads,

@@ -9,7 +9,6 @@ and the connection.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +17,7 @@ from datetime import UTC, datetime
 import httpx
 from standardwebhooks.webhooks import Webhook
 
+from plansmith.adapters.webhooks.resolver import resolve
 from plansmith.application.webhooks.guard import checked_target
 from plansmith.application.webhooks.ports import Answer, Due, Resolver
 from plansmith.domain.kernel.errors import DomainError
@@ -26,16 +26,6 @@ from plansmith.domain.webhooks.endpoints import Target
 TIMEOUT_SECONDS = 10.0
 MAX_HEAD = 4096
 USER_AGENT = "plansmith-webhooks/1"
-
-
-def resolve(host: str, port: int) -> list[str]:
-    """Every address of ``host``, in the resolver's order, each once."""
-    found: list[str] = []
-    for *_, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
-        ip = str(address[0])
-        if ip not in found:
-            found.append(ip)
-    return found
 
 
 def signature(secrets: Sequence[str], msg_id: str, at: datetime, body: str) -> str:
