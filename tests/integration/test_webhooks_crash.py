@@ -1,6 +1,7 @@
 """Crash tests of webhooks, on SQLite and PostgreSQL, with real processes killed by SIGKILL:
 events committed with no relay run; a relay killed after the fan-out of an event and before
-recording it; a delivery worker killed after sending a batch and before recording it. After
+recording it; a delivery worker killed after taking a batch and before sending it, and one
+killed after sending a batch and before recording it. After
 restarts, each event reaches each endpoint (receivers answering 500 twice, then 200) at least
 once, every time with the same webhook-id and a signature the standardwebhooks library
 accepts; no event is lost, no delivery made twice."""
@@ -93,17 +94,26 @@ def test_no_webhook_is_lost_when_the_relay_and_the_worker_are_killed(
         )
         assert len(made_rows) == 2 * EVENTS
 
-        # 4. A worker sends every delivery (each answered 500) and dies before recording.
+        # 4. A worker takes every delivery under its lease and dies before sending.
         # The relay processes fanned out on the system clock: the workers start from it.
         now = datetime.now(UTC)
-        worker = _start(["deliver", now.isoformat(), "1"], db_url, tmp_path)
+        taker = _start(["deliver", now.isoformat(), "2"], db_url, tmp_path)
+        _says(taker, "taken", tmp_path)
+        _kill(taker)
+        assert first.got == second.got == []
+
+        # 5. Once that lease ran out, a worker sends every delivery (each answered 500) and
+        # dies before recording.
+        worker = _start(
+            ["deliver", (now + timedelta(minutes=1)).isoformat(), "1"], db_url, tmp_path
+        )
         _says(worker, "sent", tmp_path)
         _kill(worker)
         assert len(first.got) == len(second.got) == EVENTS
         assert attempts(container) == []  # nothing recorded
 
-        # 5. Once its lease ran out, another worker sends them again, retries, and is done.
-        later = (now + timedelta(minutes=1)).isoformat()
+        # 6. Once its lease ran out, another worker sends them again, retries, and is done.
+        later = (now + timedelta(minutes=2)).isoformat()
         again = _start(["deliver", later, "0"], db_url, tmp_path)
         _says(again, "done", tmp_path)
         assert again.wait(60) == 0

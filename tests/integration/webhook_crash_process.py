@@ -4,9 +4,11 @@ webhook_crash_process MODE DATABASE_URL ...``), killed with SIGKILL by the test.
 relay HOLD_AT: the outbox relay with the webhook fan-out; with HOLD_AT >= 1, once the fan-out
   made the deliveries of its HOLD_AT-th event, say "held" and wait to be killed before the
   relay records the event; with 0, relay until the outbox is empty, say "done".
-deliver AT HOLD: a delivery worker on a test clock set at AT (lease 2 s of it); with HOLD 1,
-  send one batch, say "sent" and wait to be killed before recording it; with 0, deliver (the
-  clock moved on 10 minutes whenever nothing is due) until nothing is pending, say "done".
+deliver AT HOLD: a delivery worker on a test clock set at AT (lease 2 s of it); with HOLD 2,
+  take one batch under its lease, say "taken" and wait to be killed before sending it; with
+  HOLD 1, send one batch, say "sent" and wait to be killed before recording it; with 0,
+  deliver (the clock moved on 10 minutes whenever nothing is due) until nothing is pending,
+  say "done".
 """
 
 from __future__ import annotations
@@ -48,6 +50,13 @@ class HoldingSender(HttpSender):
         return answers
 
 
+class TakingSender(HttpSender):
+    def send(self, batch: Sequence[Due]) -> list[Answer]:
+        print("taken", flush=True)
+        time.sleep(600)  # killed here: leased, not sent
+        return []
+
+
 def _waiting(app: Plansmith, table: Table, where: ColumnElement[bool]) -> int:
     with app.engine.connect() as connection:
         q = select(func.count()).select_from(table).where(where)
@@ -66,8 +75,9 @@ def _relay(app: Plansmith, hold_at: int) -> None:
     raise SystemExit("the outbox was not emptied in time")
 
 
-def _deliver(app: Plansmith, clock: TestClock, hold: bool) -> None:
-    sender = HoldingSender(allow_private=True) if hold else HttpSender(allow_private=True)
+def _deliver(app: Plansmith, clock: TestClock, hold: str) -> None:
+    senders = {"2": TakingSender, "1": HoldingSender, "0": HttpSender}
+    sender = senders[hold](allow_private=True)
     worker = app.delivery_worker(sender)
     for _ in range(50):
         worker.run_until_idle()
@@ -92,7 +102,7 @@ def main(argv: list[str]) -> None:
         _relay(bootstrap(settings), int(argv[2]))
     else:
         clock = TestClock(datetime.fromisoformat(argv[2]))
-        _deliver(bootstrap(settings, clock=clock), clock, argv[3] == "1")
+        _deliver(bootstrap(settings, clock=clock), clock, argv[3])
 
 
 if __name__ == "__main__":
