@@ -19,6 +19,7 @@ from plansmith.application.events.ports import PublishedEvent
 from plansmith.application.kernel.errors import Conflict
 from plansmith.application.payments.ports import Collection
 from plansmith.application.subscriptions.ports import StoredEvent, StoredItem, StoredNotice
+from plansmith.application.webhooks.ports import Delivery, Endpoint
 from plansmith.domain.accounts.account import Account, InvoiceAddress
 from plansmith.domain.catalog.add_ons import AddOn, ExtraPack
 from plansmith.domain.catalog.plans import Plan, PlanFamily, PlanVersion, PlanVersionMove
@@ -139,6 +140,8 @@ class Rows:
     collections: dict[str, Collection] = field(default_factory=dict)  # by invoice id
     account_collection: dict[str, CollectionMethodRow] = field(default_factory=dict)
     dunning_policies: dict[str, DunningPolicy] = field(default_factory=dict)
+    webhook_endpoints: dict[str, Endpoint] = field(default_factory=dict)
+    webhook_deliveries: dict[tuple[str, str], Delivery] = field(default_factory=dict)
 
     def sandbox_ids(self) -> set[str]:
         """Organizations left out of every run over all organizations."""

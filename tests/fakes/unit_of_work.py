@@ -39,6 +39,7 @@ from tests.fakes.store import FakeStore, Rows
 from tests.fakes.subscription_reports import FakeSubscriptionReports
 from tests.fakes.subscriptions import FakeSubscriptions
 from tests.fakes.upcoming_reads import FakeUpcomingReads
+from tests.fakes.webhooks import FakeWebhooks
 
 
 class FakeUnitOfWork:
@@ -75,6 +76,7 @@ class FakeUnitOfWork:
     payments: FakePayments
     collections: FakeCollections
     dunning_policies: FakeDunningPolicies
+    webhooks: FakeWebhooks
 
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -149,6 +151,7 @@ class FakeUnitOfWork:
         self.payments = FakePayments(store, working)
         self.collections = FakeCollections(store, working)
         self.dunning_policies = FakeDunningPolicies(store, working)
+        self.webhooks = FakeWebhooks(store, working)
 
 
 def fake_uow(store: FakeStore) -> UnitOfWork:
