@@ -25,9 +25,11 @@ from plansmith.adapters.db.notices.store import SqlNoticeStore
 from plansmith.adapters.db.organizations.key_uses import SqlKeyUses
 from plansmith.adapters.db.reading import read_scope
 from plansmith.adapters.db.unit_of_work import SqlUnitOfWork
+from plansmith.adapters.db.webhooks.deliveries import SqlDeliveryStore
 from plansmith.adapters.event_log import JsonLinesLog
 from plansmith.adapters.idempotency import IdempotencyStore
 from plansmith.adapters.mail.mailers import EmlFolderMailer, SmtpMailer
+from plansmith.adapters.webhooks.resolver import resolve
 from plansmith.application.billing.run_records import RunWatch
 from plansmith.application.events.ports import Subscriber
 from plansmith.application.events.relay import Relay
@@ -37,6 +39,10 @@ from plansmith.application.notices.sending import MailIdentity, Notices
 from plansmith.application.organizations.ports import KeyUses
 from plansmith.application.organizations.tokens import Signer
 from plansmith.application.payments.ports import PaymentGateway
+from plansmith.application.webhooks.delivery import DeliveryWorker
+from plansmith.application.webhooks.endpoints import UrlPolicy
+from plansmith.application.webhooks.fan_out import WebhookFanOut
+from plansmith.application.webhooks.ports import Sender
 
 if TYPE_CHECKING:
     from plansmith.adapters.payments.stripe_gateway import StripeGateway
@@ -102,6 +108,16 @@ class Settings(BaseSettings):
     # A notice claimed by a sender that did not record it sent for this long is sent again
     # (the same message, the same Message-ID): see application/notices/sending.py.
     mail_lease_seconds: float = Field(default=120, gt=0)
+    # Webhook endpoints may point at loopback and private addresses, and use plain http
+    # (development and tests only: in production that lets anyone with an API key probe the
+    # deployment's own network).
+    webhooks_allow_private: bool = False
+    # `plansmith serve` sends due webhook deliveries every this many seconds (0: never, then
+    # run `plansmith webhooks deliver`), this many at once.
+    webhooks_every_seconds: float = Field(default=1, ge=0)
+    webhooks_threads: int = Field(default=16, ge=1, le=256)
+    # A worker holds the deliveries it took this long; one that died is taken over after it.
+    webhooks_lease_seconds: float = Field(default=60, gt=0)
 
 
 @dataclass
@@ -166,6 +182,7 @@ class Plansmith:
             found.append(JsonLinesLog(self.settings.event_log))
         if self.composer is not None:
             found.append(self.notices(self.composer(self)))
+        found.append(WebhookFanOut(self.uow, self.clock))
         return found
 
     @property
@@ -186,6 +203,23 @@ class Plansmith:
         return Notices(
             composer, mailer or self.mailer(), self.notice_store, self.clock, identity, lease
         )
+
+    @property
+    def url_policy(self) -> UrlPolicy:
+        """How webhook endpoint URLs are checked: private addresses refused unless allowed."""
+        return UrlPolicy(self.settings.webhooks_allow_private, resolve)
+
+    def delivery_worker(self, sender: Sender | None = None) -> DeliveryWorker:
+        """Sends due webhook deliveries; the sender is made here unless a test passes one
+        (imported here: only a delivering process loads the HTTP client and the signer)."""
+        from plansmith.adapters.webhooks.sender import HttpSender
+
+        chosen = sender or HttpSender(
+            allow_private=self.settings.webhooks_allow_private,
+            threads=self.settings.webhooks_threads,
+        )
+        lease = timedelta(seconds=self.settings.webhooks_lease_seconds)
+        return DeliveryWorker(SqlDeliveryStore(self.sessions), chosen, self.clock, lease)
 
     def relay(self, subscribers: list[Subscriber] | None = None) -> Relay:
         lease = timedelta(seconds=self.settings.relay_lease_seconds)

@@ -194,6 +194,17 @@ def _usage_event(ids: Ids) -> Strategy:
     )
 
 
+def _webhook_endpoint(ids: Ids) -> Strategy:
+    # An address on the Internet: never contacted by the test, and not refused by the guard.
+    return st.fixed_dictionaries(
+        {"url": SUFFIX.map(lambda n: f"https://93.184.215.14/hooks/{n}")},
+        optional={
+            "event_types": st.sampled_from([["payment.succeeded"], ["invoice.finalized"]]),
+            "description": TEXT,
+        },
+    )
+
+
 VALID_BODIES: dict[str, Callable[[Ids], Strategy]] = {
     "POST /v1/accounts": _account,
     "PATCH /v1/accounts/{account_id}": lambda ids: st.fixed_dictionaries({"name": TEXT}),
@@ -237,6 +248,13 @@ VALID_BODIES: dict[str, Callable[[Ids], Strategy]] = {
         {"amount": st.one_of(st.integers(1, 1000), COUNT), "reason": TEXT}
     ),
     "POST /v1/organization/dunning_policy": _dunning_policy,
+    "POST /v1/webhook_endpoints": _webhook_endpoint,
+    "PATCH /v1/webhook_endpoints/{endpoint_id}": lambda ids: st.fixed_dictionaries(
+        {}, optional={"enabled": st.booleans(), "description": TEXT}
+    ),
+    "POST /v1/webhook_endpoints/{endpoint_id}/rotate_secret": lambda ids: st.fixed_dictionaries(
+        {}, optional={"overlap_seconds": st.integers(0, 604800)}
+    ),
     "POST /v1/accounts/{account_id}/collection": lambda ids: st.fixed_dictionaries(
         {"method": st.sampled_from(["charge_automatically", "send_invoice"])},
         optional={"net_days": st.integers(0, 365)},

@@ -319,6 +319,28 @@ POSTED: tuple[Posted, ...] = (
         (Send("/console/settings/dunning", fill={"retry_days": "3, 1"}),),
         422,
     ),
+    # -- the console's webhooks --
+    Posted(
+        "console-webhook-added",
+        "/console/settings/webhooks",
+        (Send("/console/settings/webhooks", fill={"url": "https://93.184.215.14/walked"}),),
+    ),
+    Posted(
+        "console-webhook-errors",
+        "/console/settings/webhooks",
+        (Send("/console/settings/webhooks", fill={"url": "https://127.0.0.1/hooks"}),),
+        422,
+    ),
+    Posted(
+        "console-webhook-replayed-since",
+        "/console/settings/webhooks/{endpoint_id}",
+        (
+            Send(
+                "/console/settings/webhooks/{endpoint_id}/replay-since",
+                fill={"since": "2026-01-01T00:00"},
+            ),
+        ),
+    ),
 )
 
 # POST routes that answer no page of their own: each sends the browser on (303) to a page the
@@ -337,6 +359,10 @@ NO_PAGE: dict[str, str] = {
     # screens, in tests/e2e/test_console_payments_browser.py.
     "/console/payments/failed/{invoice_id}/retry": "confirms, then shows the retry's outcome",
     "/console/invoices/{invoice_id}/refund": "confirms, then redirects to the invoice page",
+    "/console/settings/webhooks/{endpoint_id}": "saves, redirects to the endpoint page",
+    "/console/settings/webhooks/{endpoint_id}/replay/{event_id}": (
+        "schedules it, redirects to the endpoint page"
+    ),
 }
 
 

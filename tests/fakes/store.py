@@ -20,6 +20,7 @@ from plansmith.application.kernel.errors import Conflict
 from plansmith.application.payments.ports import Collection
 from plansmith.application.subscriptions.ports import StoredEvent, StoredItem, StoredNotice
 from plansmith.application.usage.ports import EventRow
+from plansmith.application.webhooks.ports import Delivery, Endpoint
 from plansmith.domain.accounts.account import Account, InvoiceAddress
 from plansmith.domain.catalog.add_ons import AddOn, ExtraPack
 from plansmith.domain.catalog.plans import Plan, PlanFamily, PlanVersion, PlanVersionMove
@@ -148,6 +149,8 @@ class Rows:
     )
     usage_unique: set[tuple[str, str, date, str]] = field(default_factory=set)
     usage_grace: dict[str, timedelta] = field(default_factory=dict)
+    webhook_endpoints: dict[str, Endpoint] = field(default_factory=dict)
+    webhook_deliveries: dict[tuple[str, str], Delivery] = field(default_factory=dict)
 
     def sandbox_ids(self) -> set[str]:
         """Organizations left out of every run over all organizations."""

@@ -40,6 +40,7 @@ from tests.fakes.subscription_reports import FakeSubscriptionReports
 from tests.fakes.subscriptions import FakeSubscriptions
 from tests.fakes.upcoming_reads import FakeUpcomingReads
 from tests.fakes.usage import FakeMeters, FakeUsage, FakeUsageSettings
+from tests.fakes.webhooks import FakeWebhooks
 
 
 class FakeUnitOfWork:
@@ -79,6 +80,7 @@ class FakeUnitOfWork:
     meters: FakeMeters
     usage: FakeUsage
     usage_settings: FakeUsageSettings
+    webhooks: FakeWebhooks
 
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -156,6 +158,7 @@ class FakeUnitOfWork:
         self.meters = FakeMeters(store, working)
         self.usage = FakeUsage(store, working)
         self.usage_settings = FakeUsageSettings(store, working)
+        self.webhooks = FakeWebhooks(store, working)
 
 
 def fake_uow(store: FakeStore) -> UnitOfWork:

@@ -56,6 +56,12 @@ from plansmith.entrypoints.api.usage.schemas import (
     UsageEventIn,
     UsageSettingsIn,
 )
+from plansmith.entrypoints.api.webhooks.schemas import (
+    ReplaySince,
+    SecretRotate,
+    WebhookEndpointCreate,
+    WebhookEndpointUpdate,
+)
 from tests.conftest import Tenant
 from tests.integration.table_rows import BOOKKEEPING
 
@@ -109,6 +115,8 @@ PAYING_ACCOUNT = {**ACCOUNT, "name": "Bravo Pay"}
 
 
 # A minimal valid body per request model. A model whose fields are all optional needs no entry.
+# An address on the Internet the route walks never send to (no delivery worker runs).
+ENDPOINT = {"url": "https://93.184.215.14/hooks"}
 BODIES: dict[type[BaseModel], dict[str, Any]] = {
     AccountCreate: ACCOUNT,
     PortalSessionCreate: {"account_id": "acct_unused"},
@@ -149,6 +157,10 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
     },
     UsageBatchIn: {"events": []},
     UsageSettingsIn: {"event_grace_seconds": 600},
+    WebhookEndpointCreate: {"url": "https://93.184.215.14/hijacked"},
+    WebhookEndpointUpdate: {"description": "Hijacked"},
+    SecretRotate: {"overlap_seconds": 0},
+    ReplaySince: {"since": "2026-01-01T00:00:00+00:00"},
 }
 
 
@@ -156,6 +168,8 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
 # {(method, path): {path parameter: key in _objects()}}. Void and mark_paid both end an
 # invoice's life, so void gets the second account's invoice.
 OWN_OBJECTS: dict[tuple[str, str], dict[str, str]] = {
+    # Deleting an endpoint ends it for the webhook routes after it: delete takes its own.
+    ("DELETE", "/v1/webhook_endpoints/{endpoint_id}"): {"endpoint_id": "second_endpoint_id"},
     ("POST", "/v1/invoices/{invoice_id}/void"): {"invoice_id": "second_invoice_id"},
     # A revoked key cannot be rolled: roll takes a key of its own.
     ("POST", "/v1/api_keys/{key_id}/roll"): {"key_id": "second_key_id"},
@@ -262,6 +276,9 @@ def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
         "paying_subscription_id": paying_subscription_id,
         "payable_invoice_id": payable_invoice_id,
         "meter_code": _meter(client, tenant),
+        # An address on the Internet the route walks never send to (no delivery worker runs).
+        "endpoint_id": _created(client, tenant, "/v1/webhook_endpoints", ENDPOINT),
+        "second_endpoint_id": _created(client, tenant, "/v1/webhook_endpoints", ENDPOINT),
     }
 
 

@@ -48,6 +48,7 @@ NAMES = {
     "payment.succeeded",
     "payment.failed",
     "dunning.stage_reached",
+    "webhook_endpoint.disabled",
 }
 
 codes = st.text(alphabet="abcdefghij_", min_size=1, max_size=8)

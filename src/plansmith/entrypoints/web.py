@@ -34,6 +34,7 @@ from plansmith.entrypoints.api.payments.settings_routes import router as payment
 from plansmith.entrypoints.api.payments.webhook_routes import router as stripe_webhook_router
 from plansmith.entrypoints.api.subscriptions.routes import router as subscription_router
 from plansmith.entrypoints.api.usage.routes import router as usage_router
+from plansmith.entrypoints.api.webhooks.routes import router as webhook_router
 from plansmith.entrypoints.console import routes as console
 from plansmith.entrypoints.console.api_key_routes import router as console_api_key_router
 from plansmith.entrypoints.console.billing_routes import router as console_billing_router
@@ -51,6 +52,7 @@ from plansmith.entrypoints.console.payment_routes import router as console_payme
 from plansmith.entrypoints.console.sandbox_routes import router as console_sandbox_router
 from plansmith.entrypoints.console.settings_routes import router as console_settings_router
 from plansmith.entrypoints.console.subscriptions_routes import router as console_subs_router
+from plansmith.entrypoints.console.webhook_routes import router as console_webhook_router
 from plansmith.entrypoints.portal import routes as portal
 from plansmith.entrypoints.portal.invoices_routes import router as portal_invoices_router
 from plansmith.entrypoints.portal.notices_routes import router as portal_notices_router
@@ -106,6 +108,7 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, payment_router)
     add_routes(app, payment_history_router)
     add_routes(app, payment_settings_router)
+    add_routes(app, webhook_router)
     add_routes(app, stripe_webhook_router)
     add_routes(app, test_clock_router)
     add_routes(app, api_key_router)
@@ -128,6 +131,7 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, console_customer_payments_router)
     add_routes(app, console_customer_mail_router)
     add_routes(app, console_dunning_router)
+    add_routes(app, console_webhook_router)
     add_routes(app, console_billing_router)
     add_routes(app, console_api_key_router)
     add_routes(app, console_dashboard_router)

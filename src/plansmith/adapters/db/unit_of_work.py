@@ -50,6 +50,7 @@ from plansmith.adapters.db.subscriptions.reports import SqlSubscriptionReports
 from plansmith.adapters.db.subscriptions.repositories import SqlSubscriptions
 from plansmith.adapters.db.usage.events import SqlUsage
 from plansmith.adapters.db.usage.meters import SqlMeters, SqlUsageSettings
+from plansmith.adapters.db.webhooks.repositories import SqlWebhooks
 from plansmith.adapters.idempotency import fence_current_claim
 from plansmith.application.kernel.errors import Conflict
 from plansmith.domain.kernel import error_codes as ec
@@ -111,6 +112,7 @@ class SqlUnitOfWork:
         self.meters = SqlMeters(session)
         self.usage = SqlUsage(session)
         self.usage_settings = SqlUsageSettings(session)
+        self.webhooks = SqlWebhooks(session)
         self._published = []
         return self
 

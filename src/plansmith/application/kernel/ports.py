@@ -54,6 +54,7 @@ from plansmith.application.usage.ports import (
     UsageRepository,
     UsageSettingsRepository,
 )
+from plansmith.application.webhooks.ports import WebhookRepository
 from plansmith.domain.kernel.events import DomainEvent
 
 T = TypeVar("T")
@@ -143,6 +144,8 @@ class UnitOfWork(Protocol):
     def usage(self) -> UsageRepository: ...
     @property
     def usage_settings(self) -> UsageSettingsRepository: ...
+    @property
+    def webhooks(self) -> WebhookRepository: ...
 
     def publish(self, events: Sequence[DomainEvent]) -> None:
         """Write ``events`` to the outbox in this transaction: with its commit, or not at all."""

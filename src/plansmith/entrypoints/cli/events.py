@@ -1,6 +1,7 @@
-"""`plansmith events list` (what happened in an organization, newest first) and `plansmith
+"""`plansmith events list` (what happened in an organization, newest first), `plansmith
 events relay` (deliver the outbox to the subscribers, for deployments that run no relay in
-their servers and workers)."""
+their servers and workers) and `plansmith events deliver` (send due webhook deliveries: as
+many of these processes as wanted share the work)."""
 
 from __future__ import annotations
 
@@ -67,3 +68,27 @@ def relay(
             pass
         finally:
             relayer.stop()
+
+
+@events_app.command("deliver")
+def deliver(
+    once: Annotated[bool, typer.Option(help="Send what is due now, then stop")] = False,
+    every: Annotated[float, typer.Option(help="Seconds between passes", min=0.05)] = 1.0,
+) -> None:
+    """Send due webhook deliveries (and their retries) until stopped (Ctrl-C), or --once."""
+    import time
+
+    with container() as plansmith:
+        worker = plansmith.delivery_worker()
+        try:
+            while True:
+                sent = worker.run_until_idle()
+                if sent:
+                    line(f"Made {sent} webhook attempt(s).")
+                if once:
+                    return
+                time.sleep(every)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            worker.sender.close()

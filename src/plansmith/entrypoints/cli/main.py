@@ -259,8 +259,8 @@ def serve(
         ),
     ] = 1,
 ) -> None:
-    """Serve the API, the portal and the console; run the renewal step, the collection run and
-    the outbox relay.
+    """Serve the API, the portal and the console; run the renewal step, the collection run,
+    the outbox relay and the webhook deliveries.
     Ctrl-C (SIGINT) or SIGTERM stops it cleanly, with exit status 0."""
     # From the first instant: a stop while starting is a clean stop too. uvicorn ends on
     # SIGTERM as on Ctrl-C, then raises the signal again: both become an interrupt, so the
@@ -281,6 +281,7 @@ def _serve(host: str, port: int, renewals_every: int, workers: int) -> None:
     from plansmith.entrypoints.cli.renewals import RenewalTimer
     from plansmith.entrypoints.http_protocol import NoDelayHttp
     from plansmith.entrypoints.relay_loop import RelayLoop
+    from plansmith.entrypoints.webhook_loop import DeliveryLoop
     from plansmith.entrypoints.webui.mail import equip
 
     # Built before any worker starts, which also makes var/secret_key (if it is the key) for
@@ -298,9 +299,11 @@ def _serve(host: str, port: int, renewals_every: int, workers: int) -> None:
     timer = RenewalTimer(plansmith, renewals_every) if renewals_every > 0 else None
     every = plansmith.settings.relay_every_seconds
     relay = RelayLoop(equip(plansmith).relay(), every) if every > 0 else None
-    running: list[RenewalTimer | RelayLoop] = []
+    every = plansmith.settings.webhooks_every_seconds
+    webhooks = DeliveryLoop(plansmith.delivery_worker(), every) if every > 0 else None
+    running: list[RenewalTimer | RelayLoop | DeliveryLoop] = []
     try:
-        for loop in (timer, relay):
+        for loop in (timer, relay, webhooks):
             if loop is not None:
                 loop.start()
                 running.append(loop)

@@ -67,6 +67,11 @@ from plansmith.adapters.db.tables.usage import (
     usage_settings,
     usage_unique,
 )
+from plansmith.adapters.db.tables.webhooks import (
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_endpoints,
+)
 
 __all__ = [
     "ACCOUNTS_SEARCH_INDEX",
@@ -131,4 +136,7 @@ __all__ = [
     "usage_settings",
     "usage_unique",
     "web_sessions",
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhook_endpoints",
 ]

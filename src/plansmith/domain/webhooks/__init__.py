@@ -1,0 +1,1 @@
+"""Webhook endpoints: their URLs, event types, secrets and retry schedule."""

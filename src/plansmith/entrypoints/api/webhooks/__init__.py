@@ -1,0 +1,1 @@
+"""The webhook endpoints of the /v1 API."""
