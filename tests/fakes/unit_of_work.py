@@ -26,6 +26,7 @@ from tests.fakes.catalog import (
     FakePlanVersions,
     FakePriceBooks,
 )
+from tests.fakes.collection_batches import FakeCollectionBatches
 from tests.fakes.invoices import FakeInvoices, FakeLedger
 from tests.fakes.outbox import FakeOutbox, write_events
 from tests.fakes.payments import (
@@ -75,6 +76,7 @@ class FakeUnitOfWork:
     payments: FakePayments
     collections: FakeCollections
     dunning_policies: FakeDunningPolicies
+    collection_batches: FakeCollectionBatches
 
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -149,6 +151,7 @@ class FakeUnitOfWork:
         self.payments = FakePayments(store, working)
         self.collections = FakeCollections(store, working)
         self.dunning_policies = FakeDunningPolicies(store, working)
+        self.collection_batches = FakeCollectionBatches(store, working)
 
 
 def fake_uow(store: FakeStore) -> UnitOfWork:

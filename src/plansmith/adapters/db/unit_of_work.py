@@ -42,6 +42,7 @@ from plansmith.adapters.db.organizations.sessions import (
     SqlSignInThrottles,
     SqlWebSessions,
 )
+from plansmith.adapters.db.payments.batches import SqlCollectionBatches
 from plansmith.adapters.db.payments.collections import SqlCollections, SqlDunningPolicies
 from plansmith.adapters.db.payments.methods import SqlPaymentMethods
 from plansmith.adapters.db.payments.payments import SqlPayments
@@ -106,6 +107,7 @@ class SqlUnitOfWork:
         self.payments = SqlPayments(session)
         self.collections = SqlCollections(session)
         self.dunning_policies = SqlDunningPolicies(session)
+        self.collection_batches = SqlCollectionBatches(session)
         self._published = []
         return self
 

@@ -42,6 +42,7 @@ from plansmith.application.organizations.ports import (
     WebSessionRepository,
 )
 from plansmith.application.payments.ports import (
+    CollectionBatches,
     CollectionRepository,
     DunningPolicyRepository,
     PaymentMethodRepository,
@@ -132,6 +133,8 @@ class UnitOfWork(Protocol):
     def collections(self) -> CollectionRepository: ...
     @property
     def dunning_policies(self) -> DunningPolicyRepository: ...
+    @property
+    def collection_batches(self) -> CollectionBatches: ...
 
     def publish(self, events: Sequence[DomainEvent]) -> None:
         """Write ``events`` to the outbox in this transaction: with its commit, or not at all."""

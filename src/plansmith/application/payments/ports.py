@@ -3,11 +3,13 @@ payments, collections (the dunning state of an invoice) and each organization's 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from plansmith.domain.invoicing.invoice import Invoice
+from plansmith.domain.invoicing.ledger import Transaction
 from plansmith.domain.payments.dunning import DunningPolicy
 from plansmith.domain.payments.payments import GatewayAnswer, Payment, PaymentMethod
 
@@ -230,3 +232,43 @@ class DunningPolicyRepository(Protocol):
         ...
 
     def put(self, organization_id: str, policy: DunningPolicy, at: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class HeldBatch:
+    """A batch of one organization's invoices as a collection finds them, read at once with
+    the invoices held: what decides whether each can be charged in the batch."""
+
+    invoices: Sequence[Invoice]  # held until the unit of work ends, in id order; no lines
+    in_flight: Mapping[str, Payment]  # invoice id: its payment pending or unknown
+    collected: frozenset[str]  # invoice ids that have a dunning state already
+    holding_credit: frozenset[tuple[str, str]]  # (account id, currency) with a balance
+    cards: Mapping[str, PaymentMethod]  # account id: its default card
+    subscription_status: Mapping[str, str]  # subscription id: its status
+
+
+class CollectionBatches(Protocol):
+    """A collection batch's reads and writes, each one statement (or a fixed few) whatever
+    the batch's size."""
+
+    def hold(self, organization_id: str, invoice_ids: Sequence[str]) -> HeldBatch:
+        """The organization's invoices of these ids, held (row locks, in id order, so two
+        batches never wait in a circle), with what else the collection reads of them."""
+        ...
+
+    def add_payments(self, payments: Sequence[Payment]) -> None:
+        """Insert; Conflict(payment_in_progress) if any of their invoices has one in flight
+        (then nothing of them is written)."""
+        ...
+
+    def settle_payments(self, payments: Sequence[Payment]) -> None:
+        """Write each one's outcome; the caller holds their invoices and read them in flight."""
+        ...
+
+    def post(self, transactions: Sequence[Transaction]) -> None:
+        """Ledger transactions with their entries; Conflict(already_posted) if one was."""
+        ...
+
+    def update_invoices(self, invoices: Sequence[Invoice]) -> None:
+        """Write what paying changed (status, amounts, stamps) of held invoices."""
+        ...
