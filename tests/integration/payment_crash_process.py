@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from datetime import datetime
 
 from plansmith.adapters.clock import TestClock
@@ -53,6 +54,10 @@ class Holding:
             print("held", flush=True)
             time.sleep(600)  # killed here: captured, not recorded
         return answer
+
+    def charge_many(self, requests: Sequence[ChargeRequest]) -> list[GatewayAnswer]:
+        # One by one, so the hold comes right after its charge, whatever the batch.
+        return [self.charge(request) for request in requests]
 
     def refund(self, request: RefundRequest) -> GatewayAnswer:
         raise AssertionError("not used by a collection")
