@@ -18,9 +18,9 @@ What it does, all in one run on one machine:
    started; the collection run is dispatched as the timer in ``plansmith serve`` and
    ``plansmith pay collect`` do it with PLANSMITH_REDIS_URL set (one ``collect_invoices`` job
    per batch of 500 invoices), and timed from the dispatch until the last job is done (the
-   collection queue is empty). Each worker's peak RSS (VmHWM) is read when 10 %, 50 % and 100 % of the jobs are
-   done. The script checks that every invoice is paid by exactly one payment, and that the
-   gateway captured exactly N charges.
+   collection queue is empty). Each worker's peak RSS (VmHWM) is read when 10 %, 50 % and
+   100 % of the invoices are done. The script checks that every invoice is paid by exactly
+   one payment, and that the gateway captured exactly N charges.
 3. The baseline: the rows the run wrote (payments, the payment ledger transactions and their
    entries, the gateway's charges, the outbox events) are written again by raw psycopg into
    empty copies of those tables, and the invoices' changes (status, amount due, paid at) are

@@ -19,7 +19,6 @@ from tests.conftest import Tenant
 from tests.integration.collection_support import catalog, due_invoices, invoice_state
 
 
-
 @pytest.fixture
 def grace_minutes() -> int:
     return 0

@@ -3,6 +3,7 @@ payments, collections (the dunning state of an invoice) and each organization's 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -65,6 +66,18 @@ class RefundRequest:
     currency: str
 
 
+def distinct_keys(requests: Sequence[ChargeRequest]) -> None:
+    """ValueError naming the idempotency keys given more than once in one ``charge_many``
+    (two requests under one key would race each other for one capture)."""
+    counts = Counter(request.idempotency_key for request in requests)
+    twice = sorted(key for key, count in counts.items() if count > 1)
+    if twice:
+        raise ValueError(
+            f"charge_many was given these idempotency keys more than once: {', '.join(twice)}; "
+            "one key per payment, once per call"
+        )
+
+
 class PaymentGateway(Protocol):
     """A payment gateway. ``charge`` and ``refund`` never raise for a decline or a timeout:
     they answer failed or unknown. Called outside any database transaction."""
@@ -84,6 +97,16 @@ class PaymentGateway(Protocol):
     def forget_card(self, token: str, customer_ref: str | None) -> None: ...
 
     def charge(self, request: ChargeRequest) -> GatewayAnswer: ...
+
+    def charge_many(self, requests: Sequence[ChargeRequest]) -> list[GatewayAnswer]:
+        """One answer per request, in the requests' order: what a collection run sends a
+        batch of invoices with. Each request keeps its own idempotency key and fares exactly
+        as ``charge(request)`` would: the same key twice captures once (in this call or any
+        other), a timeout answers unknown, a decline failed; it never raises for a decline or
+        a timeout, and one request's trouble answers that request only. Called outside any
+        database transaction. The keys of one call are distinct (the caller makes them so):
+        a key given twice raises ValueError before anything is sent (see ``distinct_keys``)."""
+        ...
 
     def refund(self, request: RefundRequest) -> GatewayAnswer: ...
 
