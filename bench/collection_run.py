@@ -434,7 +434,8 @@ def main() -> None:
         f"{' | '.join(rss)} | {raw:.1f} | {done.seconds / raw:.1f}x |"
     )
     print(f"\n{checked}")
-    print(f"the dispatch (walk and send {n:,} jobs) took {done.dispatch_seconds:.1f} s of it")
+    walked = done.dispatch_seconds
+    print(f"the dispatch (walk the {n:,} invoices and send their jobs) took {walked:.1f} s of it")
     print(
         f"CPU per payment after the first 10 %: workers {1000 * done.workers_cpu:.1f} ms, "
         f"the database's server processes {1000 * done.database_cpu:.1f} ms "

@@ -24,7 +24,9 @@ class FakeCollectionBatches(Repo):
         self._ledger = FakeLedger(store, rows)
         self._methods = FakePaymentMethods(store, rows)
 
-    def hold(self, organization_id: str, invoice_ids: Sequence[str]) -> HeldBatch:
+    def hold(
+        self, organization_id: str, invoice_ids: Sequence[str], *, to_charge: bool = True
+    ) -> HeldBatch:
         found = self._invoices.get_invoices(organization_id, sorted(set(invoice_ids)))
         invoices = [replace(i, lines=()) for i in sorted(found, key=lambda i: i.id)]
         in_flight = {i.id: p for i in invoices if (p := self._payments.in_flight(i.id)) is not None}

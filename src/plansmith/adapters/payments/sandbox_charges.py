@@ -21,9 +21,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from plansmith.adapters.db import bulk
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.payments.sandbox_cards import (
     DECLINES,
@@ -224,14 +223,7 @@ def insert_new(connection: Connection, rows: list[dict[str, Any]]) -> None:
     one statement; KeyTaken if any key is stored already, which rolls back all this call
     did, declines taken included. On PostgreSQL a concurrent insert of a key waits for the
     other transaction and does nothing when it commits."""
-    make = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    inserted = connection.execute(
-        make(t.sandbox_charges)
-        .on_conflict_do_nothing()
-        .returning(t.sandbox_charges.c.idempotency_key),
-        sorted(rows, key=lambda row: str(row["idempotency_key"])),
-    ).all()
-    if len(inserted) != len(rows):
+    if len(bulk.insert_new(connection, t.sandbox_charges, rows, "idempotency_key")) != len(rows):
         raise KeyTaken
 
 

@@ -133,7 +133,7 @@ def _record(
     outcomes: list[Collected] = []
     with uow:
         by_invoice = {p.invoice_id or "": p for p in settled}
-        batch = uow.collection_batches.hold(organization_id, list(by_invoice))
+        batch = uow.collection_batches.hold(organization_id, list(by_invoice), to_charge=False)
         paid: list[tuple[Invoice, Payment]] = []
         for invoice in batch.invoices:
             payment = by_invoice[invoice.id]

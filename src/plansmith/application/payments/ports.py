@@ -274,9 +274,12 @@ class CollectionBatches(Protocol):
     """A collection batch's reads and writes, each one statement (or a fixed few) whatever
     the batch's size."""
 
-    def hold(self, organization_id: str, invoice_ids: Sequence[str]) -> HeldBatch:
+    def hold(
+        self, organization_id: str, invoice_ids: Sequence[str], *, to_charge: bool = True
+    ) -> HeldBatch:
         """The organization's invoices of these ids, held (row locks, in id order, so two
-        batches never wait in a circle), with what else the collection reads of them."""
+        batches never wait in a circle), with what else the collection reads of them
+        (``to_charge`` False: to record answers, so no balances and no cards)."""
         ...
 
     def add_payments(self, payments: Sequence[Payment]) -> None:

@@ -29,19 +29,22 @@ INV = t.invoices.c
 P = t.payments.c
 M = t.payment_methods.c
 E = t.ledger_entries.c
-SETTLED = ("status", "gateway_reference", "decline_code", "message", "settled_at")
+# An invoice's own columns, not its buyer's and seller's copies (JSON nobody here reads).
+INVOICE_COLUMNS = [c for c in t.invoices.c if c.name not in ("buyer", "seller")]
 
 
 class SqlCollectionBatches:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def hold(self, organization_id: str, invoice_ids: Sequence[str]) -> HeldBatch:
+    def hold(
+        self, organization_id: str, invoice_ids: Sequence[str], *, to_charge: bool = True
+    ) -> HeldBatch:
         if not invoice_ids:
             return HeldBatch((), {}, frozenset(), frozenset(), {}, {})
         among = Among(self.session)
         q = (
-            select(t.invoices)
+            select(*INVOICE_COLUMNS)
             .where(INV.organization_id == organization_id, among(INV.id, invoice_ids))
             .order_by(INV.id)
         )
@@ -68,6 +71,10 @@ class SqlCollectionBatches:
         collected = frozenset(
             self.session.execute(select(c.invoice_id).where(among(c.invoice_id, held))).scalars()
         )
+        if not to_charge:
+            return HeldBatch(
+                invoices, in_flight, collected, frozenset(), {}, self._status(among, subscriptions)
+            )
         credit = frozenset(
             (r.account_id, r.currency)
             for r in self.session.execute(
@@ -89,12 +96,15 @@ class SqlCollectionBatches:
                 )
             )
         }
-        s = t.subscriptions.c
-        status: dict[str, str] = {}
-        if subscriptions:
-            q = select(s.id, s.status).where(among(s.id, subscriptions))
-            status = {sub_id: sub_status for sub_id, sub_status in self.session.execute(q)}
+        status = self._status(among, subscriptions)
         return HeldBatch(invoices, in_flight, collected, credit, cards, status)
+
+    def _status(self, among: Among, subscriptions: Sequence[str]) -> dict[str, str]:
+        if not subscriptions:
+            return {}
+        s = t.subscriptions.c
+        q = select(s.id, s.status).where(among(s.id, subscriptions))
+        return {sub_id: sub_status for sub_id, sub_status in self.session.execute(q)}
 
     def add_payments(self, payments: Sequence[Payment]) -> None:
         try:
