@@ -43,8 +43,8 @@ from plansmith.domain.payments.events import PaymentSucceeded, payment_fields
 from plansmith.domain.payments.payments import Payment, PaymentKind, PaymentStatus
 from plansmith.domain.subscriptions.subscription import Status
 
-# A subscription in any other status may move when its invoice is paid (past due: recovered).
-_UNMOVED = frozenset({Status.ACTIVE.value, Status.TRIALING.value, Status.CANCELED.value})
+# The one status paying an invoice moves a subscription from (to active: recovered).
+_MOVED = Status.PAST_DUE.value
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def _paid_in_full(invoice: Invoice, payment: Payment, batch: HeldBatch) -> bool:
         and invoice.status is InvoiceStatus.OPEN
         and invoice.totals.amount_due == payment.amount
         and invoice.id not in batch.collected
-        and (status is None or status in _UNMOVED)
+        and status != _MOVED
     )
 
 
