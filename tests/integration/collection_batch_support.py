@@ -46,17 +46,19 @@ def clock_of(app: Plansmith, org: str) -> Clock:
 
 
 def customers(
-    app: Plansmith, org: str, tokens: Sequence[str], top_up: dict[int, int] | None = None
+    app: Plansmith, org: str, tokens: Sequence[str | None], top_up: dict[int, int] | None = None
 ) -> list[Customer]:
-    """One account per token (the catalog made first), its card saved from it, topped up by
-    ``top_up[n]`` before billing if given, subscribed and billed: one open invoice each."""
+    """One account per token (the catalog made first), its card saved from it (None: none),
+    topped up by ``top_up[n]`` before billing if given, subscribed and billed: one open
+    invoice each."""
     clock = clock_of(app, org)
     gateway = app.gateway_for(org)
     made: list[tuple[str, str]] = []
     for n, token in enumerate(tokens):
         data = AccountInput(f"Customer {n}", f"c{n}@example.com", "USD")
         account = open_account(app.uow(), clock, org, data).id
-        add_card(app.uow(), gateway, clock, org, account, source=token)
+        if token is not None:  # None: an account without a card
+            add_card(app.uow(), gateway, clock, org, account, source=token)
         if top_up and n in top_up:
             top_ups.top_up(app.uow(), gateway, clock, org, account, top_up[n], "USD")
         sub = subscribe(app.uow(), clock, org, SubscribeInput(account, "std"))
@@ -182,18 +184,33 @@ def outcome(app: Plansmith, org: str, who: Customer) -> dict[str, Any]:
     with app.uow() as uow:
         invoice = uow.invoices.get_invoice(org, who.invoice_id)
         assert invoice is not None
+        found = sorted(
+            uow.payments.of_account(who.account_id, before=None, limit=50),
+            key=lambda p: (p.created_at, p.kind.value, p.status.value),
+        )
         payments = [
-            (p.kind.value, p.status.value, p.amount, p.decline_code, p.to_balance)
-            for p in sorted(
-                uow.payments.of_account(who.account_id, before=None, limit=50),
-                key=lambda p: (p.created_at, p.kind.value, p.status.value),
+            (p.kind.value, p.status.value, p.amount, p.decline_code, p.to_balance) for p in found
+        ]
+        # the rest of each payment: ids only as "there" and "this invoice's"
+        settled = [
+            (
+                p.message,
+                p.settled_at,
+                p.gateway,
+                p.gateway_reference is not None,
+                p.payment_method_id is not None,
+                p.invoice_id == who.invoice_id,
+                p.idempotency_key.rsplit("-", 1)[-1],
             )
+            for p in found
         ]
         ledger = {
             a.value: uow.ledger.ledger_balance(who.account_id, a, "USD") for a in LedgerAccount
         }
-        found = uow.collections.get(who.invoice_id)
-        collection = None if found is None else (found.state, found.failures, found.next_attempt_at)
+        dunning = uow.collections.get(who.invoice_id)
+        collection = (
+            None if dunning is None else (dunning.state, dunning.failures, dunning.next_attempt_at)
+        )
         sub = uow.subscriptions.get(org, who.subscription_id)
         assert sub is not None
     return {
@@ -204,6 +221,8 @@ def outcome(app: Plansmith, org: str, who: Customer) -> dict[str, Any]:
             invoice.totals.credit_applied,
             invoice.totals.amount_due,
         ),
+        "settled": settled,
+        "dates": (invoice.finalized_at, invoice.paid_at, invoice.voided_at),
         "ledger": ledger,
         "collection": collection,
         "subscription": sub.status.value,

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.application.billing.run import run_billing
-from plansmith.application.invoicing.invoices import mark_paid, void_invoice
+from plansmith.application.invoicing.invoices import mark_paid, mark_uncollectible, void_invoice
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.payments.collection import collect_invoice
 from plansmith.application.payments.collection_batch import BatchCollected, collect_batch
@@ -43,7 +43,7 @@ BILLED = ["subscription.created", "invoice.finalized"]
 RETRY_AT = datetime(2026, 2, 1, 15, 0, tzinfo=UTC)  # the first retry: a day after
 RESOLVE_AT = datetime(2026, 1, 31, 15, 15, tzinfo=UTC)  # a timeout asked again soon
 RENEWED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # past the first period's end
-MIXED = [
+MIXED: list[str | None] = [
     "tok_sandbox_success",
     "tok_sandbox_insufficient_funds",
     "tok_sandbox_timeout_succeeded",
@@ -51,6 +51,8 @@ MIXED = [
     "tok_sandbox_success",  # holds 400 of the 1,000 it owes: the card pays 600
     "tok_sandbox_success",  # its payment left in flight by a crashed attempt
     "tok_sandbox_success",  # paid already (a bank transfer)
+    None,  # no card
+    "tok_sandbox_success",  # marked uncollectible
 ]
 HELD = 400
 
@@ -67,6 +69,7 @@ def _mixed(app: Plansmith, org: str) -> list[Customer]:
     with pytest.raises(RuntimeError):
         collect_invoice(app.uow(), crashed, clock_of(app, org), org, made[5].invoice_id)
     mark_paid(app.uow(), clock_of(app, org), org, made[6].invoice_id)
+    mark_uncollectible(app.uow(), clock_of(app, org), org, made[8].invoice_id)
     return made
 
 
@@ -131,6 +134,13 @@ def test_a_mixed_batch_ends_as_collecting_each_alone(container: Plansmith, tenan
         ),
         ([("payment", "succeeded", PRICE, None, 0)], ("paid", PRICE, 0, 0), None, "active"),
         ([], ("paid", PRICE, 0, 0), None, "active"),
+        (
+            [("payment", "failed", PRICE, "no_payment_method", 0)],
+            ("open", PRICE, 0, PRICE),
+            ("scheduled", 1, retry),
+            "past_due",
+        ),
+        ([("payment", "succeeded", PRICE, None, 0)], ("paid", PRICE, 0, 0), None, "active"),
     ]
     paid = {A.REVENUE.value: -PRICE, A.CASH.value: PRICE}
     owed = {A.REVENUE.value: -PRICE, A.RECEIVABLE.value: PRICE}
@@ -142,6 +152,8 @@ def test_a_mixed_batch_ends_as_collecting_each_alone(container: Plansmith, tenan
         paid,
         paid,
         paid,
+        owed,
+        paid,
     ]
     assert [[ty for ty, _d in o["events"]] for o in got] == [
         [*BILLED, "invoice.paid", "payment.succeeded"],
@@ -151,9 +163,11 @@ def test_a_mixed_batch_ends_as_collecting_each_alone(container: Plansmith, tenan
         ["payment.succeeded", *BILLED, "invoice.paid", "payment.succeeded"],  # the top-up's first
         [*BILLED, "invoice.paid", "payment.succeeded"],
         [*BILLED, "invoice.paid"],  # marked paid before the batch
+        [*BILLED, "payment.failed", "subscription.past_due"],
+        [*BILLED, "invoice.marked_uncollectible", "invoice.paid", "payment.succeeded"],
     ]
     # each captured once at the gateway: the in-flight one's key asked again, not charged anew
-    assert captures(container) == 2 * 5  # each organization: its top-up and 4 invoices' cards
+    assert captures(container) == 2 * 6  # each organization: its top-up and 5 invoices' cards
 
 
 def _batch(
