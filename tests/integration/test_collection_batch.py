@@ -1,9 +1,11 @@
 """collect_batch (application/payments/collection_batch.py, ADR 0023) against collect_invoice,
 on SQLite and PostgreSQL with the real sandbox gateway: every invoice of a batch ends exactly
 as collecting it alone would leave it (payments, invoice, ledger, dunning, subscription,
-events), an invoice voided while its batch is being charged keeps the capture on the balance,
-a past-due subscription recovers, two batches over the same invoices at once capture each
-once, and invoices the batch may not collect are refused as collect_invoice refuses them."""
+events), an invoice voided, marked paid or credited while its batch is being charged keeps
+what the card paid beyond what it owes on the balance, a customer's "pay now" meanwhile
+captures once, a past-due subscription recovers, two batches over the same invoices at once
+capture and count each attempt once (PostgreSQL), and invoices the batch may not collect are
+refused as collect_invoice refuses them while the rest is collected."""
 
 from __future__ import annotations
 
@@ -18,7 +20,12 @@ from sqlalchemy import select
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.application.billing.run import run_billing
-from plansmith.application.invoicing.invoices import mark_paid, mark_uncollectible, void_invoice
+from plansmith.application.invoicing.invoices import (
+    issue_credit_note,
+    mark_paid,
+    mark_uncollectible,
+    void_invoice,
+)
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.payments.collection import collect_invoice
 from plansmith.application.payments.collection_batch import BatchCollected, collect_batch
@@ -410,3 +417,61 @@ def test_unknown_and_other_organizations_invoices_are_refused_and_the_rest_colle
     assert invoice_state(container, theirs.invoice_id) == ("open", PRICE)
     assert outcome(container, other, theirs)["payments"] == []
     assert captures(container) == 2
+
+
+def test_an_invoice_credited_in_part_while_charged_pays_the_rest_to_the_balance(
+    container: Plansmith, tenant: Tenant
+) -> None:
+    org = tenant.organization_id
+    catalog(container, org)
+    (who,) = customers(container, org, ["tok_sandbox_success"])
+    credited = 300
+    gateway = MeanwhileGateway(
+        container.gateway_for(org),
+        lambda: issue_credit_note(
+            container.uow(), clock_of(container, org), org, who.invoice_id, credited, "goodwill"
+        ),
+    )
+
+    done = _batch(container, org, [who.invoice_id], gateway)
+
+    assert done.errors == []
+    mine = outcome(container, org, who)
+    assert mine["payments"] == [("payment", "succeeded", PRICE, None, 0)]
+    assert mine["invoice"][0] == "paid" and mine["invoice"][3] == 0
+    # the card paid what was still owed (700); the 300 the note took off is the customer's
+    assert -mine["ledger"][A.CUSTOMER_CREDIT.value] == credited
+    assert mine["ledger"][A.CASH.value] == PRICE
+    assert captures(container) == 1
+
+
+def test_a_customers_pay_now_while_the_batch_is_charged_captures_once(
+    container: Plansmith, tenant: Tenant
+) -> None:
+    org = tenant.organization_id
+    catalog(container, org)
+    who, other = customers(container, org, ["tok_sandbox_success"] * 2)
+    gateway = MeanwhileGateway(
+        container.gateway_for(org),
+        lambda: collect_invoice(
+            container.uow(),
+            container.gateway_for(org),
+            clock_of(container, org),
+            org,
+            who.invoice_id,
+            by_customer=True,
+        ),
+    )
+
+    done = _batch(container, org, [who.invoice_id, other.invoice_id], gateway)
+
+    assert done.errors == []
+    # the customer's call found the batch's payment in flight and asked about it: one payment
+    assert outcome(container, org, who)["payments"] == [("payment", "succeeded", PRICE, None, 0)]
+    assert [invoice_state(container, c.invoice_id) for c in (who, other)] == [("paid", 0)] * 2
+    assert _keys_captured(container, who.invoice_id) == (1, 1)
+    assert captures(container) == 2
+    assert [ty for ty, _d in outcome(container, org, who)["events"]][-2:] == [
+        "invoice.paid",
+        "payment.succeeded",
+    ]
