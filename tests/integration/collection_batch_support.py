@@ -6,7 +6,9 @@ built alike can be compared."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -19,6 +21,7 @@ from plansmith.application.billing.run import run_billing
 from plansmith.application.billing.test_clocks import organization_clock
 from plansmith.application.kernel.ports import Clock
 from plansmith.application.payments import top_ups
+from plansmith.application.payments.collection_batch import BatchCollected, collect_batch
 from plansmith.application.payments.methods import add_card
 from plansmith.application.payments.ports import (
     CardDetails,
@@ -228,3 +231,51 @@ def outcome(app: Plansmith, org: str, who: Customer) -> dict[str, Any]:
         "subscription": sub.status.value,
         "events": events_of(app, org, who),
     }
+
+
+def batch(
+    app: Plansmith, org: str, ids: list[str], gateway: PaymentGateway | None = None
+) -> BatchCollected:
+    """collect_batch of these invoices, through ``gateway`` (default: the organization's)."""
+    charged = app.gateway_for(org) if gateway is None else gateway
+    return collect_batch(app.uow(), charged, clock_of(app, org), org, ids)
+
+
+def newest_open(app: Plansmith, org: str, other_than: str) -> str:
+    """The organization's one open invoice besides ``other_than``."""
+    i = t.invoices.c
+    q = select(i.id).where(i.organization_id == org, i.status == "open", i.id != other_than)
+    with app.engine.connect() as connection:
+        (found,) = connection.execute(q).scalars().all()
+    return str(found)
+
+
+def keys_captured(app: Plansmith, invoice_id: str) -> tuple[int, int]:
+    """(succeeded payments of the invoice, captures at the gateway under their keys)."""
+    p, c = t.payments.c, t.sandbox_charges.c
+    with app.engine.connect() as connection:
+        keys = dict(
+            connection.execute(
+                select(p.idempotency_key, p.status).where(p.invoice_id == invoice_id)
+            ).all()
+        )
+        captured = connection.execute(
+            select(c.idempotency_key).where(
+                c.idempotency_key.in_(list(keys)), c.kind == "charge", c.outcome == "succeeded"
+            )
+        ).all()
+    return sum(1 for s in keys.values() if s == "succeeded"), len(captured)
+
+
+def at_once(app: Plansmith, org: str, ids: list[str]) -> list[BatchCollected]:
+    """Two batches over the same invoices, each its own thread and unit of work, released
+    together."""
+    barrier = threading.Barrier(2)
+
+    def run(_: int) -> BatchCollected:
+        uow = app.uow()
+        barrier.wait()
+        return collect_batch(uow, app.gateway_for(org), clock_of(app, org), org, ids)
+
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(run, range(2)))

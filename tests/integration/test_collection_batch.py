@@ -9,16 +9,12 @@ refused as collect_invoice refuses them while the rest is collected."""
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from plansmith.adapters.clock import TestClock
-from plansmith.adapters.db import tables as t
 from plansmith.application.billing.run import run_billing
 from plansmith.application.invoicing.invoices import (
     issue_credit_note,
@@ -28,8 +24,7 @@ from plansmith.application.invoicing.invoices import (
 )
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.payments.collection import collect_invoice
-from plansmith.application.payments.collection_batch import BatchCollected, collect_batch
-from plansmith.application.payments.ports import PaymentGateway
+from plansmith.application.payments.collection_batch import collect_batch
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.invoicing.ledger import LedgerAccount
 from tests.conftest import Tenant, make_tenant
@@ -37,9 +32,13 @@ from tests.integration.collection_batch_support import (
     CrashAfterCharge,
     Customer,
     MeanwhileGateway,
+    at_once,
+    batch,
     clock_of,
     customers,
     event_rows,
+    keys_captured,
+    newest_open,
     outcome,
 )
 from tests.integration.collection_support import PRICE, captures, catalog, invoice_state
@@ -177,13 +176,6 @@ def test_a_mixed_batch_ends_as_collecting_each_alone(container: Plansmith, tenan
     assert captures(container) == 2 * 6  # each organization: its top-up and 5 invoices' cards
 
 
-def _batch(
-    app: Plansmith, org: str, ids: list[str], gateway: PaymentGateway | None = None
-) -> BatchCollected:
-    charged = app.gateway_for(org) if gateway is None else gateway
-    return collect_batch(app.uow(), charged, clock_of(app, org), org, ids)
-
-
 @pytest.mark.parametrize("meanwhile", ["void", "mark_paid"])
 def test_an_invoice_settled_while_its_batch_is_charged_keeps_the_capture_on_the_balance(
     container: Plansmith, tenant: Tenant, meanwhile: str
@@ -197,7 +189,7 @@ def test_an_invoice_settled_while_its_batch_is_charged_keeps_the_capture_on_the_
         lambda: settle(container.uow(), clock_of(container, org), org, gone.invoice_id),
     )
 
-    done = _batch(container, org, [gone.invoice_id, kept.invoice_id], gateway)
+    done = batch(container, org, [gone.invoice_id, kept.invoice_id], gateway)
 
     assert gateway.calls == 1 and done.errors == []
     after = "void" if meanwhile == "void" else "paid"
@@ -240,10 +232,10 @@ def test_a_past_due_subscriptions_new_invoice_paid_in_a_batch_recovers_it(
     clock.set(RENEWED)
     for org in (batch_org, alone_org):
         run_billing(container.uow(), clock_of(container, org), org, grace=timedelta(0))
-    renewal = replace(first, invoice_id=_newest_open(container, batch_org, first.invoice_id))
-    twin_renewal = replace(twin, invoice_id=_newest_open(container, alone_org, twin.invoice_id))
+    renewal = replace(first, invoice_id=newest_open(container, batch_org, first.invoice_id))
+    twin_renewal = replace(twin, invoice_id=newest_open(container, alone_org, twin.invoice_id))
 
-    done = _batch(container, batch_org, [renewal.invoice_id])
+    done = batch(container, batch_org, [renewal.invoice_id])
     collect_invoice(
         container.uow(),
         container.gateway_for(alone_org),
@@ -268,45 +260,6 @@ def test_a_past_due_subscriptions_new_invoice_paid_in_a_batch_recovers_it(
     assert older is not None and older[:2] == ("scheduled", 1)
 
 
-def _newest_open(app: Plansmith, org: str, other_than: str) -> str:
-    i = t.invoices.c
-    q = select(i.id).where(i.organization_id == org, i.status == "open", i.id != other_than)
-    with app.engine.connect() as connection:
-        (found,) = connection.execute(q).scalars().all()
-    return str(found)
-
-
-def _keys_captured(app: Plansmith, invoice_id: str) -> tuple[int, int]:
-    """(succeeded payments of the invoice, captures at the gateway under their keys)."""
-    p, c = t.payments.c, t.sandbox_charges.c
-    with app.engine.connect() as connection:
-        keys = dict(
-            connection.execute(
-                select(p.idempotency_key, p.status).where(p.invoice_id == invoice_id)
-            ).all()
-        )
-        captured = connection.execute(
-            select(c.idempotency_key).where(
-                c.idempotency_key.in_(list(keys)), c.kind == "charge", c.outcome == "succeeded"
-            )
-        ).all()
-    return sum(1 for s in keys.values() if s == "succeeded"), len(captured)
-
-
-def _at_once(app: Plansmith, org: str, ids: list[str]) -> list[BatchCollected]:
-    """Two batches over the same invoices, each its own thread and unit of work, released
-    together."""
-    barrier = threading.Barrier(2)
-
-    def run(_: int) -> BatchCollected:
-        uow = app.uow()
-        barrier.wait()
-        return collect_batch(uow, app.gateway_for(org), clock_of(app, org), org, ids)
-
-    with ThreadPoolExecutor(2) as pool:
-        return list(pool.map(run, range(2)))
-
-
 @pytest.mark.postgres
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_two_batches_over_the_same_invoices_at_once_capture_each_once(
@@ -318,11 +271,11 @@ def test_two_batches_over_the_same_invoices_at_once_capture_each_once(
         made = customers(container, org, ["tok_sandbox_success"] * 8)
         ids = [c.invoice_id for c in made]
 
-        results = _at_once(container, org, ids)
+        results = at_once(container, org, ids)
 
         assert [r.errors for r in results] == [[], []]
         assert all(invoice_state(container, i) == ("paid", 0) for i in ids)
-        assert all(_keys_captured(container, i) == (1, 1) for i in ids)
+        assert all(keys_captured(container, i) == (1, 1) for i in ids)
         reported = {
             (o.invoice.id, o.payment.id)
             for r in results
@@ -350,7 +303,7 @@ def test_two_batches_of_declines_and_timeouts_at_once_count_each_attempt_once(
     for _round in range(3):
         made = customers(container, org, tokens)
 
-        results = _at_once(container, org, [c.invoice_id for c in made])
+        results = at_once(container, org, [c.invoice_id for c in made])
 
         assert [r.errors for r in results] == [[], []]
         rows = [outcome(container, org, c) for c in made]
@@ -358,7 +311,7 @@ def test_two_batches_of_declines_and_timeouts_at_once_count_each_attempt_once(
         assert [len(o["payments"]) for o in rows] == [1] * len(tokens)
         for c, o in zip(made, rows, strict=True):
             ok = sum(1 for p in o["payments"] if p[1] == "succeeded")
-            assert _keys_captured(container, c.invoice_id) == (ok, ok)
+            assert keys_captured(container, c.invoice_id) == (ok, ok)
         assert rows[0]["invoice"] == ("paid", PRICE, 0, 0)
         for declined in rows[1:3]:
             assert declined["payments"][0][1:4] == ("failed", PRICE, "insufficient_funds")
@@ -377,7 +330,7 @@ def test_a_batch_of_three_publishes_each_invoices_events_as_one_by_one(
     catalog(container, org)
     made = customers(container, org, ["tok_sandbox_success"] * 3)
 
-    done = _batch(container, org, [c.invoice_id for c in made])
+    done = batch(container, org, [c.invoice_id for c in made])
 
     assert done.errors == [] and len(done.outcomes) == 3
     rows = event_rows(container, org)
@@ -410,7 +363,7 @@ def test_unknown_and_other_organizations_invoices_are_refused_and_the_rest_colle
             )
         refusals[refused] = caught.value.message
 
-    done = _batch(container, org, ids)
+    done = batch(container, org, ids)
 
     assert sorted(done.errors) == sorted(refusals.items())
     assert all(invoice_state(container, c.invoice_id) == ("paid", 0) for c in mine)
@@ -433,7 +386,7 @@ def test_an_invoice_credited_in_part_while_charged_pays_the_rest_to_the_balance(
         ),
     )
 
-    done = _batch(container, org, [who.invoice_id], gateway)
+    done = batch(container, org, [who.invoice_id], gateway)
 
     assert done.errors == []
     mine = outcome(container, org, who)
@@ -463,13 +416,13 @@ def test_a_customers_pay_now_while_the_batch_is_charged_captures_once(
         ),
     )
 
-    done = _batch(container, org, [who.invoice_id, other.invoice_id], gateway)
+    done = batch(container, org, [who.invoice_id, other.invoice_id], gateway)
 
     assert done.errors == []
     # the customer's call found the batch's payment in flight and asked about it: one payment
     assert outcome(container, org, who)["payments"] == [("payment", "succeeded", PRICE, None, 0)]
     assert [invoice_state(container, c.invoice_id) for c in (who, other)] == [("paid", 0)] * 2
-    assert _keys_captured(container, who.invoice_id) == (1, 1)
+    assert keys_captured(container, who.invoice_id) == (1, 1)
     assert captures(container) == 2
     assert [ty for ty, _d in outcome(container, org, who)["events"]][-2:] == [
         "invoice.paid",
