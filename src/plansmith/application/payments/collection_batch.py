@@ -49,10 +49,11 @@ _MOVED = Status.PAST_DUE.value
 
 @dataclass(frozen=True)
 class BatchCollected:
-    """What a batch did: each invoice's outcome (None: nothing was tried at the card, or it
-    was refused), and the refusals, (invoice id, why)."""
+    """What a batch did: the outcome of each invoice it tried or recorded (those charged
+    together first, then the others in the order given; an invoice whose payment another
+    worker recorded meanwhile has none here), and the refusals, (invoice id, why)."""
 
-    outcomes: Sequence[Collected | None]
+    outcomes: Sequence[Collected]
     errors: Sequence[tuple[str, str]]
 
 
@@ -184,13 +185,14 @@ def collect_batch(
     invoice_ids: Sequence[str],
 ) -> BatchCollected:
     """Collect these invoices of one organization as ``collect_invoice`` would collect each
-    (a retry only when due), the common case together."""
+    (a retry only when due), the common case together and first: the order of the others
+    is kept, but they come after it (ids are random: no order among invoices is promised)."""
     now = clock.now()
     try:
         pending, requests, others = _pending(uow, gateway, organization_id, invoice_ids, now)
     except Conflict:  # a payment started meanwhile outside a held invoice: one by one
         pending, requests, others = [], [], list(invoice_ids)
-    outcomes: list[Collected | None] = []
+    outcomes: list[Collected] = []
     if pending:
         answers = gateway.charge_many(requests)
         settled = [p.answered(a, now) for p, a in zip(pending, answers, strict=True)]

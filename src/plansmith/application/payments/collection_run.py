@@ -66,7 +66,7 @@ def run_collection(
                 continue
             errors.extend(done.errors)
             for outcome in done.outcomes:
-                status = outcome.payment.status if outcome and outcome.payment else None
+                status = outcome.payment.status if outcome.payment else None
                 succeeded += status is PaymentStatus.SUCCEEDED
                 failed += status is PaymentStatus.FAILED
                 unknown += status in IN_FLIGHT if status is not None else 0
