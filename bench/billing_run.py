@@ -170,6 +170,9 @@ def billed_by_workers(url: str, org: str, n: int, workers: int, batch: int) -> B
         "PLANSMITH_SECRET_KEY": "bench",
         "PLANSMITH_REDIS_URL": REDIS_URL,
         "PLANSMITH_JOB_NAMESPACE": namespace,
+        # The run alone: the workers' outbox relay (handing the run's events to e-mail notices
+        # and webhooks, a pipeline of its own) waits until after it.
+        "PLANSMITH_RELAY_EVERY_SECONDS": "0",
         "PLANSMITH_INVOICE_GRACE_MINUTES": "0",
     }
     procs = [

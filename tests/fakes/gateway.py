@@ -5,6 +5,7 @@ in order for the test to read."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -15,6 +16,7 @@ from plansmith.application.payments.ports import (
     PaymentGateway,
     RefundRequest,
     SavedCard,
+    distinct_keys,
 )
 from plansmith.domain.payments.payments import GatewayAnswer, Outcome
 
@@ -73,6 +75,11 @@ class ScriptedGateway:
             self.captured[request.idempotency_key] = answer
         self.settled[request.idempotency_key] = answer
         return answer
+
+    def charge_many(self, requests: Sequence[ChargeRequest]) -> list[GatewayAnswer]:
+        """One by one, in order: each takes the next step of the script."""
+        distinct_keys(requests)
+        return [self.charge(request) for request in requests]
 
     def refund(self, request: RefundRequest) -> GatewayAnswer:
         self.refunds.append(request)

@@ -26,6 +26,7 @@ from tests.fakes.catalog import (
     FakePlanVersions,
     FakePriceBooks,
 )
+from tests.fakes.collection_batches import FakeCollectionBatches
 from tests.fakes.invoices import FakeInvoices, FakeLedger
 from tests.fakes.outbox import FakeOutbox, write_events
 from tests.fakes.payments import (
@@ -81,6 +82,7 @@ class FakeUnitOfWork:
     usage: FakeUsage
     usage_settings: FakeUsageSettings
     webhooks: FakeWebhooks
+    collection_batches: FakeCollectionBatches
 
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -159,6 +161,7 @@ class FakeUnitOfWork:
         self.usage = FakeUsage(store, working)
         self.usage_settings = FakeUsageSettings(store, working)
         self.webhooks = FakeWebhooks(store, working)
+        self.collection_batches = FakeCollectionBatches(store, working)
 
 
 def fake_uow(store: FakeStore) -> UnitOfWork:

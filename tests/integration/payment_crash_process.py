@@ -3,18 +3,20 @@ payment_crash_process DATABASE_URL ORG AT HOLD_AT``), killed with SIGKILL by the
 
 It runs the collection of organization ORG as of the instant AT (ISO 8601) with the sandbox
 gateway. HOLD_AT >= 1: its HOLD_AT-th charge is sent and answered (captured at the gateway),
-then the process says "held" and waits to be killed: the payment stays pending, its answer
-never recorded, the invoices after it never tried. HOLD_AT 0: it runs to the end and says
+then the process says "held" and waits to be killed: the payments of its batch stay pending
+(written before the gateway was called), their answers never recorded, those after it in the
+batch never sent, the invoices after the batch never tried. HOLD_AT 0: it runs to the end and says
 "done" with the run's counts (attempted, succeeded, failed, unknown, refused)."""
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from datetime import datetime
 
 from plansmith.adapters.clock import TestClock
-from plansmith.application.payments.collection import run_collection
+from plansmith.application.payments.collection_run import run_collection
 from plansmith.application.payments.ports import (
     CardDetails,
     CardToSave,
@@ -45,6 +47,11 @@ class Holding:
 
     def forget_card(self, token: str, customer_ref: str | None) -> None:
         raise AssertionError("not used by a collection")
+
+    def charge_many(self, requests: Sequence[ChargeRequest]) -> list[GatewayAnswer]:
+        # One by one, so the run stops in the middle of a batch: some of its pending
+        # payments captured at the gateway, the rest never sent.
+        return [self.charge(r) for r in requests]
 
     def charge(self, request: ChargeRequest) -> GatewayAnswer:
         answer = self.real.charge(request)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.application.payments.collection import run_collection
+from plansmith.application.payments.collection_run import run_collection
 from plansmith.application.payments.methods import add_card
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant

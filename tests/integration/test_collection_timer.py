@@ -109,7 +109,7 @@ def redis_app(db_url: str, clock: TestClock) -> Iterator[Plansmith]:
     app.dispose()
 
 
-def test_with_redis_a_round_sends_one_job_per_invoice_and_no_second_while_they_wait(
+def test_with_redis_a_round_sends_one_job_per_batch_and_no_second_while_it_waits(
     redis_app: Plansmith,
 ) -> None:
     org = create_organization(redis_app.uow(), redis_app.clock, "Jobs Inc").id
@@ -121,8 +121,8 @@ def test_with_redis_a_round_sends_one_job_per_invoice_and_no_second_while_they_w
     second = timer.collect()
 
     assert first is not None and first.attempted == 3
-    assert second is None  # the first round's 3 jobs still wait: nothing sent again
-    assert billing_jobs(redis_app).pending_collections() == 3
+    assert second is None  # the first round's job still waits: nothing sent again
+    assert billing_jobs(redis_app).pending_collections() == 1  # one batch of the 3
     # sent, not collected here: the workers do that
     assert [payments_of(redis_app, d.invoice_id) for d in due] == [[], [], []]
     assert captures(redis_app) == 0

@@ -23,7 +23,7 @@ from plansmith.adapters.db import tables as t
 from plansmith.application.catalog.plan_families import update_family
 from plansmith.application.payments.balance import balance_of
 from plansmith.application.payments.change_payment import pay_by_card
-from plansmith.application.payments.collection import run_collection
+from plansmith.application.payments.collection_run import run_collection
 from plansmith.application.payments.methods import add_card
 from plansmith.application.payments.top_ups import top_up
 from plansmith.application.screens.portal_plan_payment import Moved

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from plansmith.application.invoicing.invoices import get_invoice
-from plansmith.application.payments.collection import run_collection
+from plansmith.application.payments.collection_run import run_collection
 from plansmith.application.payments.methods import cards
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant

@@ -19,7 +19,7 @@ from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.engine import make_engine
 from plansmith.adapters.payments import READY_TOKENS, TEST_CARDS, SandboxGateway
-from plansmith.adapters.payments.sandbox_gateway import (
+from plansmith.adapters.payments.sandbox_cards import (
     DECLINES_THEN_SUCCEEDS,
     SUCCEED,
     TIMEOUT_MESSAGE,

@@ -17,13 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import stripe
 
-from plansmith.adapters.payments.stripe_gateway import (
-    KEY_METADATA,
-    StripeEvent,
-    StripeGateway,
-    from_stripe_amount,
-    to_stripe_amount,
-)
+from plansmith.adapters.payments.stripe_amounts import from_stripe_amount, to_stripe_amount
+from plansmith.adapters.payments.stripe_gateway import KEY_METADATA, StripeGateway
+from plansmith.adapters.payments.stripe_webhooks import StripeEvent
 from plansmith.application.payments.ports import (
     CardDetails,
     CardToSave,

@@ -13,7 +13,7 @@ from plansmith.application.billing.run import invoice_subscription
 from plansmith.application.invoicing import invoices as inv
 from plansmith.application.payments import balance as bal
 from plansmith.application.payments import collection as col
-from plansmith.application.payments import methods, refunds, top_ups
+from plansmith.application.payments import collection_run, methods, refunds, top_ups
 from plansmith.application.subscriptions import subscribing as subs
 from plansmith.domain.invoicing.invoice import Invoice, InvoiceStatus
 from plansmith.domain.invoicing.ledger import LedgerAccount
@@ -223,7 +223,7 @@ def test_the_collection_run_first_spreads_a_credit_waiting_on_the_balance(world:
     with world.uow() as uow:
         assert uow.collections.credits_waiting(ORG) == [(ORG, account, "USD")]
 
-    done = col.run_collection(world.uow(), lambda _org: gateway, world.clock, ORG)
+    done = collection_run.run_collection(world.uow(), lambda _org: gateway, world.clock, ORG)
 
     assert (done.attempted, gateway.charges) == (0, [])  # no card: nothing charged
     assert _invoice(world, invoice.id).totals.amount_due == 3000 - 1000

@@ -1,6 +1,6 @@
 """Billing and collection jobs on Dramatiq with a Redis broker: more worker processes on more
 machines share a run. Each job only carries ids (a batch of subscriptions of one organization,
-or one draft, then its run and its number in the run; or one invoice to collect); the worker
+or one draft, then its run and its number in the run; or a batch of invoices to collect); the worker
 does the work in one transaction (a collection: in the core's few, with the gateway called
 between them), so a job delivered twice (a worker killed before it acknowledged one) bills
 nothing twice and captures nothing twice.
@@ -20,7 +20,7 @@ log = logging.getLogger("plansmith.jobs")
 BILL = "bill_subscriptions"
 FINALIZE = "finalize_draft"
 QUEUE = "billing"
-COLLECT = "collect_invoice"
+COLLECT = "collect_invoices"
 # Collection has its own queue: a billing run's backlog never holds up the charges, and the
 # timer can tell whether the previous round's charges are all taken.
 COLLECTION_QUEUE = "collection"
@@ -53,11 +53,11 @@ class DramatiqBillingJobs:
     def finalize_draft(self, organization_id: str, invoice_id: str, run_id: str, job: int) -> None:
         self._send(FINALIZE, organization_id, invoice_id, run_id, job)
 
-    def collect_invoice(self, organization_id: str, invoice_id: str) -> None:
+    def collect_invoices(self, organization_id: str, invoice_ids: Sequence[str]) -> None:
         message: dramatiq.Message[Any] = dramatiq.Message(
             queue_name=COLLECTION_QUEUE,
             actor_name=COLLECT,
-            args=(organization_id, invoice_id),
+            args=(organization_id, list(invoice_ids)),
             kwargs={},
             options={},
         )

@@ -18,7 +18,7 @@ import dramatiq
 from plansmith.adapters.jobs import DramatiqBillingJobs, declare_actors, redis_broker
 from plansmith.application.billing.jobs import bill_job, finalize_draft
 from plansmith.application.billing.run_records import RunLog
-from plansmith.application.payments.collection import collect_invoice
+from plansmith.application.payments.collection_batch import collect_batch
 from plansmith.application.payments.ports import PaymentGateway
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.kernel.errors import DomainError
@@ -79,16 +79,23 @@ def make_worker(plansmith: Plansmith, threads: int = 1) -> dramatiq.Worker:
     # changes, and the settings are the process's.
     gateways: dict[str, PaymentGateway] = {}
 
-    def collect(organization_id: str, invoice_id: str) -> None:
+    def collect(organization_id: str, invoice_ids: list[str]) -> None:
         gateway = gateways.get(organization_id)
         if gateway is None:
             gateway = gateways[organization_id] = plansmith.gateway_for(organization_id)
         try:
-            collect_invoice(plansmith.uow(), gateway, plansmith.clock, organization_id, invoice_id)
+            done = collect_batch(
+                plansmith.uow(), gateway, plansmith.clock, organization_id, invoice_ids
+            )
         except DomainError as exc:
-            # A rule that refuses (the invoice gone, a customer paying it this very moment)
-            # will refuse again: reported, not retried; the next round looks at it again.
-            log.warning("could not collect %s (%s): %s", invoice_id, exc.code, exc.message)
+            # A rule that refuses (an invoice gone) will refuse again: reported, not retried;
+            # the next round looks at the batch's invoices again.
+            log.warning(
+                "could not collect %d invoice(s) (%s): %s", len(invoice_ids), exc.code, exc.message
+            )
+            return
+        for invoice_id, why in done.errors:  # e.g. a customer paying it this very moment
+            log.warning("could not collect %s: %s", invoice_id, why)
 
     declare_actors(jobs.broker, bill, finalize, collect)
     return dramatiq.Worker(jobs.broker, worker_threads=threads)

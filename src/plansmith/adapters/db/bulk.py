@@ -24,6 +24,7 @@ import psycopg
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Connection,
     Date,
     Integer,
     LargeBinary,
@@ -35,6 +36,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -186,14 +188,53 @@ def _converted(layout: _Layout, rows: Iterable[Sequence[Any]]) -> Iterable[Seque
     return converted
 
 
+def insert_new(
+    connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]], key: str
+) -> set[Any]:
+    """Insert the rows whose ``key`` is not stored yet (INSERT … ON CONFLICT DO NOTHING), in
+    key order; the keys inserted. On PostgreSQL the rows are copied into a scratch table
+    first: a multi-row VALUES of a batch would be a new statement with thousands of
+    parameters for the driver to parse each time."""
+    if not rows:
+        return set()
+    names = [c.name for c in table.columns if c.name in rows[0]]
+    ordered = sorted(rows, key=lambda row: str(row[key]))
+    if connection.dialect.name != "postgresql":
+        make = sqlite_insert(table).on_conflict_do_nothing().returning(table.c[key])
+        return set(connection.execute(make, ordered).scalars())
+    scratch = f"_new_{table.name}_{zlib.crc32(','.join(names).encode()):08x}"
+    columns = ", ".join(f'"{n}"' for n in names)
+    connection.execute(
+        text(
+            f'CREATE TEMP TABLE IF NOT EXISTS "{scratch}" ON COMMIT DELETE ROWS AS '  # noqa: S608
+            f'SELECT {columns} FROM "{table.name}" WITH NO DATA'
+        )
+    )
+    _copy(connection, table, scratch, names, [*map(_values(names), ordered)])
+    inserted = connection.execute(
+        text(
+            f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM "{scratch}" '  # noqa: S608
+            f'ORDER BY "{key}" ON CONFLICT DO NOTHING RETURNING "{key}"'
+        )
+    )
+    found = set(inserted.scalars())
+    connection.execute(text(f'DELETE FROM "{scratch}"'))  # noqa: S608 - the tx may go on
+    return found
+
+
 def _copy(
-    session: Session, table: Table, into: str, names: Sequence[str], rows: Sequence[Sequence[Any]]
+    bind: Session | Connection,
+    table: Table,
+    into: str,
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
 ) -> None:
     layout = _layout(table, names)
     columns = ", ".join(f'"{n}"' for n in names)
     binary = layout.types is not None
     statement = f'COPY "{into}" ({columns}) FROM STDIN' + (" (FORMAT BINARY)" if binary else "")
-    driver: psycopg.Connection[Any] = session.connection().connection.driver_connection  # type: ignore[assignment]
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    driver: psycopg.Connection[Any] = connection.connection.driver_connection  # type: ignore[assignment]
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
             if layout.types is not None:

@@ -42,6 +42,7 @@ from plansmith.adapters.db.organizations.sessions import (
     SqlSignInThrottles,
     SqlWebSessions,
 )
+from plansmith.adapters.db.payments.batches import SqlCollectionBatches
 from plansmith.adapters.db.payments.collections import SqlCollections, SqlDunningPolicies
 from plansmith.adapters.db.payments.methods import SqlPaymentMethods
 from plansmith.adapters.db.payments.payments import SqlPayments
@@ -113,6 +114,7 @@ class SqlUnitOfWork:
         self.usage = SqlUsage(session)
         self.usage_settings = SqlUsageSettings(session)
         self.webhooks = SqlWebhooks(session)
+        self.collection_batches = SqlCollectionBatches(session)
         self._published = []
         return self
 

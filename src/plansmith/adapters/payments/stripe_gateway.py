@@ -29,115 +29,44 @@ What Stripe answers, as a :class:`GatewayAnswer`:
 Refunds map the same way: ``succeeded`` → SUCCEEDED, ``failed`` or ``canceled`` → FAILED
 (``failure_reason`` as the decline code), ``pending`` → UNKNOWN until Stripe says.
 
-Amounts: Stripe takes the smallest currency unit, as plansmith stores them (ISO 4217), except
-where Stripe's documented exponents differ: ISK is zero-decimal in ISO but Stripe keeps two
-decimals on the wire (5 ISK is ``500``); MGA has two decimals in ISO and none at Stripe. And
-the three-decimal currencies (BHD, JOD, KWD, OMR, TND) must end in 0 at Stripe: 12.345 KWD
-cannot be charged, 12.340 can. An amount Stripe cannot take fails before anything is sent.
+A batch (``charge_many``) sends its requests as ``charge`` does, a few at once on a bounded
+thread pool, each with its own key; a request that raises (a wrong API key included) answers
+UNKNOWN for itself alone, so the others' answers are kept and it is sent again with its key.
+
+Amounts as Stripe takes them: ``stripe_amounts``; webhooks: ``stripe_webhooks``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
 import stripe
 
+from plansmith.adapters.payments.stripe_amounts import to_stripe_amount
+from plansmith.adapters.payments.stripe_webhooks import StripeEvent, parse_event
 from plansmith.application.payments.ports import (
     CardDetails,
     CardToSave,
     ChargeRequest,
     RefundRequest,
     SavedCard,
+    distinct_keys,
 )
-from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import DomainError, InvalidValue
-from plansmith.domain.kernel.money import Currency
 from plansmith.domain.payments.payments import GatewayAnswer, Outcome
 
-__all__ = ["StripeEvent", "StripeGateway", "from_stripe_amount", "to_stripe_amount"]
+__all__ = ["StripeGateway"]
 
 DEFAULT_API_BASE = stripe.DEFAULT_API_BASE
 KEY_METADATA = "plansmith_idempotency_key"  # where a PaymentIntent or Refund keeps our key
 
-# docs.stripe.com/currencies: the currencies Stripe takes without decimals, with three, and
-# ISK, zero-decimal since 2018 but still written with two decimals (multiples of 100).
-_ZERO_DECIMAL = frozenset(
-    {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA"}
-    | {"PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
-)
-_THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
 _PENDING_INTENT = frozenset(
     {"processing", "requires_action", "requires_confirmation", "requires_capture"}
 )
-
-
-def _stripe_exponent(code: str) -> int:
-    if code in _ZERO_DECIMAL:
-        return 0
-    if code in _THREE_DECIMAL:
-        return 3
-    return 2
-
-
-def to_stripe_amount(amount: int, currency: str) -> int:
-    """An amount in ISO 4217 minor units as Stripe's ``amount``; InvalidValue (field
-    ``amount``) if Stripe cannot take it."""
-    iso = Currency.of(currency)
-    shift = _stripe_exponent(iso.code) - iso.exponent
-    factor = _power_of_ten(abs(shift))
-    if shift >= 0:
-        wire = amount * factor
-    else:
-        if amount % factor:
-            raise InvalidValue(
-                f"Stripe takes {iso.code} in whole units only: {amount} minor units cannot "
-                f"be sent; use a multiple of {factor}",
-                field="amount",
-            )
-        wire = amount // factor
-    if iso.code in _THREE_DECIMAL and wire % 10:
-        raise InvalidValue(
-            f"Stripe takes {iso.code} amounts in multiples of 10 (its last digit must be 0): "
-            f"{amount} cannot be charged or refunded; round it to {amount - amount % 10} "
-            f"or {amount - amount % 10 + 10}",
-            field="amount",
-        )
-    return wire
-
-
-def from_stripe_amount(amount: int, currency: str) -> int:
-    """Stripe's ``amount`` in ISO 4217 minor units."""
-    iso = Currency.of(currency.upper())
-    shift = _stripe_exponent(iso.code) - iso.exponent
-    factor = _power_of_ten(abs(shift))
-    return amount // factor if shift >= 0 else amount * factor
-
-
-def _power_of_ten(exponent: int) -> int:
-    result = 1
-    for _ in range(exponent):
-        result *= 10
-    return result
-
-
-@dataclass(frozen=True)
-class StripeEvent:
-    """What plansmith reads of a verified Stripe event."""
-
-    id: str  # evt_...
-    type: str  # e.g. payment_intent.succeeded, payment_intent.payment_failed, refund.updated
-    object_id: str | None  # the id of data.object (pi_..., re_..., ch_...)
-    payment_intent_id: str | None
-    refund_id: str | None
-    status: str | None  # the object's status as Stripe says it
-    decline_code: str | None
-    message: str | None
-    amount: int | None  # ISO 4217 minor units
-    currency: str | None  # upper case
 
 
 def _str(value: Any) -> str | None:
@@ -155,7 +84,12 @@ class StripeGateway:
         api_base: str = DEFAULT_API_BASE,
         timeout: float = 30.0,
         webhook_tolerance: int = 300,
+        concurrency: int = 8,
     ) -> None:
+        """``concurrency``: how many requests of one ``charge_many`` are sent at once."""
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        self._concurrency = concurrency
         self._webhook_secret = webhook_secret
         self._webhook_tolerance = webhook_tolerance
         # One client per gateway: its own key and base address (nothing global is set), no
@@ -281,6 +215,22 @@ class StripeGateway:
                 intent = self._client.v1.payment_intents.retrieve(intent.id)
         return _intent_answer(intent)
 
+    def charge_many(self, requests: Sequence[ChargeRequest]) -> list[GatewayAnswer]:
+        """Each request sent as ``charge`` sends it, at most ``concurrency`` at once; the
+        answers in the requests' order. A request that raises answers UNKNOWN for itself."""
+        distinct_keys(requests)
+        if len(requests) <= 1:
+            return [self._charge_alone(request) for request in requests]
+        workers = min(self._concurrency, len(requests))
+        with ThreadPoolExecutor(workers, thread_name_prefix="stripe-charge") as pool:
+            return list(pool.map(self._charge_alone, requests))
+
+    def _charge_alone(self, request: ChargeRequest) -> GatewayAnswer:
+        try:
+            return self.charge(request)
+        except Exception as exc:  # one request's trouble must not lose the batch's answers
+            return _raised(exc)
+
     def _find_intent(self, request: ChargeRequest, amount: int) -> stripe.PaymentIntent | None:
         """The customer's intent made with this request's key, amount and currency."""
         if request.customer_ref is None:
@@ -340,53 +290,8 @@ class StripeGateway:
     # Webhooks
 
     def parse_webhook(self, payload: bytes, signature_header: str) -> StripeEvent:
-        """The event Stripe posted, once its ``Stripe-Signature`` is checked against the
-        endpoint's secret and its timestamp is within the tolerance; DomainError
-        ``webhook_signature_invalid`` otherwise."""
-        try:
-            stripe.WebhookSignature.verify_header(
-                payload, signature_header, self._webhook_secret, self._webhook_tolerance
-            )
-        except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
-            raise DomainError(
-                "The Stripe-Signature header does not match this payload and the endpoint's "
-                "signing secret, or is older than the tolerance: the event was not acted on "
-                "(check the webhook secret, whsec_..., and the server's clock)",
-                field="Stripe-Signature",
-                code=ec.WEBHOOK_SIGNATURE_INVALID,
-            ) from exc
-        try:
-            event = json.loads(payload)
-            obj = event["data"]["object"]
-            event_id, event_type = event["id"], event["type"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InvalidValue(
-                "The payload is signed but is not a Stripe event (id, type, data.object)",
-                field="payload",
-            ) from exc
-        return _event(str(event_id), str(event_type), obj if isinstance(obj, dict) else {})
-
-
-def _event(event_id: str, event_type: str, obj: dict[str, Any]) -> StripeEvent:
-    kind = obj.get("object")
-    error = obj.get("last_payment_error") or {}
-    amount, currency = obj.get("amount"), _str(obj.get("currency"))
-    return StripeEvent(
-        id=event_id,
-        type=event_type,
-        object_id=_str(obj.get("id")),
-        payment_intent_id=_str(obj.get("id") if kind == "payment_intent" else None)
-        or _str(obj.get("payment_intent")),
-        refund_id=_str(obj.get("id")) if kind == "refund" else None,
-        status=_str(obj.get("status")),
-        decline_code=_str(error.get("decline_code") or error.get("code"))
-        or _str(obj.get("failure_reason") or obj.get("failure_code")),
-        message=_str(error.get("message")) or _str(obj.get("failure_message")),
-        amount=from_stripe_amount(amount, currency)
-        if isinstance(amount, int) and currency
-        else None,
-        currency=currency.upper() if currency else None,
-    )
+        """The event Stripe posted, its signature checked (see ``stripe_webhooks``)."""
+        return parse_event(payload, signature_header, self._webhook_secret, self._webhook_tolerance)
 
 
 def _key_in(metadata: stripe.StripeObject | None) -> str | None:
@@ -429,6 +334,18 @@ def _unknown(exc: stripe.StripeError) -> GatewayAnswer:
         Outcome.UNKNOWN,
         message=f"Stripe gave no outcome ({type(exc).__name__}, HTTP {exc.http_status}): "
         "send the same payment again with the same key to learn it",
+    )
+
+
+def _raised(exc: Exception) -> GatewayAnswer:
+    """A request of a batch that raised (``charge`` raises for configuration: a wrong API key,
+    a forbidden call): UNKNOWN, so the payment is sent again with its key, once it is fixed."""
+    status = exc.http_status if isinstance(exc, stripe.StripeError) else None
+    return GatewayAnswer(
+        Outcome.UNKNOWN,
+        message=f"The request to Stripe raised {type(exc).__name__}"
+        + (f" (HTTP {status})" if status else "")
+        + ": no outcome; send the same payment again with the same key once it is resolved",
     )
 
 

@@ -42,6 +42,7 @@ from plansmith.application.organizations.ports import (
     WebSessionRepository,
 )
 from plansmith.application.payments.ports import (
+    CollectionBatches,
     CollectionRepository,
     DunningPolicyRepository,
     PaymentMethodRepository,
@@ -146,6 +147,8 @@ class UnitOfWork(Protocol):
     def usage_settings(self) -> UsageSettingsRepository: ...
     @property
     def webhooks(self) -> WebhookRepository: ...
+    @property
+    def collection_batches(self) -> CollectionBatches: ...
 
     def publish(self, events: Sequence[DomainEvent]) -> None:
         """Write ``events`` to the outbox in this transaction: with its commit, or not at all."""

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from plansmith.application.billing import test_clocks
 from plansmith.application.billing.run_records import RunWatch
 from plansmith.application.kernel.ports import UnitOfWork
-from plansmith.application.payments.collection import run_collection
+from plansmith.application.payments.collection_run import run_collection
 from plansmith.application.payments.ports import PaymentGateway
 
 

@@ -23,7 +23,6 @@ from plansmith.application.payments import dunning
 from plansmith.application.payments.balance import (
     PAYABLE,
     paid_by,
-    spread_waiting_credits,
     take_balance,
 )
 from plansmith.application.payments.ports import ChargeRequest, PaymentGateway
@@ -94,21 +93,33 @@ def _record(
     settled = payment.answered(answer, now)
     with uow:
         invoice = held_invoice(uow, payment.organization_id, payment.invoice_id)
-        if not uow.payments.settle(settled, IN_FLIGHT_VALUES):
+        after = record_held(uow, invoice, settled, now, automatic=automatic)
+        if after is None:
             stored = uow.payments.get(payment.organization_id, payment.id)
             return stored or settled, None  # another worker recorded it first: theirs stands
-        if settled.status is PaymentStatus.SUCCEEDED:
-            invoice = _captured(uow, invoice, settled, now)
-            uow.publish([PaymentSucceeded(**payment_fields(settled, now))])
-        elif settled.status is PaymentStatus.FAILED:
-            uow.publish([PaymentFailed(**payment_fields(settled, now))])
-            if automatic and invoice.status in PAYABLE:
-                dunning.failed(uow, invoice, payment.created_at, now)
-                invoice = _invoice_in(uow, invoice)  # the last failure may have moved it
-        else:
-            dunning.unknown(uow, invoice, now)
         uow.commit()
-    return settled, invoice
+    return settled, after
+
+
+def record_held(
+    uow: UnitOfWork, invoice: Invoice, settled: Payment, now: datetime, *, automatic: bool
+) -> Invoice | None:
+    """Inside an open unit of work holding ``invoice``: record its payment as the gateway's
+    answer left it (``settled``). The invoice after it; None if someone settled the payment
+    first (nothing written)."""
+    if not uow.payments.settle(settled, IN_FLIGHT_VALUES):
+        return None
+    if settled.status is PaymentStatus.SUCCEEDED:
+        invoice = _captured(uow, invoice, settled, now)
+        uow.publish([PaymentSucceeded(**payment_fields(settled, now))])
+    elif settled.status is PaymentStatus.FAILED:
+        uow.publish([PaymentFailed(**payment_fields(settled, now))])
+        if automatic and invoice.status in PAYABLE:
+            dunning.failed(uow, invoice, settled.created_at, now)
+            invoice = _invoice_in(uow, invoice)  # the last failure may have moved it
+    else:
+        dunning.unknown(uow, invoice, now)
+    return invoice
 
 
 def _captured(uow: UnitOfWork, invoice: Invoice, payment: Payment, now: datetime) -> Invoice:
@@ -329,65 +340,3 @@ def _current(uow: UnitOfWork, organization_id: str, invoice_id: str) -> Invoice:
 
 def _invoice_in(uow: UnitOfWork, invoice: Invoice) -> Invoice:
     return uow.invoices.get_invoice(invoice.organization_id, invoice.id) or invoice
-
-
-@dataclass(frozen=True)
-class CollectionRun:
-    attempted: int  # invoices collected or looked at
-    succeeded: int  # payments that succeeded
-    failed: int
-    unknown: int
-    errors: tuple[tuple[str, str], ...] = ()  # (invoice id, what went wrong)
-
-
-def run_collection(
-    uow: UnitOfWork,
-    gateway_for: Callable[[str], PaymentGateway],
-    clock: Clock,
-    organization_id: str | None,
-    *,
-    batch: int = 500,
-    collect: Callable[[str, str], Collected | None] | None = None,
-) -> CollectionRun:
-    """Every invoice due for an attempt now, of one organization (None: every live one), in
-    invoice id order, each once. ``collect``: how one is collected (default: here, now); a
-    job system passes a function that hands it to a worker instead and returns None (the
-    invoice is counted as attempted; its outcome is the worker's). First, top-ups and
-    refunds in flight are asked about, then credits waiting on balances (a cancellation's
-    negative invoice) pay their accounts' open invoices."""
-
-    gateways: dict[str, PaymentGateway] = {}  # each organization's, looked up once a run
-
-    def here(org: str, invoice_id: str) -> Collected | None:
-        gateway = gateways.get(org)
-        if gateway is None:
-            gateway = gateways[org] = gateway_for(org)
-        return collect_invoice(uow, gateway, clock, org, invoice_id)
-
-    one = collect or here
-    now = clock.now()
-    settle_unsettled(uow, gateway_for, clock, organization_id)
-    spread_waiting_credits(uow, organization_id, now)
-    after: str | None = None
-    attempted = succeeded = failed = unknown = 0
-    errors: list[tuple[str, str]] = []
-    while True:
-        with uow:
-            due = uow.collections.due(organization_id, now, batch, after)
-        if not due:
-            break
-        for org, invoice_id in due:
-            attempted += 1
-            try:
-                done = one(org, invoice_id)
-            except Conflict as exc:  # e.g. a customer paying it at this very moment
-                errors.append((invoice_id, exc.message))
-                continue
-            if done is None:  # handed to a worker
-                continue
-            status = done.payment.status if done.payment is not None else None
-            succeeded += status is PaymentStatus.SUCCEEDED
-            failed += status is PaymentStatus.FAILED
-            unknown += status in IN_FLIGHT if status is not None else 0
-        after = due[-1][1]
-    return CollectionRun(attempted, succeeded, failed, unknown, tuple(errors))

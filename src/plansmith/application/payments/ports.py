@@ -3,11 +3,14 @@ payments, collections (the dunning state of an invoice) and each organization's 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from plansmith.domain.invoicing.invoice import Invoice
+from plansmith.domain.invoicing.ledger import Transaction
 from plansmith.domain.payments.dunning import DunningPolicy
 from plansmith.domain.payments.payments import GatewayAnswer, Payment, PaymentMethod
 
@@ -63,6 +66,18 @@ class RefundRequest:
     currency: str
 
 
+def distinct_keys(requests: Sequence[ChargeRequest]) -> None:
+    """ValueError naming the idempotency keys given more than once in one ``charge_many``
+    (two requests under one key would race each other for one capture)."""
+    counts = Counter(request.idempotency_key for request in requests)
+    twice = sorted(key for key, count in counts.items() if count > 1)
+    if twice:
+        raise ValueError(
+            f"charge_many was given these idempotency keys more than once: {', '.join(twice)}; "
+            "one key per payment, once per call"
+        )
+
+
 class PaymentGateway(Protocol):
     """A payment gateway. ``charge`` and ``refund`` never raise for a decline or a timeout:
     they answer failed or unknown. Called outside any database transaction."""
@@ -82,6 +97,16 @@ class PaymentGateway(Protocol):
     def forget_card(self, token: str, customer_ref: str | None) -> None: ...
 
     def charge(self, request: ChargeRequest) -> GatewayAnswer: ...
+
+    def charge_many(self, requests: Sequence[ChargeRequest]) -> list[GatewayAnswer]:
+        """One answer per request, in the requests' order: what a collection run sends a
+        batch of invoices with. Each request keeps its own idempotency key and fares exactly
+        as ``charge(request)`` would: the same key twice captures once (in this call or any
+        other), a timeout answers unknown, a decline failed; it never raises for a decline or
+        a timeout, and one request's trouble answers that request only. Called outside any
+        database transaction. The keys of one call are distinct (the caller makes them so):
+        a key given twice raises ValueError before anything is sent (see ``distinct_keys``)."""
+        ...
 
     def refund(self, request: RefundRequest) -> GatewayAnswer: ...
 
@@ -230,3 +255,46 @@ class DunningPolicyRepository(Protocol):
         ...
 
     def put(self, organization_id: str, policy: DunningPolicy, at: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class HeldBatch:
+    """A batch of one organization's invoices as a collection finds them, read at once with
+    the invoices held: what decides whether each can be charged in the batch."""
+
+    invoices: Sequence[Invoice]  # held until the unit of work ends, in id order; no lines
+    in_flight: Mapping[str, Payment]  # invoice id: its payment pending or unknown
+    collected: frozenset[str]  # invoice ids that have a dunning state already
+    holding_credit: frozenset[tuple[str, str]]  # (account id, currency) with a balance
+    cards: Mapping[str, PaymentMethod]  # account id: its default card
+    subscription_status: Mapping[str, str]  # subscription id: its status
+
+
+class CollectionBatches(Protocol):
+    """A collection batch's reads and writes, each one statement (or a fixed few) whatever
+    the batch's size."""
+
+    def hold(
+        self, organization_id: str, invoice_ids: Sequence[str], *, to_charge: bool = True
+    ) -> HeldBatch:
+        """The organization's invoices of these ids, held (row locks, in id order, so two
+        batches never wait in a circle), with what else the collection reads of them
+        (``to_charge`` False: to record answers, so no balances and no cards)."""
+        ...
+
+    def add_payments(self, payments: Sequence[Payment]) -> None:
+        """Insert; Conflict(payment_in_progress) if any of their invoices has one in flight
+        (then nothing of them is written)."""
+        ...
+
+    def settle_payments(self, payments: Sequence[Payment]) -> None:
+        """Write each one's outcome; the caller holds their invoices and read them in flight."""
+        ...
+
+    def post(self, transactions: Sequence[Transaction]) -> None:
+        """Ledger transactions with their entries; Conflict(already_posted) if one was."""
+        ...
+
+    def update_invoices(self, invoices: Sequence[Invoice]) -> None:
+        """Write what paying changed (status, amounts, stamps) of held invoices."""
+        ...

@@ -8,6 +8,7 @@ with --as-of, nor for a sandbox: workers run on the wall clock).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -18,12 +19,8 @@ from rich.table import Table
 from plansmith.application.billing.test_clocks import FrozenClock, clock_for
 from plansmith.application.kernel.ports import Clock
 from plansmith.application.organizations.organizations import find_organization
-from plansmith.application.payments.collection import (
-    Collected,
-    CollectionRun,
-    collect_invoice,
-    run_collection,
-)
+from plansmith.application.payments.collection_batch import BatchCollected, collect_batch
+from plansmith.application.payments.collection_run import CollectionRun, run_collection
 from plansmith.application.payments.jobs import dispatch_collection
 from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.cli.billing import _as_of_live
@@ -51,15 +48,15 @@ def _run(plansmith: Plansmith, org_id: str | None, clock: Clock) -> CollectionRu
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("collecting", total=None)
 
-        def one(org: str, invoice_id: str) -> Collected:
+        def many(org: str, invoice_ids: Sequence[str]) -> BatchCollected:
             try:
-                return collect_invoice(
-                    plansmith.uow(), plansmith.gateway_for(org), clock, org, invoice_id
+                return collect_batch(
+                    plansmith.uow(), plansmith.gateway_for(org), clock, org, invoice_ids
                 )
             finally:
-                progress.advance(task)
+                progress.advance(task, len(invoice_ids))
 
-        return run_collection(plansmith.uow(), plansmith.gateway_for, clock, org_id, collect=one)
+        return run_collection(plansmith.uow(), plansmith.gateway_for, clock, org_id, collect=many)
 
 
 def collect(

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from plansmith.application.payments.collection import CollectionRun, run_collection
+from plansmith.application.payments.collection_run import CollectionRun, run_collection
 from plansmith.application.payments.jobs import dispatch_collection
 from plansmith.application.subscriptions.actions import advance_due
 from plansmith.bootstrap import Plansmith

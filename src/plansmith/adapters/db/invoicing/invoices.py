@@ -55,6 +55,38 @@ INV = t.invoices.c
 LINE = "line_"  # the prefix of a joined line's columns
 
 
+def invoice_of_row(r: Mapping[Any, Any], lines: Sequence[InvoiceLine]) -> Invoice:
+    """An invoice from its row (a mapping of its columns) and its lines."""
+    return Invoice(
+        id=r["id"],
+        organization_id=r["organization_id"],
+        account_id=r["account_id"],
+        subscription_id=r["subscription_id"],
+        currency=r["currency"],
+        status=InvoiceStatus(r["status"]),
+        number=r["number"],
+        period_start=r["period_start"],
+        period_end=r["period_end"],
+        lines=tuple(lines),
+        totals=Totals(
+            r["subtotal"],
+            r["discount"],
+            r["tax"],
+            r["total"],
+            r["credit_applied"],
+            r["amount_due"],
+        ),
+        tax_id=r["tax_id"],
+        created_at=r["created_at"],
+        finalize_after=r["finalize_after"],
+        finalized_at=r["finalized_at"],
+        paid_at=r["paid_at"],
+        voided_at=r["voided_at"],
+        discounts=tuple(_discount(d) for d in r["discounts"]),
+        billing_run_id=r["billing_run_id"],
+    )
+
+
 class SqlInvoices:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -108,34 +140,7 @@ class SqlInvoices:
         # The buyer is written with the invoice and never changed: kept for ``buyer``.
         self._buyers[r["id"]] = r["buyer"]
         self._sellers[r["id"]] = seller_of(r["seller"])
-        return Invoice(
-            id=r["id"],
-            organization_id=r["organization_id"],
-            account_id=r["account_id"],
-            subscription_id=r["subscription_id"],
-            currency=r["currency"],
-            status=InvoiceStatus(r["status"]),
-            number=r["number"],
-            period_start=r["period_start"],
-            period_end=r["period_end"],
-            lines=tuple(lines),
-            totals=Totals(
-                r["subtotal"],
-                r["discount"],
-                r["tax"],
-                r["total"],
-                r["credit_applied"],
-                r["amount_due"],
-            ),
-            tax_id=r["tax_id"],
-            created_at=r["created_at"],
-            finalize_after=r["finalize_after"],
-            finalized_at=r["finalized_at"],
-            paid_at=r["paid_at"],
-            voided_at=r["voided_at"],
-            discounts=tuple(_discount(d) for d in r["discounts"]),
-            billing_run_id=r["billing_run_id"],
-        )
+        return invoice_of_row(r, lines)
 
     def _with_lines(self, q: Select[Any]) -> list[Invoice]:
         """The invoices ``q`` selects (whole rows, in its order, within its limit), each with

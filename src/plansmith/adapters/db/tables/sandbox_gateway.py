@@ -1,6 +1,7 @@
 """The sandbox payment gateway's own state: the cards it keeps and the charges and refunds it
-made. Written only by adapters/payments/sandbox_gateway.py, in its own short transactions, as
-an external gateway keeps its state apart from its callers'; never a card number."""
+made. Written only by adapters/payments/sandbox_gateway.py and sandbox_charges.py, in their
+own short transactions, as an external gateway keeps its state apart from its callers'; never
+a card number."""
 
 from __future__ import annotations
 
