@@ -30,6 +30,7 @@ PATCH_BODIES = {
     "/v1/plans/{plan_id}/versions/{version_id}": "DraftUpdate",
     "/v1/add_ons/{add_on_id}": "AddOnUpdate",
     "/v1/extra_packs/{pack_id}": "ExtraPackUpdate",
+    "/v1/webhook_endpoints/{endpoint_id}": "WebhookEndpointUpdate",
 }
 # A value other than the cleared one, set first so that clearing it shows.
 SET_FIRST: dict[str, Any] = {
@@ -44,6 +45,7 @@ SET_FIRST: dict[str, Any] = {
     "features": ["chat"],
     "allowances": {"scans": 5},
     "description": "Worth having",
+    "event_types": ["invoice.finalized"],
 }
 # Cleared to "", these are shown as null: the account has none.
 SHOWN_AS_NULL = {"tax_id", "external_id", "default_invoice_address_id"}
@@ -77,8 +79,13 @@ def objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
     found = _objects(client, tenant)
     plan = client.get(f"/v1/plans/{found['plan_id']}", headers=tenant.headers).json()
     assert plan["draft_version_id"]
+    # An endpoint on an address of the Internet (never sent to: no delivery worker runs here).
+    endpoint = client.post(
+        "/v1/webhook_endpoints", json={"url": "https://93.184.215.14/hooks"}, headers=tenant.headers
+    )
+    assert endpoint.status_code == 201, endpoint.text
     # /versions/{version_id} takes the draft: a published version refuses a new name anyway.
-    return {**found, "version_id": plan["draft_version_id"]}
+    return {**found, "version_id": plan["draft_version_id"], "endpoint_id": endpoint.json()["id"]}
 
 
 def test_every_patch_route_takes_a_patch_body(container: Plansmith) -> None:
@@ -120,7 +127,7 @@ def test_null_clears_an_optional_field_and_is_refused_for_a_required_one_on_ever
         for field in model.model_fields
         if field not in model.clears
     ]
-    assert (len(refused), len(cleared)) == (25, 12)
+    assert (len(refused), len(cleared)) == (27, 14)
 
 
 @pytest.mark.parametrize(
