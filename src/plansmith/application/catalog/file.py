@@ -19,6 +19,7 @@ from enum import StrEnum
 from functools import partial
 from typing import Any
 
+from plansmith.application.catalog.charges import check_meters
 from plansmith.application.catalog.document import (
     AddOnEntry,
     CatalogDocument,
@@ -231,6 +232,10 @@ def _steps(uow: UnitOfWork, organization_id: str, doc: CatalogDocument) -> list[
     """Every change the document makes, each with what writes it; checks references first."""
     have = _Catalog.load(uow, organization_id)
     _check_references(doc, have)
+    meters = Checks()
+    for i, p in enumerate(doc.plans):
+        check_meters(uow, organization_id, p.terms, f"plans[{i}].terms.", meters)
+    meters.raise_if_any()
     steps = _simple_steps(uow, organization_id, doc, have, "families")
     steps += [_plan_step(uow, have, organization_id, p) for p in doc.plans]
     steps += _simple_steps(uow, organization_id, doc, have, "add_ons")
