@@ -11,7 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from plansmith.adapters.clock import TestClock
-from plansmith.application.subscriptions.actions import cancel_subscription
+from plansmith.application.subscriptions.actions import advance_due, cancel_subscription
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 from tests.integration.billing_scenarios_support import (
@@ -214,3 +214,34 @@ def test_a_cancel_at_the_term_end_bills_the_last_period_usage_on_the_final_invoi
         ("usage", "Usage: api_call", 1, 30, 30, *march, "api_call", F(8), 5, F(3))
     ]
     assert other_lines(final) == []
+
+
+def test_the_renewal_job_waits_for_the_grace_too_and_its_usage_item_is_invoiced_once(
+    container: Plansmith, tenant: Tenant, clock: TestClock
+) -> None:
+    tz, org = "UTC", tenant.organization_id
+    clock.set(local_at(D(2026, 2, 20), tz, 9))
+    new_meter(container, org, "api_call")
+    plans = {
+        "basic": _monthly_plan({"USD": 1000}, charges=[_per_unit("api_call", "USD", "0.1", 5)])
+    }
+    seed_catalog(container, org, plans=plans, add_ons=False)
+    acct = new_account(container, org, "USD", tz)
+    clock.set(local_at(D(2026, 3, 1), tz, 9))
+    _subscribe(container, org, acct, "basic", 1)
+    _bill(container, org)
+    clock.set(local_at(D(2026, 3, 10), tz, 9))
+    send(container, org, acct, "api_call", "2026-03-10T09:00:00Z", 7)
+    clock.set(local_at(D(2026, 4, 1), tz, 0, 30))
+    assert advance_due(container.uow(), container.clock, org).renewed == 0
+    clock.set(local_at(D(2026, 4, 1), tz, 1))
+    assert advance_due(container.uow(), container.clock, org).renewed == 1
+    assert _made(_bill(container, org))[1:3] == (1, 1)
+    _rerun_creates_nothing(container, org)
+    assert advance_due(container.uow(), container.clock, org).renewed == 0
+    renewal = _invoices(container, org)[1]
+    march = (D(2026, 3, 1), D(2026, 4, 1))
+    assert usage_lines(renewal) == [
+        ("usage", "Usage: api_call", 1, 20, 20, *march, "api_call", F(7), 5, F(2))
+    ]
+    assert other_lines(renewal) == [("recurring", 1000, D(2026, 4, 1), D(2026, 5, 1))]
