@@ -24,8 +24,8 @@ from tests.integration.billing_scenarios_support import (
     _rerun_creates_nothing,
     _subscribe,
 )
-from tests.integration.usage_billing_support import other_lines, send, usage_lines
 from tests.integration.usage_billing_support import meter as new_meter
+from tests.integration.usage_billing_support import other_lines, send, usage_lines
 from tests.unit.subscription_builders import local_at, new_account, seed_catalog
 
 F = Fraction

@@ -92,7 +92,7 @@ def _plan_data(
     data = terms_to_data(terms)
     # Left-out terms take their defaults, so a file says only what differs from them.
     if compact:
-        data = {k: v for k, v in data.items() if k == "pricing" or v != _TERMS_DEFAULTS[k]}
+        data = {k: v for k, v in data.items() if k == "pricing" or v != _TERMS_DEFAULTS.get(k, [])}
     return {
         "code": code,
         "name": name,
@@ -195,6 +195,11 @@ def _flat(value: object, path: str, into: dict[str, str]) -> dict[str, str]:
     if isinstance(value, Mapping):
         for key, item in value.items():
             _flat(item, f"{path}.{key}" if path else str(key), into)
+    elif path.endswith("charges") and isinstance(value, list):
+        # Charges by meter and currency (one each), each compared whole.
+        for charge in value:
+            key = f"{charge.get('meter')}/{charge.get('currency')}"
+            into[f"{path}.{key}"] = json.dumps(charge, ensure_ascii=False, sort_keys=True)
     elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
         for price in value:
             into[f"{path}.{price['currency']}/{price['cycle']}"] = str(price["amount"])
