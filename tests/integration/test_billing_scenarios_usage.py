@@ -245,3 +245,53 @@ def test_the_renewal_job_waits_for_the_grace_too_and_its_usage_item_is_invoiced_
         ("usage", "Usage: api_call", 1, 20, 20, *march, "api_call", F(7), 5, F(2))
     ]
     assert other_lines(renewal) == [("recurring", 1000, D(2026, 4, 1), D(2026, 5, 1))]
+
+
+def test_a_change_inside_the_grace_window_is_made_on_the_periods_last_day(
+    container: Plansmith, tenant: Tenant, clock: TestClock
+) -> None:
+    tz, org = "UTC", tenant.organization_id
+    clock.set(local_at(D(2026, 2, 20), tz, 9))
+    new_meter(container, org, "api_call")
+    plans = {
+        "basic": _monthly_plan({"USD": 3100}, charges=[_per_unit("api_call", "USD", "0.1", 5)]),
+        "pro": _monthly_plan({"USD": 6200}, charges=[_per_unit("api_call", "USD", "0.1", 31)]),
+    }
+    seed_catalog(container, org, plans=plans, add_ons=False)
+    acct = new_account(container, org, "USD", tz)
+    clock.set(local_at(D(2026, 3, 1), tz, 9))
+    sub_id = _subscribe(container, org, acct, "basic", 1)
+    _bill(container, org)
+    send(container, org, acct, "api_call", "2026-03-10T09:00:00Z", 8)
+    clock.set(local_at(D(2026, 4, 1), tz, 0, 30))
+    changed = _change(container, org, sub_id, plan="pro")  # an upgrade, in March's last day
+    assert [(i.kind.value, i.amount, i.period_start) for i in changed.items] == [
+        ("credit", -100, D(2026, 3, 31)),
+        ("charge", 200, D(2026, 3, 31)),
+    ]
+    clock.set(local_at(D(2026, 4, 1), tz, 1))
+    assert _made(_bill(container, org))[:3] == (1, 1, 1)
+    _rerun_creates_nothing(container, org)
+    renewal = _invoices(container, org)[1]
+    # Basic 30 days, pro 1 of 31: 5 x 30/31 + 31 x 1/31 = 181/31 = 5.84 -> 6; 8 - 6 = 2 at
+    # pro's 10 cents.
+    assert usage_lines(renewal) == [
+        (
+            "usage",
+            "Usage: api_call",
+            1,
+            20,
+            20,
+            D(2026, 3, 1),
+            D(2026, 4, 1),
+            "api_call",
+            F(8),
+            6,
+            F(2),
+        )
+    ]
+    assert other_lines(renewal) == [
+        ("credit", -100, D(2026, 3, 31), D(2026, 4, 1)),
+        ("charge", 200, D(2026, 3, 31), D(2026, 4, 1)),
+        ("recurring", 6200, D(2026, 4, 1), D(2026, 5, 1)),
+    ]
