@@ -8,8 +8,8 @@ outcome, so a batch of 500 and a single subscription take one path."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -24,6 +24,9 @@ from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.renewals import RenewalMove
 from plansmith.domain.subscriptions.subscription import BillableItem, Subscription
+from plansmith.domain.usage.events import DEFAULT_GRACE
+from plansmith.domain.usage.measures import DayUsage
+from plansmith.domain.usage.meters import Aggregation
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ class SubscriptionSnapshot:
     account_tax_rate_id: str | None  # a rate chosen for the account itself
     redemptions: tuple[Redemption, ...]  # its coupons, oldest first
     charged: tuple[ChargedLine, ...]  # invoiced charges its pending credits may reverse
+    # its account's daily usage of the meters the catalog charges, from its period's start
+    # (read for the whole batch at once; empty when the catalog charges no meter)
+    usage: tuple[DayUsage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,10 @@ class BillingSnapshot:
     # who its invoices are from, as the settings stand: read when loaded to finalize (the
     # invoices finalized keep it); None otherwise
     seller: Seller | None = None
+    # the meters the catalog's charges read (code -> aggregation) and the organization's
+    # grace window for late events: a period's usage is billed once its end + grace passed
+    meters: Mapping[str, Aggregation] = field(default_factory=dict)
+    event_grace: timedelta = DEFAULT_GRACE
 
 
 @dataclass(frozen=True)

@@ -35,18 +35,43 @@ from plansmith.domain.invoicing.invoice import Invoice
 from plansmith.domain.invoicing.ledger import LedgerAccount
 from plansmith.domain.kernel.periods import local_date, local_midnight, zone
 from plansmith.domain.subscriptions.held_log import Span, apply_held, changed_spans
-from plansmith.domain.subscriptions.renewals import advance, period_end
-from plansmith.domain.subscriptions.subscription import BillableItem, Outcome
+from plansmith.domain.subscriptions.renewals import Arrears, advance, period_end
+from plansmith.domain.subscriptions.subscription import BillableItem, Outcome, Subscription
+from plansmith.domain.subscriptions.usage_lines import charges_at_end, usage_items
+from plansmith.domain.usage.measures import Measured
+from plansmith.domain.usage.measures import measure as measured
+from plansmith.domain.usage.meters import Aggregation
 
 
 def _caught_up(
     snapshot: BillingSnapshot, entry: SubscriptionSnapshot, now: datetime
 ) -> tuple[Outcome, list[Span]]:
-    """Every period end passed by now (in the subscription's time zone), and the log after."""
+    """Every period end passed by now (in the subscription's time zone), and the log after.
+
+    A period whose plan version charges usage ends only once its end + the grace window for
+    late events has passed (ADR: usage lines in arrears): its usage is closed then, and the
+    same end bills it, exactly once, with the renewal."""
     sub = entry.subscription
     today = local_date(now, zone(sub.time_zone))
-    out = advance(sub, entry.log, snapshot.book, today, now, snapshot.moves)
+    out = advance(
+        sub, entry.log, snapshot.book, today, now, snapshot.moves, _arrears(snapshot, entry, now)
+    )
     return out, apply_held(entry.log, out.held)
+
+
+def _arrears(snapshot: BillingSnapshot, entry: SubscriptionSnapshot, now: datetime) -> Arrears:
+    def measure(meter: str, start: date, end: date) -> Measured:
+        aggregation = snapshot.meters.get(meter, Aggregation.COUNT)
+        return measured(aggregation, entry.usage, meter, start, end)
+
+    def arrears(sub: Subscription, spans: Sequence[Span]) -> Sequence[BillableItem] | None:
+        if not charges_at_end(sub, snapshot.book):
+            return ()
+        if now < local_midnight(sub.period_end, zone(sub.time_zone)) + snapshot.event_grace:
+            return None  # late events may still come: the end waits
+        return usage_items(sub, spans, snapshot.book, measure)
+
+    return arrears
 
 
 def _inputs(snapshot: BillingSnapshot, entry: SubscriptionSnapshot) -> DraftInputs:

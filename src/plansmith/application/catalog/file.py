@@ -19,6 +19,7 @@ from enum import StrEnum
 from functools import partial
 from typing import Any
 
+from plansmith.application.catalog.charges import check_meters
 from plansmith.application.catalog.document import (
     AddOnEntry,
     CatalogDocument,
@@ -91,7 +92,7 @@ def _plan_data(
     data = terms_to_data(terms)
     # Left-out terms take their defaults, so a file says only what differs from them.
     if compact:
-        data = {k: v for k, v in data.items() if k == "pricing" or v != _TERMS_DEFAULTS[k]}
+        data = {k: v for k, v in data.items() if k == "pricing" or v != _TERMS_DEFAULTS.get(k, [])}
     return {
         "code": code,
         "name": name,
@@ -194,6 +195,11 @@ def _flat(value: object, path: str, into: dict[str, str]) -> dict[str, str]:
     if isinstance(value, Mapping):
         for key, item in value.items():
             _flat(item, f"{path}.{key}" if path else str(key), into)
+    elif path.endswith("charges") and isinstance(value, list):
+        # Charges by meter and currency (one each), each compared whole.
+        for charge in value:
+            key = f"{charge.get('meter')}/{charge.get('currency')}"
+            into[f"{path}.{key}"] = json.dumps(charge, ensure_ascii=False, sort_keys=True)
     elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
         for price in value:
             into[f"{path}.{price['currency']}/{price['cycle']}"] = str(price["amount"])
@@ -231,6 +237,10 @@ def _steps(uow: UnitOfWork, organization_id: str, doc: CatalogDocument) -> list[
     """Every change the document makes, each with what writes it; checks references first."""
     have = _Catalog.load(uow, organization_id)
     _check_references(doc, have)
+    meters = Checks()
+    for i, p in enumerate(doc.plans):
+        check_meters(uow, organization_id, p.terms, f"plans[{i}].terms.", meters)
+    meters.raise_if_any()
     steps = _simple_steps(uow, organization_id, doc, have, "families")
     steps += [_plan_step(uow, have, organization_id, p) for p in doc.plans]
     steps += _simple_steps(uow, organization_id, doc, have, "add_ons")

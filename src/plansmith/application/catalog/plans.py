@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from plansmith.application.catalog.charges import check_meters
 from plansmith.application.catalog.shown import check_shown
 from plansmith.application.kernel.errors import Conflict, NotFound
 from plansmith.application.kernel.ids import new_id
@@ -73,6 +74,9 @@ def create_plan(uow: UnitOfWork, clock: Clock, organization_id: str, data: PlanI
     assert code and name and terms and channels is not None and rank is not None
     now = clock.now()
     with uow:
+        meters = Checks()
+        check_meters(uow, organization_id, terms, "terms.", meters)
+        meters.raise_if_any()
         family = uow.families.by_code(organization_id, data.family)
         if family is None:
             raise NotFound(f"no plan family with code {data.family!r}", field="family")
@@ -210,9 +214,14 @@ def edit_plan(
             )
             uow.plan_versions.add(draft)
         merged = {**terms_to_data(draft.terms), **(terms or {})}
+        new_terms = terms_from_data(merged, "terms")
+        if terms is not None and "charges" in terms:
+            meters = Checks()
+            check_meters(uow, organization_id, new_terms, "terms.", meters)
+            meters.raise_if_any()
         draft = replace(
             draft,
-            terms=terms_from_data(merged, "terms"),
+            terms=new_terms,
             name=new_name or draft.name,
             channels=draft.channels if new_channels is None else new_channels,
         )

@@ -98,6 +98,7 @@ def draft_lines(
             days=item.days,
             period_days=item.period_days,
             subscription_id=subscription_id,
+            usage=item.usage,
         )
         for source, item in items
     ]

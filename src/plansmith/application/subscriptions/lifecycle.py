@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.ids import new_id
 from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.application.subscriptions.ports import StoredItem
+from plansmith.application.subscriptions.usage_arrears import arrears_of
 from plansmith.domain.catalog.plans import Plan, PlanVersion
 from plansmith.domain.kernel.periods import local_date, zone
 from plansmith.domain.subscriptions.events import SubscriptionEvent
@@ -208,7 +209,12 @@ def run(
     accepts the result (e.g. a preview the customer reviewed), else returned unsaved."""
     log = list(uow.subscriptions.log(sub.id)) if log is None else list(log)
     today = _today(sub, now)
-    out = advance(sub, log, book, today, now, moves)
+    out = advance(sub, log, book, today, now, moves, arrears_of(uow, book, now))
+    due = out.subscription.due_on()
+    if due is not None and due <= today:
+        # Its period's end waits for the usage grace window: what is done meanwhile is done
+        # on the period's last day, in it.
+        today = due - timedelta(days=1)
     log_after = apply_held(log, out.held)
     if action is not None:
         step = action(out.subscription, log_after, book, today, now)

@@ -25,6 +25,7 @@ from plansmith.domain.kernel.limits import (
 )
 from plansmith.domain.kernel.money import Currency
 from plansmith.domain.kernel.periods import Cycle, CycleUnit
+from plansmith.domain.usage.charges import Charge
 
 CODE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
 
@@ -71,6 +72,12 @@ class PlanTerms:
     features: frozenset[str] = frozenset()
     description: str = ""
     pay_per_day: bool = False
+    # Usage charges, at most one per meter and currency, each in a currency the version is
+    # priced in; versioned with the prices (a published version's never change).
+    charges: tuple[Charge, ...] = ()
+
+    def charges_in(self, currency: str) -> tuple[Charge, ...]:
+        return tuple(c for c in self.charges if c.currency.code == currency)
 
     def currencies(self) -> list[str]:
         return sorted({p.currency for p in self.prices} | set(self.base_prices))
@@ -130,6 +137,7 @@ class PlanTerms:
             checks.run(_count, amount, f"allowances.{key}", minimum=0)
         for flag in self.features:
             checks.run(check_code, flag, "features")
+        self._check_charges(checks)
         if self.pricing is PricingModel.FLAT and (self.min_seats != 1 or self.max_seats):
             checks.add(
                 InvalidValue(
@@ -140,6 +148,32 @@ class PlanTerms:
             )
         checks.raise_if_any()
         return self
+
+    def _check_charges(self, checks: Checks) -> None:
+        priced = set(self.currencies())
+        seen: set[tuple[str, str]] = set()
+        for i, charge in enumerate(self.charges):
+            if not isinstance(charge, Charge):
+                checks.add(InvalidValue("expected a usage charge", field=f"charges[{i}]"))
+                continue
+            code = charge.currency.code
+            if code not in priced:
+                checks.add(
+                    InvalidValue(
+                        f"the plan is not priced in {code}: a charge is in one of "
+                        f"{', '.join(sorted(priced)) or 'its prices currencies'}",
+                        field=f"charges[{i}].currency",
+                    )
+                )
+            if (charge.meter, code) in seen:
+                checks.add(
+                    InvalidValue(
+                        f"two charges for the meter {charge.meter!r} in {code}",
+                        field=f"charges[{i}].meter",
+                        code=ec.DUPLICATE_CHARGE,
+                    )
+                )
+            seen.add((charge.meter, code))
 
     def within_limits(self) -> PlanTerms:
         """These terms, or an InvalidInput naming every number above the bounds of

@@ -27,6 +27,8 @@ from plansmith.domain.kernel.limits import MAX_ALLOWANCE, MAX_PRICE, at_most, cy
 from plansmith.domain.kernel.money import Currency
 from plansmith.domain.kernel.periods import Cycle
 from plansmith.domain.kernel.text import check_text
+from plansmith.domain.usage.charges import Charge
+from plansmith.domain.usage.charges_data import charge_from_data, charge_to_data
 
 TERMS_FIELDS = frozenset(
     {
@@ -41,6 +43,7 @@ TERMS_FIELDS = frozenset(
         "features",
         "description",
         "pay_per_day",
+        "charges",
     }
 )
 POLICY_FIELDS = frozenset(
@@ -53,7 +56,9 @@ def _percent_text(value: Decimal) -> str:
 
 
 def terms_to_data(terms: PlanTerms) -> dict[str, Any]:
-    return {
+    """As stored and shown; ``charges`` only when there are some (terms before them read the
+    same)."""
+    data = {
         "pricing": terms.pricing.value,
         "prices": [
             {"currency": p.currency, "cycle": p.cycle.name, "amount": p.amount}
@@ -69,6 +74,9 @@ def terms_to_data(terms: PlanTerms) -> dict[str, Any]:
         "description": terms.description,
         "pay_per_day": terms.pay_per_day,
     }
+    if terms.charges:
+        data["charges"] = [charge_to_data(c) for c in terms.charges]
+    return data
 
 
 def _mapping(value: object, path: str) -> Mapping[str, Any]:
@@ -203,6 +211,16 @@ def terms_from_data(data: object, path: str = "", *, limits: bool = True) -> Pla
     def features(value: object, where: str) -> frozenset[str]:
         return frozenset(_str(item, f"{where}[{i}]") for i, item in enumerate(_list(value, where)))
 
+    def charges(value: object, where: str) -> tuple[Charge, ...]:
+        found = []
+        for i, item in enumerate(_list(value, where)):
+            try:
+                found.append(charge_from_data(item))
+            except DomainError as exc:
+                for error in exc.errors if isinstance(exc, InvalidInput) else [exc]:
+                    checks.add(under(f"{where}[{i}].", error))
+        return tuple(found)
+
     terms = PlanTerms(
         pricing=read("pricing", pricing, PricingModel.PER_SEAT),
         prices=read("prices", prices, ()),
@@ -215,6 +233,7 @@ def terms_from_data(data: object, path: str = "", *, limits: bool = True) -> Pla
         features=read("features", features, frozenset()),
         description=read("description", _text if limits else _str, ""),
         pay_per_day=read("pay_per_day", _bool, False),
+        charges=read("charges", charges, ()),
     )
     # A price list that could not be read has been reported; "a plan needs a price" would
     # only repeat it.

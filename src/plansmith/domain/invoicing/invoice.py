@@ -63,6 +63,42 @@ class LineKind(StrEnum):
     CHARGE = "charge"  # the rest of a period at the new terms
     ACCRUAL = "accrual"  # pay-per-day: days active x day rate, in arrears
     ONE_OFF = "one_off"  # extra packs and other charges the operator adds
+    USAGE = "usage"  # a meter's usage over a period, in arrears, rated by its charge
+
+
+@dataclass(frozen=True)
+class UsageDetail:
+    """What a usage line measured: the meter's value over its period, the period's allowance
+    (prorated after a plan change, with pack units) and the billable rest it was rated on."""
+
+    meter: str
+    quantity: Fraction  # exact: a sum meter may give 2.5
+    allowance: int
+    billable_quantity: Fraction
+
+    def to_data(self) -> dict[str, object]:
+        return {
+            "meter": self.meter,
+            "quantity": _decimal_text(self.quantity),
+            "allowance": self.allowance,
+            "billable_quantity": _decimal_text(self.billable_quantity),
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, object]) -> UsageDetail:
+        return cls(
+            meter=str(data["meter"]),
+            quantity=Fraction(str(data["quantity"])),
+            allowance=int(str(data["allowance"])),
+            billable_quantity=Fraction(str(data["billable_quantity"])),
+        )
+
+
+def _decimal_text(value: Fraction) -> str:
+    """A meter value as exact decimal text (values are whole or micros, so it terminates)."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    return format(Decimal(value.numerator) / Decimal(value.denominator), "f").rstrip("0")
 
 
 @dataclass(frozen=True)
@@ -140,6 +176,7 @@ class InvoiceLine:
     days: int | None = None
     period_days: int | None = None
     subscription_id: str | None = None
+    usage: UsageDetail | None = None  # usage lines only
 
     @property
     def net(self) -> int:

@@ -24,6 +24,7 @@ from plansmith.domain.invoicing.invoice import (
     TaxRate,
     TaxSummary,
     Totals,
+    UsageDetail,
 )
 from plansmith.domain.kernel.limits import MAX_INVOICE_AMOUNT, TooLarge, figure
 from plansmith.domain.kernel.money import allocate, round_half_up
@@ -52,6 +53,7 @@ class DraftLine:
     days: int | None = None
     period_days: int | None = None
     subscription_id: str | None = None
+    usage: UsageDetail | None = None
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,7 @@ def price_lines(
                 days=line.days,
                 period_days=line.period_days,
                 subscription_id=line.subscription_id,
+                usage=line.usage,
             )
         )
     _check_size(priced)

@@ -133,6 +133,7 @@ ADDRESS_NOT_ON_ACCOUNT = _code("address_not_on_account", 422, "the address belon
 INVALID_CODE = _code("invalid_code", 422, "not 1-63 of `a-z 0-9 _ . -`")
 NEGATIVE = _code("negative", 422, "a negative price or amount")
 DUPLICATE_PRICE = _code("duplicate_price", 422, "two prices for one currency and cycle")
+DUPLICATE_CHARGE = _code("duplicate_charge", 422, "two usage charges for one meter and currency")
 DUPLICATE_DISCOUNT = _code("duplicate_discount", 422, "two discounts for one cycle")
 CYCLE_NAME = _code("cycle_name", 422, "a cycle written by another name than its canonical one (`year`, not `annual`)")
 SEATS_RANGE = _code("seats_range", 422, "`min_seats` is more than `max_seats`")

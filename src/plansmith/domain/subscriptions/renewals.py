@@ -76,6 +76,9 @@ def resolved_moves(recorded: Iterable[PlanVersionMove]) -> dict[str, RenewalMove
     return resolved
 
 
+Arrears = Callable[[Subscription, Sequence[Span]], Sequence[BillableItem] | None]
+
+
 def advance(
     sub: Subscription,
     log: Sequence[Span],
@@ -83,15 +86,31 @@ def advance(
     today: date,
     now: datetime,
     moves: Mapping[str, RenewalMove] | None = None,
+    arrears: Arrears | None = None,
 ) -> Outcome:
-    """Every period end on or before ``today``; an Outcome with nothing if none is due."""
+    """Every period end on or before ``today``; an Outcome with nothing if none is due.
+
+    ``arrears``: what the period billed in arrears at its end (its usage items), given the
+    subscription in the period and its log; None stops before that end (its usage is not
+    closed yet: the end waits for a later run)."""
     out = Outcome(sub)
     spans = list(log)
     while True:
         due = out.subscription.due_on()
         if due is None or due > today:
             return out
+        extra: tuple[BillableItem, ...] = ()
+        if arrears is not None:
+            found = arrears(out.subscription, spans)
+            if found is None:
+                return out
+            extra = tuple(found)
         step = period_end(out.subscription, spans, book, now, moves or {})
+        if extra:  # caused by the period end's own event, like its other items
+            last = len(step.events) - 1
+            step = replace(
+                step, items=extra + step.items, item_events=(last,) * len(extra) + step.item_events
+            )
         spans = apply_held(spans, step.held)
         out = out.then(step) if out.events else step  # the first: nothing to add it to
 

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from plansmith.domain.invoicing.invoice import LineKind
+from plansmith.domain.invoicing.invoice import LineKind, UsageDetail
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import DomainError
 from plansmith.domain.kernel.periods import BillingSchedule, Cycle, Period, local_midnight, zone
@@ -204,6 +204,7 @@ class BillableItem:
     period_days: int | None = None  # ... of a period this long
     plan_id: str | None = None  # set on the plan's own items
     cycle: str | None = None  # the cycle (``Cycle.name``) of the terms it bills
+    usage: UsageDetail | None = None  # usage items only: what the meter measured
 
 
 @dataclass(frozen=True)

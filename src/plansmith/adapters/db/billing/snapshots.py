@@ -10,12 +10,14 @@ waits for a later invoice). SQLite's BEGIN IMMEDIATE already runs one writer at 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ARRAY, String, Text, and_, any_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
+from plansmith.adapters.db.billing.usage_reads import batch_usage
 from plansmith.adapters.db.catalog.price_books import read_catalog
 from plansmith.adapters.db.invoicing.coupons import redemptions_where
 from plansmith.adapters.db.invoicing.tax_rates import rate_of_row
@@ -214,6 +216,12 @@ def load_snapshot(
         session.execute(select(a.id).where(_in(a.id, holders)).order_by(a.id).with_for_update())
         credit = _credit(session, _in, organization_id, holders)
     charged = pending_credit_charges(session, _in, pending)
+    catalog = read_catalog(session, organization_id)
+    since: dict[str, date] = {}
+    for sub in subs.values():
+        first = since.get(sub.account_id)
+        since[sub.account_id] = sub.period_start if first is None else min(first, sub.period_start)
+    usage = batch_usage(session, _in, organization_id, catalog.book, since)
     entries = {}
     for sub_id, sub in subs.items():
         account = accounts[sub.account_id]
@@ -229,8 +237,12 @@ def load_snapshot(
             account_tax_rate_id=own_rates.get(account.id),
             redemptions=tuple(redemptions.get(sub_id, ())),
             charged=tuple(charged.get(sub_id, ())),
+            usage=tuple(
+                day
+                for day in usage.days.get(sub.account_id, ())
+                if day.local_date >= sub.period_start
+            ),
         )
-    catalog = read_catalog(session, organization_id)
     # Loaded to finalize: the seller its invoices keep, read once for the batch.
     branding = SqlBranding(session).get(organization_id) if hold_credit else None
     return BillingSnapshot(
@@ -241,4 +253,6 @@ def load_snapshot(
         credit=credit,
         entries=entries,
         seller=branding.seller if branding is not None else None,
+        meters=usage.meters,
+        event_grace=usage.grace,
     )

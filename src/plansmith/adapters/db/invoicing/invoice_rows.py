@@ -12,6 +12,7 @@ from plansmith.domain.invoicing.invoice import (
     Invoice,
     InvoiceLine,
     LineKind,
+    UsageDetail,
 )
 from plansmith.domain.organizations.branding import Seller, SellerAddress
 
@@ -89,6 +90,7 @@ def _line(r: Mapping[Any, Any]) -> InvoiceLine:
         days=r["days"],
         period_days=r["period_days"],
         subscription_id=r["subscription_id"],
+        usage=None if r["usage"] is None else UsageDetail.from_data(r["usage"]),
     )
 
 
@@ -161,6 +163,7 @@ def line_rows(invoice: Invoice) -> list[dict[str, Any]]:
             "cycle": line.cycle,
             "days": line.days,
             "period_days": line.period_days,
+            "usage": None if line.usage is None else line.usage.to_data(),
         }
         for position, line in enumerate(invoice.lines)
     ]

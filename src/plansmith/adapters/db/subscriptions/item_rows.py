@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from plansmith.application.subscriptions.ports import StoredItem
-from plansmith.domain.invoicing.invoice import LineKind
+from plansmith.domain.invoicing.invoice import LineKind, UsageDetail
 from plansmith.domain.subscriptions.subscription import BillableItem, Subscription
 
 
@@ -28,6 +28,7 @@ def item_of_row(row: Row[Any]) -> StoredItem:
         period_days=r["period_days"],
         plan_id=r["plan_id"],
         cycle=r["cycle"],
+        usage=None if r["usage"] is None else UsageDetail.from_data(r["usage"]),
     )
     return StoredItem(
         r["id"], r["subscription_id"], r["event_id"], item, r["invoice_id"], r["created_at"]
@@ -58,6 +59,12 @@ def item_rows(sub: Subscription, items: Sequence[StoredItem]) -> list[dict[str, 
             "plan_id": stored.item.plan_id,
             "cycle": stored.item.cycle,
             "created_at": stored.created_at,
+            "usage": None if stored.item.usage is None else stored.item.usage.to_data(),
+            "usage_key": (
+                None
+                if stored.item.usage is None
+                else f"{sub.id}:{stored.item.usage.meter}:{stored.item.period_start.isoformat()}"
+            ),
         }
         for position, stored in enumerate(items)
     ]

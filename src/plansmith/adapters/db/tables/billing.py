@@ -154,6 +154,7 @@ invoice_lines = Table(
     Column("cycle", String(32), nullable=True),
     Column("days", Integer, nullable=True),
     Column("period_days", Integer, nullable=True),
+    Column("usage", JSONText(), nullable=True),  # usage lines (0021): what the meter measured
 )
 
 credit_notes = Table(

@@ -124,7 +124,12 @@ subscription_items = Table(
     Column("plan_id", Id, nullable=True),  # on the plan's own items
     Column("created_at", UTCDateTime(), nullable=False),
     Column("cycle", String(32), nullable=True),  # of the terms it bills; null before 0010
+    # usage items (0021): what the meter measured, and "<subscription>:<meter>:<period start>",
+    # unique, so a period's usage of a meter is billed once whatever retries
+    Column("usage", JSONText(), nullable=True),
+    Column("usage_key", String(200), nullable=True),
     Index("ix_subscription_items_subscription", "subscription_id", "invoice_id"),
+    UniqueConstraint("usage_key", name="uq_subscription_items_usage_key"),
 )
 
 subscription_notices = Table(

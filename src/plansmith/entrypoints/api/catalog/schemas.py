@@ -26,7 +26,9 @@ TERMS_HELP = (
     "pricing (flat | per_seat), prices [{currency, cycle, amount}] in minor units, "
     "base_prices {currency: monthly amount}, cycle_discounts {cycle: percent as text}, "
     "min_seats, max_seats, trial_days, allowances {name: amount per period}, features [..], "
-    "description, pay_per_day"
+    "description, pay_per_day, charges [{meter, currency, included, limit (hard | soft), "
+    "model (per_unit | graduated | volume | graduated_percentage | package | percentage), "
+    "and the model's prices as decimal text in major units}] (see docs/usage.md)"
 )
 
 
@@ -110,7 +112,9 @@ class VersionOut(BaseModel):
     number: int
     status: str
     name: str
-    terms: dict[str, Any]
+    terms: dict[str, Any] = Field(
+        description=TERMS_HELP + "; charges only when the version has usage charges"
+    )
     channels: list[str]
     created_at: datetime
     published_at: datetime | None

@@ -1,0 +1,99 @@
+"""Usage lines: at a period's end, one billable item per meter charged by the plan version in
+force at that end, in arrears, rated once.
+
+The allowance is the charge's ``included`` when one plan was held the whole period; after a
+plan change inside it, the sum over the plans held (the held-terms log's spans) of included x
+days held / days in the period, rounded half up once (a plan without a charge for the meter
+grants 0). Extra packs add their units on top: ``packs`` gives them per meter; nothing sells
+packs yet, so the billing run passes none. Whatever is left at the end expires: each period is
+measured and granted on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from plansmith.domain.invoicing.invoice import LineKind, UsageDetail
+from plansmith.domain.subscriptions.held_log import Span
+from plansmith.domain.subscriptions.price_book import PriceBook
+from plansmith.domain.subscriptions.subscription import BillableItem, Status, Subscription
+from plansmith.domain.usage.allowances import Holding, period_allowance, prorated_allowance
+from plansmith.domain.usage.charges import Charge
+from plansmith.domain.usage.measures import Measured
+from plansmith.domain.usage.rating import rate
+
+__all__ = ["Measure", "Packs", "charges_at_end", "period_allowance_of", "usage_items"]
+
+Measure = Callable[[str, date, date], Measured]  # meter code, [start, end) -> its value
+Packs = Callable[[str, date, date], Sequence[int]]  # pack units bought in the period
+
+
+def no_packs(_meter: str, _start: date, _end: date) -> Sequence[int]:
+    return ()
+
+
+def charges_at_end(sub: Subscription, book: PriceBook) -> tuple[Charge, ...]:
+    """The charges of the version in force at the period's end, in the subscription's
+    currency; none for a trial (a trial bills nothing) or a subscription out of service."""
+    if not sub.in_service or sub.status is Status.TRIALING:
+        return ()
+    return book.version(sub.terms.version_id).terms.charges_in(sub.terms.currency)
+
+
+def _included(book: PriceBook, span: Span, meter: str, currency: str) -> int:
+    terms = book.version(span.terms.version_id).terms
+    found = [c for c in terms.charges_in(currency) if c.meter == meter]
+    return found[0].included if found and not span.trial else 0
+
+
+def period_allowance_of(
+    sub: Subscription, spans: Sequence[Span], book: PriceBook, charge: Charge
+) -> int:
+    """The period's allowance for the charge's meter from the plans held in it."""
+    start, end = sub.period_start, sub.period_end
+    held = [s for s in spans if s.days_within(start, end) > 0]
+    if len(held) <= 1:
+        return charge.included  # one plan (the one at the end) the whole period
+    holdings = [
+        Holding(_included(book, s, charge.meter, charge.currency.code), s.days_within(start, end))
+        for s in held
+    ]
+    return prorated_allowance(holdings, (end - start).days)
+
+
+def usage_items(
+    sub: Subscription,
+    spans: Sequence[Span],
+    book: PriceBook,
+    measure: Measure,
+    packs: Packs = no_packs,
+) -> tuple[BillableItem, ...]:
+    """The usage items of the period ``sub`` is in (``[period_start, period_end)``), as its
+    end bills them; ``spans``: its held-terms log up to that end."""
+    start, end = sub.period_start, sub.period_end
+    items = []
+    for charge in charges_at_end(sub, book):
+        measured = measure(charge.meter, start, end)
+        granted = period_allowance(
+            period_allowance_of(sub, spans, book, charge), packs(charge.meter, start, end)
+        )
+        line = rate(charge, measured.quantity, allowance=granted, events=measured.events)
+        usage = UsageDetail(charge.meter, line.quantity, granted, line.billable_quantity)
+        items.append(
+            BillableItem(
+                kind=LineKind.USAGE,
+                component=f"usage:{charge.meter}",
+                description=f"Usage: {charge.meter}",
+                currency=charge.currency.code,
+                quantity=1,
+                unit_amount=line.amount_minor,
+                amount=line.amount_minor,
+                period_start=start,
+                period_end=end,
+                plan_id=sub.terms.plan_id,
+                cycle=sub.terms.cycle.name,
+                usage=usage,
+            )
+        )
+    return tuple(items)
