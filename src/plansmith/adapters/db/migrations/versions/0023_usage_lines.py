@@ -1,8 +1,8 @@
 """Usage lines: what a usage item and an invoice line measured (meter, quantity, allowance,
 billable quantity), and the unique key of a period's usage of a meter, so it is billed once.
 
-Revision ID: 0021_usage_lines
-Revises: 0020_usage_events
+Revision ID: 0023_usage_lines
+Revises: 0022_webhooks
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021_usage_lines"
-down_revision = "0020_usage_events"
+revision = "0023_usage_lines"
+down_revision = "0022_webhooks"
 branch_labels = None
 depends_on = None
 
