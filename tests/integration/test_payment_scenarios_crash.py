@@ -15,10 +15,7 @@ collection goes in batches of 500 invoices, each charged with one call to the ga
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -39,6 +36,7 @@ from plansmith.bootstrap import Plansmith
 from plansmith.domain.invoicing import postings
 from plansmith.domain.invoicing.invoice import Invoice
 from tests.conftest import Tenant
+from tests.integration.crash_processes import Process, said, start
 from tests.integration.payment_scenarios_support import monthly
 from tests.unit.subscription_builders import new_account, seed_catalog
 
@@ -47,12 +45,10 @@ pytestmark = [
     pytest.mark.parametrize("db_url", ["postgresql"], indirect=True),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
 CUSTOMERS = 20
 COPIES = 99  # of each customer's invoice: 20 x (1 + 99) = 2,000
 INVOICES = CUSTOMERS * (1 + COPIES)
 PRICE = 1000
-Process = subprocess.Popen[str]
 HOLD_AT = 700  # the killed run captures its 700th charge and dies before recording it
 BATCH = 500  # invoices per batch of the collection run (its default)
 
@@ -88,23 +84,12 @@ def _copies(app: Plansmith, org: str, originals: list[Invoice]) -> None:
 
 
 def _start(db_url: str, org: str, clock: TestClock, hold_at: int, folder: Path) -> Process:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
-    command = [sys.executable, "-m", "tests.integration.payment_crash_process"]
-    return subprocess.Popen(
-        [*command, db_url, org, clock.now().isoformat(), str(hold_at)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=(folder / "stderr.txt").open("a"),
-        text=True,
-    )
+    args = [db_url, org, clock.now().isoformat(), str(hold_at)]
+    return start("tests.integration.payment_crash_process", args, folder)
 
 
 def _said(process: Process, folder: Path) -> list[str]:
-    assert process.stdout is not None
-    line = process.stdout.readline().split()  # blocks until it says it (or dies)
-    assert line, (folder / "stderr.txt").read_text()
-    return line
+    return said(process, folder)
 
 
 def _scalar(app: Plansmith, q: Select[Any]) -> Any:

@@ -7,11 +7,8 @@ the record, what batch ingest through the use case does per second (not asserted
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +22,7 @@ from plansmith.adapters.db import tables as t
 from plansmith.application.usage.ingest import ACCEPTED, ingest
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
+from tests.integration.crash_processes import Process, said, start
 from tests.integration.usage_api_support import UsageApi, call, rows, usage
 
 __all__ = ["usage"]
@@ -33,9 +31,6 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.parametrize("db_url", ["postgresql"], indirect=True),
 ]
-
-ROOT = Path(__file__).resolve().parents[2]
-Process = subprocess.Popen[str]
 
 
 def _events(accounts: list[str], count: int, prefix: str = "e") -> list[dict[str, Any]]:
@@ -90,23 +85,12 @@ def test_20_clients_sending_the_same_10000_ids_count_each_once(
 
 
 def _start(db_url: str, org: str, clock: TestClock, batches: Path, folder: Path) -> Process:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
-    command = [sys.executable, "-m", "tests.integration.usage_crash_process"]
-    return subprocess.Popen(
-        [*command, db_url, org, clock.now().isoformat(), str(batches)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=(folder / "stderr.txt").open("a"),
-        text=True,
-    )
+    args = [db_url, org, clock.now().isoformat(), str(batches)]
+    return start("tests.integration.usage_crash_process", args, folder)
 
 
 def _said(process: Process, folder: Path) -> list[str]:
-    assert process.stdout is not None
-    line = process.stdout.readline().split()  # blocks until it says it (or dies)
-    assert line, (folder / "stderr.txt").read_text()
-    return line
+    return said(process, folder)
 
 
 def test_an_ingest_killed_mid_batch_and_resent_counts_every_event_once(
