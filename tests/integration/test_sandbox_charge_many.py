@@ -285,13 +285,14 @@ def test_two_processes_sending_one_batch_at_once_capture_it_once(
     assert _declines_left(engine, tokens[1]) == 0
 
 
+# PostgreSQL only: SQLite takes its write lock at BEGIN, so no insert waits on another.
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_a_key_stored_by_another_process_mid_batch_answers_what_it_stored(
     db_url: str, gateway: SandboxGateway, engine: Engine, clock: TestClock
 ) -> None:
     """The batch's insert waits on another process's uncommitted row of one of its keys and
     does nothing for it: the batch is rolled back (its decline too) and sent again."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite takes its write lock at BEGIN: no insert waits on another")
     declining, other = _cards(gateway, ("tok_sandbox_declines_1", "tok_sandbox_success"))
     requests = _requests([declining, declining, declining], "pay")
     outcome: list[list[GatewayAnswer]] = []
