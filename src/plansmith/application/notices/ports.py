@@ -110,11 +110,17 @@ class NoticeStore(Protocol):
         two senders never both take it over)."""
         ...
 
-    def release(self, key: NoticeKey, error: str) -> None:
-        """The server did not accept it: let the next try send it at once."""
+    def release(self, key: NoticeKey, error: str, claimed_at: datetime) -> None:
+        """The server did not accept it: let the next try send it at once; nothing if the
+        claim of ``claimed_at`` was taken over meanwhile (the new holder's send stands)."""
         ...
 
-    def finish(self, key: NoticeKey, status: str, at: datetime, error: str | None) -> None: ...
+    def finish(
+        self, key: NoticeKey, status: str, at: datetime, error: str | None, claimed_at: datetime
+    ) -> None:
+        """Record the outcome: ``sent`` whoever holds the claim (the server accepted it);
+        ``refused`` only by the holder of the claim of ``claimed_at``."""
+        ...
 
     def settings(self, organization_id: str) -> NoticeSettings: ...
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -191,28 +191,34 @@ class Notices:
         found = self.store.find(key)
         if found is None or found.status != SENDING:
             return None
-        if not self._take_over(found):
+        taken = self._take_over(found)
+        if taken is None:
             raise NoticeBusy(f"{key} is being sent by another sender")
-        return found
+        return taken
 
-    def _take_over(self, found: SentNotice) -> bool:
+    def _take_over(self, found: SentNotice) -> SentNotice | None:
+        """The stale claim taken over, as this sender now holds it; None if it is not stale
+        or another sender took it first."""
         now = self.clock.now()
         if found.claimed_at > now - self.lease:
-            return False
-        return self.store.take_over(found.key, found.claimed_at, now)
+            return None
+        if not self.store.take_over(found.key, found.claimed_at, now):
+            return None
+        return replace(found, claimed_at=now)
 
     def _send(self, notice: SentNotice) -> None:
         try:
             self.mailer.send(self.identity.sender, notice.envelope, notice.message)
         except MailRefused as exc:
             log.warning("notice %s refused: %s", notice.message_id, exc)
-            self.store.finish(notice.key, REFUSED, self.clock.now(), str(exc))
+            self.store.finish(notice.key, REFUSED, self.clock.now(), str(exc), notice.claimed_at)
             return
         except Exception as exc:
-            # Not accepted: the next pass may send it again at once, the same message.
-            self.store.release(notice.key, repr(exc))
+            # Not accepted: the next pass may send it again at once, the same message (unless
+            # another sender took the claim over meanwhile: then it is that sender's).
+            self.store.release(notice.key, repr(exc), notice.claimed_at)
             raise
-        self.store.finish(notice.key, SENT, self.clock.now(), None)
+        self.store.finish(notice.key, SENT, self.clock.now(), None, notice.claimed_at)
 
 
 def _reminder_draft(composer: Composer, reminder: Reminder) -> Callable[[str], Draft | None]:

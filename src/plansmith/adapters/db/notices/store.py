@@ -17,6 +17,7 @@ from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.reading import read_scope
 from plansmith.application.notices.ports import (
     SENDING,
+    SENT,
     CopyMode,
     MoveNotice,
     NoticeKey,
@@ -117,21 +118,27 @@ class SqlNoticeStore:
             session.commit()
             return bool(cast(Any, done).rowcount)
 
-    def release(self, key: NoticeKey, error: str) -> None:
+    def release(self, key: NoticeKey, error: str, claimed_at: datetime) -> None:
         c = t.sent_notices.c
         with self._sessions() as session:
             session.execute(
                 update(t.sent_notices)
-                .where(_key_filter(key), c.status == SENDING)
+                .where(_key_filter(key), c.status == SENDING, c.claimed_at == claimed_at)
                 .values(claimed_at=RELEASED, last_error=error[:2000])
             )
             session.commit()
 
-    def finish(self, key: NoticeKey, status: str, at: datetime, error: str | None) -> None:
+    def finish(
+        self, key: NoticeKey, status: str, at: datetime, error: str | None, claimed_at: datetime
+    ) -> None:
+        c = t.sent_notices.c
+        mine = _key_filter(key)
+        if status != SENT:  # a late refusal never overwrites another sender's claim or send
+            mine = and_(mine, c.status == SENDING, c.claimed_at == claimed_at)
         with self._sessions() as session:
             session.execute(
                 update(t.sent_notices)
-                .where(_key_filter(key))
+                .where(mine)
                 .values(status=status, sent_at=at, last_error=error)
             )
             session.commit()
