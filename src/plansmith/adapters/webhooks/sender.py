@@ -55,6 +55,7 @@ class HttpSender:
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.allow_private = allow_private
+        self._timeout = timeout
         self._resolve = resolver
         self._wall = wall  # signatures carry real time: receivers refuse stale ones
         self._client = httpx.Client(
@@ -95,7 +96,7 @@ class HttpSender:
             with self._client.stream(
                 "POST", url, content=due.body.encode(), headers=headers, extensions=extensions
             ) as response:
-                head = _read_head(response)
+                head = _read_head(response, started + self._timeout)
                 status = response.status_code
         except httpx.HTTPError as exc:
             return Answer(None, f"{type(exc).__name__}: {exc}", took(), "")
@@ -108,11 +109,14 @@ class HttpSender:
         return Answer(status, error, took(), head)
 
 
-def _read_head(response: httpx.Response) -> str:
-    """At most the first 4 KiB of the answer, as text (NUL dropped: not storable)."""
+def _read_head(response: httpx.Response, deadline: float) -> str:
+    """At most the first 4 KiB of the answer, as text (NUL dropped: not storable), read until
+    ``deadline`` at the latest: the timeout bounds each read, so a receiver trickling its
+    answer a byte at a time would otherwise hold the attempt (and its batch's lease) for
+    hours."""
     kept = b""
     for chunk in response.iter_bytes():
         kept += chunk
-        if len(kept) >= MAX_HEAD:
+        if len(kept) >= MAX_HEAD or time.perf_counter() > deadline:
             break
     return kept[:MAX_HEAD].decode("utf-8", "replace").replace("\x00", "")
