@@ -60,6 +60,11 @@ def refused_address(address: str) -> str | None:
     ip = ipaddress.ip_address(address)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    if isinstance(ip, ipaddress.IPv6Address) and ip.sixtofour is not None:
+        # 2002:7f00:1:: reaches 127.0.0.1 through a 6to4 relay: refused as that address would be
+        carried = refused_address(str(ip.sixtofour))
+        if carried is not None:
+            return f"{address} carries {carried}"
     if ip in _METADATA:
         return f"{address} is a cloud metadata address"
     for kind, test in (
