@@ -131,6 +131,10 @@ class IdempotencyMiddleware:
         claim = decision.claim
         assert claim is not None
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": b""}
+        # The answer goes out only once its outcome is stored: a client that retries the
+        # moment it has it (after a 500, say) must find the key free or answered, never
+        # still "in use".
+        held_back: list[Message] = []
 
         async def capturing_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -140,7 +144,7 @@ class IdempotencyMiddleware:
                 ]
             elif message["type"] == "http.response.body":
                 captured["body"] += message.get("body", b"")
-            await send(message)
+            held_back.append(message)
 
         token = current_claim.set(claim)
         store.hold(claim)  # renews the lease while this request runs
@@ -154,6 +158,8 @@ class IdempotencyMiddleware:
             )
             with anyio.CancelScope(shield=True):  # a client that hangs up must not skip this
                 await run_in_threadpool(store.finish, claim, stored)
+        for message in held_back:
+            await send(message)
 
     def _caller(self, authorization: bytes) -> Caller | None:
         scheme, _, secret = authorization.decode("latin-1").partition(" ")
