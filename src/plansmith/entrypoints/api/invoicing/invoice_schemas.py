@@ -33,8 +33,17 @@ from plansmith.entrypoints.api.subscriptions.result_schemas import (
 from plansmith.entrypoints.api.subscriptions.schemas import PeriodOut
 
 
+class LineUsageOut(BaseModel):
+    """What a usage line measured; exact decimals as text (a sum meter may give 2.5)."""
+
+    meter: str
+    quantity: str = Field(description="The meter's value over the line's period")
+    allowance: int = Field(description="The period's allowance: prorated, with pack units")
+    billable_quantity: str = Field(description="quantity less allowance, never below 0")
+
+
 class LineOut(BaseModel):
-    kind: str = Field(description="recurring, credit, charge, accrual or one_off")
+    kind: str = Field(description="recurring, credit, charge, accrual, one_off or usage")
     description: str
     quantity: int
     unit_amount: int
@@ -53,6 +62,7 @@ class LineOut(BaseModel):
     cycle: str | None = Field(description=CYCLE_HELP, examples=["month"])
     days: int | None = Field(description=DAYS_HELP)
     period_days: int | None = Field(description=PERIOD_DAYS_HELP)
+    usage: LineUsageOut | None = Field(default=None, description="Usage lines only")
 
     @classmethod
     def of(cls, line: InvoiceLine, currency: str, locale: str, *, stored: bool) -> LineOut:
@@ -63,6 +73,7 @@ class LineOut(BaseModel):
                 "amount_formatted": money(line.amount, currency, locale),
                 "total_formatted": money(line.total, currency, locale),
                 "source_id": line.source_id if stored else None,
+                "usage": line.usage.to_data() if line.usage is not None else None,
             }
         )
 
