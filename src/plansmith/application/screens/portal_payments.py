@@ -38,11 +38,17 @@ class Movement:
 
 @dataclass(frozen=True)
 class Owing:
-    """An open invoice: when it is due and when the next attempt to collect it is."""
+    """An open invoice: when it is due, when the next attempt to collect it is, and whether
+    collecting it has failed (the portal warns the customer while it has)."""
 
     invoice: Invoice
     due_at: datetime | None
     next_attempt_at: datetime | None  # a retry scheduled by dunning; None: none scheduled
+    failed_since: datetime | None = None  # the first failed attempt; None: none failed
+
+    @property
+    def failing(self) -> bool:
+        return self.failed_since is not None
 
 
 @dataclass(frozen=True)
@@ -89,12 +95,14 @@ def _owing(
     collections: Sequence[Collection],
 ) -> dict[str, Owing]:
     retries = {c.invoice_id: c.next_attempt_at for c in collections if c.state == SCHEDULED}
+    failed = {c.invoice_id: c.first_failure_at for c in collections if c.failures > 0}
     net = net_days if method == SEND_INVOICE else 0
     return {
         i.id: Owing(
             i,
             i.finalized_at + timedelta(days=net) if i.finalized_at is not None else None,
             retries.get(i.id),
+            failed.get(i.id),
         )
         for i in invoices
         if i.status in PAYABLE and i.totals.amount_due > 0

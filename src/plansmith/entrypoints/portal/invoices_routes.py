@@ -17,7 +17,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
 from plansmith.application.screens.invoices import AccountInvoices, account_invoices
-from plansmith.application.screens.portal_payments import owing_of
+from plansmith.application.screens.portal_payments import Owing, owing_of
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.invoicing.invoice import Invoice
 from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, Visit
@@ -64,6 +64,24 @@ class PastInvoice:
         )
 
 
+@dataclass(frozen=True)
+class FailingPayment:
+    """An open invoice whose collection has failed: the warning above the Invoices tab."""
+
+    id: str
+    number: str
+    amount_due: str  # formatted like the amounts of Past invoices
+    owing: Owing
+
+    @classmethod
+    def of(cls, owing: Owing, account: Account) -> FailingPayment:
+        invoice = owing.invoice
+        due = Formats(invoice.currency, account.locale, account.time_zone).money(
+            invoice.totals.amount_due
+        )
+        return cls(invoice.id, invoice.number or "", due.text, owing)
+
+
 def future_blocks(page: AccountInvoices, language: str) -> list[tuple[str, InvoiceDocument]]:
     """Each future invoice's document with the name of the plan it bills, in the page's order
     (the soonest cut-off first), its labels in the page's language."""
@@ -87,10 +105,12 @@ def invoices_page(request: Request, visit: CurrentVisit, app: Container) -> Resp
     org, account_id = visit.organization_id, visit.account_id
     page = account_invoices(app.uow(), app.clock, org, account_id, app.invoice_grace)
     language = request_language(request, page.account.locale)
+    owing = owing_of(app.uow(), account_id, page.past)
     context = {
         "future": future_blocks(page, language),
         "past": [PastInvoice.of(invoice, page.account, language) for invoice in page.past],
-        "owing": owing_of(app.uow(), account_id, page.past),
+        "owing": owing,
+        "failing": [FailingPayment.of(o, page.account) for o in owing.values() if o.failing],
         "zone": page.account.time_zone,
         **_chrome(visit, page.account),
     }
