@@ -56,6 +56,7 @@ from plansmith.entrypoints.console.webhook_routes import router as console_webho
 from plansmith.entrypoints.portal import routes as portal
 from plansmith.entrypoints.portal.invoices_routes import router as portal_invoices_router
 from plansmith.entrypoints.portal.notices_routes import router as portal_notices_router
+from plansmith.entrypoints.portal.packages_routes import router as portal_packages_router
 from plansmith.entrypoints.portal.pay_routes import router as portal_pay_router
 from plansmith.entrypoints.portal.payments_routes import router as portal_payments_router
 from plansmith.entrypoints.portal.plans_routes import router as portal_plans_router
@@ -121,6 +122,7 @@ def create_app(container: Plansmith) -> FastAPI:
     page_errors.install(app, {portal.PREFIX: portal.error_page, console.PREFIX: console.error_page})
     add_routes(app, portal.router)
     add_routes(app, portal_plans_router)
+    add_routes(app, portal_packages_router)
     add_routes(app, portal_invoices_router)
     add_routes(app, portal_payments_router)
     add_routes(app, portal_pay_router)
