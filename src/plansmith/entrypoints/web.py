@@ -39,6 +39,7 @@ from plansmith.entrypoints.console import routes as console
 from plansmith.entrypoints.console.api_key_routes import router as console_api_key_router
 from plansmith.entrypoints.console.billing_routes import router as console_billing_router
 from plansmith.entrypoints.console.catalog_routes import router as console_catalog_router
+from plansmith.entrypoints.console.charges_routes import router as console_charges_router
 from plansmith.entrypoints.console.customer_mail_routes import (
     router as console_customer_mail_router,
 )
@@ -122,6 +123,7 @@ def create_app(container: Plansmith) -> FastAPI:
     page_errors.install(app, {portal.PREFIX: portal.error_page, console.PREFIX: console.error_page})
     add_routes(app, portal.router)
     add_routes(app, portal_plans_router)
+    add_routes(app, console_charges_router)
     add_routes(app, portal_packages_router)
     add_routes(app, portal_invoices_router)
     add_routes(app, portal_payments_router)
