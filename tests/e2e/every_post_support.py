@@ -109,6 +109,11 @@ POSTED: tuple[Posted, ...] = (
         f"{PORTAL_PLAN}/change",
         (Send(f"{PORTAL_PLAN}/review", fill=BIGGER),),
     ),
+    Posted(  # the world's Telegram add-on (EUR, monthly) fits the service plan: added
+        "portal-packages-review",
+        f"{PORTAL_PLAN}/packages",
+        (Send(f"{PORTAL_PLAN}/packages/review", has={"add_on": "telegram"}),),
+    ),
     Posted(
         "portal-change-review-errors",
         f"{PORTAL_PLAN}/change",
@@ -179,6 +184,12 @@ POSTED: tuple[Posted, ...] = (
         "console-portal-link",
         "/console/customers/{account_id}",
         (Send("/console/customers/{account_id}/portal-link"),),
+    ),
+    Posted(
+        "console-plan-charges-errors",
+        "/console/plans/{plan_id}",
+        (Send("/console/plans/{plan_id}/charges", fill={"charges": "[{"}),),
+        422,
     ),
     Posted(
         "console-plan-draft-errors",

@@ -63,6 +63,9 @@ PAGE_EXCEPTIONS = {
     # the future invoices, the past ones, and beside each open one its due date and next
     # retry (the account's collections and collection method, one statement)
     "/portal/invoices": PAGE + 1,
+    # the usage section: the organization (its clock), the account's periods and each
+    # meter's totals in one (three statements, whatever the number of meters or days)
+    "/console/customers/{account_id}": PAGE + 1,
 }
 
 

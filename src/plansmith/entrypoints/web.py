@@ -39,6 +39,7 @@ from plansmith.entrypoints.console import routes as console
 from plansmith.entrypoints.console.api_key_routes import router as console_api_key_router
 from plansmith.entrypoints.console.billing_routes import router as console_billing_router
 from plansmith.entrypoints.console.catalog_routes import router as console_catalog_router
+from plansmith.entrypoints.console.charges_routes import router as console_charges_router
 from plansmith.entrypoints.console.customer_mail_routes import (
     router as console_customer_mail_router,
 )
@@ -56,6 +57,7 @@ from plansmith.entrypoints.console.webhook_routes import router as console_webho
 from plansmith.entrypoints.portal import routes as portal
 from plansmith.entrypoints.portal.invoices_routes import router as portal_invoices_router
 from plansmith.entrypoints.portal.notices_routes import router as portal_notices_router
+from plansmith.entrypoints.portal.packages_routes import router as portal_packages_router
 from plansmith.entrypoints.portal.pay_routes import router as portal_pay_router
 from plansmith.entrypoints.portal.payments_routes import router as portal_payments_router
 from plansmith.entrypoints.portal.plans_routes import router as portal_plans_router
@@ -121,6 +123,8 @@ def create_app(container: Plansmith) -> FastAPI:
     page_errors.install(app, {portal.PREFIX: portal.error_page, console.PREFIX: console.error_page})
     add_routes(app, portal.router)
     add_routes(app, portal_plans_router)
+    add_routes(app, console_charges_router)
+    add_routes(app, portal_packages_router)
     add_routes(app, portal_invoices_router)
     add_routes(app, portal_payments_router)
     add_routes(app, portal_pay_router)

@@ -24,8 +24,6 @@ from plansmith.application.screens.plan_choices import (
     Review,
     Screen,
     Wish,
-    check_choice,
-    first_choice,
     fixable,
     plan_options,
 )
@@ -102,7 +100,8 @@ def _screen(read: _Read, code: str) -> Screen:
     if plans.current is None:
         raise NotFound("the customer holds no plan in this family to change", field="family")
     currency = read.account.currency
-    return Screen(read.account, plans, plan_options(read.offers(), code, plans.current, currency))
+    options = plan_options(read.offers(), code, plans.current, currency)
+    return Screen(read.account, plans, options, read.book.add_ons)
 
 
 # -- change plan, review, confirm ---------------------------------------------------------
@@ -119,10 +118,9 @@ def change_screen(
     """The form with the terms held or, given ``wish``, that choice and its total."""
     with uow:
         screen = _screen(_read(uow, wall, organization_id, account_id), family_code)
-    currency = screen.account.currency
     if wish is None:
-        return ChangeScreen(screen, first_choice(screen.options, screen.held, currency))
-    return ChangeScreen(screen, check_choice(wish, screen.options, currency))
+        return ChangeScreen(screen, screen.first())
+    return ChangeScreen(screen, screen.check(wish))
 
 
 def review_change(
@@ -152,7 +150,7 @@ def _reviewed(
     with uow:
         read = _read(uow, wall, organization_id, account_id)
         screen = _screen(read, code)
-        choice = check_choice(wish, screen.options, screen.account.currency)
+        choice = screen.check(wish)
         held = screen.held
         if not choice.ok or held is None:
             return ChangeScreen(screen, choice)

@@ -10,8 +10,8 @@ sentences a refusal is shown with.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -20,6 +20,7 @@ from plansmith.application.kernel.errors import Refusal
 from plansmith.application.subscriptions.lifecycle import Result, SubscriptionView
 from plansmith.application.subscriptions.queries import FamilyPlans
 from plansmith.domain.accounts.account import Account
+from plansmith.domain.catalog.add_ons import AddOn
 from plansmith.domain.catalog.pricing import Quote, quote, unit_price
 from plansmith.domain.catalog.terms import PlanTerms, PricingModel
 from plansmith.domain.kernel.errors import DomainError, InvalidInput, InvalidValue
@@ -29,6 +30,8 @@ from plansmith.domain.kernel.periods import BillingSchedule, Cycle, zone
 from plansmith.domain.subscriptions.events import ChangeScheduled
 
 FIELDS = ("plan", "cycle", "quantity")
+# The held additional packages have no price for the cycle chosen: the change would be refused.
+NO_ADD_ON_PRICE = "Your additional packages are not offered for this billing cycle"
 LABELS = {"plan": "Plan", "cycle": "Billing cycle", "quantity": "Quantity"}
 _QUANTITY = re.compile(r"[0-9]+")
 
@@ -120,15 +123,41 @@ def plan_options(
 
 @dataclass(frozen=True)
 class Screen:
-    """One family as the change screens see it: the account, its plans there, the options."""
+    """One family as the change screens see it: the account, its plans there, the options,
+    and the catalog's add-ons (by code), which price the packages the plan carries."""
 
     account: Account
     plans: FamilyPlans
     options: list[PlanOption]
+    add_ons: Mapping[str, AddOn] = field(default_factory=dict)
 
     @property
     def held(self) -> SubscriptionView | None:
         return self.plans.current
+
+    def held_add_ons(self) -> Mapping[str, int]:
+        held = self.held
+        return held.subscription.terms.add_ons if held is not None else {}
+
+    def check(self, fields: Wish) -> Choice:
+        """The choice checked and quoted, with the packages it keeps (or sets) priced."""
+        currency = self.account.currency
+        return check_choice(fields, self.options, currency, self.held_add_ons(), self.add_ons)
+
+    def add_ons_per_cycle(self) -> dict[str, int | None]:
+        """What the packages held cost a period of each cycle offered (None: not sold for
+        it), for the Change form's total as the customer picks a cycle."""
+        currency, held = self.account.currency, self.held_add_ons()
+        sums: dict[str, int | None] = {}
+        for cycle in {p.cycle for o in self.options for p in o.prices}:
+            errors: dict[str, str] = {}
+            lines = _add_on_lines(held, self.add_ons, currency, cycle, errors)
+            sums[cycle.name] = None if errors else sum(line.period_amount for line in lines)
+        return sums
+
+    def first(self) -> Choice:
+        currency = self.account.currency
+        return first_choice(self.options, self.held, currency, self.add_ons)
 
 
 # -- the customer's choice ----------------------------------------------------------------
@@ -142,6 +171,40 @@ class Wish:
     cycle: str = ""
     quantity: str = ""
     expect: str = ""  # the fingerprint of the reviewed preview (confirm only)
+    add_ons: str = ""  # the whole set of packages ("code=1;code=2", "none"); "" keeps them
+
+
+def add_ons_text(add_ons: Mapping[str, int]) -> str:
+    """A set of packages as a form carries it from the review to the payment step."""
+    held = sorted((code, n) for code, n in add_ons.items() if n > 0)
+    return ";".join(f"{code}={n}" for code, n in held) or "none"
+
+
+def parse_add_ons(text: str) -> dict[str, int] | None:
+    """The set a form carries; None when the text is not one (a tampered form)."""
+    if text == "none":
+        return {}
+    found: dict[str, int] = {}
+    for part in text.split(";"):
+        code, _, count = part.partition("=")
+        if not code or code in found or not _QUANTITY.fullmatch(count) or len(count) > 9:
+            return None
+        found[code] = int(count)
+    return found
+
+
+@dataclass(frozen=True)
+class AddOnLine:
+    """A package the choice carries, priced for its cycle and currency (as the plan's line)."""
+
+    code: str
+    name: str
+    unit_amount: int
+    quantity: int
+
+    @property
+    def period_amount(self) -> int:
+        return self.unit_amount * self.quantity
 
 
 @dataclass(frozen=True)
@@ -155,6 +218,18 @@ class Choice:
     option: PlanOption | None = None
     quote: Quote | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    add_on_lines: tuple[AddOnLine, ...] = ()  # the packages kept (or set), priced
+    wanted: Mapping[str, int] | None = None  # the whole set asked for; None keeps the held
+
+    @property
+    def total(self) -> int:
+        """What the plan and its packages cost a period: the Plans tab's total."""
+        assert self.quote is not None
+        return self.quote.total + sum(line.period_amount for line in self.add_on_lines)
+
+    @property
+    def add_ons_field(self) -> str:
+        return add_ons_text(self.wanted) if self.wanted is not None else ""
 
     @property
     def ok(self) -> bool:
@@ -168,13 +243,17 @@ class Choice:
         """The same choice with a use case's refusal placed by field."""
         errors = dict(self.errors)
         for part in error.errors if isinstance(error, InvalidInput) else [error]:
-            name = part.field if part.field in FIELDS else ""
+            kept = part.field in FIELDS or (part.field or "").startswith("add_ons.")
+            name = part.field if kept else ""
             errors.setdefault(name or "", readable(part))
-        return Choice(self.plan, self.cycle, self.quantity, self.option, self.quote, errors)
+        return replace(self, errors=errors)
 
 
 def first_choice(
-    options: Sequence[PlanOption], held: SubscriptionView | None, currency: str
+    options: Sequence[PlanOption],
+    held: SubscriptionView | None,
+    currency: str,
+    catalog: Mapping[str, AddOn] | None = None,
 ) -> Choice:
     """What the form starts with: the terms held, or the first plan at its minimum."""
     if held is not None:
@@ -187,12 +266,23 @@ def first_choice(
     else:
         return Choice("", "", "")
     fields = Wish(plan=plan, cycle=cycle.name, quantity=str(quantity))
-    return check_choice(fields, options, currency)
+    held_add_ons = held.subscription.terms.add_ons if held is not None else {}
+    return check_choice(fields, options, currency, held_add_ons, catalog)
 
 
-def check_choice(fields: Wish, options: Sequence[PlanOption], currency: str) -> Choice:
-    """The choice checked against the options shown, and quoted when it can be."""
+def check_choice(
+    fields: Wish,
+    options: Sequence[PlanOption],
+    currency: str,
+    held_add_ons: Mapping[str, int] | None = None,
+    catalog: Mapping[str, AddOn] | None = None,
+) -> Choice:
+    """The choice checked against the options shown, and quoted when it can be; the packages
+    held (or the set asked for) are priced for the cycle, so the total is what a period costs."""
     errors: dict[str, str] = {}
+    wanted = parse_add_ons(fields.add_ons) if fields.add_ons else None
+    if fields.add_ons and wanted is None:
+        errors[""] = _refused("Choose one of the packages listed", "add_ons")
     option = next((o for o in options if o.code == fields.plan), None)
     if option is None:
         errors["plan"] = _refused(
@@ -215,7 +305,35 @@ def check_choice(fields: Wish, options: Sequence[PlanOption], currency: str) -> 
         except DomainError as error:
             name = error.field if error.field in FIELDS else ""
             errors[name or ""] = readable(error)
-    return Choice(fields.plan, fields.cycle, fields.quantity, option, figure, errors)
+    carried = wanted if wanted is not None else (held_add_ons or {})
+    lines = _add_on_lines(carried, catalog or {}, currency, cycle, errors)
+    return Choice(fields.plan, fields.cycle, fields.quantity, option, figure, errors, lines, wanted)
+
+
+def _add_on_lines(
+    add_ons: Mapping[str, int],
+    catalog: Mapping[str, AddOn],
+    currency: str,
+    cycle: Cycle | None,
+    errors: dict[str, str],
+) -> tuple[AddOnLine, ...]:
+    """Each package at its catalog price for the cycle (as the price book prices it)."""
+    lines = []
+    for code, quantity in sorted(add_ons.items()):
+        add_on = catalog.get(code)
+        if quantity <= 0 or cycle is None:
+            continue
+        if add_on is None:
+            errors.setdefault("", _refused("Choose one of the packages listed", "add_ons"))
+            continue
+        price = next(
+            (p for p in add_on.prices if p.currency == currency and p.cycle == cycle), None
+        )
+        if price is None:
+            errors.setdefault("cycle", _refused(NO_ADD_ON_PRICE, "cycle"))
+            continue
+        lines.append(AddOnLine(code, add_on.name, price.amount, quantity))
+    return tuple(lines)
 
 
 # -- reviewing ----------------------------------------------------------------------------

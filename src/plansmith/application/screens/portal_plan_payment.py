@@ -29,7 +29,6 @@ from plansmith.application.screens.plan_choices import (
     Choice,
     Review,
     Wish,
-    check_choice,
     fixable,
 )
 from plansmith.application.screens.portal_plans import (
@@ -111,7 +110,11 @@ class Paid:
 
 def _wish_of(data: Choice) -> ChangeInput:
     return ChangeInput(
-        plan=data.plan, cycle=data.cycle, quantity=int(data.quantity), channel=CHANNEL
+        plan=data.plan,
+        cycle=data.cycle,
+        quantity=int(data.quantity),
+        add_ons=data.wanted,
+        channel=CHANNEL,
     )
 
 
@@ -128,7 +131,7 @@ def _step(
     step when it still is the one reviewed and charges now."""
     read = _read(uow, wall, organization_id, account_id)
     screen = _screen(read, code)
-    choice = check_choice(wish, screen.options, screen.account.currency)
+    choice = screen.check(wish)
     if not choice.ok or screen.held is None:
         return ChangeScreen(screen, choice), None
     sub = screen.held.subscription
@@ -330,7 +333,7 @@ def _apply_reviewed(
     once, or Moved when it is no longer the one reviewed."""
     read = _read(uow, wall, organization_id, account_id)
     screen = _screen(read, family_code)
-    choice = check_choice(wish, screen.options, screen.account.currency)
+    choice = screen.check(wish)
     if not choice.ok or screen.held is None:
         raise Moved("choose the change again", field="plan", code=ec.CONCURRENT_CHANGE)
     sub = screen.held.subscription

@@ -30,8 +30,6 @@ from plansmith.application.screens.plan_choices import (
     Review,
     Screen,
     Wish,
-    check_choice,
-    first_choice,
     fixable,
     plan_options,
     start_of,
@@ -260,7 +258,8 @@ def next_invoice_after(
 def _screen(read: _Read, code: str) -> Screen:
     plans = _family_of(read.families(), code)
     currency = read.account.currency
-    return Screen(read.account, plans, plan_options(read.offers(), code, plans.current, currency))
+    options = plan_options(read.offers(), code, plans.current, currency)
+    return Screen(read.account, plans, options, read.book.add_ons)
 
 
 def change_screen(
@@ -274,10 +273,9 @@ def change_screen(
     """The form with the terms held (or the first plan) or, given ``wish``, that choice."""
     with uow:
         screen = _screen(_read(uow, wall, organization_id, account_id), family_code)
-    currency = screen.account.currency
     if wish is None:
-        return ChangeScreen(screen, first_choice(screen.options, screen.held, currency))
-    return ChangeScreen(screen, check_choice(wish, screen.options, currency))
+        return ChangeScreen(screen, screen.first())
+    return ChangeScreen(screen, screen.check(wish))
 
 
 def review_change(
@@ -326,7 +324,7 @@ def _reviewed(
     with uow:
         read = _read(uow, wall, organization_id, account_id)
         screen = _screen(read, family_code)
-        choice = check_choice(wish, screen.options, screen.account.currency)
+        choice = screen.check(wish)
         if not choice.ok:
             return ChangeScreen(screen, choice)
         try:
@@ -357,7 +355,11 @@ def _change(
     """Run the change once: a preview, or (``confirm``) saved if it is the one reviewed."""
     # The timing is the family's policy: upgrades now, downgrades at the end of the term...
     data = ChangeInput(
-        plan=choice.plan, cycle=choice.cycle, quantity=int(choice.quantity), channel=CHANNEL
+        plan=choice.plan,
+        cycle=choice.cycle,
+        quantity=int(choice.quantity),
+        add_ons=choice.wanted,
+        channel=CHANNEL,
     )
 
     def reviewed(result: Result) -> bool:

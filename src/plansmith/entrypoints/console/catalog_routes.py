@@ -44,6 +44,7 @@ from plansmith.entrypoints.console.catalog_forms import (
     read_edit,
 )
 from plansmith.entrypoints.console.catalog_views import bdi, template_globals
+from plansmith.entrypoints.console.charges_form import ChargesForm, charges_data
 from plansmith.entrypoints.console.routes import (
     PREFIX,
     CurrentOperator,
@@ -395,6 +396,7 @@ def _editor(
     publish: PublishForm | None = None,
     copy: CopyForm | None = None,
     rename: RenameForm | None = None,
+    charges: ChargesForm | None = None,
     flash: str | None = None,
     error: str | None = None,
     status: int = 200,
@@ -406,6 +408,8 @@ def _editor(
         "publish": publish or PublishForm(),
         "copy": copy or CopyForm(),
         "rename": rename or RenameForm(view.plan.name),
+        "charges_form": charges or ChargesForm.of(_basis(view).terms),
+        "charges_of": charges_data,
         "counts": subscriber_counts(app.uow(), operator.organization_id),
         "flash": flash,
         "error": error,

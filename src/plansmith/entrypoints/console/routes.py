@@ -8,6 +8,7 @@ by the app factory for /console) answers the 401 with a redirect to the sign-in 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -171,12 +172,18 @@ def customers(
 
 @router.get("/customers/{account_id}")
 def customer(
-    request: Request, account_id: str, operator: CurrentOperator, app: Container, done: str = ""
+    request: Request,
+    account_id: str,
+    operator: CurrentOperator,
+    app: Container,
+    done: str = "",
+    usage_at: str = "",
 ) -> Response:
-    """``done``: what an action on a plan just did (customer_plans_routes), said in words."""
+    """``done``: what an action on a plan just did (customer_plans_routes), said in words;
+    ``usage_at``: a date of the billing period whose usage is shown (today's by default)."""
     message = CUSTOMER_DONE.get(done)
     flash = translate(request_language(request), message) if message is not None else None
-    return _customer_page(request, app, operator, account_id, flash=flash)
+    return _customer_page(request, app, operator, account_id, flash=flash, usage_at=usage_at)
 
 
 @router.post("/customers/{account_id}/portal-link")
@@ -217,11 +224,19 @@ def _customer_page(
     account_id: str,
     *,
     status: int = 200,
+    usage_at: str = "",
     **extra: object,
 ) -> Response:
-    page = customer_page(app.uow(), operator.organization_id, account_id)
+    at, usage_error = _usage_date(usage_at)
+    wall = app.clock if usage_error is None else None  # a wrong date: no usage read
+    page = customer_page(app.uow(), operator.organization_id, account_id, wall, at)
     language = request_language(request)
+    usage = page.usage
     context = {
+        "usage": usage,
+        "usage_at": usage_at,
+        "usage_error": usage_error,
+        "usage_refused": explain(usage.refused, language) if usage and usage.refused else None,
         "balance": account_balance(app.uow(), page.account),
         "account": page.account,
         "addresses": list(page.addresses),
@@ -364,3 +379,17 @@ def error_page(request: Request, status: int, message: str) -> Response:
         "ui_language": language,
     }
     return templates.TemplateResponse(request, "error.html", context, status_code=status)
+
+
+USAGE_DATE = N_("Enter a date as YYYY-MM-DD")
+
+
+def _usage_date(text: str) -> tuple[date | None, str | None]:
+    """The date whose billing period's usage is shown ("": today), or the refusal of the
+    date typed, shown beside the date field."""
+    if not text.strip():
+        return None, None
+    try:
+        return date.fromisoformat(text.strip()), None
+    except ValueError:
+        return None, USAGE_DATE

@@ -112,7 +112,10 @@ def _plans_page(
     )
 
 
-def _back(code: str, done: str) -> RedirectResponse:
+def _back(code: str, done: str, *, packages: bool = False) -> RedirectResponse:
+    """To the Plans page, or (a change of packages) to the family's Packages page."""
+    if packages:
+        return RedirectResponse(f"{PREFIX}/plans/{code}/packages?done={done}", status_code=303)
     return RedirectResponse(f"{PREFIX}/plans?family={code}&done={done}", status_code=303)
 
 
@@ -288,7 +291,7 @@ def confirm(
         app.uow(), app.clock, org, visit.account_id, family_code, fields.wish(), app.invoice_grace
     )
     if shown.done is not None:
-        return _back(family_code, shown.done)
+        return _back(family_code, shown.done, packages=bool(fields.add_ons))
     if shown.review is None:
         return _change_page(request, visit, shown)
     if shown.pay and not shown.moved:  # a change that charges now is confirmed by paying
@@ -339,7 +342,7 @@ def pay(
         app.invoice_grace,
     )
     if paid.done is not None:
-        return _back(family_code, paid.done)
+        return _back(family_code, paid.done, packages=bool(fields.add_ons))
     if paid.step is not None:
         return _payment_page(request, visit, paid.step)
     if paid.refused is not None:
@@ -393,6 +396,7 @@ def _change_page(
         **_context(visit, shown),
         "options": shown.screen.options,
         "cycles": cycle_choices(shown.screen.options),
+        "add_ons_per_cycle": shown.screen.add_ons_per_cycle(),
         "choice": choice,
     }
     code = status or shown.status or (422 if choice.errors else 200)

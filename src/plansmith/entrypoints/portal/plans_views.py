@@ -61,6 +61,12 @@ CHOICE_ERRORS = {
         N_("Choose one of the plans listed"),
         N_("Quantity is a whole number of at least 1"),
         N_("Choose a billing cycle"),
+        # the Packages page's own (portal_packages) and a package not priced for a cycle
+        N_("Choose one of the packages listed"),
+        N_("Quantity is a whole number of 0 or more"),
+        N_("This package is bought once: quantity 0 or 1"),
+        N_("That is the quantity you have now"),
+        N_("Your additional packages are not offered for this billing cycle"),
     )
 }
 # -- words and formats --------------------------------------------------------------------
@@ -240,9 +246,10 @@ class ChoiceFields(BaseModel):
     cycle: str = ""
     quantity: str = ""
     expect: str = ""  # the fingerprint of the reviewed preview (confirm only)
+    add_ons: str = ""  # the packages page's whole set ("" keeps the packages held)
 
     def wish(self) -> Wish:
-        return Wish(self.plan, self.cycle, self.quantity, self.expect)
+        return Wish(self.plan, self.cycle, self.quantity, self.expect, self.add_ons)
 
 
 class PayFields(ChoiceFields):
