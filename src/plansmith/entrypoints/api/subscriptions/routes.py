@@ -15,11 +15,16 @@ from fastapi import Query
 from plansmith.application.billing import immediate
 from plansmith.application.subscriptions import actions, queries, subscribing
 from plansmith.application.subscriptions import lifecycle as subs
+from plansmith.application.usage import prediction
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.subscriptions.subscription import Status
 from plansmith.entrypoints.api.deps import CurrentOrg, OrgClock, UoW
 from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import ListOut, OneOf
+from plansmith.entrypoints.api.subscriptions.prediction_schemas import (
+    ChangeEffectOut,
+    ChangePreviewOut,
+)
 from plansmith.entrypoints.api.subscriptions.result_schemas import (
     ResultOut,
     StoredEventOut,
@@ -179,17 +184,20 @@ CHANGE_REFUSALS = problems(
     f"{ID}/changes/preview",
     operation_id="preview_change",
     responses=CHANGE_REFUSALS,
-    response_model=ResultOut,
+    response_model=ChangePreviewOut,
     tags=TAGS,
 )
 def preview_change(
     subscription_id: str, body: ChangeRequest, org: CurrentOrg, uow: UoW, clock: OrgClock
-) -> ResultOut:
-    """What the change would do and the next invoice after it; nothing is saved."""
-    result = actions.change_subscription(
-        uow, clock, org.id, subscription_id, _change(body), actor=ACTOR, preview=True
+) -> ChangePreviewOut:
+    """What the change would do and the next invoice after it, and `prediction`: the
+    period's estimate before and after it (so far and at the end, as
+    `GET /v1/accounts/{account_id}/prediction` computes them); nothing is saved."""
+    effect = prediction.change_effect(
+        uow, clock, org.id, subscription_id, _change(body), actor=ACTOR
     )
-    return _result(result)
+    shared = _result(effect.result)
+    return ChangePreviewOut(**dict(shared), prediction=ChangeEffectOut.of(effect))
 
 
 @router.post(
