@@ -181,12 +181,14 @@ def test_tax_is_per_line_and_totals_sum_per_currency() -> None:
     ]
 
 
-def test_a_trial_predicts_nothing_and_a_canceled_plan_is_left_out() -> None:
+def test_a_trial_predicts_nothing_and_a_canceled_plan_its_days_held_until_the_period_ends() -> None:
     calls = _charge("JPY", model="per_unit", unit_price="1")
     book = _book(price_book(trial_days=14), "basic", calls)
     trial = Driver.start(book, terms("basic"), D(2026, 3, 1), trial=True)
     p = predict(trial.sub, trial.log, book, noon(D(2026, 3, 5), "UTC"), {}, COUNT)
     assert p is not None and p.lines == () and (p.so_far, p.estimate) == (0, 0)
     canceled = Driver.start(price_book(), terms("basic"), D(2026, 3, 1))
-    canceled.cancel(D(2026, 3, 5))
-    assert predict(canceled.sub, canceled.log, book, noon(D(2026, 3, 6), "UTC"), {}, {}) is None
+    canceled.cancel(D(2026, 3, 5))  # billed in advance, the rest credited: 4 days held
+    p = predict(canceled.sub, canceled.log, book, noon(D(2026, 3, 6), "UTC"), {}, {})
+    assert p is not None and (p.so_far, p.estimate) == (192, 192)  # 1490 x 4/31 = 192.26
+    assert predict(canceled.sub, canceled.log, book, noon(D(2026, 4, 2), "UTC"), {}, {}) is None

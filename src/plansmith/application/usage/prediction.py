@@ -128,7 +128,7 @@ def _predict(
     tax_rate: TaxRate | None,
     packs: Packs,
 ) -> SubscriptionPrediction | None:
-    period = prediction_period(sub, now)
+    period = prediction_period(sub, now, log)
     if period is None:
         return None
     measured: Mapping[str, Measured] = {}

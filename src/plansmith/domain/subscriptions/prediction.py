@@ -130,17 +130,20 @@ class AccountTotal:
     estimate: int
 
 
-def prediction_period(sub: Subscription, now: datetime) -> Period | None:
+def prediction_period(sub: Subscription, now: datetime, log: Sequence[Span] = ()) -> Period | None:
     """The period a prediction at ``now`` is for: the one the subscription is in (the one its
     schedule gives for today when the stored one has ended and the billing run has not moved
-    it yet); None when it bills nothing more (stopped, and no days left to bill in it)."""
+    it yet). A stopped subscription (canceled, paused) is predicted for the period it stopped
+    in while that period lasts and it held terms on some of its days (what those days are
+    worth, as its accrual or its credit for the rest leaves it); None otherwise."""
     tz = zone(sub.time_zone)
     today = local_date(now, tz)
     if sub.in_service:
         if today < sub.period_end:
             return sub.period
         return sub.schedule.period_containing(today)
-    if sub.has_open_accrual and today < sub.period_end:
+    held = any(not s.trial and s.days_within(sub.period_start, sub.period_end) for s in log)
+    if (held or sub.has_open_accrual) and today < sub.period_end:
         return sub.period
     return None
 
@@ -160,7 +163,7 @@ def predict(
     so far (from the daily aggregates), by meter code; ``aggregations``: each meter's kind;
     ``packs``: extra allowance units per meter for the period (extra packs bought in it).
     None when the subscription bills nothing more (see :func:`prediction_period`)."""
-    period = prediction_period(sub, now)
+    period = prediction_period(sub, now, log)
     if period is None:
         return None
     today = local_date(now, zone(sub.time_zone))
