@@ -1,6 +1,7 @@
 """Invoice prediction, pure: what a period is worth so far and at its end, for pay-per-day and
 in-advance plans, at awkward instants (first day, last day, leap day, a DST change), in JPY,
-USD and KWD, with usage projected by its daily rate and rated once per line."""
+USD and KWD, with usage projected by its daily rate and rated once per line; and, for any
+changes in a pay-per-day period, the last day's prediction equals what its end bills."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from plansmith.domain.invoicing.invoice import TaxRate
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from plansmith.domain.catalog.plans import Timing
+from plansmith.domain.invoicing.invoice import LineKind, TaxRate
 from plansmith.domain.kernel.money import round_half_up
 from plansmith.domain.subscriptions.prediction import account_totals, predict, projected
 from plansmith.domain.subscriptions.price_book import PriceBook
+from plansmith.domain.subscriptions.renewals import period_end
 from plansmith.domain.usage.charges import Charge
 from plansmith.domain.usage.charges_data import charge_from_data
 from plansmith.domain.usage.measures import Measured
@@ -192,3 +198,32 @@ def test_a_trial_predicts_nothing_and_a_canceled_plan_its_days_held_until_the_pe
     p = predict(canceled.sub, canceled.log, book, noon(D(2026, 3, 6), "UTC"), {}, {})
     assert p is not None and (p.so_far, p.estimate) == (192, 192)  # 1490 x 4/31 = 192.26
     assert predict(canceled.sub, canceled.log, book, noon(D(2026, 4, 2), "UTC"), {}, {}) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    changes=st.lists(
+        st.tuples(st.integers(2, 30), st.sampled_from(["basic", "pro"]), st.integers(1, 5)),
+        max_size=4,
+    ),
+    currency=st.sampled_from(["JPY", "USD", "KWD"]),
+    hour=st.integers(0, 23),
+)
+def test_pay_per_day_on_the_last_day_predicts_exactly_what_the_period_end_bills(
+    changes: list[tuple[int, str, int]], currency: str, hour: int
+) -> None:
+    book = price_book(pay_per_day=True)
+    driver = Driver.start(book, terms("basic", currency=currency), D(2026, 3, 1))
+    for day, plan, seats in sorted(changes):
+        target = terms(plan, currency=currency, quantity=seats)
+        if target != driver.sub.terms:
+            driver.change(D(2026, 3, day), target, Timing.NOW)
+    now = local_at(D(2026, 3, 31), "UTC", hour)
+
+    p = predict(driver.sub, driver.log, book, now, {}, {})
+
+    billed = period_end(driver.sub, driver.log, book, local_at(D(2026, 4, 1), "UTC"), {})
+    accruals = sorted(i.amount for i in billed.items if i.kind is LineKind.ACCRUAL)
+    assert p is not None
+    assert sorted(line.estimate for line in p.lines) == accruals
+    assert [line.so_far for line in p.lines] == [line.estimate for line in p.lines]
