@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field
 
 from plansmith.application.usage.prediction import AccountPrediction, ChangeEffect
 from plansmith.domain.subscriptions.prediction import PredictedLine, SubscriptionPrediction
-from plansmith.entrypoints.api.subscriptions.result_schemas import ResultOut
 
 
 def decimal_text(value: Fraction) -> str:
@@ -131,9 +130,3 @@ class ChangeEffectOut(BaseModel):
             estimate_change=effect.estimate_change,
             method=effect.method,
         )
-
-
-class ChangePreviewOut(ResultOut):
-    """A change's preview: what the change makes, and its effect on the period's estimate."""
-
-    prediction: ChangeEffectOut

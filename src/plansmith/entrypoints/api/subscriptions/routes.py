@@ -21,10 +21,7 @@ from plansmith.domain.subscriptions.subscription import Status
 from plansmith.entrypoints.api.deps import CurrentOrg, OrgClock, UoW
 from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import ListOut, OneOf
-from plansmith.entrypoints.api.subscriptions.prediction_schemas import (
-    ChangeEffectOut,
-    ChangePreviewOut,
-)
+from plansmith.entrypoints.api.subscriptions.prediction_schemas import ChangeEffectOut
 from plansmith.entrypoints.api.subscriptions.result_schemas import (
     ResultOut,
     StoredEventOut,
@@ -184,20 +181,21 @@ CHANGE_REFUSALS = problems(
     f"{ID}/changes/preview",
     operation_id="preview_change",
     responses=CHANGE_REFUSALS,
-    response_model=ChangePreviewOut,
+    response_model=ResultOut,
     tags=TAGS,
 )
 def preview_change(
     subscription_id: str, body: ChangeRequest, org: CurrentOrg, uow: UoW, clock: OrgClock
-) -> ChangePreviewOut:
+) -> ResultOut:
     """What the change would do and the next invoice after it, and `prediction`: the
     period's estimate before and after it (so far and at the end, as
     `GET /v1/accounts/{account_id}/prediction` computes them); nothing is saved."""
     effect = prediction.change_effect(
         uow, clock, org.id, subscription_id, _change(body), actor=ACTOR
     )
-    shared = _result(effect.result)
-    return ChangePreviewOut(**dict(shared), prediction=ChangeEffectOut.of(effect))
+    out = _result(effect.result)
+    out.prediction = ChangeEffectOut.of(effect)
+    return out
 
 
 @router.post(
