@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from plansmith.application.billing.ports import BillingSnapshot, UpcomingReads
+from plansmith.application.billing.ports import AccountHoldings, BillingSnapshot, UpcomingReads
 from plansmith.domain.accounts.account import Account, InvoiceAddress
 from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.renewals import RenewalMove
+from tests.fakes.billing import FakeTaxRates
 from tests.fakes.billing_batches import FakeBillingBatches
 from tests.fakes.store import FakeStore, Repo, Rows
 from tests.fakes.subscriptions import FakeSubscriptions
@@ -33,6 +34,21 @@ class FakeUpcomingReads(Repo):
         address_id = account.default_invoice_address_id
         address = self._rows.invoice_addresses.get(address_id) if address_id else None
         return account, address, replace(snapshot, book=book, moves=moves, credit={})
+
+    def account_holdings(self, organization_id: str, account_id: str) -> AccountHoldings | None:
+        account = self._rows.accounts.get(account_id)
+        if account is None or account.organization_id != organization_id:
+            return None
+        subscriptions = FakeSubscriptions(self._store, self._rows)
+        held = tuple(
+            (sub, tuple(subscriptions.log(sub.id)))
+            for sub in subscriptions.for_account(organization_id, account_id)
+        )
+        address_id = account.default_invoice_address_id
+        address = self._rows.invoice_addresses.get(address_id) if address_id else None
+        rates = FakeTaxRates(self._store, self._rows).tax_rates(organization_id)
+        own = self._rows.account_tax_rates.get(account_id)
+        return AccountHoldings(account, address, own, tuple(rates), held)
 
 
 # mypy checks the fake against its port here.

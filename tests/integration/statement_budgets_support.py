@@ -70,12 +70,12 @@ PAGE_EXCEPTIONS = {
 
 
 def budget(method: str, path: str) -> int:
-    """API reads 4, previews and the upcoming invoice 8, portal and console pages 10."""
+    """API reads 4; previews, the upcoming invoice and the prediction 8; pages 10."""
     if path in PAGE_EXCEPTIONS:
         return PAGE_EXCEPTIONS[path]
     if path.startswith(("/portal", "/console")):
         return PAGE
-    if method == "POST" or path.endswith(("/upcoming_invoices", "/quote")):
+    if method == "POST" or path.endswith(("/upcoming_invoices", "/quote", "/prediction")):
         return PREVIEW
     return API_READ
 

@@ -261,6 +261,18 @@ class BillingRunRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class AccountHoldings:
+    """What an account's invoice prediction reads: the account, what its invoices' tax rate
+    is chosen from, and each subscription with its held-terms log, oldest first."""
+
+    account: Account
+    address: InvoiceAddress | None  # its default invoice address
+    own_tax_rate_id: str | None  # a rate chosen for the account itself
+    tax_rates: tuple[TaxRate, ...]  # the organization's, oldest first
+    subscriptions: tuple[tuple[Subscription, tuple[Span, ...]], ...]
+
+
 class UpcomingReads(Protocol):
     """What the upcoming invoice of one account reads, inside the caller's unit of work."""
 
@@ -277,4 +289,9 @@ class UpcomingReads(Protocol):
         Nothing is held: ``credit`` is left empty (an upcoming invoice is a draft and uses
         none) and ``invoiced_keys`` holds only the keys the step may still ask about (from the
         stored period on)."""
+        ...
+
+    def account_holdings(self, organization_id: str, account_id: str) -> AccountHoldings | None:
+        """The account with its subscriptions and logs and the tax rates (None: no such
+        account), in three statements whatever its history."""
         ...

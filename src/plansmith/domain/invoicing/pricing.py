@@ -158,7 +158,8 @@ def _mirrored(
     return mirrored
 
 
-def _tax(net: int, rate: TaxRate | None) -> int:
+def line_tax(net: int, rate: TaxRate | None) -> int:
+    """The tax of one line's net amount, rounded once (inside the net for an inclusive rate)."""
     if rate is None or rate.percent == 0:
         return 0
     percent = Fraction(rate.percent)
@@ -179,7 +180,7 @@ def price_lines(
     priced = []
     for line, discount in zip(lines, taken, strict=True):
         net = line.amount - discount
-        tax = _tax(net, tax_rate)
+        tax = line_tax(net, tax_rate)
         total = net if tax_rate is not None and tax_rate.inclusive else net + tax
         priced.append(
             InvoiceLine(

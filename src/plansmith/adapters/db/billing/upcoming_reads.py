@@ -23,8 +23,13 @@ from plansmith.adapters.db.invoicing.tax_rates import rate_of_row
 from plansmith.adapters.db.subscriptions.history_rows import span_of_row
 from plansmith.adapters.db.subscriptions.item_rows import item_of_row
 from plansmith.adapters.db.subscriptions.rows import subscription_of_row
-from plansmith.application.billing.ports import BillingSnapshot, SubscriptionSnapshot
+from plansmith.application.billing.ports import (
+    AccountHoldings,
+    BillingSnapshot,
+    SubscriptionSnapshot,
+)
 from plansmith.domain.accounts.account import Account, InvoiceAddress
+from plansmith.domain.invoicing.invoice import TaxRate
 from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.renewals import RenewalMove
@@ -63,15 +68,7 @@ class SqlUpcomingReads:
             if ids
             else {}
         )
-        tr = t.tax_rates.c
-        rates = tuple(
-            rate_of_row(row)
-            for row in self.session.execute(
-                select(t.tax_rates)
-                .where(tr.organization_id == organization_id)
-                .order_by(tr.created_at)
-            )
-        )
+        rates = self._tax_rates(organization_id)
         charged = pending_credit_charges(self.session, _in, pending)
         entries = {
             sub_id: SubscriptionSnapshot(
@@ -89,6 +86,26 @@ class SqlUpcomingReads:
             for sub_id, sub in subs.items()
         }
         return account, address, BillingSnapshot(organization_id, book, moves, rates, {}, entries)
+
+    def account_holdings(self, organization_id: str, account_id: str) -> AccountHoldings | None:
+        found = self._account(organization_id, account_id)
+        if found is None:
+            return None
+        account, address, own_rate = found
+        subs, logs, _last_event = self._subscriptions(organization_id, account_id)
+        held = tuple((sub, tuple(logs[sub_id])) for sub_id, sub in subs.items())
+        return AccountHoldings(account, address, own_rate, self._tax_rates(organization_id), held)
+
+    def _tax_rates(self, organization_id: str) -> tuple[TaxRate, ...]:
+        tr = t.tax_rates.c
+        return tuple(
+            rate_of_row(row)
+            for row in self.session.execute(
+                select(t.tax_rates)
+                .where(tr.organization_id == organization_id)
+                .order_by(tr.created_at)
+            )
+        )
 
     def _account(
         self, organization_id: str, account_id: str

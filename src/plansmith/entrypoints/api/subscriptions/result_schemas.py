@@ -19,6 +19,7 @@ from plansmith.application.subscriptions.ports import (
 )
 from plansmith.domain.subscriptions.events import SubscriptionEvent
 from plansmith.domain.subscriptions.subscription import BillableItem
+from plansmith.entrypoints.api.subscriptions.prediction_schemas import ChangeEffectOut
 from plansmith.entrypoints.api.subscriptions.schemas import SubscriptionOut, money
 
 # What a billed item or invoice line says about the terms it bills (items and lines alike).
@@ -156,6 +157,11 @@ class ResultOut(BaseModel):
     items: list[ItemOut] = Field(description="Billable items the request makes")
     events: list[EventOut]
     next_invoice: NextInvoiceOut
+    prediction: ChangeEffectOut | None = Field(
+        default=None,
+        description="A change's preview only (null otherwise): the period's estimate before "
+        "and after the change",
+    )
 
     @classmethod
     def of(cls, result: Result, family_code: str) -> ResultOut:

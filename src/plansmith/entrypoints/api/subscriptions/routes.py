@@ -15,11 +15,13 @@ from fastapi import Query
 from plansmith.application.billing import immediate
 from plansmith.application.subscriptions import actions, queries, subscribing
 from plansmith.application.subscriptions import lifecycle as subs
+from plansmith.application.usage import prediction
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.subscriptions.subscription import Status
 from plansmith.entrypoints.api.deps import CurrentOrg, OrgClock, UoW
 from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import ListOut, OneOf
+from plansmith.entrypoints.api.subscriptions.prediction_schemas import ChangeEffectOut
 from plansmith.entrypoints.api.subscriptions.result_schemas import (
     ResultOut,
     StoredEventOut,
@@ -185,11 +187,15 @@ CHANGE_REFUSALS = problems(
 def preview_change(
     subscription_id: str, body: ChangeRequest, org: CurrentOrg, uow: UoW, clock: OrgClock
 ) -> ResultOut:
-    """What the change would do and the next invoice after it; nothing is saved."""
-    result = actions.change_subscription(
-        uow, clock, org.id, subscription_id, _change(body), actor=ACTOR, preview=True
+    """What the change would do and the next invoice after it, and `prediction`: the
+    period's estimate before and after it (so far and at the end, as
+    `GET /v1/accounts/{account_id}/prediction` computes them); nothing is saved."""
+    effect = prediction.change_effect(
+        uow, clock, org.id, subscription_id, _change(body), actor=ACTOR
     )
-    return _result(result)
+    out = _result(effect.result)
+    out.prediction = ChangeEffectOut.of(effect)
+    return out
 
 
 @router.post(

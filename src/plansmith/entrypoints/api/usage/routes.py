@@ -12,13 +12,14 @@ from __future__ import annotations
 from datetime import date
 from enum import Enum
 
-from plansmith.application.usage import meters, queries, settings
+from plansmith.application.usage import meters, prediction, queries, settings
 from plansmith.application.usage.ingest import ACCEPTED, ingest
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import DomainError
 from plansmith.entrypoints.api.deps import CurrentOrg, OrgClock, UoW
 from plansmith.entrypoints.api.openapi import problems
 from plansmith.entrypoints.api.schemas import ListOut
+from plansmith.entrypoints.api.subscriptions.prediction_schemas import PredictionOut
 from plansmith.entrypoints.api.usage.schemas import (
     BatchOut,
     EventAnswerOut,
@@ -127,6 +128,22 @@ def get_account_usage(
     """Each meter's value over the account's billing period holding today, or the local
     date `at`; from the daily aggregates, as they stand."""
     return UsageOut.of(queries.account_usage(uow, clock, org.id, account_id, at))
+
+
+@router.get(
+    "/accounts/{account_id}/prediction",
+    operation_id="get_invoice_prediction",
+    response_model=PredictionOut,
+    tags=TAGS,
+)
+def get_invoice_prediction(
+    account_id: str, org: CurrentOrg, uow: UoW, clock: OrgClock
+) -> PredictionOut:
+    """Seed 004's invoice prediction: for each subscription, what its current billing period
+    is worth so far and what it will be worth at its end (recurring by the days held, usage
+    from the daily aggregates projected at its daily rate), with the lines, the method, and
+    the totals per currency."""
+    return PredictionOut.of(prediction.account_prediction(uow, clock, org.id, account_id))
 
 
 @router.get(SETTINGS, operation_id="get_usage_settings", response_model=UsageSettingsOut, tags=TAGS)
