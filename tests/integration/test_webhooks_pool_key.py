@@ -106,3 +106,19 @@ def test_the_pool_key_is_the_name_as_well_as_the_checked_address(
     finally:
         sender.close()
     assert len({client_port for _, client_port in seen}) == 2
+
+
+def test_a_name_that_cannot_go_in_a_host_header_is_a_failed_attempt_not_a_crash(
+    server: tuple[int, list[tuple[str, int]]],
+) -> None:
+    port, seen = server
+    sender = HttpSender(allow_private=True, threads=2, resolver=lambda h, p: ["127.0.0.1"])
+    try:
+        long_label = "a" * 70 + ".example"  # a DNS label is at most 63 characters
+        answers = sender.send([_due(1, long_label, port), _due(2, "fine.example", port)])
+    finally:
+        sender.close()
+    assert answers[0].status is None and answers[0].error is not None
+    assert answers[0].error.startswith("refused: url host cannot be sent")
+    assert answers[1].ok  # the rest of the batch still went out
+    assert [host for host, _ in seen] == [f"fine.example:{port}"]

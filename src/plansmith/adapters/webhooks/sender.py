@@ -177,7 +177,10 @@ class HttpSender:
             )
         except DomainError as exc:
             return Answer(None, f"refused: {exc.message}", took(), "")
-        url, host = _pinned(target, address)
+        try:
+            url, host = _pinned(target, address)
+        except UnicodeError as exc:  # a name no DNS label encoding takes (e.g. too long)
+            return Answer(None, f"refused: url host cannot be sent: {exc}", took(), "")
         at = self._wall()
         content = due.body.encode()
         headers = [
