@@ -17,9 +17,11 @@ What it does, all in one run on one machine, all local:
    attempt recorded in one statement per batch) run until nothing is pending; timed from
    their start. Each worker's peak RSS (VmHWM) is read at 10 %, 50 % and 100 %.
 3. The check: every delivery succeeded with one attempt, the receivers got 3 x N requests.
-4. The baseline, in the same run: as many raw httpx processes, each with the same threads
-   and pool, POST the same bodies to the same receivers (no database, no signing, no guard).
-   The ratio says what the queue, the signatures, the guard and the attempt log cost.
+4. The baselines, in the same run: as many raw client processes, each with the same threads,
+   POST the same bodies to the same receivers (no database, no signing, no guard): once with
+   httpx (the client the sender used before) and once with httpcore (what the sender uses
+   now, one pool per receiver). The ratio is against httpcore, the faster: deliveries/s over
+   raw/s, what the queue, the signatures, the guard and the attempt log leave of it.
 
 Needs PostgreSQL on 127.0.0.1:5432 (PLANSMITH_BENCH_DATABASE_URL overrides).
 """
@@ -38,6 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
+import httpcore
 import httpx
 from bench_postgres import fresh_database, peak_rss_kib  # the benchmarks' shared helpers
 from sqlalchemy import func, select, update
@@ -143,8 +146,9 @@ def worker(url: str, threads: int, batch: int) -> None:
     print(peak_rss_kib(os.getpid()), flush=True)  # at 100 %: the peak of the whole run
 
 
-def raw_client(url: str, threads: int, part: int, parts: int) -> None:
-    """POST this part's bodies to the same receivers; print the seconds it took."""
+def raw_client(url: str, threads: int, part: int, parts: int, kind: str) -> None:
+    """POST this part's bodies to the same receivers with httpx, or with httpcore (what the
+    sender uses: one pool per receiver); print the seconds it took."""
     app = bootstrap(Settings(database_url=url, secret_key="bench"))
     d, e = t.webhook_deliveries.c, t.webhook_endpoints.c
     q = select(e.url, d.body).join(t.webhook_endpoints, e.id == d.endpoint_id).order_by(d.id)
@@ -157,12 +161,30 @@ def raw_client(url: str, threads: int, part: int, parts: int) -> None:
         limits=httpx.Limits(max_connections=threads * 4, max_keepalive_connections=threads * 4),
     )
     headers = {"content-type": "application/json"}
+    pools = {
+        u: httpcore.ConnectionPool(max_connections=threads, max_keepalive_connections=threads)
+        for u in {r[0] for r in rows}
+    }
+
+    def post_httpx(row: tuple[str, str]) -> int:
+        return client.post(row[0], content=row[1].encode(), headers=headers).status_code
+
+    def post_httpcore(row: tuple[str, str]) -> int:
+        content = row[1].encode()
+        head = [
+            (b"host", b"127.0.0.1"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(content)).encode()),
+        ]
+        return pools[row[0]].request(b"POST", row[0], headers=head, content=content).status
+
+    once = post_httpx if kind == "httpx" else post_httpcore
 
     def post(row: tuple[str, str]) -> int:
         for _ in range(3):  # a pooled connection lost under load is retried, as a worker would
             try:
-                return client.post(row[0], content=row[1].encode(), headers=headers).status_code
-            except httpx.TransportError:
+                return once(row)
+            except (httpx.TransportError, httpcore.NetworkError, httpcore.ProtocolError):
                 continue
         return 0
 
@@ -293,16 +315,27 @@ def main() -> None:
     parser.add_argument("--database", default="plansmith_bench_webhooks", help="made anew")
     parser.add_argument("--receiver", metavar="PORT_FILE", help=argparse.SUPPRESS)
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
-    parser.add_argument("--raw", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--raw", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.receiver:
         return receiver(args.receiver)
     if args.worker:
         return worker(args.worker[0], int(args.worker[1]), int(args.worker[2]))
     if args.raw:
-        url, threads, part, parts = args.raw
-        return raw_client(url, int(threads), int(part), int(parts))
+        url, threads, part, parts, kind = args.raw
+        return raw_client(url, int(threads), int(part), int(parts), kind)
     run(args)
+
+
+def _raw(url: str, args: argparse.Namespace, kind: str, total: int) -> float:
+    """Seconds the raw clients took for every body, ``--workers`` processes at once."""
+    raws = [
+        _start("--raw", url, str(args.threads), str(k), str(args.workers), kind)
+        for k in range(args.workers)
+    ]
+    outs = [p.communicate()[0].split() for p in raws]
+    assert sum(int(o[1]) for o in outs) == total, (kind, outs)
+    return max(float(o[0]) for o in outs)
 
 
 def _count(port: int) -> int:
@@ -345,13 +378,7 @@ def run(args: argparse.Namespace) -> None:
             f"peak RSS (KiB) {rss}",
             flush=True,
         )
-        raws = [
-            _start("--raw", url, str(args.threads), str(k), str(args.workers))
-            for k in range(args.workers)
-        ]
-        outs = [p.communicate()[0].split() for p in raws]
-        raw_seconds = max(float(o[0]) for o in outs)
-        assert sum(int(o[1]) for o in outs) == total
+        raw_seconds = {kind: _raw(url, args, kind, total) for kind in ("httpx", "httpcore")}
         app.dispose()
     finally:
         for p in receivers:
@@ -367,17 +394,17 @@ def run(args: argparse.Namespace) -> None:
         "peak RSS at 10 % (MiB)",
         "at 50 %",
         "at 100 %",
-        "raw httpx, same bodies (s)",
-        "raw/s",
-        "ratio to raw",
+        "raw httpx/s",
+        "raw httpcore/s",
+        "ratio to raw httpcore",
     )
     print("| " + " | ".join(head) + " |")
     print("|" + "---:|" * len(head))
     mib = {k: " / ".join(f"{r / 1024:.0f}" for r in v) for k, v in rss.items()}
     print(
         f"| {n:,} | {total:,} | {args.workers} x {args.threads} | {seconds:.1f} | {rate:,.0f} | "
-        f"{mib[10]} | {mib[50]} | {mib[100]} | {raw_seconds:.1f} | {total / raw_seconds:,.0f} | "
-        f"{seconds / raw_seconds:.2f}x |"
+        f"{mib[10]} | {mib[50]} | {mib[100]} | {total / raw_seconds['httpx']:,.0f} | "
+        f"{total / raw_seconds['httpcore']:,.0f} | {raw_seconds['httpcore'] / seconds:.2f} |"
     )
     print(
         f"\nfan-out through the relay (sample of {min(SAMPLE, n):,} events, 3 endpoints): "

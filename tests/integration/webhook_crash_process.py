@@ -2,8 +2,9 @@
 webhook_crash_process MODE DATABASE_URL ...``), killed with SIGKILL by the test.
 
 relay HOLD_AT: the outbox relay with the webhook fan-out; with HOLD_AT >= 1, once the fan-out
-  made the deliveries of its HOLD_AT-th event, say "held" and wait to be killed before the
-  relay records the event; with 0, relay until the outbox is empty, say "done".
+  made the deliveries of the pass's events (a batch) and the holder after it got its HOLD_AT-th
+  event, say "held" and wait to be killed before the relay records them; with 0, relay
+  until the outbox is empty, say "done".
 deliver AT HOLD: a delivery worker on a test clock set at AT (lease 2 s of it); with HOLD 2,
   take one batch under its lease, say "taken" and wait to be killed before sending it; with
   HOLD 1, send one batch, say "sent" and wait to be killed before recording it; with 0,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from plansmith.domain.kernel.events import DomainEvent
 
@@ -44,6 +44,17 @@ class Subscriber(Protocol):
     def name(self) -> str: ...
 
     def handle(self, event: PublishedEvent) -> None: ...
+
+
+@runtime_checkable
+class BatchSubscriber(Subscriber, Protocol):
+    """A subscriber that takes a pass's events at once, all or none (one transaction), and
+    makes nothing twice when handed an event again (a unique key, not a memory of what it
+    did): the relay hands it a batch and records the batch once, so a relay that dies in
+    between hands the whole batch again. ``handle`` stays, for when a batch is refused: the
+    events are then handed one by one, so one bad event holds back only its own object."""
+
+    def handle_batch(self, events: Sequence[PublishedEvent]) -> None: ...
 
 
 class OutboxRepository(Protocol):

@@ -20,6 +20,7 @@ from plansmith.domain.events.registry import event_from_data
 from plansmith.domain.kernel.events import DomainEvent
 
 MAX_ERROR = 2000
+ROWS_PER_INSERT = 5000  # 3 values a row: within SQLite's 32,766 bound parameters
 
 
 def outbox_rows(events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
@@ -168,7 +169,10 @@ class SqlRelayStore:
                 make = pg_insert if dialect == "postgresql" else sqlite_insert
                 rows = [{"subscriber": s, "event_id": e, "delivered_at": at} for s, e in done]
                 # A relay that took over from a dead one may record a pair again: kept once.
-                session.execute(make(t.outbox_deliveries).on_conflict_do_nothing(), rows)
+                # Multi-row statements, not an executemany (a statement per row on PostgreSQL).
+                for start in range(0, len(rows), ROWS_PER_INSERT):
+                    part = rows[start : start + ROWS_PER_INSERT]
+                    session.execute(make(t.outbox_deliveries).values(part).on_conflict_do_nothing())
             if finished:
                 session.execute(
                     update(t.outbox_events)

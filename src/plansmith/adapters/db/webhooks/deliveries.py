@@ -1,5 +1,6 @@
 """The delivery workers' queue in SQL: due deliveries taken under a lease (FOR UPDATE SKIP
-LOCKED on PostgreSQL, so two workers never take one), attempts recorded in batches."""
+LOCKED on PostgreSQL, so two workers never take one), a batch's attempts recorded in a fixed
+number of statements whatever its size (COPY of the attempts, one UPDATE of the deliveries)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from plansmith.adapters.db import tables as t
+from plansmith.adapters.db.bulk import bulk_insert
 from plansmith.adapters.db.events.outbox import write_events
 from plansmith.adapters.db.webhooks.repositories import endpoint_of
 from plansmith.application.kernel.ids import new_ids
@@ -102,26 +104,8 @@ class SqlDeliveryStore:
         ]
         moves = [_move(o, holder) for o in outcomes]
         with self._sessions() as session:
-            session.execute(t.webhook_attempts.insert(), attempts)
-            # Only the lease's holder moves a delivery on: a worker whose lease ran out (and
-            # another took it) logs its attempt but leaves the schedule to the new holder.
-            session.execute(
-                update(t.webhook_deliveries)
-                .where(D.id == bindparam("b_id"), D.leased_by == bindparam("b_holder"))
-                .values(
-                    state=bindparam("b_state"),
-                    attempts=D.attempts + 1,
-                    round_attempts=D.round_attempts + 1,
-                    next_attempt_at=bindparam("b_next"),
-                    lease_until=None,
-                    leased_by=None,
-                    last_status=bindparam("b_status"),
-                    last_error=bindparam("b_error"),
-                    updated_at=bindparam("b_at"),
-                )
-                .execution_options(synchronize_session=False),
-                moves,
-            )
+            bulk_insert(session, t.webhook_attempts, attempts)
+            _move_all(session, moves)
             failing = self._count_failures(session, outcomes, now)
             disabled = self._disable(
                 session, failing, now, disable_after_events, failing_since_before
@@ -206,6 +190,59 @@ class SqlDeliveryStore:
             )
         write_events(session, events)  # the operator hears of it through the outbox
         return events
+
+
+# Only the lease's holder moves a delivery on: a worker whose lease ran out (and another took
+# it) logs its attempt but leaves the schedule to the new holder.
+_MOVE_ALL = text(
+    """
+    UPDATE webhook_deliveries AS d
+    SET state = m.state, attempts = d.attempts + 1, round_attempts = d.round_attempts + 1,
+        next_attempt_at = m.next, lease_until = NULL, leased_by = NULL,
+        last_status = m.status, last_error = m.error, updated_at = m.at
+    FROM unnest(
+        CAST(:ids AS text[]), CAST(:states AS text[]), CAST(:nexts AS timestamptz[]),
+        CAST(:statuses AS int[]), CAST(:errors AS text[]), CAST(:ats AS timestamptz[])
+    ) AS m (id, state, next, status, error, at)
+    WHERE d.id = m.id AND d.leased_by = :holder
+    """
+)
+
+
+def _move_all(session: Session, moves: Sequence[dict[str, Any]]) -> None:
+    """Every delivery of the batch moved on: one statement on PostgreSQL (arrays unnested),
+    an executemany on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            _MOVE_ALL,
+            {
+                "ids": [m["b_id"] for m in moves],
+                "states": [m["b_state"] for m in moves],
+                "nexts": [m["b_next"] for m in moves],
+                "statuses": [m["b_status"] for m in moves],
+                "errors": [m["b_error"] for m in moves],
+                "ats": [m["b_at"] for m in moves],
+                "holder": moves[0]["b_holder"],
+            },
+        )
+        return
+    session.execute(
+        update(t.webhook_deliveries)
+        .where(D.id == bindparam("b_id"), D.leased_by == bindparam("b_holder"))
+        .values(
+            state=bindparam("b_state"),
+            attempts=D.attempts + 1,
+            round_attempts=D.round_attempts + 1,
+            next_attempt_at=bindparam("b_next"),
+            lease_until=None,
+            leased_by=None,
+            last_status=bindparam("b_status"),
+            last_error=bindparam("b_error"),
+            updated_at=bindparam("b_at"),
+        )
+        .execution_options(synchronize_session=False),
+        moves,
+    )
 
 
 def _move(o: Outcome, holder: str) -> dict[str, Any]:

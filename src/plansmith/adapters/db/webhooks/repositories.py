@@ -18,6 +18,7 @@ from plansmith.application.webhooks.ports import Attempt, Delivery, Endpoint, Ne
 E = t.webhook_endpoints.c
 D = t.webhook_deliveries.c
 A = t.webhook_attempts.c
+ROWS_PER_INSERT = 2000  # 13 values a row: within SQLite's 32,766 and PostgreSQL's 65,535
 
 
 def endpoint_of(r: RowMapping | Mapping[str, Any]) -> Endpoint:
@@ -140,14 +141,21 @@ class SqlWebhooks:
         return [e for e in found if e.wants(event_type)]
 
     def add_deliveries(self, rows: Sequence[NewDelivery], now: datetime) -> int:
+        """One multi-row INSERT … ON CONFLICT DO NOTHING per ROWS_PER_INSERT rows (not an
+        executemany: PostgreSQL would run a statement per row)."""
         if not rows:
             return 0
         make = insert_ignoring(self.session)
-        statement = make(t.webhook_deliveries).on_conflict_do_nothing(
-            index_elements=["endpoint_id", "event_id"]
-        )
-        done = self.session.execute(statement, delivery_rows(rows, now))
-        return int(done.rowcount)  # type: ignore[attr-defined]
+        made = 0
+        values = delivery_rows(rows, now)
+        for start in range(0, len(values), ROWS_PER_INSERT):
+            statement = (
+                make(t.webhook_deliveries)
+                .values(values[start : start + ROWS_PER_INSERT])
+                .on_conflict_do_nothing(index_elements=["endpoint_id", "event_id"])
+            )
+            made += int(self.session.execute(statement).rowcount)  # type: ignore[attr-defined]
+        return made
 
     def deliveries(self, endpoint_id: str, *, before: int | None, limit: int) -> Sequence[Delivery]:
         q = select(t.webhook_deliveries).where(D.endpoint_id == endpoint_id)
