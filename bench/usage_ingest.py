@@ -50,6 +50,7 @@ from typing import Annotated, Any
 
 import psycopg
 from api import _psycopg, plansmith_server, populate
+from bench_postgres import backends_cpu, cpu_seconds, cpu_since
 from fastapi import Body, FastAPI
 from fastapi.responses import JSONResponse
 from loadgen import Sample, drive, free_port, serving
@@ -251,6 +252,51 @@ def send_batches(port: int, headers: dict[str, str], bodies: list[bytes], client
     return Run(len(bodies) * BATCH / wall, 1000 * wall / per_client, _children_cpu() - before)
 
 
+def server_pids(port: int) -> list[int]:
+    """The server started on ``port`` (its command names the port) and its workers."""
+    parents: list[int] = []
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"--port" in args and str(port).encode() in args:
+            parents.append(int(proc.name))
+        children.setdefault(ppid, []).append(int(proc.name))
+    return parents + [c for p in parents for c in children.get(p, [])]
+
+
+@dataclass
+class Cpu:
+    """CPU seconds the server's processes and the database's backends used in a block."""
+
+    url: str
+    port: int
+    server_s: float = 0.0
+    database_s: float = 0.0
+
+    def __enter__(self) -> Cpu:
+        self.pids = server_pids(self.port)
+        self.server_before = {p: _cpu(p) for p in self.pids}
+        self.db_before = backends_cpu(_plain(self.url))
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server_s = sum(_cpu(p) - self.server_before[p] for p in self.pids)
+        self.database_s = cpu_since(self.db_before, backends_cpu(_plain(self.url)))
+
+
+def _cpu(pid: int) -> float:
+    try:
+        return cpu_seconds(pid)
+    except OSError:  # ended meanwhile
+        return 0.0
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -355,6 +401,7 @@ def main() -> None:
     random.Random(15).shuffle(accounts)
     ports = {"plansmith": free_port(), "raw": free_port()}
     rows: list[str] = []
+    cpu_rows: list[str] = []
     with (
         plansmith_server(url, ports["plansmith"], args.workers),
         raw_server(url, ports["raw"], args.workers),
@@ -365,11 +412,17 @@ def main() -> None:
         send_batches(ports["raw"], headers, batches(accounts, "warm", 8), 2)
         copy_rate = copy_alone(url, batches(accounts, "copy", args.batches))
         for clients in args.clients:
-            ours = send_batches(
-                ports["plansmith"], headers, batches(accounts, f"b{clients}", args.batches), clients
-            )
-            raw = send_batches(
-                ports["raw"], headers, batches(accounts, f"r{clients}", args.batches), clients
+            mine = batches(accounts, f"b{clients}", args.batches)
+            with Cpu(url, ports["plansmith"]) as ours_cpu:
+                ours = send_batches(ports["plansmith"], headers, mine, clients)
+            theirs = batches(accounts, f"r{clients}", args.batches)
+            with Cpu(url, ports["raw"]) as raw_cpu:
+                raw = send_batches(ports["raw"], headers, theirs, clients)
+            per = 1000 / (args.batches * BATCH)  # CPU ms per 1,000 events
+            cpu_rows.append(
+                f"| batch of 1,000 | {clients} clients | {ours_cpu.server_s * per * 1000:.0f} | "
+                f"{ours_cpu.database_s * per * 1000:.0f} | {raw_cpu.server_s * per * 1000:.0f} | "
+                f"{raw_cpu.database_s * per * 1000:.0f} |"
             )
             rows.append(
                 f"| batch of 1,000 | {clients} clients | {ours.events_per_s:,.0f} | "
@@ -412,6 +465,13 @@ def main() -> None:
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---|")
     print("\n".join(rows))
+    print(
+        "\nCPU per 1,000 events (ms; the servers' processes and the database's backends, read "
+        "from /proc: what the machine's load does not change much)\n"
+    )
+    print("| kind | load | plansmith workers | its PostgreSQL | raw app | its PostgreSQL |")
+    print("|---|---|---:|---:|---:|---:|")
+    print("\n".join(cpu_rows))
 
 
 def _mark(ok: bool) -> str:
