@@ -12,7 +12,7 @@ What it does, all in one run on one machine:
 2. ``plansmith serve --workers W`` (the documented production setting, as bench/api.py runs
    it) and the raw baseline, a bare FastAPI app (``baseline_app`` below) served by uvicorn
    with the same workers and protocol: its batch route reads the same JSON body with
-   ``json.loads`` and COPYs the rows into an unlogged-free plain table (no checks, no
+   ``json.loads`` and COPYs the rows into a plain table keyed by account and id (no checks, no
    placing, no aggregates, no idempotency); its single route does one INSERT.
 3. Batch ingest: C client processes, each on one keep-alive connection, POST pre-built
    batches of 1,000 events with fresh ids (the events spread over the accounts) as fast as
