@@ -87,9 +87,10 @@ def ingest(
         grace = uow.usage_settings.grace(organization_id) if parsed else None
         grace = DEFAULT_GRACE if grace is None else grace
         candidates: dict[tuple[str, str], _Candidate] = {}
+        placer = _Placer(now, grace)
         for index, event in parsed:
             try:
-                found = _candidate(index, event, subscribers, meters, now, grace)
+                found = _candidate(index, event, subscribers, meters, placer)
             except DomainError as error:
                 answers[index] = _rejected(event.id, error)
                 continue
@@ -150,13 +151,39 @@ def _subscribers(
     return found
 
 
+class _Placer:
+    """``place`` once per account and local date in a batch (a batch of 1,000 events holds a
+    few dozen such pairs): the date, its period and whether that period is closed depend on
+    nothing else while the account's subscriptions keep its time zone. An account with one
+    in another zone (its zone changed since) is placed event by event."""
+
+    def __init__(self, now: datetime, grace: timedelta) -> None:
+        self.now, self.grace = now, grace
+        self.placed: dict[tuple[str, date], date | DomainError] = {}
+
+    def day(self, subscriber: Subscriber, instant: datetime) -> date:
+        tz = zone(subscriber.time_zone)
+        if any(h.tz.key != tz.key for h in subscriber.held):
+            return place(instant, tz, subscriber.held, self.now, self.grace)[0]
+        key = (subscriber.account_id, instant.astimezone(tz).date())
+        found = self.placed.get(key)
+        if found is None:
+            try:
+                found = place(instant, tz, subscriber.held, self.now, self.grace)[0]
+            except DomainError as error:
+                found = error
+            self.placed[key] = found
+        if isinstance(found, DomainError):
+            raise found
+        return found
+
+
 def _candidate(
     index: int,
     event: EventIn,
     subscribers: dict[tuple[str, str], Subscriber],
     meters: dict[str, list[Meter]],
-    now: datetime,
-    grace: timedelta,
+    placer: _Placer,
 ) -> _Candidate:
     if event.account_id is not None:
         subscriber = subscribers.get(("id", event.account_id))
@@ -171,8 +198,9 @@ def _candidate(
         raise EventRefused(
             f"no meter reads events of code {event.code!r}", field="code", code=ec.UNKNOWN_CODE
         )
-    day, _period = place(event.timestamp, zone(subscriber.time_zone), subscriber.held, now, grace)
-    readings = tuple(m.reading(event.properties) for m in reading if m.matches(event.properties))
+    day = placer.day(subscriber, event.timestamp)
+    properties = event.properties
+    readings = tuple([m.reading(properties) for m in reading if m.matches(properties)])
     return _Candidate(index, event, subscriber.account_id, day, readings)
 
 

@@ -96,8 +96,13 @@ def unique_text(value: PropertyValue) -> str:
     return format(Decimal(repr(value)).normalize(), "f")
 
 
+_MAX_INT, _INT_SCALE = int(MAX_AMOUNT), int(SCALE)
+
+
 def micros(value: PropertyValue, field: str, meter_code: str) -> int:
     """A number as integer millionths, exactly; InvalidValue naming ``field`` otherwise."""
+    if type(value) is int and 0 <= value < _MAX_INT:  # the usual case, without a Decimal
+        return value * _INT_SCALE
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidValue(
             f"meter {meter_code!r} adds up this property: it must be a number, got {value!r}",

@@ -237,6 +237,7 @@ def _link_rows(links: list[demo_data.PortalLink]) -> list[tuple[str, str]]:
 # An import string, not an app: uvicorn imports it in each worker process. With several
 # workers this process imports no part of the web app at all.
 APP_FACTORY = "plansmith.entrypoints.web:app_from_environment"
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 @app.command()
@@ -307,8 +308,18 @@ def _serve(host: str, port: int, renewals_every: int, workers: int) -> None:
             if loop is not None:
                 loop.start()
                 running.append(loop)
+        # A worker that has not answered the supervisor's ping in this many seconds is killed
+        # and replaced. uvicorn's 5 s is less than a worker takes to import the app on a
+        # busy host (load average above ~8 on 2 cores): every new worker was killed while it
+        # started, in a loop, and the server never answered.
         uvicorn.run(
-            APP_FACTORY, factory=True, host=host, port=port, workers=workers, http=NoDelayHttp
+            APP_FACTORY,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            http=NoDelayHttp,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
     finally:
         for loop in running:

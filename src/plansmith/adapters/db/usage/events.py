@@ -12,7 +12,8 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, text
+from sqlalchemy import String, and_, any_, bindparam, func, or_, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -72,16 +73,22 @@ class SqlUsage:
     def _postgres(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
 
+    def _one_of(self, column: Any, name: str, values: Collection[str]) -> Any:
+        """``column`` among the values: on PostgreSQL one array parameter (= ANY), one
+        statement text whatever their number, where an expanded IN renders and sends a
+        parameter per value (a few milliseconds for a batch naming hundreds of accounts)."""
+        if self._postgres:
+            return column == any_(bindparam(name, sorted(values), type_=ARRAY(String)))
+        return column.in_(bindparam(name, sorted(values), expanding=True))
+
     def subscribers(
         self, organization_id: str, account_ids: Collection[str], external_ids: Collection[str]
     ) -> Sequence[Subscriber]:
         named = []
         if account_ids:
-            named.append(a.id.in_(bindparam("ids", sorted(account_ids), expanding=True)))
+            named.append(self._one_of(a.id, "ids", account_ids))
         if external_ids:
-            named.append(
-                a.external_id.in_(bindparam("externals", sorted(external_ids), expanding=True))
-            )
+            named.append(self._one_of(a.external_id, "externals", external_ids))
         if not named:
             return []
         rows = self.session.execute(
