@@ -199,3 +199,6 @@ class FakePacks(Repo):
 
     def hold(self, keys: Sequence[tuple[str, str, date]]) -> None:
         """The fake unit of work runs one transaction at a time: nothing to hold."""
+
+    def share_subscriptions(self, organization_id: str, account_ids: Collection[str]) -> None:
+        """One transaction at a time in the fake: nothing to share."""

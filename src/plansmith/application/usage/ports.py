@@ -140,3 +140,9 @@ class PackRepository(Protocol):
         """Hold the standing rows (account_id, meter, period start), made if missing, until
         the transaction ends (FOR UPDATE on PostgreSQL; SQLite holds its writer lock)."""
         ...
+
+    def share_subscriptions(self, organization_id: str, account_ids: Collection[str]) -> None:
+        """Hold the accounts' subscription rows shared until the transaction ends: the
+        billing step locks them before it reads a period's usage, so an event placed before
+        the period closed is either read by it or refused after it (docs/usage.md)."""
+        ...

@@ -29,6 +29,7 @@ __all__ = [
     "charge_of",
     "charged_by",
     "granted_meters",
+    "hard_limited",
     "included_by",
     "owned_meters",
     "period_grant",
@@ -128,3 +129,17 @@ def owned_meters(book: PriceBook, sub: Charging, account: Iterable[Charging]) ->
         if (other.created_at, other.subscription_id) < (sub.created_at, sub.subscription_id):
             mine -= charged_by(book, other.version_id, other.currency)
     return mine
+
+
+def hard_limited(book: PriceBook) -> set[str]:
+    """The meters some version or add-on of the catalog may hold under a hard limit: those a
+    charge limits hard and those granted as a plain allowance (nothing prices their excess).
+    Ingest holds nothing for the others."""
+    found: set[str] = set()
+    for version in book.versions.values():
+        charged = {c.meter for c in version.terms.charges}
+        found |= {c.meter for c in version.terms.charges if c.limit == LimitKind.HARD}
+        found |= set(version.terms.allowances) - charged
+    for add_on in book.add_ons.values():
+        found |= set(add_on.allowances)
+    return found

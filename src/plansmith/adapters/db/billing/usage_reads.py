@@ -66,6 +66,17 @@ def batch_usage(
     if not code_of:
         return BatchUsage(meters, grace)
     accounts: Sequence[str] = sorted(since)
+    if session.get_bind().dialect.name == "postgresql":
+        # Held before the usage is read: an ingest holding them shared (its clock read after)
+        # commits first and is read here, or reads its clock after this and finds the period
+        # closed. SQLite serialises writers (BEGIN IMMEDIATE) to the same effect.
+        s_ = t.subscriptions.c
+        session.execute(
+            select(s_.id)
+            .where(s_.organization_id == organization_id, _in(s_.account_id, accounts))
+            .order_by(s_.id)
+            .with_for_update()
+        )
     start = min(since.values())
     d = t.usage_daily.c
     uniques: dict[tuple[str, str, date], set[str]] = {}

@@ -134,3 +134,14 @@ class SqlPacks:
                 .order_by(st.account_id, st.meter, st.period_start)
                 .with_for_update()
             )
+
+    def share_subscriptions(self, organization_id: str, account_ids: Collection[str]) -> None:
+        if not account_ids or self.session.get_bind().dialect.name != "postgresql":
+            return  # SQLite: BEGIN IMMEDIATE made this transaction the only writer already
+        s = t.subscriptions.c
+        self.session.execute(
+            select(s.id)
+            .where(s.organization_id == organization_id, s.account_id.in_(sorted(account_ids)))
+            .order_by(s.id)
+            .with_for_update(read=True)
+        )
