@@ -50,6 +50,7 @@ from plansmith.entrypoints.api.subscriptions.schemas import (
     ChangeRequest,
     SubscriptionCreate,
 )
+from plansmith.entrypoints.api.usage.pack_schemas import PackBuy
 from plansmith.entrypoints.api.usage.schemas import (
     MeterCreate,
     UsageBatchIn,
@@ -81,7 +82,7 @@ PLAN = {
     "code": "bravo-basic",
     "name": "Bravo Basic",
     "family": "service",
-    "terms": {"base_prices": {"EUR": 1000}},
+    "terms": {"base_prices": {"EUR": 1000}, "allowances": {"chatbot_sessions": 1000}},
     "publish": True,
 }
 
@@ -156,6 +157,7 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
         "timestamp": "2026-02-01T00:00:00+00:00",
     },
     UsageBatchIn: {"events": []},
+    PackBuy: {"pack": "chatbot-bought"},  # a pack the walk does not archive (see _objects)
     UsageSettingsIn: {"event_grace_seconds": 600},
     WebhookEndpointCreate: {"url": "https://93.184.215.14/hijacked"},
     WebhookEndpointUpdate: {"description": "Hijacked"},
@@ -249,6 +251,7 @@ def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
     top_up = {"amount": 500, "currency": ACCOUNT["currency"]}
     payment_id = _created(client, tenant, f"/v1/accounts/{account_id}/top_ups", top_up)
     payable_invoice_id = _invoice_of(client, tenant, paying_account_id)
+    _created(client, tenant, "/v1/extra_packs", {**PACK, "code": "chatbot-bought"})
     finalized = client.post(f"/v1/invoices/{payable_invoice_id}/finalize", headers=tenant.headers)
     assert finalized.status_code == 200, finalized.text
     return {

@@ -12,7 +12,10 @@ from plansmith.adapters.clock import TestClock
 from plansmith.application.catalog.extras import ExtraPackInput, create_extra_pack
 from plansmith.application.payments import methods
 from plansmith.application.payments.pack_purchases import PackBought, buy_pack
-from plansmith.application.usage.standing import MeterStanding, subscription_standing
+from plansmith.application.subscriptions.allowance_standing import (
+    MeterStanding,
+    subscription_standing,
+)
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.invoicing.invoice import Invoice, LineKind
 

@@ -124,8 +124,8 @@ def buy_pack(
     now = clock.now()
     key = request_key or new_id("packreq")
     with uow:
-        pack = _pack(uow, organization_id, pack_code)
         sub = _subscription(uow, organization_id, subscription_id)
+        pack = _pack(uow, organization_id, pack_code)
         price, meter = _checked(uow, organization_id, sub, pack)
         purchase = PackPurchase(
             id=new_id("pack"),
@@ -274,3 +274,16 @@ def _invoice(uow: UnitOfWork, sub: Subscription, purchase: PackPurchase, now: da
     invoice = changed(done.invoice, number=numbers[done.invoice.id])
     uow.publish(finalized_events(invoice, now))
     return invoice
+
+
+def packs_of(
+    uow: UnitOfWork, clock: Clock, organization_id: str, subscription_id: str, on: date | None
+) -> list[PackPurchase]:
+    """The packs bought for the subscription in its period holding ``on`` (default: today in
+    its time zone), paid, pending and failed, oldest first."""
+    with uow:
+        sub = uow.subscriptions.get(organization_id, subscription_id)
+        if sub is None:
+            raise NotFound(f"no subscription {subscription_id!r}", field="subscription_id")
+        day = on if on is not None else local_date(clock.now(), zone(sub.time_zone))
+        return list(uow.usage_packs.of_subscription(organization_id, subscription_id, day))

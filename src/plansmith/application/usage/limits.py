@@ -22,7 +22,7 @@ from fractions import Fraction
 from typing import Protocol
 
 from plansmith.application.kernel.ports import UnitOfWork
-from plansmith.application.usage.standing import in_period, standings_of
+from plansmith.application.subscriptions.allowance_standing import in_period, standings_of
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import DomainError
 from plansmith.domain.kernel.periods import Period
