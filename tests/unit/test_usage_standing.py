@@ -62,7 +62,7 @@ def test_a_plain_allowance_is_hard_and_a_standing_says_what_is_left() -> None:
     sessions = period_grant(driver.sub, driver.log, book, "sessions")
     assert (sessions.included, sessions.limit, sessions.charged) == (100, LimitKind.HARD, True)
     standing = Standing.of(sessions.included, [5, 5], Fraction(108))
-    assert (standing.remaining, standing.excess) == (2, 0)
+    assert (standing.remaining, standing.excess) == (Fraction(2), Fraction(0))
     assert standing.allows(2, sessions.limit) and not standing.allows(3, sessions.limit)
 
 
