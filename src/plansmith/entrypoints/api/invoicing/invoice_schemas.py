@@ -34,7 +34,7 @@ from plansmith.entrypoints.api.subscriptions.schemas import PeriodOut
 
 
 class LineOut(BaseModel):
-    kind: str = Field(description="recurring, credit, charge, accrual or one_off")
+    kind: str = Field(description="recurring, credit, charge, accrual, one_off, usage or pack")
     description: str
     quantity: int
     unit_amount: int
