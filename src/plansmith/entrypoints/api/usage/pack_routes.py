@@ -12,7 +12,7 @@ from datetime import date
 from enum import Enum
 from typing import Annotated
 
-from fastapi import Header, Query
+from fastapi import Query, Request
 
 from plansmith.application.payments import entitlements as ent
 from plansmith.application.payments.pack_purchases import buy_pack, packs_of
@@ -49,11 +49,14 @@ def buy_extra_pack(
     uow: UoW,
     app: Container,
     clock: OrgClock,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    request: Request,
 ) -> PackPurchaseOut:
     """Buy `quantity` of the extra pack `pack` for the subscription, in its currency, paid
     now: `status` is `paid` (its units are in this period's allowance), or `failed` (the card
     declined: nothing added, no invoice), or `pending` (the gateway did not answer yet)."""
+    # The key the Idempotency-Key middleware checked (documented on every POST) also names
+    # the purchase, so two concurrent requests with it buy once.
+    idempotency_key = request.headers.get("Idempotency-Key")
     bought = buy_pack(
         uow,
         app.gateway_for(org.id),
