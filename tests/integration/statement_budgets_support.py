@@ -63,6 +63,10 @@ PAGE_EXCEPTIONS = {
     # the future invoices, the past ones, and beside each open one its due date and next
     # retry (the account's collections and collection method, one statement)
     "/portal/invoices": PAGE + 1,
+    # the operator's hot path: the account, its subscriptions, the catalog's revision, its
+    # collections, and per subscription granting meters its log, the period's aggregates and
+    # paid packs (docs/benchmarks.md: fewer is the next step)
+    "/v1/entitlements": 9,
 }
 
 
