@@ -132,6 +132,7 @@ def _collect(url: str, headers: dict[str, str]) -> tuple[Ids, dict[str, list[str
             "plan_code": [p["code"] for p in plans],
             "family_code": [f["code"] for f in data("/v1/plan_families")],
             "coupon_code": [c["code"] for c in data("/v1/coupons")],
+            "pack_code": [p["code"] for p in data("/v1/extra_packs")],
         }
     assert all(ids.values()), {k: len(v) for k, v in ids.items()}
     assert all(codes.values()), {k: len(v) for k, v in codes.items()}

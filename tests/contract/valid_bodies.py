@@ -267,4 +267,7 @@ VALID_BODIES: dict[str, Callable[[Ids], Strategy]] = {
     "POST /v1/organization/usage_settings": lambda ids: st.fixed_dictionaries(
         {"event_grace_seconds": st.integers(0, 604800)}
     ),
+    "POST /v1/subscriptions/{subscription_id}/packs": lambda ids: st.fixed_dictionaries(
+        {"pack": _pick(ids, "pack_code")}, optional={"quantity": COUNT}
+    ),
 }

@@ -37,6 +37,7 @@ from plansmith.domain.payments.payments import Payment, PaymentMethod
 from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.subscription import Subscription
 from plansmith.domain.usage.meters import Meter
+from plansmith.domain.usage.packs import PackPurchase
 
 
 class InjectedFailure(RuntimeError):
@@ -149,6 +150,7 @@ class Rows:
     )
     usage_unique: set[tuple[str, str, date, str]] = field(default_factory=set)
     usage_grace: dict[str, timedelta] = field(default_factory=dict)
+    usage_packs: dict[str, PackPurchase] = field(default_factory=dict)
     webhook_endpoints: dict[str, Endpoint] = field(default_factory=dict)
     webhook_deliveries: dict[tuple[str, str], Delivery] = field(default_factory=dict)
 

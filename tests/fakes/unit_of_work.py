@@ -40,7 +40,7 @@ from tests.fakes.store import FakeStore, Rows
 from tests.fakes.subscription_reports import FakeSubscriptionReports
 from tests.fakes.subscriptions import FakeSubscriptions
 from tests.fakes.upcoming_reads import FakeUpcomingReads
-from tests.fakes.usage import FakeMeters, FakeUsage, FakeUsageSettings
+from tests.fakes.usage import FakeMeters, FakePacks, FakeUsage, FakeUsageSettings
 from tests.fakes.webhooks import FakeWebhooks
 
 
@@ -81,6 +81,7 @@ class FakeUnitOfWork:
     meters: FakeMeters
     usage: FakeUsage
     usage_settings: FakeUsageSettings
+    usage_packs: FakePacks
     webhooks: FakeWebhooks
     collection_batches: FakeCollectionBatches
 
@@ -160,6 +161,7 @@ class FakeUnitOfWork:
         self.meters = FakeMeters(store, working)
         self.usage = FakeUsage(store, working)
         self.usage_settings = FakeUsageSettings(store, working)
+        self.usage_packs = FakePacks(store, working)
         self.webhooks = FakeWebhooks(store, working)
         self.collection_batches = FakeCollectionBatches(store, working)
 

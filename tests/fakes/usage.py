@@ -21,6 +21,7 @@ from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.periods import local_date, zone
 from plansmith.domain.usage.events import HeldSubscription
 from plansmith.domain.usage.meters import Meter
+from plansmith.domain.usage.packs import PackPurchase, PackStatus
 from tests.fakes.store import FakeStore, Repo, Rows
 
 
@@ -145,3 +146,59 @@ class FakeUsageSettings(Repo):
 _meters: MeterRepository = FakeMeters(FakeStore(), Rows())
 _usage: UsageRepository = FakeUsage(FakeStore(), Rows())
 _settings: UsageSettingsRepository = FakeUsageSettings(FakeStore(), Rows())
+
+
+class FakePacks(Repo):
+    def add(self, purchase: PackPurchase) -> bool:
+        if self.by_key(purchase.organization_id, purchase.request_key) is not None:
+            return False
+        self._rows.usage_packs[purchase.id] = purchase
+        return True
+
+    def by_key(self, organization_id: str, request_key: str) -> PackPurchase | None:
+        found = self._rows.usage_packs.values()
+        return next(
+            (
+                p
+                for p in found
+                if (p.organization_id, p.request_key) == (organization_id, request_key)
+            ),
+            None,
+        )
+
+    def update(self, purchase: PackPurchase, expected: PackStatus) -> bool:
+        stored = self._rows.usage_packs.get(purchase.id)
+        if stored is None or stored.status is not expected:
+            return False
+        self._rows.usage_packs[purchase.id] = purchase
+        return True
+
+    def of_subscription(
+        self, organization_id: str, subscription_id: str, on: date
+    ) -> Sequence[PackPurchase]:
+        found = [
+            p
+            for p in self._rows.usage_packs.values()
+            if (p.organization_id, p.subscription_id) == (organization_id, subscription_id)
+            and p.period_start <= on < p.period_end
+        ]
+        return sorted(found, key=lambda p: (p.created_at, p.id))
+
+    def paid_units(
+        self, account_id: str, periods: Collection[date]
+    ) -> dict[tuple[date, str], list[int]]:
+        found: dict[tuple[date, str], list[int]] = {}
+        for p in sorted(self._rows.usage_packs.values(), key=lambda p: (p.created_at, p.id)):
+            if (
+                p.account_id == account_id
+                and p.period_start in periods
+                and p.status is PackStatus.PAID
+            ):
+                found.setdefault((p.period_start, p.meter), []).append(p.units)
+        return found
+
+    def hold(self, keys: Sequence[tuple[str, str, date]]) -> None:
+        """The fake unit of work runs one transaction at a time: nothing to hold."""
+
+    def share_subscriptions(self, organization_id: str, account_ids: Collection[str]) -> None:
+        """One transaction at a time in the fake: nothing to share."""

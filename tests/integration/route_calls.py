@@ -50,6 +50,7 @@ from plansmith.entrypoints.api.subscriptions.schemas import (
     ChangeRequest,
     SubscriptionCreate,
 )
+from plansmith.entrypoints.api.usage.pack_schemas import PackBuy
 from plansmith.entrypoints.api.usage.schemas import (
     MeterCreate,
     UsageBatchIn,
@@ -68,7 +69,12 @@ from tests.integration.table_rows import BOOKKEEPING
 PROBLEM = "application/problem+json"
 
 
-ACCOUNT = {"name": "Bravo Mail", "email": "billing@bravo.example", "currency": "EUR"}
+ACCOUNT = {
+    "name": "Bravo Mail",
+    "email": "billing@bravo.example",
+    "currency": "EUR",
+    "external_id": "bravo-mail",
+}
 
 
 ADDRESS = {"name": "Bravo GmbH", "line1": "Hauptstr. 1", "city": "Berlin", "country": "DE"}
@@ -81,7 +87,7 @@ PLAN = {
     "code": "bravo-basic",
     "name": "Bravo Basic",
     "family": "service",
-    "terms": {"base_prices": {"EUR": 1000}},
+    "terms": {"base_prices": {"EUR": 1000}, "allowances": {"chatbot_sessions": 1000}},
     "publish": True,
 }
 
@@ -108,10 +114,10 @@ METER = {"code": "calls", "name": "API calls", "event_code": "api_call", "aggreg
 COUPON = {"code": "welcome", "name": "Welcome 10 %", "kind": "percent", "percent": "10"}
 
 
-SECOND_ACCOUNT = {**ACCOUNT, "name": "Bravo Chat"}
+SECOND_ACCOUNT = {**ACCOUNT, "name": "Bravo Chat", "external_id": "bravo-chat"}
 
 
-PAYING_ACCOUNT = {**ACCOUNT, "name": "Bravo Pay"}
+PAYING_ACCOUNT = {**ACCOUNT, "name": "Bravo Pay", "external_id": "bravo-pay"}
 
 
 # A minimal valid body per request model. A model whose fields are all optional needs no entry.
@@ -156,6 +162,7 @@ BODIES: dict[type[BaseModel], dict[str, Any]] = {
         "timestamp": "2026-02-01T00:00:00+00:00",
     },
     UsageBatchIn: {"events": []},
+    PackBuy: {"pack": "chatbot-bought"},  # a pack the walk does not archive (see _objects)
     UsageSettingsIn: {"event_grace_seconds": 600},
     WebhookEndpointCreate: {"url": "https://93.184.215.14/hijacked"},
     WebhookEndpointUpdate: {"description": "Hijacked"},
@@ -182,6 +189,8 @@ OWN_OBJECTS: dict[tuple[str, str], dict[str, str]] = {
 # A minimal valid query per route that has required query parameters.
 QUERIES: dict[str, dict[str, str]] = {
     "/v1/plans/{plan_id}/quote": {"cycle": "month", "currency": "EUR"},
+    # an organization's own external id: each organization has an account "bravo-mail"
+    "/v1/entitlements": {"external_id": "bravo-mail"},
 }
 
 
@@ -249,6 +258,8 @@ def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
     top_up = {"amount": 500, "currency": ACCOUNT["currency"]}
     payment_id = _created(client, tenant, f"/v1/accounts/{account_id}/top_ups", top_up)
     payable_invoice_id = _invoice_of(client, tenant, paying_account_id)
+    # a pack the walk buys (POST .../packs) and does not archive, as it does pack_id
+    bought_pack_id = _created(client, tenant, "/v1/extra_packs", {**PACK, "code": "chatbot-bought"})
     finalized = client.post(f"/v1/invoices/{payable_invoice_id}/finalize", headers=tenant.headers)
     assert finalized.status_code == 200, finalized.text
     return {
@@ -259,6 +270,7 @@ def _objects(client: TestClient, tenant: Tenant) -> dict[str, str]:
         "version_id": plan["current_version_id"],
         "add_on_id": _created(client, tenant, "/v1/add_ons", ADD_ON),
         "pack_id": _created(client, tenant, "/v1/extra_packs", PACK),
+        "bought_pack_id": bought_pack_id,
         "subscription_id": subscription_id,
         "invoice_id": _invoice_of(client, tenant, account_id),
         "second_account_id": second_account_id,

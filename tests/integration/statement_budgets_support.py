@@ -66,6 +66,10 @@ PAGE_EXCEPTIONS = {
     # the usage section: the organization (its clock), the account's periods and each
     # meter's totals in one (three statements, whatever the number of meters or days)
     "/console/customers/{account_id}": PAGE + 1,
+    # the operator's hot path: the account, its subscriptions, the catalog's revision, its
+    # collections, and per subscription granting meters its log, the period's aggregates and
+    # paid packs (docs/benchmarks.md: fewer is the next step)
+    "/v1/entitlements": 9,
 }
 
 

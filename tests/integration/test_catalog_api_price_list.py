@@ -169,7 +169,7 @@ def test_each_organization_sees_only_its_own_catalog(
         "/v1/plan_families": [mine["family_id"]],
         "/v1/plans": [mine["plan_id"]],
         "/v1/add_ons": [mine["add_on_id"]],
-        "/v1/extra_packs": [mine["pack_id"]],
+        "/v1/extra_packs": [mine["pack_id"], mine["bought_pack_id"]],  # newest first
     }
     assert [o["plan_id"] for o in offers] == [mine["plan_id"]]
     _assert_problem(theirs_quoted, 404, "not_found", "version_id")

@@ -46,6 +46,7 @@ NAMES = {
     "plan_version.move_scheduled",
     "billing_run.finished",
     "payment.succeeded",
+    "pack.purchased",
     "payment.failed",
     "dunning.stage_reached",
     "webhook_endpoint.disabled",

@@ -33,6 +33,7 @@ from plansmith.entrypoints.api.payments.routes import router as payment_router
 from plansmith.entrypoints.api.payments.settings_routes import router as payment_settings_router
 from plansmith.entrypoints.api.payments.webhook_routes import router as stripe_webhook_router
 from plansmith.entrypoints.api.subscriptions.routes import router as subscription_router
+from plansmith.entrypoints.api.usage.pack_routes import router as pack_router
 from plansmith.entrypoints.api.usage.routes import router as usage_router
 from plansmith.entrypoints.api.webhooks.routes import router as webhook_router
 from plansmith.entrypoints.console import routes as console
@@ -119,6 +120,7 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, sandbox_router)
     add_routes(app, event_router)
     add_routes(app, usage_router)
+    add_routes(app, pack_router)
     # Browser areas answer errors with HTML pages; /v1 keeps problem+json.
     page_errors.install(app, {portal.PREFIX: portal.error_page, console.PREFIX: console.error_page})
     add_routes(app, portal.router)

@@ -51,6 +51,7 @@ from plansmith.adapters.db.subscriptions.reports import SqlSubscriptionReports
 from plansmith.adapters.db.subscriptions.repositories import SqlSubscriptions
 from plansmith.adapters.db.usage.events import SqlUsage
 from plansmith.adapters.db.usage.meters import SqlMeters, SqlUsageSettings
+from plansmith.adapters.db.usage.packs import SqlPacks
 from plansmith.adapters.db.webhooks.repositories import SqlWebhooks
 from plansmith.adapters.idempotency import fence_current_claim
 from plansmith.application.kernel.errors import Conflict
@@ -113,6 +114,7 @@ class SqlUnitOfWork:
         self.meters = SqlMeters(session)
         self.usage = SqlUsage(session)
         self.usage_settings = SqlUsageSettings(session)
+        self.usage_packs = SqlPacks(session)
         self.webhooks = SqlWebhooks(session)
         self.collection_batches = SqlCollectionBatches(session)
         self._published = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -49,6 +49,10 @@ class SubscriptionSnapshot:
     # its account's daily usage of the meters the catalog charges, from its period's start
     # (read for the whole batch at once; empty when the catalog charges no meter)
     usage: tuple[DayUsage, ...] = ()
+    # (period start, meter) -> units of the extra packs paid in that period, of its account
+    packs: Mapping[tuple[date, str], tuple[int, ...]] = field(default_factory=dict)
+    # the meters whose usage it bills (None: every meter it charges); see usage_standing
+    owned: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

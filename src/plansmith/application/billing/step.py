@@ -69,7 +69,10 @@ def _arrears(snapshot: BillingSnapshot, entry: SubscriptionSnapshot, now: dateti
             return ()
         if now < local_midnight(sub.period_end, zone(sub.time_zone)) + snapshot.event_grace:
             return None  # late events may still come: the end waits
-        return usage_items(sub, spans, snapshot.book, measure)
+        return usage_items(sub, spans, snapshot.book, measure, packs, entry.owned)
+
+    def packs(meter: str, start: date, _end: date) -> Sequence[int]:
+        return entry.packs.get((start, meter), ())
 
     return arrears
 

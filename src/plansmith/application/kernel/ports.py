@@ -52,6 +52,7 @@ from plansmith.application.screens.ports import SubscriptionReports
 from plansmith.application.subscriptions.ports import SubscriptionRepository
 from plansmith.application.usage.ports import (
     MeterRepository,
+    PackRepository,
     UsageRepository,
     UsageSettingsRepository,
 )
@@ -145,6 +146,8 @@ class UnitOfWork(Protocol):
     def usage(self) -> UsageRepository: ...
     @property
     def usage_settings(self) -> UsageSettingsRepository: ...
+    @property
+    def usage_packs(self) -> PackRepository: ...
     @property
     def webhooks(self) -> WebhookRepository: ...
     @property

@@ -20,6 +20,7 @@ from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.renewals import Arrears
 from plansmith.domain.subscriptions.subscription import BillableItem, Subscription
 from plansmith.domain.subscriptions.usage_lines import charges_at_end, usage_items
+from plansmith.domain.subscriptions.usage_standing import Charging, owned_meters
 from plansmith.domain.usage.events import DEFAULT_GRACE
 from plansmith.domain.usage.measures import Measured
 from plansmith.domain.usage.meters import Aggregation
@@ -58,6 +59,14 @@ def arrears_of(uow: UnitOfWork, book: PriceBook, now: datetime) -> Arrears:
                 read[(start, end)] = {t.meter.code: measured(t) for t in totals}
             return read[(start, end)].get(meter, Measured(Fraction(0), 0))
 
-        return usage_items(sub, spans, book, measure)
+        def packs(meter: str, start: date, _end: date) -> Sequence[int]:
+            return uow.usage_packs.paid_units(sub.account_id, {start}).get((start, meter), ())
+
+        account = [
+            Charging(s.id, s.created_at, s.terms.version_id, s.terms.currency, s.in_service)
+            for s in uow.subscriptions.for_account(sub.organization_id, sub.account_id)
+        ]
+        me = Charging(sub.id, sub.created_at, sub.terms.version_id, sub.terms.currency, True)
+        return usage_items(sub, spans, book, measure, packs, owned_meters(book, me, account))
 
     return arrears

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from plansmith.application.kernel.ports import Clock, UnitOfWork
+from plansmith.application.usage.limits import over_limits
 from plansmith.application.usage.ports import DailyDelta, EventRow, Subscriber
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import DomainError, InvalidValue
-from plansmith.domain.kernel.periods import zone
+from plansmith.domain.kernel.periods import Period, zone
 from plansmith.domain.usage.events import (
     DEFAULT_GRACE,
     MAX_BATCH,
@@ -53,6 +54,7 @@ class _Candidate:
     account_id: str
     local_date: date
     readings: tuple[Reading, ...]
+    period: Period
 
 
 def _rejected(event_id: str | None, error: DomainError) -> Answer:
@@ -77,13 +79,18 @@ def ingest(
         except DomainError as error:
             event_id = item.get("id") if isinstance(item, dict) else None
             answers[index] = _rejected(event_id if isinstance(event_id, str) else None, error)
-    now = clock.now()
     with uow:
         codes = {e.code for _, e in parsed}
         meters: dict[str, list[Meter]] = {}
         for meter in uow.meters.reading(organization_id, codes) if codes else ():
             meters.setdefault(meter.event_code, []).append(meter)
         subscribers = _subscribers(uow, organization_id, [e for _, e in parsed])
+        # The clock is read once the subscriptions are held (shared): a billing step reading
+        # a period's usage holds them first, so this batch is read by it or sees it closed.
+        uow.usage_packs.share_subscriptions(
+            organization_id, {s.account_id for s in subscribers.values()}
+        )
+        now = clock.now()
         grace = uow.usage_settings.grace(organization_id) if parsed else None
         grace = DEFAULT_GRACE if grace is None else grace
         candidates: dict[tuple[str, str], _Candidate] = {}
@@ -100,6 +107,11 @@ def ingest(
                 continue
             candidates[key] = found
         ordered = [candidates[k] for k in sorted(candidates)]
+        by_id = {m.id: m for ms in meters.values() for m in ms}
+        refused = over_limits(uow, organization_id, ordered, by_id) if ordered else {}
+        for position, why in refused.items():
+            answers[ordered[position].index] = _rejected(ordered[position].event.id, why)
+        ordered = [c for position, c in enumerate(ordered) if position not in refused]
         rows = [
             EventRow(
                 c.account_id,
@@ -159,17 +171,18 @@ class _Placer:
 
     def __init__(self, now: datetime, grace: timedelta) -> None:
         self.now, self.grace = now, grace
-        self.placed: dict[tuple[str, date], date | DomainError] = {}
+        self.placed: dict[tuple[str, date], tuple[date, Period] | DomainError] = {}
 
-    def day(self, subscriber: Subscriber, instant: datetime) -> date:
+    def day(self, subscriber: Subscriber, instant: datetime) -> tuple[date, Period]:
+        """The local date the event counts on and its period."""
         tz = zone(subscriber.time_zone)
         if any(h.tz.key != tz.key for h in subscriber.held):
-            return place(instant, tz, subscriber.held, self.now, self.grace)[0]
+            return place(instant, tz, subscriber.held, self.now, self.grace)
         key = (subscriber.account_id, instant.astimezone(tz).date())
         found = self.placed.get(key)
         if found is None:
             try:
-                found = place(instant, tz, subscriber.held, self.now, self.grace)[0]
+                found = place(instant, tz, subscriber.held, self.now, self.grace)
             except DomainError as error:
                 found = error
             self.placed[key] = found
@@ -198,10 +211,10 @@ def _candidate(
         raise EventRefused(
             f"no meter reads events of code {event.code!r}", field="code", code=ec.UNKNOWN_CODE
         )
-    day = placer.day(subscriber, event.timestamp)
+    day, period = placer.day(subscriber, event.timestamp)
     properties = event.properties
     readings = tuple([m.reading(properties) for m in reading if m.matches(properties)])
-    return _Candidate(index, event, subscriber.account_id, day, readings)
+    return _Candidate(index, event, subscriber.account_id, day, readings, period)
 
 
 def _aggregates(

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from plansmith.domain.usage.events import HeldSubscription
 from plansmith.domain.usage.meters import Meter, PropertyValue
+from plansmith.domain.usage.packs import PackPurchase, PackStatus
 
 
 @dataclass(frozen=True)
@@ -107,3 +108,41 @@ class UsageSettingsRepository(Protocol):
         ...
 
     def put_grace(self, organization_id: str, grace: timedelta, now: datetime) -> None: ...
+
+
+class PackRepository(Protocol):
+    """Extra packs bought, and the standing rows hard limits are held by."""
+
+    def add(self, purchase: PackPurchase) -> bool:
+        """Insert; False (nothing written) when the organization has a purchase with this
+        request key already, or a concurrent one is committed with it (waits on it)."""
+        ...
+
+    def by_key(self, organization_id: str, request_key: str) -> PackPurchase | None: ...
+
+    def update(self, purchase: PackPurchase, expected: PackStatus) -> bool:
+        """Save the purchase if it is still ``expected``; False otherwise."""
+        ...
+
+    def of_subscription(
+        self, organization_id: str, subscription_id: str, on: date
+    ) -> Sequence[PackPurchase]:
+        """The purchases of the subscription whose period holds the date ``on``, oldest first."""
+        ...
+
+    def paid_units(
+        self, account_id: str, periods: Collection[date]
+    ) -> dict[tuple[date, str], list[int]]:
+        """(period start, meter) -> units of the paid packs of the account in those periods."""
+        ...
+
+    def hold(self, keys: Sequence[tuple[str, str, date]]) -> None:
+        """Hold the standing rows (account_id, meter, period start), made if missing, until
+        the transaction ends (FOR UPDATE on PostgreSQL; SQLite holds its writer lock)."""
+        ...
+
+    def share_subscriptions(self, organization_id: str, account_ids: Collection[str]) -> None:
+        """Hold the accounts' subscription rows shared until the transaction ends: the
+        billing step locks them before it reads a period's usage, so an event placed before
+        the period closed is either read by it or refused after it (docs/usage.md)."""
+        ...

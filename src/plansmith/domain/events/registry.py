@@ -13,13 +13,20 @@ from plansmith.domain.kernel.events import DomainEvent, EventDataError
 from plansmith.domain.payments import events as payment_events
 from plansmith.domain.subscriptions import events as subscription_events
 from plansmith.domain.subscriptions.subscription import Status, Terms, terms_from_data
+from plansmith.domain.usage import pack_events
 from plansmith.domain.webhooks import events as webhook_events
 
 
 def _all_types() -> dict[str, type[DomainEvent]]:
     """Every event type of the modules that define them, by name (each name once)."""
     found: dict[str, type[DomainEvent]] = {}
-    for module in (subscription_events, billing_events, payment_events, webhook_events):
+    for module in (
+        subscription_events,
+        billing_events,
+        payment_events,
+        webhook_events,
+        pack_events,
+    ):
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, DomainEvent) and value.TYPE:
                 assert found.get(value.TYPE, value) is value, f"{value.TYPE} defined twice"

@@ -64,6 +64,7 @@ class LineKind(StrEnum):
     ACCRUAL = "accrual"  # pay-per-day: days active x day rate, in arrears
     ONE_OFF = "one_off"  # extra packs and other charges the operator adds
     USAGE = "usage"  # a meter's usage over a period, in arrears, rated by its charge
+    PACK = "pack"  # an extra pack bought, charged once in full at purchase
 
 
 @dataclass(frozen=True)

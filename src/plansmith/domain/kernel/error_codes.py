@@ -163,6 +163,7 @@ PROPERTY_MISSING = _code("property_missing", 422, "a meter reading the usage eve
 PROPERTY_NOT_NUMERIC = _code("property_not_numeric", 422, "a sum or max meter's property is not a number of at most six decimals, below 10^12 (`field` names it)")
 PROPERTY_NEGATIVE = _code("property_negative", 422, "a sum or max meter's property is negative (`field` names it)")
 BATCH_TOO_LARGE = _code("batch_too_large", 422, "a batch of more than 1,000 usage events; nothing of it was counted")
+LIMIT_EXCEEDED = _code("limit_exceeded", 422, "the event's units do not fit in what is left of a hard-limited allowance this period; buy an extra pack (`POST /v1/subscriptions/{subscription_id}/packs`)")
 INVALID_URL = _code("invalid_url", 422, "a webhook endpoint `url` that is not an http(s) URL with a host (https unless private addresses are allowed)")
 URL_REFUSED = _code("url_refused", 422, "a webhook endpoint `url` whose host is or resolves to a loopback, private, link-local or metadata address")
 # 429

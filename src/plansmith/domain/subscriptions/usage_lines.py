@@ -1,23 +1,25 @@
 """Usage lines: at a period's end, one billable item per meter charged by the plan version in
 force at that end, in arrears, rated once.
 
-The allowance is the charge's ``included`` when one plan was held the whole period; after a
-plan change inside it, the sum over the plans held (the held-terms log's spans) of included x
-days held / days in the period, rounded half up once (a plan without a charge for the meter
-grants 0). Extra packs add their units on top: ``packs`` gives them per meter; nothing sells
-packs yet, so the billing run passes none. Whatever is left at the end expires: each period is
-measured and granted on its own.
+The allowance is the charge's ``included`` (plus the add-ons' allowance of the meter) when one
+plan was held the whole period; after a plan change inside it, the sum over the plans held (the
+held-terms log's spans) of included x days held / days in the period, rounded half up once (a
+plan without a charge for the meter grants its plain allowance of it, if any). Extra packs add
+their units on top: ``packs`` gives the units of the packs paid in the period per meter.
+Whatever is left at the end expires: each period is measured and granted on its own. An
+account's use of a meter is billed by one subscription (``owned``, see usage_standing).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date
 
 from plansmith.domain.invoicing.invoice import LineKind, UsageDetail
 from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.subscription import BillableItem, Status, Subscription
+from plansmith.domain.subscriptions.usage_standing import included_by
 from plansmith.domain.usage.allowances import Holding, period_allowance, prorated_allowance
 from plansmith.domain.usage.charges import Charge
 from plansmith.domain.usage.measures import Measured
@@ -42,9 +44,9 @@ def charges_at_end(sub: Subscription, book: PriceBook) -> tuple[Charge, ...]:
 
 
 def _included(book: PriceBook, span: Span, meter: str, currency: str) -> int:
-    terms = book.version(span.terms.version_id).terms
-    found = [c for c in terms.charges_in(currency) if c.meter == meter]
-    return found[0].included if found and not span.trial else 0
+    # as the allowance standing counts it (usage_standing.included_by): the charge's included,
+    # else the plan's allowance of the meter, plus the add-ons'; a trial bills nothing
+    return 0 if span.trial else included_by(book, span.terms, meter)
 
 
 def period_allowance_of(
@@ -54,9 +56,13 @@ def period_allowance_of(
     start, end = sub.period_start, sub.period_end
     held = [s for s in spans if s.days_within(start, end) > 0]
     if len(held) <= 1:
-        return charge.included  # one plan (the one at the end) the whole period
+        # one plan (the one at the end) the whole period, with the add-ons it holds
+        return included_by(book, sub.terms, charge.meter)
     holdings = [
-        Holding(_included(book, s, charge.meter, charge.currency.code), s.days_within(start, end))
+        Holding(
+            _included(book, s, charge.meter, charge.currency.code),
+            s.days_within(start, end),
+        )
         for s in held
     ]
     return prorated_allowance(holdings, (end - start).days)
@@ -68,12 +74,17 @@ def usage_items(
     book: PriceBook,
     measure: Measure,
     packs: Packs = no_packs,
+    owned: Collection[str] | None = None,
 ) -> tuple[BillableItem, ...]:
     """The usage items of the period ``sub`` is in (``[period_start, period_end)``), as its
-    end bills them; ``spans``: its held-terms log up to that end."""
+    end bills them; ``spans``: its held-terms log up to that end; ``owned``: the meters whose
+    usage it bills (None: all it charges): an older subscription of the account charging a
+    meter too bills that meter's usage, never both."""
     start, end = sub.period_start, sub.period_end
     items = []
     for charge in charges_at_end(sub, book):
+        if owned is not None and charge.meter not in owned:
+            continue
         measured = measure(charge.meter, start, end)
         granted = period_allowance(
             period_allowance_of(sub, spans, book, charge), packs(charge.meter, start, end)

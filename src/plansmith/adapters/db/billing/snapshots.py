@@ -31,7 +31,9 @@ from plansmith.domain.invoicing.invoice import LineKind
 from plansmith.domain.invoicing.ledger import LedgerAccount
 from plansmith.domain.invoicing.pricing import ChargedLine
 from plansmith.domain.subscriptions.held_log import Span
-from plansmith.domain.subscriptions.subscription import BillableItem
+from plansmith.domain.subscriptions.price_book import PriceBook
+from plansmith.domain.subscriptions.subscription import BillableItem, Subscription
+from plansmith.domain.subscriptions.usage_standing import Charging, owned_meters
 
 S, IT = t.subscriptions.c, t.subscription_items.c
 
@@ -242,6 +244,8 @@ def load_snapshot(
                 for day in usage.days.get(sub.account_id, ())
                 if day.local_date >= sub.period_start
             ),
+            packs=usage.packs.get(sub.account_id, {}),
+            owned=_owned(catalog.book, sub, usage.charging.get(sub.account_id, [])),
         )
     # Loaded to finalize: the seller its invoices keep, read once for the batch.
     branding = SqlBranding(session).get(organization_id) if hold_credit else None
@@ -256,3 +260,8 @@ def load_snapshot(
         meters=usage.meters,
         event_grace=usage.grace,
     )
+
+
+def _owned(book: PriceBook, sub: Subscription, account: Sequence[Charging]) -> frozenset[str]:
+    me = Charging(sub.id, sub.created_at, sub.terms.version_id, sub.terms.currency, True)
+    return frozenset(owned_meters(book, me, account))

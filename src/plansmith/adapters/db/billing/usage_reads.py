@@ -16,9 +16,12 @@ from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
 from plansmith.domain.subscriptions.price_book import PriceBook
+from plansmith.domain.subscriptions.subscription import IN_SERVICE, Status
+from plansmith.domain.subscriptions.usage_standing import Charging
 from plansmith.domain.usage.events import DEFAULT_GRACE
 from plansmith.domain.usage.measures import DayUsage
 from plansmith.domain.usage.meters import Aggregation
+from plansmith.domain.usage.packs import PackStatus
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,10 @@ class BatchUsage:
     meters: dict[str, Aggregation] = field(default_factory=dict)  # code -> aggregation
     grace: timedelta = DEFAULT_GRACE
     days: dict[str, list[DayUsage]] = field(default_factory=dict)  # by account id
+    # account id -> (period start, meter) -> units of the paid extra packs
+    packs: dict[str, dict[tuple[date, str], tuple[int, ...]]] = field(default_factory=dict)
+    # account id -> its subscriptions in service as the one-bill-per-meter rule sees them
+    charging: dict[str, list[Charging]] = field(default_factory=dict)
 
 
 def charged_meters(book: PriceBook) -> set[str]:
@@ -59,6 +66,17 @@ def batch_usage(
     if not code_of:
         return BatchUsage(meters, grace)
     accounts: Sequence[str] = sorted(since)
+    if session.get_bind().dialect.name == "postgresql":
+        # Held before the usage is read: an ingest holding them shared (its clock read after)
+        # commits first and is read here, or reads its clock after this and finds the period
+        # closed. SQLite serialises writers (BEGIN IMMEDIATE) to the same effect.
+        s_ = t.subscriptions.c
+        session.execute(
+            select(s_.id)
+            .where(s_.organization_id == organization_id, _in(s_.account_id, accounts))
+            .order_by(s_.id)
+            .with_for_update()
+        )
     start = min(since.values())
     d = t.usage_daily.c
     uniques: dict[tuple[str, str, date], set[str]] = {}
@@ -89,4 +107,48 @@ def batch_usage(
                 frozenset(uniques.get((account, meter_id, on), ())),
             )
         )
-    return BatchUsage(meters, grace, days)
+    packs: dict[str, dict[tuple[date, str], list[int]]] = {}
+    pk = t.usage_packs.c
+    for account, period_start, meter, units in session.execute(
+        select(pk.account_id, pk.period_start, pk.meter, pk.units)
+        .where(
+            _in(pk.account_id, accounts),
+            pk.period_start >= start,
+            pk.status == PackStatus.PAID.value,
+        )
+        .order_by(pk.created_at, pk.id)
+    ).all():
+        packs.setdefault(account, {}).setdefault((period_start, meter), []).append(int(units))
+    return BatchUsage(
+        meters,
+        grace,
+        days,
+        {a: {k: tuple(v) for k, v in found.items()} for a, found in packs.items()},
+        _charging(session, _in, organization_id, accounts),
+    )
+
+
+def _charging(
+    session: Session,
+    among: Callable[[Any, Sequence[str]], Any],
+    organization_id: str,
+    accounts: Sequence[str],
+) -> dict[str, list[Charging]]:
+    """The subscriptions of these accounts (two or more share a meter only then)."""
+    s = t.subscriptions.c
+    found: dict[str, list[Charging]] = {}
+    for row in session.execute(
+        select(s.id, s.account_id, s.created_at, s.version_id, s.currency, s.status).where(
+            s.organization_id == organization_id, among(s.account_id, accounts)
+        )
+    ).all():
+        found.setdefault(row.account_id, []).append(
+            Charging(
+                row.id,
+                row.created_at,
+                row.version_id,
+                row.currency,
+                Status(row.status) in IN_SERVICE,
+            )
+        )
+    return found

@@ -67,6 +67,7 @@ from plansmith.adapters.db.tables.usage import (
     usage_settings,
     usage_unique,
 )
+from plansmith.adapters.db.tables.usage_packs import usage_packs, usage_standings
 from plansmith.adapters.db.tables.webhooks import (
     webhook_attempts,
     webhook_deliveries,
@@ -133,7 +134,9 @@ __all__ = [
     "usage_daily",
     "usage_events",
     "usage_meters",
+    "usage_packs",
     "usage_settings",
+    "usage_standings",
     "usage_unique",
     "web_sessions",
     "webhook_attempts",

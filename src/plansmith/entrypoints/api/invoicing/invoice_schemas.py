@@ -43,7 +43,7 @@ class LineUsageOut(BaseModel):
 
 
 class LineOut(BaseModel):
-    kind: str = Field(description="recurring, credit, charge, accrual, one_off or usage")
+    kind: str = Field(description="recurring, credit, charge, accrual, one_off, usage or pack")
     description: str
     quantity: int
     unit_amount: int

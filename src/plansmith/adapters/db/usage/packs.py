@@ -1,0 +1,147 @@
+"""Extra packs bought and the standing rows of hard limits."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from plansmith.adapters.db import tables as t
+from plansmith.domain.usage.packs import PackPurchase, PackStatus
+
+p, st = t.usage_packs.c, t.usage_standings.c
+
+
+def _row(purchase: PackPurchase) -> dict[str, Any]:
+    return {
+        "id": purchase.id,
+        "organization_id": purchase.organization_id,
+        "account_id": purchase.account_id,
+        "subscription_id": purchase.subscription_id,
+        "request_key": purchase.request_key,
+        "pack_code": purchase.pack_code,
+        "pack_name": purchase.pack_name,
+        "meter": purchase.meter,
+        "quantity": purchase.quantity,
+        "units": purchase.units,
+        "currency": purchase.currency,
+        "amount": purchase.amount,
+        "status": purchase.status.value,
+        "period_start": purchase.period_start,
+        "period_end": purchase.period_end,
+        "payment_id": purchase.payment_id,
+        "invoice_id": purchase.invoice_id,
+        "created_at": purchase.created_at,
+        "paid_at": purchase.paid_at,
+    }
+
+
+def _purchase(row: Any) -> PackPurchase:
+    values = dict(row._mapping)
+    values["status"] = PackStatus(values["status"])
+    values["units"] = int(values["units"])
+    values["amount"] = int(values["amount"])
+    return PackPurchase(**values)
+
+
+class SqlPacks:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _insert(self) -> Any:
+        dialect = self.session.get_bind().dialect.name
+        return pg_insert if dialect == "postgresql" else sqlite_insert
+
+    def add(self, purchase: PackPurchase) -> bool:
+        stmt = (
+            self._insert()(t.usage_packs)
+            .values(**_row(purchase))
+            .on_conflict_do_nothing(index_elements=["organization_id", "request_key"])
+            .returning(p.id)
+        )
+        return self.session.execute(stmt).scalar() is not None
+
+    def by_key(self, organization_id: str, request_key: str) -> PackPurchase | None:
+        row = self.session.execute(
+            select(t.usage_packs).where(
+                p.organization_id == organization_id, p.request_key == request_key
+            )
+        ).first()
+        return None if row is None else _purchase(row)
+
+    def update(self, purchase: PackPurchase, expected: PackStatus) -> bool:
+        values = _row(purchase)
+        result = self.session.execute(
+            update(t.usage_packs)
+            .where(p.id == purchase.id, p.status == expected.value)
+            .values(
+                status=values["status"],
+                payment_id=values["payment_id"],
+                invoice_id=values["invoice_id"],
+                paid_at=values["paid_at"],
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def of_subscription(
+        self, organization_id: str, subscription_id: str, on: date
+    ) -> Sequence[PackPurchase]:
+        rows = self.session.execute(
+            select(t.usage_packs)
+            .where(
+                p.organization_id == organization_id,
+                p.subscription_id == subscription_id,
+                p.period_start <= on,
+                p.period_end > on,
+            )
+            .order_by(p.created_at, p.id)
+        )
+        return [_purchase(r) for r in rows]
+
+    def paid_units(
+        self, account_id: str, periods: Collection[date]
+    ) -> dict[tuple[date, str], list[int]]:
+        if not periods:
+            return {}
+        found: dict[tuple[date, str], list[int]] = {}
+        for start, meter, units in self.session.execute(
+            select(p.period_start, p.meter, p.units)
+            .where(
+                p.account_id == account_id,
+                p.period_start.in_(sorted(periods)),
+                p.status == PackStatus.PAID.value,
+            )
+            .order_by(p.created_at, p.id)
+        ):
+            found.setdefault((start, meter), []).append(int(units))
+        return found
+
+    def hold(self, keys: Sequence[tuple[str, str, date]]) -> None:
+        if not keys:
+            return
+        ordered = sorted(set(keys))
+        rows = [{"account_id": a, "meter": m, "period_start": d} for a, m, d in ordered]
+        self.session.execute(self._insert()(t.usage_standings).on_conflict_do_nothing(), rows)
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(
+                select(st.account_id)
+                .where(tuple_(st.account_id, st.meter, st.period_start).in_(ordered))
+                .order_by(st.account_id, st.meter, st.period_start)
+                .with_for_update()
+            )
+
+    def share_subscriptions(self, organization_id: str, account_ids: Collection[str]) -> None:
+        if not account_ids or self.session.get_bind().dialect.name != "postgresql":
+            return  # SQLite: BEGIN IMMEDIATE made this transaction the only writer already
+        s = t.subscriptions.c
+        self.session.execute(
+            select(s.id)
+            .where(s.organization_id == organization_id, s.account_id.in_(sorted(account_ids)))
+            .order_by(s.id)
+            .with_for_update(read=True)
+        )
