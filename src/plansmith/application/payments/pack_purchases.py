@@ -151,6 +151,12 @@ def buy_pack(
             return PackBought(found, None, None)
         if balance_of(uow, sub.account_id, purchase.currency) >= purchase.amount:
             invoice = _invoice(uow, sub, purchase, now)
+            if invoice.totals.amount_due > 0:  # the balance, held only now, was spent meanwhile
+                raise Conflict(
+                    "the balance changed while the pack was bought; nothing was charged, try again",
+                    field="balance",
+                    code=ec.CONCURRENT_CHANGE,
+                )
             _mark_paid(uow, purchase, invoice, None, now)
             uow.commit()
             return PackBought(purchase.paid(invoice.id, None, now), invoice, None)
