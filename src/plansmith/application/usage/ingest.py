@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.application.usage.limits import over_limits
@@ -95,9 +96,10 @@ def ingest(
         grace = DEFAULT_GRACE if grace is None else grace
         candidates: dict[tuple[str, str], _Candidate] = {}
         placer = _Placer(now, grace)
+        plans = _plans(meters)
         for index, event in parsed:
             try:
-                found = _candidate(index, event, subscribers, meters, placer)
+                found = _candidate(index, event, subscribers, plans, placer)
             except DomainError as error:
                 answers[index] = _rejected(event.id, error)
                 continue
@@ -172,11 +174,20 @@ class _Placer:
     def __init__(self, now: datetime, grace: timedelta) -> None:
         self.now, self.grace = now, grace
         self.placed: dict[tuple[str, date], tuple[date, Period] | DomainError] = {}
+        self.zones: dict[str, tuple[ZoneInfo, bool]] = {}  # per account: its zone, and
+        # whether all its subscriptions keep it
 
     def day(self, subscriber: Subscriber, instant: datetime) -> tuple[date, Period]:
         """The local date the event counts on and its period."""
-        tz = zone(subscriber.time_zone)
-        if any(h.tz.key != tz.key for h in subscriber.held):
+        zoned = self.zones.get(subscriber.account_id)
+        if zoned is None:
+            tz = zone(subscriber.time_zone)
+            zoned = self.zones[subscriber.account_id] = (
+                tz,
+                all(h.tz.key == tz.key for h in subscriber.held),
+            )
+        tz, one_zone = zoned
+        if not one_zone:
             return place(instant, tz, subscriber.held, self.now, self.grace)
         key = (subscriber.account_id, instant.astimezone(tz).date())
         found = self.placed.get(key)
@@ -195,7 +206,7 @@ def _candidate(
     index: int,
     event: EventIn,
     subscribers: dict[tuple[str, str], Subscriber],
-    meters: dict[str, list[Meter]],
+    plans: dict[str, list[tuple[Meter, Reading | None]]],
     placer: _Placer,
 ) -> _Candidate:
     if event.account_id is not None:
@@ -206,15 +217,30 @@ def _candidate(
         field, named = "external_id", str(event.external_id)
     if subscriber is None:
         raise EventRefused(f"no account {named!r}", field=field, code=ec.ACCOUNT_NOT_FOUND)
-    reading = meters.get(event.code)
-    if not reading:
+    plan = plans.get(event.code)
+    if not plan:
         raise EventRefused(
             f"no meter reads events of code {event.code!r}", field="code", code=ec.UNKNOWN_CODE
         )
     day, period = placer.day(subscriber, event.timestamp)
     properties = event.properties
-    readings = tuple([m.reading(properties) for m in reading if m.matches(properties)])
+    readings = tuple(
+        [
+            fixed or m.reading(properties)
+            for m, fixed in plan
+            if not m.filters or m.matches(properties)
+        ]
+    )
     return _Candidate(index, event, subscriber.account_id, day, readings, period)
+
+
+def _plans(meters: dict[str, list[Meter]]) -> dict[str, list[tuple[Meter, Reading | None]]]:
+    """Per event code, its meters, each with the reading it gives every event when that does
+    not depend on the event (a count): one shared Reading instead of one per event."""
+    return {
+        code: [(m, m.reading({}) if m.aggregation is Aggregation.COUNT else None) for m in ms]
+        for code, ms in meters.items()
+    }
 
 
 def _aggregates(

@@ -6,6 +6,8 @@ them (integer millionths, never floats); counts are integers."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -121,6 +123,34 @@ class BatchOut(BaseModel):
     data: list[EventAnswerOut]
     accepted: int
     rejected: int
+
+
+def batch_json(answers: Sequence[Answer]) -> bytes:
+    """BatchOut's JSON, written from plain dicts in one json.dumps: the same keys in the
+    same order as the models give. A model per answer cost more CPU than the rest of the
+    answer; test_usage_batch_answer_json holds the two equal."""
+    data = []
+    accepted = 0
+    for index, a in enumerate(answers):
+        field = a.field
+        if a.status == ACCEPTED:
+            accepted += 1
+        else:
+            field = f"events[{index}]" + (f".{field}" if field else "")
+        data.append(
+            {
+                "object": "usage_event_answer",
+                "id": a.id,
+                "status": a.status,
+                "code": a.code,
+                "message": a.message,
+                "field": field,
+                "account_id": a.account_id,
+                "local_date": None if a.local_date is None else a.local_date.isoformat(),
+            }
+        )
+    out = {"object": "list", "data": data, "accepted": accepted, "rejected": len(data) - accepted}
+    return json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _value(usage: MeterUsage) -> int | str:
