@@ -41,6 +41,19 @@ def baseline_app() -> FastAPI:
         with engine.connect() as connection:
             return {"value": int(connection.execute(text("SELECT 1")).scalar_one())}
 
+    @app.get("/aggregates")
+    def aggregates(account_id: str, start: str, end: str) -> dict[str, int]:
+        """The one SELECT of an account's daily aggregates over a period: the least a usage
+        read over HTTP costs (bench/entitlements.py's raw baseline)."""
+        query = text(
+            "SELECT meter_id, sum(count) FROM usage_daily WHERE account_id = :a "
+            "AND local_date >= CAST(:s AS date) AND local_date < CAST(:e AS date) "
+            "GROUP BY meter_id"
+        )
+        with engine.connect() as connection:
+            rows = connection.execute(query, {"a": account_id, "s": start, "e": end})
+            return {meter: int(n) for meter, n in rows}
+
     @app.get("/healthz")
     def health() -> dict[str, str]:
         return {"status": "ok"}

@@ -18,7 +18,9 @@ What it does, all in one run on one machine:
    (one route, ``SELECT 1`` through a SQLAlchemy pool, same workers and protocol) as
    subprocesses. An open-loop client sends GET /v1/accounts/{id}/prediction at ``--rate``
    requests/s for ``--seconds`` (each request timed from its scheduled start, so a stall
-   counts against every request it delays), then the baseline the same way; p50, p95, p99.
+   counts against every request it delays), then the baseline the same way; p50, p95, p99,
+   and the CPU time per request of the server's processes and the database's backends (from
+   /proc: it moves less with the machine's load than the latency does).
 4. Raw reads in this process, no HTTP: the one statement that reads the period's aggregates
    (what the prediction reads of usage), and for scale the same figures summed from the raw
    events (what a prediction without aggregates would cost).
@@ -49,6 +51,7 @@ import psycopg
 from bench_postgres import fresh_database, raw_url
 from loadgen import baseline_server, free_port, serving
 from sqlalchemy import text
+from usage_ingest import Cpu
 
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db.tables.base import encode_json
@@ -270,10 +273,12 @@ def main() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", ports["plansmith"])
         conn.request("GET", path, headers=bearer)
         answer = json.loads(conn.getresponse().read())
-        prediction = steady(ports["plansmith"], path, bearer, args.rate, args.seconds)
+        with Cpu(url, ports["plansmith"]) as ours:
+            prediction = steady(ports["plansmith"], path, bearer, args.rate, args.seconds)
     with baseline_server(url, ports["baseline"], args.workers):
         warm(ports["baseline"], "/select1", {})
-        baseline = steady(ports["baseline"], "/select1", {}, args.rate, args.seconds)
+        with Cpu(url, ports["baseline"]) as theirs:
+            baseline = steady(ports["baseline"], "/select1", {}, args.rate, args.seconds)
 
     app = bootstrap(Settings(database_url=url, secret_key=SECRET))
 
@@ -306,12 +311,18 @@ def main() -> None:
         + f"; so far {sub['so_far']}, estimate {sub['estimate']} (USD cents)"
     )
     print(f"\n{args.rate:.0f} requests/s for {args.seconds:.0f} s, {args.workers} server workers")
-    print(f"{'what':<44} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7}")
-    for name, s in (
-        ("GET /v1/accounts/{id}/prediction (HTTP)", prediction),
-        ("baseline: SELECT 1 app (HTTP)", baseline),
+    print(
+        f"{'what':<44} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7}"
+        f" {'server CPU ms/req':>18} {'db CPU ms/req':>14}"
+    )
+    for name, s, cpu in (
+        ("GET /v1/accounts/{id}/prediction (HTTP)", prediction, ours),
+        ("baseline: SELECT 1 app (HTTP)", baseline, theirs),
     ):
-        print(f"{name:<44} {s.p50:8.2f} {s.p95:8.2f} {s.p99:8.2f} {s.worst:8.2f} {s.errors:7d}")
+        print(
+            f"{name:<44} {s.p50:8.2f} {s.p95:8.2f} {s.p99:8.2f} {s.worst:8.2f} {s.errors:7d}"
+            f" {1000 * cpu.server_s / s.requests:18.2f} {1000 * cpu.database_s / s.requests:14.2f}"
+        )
     for name, (p50, p95, p99) in (
         ("raw: the aggregates' read (1 statement)", aggregate_read),
         ("raw: the same summed from the events", event_read),

@@ -247,3 +247,6 @@ class FakePriceBooks:
 
     def revision(self, organization_id: str) -> int:
         return 0
+
+    def at_revision(self, organization_id: str, revision: int) -> PriceBook:
+        return self.current(organization_id)

@@ -36,6 +36,7 @@ from tests.fakes.payments import (
     FakePayments,
 )
 from tests.fakes.sessions import FakePortalLinks, FakeSignInThrottles, FakeWebSessions
+from tests.fakes.standing_reads import FakeStandingReads
 from tests.fakes.store import FakeStore, Rows
 from tests.fakes.subscription_reports import FakeSubscriptionReports
 from tests.fakes.subscriptions import FakeSubscriptions
@@ -77,6 +78,7 @@ class FakeUnitOfWork:
     payment_methods: FakePaymentMethods
     payments: FakePayments
     collections: FakeCollections
+    standing_reads: FakeStandingReads
     dunning_policies: FakeDunningPolicies
     meters: FakeMeters
     usage: FakeUsage
@@ -157,6 +159,7 @@ class FakeUnitOfWork:
         self.payment_methods = FakePaymentMethods(store, working)
         self.payments = FakePayments(store, working)
         self.collections = FakeCollections(store, working)
+        self.standing_reads = FakeStandingReads(store, working)
         self.dunning_policies = FakeDunningPolicies(store, working)
         self.meters = FakeMeters(store, working)
         self.usage = FakeUsage(store, working)

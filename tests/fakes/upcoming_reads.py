@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import date
 
 from plansmith.application.billing.ports import AccountHoldings, BillingSnapshot, UpcomingReads
 from plansmith.domain.accounts.account import Account, InvoiceAddress
 from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.renewals import RenewalMove
+from plansmith.domain.usage.packs import PackStatus
 from tests.fakes.billing import FakeTaxRates
 from tests.fakes.billing_batches import FakeBillingBatches
 from tests.fakes.store import FakeStore, Repo, Rows
@@ -48,7 +50,19 @@ class FakeUpcomingReads(Repo):
         address = self._rows.invoice_addresses.get(address_id) if address_id else None
         rates = FakeTaxRates(self._store, self._rows).tax_rates(organization_id)
         own = self._rows.account_tax_rates.get(account_id)
-        return AccountHoldings(account, address, own, tuple(rates), held)
+        since = min((sub.period_start for sub, _log in held), default=None)
+        paid = [
+            p
+            for p in sorted(self._rows.usage_packs.values(), key=lambda p: (p.created_at, p.id))
+            if p.account_id == account_id
+            and p.status is PackStatus.PAID
+            and since is not None
+            and p.period_start >= since
+        ]
+        packs: dict[tuple[date, str], tuple[int, ...]] = {}
+        for p in paid:
+            packs[(p.period_start, p.meter)] = (*packs.get((p.period_start, p.meter), ()), p.units)
+        return AccountHoldings(account, address, own, tuple(rates), held, 0, packs)
 
 
 # mypy checks the fake against its port here.

@@ -66,20 +66,17 @@ PAGE_EXCEPTIONS = {
     # the usage section: the organization (its clock), the account's periods and each
     # meter's totals in one (three statements, whatever the number of meters or days)
     "/console/customers/{account_id}": PAGE + 1,
-    # the operator's hot path: the account, its subscriptions, the catalog's revision, its
-    # collections, and per subscription granting meters its log, the period's aggregates and
-    # paid packs (docs/benchmarks.md: fewer is the next step)
-    "/v1/entitlements": 9,
 }
 
 
 def budget(method: str, path: str) -> int:
-    """API reads 4; previews, the upcoming invoice and the prediction 8; pages 10."""
+    """API reads (the entitlements and the prediction among them) 4; previews and the
+    upcoming invoice 8; pages 10."""
     if path in PAGE_EXCEPTIONS:
         return PAGE_EXCEPTIONS[path]
     if path.startswith(("/portal", "/console")):
         return PAGE
-    if method == "POST" or path.endswith(("/upcoming_invoices", "/quote", "/prediction")):
+    if method == "POST" or path.endswith(("/upcoming_invoices", "/quote")):
         return PREVIEW
     return API_READ
 

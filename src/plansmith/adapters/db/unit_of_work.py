@@ -46,6 +46,7 @@ from plansmith.adapters.db.payments.batches import SqlCollectionBatches
 from plansmith.adapters.db.payments.collections import SqlCollections, SqlDunningPolicies
 from plansmith.adapters.db.payments.methods import SqlPaymentMethods
 from plansmith.adapters.db.payments.payments import SqlPayments
+from plansmith.adapters.db.payments.standing_reads import SqlStandingReads
 from plansmith.adapters.db.reading import ReadScope
 from plansmith.adapters.db.subscriptions.reports import SqlSubscriptionReports
 from plansmith.adapters.db.subscriptions.repositories import SqlSubscriptions
@@ -110,6 +111,7 @@ class SqlUnitOfWork:
         self.payment_methods = SqlPaymentMethods(session)
         self.payments = SqlPayments(session)
         self.collections = SqlCollections(session)
+        self.standing_reads = SqlStandingReads(session)
         self.dunning_policies = SqlDunningPolicies(session)
         self.meters = SqlMeters(session)
         self.usage = SqlUsage(session)

@@ -275,6 +275,10 @@ class AccountHoldings:
     own_tax_rate_id: str | None  # a rate chosen for the account itself
     tax_rates: tuple[TaxRate, ...]  # the organization's, oldest first
     subscriptions: tuple[tuple[Subscription, tuple[Span, ...]], ...]
+    catalog_revision: int  # as this transaction sees it (the book comes from the cache)
+    # Units of the extra packs paid per (period start, meter), from the subscriptions' stored
+    # periods on (a period the prediction runs into is a later one).
+    packs: Mapping[tuple[date, str], tuple[int, ...]]
 
 
 class UpcomingReads(Protocol):
@@ -296,6 +300,6 @@ class UpcomingReads(Protocol):
         ...
 
     def account_holdings(self, organization_id: str, account_id: str) -> AccountHoldings | None:
-        """The account with its subscriptions and logs and the tax rates (None: no such
-        account), in three statements whatever its history."""
+        """The account with its subscriptions and logs, paid packs, the catalog revision and
+        the tax rates (None: no such account), in two statements whatever its history."""
         ...

@@ -79,3 +79,8 @@ class PriceBooks(Protocol):
     def revision(self, organization_id: str) -> int:
         """The catalog revision as this transaction sees it; 0 before the first write."""
         ...
+
+    def at_revision(self, organization_id: str, revision: int) -> PriceBook:
+        """The price book at ``revision``, which the caller read in one of this transaction's
+        own statements (a hot read folds the revision in and saves the statement)."""
+        ...

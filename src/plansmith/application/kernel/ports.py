@@ -47,6 +47,7 @@ from plansmith.application.payments.ports import (
     DunningPolicyRepository,
     PaymentMethodRepository,
     PaymentRepository,
+    StandingReads,
 )
 from plansmith.application.screens.ports import SubscriptionReports
 from plansmith.application.subscriptions.ports import SubscriptionRepository
@@ -138,6 +139,8 @@ class UnitOfWork(Protocol):
     def payments(self) -> PaymentRepository: ...
     @property
     def collections(self) -> CollectionRepository: ...
+    @property
+    def standing_reads(self) -> StandingReads: ...
     @property
     def dunning_policies(self) -> DunningPolicyRepository: ...
     @property

@@ -6,24 +6,31 @@ packs, used, remaining, limit) and whether one more use of ``units`` is allowed.
 blocked by dunning (a ``restrict`` stage applied to one of its unpaid invoices) is denied
 every feature and every use, with the reason ``overdue_blocked``.
 
-Few statements, read from the daily aggregates (never the events): the account, its
-subscriptions, its collections (the dunning policy only when something is unpaid), and per
-subscription granting meters its held-terms log, the period's aggregates and paid packs.
+Two statements besides the caller's authentication, read from the daily aggregates (never the
+events): one for the account with its subscriptions in service and their held-terms logs, its
+collections state, the dunning policy, the paid packs and the catalog revision (the catalog
+itself from the process's copy at that revision), one for the period's aggregates of the
+account's meters (one more per further period, when its subscriptions run on different
+anchors).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from fractions import Fraction
 
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.ports import UnitOfWork
-from plansmith.application.payments.dunning import policy_of
-from plansmith.application.subscriptions.allowance_standing import MeterStanding, standings_of
+from plansmith.application.subscriptions.allowance_standing import (
+    MeterStanding,
+    period_totals,
+    standings_from,
+)
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import InvalidValue
-from plansmith.domain.payments.dunning import OverdueState, overdue_state
+from plansmith.domain.payments.dunning import DEFAULT_POLICY, OverdueState, overdue_state
 from plansmith.domain.subscriptions.usage_standing import granted_meters
 from plansmith.domain.usage.charges import decimal_value
 
@@ -66,23 +73,15 @@ def check_units(value: object) -> Fraction:
     return units
 
 
-def _account(
-    uow: UnitOfWork, organization_id: str, account_id: str | None, external_id: str | None
-) -> Account:
+def _named(account_id: str | None, external_id: str | None) -> tuple[str, str]:
     if (account_id is None) == (external_id is None):
         raise InvalidValue(
             "name the account by account_id or external_id (one)", field="account_id"
         )
     if account_id is not None:
-        found = uow.accounts.get(organization_id, account_id)
-        field, named = "account_id", account_id
-    else:
-        assert external_id is not None
-        found = uow.accounts.find_by_external_id(organization_id, external_id)
-        field, named = "external_id", external_id
-    if found is None:
-        raise NotFound(f"no account {named!r}", field=field, code=ec.ACCOUNT_NOT_FOUND)
-    return found
+        return "account_id", account_id
+    assert external_id is not None
+    return "external_id", external_id
 
 
 def entitlements(
@@ -95,25 +94,20 @@ def entitlements(
     units: object = None,
 ) -> Entitlements:
     wanted = check_units(units)
+    field, named = _named(account_id, external_id)
     with uow:
-        account = _account(uow, organization_id, account_id, external_id)
-        subs = [
-            s for s in uow.subscriptions.for_account(organization_id, account.id) if s.in_service
-        ]
-        book = uow.price_books.current(organization_id)
-        _method, _net, collections = uow.collections.state_of(account.id)
-        unpaid = [c for c in collections if c.state in ("scheduled", "exhausted")]
+        read = uow.standing_reads.account_standing(organization_id, account_id, external_id)
+        if read is None:
+            raise NotFound(f"no account {named!r}", field=field, code=ec.ACCOUNT_NOT_FOUND)
+        book = uow.price_books.at_revision(organization_id, read.catalog_revision)
+        subs = [(s, log) for s, log in read.subscriptions if s.in_service]
         state = OverdueState.NONE
-        if unpaid:
-            policy = policy_of(uow, organization_id)
-            states = {overdue_state(policy, c.stages_done) for c in unpaid}
-            for level in (OverdueState.BLOCKED, OverdueState.WARNING):
-                if level in states:
-                    state = level
-                    break
+        if read.unpaid_stages is not None:
+            # Stages apply in order: the most applied to one invoice says the account's state.
+            state = overdue_state(read.policy or DEFAULT_POLICY, read.unpaid_stages)
         blocked = state is OverdueState.BLOCKED
         flags: set[str] = set()
-        for sub in subs:
+        for sub, _log in subs:
             version = book.versions.get(sub.terms.version_id)
             if version is not None:
                 flags |= set(version.terms.features)
@@ -124,8 +118,8 @@ def entitlements(
         features = tuple(
             Feature(f, not blocked, BLOCKED if blocked else None) for f in sorted(flags)
         )
-        granted = [(s, granted_meters(book, s.terms)) for s in subs]
-        if meter is not None and not any(meter in found for _s, found in granted):
+        granted = [(s, log, granted_meters(book, s.terms)) for s, log in subs]
+        if meter is not None and not any(meter in found for _s, _l, found in granted):
             raise InvalidValue(
                 f"no subscription of the account grants an allowance of {meter!r}",
                 field="meter",
@@ -133,14 +127,18 @@ def entitlements(
             )
         allowances: list[Allowance] = []
         seen: set[str] = set()
+        totals: dict[tuple[date, date], dict[str, Fraction]] = {}  # one read per period
         # The oldest subscription granting a meter holds its allowance (and bills its usage).
-        for sub, found in sorted(granted, key=lambda g: (g[0].created_at, g[0].id)):
+        for sub, log, found in sorted(granted, key=lambda g: (g[0].created_at, g[0].id)):
             meters = (found & {meter} if meter is not None else found) - seen
             if not meters:
                 continue
             seen |= meters
-            for standing in standings_of(uow, book, sub, uow.subscriptions.log(sub.id), meters):
+            period = (sub.period_start, sub.period_end)
+            if period not in totals:
+                totals[period] = period_totals(uow, organization_id, sub.account_id, *period)
+            for standing in standings_from(book, sub, log, totals[period], read.packs, meters):
                 fits = standing.allows(wanted)
                 reason = BLOCKED if blocked else (None if fits else OVER_LIMIT)
                 allowances.append(Allowance(standing, fits and not blocked, reason))
-    return Entitlements(account, state.value, wanted, features, tuple(allowances))
+    return Entitlements(read.account, state.value, wanted, features, tuple(allowances))

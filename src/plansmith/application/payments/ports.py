@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from plansmith.domain.accounts.account import Account
 from plansmith.domain.invoicing.invoice import Invoice
 from plansmith.domain.invoicing.ledger import Transaction
 from plansmith.domain.payments.dunning import DunningPolicy
 from plansmith.domain.payments.payments import GatewayAnswer, Payment, PaymentMethod
+from plansmith.domain.subscriptions.held_log import Span
+from plansmith.domain.subscriptions.subscription import Subscription
 
 
 @dataclass(frozen=True)
@@ -297,4 +300,30 @@ class CollectionBatches(Protocol):
 
     def update_invoices(self, invoices: Sequence[Invoice]) -> None:
         """Write what paying changed (status, amounts, stamps) of held invoices."""
+        ...
+
+
+@dataclass(frozen=True)
+class AccountStanding:
+    """What the entitlement check reads of one account besides its usage, in one statement."""
+
+    account: Account
+    catalog_revision: int  # the catalog revision this transaction sees (0 before any write)
+    subscriptions: tuple[tuple[Subscription, tuple[Span, ...]], ...]  # oldest first, with logs
+    # The most dunning stages applied to one of its unpaid (scheduled or exhausted) invoices,
+    # None when nothing is unpaid: stages apply in order, so the most says the overdue state.
+    unpaid_stages: int | None
+    policy: DunningPolicy | None  # the organization's own, None: the default
+    packs: Mapping[tuple[date, str], tuple[int, ...]]  # paid units per (period start, meter)
+
+
+class StandingReads(Protocol):
+    """The entitlement check's read, inside the caller's unit of work."""
+
+    def account_standing(
+        self, organization_id: str, account_id: str | None, external_id: str | None
+    ) -> AccountStanding | None:
+        """The account named by its id or its external id (one of them), with its
+        subscriptions and logs, collections state, paid packs of its subscriptions' stored
+        periods and the catalog revision, in one statement (None: no such account)."""
         ...

@@ -5,7 +5,7 @@ excess. Each period stands on its own: leftovers expire at its end."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from fractions import Fraction
@@ -54,19 +54,42 @@ def standings_of(
     """Inside an open unit of work: the standing of each meter the subscription's terms grant
     (or of ``meters`` among them) in the period ``sub`` is in; two statements (the period's
     aggregates of the account, its paid packs)."""
-    granted = sorted(granted_meters(book, sub.terms))
-    if meters is not None:
-        granted = [m for m in granted if m in meters]
-    if not granted:
+    if not _granted(book, sub, meters):
         return []
     start, end = sub.period_start, sub.period_end
-    totals = {
-        t.meter.code: measured(t).quantity
-        for t in uow.usage.totals(sub.organization_id, sub.account_id, start, end)
-    }
+    totals = period_totals(uow, sub.organization_id, sub.account_id, start, end)
     packs = uow.usage_packs.paid_units(sub.account_id, {start})
+    return standings_from(book, sub, spans, totals, packs, meters)
+
+
+def period_totals(
+    uow: UnitOfWork, organization_id: str, account_id: str, start: date, end: date
+) -> dict[str, Fraction]:
+    """What each meter of the account measured over [start, end): one statement."""
+    return {
+        t.meter.code: measured(t).quantity
+        for t in uow.usage.totals(organization_id, account_id, start, end)
+    }
+
+
+def _granted(book: PriceBook, sub: Subscription, meters: Collection[str] | None) -> list[str]:
+    granted = sorted(granted_meters(book, sub.terms))
+    return granted if meters is None else [m for m in granted if m in meters]
+
+
+def standings_from(
+    book: PriceBook,
+    sub: Subscription,
+    spans: Sequence[Span],
+    totals: Mapping[str, Fraction],
+    packs: Mapping[tuple[date, str], Sequence[int]],
+    meters: Collection[str] | None = None,
+) -> list[MeterStanding]:
+    """The standings from what was read: ``totals`` of the subscription's period per meter,
+    ``packs`` the units paid per (period start, meter)."""
+    start, end = sub.period_start, sub.period_end
     found = []
-    for meter in granted:
+    for meter in _granted(book, sub, meters):
         grant = period_grant(sub, spans, book, meter)
         found.append(
             MeterStanding(

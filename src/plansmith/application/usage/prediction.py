@@ -3,10 +3,11 @@ so far and what it will be worth at its end (domain/subscriptions/prediction.py 
 summed per currency; and the effect of a plan change on that estimate before it is confirmed.
 
 Read in one unit of work and a fixed number of statements, from the daily aggregates only
-(never the events): the price book from the process's copy, the account with its
-subscriptions, logs and tax rates (three statements), and one read of the aggregates per
-distinct period (one, unless the account's subscriptions run on different anchors); nothing
-of usage is read when no subscription's plan charges a meter.
+(never the events): the account with its subscriptions, logs, paid extra packs and the
+catalog revision in one statement (the price book from the process's copy at that revision),
+the tax rates in one, and one read of the aggregates per distinct period (one, unless the
+account's subscriptions run on different anchors); nothing of usage is read when no
+subscription's plan charges a meter.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
 
+from plansmith.application.billing.ports import AccountHoldings
 from plansmith.application.invoicing.drafts import tax_rate_of
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.ports import Clock, UnitOfWork
@@ -46,17 +48,27 @@ __all__ = [
     "Packs",
     "account_prediction",
     "change_effect",
+    "paid_packs",
 ]
 
 _MICROS = 1_000_000
 
-# Extra allowance units per meter for a subscription's period (extra packs bought in it).
-# Nothing sells packs yet: the seam the packs capability plugs into.
+# Extra allowance units per meter for a subscription's period (extra packs paid in it).
 Packs = Callable[[Subscription, Period], Mapping[str, int]]
 
 
-def no_packs(_sub: Subscription, _period: Period) -> Mapping[str, int]:
-    return {}
+def paid_packs(held: AccountHoldings) -> Packs:
+    """The packs paid for the account's meters in a period, as the holdings read them (per
+    account, meter and period, as the allowance standing and the bill count them)."""
+
+    def packs(_sub: Subscription, period: Period) -> Mapping[str, int]:
+        return {
+            meter: sum(units)
+            for (start, meter), units in held.packs.items()
+            if start == period.start
+        }
+
+    return packs
 
 
 @dataclass(frozen=True)
@@ -151,15 +163,17 @@ def account_prediction(
     clock: Clock,
     organization_id: str,
     account_id: str,
-    packs: Packs = no_packs,
+    packs: Packs | None = None,
 ) -> AccountPrediction:
-    """Each subscription's period so far and at its end, now; NotFound naming account_id."""
+    """Each subscription's period so far and at its end, now; NotFound naming account_id.
+    ``packs``: the extra units per meter and period (default: the packs paid, as read)."""
     now = clock.now()
     with uow:
-        book = uow.price_books.current(organization_id)
         held = uow.upcoming_reads.account_holdings(organization_id, account_id)
         if held is None:
             raise NotFound(f"no account {account_id!r}", field="account_id")
+        book = uow.price_books.at_revision(organization_id, held.catalog_revision)
+        packs = packs or paid_packs(held)
         rate = tax_rate_of(held.tax_rates, held.own_tax_rate_id, held.address)
         usage = _Usage(uow, organization_id, account_id)
         found = _all(
@@ -176,7 +190,7 @@ def change_effect(
     data: ChangeInput,
     *,
     actor: str = OPERATOR,
-    packs: Packs = no_packs,
+    packs: Packs | None = None,
 ) -> ChangeEffect:
     """Preview a change (the very computation the change makes, saved nowhere) with its
     subscription's period estimate before and after it."""
@@ -192,6 +206,7 @@ def change_effect(
         if held is None:  # its account went meanwhile
             raise NotFound(f"no subscription {subscription_id!r}", field="subscription_id")
         log = next((log for s, log in held.subscriptions if s.id == sub.id), ())
+        packs = packs or paid_packs(held)
         result = run(uow, sub, book, moves, action, actor, now, dry_run=True, log=log)
         rate = tax_rate_of(held.tax_rates, held.own_tax_rate_id, held.address)
         usage = _Usage(uow, organization_id, sub.account_id)

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
@@ -37,8 +39,10 @@ from plansmith.domain.subscriptions.subscription import (
     BillableItem,
     Subscription,
 )
+from plansmith.domain.usage.packs import PackStatus
 
 S, SP, IT = t.subscriptions.c, t.subscription_spans.c, t.subscription_items.c
+P, R = t.usage_packs.c, t.catalog_revisions.c
 A, AD, AR = t.accounts.c, t.invoice_addresses.c, t.account_tax_rates.c
 _SPAN = ("seq", "start_on", "end_on", "terms", "plan_name", "trial", "pay_per_day", "ended_by")
 
@@ -88,13 +92,81 @@ class SqlUpcomingReads:
         return account, address, BillingSnapshot(organization_id, book, moves, rates, {}, entries)
 
     def account_holdings(self, organization_id: str, account_id: str) -> AccountHoldings | None:
-        found = self._account(organization_id, account_id)
-        if found is None:
+        """Two statements: the tax rates, and a row per span of each subscription (the account
+        alone when it holds none) with the account, its default address and own tax rate, and
+        as scalar subqueries the catalog revision and each subscription's paid packs."""
+        revision = select(R.revision).where(R.organization_id == organization_id)
+        s2 = t.subscriptions.alias("held").c
+        since = select(func.min(s2.period_start)).where(s2.account_id == A.id)
+        # One text for the account, the same on each row ("day meter units" joined by ";",
+        # a meter code holds neither a space nor a ";"): a list inside a row on both databases.
+        packs = select(
+            func.aggregate_strings(
+                cast(P.period_start, String) + " " + P.meter + " " + cast(P.units, String), ";"
+            )
+        ).where(
+            P.account_id == A.id,
+            P.period_start >= since.scalar_subquery(),
+            P.status == PackStatus.PAID.value,
+        )
+        q = (
+            select(
+                *[c.label(f"acct_{c.name}") for c in t.accounts.c],
+                AR.tax_rate_id.label("own_tax_rate_id"),
+                *[c.label(f"address_{c.name}") for c in t.invoice_addresses.c],
+                revision.scalar_subquery().label("catalog_revision"),
+                t.subscriptions,
+                *[SP[name].label(f"span_{name}") for name in _SPAN],
+                packs.scalar_subquery().label("paid_packs"),
+            )
+            .select_from(
+                t.accounts.outerjoin(t.account_tax_rates, AR.account_id == A.id)
+                .outerjoin(
+                    t.invoice_addresses,
+                    and_(
+                        AD.id == A.default_invoice_address_id,
+                        AD.organization_id == organization_id,
+                    ),
+                )
+                .outerjoin(
+                    t.subscriptions,
+                    and_(S.account_id == A.id, S.organization_id == A.organization_id),
+                )
+                .outerjoin(t.subscription_spans, SP.subscription_id == S.id)
+            )
+            .where(A.organization_id == organization_id, A.id == account_id)
+            .order_by(S.created_at, S.id, SP.seq)
+        )
+        rows: list[Row[Any]] = list(self.session.execute(q))
+        if not rows:
             return None
-        account, address, own_rate = found
-        subs, logs, _last_event = self._subscriptions(organization_id, account_id)
-        held = tuple((sub, tuple(logs[sub_id])) for sub_id, sub in subs.items())
-        return AccountHoldings(account, address, own_rate, self._tax_rates(organization_id), held)
+        r = rows[0]._mapping
+        account = Account(**{c.name: r[f"acct_{c.name}"] for c in t.accounts.c})
+        address = None
+        if r["address_id"] is not None:
+            address = InvoiceAddress(
+                **{c.name: r[f"address_{c.name}"] for c in t.invoice_addresses.c}
+            )
+        subs: dict[str, Subscription] = {}
+        logs: dict[str, list[Span]] = {}
+        for row in rows:
+            m = row._mapping
+            if m["id"] is None:
+                continue  # the account holds no subscription
+            if m["id"] not in subs:
+                subs[m["id"]] = subscription_of_row(row)
+                logs[m["id"]] = []
+            if m["span_seq"] is not None:
+                logs[m["id"]].append(span_of_row(row, "span_"))
+        return AccountHoldings(
+            account,
+            address,
+            r["own_tax_rate_id"],
+            self._tax_rates(organization_id),
+            tuple((sub, tuple(logs[sub_id])) for sub_id, sub in subs.items()),
+            int(r["catalog_revision"] or 0),
+            _packs(r["paid_packs"]),
+        )
 
     def _tax_rates(self, organization_id: str) -> tuple[TaxRate, ...]:
         tr = t.tax_rates.c
@@ -205,3 +277,13 @@ class SqlUpcomingReads:
 def _from(sub: Subscription) -> str:
     since: date = min(sub.period_start, sub.ended_on or sub.period_start)
     return since.isoformat()
+
+
+def _packs(text: str | None) -> dict[tuple[date, str], tuple[int, ...]]:
+    found: dict[tuple[date, str], tuple[int, ...]] = {}
+    for pair in (text or "").split(";"):
+        if pair:
+            day, meter, units = pair.split(" ")
+            key = (date.fromisoformat(day), meter)
+            found[key] = (*found.get(key, ()), int(units))
+    return found

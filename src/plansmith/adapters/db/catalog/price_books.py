@@ -111,14 +111,17 @@ class SqlPriceBooks:
         q = select(c.revision).where(c.organization_id == organization_id)
         return int(self.session.execute(q).scalar() or 0)
 
-    def _catalog(self, organization_id: str) -> Catalog:
+    def at_revision(self, organization_id: str, revision: int) -> PriceBook:
+        return self._catalog(organization_id, revision).book
+
+    def _catalog(self, organization_id: str, seen: int | None = None) -> Catalog:
         if organization_id in self.session.info.get(TOUCHED, ()):
             # This transaction changed the catalog (a publish moving subscribers now): read
             # it as it stands here, uncommitted, and keep no copy of it.
             return read_catalog(self.session, organization_id)
         found = self._here.get(organization_id)
         if found is None:
-            revision = self.revision(organization_id)
+            revision = self.revision(organization_id) if seen is None else seen
             found = self._cache.get(organization_id, revision)
             if found is None:
                 found = read_catalog(self.session, organization_id, revision)

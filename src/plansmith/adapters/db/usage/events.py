@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, any_, bindparam, func, or_, select, text
+from sqlalchemy import String, and_, any_, bindparam, case, func, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from plansmith.adapters.db.usage.meters import METER_COLUMNS, meter_of
 from plansmith.application.usage.ports import DailyDelta, EventRow, MeterTotals, Subscriber
 from plansmith.domain.kernel.periods import Cycle, local_date, zone
 from plansmith.domain.usage.events import HeldSubscription
+from plansmith.domain.usage.meters import Aggregation
 
 a, s, d, u, m = (
     t.accounts.c,
@@ -264,7 +265,11 @@ class SqlUsage:
                 days.c.n_events,
                 days.c.n_total,
                 days.c.n_peak,
-                distinct.label("n_unique"),
+                # Only a unique-count meter reads its values: a CASE evaluates its branch
+                # for those rows alone, so count and sum meters cost no subquery.
+                case((m.aggregation == Aggregation.UNIQUE_COUNT.value, distinct), else_=None).label(
+                    "n_unique"
+                ),
             )
             .select_from(t.usage_meters.outerjoin(days, days.c.meter_id == m.id))
             .where(m.organization_id == organization_id)
