@@ -31,7 +31,7 @@ from plansmith.domain.kernel.errors import DomainError, InvalidValue
 from plansmith.domain.kernel.limits import MAX_QUANTITY
 from plansmith.domain.usage.packs import PackStatus
 from plansmith.entrypoints.portal.plans_routes import _review_page, templates
-from plansmith.entrypoints.portal.plans_views import flash
+from plansmith.entrypoints.portal.plans_views import day, flash, last_day
 from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, FormVisit, Visit
 from plansmith.entrypoints.routers import app_router
 from plansmith.entrypoints.webui.deps import Container, organization_clock
@@ -64,7 +64,9 @@ def units_raw(value: Fraction | int) -> str:
     return units_text(value).replace(",", "")
 
 
-templates.env.filters.update(units=units_text, units_raw=units_raw)
+templates.env.filters.update(
+    units=units_text, units_raw=units_raw, period_day=day, period_last_day=last_day
+)
 router = app_router(prefix=PREFIX, include_in_schema=False, default_response_class=HTMLResponse)
 
 
