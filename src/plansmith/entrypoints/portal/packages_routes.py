@@ -107,7 +107,7 @@ def review_package(
         found = {add_on: message} if isinstance(message, Refusal) else {}
         entered = {add_on: quantity}
         return _page(request, app, visit, page, errors=found, entered=entered, status=status)
-    return _review_page(request, visit, shown)
+    return _review_page(request, visit, shown, app)
 
 
 # -- extra packs: review, then pay ---------------------------------------------------------
