@@ -37,12 +37,8 @@ def sessions(app: Plansmith, org: str, account: Account, count: int, prefix: str
         assert {a.status for a in answers} <= {"accepted"}, answers[:3]
 
 
-def usage_customer(
-    app: Plansmith, tenant: Tenant, used: int = 1200, token: str | None = "tok_sandbox_success"
-) -> Account:
-    """The chat customer with the meter and the pack in the catalog, a card from ``token``
-    (None: no card) and ``used`` sessions on Feb 15."""
-    org = tenant.organization_id
+def usage_catalog(app: Plansmith, org: str) -> None:
+    """The chatbot_sessions meter and the chatbot-sessions-1000 pack (the chat catalog aside)."""
     create_meter(
         app.uow(),
         app.clock,
@@ -54,10 +50,18 @@ def usage_customer(
             "aggregation": "count",
         },
     )
-    data = ExtraPackInput(
-        PACK, "Chatbot Extra Sessions", {"USD": PACK_PRICE}, "chatbot_sessions", 1000
-    )
+    name, prices = "Chatbot Extra Sessions", {"USD": PACK_PRICE}
+    data = ExtraPackInput(PACK, name, prices, "chatbot_sessions", 1000)
     create_extra_pack(app.uow(), app.clock, org, data)
+
+
+def usage_customer(
+    app: Plansmith, tenant: Tenant, used: int = 1200, token: str | None = "tok_sandbox_success"
+) -> Account:
+    """The chat customer with the meter and the pack in the catalog, a card from ``token``
+    (None: no card) and ``used`` sessions on Feb 15."""
+    org = tenant.organization_id
+    usage_catalog(app, org)
     account = chat_customer(app, tenant, card=False)
     if token is not None:
         add_card(app.uow(), app.gateway_for(org), app.clock, org, account.id, source=token)
