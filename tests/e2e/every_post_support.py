@@ -360,6 +360,11 @@ NO_PAGE: dict[str, str] = {
     "/portal/addresses/{address_id}/default": "redirects to the account page",
     "/portal/sign-out": "redirects to the signed-out page",
     "/portal/plans/{family_code}/withdraw": "redirects to the plans page",
+    # The world sells no extra pack (its plans grant no allowance): the pack's review, its
+    # payment and their refusals are walked at 360 px in tests/e2e/test_portal_usage_browser.py
+    # and over HTTP in tests/integration/test_portal_usage_packs.py.
+    "/portal/plans/{family_code}/packs/review": "shows the pack's review (walked elsewhere)",
+    "/portal/plans/{family_code}/packs/pay": "pays, redirects to the packages page",
     "/portal/payment-methods/{method_id}/default": "redirects to the payment methods page",
     "/console/logout": "redirects to the sign-in page",
     "/console/billing-runs": "runs billing, redirects to the billing runs page",

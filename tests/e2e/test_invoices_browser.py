@@ -96,8 +96,8 @@ def test_customer_reviews_a_past_invoice_and_downloads_its_pdf(
     expect(future).to_contain_text("Upcoming")
     expect(future.locator("dd").nth(0)).to_have_text(f"Feb 28, 2026 {TO} Mar 30, 2026")
     expect(future.locator("dd").nth(2)).to_have_text("Feb 28, 2026")  # the cut-off date
-    expect(future).to_contain_text("Total so far")
-    expect(future.locator("tr", has_text="Total so far")).to_contain_text("$41.37")
+    expect(future).to_contain_text("Total on the cut-off date")
+    expect(future.locator("tr", has_text="Total on the cut-off date")).to_contain_text("$41.37")
     past = page.locator("table.past-invoices tbody tr")
     expect(past).to_have_count(1)
     expect(past.first).to_contain_text("Jan 31, 2026")

@@ -65,7 +65,7 @@ def test_invoices_screen_shows_the_future_invoice_and_the_past_ones(
     assert f"{J('Cut-off date')} 2026/04/01" in future
     # 11,600 + 10 % tax 1,160 = 12,760
     assert f"{LINE_3} 2026/04/01 {TO} 2026/04/30 2 ￥5,800 ￥11,600 ￥1,160 ￥12,760" in future
-    assert f"{J('Total so far')} ￥12,760" in future
+    assert f"{J('Total on the cut-off date')} ￥12,760" in future
     past = text[text.index(J("Past invoices")) :]
     # Newest first: the date each was issued (in Tokyo), its number, amount and status.
     assert (
@@ -262,4 +262,4 @@ def test_future_invoice_before_the_first_run_is_the_one_the_run_makes(
     assert [(line.period_start, line.total) for line in made.lines] == [(date(2026, 2, 1), 6160)]
     assert f"{J('Billing period')} 2026/02/01 {TO} 2026/02/28" in future
     assert f"{J('Cut-off date')} 2026/02/01" in future
-    assert f"{J('Total so far')} ￥6,160" in future
+    assert f"{J('Total on the cut-off date')} ￥6,160" in future

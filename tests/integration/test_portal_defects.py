@@ -91,7 +91,7 @@ def test_a_plan_canceled_now_the_day_it_began_is_in_the_history_not_no_plans_yet
 
 def _future_blocks(page_text: str) -> list[str]:
     """Each future invoice block's text, from its plan heading to its total so far."""
-    return re.findall(r"(\S[^.]*? Billing period .*?Total so far \S+)", page_text)
+    return re.findall(r"(\S[^.]*? Billing period .*?Total on the cut-off date \S+)", page_text)
 
 
 def test_the_review_shows_the_next_invoice_the_invoices_page_shows_after_confirming(
@@ -114,7 +114,7 @@ def test_the_review_shows_the_next_invoice_the_invoices_page_shows_after_confirm
         f"Chat Business Billing period 2026/02/01 {TO} 2026/02/28 Status Upcoming "
         "Cut-off date 2026/02/15"
     )
-    assert promised.endswith("Subtotal ￥5,600 Total so far ￥5,600")
+    assert promised.endswith("Subtotal ￥5,600 Total on the cut-off date ￥5,600")
     assert promised in invoices
 
 
@@ -297,7 +297,7 @@ def test_cancelling_a_pay_per_day_plan_promises_no_credit(
     assert "Nothing is credited: a pay-per-day plan bills only the days it was active" in plans
     assert "Chat Flex stops today, 2026/02/15. Nothing is credited" in _text(asked)
     # the 14 days used (5,600 x 14/28), billed by the next invoice
-    assert "Total so far ￥2,800" in _text(asked)
+    assert "Total on the cut-off date ￥2,800" in _text(asked)
     assert (
         "Your plan was canceled. The days it was active are billed at the end of the period."
         in done

@@ -55,7 +55,7 @@ def test_review_shows_credit_charge_and_next_invoice_and_saves_nothing(
         # invoiced and paid at once, on an invoice of its own (the payment step).
         "Next invoice As it will appear on your Invoices page once you confirm. Chat Business "
         f"Billing period 2026/02/01 {TO} 2026/02/28 Status Upcoming Cut-off date 2026/02/15",
-        "Subtotal ￥5,600 Total so far ￥5,600",
+        "Subtotal ￥5,600 Total on the cut-off date ￥5,600",
     ):
         assert shown in text
     assert _snapshot(container) == before
@@ -107,7 +107,7 @@ def test_fewer_seats_are_scheduled_for_the_term_end_and_can_be_withdrawn(
     )
     # the next run bills the first period, never invoiced, today; the fewer seats come after
     assert "Cut-off date 2026/02/15" in review_text
-    assert "Subtotal ￥5,600 Total so far ￥5,600" in review_text
+    assert "Subtotal ￥5,600 Total on the cut-off date ￥5,600" in review_text
     assert "Your change is scheduled for 2026/03/01." in _text(done)
     assert (
         "Scheduled change: from 2026/03/01 your plan is Chat Team, quantity 1, Monthly. Withdraw"

@@ -18,11 +18,13 @@ from fastapi.responses import HTMLResponse
 
 from plansmith.application.screens.invoices import AccountInvoices, account_invoices
 from plansmith.application.screens.portal_payments import Owing, owing_of
+from plansmith.application.screens.portal_usage import predicted
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.invoicing.invoice import Invoice
+from plansmith.entrypoints.portal.plans_views import day, last_day
 from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, Visit
 from plansmith.entrypoints.routers import app_router
-from plansmith.entrypoints.webui.deps import Container
+from plansmith.entrypoints.webui.deps import Container, organization_clock
 from plansmith.entrypoints.webui.i18n import COOKIE, N_, language_of, request_language, translate
 from plansmith.entrypoints.webui.invoice_document import Formats, InvoiceDocument
 from plansmith.entrypoints.webui.invoice_loading import Loaded, load_invoice, upcoming_documents
@@ -31,6 +33,8 @@ from plansmith.entrypoints.webui.templating import make_templates
 from plansmith.entrypoints.webui.words import invoice_state
 
 templates = make_templates(Path(__file__).with_name("templates"))
+# The prediction card's dates (_prediction.html), as the Plans screens write them.
+templates.env.filters.update(period_day=day, period_last_day=last_day)
 # After "Pay now" (payments_routes.py redirects here).
 PAID = {
     "paid": N_("The invoice is paid."),
@@ -106,8 +110,11 @@ def invoices_page(request: Request, visit: CurrentVisit, app: Container) -> Resp
     page = account_invoices(app.uow(), app.clock, org, account_id, app.invoice_grace)
     language = request_language(request, page.account.locale)
     owing = owing_of(app.uow(), account_id, page.past)
+    prediction = predicted(app.uow, organization_clock(app, org), org, account_id)
     context = {
         "future": future_blocks(page, language),
+        "prediction": prediction,
+        "prediction_names": page.plan_names,
         "past": [PastInvoice.of(invoice, page.account, language) for invoice in page.past],
         "owing": owing,
         "failing": [FailingPayment.of(o, page.account) for o in owing.values() if o.failing],

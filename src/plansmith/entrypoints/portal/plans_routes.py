@@ -25,11 +25,13 @@ from plansmith.application.screens import portal_plan_payment as pay_q
 from plansmith.application.screens import portal_plans as q
 from plansmith.application.screens.plan_choices import fixable, readable
 from plansmith.application.screens.plan_stops import Stop, needs_confirmation, review_stop
+from plansmith.application.screens.portal_usage import change_estimate
 from plansmith.application.subscriptions.actions import (
     cancel_subscription,
     withdraw_scheduled_change,
 )
 from plansmith.application.subscriptions.lifecycle import CUSTOMER, Result
+from plansmith.application.usage.prediction import ChangeEffect
 from plansmith.domain.kernel.errors import DomainError
 from plansmith.domain.kernel.limits import MAX_QUANTITY
 from plansmith.domain.subscriptions.subscription import Subscription
@@ -279,7 +281,7 @@ def review(
     )
     if shown.review is None:
         return _change_page(request, visit, shown)
-    return _review_page(request, visit, shown)
+    return _review_page(request, visit, shown, app)
 
 
 @router.post("/plans/{family_code}/confirm")
@@ -296,7 +298,7 @@ def confirm(
         return _change_page(request, visit, shown)
     if shown.pay and not shown.moved:  # a change that charges now is confirmed by paying
         return _payment(request, family_code, visit, app, fields)
-    return _review_page(request, visit, shown)
+    return _review_page(request, visit, shown, app)
 
 
 # -- the payment step and Pay (seed 002) --------------------------------------------------
@@ -388,6 +390,22 @@ def _context(visit: Visit, shown: q.ChangeScreen) -> dict[str, object]:
     }
 
 
+def _effect(app: Container, visit: Visit, shown: q.ChangeScreen) -> ChangeEffect | None:
+    """The period's estimate before and after the change reviewed (nothing saved); None for
+    a new plan, or when the preview is refused now (the review says why)."""
+    held, review = shown.screen.held, shown.review
+    if held is None or review is None or review.change is None:
+        return None
+    org = visit.organization_id
+    clock = organization_clock(app, org)
+    try:
+        return change_estimate(app.uow, clock, org, held.subscription, review.choice)
+    except DomainError as error:
+        if not fixable(error):
+            raise
+        return None
+
+
 def _change_page(
     request: Request, visit: Visit, shown: q.ChangeScreen, *, status: int | None = None
 ) -> Response:
@@ -405,11 +423,14 @@ def _change_page(
     )
 
 
-def _review_page(request: Request, visit: Visit, shown: q.ChangeScreen) -> Response:
+def _review_page(
+    request: Request, visit: Visit, shown: q.ChangeScreen, app: Container | None = None
+) -> Response:
     nxt = shown.next_invoice
     language = request_language(request, shown.screen.account.locale)
     context = {
         **_context(visit, shown),
+        "effect": _effect(app, visit, shown) if app is not None else None,
         "review": shown.review,
         "future": future_blocks(nxt, language) if nxt is not None else [],
         "moved": translate(language, MOVED) if shown.moved else None,

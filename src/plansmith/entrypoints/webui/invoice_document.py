@@ -215,7 +215,10 @@ def _totals(
         rows.append(TotalRow(label, f.money(-t.discount)))
     if t.tax - included:
         rows.append(TotalRow(_("Tax"), f.money(t.tax - included)))
-    rows.append(TotalRow(_("Total so far") if so_far else _("Total"), f.money(t.total), so_far))
+    # A future invoice is totalled as the billing run will cut it (a pay-per-day plan's whole
+    # period on its first day): never "so far", which the prediction card says (seed 004).
+    label = _("Total on the cut-off date") if so_far else _("Total")
+    rows.append(TotalRow(label, f.money(t.total), so_far))
     if included:
         rows.append(TotalRow(_("Tax included in the total"), f.money(included)))
     if t.credit_applied:
