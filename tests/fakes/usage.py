@@ -22,6 +22,7 @@ from plansmith.domain.kernel.periods import local_date, zone
 from plansmith.domain.usage.events import HeldSubscription
 from plansmith.domain.usage.meters import Meter
 from plansmith.domain.usage.packs import PackPurchase, PackStatus
+from plansmith.domain.usage.thresholds import ThresholdCrossing
 from tests.fakes.store import FakeStore, Repo, Rows
 
 
@@ -199,6 +200,16 @@ class FakePacks(Repo):
 
     def hold(self, keys: Sequence[tuple[str, str, date]]) -> None:
         """The fake unit of work runs one transaction at a time: nothing to hold."""
+
+    def reach(
+        self, crossings: Sequence[ThresholdCrossing], at: datetime
+    ) -> set[tuple[str, str, date, int, int]]:
+        won = set()
+        for c in crossings:
+            if c.key not in self._rows.allowance_thresholds:
+                self._rows.allowance_thresholds[c.key] = c
+                won.add(c.key)
+        return won
 
     def share_subscriptions(self, organization_id: str, account_ids: Collection[str]) -> None:
         """One transaction at a time in the fake: nothing to share."""
