@@ -201,6 +201,27 @@ class FakePacks(Repo):
     def hold(self, keys: Sequence[tuple[str, str, date]]) -> None:
         """The fake unit of work runs one transaction at a time: nothing to hold."""
 
+    def sold(
+        self,
+        organization_id: str,
+        *,
+        pack_code: str | None,
+        periods_from: date | None,
+        periods_to: date | None,
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> Sequence[PackPurchase]:
+        found = [
+            p
+            for p in self._rows.usage_packs.values()
+            if p.organization_id == organization_id
+            and (pack_code is None or p.pack_code == pack_code)
+            and (periods_from is None or p.period_start >= periods_from)
+            and (periods_to is None or p.period_start < periods_to)
+            and (before is None or (p.created_at, p.id) < before)
+        ]
+        return sorted(found, key=lambda p: (p.created_at, p.id), reverse=True)[:limit]
+
     def reach(
         self, crossings: Sequence[ThresholdCrossing], at: datetime
     ) -> set[tuple[str, str, date, int, int]]:

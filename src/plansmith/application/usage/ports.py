@@ -142,6 +142,20 @@ class PackRepository(Protocol):
         the transaction ends (FOR UPDATE on PostgreSQL; SQLite holds its writer lock)."""
         ...
 
+    def sold(
+        self,
+        organization_id: str,
+        *,
+        pack_code: str | None,
+        periods_from: date | None,
+        periods_to: date | None,
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> Sequence[PackPurchase]:
+        """The organization's purchases, newest first (created_at, id), of one pack or all,
+        whose period starts in [periods_from, periods_to), before the cursor ``before``."""
+        ...
+
     def reach(
         self, crossings: Sequence[ThresholdCrossing], at: datetime
     ) -> set[tuple[str, str, date, int, int]]:

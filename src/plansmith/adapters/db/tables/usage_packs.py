@@ -47,6 +47,7 @@ usage_packs = Table(
     Column("paid_at", UTCDateTime(), nullable=True),
     UniqueConstraint("organization_id", "request_key", name="uq_usage_packs_request"),
     Index("ix_usage_packs_account_period", "account_id", "period_start", "meter"),
+    Index("ix_usage_packs_sold", "organization_id", "created_at", "id"),  # console: packs sold
 )
 
 usage_standings = Table(

@@ -136,6 +136,28 @@ class SqlPacks:
                 .with_for_update()
             )
 
+    def sold(
+        self,
+        organization_id: str,
+        *,
+        pack_code: str | None,
+        periods_from: date | None,
+        periods_to: date | None,
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> Sequence[PackPurchase]:
+        q = select(t.usage_packs).where(p.organization_id == organization_id)
+        if pack_code is not None:
+            q = q.where(p.pack_code == pack_code)
+        if periods_from is not None:
+            q = q.where(p.period_start >= periods_from)
+        if periods_to is not None:
+            q = q.where(p.period_start < periods_to)
+        if before is not None:
+            q = q.where(tuple_(p.created_at, p.id) < tuple_(*before))
+        q = q.order_by(p.created_at.desc(), p.id.desc()).limit(limit)
+        return [_purchase(row) for row in self.session.execute(q)]
+
     def reach(
         self, crossings: Sequence[ThresholdCrossing], at: datetime
     ) -> set[tuple[str, str, date, int, int]]:

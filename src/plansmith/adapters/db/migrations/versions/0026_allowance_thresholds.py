@@ -1,5 +1,6 @@
 """Allowance thresholds: one row per (account, meter, period start, threshold, allowance)
-reached, so each 80 % and 100 % notice is published once.
+reached, so each 80 % and 100 % notice is published once; the console's packs sold, newest
+first, by an index.
 
 Revision ID: 0026_allowance_thresholds
 Revises: 0024_usage_packs
@@ -40,6 +41,9 @@ def upgrade() -> None:
         ),
     )
 
+    op.create_index("ix_usage_packs_sold", "usage_packs", ["organization_id", "created_at", "id"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_usage_packs_sold", table_name="usage_packs")
     op.drop_table("allowance_thresholds")
