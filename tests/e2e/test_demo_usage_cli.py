@@ -6,8 +6,8 @@ first run that stopped after the usage, make and count nothing again, and say so
 from __future__ import annotations
 
 import shutil
-from fractions import Fraction
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
