@@ -9,9 +9,9 @@ spread over the accounts (1,000 / N each) are ingested one after another, altern
 ``ingest`` as it ships (its transaction, then the threshold check in its own) and the same
 batch size with the check switched off (the raw baseline: the ingest transaction alone). The
 use passes 80 % and reaches 100 % of every account's allowance (a hard limit: never past it),
-so the table shows batches below 80 % (the check reads, writes nothing), at the crossing (it writes and
-publishes) and above (the primary key answers, nothing written). Every batch must be
-accepted whole. PLANSMITH_BENCH_DATABASE_URL overrides the server.
+so the table shows batches below 80 % (the check reads, writes nothing), at the crossing
+(it writes and publishes) and above (the primary key answers, nothing written). Every batch
+must be accepted whole. PLANSMITH_BENCH_DATABASE_URL overrides the server.
 """
 
 from __future__ import annotations
