@@ -38,6 +38,7 @@ from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.subscription import Subscription
 from plansmith.domain.usage.meters import Meter
 from plansmith.domain.usage.packs import PackPurchase
+from plansmith.domain.usage.thresholds import ThresholdCrossing
 
 
 class InjectedFailure(RuntimeError):
@@ -151,6 +152,9 @@ class Rows:
     usage_unique: set[tuple[str, str, date, str]] = field(default_factory=set)
     usage_grace: dict[str, timedelta] = field(default_factory=dict)
     usage_packs: dict[str, PackPurchase] = field(default_factory=dict)
+    allowance_thresholds: dict[tuple[str, str, date, int, int], ThresholdCrossing] = field(
+        default_factory=dict
+    )
     webhook_endpoints: dict[str, Endpoint] = field(default_factory=dict)
     webhook_deliveries: dict[tuple[str, str], Delivery] = field(default_factory=dict)
 

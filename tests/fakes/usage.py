@@ -22,6 +22,7 @@ from plansmith.domain.kernel.periods import local_date, zone
 from plansmith.domain.usage.events import HeldSubscription
 from plansmith.domain.usage.meters import Meter
 from plansmith.domain.usage.packs import PackPurchase, PackStatus
+from plansmith.domain.usage.thresholds import ThresholdCrossing
 from tests.fakes.store import FakeStore, Repo, Rows
 
 
@@ -199,6 +200,37 @@ class FakePacks(Repo):
 
     def hold(self, keys: Sequence[tuple[str, str, date]]) -> None:
         """The fake unit of work runs one transaction at a time: nothing to hold."""
+
+    def sold(
+        self,
+        organization_id: str,
+        *,
+        pack_code: str | None,
+        periods_from: date | None,
+        periods_to: date | None,
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> Sequence[PackPurchase]:
+        found = [
+            p
+            for p in self._rows.usage_packs.values()
+            if p.organization_id == organization_id
+            and (pack_code is None or p.pack_code == pack_code)
+            and (periods_from is None or p.period_start >= periods_from)
+            and (periods_to is None or p.period_start < periods_to)
+            and (before is None or (p.created_at, p.id) < before)
+        ]
+        return sorted(found, key=lambda p: (p.created_at, p.id), reverse=True)[:limit]
+
+    def reach(
+        self, crossings: Sequence[ThresholdCrossing], at: datetime
+    ) -> set[tuple[str, str, date, int, int]]:
+        won = set()
+        for c in crossings:
+            if c.key not in self._rows.allowance_thresholds:
+                self._rows.allowance_thresholds[c.key] = c
+                won.add(c.key)
+        return won
 
     def share_subscriptions(self, organization_id: str, account_ids: Collection[str]) -> None:
         """One transaction at a time in the fake: nothing to share."""

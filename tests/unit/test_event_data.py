@@ -47,6 +47,7 @@ NAMES = {
     "billing_run.finished",
     "payment.succeeded",
     "pack.purchased",
+    "allowance.threshold_reached",
     "payment.failed",
     "dunning.stage_reached",
     "webhook_endpoint.disabled",

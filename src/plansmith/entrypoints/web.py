@@ -52,6 +52,7 @@ from plansmith.entrypoints.console.customer_payment_routes import (
 from plansmith.entrypoints.console.customer_plans_routes import router as console_plans_router
 from plansmith.entrypoints.console.dashboard_routes import router as console_dashboard_router
 from plansmith.entrypoints.console.dunning_routes import router as console_dunning_router
+from plansmith.entrypoints.console.pack_sales_routes import router as console_pack_sales_router
 from plansmith.entrypoints.console.payment_routes import router as console_payments_router
 from plansmith.entrypoints.console.sandbox_routes import router as console_sandbox_router
 from plansmith.entrypoints.console.settings_routes import router as console_settings_router
@@ -143,6 +144,7 @@ def create_app(container: Plansmith) -> FastAPI:
     add_routes(app, portal_notices_router)
     add_routes(app, console.router)
     add_routes(app, console_catalog_router)
+    add_routes(app, console_pack_sales_router)
     add_routes(app, console_payments_router)  # before /invoices/{invoice_id}/{action}
     add_routes(app, console_customer_payments_router)
     add_routes(app, console_customer_mail_router)

@@ -48,6 +48,8 @@ PAYMENT_FAILED = "payment_failed"
 PAYMENT_RECEIVED = "payment_received"
 TRIAL_ENDING = "trial_ending"
 RENEWAL_COMING = "renewal_coming"
+PACK_BOUGHT = "pack_bought"
+ALLOWANCE_REACHED = "allowance_reached"
 # After each billing run, trials ending and annual renewals coming are looked for.
 REMINDERS = "billing_run.finished"
 # Which event brings which notice; every other event type is passed over at once.
@@ -56,6 +58,8 @@ KINDS: dict[str, str] = {
     "invoice.finalized": INVOICE_ISSUED,
     "payment.failed": PAYMENT_FAILED,
     "payment.succeeded": PAYMENT_RECEIVED,
+    "pack.purchased": PACK_BOUGHT,
+    "allowance.threshold_reached": ALLOWANCE_REACHED,
 }
 DEFAULT_LEASE = timedelta(seconds=120)
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.application.usage.limits import over_limits
 from plansmith.application.usage.ports import DailyDelta, EventRow, Subscriber
+from plansmith.application.usage.thresholds import publish_thresholds
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import DomainError, InvalidValue
 from plansmith.domain.kernel.periods import Period, zone
@@ -141,6 +142,11 @@ def ingest(
             if uniques:
                 uow.usage.add_unique(uniques)
             uow.commit()
+    if winners:  # ADR 0032: thresholds of allowances, read after the commit on their own
+        touched = {
+            (c.account_id, by_id[r.meter_id].code, c.period) for c in winners for r in c.readings
+        }
+        publish_thresholds(uow, clock, organization_id, touched)
     return [a for a in answers if a is not None]
 
 

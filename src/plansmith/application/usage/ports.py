@@ -11,6 +11,7 @@ from typing import Protocol
 from plansmith.domain.usage.events import HeldSubscription
 from plansmith.domain.usage.meters import Meter, PropertyValue
 from plansmith.domain.usage.packs import PackPurchase, PackStatus
+from plansmith.domain.usage.thresholds import ThresholdCrossing
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,28 @@ class PackRepository(Protocol):
     def hold(self, keys: Sequence[tuple[str, str, date]]) -> None:
         """Hold the standing rows (account_id, meter, period start), made if missing, until
         the transaction ends (FOR UPDATE on PostgreSQL; SQLite holds its writer lock)."""
+        ...
+
+    def sold(
+        self,
+        organization_id: str,
+        *,
+        pack_code: str | None,
+        periods_from: date | None,
+        periods_to: date | None,
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> Sequence[PackPurchase]:
+        """The organization's purchases, newest first (created_at, id), of one pack or all,
+        whose period starts in [periods_from, periods_to), before the cursor ``before``."""
+        ...
+
+    def reach(
+        self, crossings: Sequence[ThresholdCrossing], at: datetime
+    ) -> set[tuple[str, str, date, int, int]]:
+        """Record each threshold reached unless it was (ON CONFLICT DO NOTHING on its key);
+        the keys this call recorded: a concurrent batch that recorded one first waits on its
+        key and does not get it back."""
         ...
 
     def share_subscriptions(self, organization_id: str, account_ids: Collection[str]) -> None:

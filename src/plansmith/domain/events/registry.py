@@ -13,7 +13,7 @@ from plansmith.domain.kernel.events import DomainEvent, EventDataError
 from plansmith.domain.payments import events as payment_events
 from plansmith.domain.subscriptions import events as subscription_events
 from plansmith.domain.subscriptions.subscription import Status, Terms, terms_from_data
-from plansmith.domain.usage import pack_events
+from plansmith.domain.usage import pack_events, thresholds
 from plansmith.domain.webhooks import events as webhook_events
 
 
@@ -26,6 +26,7 @@ def _all_types() -> dict[str, type[DomainEvent]]:
         payment_events,
         webhook_events,
         pack_events,
+        thresholds,
     ):
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, DomainEvent) and value.TYPE:

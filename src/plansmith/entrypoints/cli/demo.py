@@ -30,7 +30,7 @@ from plansmith.application.subscriptions.queries import account_plans
 from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.organizations.organization import Organization
-from plansmith.entrypoints.cli import demo_sandbox
+from plansmith.entrypoints.cli import demo_sandbox, demo_usage
 from plansmith.entrypoints.cli.demo_keys import Key, KeyFile, demo_key
 from plansmith.entrypoints.webui.i18n import negotiate
 
@@ -161,6 +161,7 @@ class DemoResult:
     publishable_key: str
     catalog: str  # what the catalog holds and what loading it changed
     subscriptions: str  # how many demo subscriptions, and how many were made now
+    usage: str  # the meters and the usage of the current period, and what this run added
     loaded_before: bool
     links: list[PortalLink]
     sandbox: SandboxResult
@@ -293,10 +294,12 @@ def load(container: Plansmith, store: KeyFile | None = None) -> DemoResult:
         catalog = "as you left it (the demo loads its catalog once)"
         accounts = _matched(container, organization.id)
         subscriptions = f"{len(SUBSCRIPTIONS)} subscriptions at first, as you left them"
+        usage = "as you left it (the demo sends its usage once)"
     else:
         catalog = _catalog(container, organization, container.clock)
         accounts = _customers(container, organization.id, container.clock)
         subscriptions = _subscriptions(container, organization, accounts)
+        usage = demo_usage.load(container, organization.id, accounts).summary()
     sandbox = _sandbox(container, organization, store)
     if not loaded_before:
         orgs.create_operator(
@@ -313,6 +316,7 @@ def load(container: Plansmith, store: KeyFile | None = None) -> DemoResult:
         public.secret,
         catalog,
         subscriptions,
+        usage,
         loaded_before,
         _links(container, organization.id, accounts, linked),
         sandbox,

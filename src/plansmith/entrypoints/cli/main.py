@@ -198,6 +198,7 @@ def demo_lines(result: demo_data.DemoResult, base: str) -> list[str]:
         ("Organization", f"{result.organization.name} ({result.organization.id})"),
         ("Catalog", result.catalog),
         ("Customers", f"{result.customers} with {result.subscriptions}"),
+        ("Usage", result.usage),
         ("Home", f"{base}/"),
         ("API docs", f"{base}/docs"),
         ("API key", f"{result.api_key}  ({result.api_key_note})"),

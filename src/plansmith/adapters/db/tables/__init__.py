@@ -67,7 +67,11 @@ from plansmith.adapters.db.tables.usage import (
     usage_settings,
     usage_unique,
 )
-from plansmith.adapters.db.tables.usage_packs import usage_packs, usage_standings
+from plansmith.adapters.db.tables.usage_packs import (
+    allowance_thresholds,
+    usage_packs,
+    usage_standings,
+)
 from plansmith.adapters.db.tables.webhooks import (
     webhook_attempts,
     webhook_deliveries,
@@ -86,6 +90,7 @@ __all__ = [
     "account_tax_rates",
     "accounts",
     "add_ons",
+    "allowance_thresholds",
     "api_keys",
     "billing_run_jobs",
     "billing_runs",

@@ -47,6 +47,7 @@ usage_packs = Table(
     Column("paid_at", UTCDateTime(), nullable=True),
     UniqueConstraint("organization_id", "request_key", name="uq_usage_packs_request"),
     Index("ix_usage_packs_account_period", "account_id", "period_start", "meter"),
+    Index("ix_usage_packs_sold", "organization_id", "created_at", "id"),  # console: packs sold
 )
 
 usage_standings = Table(
@@ -56,4 +57,27 @@ usage_standings = Table(
     Column("meter", String(63), nullable=False),
     Column("period_start", Date, nullable=False),
     PrimaryKeyConstraint("account_id", "meter", "period_start", name="pk_usage_standings"),
+)
+
+# One row per threshold reached (ADR 0032): the primary key makes its notice once.
+allowance_thresholds = Table(
+    "allowance_thresholds",
+    metadata,
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("meter", String(63), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("threshold", Integer, nullable=False),
+    Column("allowance", BigInteger, nullable=False),
+    Column("organization_id", Id, ForeignKey("organizations.id"), nullable=False),
+    Column("subscription_id", Id, nullable=False),
+    Column("used", BigInteger, nullable=False),
+    Column("reached_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint(
+        "account_id",
+        "meter",
+        "period_start",
+        "threshold",
+        "allowance",
+        name="pk_allowance_thresholds",
+    ),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, tuple_, update
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
 from plansmith.domain.usage.packs import PackPurchase, PackStatus
+from plansmith.domain.usage.thresholds import ThresholdCrossing
 
 p, st = t.usage_packs.c, t.usage_standings.c
 
@@ -134,6 +135,56 @@ class SqlPacks:
                 .order_by(st.account_id, st.meter, st.period_start)
                 .with_for_update()
             )
+
+    def sold(
+        self,
+        organization_id: str,
+        *,
+        pack_code: str | None,
+        periods_from: date | None,
+        periods_to: date | None,
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> Sequence[PackPurchase]:
+        q = select(t.usage_packs).where(p.organization_id == organization_id)
+        if pack_code is not None:
+            q = q.where(p.pack_code == pack_code)
+        if periods_from is not None:
+            q = q.where(p.period_start >= periods_from)
+        if periods_to is not None:
+            q = q.where(p.period_start < periods_to)
+        if before is not None:
+            q = q.where(tuple_(p.created_at, p.id) < tuple_(*before))
+        q = q.order_by(p.created_at.desc(), p.id.desc()).limit(limit)
+        return [_purchase(row) for row in self.session.execute(q)]
+
+    def reach(
+        self, crossings: Sequence[ThresholdCrossing], at: datetime
+    ) -> set[tuple[str, str, date, int, int]]:
+        if not crossings:
+            return set()
+        a = t.allowance_thresholds.c
+        rows = [
+            {
+                "account_id": c.account_id,
+                "meter": c.meter,
+                "period_start": c.period_start,
+                "threshold": c.threshold,
+                "allowance": c.allowance,
+                "organization_id": c.organization_id,
+                "subscription_id": c.subscription_id,
+                "used": c.used,
+                "reached_at": at,
+            }
+            for c in sorted(crossings, key=lambda c: c.key)  # key order: no waiting in a cycle
+        ]
+        stmt = (
+            self._insert()(t.allowance_thresholds)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(a.account_id, a.meter, a.period_start, a.threshold, a.allowance)
+        )
+        return {(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in self.session.execute(stmt).all()}
 
     def share_subscriptions(self, organization_id: str, account_ids: Collection[str]) -> None:
         if not account_ids or self.session.get_bind().dialect.name != "postgresql":

@@ -19,7 +19,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from plansmith.application.kernel.ports import UnitOfWork
 from plansmith.application.notices.ports import Attachment, Draft, NoticeStore, Reminder
 from plansmith.application.notices.sending import (
+    ALLOWANCE_REACHED,
     INVOICE_ISSUED,
+    PACK_BOUGHT,
     PAYMENT_FAILED,
     PAYMENT_RECEIVED,
     PLAN_CHANGE_AHEAD,
@@ -35,25 +37,16 @@ from plansmith.domain.kernel.events import DomainEvent
 from plansmith.domain.kernel.money import Currency
 from plansmith.domain.payments.events import PaymentEvent
 from plansmith.domain.subscriptions.subscription import Terms
+from plansmith.domain.usage.pack_events import PackPurchased
+from plansmith.domain.usage.thresholds import AllowanceThresholdReached
 from plansmith.entrypoints.webui.formats import day_at, money_at
 from plansmith.entrypoints.webui.i18n import DEFAULT, N_, direction, language_of, translate
+from plansmith.entrypoints.webui.mail.content import Content
+from plansmith.entrypoints.webui.mail.usage import allowance_reached, pack_bought
 from plansmith.entrypoints.webui.words import cycle_label
 
 TEMPLATES = Path(__file__).with_name("templates")
 DEFAULT_ACCENT = "#1f6feb"
-
-
-@dataclass
-class Content:
-    """What a notice says, before it is laid out."""
-
-    subject: str
-    greeting: str
-    paragraphs: list[str]
-    facts: list[tuple[str, str]] = field(default_factory=list)
-    button: tuple[str, str] | None = None  # (label, url)
-    lines: list[str] = field(default_factory=list)  # a list (what changes)
-    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass
@@ -160,6 +153,10 @@ class MailComposer:
             return self._invoice(event, account, language)
         if kind in (PAYMENT_FAILED, PAYMENT_RECEIVED) and isinstance(event, PaymentEvent):
             return self._payment(kind, event, account, language)
+        if kind == PACK_BOUGHT and isinstance(event, PackPurchased):
+            return pack_bought(self.uow(), event, account, language, self.portal_link)
+        if kind == ALLOWANCE_REACHED and isinstance(event, AllowanceThresholdReached):
+            return allowance_reached(self.uow(), event, account, language, self.portal_link)
         return None
 
     def _draft(self, account: Account, language: str, content: Content) -> Draft:
