@@ -107,6 +107,9 @@ class FakeUsage(Repo):
     def add_unique(self, rows: Sequence[tuple[str, str, date, str]]) -> None:
         self._rows.usage_unique.update(rows)
 
+    def hold_for_billing(self, organization_id: str, account_id: str) -> None:
+        """The fake unit of work runs one transaction at a time: nothing to hold."""
+
     def totals(
         self, organization_id: str, account_id: str, start: date, end: date
     ) -> Sequence[MeterTotals]:

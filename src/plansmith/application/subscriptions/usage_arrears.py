@@ -42,6 +42,7 @@ def measured(totals: MeterTotals) -> Measured:
 def arrears_of(uow: UnitOfWork, book: PriceBook, now: datetime) -> Arrears:
     """Inside an open unit of work."""
     grace: list[timedelta] = []  # read once, when first needed
+    held: list[bool] = []  # the account's subscriptions, held once
 
     def arrears(sub: Subscription, spans: Sequence[Span]) -> Sequence[BillableItem] | None:
         if not charges_at_end(sub, book):
@@ -51,6 +52,9 @@ def arrears_of(uow: UnitOfWork, book: PriceBook, now: datetime) -> Arrears:
             grace.append(DEFAULT_GRACE if found is None else found)
         if now < local_midnight(sub.period_end, zone(sub.time_zone)) + grace[0]:
             return None
+        if not held:  # as the billing step does, before any of the period's usage is read
+            uow.usage.hold_for_billing(sub.organization_id, sub.account_id)
+            held.append(True)
         read: dict[tuple[date, date], dict[str, Measured]] = {}
 
         def measure(meter: str, start: date, end: date) -> Measured:

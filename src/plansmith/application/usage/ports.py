@@ -95,6 +95,13 @@ class UsageRepository(Protocol):
         """Keep (account_id, meter_id, local_date, value), once each."""
         ...
 
+    def hold_for_billing(self, organization_id: str, account_id: str) -> None:
+        """Hold the account's subscription rows (FOR UPDATE on PostgreSQL; SQLite holds its
+        writer lock) until the transaction ends, before a closed period's usage is read: an
+        ingest holds them shared before it reads its clock, so an event accepted at the last
+        instant is either committed and read, or waits and finds the period closed."""
+        ...
+
     def totals(
         self, organization_id: str, account_id: str, start: date, end: date
     ) -> Sequence[MeterTotals]:

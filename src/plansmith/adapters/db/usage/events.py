@@ -235,6 +235,17 @@ class SqlUsage:
                 sqlite_insert(t.usage_unique).values(values).on_conflict_do_nothing()
             )
 
+    def hold_for_billing(self, organization_id: str, account_id: str) -> None:
+        if self.session.get_bind().dialect.name != "postgresql":
+            return  # SQLite: BEGIN IMMEDIATE made this transaction the only writer already
+        s = t.subscriptions.c
+        self.session.execute(
+            select(s.id)
+            .where(s.organization_id == organization_id, s.account_id == account_id)
+            .order_by(s.id)  # the order the billing run and ingest take them in
+            .with_for_update()
+        )
+
     def totals(
         self, organization_id: str, account_id: str, start: date, end: date
     ) -> Sequence[MeterTotals]:
