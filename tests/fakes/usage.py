@@ -95,6 +95,11 @@ class FakeUsage(Repo):
                 inserted.add(key)
         return inserted
 
+    def stored(
+        self, organization_id: str, keys: Collection[tuple[str, str]]
+    ) -> set[tuple[str, str]]:
+        return {k for k in keys if k in self._rows.usage_events}
+
     def add_daily(self, organization_id: str, deltas: Sequence[DailyDelta]) -> None:
         for d in deltas:
             key = (d.account_id, d.meter_id, d.local_date)
