@@ -171,6 +171,10 @@ class FakePacks(Repo):
             None,
         )
 
+    def get(self, organization_id: str, purchase_id: str) -> PackPurchase | None:
+        found = self._rows.usage_packs.get(purchase_id)
+        return found if found is not None and found.organization_id == organization_id else None
+
     def update(self, purchase: PackPurchase, expected: PackStatus) -> bool:
         stored = self._rows.usage_packs.get(purchase.id)
         if stored is None or stored.status is not expected:
