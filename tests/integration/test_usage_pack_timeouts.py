@@ -114,3 +114,24 @@ def test_a_pack_answered_after_its_period_ended_goes_to_the_balance_and_counts_n
         (1000, 500)
     ]
     assert _pack_captures(container) == [(key, "succeeded", 500, "JPY")]
+
+
+def test_a_timed_out_pack_that_really_failed_is_marked_failed_and_counts_nothing(
+    container: Plansmith, tenant: Tenant, clock: TestClock
+) -> None:
+    org = tenant.organization_id
+    acct, sub_id = _setup(container, org, clock)
+    card(container, org, acct, "tok_sandbox_timeout_failed")
+    clock.set(local_at(D(2026, 3, 12), TZ, 9))
+    bought = buy(container, org, sub_id, "sessions_5")
+    assert bought.purchase.status is PackStatus.PENDING
+    clock.advance(timedelta(minutes=10))
+    [answered] = resolve_pack_payments(container.uow(), container.gateway_for, clock.now(), org)
+    assert answered.status is PaymentStatus.FAILED
+    with container.uow() as uow:
+        stored = uow.usage_packs.get(org, bought.purchase.id)
+    assert stored is not None and stored.status is PackStatus.FAILED
+    assert _pack_invoices(container, org) == []
+    assert standing(container, org, sub_id) == {"chatbot_sessions": (3, 0, 0, 3, 0, "hard")}
+    assert balance(container, acct, "JPY") == 0
+    assert resolve_pack_payments(container.uow(), container.gateway_for, clock.now(), org) == []
