@@ -109,6 +109,21 @@ def _checked(
     return price, pack.allowance
 
 
+def _billing_period(
+    uow: UnitOfWork, organization_id: str, sub: Subscription, meter: str
+) -> tuple[date, date]:
+    """The current period of the subscription whose allowance of the meter the account's use
+    draws on and whose bill reads it: the oldest in service granting it (as in the hard-limit
+    check, usage/limits.py). A pack bought on another subscription of the account counts
+    there, since packs are found by (account, period start) and that period is the one read."""
+    book = uow.price_books.current(organization_id)
+    held_ones = uow.subscriptions.for_account(organization_id, sub.account_id)
+    for held in sorted(held_ones, key=lambda s: (s.created_at, s.id)):
+        if held.in_service and meter in granted_meters(book, held.terms):
+            return held.period_start, held.period_end
+    return sub.period_start, sub.period_end  # pragma: no cover - sub itself grants it
+
+
 def buy_pack(
     uow: UnitOfWork,
     gateway: PaymentGateway,
@@ -128,6 +143,7 @@ def buy_pack(
         sub = _subscription(uow, organization_id, subscription_id)
         pack = _pack(uow, organization_id, pack_code)
         price, meter = _checked(uow, organization_id, sub, pack)
+        period_start, period_end = _billing_period(uow, organization_id, sub, meter)
         purchase = PackPurchase(
             id=new_id("pack"),
             organization_id=organization_id,
@@ -142,8 +158,8 @@ def buy_pack(
             currency=sub.terms.currency,
             amount=price * count,
             status=PackStatus.PENDING,
-            period_start=sub.period_start,
-            period_end=sub.period_end,
+            period_start=period_start,
+            period_end=period_end,
             created_at=now,
         )
         if not uow.usage_packs.add(purchase):  # this request bought it already
@@ -295,7 +311,7 @@ def _invoice(uow: UnitOfWork, sub: Subscription, purchase: PackPurchase, now: da
     if entry is None:  # pragma: no cover - read in this transaction
         raise NotFound(f"no subscription {sub.id!r}", field="subscription_id")
     today = local_date(now, zone(sub.time_zone))
-    item = pack_item(purchase, today, sub.period_end)
+    item = pack_item(purchase, today, purchase.period_end)
     rate = tax_rate_of(snapshot.tax_rates, entry.account_tax_rate_id, entry.address)
     inputs = DraftInputs(entry.account, (), rate, ())
     drafted = draft_invoice(sub, snapshot.book, inputs, [(purchase.id, item)], now, _NOW)
