@@ -96,6 +96,11 @@ class FakeUsage(Repo):
                 inserted.add(key)
         return inserted
 
+    def stored(
+        self, organization_id: str, keys: Collection[tuple[str, str]]
+    ) -> set[tuple[str, str]]:
+        return {k for k in keys if k in self._rows.usage_events}
+
     def add_daily(self, organization_id: str, deltas: Sequence[DailyDelta]) -> None:
         for d in deltas:
             key = (d.account_id, d.meter_id, d.local_date)
@@ -169,6 +174,10 @@ class FakePacks(Repo):
             ),
             None,
         )
+
+    def get(self, organization_id: str, purchase_id: str) -> PackPurchase | None:
+        found = self._rows.usage_packs.get(purchase_id)
+        return found if found is not None and found.organization_id == organization_id else None
 
     def update(self, purchase: PackPurchase, expected: PackStatus) -> bool:
         stored = self._rows.usage_packs.get(purchase.id)

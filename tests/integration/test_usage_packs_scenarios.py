@@ -67,7 +67,10 @@ def test_a_hard_limit_denies_the_use_past_it_and_a_pack_bought_reopens_it(
     clock.set(local_at(D(2026, 3, 10), TZ, 12))
     at = "2026-03-10T12:00:00+09:00"
     assert send(container, org, acct, "chatbot_sessions", at, 3) == ["accepted"] * 3
-    # The fourth does not fit in what is left (0): refused whole, counted nowhere.
+    # The fourth does not fit in what is left (0): refused whole, counted nowhere. (Sent an
+    # hour later: ``send`` names events by the clock, and at the same instant it would resend
+    # the first event's id, a duplicate.)
+    clock.set(local_at(D(2026, 3, 10), TZ, 13))
     assert send(container, org, acct, "chatbot_sessions", at) == ["limit_exceeded"]
     assert standing(container, org, sub_id) == {"chatbot_sessions": (3, 0, 3, 0, 0, "hard")}
     # A batch asking for more than is left: the events that fit count, the rest are refused.

@@ -295,12 +295,13 @@ def settle_unsettled(
     *,
     limit: int = 500,
 ) -> int:
-    """Ask the gateway about top-ups, refunds and portal changes' payments left pending or
-    unknown (a timeout, a crash between the call and its record), each with its own key: how
-    many were asked about. Payments of invoices are asked about by the collection of their
-    invoice."""
+    """Ask the gateway about top-ups, refunds, portal changes' and extra packs' payments left
+    pending or unknown (a timeout, a crash between the call and its record), each with its own
+    key: how many were asked about. Payments of invoices are asked about by the collection of
+    their invoice."""
     # Imported here: these modules build on this one (its payment requests and records).
     from plansmith.application.payments.change_payment import resolve_change_payments
+    from plansmith.application.payments.pack_resolution import resolve_pack_payments
     from plansmith.application.payments.refunds import resolve_refund
     from plansmith.application.payments.top_ups import record_top_up
 
@@ -323,7 +324,8 @@ def settle_unsettled(
             answer = gateway.charge(card_request(payment, method, "top-up"))
         record_top_up(uow, payment, answer, clock.now())
     changes = resolve_change_payments(uow, gateway_for, clock.now(), organization_id)
-    return len(found) + len(changes)
+    packs = resolve_pack_payments(uow, gateway_for, clock.now(), organization_id)
+    return len(found) + len(changes) + len(packs)
 
 
 def in_flight_was_automatic(payment: Payment) -> bool:

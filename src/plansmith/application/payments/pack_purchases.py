@@ -14,7 +14,7 @@ the payment succeeds.
    paid by the payment, and the purchase is ``paid`` (its units count from now). On a
    decline: the payment and the purchase are ``failed``; no invoice was made, so none is
    left open, and no unit was added. A timeout leaves both pending: nothing counts until a
-   later answer.
+   later answer, asked for by the collection run (pack_resolution.py).
 """
 
 from __future__ import annotations
@@ -34,10 +34,11 @@ from plansmith.application.invoicing.drafts import (
 from plansmith.application.kernel.errors import Conflict, NotFound
 from plansmith.application.kernel.ids import new_id
 from plansmith.application.kernel.ports import Clock, UnitOfWork
-from plansmith.application.payments.balance import balance_of
+from plansmith.application.payments.balance import balance_of, spread_credit
 from plansmith.application.payments.collection import IN_FLIGHT_VALUES, _captured, card_request
 from plansmith.application.payments.ports import PaymentGateway
 from plansmith.domain.catalog.add_ons import ExtraPack
+from plansmith.domain.invoicing import postings
 from plansmith.domain.invoicing.invoice import Invoice, LineKind
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import InvalidValue
@@ -108,6 +109,21 @@ def _checked(
     return price, pack.allowance
 
 
+def _billing_period(
+    uow: UnitOfWork, organization_id: str, sub: Subscription, meter: str
+) -> tuple[date, date]:
+    """The current period of the subscription whose allowance of the meter the account's use
+    draws on and whose bill reads it: the oldest in service granting it (as in the hard-limit
+    check, usage/limits.py). A pack bought on another subscription of the account counts
+    there, since packs are found by (account, period start) and that period is the one read."""
+    book = uow.price_books.current(organization_id)
+    held_ones = uow.subscriptions.for_account(organization_id, sub.account_id)
+    for held in sorted(held_ones, key=lambda s: (s.created_at, s.id)):
+        if held.in_service and meter in granted_meters(book, held.terms):
+            return held.period_start, held.period_end
+    return sub.period_start, sub.period_end  # pragma: no cover - sub itself grants it
+
+
 def buy_pack(
     uow: UnitOfWork,
     gateway: PaymentGateway,
@@ -127,6 +143,7 @@ def buy_pack(
         sub = _subscription(uow, organization_id, subscription_id)
         pack = _pack(uow, organization_id, pack_code)
         price, meter = _checked(uow, organization_id, sub, pack)
+        period_start, period_end = _billing_period(uow, organization_id, sub, meter)
         purchase = PackPurchase(
             id=new_id("pack"),
             organization_id=organization_id,
@@ -141,8 +158,8 @@ def buy_pack(
             currency=sub.terms.currency,
             amount=price * count,
             status=PackStatus.PENDING,
-            period_start=sub.period_start,
-            period_end=sub.period_end,
+            period_start=period_start,
+            period_end=period_end,
             created_at=now,
         )
         if not uow.usage_packs.add(purchase):  # this request bought it already
@@ -186,30 +203,74 @@ def buy_pack(
         uow.usage_packs.update(purchase, PackStatus.PENDING)
         uow.commit()
     answer = gateway.charge(card_request(payment, method, DESCRIPTION))
-    settled = payment.answered(answer, clock.now())
+    return record_pack_answer(uow, purchase, payment.answered(answer, clock.now()), now)
+
+
+def record_pack_answer(
+    uow: UnitOfWork, purchase: PackPurchase, settled: Payment, now: datetime
+) -> PackBought:
+    """The gateway's answer (``settled``: the payment as answered) for a pending pack's card
+    payment, at the purchase or later (the resolver, pack_resolution.py)."""
+    organization_id, payment_id = purchase.organization_id, settled.id
     with uow:
         if settled.status is not PaymentStatus.SUCCEEDED:
             if not uow.payments.settle(settled, IN_FLIGHT_VALUES):
-                return PackBought(purchase, None, uow.payments.get(organization_id, payment.id))
+                return PackBought(purchase, None, uow.payments.get(organization_id, payment_id))
             if settled.status is PaymentStatus.FAILED:
-                uow.usage_packs.update(purchase.failed(payment.id), PackStatus.PENDING)
+                uow.usage_packs.update(purchase.failed(payment_id), PackStatus.PENDING)
                 uow.publish([PaymentFailed(**payment_fields(settled, now))])
-                purchase = purchase.failed(payment.id)
+                purchase = purchase.failed(payment_id)
             uow.commit()
             return PackBought(purchase, None, settled)
-        sub = _subscription_any(uow, organization_id, subscription_id)
-        invoice = _invoice(uow, sub, purchase, now)
-        linked = replace(settled, invoice_id=invoice.id)
-        if not uow.payments.settle(linked, IN_FLIGHT_VALUES):
-            return PackBought(purchase, None, uow.payments.get(organization_id, payment.id))
-        held = uow.invoices.hold_invoice(organization_id, invoice.id)
-        assert held is not None
-        _captured(uow, held, linked, now)
-        uow.publish([PaymentSucceeded(**payment_fields(linked, now))])
-        _mark_paid(uow, purchase, invoice, payment.id, now)
-        after = uow.invoices.get_invoice(organization_id, invoice.id) or invoice
-        uow.commit()
-    return PackBought(purchase.paid(invoice.id, payment.id, now), after, linked)
+        sub = _subscription_any(uow, organization_id, purchase.subscription_id)
+        if local_date(now, zone(sub.time_zone)) < purchase.period_end:  # its period goes on
+            invoice = _invoice(uow, sub, purchase, now)
+            linked = replace(settled, invoice_id=invoice.id)
+            if not uow.payments.settle(linked, IN_FLIGHT_VALUES):
+                return PackBought(purchase, None, uow.payments.get(organization_id, payment_id))
+            held = uow.invoices.hold_invoice(organization_id, invoice.id)
+            assert held is not None
+            _captured(uow, held, linked, now)
+            uow.publish([PaymentSucceeded(**payment_fields(linked, now))])
+            _mark_paid(uow, purchase, invoice, payment_id, now)
+            after = uow.invoices.get_invoice(organization_id, invoice.id) or invoice
+            uow.commit()
+            return PackBought(purchase.paid(invoice.id, payment_id, now), after, linked)
+        late = _credit_late(uow, purchase, settled, now)
+        if late is None:
+            return PackBought(purchase, None, uow.payments.get(organization_id, payment_id))
+    spread_credit(uow, organization_id, purchase.account_id, purchase.currency, now)
+    return late
+
+
+def _credit_late(
+    uow: UnitOfWork, purchase: PackPurchase, settled: Payment, now: datetime
+) -> PackBought | None:
+    """Inside the open unit of work: the charge succeeded only after the period the pack was
+    bought for had ended. Its units would add to nothing (a pack counts in the period bought,
+    never silently in the next), so the pack is ``failed`` and what was captured goes to the
+    account's balance (an overpayment, as for a change no longer applied, ADR 0022)."""
+    uow.ledger.hold_credit(purchase.account_id)
+    if not uow.payments.settle(settled, IN_FLIGHT_VALUES):
+        return None  # answered meanwhile: that answer stands
+    uow.ledger.post(
+        postings.topped_up(
+            new_id("txn"),
+            purchase.organization_id,
+            purchase.account_id,
+            settled.id,
+            settled.amount,
+            settled.currency,
+            now,
+            kind="overpayment",
+        )
+    )
+    failed = purchase.failed(settled.id)
+    if not uow.usage_packs.update(failed, PackStatus.PENDING):
+        raise Conflict("the pack purchase was settled at the same time", code=ec.CONCURRENT_CHANGE)
+    uow.publish([PaymentSucceeded(**payment_fields(settled, now))])
+    uow.commit()
+    return PackBought(failed, None, settled)
 
 
 def _subscription_any(uow: UnitOfWork, organization_id: str, subscription_id: str) -> Subscription:
@@ -250,7 +311,7 @@ def _invoice(uow: UnitOfWork, sub: Subscription, purchase: PackPurchase, now: da
     if entry is None:  # pragma: no cover - read in this transaction
         raise NotFound(f"no subscription {sub.id!r}", field="subscription_id")
     today = local_date(now, zone(sub.time_zone))
-    item = pack_item(purchase, today, sub.period_end)
+    item = pack_item(purchase, today, purchase.period_end)
     rate = tax_rate_of(snapshot.tax_rates, entry.account_tax_rate_id, entry.address)
     inputs = DraftInputs(entry.account, (), rate, ())
     drafted = draft_invoice(sub, snapshot.book, inputs, [(purchase.id, item)], now, _NOW)

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from plansmith.application.kernel.ports import Clock, UnitOfWork
-from plansmith.application.usage.limits import over_limits
+from plansmith.application.usage.limits import LimitCheck, over_limits
 from plansmith.application.usage.ports import DailyDelta, EventRow, Subscriber
 from plansmith.application.usage.thresholds import publish_thresholds
 from plansmith.domain.kernel import error_codes as ec
@@ -57,6 +57,10 @@ class _Candidate:
     local_date: date
     readings: tuple[Reading, ...]
     period: Period
+
+    @property
+    def event_id(self) -> str:
+        return self.event.id
 
 
 def _rejected(event_id: str | None, error: DomainError) -> Answer:
@@ -111,10 +115,17 @@ def ingest(
             candidates[key] = found
         ordered = [candidates[k] for k in sorted(candidates)]
         by_id = {m.id: m for ms in meters.values() for m in ms}
-        refused = over_limits(uow, organization_id, ordered, by_id) if ordered else {}
-        for position, why in refused.items():
+        check = over_limits(uow, organization_id, ordered, by_id) if ordered else LimitCheck()
+        for position, why in check.refused.items():
             answers[ordered[position].index] = _rejected(ordered[position].event.id, why)
-        ordered = [c for position, c in enumerate(ordered) if position not in refused]
+        for position in check.stored:
+            c = ordered[position]
+            answers[c.index] = _duplicate(c.event.id, c.account_id)
+        ordered = [
+            c
+            for position, c in enumerate(ordered)
+            if position not in check.refused and position not in check.stored
+        ]
         rows = [
             EventRow(
                 c.account_id,

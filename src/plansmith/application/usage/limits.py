@@ -12,11 +12,20 @@ PostgreSQL; SQLite's writer lock serialises writers anyway), so a second batch r
 last units waits for the first to commit and then reads its usage. Meters under a soft limit
 (or no allowance at all) are never held: their ingest keeps its speed. A batch that touches no
 hard-limited meter costs no statement here beyond the price book the process caches.
+
+Duplicates: an event whose (account, id) is stored already adds nothing when inserted (ON
+CONFLICT), so it must take nothing from what is left either, or a resent batch would use up
+the allowance and refuse a new event behind it. Once the standing rows are held (a concurrent
+batch with the same ids has committed, or waits on us), one SELECT finds the ids of the
+events touching a hard-limited meter that are stored already; they answer ``duplicate`` and
+ask for nothing. Events under soft limits skip that statement: the insert finds their
+duplicates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from typing import Protocol
@@ -52,6 +61,16 @@ class Placed(Protocol):
     def period(self) -> Period: ...
     @property
     def readings(self) -> tuple[Reading, ...]: ...
+    @property
+    def event_id(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class LimitCheck:
+    """Positions in the batch refused (and why), and those whose id is stored already."""
+
+    refused: dict[int, DomainError] = field(default_factory=dict)
+    stored: frozenset[int] = frozenset()
 
 
 def _holder(
@@ -72,16 +91,17 @@ def _is_hard(book: PriceBook, sub: Subscription, meter: str) -> bool:
 
 def over_limits(
     uow: UnitOfWork, organization_id: str, placed: Sequence[Placed], meters: Mapping[str, Meter]
-) -> dict[int, DomainError]:
-    """Inside ingest's open unit of work: position in ``placed`` -> why that event is refused.
-    ``placed`` in the order the batch counts them; ``meters`` by id."""
+) -> LimitCheck:
+    """Inside ingest's open unit of work: the events of ``placed`` (by position) refused, and
+    those touching a hard-limited meter whose id is stored already. ``placed`` in the order
+    the batch counts them; ``meters`` by id."""
     book = uow.price_books.current(organization_id)
     limited = hard_limited(book)
     touched = {
         c.account_id for c in placed if any(meters[r.meter_id].code in limited for r in c.readings)
     }
     if not touched:
-        return {}
+        return LimitCheck()
     subs = {a: uow.subscriptions.for_account(organization_id, a) for a in sorted(touched)}
     # (account, meter code, period start) -> the subscription its use draws on, when hard
     holders: dict[tuple[str, str, date], Subscription] = {}
@@ -97,8 +117,17 @@ def over_limits(
             if holder is not None and _is_hard(book, holder, code):
                 holders[key] = holder
     if not holders:
-        return {}
+        return LimitCheck()
     uow.usage_packs.hold(sorted(holders))
+    hard = [
+        (position, c)
+        for position, c in enumerate(placed)
+        if any(
+            (c.account_id, meters[r.meter_id].code, c.period.start) in holders for r in c.readings
+        )
+    ]
+    found_ids = uow.usage.stored(organization_id, {(c.account_id, c.event_id) for _, c in hard})
+    stored = frozenset(p for p, c in hard if (c.account_id, c.event_id) in found_ids)
     left: dict[tuple[str, str, date], Fraction] = {}
     peak: dict[tuple[str, str, date], Fraction] = {}
     granted: dict[tuple[str, str, date], int] = {}
@@ -118,6 +147,8 @@ def over_limits(
     refused: dict[int, DomainError] = {}
     seen: set[tuple[str, str, date, str]] = set()
     for position, c in enumerate(placed):
+        if position in stored:
+            continue
         asks: list[tuple[tuple[str, str, date], Fraction, Meter]] = []
         for r in c.readings:
             meter = meters[r.meter_id]
@@ -137,7 +168,7 @@ def over_limits(
             for r in c.readings:
                 if r.unique is not None:
                     seen.add((c.account_id, meters[r.meter_id].code, c.period.start, r.unique))
-    return refused
+    return LimitCheck(refused, stored)
 
 
 def _units(

@@ -87,6 +87,13 @@ class UsageRepository(Protocol):
         waits on a concurrent insert of the same key; the (account_id, event_id) inserted."""
         ...
 
+    def stored(
+        self, organization_id: str, keys: Collection[tuple[str, str]]
+    ) -> set[tuple[str, str]]:
+        """The (account_id, event_id) among these stored already (committed, or written by
+        this transaction); one statement however many."""
+        ...
+
     def add_daily(self, organization_id: str, deltas: Sequence[DailyDelta]) -> None:
         """Add to the daily aggregates (created at zero), in key order."""
         ...
@@ -127,6 +134,8 @@ class PackRepository(Protocol):
         ...
 
     def by_key(self, organization_id: str, request_key: str) -> PackPurchase | None: ...
+
+    def get(self, organization_id: str, purchase_id: str) -> PackPurchase | None: ...
 
     def update(self, purchase: PackPurchase, expected: PackStatus) -> bool:
         """Save the purchase if it is still ``expected``; False otherwise."""

@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, any_, bindparam, case, func, or_, select, text
+from sqlalchemy import String, and_, any_, bindparam, case, func, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -177,6 +177,31 @@ class SqlUsage:
             )
             .on_conflict_do_nothing()
             .returning(e.c.account_id, e.c.event_id)
+        )
+        return {(x, y) for x, y in self.session.execute(statement)}
+
+    def stored(
+        self, organization_id: str, keys: Collection[tuple[str, str]]
+    ) -> set[tuple[str, str]]:
+        if not keys:
+            return set()
+        e = t.usage_events.c
+        if self._postgres:  # two array parameters: one statement text whatever their number
+            pairs = sorted(keys)
+            found = text(
+                "SELECT account_id, event_id FROM usage_events "
+                "WHERE organization_id = :org AND (account_id, event_id) IN "
+                "(SELECT * FROM unnest(CAST(:accounts AS text[]), CAST(:ids AS text[])))"
+            )
+            params = {
+                "org": organization_id,
+                "accounts": [k[0] for k in pairs],
+                "ids": [k[1] for k in pairs],
+            }
+            return {(x, y) for x, y in self.session.execute(found, params)}
+        statement = select(e.account_id, e.event_id).where(
+            e.organization_id == organization_id,
+            tuple_(e.account_id, e.event_id).in_(sorted(keys)),
         )
         return {(x, y) for x, y in self.session.execute(statement)}
 

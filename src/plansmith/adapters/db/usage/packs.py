@@ -75,6 +75,12 @@ class SqlPacks:
         ).first()
         return None if row is None else _purchase(row)
 
+    def get(self, organization_id: str, purchase_id: str) -> PackPurchase | None:
+        row = self.session.execute(
+            select(t.usage_packs).where(p.organization_id == organization_id, p.id == purchase_id)
+        ).first()
+        return None if row is None else _purchase(row)
+
     def update(self, purchase: PackPurchase, expected: PackStatus) -> bool:
         values = _row(purchase)
         result = self.session.execute(
