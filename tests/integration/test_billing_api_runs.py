@@ -109,6 +109,7 @@ def test_a_run_without_grace_invoices_and_finalizes_and_a_second_run_creates_not
                 "cycle": "month",
                 "days": None,  # a full period
                 "period_days": None,
+                "usage": None,  # usage lines only
             }
         ],
         "discounts": [],

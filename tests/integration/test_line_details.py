@@ -134,6 +134,7 @@ def _line_of(item: dict[str, Any], plan_id: str, sub: str) -> dict[str, Any]:
         "cycle": "month",
         "days": None,
         "period_days": None,
+        "usage": None,
     }
 
 
