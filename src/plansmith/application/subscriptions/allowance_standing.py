@@ -12,7 +12,6 @@ from fractions import Fraction
 
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.ports import UnitOfWork
-from plansmith.application.subscriptions.usage_arrears import measured
 from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.subscription import Subscription
@@ -67,7 +66,7 @@ def period_totals(
 ) -> dict[str, Fraction]:
     """What each meter of the account measured over [start, end): one statement."""
     return {
-        t.meter.code: measured(t).quantity
+        t.meter.code: t.measured().quantity
         for t in uow.usage.totals(organization_id, account_id, start, end)
     }
 

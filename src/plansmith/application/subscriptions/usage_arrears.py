@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 
 from plansmith.application.kernel.ports import UnitOfWork
-from plansmith.application.usage.ports import MeterTotals
 from plansmith.domain.kernel.periods import local_midnight, zone
 from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.price_book import PriceBook
@@ -23,20 +22,6 @@ from plansmith.domain.subscriptions.usage_lines import charges_at_end, usage_ite
 from plansmith.domain.subscriptions.usage_standing import Charging, owned_meters
 from plansmith.domain.usage.events import DEFAULT_GRACE
 from plansmith.domain.usage.measures import Measured
-from plansmith.domain.usage.meters import Aggregation
-
-_MICROS = 1_000_000
-
-
-def measured(totals: MeterTotals) -> Measured:
-    kind = totals.meter.aggregation
-    if kind is Aggregation.COUNT:
-        return Measured(Fraction(totals.count), totals.count)
-    if kind is Aggregation.SUM:
-        return Measured(Fraction(totals.total, _MICROS), totals.count)
-    if kind is Aggregation.MAX:
-        return Measured(Fraction(totals.peak or 0, _MICROS), totals.count)
-    return Measured(Fraction(totals.unique), totals.count)
 
 
 def arrears_of(uow: UnitOfWork, book: PriceBook, now: datetime) -> Arrears:
@@ -60,7 +45,7 @@ def arrears_of(uow: UnitOfWork, book: PriceBook, now: datetime) -> Arrears:
         def measure(meter: str, start: date, end: date) -> Measured:
             if (start, end) not in read:
                 totals = uow.usage.totals(sub.organization_id, sub.account_id, start, end)
-                read[(start, end)] = {t.meter.code: measured(t) for t in totals}
+                read[(start, end)] = {t.meter.code: t.measured() for t in totals}
             return read[(start, end)].get(meter, Measured(Fraction(0), 0))
 
         def packs(meter: str, start: date, _end: date) -> Sequence[int]:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from typing import Protocol
 
 from plansmith.domain.usage.events import HeldSubscription
-from plansmith.domain.usage.meters import Meter, PropertyValue
+from plansmith.domain.usage.measures import Measured
+from plansmith.domain.usage.meters import Aggregation, Meter, PropertyValue
 from plansmith.domain.usage.packs import PackPurchase, PackStatus
 from plansmith.domain.usage.thresholds import ThresholdCrossing
 
@@ -46,6 +48,9 @@ class DailyDelta:
     peak: int | None  # micros; None for meters other than max
 
 
+MICROS = 1_000_000  # sums and peaks are kept in millionths
+
+
 @dataclass(frozen=True)
 class MeterTotals:
     """A meter's aggregates over a range of local dates of one account."""
@@ -55,6 +60,17 @@ class MeterTotals:
     total: int  # micros
     peak: int | None
     unique: int
+
+    def measured(self) -> Measured:
+        """The meter's value by its aggregation, exact, with the number of events."""
+        kind = self.meter.aggregation
+        if kind is Aggregation.COUNT:
+            return Measured(Fraction(self.count), self.count)
+        if kind is Aggregation.SUM:
+            return Measured(Fraction(self.total, MICROS), self.count)
+        if kind is Aggregation.MAX:
+            return Measured(Fraction(self.peak or 0, MICROS), self.count)
+        return Measured(Fraction(self.unique), self.count)
 
 
 class MeterRepository(Protocol):

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from fractions import Fraction
 
 from plansmith.application.billing.ports import AccountHoldings
 from plansmith.application.invoicing.drafts import tax_rate_of
@@ -51,7 +50,6 @@ __all__ = [
     "paid_packs",
 ]
 
-_MICROS = 1_000_000
 
 # Extra allowance units per meter for a subscription's period (extra packs paid in it).
 Packs = Callable[[Subscription, Period], Mapping[str, int]]
@@ -100,17 +98,6 @@ class ChangeEffect:
         return after - before
 
 
-def _measured(totals: MeterTotals) -> Measured:
-    kind = totals.meter.aggregation
-    if kind is Aggregation.COUNT:
-        return Measured(Fraction(totals.count), totals.count)
-    if kind is Aggregation.SUM:
-        return Measured(Fraction(totals.total, _MICROS), totals.count)
-    if kind is Aggregation.MAX:
-        return Measured(Fraction(totals.peak or 0, _MICROS), totals.count)
-    return Measured(Fraction(totals.unique), totals.count)
-
-
 class _Usage:
     """The account's meters over each period asked for, read once per period."""
 
@@ -126,7 +113,7 @@ class _Usage:
             )
         found = self._read[key]
         return (
-            {t.meter.code: _measured(t) for t in found},
+            {t.meter.code: t.measured() for t in found},
             {t.meter.code: t.meter.aggregation for t in found},
         )
 
