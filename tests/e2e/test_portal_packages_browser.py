@@ -10,55 +10,20 @@ the Ticket System ($15.00 a month) charges $7.50 now.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Browser, Page, expect
 
-from plansmith.application.accounts.accounts import AccountInput, open_account
-from plansmith.application.organizations.organizations import (
-    create_organization,
-    create_portal_link,
-)
-from plansmith.application.payments.methods import add_card
 from plansmith.application.subscriptions.queries import list_subscriptions
-from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
 from plansmith.domain.accounts.account import Account
-from tests.e2e.conftest import SCREENSHOTS, TIMEOUT_MS, LiveApp
-from tests.e2e.every_page_support import layout_problems
-from tests.integration.portal_packages_support import HELD_ADD_ONS, chat_catalog
+from tests.e2e.conftest import LiveApp
+from tests.e2e.portal_chat_support import chat_customer, fits, on_a_phone
+from tests.integration.portal_packages_support import HELD_ADD_ONS
 
 pytestmark = pytest.mark.browser
 
-PHONE: ViewportSize = {"width": 360, "height": 780}
-
-
-def _customer(app: LiveApp) -> Account:
-    uow, clock = app.container.uow, app.clock
-    org = create_organization(uow(), clock, "Acme Operator").id
-    chat_catalog(app.container, org)
-    data = AccountInput(
-        name="Northwind Chat",
-        email="ap@northwind-chat.example",
-        currency="USD",
-        time_zone="Asia/Tokyo",
-        locale="en_US",
-    )
-    account = open_account(uow(), clock, org, data)
-    terms = SubscribeInput(account.id, "chat-business", "month", 7, add_ons=HELD_ADD_ONS)
-    subscribe(uow(), clock, org, terms)
-    gateway = app.container.gateway_for(org)
-    add_card(uow(), gateway, clock, org, account.id, source="tok_sandbox_success")
-    clock.advance(timedelta(days=14))
-    return account
-
 
 def _fits(page: Page, step: str) -> None:
-    """Nothing wider than the phone, nothing cut off; a screenshot of the step."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    assert layout_problems(page) == []
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"portal_packages-{step}.png"), full_page=True)
+    fits(page, f"portal_packages-{step}")
 
 
 def _add_ons(app: LiveApp, account: Account) -> tuple[dict[str, int], dict[str, int] | None]:
@@ -72,19 +37,9 @@ def _add_ons(app: LiveApp, account: Account) -> tuple[dict[str, int], dict[str, 
 def test_on_a_phone_a_package_is_added_and_paid_then_another_removed(
     live_app: LiveApp, browser: Browser
 ) -> None:
-    account = _customer(live_app)
-    context = browser.new_context(viewport=PHONE, locale="en-US", is_mobile=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    link = create_portal_link(
-        live_app.container.uow(),
-        live_app.clock,
-        live_app.container.signer,
-        account.organization_id,
-        account.id,
-    )
+    account = chat_customer(live_app)
+    context, page = on_a_phone(live_app, browser, account)
     try:
-        page.goto(f"{live_app.url}/portal/enter?token={link.token}")
         page.goto(f"{live_app.url}/portal/plans?family=chat")
         page.get_by_role("link", name="Packages", exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(
