@@ -112,6 +112,9 @@ class FakeUsage(Repo):
     def add_unique(self, rows: Sequence[tuple[str, str, date, str]]) -> None:
         self._rows.usage_unique.update(rows)
 
+    def share_subscriptions(self, organization_id: str, account_ids: Collection[str]) -> None:
+        """One transaction at a time in the fake: nothing to share."""
+
     def hold_for_billing(self, organization_id: str, account_id: str) -> None:
         """The fake unit of work runs one transaction at a time: nothing to hold."""
 
@@ -243,6 +246,3 @@ class FakePacks(Repo):
                 self._rows.allowance_thresholds[c.key] = c
                 won.add(c.key)
         return won
-
-    def share_subscriptions(self, organization_id: str, account_ids: Collection[str]) -> None:
-        """One transaction at a time in the fake: nothing to share."""

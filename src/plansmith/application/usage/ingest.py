@@ -93,9 +93,7 @@ def ingest(
         subscribers = _subscribers(uow, organization_id, [e for _, e in parsed])
         # The clock is read once the subscriptions are held (shared): a billing step reading
         # a period's usage holds them first, so this batch is read by it or sees it closed.
-        uow.usage_packs.share_subscriptions(
-            organization_id, {s.account_id for s in subscribers.values()}
-        )
+        uow.usage.share_subscriptions(organization_id, {s.account_id for s in subscribers.values()})
         now = clock.now()
         grace = uow.usage_settings.grace(organization_id) if parsed else None
         grace = DEFAULT_GRACE if grace is None else grace

@@ -118,6 +118,12 @@ class UsageRepository(Protocol):
         """Keep (account_id, meter_id, local_date, value), once each."""
         ...
 
+    def share_subscriptions(self, organization_id: str, account_ids: Collection[str]) -> None:
+        """Hold the accounts' subscription rows shared until the transaction ends: the
+        billing step locks them before it reads a period's usage, so an event placed before
+        the period closed is either read by it or refused after it (docs/usage.md)."""
+        ...
+
     def hold_for_billing(self, organization_id: str, account_id: str) -> None:
         """Hold the account's subscription rows (FOR UPDATE on PostgreSQL; SQLite holds its
         writer lock) until the transaction ends, before a closed period's usage is read: an
@@ -194,10 +200,4 @@ class PackRepository(Protocol):
         """Record each threshold reached unless it was (ON CONFLICT DO NOTHING on its key);
         the keys this call recorded: a concurrent batch that recorded one first waits on its
         key and does not get it back."""
-        ...
-
-    def share_subscriptions(self, organization_id: str, account_ids: Collection[str]) -> None:
-        """Hold the accounts' subscription rows shared until the transaction ends: the
-        billing step locks them before it reads a period's usage, so an event placed before
-        the period closed is either read by it or refused after it (docs/usage.md)."""
         ...

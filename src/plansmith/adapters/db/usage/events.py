@@ -260,6 +260,17 @@ class SqlUsage:
                 sqlite_insert(t.usage_unique).values(values).on_conflict_do_nothing()
             )
 
+    def share_subscriptions(self, organization_id: str, account_ids: Collection[str]) -> None:
+        if not account_ids or self.session.get_bind().dialect.name != "postgresql":
+            return  # SQLite: BEGIN IMMEDIATE made this transaction the only writer already
+        s = t.subscriptions.c
+        self.session.execute(
+            select(s.id)
+            .where(s.organization_id == organization_id, s.account_id.in_(sorted(account_ids)))
+            .order_by(s.id)
+            .with_for_update(read=True)
+        )
+
     def hold_for_billing(self, organization_id: str, account_id: str) -> None:
         if self.session.get_bind().dialect.name != "postgresql":
             return  # SQLite: BEGIN IMMEDIATE made this transaction the only writer already

@@ -191,14 +191,3 @@ class SqlPacks:
             .returning(a.account_id, a.meter, a.period_start, a.threshold, a.allowance)
         )
         return {(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in self.session.execute(stmt).all()}
-
-    def share_subscriptions(self, organization_id: str, account_ids: Collection[str]) -> None:
-        if not account_ids or self.session.get_bind().dialect.name != "postgresql":
-            return  # SQLite: BEGIN IMMEDIATE made this transaction the only writer already
-        s = t.subscriptions.c
-        self.session.execute(
-            select(s.id)
-            .where(s.organization_id == organization_id, s.account_id.in_(sorted(account_ids)))
-            .order_by(s.id)
-            .with_for_update(read=True)
-        )
