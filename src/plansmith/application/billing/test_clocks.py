@@ -22,6 +22,7 @@ from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import InvalidValue
 from plansmith.domain.organizations.organization import Organization
+from plansmith.domain.usage.events import DEFAULT_GRACE
 
 # Each step is a billing run; bounding the jump bounds the work one request can start.
 MAX_YEARS = 5
@@ -135,12 +136,18 @@ def _next_instant(
     to: datetime,
     also_due: Callable[[datetime, datetime], datetime | None] | None = None,
 ) -> datetime:
-    """The first instant in (after, to] at which something falls due, else ``to``."""
+    """The first instant in (after, to] at which something falls due, else ``to``. A period
+    end is due twice: at the end itself, and once its late usage events can no longer come
+    (the end + the grace window), when a period that charges usage is billed."""
     with uow:
         due = uow.subscriptions.next_due_at(organization_id, after, to)
+        set_grace = uow.usage_settings.grace(organization_id)
+        grace = DEFAULT_GRACE if set_grace is None else set_grace
+        closed = uow.subscriptions.next_due_at(organization_id, after - grace, to - grace)
         grace_end = uow.invoices.next_finalize_at(organization_id, after, to)
     other = also_due(after, to) if also_due is not None else None
-    found = [at for at in (due, grace_end, other) if at is not None]
+    usage_closes = closed + grace if closed is not None else None
+    found = [at for at in (due, usage_closes, grace_end, other) if at is not None]
     return min(found) if found else to
 
 

@@ -1,0 +1,111 @@
+"""Runs histories against the product and shrinks a failing one.
+
+`python -m tests.simulation.runner --seeds 100` (or `make simulate SEEDS=100`) runs seeds 1 to
+100 on SQLite; `--database postgresql` on PostgreSQL; `--jobs 2` in two processes. A failure
+prints its seed, the difference and a shrunk history that reproduces it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+import httpx
+
+from tests.simulation import actions as a
+from tests.simulation.driver import Difference, Driver
+from tests.simulation.generator import History, generate
+
+# An organization to play one history in: its HTTP client and the sandbox key's headers, its
+# test clock at the history's start.
+Sandbox = Callable[[History], AbstractContextManager[tuple[httpx.Client, dict[str, str]]]]
+SETTLE = a.Advance(2 * 3600)  # after the last action: drafts finalized, cards charged
+
+
+@dataclass(frozen=True)
+class Outcome:
+    history: History
+    steps: int  # actions played before the end (or the failure)
+    failure: str | None
+
+
+def play(history: History, sandbox: Sandbox, extra_checks: Callable[[Driver], None] | None = None) -> Outcome:
+    with sandbox(history) as (http, headers):
+        driver = Driver(http, headers, history.start)
+        try:
+            driver.set_up_catalog()
+            for action in (*history.actions, SETTLE):
+                driver.play(action)
+            driver.compare_invoices()
+            if extra_checks is not None:
+                extra_checks(driver)
+        except Difference as difference:
+            return Outcome(history, driver.step, f"step {driver.step}: {difference}")
+    return Outcome(history, len(history.actions), None)
+
+
+def shrink(outcome: Outcome, sandbox: Sandbox, budget: int = 60) -> Outcome:
+    """Delta debugging over the actions (accounts stay): drop chunks while it still fails."""
+    best = outcome
+    actions = list(best.history.actions[: best.steps])  # what came after the failure is moot
+    fixed = [x for x in actions if isinstance(x, a.NewAccount)]
+    rest = [x for x in actions if not isinstance(x, a.NewAccount)]
+    chunk = max(1, len(rest) // 2)
+    tries = 0
+    while chunk >= 1 and tries < budget:
+        shrunk = False
+        i = 0
+        while i < len(rest) and tries < budget:
+            candidate = rest[:i] + rest[i + chunk :]
+            tries += 1
+            tried = play(replace(best.history, actions=tuple(fixed + candidate)), sandbox)
+            if tried.failure is not None:
+                rest, best, shrunk = candidate, tried, True
+            else:
+                i += chunk
+        if not shrunk:
+            chunk //= 2
+    return best
+
+
+def run(seeds: Iterator[int], sandbox: Sandbox, length: int, out: Callable[[str], None]) -> int:
+    """Plays every seed; returns how many failed."""
+    failed = played = actions = 0
+    began = time.monotonic()
+    for seed in seeds:
+        history = generate(seed, length)
+        outcome = play(history, sandbox)
+        played += 1
+        actions += len(history.actions)
+        if outcome.failure is not None:
+            failed += 1
+            small = shrink(outcome, sandbox)
+            out(f"FAIL seed {seed}: {outcome.failure}\nshrunk to {len(small.history.actions)} "
+                f"actions ({small.failure}):\n{small.history.describe()}")
+    elapsed = timedelta(seconds=round(time.monotonic() - began))
+    out(f"{played} histories, {actions} actions, {failed} failed, in {elapsed}")
+    return failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tests.simulation.harness import sandboxes  # the product's set-up lives there
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seeds", type=int, default=20, help="how many histories")
+    parser.add_argument("--first", type=int, default=1, help="the first seed")
+    parser.add_argument("--length", type=int, default=12, help="actions per history")
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    args = parser.parse_args(argv)
+    with sandboxes(args.database) as sandbox:
+        seeds = iter(range(args.first, args.first + args.seeds))
+        failed = run(seeds, sandbox, args.length, lambda line: print(line, flush=True))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
