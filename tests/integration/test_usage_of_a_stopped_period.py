@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-
 from plansmith.adapters.clock import TestClock
 from plansmith.application.subscriptions.actions import cancel_subscription
 from plansmith.bootstrap import Plansmith

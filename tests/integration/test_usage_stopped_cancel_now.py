@@ -6,11 +6,12 @@ window at its date, as a new subscription would."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
 
 from plansmith.adapters.clock import TestClock
 from plansmith.application.billing import test_clocks
+from plansmith.application.kernel.ports import Clock
 from plansmith.application.organizations.organizations import create_organization
 from plansmith.application.subscriptions.actions import (
     cancel_subscription,
@@ -85,8 +86,19 @@ def test_a_reactivation_in_the_same_period_starts_a_new_usage_window_at_its_date
         # 150 calls over 1-16 March; 48 included; 102 at JPY 2.
         ("usage", "Usage: api_call", 1, 204, 204, *MARCH_1_TO_16, "api_call", F(150), 48, F(102)),
         # 70 calls from 22 March; 100 x 10 / 31 = 32.26 -> 32 included; 38 at JPY 2.
-        ("usage", "Usage: api_call", 1, 76, 76, D(2026, 3, 22), D(2026, 4, 1), "api_call")
-        + (F(70), 32, F(38)),
+        (
+            "usage",
+            "Usage: api_call",
+            1,
+            76,
+            76,
+            D(2026, 3, 22),
+            D(2026, 4, 1),
+            "api_call",
+            F(70),
+            32,
+            F(38),
+        ),
     ]
 
 
@@ -98,15 +110,15 @@ def test_a_sandbox_clock_advance_bills_the_stopped_usage_at_the_stop_plus_the_gr
     catalog(container, org)
     acct = new_account(container, org, "JPY", TZ)
 
-    def advance(to: object) -> test_clocks.ClockAdvance:
-        return test_clocks.advance_clock(container.uow(), org, to, timedelta(0))  # type: ignore[arg-type]
+    def advance(to: datetime) -> test_clocks.ClockAdvance:
+        return test_clocks.advance_clock(container.uow(), org, to, timedelta(0))
 
-    def sandbox() -> test_clocks.Clock:
+    def sandbox() -> Clock:
         return test_clocks.organization_clock(container.uow(), container.clock, org)
 
     advance(local_at(D(2026, 3, 1), TZ, 9))
-    sub_id = subscribe(container.uow(), sandbox(), org, SubscribeInput(acct, "basic")).view
-    sub_id = sub_id.subscription.id
+    taken = subscribe(container.uow(), sandbox(), org, SubscribeInput(acct, "basic"))
+    sub_id = taken.view.subscription.id
     advance(local_at(D(2026, 3, 10), TZ, 9))
     events = [
         {
