@@ -22,6 +22,7 @@ from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import InvalidValue
 from plansmith.domain.organizations.organization import Organization
+from plansmith.domain.usage.events import DEFAULT_GRACE
 
 # Each step is a billing run; bounding the jump bounds the work one request can start.
 MAX_YEARS = 5
@@ -139,8 +140,12 @@ def _next_instant(
     with uow:
         due = uow.subscriptions.next_due_at(organization_id, after, to)
         grace_end = uow.invoices.next_finalize_at(organization_id, after, to)
+        # a stopped period's usage closes at its stop + the grace for late events (ADR 0034)
+        events = uow.usage_settings.grace(organization_id)
+        events = DEFAULT_GRACE if events is None else events
+        stop_usage = uow.subscriptions.next_stop_usage_at(organization_id, after, to, events)
     other = also_due(after, to) if also_due is not None else None
-    found = [at for at in (due, grace_end, other) if at is not None]
+    found = [at for at in (due, grace_end, stop_usage, other) if at is not None]
     return min(found) if found else to
 
 
