@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from plansmith.application.kernel.errors import Conflict
 from plansmith.application.kernel.ids import new_id
@@ -252,6 +252,16 @@ class FakeSubscriptions(Repo):
     ) -> datetime | None:
         dues = [s.due_at() for s in self._of(organization_id)]
         return min((d for d in dues if d is not None and after < d <= until), default=None)
+
+    def next_stop_usage_at(
+        self, organization_id: str, after: datetime, until: datetime, grace: timedelta
+    ) -> datetime | None:
+        closes = [
+            s.stop_usage.closes_from + grace
+            for s in self._of(organization_id)
+            if s.stop_usage is not None
+        ]
+        return min((c for c in closes if after < c <= until), default=None)
 
 
 # mypy checks the fake against its port here: a port change breaks the fake at lint time.

@@ -79,6 +79,12 @@ class FakeUsage(Repo):
                     period_end=s.period_end,
                     ended_on=s.ended_on,
                     tz=zone(s.time_zone),
+                    stopped_at=s.stopped_at,
+                    usage_from=s.usage_from,
+                    stop_start=s.stop_usage.start if s.stop_usage is not None else None,
+                    stop_closes_from=(
+                        s.stop_usage.closes_from if s.stop_usage is not None else None
+                    ),
                 )
                 for s in subs
             )

@@ -1,14 +1,11 @@
 """The usage of a period stopped in its middle (ADR 0034), on SQLite and PostgreSQL, under the
-test clock in Asia/Tokyo, JPY. The rule is decided but not built yet: its scenario is kept as
-a strict expected failure, so it fails the suite the day the rule works (then drop the mark)
-and shows today that the usage of the stopped period is billed nowhere. A cancel at the term
-end, which the rule leaves alone, is checked as it is."""
+test clock in Asia/Tokyo, JPY: billed once, after the stop and the grace window, on an
+invoice of its own. A cancel at the term end, which the rule leaves alone, is checked as it
+is."""
 
 from __future__ import annotations
 
 from fractions import Fraction
-
-import pytest
 
 from plansmith.adapters.clock import TestClock
 from plansmith.application.subscriptions.actions import cancel_subscription
@@ -29,9 +26,6 @@ from tests.unit.subscription_builders import local_at, new_account, seed_catalog
 F = Fraction
 
 
-@pytest.mark.xfail(
-    strict=True, reason="ADR 0034 not built yet: a stopped period's usage is billed nowhere"
-)
 def test_usage_before_an_immediate_cancel_is_billed_once_after_the_stop_and_the_grace(
     container: Plansmith, tenant: Tenant, clock: TestClock
 ) -> None:

@@ -3,6 +3,7 @@ they differ. It talks to the product with an httpx client only (in-process or ov
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
@@ -23,8 +24,11 @@ class Difference(AssertionError):
 
 
 class Driver:
-    def __init__(self, http: httpx.Client, headers: dict[str, str], start: datetime) -> None:
+    def __init__(
+        self, http: httpx.Client, headers: dict[str, str], start: datetime, seed: int = 0
+    ) -> None:
         self.http, self.headers = http, headers
+        self.retries = random.Random(seed)  # which writes a client sends twice
         self.model = Model(start)
         self.account_ids: list[str] = []
         self.sub_ids: dict[int, str] = {}  # id(model Sub) -> product id
@@ -33,10 +37,20 @@ class Driver:
     # -- HTTP ----------------------------------------------------------------------------
 
     def call(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        """One request; a write is sometimes sent again with its Idempotency-Key, as a client
+        does after a timeout: the second answer must be the first, and nothing happen twice."""
         headers = dict(self.headers)
-        if method in ("POST", "PATCH", "DELETE"):
-            headers["Idempotency-Key"] = str(uuid.uuid4())
-        return self.http.request(method, path, json=body, headers=headers)
+        if method not in ("POST", "PATCH", "DELETE"):
+            return self.http.request(method, path, json=body, headers=headers)
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+        first = self.http.request(method, path, json=body, headers=headers)
+        if path != "/v1/test_clock/advance" and self.retries.random() < 0.15:
+            again = self.http.request(method, path, json=body, headers=headers)
+            if (again.status_code, again.content) != (first.status_code, first.content):
+                raise Difference(f"{method} {path} sent again with its Idempotency-Key: "
+                                 f"{first.status_code} then {again.status_code} "
+                                 f"{again.text[:200]}")
+        return first
 
     def ok(self, method: str, path: str, body: Any = None) -> Any:
         response = self.call(method, path, body)
@@ -203,6 +217,19 @@ class Driver:
                                  f"{account.balance}")
             for sub in account.subs:
                 self._compare_sub(sub)
+            self._compare_usage(account, aid)
+
+    def _compare_usage(self, account: Account, aid: str) -> None:
+        """The meter's total over the period the account's subscription is in."""
+        sub = account.current
+        if sub is None or sub.status != "active":
+            return
+        got = self.ok("GET", f"/v1/accounts/{aid}/usage?at={sub.start.isoformat()}")
+        value = next((int(m["value"]) for m in got["meters"] if m["meter"] == METER_BODY["code"]), 0)
+        want = self.model.period_usage(account, sub.start, sub.end)
+        if (got["period_start"], value) != (sub.start.isoformat(), want):
+            raise Difference(f"account {account.index}: usage {value} from "
+                             f"{got['period_start']}, the model {want} from {sub.start}")
 
     def _compare_sub(self, sub: Sub) -> None:
         sid = self.sub_ids[id(sub)]
@@ -250,9 +277,11 @@ class Driver:
                                  f"{account.card_charged}")
 
     def _compare_invoice(self, got: dict[str, Any], invoice: Invoice) -> None:
-        lines = Counter((line["kind"], line["amount"], line["period_start"], line["period_end"])
+        lines = Counter((line["kind"], line["amount"], line["period_start"], line["period_end"],
+                         (line["usage"] or {}).get("quantity", ""),
+                         (line["usage"] or {}).get("allowance"))
                         for line in got["lines"])
-        want = Counter(i.key() for i in invoice.items)
+        want = Counter((*i.key(), i.quantity, i.allowance) for i in invoice.items)
         if lines != want or got["totals"]["total"] != invoice.total:
             raise Difference(f"invoice {got['id']} made {got['created_at']}: lines "
                              f"{sorted(lines.elements())} total {got['totals']['total']}, the model "

@@ -36,7 +36,7 @@ class Outcome:
 
 def play(history: History, sandbox: Sandbox, extra_checks: Callable[[Driver], None] | None = None) -> Outcome:
     with sandbox(history) as (http, headers):
-        driver = Driver(http, headers, history.start)
+        driver = Driver(http, headers, history.start, history.seed)
         try:
             driver.set_up_catalog()
             for action in (*history.actions, SETTLE):

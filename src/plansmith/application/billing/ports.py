@@ -114,10 +114,13 @@ class BillingOutcome:
     invoice: InvoiceOutcome | None
     actor: str
     at: datetime
+    # it billed a stopped period's usage (ADR 0034), and that alone: whatever else is due
+    # (a period end, pending items) is billed by the next step, on its own invoice
+    stop_usage: bool = False
 
     @property
     def renewed(self) -> bool:
-        return bool(self.events)
+        return bool(self.events) and not self.stop_usage
 
 
 class BillingBatches(Protocol):

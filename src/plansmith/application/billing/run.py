@@ -38,6 +38,8 @@ from plansmith.domain.organizations.branding import Seller
 class Billed:
     renewed: bool  # it passed at least one period end
     invoice: Invoice | None  # None: nothing pending, or its period is invoiced already
+    # it billed a stopped period's usage alone (ADR 0034): bill it again for the rest
+    stop_usage: bool = False
 
 
 def _counts(billed: Iterable[Billed]) -> tuple[int, int, int]:
@@ -78,7 +80,7 @@ def _bill(
         invoice = out.invoice.invoice if out.invoice is not None else None
         if invoice is not None and invoice.id in numbers:
             invoice = changed(invoice, number=numbers[invoice.id])
-        billed[pair] = Billed(out.renewed, invoice)
+        billed[pair] = Billed(out.renewed, invoice, out.stop_usage)
         renewals += out.events
         invoicing += _invoice_events(invoice, now)
     uow.publish([*renewals, *invoicing])  # as written: the subscriptions, then their invoices
@@ -163,6 +165,30 @@ def bill_batch(
         return result
     for (_org, sub_id), b in zip(subscriptions, billed, strict=True):
         result.count(sub_id, b)
+    return _then_the_rest(uow, clock, subscriptions, billed, grace, log, result)
+
+
+def _then_the_rest(
+    uow: UnitOfWork,
+    clock: Clock,
+    subscriptions: Sequence[tuple[str, str]],
+    billed: Sequence[Billed],
+    grace: timedelta,
+    log: RunLog | None,
+    result: BatchResult,
+) -> BatchResult:
+    """Those whose step billed a stopped period's usage alone are billed once more, in a
+    transaction of their own, for what else is due (a pending credit, a period end): each
+    on its own invoice, in the same run."""
+    again = [pair for pair, b in zip(subscriptions, billed, strict=True) if b.stop_usage]
+    if not again:
+        return result
+    rest = bill_batch(uow, clock, again, grace, log)
+    result.renewed += rest.renewed
+    result.invoiced += rest.invoiced
+    result.finalized += rest.finalized
+    result.skipped += rest.skipped
+    result.errors += rest.errors
     return result
 
 
@@ -177,6 +203,9 @@ def _one_by_one(
     for org, sub_id in subscriptions:
         try:
             billed = invoice_subscription(uow, clock, org, sub_id, grace, log)
+            if billed.stop_usage:  # its stopped usage alone: then the rest, on its own
+                result.count(sub_id, billed)
+                billed = invoice_subscription(uow, clock, org, sub_id, grace, log)
         except Conflict:
             result.skipped += 1  # another worker had it; the next run finds it done
             continue

@@ -11,6 +11,7 @@ snapshot and writes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from plansmith.application.billing.ports import (
@@ -34,10 +35,17 @@ from plansmith.application.subscriptions.lifecycle import SYSTEM
 from plansmith.domain.invoicing.invoice import Invoice
 from plansmith.domain.invoicing.ledger import LedgerAccount
 from plansmith.domain.kernel.periods import local_date, local_midnight, zone
+from plansmith.domain.subscriptions.events import PeriodClosed, common
 from plansmith.domain.subscriptions.held_log import Span, apply_held, changed_spans
 from plansmith.domain.subscriptions.renewals import Arrears, advance, period_end
 from plansmith.domain.subscriptions.subscription import BillableItem, Outcome, Subscription
-from plansmith.domain.subscriptions.usage_lines import charges_at_end, usage_items
+from plansmith.domain.subscriptions.usage_lines import (
+    Measure,
+    Packs,
+    charges_at_end,
+    stop_usage_items,
+    usage_items,
+)
 from plansmith.domain.usage.measures import Measured
 from plansmith.domain.usage.measures import measure as measured
 from plansmith.domain.usage.meters import Aggregation
@@ -59,10 +67,19 @@ def _caught_up(
     return out, apply_held(entry.log, out.held)
 
 
-def _arrears(snapshot: BillingSnapshot, entry: SubscriptionSnapshot, now: datetime) -> Arrears:
+def _readers(snapshot: BillingSnapshot, entry: SubscriptionSnapshot) -> tuple[Measure, Packs]:
     def measure(meter: str, start: date, end: date) -> Measured:
         aggregation = snapshot.meters.get(meter, Aggregation.COUNT)
         return measured(aggregation, entry.usage, meter, start, end)
+
+    def packs(meter: str, start: date, _end: date) -> Sequence[int]:
+        return entry.packs.get((start, meter), ())
+
+    return measure, packs
+
+
+def _arrears(snapshot: BillingSnapshot, entry: SubscriptionSnapshot, now: datetime) -> Arrears:
+    measure, packs = _readers(snapshot, entry)
 
     def arrears(sub: Subscription, spans: Sequence[Span]) -> Sequence[BillableItem] | None:
         if not charges_at_end(sub, snapshot.book):
@@ -71,10 +88,98 @@ def _arrears(snapshot: BillingSnapshot, entry: SubscriptionSnapshot, now: dateti
             return None  # late events may still come: the end waits
         return usage_items(sub, spans, snapshot.book, measure, packs, entry.owned)
 
-    def packs(meter: str, start: date, _end: date) -> Sequence[int]:
-        return entry.packs.get((start, meter), ())
-
     return arrears
+
+
+def _stop_usage_due(snapshot: BillingSnapshot, sub: Subscription, now: datetime) -> bool:
+    stop = sub.stop_usage
+    return stop is not None and now >= stop.closes_from + snapshot.event_grace
+
+
+def _bill_stop_usage(
+    snapshot: BillingSnapshot,
+    entry: SubscriptionSnapshot,
+    credit_balance: int,
+    now: datetime,
+    grace: timedelta,
+    run_id: str | None,
+) -> BillingOutcome:
+    """ADR 0034: the usage of the period stopped in its middle, once its grace window has
+    passed, on an invoice of its own (billing key ``stop-usage:<stop date>``). The window is
+    cleared in the same save (the revision check and the unique billing and usage keys make
+    a concurrent run bill nothing twice)."""
+    sub = entry.subscription
+    stop = sub.stop_usage
+    assert stop is not None
+    measure, packs = _readers(snapshot, entry)
+    items = stop_usage_items(sub, entry.log, snapshot.book, measure, packs, entry.owned)
+    after = replace(sub, stop_usage=None, updated_at=now)
+    closed = PeriodClosed(
+        **common(after, now, stop.on, sub.status),
+        closed_start=stop.start,
+        closed_end=stop.on + timedelta(days=1),
+    )
+    made = tuple(NewItem(new_id("item"), item, 0) for item in items)
+    invoice = None
+    if made and stop.billing_key not in entry.invoiced_keys:
+        pending = [(n.id, n.item) for n in made]
+        invoice = _invoice(
+            snapshot,
+            entry,
+            after,
+            stop.billing_key,
+            pending,
+            (),
+            credit_balance,
+            now,
+            grace,
+            run_id,
+        )
+    return BillingOutcome(
+        before=sub,
+        subscription=after,
+        events=(closed,),
+        first_seq=entry.last_event_seq + 1,
+        spans_written=(),
+        spans_deleted=(),
+        items=made,
+        invoice=invoice,
+        actor=SYSTEM,
+        at=now,
+        stop_usage=True,
+    )
+
+
+def _invoice(
+    snapshot: BillingSnapshot,
+    entry: SubscriptionSnapshot,
+    current: Subscription,
+    key: str,
+    pending: Sequence[tuple[str, BillableItem]],
+    taken: tuple[str, ...],
+    credit_balance: int,
+    now: datetime,
+    grace: timedelta,
+    run_id: str | None,
+) -> InvoiceOutcome:
+    """The invoice of ``pending`` under ``key``: a draft, or finalized without a grace period
+    with the customer credit its account has."""
+    drafted = draft_invoice(
+        current, snapshot.book, _inputs(snapshot, entry), pending, now, grace, run_id
+    )
+    made_out_to = buyer(entry.account, entry.address)
+    if grace <= timedelta(0):
+        done = finalized(drafted.invoice, credit_balance, entry.redemptions, now)
+        return InvoiceOutcome(
+            done.invoice,
+            key,
+            made_out_to,
+            taken,
+            done.posting,
+            done.redemption_uses,
+            snapshot.seller,
+        )
+    return InvoiceOutcome(drafted.invoice, key, made_out_to, taken, None, ())
 
 
 def _inputs(snapshot: BillingSnapshot, entry: SubscriptionSnapshot) -> DraftInputs:
@@ -94,6 +199,8 @@ def bill_subscription(
     its currency, as left by the subscriptions before it in the batch; ``run_id``: the
     billing run its invoice is made by (None: outside a run)."""
     sub = entry.subscription
+    if _stop_usage_due(snapshot, sub, now):
+        return _bill_stop_usage(snapshot, entry, credit_balance, now, grace, run_id)
     out, log_after = _caught_up(snapshot, entry, now)
     write: Sequence[Span] = ()
     delete: Sequence[int] = ()
@@ -108,24 +215,10 @@ def bill_subscription(
     pending = [*entry.pending, *((n.id, n.item) for n in made)]
     invoice = None
     if pending and key not in entry.invoiced_keys:
-        drafted = draft_invoice(
-            current, snapshot.book, _inputs(snapshot, entry), pending, now, grace, run_id
-        )
-        made_out_to = buyer(entry.account, entry.address)
         taken = tuple(item_id for item_id, _item in entry.pending)
-        if grace <= timedelta(0):
-            done = finalized(drafted.invoice, credit_balance, entry.redemptions, now)
-            invoice = InvoiceOutcome(
-                done.invoice,
-                key,
-                made_out_to,
-                taken,
-                done.posting,
-                done.redemption_uses,
-                snapshot.seller,
-            )
-        else:
-            invoice = InvoiceOutcome(drafted.invoice, key, made_out_to, taken, None, ())
+        invoice = _invoice(
+            snapshot, entry, current, key, pending, taken, credit_balance, now, grace, run_id
+        )
     return BillingOutcome(
         before=sub,
         subscription=current,

@@ -142,12 +142,14 @@ def _next_instant(
     with uow:
         due = uow.subscriptions.next_due_at(organization_id, after, to)
         set_grace = uow.usage_settings.grace(organization_id)
-        grace = DEFAULT_GRACE if set_grace is None else set_grace
-        closed = uow.subscriptions.next_due_at(organization_id, after - grace, to - grace)
+        events = DEFAULT_GRACE if set_grace is None else set_grace
+        closed = uow.subscriptions.next_due_at(organization_id, after - events, to - events)
         grace_end = uow.invoices.next_finalize_at(organization_id, after, to)
+        # a stopped period's usage closes at its stop + the grace for late events (ADR 0034)
+        stop_usage = uow.subscriptions.next_stop_usage_at(organization_id, after, to, events)
     other = also_due(after, to) if also_due is not None else None
-    usage_closes = closed + grace if closed is not None else None
-    found = [at for at in (due, usage_closes, grace_end, other) if at is not None]
+    usage_closes = closed + events if closed is not None else None
+    found = [at for at in (due, usage_closes, grace_end, stop_usage, other) if at is not None]
     return min(found) if found else to
 
 

@@ -5,7 +5,8 @@ meter (their allowance, with their packages') and the usage charges they price i
 The values are ``usage_of``'s, as the API's ``GET /v1/accounts/{id}/usage`` reads them (from
 the daily aggregates), in the period the API places that date in; a date outside every
 subscription is refused as the API refuses it. Read inside the customer page's own unit of
-work, from what it read already (the account, its subscriptions, the price book).
+work, from what it read already (the account, its subscriptions, the price book): only the
+meters' values are read here.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from plansmith.application.kernel.ports import UnitOfWork
 from plansmith.application.usage.queries import usage_of
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.kernel.errors import DomainError
-from plansmith.domain.kernel.periods import Period, zone
+from plansmith.domain.kernel.periods import Period, local_date, zone
 from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.subscription import Subscription
 from plansmith.domain.usage.charges import Charge
-from plansmith.domain.usage.events import EventRefused, dated, governing
+from plansmith.domain.usage.events import EventRefused, HeldSubscription, dated, governing
 from plansmith.domain.usage.meters import Meter
 
 
@@ -52,8 +53,7 @@ def usage_section(
     at: date | None,
 ) -> UsageSection:
     """Inside the caller's open unit of work; ``now`` on the organization's clock."""
-    found = uow.usage.subscribers(account.organization_id, [account.id], [])
-    held = found[0].held if found else ()
+    held = tuple(_held(sub) for sub in subs)
     try:  # as the API places a date: with no subscription, governing() says so
         if at is None:
             _today, period = dated(now, zone(account.time_zone), held)
@@ -82,3 +82,18 @@ def usage_section(
             charges.extend(c for c in terms.charges_in(account.currency) if c.meter == code)
         rows.append(MeterRow(measured.meter, measured.value, allowance, tuple(charges)))
     return UsageSection(at, period, tuple(rows))
+
+
+def _held(sub: Subscription) -> HeldSubscription:
+    """The subscription as usage periods place a date, from the one the page read already
+    (what ``UsageEvents.subscribers`` reads for events)."""
+    tz = zone(sub.time_zone)
+    return HeldSubscription(
+        start=local_date(sub.registered_at, tz),
+        anchor=sub.anchor,
+        cycle=sub.terms.cycle,
+        period_start=sub.period_start,
+        period_end=sub.period_end,
+        ended_on=sub.ended_on,
+        tz=tz,
+    )

@@ -137,13 +137,22 @@ def account_invoices(
     """The account, its past invoices and its upcoming ones (the billing step over the
     account's snapshot, as the run would make them now), in one unit of work."""
     with uow:
-        organization = uow.organizations.get(organization_id)
-        if organization is None:
-            raise NotFound(f"no organization {organization_id!r}", field="organization_id")
-        account, address, snapshot = account_snapshot(uow, organization_id, account_id)
-        past = _all_invoices(uow, organization_id, account_id)
-        branding = uow.branding.get(organization_id)
-    upcoming = upcoming_of(snapshot, clock_for(organization, wall).now(), grace)
+        return account_invoices_in(uow, wall, organization_id, account_id, grace)[0]
+
+
+def account_invoices_in(
+    uow: UnitOfWork, wall: Clock, organization_id: str, account_id: str, grace: timedelta
+) -> tuple[AccountInvoices, BillingSnapshot, Clock]:
+    """``account_invoices`` inside an open unit of work, with the snapshot it stands on and
+    the organization's clock (for a page that shows more from them)."""
+    organization = uow.organizations.get(organization_id)
+    if organization is None:
+        raise NotFound(f"no organization {organization_id!r}", field="organization_id")
+    account, address, snapshot = account_snapshot(uow, organization_id, account_id)
+    past = _all_invoices(uow, organization_id, account_id)
+    branding = uow.branding.get(organization_id)
+    clock = clock_for(organization, wall)
+    upcoming = upcoming_of(snapshot, clock.now(), grace)
     rates = {rate.id: rate for rate in snapshot.tax_rates}
     buyer = buyer_from(account, address)
     finalized = (i for i in past if i.status is not InvoiceStatus.DRAFT)
@@ -151,7 +160,7 @@ def account_invoices(
         finalized, key=lambda i: (i.finalized_at or i.created_at, i.id), reverse=True
     )
     seller = branding.seller if branding else Seller(organization.name)
-    return AccountInvoices(
+    page = AccountInvoices(
         account,
         seller,
         buyer,
@@ -160,6 +169,7 @@ def account_invoices(
         tuple(newest_first),
         plan_names_of(snapshot),
     )
+    return page, snapshot, clock
 
 
 def _all_invoices(uow: UnitOfWork, organization_id: str, account_id: str) -> list[Invoice]:

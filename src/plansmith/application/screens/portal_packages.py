@@ -14,11 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from plansmith.application.kernel.errors import Refusal
+from plansmith.application.billing.test_clocks import clock_for
+from plansmith.application.kernel.errors import NotFound, Refusal
 from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.application.screens.plan_choices import Wish, add_ons_text
-from plansmith.application.screens.portal_plans import _family_of, _read
-from plansmith.application.subscriptions.lifecycle import SubscriptionView
+from plansmith.application.screens.portal_plans import _family_of, _Read, _read
+from plansmith.application.screens.portal_usage import UsagePanel, panel_of
+from plansmith.application.subscriptions.lifecycle import SubscriptionView, renewal_moves
 from plansmith.application.subscriptions.queries import FamilyPlans
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.catalog.add_ons import AddOn
@@ -92,6 +94,35 @@ def packages_page(
 ) -> PackagesPage:
     with uow:
         read = _read(uow, wall, organization_id, account_id)
+    return _page_of(read, family_code)
+
+
+def packages_screen(
+    uow: UnitOfWork, wall: Clock, organization_id: str, account_id: str, family_code: str
+) -> tuple[PackagesPage, UsagePanel | None]:
+    """The page with its usage panel (None: no plan held in the family), in one unit of work
+    from one read of the account's holdings: the packages, the allowance bars and the
+    prediction all stand on the same subscriptions and logs."""
+    with uow:
+        organization = uow.organizations.get(organization_id)
+        if organization is None:
+            raise NotFound(f"no organization {organization_id!r}", field="organization_id")
+        clock = clock_for(organization, wall)
+        held = uow.upcoming_reads.account_holdings(organization_id, account_id)
+        if held is None:
+            raise NotFound(f"no account {account_id!r}", field="account_id")
+        book = uow.price_books.at_revision(organization_id, held.catalog_revision)
+        subs = [sub for sub, _log in held.subscriptions]
+        logs = {sub.id: log for sub, log in held.subscriptions}
+        moves = renewal_moves(uow, organization_id)
+        read = _Read(held.account, book, subs, logs, moves, clock.now(), organization.name)
+        page = _page_of(read, family_code)
+        if page.held is None:
+            return page, None
+        return page, panel_of(uow, clock, held, book, page.held.subscription)
+
+
+def _page_of(read: _Read, family_code: str) -> PackagesPage:
     plans = _family_of(read.families(), family_code)
     held = plans.current
     if held is None:

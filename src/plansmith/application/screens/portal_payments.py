@@ -115,7 +115,14 @@ def owing_of(uow: UnitOfWork, account_id: str, invoices: Sequence[Invoice]) -> M
     if not any(i.status in PAYABLE and i.totals.amount_due > 0 for i in invoices):
         return {}
     with uow:
-        method, net_days, collections = uow.collections.state_of(account_id)
+        return owing_in(uow, account_id, invoices)
+
+
+def owing_in(uow: UnitOfWork, account_id: str, invoices: Sequence[Invoice]) -> Mapping[str, Owing]:
+    """``owing_of`` inside an open unit of work."""
+    if not any(i.status in PAYABLE and i.totals.amount_due > 0 for i in invoices):
+        return {}
+    method, net_days, collections = uow.collections.state_of(account_id)
     return _owing(invoices, method, net_days, collections)
 
 

@@ -4,8 +4,9 @@ buy (reviewed with the amount charged now and how it is paid, then paid through 
 and the invoice prediction (so far and at the period's end) with the effect of a change or a
 pack on it before it is confirmed.
 
-Each function reads in its own unit of work through the capabilities' public use cases
-(allowance standing, pack purchases, prediction); nothing here writes but ``buy_pack``.
+The panel is read in one unit of work from the account's holdings (its subscriptions with
+their logs and paid packs, read once for the bars and the prediction alike); nothing here
+writes but ``buy_pack``.
 """
 
 from __future__ import annotations
@@ -15,29 +16,34 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
+from plansmith.application.billing.ports import AccountHoldings
 from plansmith.application.invoicing.drafts import tax_rate_of
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.application.payments.balance import balance_of
-from plansmith.application.payments.pack_purchases import packs_of
 from plansmith.application.screens.plan_choices import Choice
 from plansmith.application.screens.portal_plans import CHANNEL
 from plansmith.application.subscriptions.actions import ChangeInput
-from plansmith.application.subscriptions.allowance_standing import subscription_standing
+from plansmith.application.subscriptions.allowance_standing import standings_from
 from plansmith.application.subscriptions.lifecycle import CUSTOMER
 from plansmith.application.usage.pack_allowance import paid_packs
 from plansmith.application.usage.prediction import (
     AccountPrediction,
     ChangeEffect,
+    Usage,
     account_prediction,
     change_effect,
+    prediction_of,
 )
+from plansmith.application.usage.prediction import paid_packs as prediction_paid_packs
 from plansmith.domain.catalog.add_ons import ExtraPack
 from plansmith.domain.invoicing.pricing import line_tax
 from plansmith.domain.kernel.errors import InvalidValue
 from plansmith.domain.kernel.limits import MAX_QUANTITY
+from plansmith.domain.kernel.periods import local_date, zone
 from plansmith.domain.payments.payments import PaymentMethod
 from plansmith.domain.subscriptions.prediction import SubscriptionPrediction
+from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.subscription import Subscription
 from plansmith.domain.subscriptions.usage_standing import granted_meters
 from plansmith.domain.usage.allowances import Standing
@@ -108,8 +114,7 @@ def predicted(uows: Uows, clock: Clock, organization_id: str, account_id: str) -
     return account_prediction(uow, clock, organization_id, account_id, packs=paid_packs(uow))
 
 
-def _offers(uow: UnitOfWork, sub: Subscription) -> tuple[PackOffer, ...]:
-    book = uow.price_books.current(sub.organization_id)
+def _offers(uow: UnitOfWork, book: PriceBook, sub: Subscription) -> tuple[PackOffer, ...]:
     granted = granted_meters(book, sub.terms)
     currency = sub.terms.currency
     found = []
@@ -121,12 +126,37 @@ def _offers(uow: UnitOfWork, sub: Subscription) -> tuple[PackOffer, ...]:
 
 
 def usage_panel(uows: Uows, clock: Clock, organization_id: str, sub: Subscription) -> UsagePanel:
-    standings = subscription_standing(uows(), organization_id, sub.id)
-    bars = tuple(AllowanceBar(s.meter, s.standing, s.limit, s.period_end) for s in standings)
     with uows() as uow:
-        offers = _offers(uow, sub)
-    bought = tuple(packs_of(uows(), clock, organization_id, sub.id, None))
-    prediction = predicted(uows, clock, organization_id, sub.account_id)
+        held = uow.upcoming_reads.account_holdings(organization_id, sub.account_id)
+        if held is None:
+            raise NotFound(f"no account {sub.account_id!r}", field="account_id")
+        book = uow.price_books.at_revision(organization_id, held.catalog_revision)
+        return panel_of(uow, clock, held, book, sub)
+
+
+def panel_of(
+    uow: UnitOfWork, clock: Clock, held: AccountHoldings, book: PriceBook, sub: Subscription
+) -> UsagePanel:
+    """Inside an open unit of work, from the account's holdings read already: the bars, the
+    packs on offer and bought this period, and the prediction. The bars and the prediction
+    share one read of the period's aggregates; the packs paid come with the holdings."""
+    org = held.account.organization_id
+    sub, log = next(((s, log) for s, log in held.subscriptions if s.id == sub.id), (sub, ()))
+    usage = Usage(uow, org, sub.account_id)
+    totals: dict[str, Fraction] = {}
+    if granted_meters(book, sub.terms):
+        measured, _kinds = usage.over(sub.period)
+        totals = {code: m.quantity for code, m in measured.items()}
+    standings = standings_from(book, sub, log, totals, held.packs)
+    bars = tuple(AllowanceBar(s.meter, s.standing, s.limit, s.period_end) for s in standings)
+    offers = _offers(uow, book, sub)
+    day = local_date(clock.now(), zone(sub.time_zone))  # the period holding today, as packs_of
+    bought = tuple(uow.usage_packs.of_subscription(org, sub.id, day))
+    rate = tax_rate_of(held.tax_rates, held.own_tax_rate_id, held.address)
+    now = clock.now()
+    prediction = prediction_of(
+        held.account, held.subscriptions, rate, book, now, usage, prediction_paid_packs(held)
+    )
     mine = next((p for p in prediction.subscriptions if p.subscription_id == sub.id), None)
     return UsagePanel(bars, offers, bought, prediction, mine)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from plansmith.domain.subscriptions.events import SubscriptionEvent
@@ -142,4 +142,11 @@ class SubscriptionRepository(Protocol):
     ) -> datetime | None:
         """The earliest instant in (after, until] at which one of the organization's
         subscriptions falls due, if any."""
+        ...
+
+    def next_stop_usage_at(
+        self, organization_id: str, after: datetime, until: datetime, grace: timedelta
+    ) -> datetime | None:
+        """The earliest instant in (after, until] at which a stopped period's usage of the
+        organization closes (its stop + ``grace``, the window for late events; ADR 0034)."""
         ...

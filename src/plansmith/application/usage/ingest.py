@@ -184,7 +184,8 @@ class _Placer:
     """``place`` once per account and local date in a batch (a batch of 1,000 events holds a
     few dozen such pairs): the date, its period and whether that period is closed depend on
     nothing else while the account's subscriptions keep its time zone. An account with one
-    in another zone (its zone changed since) is placed event by event."""
+    in another zone (its zone changed since), or one stopped in a period (ADR 0034: the
+    instant matters then), is placed event by event."""
 
     def __init__(self, now: datetime, grace: timedelta) -> None:
         self.now, self.grace = now, grace
@@ -199,7 +200,8 @@ class _Placer:
             tz = zone(subscriber.time_zone)
             zoned = self.zones[subscriber.account_id] = (
                 tz,
-                all(h.tz.key == tz.key for h in subscriber.held),
+                # a stop (ADR 0034) makes the event's instant matter, not only its date
+                all(h.tz.key == tz.key and not h.stops_usage for h in subscriber.held),
             )
         tz, one_zone = zoned
         if not one_zone:

@@ -24,6 +24,7 @@ from plansmith.application.subscriptions.actions import ChangeInput, change_acti
 from plansmith.application.subscriptions.lifecycle import OPERATOR, Result, price_book, run
 from plansmith.application.subscriptions.lifecycle import renewal_moves as moves_of
 from plansmith.application.usage.ports import MeterTotals
+from plansmith.domain.accounts.account import Account
 from plansmith.domain.invoicing.invoice import TaxRate
 from plansmith.domain.kernel.periods import Period
 from plansmith.domain.subscriptions.held_log import Span
@@ -45,9 +46,11 @@ __all__ = [
     "AccountPrediction",
     "ChangeEffect",
     "Packs",
+    "Usage",
     "account_prediction",
     "change_effect",
     "paid_packs",
+    "prediction_of",
 ]
 
 
@@ -98,8 +101,9 @@ class ChangeEffect:
         return after - before
 
 
-class _Usage:
-    """The account's meters over each period asked for, read once per period."""
+class Usage:
+    """The account's meters over each period asked for, read once per period (shared by the
+    prediction and the allowance bars of one page)."""
 
     def __init__(self, uow: UnitOfWork, organization_id: str, account_id: str) -> None:
         self._uow, self._org, self._account = uow, organization_id, account_id
@@ -123,7 +127,7 @@ def _predict(
     log: Sequence[Span],
     book: PriceBook,
     now: datetime,
-    usage: _Usage,
+    usage: Usage,
     tax_rate: TaxRate | None,
     packs: Packs,
 ) -> SubscriptionPrediction | None:
@@ -160,13 +164,27 @@ def account_prediction(
         if held is None:
             raise NotFound(f"no account {account_id!r}", field="account_id")
         book = uow.price_books.at_revision(organization_id, held.catalog_revision)
-        packs = packs or paid_packs(held)
+        usage = Usage(uow, organization_id, account_id)
         rate = tax_rate_of(held.tax_rates, held.own_tax_rate_id, held.address)
-        usage = _Usage(uow, organization_id, account_id)
-        found = _all(
-            _predict(sub, log, book, now, usage, rate, packs) for sub, log in held.subscriptions
+        return prediction_of(
+            held.account, held.subscriptions, rate, book, now, usage, packs or paid_packs(held)
         )
-    return AccountPrediction(account_id, held.account.time_zone, now, found, account_totals(found))
+
+
+def prediction_of(
+    account: Account,
+    held: Sequence[tuple[Subscription, Sequence[Span]]],
+    rate: TaxRate | None,
+    book: PriceBook,
+    now: datetime,
+    usage: Usage,
+    packs: Packs,
+) -> AccountPrediction:
+    """Inside an open unit of work: the prediction from the account's subscriptions with their
+    logs read already (a page that shows more than the prediction reads them once); reads
+    only the aggregates (and what ``packs`` reads)."""
+    found = _all(_predict(sub, log, book, now, usage, rate, packs) for sub, log in held)
+    return AccountPrediction(account.id, account.time_zone, now, found, account_totals(found))
 
 
 def change_effect(
@@ -196,7 +214,7 @@ def change_effect(
         packs = packs or paid_packs(held)
         result = run(uow, sub, book, moves, action, actor, now, dry_run=True, log=log)
         rate = tax_rate_of(held.tax_rates, held.own_tax_rate_id, held.address)
-        usage = _Usage(uow, organization_id, sub.account_id)
+        usage = Usage(uow, organization_id, sub.account_id)
         before = _predict(sub, log, book, now, usage, rate, packs)
         after_sub = result.view.subscription
         after = _predict(after_sub, result.log, book, now, usage, rate, packs)

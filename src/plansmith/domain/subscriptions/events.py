@@ -227,7 +227,8 @@ class SubscriptionReactivated(SubscriptionEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class PeriodClosed(SubscriptionEvent):
-    """A stopped pay-per-day subscription's period ended; its days were billed."""
+    """A stopped pay-per-day subscription's period ended (its days were billed), or the usage
+    of a period stopped in its middle closed (ADR 0034: ``[closed_start, closed_end)`` billed)."""
 
     TYPE: ClassVar[str] = "subscription.period_closed"
     kind: ClassVar[str] = "period_closed"

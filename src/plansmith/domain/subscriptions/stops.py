@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from plansmith.domain.catalog.plans import Timing
 from plansmith.domain.kernel import error_codes as ec
+from plansmith.domain.kernel.periods import local_date, local_midnight, zone
 from plansmith.domain.subscriptions.changes import _held, _touched
 from plansmith.domain.subscriptions.events import (
     CancelScheduled,
@@ -37,10 +38,12 @@ from plansmith.domain.subscriptions.subscription import (
     Held,
     Outcome,
     Status,
+    StopUsage,
     Subscription,
     SubscriptionError,
     check_transition,
 )
+from plansmith.domain.subscriptions.usage_lines import charges_at_end
 
 
 def withdraw_scheduled_change(sub: Subscription, today: date, now: datetime) -> Outcome:
@@ -121,7 +124,7 @@ def _stop(
     # A paused subscription stopped being served when it was paused, not now.
     ended_on = sub.ended_on if sub.status is Status.PAUSED else today
     moved = replace(sub, status=to, ended_on=ended_on, cancel_at_period_end=False, scheduled=None)
-    moved = _touched(moved, now)
+    moved = _touched(_usage_stopped(sub, moved, book, today, now), now)
     kinds: dict[Status, type[SubscriptionCanceled | SubscriptionExpired | SubscriptionPaused]] = {
         Status.CANCELED: SubscriptionCanceled,
         Status.EXPIRED: SubscriptionExpired,
@@ -129,6 +132,38 @@ def _stop(
     }
     event = kinds[to](**common(moved, now, today, sub.status))
     return Outcome(moved, tuple(items), (event,), (Held(today, None, reason),))
+
+
+def _usage_stopped(
+    sub: Subscription, moved: Subscription, book: PriceBook, today: date, now: datetime
+) -> Subscription:
+    """ADR 0034: a stop in the middle of a period whose plan charges usage closes that
+    period's usage at ``now``: the dates from the usage window's start to ``today`` are
+    billed on their own once ``now`` + the grace window has passed. A subscription paused
+    already stopped its usage at the pause; a trial bills none."""
+    if not charges_at_end(sub, book) or not sub.period_start <= today < sub.period_end:
+        return moved
+    start = sub.usage_start
+    if sub.stop_usage is not None:  # an earlier window of this period not billed yet: one line
+        start = min(start, sub.stop_usage.start)
+    return replace(moved, stopped_at=now, stop_usage=StopUsage(start, today, now))
+
+
+def _usage_restarted(sub: Subscription, moved: Subscription, today: date) -> Subscription:
+    """Back in service after a stop that closed usage: a new usage window starts today.
+    Back the same day, the window starts tomorrow: that day stays in the stop's line, which
+    then closes at the end of the day (its usage after the restart counts there too)."""
+    if sub.stopped_at is None:
+        return moved
+    tz = zone(sub.time_zone)
+    if local_date(sub.stopped_at, tz) != today:
+        return replace(moved, usage_from=today)
+    tomorrow = today + timedelta(days=1)
+    stop = sub.stop_usage
+    if stop is None or stop.on != today:  # the day's line is billed: the day is closed
+        return replace(moved, usage_from=tomorrow)
+    later = replace(stop, closes_from=local_midnight(tomorrow, tz))
+    return replace(moved, usage_from=tomorrow, stopped_at=None, stop_usage=later)
 
 
 def reactivate(sub: Subscription, book: PriceBook, today: date, now: datetime) -> Outcome:
@@ -170,7 +205,7 @@ def _restart(
         period_end=period.end,
         ended_on=None,
     )
-    moved = _touched(moved, now)
+    moved = _touched(_usage_restarted(sub, moved, today), now)
     kind: type[SubscriptionEvent] = (
         SubscriptionResumed if reason == "resumed" else SubscriptionReactivated
     )

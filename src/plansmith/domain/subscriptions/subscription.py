@@ -111,6 +111,22 @@ class ScheduledChange:
 
 
 @dataclass(frozen=True)
+class StopUsage:
+    """The usage of a period stopped in its middle, not billed yet (ADR 0034): the local
+    dates ``[start, on]`` (``on``: the stop's date), billed on an invoice of its own once
+    ``closes_from`` + the organization's grace window for late events has passed."""
+
+    start: date
+    on: date
+    closes_from: datetime  # the stop instant; the local midnight after ``on`` after a
+    # resume that same day (that day's later usage stays in this line)
+
+    @property
+    def billing_key(self) -> str:
+        return f"stop-usage:{self.on.isoformat()}"
+
+
+@dataclass(frozen=True)
 class Subscription:
     id: str
     organization_id: str
@@ -131,6 +147,20 @@ class Subscription:
     revision: int  # bumped by every save; a save expecting another revision is refused
     created_at: datetime
     updated_at: datetime
+    # ADR 0034. The instant of its last immediate stop (cancel now, pause, nonpayment) while
+    # its plan charged usage: an event at or after it counts nowhere while it is stopped.
+    stopped_at: datetime | None = None
+    # After a resume or reactivation: its usage window starts here, not at period_start
+    # (the dates before were billed with the stop).
+    usage_from: date | None = None
+    stop_usage: StopUsage | None = None  # the stopped window's usage, not billed yet
+
+    @property
+    def usage_start(self) -> date:
+        """The first local date the current period's usage line bills."""
+        if self.usage_from is None:
+            return self.period_start
+        return max(self.period_start, self.usage_from)
 
     @property
     def period(self) -> Period:
@@ -173,7 +203,11 @@ class Subscription:
     def due_at(self) -> datetime | None:
         """The UTC instant the renewal step next has work for this subscription."""
         due = self.due_on()
-        return local_midnight(due, zone(self.time_zone)) if due is not None else None
+        at = local_midnight(due, zone(self.time_zone)) if due is not None else None
+        if self.stop_usage is not None:  # the step waits out the grace window from here
+            stop = self.stop_usage.closes_from
+            return stop if at is None else min(at, stop)
+        return at
 
     def due_on(self) -> date | None:
         """The local date the renewal step next has work for this subscription, if any."""

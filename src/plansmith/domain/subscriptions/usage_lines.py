@@ -13,7 +13,7 @@ account's use of a meter is billed by one subscription (``owned``, see usage_sta
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from plansmith.domain.invoicing.invoice import LineKind, UsageDetail
 from plansmith.domain.subscriptions.held_log import Span
@@ -25,7 +25,14 @@ from plansmith.domain.usage.charges import Charge
 from plansmith.domain.usage.measures import Measured
 from plansmith.domain.usage.rating import rate
 
-__all__ = ["Measure", "Packs", "charges_at_end", "period_allowance_of", "usage_items"]
+__all__ = [
+    "Measure",
+    "Packs",
+    "charges_at_end",
+    "period_allowance_of",
+    "stop_usage_items",
+    "usage_items",
+]
 
 Measure = Callable[[str, date, date], Measured]  # meter code, [start, end) -> its value
 Packs = Callable[[str, date, date], Sequence[int]]  # pack units bought in the period
@@ -50,12 +57,23 @@ def _included(book: PriceBook, span: Span, meter: str, currency: str) -> int:
 
 
 def period_allowance_of(
-    sub: Subscription, spans: Sequence[Span], book: PriceBook, charge: Charge
+    sub: Subscription,
+    spans: Sequence[Span],
+    book: PriceBook,
+    charge: Charge,
+    held_days: tuple[date, date] | None = None,
+    period: tuple[date, date] | None = None,
 ) -> int:
-    """The period's allowance for the charge's meter from the plans held in it."""
-    start, end = sub.period_start, sub.period_end
+    """The period's allowance for the charge's meter from the plans held in it; with
+    ``held_days`` (a window of the ``period``, ADR 0034), from the plans held on those days:
+    included x days held in the window / days in the period, rounded half up once."""
+    start, end = period or (sub.period_start, sub.period_end)
+    days = (end - start).days
+    whole = held_days is None
+    if held_days is not None:
+        start, end = held_days
     held = [s for s in spans if s.days_within(start, end) > 0]
-    if len(held) <= 1:
+    if whole and len(held) <= 1:
         # one plan (the one at the end) the whole period, with the add-ons it holds
         return included_by(book, sub.terms, charge.meter)
     holdings = [
@@ -65,7 +83,7 @@ def period_allowance_of(
         )
         for s in held
     ]
-    return prorated_allowance(holdings, (end - start).days)
+    return prorated_allowance(holdings, days)
 
 
 def usage_items(
@@ -76,19 +94,68 @@ def usage_items(
     packs: Packs = no_packs,
     owned: Collection[str] | None = None,
 ) -> tuple[BillableItem, ...]:
-    """The usage items of the period ``sub`` is in (``[period_start, period_end)``), as its
-    end bills them; ``spans``: its held-terms log up to that end; ``owned``: the meters whose
-    usage it bills (None: all it charges): an older subscription of the account charging a
-    meter too bills that meter's usage, never both."""
-    start, end = sub.period_start, sub.period_end
+    """The usage items of the period ``sub`` is in (``[usage_start, period_end)``: from
+    its start, or from a resume in it), as its end bills them; ``spans``: its held-terms log
+    up to that end; ``owned``: the meters whose usage it bills (None: all it charges): an
+    older subscription of the account charging a meter too bills that meter's usage, never
+    both."""
+    start, end = sub.usage_start, sub.period_end
+    if start >= end:  # resumed on the period's last day: that day is in the stop's line
+        return ()
+    window = None if start == sub.period_start else (start, end)
+    return _items(sub, spans, book, measure, packs, owned, charges_at_end(sub, book), window)
+
+
+def stop_usage_items(
+    sub: Subscription,
+    spans: Sequence[Span],
+    book: PriceBook,
+    measure: Measure,
+    packs: Packs = no_packs,
+    owned: Collection[str] | None = None,
+) -> tuple[BillableItem, ...]:
+    """ADR 0034: the usage items of a period stopped in its middle, the local dates
+    ``[start, stop date]`` measured, the allowance prorated by the days held before the stop
+    date (the stop's credit covers the stop day onward). ``spans``: its held-terms log."""
+    stop = sub.stop_usage
+    if stop is None:
+        return ()
+    charges = book.version(sub.terms.version_id).terms.charges_in(sub.terms.currency)
+    measured = (stop.start, stop.on + timedelta(days=1))
+    period = (sub.period_start, sub.period_end)
+    if not sub.period_start <= stop.on < sub.period_end:  # restarted in a later period since
+        found = sub.schedule.period_containing(stop.on)
+        period = (found.start, found.end)
+    held = (stop.start, stop.on)
+    return _items(sub, spans, book, measure, packs, owned, charges, held, measured, period)
+
+
+def _items(
+    sub: Subscription,
+    spans: Sequence[Span],
+    book: PriceBook,
+    measure: Measure,
+    packs: Packs,
+    owned: Collection[str] | None,
+    charges: Sequence[Charge],
+    held_days: tuple[date, date] | None,
+    measured_days: tuple[date, date] | None = None,
+    period: tuple[date, date] | None = None,
+) -> tuple[BillableItem, ...]:
+    """One item per charge: the dates ``measured_days`` (the window ``held_days``, or the
+    whole period) measured and rated against the allowance of the days held. Paid packs of
+    the period add in full to the window that starts with the period (they were paid for
+    once; a window after a resume does not get them again)."""
+    period_start, _end = period or (sub.period_start, sub.period_end)
+    start, end = measured_days or held_days or (sub.period_start, sub.period_end)
     items = []
-    for charge in charges_at_end(sub, book):
+    for charge in charges:
         if owned is not None and charge.meter not in owned:
             continue
         measured = measure(charge.meter, start, end)
-        granted = period_allowance(
-            period_allowance_of(sub, spans, book, charge), packs(charge.meter, start, end)
-        )
+        bought = packs(charge.meter, period_start, end) if start == period_start else ()
+        included = period_allowance_of(sub, spans, book, charge, held_days, period)
+        granted = period_allowance(included, bought)
         line = rate(charge, measured.quantity, allowance=granted, events=measured.events)
         usage = UsageDetail(charge.meter, line.quantity, granted, line.billable_quantity)
         items.append(

@@ -55,6 +55,36 @@ class HeldSubscription:
     period_end: date
     ended_on: date | None
     tz: ZoneInfo
+    # ADR 0034, as the subscription keeps them: its last stop that closed usage, where its
+    # usage window starts after a resume, and its stopped window not billed yet (first
+    # date, and the instant the grace window runs from); None when not billed or closed
+    stopped_at: datetime | None = None
+    usage_from: date | None = None
+    stop_start: date | None = None
+    stop_closes_from: datetime | None = None
+
+    @property
+    def stops_usage(self) -> bool:
+        """Whether an event's instant matters, not only its date (see ``stopped_close``)."""
+        return self.stopped_at is not None or self.usage_from is not None
+
+    def stopped_close(self, instant: datetime, day: date, grace: timedelta) -> datetime | None:
+        """ADR 0034: None when the date is not in a stopped window; else the instant that
+        window closes for this event. EventRefused(period_closed) for an event at or after
+        the stop while stopped, in the pause, or of a window billed already."""
+        stopped = self.ended_on is not None and self.stopped_at is not None
+        if stopped and self.stopped_at is not None and instant >= self.stopped_at:
+            raise _closed(f"the subscription stopped at {self.stopped_at.isoformat()}")
+        in_period = self.period_start <= day < self.period_end
+        before_window = self.usage_from is not None and day < self.usage_from
+        if not in_period or not (stopped or before_window):
+            return None
+        if self.stopped_at is not None and instant >= self.stopped_at:
+            raise _closed(f"the subscription was paused from {self.stopped_at.isoformat()}")
+        closes = self.stop_closes_from
+        if closes is None or self.stop_start is None or day < self.stop_start:
+            raise _closed(f"the usage of {day} was billed with the subscription's stop")
+        return closes + grace
 
     def period_containing(self, day: date) -> Period:
         if self.period_start <= day < self.period_end:
@@ -178,11 +208,18 @@ def dated(instant: datetime, tz: ZoneInfo, held: Sequence[HeldSubscription]) -> 
     """The local date of ``instant`` and the billing period it falls in. The date is read in
     the account's zone ``tz``, and again in its subscription's if that one differs (an account
     whose zone changed since): a period and the dates it sums are in one zone."""
+    day, found = _governed(instant, tz, held)
+    return day, found.period_containing(day)
+
+
+def _governed(
+    instant: datetime, tz: ZoneInfo, held: Sequence[HeldSubscription]
+) -> tuple[date, HeldSubscription]:
     day = local_date(instant, tz, field="timestamp")
     found = governing(held, day)
     if found.tz.key != tz.key:  # the subscription keeps the zone it was taken out in
         day = local_date(instant, found.tz, field="timestamp")
-    return day, found.period_containing(day)
+    return day, found
 
 
 def place(
@@ -193,9 +230,15 @@ def place(
     grace: timedelta,
 ) -> tuple[date, Period]:
     """The local date an event counts on and its period; EventRefused(period_closed) once
-    ``received`` is at or past the period's end plus ``grace``."""
-    day, period = dated(instant, tz, held)
+    ``received`` is at or past the period's end plus ``grace``. A period stopped in its
+    middle (ADR 0034) closes at the stop for events at or after it, and at the stop plus
+    ``grace`` for those before it."""
+    day, found = _governed(instant, tz, held)
+    period = found.period_containing(day)
     closes = period.end_at + grace
+    stopped = found.stopped_close(instant, day, grace) if found.stops_usage else None
+    if stopped is not None:
+        closes = stopped
     if received >= closes:
         raise EventRefused(
             f"the event's period {period.start} to {period.end} closed at "
@@ -204,6 +247,12 @@ def place(
             code=ec.PERIOD_CLOSED,
         )
     return day, period
+
+
+def _closed(why: str) -> EventRefused:
+    return EventRefused(
+        f"{why}; this event's usage counts nowhere", field="timestamp", code=ec.PERIOD_CLOSED
+    )
 
 
 def format_grace(grace: timedelta) -> str:

@@ -16,15 +16,15 @@ from pathlib import Path
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
-from plansmith.application.screens.invoices import AccountInvoices, account_invoices
+from plansmith.application.screens.invoices import AccountInvoices
+from plansmith.application.screens.portal_invoices import invoices_screen
 from plansmith.application.screens.portal_payments import Owing, owing_of
-from plansmith.application.screens.portal_usage import predicted
 from plansmith.domain.accounts.account import Account
 from plansmith.domain.invoicing.invoice import Invoice
 from plansmith.entrypoints.portal.plans_views import day, last_day
 from plansmith.entrypoints.portal.routes import NO_STORE, PREFIX, CurrentVisit, Visit
 from plansmith.entrypoints.routers import app_router
-from plansmith.entrypoints.webui.deps import Container, organization_clock
+from plansmith.entrypoints.webui.deps import Container
 from plansmith.entrypoints.webui.i18n import COOKIE, N_, language_of, request_language, translate
 from plansmith.entrypoints.webui.invoice_document import Formats, InvoiceDocument
 from plansmith.entrypoints.webui.invoice_loading import Loaded, load_invoice, upcoming_documents
@@ -107,13 +107,12 @@ def _chrome(visit: Visit, account: Account) -> dict[str, object]:
 @router.get("/invoices")
 def invoices_page(request: Request, visit: CurrentVisit, app: Container) -> Response:
     org, account_id = visit.organization_id, visit.account_id
-    page = account_invoices(app.uow(), app.clock, org, account_id, app.invoice_grace)
+    screen = invoices_screen(app.uow(), app.clock, org, account_id, app.invoice_grace)
+    page, owing = screen.page, screen.owing
     language = request_language(request, page.account.locale)
-    owing = owing_of(app.uow(), account_id, page.past)
-    prediction = predicted(app.uow, organization_clock(app, org), org, account_id)
     context = {
         "future": future_blocks(page, language),
-        "prediction": prediction,
+        "prediction": screen.prediction,
         "prediction_names": page.plan_names,
         "past": [PastInvoice.of(invoice, page.account, language) for invoice in page.past],
         "owing": owing,

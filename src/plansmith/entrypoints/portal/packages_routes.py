@@ -74,10 +74,10 @@ router = app_router(prefix=PREFIX, include_in_schema=False, default_response_cla
 def packages_page(
     request: Request, family_code: str, visit: CurrentVisit, app: Container, done: str = ""
 ) -> Response:
-    page = packages_q.packages_page(
+    page, panel = packages_q.packages_screen(
         app.uow(), app.clock, visit.organization_id, visit.account_id, family_code
     )
-    return _page(request, app, visit, page, done=done)
+    return _page(request, app, visit, page, done=done, panel=panel)
 
 
 @router.post("/plans/{family_code}/packages/review")
@@ -260,11 +260,12 @@ def _page(
     entered: Mapping[str, str] | None = None,
     pack_error: tuple[str | None, str] | None = None,
     status: int = 200,
+    panel: usage_q.UsagePanel | None = None,
 ) -> Response:
+    """``panel``: read with the page already (else read here, after what a form did)."""
     account = page.account
     language = request_language(request, account.locale)
-    panel = None
-    if page.held is not None:
+    if panel is None and page.held is not None:
         clock = organization_clock(app, visit.organization_id)
         panel = usage_q.usage_panel(app.uow, clock, visit.organization_id, page.held.subscription)
     bought = translate(language, PACK_BOUGHT) if done == "pack_bought" else None

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -58,11 +58,13 @@ class SqlUpcomingReads:
         book: PriceBook,
         moves: Mapping[str, RenewalMove],
     ) -> tuple[Account, InvoiceAddress | None, BillingSnapshot] | None:
-        found = self._account(organization_id, account_id)
-        if found is None:
+        e = t.subscription_events.c
+        last = select(func.max(e.seq)).where(e.subscription_id == S.id).scalar_subquery()
+        rows = self._held_rows(organization_id, account_id, last.label("last_event_seq"))
+        if not rows:
             return None
-        account, address, own_rate = found
-        subs, logs, last_event = self._subscriptions(organization_id, account_id)
+        account, address, own_rate, subs, logs = _held_of(rows)
+        last_event = {r.id: r.last_event_seq or 0 for r in rows if r.id is not None}
         ids = list(subs)
         pending = self._pending(ids)
         keys = self._keys([subs[i] for i in ids if pending[i]])
@@ -109,15 +111,40 @@ class SqlUpcomingReads:
             P.period_start >= since.scalar_subquery(),
             P.status == PackStatus.PAID.value,
         )
+        rows = self._held_rows(
+            organization_id,
+            account_id,
+            revision.scalar_subquery().label("catalog_revision"),
+            packs.scalar_subquery().label("paid_packs"),
+        )
+        if not rows:
+            return None
+        account, address, own_rate, subs, logs = _held_of(rows)
+        r = rows[0]._mapping
+        return AccountHoldings(
+            account,
+            address,
+            own_rate,
+            self._tax_rates(organization_id),
+            tuple((sub, tuple(logs[sub_id])) for sub_id, sub in subs.items()),
+            int(r["catalog_revision"] or 0),
+            _packs(r["paid_packs"]),
+        )
+
+    def _held_rows(
+        self, organization_id: str, account_id: str, *more: ColumnElement[Any]
+    ) -> list[Row[Any]]:
+        """The account with its default address and own tax rate, and its subscriptions with
+        their logs, in one statement: a row per span (the account alone when it holds none),
+        with ``more`` columns on each."""
         q = (
             select(
                 *[c.label(f"acct_{c.name}") for c in t.accounts.c],
                 AR.tax_rate_id.label("own_tax_rate_id"),
                 *[c.label(f"address_{c.name}") for c in t.invoice_addresses.c],
-                revision.scalar_subquery().label("catalog_revision"),
+                *more,
                 t.subscriptions,
                 *[SP[name].label(f"span_{name}") for name in _SPAN],
-                packs.scalar_subquery().label("paid_packs"),
             )
             .select_from(
                 t.accounts.outerjoin(t.account_tax_rates, AR.account_id == A.id)
@@ -137,36 +164,7 @@ class SqlUpcomingReads:
             .where(A.organization_id == organization_id, A.id == account_id)
             .order_by(S.created_at, S.id, SP.seq)
         )
-        rows: list[Row[Any]] = list(self.session.execute(q))
-        if not rows:
-            return None
-        r = rows[0]._mapping
-        account = Account(**{c.name: r[f"acct_{c.name}"] for c in t.accounts.c})
-        address = None
-        if r["address_id"] is not None:
-            address = InvoiceAddress(
-                **{c.name: r[f"address_{c.name}"] for c in t.invoice_addresses.c}
-            )
-        subs: dict[str, Subscription] = {}
-        logs: dict[str, list[Span]] = {}
-        for row in rows:
-            m = row._mapping
-            if m["id"] is None:
-                continue  # the account holds no subscription
-            if m["id"] not in subs:
-                subs[m["id"]] = subscription_of_row(row)
-                logs[m["id"]] = []
-            if m["span_seq"] is not None:
-                logs[m["id"]].append(span_of_row(row, "span_"))
-        return AccountHoldings(
-            account,
-            address,
-            r["own_tax_rate_id"],
-            self._tax_rates(organization_id),
-            tuple((sub, tuple(logs[sub_id])) for sub_id, sub in subs.items()),
-            int(r["catalog_revision"] or 0),
-            _packs(r["paid_packs"]),
-        )
+        return list(self.session.execute(q))
 
     def _tax_rates(self, organization_id: str) -> tuple[TaxRate, ...]:
         tr = t.tax_rates.c
@@ -178,62 +176,6 @@ class SqlUpcomingReads:
                 .order_by(tr.created_at)
             )
         )
-
-    def _account(
-        self, organization_id: str, account_id: str
-    ) -> tuple[Account, InvoiceAddress | None, str | None] | None:
-        """The account, its default invoice address and its own tax rate: one statement."""
-        address_cols = [c.label(f"address_{c.name}") for c in t.invoice_addresses.c]
-        q = (
-            select(t.accounts, AR.tax_rate_id.label("own_tax_rate_id"), *address_cols)
-            .outerjoin(t.account_tax_rates, AR.account_id == A.id)
-            .outerjoin(
-                t.invoice_addresses,
-                and_(AD.id == A.default_invoice_address_id, AD.organization_id == organization_id),
-            )
-            .where(A.organization_id == organization_id, A.id == account_id)
-        )
-        row = self.session.execute(q).first()
-        if row is None:
-            return None
-        r = row._mapping
-        account = Account(**{c.name: r[c.name] for c in t.accounts.c})
-        address = None
-        if r["address_id"] is not None:
-            address = InvoiceAddress(
-                **{c.name: r[f"address_{c.name}"] for c in t.invoice_addresses.c}
-            )
-        return account, address, r["own_tax_rate_id"]
-
-    def _subscriptions(
-        self, organization_id: str, account_id: str
-    ) -> tuple[dict[str, Subscription], dict[str, list[Span]], dict[str, int]]:
-        """The account's subscriptions (oldest first) with their logs and last event seq, in
-        one statement: a row per span."""
-        e = t.subscription_events.c
-        last = select(func.max(e.seq)).where(e.subscription_id == S.id).scalar_subquery()
-        q = (
-            select(
-                t.subscriptions,
-                last.label("last_event_seq"),
-                *[SP[name].label(f"span_{name}") for name in _SPAN],
-            )
-            .outerjoin(t.subscription_spans, SP.subscription_id == S.id)
-            .where(S.organization_id == organization_id, S.account_id == account_id)
-            .order_by(S.created_at, S.id, SP.seq)
-        )
-        subs: dict[str, Subscription] = {}
-        logs: dict[str, list[Span]] = {}
-        last_event: dict[str, int] = {}
-        for row in self.session.execute(q):
-            r = row._mapping
-            if r["id"] not in subs:
-                subs[r["id"]] = subscription_of_row(row)
-                logs[r["id"]] = []
-                last_event[r["id"]] = r["last_event_seq"] or 0
-            if r["span_seq"] is not None:
-                logs[r["id"]].append(span_of_row(row, "span_"))
-        return subs, logs, last_event
 
     def _pending(self, ids: Sequence[str]) -> dict[str, list[tuple[str, BillableItem]]]:
         pending: dict[str, list[tuple[str, BillableItem]]] = {i: [] for i in ids}
@@ -272,6 +214,32 @@ class SqlUpcomingReads:
         for sub_id, key in self.session.execute(q):
             keys.setdefault(sub_id, set()).add(key)
         return keys
+
+
+def _held_of(
+    rows: Sequence[Row[Any]],
+) -> tuple[
+    Account, InvoiceAddress | None, str | None, dict[str, Subscription], dict[str, list[Span]]
+]:
+    """The account, its address, its own tax rate, and its subscriptions (oldest first) with
+    their logs, from ``_held_rows``."""
+    r = rows[0]._mapping
+    account = Account(**{c.name: r[f"acct_{c.name}"] for c in t.accounts.c})
+    address = None
+    if r["address_id"] is not None:
+        address = InvoiceAddress(**{c.name: r[f"address_{c.name}"] for c in t.invoice_addresses.c})
+    subs: dict[str, Subscription] = {}
+    logs: dict[str, list[Span]] = {}
+    for row in rows:
+        m = row._mapping
+        if m["id"] is None:
+            continue  # the account holds no subscription
+        if m["id"] not in subs:
+            subs[m["id"]] = subscription_of_row(row)
+            logs[m["id"]] = []
+        if m["span_seq"] is not None:
+            logs[m["id"]].append(span_of_row(row, "span_"))
+    return account, address, r["own_tax_rate_id"], subs, logs
 
 
 def _from(sub: Subscription) -> str:

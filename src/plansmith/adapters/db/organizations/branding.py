@@ -50,6 +50,17 @@ def _branding(values: Any) -> Branding:
 
 
 _READ = "branding"  # session.info: the brandings this transaction has read, by organization
+# The branding's columns as the organization's own read selects them beside its row.
+BRANDING_COLUMNS = [c.label(f"branding_{c.name}") for c in _SHOWN]
+
+
+def remember_branding(session: Any, organization_id: str, name: str, values: Any) -> None:
+    """Keep the branding read beside the organization (``BRANDING_COLUMNS`` of its row) for
+    the rest of the transaction, as ``SqlBranding.get`` keeps what it reads."""
+    read: dict[str, Branding | None] = session.info.setdefault(_READ, {})
+    if organization_id not in read:
+        shown = {c.name: values[f"branding_{c.name}"] for c in _SHOWN}
+        read[organization_id] = _branding({"id": organization_id, "name": name, **shown})
 
 
 class SqlBranding(Repository):

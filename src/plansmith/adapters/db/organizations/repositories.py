@@ -9,9 +9,12 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from plansmith.adapters.db import tables as t
+from plansmith.adapters.db.organizations.branding import BRANDING_COLUMNS, remember_branding
 from plansmith.adapters.db.paging import page_after
 from plansmith.adapters.db.rows import Repository, build
 from plansmith.domain.organizations.organization import ApiKey, OperatorUser, Organization
+
+_B = t.organization_branding.c
 
 
 class SqlOrganizations(Repository):
@@ -19,8 +22,19 @@ class SqlOrganizations(Repository):
         self._insert(t.organizations, organization)
 
     def get(self, organization_id: str) -> Organization | None:
-        q = select(t.organizations).where(t.organizations.c.id == organization_id)
-        return build(Organization, self.session.execute(q).first())
+        # With its branding, kept for the transaction: a page that reads the organization
+        # (its clock) shows the branding too (its header), and so reads it in one statement.
+        q = (
+            select(t.organizations, *BRANDING_COLUMNS)
+            .outerjoin(t.organization_branding, _B.organization_id == t.organizations.c.id)
+            .where(t.organizations.c.id == organization_id)
+        )
+        row = self.session.execute(q).first()
+        if row is None:
+            return None
+        values = row._mapping
+        remember_branding(self.session, organization_id, values["name"], values)
+        return Organization(**{c.name: values[c.name] for c in t.organizations.c})
 
     def find_by_name(self, name: str) -> Organization | None:
         q = select(t.organizations).where(t.organizations.c.name == name)

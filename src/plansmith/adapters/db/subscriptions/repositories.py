@@ -8,7 +8,7 @@ two requests (or workers) that read the same subscription only the first one's w
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     Text,
@@ -331,3 +331,13 @@ class SqlSubscriptions:
         )
         found: datetime | None = self.session.execute(q).scalar_one()
         return found
+
+    def next_stop_usage_at(
+        self, organization_id: str, after: datetime, until: datetime, grace: timedelta
+    ) -> datetime | None:
+        closes = S.stop_usage_closes  # + grace, in Python: interval arithmetic differs by engine
+        q = select(func.min(closes)).where(
+            S.organization_id == organization_id, closes > after - grace, closes <= until - grace
+        )
+        found: datetime | None = self.session.execute(q).scalar_one()
+        return None if found is None else found + grace

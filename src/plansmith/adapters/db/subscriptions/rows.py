@@ -12,6 +12,7 @@ from plansmith.domain.kernel.periods import Cycle
 from plansmith.domain.subscriptions.subscription import (
     ScheduledChange,
     Status,
+    StopUsage,
     Subscription,
     Terms,
     terms_from_data,
@@ -42,6 +43,7 @@ def _scheduled_from_data(data: dict[str, Any] | None) -> ScheduledChange | None:
 
 
 def subscription_values(sub: Subscription) -> dict[str, Any]:
+    stop = sub.stop_usage
     return {
         "organization_id": sub.organization_id,
         "account_id": sub.account_id,
@@ -64,6 +66,11 @@ def subscription_values(sub: Subscription) -> dict[str, Any]:
         "registered_at": sub.registered_at,
         "ended_on": sub.ended_on,
         "due_at": sub.due_at(),
+        "stopped_at": sub.stopped_at,
+        "usage_from": sub.usage_from,
+        "stop_usage_start": stop.start if stop is not None else None,
+        "stop_usage_on": stop.on if stop is not None else None,
+        "stop_usage_closes": stop.closes_from if stop is not None else None,
         "created_at": sub.created_at,
         "updated_at": sub.updated_at,
     }
@@ -99,6 +106,13 @@ def subscription_of_row(row: Row[Any]) -> Subscription:
         revision=r["revision"],
         created_at=r["created_at"],
         updated_at=r["updated_at"],
+        stopped_at=r["stopped_at"],
+        usage_from=r["usage_from"],
+        stop_usage=(
+            StopUsage(r["stop_usage_start"], r["stop_usage_on"], r["stop_usage_closes"])
+            if r["stop_usage_on"] is not None
+            else None
+        ),
     )
 
 

@@ -49,6 +49,13 @@ subscriptions = Table(
     Column("revision", Integer, nullable=False),
     # when the renewal step next has work for it (the UTC instant of the local period end)
     Column("due_at", UTCDateTime(), nullable=True),
+    # ADR 0034: the last stop that closed usage, the usage window after a resume, and the
+    # stopped window not billed yet (0026)
+    Column("stopped_at", UTCDateTime(), nullable=True),
+    Column("usage_from", Date, nullable=True),
+    Column("stop_usage_start", Date, nullable=True),
+    Column("stop_usage_on", Date, nullable=True),
+    Column("stop_usage_closes", UTCDateTime(), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Index("ix_subscriptions_account", "organization_id", "account_id"),

@@ -105,6 +105,10 @@ class SqlUsage:
                 s.period_start,
                 s.period_end,
                 s.ended_on,
+                s.stopped_at,
+                s.usage_from,
+                s.stop_usage_start,
+                s.stop_usage_closes,
             )
             .select_from(
                 t.accounts.outerjoin(
@@ -129,6 +133,10 @@ class SqlUsage:
                         period_end=row.period_end,
                         ended_on=row.ended_on,
                         tz=tz,
+                        stopped_at=row.stopped_at,
+                        usage_from=row.usage_from,
+                        stop_start=row.stop_usage_start,
+                        stop_closes_from=row.stop_usage_closes,
                     )
                 )
         return [
