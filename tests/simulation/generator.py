@@ -34,9 +34,8 @@ STARTS = (
     datetime(2028, 2, 28, 20, 0, tzinfo=UTC),
     datetime(2026, 12, 6, 9, 15, tzinfo=UTC),
 )
-# Whether usage of a period stopped in its middle (an immediate cancel or a pause) is billed
-# (ADR 0034). While it is not, histories stop no period that has usage.
-STOPPED_PERIOD_USAGE = False
+# Whether histories stop periods that have usage (an immediate cancel or a pause; ADR 0034).
+STOPPED_PERIOD_USAGE = True
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,18 @@ class Span:
 
 
 @dataclass
+class Window:
+    """A usage window a stop closed (ADR 0034): the local dates [start, last], billed on an
+    invoice of its own once the stop + the grace window has passed."""
+
+    start: date
+    last: date
+    stopped_at: datetime
+    spans: list[Span]
+    period_days: int
+
+
+@dataclass
 class Invoice:
     number: int  # the model's own order of making
     sub: Sub
@@ -119,7 +131,14 @@ class Sub:
     items: list[Item] = field(default_factory=list)
     pending: list[Item] = field(default_factory=list)
     invoiced_keys: set[str] = field(default_factory=set)
-    spans: list[Span] = field(default_factory=list)
+    spans: list[Span] = field(default_factory=list)  # plans held in the usage window
+    stopped: list[Window] = field(default_factory=list)  # closed, not billed yet
+    closed: list[Window] = field(default_factory=list)  # every window a stop closed
+
+    @property
+    def usage_start(self) -> date:
+        """The first local date of the current usage window (the period's, or a restart's)."""
+        return self.spans[0].start if self.spans else self.start
 
     def unit(self, plan: str | None = None, cycle: str | None = None) -> int:
         return PLANS[plan or self.plan].unit_amount(self.account.currency, cycle or self.cycle)
@@ -137,12 +156,13 @@ class Sub:
         amount = round_half_up(Fraction(full * days, period_days))
         return Item(kind, -amount if kind == "credit" else amount, start, self.end)
 
-    def due_at(self) -> datetime | None:
+    def due_at(self, windows: bool = True) -> datetime | None:
         """When the billing step next has work: the period's end once its late usage events
         can no longer come (every plan here charges usage)."""
-        if self.status != "active":
-            return None
-        return local_midnight(self.end, self.account.zone) + EVENT_GRACE
+        found = [w.stopped_at + EVENT_GRACE for w in self.stopped] if windows else []
+        if self.status == "active":
+            found.append(local_midnight(self.end, self.account.zone) + EVENT_GRACE)
+        return min(found) if found else None
 
     @property
     def billing_key(self) -> str:
@@ -173,22 +193,35 @@ class Model:
         self._spread(account)
 
     def usage_event(self, account: Account, event_id: str, at: datetime) -> Refusal | None:
-        """Whether the event counts: once per id, in the period holding its local date (of
-        the subscription held that day), until that period's end plus the grace window."""
+        """Whether the event counts: once per id, in the usage window holding its local date,
+        until that window closes (a period's end, or a stop) plus the grace window."""
         if event_id in account.accepted:
             return Refusal(409, "duplicate")
         day = local_date(at, account.zone)
-        if not account.subs or day < account.subs[0].started:
+        if not account.subs:
+            return Refusal(422, "no_subscription")
+        if day < account.subs[0].started:
             return Refusal(422, "before_subscription")
         sub = [s for s in account.subs if s.started <= day][-1]
-        held = sub.status == "active" or (sub.ended_on is not None and day < sub.ended_on)
-        if not held:
-            return Refusal(422, "no_subscription")
-        _start, end = period_holding(sub.anchor, sub.cycle, day)
-        if self.now >= local_midnight(end, account.zone) + EVENT_GRACE:
-            return Refusal(422, "period_closed")
+        refusal = self._window_refusal(sub, day, at)
+        if refusal is not None:
+            return refusal
         account.accepted[event_id] = day
         account.usage[day] = account.usage.get(day, 0) + 1
+        return None
+
+    def _window_refusal(self, sub: Sub, day: date, at: datetime) -> Refusal | None:
+        for window in sub.closed:
+            if window.start <= day <= window.last:
+                late = self.now >= window.stopped_at + EVENT_GRACE
+                return Refusal(422, "period_closed") if at >= window.stopped_at or late else None
+        if sub.status != "active" and (sub.ended_on is None or day >= sub.ended_on):
+            return Refusal(422, "period_closed")
+        if sub.status == "active" and sub.start <= day < sub.usage_start:
+            return Refusal(422, "period_closed")  # a gap a stop left: nowhere to count
+        _start, end = period_holding(sub.anchor, sub.cycle, day)
+        if self.now >= local_midnight(end, sub.account.zone) + EVENT_GRACE:
+            return Refusal(422, "period_closed")
         return None
 
     def action_day(self, sub: Sub) -> date:
@@ -278,6 +311,10 @@ class Model:
         today = self.action_day(sub)
         sub.add(sub.prorated("credit", sub.price(), today))
         self._end_span(sub, today)
+        window = Window(sub.usage_start, today, self.now, sub.spans, (sub.end - sub.start).days)
+        sub.stopped.append(window)
+        sub.closed.append(window)
+        sub.spans = []
         sub.status, sub.cancel_at_end, sub.scheduled = to, False, None
         sub.ended_on = today
         return None
@@ -301,7 +338,13 @@ class Model:
         sub.start, sub.end = period_holding(sub.anchor, sub.cycle, today)
         sub.status, sub.ended_on = "active", None
         sub.add(sub.prorated("charge", sub.price(), today))
-        sub.spans = [Span(sub.plan, today, sub.end)]
+        window_start = today
+        if sub.closed and sub.closed[-1].last == today:
+            # A restart on the stop's own date: that date stays in the stopped window, which
+            # closes at the date's end (each date in one line); the new window starts after.
+            window_start = today + timedelta(days=1)
+            sub.closed[-1].stopped_at = local_midnight(window_start, account.zone)
+        sub.spans = [Span(sub.plan, window_start, sub.end)]
         return None
 
     def _end_span(self, sub: Sub, day: date) -> None:
@@ -333,12 +376,10 @@ class Model:
     def _step(self, at: datetime) -> None:
         for account in self.accounts:
             for sub in account.subs:
-                self._catch_up(sub, at)
+                self._catch_up(sub, at, billing=True)
                 if sub.pending and sub.billing_key not in sub.invoiced_keys:
-                    invoice = Invoice(len(self.invoices), sub, sub.billing_key, at, sub.pending)
-                    sub.invoiced_keys.add(sub.billing_key)
+                    self._invoice(sub, sub.billing_key, sub.pending, at)
                     sub.pending = []
-                    self.invoices.append(invoice)
         for invoice in self.invoices:
             if invoice.status == "draft" and invoice.finalize_at <= at:
                 self._finalize(invoice)
@@ -346,10 +387,21 @@ class Model:
             self._spread(account)
             self._collect(account)
 
-    def _catch_up(self, sub: Sub, at: datetime) -> None:
+    def _invoice(self, sub: Sub, key: str, items: list[Item], at: datetime) -> None:
+        if key not in sub.invoiced_keys:
+            sub.invoiced_keys.add(key)
+            self.invoices.append(Invoice(len(self.invoices), sub, key, at, items))
+            if key.startswith("stop-usage:"):
+                sub.items.append(items[0])
+
+    def _catch_up(self, sub: Sub, at: datetime, billing: bool = False) -> None:
         """Every period end the subscription passed by `at`: its usage line, then the renewal
-        (or the cancellation at term end, or the scheduled change)."""
-        while (due := sub.due_at()) is not None and due <= at:
+        (or the cancellation at term end, or the scheduled change). A billing step also bills
+        the windows stops closed."""
+        while (due := sub.due_at(windows=billing)) is not None and due <= at:
+            if sub.stopped and sub.stopped[0].stopped_at + EVENT_GRACE == due:
+                self._bill_window(sub, sub.stopped.pop(0))
+                continue
             self._bill_usage(sub)
             if sub.cancel_at_end:
                 sub.status, sub.ended_on, sub.cancel_at_end = "canceled", sub.end, False
@@ -368,19 +420,32 @@ class Model:
         return months // MONTHS[sub.cycle]
 
     def _bill_usage(self, sub: Sub) -> None:
-        """The period's usage line: the calls past the allowance (included x days held / days
-        of the period, summed over the plans held, rounded once), at the price of the plan in
-        force at the end, rounded once."""
-        period_days = (sub.end - sub.start).days
+        """The period's usage line, over its usage window [start, end)."""
+        start = sub.usage_start
+        sub.add(self._usage_item(sub, sub.spans, start, sub.end, (sub.end - sub.start).days))
+
+    def _bill_window(self, sub: Sub, window: Window) -> None:
+        """A stopped window's line, on an invoice of its own: dates [start, last]; allowance
+        for the days before the stop date."""
+        end = window.last + timedelta(days=1)
+        item = self._usage_item(sub, window.spans, window.start, end, window.period_days)
+        self._invoice(sub, f"stop-usage:{window.last.isoformat()}", [item], self.now)
+
+    def _usage_item(
+        self, sub: Sub, spans: list[Span], start: date, end: date, period_days: int
+    ) -> Item:
+        """The calls past the allowance (included x days held / days of the period, summed
+        over the plans held, rounded once), at the price of the plan held last, rounded once."""
         included = sum(
-            (Fraction(PLANS[s.plan].included * (s.end - s.start).days, period_days) for s in sub.spans),
+            (Fraction(PLANS[s.plan].included * (s.end - s.start).days, period_days) for s in spans),
             Fraction(0),
         )
         allowance = round_half_up(included)
-        used = self.period_usage(sub.account, sub.start, sub.end)
+        used = self.period_usage(sub.account, start, end)
         billable = max(0, used - allowance)
-        amount = round_half_up(billable * PLANS[sub.plan].price_per_call(sub.account.currency))
-        sub.add(Item("usage", amount, sub.start, sub.end, str(used), allowance))
+        plan = spans[-1].plan if spans else sub.plan
+        amount = round_half_up(billable * PLANS[plan].price_per_call(sub.account.currency))
+        return Item("usage", amount, start, end, str(used), allowance)
 
     # -- money ---------------------------------------------------------------------------
 
