@@ -43,9 +43,7 @@ class Calls:
 
     def account(self, name: str, card: str | None = None, tax_rate: str | None = None) -> str:
         body = {"name": name, "email": "billing@example.com", "currency": "JPY"}
-        account_id: str = self.post("/v1/accounts", {**body, "time_zone": "Asia/Tokyo"}, 201)[
-            "id"
-        ]
+        account_id: str = self.post("/v1/accounts", {**body, "time_zone": "Asia/Tokyo"}, 201)["id"]
         if tax_rate is not None:
             self.post(f"/v1/accounts/{account_id}/tax_rate", {"tax_rate_id": tax_rate})
         if card is not None:

@@ -15,9 +15,7 @@ import httpx
 from tests.simulation.api_reads import every, get
 
 
-def undelivered_events(
-    http: httpx.Client, headers: dict[str, str], endpoint_id: str
-) -> list[str]:
+def undelivered_events(http: httpx.Client, headers: dict[str, str], endpoint_id: str) -> list[str]:
     """One line per event of a type the endpoint takes that has no succeeded delivery to it,
     or more than one delivery; and per delivery of an event the organization never published
     or the endpoint does not take. The endpoint must predate the events it is checked for."""
