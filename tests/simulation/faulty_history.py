@@ -16,14 +16,14 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
-from tests.simulation.cluster import Cluster
-from tests.simulation.receiver import Mode
+from tests.simulation.receiver import Mode, WebhookReceiver
 
 START = datetime(2026, 1, 31, 15, tzinfo=UTC)  # Feb 1 00:00 in Tokyo
 # Past each Tokyo month start (Feb 1, Mar 1, Apr 1), then a day on. A period with usage is
@@ -42,7 +42,25 @@ CARDS = {
     "declines": "tok_sandbox_insufficient_funds",
     "times_out": "tok_sandbox_timeout_succeeded",
 }
+
+
+class Cluster(Protocol):
+    """What the script needs of the process set (tests/simulation/cluster.py's Cluster)."""
+
+    base_url: str
+    live_key: str
+    receiver: WebhookReceiver
+
+    @property
+    def processes(self) -> Mapping[str, object]: ...
+
+    def kill(self, name: str) -> None: ...
+
+    def restart(self, name: str) -> None: ...
+
+
 FAULTS = ("worker", "relay", "webhooks", "fail", "silent")
+SLOTS = len(CARDS) + 2 * len(ADVANCES)  # the points between steps where a fault may come
 
 
 @dataclass
@@ -94,11 +112,16 @@ class Script:
     faults: list[str] = field(default_factory=list)
     timings: list[tuple[str, float]] = field(default_factory=list)  # step, seconds
     usage_events: int = 0
+    plan: list[str] = field(default_factory=list)  # the fault of each slot, in order
 
     def timed(self, step: str, since: float) -> None:
         self.timings.append((step, round(time.monotonic() - since, 1)))
 
     def run(self) -> None:
+        # Every kind of fault once, two more drawn, the rest of the slots quiet; shuffled.
+        extra = [self.rng.choice(FAULTS) for _ in range(2)]
+        self.plan = [*FAULTS, *extra, *["none"] * (SLOTS - len(FAULTS) - 2)]
+        self.rng.shuffle(self.plan)
         live = Client(self.cluster, self.cluster.live_key)
         made = live.post("/v1/sandboxes", {"name": "faults", "test_clock_start": START.isoformat()})
         self.api = api = Client(self.cluster, made["api_key"]["secret"])
@@ -179,8 +202,8 @@ class Script:
         self.cluster.restart("server")
 
     def fault(self) -> None:
-        """One seeded-random fault, or none."""
-        kind = self.rng.choice((*FAULTS, "none"))
+        """The next fault of the seeded plan (or none)."""
+        kind = self.plan.pop(0)
         receiver, cluster = self.cluster.receiver, self.cluster
         if kind in ("worker", "relay", "webhooks") and kind in cluster.processes:
             cluster.kill(kind)

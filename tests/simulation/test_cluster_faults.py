@@ -99,4 +99,6 @@ def test_a_history_survives_killed_processes_and_a_failing_receiver(cluster: Clu
     assert len(events) > 20 and set(cluster.receiver.acknowledged) >= {e["id"] for e in events}
 
     took = time.monotonic() - started
-    print(f"faults (seed {SEED}): {script.faults}; steps {script.timings}; {took:.1f} s")
+    answers = dict(cluster.receiver.answers)
+    print(f"seed {SEED}: {script.faults}; {script.timings}; receiver {answers}; {took:.1f} s")
+    assert {"worker", "relay", "webhooks", "fail", "silent"} <= set(script.faults)

@@ -19,6 +19,13 @@ from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
+from tests.integration.simulation_invariants_support import (
+    Made,
+    container,
+    deliver,
+    make_history,
+    receiver,
+)
 from tests.integration.webhook_receiver import Receiver
 from tests.simulation.invariants import (
     CREDIT_NOTE_NUMBER,
@@ -29,7 +36,6 @@ from tests.simulation.invariants import (
     invariant_violations,
     undelivered_events,
 )
-from tests.simulation.invariants_support import Made, container, deliver, make_history, receiver
 
 __all__ = ["container", "receiver"]  # fixtures of this module
 

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from plansmith.adapters.clock import TestClock
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
+from tests.integration.simulation_invariants_support import container, make_history, receiver
 from tests.integration.webhook_receiver import Receiver
 from tests.simulation.invariants import invariant_violations, undelivered_events
-from tests.simulation.invariants_support import container, make_history, receiver
 
 __all__ = ["container", "receiver"]  # fixtures of this module
 

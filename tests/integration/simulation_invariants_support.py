@@ -1,4 +1,5 @@
-"""Shared by test_invariants.py and test_invariant_faults.py: a container whose webhooks may
+"""Shared by tests/simulation/test_invariants.py and test_invariant_faults.py (here, not under
+tests/simulation, whose modules do not import plansmith): a container whose webhooks may
 go to 127.0.0.1 and whose drafts are finalized at once, a real receiver, and the small
 history made over the API with the relay and the deliveries run in this process."""
 
