@@ -113,6 +113,7 @@ class Script:
     timings: list[tuple[str, float]] = field(default_factory=list)  # step, seconds
     usage_events: int = 0
     plan: list[str] = field(default_factory=list)  # the fault of each slot, in order
+    receiver_free_at: float = 0.0  # monotonic: when the receiver may fail again
 
     def timed(self, step: str, since: float) -> None:
         self.timings.append((step, round(time.monotonic() - since, 1)))
@@ -204,19 +205,31 @@ class Script:
     def fault(self) -> None:
         """The next fault of the seeded plan (or none)."""
         kind = self.plan.pop(0)
-        receiver, cluster = self.cluster.receiver, self.cluster
+        cluster = self.cluster
         if kind in ("worker", "relay", "webhooks") and kind in cluster.processes:
             cluster.kill(kind)
             time.sleep(self.rng.uniform(0.1, 1.0))
             cluster.restart(kind)
-        elif kind == "fail":  # shorter than the first retry's 5 s: the retry finds it well
-            receiver.switch(Mode.FAIL)
-            time.sleep(self.rng.uniform(1.0, 2.5))
-            receiver.switch(Mode.OK)
-        elif kind == "silent":
-            receiver.switch(Mode.SILENT)
-            time.sleep(self.rng.uniform(1.0, 3.0))
-            receiver.switch(Mode.OK)
+        elif kind in ("fail", "silent"):
+            self._receiver_fault(Mode.FAIL if kind == "fail" else Mode.SILENT)
         else:
             return
         self.faults.append(kind)
+
+    def _receiver_fault(self, mode: Mode) -> None:
+        """The receiver fails (500) or goes silent from now, over the steps that follow, and
+        is well again after a few seconds (a timer). A 500 is retried 5 s later and a silent
+        attempt gives up after 10 s, then is retried 5 s later: a window is shorter than the
+        first, and the next one starts only after those retries, which then find it well
+        (the retry after them comes 5 minutes later, beyond the test)."""
+        wait = self.receiver_free_at - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        lasts = self.rng.uniform(1.0, 2.5) if mode is Mode.FAIL else self.rng.uniform(1.0, 3.0)
+        after = 6.0 if mode is Mode.FAIL else 16.0
+        self.receiver_free_at = time.monotonic() + lasts + after
+        receiver = self.cluster.receiver
+        receiver.switch(mode)
+        well_again = threading.Timer(lasts, receiver.switch, args=(Mode.OK,))
+        well_again.daemon = True
+        well_again.start()

@@ -102,3 +102,4 @@ def test_a_history_survives_killed_processes_and_a_failing_receiver(cluster: Clu
     answers = dict(cluster.receiver.answers)
     print(f"seed {SEED}: {script.faults}; {script.timings}; receiver {answers}; {took:.1f} s")
     assert {"worker", "relay", "webhooks", "fail", "silent"} <= set(script.faults)
+    assert answers.get("500", 0) + answers.get("held", 0) > 0  # the receiver's faults bit
