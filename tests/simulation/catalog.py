@@ -44,7 +44,7 @@ class Plan:
 
     def price_per_call(self, currency: str) -> Fraction:
         """In minor units (the text is major units)."""
-        return Fraction(self.unit_price[currency]) * 10 ** DECIMALS[currency]
+        return Fraction(self.unit_price[currency]) * Fraction(10) ** DECIMALS[currency]
 
     def body(self) -> dict[str, Any]:
         charges = [

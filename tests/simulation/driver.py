@@ -47,9 +47,11 @@ class Driver:
         if path != "/v1/test_clock/advance" and self.retries.random() < 0.15:
             again = self.http.request(method, path, json=body, headers=headers)
             if (again.status_code, again.content) != (first.status_code, first.content):
-                raise Difference(f"{method} {path} sent again with its Idempotency-Key: "
-                                 f"{first.status_code} then {again.status_code} "
-                                 f"{again.text[:200]}")
+                raise Difference(
+                    f"{method} {path} sent again with its Idempotency-Key: "
+                    f"{first.status_code} then {again.status_code} "
+                    f"{again.text[:200]}"
+                )
         return first
 
     def ok(self, method: str, path: str, body: Any = None) -> Any:
@@ -62,13 +64,16 @@ class Driver:
         got = response.status_code
         if refusal is None:
             if got >= 300:
-                raise Difference(f"{what}: the model accepts it, the product answers {got} "
-                                 f"{response.text[:300]}")
+                raise Difference(
+                    f"{what}: the model accepts it, the product answers {got} {response.text[:300]}"
+                )
             return
         code = response.json().get("code") if got >= 400 else None
         if (got, code) != (refusal.status, refusal.code):
-            raise Difference(f"{what}: the model refuses it ({refusal.status} {refusal.code}), "
-                             f"the product answers {got} {code or response.text[:200]}")
+            raise Difference(
+                f"{what}: the model refuses it ({refusal.status} {refusal.code}), "
+                f"the product answers {got} {code or response.text[:200]}"
+            )
 
     def listed(self, path: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -99,15 +104,20 @@ class Driver:
         account = self.model.accounts[index]
         return account, account.latest
 
-    def _apply(self, action: a.Action) -> list[Account]:  # noqa: C901 - one branch per action
+    def _apply(self, action: a.Action) -> list[Account]:
         m = self.model
         if isinstance(action, a.NewAccount):
             account = m.new_account(action.currency, action.zone)
-            body = {"name": f"Account {account.index}", "email": f"a{account.index}@sim.example",
-                    "currency": action.currency, "time_zone": action.zone}
+            body: dict[str, object] = {
+                "name": f"Account {account.index}",
+                "email": f"a{account.index}@sim.example",
+                "currency": action.currency,
+                "time_zone": action.zone,
+            }
             self.account_ids.append(self.ok("POST", "/v1/accounts", body)["id"])
-            self.ok("POST", f"/v1/accounts/{self.account_ids[-1]}/payment_methods",
-                    {"source": CARD})
+            self.ok(
+                "POST", f"/v1/accounts/{self.account_ids[-1]}/payment_methods", {"source": CARD}
+            )
             return [account]
         if isinstance(action, a.Advance):
             to = m.now + timedelta(seconds=action.seconds)
@@ -118,8 +128,12 @@ class Driver:
         aid = self.account_ids[action.account]
         if isinstance(action, a.Subscribe):
             made = m.subscribe(account, action.plan, action.cycle, action.quantity)
-            body = {"account_id": aid, "plan": action.plan, "cycle": action.cycle,
-                    "quantity": action.quantity}
+            body = {
+                "account_id": aid,
+                "plan": action.plan,
+                "cycle": action.cycle,
+                "quantity": action.quantity,
+            }
             response = self.call("POST", "/v1/subscriptions", body)
             self.expect(response, made if isinstance(made, Refusal) else None, "subscribe")
             if not isinstance(made, Refusal):
@@ -130,8 +144,11 @@ class Driver:
             return [account]
         if isinstance(action, a.TopUp):
             m.top_up(account, action.amount)
-            self.ok("POST", f"/v1/accounts/{aid}/top_ups",
-                    {"amount": action.amount, "currency": account.currency})
+            self.ok(
+                "POST",
+                f"/v1/accounts/{aid}/top_ups",
+                {"amount": action.amount, "currency": account.currency},
+            )
             return [account]
         if isinstance(action, a.CreditNote):
             self._credit_note(account, action)
@@ -141,30 +158,61 @@ class Driver:
         sid = self.sub_ids[id(sub)]
         if isinstance(action, a.Change):
             refusal = m.change(sub, action.plan, action.quantity, action.cycle)
-            body = {k: v for k, v in (("plan", action.plan), ("quantity", action.quantity),
-                                      ("cycle", action.cycle)) if v is not None}
-            self.expect(self.call("POST", f"/v1/subscriptions/{sid}/changes",
-                                  {**body, "when": "now"}), refusal, f"change {body}")
+            change: dict[str, object] = {
+                k: v
+                for k, v in (
+                    ("plan", action.plan),
+                    ("quantity", action.quantity),
+                    ("cycle", action.cycle),
+                )
+                if v is not None
+            }
+            self.expect(
+                self.call("POST", f"/v1/subscriptions/{sid}/changes", {**change, "when": "now"}),
+                refusal,
+                f"change {change}",
+            )
         elif isinstance(action, a.ChangeAtTermEnd):
             refusal = m.schedule_change(sub, action.quantity)
-            body = {"quantity": action.quantity, "when": "term_end"}
-            self.expect(self.call("POST", f"/v1/subscriptions/{sid}/changes", body), refusal,
-                        "change at term end")
+            self.expect(
+                self.call(
+                    "POST",
+                    f"/v1/subscriptions/{sid}/changes",
+                    {"quantity": action.quantity, "when": "term_end"},
+                ),
+                refusal,
+                "change at term end",
+            )
         elif isinstance(action, a.CancelAtTermEnd):
-            self.expect(self.call("POST", f"/v1/subscriptions/{sid}/cancel",
-                                  {"when": "term_end"}), m.cancel_at_end(sub), "cancel at term end")
+            self.expect(
+                self.call("POST", f"/v1/subscriptions/{sid}/cancel", {"when": "term_end"}),
+                m.cancel_at_end(sub),
+                "cancel at term end",
+            )
         elif isinstance(action, a.CancelNow):
-            self.expect(self.call("POST", f"/v1/subscriptions/{sid}/cancel", {"when": "now"}),
-                        m.stop_now(sub, "canceled"), "cancel now")
+            self.expect(
+                self.call("POST", f"/v1/subscriptions/{sid}/cancel", {"when": "now"}),
+                m.stop_now(sub, "canceled"),
+                "cancel now",
+            )
         elif isinstance(action, a.Pause):
-            self.expect(self.call("POST", f"/v1/subscriptions/{sid}/pause"),
-                        m.stop_now(sub, "paused"), "pause")
+            self.expect(
+                self.call("POST", f"/v1/subscriptions/{sid}/pause"),
+                m.stop_now(sub, "paused"),
+                "pause",
+            )
         elif isinstance(action, a.Resume):
-            self.expect(self.call("POST", f"/v1/subscriptions/{sid}/resume"),
-                        m.restart(sub, "paused"), "resume")
+            self.expect(
+                self.call("POST", f"/v1/subscriptions/{sid}/resume"),
+                m.restart(sub, "paused"),
+                "resume",
+            )
         elif isinstance(action, a.Reactivate):
-            self.expect(self.call("POST", f"/v1/subscriptions/{sid}/reactivate"),
-                        m.restart(sub, "canceled"), "reactivate")
+            self.expect(
+                self.call("POST", f"/v1/subscriptions/{sid}/reactivate"),
+                m.restart(sub, "canceled"),
+                "reactivate",
+            )
         return [account]
 
     def _usage(self, account: Account, aid: str, action: a.Usage) -> None:
@@ -172,19 +220,25 @@ class Driver:
         for event_id, back in action.events:
             at = self.model.now - timedelta(seconds=back)
             expected.append(self.model.usage_event(account, event_id, at))
-            events.append({"id": event_id, "account_id": aid, "code": EVENT_CODE,
-                           "timestamp": iso(at)})
+            events.append(
+                {"id": event_id, "account_id": aid, "code": EVENT_CODE, "timestamp": iso(at)}
+            )
         answers = self.ok("POST", "/v1/events/batch", {"events": events})["data"]
         for event, answer, refusal in zip(events, answers, expected, strict=True):
             got = None if answer["status"] == "accepted" else answer["code"]
             want = None if refusal is None else refusal.code
             if got != want:
-                raise Difference(f"usage event {event['id']} at {event['timestamp']}: the model "
-                                 f"says {want or 'accepted'}, the product {got or 'accepted'}")
+                raise Difference(
+                    f"usage event {event['id']} at {event['timestamp']}: the model "
+                    f"says {want or 'accepted'}, the product {got or 'accepted'}"
+                )
 
     def _credit_note(self, account: Account, action: a.CreditNote) -> None:
-        mine = [i for i in self.model.invoices if i.sub.account is account and i.total > 0
-                and i.status != "draft"]
+        mine = [
+            i
+            for i in self.model.invoices
+            if i.sub.account is account and i.total > 0 and i.status != "draft"
+        ]
         if len(mine) < action.back:
             return
         invoice = mine[-action.back]
@@ -192,16 +246,22 @@ class Driver:
         amount = max(1, room * action.share // 1000)
         product_id = self._invoice_id(invoice)
         refusal = self.model.credit_note(invoice, amount)
-        response = self.call("POST", f"/v1/invoices/{product_id}/credit_notes",
-                             {"amount": amount, "reason": f"simulated credit {self.step}"})
+        response = self.call(
+            "POST",
+            f"/v1/invoices/{product_id}/credit_notes",
+            {"amount": amount, "reason": f"simulated credit {self.step}"},
+        )
         self.expect(response, refusal, f"credit note of {amount}")
 
     def _invoice_id(self, invoice: Invoice) -> str:
         """The product's invoice for the model's: same subscription, made at the same instant."""
         sid = self.sub_ids[id(invoice.sub)]
         aid = self.account_ids[invoice.sub.account.index]
-        found = [i for i in self.listed("/v1/invoices", {"account_id": aid})
-                 if i["subscription_id"] == sid and i["created_at"] == iso(invoice.created)]
+        found = [
+            i
+            for i in self.listed("/v1/invoices", {"account_id": aid})
+            if i["subscription_id"] == sid and i["created_at"] == iso(invoice.created)
+        ]
         if len(found) != 1:
             raise Difference(f"{len(found)} invoices of {sid} made at {iso(invoice.created)}")
         return str(found[0]["id"])
@@ -213,8 +273,9 @@ class Driver:
             aid = self.account_ids[account.index]
             balance = self.ok("GET", f"/v1/accounts/{aid}/balance")["balance"]
             if balance != account.balance:
-                raise Difference(f"account {account.index}: balance {balance}, the model "
-                                 f"{account.balance}")
+                raise Difference(
+                    f"account {account.index}: balance {balance}, the model {account.balance}"
+                )
             for sub in account.subs:
                 self._compare_sub(sub)
             self._compare_usage(account, aid)
@@ -225,33 +286,53 @@ class Driver:
         if sub is None or sub.status != "active":
             return
         got = self.ok("GET", f"/v1/accounts/{aid}/usage?at={sub.start.isoformat()}")
-        value = next((int(m["value"]) for m in got["meters"] if m["meter"] == METER_BODY["code"]), 0)
+        value = next(
+            (int(m["value"]) for m in got["meters"] if m["meter"] == METER_BODY["code"]), 0
+        )
         want = self.model.period_usage(account, sub.start, sub.end)
         if (got["period_start"], value) != (sub.start.isoformat(), want):
-            raise Difference(f"account {account.index}: usage {value} from "
-                             f"{got['period_start']}, the model {want} from {sub.start}")
+            raise Difference(
+                f"account {account.index}: usage {value} from "
+                f"{got['period_start']}, the model {want} from {sub.start}"
+            )
 
     def _compare_sub(self, sub: Sub) -> None:
         sid = self.sub_ids[id(sub)]
         got = self.ok("GET", f"/v1/subscriptions/{sid}")
         held = sub.status in ("active", "paused")  # an ended one's period is not compared
-        seen = (got["status"], got["plan"]["code"], got["quantity"], got["cycle"],
-                got["current_period"]["start"] if held else got["ended_on"],
-                got["current_period"]["end"] if held else None, got["cancel_at_period_end"])
-        want = (sub.status, sub.plan, sub.quantity, sub.cycle,
-                sub.start.isoformat() if held else str(sub.ended_on),
-                sub.end.isoformat() if held else None, sub.cancel_at_end)
+        seen = (
+            got["status"],
+            got["plan"]["code"],
+            got["quantity"],
+            got["cycle"],
+            got["current_period"]["start"] if held else got["ended_on"],
+            got["current_period"]["end"] if held else None,
+            got["cancel_at_period_end"],
+        )
+        want = (
+            sub.status,
+            sub.plan,
+            sub.quantity,
+            sub.cycle,
+            sub.start.isoformat() if held else str(sub.ended_on),
+            sub.end.isoformat() if held else None,
+            sub.cancel_at_end,
+        )
         if seen != want:
-            raise Difference(f"subscription of account {sub.account.index}: product "
-                             f"{seen}, model {want}")
+            raise Difference(
+                f"subscription of account {sub.account.index}: product {seen}, model {want}"
+            )
         items = self.listed(f"/v1/subscriptions/{sid}/items")
-        product = Counter((i["kind"], i["amount"], i["period_start"], i["period_end"])
-                          for i in items)
+        product = Counter(
+            (i["kind"], i["amount"], i["period_start"], i["period_end"]) for i in items
+        )
         model = Counter(i.key() for i in sub.items)
         if product != model:
-            raise Difference(f"items of account {sub.account.index}'s {sub.plan}: only in the "
-                             f"product {sorted((product - model).elements())}, only in the model "
-                             f"{sorted((model - product).elements())}")
+            raise Difference(
+                f"items of account {sub.account.index}'s {sub.plan}: only in the "
+                f"product {sorted((product - model).elements())}, only in the model "
+                f"{sorted((model - product).elements())}"
+            )
 
     def compare_invoices(self) -> None:
         """Every invoice: when it was made, its status, lines and total; and what each card paid."""
@@ -261,31 +342,48 @@ class Driver:
             made = {(i["subscription_id"], i["created_at"]): i for i in product}
             mine = [i for i in self.model.invoices if i.sub.account is account]
             if len(product) != len(mine):
-                raise Difference(f"account {account.index}: {len(product)} invoices, the model "
-                                 f"{len(mine)} ({[iso(i.created) for i in mine]} vs "
-                                 f"{sorted(k[1] for k in made)})")
+                raise Difference(
+                    f"account {account.index}: {len(product)} invoices, the model "
+                    f"{len(mine)} ({[iso(i.created) for i in mine]} vs "
+                    f"{sorted(k[1] for k in made)})"
+                )
             for invoice in mine:
                 key = (self.sub_ids[id(invoice.sub)], iso(invoice.created))
                 if key not in made:
-                    raise Difference(f"account {account.index}: no invoice made at {key[1]} "
-                                     f"(made: {sorted(k[1] for k in made)})")
+                    raise Difference(
+                        f"account {account.index}: no invoice made at {key[1]} "
+                        f"(made: {sorted(k[1] for k in made)})"
+                    )
                 self._compare_invoice(made[key], invoice)
-            paid = sum(p["amount"] for p in self.listed(f"/v1/accounts/{aid}/payments")
-                       if p["status"] == "succeeded" and p["kind"] in ("payment", "top_up"))
+            paid = sum(
+                p["amount"]
+                for p in self.listed(f"/v1/accounts/{aid}/payments")
+                if p["status"] == "succeeded" and p["kind"] in ("payment", "top_up")
+            )
             if paid != account.card_charged:
-                raise Difference(f"account {account.index}: cards captured {paid}, the model "
-                                 f"{account.card_charged}")
+                raise Difference(
+                    f"account {account.index}: cards captured {paid}, the model "
+                    f"{account.card_charged}"
+                )
 
     def _compare_invoice(self, got: dict[str, Any], invoice: Invoice) -> None:
-        lines = Counter((line["kind"], line["amount"], line["period_start"], line["period_end"],
-                         (line["usage"] or {}).get("quantity", ""),
-                         (line["usage"] or {}).get("allowance"))
-                        for line in got["lines"])
+        lines = Counter(
+            (
+                line["kind"],
+                line["amount"],
+                line["period_start"],
+                line["period_end"],
+                (line["usage"] or {}).get("quantity", ""),
+                (line["usage"] or {}).get("allowance"),
+            )
+            for line in got["lines"]
+        )
         want = Counter((*i.key(), i.quantity, i.allowance) for i in invoice.items)
         if lines != want or got["totals"]["total"] != invoice.total:
-            raise Difference(f"invoice {got['id']} made {got['created_at']}: lines "
-                             f"{sorted(lines.elements())} total {got['totals']['total']}, the model "
-                             f"{sorted(want.elements())} total {invoice.total}")
+            raise Difference(
+                f"invoice {got['id']} made {got['created_at']}: lines "
+                f"{sorted(lines.elements())} total {got['totals']['total']}, the model "
+                f"{sorted(want.elements())} total {invoice.total}"
+            )
         if got["status"] != invoice.status:
             raise Difference(f"invoice {got['id']}: {got['status']}, the model {invoice.status}")
-

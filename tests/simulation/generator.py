@@ -86,8 +86,11 @@ def _apply(model: Model, action: a.Action) -> a.Action:
         elif isinstance(action, a.TopUp):
             model.top_up(account, action.amount)
         elif isinstance(action, a.CreditNote):
-            mine = [i for i in model.invoices if i.sub.account is account and i.total > 0
-                    and i.status != "draft"]
+            mine = [
+                i
+                for i in model.invoices
+                if i.sub.account is account and i.total > 0 and i.status != "draft"
+            ]
             if len(mine) >= action.back:
                 invoice = mine[-action.back]
                 room = invoice.total - invoice.credited
@@ -117,7 +120,7 @@ def _apply_to_sub(model: Model, sub: object, action: a.Action) -> None:
         model.restart(sub, "canceled")
 
 
-def _draw(rng: random.Random, model: Model) -> a.Action | None:  # noqa: C901 - the mix
+def _draw(rng: random.Random, model: Model) -> a.Action | None:
     index = rng.randrange(len(model.accounts))
     account = model.accounts[index]
     sub = account.latest
@@ -131,16 +134,18 @@ def _draw(rng: random.Random, model: Model) -> a.Action | None:  # noqa: C901 - 
         usable = STOPPED_PERIOD_USAGE or sub.status == "active"
         return _usage(rng, model, index) if usable else None
     if roll < 0.52:
-        plan = rng.choice([None, *PLANS])
+        to: str | None = rng.choice([None, *PLANS])
         qty = rng.choice([None, None, rng.randint(1, 12)])
         cycle = rng.choice(CYCLES) if rng.random() < 0.15 else None
-        return a.Change(index, plan, qty, cycle)
+        return a.Change(index, to, qty, cycle)
     if roll < 0.56:
         return a.ChangeAtTermEnd(index, rng.randint(1, 12))
     if roll < 0.60:
         return a.CancelAtTermEnd(index)
-    stopping_is_safe = STOPPED_PERIOD_USAGE or sub.status != "active" or (
-        model.period_usage(account, sub.start, sub.end) == 0
+    stopping_is_safe = (
+        STOPPED_PERIOD_USAGE
+        or sub.status != "active"
+        or (model.period_usage(account, sub.start, sub.end) == 0)
     )
     if roll < 0.64:
         return a.CancelNow(index) if stopping_is_safe else None

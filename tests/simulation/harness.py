@@ -69,7 +69,8 @@ def sandboxes(kind: str, url: str | None = None) -> Iterator[Sandbox]:
         container = bootstrap(settings, clock=clock)
         try:
             org = create_organization(container.uow(), clock, "Simulation operator")
-            live = {"Authorization": f"Bearer {create_api_key(container.uow(), clock, org.id, 's').secret}"}
+            key = create_api_key(container.uow(), clock, org.id, "simulation").secret
+            live = {"Authorization": f"Bearer {key}"}
             with TestClient(create_app(container)) as http:
                 yield _sandbox_maker(http, live)
         finally:
@@ -84,8 +85,9 @@ def _given(url: str) -> Iterator[str]:
 def _sandbox_maker(http: httpx.Client, live: dict[str, str]) -> Sandbox:
     @contextmanager
     def sandbox(history: History) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
-        made = http.post("/v1/sandboxes", json={"test_clock_start": iso(history.start)},
-                         headers=live)
+        made = http.post(
+            "/v1/sandboxes", json={"test_clock_start": iso(history.start)}, headers=live
+        )
         made.raise_for_status()
         body = made.json()
         try:

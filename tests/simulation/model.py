@@ -143,7 +143,9 @@ class Sub:
     def unit(self, plan: str | None = None, cycle: str | None = None) -> int:
         return PLANS[plan or self.plan].unit_amount(self.account.currency, cycle or self.cycle)
 
-    def price(self, plan: str | None = None, qty: int | None = None, cycle: str | None = None) -> int:
+    def price(
+        self, plan: str | None = None, qty: int | None = None, cycle: str | None = None
+    ) -> int:
         return self.unit(plan, cycle) * (qty if qty is not None else self.quantity)
 
     def add(self, item: Item) -> None:
@@ -202,7 +204,8 @@ class Model:
             return Refusal(422, "no_subscription")
         if day < account.subs[0].started:
             return Refusal(422, "before_subscription")
-        sub = [s for s in account.subs if s.started <= day][-1]
+        stopped = [s for s in account.subs if any(w.start <= day <= w.last for w in s.closed)]
+        sub = stopped[-1] if stopped else [s for s in account.subs if s.started <= day][-1]
         refusal = self._window_refusal(sub, day, at)
         if refusal is not None:
             return refusal
@@ -246,10 +249,20 @@ class Model:
         today = self.today(account)
         end = period_start(today, cycle, 1)
         sub = Sub(account, plan, cycle, qty, today, today, end, today)
-        sub.spans = [Span(plan, today, end)]
+        sub.spans = [Span(plan, self._window_start(account, today), end)]
         sub.add(Item("recurring", sub.price(), today, end))
         account.subs.append(sub)
         return sub
+
+    def _window_start(self, account: Account, today: date) -> date:
+        """A date a stopped window holds stays in it (it then closes at the date's end): a
+        usage window starting that day starts the day after, so each date is in one line."""
+        for sub in account.subs:
+            for window in sub.closed:
+                if window.last == today:
+                    window.stopped_at = local_midnight(today + timedelta(days=1), account.zone)
+                    return today + timedelta(days=1)
+        return today
 
     def change(
         self, sub: Sub, plan: str | None, qty: int | None, cycle: str | None
@@ -338,13 +351,7 @@ class Model:
         sub.start, sub.end = period_holding(sub.anchor, sub.cycle, today)
         sub.status, sub.ended_on = "active", None
         sub.add(sub.prorated("charge", sub.price(), today))
-        window_start = today
-        if sub.closed and sub.closed[-1].last == today:
-            # A restart on the stop's own date: that date stays in the stopped window, which
-            # closes at the date's end (each date in one line); the new window starts after.
-            window_start = today + timedelta(days=1)
-            sub.closed[-1].stopped_at = local_midnight(window_start, account.zone)
-        sub.spans = [Span(sub.plan, window_start, sub.end)]
+        sub.spans = [Span(sub.plan, self._window_start(account, today), sub.end)]
         return None
 
     def _end_span(self, sub: Sub, day: date) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -20,6 +21,7 @@ import httpx
 from tests.simulation import actions as a
 from tests.simulation.driver import Difference, Driver
 from tests.simulation.generator import History, generate
+from tests.simulation.invariants import invariant_violations
 
 # An organization to play one history in: its HTTP client and the sandbox key's headers, its
 # test clock at the history's start.
@@ -34,7 +36,9 @@ class Outcome:
     failure: str | None
 
 
-def play(history: History, sandbox: Sandbox, extra_checks: Callable[[Driver], None] | None = None) -> Outcome:
+def play(
+    history: History, sandbox: Sandbox, extra_checks: Callable[[Driver], None] | None = None
+) -> Outcome:
     with sandbox(history) as (http, headers):
         driver = Driver(http, headers, history.start, history.seed)
         try:
@@ -42,6 +46,9 @@ def play(history: History, sandbox: Sandbox, extra_checks: Callable[[Driver], No
             for action in (*history.actions, SETTLE):
                 driver.play(action)
             driver.compare_invoices()
+            broken = invariant_violations(http, headers)
+            if broken:
+                raise Difference("invariants: " + "; ".join(broken))
             if extra_checks is not None:
                 extra_checks(driver)
         except Difference as difference:
@@ -53,8 +60,8 @@ def shrink(outcome: Outcome, sandbox: Sandbox, budget: int = 60) -> Outcome:
     """Delta debugging over the actions (accounts stay): drop chunks while it still fails."""
     best = outcome
     actions = list(best.history.actions[: best.steps])  # what came after the failure is moot
-    fixed = [x for x in actions if isinstance(x, a.NewAccount)]
-    rest = [x for x in actions if not isinstance(x, a.NewAccount)]
+    fixed: list[a.Action] = [x for x in actions if isinstance(x, a.NewAccount)]
+    rest: list[a.Action] = [x for x in actions if not isinstance(x, a.NewAccount)]
     chunk = max(1, len(rest) // 2)
     tries = 0
     while chunk >= 1 and tries < budget:
@@ -73,37 +80,61 @@ def shrink(outcome: Outcome, sandbox: Sandbox, budget: int = 60) -> Outcome:
     return best
 
 
-def run(seeds: Iterator[int], sandbox: Sandbox, length: int, out: Callable[[str], None]) -> int:
-    """Plays every seed; returns how many failed."""
-    failed = played = actions = 0
-    began = time.monotonic()
+@dataclass(frozen=True)
+class Tally:
+    histories: int
+    actions: int
+    failures: tuple[str, ...]
+
+
+def run(seeds: Sequence[int], sandbox: Sandbox, length: int, out: Callable[[str], None]) -> Tally:
+    """Plays every seed, shrinking each failure."""
+    actions, failures = 0, []
     for seed in seeds:
         history = generate(seed, length)
         outcome = play(history, sandbox)
-        played += 1
         actions += len(history.actions)
         if outcome.failure is not None:
-            failed += 1
             small = shrink(outcome, sandbox)
-            out(f"FAIL seed {seed}: {outcome.failure}\nshrunk to {len(small.history.actions)} "
-                f"actions ({small.failure}):\n{small.history.describe()}")
-    elapsed = timedelta(seconds=round(time.monotonic() - began))
-    out(f"{played} histories, {actions} actions, {failed} failed, in {elapsed}")
-    return failed
+            failures.append(
+                f"FAIL seed {seed}: {outcome.failure}\nshrunk to {len(small.history.actions)} "
+                f"actions ({small.failure}):\n{small.history.describe()}"
+            )
+            out(failures[-1])
+    return Tally(len(seeds), actions, tuple(failures))
+
+
+def _run_part(seeds: Sequence[int], database: str, length: int) -> Tally:
+    from tests.simulation.harness import sandboxes  # the product's set-up lives there
+
+    with sandboxes(database) as sandbox:
+        return run(seeds, sandbox, length, lambda line: print(line, flush=True))
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tests.simulation.harness import sandboxes  # the product's set-up lives there
-
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=20, help="how many histories")
     parser.add_argument("--first", type=int, default=1, help="the first seed")
     parser.add_argument("--length", type=int, default=12, help="actions per history")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--jobs", type=int, default=1, help="processes, each its own database")
     args = parser.parse_args(argv)
-    with sandboxes(args.database) as sandbox:
-        seeds = iter(range(args.first, args.first + args.seeds))
-        failed = run(seeds, sandbox, args.length, lambda line: print(line, flush=True))
+    seeds = list(range(args.first, args.first + args.seeds))
+    began = time.monotonic()
+    parts = [seeds[i :: args.jobs] for i in range(args.jobs)]
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        tallies = list(
+            pool.map(_run_part, parts, [args.database] * args.jobs, [args.length] * args.jobs)
+        )
+    histories = sum(t.histories for t in tallies)
+    actions = sum(t.actions for t in tallies)
+    failed = sum(len(t.failures) for t in tallies)
+    elapsed = timedelta(seconds=round(time.monotonic() - began))
+    print(
+        f"{histories} histories, {actions} actions, {failed} failed, on {args.database}, "
+        f"in {elapsed}",
+        flush=True,
+    )
     return 1 if failed else 0
 
 

@@ -228,7 +228,9 @@ class _Placer:
         return found
 
 
-def _subscriber(event: EventIn, subscribers: dict[tuple[str, str], Subscriber]) -> Subscriber | None:
+def _subscriber(
+    event: EventIn, subscribers: dict[tuple[str, str], Subscriber]
+) -> Subscriber | None:
     if event.account_id is not None:
         return subscribers.get(("id", event.account_id))
     return subscribers.get(("external", event.external_id or ""))
