@@ -101,6 +101,12 @@ def run(seeds: Sequence[int], sandbox: Sandbox, length: int, out: Callable[[str]
                 f"actions ({small.failure}):\n{small.history.describe()}"
             )
             out(failures[-1])
+        done = seeds.index(seed) + 1
+        if done % 25 == 0:
+            out(
+                f"  {done} of {len(seeds)} histories from seed {seeds[0]}: {actions} actions, "
+                f"{len(failures)} failed"
+            )
     return Tally(len(seeds), actions, tuple(failures))
 
 
