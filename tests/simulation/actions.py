@@ -10,6 +10,7 @@ from dataclasses import dataclass
 class NewAccount:
     currency: str
     zone: str
+    tax: str | None = None  # an exclusive tax rate of the account's own, in percent
 
 
 @dataclass(frozen=True)

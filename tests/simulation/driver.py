@@ -107,7 +107,7 @@ class Driver:
     def _apply(self, action: a.Action) -> list[Account]:
         m = self.model
         if isinstance(action, a.NewAccount):
-            account = m.new_account(action.currency, action.zone)
+            account = m.new_account(action.currency, action.zone, action.tax)
             body: dict[str, object] = {
                 "name": f"Account {account.index}",
                 "email": f"a{account.index}@sim.example",
@@ -118,6 +118,14 @@ class Driver:
             self.ok(
                 "POST", f"/v1/accounts/{self.account_ids[-1]}/payment_methods", {"source": CARD}
             )
+            if action.tax is not None:
+                rate = {"name": f"Tax {action.tax} %", "percent": action.tax}
+                rate_id = self.ok("POST", "/v1/tax_rates", rate)["id"]
+                self.ok(
+                    "POST",
+                    f"/v1/accounts/{self.account_ids[-1]}/tax_rate",
+                    {"tax_rate_id": rate_id},
+                )
             return [account]
         if isinstance(action, a.Advance):
             to = m.now + timedelta(seconds=action.seconds)
@@ -375,10 +383,11 @@ class Driver:
                 line["period_end"],
                 (line["usage"] or {}).get("quantity", ""),
                 (line["usage"] or {}).get("allowance"),
+                line["tax"],
             )
             for line in got["lines"]
         )
-        want = Counter((*i.key(), i.quantity, i.allowance) for i in invoice.items)
+        want = Counter((*i.key(), i.quantity, i.allowance, invoice.tax(i)) for i in invoice.items)
         if lines != want or got["totals"]["total"] != invoice.total:
             raise Difference(
                 f"invoice {got['id']} made {got['created_at']}: lines "

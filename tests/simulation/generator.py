@@ -56,7 +56,8 @@ def generate(seed: int, length: int = 12) -> History:
     model = Model(start)
     out: list[a.Action] = []
     for _ in range(rng.randint(1, 3)):
-        out.append(_apply(model, a.NewAccount(rng.choice(CURRENCIES), rng.choice(ZONES))))
+        tax = rng.choice([None, None, "10", "8.25", "19"])
+        out.append(_apply(model, a.NewAccount(rng.choice(CURRENCIES), rng.choice(ZONES), tax)))
     while len(out) < length + len(model.accounts):
         action = _draw(rng, model)
         if action is not None:
@@ -72,7 +73,7 @@ def _random_start(rng: random.Random) -> datetime:
 def _apply(model: Model, action: a.Action) -> a.Action:
     """Steps the generator's model (the driver's does the same with the product beside it)."""
     if isinstance(action, a.NewAccount):
-        model.new_account(action.currency, action.zone)
+        model.new_account(action.currency, action.zone, action.tax)
     elif isinstance(action, a.Advance):
         model.advance(model.now + timedelta(seconds=action.seconds))
     else:

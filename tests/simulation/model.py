@@ -74,14 +74,21 @@ class Invoice:
     key: str
     created: datetime
     items: list[Item]
+    tax_percent: Fraction | None = None  # the account's rate when the invoice was made
     status: str = "draft"
     balance_applied: int = 0
     card_paid: int = 0
     credited: int = 0
 
+    def tax(self, item: Item) -> int:
+        """Tax on top of a line, rounded once per line, half up."""
+        if self.tax_percent is None:
+            return 0
+        return round_half_up(item.amount * self.tax_percent / 100)
+
     @property
     def total(self) -> int:
-        return sum(i.amount for i in self.items)
+        return sum(i.amount + self.tax(i) for i in self.items)
 
     @property
     def amount_due(self) -> int:
@@ -97,6 +104,7 @@ class Account:
     index: int
     currency: str
     zone: str
+    tax_percent: Fraction | None = None  # an exclusive rate of its own, if any
     balance: int = 0
     card_charged: int = 0  # everything captured from the card (top-ups and invoices)
     accepted: dict[str, date] = field(default_factory=dict)  # usage event id -> local date
@@ -181,8 +189,8 @@ class Model:
 
     # -- accounts and usage --------------------------------------------------------------
 
-    def new_account(self, currency: str, zone: str) -> Account:
-        account = Account(len(self.accounts), currency, zone)
+    def new_account(self, currency: str, zone: str, tax: str | None = None) -> Account:
+        account = Account(len(self.accounts), currency, zone, Fraction(tax) if tax else None)
         self.accounts.append(account)
         return account
 
@@ -303,6 +311,8 @@ class Model:
 
     def cancel_at_end(self, sub: Sub) -> Refusal | None:
         self._catch_up(sub, self.now)
+        if sub.status == "paused":  # a paused subscription ends at once, whenever asked
+            return self.stop_now(sub, "canceled")
         if sub.status != "active":
             return Refusal(409, "invalid_transition")
         if sub.cancel_at_end:
@@ -397,7 +407,9 @@ class Model:
     def _invoice(self, sub: Sub, key: str, items: list[Item], at: datetime) -> None:
         if key not in sub.invoiced_keys:
             sub.invoiced_keys.add(key)
-            self.invoices.append(Invoice(len(self.invoices), sub, key, at, items))
+            number = len(self.invoices)
+            tax = sub.account.tax_percent
+            self.invoices.append(Invoice(number, sub, key, at, items, tax))
             if key.startswith("stop-usage:"):
                 sub.items.append(items[0])
 
