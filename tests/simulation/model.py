@@ -325,7 +325,7 @@ class Model:
         paused subscription canceled now adds nothing (its rest was credited at the pause)."""
         self._catch_up(sub, self.now)
         if to == "canceled" and sub.status == "paused":
-            sub.status, sub.ended_on = "canceled", self.today(sub.account)
+            sub.status = "canceled"  # its service ended at the pause: that stays its end
             return None
         if sub.status != "active":
             return Refusal(409, "invalid_transition")
