@@ -288,10 +288,13 @@ class Model:
         sub.scheduled = None
         self._end_span(sub, today)
         if new_cycle != sub.cycle:  # a new full period starts today; today is the anchor
+            # The cut period's usage is a stopped window, as for a stop (ADR 0034): billed
+            # once its change + the grace window has passed, today's date in it.
+            self._close_window(sub, today)
             sub.anchor, sub.start, sub.end = today, today, period_start(today, new_cycle, 1)
             sub.plan, sub.quantity, sub.cycle = new_plan, new_qty, new_cycle
             sub.add(Item("recurring", sub.price(), sub.start, sub.end))
-            sub.spans = [Span(new_plan, today, sub.end)]
+            sub.spans = [Span(new_plan, self._window_start(sub.account, today), sub.end)]
             return None
         sub.add(sub.prorated("charge", sub.price(new_plan, new_qty), today))
         sub.plan, sub.quantity = new_plan, new_qty
@@ -334,9 +337,7 @@ class Model:
         today = self.action_day(sub)
         sub.add(sub.prorated("credit", sub.price(), today))
         self._end_span(sub, today)
-        window = Window(sub.usage_start, today, self.now, sub.spans, (sub.end - sub.start).days)
-        sub.stopped.append(window)
-        sub.closed.append(window)
+        self._close_window(sub, today)
         sub.spans = []
         sub.status, sub.cancel_at_end, sub.scheduled = to, False, None
         sub.ended_on = today
@@ -363,6 +364,11 @@ class Model:
         sub.add(sub.prorated("charge", sub.price(), today))
         sub.spans = [Span(sub.plan, self._window_start(account, today), sub.end)]
         return None
+
+    def _close_window(self, sub: Sub, last: date) -> None:
+        window = Window(sub.usage_start, last, self.now, sub.spans, (sub.end - sub.start).days)
+        sub.stopped.append(window)
+        sub.closed.append(window)
 
     def _end_span(self, sub: Sub, day: date) -> None:
         if sub.spans:

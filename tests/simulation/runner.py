@@ -56,6 +56,12 @@ def play(
     return Outcome(history, len(history.actions), None)
 
 
+def _kind(failure: str | None) -> str:
+    """What went wrong, without the step and the figures: a shrunk history keeps the kind."""
+    text = (failure or "").split(": ", 1)[-1]
+    return " ".join(w for w in text.split()[:3] if not any(c.isdigit() for c in w))
+
+
 def shrink(outcome: Outcome, sandbox: Sandbox, budget: int = 60) -> Outcome:
     """Delta debugging over the actions (accounts stay): drop chunks while it still fails."""
     best = outcome
@@ -71,7 +77,7 @@ def shrink(outcome: Outcome, sandbox: Sandbox, budget: int = 60) -> Outcome:
             candidate = rest[:i] + rest[i + chunk :]
             tries += 1
             tried = play(replace(best.history, actions=tuple(fixed + candidate)), sandbox)
-            if tried.failure is not None:
+            if tried.failure is not None and _kind(tried.failure) == _kind(outcome.failure):
                 rest, best, shrunk = candidate, tried, True
             else:
                 i += chunk
