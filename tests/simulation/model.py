@@ -288,13 +288,15 @@ class Model:
         sub.scheduled = None
         self._end_span(sub, today)
         if new_cycle != sub.cycle:  # a new full period starts today; today is the anchor
-            # The cut period's usage is a stopped window, as for a stop (ADR 0034): billed
-            # once its change + the grace window has passed, today's date in it.
-            self._close_window(sub, today)
+            # The cut period's usage, its dates before today, is billed as a stopped window
+            # is (ADR 0034) once the change + the grace window has passed; today's date
+            # belongs to the new period, whose terms hold it.
+            if today > sub.usage_start:
+                self._close_window(sub, today - timedelta(days=1))
             sub.anchor, sub.start, sub.end = today, today, period_start(today, new_cycle, 1)
             sub.plan, sub.quantity, sub.cycle = new_plan, new_qty, new_cycle
             sub.add(Item("recurring", sub.price(), sub.start, sub.end))
-            sub.spans = [Span(new_plan, self._window_start(sub.account, today), sub.end)]
+            sub.spans = [Span(new_plan, today, sub.end)]
             return None
         sub.add(sub.prorated("charge", sub.price(new_plan, new_qty), today))
         sub.plan, sub.quantity = new_plan, new_qty
