@@ -11,6 +11,7 @@ class NewAccount:
     currency: str
     zone: str
     tax: str | None = None  # an exclusive tax rate of the account's own, in percent
+    declines: bool = False  # its card declines every charge
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,14 @@ class TopUp:
 
 
 @dataclass(frozen=True)
+class ReplaceCard:
+    """A new default card, one that succeeds or one that declines."""
+
+    account: int
+    declines: bool
+
+
+@dataclass(frozen=True)
 class CreditNote:
     """A credit of `share` (in thousandths) of what is left to credit on the account's
     `back`-th newest invoice."""
@@ -105,5 +114,6 @@ Action = (
     | Advance
     | Usage
     | TopUp
+    | ReplaceCard
     | CreditNote
 )

@@ -17,6 +17,7 @@ from tests.simulation.catalog import EVENT_CODE, FAMILY, METER_BODY, PLANS
 from tests.simulation.model import Account, Invoice, Model, Refusal, Sub
 
 CARD = "tok_sandbox_success"
+DECLINING = "tok_sandbox_insufficient_funds"
 
 
 class Difference(AssertionError):
@@ -107,7 +108,7 @@ class Driver:
     def _apply(self, action: a.Action) -> list[Account]:
         m = self.model
         if isinstance(action, a.NewAccount):
-            account = m.new_account(action.currency, action.zone, action.tax)
+            account = m.new_account(action.currency, action.zone, action.tax, action.declines)
             body: dict[str, object] = {
                 "name": f"Account {account.index}",
                 "email": f"a{account.index}@sim.example",
@@ -115,8 +116,9 @@ class Driver:
                 "time_zone": action.zone,
             }
             self.account_ids.append(self.ok("POST", "/v1/accounts", body)["id"])
+            source = DECLINING if action.declines else CARD
             self.ok(
-                "POST", f"/v1/accounts/{self.account_ids[-1]}/payment_methods", {"source": CARD}
+                "POST", f"/v1/accounts/{self.account_ids[-1]}/payment_methods", {"source": source}
             )
             if action.tax is not None:
                 rate = {"name": f"Tax {action.tax} %", "percent": action.tax}
@@ -151,12 +153,18 @@ class Driver:
             self._usage(account, aid, action)
             return [account]
         if isinstance(action, a.TopUp):
-            m.top_up(account, action.amount)
-            self.ok(
-                "POST",
-                f"/v1/accounts/{aid}/top_ups",
-                {"amount": action.amount, "currency": account.currency},
+            body = {"amount": action.amount, "currency": account.currency}
+            self.expect(
+                self.call("POST", f"/v1/accounts/{aid}/top_ups", body),
+                m.top_up(account, action.amount),
+                f"top-up of {action.amount}",
             )
+            return [account]
+        if isinstance(action, a.ReplaceCard):
+            m.replace_card(account, action.declines)
+            source = DECLINING if action.declines else CARD
+            body = {"source": source, "make_default": True}
+            self.ok("POST", f"/v1/accounts/{aid}/payment_methods", body)
             return [account]
         if isinstance(action, a.CreditNote):
             self._credit_note(account, action)
@@ -291,7 +299,7 @@ class Driver:
     def _compare_usage(self, account: Account, aid: str) -> None:
         """The meter's total over the period the account's subscription is in."""
         sub = account.current
-        if sub is None or sub.status != "active":
+        if sub is None or not sub.in_service:
             return
         got = self.ok("GET", f"/v1/accounts/{aid}/usage?at={sub.start.isoformat()}")
         value = next(
@@ -307,7 +315,11 @@ class Driver:
     def _compare_sub(self, sub: Sub) -> None:
         sid = self.sub_ids[id(sub)]
         got = self.ok("GET", f"/v1/subscriptions/{sid}")
-        held = sub.status in ("active", "paused")  # an ended one's period is not compared
+        held = sub.status in (
+            "active",
+            "past_due",
+            "paused",
+        )  # an ended one's period is not compared
         seen = (
             got["status"],
             got["plan"]["code"],

@@ -57,7 +57,9 @@ def generate(seed: int, length: int = 12) -> History:
     out: list[a.Action] = []
     for _ in range(rng.randint(1, 3)):
         tax = rng.choice([None, None, "10", "8.25", "19"])
-        out.append(_apply(model, a.NewAccount(rng.choice(CURRENCIES), rng.choice(ZONES), tax)))
+        declines = rng.random() < 0.25
+        account = a.NewAccount(rng.choice(CURRENCIES), rng.choice(ZONES), tax, declines)
+        out.append(_apply(model, account))
     while len(out) < length + len(model.accounts):
         action = _draw(rng, model)
         if action is not None:
@@ -73,7 +75,7 @@ def _random_start(rng: random.Random) -> datetime:
 def _apply(model: Model, action: a.Action) -> a.Action:
     """Steps the generator's model (the driver's does the same with the product beside it)."""
     if isinstance(action, a.NewAccount):
-        model.new_account(action.currency, action.zone, action.tax)
+        model.new_account(action.currency, action.zone, action.tax, action.declines)
     elif isinstance(action, a.Advance):
         model.advance(model.now + timedelta(seconds=action.seconds))
     else:
@@ -86,6 +88,8 @@ def _apply(model: Model, action: a.Action) -> a.Action:
                 model.usage_event(account, event_id, model.now - timedelta(seconds=back))
         elif isinstance(action, a.TopUp):
             model.top_up(account, action.amount)
+        elif isinstance(action, a.ReplaceCard):
+            model.replace_card(account, action.declines)
         elif isinstance(action, a.CreditNote):
             mine = [
                 i
@@ -132,7 +136,7 @@ def _draw(rng: random.Random, model: Model) -> a.Action | None:
         plan = rng.choice(list(PLANS))
         return a.Subscribe(index, plan, rng.choice(CYCLES), rng.randint(1, 8))
     if roll < 0.40:
-        usable = STOPPED_PERIOD_USAGE or sub.status == "active"
+        usable = STOPPED_PERIOD_USAGE or sub.in_service
         return _usage(rng, model, index) if usable else None
     if roll < 0.52:
         to: str | None = rng.choice([None, *PLANS])
@@ -145,7 +149,7 @@ def _draw(rng: random.Random, model: Model) -> a.Action | None:
         return a.CancelAtTermEnd(index)
     stopping_is_safe = (
         STOPPED_PERIOD_USAGE
-        or sub.status != "active"
+        or not sub.in_service
         or (model.period_usage(account, sub.start, sub.end) == 0)
     )
     if roll < 0.64:
@@ -157,8 +161,10 @@ def _draw(rng: random.Random, model: Model) -> a.Action | None:
     if roll < 0.80:
         wanted = sub.status == "canceled" or sub.cancel_at_end
         return a.Reactivate(index) if wanted or rng.random() < 0.1 else None
-    if roll < 0.88:
+    if roll < 0.85:
         return a.TopUp(index, rng.choice([1, 99, 500, 1000, 5000, 25000]))
+    if roll < 0.88:
+        return a.ReplaceCard(index, declines=rng.random() < 0.3)
     if roll < 0.94:
         return a.CreditNote(index, rng.randint(1, 3), rng.choice([1, 250, 500, 1000, 1200]))
     return a.Subscribe(index, rng.choice(list(PLANS)), rng.choice(CYCLES), 1)  # a refusal
@@ -184,7 +190,7 @@ def _step_seconds(rng: random.Random, model: Model) -> int:
         local_midnight(s.end, s.account.zone)
         for acc in model.accounts
         for s in acc.subs
-        if s.status == "active"
+        if s.in_service
     ]
     if ends and kind < 0.45:
         target = min(ends) + rng.choice(

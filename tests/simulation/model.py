@@ -8,8 +8,9 @@ each action should do (`Refusal` or success) and compares the product's state wi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 from tests.simulation.calendar import (
     MONTHS,
@@ -79,6 +80,8 @@ class Invoice:
     balance_applied: int = 0
     card_paid: int = 0
     credited: int = 0
+    retries: list[datetime] = field(default_factory=list)  # attempts still to come, if failing
+    failed: bool = False  # its card was declined at least once
 
     def tax(self, item: Item) -> int:
         """Tax on top of a line, rounded once per line, half up."""
@@ -107,6 +110,7 @@ class Account:
     tax_percent: Fraction | None = None  # an exclusive rate of its own, if any
     balance: int = 0
     card_charged: int = 0  # everything captured from the card (top-ups and invoices)
+    card_declines: bool = False  # its default card declines every charge
     accepted: dict[str, date] = field(default_factory=dict)  # usage event id -> local date
     usage: dict[date, int] = field(default_factory=dict)  # calls per local date
     subs: list[Sub] = field(default_factory=list)
@@ -114,7 +118,7 @@ class Account:
     @property
     def current(self) -> Sub | None:
         """The subscription held now (active or paused), else None."""
-        held = [s for s in self.subs if s.status in ("active", "paused")]
+        held = [s for s in self.subs if s.status in ("active", "past_due", "paused")]
         return held[-1] if held else None
 
     @property
@@ -132,7 +136,7 @@ class Sub:
     start: date
     end: date
     started: date
-    status: str = "active"
+    status: str = "active"  # active, past_due, paused, canceled
     cancel_at_end: bool = False
     ended_on: date | None = None
     scheduled: tuple[str, int] | None = None  # (plan, quantity) at the term end
@@ -147,6 +151,10 @@ class Sub:
     def usage_start(self) -> date:
         """The first local date of the current usage window (the period's, or a restart's)."""
         return self.spans[0].start if self.spans else self.start
+
+    @property
+    def in_service(self) -> bool:
+        return self.status in ("active", "past_due")
 
     def unit(self, plan: str | None = None, cycle: str | None = None) -> int:
         return PLANS[plan or self.plan].unit_amount(self.account.currency, cycle or self.cycle)
@@ -170,15 +178,22 @@ class Sub:
         """When the billing step next has work: the period's end once its late usage events
         can no longer come (every plan here charges usage)."""
         found = [w.stopped_at + EVENT_GRACE for w in self.stopped] if windows else []
-        if self.status == "active":
+        if self.in_service:
             found.append(local_midnight(self.end, self.account.zone) + EVENT_GRACE)
         return min(found) if found else None
 
     @property
     def billing_key(self) -> str:
-        if self.status == "active":
+        if self.in_service:
             return f"period:{self.start.isoformat()}"
         return f"stop:{(self.ended_on or self.start).isoformat()}"
+
+
+def _wall_time_later(at: datetime, zone: str, days: int) -> datetime:
+    """The same local wall time `days` later; one a DST gap skips moves forward by the gap."""
+    tz = ZoneInfo(zone)
+    local = at.astimezone(tz).replace(tzinfo=None) + timedelta(days=days)
+    return local.replace(tzinfo=tz).astimezone(UTC)
 
 
 class Model:
@@ -189,18 +204,24 @@ class Model:
 
     # -- accounts and usage --------------------------------------------------------------
 
-    def new_account(self, currency: str, zone: str, tax: str | None = None) -> Account:
+    def new_account(
+        self, currency: str, zone: str, tax: str | None = None, declines: bool = False
+    ) -> Account:
         account = Account(len(self.accounts), currency, zone, Fraction(tax) if tax else None)
+        account.card_declines = declines
         self.accounts.append(account)
         return account
 
     def today(self, account: Account) -> date:
         return local_date(self.now, account.zone)
 
-    def top_up(self, account: Account, amount: int) -> None:
+    def top_up(self, account: Account, amount: int) -> Refusal | None:
+        if account.card_declines:
+            return Refusal(402, "payment_declined")
         account.card_charged += amount
         account.balance += amount
         self._spread(account)
+        return None
 
     def usage_event(self, account: Account, event_id: str, at: datetime) -> Refusal | None:
         """Whether the event counts: once per id, in the usage window holding its local date,
@@ -226,9 +247,9 @@ class Model:
             if window.start <= day <= window.last:
                 late = self.now >= window.stopped_at + EVENT_GRACE
                 return Refusal(422, "period_closed") if at >= window.stopped_at or late else None
-        if sub.status != "active" and (sub.ended_on is None or day >= sub.ended_on):
+        if not sub.in_service and (sub.ended_on is None or day >= sub.ended_on):
             return Refusal(422, "period_closed")
-        if sub.status == "active" and sub.start <= day < sub.usage_start:
+        if sub.in_service and sub.start <= day < sub.usage_start:
             return Refusal(422, "period_closed")  # a gap a stop left: nowhere to count
         _start, end = period_holding(sub.anchor, sub.cycle, day)
         if self.now >= local_midnight(end, sub.account.zone) + EVENT_GRACE:
@@ -240,7 +261,7 @@ class Model:
         period's end waits for the usage grace window, when it is still that period's last
         day (ADR 0029: the period is still open)."""
         today = self.today(sub.account)
-        if sub.status == "active" and today >= sub.end:
+        if sub.in_service and today >= sub.end:
             return sub.end - timedelta(days=1)
         return today
 
@@ -276,7 +297,7 @@ class Model:
         self, sub: Sub, plan: str | None, qty: int | None, cycle: str | None
     ) -> Refusal | None:
         self._catch_up(sub, self.now)
-        if sub.status != "active":
+        if not sub.in_service:
             return Refusal(409, "invalid_transition")
         new_plan, new_qty, new_cycle = plan or sub.plan, qty or sub.quantity, cycle or sub.cycle
         if (new_plan, new_qty, new_cycle) == (sub.plan, sub.quantity, sub.cycle):
@@ -305,7 +326,7 @@ class Model:
 
     def schedule_change(self, sub: Sub, qty: int) -> Refusal | None:
         self._catch_up(sub, self.now)
-        if sub.status != "active":
+        if not sub.in_service:
             return Refusal(409, "invalid_transition")
         if qty == sub.quantity:
             return Refusal(422, "no_change")
@@ -318,7 +339,7 @@ class Model:
         self._catch_up(sub, self.now)
         if sub.status == "paused":  # a paused subscription ends at once, whenever asked
             return self.stop_now(sub, "canceled")
-        if sub.status != "active":
+        if not sub.in_service:
             return Refusal(409, "invalid_transition")
         if sub.cancel_at_end:
             return Refusal(409, "cancel_scheduled")
@@ -332,7 +353,7 @@ class Model:
         if to == "canceled" and sub.status == "paused":
             sub.status = "canceled"  # its service ended at the pause: that stays its end
             return None
-        if sub.status != "active":
+        if not sub.in_service:
             return Refusal(409, "invalid_transition")
         if to == "paused" and sub.cancel_at_end:
             return Refusal(409, "cancel_scheduled")
@@ -350,7 +371,7 @@ class Model:
         holding today is charged; the anchor stays. Reactivating a cancel at term end only
         withdraws it; reactivating a paused one resumes it."""
         self._catch_up(sub, self.now)
-        if expected == "canceled" and sub.status == "active" and sub.cancel_at_end:
+        if expected == "canceled" and sub.in_service and sub.cancel_at_end:
             sub.cancel_at_end = False
             return None
         if expected == "canceled" and sub.status == "paused":
@@ -396,6 +417,7 @@ class Model:
     def _due_instants(self) -> list[datetime]:
         found = [d for a in self.accounts for s in a.subs if (d := s.due_at()) is not None]
         found += [i.finalize_at for i in self.invoices if i.status == "draft"]
+        found += [i.retries[0] for i in self.invoices if i.status == "open" and i.retries]
         return found
 
     def _step(self, at: datetime) -> None:
@@ -410,7 +432,7 @@ class Model:
                 self._finalize(invoice)
         for account in self.accounts:
             self._spread(account)
-            self._collect(account)
+            self._collect(account, at)
 
     def _invoice(self, sub: Sub, key: str, items: list[Item], at: datetime) -> None:
         if key not in sub.invoiced_keys:
@@ -490,22 +512,74 @@ class Model:
 
     def _spread(self, account: Account) -> None:
         """A balance pays the account's open invoices, oldest first."""
-        for invoice in self._open(account):
+        for invoice in self._open(account, ("open",)):
             take = min(account.balance, invoice.amount_due)
             invoice.balance_applied += take
             account.balance -= take
             if invoice.amount_due == 0:
-                invoice.status = "paid"
+                self._settled(invoice)
 
-    def _collect(self, account: Account) -> None:
-        """Every card here succeeds: what is left is captured."""
+    def _collect(self, account: Account, at: datetime) -> None:
+        """What is left is charged to the default card: an invoice not tried yet, and one
+        whose next retry is due. A decline starts the dunning schedule: retries 1, 3, 5 and 7
+        days after the first failure at its local wall time; the subscription is past due
+        meanwhile, and canceled (nothing credited) when the last one fails."""
         for invoice in self._open(account):
-            account.card_charged += invoice.amount_due
-            invoice.card_paid += invoice.amount_due
-            invoice.status = "paid"
+            if invoice.amount_due <= 0:
+                continue
+            first = not invoice.retries and invoice.status == "open" and not invoice.failed
+            due = first or (invoice.retries and invoice.retries[0] <= at)
+            if not due:
+                continue
+            if not account.card_declines:
+                self._paid_by_card(invoice)
+                continue
+            if first:
+                invoice.failed = True
+                invoice.retries = [_wall_time_later(at, account.zone, d) for d in (1, 3, 5, 7)]
+                if invoice.sub.status == "active":
+                    invoice.sub.status = "past_due"
+                continue
+            invoice.retries.pop(0)
+            if not invoice.retries:  # the last attempt failed
+                invoice.status = "uncollectible"
+                self._cancel_for_nonpayment(invoice.sub)
 
-    def _open(self, account: Account) -> list[Invoice]:
-        return [i for i in self.invoices if i.sub.account is account and i.status == "open"]
+    def _paid_by_card(self, invoice: Invoice) -> None:
+        invoice.sub.account.card_charged += invoice.amount_due
+        invoice.card_paid += invoice.amount_due
+        self._settled(invoice)
+
+    def _settled(self, invoice: Invoice) -> None:
+        """Paid: a past-due subscription with nothing else failing is active again."""
+        invoice.status, invoice.retries = "paid", []
+        sub = invoice.sub
+        failing = [i for i in self._open(sub.account, ("open",)) if i.sub is sub and i.failed]
+        if sub.status == "past_due" and not failing:
+            sub.status = "active"
+
+    def _cancel_for_nonpayment(self, sub: Sub) -> None:
+        if not sub.in_service:
+            return
+        today = self.today(sub.account)
+        self._end_span(sub, today)
+        self._close_window(sub, today)
+        sub.spans, sub.status, sub.ended_on = [], "canceled", today
+        sub.cancel_at_end, sub.scheduled = False, None
+
+    def replace_card(self, account: Account, declines: bool) -> None:
+        """A new default card: the account's failing invoices are retried with it at once."""
+        account.card_declines = declines
+        self._spread(account)
+        if declines:
+            return
+        for invoice in self._open(account):
+            if invoice.amount_due > 0 and invoice.failed:
+                self._paid_by_card(invoice)
+
+    def _open(self, account: Account, owing: tuple[str, ...] = ("open",)) -> list[Invoice]:
+        """Its invoices still owing, oldest first."""
+        return [i for i in self.invoices if i.sub.account is account and i.status in owing]
 
     def credit_note(self, invoice: Invoice, amount: int) -> Refusal | None:
         if invoice.status not in ("open", "paid") or invoice.total <= 0:
