@@ -165,7 +165,9 @@ def plansmith_workers(
     command, path = _checkout_command("worker", "--threads", str(threads))
     settings = {**os.environ, "DATABASE_URL": url, "PLANSMITH_SECRET_KEY": SECRET, **path, **env}
     with tempfile.TemporaryFile() as logs:
-        procs = [subprocess.Popen(command, env=settings, stderr=logs) for _ in range(n)]
+        procs = [
+            subprocess.Popen(command, env=settings, stdout=logs, stderr=logs) for _ in range(n)
+        ]
         try:
             yield procs
         finally:
