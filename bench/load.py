@@ -39,16 +39,17 @@ import random
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 
 import mixed_client
 from api import populate
-from bench_postgres import REDIS_URL, fresh_database
+from bench_postgres import REDIS_URL, cpu_seconds, fresh_database
 from load_checks import counts, described, drop_database, invariant_violations
 from load_mix import MIX, WEIGHTS, Mix, prepare_catalog
 from load_profile import per_kind
 from load_raw import raw_tables
 from loadgen import baseline_server, free_port, plansmith_server, plansmith_workers
-from usage_ingest import Cpu
+from usage_ingest import Cpu, server_pids
 
 DATABASE = "plansmith_bench_load"
 TARGET_RPS, TARGET_P99_MS = 1000.0, 50.0  # issue 17's targets for the mix
@@ -76,12 +77,28 @@ def _warm(port: int, mix: Mix) -> None:
     connection.close()
 
 
+@dataclass
+class Phase:
+    outcome: mixed_client.Outcome
+    cpu: Cpu  # the server's processes (its supervisor and workers) and PostgreSQL's
+    load: str  # the load average when the mix started
+    others_s: dict[str, float]  # CPU seconds of other processes named (e.g. the job workers)
+
+
 def _phase(
-    name: str, url: str, port: int, mix: Mix, args: argparse.Namespace, seconds: float
-) -> tuple[mixed_client.Outcome, Cpu, str]:
+    name: str,
+    url: str,
+    port: int,
+    mix: Mix,
+    args: argparse.Namespace,
+    seconds: float,
+    others: dict[str, list[int]],
+) -> Phase:
     _warm(port, mix)
     load = _uptime()
     print(f"{name}: {seconds:.0f} s of the mix from {load}", flush=True)
+    others = {"the supervising serve process": server_pids(port)[:1], **others}
+    before = {what: sum(cpu_seconds(p) for p in pids) for what, pids in others.items()}
     with Cpu(url, port) as cpu:
         outcome = mixed_client.run(
             port,
@@ -91,7 +108,8 @@ def _phase(
             rate=args.rate,
             periodic=[(args.billing_every, mix.billing_run())],
         )
-    return outcome, cpu, load
+    used = {what: sum(cpu_seconds(p) for p in pids) - before[what] for what, pids in others.items()}
+    return Phase(outcome, cpu, load, used)
 
 
 def _row(name: str, stats: mixed_client.KindStats, seconds: float) -> str:
@@ -114,11 +132,11 @@ def _mixed(outcome: mixed_client.Outcome) -> mixed_client.KindStats:
 
 def report(
     args: argparse.Namespace,
-    ours: tuple[mixed_client.Outcome, Cpu, str],
-    raw: tuple[mixed_client.Outcome, Cpu, str],
+    ours: Phase,
+    raw: Phase,
 ) -> bool:
     """The tables; whether the targets were met (the caller exits on errors anyway)."""
-    (o, o_cpu, o_load), (r, r_cpu, r_load) = ours, raw
+    o, o_load, r, r_load = ours.outcome, ours.load, raw.outcome, raw.load
     pacing = f"open loop at {args.rate:,.0f} req/s" if args.rate else "closed loop"
     print(
         f"\n### Mixed load: {args.accounts:,} accounts, {args.concurrency} connections, "
@@ -143,14 +161,14 @@ def report(
         f"\nthe mix: plansmith {ours_rps:,.1f} req/s, raw app {raw_rps:,.1f} req/s, "
         f"ratio {ours_rps / raw_rps:.3f}"
     )
-    for name, out, cpu in (("plansmith", o, o_cpu), ("raw app", r, r_cpu)):
+    for name, phase in (("plansmith", ours), ("raw app", raw)):
+        out, cpu = phase.outcome, phase.cpu
         n = max(1, sum(len(s.times_ms) for s in out.kinds.values()))
-        print(
-            f"CPU, {name} phase (share of one core; ms per request): load generator "
-            f"{100 * out.cpu_s / out.seconds:.0f} % ({1000 * out.cpu_s / n:.2f}), server processes "
-            f"{100 * cpu.server_s / out.seconds:.0f} % ({1000 * cpu.server_s / n:.2f}), PostgreSQL "
-            f"{100 * cpu.database_s / out.seconds:.0f} % ({1000 * cpu.database_s / n:.2f})"
-        )
+        used = [("load generator", out.cpu_s), ("server processes", cpu.server_s)]
+        used += [(f"of which {what}", s) for what, s in phase.others_s.items()]
+        used.append(("PostgreSQL", cpu.database_s))
+        parts = [f"{w} {100 * s / out.seconds:.0f} % ({1000 * s / n:.2f})" for w, s in used]
+        print(f"CPU, {name} phase (share of one core; ms per request): " + ", ".join(parts))
     met = ours_rps >= TARGET_RPS and mine.percentile(99) < TARGET_P99_MS and mine.errors == 0
     print(
         f"target ≥ {TARGET_RPS:,.0f} req/s with p99 < {TARGET_P99_MS:.0f} ms and 0 errors: "
@@ -210,9 +228,12 @@ def _bench(url: str, args: argparse.Namespace, raw_seconds: float) -> bool:
     port = free_port()
     with (
         plansmith_server(url, port, args.workers, renewals_every=args.renewals_every, env=env),
-        plansmith_workers(url, args.job_workers, env),
+        plansmith_workers(url, args.job_workers, env) as job_workers,
     ):
-        ours = _phase("plansmith", url, port, mix, args, args.duration)
+        job_pids = [p.pid for p in job_workers]
+        ours = _phase(
+            "plansmith", url, port, mix, args, args.duration, {"plansmith worker": job_pids}
+        )
     done = described(before, counts(url))
     port = free_port()
     with baseline_server(url, port, args.workers, "load_raw:raw_app"):
@@ -223,13 +244,12 @@ def _bench(url: str, args: argparse.Namespace, raw_seconds: float) -> bool:
             Mix(fixture, args.events_per_batch, "r", args.concurrency),
             args,
             raw_seconds,
+            {},
         )
     report(args, ours, raw)
     print(f"\nin the background, during the plansmith phase: {done}")
     found = invariant_violations(url)
-    errors = sum(s.errors for s in ours[0].kinds.values()) + sum(
-        s.errors for s in raw[0].kinds.values()
-    )
+    errors = sum(s.errors for p in (ours, raw) for s in p.outcome.kinds.values())
     print("invariants: " + ("all hold" if not found else f"{len(found)} VIOLATED"))
     for line in found[:20]:
         print(f"  {line}")
