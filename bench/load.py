@@ -160,6 +160,11 @@ def report(
     print(
         f"\nthe mix: plansmith {ours_rps:,.1f} req/s, raw app {raw_rps:,.1f} req/s, "
         f"ratio {ours_rps / raw_rps:.3f}"
+        + (
+            " (open loop: both were sent the same requests; compare the latencies)"
+            if args.rate
+            else ""
+        )
     )
     for name, phase in (("plansmith", ours), ("raw app", raw)):
         out, cpu = phase.outcome, phase.cpu
