@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import mixed_client
 from api import populate
 from bench_postgres import REDIS_URL, cpu_seconds, fresh_database
-from load_checks import counts, described, drop_database, invariant_violations
+from load_checks import counts, described, drop_database, invariant_violations, sessions
 from load_mix import MIX, WEIGHTS, Mix, prepare_catalog
 from load_profile import per_kind
 from load_raw import raw_tables
@@ -83,6 +83,7 @@ class Phase:
     cpu: Cpu  # the server's processes (its supervisor and workers) and PostgreSQL's
     load: str  # the load average when the mix started
     others_s: dict[str, float]  # CPU seconds of other processes named (e.g. the job workers)
+    sessions: int  # PostgreSQL sessions opened during the phase
 
 
 def _phase(
@@ -99,6 +100,7 @@ def _phase(
     print(f"{name}: {seconds:.0f} s of the mix from {load}", flush=True)
     others = {"the supervising serve process": server_pids(port)[:1], **others}
     before = {what: sum(cpu_seconds(p) for p in pids) for what, pids in others.items()}
+    opened = sessions(url)
     with Cpu(url, port) as cpu:
         outcome = mixed_client.run(
             port,
@@ -109,7 +111,7 @@ def _phase(
             periodic=[(args.billing_every, mix.billing_run())],
         )
     used = {what: sum(cpu_seconds(p) for p in pids) - before[what] for what, pids in others.items()}
-    return Phase(outcome, cpu, load, used)
+    return Phase(outcome, cpu, load, used, sessions(url) - opened)
 
 
 def _row(name: str, stats: mixed_client.KindStats, seconds: float) -> str:
@@ -171,9 +173,10 @@ def report(
         n = max(1, sum(len(s.times_ms) for s in out.kinds.values()))
         used = [("load generator", out.cpu_s), ("server processes", cpu.server_s)]
         used += [(f"of which {what}", s) for what, s in phase.others_s.items()]
-        used.append(("PostgreSQL", cpu.database_s))
+        used.append(("PostgreSQL's backends alive at the end (a lower bound)", cpu.database_s))
         parts = [f"{w} {100 * s / out.seconds:.0f} % ({1000 * s / n:.2f})" for w, s in used]
         print(f"CPU, {name} phase (share of one core; ms per request): " + ", ".join(parts))
+        print(f"  PostgreSQL sessions opened meanwhile (3 of them the bench's): {phase.sessions:,}")
     met = ours_rps >= TARGET_RPS and mine.percentile(99) < TARGET_P99_MS and mine.errors == 0
     print(
         f"target ≥ {TARGET_RPS:,.0f} req/s with p99 < {TARGET_P99_MS:.0f} ms and 0 errors: "

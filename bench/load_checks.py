@@ -74,6 +74,15 @@ def counts(url: str) -> dict[str, int]:
         }
 
 
+def sessions(url: str) -> int:
+    """PostgreSQL sessions opened on the database so far (pool connections made anew)."""
+    with psycopg.connect(raw_url(url)) as connection:
+        found = connection.execute(
+            "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+    return int(found[0]) if found else 0
+
+
 def described(before: dict[str, int], after: dict[str, int]) -> str:
     return ", ".join(f"{after[k] - before[k]:+,} {k}" for k in COUNTS)
 
