@@ -61,7 +61,7 @@ def prepare_catalog(app: Plansmith, org: str) -> None:
     create_meter(app.uow(), app.clock, org, {**meter, "aggregation": "count"})
     policy = {"upgrade": "now", "downgrade": "term_end", "change_invoicing": "immediately"}
     create_family(app.uow(), app.clock, org, FamilyInput("api", "API plans", policy))
-    starter = {"included": 10_000, "limit": "soft", "model": "per_unit"}
+    starter = {"included": 10_000, "limit": "soft", "model": "per_unit", "unit_price": "0.002"}
     growth = {
         "included": 100_000,
         "limit": "soft",
@@ -75,11 +75,7 @@ def prepare_catalog(app: Plansmith, org: str) -> None:
         ("api-starter", "API Starter", 1, {"USD": 2900, "EUR": 2700}, starter),
         ("api-growth", "API Growth", 2, {"USD": 9900, "EUR": 9200}, growth),
     ):
-        charges = [
-            {"meter": "api_calls", "currency": currency, **charge}
-            | ({"unit_price": "0.002"} if charge["model"] == "per_unit" else {})
-            for currency in base
-        ]
+        charges = [{"meter": "api_calls", "currency": currency, **charge} for currency in base]
         terms = {"pricing": "per_seat", "base_prices": base, "charges": charges}
         data = PlanInput(code, name, "api", rank, terms, ["portal"], publish=True)
         create_plan(app.uow(), app.clock, org, data)
