@@ -11,19 +11,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from plansmith.application.payments.collection import collect_invoice
 from plansmith.bootstrap import Plansmith
+from tests.conftest import Tenant
 from tests.integration.billing_api_support import _assert_problem, _ok
 from tests.integration.ledger_invariants import assert_ledger_invariants
-from tests.integration.payments_api_support import INSUFFICIENT, MONTH, NO_GRACE, PaymentsApi
+from tests.integration.payments_api_support import (
+    INSUFFICIENT,
+    MONTH,
+    NO_GRACE,
+    TIMEOUT_SUCCEEDED,
+    PaymentsApi,
+)
 from tests.integration.payments_api_support import api as api  # the fixture
 from tests.integration.route_calls import _dump
 
 TOP_UP = 3000
 
 
-def _cards(api: PaymentsApi, account_id: str) -> str:
-    """A default card that declines and a second one that succeeds: the second's id."""
-    api.card(account_id, INSUFFICIENT)
+def _cards(api: PaymentsApi, account_id: str, default: str = INSUFFICIENT) -> str:
+    """A default card (one that declines) and a second one that succeeds: the second's id."""
+    api.card(account_id, default)
     good: str = api.card(account_id, make_default=False)["id"]
     return good
 
@@ -133,6 +141,38 @@ def test_the_returned_balance_pays_the_next_invoice(api: PaymentsApi, container:
         9000 - TOP_UP,
     )
     assert api.balance(account_id) == 0
+    assert_ledger_invariants(container.engine)
+
+
+@NO_GRACE
+def test_a_card_payment_in_flight_when_voided_lands_on_the_balance(
+    api: PaymentsApi, container: Plansmith, tenant: Tenant
+) -> None:
+    """An open invoice is never partly paid by card (a card is charged all it owes, and a paid
+    invoice is not voided); but a charge still unanswered at the void may turn out to have
+    captured: that money is kept on the balance (`overpayment`), next to what the void gave
+    back."""
+    account_id, invoice = api.open_invoice()
+    good = _cards(api, account_id, TIMEOUT_SUCCEEDED)
+    _top_up(api, account_id, good, TOP_UP)
+    unknown = _ok(api.post(f"/v1/invoices/{invoice['id']}/pay"))
+    assert (unknown["invoice"]["status"], unknown["payment"]["status"]) == ("open", "unknown")
+    assert unknown["invoice"]["totals"]["credit_applied"] == TOP_UP
+
+    _ok(api.post(f"/v1/invoices/{invoice['id']}/void"))
+    returned = api.balance(account_id)
+    collected = collect_invoice(
+        container.uow(),
+        container.gateway_for(tenant.organization_id),
+        container.clock,
+        tenant.organization_id,
+        invoice["id"],
+    )
+
+    assert returned == TOP_UP
+    assert collected.payment is not None and collected.payment.status.value == "succeeded"
+    assert collected.invoice.status.value == "void"
+    assert api.balance(account_id) == MONTH  # 3,000 given back + 11,970 the card paid
     assert_ledger_invariants(container.engine)
 
 

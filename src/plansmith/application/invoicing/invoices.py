@@ -128,7 +128,8 @@ def void_invoice(
     """A draft is discarded; an open or uncollectible one is reversed in the ledger, in one
     transaction: its finalizing posting and each later balance application, so all the
     balance paid on it (then and since) is the customer's again. A paid invoice (whatever
-    paid it) or one with credit notes is refused, nothing done. With ``expect`` (``shown`` of the invoice on a confirmation page): only if it is still so."""
+    paid it) or one with credit notes is refused, nothing done.
+    With ``expect`` (``shown`` of the invoice on a confirmation page): only if it is still so."""
     now = clock.now()
     with uow:
         invoice = held_invoice(uow, organization_id, invoice_id)
