@@ -74,6 +74,10 @@ def test_voiding_gives_back_what_the_balance_paid_when_paying(
 
     assert voided["status"] == "void"
     assert api.balance(account_id) == TOP_UP
+    movements = _ok(api.get(f"/v1/accounts/{account_id}/balance"))["movements"]
+    assert ("balance_returned", f"{invoice_id}.1", TOP_UP) in [
+        (m["kind"], m["reference"], m["amount"]) for m in movements
+    ]
     balances = api.balances(account_id)
     assert {k: v for k, v in balances.items() if v} == {"cash": TOP_UP, "customer_credit": -TOP_UP}
     # Each posting reversed on its own (the test clock stands still: any order by id).
