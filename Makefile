@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 WEBUI_VENDOR := src/plansmith/entrypoints/webui/vendor
 CHART_JS := src/plansmith/entrypoints/webui/static/vendor/chart.umd.min.js
 
-.PHONY: install browser-tools run test lint format messages simulate bench bench-api bench-collection clean
+.PHONY: install browser-tools run test lint format messages simulate bench bench-api bench-collection bench-load clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "plansmith needs Python 3.11 or newer")'
@@ -82,6 +82,13 @@ bench-api: install
 	scripts/test-services.sh
 	scripts/bench-tools.sh
 	$(BIN)/python bench/api.py
+
+# 10 minutes of a mixed load (entitlement checks, usage batches, portal pages, changes; billing
+# and collection runs beside it) on the production set-up, against a raw app; then the ledger's
+# invariants. A quick check: .venv/bin/python bench/load.py --duration 30 --accounts 200
+bench-load: install
+	scripts/test-services.sh
+	$(BIN)/python bench/load.py --duration 600 --accounts 2000
 
 clean:
 	rm -rf $(VENV) node_modules var test-artifacts .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -35,16 +35,20 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loadgen import Request, Sample, baseline_server, drive, free_port, lua_script, serving
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from plansmith.bootstrap import Plansmith
 
 SERVER = os.environ.get(
     "PLANSMITH_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -54,7 +58,8 @@ SECRET = "bench"  # signs this run's throwaway sessions
 PLANSMITH = Path(sys.executable).with_name("plansmith")
 # Per account, in turn: currency, plan, seats (None: the plan's minimum) and the plan a change
 # preview asks for (the next rank, which the demo families apply now).
-MIX = [
+MixEntry = tuple[str, str, int | None, str]
+MIX: list[MixEntry] = [
     ("USD", "chat-team", 3, "chat-business"),
     ("EUR", "contact-center-1", 5, "contact-center-2"),
     ("JPY", "mailbox-bronze", None, "mailbox-silver"),
@@ -74,7 +79,8 @@ class Fixture:
     accounts: list[str] = field(default_factory=list)
     subscriptions: list[str] = field(default_factory=list)
     next_plans: list[str] = field(default_factory=list)
-    cookies: list[str] = field(default_factory=list)  # portal session per account
+    cookies: dict[str, str] = field(default_factory=dict)  # account id -> its portal session
+    organization_id: str = ""
 
 
 def fresh_postgres() -> str:
@@ -90,9 +96,24 @@ def _psycopg(url: str) -> str:
     return make_url(url).set(drivername="postgresql+psycopg").render_as_string(False)
 
 
-def populate(url: str, n: int) -> Fixture:
+# Run in the set-up process after the demo is loaded (the organization's id given), before
+# any account subscribes: what a benchmark adds to the demo catalog (meters, plans).
+Prepare = Callable[["Plansmith", str], None]
+
+
+def populate(
+    url: str,
+    n: int,
+    mix: Sequence[MixEntry] = MIX,
+    *,
+    prepare: Prepare | None = None,
+    sessions_every: int = 1,
+    cards_every: int = 0,
+) -> Fixture:
     """The demo organization and catalog, then n subscribed accounts (made by a process per
-    core), billed once, and a portal session for each, all through the use cases."""
+    core), account i on ``mix[i % len(mix)]``, billed once, and a portal session for every
+    ``sessions_every``-th account, all through the use cases. ``cards_every``: every so many
+    accounts get a default sandbox card that succeeds (0: none)."""
     from plansmith.adapters.db.engine import make_engine
     from plansmith.adapters.db.migrate import upgrade
     from plansmith.application.billing.run import run_billing
@@ -108,41 +129,54 @@ def populate(url: str, n: int) -> Fixture:
     app = bootstrap(settings)
     loaded = demo.load(app)
     org = loaded.organization.id
+    if prepare is not None:
+        prepare(app, org)
     app.dispose()  # no pooled connection goes across the fork
     jobs = min(n, os.cpu_count() or 1)
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
         parts = pool.map(
-            _subscribed, [url] * jobs, [org] * jobs, [range(k, n, jobs) for k in range(jobs)]
+            _subscribed,
+            [url] * jobs,
+            [org] * jobs,
+            [range(k, n, jobs) for k in range(jobs)],
+            [list(mix)] * jobs,
+            [cards_every] * jobs,
         )
         made = sorted(row for part in parts for row in part)
-    fixture = Fixture(url, loaded.api_key, loaded.publishable_key)
+    fixture = Fixture(url, loaded.api_key, loaded.publishable_key, organization_id=org)
     fixture.accounts = [account for _i, account, _sub in made]
     fixture.subscriptions = [sub for _i, _account, sub in made]
-    fixture.next_plans = [MIX[i % len(MIX)][3] for i, _account, _sub in made]
+    fixture.next_plans = [mix[i % len(mix)][3] for i, _account, _sub in made]
     app = bootstrap(settings)
     with app.uow() as uow:  # as a portal link would make them, in one transaction
-        for account in fixture.accounts:
+        for account in fixture.accounts[::sessions_every]:
             issued = new_session(app.clock, SessionKind.PORTAL, org, 4 * 3600, account_id=account)
             uow.web_sessions.add(issued.session)
-            fixture.cookies.append(issued.secret)
+            fixture.cookies[account] = issued.secret
         uow.commit()
     run_billing(app.uow(), app.clock, org, grace=timedelta(0))  # one past invoice each
     app.dispose()
     return fixture
 
 
-def _subscribed(url: str, org: str, indices: range) -> list[tuple[int, str, str]]:
+def _subscribed(
+    url: str, org: str, indices: range, mix: list[MixEntry], cards_every: int
+) -> list[tuple[int, str, str]]:
     """(index, account id, subscription id) for each account this process opens."""
     from plansmith.application.accounts.accounts import AccountInput, open_account
+    from plansmith.application.payments.methods import add_card
     from plansmith.application.subscriptions.subscribing import SubscribeInput, subscribe
     from plansmith.bootstrap import Settings, bootstrap
 
     app = bootstrap(Settings(database_url=url, secret_key=SECRET))
     made = []
     for i in indices:
-        currency, plan, seats, _upgrade = MIX[i % len(MIX)]
+        currency, plan, seats, _upgrade = mix[i % len(mix)]
         data = AccountInput(f"Bench customer {i}", f"c{i}@bench.example", currency)
         account = open_account(app.uow(), app.clock, org, data).id
+        if cards_every and i % cards_every == 0:
+            gateway = app.gateway_for(org)
+            add_card(app.uow(), gateway, app.clock, org, account, source="tok_sandbox_success")
         sub = SubscribeInput(account, plan, quantity=seats, trial=False)
         made.append((i, account, subscribe(app.uow(), app.clock, org, sub).view.subscription.id))
     app.dispose()
@@ -202,7 +236,7 @@ def kinds(f: Fixture) -> list[Kind]:
 
 
 def _portal(f: Fixture, path: str) -> list[Request]:
-    return [Request("GET", path, {"Cookie": f"plansmith_portal={c}"}) for c in f.cookies]
+    return [Request("GET", path, {"Cookie": f"plansmith_portal={c}"}) for c in f.cookies.values()]
 
 
 BASELINE = Kind("baseline SELECT 1", None, [Request("GET", "/select1", {})])

@@ -41,19 +41,15 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import os
 import pstats
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import IO
 
 import psycopg
 import redis
@@ -68,6 +64,7 @@ from bench_postgres import (  # the benchmarks' shared PostgreSQL helpers
     peak_rss_kib,
     raw_url,
 )
+from loadgen import plansmith_workers
 from sqlalchemy import text
 
 from plansmith.adapters.clock import TestClock
@@ -84,7 +81,6 @@ from plansmith.application.subscriptions.subscribing import SubscribeInput, subs
 from plansmith.bootstrap import Settings, bootstrap
 from plansmith.entrypoints.worker import billing_jobs, collect_for_batches
 
-PLANSMITH = Path(sys.executable).with_name("plansmith")
 PRICE = 1000  # USD 10.00
 BATCH = 500  # the baseline's transaction size, and the run's walk
 
@@ -245,86 +241,69 @@ class Collected:
 
 
 def collected_by_workers(url: str, org: str, n: int, workers: int, threads: int) -> Collected:
-    # The workers' logs go to a file, never to a pipe nobody reads (a full one stops them).
-    with tempfile.TemporaryFile() as logs:
-        return _collected_by_workers(url, org, n, workers, threads, logs)
-
-
-def _collected_by_workers(
-    url: str, org: str, n: int, workers: int, threads: int, logs: IO[bytes]
-) -> Collected:
     namespace = f"plansmith-bench-{uuid.uuid4().hex[:8]}"
     env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "PLANSMITH_SECRET_KEY": "bench",
         "PLANSMITH_REDIS_URL": REDIS_URL,
         "PLANSMITH_JOB_NAMESPACE": namespace,
         # The run alone: the workers' outbox relay (handing the run's events to e-mail notices
         # and webhooks, a pipeline of its own) waits until after it.
         "PLANSMITH_RELAY_EVERY_SECONDS": "0",
     }
-    procs = [
-        subprocess.Popen(
-            [str(PLANSMITH), "worker", "--threads", str(threads)], env=env, stderr=logs
-        )
-        for _ in range(workers)
-    ]
+    with plansmith_workers(url, workers, env, threads) as procs:
+        return _collected_by_workers(url, org, n, procs, namespace)
+
+
+def _collected_by_workers(
+    url: str, org: str, n: int, procs: list[subprocess.Popen[bytes]], namespace: str
+) -> Collected:
     done = Collected()
-    try:
-        time.sleep(3)  # let the workers connect
-        settings = Settings(
-            database_url=url, secret_key="bench", redis_url=REDIS_URL, job_namespace=namespace
-        )
-        app = bootstrap(settings)
-        jobs = billing_jobs(app)
-        counting = CountingJobs(jobs)
-        marks = sorted({max(1, n // 10), max(1, n // 2), n})
-        first, workers_before, database_before = 0, [0.0], {}
-        start = time.perf_counter()
+    time.sleep(3)  # let the workers connect
+    settings = Settings(
+        database_url=url, secret_key="bench", redis_url=REDIS_URL, job_namespace=namespace
+    )
+    app = bootstrap(settings)
+    jobs = billing_jobs(app)
+    counting = CountingJobs(jobs)
+    marks = sorted({max(1, n // 10), max(1, n // 2), n})
+    first, workers_before, database_before = 0, [0.0], {}
+    start = time.perf_counter()
 
-        def dispatch() -> None:
-            sent = dispatch_collection(app.uow(), app.gateway_for, app.clock, org, counting)
-            done.dispatch_seconds = time.perf_counter() - start
-            assert sent.attempted == n, sent
+    def dispatch() -> None:
+        sent = dispatch_collection(app.uow(), app.gateway_for, app.clock, org, counting)
+        done.dispatch_seconds = time.perf_counter() - start
+        assert sent.attempted == n, sent
 
-        sender = threading.Thread(target=dispatch)
-        sender.start()
-        step = max(1, n // 20)
-        shown = step
-        while True:  # jobs done = sent less those waiting or held by a worker
-            finished = counting.finished(jobs.pending_collections())
-            while marks and finished >= marks[0]:
-                if not done.rss_kib:  # CPU from here on: the steady state, not start-up
-                    first, workers_before = finished, [cpu_seconds(p.pid) for p in procs]
-                    database_before = backends_cpu(url)
-                done.rss_kib[marks.pop(0)] = [peak_rss_kib(p.pid) for p in procs]
-            if finished >= shown:  # progress on stderr, for a long run
-                took = time.perf_counter() - start
-                rss = " / ".join(f"{peak_rss_kib(p.pid) / 1024:.0f}" for p in procs)
-                print(
-                    f"{finished:,} done in {took:.0f} s ({finished / took:,.0f}/s), "
-                    f"peak RSS {rss} MiB",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                shown = (finished // step + 1) * step
-            if not marks and not sender.is_alive():
-                break
-            time.sleep(0.05)
-        done.seconds = time.perf_counter() - start
-        sender.join()
-        after = max(1, n - first)  # per job, over the jobs done after the first mark
-        done.workers_cpu = (sum(cpu_seconds(p.pid) for p in procs) - sum(workers_before)) / after
-        done.database_cpu = cpu_since(database_before, backends_cpu(url)) / after
-        jobs.broker.flush_all()
-        jobs.broker.close()
-        app.dispose()
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(30)
+    sender = threading.Thread(target=dispatch)
+    sender.start()
+    step = max(1, n // 20)
+    shown = step
+    while True:  # jobs done = sent less those waiting or held by a worker
+        finished = counting.finished(jobs.pending_collections())
+        while marks and finished >= marks[0]:
+            if not done.rss_kib:  # CPU from here on: the steady state, not start-up
+                first, workers_before = finished, [cpu_seconds(p.pid) for p in procs]
+                database_before = backends_cpu(url)
+            done.rss_kib[marks.pop(0)] = [peak_rss_kib(p.pid) for p in procs]
+        if finished >= shown:  # progress on stderr, for a long run
+            took = time.perf_counter() - start
+            rss = " / ".join(f"{peak_rss_kib(p.pid) / 1024:.0f}" for p in procs)
+            print(
+                f"{finished:,} done in {took:.0f} s ({finished / took:,.0f}/s), peak RSS {rss} MiB",
+                file=sys.stderr,
+                flush=True,
+            )
+            shown = (finished // step + 1) * step
+        if not marks and not sender.is_alive():
+            break
+        time.sleep(0.05)
+    done.seconds = time.perf_counter() - start
+    sender.join()
+    after = max(1, n - first)  # per job, over the jobs done after the first mark
+    done.workers_cpu = (sum(cpu_seconds(p.pid) for p in procs) - sum(workers_before)) / after
+    done.database_cpu = cpu_since(database_before, backends_cpu(url)) / after
+    jobs.broker.flush_all()
+    jobs.broker.close()
+    app.dispose()
     return done
 
 

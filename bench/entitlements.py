@@ -36,9 +36,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 from bench_postgres import fresh_database, raw_url  # the benchmarks' shared helpers
-from loadgen import baseline_server, free_port
+from loadgen import baseline_server, free_port, plansmith_server
 from usage_ingest import Cpu
-from usage_prediction import Sample, plansmith_server, steady, warm
+from usage_prediction import Sample, steady, warm
 
 from plansmith.adapters.clock import TestClock
 from plansmith.application.accounts.accounts import AccountInput, open_account

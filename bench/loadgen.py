@@ -26,6 +26,8 @@ from fastapi import FastAPI
 from sqlalchemy import create_engine, text
 
 BASELINE_URL_ENV = "PLANSMITH_BENCH_BASELINE_URL"
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "bench"  # signs the benchmarks' throwaway sessions
 
 
 # -- the baseline (uvicorn imports this module and calls the factory) ----------------------
@@ -111,13 +113,68 @@ def _healthy(proc: subprocess.Popen[bytes], port: int) -> bool:
     return False
 
 
-def baseline_server(url: str, port: int, workers: int) -> AbstractContextManager[None]:
-    command = [sys.executable, "-m", "uvicorn", "--factory", "loadgen:baseline_app"]
+def baseline_server(
+    url: str,
+    port: int,
+    workers: int,
+    factory: str = "loadgen:baseline_app",
+    env: dict[str, str] | None = None,
+) -> AbstractContextManager[None]:
+    """A raw app of bench/ (``module:factory``) served by uvicorn with the workers given; its
+    database URL in BASELINE_URL_ENV."""
+    command = [sys.executable, "-m", "uvicorn", "--factory", factory]
     command += ["--app-dir", str(Path(__file__).parent), "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers), "--log-level", "info"]
     # The same protocol as plansmith serve's: TCP_NODELAY on (see http_protocol.py).
     command += ["--http", "plansmith.entrypoints.http_protocol:NoDelayHttp"]
-    return serving(command, {BASELINE_URL_ENV: url}, port)
+    return serving(command, {BASELINE_URL_ENV: url, **(env or {})}, port)
+
+
+def _checkout_command(*args: str) -> tuple[list[str], dict[str, str]]:
+    """The ``plansmith`` command run from this checkout's code, whichever plansmith the
+    environment has installed, and the PYTHONPATH that makes it so."""
+    code = "from plansmith.entrypoints.cli.main import app; app()"
+    path = os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])
+    return [sys.executable, "-c", code, *args], {"PYTHONPATH": path}
+
+
+def plansmith_server(
+    url: str,
+    port: int,
+    workers: int,
+    *,
+    renewals_every: int = 0,
+    env: dict[str, str] | None = None,
+) -> AbstractContextManager[None]:
+    """``plansmith serve`` on 127.0.0.1 (renewals off unless asked for)."""
+    args = ["serve", "--host", "127.0.0.1", "--port", str(port)]
+    args += ["--renewals-every", str(renewals_every)]
+    if workers > 1:
+        args += ["--workers", str(workers)]
+    command, path = _checkout_command(*args)
+    settings = {"DATABASE_URL": url, "PLANSMITH_SECRET_KEY": SECRET, **path, **(env or {})}
+    return serving(command, settings, port)
+
+
+@contextmanager
+def plansmith_workers(
+    url: str, n: int, env: dict[str, str], threads: int = 1
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """n ``plansmith worker`` processes (Dramatiq on Redis: PLANSMITH_REDIS_URL in env), their
+    logs in a file (never a pipe nobody reads: a full one stops them); stopped at the end."""
+    command, path = _checkout_command("worker", "--threads", str(threads))
+    settings = {**os.environ, "DATABASE_URL": url, "PLANSMITH_SECRET_KEY": SECRET, **path, **env}
+    with tempfile.TemporaryFile() as logs:
+        procs = [
+            subprocess.Popen(command, env=settings, stdout=logs, stderr=logs) for _ in range(n)
+        ]
+        try:
+            yield procs
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(30)
 
 
 LUA = """

@@ -49,12 +49,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import psycopg
-from api import _psycopg, plansmith_server, populate
+from api import _psycopg, populate
 from bench_postgres import backends_cpu, cpu_seconds, cpu_since
 from fastapi import Body, FastAPI
 from fastapi.responses import JSONResponse
-from loadgen import Sample, drive, free_port, serving
-from sqlalchemy import create_engine, text
+from loadgen import Sample, baseline_server, drive, free_port, plansmith_server
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 SERVER = os.environ.get(
@@ -99,6 +99,17 @@ def baseline_app() -> FastAPI:
     INSERT for one event) in one transaction, answer. No checks, no placing, no aggregates."""
     engine = create_engine(os.environ[RAW_URL_ENV], pool_size=8)
     app = FastAPI()
+    add_ingest_routes(app, engine)
+
+    @app.get("/healthz")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def add_ingest_routes(app: FastAPI, engine: Engine) -> None:
+    """The raw routes of POST /v1/events/batch and POST /v1/events, writing to RAW_TABLE."""
     columns = "(account_id, event_id, code, timestamp, properties)"
 
     # Plain `def` routes, as plansmith's: they run on the worker's thread pool, so requests
@@ -135,19 +146,9 @@ def baseline_app() -> FastAPI:
             )
         return JSONResponse({"id": e["id"], "status": "accepted"}, status_code=201)
 
-    @app.get("/healthz")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    return app
-
 
 def raw_server(url: str, port: int, workers: int) -> AbstractContextManager[None]:
-    command = [sys.executable, "-m", "uvicorn", "--factory", "usage_ingest:baseline_app"]
-    command += ["--app-dir", str(Path(__file__).parent), "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", str(workers), "--log-level", "info"]
-    command += ["--http", "plansmith.entrypoints.http_protocol:NoDelayHttp"]
-    return serving(command, {RAW_URL_ENV: url}, port)
+    return baseline_server(url, port, workers, "usage_ingest:baseline_app", {RAW_URL_ENV: url})
 
 
 # -- data ----------------------------------------------------------------------------------

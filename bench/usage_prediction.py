@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import random
 import statistics
 import subprocess
@@ -42,14 +41,12 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 from bench_postgres import fresh_database, raw_url
-from loadgen import baseline_server, free_port, serving
+from loadgen import baseline_server, free_port, plansmith_server
 from sqlalchemy import text
 from usage_ingest import Cpu
 
@@ -65,7 +62,6 @@ from plansmith.application.usage.meters import create_meter
 from plansmith.application.usage.ports import DailyDelta
 from plansmith.bootstrap import Plansmith, Settings, bootstrap
 
-ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench"
 DAYS = 20  # days of the period so far
 P99_TARGET_MS = 50.0
@@ -236,18 +232,6 @@ def timed(action: Callable[[], object], n: int) -> tuple[float, float, float]:
         action()
         times.append((time.perf_counter() - started) * 1000)
     return _percentiles(times)
-
-
-def plansmith_server(url: str, port: int, workers: int) -> AbstractContextManager[None]:
-    # This checkout's code, whichever plansmith the environment has installed.
-    code = "from plansmith.entrypoints.cli.main import app; app()"
-    command = [sys.executable, "-c", code, "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--renewals-every", "0"]
-    if workers > 1:
-        command += ["--workers", str(workers)]
-    path = os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])
-    env = {"DATABASE_URL": url, "PLANSMITH_SECRET_KEY": SECRET, "PYTHONPATH": path}
-    return serving(command, env, port)
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ from plansmith.domain.invoicing.events import (
     invoice_fields,
 )
 from plansmith.domain.invoicing.invoice import CreditNote, Invoice, InvoiceStatus, credit_note_tax
-from plansmith.domain.invoicing.ledger import LedgerAccount
+from plansmith.domain.invoicing.ledger import LedgerAccount, Transaction
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import InvalidValue
 from plansmith.domain.organizations.branding import Seller
@@ -107,6 +107,16 @@ def _as_shown(invoice: Invoice, expect: str | None) -> None:
         raise Conflict("the invoice changed since it was shown; nothing was done", field="expect")
 
 
+def balance_applications(uow: UnitOfWork, invoice_id: str) -> list[Transaction]:
+    """The ``balance_applied`` postings on an invoice since it was finalized, in order: their
+    references are its id and a count (``inv_….1``, ``inv_….2``). The caller holds the
+    invoice, so none is added meanwhile."""
+    found: list[Transaction] = []
+    while applied := uow.ledger.posted("balance_applied", f"{invoice_id}.{len(found) + 1}"):
+        found.append(applied)
+    return found
+
+
 def void_invoice(
     uow: UnitOfWork,
     clock: Clock,
@@ -115,8 +125,11 @@ def void_invoice(
     *,
     expect: str | None = None,
 ) -> Invoice:
-    """A draft is discarded; an open or uncollectible one is reversed in the ledger. With
-    ``expect`` (``shown`` of the invoice on a confirmation page): only if it is still so."""
+    """A draft is discarded; an open or uncollectible one is reversed in the ledger, in one
+    transaction: its finalizing posting and each later balance application, so all the
+    balance paid on it (then and since) is the customer's again. A paid invoice (whatever
+    paid it) or one with credit notes is refused, nothing done.
+    With ``expect`` (``shown`` of the invoice on a confirmation page): only if it is still so."""
     now = clock.now()
     with uow:
         invoice = held_invoice(uow, organization_id, invoice_id)
@@ -131,7 +144,12 @@ def void_invoice(
         uow.invoices.update_invoice(voided, expected_status=invoice.status.value)
         posted = uow.ledger.posted("invoice_finalized", invoice.id)
         if posted is not None:
+            # What the balance paid comes back to it: the account after the invoice, the
+            # order of every payment, so a void and a payment never wait in a circle.
+            uow.ledger.hold_credit(invoice.account_id)
             uow.ledger.post(postings.voided(new_id("txn"), posted, now))
+            for applied in balance_applications(uow, invoice.id):
+                uow.ledger.post(postings.balance_returned(new_id("txn"), applied, now))
         was = invoice.status.value
         uow.publish([InvoiceVoided(**invoice_fields(voided, now), previous_status=was)])
         uow.commit()

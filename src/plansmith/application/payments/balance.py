@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from plansmith.application.invoicing.invoices import balance_applications
 from plansmith.application.kernel.ids import new_id
 from plansmith.application.kernel.ports import UnitOfWork
 from plansmith.application.payments import dunning
@@ -41,10 +42,7 @@ def applied_reference(uow: UnitOfWork, invoice: Invoice) -> str:
     """The next balance application's reference on ``invoice``: its id and a count
     (``inv_….2``), so a balance movement names the invoice it paid. The caller holds the
     invoice, so the count is not taken twice."""
-    n = 1
-    while uow.ledger.posted("balance_applied", f"{invoice.id}.{n}") is not None:
-        n += 1
-    return f"{invoice.id}.{n}"
+    return f"{invoice.id}.{len(balance_applications(uow, invoice.id)) + 1}"
 
 
 def take_balance(

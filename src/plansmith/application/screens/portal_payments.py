@@ -160,10 +160,11 @@ def _invoice_of(
     movement: BalanceMovement, invoices: Mapping[str, Invoice], payments: Sequence[Payment]
 ) -> Invoice | None:
     """The invoice a movement concerns, named by its reference: a negative invoice's, a
-    credit note's payment, or the balance taken by an invoice (``inv_….N``)."""
+    credit note's payment, or the balance taken by an invoice or given back by its void
+    (``inv_….N``)."""
     if movement.reference in invoices:
         return invoices[movement.reference]
-    if movement.kind == "balance_applied":
+    if movement.kind in ("balance_applied", "balance_returned"):
         return invoices.get(movement.reference.rsplit(".", 1)[0])
     for payment in payments:
         if payment.id == movement.reference and payment.invoice_id:

@@ -7,7 +7,7 @@ offered on the channel, the quantity, add-ons, one plan per family and the famil
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from plansmith.application.kernel.errors import Conflict, NotFound
@@ -32,6 +32,7 @@ from plansmith.domain.subscriptions.changes import NewSubscription
 from plansmith.domain.subscriptions.changes import subscribe as start
 from plansmith.domain.subscriptions.held_log import apply_held
 from plansmith.domain.subscriptions.price_book import PriceBook, check_add_ons
+from plansmith.domain.subscriptions.stops import started_on_a_stop_day
 from plansmith.domain.subscriptions.subscription import Subscription, Terms
 
 
@@ -165,6 +166,11 @@ def start_subscription(
     )
     today = local_date(now, zone(account.time_zone))
     out = start(new, book, today, now)
+    # ADR 0034: a date an earlier subscription's stopped window holds is billed there only
+    began, kept = started_on_a_stop_day(out.subscription, held, book, today, now)
+    out = replace(out, subscription=began)
+    for old in kept:
+        uow.subscriptions.update(old, expected_revision=old.revision)
     log = apply_held([], out.held)
     _save(uow, None, out, [], log, actor, now)
     nxt = _next_invoice(out.subscription, log, book, {}, now, out.items)

@@ -45,7 +45,7 @@ class Transaction:
     id: str
     organization_id: str
     account_id: str  # the customer account
-    kind: str  # invoice_finalized, invoice_voided, credit_note, credit_applied, payment
+    kind: str  # invoice_finalized, invoice_voided, balance_applied, balance_returned, payment...
     reference: str  # the invoice, credit note or payment id
     entries: tuple[Entry, ...]
     at: datetime

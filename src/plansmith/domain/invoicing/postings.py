@@ -5,7 +5,8 @@ Finalizing an invoice of total T with tax X, using customer credit C (0 <= C <= 
     customer_credit  +C + min(T, 0)     credit used (debit); a negative invoice becomes credit
     revenue          -(T - X)           earned, net of tax
     tax_payable      -X                 owed to the tax authority
-which sums to zero for any T, X and C. Voiding reverses it; a payment moves receivable to cash;
+which sums to zero for any T, X and C. Voiding reverses it, and every later balance application
+(balance_returned); a payment moves receivable to cash;
 a credit note reverses revenue and tax and reduces what is owed, the rest becoming credit.
 """
 
@@ -39,18 +40,30 @@ def finalized(transaction_id: str, invoice: Invoice, at: datetime) -> Transactio
     )
 
 
-def voided(transaction_id: str, posted: Transaction, at: datetime) -> Transaction:
-    """The exact reverse of what finalizing posted."""
+def _reverse(transaction_id: str, kind: str, posted: Transaction, at: datetime) -> Transaction:
     reversed_entries = tuple(type(e)(e.account, e.currency, -e.amount) for e in posted.entries)
     return Transaction(
         transaction_id,
         posted.organization_id,
         posted.account_id,
-        "invoice_voided",
+        kind,
         posted.reference,
         reversed_entries,
         at,
     )
+
+
+def voided(transaction_id: str, posted: Transaction, at: datetime) -> Transaction:
+    """The exact reverse of what finalizing posted."""
+    return _reverse(transaction_id, "invoice_voided", posted, at)
+
+
+def balance_returned(transaction_id: str, applied: Transaction, at: datetime) -> Transaction:
+    """The exact reverse of a ``balance_applied`` posting (same reference, ``inv_….N``): an
+    invoice voided gives back to the balance what the balance paid on it."""
+    if applied.kind != "balance_applied":
+        raise InvalidValue("only a balance application is returned", field="kind")
+    return _reverse(transaction_id, "balance_returned", applied, at)
 
 
 def paid(transaction_id: str, invoice: Invoice, amount: int, at: datetime) -> Transaction:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from plansmith.domain.catalog.plans import Timing
 from plansmith.domain.kernel import error_codes as ec
@@ -146,6 +147,8 @@ def _usage_stopped(
     start = sub.usage_start
     if sub.stop_usage is not None:  # an earlier window of this period not billed yet: one line
         start = min(start, sub.stop_usage.start)
+    if start > today:  # its window had not begun (it starts tomorrow): nothing to bill
+        return replace(moved, stopped_at=now)
     return replace(moved, stopped_at=now, stop_usage=StopUsage(start, today, now))
 
 
@@ -159,11 +162,51 @@ def _usage_restarted(sub: Subscription, moved: Subscription, today: date) -> Sub
     if local_date(sub.stopped_at, tz) != today:
         return replace(moved, usage_from=today)
     tomorrow = today + timedelta(days=1)
-    stop = sub.stop_usage
-    if stop is None or stop.on != today:  # the day's line is billed: the day is closed
+    later = _stop_day_kept(sub.stop_usage, today, tz)
+    if later is None:  # the day's line is billed: the day is closed
         return replace(moved, usage_from=tomorrow)
-    later = replace(stop, closes_from=local_midnight(tomorrow, tz))
     return replace(moved, usage_from=tomorrow, stopped_at=None, stop_usage=later)
+
+
+def _stop_day_kept(stop: StopUsage | None, today: date, tz: ZoneInfo) -> StopUsage | None:
+    """The stopped window holding ``today`` (its stop date), kept open to the end of that
+    day; None when that window is billed already (the rest of the day counts nowhere)."""
+    if stop is None or stop.on != today:
+        return None
+    return replace(stop, closes_from=local_midnight(today + timedelta(days=1), tz))
+
+
+def started_on_a_stop_day(
+    new: Subscription,
+    earlier: Sequence[Subscription],
+    book: PriceBook,
+    today: date,
+    now: datetime,
+) -> tuple[Subscription, tuple[Subscription, ...]]:
+    """ADR 0034: each local date of an account's meter is billed in one line. A new
+    subscription taken out on the date an earlier one of the account stopped (canceled now,
+    paused), charging a meter that one charged, starts its usage window the next day, as a
+    resume that day does: the date stays in the stopped window, which then closes at the
+    date's end. Returns the new subscription and the earlier ones whose window was kept."""
+    mine = {c.meter for c in charges_at_end(new, book)}
+    if not mine:  # a trial, or no usage charged: nothing of it can overlap
+        return new, ()
+    kept: list[Subscription] = []
+    overlaps = False
+    for old in earlier:
+        if old.in_service or old.stopped_at is None:
+            continue
+        tz = zone(old.time_zone)
+        charged = book.version(old.terms.version_id).terms.charges_in(old.terms.currency)
+        if local_date(old.stopped_at, tz) != today or not mine & {c.meter for c in charged}:
+            continue
+        overlaps = True
+        later = _stop_day_kept(old.stop_usage, today, tz)
+        if later is not None and later != old.stop_usage:
+            kept.append(_touched(replace(old, stop_usage=later), now))
+    if not overlaps:
+        return new, ()
+    return replace(new, usage_from=today + timedelta(days=1)), tuple(kept)
 
 
 def reactivate(sub: Subscription, book: PriceBook, today: date, now: datetime) -> Outcome:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import date, timedelta
 
 from plansmith.domain.invoicing.invoice import LineKind, UsageDetail
+from plansmith.domain.kernel.periods import local_date, zone
 from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.subscription import BillableItem, Status, Subscription
@@ -103,7 +104,21 @@ def usage_items(
     if start >= end:  # resumed on the period's last day: that day is in the stop's line
         return ()
     window = None if start == sub.period_start else (start, end)
-    return _items(sub, spans, book, measure, packs, owned, charges_at_end(sub, book), window)
+    charges = charges_at_end(sub, book)
+    whole = window is None or _first_window_of_new(sub)
+    return _items(sub, spans, book, measure, packs, owned, charges, window, with_packs=whole)
+
+
+def _first_window_of_new(sub: Subscription) -> bool:
+    """A new subscription taken out on the date an earlier one stopped (ADR 0034): its first
+    window starts the next day, and the packs of its period are its own, granted nowhere
+    else. (A window after its own stop and resume does not get them again.)"""
+    taken_out = local_date(sub.created_at, zone(sub.time_zone))
+    return (
+        sub.stopped_at is None
+        and taken_out == sub.period_start
+        and sub.usage_start == taken_out + timedelta(days=1)
+    )
 
 
 def stop_usage_items(
@@ -127,7 +142,10 @@ def stop_usage_items(
         found = sub.schedule.period_containing(stop.on)
         period = (found.start, found.end)
     held = (stop.start, stop.on)
-    return _items(sub, spans, book, measure, packs, owned, charges, held, measured, period)
+    first = stop.start == period[0]
+    return _items(
+        sub, spans, book, measure, packs, owned, charges, held, measured, period, with_packs=first
+    )
 
 
 def _items(
@@ -141,11 +159,13 @@ def _items(
     held_days: tuple[date, date] | None,
     measured_days: tuple[date, date] | None = None,
     period: tuple[date, date] | None = None,
+    *,
+    with_packs: bool,
 ) -> tuple[BillableItem, ...]:
     """One item per charge: the dates ``measured_days`` (the window ``held_days``, or the
     whole period) measured and rated against the allowance of the days held. Paid packs of
-    the period add in full to the window that starts with the period (they were paid for
-    once; a window after a resume does not get them again)."""
+    the period add in full to the window that starts with the period (``with_packs``: they
+    were paid for once; a window after a resume does not get them again)."""
     period_start, _end = period or (sub.period_start, sub.period_end)
     start, end = measured_days or held_days or (sub.period_start, sub.period_end)
     items = []
@@ -153,7 +173,7 @@ def _items(
         if owned is not None and charge.meter not in owned:
             continue
         measured = measure(charge.meter, start, end)
-        bought = packs(charge.meter, period_start, end) if start == period_start else ()
+        bought = packs(charge.meter, period_start, end) if with_packs else ()
         included = period_allowance_of(sub, spans, book, charge, held_days, period)
         granted = period_allowance(included, bought)
         line = rate(charge, measured.quantity, allowance=granted, events=measured.events)

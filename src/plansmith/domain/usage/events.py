@@ -73,18 +73,29 @@ class HeldSubscription:
         window closes for this event. EventRefused(period_closed) for an event at or after
         the stop while stopped, in the pause, or of a window billed already."""
         stopped = self.ended_on is not None and self.stopped_at is not None
-        if stopped and self.stopped_at is not None and instant >= self.stopped_at:
+        after_stop = self.stopped_at is not None and instant >= self.stopped_at
+        if after_stop and self._keeps_stop_day(day):  # its day counts till the day's end
+            after_stop = False
+        if stopped and after_stop and self.stopped_at is not None:
             raise _closed(f"the subscription stopped at {self.stopped_at.isoformat()}")
         in_period = self.period_start <= day < self.period_end
         before_window = self.usage_from is not None and day < self.usage_from
         if not in_period or not (stopped or before_window):
             return None
-        if self.stopped_at is not None and instant >= self.stopped_at:
+        if after_stop and self.stopped_at is not None:
             raise _closed(f"the subscription was paused from {self.stopped_at.isoformat()}")
         closes = self.stop_closes_from
         if closes is None or self.stop_start is None or day < self.stop_start:
             raise _closed(f"the usage of {day} was billed with the subscription's stop")
         return closes + grace
+
+    def _keeps_stop_day(self, day: date) -> bool:
+        """Whether the stopped window holds the rest of its stop date (``day``): a new
+        subscription of the account taken out that date moved its close to the day's end."""
+        stop, closes = self.stopped_at, self.stop_closes_from
+        if stop is None or closes is None or closes <= stop:
+            return False
+        return day == local_date(stop, self.tz)
 
     def period_containing(self, day: date) -> Period:
         if self.period_start <= day < self.period_end:
@@ -200,8 +211,21 @@ def governing(held: Sequence[HeldSubscription], day: date) -> HeldSubscription:
         )
     in_force = [h for h in started if h.ended_on is None or day < h.ended_on]
     if in_force:
-        return min(in_force, key=lambda h: h.start)
+        return _stop_day_holder(min(in_force, key=lambda h: h.start), started, day)
     return max(started, key=lambda h: h.ended_on or date.max)
+
+
+def _stop_day_holder(
+    found: HeldSubscription, started: Sequence[HeldSubscription], day: date
+) -> HeldSubscription:
+    """ADR 0034: a subscription taken out on the date an earlier one stopped starts its usage
+    window the next day; that date counts in the stopped one's window (open, else billed:
+    then it counts nowhere)."""
+    if found.start != day or found.usage_from is None or day >= found.usage_from:
+        return found
+    stopped = [h for h in started if h.ended_on == day and h.stopped_at is not None]
+    stopped.sort(key=lambda h: h.stop_start is None)  # an open window first
+    return stopped[0] if stopped else found
 
 
 def dated(instant: datetime, tz: ZoneInfo, held: Sequence[HeldSubscription]) -> tuple[date, Period]:

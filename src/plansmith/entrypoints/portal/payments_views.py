@@ -33,6 +33,7 @@ MOVEMENTS = {
     "invoice_finalized": N_("Credit"),
     "invoice_voided": N_("Credit withdrawn"),
     "balance_applied": N_("Used by an invoice"),
+    "balance_returned": N_("Given back by a voided invoice"),
     "refund": N_("Refund to your card"),
     "refund_failed": N_("Refund returned to your balance"),
 }

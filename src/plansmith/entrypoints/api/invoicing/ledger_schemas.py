@@ -21,8 +21,16 @@ class TransactionOut(BaseModel):
     object: str = "ledger_transaction"
     id: str
     account_id: str
-    kind: str = Field(description="invoice_finalized, invoice_voided, credit_note, payment")
-    reference: str = Field(description="The invoice or credit note it posts")
+    kind: str = Field(
+        description=(
+            "invoice_finalized, invoice_voided, credit_note, payment, top_up, "
+            "balance_applied, balance_returned, refund, refund_failed, overpayment"
+        )
+    )
+    reference: str = Field(
+        description="What it posts: an invoice, credit note or payment (inv_….N: a balance "
+        "application on the invoice, or its return)"
+    )
     at: datetime
     entries: list[EntryOut] = Field(description="They sum to zero per currency")
 

@@ -170,7 +170,9 @@ class RefundCreate(Strict):
 
 class MovementOut(BaseModel):
     at: datetime
-    kind: str = Field(description="top_up, credit_note, balance_applied, refund_returned, ...")
+    kind: str = Field(
+        description="top_up, credit_note, balance_applied, balance_returned, refund_failed, ..."
+    )
     reference: str = Field(description="The payment, credit note or invoice it comes from")
     amount: int = Field(description="+ onto the balance, - taken from it")
 
