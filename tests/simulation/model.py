@@ -389,6 +389,8 @@ class Model:
         return None
 
     def _close_window(self, sub: Sub, last: date) -> None:
+        if last < sub.usage_start:  # its window had not begun (it starts the day after)
+            return
         window = Window(sub.usage_start, last, self.now, sub.spans, (sub.end - sub.start).days)
         sub.stopped.append(window)
         sub.closed.append(window)
