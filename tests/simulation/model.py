@@ -137,7 +137,7 @@ class Sub:
     end: date
     started: date
     status: str = "active"  # active, past_due, paused, canceled
-    cancel_at_end: bool = False
+    created: datetime | None = None  # the instant it was taken out    cancel_at_end: bool = False
     ended_on: date | None = None
     scheduled: tuple[str, int] | None = None  # (plan, quantity) at the term end
     items: list[Item] = field(default_factory=list)
@@ -277,7 +277,7 @@ class Model:
             return Refusal(422, "seats_out_of_range")
         today = self.today(account)
         end = period_start(today, cycle, 1)
-        sub = Sub(account, plan, cycle, qty, today, today, end, today)
+        sub = Sub(account, plan, cycle, qty, today, today, end, today, created=self.now)
         sub.spans = [Span(plan, self._window_start(account, today), end)]
         sub.add(Item("recurring", sub.price(), today, end))
         account.subs.append(sub)

@@ -93,11 +93,17 @@ class Tally:
     failures: tuple[str, ...]
 
 
-def run(seeds: Sequence[int], sandbox: Sandbox, length: int, out: Callable[[str], None]) -> Tally:
+def run(
+    seeds: Sequence[int],
+    sandbox: Sandbox,
+    length: int,
+    out: Callable[[str], None],
+    known_gaps: bool = False,
+) -> Tally:
     """Plays every seed, shrinking each failure."""
     actions, failures = 0, []
     for seed in seeds:
-        history = generate(seed, length)
+        history = generate(seed, length, known_gaps)
         outcome = play(history, sandbox)
         actions += len(history.actions)
         if outcome.failure is not None:
@@ -116,11 +122,11 @@ def run(seeds: Sequence[int], sandbox: Sandbox, length: int, out: Callable[[str]
     return Tally(len(seeds), actions, tuple(failures))
 
 
-def _run_part(seeds: Sequence[int], database: str, length: int) -> Tally:
+def _run_part(seeds: Sequence[int], database: str, length: int, known_gaps: bool) -> Tally:
     from tests.simulation.harness import sandboxes  # the product's set-up lives there
 
     with sandboxes(database) as sandbox:
-        return run(seeds, sandbox, length, lambda line: print(line, flush=True))
+        return run(seeds, sandbox, length, lambda line: print(line, flush=True), known_gaps)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,13 +136,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--length", type=int, default=12, help="actions per history")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--jobs", type=int, default=1, help="processes, each its own database")
+    parser.add_argument(
+        "--known-gaps", action="store_true", help="also draw what generator.KNOWN_GAPS leaves out"
+    )
     args = parser.parse_args(argv)
     seeds = list(range(args.first, args.first + args.seeds))
     began = time.monotonic()
     parts = [seeds[i :: args.jobs] for i in range(args.jobs)]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        n = args.jobs
         tallies = list(
-            pool.map(_run_part, parts, [args.database] * args.jobs, [args.length] * args.jobs)
+            pool.map(
+                _run_part, parts, [args.database] * n, [args.length] * n, [args.known_gaps] * n
+            )
         )
     histories = sum(t.histories for t in tallies)
     actions = sum(t.actions for t in tallies)
