@@ -137,7 +137,8 @@ class Sub:
     end: date
     started: date
     status: str = "active"  # active, past_due, paused, canceled
-    created: datetime | None = None  # the instant it was taken out    cancel_at_end: bool = False
+    created: datetime | None = None  # the instant it was taken out
+    cancel_at_end: bool = False
     ended_on: date | None = None
     scheduled: tuple[str, int] | None = None  # (plan, quantity) at the term end
     items: list[Item] = field(default_factory=list)
