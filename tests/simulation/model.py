@@ -285,12 +285,15 @@ class Model:
         return sub
 
     def _window_start(self, account: Account, today: date) -> date:
-        """A date a stopped window holds stays in it (it then closes at the date's end): a
-        usage window starting that day starts the day after, so each date is in one line."""
+        """A date a stopped window holds stays in it: a usage window starting that day starts
+        the day after, so each date is in one line. A window not billed yet then closes at the
+        date's end; one billed already takes no more (the rest of the date counts nowhere)."""
         for sub in account.subs:
             for window in sub.closed:
                 if window.last == today:
-                    window.stopped_at = local_midnight(today + timedelta(days=1), account.zone)
+                    if window in sub.stopped:
+                        midnight = local_midnight(today + timedelta(days=1), account.zone)
+                        window.stopped_at = midnight
                     return today + timedelta(days=1)
         return today
 
