@@ -13,7 +13,7 @@ from fpdf import FPDF
 from plansmith.entrypoints.webui import invoice_pdf
 from plansmith.entrypoints.webui.invoice_pdf import ARABIC, VARIATIONS, _font_file, _font_files
 
-TEXT = "فاتورة رقم ١٢ — المجموع ١٢٫٠٠ US$"
+TEXT = "فاتورة رقم ١٢ — المجموع ١٢٫٠٠ US$"  # noqa: RUF001 - Arabic digits and separator
 
 
 def _draw(add: str) -> bytes:
