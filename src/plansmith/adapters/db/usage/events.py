@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.tables.base import encode_json
-from plansmith.adapters.db.usage.totals import totals
+from plansmith.adapters.db.usage.totals import totals, totals_of
 from plansmith.application.usage.ports import DailyDelta, EventRow, MeterTotals, Subscriber
 from plansmith.domain.kernel.periods import Cycle, local_date, zone
 from plansmith.domain.usage.events import HeldSubscription
@@ -293,3 +293,8 @@ class SqlUsage:
         self, organization_id: str, account_id: str, start: date, end: date
     ) -> Sequence[MeterTotals]:
         return totals(self.session, organization_id, account_id, start, end)
+
+    def totals_of(
+        self, organization_id: str, periods: Collection[tuple[str, date, date]]
+    ) -> dict[tuple[str, date, date], Sequence[MeterTotals]]:
+        return totals_of(self.session, organization_id, periods)

@@ -5,11 +5,12 @@ under the mixed load); a statement object reused keeps both."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, func, select
+from sqlalchemy import Date, Select, String, and_, bindparam, case, column, func, select, text, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
@@ -88,3 +89,88 @@ def totals(
         "end": end,
     }
     return [meter_totals(r) for r in session.execute(_ONE_ACCOUNT, values)]
+
+
+# The periods of a batch travel as one JSON parameter, [[account id, start, end], ...]: one
+# statement text whatever their number, read by each database's own JSON function.
+_PG_PERIODS = (
+    "SELECT x.r->>0 AS account_id, CAST(x.r->>1 AS date) AS p_start, "
+    "CAST(x.r->>2 AS date) AS p_end FROM json_array_elements(CAST(:periods AS json)) AS x(r)"
+)
+_SQLITE_PERIODS = (
+    "SELECT json_extract(x.value, '$[0]') AS account_id, json_extract(x.value, '$[1]') AS "
+    "p_start, json_extract(x.value, '$[2]') AS p_end FROM json_each(:periods) AS x"
+)
+
+
+def _many_accounts(periods_sql: str) -> Select[Any]:
+    k = (
+        text(periods_sql)
+        .columns(column("account_id", String), column("p_start", Date), column("p_end", Date))
+        .cte("k")
+    )
+    within = and_(d.account_id == k.c.account_id, d.local_date >= k.c.p_start)
+    days = (
+        select(
+            k.c.account_id,
+            k.c.p_start,
+            d.meter_id,
+            func.sum(d.count).label("n_events"),
+            func.sum(d.total).label("n_total"),
+            func.max(d.peak).label("n_peak"),
+        )
+        .select_from(k.join(t.usage_daily, and_(within, d.local_date < k.c.p_end)))
+        .group_by(k.c.account_id, k.c.p_start, d.meter_id)
+        .subquery("days")
+    )
+    distinct = (
+        select(func.count(func.distinct(u.value)))
+        .where(
+            u.account_id == k.c.account_id,
+            u.meter_id == m.id,
+            u.local_date >= k.c.p_start,
+            u.local_date < k.c.p_end,
+        )
+        .scalar_subquery()
+    )
+    same = and_(
+        days.c.account_id == k.c.account_id,
+        days.c.p_start == k.c.p_start,
+        days.c.meter_id == m.id,
+    )
+    return (
+        select(
+            k.c.account_id.label("k_account"),
+            k.c.p_start.label("k_start"),
+            k.c.p_end.label("k_end"),
+            *METER_COLUMNS,
+            days.c.n_events,
+            days.c.n_total,
+            days.c.n_peak,
+            case((m.aggregation == Aggregation.UNIQUE_COUNT.value, distinct), else_=None).label(
+                "n_unique"
+            ),
+        )
+        .select_from(k.join(t.usage_meters, true()).outerjoin(days, same))
+        .where(m.organization_id == bindparam("organization_id"))
+        .order_by(k.c.account_id, k.c.p_start, m.created_at, m.code)
+    )
+
+
+_MANY = {"postgresql": _many_accounts(_PG_PERIODS), "sqlite": _many_accounts(_SQLITE_PERIODS)}
+
+
+def totals_of(
+    session: Session, organization_id: str, periods: Collection[tuple[str, date, date]]
+) -> dict[tuple[str, date, date], Sequence[MeterTotals]]:
+    """The totals of each (account id, start, end) of ``periods`` (every one a key), in one
+    statement whatever their number."""
+    found: dict[tuple[str, date, date], list[MeterTotals]] = {p: [] for p in periods}
+    if not found:
+        return {}
+    rows = [[a, s.isoformat(), e.isoformat()] for a, s, e in sorted(found)]
+    values = {"organization_id": organization_id, "periods": json.dumps(rows)}
+    statement = _MANY[session.get_bind().dialect.name]
+    for r in session.execute(statement, values):
+        found[(r.k_account, r.k_start, r.k_end)].append(meter_totals(r))
+    return dict(found)
