@@ -4,7 +4,7 @@ notices. The one-plan-per-family index and the revision check are enforced as in
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -105,6 +105,11 @@ class FakeSubscriptions(Repo):
     def for_account(self, organization_id: str, account_id: str) -> Sequence[Subscription]:
         found = [s for s in self._of(organization_id) if s.account_id == account_id]
         return sorted(found, key=lambda s: (s.created_at, s.id))
+
+    def for_accounts(
+        self, organization_id: str, account_ids: Collection[str]
+    ) -> dict[str, Sequence[Subscription]]:
+        return {a: self.for_account(organization_id, a) for a in account_ids}
 
     def list(
         self,

@@ -124,6 +124,11 @@ class FakeUsage(Repo):
     def hold_for_billing(self, organization_id: str, account_id: str) -> None:
         """The fake unit of work runs one transaction at a time: nothing to hold."""
 
+    def totals_of(
+        self, organization_id: str, periods: Collection[tuple[str, date, date]]
+    ) -> dict[tuple[str, date, date], Sequence[MeterTotals]]:
+        return {(a, s, e): self.totals(organization_id, a, s, e) for a, s, e in periods}
+
     def totals(
         self, organization_id: str, account_id: str, start: date, end: date
     ) -> Sequence[MeterTotals]:
@@ -205,6 +210,12 @@ class FakePacks(Repo):
             and p.period_start <= on < p.period_end
         ]
         return sorted(found, key=lambda p: (p.created_at, p.id))
+
+    def paid_units_of(
+        self, periods: Collection[tuple[str, date]]
+    ) -> dict[str, dict[tuple[date, str], list[int]]]:
+        accounts = {a for a, _ in periods}
+        return {a: self.paid_units(a, {s for b, s in periods if b == a}) for a in accounts}
 
     def paid_units(
         self, account_id: str, periods: Collection[date]

@@ -5,13 +5,14 @@ excess. Each period stands on its own: leftovers expire at its end."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from fractions import Fraction
 
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.ports import UnitOfWork
+from plansmith.application.usage.ports import MeterTotals
 from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.subscription import Subscription
@@ -65,10 +66,12 @@ def period_totals(
     uow: UnitOfWork, organization_id: str, account_id: str, start: date, end: date
 ) -> dict[str, Fraction]:
     """What each meter of the account measured over [start, end): one statement."""
-    return {
-        t.meter.code: t.measured().quantity
-        for t in uow.usage.totals(organization_id, account_id, start, end)
-    }
+    return measured(uow.usage.totals(organization_id, account_id, start, end))
+
+
+def measured(totals: Iterable[MeterTotals]) -> dict[str, Fraction]:
+    """What each meter measured, by its code, from its totals over a period."""
+    return {t.meter.code: t.measured().quantity for t in totals}
 
 
 def _granted(book: PriceBook, sub: Subscription, meters: Collection[str] | None) -> list[str]:

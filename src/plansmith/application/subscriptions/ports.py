@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -71,6 +71,12 @@ class SubscriptionRepository(Protocol):
     def get(self, organization_id: str, subscription_id: str) -> Subscription | None: ...
     def for_account(self, organization_id: str, account_id: str) -> Sequence[Subscription]:
         """Oldest first."""
+        ...
+
+    def for_accounts(
+        self, organization_id: str, account_ids: Collection[str]
+    ) -> dict[str, Sequence[Subscription]]:
+        """``for_account`` of each account (every one given a key), in one read."""
         ...
 
     def list(

@@ -52,10 +52,15 @@ def arrears_of(uow: UnitOfWork, book: PriceBook, now: datetime) -> Arrears:
             return uow.usage_packs.paid_units(sub.account_id, {start}).get((start, meter), ())
 
         account = [
-            Charging(s.id, s.created_at, s.terms.version_id, s.terms.currency, s.in_service)
+            Charging(
+                s.id, s.created_at, s.terms.version_id, s.terms.currency, s.in_service, s.stopped_at
+            )
             for s in uow.subscriptions.for_account(sub.organization_id, sub.account_id)
         ]
-        me = Charging(sub.id, sub.created_at, sub.terms.version_id, sub.terms.currency, True)
+        terms = sub.terms
+        me = Charging(
+            sub.id, sub.created_at, terms.version_id, terms.currency, True, sub.stopped_at
+        )
         return usage_items(sub, spans, book, measure, packs, owned_meters(book, me, account))
 
     return arrears

@@ -31,11 +31,14 @@ from fractions import Fraction
 from typing import Protocol
 
 from plansmith.application.kernel.ports import UnitOfWork
-from plansmith.application.subscriptions.allowance_standing import in_period, standings_of
+from plansmith.application.subscriptions.allowance_standing import (
+    in_period,
+    measured,
+    standings_from,
+)
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import DomainError
 from plansmith.domain.kernel.periods import Period
-from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.subscription import Subscription
 from plansmith.domain.subscriptions.usage_standing import (
@@ -102,7 +105,7 @@ def over_limits(
     }
     if not touched:
         return LimitCheck()
-    subs = {a: uow.subscriptions.for_account(organization_id, a) for a in sorted(touched)}
+    subs = uow.subscriptions.for_accounts(organization_id, touched)
     # (account, meter code, period start) -> the subscription its use draws on, when hard
     holders: dict[tuple[str, str, date], Subscription] = {}
     for c in placed:
@@ -134,12 +137,17 @@ def over_limits(
     groups: dict[tuple[str, date], tuple[Subscription, list[str]]] = {}
     for (_account, code, start), sub in holders.items():
         groups.setdefault((sub.id, start), (sub, []))[1].append(code)
-    logs: dict[str, Sequence[Span]] = {}
-    for (sub_id, start), (sub, codes) in groups.items():
-        spans = logs.get(sub_id)
-        if spans is None:
-            spans = logs[sub_id] = uow.subscriptions.log(sub_id)
-        for found in standings_of(uow, book, sub, spans, codes):
+    # The holders' logs, totals and paid packs, each in one read for all of them.
+    subs_held = [sub for sub, _ in groups.values()]
+    logs = uow.subscriptions.logs(sorted({s.id for s in subs_held}))
+    totals = uow.usage.totals_of(
+        organization_id, {(s.account_id, s.period_start, s.period_end) for s in subs_held}
+    )
+    packs = uow.usage_packs.paid_units_of({(s.account_id, s.period_start) for s in subs_held})
+    for (_sub_id, start), (sub, codes) in groups.items():
+        used = measured(totals[(sub.account_id, sub.period_start, sub.period_end)])
+        paid = packs.get(sub.account_id, {})
+        for found in standings_from(book, sub, logs[sub.id], used, paid, codes):
             key = (sub.account_id, found.meter, start)
             left[key] = found.standing.remaining
             peak[key] = found.standing.used

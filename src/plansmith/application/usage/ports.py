@@ -138,6 +138,13 @@ class UsageRepository(Protocol):
         aggregates (never the events), oldest meter first."""
         ...
 
+    def totals_of(
+        self, organization_id: str, periods: Collection[tuple[str, date, date]]
+    ) -> dict[tuple[str, date, date], Sequence[MeterTotals]]:
+        """``totals`` of each (account id, start, end) of ``periods`` (every one a key), in
+        one read whatever their number."""
+        ...
+
 
 class UsageSettingsRepository(Protocol):
     def grace(self, organization_id: str) -> timedelta | None:
@@ -173,6 +180,13 @@ class PackRepository(Protocol):
         self, account_id: str, periods: Collection[date]
     ) -> dict[tuple[date, str], list[int]]:
         """(period start, meter) -> units of the paid packs of the account in those periods."""
+        ...
+
+    def paid_units_of(
+        self, periods: Collection[tuple[str, date]]
+    ) -> dict[str, dict[tuple[date, str], list[int]]]:
+        """``paid_units`` of each account of ``periods`` (account id, period start), in one
+        read whatever their number: account id -> (period start, meter) -> units."""
         ...
 
     def hold(self, keys: Sequence[tuple[str, str, date]]) -> None:

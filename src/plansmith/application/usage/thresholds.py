@@ -19,9 +19,12 @@ from datetime import date, datetime
 from math import floor
 
 from plansmith.application.kernel.ports import Clock, UnitOfWork
-from plansmith.application.subscriptions.allowance_standing import in_period, standings_of
+from plansmith.application.subscriptions.allowance_standing import (
+    in_period,
+    measured,
+    standings_from,
+)
 from plansmith.domain.kernel.periods import Period
-from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.price_book import PriceBook
 from plansmith.domain.subscriptions.subscription import Subscription
 from plansmith.domain.subscriptions.usage_standing import granted_meters
@@ -71,20 +74,27 @@ def publish_thresholds(
         watched = sorted({k for k in touched if k[1] in metered}, key=_order)
         if not watched:
             return []
-        accounts = sorted({a for a, _, _ in watched})
-        subs = {a: uow.subscriptions.for_account(organization_id, a) for a in accounts}
+        # Four reads however many accounts the batch touched: their subscriptions, then the
+        # holders' logs, their periods' totals and their paid packs, each for all at once.
+        subs = uow.subscriptions.for_accounts(organization_id, {a for a, _, _ in watched})
         groups: dict[tuple[str, date], tuple[Subscription, set[str]]] = {}
         for account_id, meter, period in watched:
             holder = _holder(book, subs[account_id], meter, period)
             if holder is not None:
                 groups.setdefault((holder.id, period.start), (holder, set()))[1].add(meter)
+        if not groups:
+            return []
+        holders = [sub for sub, _ in groups.values()]
+        logs = uow.subscriptions.logs(sorted({s.id for s in holders}))
+        totals = uow.usage.totals_of(
+            organization_id, {(s.account_id, s.period_start, s.period_end) for s in holders}
+        )
+        packs = uow.usage_packs.paid_units_of({(s.account_id, s.period_start) for s in holders})
         crossings: list[ThresholdCrossing] = []
-        logs: dict[str, Sequence[Span]] = {}
         for sub, meters in groups.values():
-            spans = logs.get(sub.id)
-            if spans is None:
-                spans = logs[sub.id] = uow.subscriptions.log(sub.id)
-            for found in standings_of(uow, book, sub, spans, meters):
+            used = measured(totals[(sub.account_id, sub.period_start, sub.period_end)])
+            paid = packs.get(sub.account_id, {})
+            for found in standings_from(book, sub, logs[sub.id], used, paid, meters):
                 granted = found.standing.included + found.standing.extra
                 for threshold in reached(granted, found.standing.used):
                     crossings.append(

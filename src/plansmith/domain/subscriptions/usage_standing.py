@@ -34,6 +34,7 @@ __all__ = [
     "owned_meters",
     "period_grant",
     "standing",
+    "taken_out_before",
 ]
 
 
@@ -111,6 +112,7 @@ class Charging:
     version_id: str
     currency: str
     in_service: bool
+    stopped_at: datetime | None = None  # its last stop (cancel now, pause), if any
 
 
 def charged_by(book: PriceBook, version_id: str, currency: str) -> set[str]:
@@ -126,9 +128,24 @@ def owned_meters(book: PriceBook, sub: Charging, account: Iterable[Charging]) ->
     for other in account:
         if other.subscription_id == sub.subscription_id or not other.in_service:
             continue
-        if (other.created_at, other.subscription_id) < (sub.created_at, sub.subscription_id):
+        if taken_out_before(other, sub):
             mine -= charged_by(book, other.version_id, other.currency)
     return mine
+
+
+def taken_out_before(one: Charging, other: Charging) -> bool:
+    """``one`` was taken out before ``other``: by ``created_at``, then id. Of two taken out
+    at one instant, one also stopped at that instant came first: the other was taken out
+    after its stop (a new subscription on the stop's date, ADR 0034; a sandbox's test clock
+    stands still), whatever their random ids."""
+    if one.created_at != other.created_at:
+        return one.created_at < other.created_at
+    one_stopped, other_stopped = (
+        c.stopped_at is not None and c.stopped_at == c.created_at for c in (one, other)
+    )
+    if one_stopped != other_stopped:
+        return one_stopped
+    return one.subscription_id < other.subscription_id
 
 
 def hard_limited(book: PriceBook) -> set[str]:

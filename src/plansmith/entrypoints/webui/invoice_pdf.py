@@ -14,6 +14,10 @@ plain form (money with its ISO code).
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 import unicodedata
 from collections.abc import Callable
 from functools import cache
@@ -22,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from fontTools.ttLib import TTFont
+from fontTools.varLib import instancer
 from fpdf import FPDF, FontFace
 from fpdf.enums import Align, TableBordersLayout, XPos, YPos
 
@@ -49,6 +54,33 @@ def _font_files() -> dict[tuple[str, str], Path]:
 
 # The Arabic font is variable: its regular instance.
 VARIATIONS: dict[str, dict[str, float]] = {ARABIC: {"wght": 400, "wdth": 100}}
+
+
+@cache
+def _instance(family: str, pid: int) -> Path:
+    """The variable font's regular instance as a static font file of this process (``pid``:
+    a forked child makes its own). fpdf would instance the variable font again for every
+    document (most of a PDF's time); instancing it here once, the same way (lazy load, no new
+    timestamp), gives the same static font, and fpdf loads it as it loads any other."""
+    font = TTFont(_font_files()[(family, "")], recalcTimestamp=False, lazy=True)
+    instancer.instantiateVariableFont(font, VARIATIONS[family], inplace=True, static=True)
+    folder = Path(tempfile.mkdtemp(prefix="plansmith-fonts-"))
+    atexit.register(_remove, folder, pid)
+    path = folder / f"{family}.ttf"
+    font.save(path)
+    return path
+
+
+def _remove(folder: Path, pid: int) -> None:
+    if os.getpid() == pid:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _font_file(family: str) -> Path:
+    """The file fpdf is given for a family's regular style."""
+    if family in VARIATIONS:
+        return _instance(family, os.getpid())
+    return _font_files()[(family, "")]
 
 
 @cache
@@ -87,7 +119,7 @@ class _Pdf(FPDF):
     def _needs(self, family: str) -> None:
         if family in self.fallbacks:
             return
-        self.add_font(family, "", _font_files()[(family, "")], variations=VARIATIONS.get(family))
+        self.add_font(family, "", _font_file(family))
         self.fallbacks.append(family)
         self.set_fallback_fonts(self.fallbacks, exact_match=False)
         if family == ARABIC:

@@ -263,5 +263,6 @@ def load_snapshot(
 
 
 def _owned(book: PriceBook, sub: Subscription, account: Sequence[Charging]) -> frozenset[str]:
-    me = Charging(sub.id, sub.created_at, sub.terms.version_id, sub.terms.currency, True)
+    terms = sub.terms
+    me = Charging(sub.id, sub.created_at, terms.version_id, terms.currency, True, sub.stopped_at)
     return frozenset(owned_meters(book, me, account))

@@ -138,9 +138,9 @@ def _charging(
     s = t.subscriptions.c
     found: dict[str, list[Charging]] = {}
     for row in session.execute(
-        select(s.id, s.account_id, s.created_at, s.version_id, s.currency, s.status).where(
-            s.organization_id == organization_id, among(s.account_id, accounts)
-        )
+        select(
+            s.id, s.account_id, s.created_at, s.version_id, s.currency, s.status, s.stopped_at
+        ).where(s.organization_id == organization_id, among(s.account_id, accounts))
     ).all():
         found.setdefault(row.account_id, []).append(
             Charging(
@@ -149,6 +149,7 @@ def _charging(
                 row.version_id,
                 row.currency,
                 Status(row.status) in IN_SERVICE,
+                row.stopped_at,
             )
         )
     return found

@@ -7,7 +7,7 @@ two requests (or workers) that read the same subscription only the first one's w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
@@ -108,6 +108,22 @@ class SqlSubscriptions:
             .order_by(S.created_at, S.id)
         )
         return [subscription_of_row(row) for row in self.session.execute(q)]
+
+    def for_accounts(
+        self, organization_id: str, account_ids: Collection[str]
+    ) -> dict[str, Sequence[Subscription]]:
+        found: dict[str, list[Subscription]] = {a: [] for a in account_ids}
+        if not found:
+            return {}
+        q = (
+            select(t.subscriptions)
+            .where(S.organization_id == organization_id, S.account_id.in_(sorted(found)))
+            .order_by(S.created_at, S.id)
+        )
+        for row in self.session.execute(q):
+            sub = subscription_of_row(row)
+            found[sub.account_id].append(sub)
+        return dict(found)
 
     def list(
         self,

@@ -12,18 +12,17 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, any_, bindparam, case, func, or_, select, text, tuple_
+from sqlalchemy import String, and_, any_, bindparam, func, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.tables.base import encode_json
-from plansmith.adapters.db.usage.meters import METER_COLUMNS, meter_of
+from plansmith.adapters.db.usage.totals import totals, totals_of
 from plansmith.application.usage.ports import DailyDelta, EventRow, MeterTotals, Subscriber
 from plansmith.domain.kernel.periods import Cycle, local_date, zone
 from plansmith.domain.usage.events import HeldSubscription
-from plansmith.domain.usage.meters import Aggregation
 
 a, s, d, u, m = (
     t.accounts.c,
@@ -293,50 +292,9 @@ class SqlUsage:
     def totals(
         self, organization_id: str, account_id: str, start: date, end: date
     ) -> Sequence[MeterTotals]:
-        days = (
-            select(
-                d.meter_id,
-                func.sum(d.count).label("n_events"),
-                func.sum(d.total).label("n_total"),
-                func.max(d.peak).label("n_peak"),
-            )
-            .where(d.account_id == account_id, d.local_date >= start, d.local_date < end)
-            .group_by(d.meter_id)
-            .subquery()
-        )
-        distinct = (
-            select(func.count(func.distinct(u.value)))
-            .where(
-                u.account_id == account_id,
-                u.meter_id == m.id,
-                u.local_date >= start,
-                u.local_date < end,
-            )
-            .scalar_subquery()
-        )
-        rows = self.session.execute(
-            select(
-                *METER_COLUMNS,
-                days.c.n_events,
-                days.c.n_total,
-                days.c.n_peak,
-                # Only a unique-count meter reads its values: a CASE evaluates its branch
-                # for those rows alone, so count and sum meters cost no subquery.
-                case((m.aggregation == Aggregation.UNIQUE_COUNT.value, distinct), else_=None).label(
-                    "n_unique"
-                ),
-            )
-            .select_from(t.usage_meters.outerjoin(days, days.c.meter_id == m.id))
-            .where(m.organization_id == organization_id)
-            .order_by(m.created_at, m.code)
-        )
-        return [
-            MeterTotals(
-                meter_of(r),
-                int(r.n_events or 0),
-                int(r.n_total or 0),
-                None if r.n_peak is None else int(r.n_peak),
-                int(r.n_unique or 0),
-            )
-            for r in rows
-        ]
+        return totals(self.session, organization_id, account_id, start, end)
+
+    def totals_of(
+        self, organization_id: str, periods: Collection[tuple[str, date, date]]
+    ) -> dict[tuple[str, date, date], Sequence[MeterTotals]]:
+        return totals_of(self.session, organization_id, periods)

@@ -128,6 +128,25 @@ class SqlPacks:
             found.setdefault((start, meter), []).append(int(units))
         return found
 
+    def paid_units_of(
+        self, periods: Collection[tuple[str, date]]
+    ) -> dict[str, dict[tuple[date, str], list[int]]]:
+        found: dict[str, dict[tuple[date, str], list[int]]] = {a: {} for a, _ in periods}
+        if not found:
+            return {}
+        for account_id, start, meter, units in self.session.execute(
+            select(p.account_id, p.period_start, p.meter, p.units)
+            .where(
+                p.account_id.in_(sorted(found)),
+                p.period_start.in_(sorted({s for _, s in periods})),
+                p.status == PackStatus.PAID.value,
+            )
+            .order_by(p.created_at, p.id)
+        ):
+            if (account_id, start) in periods:
+                found[account_id].setdefault((start, meter), []).append(int(units))
+        return found
+
     def hold(self, keys: Sequence[tuple[str, str, date]]) -> None:
         if not keys:
             return
