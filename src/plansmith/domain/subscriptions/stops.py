@@ -145,7 +145,15 @@ def _usage_stopped(
     if not charges_at_end(sub, book) or not sub.period_start <= today < sub.period_end:
         return moved
     start = sub.usage_start
-    if sub.stop_usage is not None:  # an earlier window of this period not billed yet: one line
+    if sub.stop_usage is not None and sub.stop_usage.cut and sub.usage_start <= today:
+        # the cut of a cycle change (an earlier period) waits: one window per subscription
+        raise SubscriptionError(
+            "the usage of the period the cycle change cut short is not billed yet; stop the "
+            "subscription once its grace window has passed and the billing run has billed it",
+            code=ec.SUBSCRIPTION_CONFLICT,
+        )
+    if sub.stop_usage is not None and not sub.stop_usage.cut:
+        # an earlier window of this period not billed yet: one line
         start = min(start, sub.stop_usage.start)
     if start > today:  # its window had not begun (it starts tomorrow): nothing to bill
         return replace(moved, stopped_at=now)
