@@ -236,3 +236,20 @@ def test_a_change_on_the_periods_first_day_cuts_nothing(
             F(10),
         )
     ]
+
+
+def test_a_cancel_now_waits_for_the_cut_to_be_billed(
+    client: TestClient, container: Plansmith, sandbox: Tenant
+) -> None:
+    """One stopped window waits per subscription: a cancel now inside the cut's grace window
+    is refused (nothing changes), and works once the cut is billed."""
+    org = sandbox.organization_id
+    api, sub_id = _scenario(client, container, sandbox)
+    api.advance("2027-09-04T05:30:00Z")
+    path = f"/v1/subscriptions/{sub_id}/cancel"
+    refused = client.post(path, json={"when": "now"}, headers=api.h)
+    assert (refused.status_code, refused.json()["code"]) == (409, "subscription_conflict")
+    api.advance("2027-09-04T06:00:00Z")
+    done = client.post(path, json={"when": "now"}, headers=api.h)
+    assert done.status_code == 200, done.text
+    assert [usage_lines(i) for i in _with_usage(container, org)] == [[_cut(30)]]
