@@ -253,3 +253,42 @@ def test_a_cancel_now_waits_for_the_cut_to_be_billed(
     done = client.post(path, json={"when": "now"}, headers=api.h)
     assert done.status_code == 200, done.text
     assert [usage_lines(i) for i in _with_usage(container, org)] == [[_cut(30)]]
+
+
+def test_a_pause_and_resume_the_change_date_join_the_cut_in_one_line(
+    client: TestClient, container: Plansmith, sandbox: Tenant
+) -> None:
+    """Paused and resumed on 4 September before the change that day: the pause's window (kept
+    to the day's end, as after a same-day resume) and the cut make one line, 30 August to 4
+    September; the new period's window starts the next day."""
+    org = sandbox.organization_id
+    api = Api(client, sandbox, new_account(container, org, "JPY", "UTC"))
+    api.advance("2027-08-30T05:00:00Z")
+    sub_id = api.subscribe()
+    assert api.send("2027-08-30T04:59:00Z", 30) == ["accepted"] * 30
+    api.advance("2027-09-04T03:00:00Z")
+    for action, at in (("pause", "03:30"), ("resume", "04:30")):
+        done = client.post(f"/v1/subscriptions/{sub_id}/{action}", json={}, headers=api.h)
+        assert done.status_code == 200, done.text
+        api.advance(f"2027-09-04T{at}:00Z")
+    api.change_cycle(sub_id, "year")
+    assert api.send("2027-09-04T20:00:00Z", 2) == ["accepted"] * 2  # in the joined window
+    steps = api.advance("2027-09-06T05:00:00Z")
+    assert datetime(2027, 9, 5, 1, tzinfo=UTC) in steps  # the day's end + grace
+    (billed,) = _with_usage(container, org)
+    # 5 days held monthly and 4 September on the year terms: 20 x 6 / 31 = 3.87 -> 4.
+    assert usage_lines(billed) == [
+        (
+            "usage",
+            "Usage: calls",
+            1,
+            84,
+            84,
+            D(2027, 8, 30),
+            D(2027, 9, 5),
+            "calls",
+            F(32),
+            4,
+            F(28),
+        )
+    ]
