@@ -19,6 +19,7 @@ from plansmith.application.usage.ports import (
 )
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.periods import local_date, zone
+from plansmith.domain.subscriptions.subscription import StopUsage
 from plansmith.domain.usage.events import HeldSubscription
 from plansmith.domain.usage.meters import Meter
 from plansmith.domain.usage.packs import PackPurchase, PackStatus
@@ -85,6 +86,8 @@ class FakeUsage(Repo):
                     stop_closes_from=(
                         s.stop_usage.closes_from if s.stop_usage is not None else None
                     ),
+                    cut_on=s.stop_usage.on if s.stop_usage and s.stop_usage.cut else None,
+                    cut_period=_cut_period(s.stop_usage),
                 )
                 for s in subs
             )
@@ -263,3 +266,9 @@ class FakePacks(Repo):
                 self._rows.allowance_thresholds[c.key] = c
                 won.add(c.key)
         return won
+
+
+def _cut_period(stop: StopUsage | None) -> tuple[date, date] | None:
+    if stop is None or stop.period_start is None or stop.period_end is None or not stop.cut:
+        return None
+    return (stop.period_start, stop.period_end)

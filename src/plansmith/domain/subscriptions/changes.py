@@ -20,6 +20,7 @@ from plansmith.domain.catalog.plans import PlanFamily, PlanVersion, Timing
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.kernel.errors import InvalidValue
 from plansmith.domain.kernel.periods import BillingSchedule, Period, zone
+from plansmith.domain.subscriptions.cuts import usage_cut
 from plansmith.domain.subscriptions.events import (
     ChangeScheduled,
     SubscriptionChanged,
@@ -304,6 +305,7 @@ def _change_now(
             period_start=new_period.start,
             period_end=new_period.end,
         )
+        moved = usage_cut(sub, moved, book, today, now)  # the cut period's usage (ADR 0034)
     else:
         if sub.pay_per_day != new_ppd:
             to_credit, to_charge = list(old_parts), list(fresh)

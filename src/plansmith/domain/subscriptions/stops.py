@@ -117,6 +117,7 @@ def _stop(
     now: datetime,
     *,
     credit: bool,
+    wait: bool = True,
 ) -> Outcome:
     items: list[BillableItem] = []
     if credit and not sub.pay_per_day:
@@ -125,7 +126,7 @@ def _stop(
     # A paused subscription stopped being served when it was paused, not now.
     ended_on = sub.ended_on if sub.status is Status.PAUSED else today
     moved = replace(sub, status=to, ended_on=ended_on, cancel_at_period_end=False, scheduled=None)
-    moved = _touched(_usage_stopped(sub, moved, book, today, now), now)
+    moved = _touched(_usage_stopped(sub, moved, book, today, now, wait=wait), now)
     kinds: dict[Status, type[SubscriptionCanceled | SubscriptionExpired | SubscriptionPaused]] = {
         Status.CANCELED: SubscriptionCanceled,
         Status.EXPIRED: SubscriptionExpired,
@@ -136,7 +137,13 @@ def _stop(
 
 
 def _usage_stopped(
-    sub: Subscription, moved: Subscription, book: PriceBook, today: date, now: datetime
+    sub: Subscription,
+    moved: Subscription,
+    book: PriceBook,
+    today: date,
+    now: datetime,
+    *,
+    wait: bool = True,
 ) -> Subscription:
     """ADR 0034: a stop in the middle of a period whose plan charges usage closes that
     period's usage at ``now``: the dates from the usage window's start to ``today`` are
@@ -145,7 +152,19 @@ def _usage_stopped(
     if not charges_at_end(sub, book) or not sub.period_start <= today < sub.period_end:
         return moved
     start = sub.usage_start
-    if sub.stop_usage is not None:  # an earlier window of this period not billed yet: one line
+    if sub.stop_usage is not None and sub.stop_usage.cut and sub.usage_start <= today:
+        # the cut of a cycle change (an earlier period) waits: one window per subscription.
+        # Dunning's cancel cannot wait (a payment attempt is being recorded): it keeps the
+        # cut, and the new period's few days until now bill no usage.
+        if not wait:
+            return replace(moved, stopped_at=now)
+        raise SubscriptionError(
+            "the usage of the period the cycle change cut short is not billed yet; stop the "
+            "subscription once its grace window has passed and the billing run has billed it",
+            code=ec.SUBSCRIPTION_CONFLICT,
+        )
+    if sub.stop_usage is not None and not sub.stop_usage.cut:
+        # an earlier window of this period not billed yet: one line
         start = min(start, sub.stop_usage.start)
     if start > today:  # its window had not begun (it starts tomorrow): nothing to bill
         return replace(moved, stopped_at=now)
@@ -284,7 +303,7 @@ def cancel_for_nonpayment(
     the days until now were worth; the rest of the period is simply not served)."""
     if sub.status not in (Status.ACTIVE, Status.PAST_DUE, Status.TRIALING):
         return None
-    out = _stop(sub, Status.CANCELED, "canceled", book, log, today, now, credit=False)
+    out = _stop(sub, Status.CANCELED, "canceled", book, log, today, now, credit=False, wait=False)
     (event,) = out.events
     assert isinstance(event, SubscriptionCanceled)
     return replace(out, events=(replace(event, cause="nonpayment"),))

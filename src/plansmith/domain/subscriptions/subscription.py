@@ -120,6 +120,15 @@ class StopUsage:
     on: date
     closes_from: datetime  # the stop instant; the local midnight after ``on`` after a
     # resume that same day (that day's later usage stays in this line)
+    # A cycle change's cut (the period it cut short, the version held before it): the
+    # dates ``[start, on]`` are all held (``on``: the day before the change); None for a stop
+    period_start: date | None = None
+    period_end: date | None = None
+    version_id: str | None = None
+
+    @property
+    def cut(self) -> bool:
+        return self.version_id is not None
 
     @property
     def billing_key(self) -> str:
@@ -161,6 +170,14 @@ class Subscription:
         if self.usage_from is None:
             return self.period_start
         return max(self.period_start, self.usage_from)
+
+    @property
+    def usage_read_from(self) -> date:
+        """The first local date whose usage it may still bill: its period's start, or an
+        earlier stopped window's (a cycle change's cut) not billed yet."""
+        if self.stop_usage is None:
+            return self.period_start
+        return min(self.period_start, self.stop_usage.start)
 
     @property
     def period(self) -> Period:

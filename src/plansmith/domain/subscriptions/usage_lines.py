@@ -13,6 +13,7 @@ account's use of a meter is billed by one subscription (``owned``, see usage_sta
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 
 from plansmith.domain.invoicing.invoice import LineKind, UsageDetail
@@ -131,18 +132,26 @@ def stop_usage_items(
 ) -> tuple[BillableItem, ...]:
     """ADR 0034: the usage items of a period stopped in its middle, the local dates
     ``[start, stop date]`` measured, the allowance prorated by the days held before the stop
-    date (the stop's credit covers the stop day onward). ``spans``: its held-terms log."""
+    date (the stop's credit covers the stop day onward); for a cycle change's cut, the dates
+    before the change date, all held. ``spans``: its held-terms log."""
     stop = sub.stop_usage
     if stop is None:
         return ()
-    charges = book.version(sub.terms.version_id).terms.charges_in(sub.terms.currency)
+    version = stop.version_id or sub.terms.version_id  # a cut: the plan held before it
+    charges = book.version(version).terms.charges_in(sub.terms.currency)
     measured = (stop.start, stop.on + timedelta(days=1))
     period = (sub.period_start, sub.period_end)
-    if not sub.period_start <= stop.on < sub.period_end:  # restarted in a later period since
+    if stop.period_start is not None and stop.period_end is not None:  # a cycle change's cut
+        period = (stop.period_start, stop.period_end)
+    elif not sub.period_start <= stop.on < sub.period_end:  # restarted in a later period since
         found = sub.schedule.period_containing(stop.on)
         period = (found.start, found.end)
-    held = (stop.start, stop.on)
+    # a cut holds its last date (the new period starts the day after)
+    held = (stop.start, stop.on + timedelta(days=1) if stop.cut else stop.on)
     first = stop.start == period[0]
+    if stop.cut:  # its lines name the plan and cycle held on its last date
+        last = [s for s in spans if s.days_within(stop.on, stop.on + timedelta(days=1))]
+        sub = replace(sub, terms=last[-1].terms) if last else sub
     return _items(
         sub, spans, book, measure, packs, owned, charges, held, measured, period, with_packs=first
     )

@@ -62,6 +62,23 @@ class HeldSubscription:
     usage_from: date | None = None
     stop_start: date | None = None
     stop_closes_from: datetime | None = None
+    # a cycle change's cut window not billed yet: its last date and the period it was cut from
+    cut_on: date | None = None
+    cut_period: tuple[date, date] | None = None
+
+    def cut_close(self, instant: datetime, day: date) -> Period | None:
+        """ADR 0034, a cycle change's cut: None when ``day`` is not in its window; else the
+        period it was cut from. EventRefused(period_closed) for an event at or after the
+        change (``stop_closes_from``); ``place`` refuses one received once the change +
+        ``grace`` has passed."""
+        start, closes = self.stop_start, self.stop_closes_from
+        if self.cut_on is None or self.cut_period is None or start is None or closes is None:
+            return None
+        if not start <= day <= self.cut_on:
+            return None
+        if instant >= closes:
+            raise _closed(f"the subscription's billing cycle changed at {closes.isoformat()}")
+        return Period(self.cut_period[0], self.cut_period[1], self.tz)
 
     @property
     def stops_usage(self) -> bool:
@@ -258,6 +275,16 @@ def place(
     middle (ADR 0034) closes at the stop for events at or after it, and at the stop plus
     ``grace`` for those before it."""
     day, found = _governed(instant, tz, held)
+    cut = found.cut_close(instant, day)
+    if cut is not None and found.stop_closes_from is not None:
+        closes = found.stop_closes_from + grace
+        if received >= closes:
+            raise _closed(
+                f"the usage of {day} was cut short by a change of billing cycle; it closed "
+                f"at {closes.isoformat()} (the change plus the {format_grace(grace)} grace "
+                "window)"
+            )
+        return day, cut
     period = found.period_containing(day)
     closes = period.end_at + grace
     stopped = found.stopped_close(instant, day, grace) if found.stops_usage else None

@@ -222,7 +222,8 @@ def load_snapshot(
     since: dict[str, date] = {}
     for sub in subs.values():
         first = since.get(sub.account_id)
-        since[sub.account_id] = sub.period_start if first is None else min(first, sub.period_start)
+        start = sub.usage_read_from
+        since[sub.account_id] = start if first is None else min(first, start)
     usage = batch_usage(session, _in, organization_id, catalog.book, since)
     entries = {}
     for sub_id, sub in subs.items():
@@ -242,7 +243,7 @@ def load_snapshot(
             usage=tuple(
                 day
                 for day in usage.days.get(sub.account_id, ())
-                if day.local_date >= sub.period_start
+                if day.local_date >= sub.usage_read_from
             ),
             packs=usage.packs.get(sub.account_id, {}),
             owned=_owned(catalog.book, sub, usage.charging.get(sub.account_id, [])),

@@ -71,6 +71,9 @@ def subscription_values(sub: Subscription) -> dict[str, Any]:
         "stop_usage_start": stop.start if stop is not None else None,
         "stop_usage_on": stop.on if stop is not None else None,
         "stop_usage_closes": stop.closes_from if stop is not None else None,
+        "stop_usage_period_start": stop.period_start if stop is not None else None,
+        "stop_usage_period_end": stop.period_end if stop is not None else None,
+        "stop_usage_version": stop.version_id if stop is not None else None,
         "created_at": sub.created_at,
         "updated_at": sub.updated_at,
     }
@@ -109,7 +112,14 @@ def subscription_of_row(row: Row[Any]) -> Subscription:
         stopped_at=r["stopped_at"],
         usage_from=r["usage_from"],
         stop_usage=(
-            StopUsage(r["stop_usage_start"], r["stop_usage_on"], r["stop_usage_closes"])
+            StopUsage(
+                r["stop_usage_start"],
+                r["stop_usage_on"],
+                r["stop_usage_closes"],
+                r["stop_usage_period_start"],
+                r["stop_usage_period_end"],
+                r["stop_usage_version"],
+            )
             if r["stop_usage_on"] is not None
             else None
         ),

@@ -56,6 +56,10 @@ subscriptions = Table(
     Column("stop_usage_start", Date, nullable=True),
     Column("stop_usage_on", Date, nullable=True),
     Column("stop_usage_closes", UTCDateTime(), nullable=True),
+    # a cycle change's cut window: the period it was cut from, the version held before (0027)
+    Column("stop_usage_period_start", Date, nullable=True),
+    Column("stop_usage_period_end", Date, nullable=True),
+    Column("stop_usage_version", Id, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Index("ix_subscriptions_account", "organization_id", "account_id"),

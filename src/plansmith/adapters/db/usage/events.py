@@ -108,6 +108,10 @@ class SqlUsage:
                 s.usage_from,
                 s.stop_usage_start,
                 s.stop_usage_closes,
+                s.stop_usage_on,
+                s.stop_usage_period_start,
+                s.stop_usage_period_end,
+                s.stop_usage_version,
             )
             .select_from(
                 t.accounts.outerjoin(
@@ -136,6 +140,7 @@ class SqlUsage:
                         usage_from=row.usage_from,
                         stop_start=row.stop_usage_start,
                         stop_closes_from=row.stop_usage_closes,
+                        **_cut(row),
                     )
                 )
         return [
@@ -298,3 +303,11 @@ class SqlUsage:
         self, organization_id: str, periods: Collection[tuple[str, date, date]]
     ) -> dict[tuple[str, date, date], Sequence[MeterTotals]]:
         return totals_of(self.session, organization_id, periods)
+
+
+def _cut(row: Any) -> dict[str, Any]:
+    """A cycle change's cut window not billed yet (ADR 0034), as ingest needs it."""
+    if row.stop_usage_version is None:
+        return {}
+    period = (row.stop_usage_period_start, row.stop_usage_period_end)
+    return {"cut_on": row.stop_usage_on, "cut_period": period}
