@@ -308,6 +308,8 @@ class Model:
             return Refusal(422, "no_change")
         if not 1 <= new_qty <= PLANS[new_plan].max_seats:
             return Refusal(422, "seats_out_of_range")
+        if new_cycle != sub.cycle and sub.stopped:
+            return Refusal(409, "subscription_conflict")  # a window still waits to be billed
         today = self.action_day(sub)
         sub.add(sub.prorated("credit", sub.price(), today))
         sub.scheduled = None
@@ -361,6 +363,8 @@ class Model:
             return Refusal(409, "invalid_transition")
         if to == "paused" and sub.cancel_at_end:
             return Refusal(409, "cancel_scheduled")
+        if sub.stopped:  # one stopped window at a time: the last must be billed first
+            return Refusal(409, "subscription_conflict")
         today = self.action_day(sub)
         sub.add(sub.prorated("credit", sub.price(), today))
         self._end_span(sub, today)

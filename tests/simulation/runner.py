@@ -98,12 +98,11 @@ def run(
     sandbox: Sandbox,
     length: int,
     out: Callable[[str], None],
-    known_gaps: bool = False,
 ) -> Tally:
     """Plays every seed, shrinking each failure."""
     actions, failures = 0, []
     for seed in seeds:
-        history = generate(seed, length, known_gaps)
+        history = generate(seed, length)
         outcome = play(history, sandbox)
         actions += len(history.actions)
         if outcome.failure is not None:
@@ -122,11 +121,11 @@ def run(
     return Tally(len(seeds), actions, tuple(failures))
 
 
-def _run_part(seeds: Sequence[int], database: str, length: int, known_gaps: bool) -> Tally:
+def _run_part(seeds: Sequence[int], database: str, length: int) -> Tally:
     from tests.simulation.harness import sandboxes  # the product's set-up lives there
 
     with sandboxes(database) as sandbox:
-        return run(seeds, sandbox, length, lambda line: print(line, flush=True), known_gaps)
+        return run(seeds, sandbox, length, lambda line: print(line, flush=True))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,20 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--length", type=int, default=12, help="actions per history")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--jobs", type=int, default=1, help="processes, each its own database")
-    parser.add_argument(
-        "--known-gaps", action="store_true", help="also draw what generator.KNOWN_GAPS leaves out"
-    )
     args = parser.parse_args(argv)
     seeds = list(range(args.first, args.first + args.seeds))
     began = time.monotonic()
     parts = [seeds[i :: args.jobs] for i in range(args.jobs)]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         n = args.jobs
-        tallies = list(
-            pool.map(
-                _run_part, parts, [args.database] * n, [args.length] * n, [args.known_gaps] * n
-            )
-        )
+        tallies = list(pool.map(_run_part, parts, [args.database] * n, [args.length] * n))
     histories = sum(t.histories for t in tallies)
     actions = sum(t.actions for t in tallies)
     failed = sum(len(t.failures) for t in tallies)
