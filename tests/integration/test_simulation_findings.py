@@ -102,3 +102,31 @@ def test_an_event_sent_again_after_its_window_closed_answers_duplicate(
     }
     late = client.post("/v1/events/batch", json={"events": [other]}, headers=headers).json()
     assert late["data"][0]["code"] == "period_closed"  # a new id in a closed period is late
+
+
+def test_usage_after_a_subscription_ended_at_its_term_end_is_refused(
+    client: TestClient, tenant: Tenant
+) -> None:
+    headers = _sandbox(client, tenant, "2024-01-31T10:00:00Z")
+    account_id = _subscribed(client, headers)
+    sub_id = client.get(f"/v1/subscriptions?account_id={account_id}", headers=headers).json()[
+        "data"
+    ][0]["id"]
+    cancel = {"when": "term_end"}
+    assert client.post(
+        f"/v1/subscriptions/{sub_id}/cancel", json=cancel, headers=headers
+    ).is_success
+    client.post("/v1/test_clock/advance", json={"to": "2024-03-10T00:00:00Z"}, headers=headers)
+    # It ended on Feb 29: a date after that is billed by no period, so it is not "accepted".
+    assert _send(client, headers, account_id, "2024-03-09T00:00:00Z")[0] == (
+        "rejected",
+        "period_closed",
+    )
+    last_day = {
+        "id": "e-9",
+        "account_id": account_id,
+        "code": "call",
+        "timestamp": "2024-02-28T12:00:00Z",
+    }
+    late = client.post("/v1/events/batch", json={"events": [last_day]}, headers=headers).json()
+    assert late["data"][0]["code"] == "period_closed"  # its last period closed long ago
