@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 WEBUI_VENDOR := src/plansmith/entrypoints/webui/vendor
 CHART_JS := src/plansmith/entrypoints/webui/static/vendor/chart.umd.min.js
 
-.PHONY: install browser-tools run test lint format messages bench bench-api bench-collection bench-load clean
+.PHONY: install browser-tools run test lint format messages simulate bench bench-api bench-collection bench-load clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "plansmith needs Python 3.11 or newer")'
@@ -44,6 +44,16 @@ test: install browser-tools
 	scripts/test-services.sh
 	$(MAKE) --no-print-directory lint
 	PLANSMITH_BROWSER_CHECKS=required $(BIN)/pytest -n auto --dist loadfile
+
+# Random account histories against the reference model (docs/simulation.md): SEEDS histories
+# from seed FIRST, on SQLite; DATABASE=postgresql for PostgreSQL, JOBS=2 for two processes.
+SEEDS ?= 100
+FIRST ?= 1
+DATABASE ?= sqlite
+JOBS ?= 1
+simulate: install
+	@if [ "$(DATABASE)" = postgresql ]; then scripts/test-services.sh; fi
+	$(BIN)/python -m tests.simulation.runner --seeds $(SEEDS) --first $(FIRST) --database $(DATABASE) --jobs $(JOBS)
 
 # axe-core, which the browser tests inject into every page, from the lockfile (no npm: a plain
 # pytest skips the accessibility checks; `make test` and CI=true fail without them).

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, _truncate
 from tests.simulation.cluster import Cluster
 from tests.simulation.faulty_history import Client, Script
 from tests.simulation.invariants import invariant_violations, undelivered_events
@@ -27,9 +27,13 @@ DRAIN_SECONDS = 45.0  # a silent receiver holds an attempt 10 s; its retry comes
 
 
 @pytest.fixture
-def cluster(db_url: str, tmp_path: Path) -> Iterator[Cluster]:
+def cluster(postgres_database: str, tmp_path: Path) -> Iterator[Cluster]:
+    """The production set-up's processes on PostgreSQL (the short simulation runs on both
+    databases in-process; this one is about processes dying, so one database is enough)."""
     import redis
 
+    db_url = postgres_database
+    _truncate(db_url)
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except Exception as exc:  # no server here

@@ -136,16 +136,20 @@ def _next_instant(
     to: datetime,
     also_due: Callable[[datetime, datetime], datetime | None] | None = None,
 ) -> datetime:
-    """The first instant in (after, to] at which something falls due, else ``to``."""
+    """The first instant in (after, to] at which something falls due, else ``to``. A period
+    end is due twice: at the end itself, and once its late usage events can no longer come
+    (the end + the grace window), when a period that charges usage is billed."""
     with uow:
         due = uow.subscriptions.next_due_at(organization_id, after, to)
+        set_grace = uow.usage_settings.grace(organization_id)
+        events = DEFAULT_GRACE if set_grace is None else set_grace
+        closed = uow.subscriptions.next_due_at(organization_id, after - events, to - events)
         grace_end = uow.invoices.next_finalize_at(organization_id, after, to)
         # a stopped period's usage closes at its stop + the grace for late events (ADR 0034)
-        events = uow.usage_settings.grace(organization_id)
-        events = DEFAULT_GRACE if events is None else events
         stop_usage = uow.subscriptions.next_stop_usage_at(organization_id, after, to, events)
     other = also_due(after, to) if also_due is not None else None
-    found = [at for at in (due, grace_end, stop_usage, other) if at is not None]
+    usage_closes = closed + events if closed is not None else None
+    found = [at for at in (due, usage_closes, grace_end, stop_usage, other) if at is not None]
     return min(found) if found else to
 
 

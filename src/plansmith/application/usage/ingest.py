@@ -100,17 +100,26 @@ def ingest(
         candidates: dict[tuple[str, str], _Candidate] = {}
         placer = _Placer(now, grace)
         plans = _plans(meters)
+        closed: dict[tuple[str, str], list[int]] = {}  # refused as late: counted already?
         for index, event in parsed:
             try:
                 found = _candidate(index, event, subscribers, plans, placer)
             except DomainError as error:
                 answers[index] = _rejected(event.id, error)
+                subscriber = _subscriber(event, subscribers)
+                if error.code == ec.PERIOD_CLOSED and subscriber is not None:
+                    closed.setdefault((subscriber.account_id, event.id), []).append(index)
                 continue
             key = (found.account_id, event.id)
             if key in candidates:  # the same id twice in one batch: the first counts
                 answers[index] = _duplicate(event.id, found.account_id)
                 continue
             candidates[key] = found
+        # An event sent again after its window closed answers what it is, a duplicate: the
+        # client that resends a batch learns it counted (not that it came too late).
+        for key in uow.usage.stored(organization_id, list(closed)) if closed else ():
+            for index in closed[key]:
+                answers[index] = _duplicate(key[1], key[0])
         ordered = [candidates[k] for k in sorted(candidates)]
         by_id = {m.id: m for ms in meters.values() for m in ms}
         check = over_limits(uow, organization_id, ordered, by_id) if ordered else LimitCheck()
@@ -219,6 +228,14 @@ class _Placer:
         return found
 
 
+def _subscriber(
+    event: EventIn, subscribers: dict[tuple[str, str], Subscriber]
+) -> Subscriber | None:
+    if event.account_id is not None:
+        return subscribers.get(("id", event.account_id))
+    return subscribers.get(("external", event.external_id or ""))
+
+
 def _candidate(
     index: int,
     event: EventIn,
@@ -226,11 +243,10 @@ def _candidate(
     plans: dict[str, list[tuple[Meter, Reading | None]]],
     placer: _Placer,
 ) -> _Candidate:
+    subscriber = _subscriber(event, subscribers)
     if event.account_id is not None:
-        subscriber = subscribers.get(("id", event.account_id))
         field, named = "account_id", str(event.account_id)
     else:
-        subscriber = subscribers.get(("external", event.external_id or ""))
         field, named = "external_id", str(event.external_id)
     if subscriber is None:
         raise EventRefused(f"no account {named!r}", field=field, code=ec.ACCOUNT_NOT_FOUND)

@@ -275,6 +275,9 @@ def place(
     middle (ADR 0034) closes at the stop for events at or after it, and at the stop plus
     ``grace`` for those before it."""
     day, found = _governed(instant, tz, held)
+    if found.ended_on is not None and day >= found.ended_on and found.stopped_at is None:
+        # after a subscription ended (at its term end, say): no period of it bills that date
+        raise _closed(f"the subscription ended on {found.ended_on}, before {day}")
     cut = found.cut_close(instant, day)
     if cut is not None and found.stop_closes_from is not None:
         closes = found.stop_closes_from + grace
