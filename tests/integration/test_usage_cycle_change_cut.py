@@ -65,7 +65,7 @@ def _with_usage(container: Plansmith, org: str) -> list[Invoice]:
     return [i for i in _invoices(container, org) if usage_lines(i)]
 
 
-def _scenario(client: TestClient, container: Plansmith, sandbox: Tenant) -> tuple[Api, str]:
+def _scenario(client: TestClient, container: Plansmith, sandbox: Tenant) -> tuple[SandboxApi, str]:
     """Subscribed monthly on 30 August 05:00, 30 calls a minute before now, changed to the
     year cycle on 4 September 05:00."""
     api = SandboxApi(client, sandbox, new_account(container, sandbox.organization_id, "JPY", "UTC"))

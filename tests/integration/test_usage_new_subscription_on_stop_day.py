@@ -57,7 +57,7 @@ def _stopped(calls: int, billable: int) -> Row:
     )
 
 
-def _scenario(client: TestClient, container: Plansmith, sandbox: Tenant) -> tuple[Api, str]:
+def _scenario(client: TestClient, container: Plansmith, sandbox: Tenant) -> tuple[SandboxApi, str]:
     """Subscribed on 31 January, 30 calls a minute before a cancel now on 5 February 15:00."""
     api = SandboxApi(client, sandbox, new_account(container, sandbox.organization_id, "JPY", "UTC"))
     first = api.subscribe()
