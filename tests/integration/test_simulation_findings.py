@@ -130,3 +130,25 @@ def test_usage_after_a_subscription_ended_at_its_term_end_is_refused(
     }
     late = client.post("/v1/events/batch", json={"events": [last_day]}, headers=headers).json()
     assert late["data"][0]["code"] == "period_closed"  # its last period closed long ago
+
+
+def test_a_credit_note_that_pays_off_a_failing_invoice_ends_its_dunning(
+    client: TestClient, tenant: Tenant
+) -> None:
+    headers = _sandbox(client, tenant, "2024-02-29T12:00:00Z")
+    account_id = _subscribed(client, headers)
+    card = {"source": "tok_sandbox_insufficient_funds", "make_default": True}
+    assert client.post(
+        f"/v1/accounts/{account_id}/payment_methods", json=card, headers=headers
+    ).is_success
+    client.post("/v1/test_clock/advance", json={"to": "2024-03-04T00:00:00Z"}, headers=headers)
+    invoice = client.get(f"/v1/invoices?account_id={account_id}", headers=headers).json()["data"][0]
+    sub_url = f"/v1/subscriptions?account_id={account_id}"
+    assert client.get(sub_url, headers=headers).json()["data"][0]["status"] == "past_due"
+    note = {"amount": invoice["totals"]["total"], "reason": "goodwill"}
+    made = client.post(f"/v1/invoices/{invoice['id']}/credit_notes", json=note, headers=headers)
+    assert made.status_code == 201, made.text
+    # Nothing is owed: the subscription is active again, and no later retry cancels it.
+    assert client.get(sub_url, headers=headers).json()["data"][0]["status"] == "active"
+    client.post("/v1/test_clock/advance", json={"to": "2024-03-12T00:00:00Z"}, headers=headers)
+    assert client.get(sub_url, headers=headers).json()["data"][0]["status"] == "active"

@@ -14,89 +14,33 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
-from itertools import count
 
 import pytest
 from fastapi.testclient import TestClient
 
 from plansmith.application.billing.run import run_billing
 from plansmith.application.billing.test_clocks import organization_clock
-from plansmith.application.organizations.api_keys import create_api_key
-from plansmith.application.organizations.organizations import create_organization
 from plansmith.bootstrap import Plansmith
 from plansmith.domain.invoicing.invoice import Invoice
 from tests.conftest import Tenant
 from tests.integration.billing_scenarios_support import _invoices
 from tests.integration.usage_billing_support import Row, usage_lines
-from tests.integration.usage_billing_support import meter as new_meter
-from tests.unit.subscription_builders import new_account, seed_catalog
+from tests.integration.usage_sandbox_support import CHARGE, SandboxApi, usage_sandbox
+from tests.unit.subscription_builders import new_account
 
 D, F = date, Fraction
-CHARGE = {
-    "meter": "calls",
-    "currency": "JPY",
-    "included": 20,
-    "limit": "soft",
-    "model": "per_unit",
-    "unit_price": "3",
-}
 CHANGE_PLUS_GRACE = datetime(2027, 9, 4, 6, tzinfo=UTC)
-_ids = count()
 
 
 @pytest.fixture
 def sandbox(container: Plansmith) -> Tenant:
-    org = create_organization(container.uow(), container.clock, "Cut Sandbox", sandbox=True)
-    issued = create_api_key(container.uow(), container.clock, org.id, "test")
-    new_meter(container, org.id, "calls")
     plan = {
         "pricing": "per_seat",
         "base_prices": {"JPY": 2990},
         "cycle_discounts": {"year": "20"},
         "charges": [CHARGE],
     }
-    seed_catalog(container, org.id, plans={"basic": plan}, add_ons=False)
-    return Tenant(org.id, issued.secret)
-
-
-class Api:
-    def __init__(self, client: TestClient, sandbox: Tenant, account: str) -> None:
-        self.client, self.h, self.account = client, sandbox.headers, account
-
-    def subscribe(self) -> str:
-        made = self.client.post(
-            "/v1/subscriptions", json={"account_id": self.account, "plan": "basic"}, headers=self.h
-        )
-        assert made.status_code == 201, made.text
-        return str(made.json()["id"])
-
-    def change_cycle(self, sub_id: str, cycle: str) -> None:
-        done = self.client.post(
-            f"/v1/subscriptions/{sub_id}/changes",
-            json={"cycle": cycle, "when": "now"},
-            headers=self.h,
-        )
-        assert done.status_code in (200, 201), done.text
-
-    def advance(self, to: str) -> list[datetime]:
-        """The instants the advance stopped at (each a billing run's)."""
-        done = self.client.post(
-            "/v1/test_clock/advance",
-            json={"to": to},
-            headers={**self.h, "Idempotency-Key": f"adv-{next(_ids)}"},
-        )
-        assert done.status_code == 200, done.text
-        return [datetime.fromisoformat(step["at"]) for step in done.json()["steps"]]
-
-    def send(self, at: str, copies: int) -> list[str]:
-        """``copies`` events timestamped ``at``: each one's status or refusal code."""
-        events = [
-            {"id": f"e{next(_ids)}", "account_id": self.account, "code": "calls", "timestamp": at}
-            for _ in range(copies)
-        ]
-        done = self.client.post("/v1/events/batch", json={"events": events}, headers=self.h)
-        assert done.status_code == 200, done.text
-        return [a["code"] or a["status"] for a in done.json()["data"]]
+    return usage_sandbox(container, "Cut Sandbox", plan)
 
 
 def _cut(calls: int) -> Row:
@@ -121,10 +65,10 @@ def _with_usage(container: Plansmith, org: str) -> list[Invoice]:
     return [i for i in _invoices(container, org) if usage_lines(i)]
 
 
-def _scenario(client: TestClient, container: Plansmith, sandbox: Tenant) -> tuple[Api, str]:
+def _scenario(client: TestClient, container: Plansmith, sandbox: Tenant) -> tuple[SandboxApi, str]:
     """Subscribed monthly on 30 August 05:00, 30 calls a minute before now, changed to the
     year cycle on 4 September 05:00."""
-    api = Api(client, sandbox, new_account(container, sandbox.organization_id, "JPY", "UTC"))
+    api = SandboxApi(client, sandbox, new_account(container, sandbox.organization_id, "JPY", "UTC"))
     api.advance("2027-08-30T05:00:00Z")
     sub_id = api.subscribe()
     assert api.send("2027-08-30T04:59:00Z", 30) == ["accepted"] * 30
@@ -210,7 +154,7 @@ def test_a_change_on_the_periods_first_day_cuts_nothing(
     client: TestClient, container: Plansmith, sandbox: Tenant
 ) -> None:
     org = sandbox.organization_id
-    api = Api(client, sandbox, new_account(container, org, "JPY", "UTC"))
+    api = SandboxApi(client, sandbox, new_account(container, org, "JPY", "UTC"))
     api.advance("2027-08-30T05:00:00Z")
     sub_id = api.subscribe()
     assert api.send("2027-08-30T04:00:00Z", 30) == ["accepted"] * 30
@@ -262,7 +206,7 @@ def test_a_pause_and_resume_the_change_date_join_the_cut_in_one_line(
     to the day's end, as after a same-day resume) and the cut make one line, 30 August to 4
     September; the new period's window starts the next day."""
     org = sandbox.organization_id
-    api = Api(client, sandbox, new_account(container, org, "JPY", "UTC"))
+    api = SandboxApi(client, sandbox, new_account(container, org, "JPY", "UTC"))
     api.advance("2027-08-30T05:00:00Z")
     sub_id = api.subscribe()
     assert api.send("2027-08-30T04:59:00Z", 30) == ["accepted"] * 30

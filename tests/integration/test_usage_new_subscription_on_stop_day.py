@@ -14,78 +14,24 @@ from __future__ import annotations
 
 from datetime import date
 from fractions import Fraction
-from itertools import count
 
 import pytest
 from fastapi.testclient import TestClient
 
-from plansmith.application.organizations.api_keys import create_api_key
-from plansmith.application.organizations.organizations import create_organization
 from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 from tests.integration.billing_scenarios_support import _invoices, _monthly_plan
 from tests.integration.usage_billing_support import Row, usage_lines
-from tests.integration.usage_billing_support import meter as new_meter
-from tests.unit.subscription_builders import new_account, seed_catalog
+from tests.integration.usage_sandbox_support import CHARGE, SandboxApi, usage_sandbox
+from tests.unit.subscription_builders import new_account
 
 D, F = date, Fraction
-CHARGE = {
-    "meter": "calls",
-    "currency": "JPY",
-    "included": 20,
-    "limit": "soft",
-    "model": "per_unit",
-    "unit_price": "3",
-}
-_ids = count()
 
 
 @pytest.fixture
 def sandbox(container: Plansmith) -> Tenant:
-    org = create_organization(container.uow(), container.clock, "Usage Sandbox", sandbox=True)
-    issued = create_api_key(container.uow(), container.clock, org.id, "test")
-    new_meter(container, org.id, "calls")
-    plans = {"basic": _monthly_plan({"JPY": 1000}, charges=[CHARGE])}
-    seed_catalog(container, org.id, plans=plans, add_ons=False)
-    return Tenant(org.id, issued.secret)
-
-
-class Api:
-    def __init__(self, client: TestClient, sandbox: Tenant, account: str) -> None:
-        self.client, self.h, self.account = client, sandbox.headers, account
-
-    def subscribe(self) -> str:
-        made = self.client.post(
-            "/v1/subscriptions", json={"account_id": self.account, "plan": "basic"}, headers=self.h
-        )
-        assert made.status_code == 201, made.text
-        return str(made.json()["id"])
-
-    def cancel_now(self, sub_id: str) -> None:
-        done = self.client.post(
-            f"/v1/subscriptions/{sub_id}/cancel", json={"when": "now"}, headers=self.h
-        )
-        assert done.status_code == 200, done.text
-
-    def advance(self, to: str) -> list[str]:
-        """The instants the advance stopped at (each a billing run's)."""
-        done = self.client.post(
-            "/v1/test_clock/advance",
-            json={"to": to},
-            headers={**self.h, "Idempotency-Key": f"adv-{next(_ids)}"},
-        )
-        assert done.status_code == 200, done.text
-        return [str(step["at"]) for step in done.json()["steps"]]
-
-    def send(self, at: str, copies: int) -> list[str]:
-        """``copies`` events timestamped ``at``: each one's status or refusal code."""
-        events = [
-            {"id": f"e{next(_ids)}", "account_id": self.account, "code": "calls", "timestamp": at}
-            for _ in range(copies)
-        ]
-        done = self.client.post("/v1/events/batch", json={"events": events}, headers=self.h)
-        assert done.status_code == 200, done.text
-        return [a["code"] or a["status"] for a in done.json()["data"]]
+    basic = _monthly_plan({"JPY": 1000}, charges=[CHARGE])
+    return usage_sandbox(container, "Usage Sandbox", basic)
 
 
 def _usage(container: Plansmith, org: str) -> list[Row]:
@@ -111,9 +57,9 @@ def _stopped(calls: int, billable: int) -> Row:
     )
 
 
-def _scenario(client: TestClient, container: Plansmith, sandbox: Tenant) -> tuple[Api, str]:
+def _scenario(client: TestClient, container: Plansmith, sandbox: Tenant) -> tuple[SandboxApi, str]:
     """Subscribed on 31 January, 30 calls a minute before a cancel now on 5 February 15:00."""
-    api = Api(client, sandbox, new_account(container, sandbox.organization_id, "JPY", "UTC"))
+    api = SandboxApi(client, sandbox, new_account(container, sandbox.organization_id, "JPY", "UTC"))
     first = api.subscribe()
     api.advance("2026-02-05T15:00:00Z")
     assert api.send("2026-02-05T14:59:00Z", 30) == ["accepted"] * 30

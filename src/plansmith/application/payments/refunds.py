@@ -12,6 +12,7 @@ from plansmith.application.invoicing.invoices import credit_note_in, held_invoic
 from plansmith.application.kernel.errors import Conflict, NotFound
 from plansmith.application.kernel.ids import new_id
 from plansmith.application.kernel.ports import Clock, UnitOfWork
+from plansmith.application.payments import dunning
 from plansmith.application.payments.balance import spread_credit
 from plansmith.application.payments.collection import IN_FLIGHT_VALUES
 from plansmith.application.payments.ports import PaymentGateway, RefundRequest
@@ -35,7 +36,12 @@ def credit_invoice(
     """A credit note; what it leaves on the balance then pays the account's open invoices."""
     note = issue_credit_note(uow, clock, organization_id, invoice_id, amount, reason)
     with uow:
-        invoice = uow.invoices.get_invoice(organization_id, invoice_id)
+        invoice = uow.invoices.hold_invoice(organization_id, invoice_id)
+        if invoice is not None and invoice.status is InvoiceStatus.PAID:
+            # a note that paid off what a failing card owed: its dunning ends, the
+            # subscription is active again (as when a card or the balance pays it)
+            dunning.paid_up(uow, invoice, clock.now())
+            uow.commit()
     if invoice is not None:
         spread_credit(uow, organization_id, invoice.account_id, invoice.currency, clock.now())
     return note
