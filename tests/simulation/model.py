@@ -67,6 +67,7 @@ class Window:
     spans: list[Span]
     period_days: int
     period_start: date  # of the period it was cut from
+    plan: str  # held when it closed: it rates the window
     cut: bool = False  # closed by a change of cycle, not a stop
 
 
@@ -422,7 +423,7 @@ class Model:
         if last < start:  # its window had not begun (it starts the day after)
             return
         period_days = (sub.end - sub.start).days
-        window = Window(start, last, closes, spans, period_days, sub.start, cut)
+        window = Window(start, last, closes, spans, period_days, sub.start, sub.plan, cut)
         sub.stopped.append(window)
         sub.closed.append(window)
 
@@ -518,11 +519,19 @@ class Model:
         """A stopped window's line, on an invoice of its own: dates [start, last]; allowance
         for the days before the stop date."""
         end = window.last + timedelta(days=1)
-        item = self._usage_item(sub, window.spans, window.start, end, window.period_days)
+        item = self._usage_item(
+            sub, window.spans, window.start, end, window.period_days, window.plan
+        )
         self._invoice(sub, f"stop-usage:{window.last.isoformat()}", [item], self.now)
 
     def _usage_item(
-        self, sub: Sub, spans: list[Span], start: date, end: date, period_days: int
+        self,
+        sub: Sub,
+        spans: list[Span],
+        start: date,
+        end: date,
+        period_days: int,
+        plan: str | None = None,
     ) -> Item:
         """The calls past the allowance (included x days held / days of the period, summed
         over the plans held, rounded once), at the price of the plan held last, rounded once."""
@@ -533,7 +542,7 @@ class Model:
         allowance = round_half_up(included)
         used = self.period_usage(sub.account, start, end)
         billable = max(0, used - allowance)
-        plan = spans[-1].plan if spans else sub.plan
+        plan = plan or sub.plan
         amount = round_half_up(billable * PLANS[plan].price_per_call(sub.account.currency))
         return Item("usage", amount, start, end, str(used), allowance)
 
