@@ -66,6 +66,9 @@ class Window:
     stopped_at: datetime
     spans: list[Span]
     period_days: int
+    period_start: date  # of the period it was cut from
+    plan: str  # held when it closed: it rates the window
+    cut: bool = False  # closed by a change of cycle, not a stop
 
 
 @dataclass
@@ -138,6 +141,7 @@ class Sub:
     started: date
     status: str = "active"  # active, past_due, paused, canceled
     created: datetime | None = None  # the instant it was taken out
+    window_from: date = date.min  # the first date of its latest usage window
     cancel_at_end: bool = False
     ended_on: date | None = None
     scheduled: tuple[str, int] | None = None  # (plan, quantity) at the term end
@@ -250,8 +254,8 @@ class Model:
                 return Refusal(422, "period_closed") if at >= window.stopped_at or late else None
         if not sub.in_service and (sub.ended_on is None or day >= sub.ended_on):
             return Refusal(422, "period_closed")
-        if sub.in_service and sub.start <= day < sub.usage_start:
-            return Refusal(422, "period_closed")  # a gap a stop left: nowhere to count
+        if day < sub.window_from:
+            return Refusal(422, "period_closed")  # a gap a stop left, or a closed period
         _start, end = period_holding(sub.anchor, sub.cycle, day)
         if self.now >= local_midnight(end, sub.account.zone) + EVENT_GRACE:
             return Refusal(422, "period_closed")
@@ -280,6 +284,7 @@ class Model:
         end = period_start(today, cycle, 1)
         sub = Sub(account, plan, cycle, qty, today, today, end, today, created=self.now)
         sub.spans = [Span(plan, self._window_start(account, today), end)]
+        sub.window_from = sub.spans[0].start
         sub.add(Item("recurring", sub.price(), today, end))
         account.subs.append(sub)
         return sub
@@ -308,7 +313,7 @@ class Model:
             return Refusal(422, "no_change")
         if not 1 <= new_qty <= PLANS[new_plan].max_seats:
             return Refusal(422, "seats_out_of_range")
-        if new_cycle != sub.cycle and sub.stopped:
+        if new_cycle != sub.cycle and self._waiting_elsewhere(sub):
             return Refusal(409, "subscription_conflict")  # a window still waits to be billed
         today = self.action_day(sub)
         sub.add(sub.prorated("credit", sub.price(), today))
@@ -318,12 +323,12 @@ class Model:
             # The cut period's usage, its dates before today, is billed as a stopped window
             # is (ADR 0034) once the change + the grace window has passed; today's date
             # belongs to the new period, whose terms hold it.
-            if today > sub.usage_start:
-                self._close_window(sub, today - timedelta(days=1))
+            self._close_window(sub, today - timedelta(days=1), cut=True)
             sub.anchor, sub.start, sub.end = today, today, period_start(today, new_cycle, 1)
             sub.plan, sub.quantity, sub.cycle = new_plan, new_qty, new_cycle
             sub.add(Item("recurring", sub.price(), sub.start, sub.end))
             sub.spans = [Span(new_plan, today, sub.end)]
+            sub.window_from = today
             return None
         sub.add(sub.prorated("charge", sub.price(new_plan, new_qty), today))
         sub.plan, sub.quantity = new_plan, new_qty
@@ -363,9 +368,16 @@ class Model:
             return Refusal(409, "invalid_transition")
         if to == "paused" and sub.cancel_at_end:
             return Refusal(409, "cancel_scheduled")
-        if sub.stopped:  # one stopped window at a time: the last must be billed first
-            return Refusal(409, "subscription_conflict")
         today = self.action_day(sub)
+        if sub.stopped and sub.stopped[-1].last == today and sub.usage_start > today:
+            # stopped again on the date a restart kept in the waiting window: it closes again
+            sub.stopped[-1].stopped_at = self.now
+            sub.add(sub.prorated("credit", sub.price(), today))
+            sub.spans = []
+            sub.status, sub.cancel_at_end, sub.scheduled, sub.ended_on = to, False, None, today
+            return None
+        if self._waiting_elsewhere(sub):  # one window waits at a time: it is billed first
+            return Refusal(409, "subscription_conflict")
         sub.add(sub.prorated("credit", sub.price(), today))
         self._end_span(sub, today)
         self._close_window(sub, today)
@@ -394,14 +406,31 @@ class Model:
         sub.status, sub.ended_on = "active", None
         sub.add(sub.prorated("charge", sub.price(), today))
         sub.spans = [Span(sub.plan, self._window_start(account, today), sub.end)]
+        sub.window_from = sub.spans[0].start
         return None
 
-    def _close_window(self, sub: Sub, last: date) -> None:
-        if last < sub.usage_start:  # its window had not begun (it starts the day after)
+    def _close_window(self, sub: Sub, last: date, cut: bool = False) -> None:
+        """The usage window up to `last` closes now. A window of the same period a stop
+        closed and not billed yet joins it: one line (ADR 0034)."""
+        start, spans = sub.usage_start, [s for s in sub.spans if s.end > s.start]
+        closes = self.now
+        pending = sub.stopped[-1] if sub.stopped else None
+        if pending is not None and not pending.cut and pending.period_start == sub.start:
+            start, spans = min(start, pending.start), pending.spans + spans
+            last, closes = max(last, pending.last), max(closes, pending.stopped_at)
+            sub.stopped.remove(pending)
+            sub.closed.remove(pending)
+        if last < start:  # its window had not begun (it starts the day after)
             return
-        window = Window(sub.usage_start, last, self.now, sub.spans, (sub.end - sub.start).days)
+        period_days = (sub.end - sub.start).days
+        window = Window(start, last, closes, spans, period_days, sub.start, sub.plan, cut)
         sub.stopped.append(window)
         sub.closed.append(window)
+
+    def _waiting_elsewhere(self, sub: Sub) -> bool:
+        """A window not billed yet that cannot join a new one: a cut, or another period's."""
+        pending = sub.stopped[-1] if sub.stopped else None
+        return pending is not None and (pending.cut or pending.period_start != sub.start)
 
     def _end_span(self, sub: Sub, day: date) -> None:
         if sub.spans:
@@ -471,6 +500,7 @@ class Model:
                 sub.scheduled = None
             sub.start, sub.end = sub.end, period_start(sub.anchor, sub.cycle, self._n(sub) + 1)
             sub.spans = [Span(sub.plan, sub.start, sub.end)]
+            sub.window_from = sub.start
             sub.add(Item("recurring", sub.price(), sub.start, sub.end))
 
     def _n(self, sub: Sub) -> int:
@@ -481,17 +511,27 @@ class Model:
     def _bill_usage(self, sub: Sub) -> None:
         """The period's usage line, over its usage window [start, end)."""
         start = sub.usage_start
+        if start >= sub.end:  # a window that never began (a restart on the period's last day)
+            return
         sub.add(self._usage_item(sub, sub.spans, start, sub.end, (sub.end - sub.start).days))
 
     def _bill_window(self, sub: Sub, window: Window) -> None:
         """A stopped window's line, on an invoice of its own: dates [start, last]; allowance
         for the days before the stop date."""
         end = window.last + timedelta(days=1)
-        item = self._usage_item(sub, window.spans, window.start, end, window.period_days)
+        item = self._usage_item(
+            sub, window.spans, window.start, end, window.period_days, window.plan
+        )
         self._invoice(sub, f"stop-usage:{window.last.isoformat()}", [item], self.now)
 
     def _usage_item(
-        self, sub: Sub, spans: list[Span], start: date, end: date, period_days: int
+        self,
+        sub: Sub,
+        spans: list[Span],
+        start: date,
+        end: date,
+        period_days: int,
+        plan: str | None = None,
     ) -> Item:
         """The calls past the allowance (included x days held / days of the period, summed
         over the plans held, rounded once), at the price of the plan held last, rounded once."""
@@ -502,7 +542,7 @@ class Model:
         allowance = round_half_up(included)
         used = self.period_usage(sub.account, start, end)
         billable = max(0, used - allowance)
-        plan = spans[-1].plan if spans else sub.plan
+        plan = plan or sub.plan
         amount = round_half_up(billable * PLANS[plan].price_per_call(sub.account.currency))
         return Item("usage", amount, start, end, str(used), allowance)
 
