@@ -152,3 +152,29 @@ def test_a_credit_note_that_pays_off_a_failing_invoice_ends_its_dunning(
     assert client.get(sub_url, headers=headers).json()["data"][0]["status"] == "active"
     client.post("/v1/test_clock/advance", json={"to": "2024-03-12T00:00:00Z"}, headers=headers)
     assert client.get(sub_url, headers=headers).json()["data"][0]["status"] == "active"
+
+
+def test_a_resume_on_the_day_after_a_pause_dated_in_the_grace_window_counts_that_day(
+    client: TestClient, tenant: Tenant
+) -> None:
+    headers = _sandbox(client, tenant, "2024-01-31T10:00:00Z")
+    account_id = _subscribed(client, headers)
+    sub_url = f"/v1/subscriptions?account_id={account_id}"
+    sub_id = client.get(sub_url, headers=headers).json()["data"][0]["id"]
+    # 30 minutes into 29 February, while January's period still waits for its late usage:
+    # the pause is dated 28 February (ADR 0029), the resume 29 February.
+    client.post("/v1/test_clock/advance", json={"to": "2024-02-29T00:30:00Z"}, headers=headers)
+    for action in ("pause", "resume"):
+        done = client.post(f"/v1/subscriptions/{sub_id}/{action}", headers=headers)
+        assert done.status_code == 200, done.text
+    assert _send(client, headers, account_id, "2024-02-29T00:30:00Z")[0] == ("accepted", None)
+    client.post("/v1/test_clock/advance", json={"to": "2024-04-01T02:00:00Z"}, headers=headers)
+    invoices = client.get(f"/v1/invoices?account_id={account_id}", headers=headers).json()
+    usage = [
+        (line["period_start"], line["usage"]["quantity"])
+        for invoice in invoices["data"]
+        for line in invoice["lines"]
+        if line["kind"] == "usage"
+    ]
+    # 29 February is in the resumed window's line, once: no date billed nowhere.
+    assert ("2024-02-29", "1") in usage

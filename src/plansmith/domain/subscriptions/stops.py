@@ -178,7 +178,10 @@ def _usage_restarted(sub: Subscription, moved: Subscription, today: date) -> Sub
     if sub.stopped_at is None:
         return moved
     tz = zone(sub.time_zone)
-    if local_date(sub.stopped_at, tz) != today:
+    # the stop's date is its window's last (inside the grace window after a period's end, an
+    # action is dated on the period's last day, not on the date of its instant)
+    stop_day = sub.stop_usage.on if sub.stop_usage is not None else local_date(sub.stopped_at, tz)
+    if stop_day != today:
         return replace(moved, usage_from=today)
     tomorrow = today + timedelta(days=1)
     later = _stop_day_kept(sub.stop_usage, today, tz)
