@@ -178,3 +178,20 @@ def test_a_resume_on_the_day_after_a_pause_dated_in_the_grace_window_counts_that
     ]
     # 29 February is in the resumed window's line, once: no date billed nowhere.
     assert ("2024-02-29", "1") in usage
+
+
+def test_a_resume_after_the_pauses_window_was_billed_still_counts_its_own_date(
+    client: TestClient, tenant: Tenant
+) -> None:
+    headers = _sandbox(client, tenant, "2024-01-31T10:00:00Z")
+    account_id = _subscribed(client, headers)
+    sub_id = client.get(f"/v1/subscriptions?account_id={account_id}", headers=headers).json()[
+        "data"
+    ][0]["id"]
+    client.post("/v1/test_clock/advance", json={"to": "2024-02-29T00:30:00Z"}, headers=headers)
+    assert client.post(f"/v1/subscriptions/{sub_id}/pause", headers=headers).is_success
+    # The pause (dated 28 February) is billed at its instant + the grace window; the resume
+    # comes later on 29 February, whose usage must still count somewhere.
+    client.post("/v1/test_clock/advance", json={"to": "2024-02-29T05:00:00Z"}, headers=headers)
+    assert client.post(f"/v1/subscriptions/{sub_id}/resume", headers=headers).is_success
+    assert _send(client, headers, account_id, "2024-02-29T05:00:00Z")[0] == ("accepted", None)

@@ -332,7 +332,8 @@ class Model:
             return None
         sub.add(sub.prorated("charge", sub.price(new_plan, new_qty), today))
         sub.plan, sub.quantity = new_plan, new_qty
-        sub.spans.append(Span(new_plan, today, sub.end))
+        # a usage window that starts tomorrow (a stop's date today) takes the plan from then
+        sub.spans.append(Span(new_plan, max(today, sub.usage_start), sub.end))
         return None
 
     def schedule_change(self, sub: Sub, qty: int) -> Refusal | None:
@@ -434,7 +435,7 @@ class Model:
 
     def _end_span(self, sub: Sub, day: date) -> None:
         if sub.spans:
-            sub.spans[-1].end = day
+            sub.spans[-1].end = max(day, sub.spans[-1].start)
 
     # -- time ----------------------------------------------------------------------------
 

@@ -180,7 +180,10 @@ def _usage_restarted(sub: Subscription, moved: Subscription, today: date) -> Sub
     tz = zone(sub.time_zone)
     # the stop's date is its window's last (inside the grace window after a period's end, an
     # action is dated on the period's last day, not on the date of its instant)
-    stop_day = sub.stop_usage.on if sub.stop_usage is not None else local_date(sub.stopped_at, tz)
+    if sub.stop_usage is not None:
+        stop_day = sub.stop_usage.on
+    else:  # its window is billed: the stop is dated by its end (paused or canceled that day)
+        stop_day = sub.ended_on or local_date(sub.stopped_at, tz)
     if stop_day != today:
         return replace(moved, usage_from=today)
     tomorrow = today + timedelta(days=1)
