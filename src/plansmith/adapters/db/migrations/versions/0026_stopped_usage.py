@@ -31,6 +31,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("subscriptions") as batch_op:
-        for name in reversed(_COLUMNS):
-            batch_op.drop_column(name)
+    # Column by column, without batch mode: SQLite (3.35+) drops a column in place, where a
+    # batch copy would drop and recreate the table the other tables' foreign keys point at.
+    for name in reversed(_COLUMNS):
+        op.drop_column("subscriptions", name)
