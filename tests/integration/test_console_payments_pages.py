@@ -19,7 +19,7 @@ from tests.integration.invoice_pages import (
     sign_in_console,
     text_of,
 )
-from tests.integration.statement_budgets_support import PAGE, PAGE_EXCEPTIONS, counted
+from tests.integration.statement_budgets_support import PAGE, counted
 
 
 def rows_of(page: Response) -> str:
@@ -273,5 +273,5 @@ def test_the_payment_pages_with_payments_in_them_keep_the_statement_budget(
         counts[path] = len(found.statements)
 
     # the customer page reads the usage section besides (its exception in the route budgets)
-    budgets = {f"/console/customers/{account}": PAGE_EXCEPTIONS["/console/customers/{account_id}"]}
+    budgets = {f"/console/customers/{account}": PAGE}
     assert {path: n for path, n in counts.items() if n > budgets.get(path, PAGE)} == {}
