@@ -55,6 +55,11 @@ def _subscribed(client: TestClient, headers: dict[str, str]) -> str:
     return account_id
 
 
+def _subscription_id(client: TestClient, headers: dict[str, str], account_id: str) -> str:
+    found = client.get(f"/v1/subscriptions?account_id={account_id}", headers=headers).json()
+    return str(found["data"][0]["id"])
+
+
 def _send(client: TestClient, headers: dict[str, str], account_id: str, at: str) -> Any:
     event = {"id": "e-1", "account_id": account_id, "code": "call", "timestamp": at}
     answers = client.post("/v1/events/batch", json={"events": [event, event]}, headers=headers)
@@ -109,9 +114,7 @@ def test_usage_after_a_subscription_ended_at_its_term_end_is_refused(
 ) -> None:
     headers = _sandbox(client, tenant, "2024-01-31T10:00:00Z")
     account_id = _subscribed(client, headers)
-    sub_id = client.get(f"/v1/subscriptions?account_id={account_id}", headers=headers).json()[
-        "data"
-    ][0]["id"]
+    sub_id = _subscription_id(client, headers, account_id)
     cancel = {"when": "term_end"}
     assert client.post(
         f"/v1/subscriptions/{sub_id}/cancel", json=cancel, headers=headers
@@ -185,9 +188,7 @@ def test_a_resume_after_the_pauses_window_was_billed_still_counts_its_own_date(
 ) -> None:
     headers = _sandbox(client, tenant, "2024-01-31T10:00:00Z")
     account_id = _subscribed(client, headers)
-    sub_id = client.get(f"/v1/subscriptions?account_id={account_id}", headers=headers).json()[
-        "data"
-    ][0]["id"]
+    sub_id = _subscription_id(client, headers, account_id)
     client.post("/v1/test_clock/advance", json={"to": "2024-02-29T00:30:00Z"}, headers=headers)
     assert client.post(f"/v1/subscriptions/{sub_id}/pause", headers=headers).is_success
     # The pause (dated 28 February) is billed at its instant + the grace window; the resume
