@@ -4,32 +4,24 @@ guard checked, never following a redirect, reading at most the first 4 KiB of th
 Against DNS rebinding, the host is resolved once per attempt, every address checked, and the
 connection made to the checked address (the URL's host goes in the Host header and, for
 https, in SNI and the certificate check), so a name cannot point elsewhere between the check
-and the connection.
-
-Connections are kept alive in one bounded pool per (scheme, host, port, address): keyed by
-the address alone, a connection opened (and, for https, TLS-verified with SNI) for one host
-name would be reused for another name on the same address. httpcore is used directly, not
-through httpx: the client's URL, header and cookie layers cost about as much CPU as the rest
-of an attempt together (docs/benchmarks.md).
+and the connection. Connections are kept alive per name and address (connections.py).
 """
 
 from __future__ import annotations
 
+import http.client
+import ssl
 import string
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import NamedTuple
 from urllib.parse import quote
 
-import httpcore
-import httpx
+import certifi
 from standardwebhooks.webhooks import Webhook
 
+from plansmith.adapters.webhooks.connections import Connections, PoolKey
 from plansmith.adapters.webhooks.resolver import resolve
 from plansmith.application.webhooks.guard import checked_target
 from plansmith.application.webhooks.ports import Answer, Due, Resolver
@@ -38,25 +30,9 @@ from plansmith.domain.webhooks.endpoints import Target
 
 TIMEOUT_SECONDS = 10.0
 MAX_HEAD = 4096
-USER_AGENT = b"plansmith-webhooks/1"
-KEEP_ALIVE_SECONDS = 30.0
-MAX_POOLS = 512  # idle pools beyond this are closed, least recently used first
-FAILURES = (
-    httpcore.TimeoutException,
-    httpcore.NetworkError,
-    httpcore.ProtocolError,
-    httpcore.UnsupportedProtocol,
-    OSError,
-)
-
-
-class PoolKey(NamedTuple):
-    """What a kept-alive connection may be reused for: the same name on the same address."""
-
-    scheme: str
-    host: str
-    port: int
-    address: str
+USER_AGENT = "plansmith-webhooks/1"
+# What fails an attempt (not the worker): the network, TLS, a malformed answer, a full pool.
+FAILURES = (http.client.HTTPException, OSError)
 
 
 def signature(secrets: Sequence[str], msg_id: str, at: datetime, body: str) -> str:
@@ -68,72 +44,18 @@ def pool_key(target: Target, address: str) -> PoolKey:
     return PoolKey(target.scheme, target.host.lower(), target.port, address)
 
 
-def _pinned(target: Target, address: str) -> tuple[str, bytes]:
-    """The URL to the checked address and the Host header of ``target``."""
-    shown = f"[{address}]" if ":" in address else address
+def _pinned(target: Target) -> tuple[str, str]:
+    """The request target (path and query) and the Host header of ``target``."""
     default = 443 if target.scheme == "https" else 80
     host = f"[{target.host}]" if ":" in target.host else target.host
     host_header = host if target.port == default else f"{host}:{target.port}"
     path = quote(target.path, safe=string.punctuation)  # only what is not ASCII, as httpx did
-    url = f"{target.scheme}://{shown}:{target.port}{path}"
-    return url, host_header.encode("idna")
+    return path, host_header.encode("idna").decode("ascii")
 
 
-class _Pools:
-    """One bounded httpcore pool per PoolKey; pools nobody is using are closed once there
-    are more than MAX_POOLS (endpoints come and go; their pools must not pile up)."""
-
-    def __init__(self, per_key: int) -> None:
-        self._per_key = per_key
-        self._ssl = httpx.create_ssl_context()  # the trust store httpx verified with
-        self._pools: OrderedDict[PoolKey, httpcore.ConnectionPool] = OrderedDict()
-        self._using: dict[PoolKey, int] = {}
-        self._lock = threading.Lock()
-
-    @contextmanager
-    def using(self, key: PoolKey) -> Iterator[httpcore.ConnectionPool]:
-        with self._lock:
-            pool = self._pools.get(key)
-            if pool is None:
-                pool = httpcore.ConnectionPool(
-                    ssl_context=self._ssl,
-                    max_connections=self._per_key,
-                    max_keepalive_connections=self._per_key,
-                    keepalive_expiry=KEEP_ALIVE_SECONDS,
-                )
-                self._pools[key] = pool
-                self._evict()
-            self._pools.move_to_end(key)
-            self._using[key] = self._using.get(key, 0) + 1
-        try:
-            yield pool
-        finally:
-            with self._lock:
-                self._using[key] -= 1
-                if not self._using[key]:
-                    del self._using[key]
-
-    def _evict(self) -> None:
-        for key in list(self._pools):
-            if len(self._pools) <= MAX_POOLS:
-                return
-            if key not in self._using:
-                self._pools.pop(key).close()
-
-    def keys(self) -> list[PoolKey]:
-        with self._lock:
-            return list(self._pools)
-
-    def connections(self, key: PoolKey) -> int:
-        with self._lock:
-            pool = self._pools.get(key)
-            return 0 if pool is None else len(pool.connections)
-
-    def close(self) -> None:
-        with self._lock:
-            for pool in self._pools.values():
-                pool.close()
-            self._pools.clear()
+def trust_store() -> ssl.SSLContext:
+    """Certificates verified against certifi's roots (what httpx verified with before)."""
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 class HttpSender:
@@ -146,14 +68,13 @@ class HttpSender:
         timeout: float = TIMEOUT_SECONDS,
         resolver: Resolver = resolve,
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+        context: ssl.SSLContext | None = None,
     ) -> None:
         self.allow_private = allow_private
         self._timeout = timeout
         self._resolve = resolver
         self._wall = wall  # signatures carry real time: receivers refuse stale ones
-        self.pools = _Pools(per_endpoint or threads)
-        timeouts = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
-        self._timeouts: dict[str, float] = timeouts
+        self.pools = Connections(per_endpoint or threads, timeout, context or trust_store())
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="webhook-send")
 
     def close(self) -> None:
@@ -178,33 +99,28 @@ class HttpSender:
         except DomainError as exc:
             return Answer(None, f"refused: {exc.message}", took(), "")
         try:
-            url, host = _pinned(target, address)
+            path, host = _pinned(target)
         except UnicodeError as exc:  # a name no DNS label encoding takes (e.g. too long)
             return Answer(None, f"refused: url host cannot be sent: {exc}", took(), "")
         at = self._wall()
         content = due.body.encode()
-        headers = [
-            (b"host", host),
-            (b"user-agent", USER_AGENT),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(content)).encode()),
-            (b"webhook-id", due.event_id.encode()),
-            (b"webhook-timestamp", str(int(at.timestamp())).encode()),
-            (b"webhook-signature", signature(due.secrets, due.event_id, at, due.body).encode()),
-        ]
-        extensions: dict[str, object] = {"timeout": self._timeouts}
-        if target.scheme == "https":
-            extensions["sni_hostname"] = target.host
+        headers = {
+            "Host": host,
+            "User-Agent": USER_AGENT,
+            "Content-Type": "application/json",
+            "Content-Length": str(len(content)),
+            "webhook-id": due.event_id,
+            "webhook-timestamp": str(int(at.timestamp())),
+            "webhook-signature": signature(due.secrets, due.event_id, at, due.body),
+        }
         try:
-            with (
-                self.pools.using(pool_key(target, address)) as pool,
-                pool.stream(
-                    b"POST", url, headers=headers, content=content, extensions=extensions
-                ) as response,
-            ):
-                head = _read_head(response, started + self._timeout)
+            with self.pools.connection(pool_key(target, address)) as reuse:
+                reuse.conn.request("POST", path, body=content, headers=headers)
+                response = reuse.conn.getresponse()
+                head, ended = _read_head(response, started + self._timeout)
                 status = response.status
-                location = _header(response, b"location")
+                location = response.getheader("location", "")
+                reuse.keep = ended and not response.will_close
         except FAILURES as exc:
             return Answer(None, f"{type(exc).__name__}: {exc}", took(), "")
         error = None
@@ -215,21 +131,22 @@ class HttpSender:
         return Answer(status, error, took(), head)
 
 
-def _header(response: httpcore.Response, name: bytes) -> str:
-    for key, value in response.headers:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return ""
-
-
-def _read_head(response: httpcore.Response, deadline: float) -> str:
+def _read_head(response: http.client.HTTPResponse, deadline: float) -> tuple[str, bool]:
     """At most the first 4 KiB of the answer, as text (NUL dropped: not storable), read until
     ``deadline`` at the latest: the timeout bounds each read, so a receiver trickling its
     answer a byte at a time would otherwise hold the attempt (and its batch's lease) for
-    hours."""
+    hours. And whether the answer was read to its end (only then may the connection carry
+    the next request)."""
     kept = b""
-    for chunk in response.iter_stream():
-        kept += chunk
-        if len(kept) >= MAX_HEAD or time.perf_counter() > deadline:
+    ended = False
+    while len(kept) < MAX_HEAD and time.perf_counter() <= deadline:
+        chunk = response.read1(MAX_HEAD - len(kept))
+        if not chunk:
+            ended = True
             break
-    return kept[:MAX_HEAD].decode("utf-8", "replace").replace("\x00", "")
+        kept += chunk
+    if ended or response.length == 0:
+        response.read()  # nothing left: marks the answer done, the connection free again
+        ended = response.isclosed()
+    text = kept[:MAX_HEAD].decode("utf-8", "replace").replace("\x00", "")
+    return text, ended
