@@ -18,10 +18,11 @@ What it does, all in one run on one machine, all local:
    their start. Each worker's peak RSS (VmHWM) is read at 10 %, 50 % and 100 %.
 3. The check: every delivery succeeded with one attempt, the receivers got 3 x N requests.
 4. The baselines, in the same run: as many raw client processes, each with the same threads,
-   POST the same bodies to the same receivers (no database, no signing, no guard): once with
-   httpx (the client the sender used before) and once with httpcore (what the sender uses
-   now, one pool per receiver). The ratio is against httpcore, the faster: deliveries/s over
-   raw/s, what the queue, the signatures, the guard and the attempt log leave of it.
+   POST the same bodies to the same receivers (no database, no signing, no guard): with
+   httpx and with httpcore (the sender's clients before ADRs 0033 and 0036), and with
+   http.client over a kept-alive connection per thread and receiver (what the sender uses
+   now). The ratio is against http.client: deliveries/s over raw/s, what the queue, the
+   signatures, the guard and the attempt log leave of it.
 
 Needs PostgreSQL on 127.0.0.1:5432 (PLANSMITH_BENCH_DATABASE_URL overrides).
 """
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import os
 import signal
 import subprocess
@@ -39,6 +41,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -60,6 +63,7 @@ RECEIVERS = 3
 SAMPLE = 500  # events fanned out through the real relay, timed
 CHUNK = 5_000
 LOOPS = 2  # delivery loops per worker process
+RAW_CLIENTS = ("httpx", "httpcore", "http.client")
 
 
 # -- the receiver: a process of its own ------------------------------------------------------
@@ -137,18 +141,21 @@ def worker(url: str, threads: int, batch: int) -> None:
     running = [threading.Thread(target=deliver, args=(w,)) for w in loops]
     print("ready", flush=True)  # started and connected: timed from the "go" on
     sys.stdin.readline()
+    cpu_at_go = time.process_time()
     for thread in running:
         thread.start()
     for thread in running:
         thread.join()
     first.sender.close()
     app.dispose()
-    print(peak_rss_kib(os.getpid()), flush=True)  # at 100 %: the peak of the whole run
+    # at 100 %: the peak of the whole run, and the CPU seconds the process used since the "go"
+    print(peak_rss_kib(os.getpid()), time.process_time() - cpu_at_go, flush=True)
 
 
 def raw_client(url: str, threads: int, part: int, parts: int, kind: str) -> None:
-    """POST this part's bodies to the same receivers with httpx, or with httpcore (what the
-    sender uses: one pool per receiver); print the seconds it took."""
+    """POST this part's bodies to the same receivers with httpx, httpcore (one pool per
+    receiver: the sender's client before ADR 0036) or http.client (a kept-alive connection per
+    thread and receiver: what the sender uses now); print the seconds it took."""
     app = bootstrap(Settings(database_url=url, secret_key="bench"))
     d, e = t.webhook_deliveries.c, t.webhook_endpoints.c
     q = select(e.url, d.body).join(t.webhook_endpoints, e.id == d.endpoint_id).order_by(d.id)
@@ -178,13 +185,30 @@ def raw_client(url: str, threads: int, part: int, parts: int, kind: str) -> None
         ]
         return pools[row[0]].request(b"POST", row[0], headers=head, content=content).status
 
-    once = post_httpx if kind == "httpx" else post_httpcore
+    local = threading.local()
+
+    def post_http_client(row: tuple[str, str]) -> int:
+        kept: dict[str, http.client.HTTPConnection] = local.__dict__.setdefault("kept", {})
+        conn = kept.get(row[0])
+        if conn is None:
+            where = urlsplit(row[0])
+            assert where.hostname is not None and where.port is not None
+            conn = kept[row[0]] = http.client.HTTPConnection(where.hostname, where.port, timeout=10)
+        conn.request("POST", "/hooks", body=row[1].encode(), headers=headers)
+        answer = conn.getresponse()
+        answer.read()
+        return answer.status
+
+    once = {"httpx": post_httpx, "httpcore": post_httpcore, "http.client": post_http_client}[kind]
 
     def post(row: tuple[str, str]) -> int:
         for _ in range(3):  # a pooled connection lost under load is retried, as a worker would
             try:
                 return once(row)
             except (httpx.TransportError, httpcore.NetworkError, httpcore.ProtocolError):
+                continue
+            except (http.client.HTTPException, OSError):
+                local.__dict__.get("kept", {}).pop(row[0], None)
                 continue
         return 0
 
@@ -277,7 +301,9 @@ def setup(app: Plansmith, n: int, ports: list[int]) -> float:
 
 def delivered(
     app: Plansmith, workers: int, threads: int, batch: int, total: int
-) -> tuple[float, dict[int, list[int]]]:
+) -> tuple[float, dict[int, list[int]], float]:
+    """Seconds from the "go" until nothing is pending; peak RSS per worker at 10, 50 and
+    100 %; the workers' CPU seconds in all."""
     pending = select(func.count()).where(t.webhook_deliveries.c.state == "pending")
     procs = [
         _start("--worker", app.settings.database_url, str(threads), str(batch))
@@ -301,9 +327,11 @@ def delivered(
         time.sleep(0.05)
     rss.setdefault(10, [0] * workers)
     rss.setdefault(50, [0] * workers)
-    rss[100] = [int(p.communicate()[0].split()[-1]) for p in procs]
     seconds = time.perf_counter() - started
-    return seconds, rss
+    last = [p.communicate()[0].split() for p in procs]
+    rss[100] = [int(words[-2]) for words in last]
+    cpu = sum(float(words[-1]) for words in last)
+    return seconds, rss, cpu
 
 
 def main() -> None:
@@ -362,7 +390,7 @@ def run(args: argparse.Namespace) -> None:
             f"setup: {n:,} events, {total:,} deliveries in {time.perf_counter() - made:.1f} s",
             flush=True,
         )
-        seconds, rss = delivered(app, args.workers, args.threads, args.batch, total)
+        seconds, rss, cpu = delivered(app, args.workers, args.threads, args.batch, total)
         d = t.webhook_deliveries.c
         with app.engine.connect() as connection:
             by_state = select(d.state, func.count()).group_by(d.state)
@@ -375,10 +403,10 @@ def run(args: argparse.Namespace) -> None:
         assert attempts == total and got == total, (attempts, got)
         print(
             f"delivered: {total:,} in {seconds:.1f} s = {total / seconds:,.0f}/s; "
-            f"peak RSS (KiB) {rss}",
+            f"peak RSS (KiB) {rss}; workers' CPU {1000 * cpu / total:.3f} ms a delivery",
             flush=True,
         )
-        raw_seconds = {kind: _raw(url, args, kind, total) for kind in ("httpx", "httpcore")}
+        raw_seconds = {kind: _raw(url, args, kind, total) for kind in RAW_CLIENTS}
         app.dispose()
     finally:
         for p in receivers:
@@ -396,7 +424,8 @@ def run(args: argparse.Namespace) -> None:
         "at 100 %",
         "raw httpx/s",
         "raw httpcore/s",
-        "ratio to raw httpcore",
+        "raw http.client/s",
+        "ratio to raw http.client",
     )
     print("| " + " | ".join(head) + " |")
     print("|" + "---:|" * len(head))
@@ -404,7 +433,8 @@ def run(args: argparse.Namespace) -> None:
     print(
         f"| {n:,} | {total:,} | {args.workers} x {args.threads} | {seconds:.1f} | {rate:,.0f} | "
         f"{mib[10]} | {mib[50]} | {mib[100]} | {total / raw_seconds['httpx']:,.0f} | "
-        f"{total / raw_seconds['httpcore']:,.0f} | {raw_seconds['httpcore'] / seconds:.2f} |"
+        f"{total / raw_seconds['httpcore']:,.0f} | {total / raw_seconds['http.client']:,.0f} | "
+        f"{raw_seconds['http.client'] / seconds:.2f} |"
     )
     print(
         f"\nfan-out through the relay (sample of {min(SAMPLE, n):,} events, 3 endpoints): "
