@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from tests.simulation.api_reads import every
 from tests.simulation.receiver import Mode, WebhookReceiver
 
 START = datetime(2026, 1, 31, 15, tzinfo=UTC)  # Feb 1 00:00 in Tokyo
@@ -61,6 +62,9 @@ class Cluster(Protocol):
 
 FAULTS = ("worker", "relay", "webhooks", "fail", "silent")
 SLOTS = len(CARDS) + 2 * len(ADVANCES)  # the points between steps where a fault may come
+# How long a receiver fault's failed attempts may take to be retried before the next fault:
+# a bound for a busy machine, not a speed asserted (the retries are due 5 s after a failure).
+RETRIES_SECONDS = 120.0
 
 
 @dataclass
@@ -220,11 +224,9 @@ class Script:
         """The receiver fails (500) or goes silent from now, over the steps that follow, and
         is well again after a few seconds (a timer). A 500 is retried 5 s later and a silent
         attempt gives up after 10 s, then is retried 5 s later: a window is shorter than the
-        first, and the next one starts only after those retries, which then find it well
-        (the retry after them comes 5 minutes later, beyond the test)."""
-        wait = self.receiver_free_at - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
+        first, and the next one starts only after those retries found it well (the retry
+        after them comes 5 minutes later, beyond the test)."""
+        self._wait_for_retries()
         lasts = self.rng.uniform(1.0, 2.5) if mode is Mode.FAIL else self.rng.uniform(1.0, 3.0)
         after = 6.0 if mode is Mode.FAIL else 16.0
         self.receiver_free_at = time.monotonic() + lasts + after
@@ -233,3 +235,32 @@ class Script:
         well_again = threading.Timer(lasts, receiver.switch, args=(Mode.OK,))
         well_again.daemon = True
         well_again.start()
+
+    def _wait_for_retries(self) -> None:
+        """Wait until the last window is over for its deliveries too: no attempt is held at
+        the receiver and every delivery that failed an attempt has succeeded since. The
+        window's own length is not enough: on a busy machine a retry due 5 s after a failure
+        is made a second late, and a window started at the planned instant failed it again
+        (its next attempt then 5 minutes away, as the retry schedule says)."""
+        wait = self.receiver_free_at - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        assert self.api is not None
+        since = time.monotonic()
+        deadline = since + RETRIES_SECONDS
+        while True:
+            retrying = [
+                (d["event_id"], d["attempts"], d["next_attempt_at"])
+                for d in every(
+                    self.api.http,
+                    self.api.headers,
+                    f"/v1/webhook_endpoints/{self.endpoint_id}/deliveries",
+                )
+                if d["state"] == "pending" and d["attempts"] > 0
+            ]
+            if not retrying and not self.cluster.receiver.holding:
+                if time.monotonic() - since > 0.5:  # the window's length was not enough
+                    self.timed("retries waited for", since)
+                return
+            assert time.monotonic() < deadline, f"not retried in {RETRIES_SECONDS} s: {retrying}"
+            time.sleep(0.2)

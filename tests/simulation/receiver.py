@@ -31,6 +31,7 @@ class WebhookReceiver:
         self.secrets: list[str] = []
         self.acknowledged: Counter[str] = Counter()  # webhook-id -> 2xx answers given
         self.answers: Counter[str] = Counter()  # "200", "500", "held", "401"
+        self.holding = 0  # connections held unanswered now
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -78,6 +79,15 @@ class WebhookReceiver:
                 self.acknowledged[headers.get("webhook-id", "")] += 1
             return status
 
+    def _hold(self) -> None:
+        with self._lock:
+            self.holding += 1
+        try:
+            self._stopping.wait(HOLD_SECONDS)
+        finally:
+            with self._lock:
+                self.holding -= 1
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         receiver = self
 
@@ -89,7 +99,7 @@ class WebhookReceiver:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 status = receiver._answer(body, headers)
                 if status is None:
-                    receiver._stopping.wait(HOLD_SECONDS)
+                    receiver._hold()
                     self.close_connection = True
                     return
                 text = b"ok" if status == 200 else f"answer {status}".encode()

@@ -64,11 +64,6 @@ def _of(api: Client, path: str) -> list[dict[str, Any]]:
     return found
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open: on a busy machine one outbox event was left undelivered (delivery status "
-    "None) after the faults, in 2 of 3 runs on 2026-12-07; not yet read (docs/simulation.md)",
-)
 def test_a_history_survives_killed_processes_and_a_failing_receiver(cluster: Cluster) -> None:
     started = time.monotonic()
     script = Script(cluster, random.Random(SEED))

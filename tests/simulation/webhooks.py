@@ -42,7 +42,8 @@ def undelivered_events(http: httpx.Client, headers: dict[str, str], endpoint_id:
         elif delivery["state"] != "succeeded":
             found.append(
                 f"event {event_id} ({event['type']}) is {delivery['state']} after "
-                f"{delivery['attempts']} attempt(s), last status {delivery['last_status']}"
+                f"{delivery['attempts']} attempt(s), last status {delivery['last_status']}, "
+                f"next attempt at {delivery['next_attempt_at']}"
             )
     found += [
         f"delivery {d['id']} is of event {d['event_id']} ({d['event_type']}), which the "
