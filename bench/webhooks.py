@@ -1,7 +1,7 @@
 """Benchmark: N outbox events fanned out to 3 local receivers and delivered by worker
 processes on PostgreSQL, against a raw HTTP client posting the same bodies.
 
-    .venv/bin/python bench/webhooks.py [--events 100000] [--workers 2] [--threads 16]
+    .venv/bin/python bench/webhooks.py [--events 100000] [--workers 2] [--loops 2] [--threads 16]
         [--batch 200] [--database plansmith_bench_webhooks]
 
 What it does, all in one run on one machine, all local:
@@ -62,7 +62,6 @@ ROOT = Path(__file__).resolve().parents[1]
 RECEIVERS = 3
 SAMPLE = 500  # events fanned out through the real relay, timed
 CHUNK = 5_000
-LOOPS = 2  # delivery loops per worker process
 RAW_CLIENTS = ("httpx", "httpcore", "http.client")
 
 
@@ -115,18 +114,20 @@ def receiver(port_file: str) -> None:
 # -- the delivery worker and the raw client: processes of their own ---------------------------
 
 
-def worker(url: str, threads: int, batch: int) -> None:
-    """LOOPS delivery loops sharing one sender (one keep-alive pool): while one loop waits
-    for the database (take, record), another one's batch is on the wire."""
+def worker(url: str, threads: int, batch: int, loops: int) -> None:
+    """The process's delivery loops (``webhooks_loops``, as `plansmith serve` and `plansmith
+    events deliver` run them) sharing one sender: while one loop waits for the database
+    (take, record), another one's batch is on the wire."""
     settings = Settings(
         database_url=url,
         secret_key="bench",
         webhooks_allow_private=True,
         webhooks_threads=threads,
+        webhooks_loops=loops,
     )
     app = bootstrap(settings)
-    first = app.delivery_worker()
-    loops = [first, *(app.delivery_worker(first.sender) for _ in range(LOOPS - 1))]
+    running_loops = app.delivery_workers()
+    first = running_loops[0]
     pending = select(func.count()).where(t.webhook_deliveries.c.state == "pending")
 
     def deliver(delivering: DeliveryWorker) -> None:
@@ -138,7 +139,7 @@ def worker(url: str, threads: int, batch: int) -> None:
                         return
                 time.sleep(0.05)  # another loop holds the last ones
 
-    running = [threading.Thread(target=deliver, args=(w,)) for w in loops]
+    running = [threading.Thread(target=deliver, args=(w,)) for w in running_loops]
     print("ready", flush=True)  # started and connected: timed from the "go" on
     sys.stdin.readline()
     cpu_at_go = time.process_time()
@@ -300,13 +301,13 @@ def setup(app: Plansmith, n: int, ports: list[int]) -> float:
 
 
 def delivered(
-    app: Plansmith, workers: int, threads: int, batch: int, total: int
+    app: Plansmith, workers: int, threads: int, batch: int, loops: int, total: int
 ) -> tuple[float, dict[int, list[int]], float]:
     """Seconds from the "go" until nothing is pending; peak RSS per worker at 10, 50 and
     100 %; the workers' CPU seconds in all."""
     pending = select(func.count()).where(t.webhook_deliveries.c.state == "pending")
     procs = [
-        _start("--worker", app.settings.database_url, str(threads), str(batch))
+        _start("--worker", app.settings.database_url, str(threads), str(batch), str(loops))
         for _ in range(workers)
     ]
     for p in procs:
@@ -342,13 +343,20 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=200, help="deliveries taken per statement")
     parser.add_argument("--database", default="plansmith_bench_webhooks", help="made anew")
     parser.add_argument("--receiver", metavar="PORT_FILE", help=argparse.SUPPRESS)
-    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--loops",
+        type=int,
+        default=Settings.model_fields["webhooks_loops"].default,
+        help="delivery loops per worker (webhooks_loops)",
+    )
+    parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--raw", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.receiver:
         return receiver(args.receiver)
     if args.worker:
-        return worker(args.worker[0], int(args.worker[1]), int(args.worker[2]))
+        url, threads, batch, loops = args.worker
+        return worker(url, int(threads), int(batch), int(loops))
     if args.raw:
         url, threads, part, parts, kind = args.raw
         return raw_client(url, int(threads), int(part), int(parts), kind)
@@ -390,7 +398,9 @@ def run(args: argparse.Namespace) -> None:
             f"setup: {n:,} events, {total:,} deliveries in {time.perf_counter() - made:.1f} s",
             flush=True,
         )
-        seconds, rss, cpu = delivered(app, args.workers, args.threads, args.batch, total)
+        seconds, rss, cpu = delivered(
+            app, args.workers, args.threads, args.batch, args.loops, total
+        )
         d = t.webhook_deliveries.c
         with app.engine.connect() as connection:
             by_state = select(d.state, func.count()).group_by(d.state)
@@ -416,7 +426,7 @@ def run(args: argparse.Namespace) -> None:
     head = (
         "events",
         "deliveries",
-        "workers",
+        "workers x loops x threads",
         "seconds",
         "deliveries/s",
         "peak RSS at 10 % (MiB)",
@@ -431,7 +441,8 @@ def run(args: argparse.Namespace) -> None:
     print("|" + "---:|" * len(head))
     mib = {k: " / ".join(f"{r / 1024:.0f}" for r in v) for k, v in rss.items()}
     print(
-        f"| {n:,} | {total:,} | {args.workers} x {args.threads} | {seconds:.1f} | {rate:,.0f} | "
+        f"| {n:,} | {total:,} | {args.workers} x {args.loops} x {args.threads} | {seconds:.1f} | "
+        f"{rate:,.0f} | "
         f"{mib[10]} | {mib[50]} | {mib[100]} | {total / raw_seconds['httpx']:,.0f} | "
         f"{total / raw_seconds['httpcore']:,.0f} | {total / raw_seconds['http.client']:,.0f} | "
         f"{raw_seconds['http.client'] / seconds:.2f} |"

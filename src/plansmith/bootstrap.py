@@ -113,9 +113,12 @@ class Settings(BaseSettings):
     # deployment's own network).
     webhooks_allow_private: bool = False
     # `plansmith serve` sends due webhook deliveries every this many seconds (0: never, then
-    # run `plansmith webhooks deliver`), this many at once.
+    # run `plansmith events deliver`), this many at once.
     webhooks_every_seconds: float = Field(default=1, ge=0)
     webhooks_threads: int = Field(default=16, ge=1, le=256)
+    # Delivery loops per process sharing those threads: while one takes or records its batch
+    # in the database, another's is on the wire (PostgreSQL; SQLite, one writer, runs one).
+    webhooks_loops: int = Field(default=2, ge=1, le=16)
     # A worker holds the deliveries it took this long; one that died is taken over after it.
     webhooks_lease_seconds: float = Field(default=60, gt=0)
 
@@ -220,6 +223,13 @@ class Plansmith:
         )
         lease = timedelta(seconds=self.settings.webhooks_lease_seconds)
         return DeliveryWorker(SqlDeliveryStore(self.sessions), chosen, self.clock, lease)
+
+    def delivery_workers(self) -> list[DeliveryWorker]:
+        """The delivery loops of one process (``webhooks_loops`` on PostgreSQL, one on
+        SQLite), sharing one sender: its threads and kept-alive connections."""
+        first = self.delivery_worker()
+        loops = self.settings.webhooks_loops if self.engine.dialect.name == "postgresql" else 1
+        return [first, *(self.delivery_worker(first.sender) for _ in range(loops - 1))]
 
     def relay(self, subscribers: list[Subscriber] | None = None) -> Relay:
         lease = timedelta(seconds=self.settings.relay_lease_seconds)

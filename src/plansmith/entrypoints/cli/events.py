@@ -78,11 +78,13 @@ def deliver(
     """Send due webhook deliveries (and their retries) until stopped (Ctrl-C), or --once."""
     import time
 
+    from plansmith.entrypoints.webhook_loop import until_idle
+
     with container() as plansmith:
-        worker = plansmith.delivery_worker()
+        workers = plansmith.delivery_workers()
         try:
             while True:
-                sent = worker.run_until_idle()
+                sent = until_idle(workers)
                 if sent:
                     line(f"Made {sent} webhook attempt(s).")
                 if once:
@@ -91,4 +93,4 @@ def deliver(
         except KeyboardInterrupt:
             pass
         finally:
-            worker.sender.close()
+            workers[0].sender.close()

@@ -302,7 +302,7 @@ def _serve(host: str, port: int, renewals_every: int, workers: int) -> None:
     every = plansmith.settings.relay_every_seconds
     relay = RelayLoop(equip(plansmith).relay(), every) if every > 0 else None
     every = plansmith.settings.webhooks_every_seconds
-    webhooks = DeliveryLoop(plansmith.delivery_worker(), every) if every > 0 else None
+    webhooks = DeliveryLoop(plansmith.delivery_workers(), every) if every > 0 else None
     running: list[RenewalTimer | RelayLoop | DeliveryLoop] = []
     try:
         for loop in (timer, relay, webhooks):
