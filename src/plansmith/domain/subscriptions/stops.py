@@ -171,12 +171,16 @@ def _usage_stopped(
     return replace(moved, stopped_at=now, stop_usage=StopUsage(start, today, now))
 
 
-def _usage_restarted(sub: Subscription, moved: Subscription, today: date) -> Subscription:
+def _usage_restarted(
+    sub: Subscription, moved: Subscription, book: PriceBook, today: date
+) -> Subscription:
     """Back in service after a stop that closed usage: a new usage window starts today.
     Back the same day, the window starts tomorrow: that day stays in the stop's line, which
     then closes at the end of the day (its usage after the restart counts there too)."""
     if sub.stopped_at is None:
-        return moved
+        # ended at its term end (its usage billed to there): the dates since count nowhere
+        ended = sub.ended_on is not None and bool(charges_at_end(moved, book))
+        return replace(moved, usage_from=today) if ended else moved
     tz = zone(sub.time_zone)
     # the stop's date is its window's last (inside the grace window after a period's end, an
     # action is dated on the period's last day, not on the date of its instant)
@@ -223,7 +227,7 @@ def started_on_a_stop_day(
             continue
         tz = zone(old.time_zone)
         charged = book.version(old.terms.version_id).terms.charges_in(old.terms.currency)
-        if local_date(old.stopped_at, tz) != today or not mine & {c.meter for c in charged}:
+        if _stop_date(old, tz) != today or not mine & {c.meter for c in charged}:
             continue
         overlaps = True
         later = _stop_day_kept(old.stop_usage, today, tz)
@@ -232,6 +236,18 @@ def started_on_a_stop_day(
     if not overlaps:
         return new, ()
     return replace(new, usage_from=today + timedelta(days=1)), tuple(kept)
+
+
+def _stop_date(sub: Subscription, tz: ZoneInfo) -> date:
+    """The date a stop is dated: its window's last. Inside the grace window after a period's
+    end that is the period's last day, not the date of the stop's instant. A cut waiting
+    (a cycle change's) is not the stop's: then its end."""
+    if sub.stop_usage is not None and not sub.stop_usage.cut:
+        return sub.stop_usage.on
+    if sub.ended_on is not None:
+        return sub.ended_on
+    assert sub.stopped_at is not None
+    return local_date(sub.stopped_at, tz)
 
 
 def reactivate(sub: Subscription, book: PriceBook, today: date, now: datetime) -> Outcome:
@@ -273,7 +289,7 @@ def _restart(
         period_end=period.end,
         ended_on=None,
     )
-    moved = _touched(_usage_restarted(sub, moved, today), now)
+    moved = _touched(_usage_restarted(sub, moved, book, today), now)
     kind: type[SubscriptionEvent] = (
         SubscriptionResumed if reason == "resumed" else SubscriptionReactivated
     )

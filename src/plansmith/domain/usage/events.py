@@ -95,15 +95,24 @@ class HeldSubscription:
             after_stop = False
         if stopped and after_stop and self.stopped_at is not None:
             raise _closed(f"the subscription stopped at {self.stopped_at.isoformat()}")
+        if stopped and self.ended_on is not None and day > self.ended_on:
+            # a stop inside the grace window after a period's end is dated on the period's
+            # last day: a later date before its instant is in no window of it
+            raise _closed(f"the subscription stopped on {self.ended_on}")
         in_period = self.period_start <= day < self.period_end
+        # before the window a restart began: in its period or an earlier one (a reactivation
+        # in a later period leaves the earlier one's last dates open until its end + grace)
         before_window = self.usage_from is not None and day < self.usage_from
-        if not in_period or not (stopped or before_window):
+        if not (before_window or (in_period and stopped)):
             return None
         if after_stop and self.stopped_at is not None:
-            raise _closed(f"the subscription was paused from {self.stopped_at.isoformat()}")
+            raise _closed(f"the subscription was stopped from {self.stopped_at.isoformat()}")
         closes = self.stop_closes_from
         if closes is None or self.stop_start is None or day < self.stop_start:
-            raise _closed(f"the usage of {day} was billed with the subscription's stop")
+            raise _closed(
+                f"the usage of {day} was billed with the subscription's stop, or it was not "
+                "in service that day"
+            )
         return closes + grace
 
     def _keeps_stop_day(self, day: date) -> bool:
