@@ -117,7 +117,7 @@ class FakeBillingBatches(Repo):
         self, organization_id: str, accounts: set[str], *, owed: bool
     ) -> dict[tuple[str, str], int]:
         """(account, currency) -> customer credit balance, where it is not zero; ``owed``
-        (loaded to finalize): plus what the account's open invoices owe (ADR 0036)."""
+        (loaded to finalize): plus what the account's open invoices owe (ADR 0037)."""
         sums: dict[tuple[str, str], int] = {}
         for x in self._rows.transactions.values():
             if x.organization_id != organization_id or x.account_id not in accounts:

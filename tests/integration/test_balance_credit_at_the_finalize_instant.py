@@ -1,6 +1,6 @@
 """A credit made at the instant other invoices of the account are finalized pays its open
 invoices oldest first (by when made, then by number), those finalized at that instant
-included, whichever is finalized first (ADR 0036). Found by the simulation (seeds 20400 and
+included, whichever is finalized first (ADR 0037). Found by the simulation (seeds 20400 and
 20628): a cancellation's credit and a new subscription's invoice, drafted at one instant,
 were finalized in the order of their random ids, so the credit paid either the canceled
 subscription's failing invoice or the new one.

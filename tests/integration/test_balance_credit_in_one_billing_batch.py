@@ -1,6 +1,6 @@
 """With no grace period the billing run finalizes a batch's invoices as it makes them: a
 cancellation's credit made in the batch still pays the account's older open invoice before an
-invoice made after it in the same batch (ADR 0036), whatever order the batch has.
+invoice made after it in the same batch (ADR 0037), whatever order the batch has.
 
 On SQLite and PostgreSQL, under a sandbox's test clock, with the real sandbox gateway."""
 

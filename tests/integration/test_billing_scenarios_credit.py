@@ -99,7 +99,7 @@ def test_a_cancel_now_credit_becomes_customer_credit_for_the_next_subscription(
     pro = _subscribe(container, org, acct, "pro", 2)
     assert _made(_bill(container, org)) == (0, 1, 1, 0, 0)
     # Paid by bank transfer: nothing older owes, so the credit waits for the next invoices
-    # (an open one would take it first, oldest first: ADR 0036).
+    # (an open one would take it first, oldest first: ADR 0037).
     mark_paid(container.uow(), clock, org, _invoices(container, org)[0].id)
     clock.set(local_at(D(2026, 4, 11), tz, 9))
 

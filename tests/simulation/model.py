@@ -551,7 +551,7 @@ class Model:
 
     def _finalize(self, invoice: Invoice) -> None:
         """An issued invoice takes the balance first; a negative one adds to it. What older
-        open invoices owe is theirs first (oldest first, ADR 0036), so a credit made at the
+        open invoices owe is theirs first (oldest first, ADR 0037), so a credit made at the
         instant of the finalize goes where it would in either order."""
         account = invoice.sub.account
         total = invoice.total

@@ -242,7 +242,7 @@ def bill_all(
     """Each subscription's step, in order; NotFound for an id the snapshot lacks (not the
     organization's). Subscriptions of one account share its credit: each finds what the
     ones before it left, less what the account's open invoices owe, those it finalized
-    included (oldest first, ADR 0036): a credit one makes pays an older invoice before a
+    included (oldest first, ADR 0037): a credit one makes pays an older invoice before a
     later one's."""
     net = dict(snapshot.credit)  # the balance (negative) plus what open invoices owe
     outcomes = []

@@ -88,14 +88,14 @@ def finalize_in(
 
 
 def made_order(invoice: Invoice) -> tuple[datetime, int, str]:
-    """Oldest first: by when it was made, then by its number (ADR 0036)."""
+    """Oldest first: by when it was made, then by its number (ADR 0037)."""
     number = invoice.number or ""
     return (invoice.created_at, len(number), number)
 
 
 def owed_before(uow: UnitOfWork, invoice: Invoice) -> int:
     """What the account's open invoices in the draft's currency made no later than it still
-    owe: a balance pays them before the draft (oldest first, ADR 0036), so a credit made at
+    owe: a balance pays them before the draft (oldest first, ADR 0037), so a credit made at
     the instant the draft is finalized goes where it would whichever is finalized first."""
     return sum(
         i.totals.amount_due

@@ -71,7 +71,7 @@ def spread_credit(
     uow: UnitOfWork, organization_id: str, account_id: str, currency: str, now: datetime
 ) -> list[Invoice]:
     """A credit reached the balance (committed): it pays the account's open invoices, oldest
-    first (by when made, then by number: ADR 0036); what is left stays on the balance. Its
+    first (by when made, then by number: ADR 0037); what is left stays on the balance. Its
     own transaction, holding the invoices in id order and then the account, so it never
     waits in a circle with a payment (one invoice, then the account). A crash before it
     leaves the credit on the balance, which the next collection of those invoices takes

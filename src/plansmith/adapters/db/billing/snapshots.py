@@ -83,7 +83,7 @@ def _net_of_open_invoices(
     credit: dict[tuple[str, str], int],
 ) -> dict[tuple[str, str], int]:
     """``credit`` plus what each account's open invoices in that currency still owe: they
-    take a balance before any invoice the batch makes (ADR 0036)."""
+    take a balance before any invoice the batch makes (ADR 0037)."""
     inv = t.invoices.c
     q = (
         select(inv.account_id, inv.currency, func.sum(inv.amount_due))
