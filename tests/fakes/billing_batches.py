@@ -19,7 +19,7 @@ from plansmith.application.billing.ports import (
 from plansmith.application.invoicing.drafts import invoice_number
 from plansmith.application.kernel.errors import Conflict
 from plansmith.application.subscriptions.ports import StoredItem
-from plansmith.domain.invoicing.invoice import Invoice, LineKind
+from plansmith.domain.invoicing.invoice import Invoice, InvoiceStatus, LineKind
 from plansmith.domain.invoicing.ledger import LedgerAccount
 from plansmith.domain.invoicing.pricing import ChargedLine
 from plansmith.domain.kernel import error_codes as ec
@@ -83,7 +83,9 @@ class FakeBillingBatches(Repo):
             book=self._book(organization_id),
             moves=self._moves(organization_id),
             tax_rates=tuple(FakeTaxRates(self._store, rows).tax_rates(organization_id)),
-            credit=self._credit(organization_id, {s.account_id for s in subs.values()}),
+            credit=self._credit(
+                organization_id, {s.account_id for s in subs.values()}, owed=hold_credit
+            ),
             entries=entries,
             seller=self._seller(organization_id) if hold_credit else None,
         )
@@ -111,8 +113,11 @@ class FakeBillingBatches(Repo):
         ]
         return resolved_moves(sorted(found, key=lambda m: (m.plan_id, m.created_at)))
 
-    def _credit(self, organization_id: str, accounts: set[str]) -> dict[tuple[str, str], int]:
-        """(account, currency) -> customer credit balance, where it is not zero."""
+    def _credit(
+        self, organization_id: str, accounts: set[str], *, owed: bool
+    ) -> dict[tuple[str, str], int]:
+        """(account, currency) -> customer credit balance, where it is not zero; ``owed``
+        (loaded to finalize): plus what the account's open invoices owe (ADR 0037)."""
         sums: dict[tuple[str, str], int] = {}
         for x in self._rows.transactions.values():
             if x.organization_id != organization_id or x.account_id not in accounts:
@@ -121,7 +126,18 @@ class FakeBillingBatches(Repo):
                 if entry.account is LedgerAccount.CUSTOMER_CREDIT:
                     key = (x.account_id, entry.currency)
                     sums[key] = sums.get(key, 0) + entry.amount
-        return {key: amount for key, amount in sums.items() if amount}
+        net = {key: amount for key, amount in sums.items() if amount}
+        for row in self._rows.invoices.values() if owed else ():
+            i = row.invoice
+            if (
+                i.organization_id == organization_id
+                and i.account_id in accounts
+                and i.status is InvoiceStatus.OPEN
+                and i.totals.amount_due > 0
+            ):
+                key = (i.account_id, i.currency)
+                net[key] = net.get(key, 0) + i.totals.amount_due
+        return net
 
     def _charged(self, pending: dict[str, Pending]) -> dict[str, list[ChargedLine]]:
         """Per subscription with a pending credit, its invoiced charges ending after its

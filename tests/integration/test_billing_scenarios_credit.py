@@ -98,6 +98,9 @@ def test_a_cancel_now_credit_becomes_customer_credit_for_the_next_subscription(
     clock.set(local_at(D(2026, 4, 1), tz, 9))
     pro = _subscribe(container, org, acct, "pro", 2)
     assert _made(_bill(container, org)) == (0, 1, 1, 0, 0)
+    # Paid by bank transfer: nothing older owes, so the credit waits for the next invoices
+    # (an open one would take it first, oldest first: ADR 0037).
+    mark_paid(container.uow(), clock, org, _invoices(container, org)[0].id)
     clock.set(local_at(D(2026, 4, 11), tz, 9))
 
     out = cancel_subscription(container.uow(), clock, org, pro, "now")
@@ -116,7 +119,7 @@ def test_a_cancel_now_credit_becomes_customer_credit_for_the_next_subscription(
     # The new plan's first invoice takes 1490 of it, the second 1490 (1380 left), the third
     # 1380 (110 due).
     assert [_head(i) for i in invoices[:5]] == [
-        ("INV-000001", "open", D(2026, 4, 1), D(2026, 5, 1), 6540, 0, 0, 6540, 0, 6540),
+        ("INV-000001", "paid", D(2026, 4, 1), D(2026, 5, 1), 6540, 0, 0, 6540, 0, 0),
         ("INV-000002", "paid", D(2026, 4, 11), D(2026, 5, 1), -4360, 0, 0, -4360, 0, 0),
         ("INV-000003", "paid", D(2026, 4, 11), D(2026, 5, 11), 1490, 0, 0, 1490, 1490, 0),
         ("INV-000004", "paid", D(2026, 5, 11), D(2026, 6, 11), 1490, 0, 0, 1490, 1490, 0),
@@ -135,7 +138,7 @@ def test_a_cancel_now_credit_becomes_customer_credit_for_the_next_subscription(
         [("recurring", "Basic × 1, month", 1, 1490, 1490, 0, 0, 1490, p0, p1)]
         for p0, p1 in itertools.pairwise(starts)
     ]
-    # Owed: 6540 (April's pro invoice, unpaid) + 110 + 20 x 1490 = 36450.
-    assert _balance(container, acct, LedgerAccount.RECEIVABLE, "JPY") == 36450
+    # Owed: 110 + 20 x 1490 = 29910.
+    assert _balance(container, acct, LedgerAccount.RECEIVABLE, "JPY") == 29910
     assert _balance(container, acct, LedgerAccount.CUSTOMER_CREDIT, "JPY") == 0
     _rerun_creates_nothing(container, org)

@@ -550,14 +550,17 @@ class Model:
     # -- money ---------------------------------------------------------------------------
 
     def _finalize(self, invoice: Invoice) -> None:
-        """An issued invoice takes the balance first; a negative one adds to it."""
+        """An issued invoice takes the balance first; a negative one adds to it. What older
+        open invoices owe is theirs first (oldest first, ADR 0037), so a credit made at the
+        instant of the finalize goes where it would in either order."""
         account = invoice.sub.account
         total = invoice.total
         if total < 0:
             account.balance += -total
             invoice.status = "paid"
             return
-        invoice.balance_applied = min(account.balance, total)
+        older = sum(i.amount_due for i in self._open(account) if i.created <= invoice.created)
+        invoice.balance_applied = min(max(0, account.balance - older), total)
         account.balance -= invoice.balance_applied
         invoice.status = "paid" if invoice.amount_due == 0 else "open"
 

@@ -100,7 +100,8 @@ def invoice_now(
         return None
     sub = entry.subscription
     drafted = draft_invoice(sub, snapshot.book, draft_inputs(snapshot, entry), items, now, _NOW)
-    credit = snapshot.credit.get((entry.account.id, sub.terms.currency), 0)
+    # what older open invoices owe is theirs first (ADR 0037): only a balance beyond it
+    credit = min(0, snapshot.credit.get((entry.account.id, sub.terms.currency), 0))
     done = finalized(drafted.invoice, credit, entry.redemptions, now)
     outcome = BillingOutcome(
         before=sub,

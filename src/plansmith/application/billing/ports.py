@@ -64,7 +64,9 @@ class BillingSnapshot:
     moves: Mapping[str, RenewalMove]  # from version id -> where it goes at renewal
     tax_rates: tuple[TaxRate, ...]  # the organization's, oldest first
     # (account id, currency) -> customer-credit balance (negative: owed to the customer);
-    # held until commit for the accounts that have some, when loaded to finalize.
+    # held until commit for the accounts that have some, when loaded to finalize, and then
+    # plus what their open invoices owe (those take the balance first, ADR 0037): a new
+    # invoice takes only a negative remainder.
     credit: Mapping[tuple[str, str], int]
     entries: Mapping[str, SubscriptionSnapshot]  # by subscription id
     # who its invoices are from, as the settings stand: read when loaded to finalize (the

@@ -33,7 +33,6 @@ from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.ids import new_id
 from plansmith.application.subscriptions.lifecycle import SYSTEM
 from plansmith.domain.invoicing.invoice import Invoice
-from plansmith.domain.invoicing.ledger import LedgerAccount
 from plansmith.domain.kernel.periods import local_date, local_midnight, zone
 from plansmith.domain.subscriptions.events import PeriodClosed, common
 from plansmith.domain.subscriptions.held_log import Span, apply_held, changed_spans
@@ -242,20 +241,22 @@ def bill_all(
 ) -> list[BillingOutcome]:
     """Each subscription's step, in order; NotFound for an id the snapshot lacks (not the
     organization's). Subscriptions of one account share its credit: each finds what the
-    ones before it left."""
-    credit = dict(snapshot.credit)
+    ones before it left, less what the account's open invoices owe, those it finalized
+    included (oldest first, ADR 0037): a credit one makes pays an older invoice before a
+    later one's."""
+    net = dict(snapshot.credit)  # the balance (negative) plus what open invoices owe
     outcomes = []
     for sub_id in subscription_ids:
         entry = snapshot.entries.get(sub_id)
         if entry is None:
             raise NotFound(f"no subscription {sub_id!r}", field="subscription_id")
         at = (entry.account.id, entry.subscription.terms.currency)
-        outcome = bill_subscription(snapshot, entry, credit.get(at, 0), now, grace, run_id)
+        available = min(0, net.get(at, 0))
+        outcome = bill_subscription(snapshot, entry, available, now, grace, run_id)
         posting = outcome.invoice.posting if outcome.invoice is not None else None
-        for posted in posting.entries if posting is not None else ():
-            if posted.account is LedgerAccount.CUSTOMER_CREDIT:
-                key = (entry.account.id, posted.currency)
-                credit[key] = credit.get(key, 0) + posted.amount
+        if posting is not None and outcome.invoice is not None:
+            # What it took from the balance and what it still owes: its total, either way.
+            net[at] = net.get(at, 0) + outcome.invoice.invoice.totals.total
         outcomes.append(outcome)
     return outcomes
 

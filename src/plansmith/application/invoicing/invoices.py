@@ -71,6 +71,8 @@ def finalize_in(
     balance = uow.ledger.ledger_balance(
         invoice.account_id, LedgerAccount.CUSTOMER_CREDIT, invoice.currency
     )
+    if balance < 0:  # the customer holds a balance: the older open invoices take it first
+        balance = min(0, balance + owed_before(uow, invoice))
     redemptions = (
         uow.coupons.redemptions(invoice.subscription_id) if invoice.subscription_id else ()
     )
@@ -83,6 +85,32 @@ def finalize_in(
         uow.coupons.count_redemption_use(redemption_id)
     uow.publish(finalized_events(final, now))
     return final
+
+
+def made_order(invoice: Invoice) -> tuple[datetime, int, str]:
+    """Oldest first: by when it was made, then by its number (ADR 0037)."""
+    number = invoice.number or ""
+    return (invoice.created_at, len(number), number)
+
+
+def owed_before(uow: UnitOfWork, invoice: Invoice) -> int:
+    """What the account's open invoices in the draft's currency made no later than it still
+    owe: a balance pays them before the draft (oldest first, ADR 0037), so a credit made at
+    the instant the draft is finalized goes where it would whichever is finalized first."""
+    return sum(
+        i.totals.amount_due
+        for i in uow.invoices.invoices(
+            invoice.organization_id,
+            account_id=invoice.account_id,
+            status=InvoiceStatus.OPEN.value,
+            after=None,
+            limit=None,
+        )
+        if i.currency == invoice.currency
+        and i.id != invoice.id
+        and i.created_at <= invoice.created_at
+        and i.totals.amount_due > 0
+    )
 
 
 def finalize_invoice(

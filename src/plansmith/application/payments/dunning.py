@@ -24,10 +24,12 @@ from plansmith.domain.payments.dunning import (
     StageAction,
     next_wakeup,
     overdue_state,
+    retries_passed,
     retry_at,
     stages_due,
 )
 from plansmith.domain.payments.events import DunningStageReached
+from plansmith.domain.payments.payments import PaymentKind
 from plansmith.domain.subscriptions import stops
 from plansmith.domain.subscriptions.held_log import Span
 from plansmith.domain.subscriptions.price_book import PriceBook
@@ -124,8 +126,10 @@ def unknown(uow: UnitOfWork, invoice: Invoice, now: datetime) -> None:
 
 
 def failed(uow: UnitOfWork, invoice: Invoice, failed_at: datetime, now: datetime) -> Collection:
-    """An automatic attempt failed: count it, schedule the next retry (at the first failure's
-    local wall time), escalate, and after the last one do what the policy says."""
+    """An automatic attempt (made at ``failed_at``) failed: count it, schedule the next retry
+    (the first of the schedule after the attempt, at the first failure's local wall time),
+    escalate, and after the last one do what the policy says. An attempt made at once (a new
+    card, "retry now") is counted but takes no scheduled retry's place (retries_passed)."""
     policy = policy_of(uow, invoice.organization_id)
     zone = zone_of(uow, invoice.organization_id, invoice.account_id)
     collection = uow.collections.hold(invoice.id) or new_collection(invoice)
@@ -133,9 +137,10 @@ def failed(uow: UnitOfWork, invoice: Invoice, failed_at: datetime, now: datetime
     collection = replace(collection, failures=collection.failures + 1, first_failure_at=first)
     _on_subscription(uow, invoice, "past_due", now)
     collection = escalate(uow, invoice, collection, policy, zone, now)
-    if retry_at(policy, first, zone, collection.failures - 1) is None:
+    done = retries_passed(policy, first, zone, failed_at)
+    if retry_at(policy, first, zone, done) is None:
         return exhaust(uow, invoice, collection, policy, now)
-    wake = next_wakeup(policy, first, zone, collection.failures - 1, collection.stages_done)
+    wake = next_wakeup(policy, first, zone, done, collection.stages_done)
     collection = replace(collection, state=SCHEDULED, next_attempt_at=wake)
     uow.collections.save(collection, now)
     return collection
@@ -199,13 +204,27 @@ def exhaust(
     return collection
 
 
+def _retries_done(
+    uow: UnitOfWork, invoice: Invoice, policy: DunningPolicy, zone: ZoneInfo, first: datetime
+) -> int:
+    """The scheduled retries the invoice's attempts have passed: those at or before its last
+    attempt counted by dunning (not a customer's own "pay now")."""
+    counted = [
+        p.created_at
+        for p in uow.payments.of_invoice(invoice.id)
+        if p.kind is PaymentKind.PAYMENT and p.idempotency_key.endswith("-collect")
+    ]
+    return retries_passed(policy, first, zone, max(counted, default=first))
+
+
 def is_retry_due(uow: UnitOfWork, invoice: Invoice, collection: Collection, now: datetime) -> bool:
     """A scheduled collection woke up: is it for a retry (else only for a stage)?"""
-    if collection.first_failure_at is None:
+    first = collection.first_failure_at
+    if first is None:
         return True  # not failed yet: the first attempt, or resolving an unknown one
     policy = policy_of(uow, invoice.organization_id)
     zone = zone_of(uow, invoice.organization_id, invoice.account_id)
-    at = retry_at(policy, collection.first_failure_at, zone, collection.failures - 1)
+    at = retry_at(policy, first, zone, _retries_done(uow, invoice, policy, zone, first))
     return at is not None and at <= now
 
 
@@ -216,10 +235,10 @@ def wake_for_stages(
     policy = policy_of(uow, invoice.organization_id)
     zone = zone_of(uow, invoice.organization_id, invoice.account_id)
     collection = escalate(uow, invoice, collection, policy, zone, now)
-    assert collection.first_failure_at is not None
-    wake = next_wakeup(
-        policy, collection.first_failure_at, zone, collection.failures - 1, collection.stages_done
-    )
+    first = collection.first_failure_at
+    assert first is not None
+    done = _retries_done(uow, invoice, policy, zone, first)
+    wake = next_wakeup(policy, first, zone, done, collection.stages_done)
     collection = replace(collection, next_attempt_at=wake)
     uow.collections.save(collection, now)
     return collection

@@ -315,7 +315,8 @@ def _invoice(uow: UnitOfWork, sub: Subscription, purchase: PackPurchase, now: da
     rate = tax_rate_of(snapshot.tax_rates, entry.account_tax_rate_id, entry.address)
     inputs = DraftInputs(entry.account, (), rate, ())
     drafted = draft_invoice(sub, snapshot.book, inputs, [(purchase.id, item)], now, _NOW)
-    credit = snapshot.credit.get((entry.account.id, sub.terms.currency), 0)
+    # what older open invoices owe is theirs first (ADR 0037): only a balance beyond it
+    credit = min(0, snapshot.credit.get((entry.account.id, sub.terms.currency), 0))
     done = finalized(drafted.invoice, credit, (), now)
     outcome = BillingOutcome(
         before=sub,

@@ -148,6 +148,17 @@ def retry_at(
     return day_at(first_failure_at, zone, offsets[retries_done])
 
 
+def retries_passed(
+    policy: DunningPolicy, first_failure_at: datetime, zone: ZoneInfo, attempted_at: datetime
+) -> int:
+    """How many scheduled retries fall at or before an attempt made at ``attempted_at``: the
+    next retry is the first one after it. The retries keep their days whatever else is tried
+    in between (a new card, an operator's "retry now"): an attempt made at once counts as a
+    scheduled retry only when that retry was due."""
+    _require_aware(attempted_at, "attempted_at")
+    return sum(1 for at in retry_schedule(policy, first_failure_at, zone) if at <= attempted_at)
+
+
 def stage_reached_at(
     policy: DunningPolicy, first_failure_at: datetime, zone: ZoneInfo, index: int
 ) -> datetime | None:

@@ -75,6 +75,32 @@ def _credit(
     return {(account, currency): int(n) for account, currency, n in session.execute(q) if n}
 
 
+def _net_of_open_invoices(
+    session: Session,
+    among: Among,
+    organization_id: str,
+    accounts: Sequence[str],
+    credit: dict[tuple[str, str], int],
+) -> dict[tuple[str, str], int]:
+    """``credit`` plus what each account's open invoices in that currency still owe: they
+    take a balance before any invoice the batch makes (ADR 0037)."""
+    inv = t.invoices.c
+    q = (
+        select(inv.account_id, inv.currency, func.sum(inv.amount_due))
+        .where(
+            inv.organization_id == organization_id,
+            among(inv.account_id, accounts),
+            inv.status == "open",
+            inv.amount_due > 0,
+        )
+        .group_by(inv.account_id, inv.currency)
+    )
+    net = dict(credit)
+    for account, currency, owed in session.execute(q):
+        net[(account, currency)] = net.get((account, currency), 0) + int(owed)
+    return net
+
+
 def pending_credit_charges(
     session: Session, among: Among, pending: dict[str, list[tuple[str, BillableItem]]]
 ) -> dict[str, list[ChargedLine]]:
@@ -217,6 +243,8 @@ def load_snapshot(
         holders = sorted({account for account, _currency in credit})
         session.execute(select(a.id).where(_in(a.id, holders)).order_by(a.id).with_for_update())
         credit = _credit(session, _in, organization_id, holders)
+    if hold_credit:
+        credit = _net_of_open_invoices(session, _in, organization_id, account_ids, credit)
     charged = pending_credit_charges(session, _in, pending)
     catalog = read_catalog(session, organization_id)
     since: dict[str, date] = {}

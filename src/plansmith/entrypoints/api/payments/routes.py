@@ -204,10 +204,11 @@ def retry_invoice_payment(
     invoice_id: str, org: CurrentOrg, uow: UoW, app: Container, clock: OrgClock
 ) -> InvoicePaymentOut:
     """The operator's "retry now": collect the invoice at once, whatever its dunning schedule
-    says, as the collection would (the balance, then the default card). The outcome counts in
-    dunning like a scheduled retry: a failed `payment` is answered 200 with its decline code,
-    and the next retry is scheduled. An attempt still in flight is resolved with the gateway
-    instead of making a new one."""
+    says, as the collection would (the balance, then the default card). A failure counts in
+    dunning (`failures`): a failed `payment` is answered 200 with its decline code. The
+    retries keep their days: the next is the policy's first one after now, and one not due
+    yet is not skipped. An attempt still in flight is resolved with the gateway instead of
+    making a new one."""
     with uow:
         invoice = uow.invoices.get_invoice(org.id, invoice_id)
         if invoice is None:

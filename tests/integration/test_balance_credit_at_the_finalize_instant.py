@@ -1,0 +1,143 @@
+"""A credit made at the instant other invoices of the account are finalized pays its open
+invoices oldest first (by when made, then by number), those finalized at that instant
+included, whichever is finalized first (ADR 0037). Found by the simulation (seeds 20400 and
+20628): a cancellation's credit and a new subscription's invoice, drafted at one instant,
+were finalized in the order of their random ids, so the credit paid either the canceled
+subscription's failing invoice or the new one.
+
+On SQLite and PostgreSQL, through the API under a sandbox's test clock (drafts wait an hour)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import Tenant
+
+START = "2027-08-30T05:00:00Z"
+OLD, NEW = 30000, 10000  # JPY a month, no tax
+ACCOUNTS = 5  # each finalizes its two drafts in an order of its own: all must agree
+
+
+def _plan(code: str, amount: int) -> dict[str, object]:
+    return {
+        "code": code,
+        "name": code.title(),
+        "family": "service",
+        "publish": True,
+        "terms": {"base_prices": {"JPY": amount}},
+    }
+
+
+def _sandbox(client: TestClient, tenant: Tenant) -> dict[str, str]:
+    made = client.post("/v1/sandboxes", json={"test_clock_start": START}, headers=tenant.headers)
+    assert made.status_code == 201, made.text
+    headers = {"Authorization": f"Bearer {made.json()['api_key']['secret']}"}
+    family = {"code": "service", "name": "Service plans"}
+    for path, body in (
+        ("/v1/plan_families", family),
+        ("/v1/plans", _plan("old", OLD)),
+        ("/v1/plans", _plan("new", NEW)),
+    ):
+        assert client.post(path, json=body, headers=headers).status_code == 201
+    return headers
+
+
+def _ok(response: Any) -> Any:
+    assert response.is_success, response.text
+    return response.json()
+
+
+def _declining_account(client: TestClient, headers: dict[str, str], n: int) -> str:
+    body = {
+        "name": f"Account {n}",
+        "email": f"a{n}@example.com",
+        "currency": "JPY",
+        "time_zone": "Europe/London",
+    }
+    account_id: str = _ok(client.post("/v1/accounts", json=body, headers=headers))["id"]
+    card = {"source": "tok_sandbox_insufficient_funds"}
+    _ok(client.post(f"/v1/accounts/{account_id}/payment_methods", json=card, headers=headers))
+    return account_id
+
+
+def _subscribe(client: TestClient, headers: dict[str, str], account_id: str, plan: str) -> str:
+    body = {"account_id": account_id, "plan": plan}
+    return str(_ok(client.post("/v1/subscriptions", json=body, headers=headers))["id"])
+
+
+def _cancel_now(client: TestClient, headers: dict[str, str], sub_id: str) -> None:
+    _ok(client.post(f"/v1/subscriptions/{sub_id}/cancel", json={"when": "now"}, headers=headers))
+
+
+def _advance(client: TestClient, headers: dict[str, str], to: str) -> None:
+    _ok(client.post("/v1/test_clock/advance", json={"to": to}, headers=headers))
+
+
+def test_a_cancellations_credit_pays_the_older_failing_invoice_before_the_new_one(
+    client: TestClient, tenant: Tenant
+) -> None:
+    headers = _sandbox(client, tenant)
+    accounts = [_declining_account(client, headers, n) for n in range(ACCOUNTS)]
+    old = {a: _subscribe(client, headers, a, "old") for a in accounts}
+    _advance(client, headers, "2027-08-30T19:00:00Z")  # each "old" invoice declined: dunning
+    new = {}
+    for account_id in accounts:
+        _cancel_now(client, headers, old[account_id])  # the whole period back: 30,000
+        new[account_id] = _subscribe(client, headers, account_id, "new")
+
+    # Both drafts (the credit, the new invoice) are made at 19:00 and finalized at 20:00.
+    _advance(client, headers, "2027-08-30T21:00:00Z")
+
+    for account_id in accounts:
+        invoices = _ok(client.get(f"/v1/invoices?account_id={account_id}", headers=headers))
+        by_sub = {
+            (i["subscription_id"], i["totals"]["total"] > 0): i
+            for i in invoices["data"]
+            if i["totals"]["total"] != 0
+        }
+        failing, fresh = by_sub[(old[account_id], True)], by_sub[(new[account_id], True)]
+        # The credit pays the older (failing) invoice first: all of it; none is left.
+        assert (failing["status"], failing["totals"]["amount_due"]) == ("paid", 0)
+        assert (fresh["status"], fresh["totals"]["credit_applied"]) == ("open", 0)
+        assert fresh["totals"]["amount_due"] == NEW
+        balance = _ok(client.get(f"/v1/accounts/{account_id}/balance", headers=headers))
+        assert balance["balance"] == 0
+        sub = _ok(client.get(f"/v1/subscriptions/{new[account_id]}", headers=headers))
+        assert sub["status"] == "past_due"  # its own invoice was declined
+
+
+def test_what_the_older_invoice_does_not_need_goes_to_the_new_one(
+    client: TestClient, tenant: Tenant
+) -> None:
+    headers = _sandbox(client, tenant)
+    accounts = [_declining_account(client, headers, n) for n in range(ACCOUNTS)]
+    old = {a: _subscribe(client, headers, a, "old") for a in accounts}
+    _advance(client, headers, "2027-08-30T19:00:00Z")
+    new = {}
+    for account_id in accounts:
+        # A credit note of 25,000 on the failing invoice leaves it owing 5,000.
+        invoice = _ok(client.get(f"/v1/invoices?account_id={account_id}", headers=headers))
+        note = {"amount": 25000, "reason": "goodwill"}
+        _ok(
+            client.post(
+                f"/v1/invoices/{invoice['data'][0]['id']}/credit_notes", json=note, headers=headers
+            )
+        )
+        _cancel_now(client, headers, old[account_id])
+        new[account_id] = _subscribe(client, headers, account_id, "new")
+
+    _advance(client, headers, "2027-08-30T21:00:00Z")
+
+    for account_id in accounts:
+        invoices = _ok(client.get(f"/v1/invoices?account_id={account_id}", headers=headers))
+        fresh = next(
+            i
+            for i in invoices["data"]
+            if i["subscription_id"] == new[account_id] and i["totals"]["total"] > 0
+        )
+        # The credit of 30,000: 5,000 to the older invoice, 10,000 to the new one, 15,000 left.
+        assert (fresh["status"], fresh["totals"]["credit_applied"]) == ("paid", NEW)
+        balance = _ok(client.get(f"/v1/accounts/{account_id}/balance", headers=headers))
+        assert balance["balance"] == 15000
