@@ -222,7 +222,9 @@ class Plansmith:
             threads=self.settings.webhooks_threads,
         )
         lease = timedelta(seconds=self.settings.webhooks_lease_seconds)
-        return DeliveryWorker(SqlDeliveryStore(self.sessions), chosen, self.clock, lease)
+        longest = chosen.longest if isinstance(chosen, HttpSender) else None
+        store = SqlDeliveryStore(self.sessions)
+        return DeliveryWorker(store, chosen, self.clock, lease, longest=longest)
 
     def delivery_workers(self) -> list[DeliveryWorker]:
         """The delivery loops of one process (``webhooks_loops`` on PostgreSQL, one on

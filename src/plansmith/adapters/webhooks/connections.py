@@ -79,14 +79,15 @@ class Connections:
         self._lock = threading.Lock()
 
     @contextmanager
-    def connection(self, key: PoolKey) -> Iterator[Reuse]:
-        """A connection for ``key``, kept for reuse afterwards only if the caller says so
-        (``reuse.keep = True``: the answer was read to its end and may be followed)."""
+    def connection(self, key: PoolKey, deadline: float) -> Iterator[Reuse]:
+        """A connection for ``key``, waited for until ``deadline`` (perf_counter seconds) at
+        most, and kept for reuse afterwards only if the caller says so (``reuse.keep =
+        True``: the answer was read to its end and may be followed)."""
         slot = self._slot(key)
-        if not slot.limit.acquire(timeout=self._timeout):
+        if not slot.limit.acquire(timeout=max(0.0, deadline - time.perf_counter())):
             with self._lock:
                 slot.in_use -= 1
-            raise PoolTimeout(f"no connection to {key.host} free within {self._timeout} s")
+            raise PoolTimeout(f"no connection to {key.host} free within {self._timeout:g} s")
         reuse = Reuse(self._idle_or_new(key, slot))
         try:
             yield reuse

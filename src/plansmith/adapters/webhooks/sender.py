@@ -22,6 +22,7 @@ import certifi
 from standardwebhooks.webhooks import Webhook
 
 from plansmith.adapters.webhooks.connections import Connections, PoolKey
+from plansmith.adapters.webhooks.deadlines import SWEEP_SECONDS, Deadlines, Watched
 from plansmith.adapters.webhooks.resolver import resolve
 from plansmith.application.webhooks.guard import checked_target
 from plansmith.application.webhooks.ports import Answer, Due, Resolver
@@ -75,11 +76,22 @@ class HttpSender:
         self._resolve = resolver
         self._wall = wall  # signatures carry real time: receivers refuse stale ones
         self.pools = Connections(per_endpoint or threads, timeout, context or trust_store())
+        self._threads = threads
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="webhook-send")
+        self._deadlines = Deadlines()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        self._deadlines.close()
         self.pools.close()
+
+    def _late(self, took: int) -> Answer:
+        return Answer(None, f"TimeoutError: no answer within {self._timeout:g} s", took, "")
+
+    def longest(self, n: int) -> float:
+        """Seconds ``n`` attempts can take in all: each ends by its deadline (the time-out,
+        and the watcher's sweep), ``threads`` at a time."""
+        return -(-n // self._threads) * (self._timeout + 2 * SWEEP_SECONDS)
 
     def send(self, batch: Sequence[Due]) -> list[Answer]:
         if len(batch) == 1:
@@ -113,16 +125,29 @@ class HttpSender:
             "webhook-timestamp": str(int(at.timestamp())),
             "webhook-signature": signature(due.secrets, due.event_id, at, due.body),
         }
+        deadline = started + self._timeout
+        watched: Watched | None = None
+        headers_at = None  # when the status line and headers were in
+        status, location, head = 0, "", ""
         try:
-            with self.pools.connection(pool_key(target, address)) as reuse:
+            with (
+                self.pools.connection(pool_key(target, address), deadline) as reuse,
+                self._deadlines.watching(reuse.conn, deadline) as watched,
+            ):
                 reuse.conn.request("POST", path, body=content, headers=headers)
                 response = reuse.conn.getresponse()
-                head, ended = _read_head(response, started + self._timeout)
+                headers_at = time.perf_counter()
                 status = response.status
                 location = response.getheader("location", "")
-                reuse.keep = ended and not response.will_close
-        except FAILURES as exc:
-            return Answer(None, f"{type(exc).__name__}: {exc}", took(), "")
+                head, ended = _read_head(response, deadline, watched)
+                reuse.keep = ended and not response.will_close and not watched.cut
+        except Exception as exc:
+            if watched is None or not watched.cut:
+                if not isinstance(exc, FAILURES):
+                    raise
+                return Answer(None, f"{type(exc).__name__}: {exc}", took(), "")
+        if _cut_before_the_headers(watched, headers_at):
+            return self._late(took())
         error = None
         if 300 <= status < 400:
             error = f"redirect ({status} to {location}) not followed"
@@ -131,22 +156,35 @@ class HttpSender:
         return Answer(status, error, took(), head)
 
 
-def _read_head(response: http.client.HTTPResponse, deadline: float) -> tuple[str, bool]:
+def _cut_before_the_headers(watched: Watched | None, headers_at: float | None) -> bool:
+    """Cut before the status line and headers were in (the cut can also read as their end):
+    no answer. Cut after: the answer stands, its body read until the deadline."""
+    if watched is None or not watched.cut:
+        return False
+    return headers_at is None or watched.cut_at <= headers_at
+
+
+def _read_head(
+    response: http.client.HTTPResponse, deadline: float, watched: Watched
+) -> tuple[str, bool]:
     """At most the first 4 KiB of the answer, as text (NUL dropped: not storable), read until
-    ``deadline`` at the latest: the timeout bounds each read, so a receiver trickling its
-    answer a byte at a time would otherwise hold the attempt (and its batch's lease) for
-    hours. And whether the answer was read to its end (only then may the connection carry
-    the next request)."""
+    ``deadline`` at the latest (a receiver trickling its answer a byte at a time would
+    otherwise hold the attempt); and whether the answer was read to its end (only then may
+    the connection carry the next request). A read the deadline cut ends what was kept."""
     kept = b""
     ended = False
-    while len(kept) < MAX_HEAD and time.perf_counter() <= deadline:
-        chunk = response.read1(MAX_HEAD - len(kept))
-        if not chunk:
-            ended = True
-            break
-        kept += chunk
-    if ended or response.length == 0:
-        response.read()  # nothing left: marks the answer done, the connection free again
-        ended = response.isclosed()
+    try:
+        while len(kept) < MAX_HEAD and time.perf_counter() <= deadline:
+            chunk = response.read1(MAX_HEAD - len(kept))
+            if not chunk:
+                ended = True
+                break
+            kept += chunk
+        if ended or response.length == 0:
+            response.read()  # nothing left: marks the answer done, the connection free again
+            ended = response.isclosed()
+    except FAILURES:
+        if not watched.cut:
+            raise
     text = kept[:MAX_HEAD].decode("utf-8", "replace").replace("\x00", "")
-    return text, ended
+    return text, ended and not watched.cut

@@ -29,7 +29,8 @@ from plansmith.domain.webhooks.endpoints import (
 )
 
 log = logging.getLogger("plansmith.webhooks")
-DEFAULT_LEASE = timedelta(seconds=60)  # more than a batch takes: timeouts are 10 s
+DEFAULT_LEASE = timedelta(seconds=60)
+LEASE_MARGIN_SECONDS = 10  # taking and recording the batch
 
 
 @dataclass
@@ -41,11 +42,17 @@ class DeliveryWorker:
     batch: int = 100
     holder: str = field(default_factory=lambda: new_id("whw"))
     draw: Callable[[], float] = random.random
+    # Seconds n attempts can take at most (the sender's deadlines): a batch's lease is never
+    # shorter, or a slow batch would be taken and sent again by another worker while it runs.
+    longest: Callable[[int], float] | None = None
 
     def run_once(self) -> int:
         """Send one batch of due deliveries; how many were attempted."""
         now = self.clock.now()
-        due = self.store.take_due(self.holder, now, now + self.lease, self.batch)
+        lease = self.lease
+        if self.longest is not None:
+            lease = max(lease, timedelta(seconds=self.longest(self.batch) + LEASE_MARGIN_SECONDS))
+        due = self.store.take_due(self.holder, now, now + lease, self.batch)
         if not due:
             return 0
         answers = self.sender.send(due)
