@@ -59,15 +59,24 @@ def translations(language: str) -> dict[str, str]:
     return {m.id: m.string for m in catalog if m.id and isinstance(m.string, str) and m.string}
 
 
+def _pieces(msgid: str) -> list[str]:
+    return [" ".join(piece.split()) for piece in _PLACEHOLDER.split(msgid)]
+
+
 def pattern_of(msgid: str) -> re.Pattern[str]:
     """A message as a regex over a page's text: literal pieces, placeholders as wildcards."""
-    pieces = [" ".join(piece.split()) for piece in _PLACEHOLDER.split(msgid)]
-    body = r".{1,80}?".join(re.escape(piece).replace(r"\ ", r"\s+") for piece in pieces)
+    body = r".{1,80}?".join(re.escape(piece).replace(r"\ ", r"\s+") for piece in _pieces(msgid))
     return re.compile(rf"(?<![A-Za-z]){body}(?![A-Za-z])")
 
 
+# A message, its pattern, and the literal pieces the pattern needs as they are: text_of leaves
+# single spaces only, so a page the pattern matches holds every piece; checking them first
+# spares running the ~900 patterns' wildcards over every page.
+_Sentence = tuple[str, re.Pattern[str], tuple[str, ...]]
+
+
 @lru_cache(maxsize=8)
-def _sentence_patterns(language: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+def _sentence_patterns(language: str) -> tuple[_Sentence, ...]:
     """The messages with two or more words of their own that ``language`` translates
     differently: shown as they are, they are English on its page."""
     translated = translations(language)
@@ -78,7 +87,8 @@ def _sentence_patterns(language: str) -> tuple[tuple[str, re.Pattern[str]], ...]
             continue
         if translated.get(msgid, msgid + "\0") == msgid:
             continue
-        found.append((msgid, pattern_of(msgid)))
+        pieces = tuple(piece for piece in _pieces(msgid) if piece)
+        found.append((msgid, pattern_of(msgid), pieces))
     return tuple(found)
 
 
@@ -91,7 +101,11 @@ def text_of(page_html: str) -> str:
 def english_sentences(page_html: str, language: str) -> list[str]:
     """Catalog sentences the page shows in English although ``language`` has its own words."""
     text = text_of(page_html)
-    return [msgid for msgid, pattern in _sentence_patterns(language) if pattern.search(text)]
+    return [
+        msgid
+        for msgid, pattern, pieces in _sentence_patterns(language)
+        if all(piece in text for piece in pieces) and pattern.search(text)
+    ]
 
 
 def english_words(page_html: str, allowed: Iterable[str] = ()) -> list[str]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 from plansmith.entrypoints.webui import i18n
@@ -15,11 +17,25 @@ from plansmith.entrypoints.webui import i18n
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def messages_tool() -> ModuleType:
+def _load_tool() -> ModuleType:
     spec = importlib.util.spec_from_file_location("messages_tool", ROOT / "scripts" / "messages.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+@cache
+def _extracted() -> Catalog:
+    """The source's messages, extracted once: no test changes the source (they change copies
+    of the catalogs), and each extraction reads every template and module again."""
+    catalog: Catalog = _load_tool().extracted()
+    return catalog
+
+
+def messages_tool() -> ModuleType:
+    module = _load_tool()
+    setattr(module, "extracted", _extracted)  # noqa: B010 -- a module loaded from a path
     return module
 
 
