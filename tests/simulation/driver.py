@@ -370,7 +370,7 @@ class Driver:
                     f"{len(mine)} ({[iso(i.created) for i in mine]} vs "
                     f"{sorted(k[1] for k in made)})"
                 )
-            for invoice in mine:  # invoices made at one instant are told apart by their total
+            for invoice in mine:  # invoices made at one instant are told apart by their lines
                 key = (self.sub_ids[id(invoice.sub)], iso(invoice.created))
                 same = made.get(key, [])
                 if not same:
@@ -378,7 +378,7 @@ class Driver:
                         f"account {account.index}: no invoice made at {key[1]} "
                         f"(made: {sorted(k[1] for k in made)})"
                     )
-                got = next((g for g in same if g["totals"]["total"] == invoice.total), same[0])
+                got = matching(same, invoice)
                 same.remove(got)
                 self._compare_invoice(got, invoice)
             paid = sum(
@@ -393,19 +393,7 @@ class Driver:
                 )
 
     def _compare_invoice(self, got: dict[str, Any], invoice: Invoice) -> None:
-        lines = Counter(
-            (
-                line["kind"],
-                line["amount"],
-                line["period_start"],
-                line["period_end"],
-                (line["usage"] or {}).get("quantity", ""),
-                (line["usage"] or {}).get("allowance"),
-                line["tax"],
-            )
-            for line in got["lines"]
-        )
-        want = Counter((*i.key(), i.quantity, i.allowance, invoice.tax(i)) for i in invoice.items)
+        lines, want = _lines(got), _wanted(invoice)
         if lines != want or got["totals"]["total"] != invoice.total:
             raise Difference(
                 f"invoice {got['id']} made {got['created_at']}: lines "
@@ -414,3 +402,31 @@ class Driver:
             )
         if got["status"] != invoice.status:
             raise Difference(f"invoice {got['id']}: {got['status']}, the model {invoice.status}")
+
+
+def matching(same: list[dict[str, Any]], invoice: Invoice) -> dict[str, Any]:
+    """Of the product's invoices made at one instant for one subscription, the model's:
+    the one with its lines, else its total. Several may have one total (two of 0 at a stop:
+    its usage line, and a credit and charge that cancel out)."""
+    by_total = (g for g in same if g["totals"]["total"] == invoice.total)
+    return next((g for g in same if _lines(g) == _wanted(invoice)), next(by_total, same[0]))
+
+
+def _lines(got: dict[str, Any]) -> Counter[tuple[Any, ...]]:
+    """A product invoice's lines as the model's items are compared."""
+    return Counter(
+        (
+            line["kind"],
+            line["amount"],
+            line["period_start"],
+            line["period_end"],
+            (line["usage"] or {}).get("quantity", ""),
+            (line["usage"] or {}).get("allowance"),
+            line["tax"],
+        )
+        for line in got["lines"]
+    )
+
+
+def _wanted(invoice: Invoice) -> Counter[tuple[Any, ...]]:
+    return Counter((*i.key(), i.quantity, i.allowance, invoice.tax(i)) for i in invoice.items)

@@ -67,7 +67,7 @@ class Window:
     spans: list[Span]
     period_days: int
     period_start: date  # of the period it was cut from
-    plan: str  # held when it closed: it rates the window
+    plan: str  # held at the stop that closed it: it rates the window (not a restart's plan)
     cut: bool = False  # closed by a change of cycle, not a stop
 
 
@@ -371,8 +371,9 @@ class Model:
             return Refusal(409, "cancel_scheduled")
         today = self.action_day(sub)
         if sub.stopped and sub.stopped[-1].last == today and sub.usage_start > today:
-            # stopped again on the date a restart kept in the waiting window: it closes again
-            sub.stopped[-1].stopped_at = self.now
+            # stopped again on the date a restart kept in the waiting window: it closes again,
+            # rated by the plan held at this stop (as two stops' windows joined are)
+            sub.stopped[-1].stopped_at, sub.stopped[-1].plan = self.now, sub.plan
             sub.add(sub.prorated("credit", sub.price(), today))
             sub.spans = []
             sub.status, sub.cancel_at_end, sub.scheduled, sub.ended_on = to, False, None, today

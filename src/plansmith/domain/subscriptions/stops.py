@@ -168,7 +168,8 @@ def _usage_stopped(
         start = min(start, sub.stop_usage.start)
     if start > today:  # its window had not begun (it starts tomorrow): nothing to bill
         return replace(moved, stopped_at=now)
-    return replace(moved, stopped_at=now, stop_usage=StopUsage(start, today, now))
+    window = StopUsage(start, today, now, version_id=sub.terms.version_id)
+    return replace(moved, stopped_at=now, stop_usage=window)
 
 
 def _usage_restarted(

@@ -120,15 +120,18 @@ class StopUsage:
     on: date
     closes_from: datetime  # the stop instant; the local midnight after ``on`` after a
     # resume that same day (that day's later usage stays in this line)
-    # A cycle change's cut (the period it cut short, the version held before it): the
-    # dates ``[start, on]`` are all held (``on``: the day before the change); None for a stop
+    # A cycle change's cut (the period it cut short): the dates ``[start, on]`` are all held
+    # (``on``: the day before the change); None for a stop
     period_start: date | None = None
     period_end: date | None = None
+    # The version that rates the line: held at the stop, or before a cut's change (a restart
+    # and a plan change before the line is billed rate only the new window); None: a window
+    # recorded before this was kept, rated by the version held when billed
     version_id: str | None = None
 
     @property
     def cut(self) -> bool:
-        return self.version_id is not None
+        return self.period_start is not None
 
     @property
     def billing_key(self) -> str:

@@ -137,7 +137,8 @@ def stop_usage_items(
     stop = sub.stop_usage
     if stop is None:
         return ()
-    version = stop.version_id or sub.terms.version_id  # a cut: the plan held before it
+    # the version held at the stop (a cut: before the change), not one a restart took since
+    version = stop.version_id or sub.terms.version_id
     charges = book.version(version).terms.charges_in(sub.terms.currency)
     measured = (stop.start, stop.on + timedelta(days=1))
     period = (sub.period_start, sub.period_end)
@@ -152,6 +153,9 @@ def stop_usage_items(
     if stop.cut:  # its lines name the plan and cycle held on its last date
         last = [s for s in spans if s.days_within(stop.on, stop.on + timedelta(days=1))]
         sub = replace(sub, terms=last[-1].terms) if last else sub
+    elif version != sub.terms.version_id:  # changed after a restart: name the stop's plan
+        held_then = [s for s in spans if s.terms.version_id == version]
+        sub = replace(sub, terms=held_then[-1].terms) if held_then else sub
     return _items(
         sub, spans, book, measure, packs, owned, charges, held, measured, period, with_packs=first
     )

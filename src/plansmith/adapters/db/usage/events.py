@@ -111,7 +111,6 @@ class SqlUsage:
                 s.stop_usage_on,
                 s.stop_usage_period_start,
                 s.stop_usage_period_end,
-                s.stop_usage_version,
             )
             .select_from(
                 t.accounts.outerjoin(
@@ -307,7 +306,7 @@ class SqlUsage:
 
 def _cut(row: Any) -> dict[str, Any]:
     """A cycle change's cut window not billed yet (ADR 0034), as ingest needs it."""
-    if row.stop_usage_version is None:
+    if row.stop_usage_period_start is None:
         return {}
     period = (row.stop_usage_period_start, row.stop_usage_period_end)
     return {"cut_on": row.stop_usage_on, "cut_period": period}
