@@ -13,6 +13,7 @@ from plansmith.application.invoicing.drafts import (
     finalized_events,
     invoice_number,
 )
+from plansmith.application.invoicing.made_order import made_order
 from plansmith.application.kernel.errors import Conflict, NotFound
 from plansmith.application.kernel.ids import new_id
 from plansmith.application.kernel.ports import Clock, UnitOfWork
@@ -87,22 +88,19 @@ def finalize_in(
     return final
 
 
-def made_order(invoice: Invoice) -> tuple[datetime, int, str]:
-    """Oldest first: by when it was made, then by its number (ADR 0037)."""
-    number = invoice.number or ""
-    return (invoice.created_at, len(number), number)
-
-
 def owed_before(uow: UnitOfWork, invoice: Invoice) -> int:
-    """What the account's open invoices in the draft's currency made no later than it still
-    owe: a balance pays them before the draft (oldest first, ADR 0037), so a credit made at
-    the instant the draft is finalized goes where it would whichever is finalized first."""
-    return sum(
-        i.totals.amount_due
+    """What the account's invoices in the draft's currency made no later than it still owe
+    (open ones, and drafts made before it: one made at the same instant for an older
+    subscription may be finalized after it): a balance pays them before the draft (oldest
+    first, ADR 0037), so a credit made at the instant the draft is finalized goes where it
+    would whichever is finalized first."""
+    others = [
+        i
+        for status in (InvoiceStatus.OPEN, InvoiceStatus.DRAFT)
         for i in uow.invoices.invoices(
             invoice.organization_id,
             account_id=invoice.account_id,
-            status=InvoiceStatus.OPEN.value,
+            status=status.value,
             after=None,
             limit=None,
         )
@@ -110,6 +108,13 @@ def owed_before(uow: UnitOfWork, invoice: Invoice) -> int:
         and i.id != invoice.id
         and i.created_at <= invoice.created_at
         and i.totals.amount_due > 0
+    ]
+    order = made_order(uow, [*others, invoice])
+    made = order(invoice)[:2]  # when made and by which subscription; never by number
+    return sum(
+        i.totals.amount_due
+        for i in others
+        if order(i)[:2] < made or (order(i)[:2] == made and i.status is InvoiceStatus.OPEN)
     )
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from plansmith.application.invoicing.invoices import balance_applications, made_order
+from plansmith.application.invoicing.invoices import balance_applications
+from plansmith.application.invoicing.made_order import made_order
 from plansmith.application.kernel.ids import new_id
 from plansmith.application.kernel.ports import UnitOfWork
 from plansmith.application.payments import dunning
@@ -71,11 +72,11 @@ def spread_credit(
     uow: UnitOfWork, organization_id: str, account_id: str, currency: str, now: datetime
 ) -> list[Invoice]:
     """A credit reached the balance (committed): it pays the account's open invoices, oldest
-    first (by when made, then by number: ADR 0037); what is left stays on the balance. Its
-    own transaction, holding the invoices in id order and then the account, so it never
-    waits in a circle with a payment (one invoice, then the account). A crash before it
-    leaves the credit on the balance, which the next collection of those invoices takes
-    first anyway. The invoices it paid, as they are now."""
+    first (by when made, then by subscription and number: ADR 0037); what is left stays on
+    the balance. Its own transaction, holding the invoices in id order and then the account,
+    so it never waits in a circle with a payment (one invoice, then the account). A crash
+    before it leaves the credit on the balance, which the next collection of those invoices
+    takes first anyway. The invoices it paid, as they are now."""
     with uow:
         owing = [
             i
@@ -86,7 +87,7 @@ def spread_credit(
         ]
         if not owing:
             return []
-        oldest_first = [i.id for i in sorted(owing, key=made_order)]
+        oldest_first = [i.id for i in sorted(owing, key=made_order(uow, owing))]
         held = {}
         for invoice_id in sorted(oldest_first):
             invoice = uow.invoices.hold_invoice(organization_id, invoice_id)

@@ -1,0 +1,120 @@
+"""Invoices made at one instant (a test clock stands still while its billing run renews a
+subscription and the API cancels it and subscribes anew) are told apart by their
+subscriptions: the one registered first was made first, and a credit pays its invoice
+first, whichever of the drafts is finalized first (ADR 0037). Found by the simulation
+(seed 30456): the canceled subscription's renewal and the new subscription's first invoice,
+both made at the renewal instant, were numbered in the order of their random ids, so the
+cancellation's credit paid one or the other and the renewal was left to dunning.
+
+On SQLite and PostgreSQL, through the API under a sandbox's test clock (drafts wait an hour)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import Tenant
+
+START = "2027-08-30T05:00:00Z"
+RENEWAL = "2027-09-30T00:00:00Z"  # the monthly period's end, local midnight (UTC)
+OLD, NEW = 30000, 40000  # JPY a month, no tax
+ACCOUNTS = 6  # each finalizes its three drafts in an order of its own: all must agree
+
+
+def _plan(code: str, amount: int) -> dict[str, object]:
+    return {
+        "code": code,
+        "name": code.title(),
+        "family": "service",
+        "publish": True,
+        "terms": {"base_prices": {"JPY": amount}},
+    }
+
+
+def _ok(response: Any) -> Any:
+    assert response.is_success, response.text
+    return response.json()
+
+
+def _sandbox(client: TestClient, tenant: Tenant) -> dict[str, str]:
+    made = client.post("/v1/sandboxes", json={"test_clock_start": START}, headers=tenant.headers)
+    assert made.status_code == 201, made.text
+    headers = {"Authorization": f"Bearer {made.json()['api_key']['secret']}"}
+    family = {"code": "service", "name": "Service plans"}
+    for path, body in (
+        ("/v1/plan_families", family),
+        ("/v1/plans", _plan("old", OLD)),
+        ("/v1/plans", _plan("new", NEW)),
+    ):
+        _ok(client.post(path, json=body, headers=headers))
+    return headers
+
+
+def _card(client: TestClient, headers: dict[str, str], account_id: str, source: str) -> None:
+    card = {"source": source, "make_default": True}
+    _ok(client.post(f"/v1/accounts/{account_id}/payment_methods", json=card, headers=headers))
+
+
+def _account(client: TestClient, headers: dict[str, str], n: int, source: str) -> str:
+    body = {"name": f"Account {n}", "email": f"a{n}@example.com", "currency": "JPY"}
+    body["time_zone"] = "UTC"
+    account_id: str = _ok(client.post("/v1/accounts", json=body, headers=headers))["id"]
+    _card(client, headers, account_id, source)
+    return account_id
+
+
+def _subscribe(client: TestClient, headers: dict[str, str], account_id: str, plan: str) -> str:
+    body = {"account_id": account_id, "plan": plan}
+    return str(_ok(client.post("/v1/subscriptions", json=body, headers=headers))["id"])
+
+
+def _cancel_now(client: TestClient, headers: dict[str, str], sub_id: str) -> None:
+    _ok(client.post(f"/v1/subscriptions/{sub_id}/cancel", json={"when": "now"}, headers=headers))
+
+
+def _advance(client: TestClient, headers: dict[str, str], to: str) -> None:
+    _ok(client.post("/v1/test_clock/advance", json={"to": to}, headers=headers))
+
+
+def _owing(client: TestClient, headers: dict[str, str], account_id: str, sub_id: str) -> Any:
+    """The subscription's invoices that bill something."""
+    invoices = _ok(client.get(f"/v1/invoices?account_id={account_id}", headers=headers))
+    return [
+        i for i in invoices["data"] if i["subscription_id"] == sub_id and i["totals"]["total"] > 0
+    ]
+
+
+def _paid_old_and_declined_new(
+    client: TestClient, headers: dict[str, str], account_id: str, old: str, new: str
+) -> None:
+    renewal = max(_owing(client, headers, account_id, old), key=lambda i: i["created_at"])
+    [fresh] = _owing(client, headers, account_id, new)
+    # The credit (the whole period back) pays the old subscription's invoice of that instant.
+    assert (renewal["status"], renewal["totals"]["credit_applied"]) == ("paid", OLD), renewal
+    assert (fresh["status"], fresh["totals"]["credit_applied"]) == ("open", 0), fresh
+    assert fresh["totals"]["amount_due"] == NEW
+    balance = _ok(client.get(f"/v1/accounts/{account_id}/balance", headers=headers))
+    assert balance["balance"] == 0
+    sub = _ok(client.get(f"/v1/subscriptions/{new}", headers=headers))
+    assert sub["status"] == "past_due"  # its own invoice was declined
+
+
+def test_a_renewal_made_at_the_instant_of_a_new_subscription_takes_the_credit_first(
+    client: TestClient, tenant: Tenant
+) -> None:
+    headers = _sandbox(client, tenant)
+    accounts = [_account(client, headers, n, "tok_sandbox_success") for n in range(ACCOUNTS)]
+    old = {a: _subscribe(client, headers, a, "old") for a in accounts}
+    _advance(client, headers, RENEWAL)  # each "old" renewed: a draft made at the renewal
+    new = {}
+    for account_id in accounts:
+        _card(client, headers, account_id, "tok_sandbox_insufficient_funds")
+        _cancel_now(client, headers, old[account_id])  # the renewed period back: 30,000
+        new[account_id] = _subscribe(client, headers, account_id, "new")
+
+    # Three drafts made at 00:00 (renewal, credit, new invoice), finalized at 01:00.
+    _advance(client, headers, "2027-09-30T02:00:00Z")
+
+    for account_id in accounts:
+        _paid_old_and_declined_new(client, headers, account_id, old[account_id], new[account_id])
