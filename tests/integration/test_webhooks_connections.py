@@ -75,7 +75,7 @@ def tls_server(authority: trustme.CA) -> Iterator[tuple[int, Seen]]:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     authority.issue_cert("hooks.test").configure_cert(context)
 
-    def noted(sock: ssl.SSLSocket, name: str | None, _context: ssl.SSLContext) -> None:
+    def noted(sock: ssl.SSLObject, name: str, _context: ssl.SSLContext) -> None:
         with seen.lock:
             seen.names.append(name)
 

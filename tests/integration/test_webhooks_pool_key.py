@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from plansmith.adapters.webhooks.sender import HttpSender, PoolKey
+from plansmith.adapters.webhooks.connections import PoolKey
+from plansmith.adapters.webhooks.sender import HttpSender
 from plansmith.application.webhooks.ports import Due
 
 SECRET = "whsec_" + "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleQ=="
