@@ -419,7 +419,10 @@ class Model:
         pending = sub.stopped[-1] if sub.stopped else None
         if pending is not None and not pending.cut and pending.period_start == sub.start:
             start, spans = min(start, pending.start), pending.spans + spans
-            last, closes = max(last, pending.last), max(closes, pending.stopped_at)
+            # a stop closes it at its instant, even on the date a restart kept open to its
+            # end (no event after the stop counts); a cut keeps that end, as the product does
+            last = max(last, pending.last)
+            closes = max(closes, pending.stopped_at) if cut else closes
             sub.stopped.remove(pending)
             sub.closed.remove(pending)
         if last < start:  # its window had not begun (it starts the day after)
