@@ -97,15 +97,20 @@ def _plain_server(seen: Seen, **kwargs: Any) -> ThreadingHTTPServer:
     return httpd
 
 
+def _trusting_sender(authority: trustme.CA) -> HttpSender:
+    """Every name resolves to 127.0.0.1; certificates of the test's authority are trusted."""
+    trusting = ssl.create_default_context()
+    authority.configure_trust(trusting)
+    return HttpSender(
+        allow_private=True, threads=1, resolver=lambda h, p: ["127.0.0.1"], context=trusting
+    )
+
+
 def test_https_goes_to_the_checked_address_with_the_urls_name_in_sni_and_the_check(
     authority: trustme.CA, tls_server: tuple[int, Seen]
 ) -> None:
     port, seen = tls_server
-    trusting = ssl.create_default_context()
-    authority.configure_trust(trusting)
-    sender = HttpSender(
-        allow_private=True, threads=1, resolver=lambda h, p: ["127.0.0.1"], context=trusting
-    )
+    sender = _trusting_sender(authority)
     try:
         first = sender.send_one(_due(1, f"https://hooks.test:{port}/in"))
         second = sender.send_one(_due(2, f"https://hooks.test:{port}/in"))
@@ -123,11 +128,7 @@ def test_https_to_a_name_the_certificate_does_not_carry_is_a_failed_attempt(
 ) -> None:
     """other.test resolves to the same address, which holds hooks.test's certificate."""
     port, seen = tls_server
-    trusting = ssl.create_default_context()
-    authority.configure_trust(trusting)
-    sender = HttpSender(
-        allow_private=True, threads=1, resolver=lambda h, p: ["127.0.0.1"], context=trusting
-    )
+    sender = _trusting_sender(authority)
     try:
         answer = sender.send_one(_due(1, f"https://other.test:{port}/in"))
     finally:
