@@ -9,11 +9,10 @@ On SQLite and PostgreSQL, through the API under a sandbox's test clock (drafts w
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi.testclient import TestClient
 
 from tests.conftest import Tenant
+from tests.integration.balance_credit_support import advance, cancel_now, ok, subscribe
 
 START = "2027-08-30T05:00:00Z"
 OLD, NEW = 30000, 10000  # JPY a month, no tax
@@ -44,11 +43,6 @@ def _sandbox(client: TestClient, tenant: Tenant) -> dict[str, str]:
     return headers
 
 
-def _ok(response: Any) -> Any:
-    assert response.is_success, response.text
-    return response.json()
-
-
 def _declining_account(client: TestClient, headers: dict[str, str], n: int) -> str:
     body = {
         "name": f"Account {n}",
@@ -56,23 +50,10 @@ def _declining_account(client: TestClient, headers: dict[str, str], n: int) -> s
         "currency": "JPY",
         "time_zone": "Europe/London",
     }
-    account_id: str = _ok(client.post("/v1/accounts", json=body, headers=headers))["id"]
+    account_id: str = ok(client.post("/v1/accounts", json=body, headers=headers))["id"]
     card = {"source": "tok_sandbox_insufficient_funds"}
-    _ok(client.post(f"/v1/accounts/{account_id}/payment_methods", json=card, headers=headers))
+    ok(client.post(f"/v1/accounts/{account_id}/payment_methods", json=card, headers=headers))
     return account_id
-
-
-def _subscribe(client: TestClient, headers: dict[str, str], account_id: str, plan: str) -> str:
-    body = {"account_id": account_id, "plan": plan}
-    return str(_ok(client.post("/v1/subscriptions", json=body, headers=headers))["id"])
-
-
-def _cancel_now(client: TestClient, headers: dict[str, str], sub_id: str) -> None:
-    _ok(client.post(f"/v1/subscriptions/{sub_id}/cancel", json={"when": "now"}, headers=headers))
-
-
-def _advance(client: TestClient, headers: dict[str, str], to: str) -> None:
-    _ok(client.post("/v1/test_clock/advance", json={"to": to}, headers=headers))
 
 
 def test_a_cancellations_credit_pays_the_older_failing_invoice_before_the_new_one(
@@ -80,18 +61,18 @@ def test_a_cancellations_credit_pays_the_older_failing_invoice_before_the_new_on
 ) -> None:
     headers = _sandbox(client, tenant)
     accounts = [_declining_account(client, headers, n) for n in range(ACCOUNTS)]
-    old = {a: _subscribe(client, headers, a, "old") for a in accounts}
-    _advance(client, headers, "2027-08-30T19:00:00Z")  # each "old" invoice declined: dunning
+    old = {a: subscribe(client, headers, a, "old") for a in accounts}
+    advance(client, headers, "2027-08-30T19:00:00Z")  # each "old" invoice declined: dunning
     new = {}
     for account_id in accounts:
-        _cancel_now(client, headers, old[account_id])  # the whole period back: 30,000
-        new[account_id] = _subscribe(client, headers, account_id, "new")
+        cancel_now(client, headers, old[account_id])  # the whole period back: 30,000
+        new[account_id] = subscribe(client, headers, account_id, "new")
 
     # Both drafts (the credit, the new invoice) are made at 19:00 and finalized at 20:00.
-    _advance(client, headers, "2027-08-30T21:00:00Z")
+    advance(client, headers, "2027-08-30T21:00:00Z")
 
     for account_id in accounts:
-        invoices = _ok(client.get(f"/v1/invoices?account_id={account_id}", headers=headers))
+        invoices = ok(client.get(f"/v1/invoices?account_id={account_id}", headers=headers))
         by_sub = {
             (i["subscription_id"], i["totals"]["total"] > 0): i
             for i in invoices["data"]
@@ -102,9 +83,9 @@ def test_a_cancellations_credit_pays_the_older_failing_invoice_before_the_new_on
         assert (failing["status"], failing["totals"]["amount_due"]) == ("paid", 0)
         assert (fresh["status"], fresh["totals"]["credit_applied"]) == ("open", 0)
         assert fresh["totals"]["amount_due"] == NEW
-        balance = _ok(client.get(f"/v1/accounts/{account_id}/balance", headers=headers))
+        balance = ok(client.get(f"/v1/accounts/{account_id}/balance", headers=headers))
         assert balance["balance"] == 0
-        sub = _ok(client.get(f"/v1/subscriptions/{new[account_id]}", headers=headers))
+        sub = ok(client.get(f"/v1/subscriptions/{new[account_id]}", headers=headers))
         assert sub["status"] == "past_due"  # its own invoice was declined
 
 
@@ -113,25 +94,25 @@ def test_what_the_older_invoice_does_not_need_goes_to_the_new_one(
 ) -> None:
     headers = _sandbox(client, tenant)
     accounts = [_declining_account(client, headers, n) for n in range(ACCOUNTS)]
-    old = {a: _subscribe(client, headers, a, "old") for a in accounts}
-    _advance(client, headers, "2027-08-30T19:00:00Z")
+    old = {a: subscribe(client, headers, a, "old") for a in accounts}
+    advance(client, headers, "2027-08-30T19:00:00Z")
     new = {}
     for account_id in accounts:
         # A credit note of 25,000 on the failing invoice leaves it owing 5,000.
-        invoice = _ok(client.get(f"/v1/invoices?account_id={account_id}", headers=headers))
+        invoice = ok(client.get(f"/v1/invoices?account_id={account_id}", headers=headers))
         note = {"amount": 25000, "reason": "goodwill"}
-        _ok(
+        ok(
             client.post(
                 f"/v1/invoices/{invoice['data'][0]['id']}/credit_notes", json=note, headers=headers
             )
         )
-        _cancel_now(client, headers, old[account_id])
-        new[account_id] = _subscribe(client, headers, account_id, "new")
+        cancel_now(client, headers, old[account_id])
+        new[account_id] = subscribe(client, headers, account_id, "new")
 
-    _advance(client, headers, "2027-08-30T21:00:00Z")
+    advance(client, headers, "2027-08-30T21:00:00Z")
 
     for account_id in accounts:
-        invoices = _ok(client.get(f"/v1/invoices?account_id={account_id}", headers=headers))
+        invoices = ok(client.get(f"/v1/invoices?account_id={account_id}", headers=headers))
         fresh = next(
             i
             for i in invoices["data"]
@@ -139,5 +120,5 @@ def test_what_the_older_invoice_does_not_need_goes_to_the_new_one(
         )
         # The credit of 30,000: 5,000 to the older invoice, 10,000 to the new one, 15,000 left.
         assert (fresh["status"], fresh["totals"]["credit_applied"]) == ("paid", NEW)
-        balance = _ok(client.get(f"/v1/accounts/{account_id}/balance", headers=headers))
+        balance = ok(client.get(f"/v1/accounts/{account_id}/balance", headers=headers))
         assert balance["balance"] == 15000

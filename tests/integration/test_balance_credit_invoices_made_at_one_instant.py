@@ -15,6 +15,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.conftest import Tenant
+from tests.integration.balance_credit_support import advance, cancel_now, ok, subscribe
 
 START = "2027-08-30T05:00:00Z"
 RENEWAL = "2027-09-30T00:00:00Z"  # the monthly period's end, local midnight (UTC)
@@ -32,11 +33,6 @@ def _plan(code: str, amount: int) -> dict[str, object]:
     }
 
 
-def _ok(response: Any) -> Any:
-    assert response.is_success, response.text
-    return response.json()
-
-
 def _sandbox(client: TestClient, tenant: Tenant) -> dict[str, str]:
     made = client.post("/v1/sandboxes", json={"test_clock_start": START}, headers=tenant.headers)
     assert made.status_code == 201, made.text
@@ -47,39 +43,26 @@ def _sandbox(client: TestClient, tenant: Tenant) -> dict[str, str]:
         ("/v1/plans", _plan("old", OLD)),
         ("/v1/plans", _plan("new", NEW)),
     ):
-        _ok(client.post(path, json=body, headers=headers))
+        ok(client.post(path, json=body, headers=headers))
     return headers
 
 
 def _card(client: TestClient, headers: dict[str, str], account_id: str, source: str) -> None:
     card = {"source": source, "make_default": True}
-    _ok(client.post(f"/v1/accounts/{account_id}/payment_methods", json=card, headers=headers))
+    ok(client.post(f"/v1/accounts/{account_id}/payment_methods", json=card, headers=headers))
 
 
 def _account(client: TestClient, headers: dict[str, str], n: int, source: str) -> str:
     body = {"name": f"Account {n}", "email": f"a{n}@example.com", "currency": "JPY"}
     body["time_zone"] = "UTC"
-    account_id: str = _ok(client.post("/v1/accounts", json=body, headers=headers))["id"]
+    account_id: str = ok(client.post("/v1/accounts", json=body, headers=headers))["id"]
     _card(client, headers, account_id, source)
     return account_id
 
 
-def _subscribe(client: TestClient, headers: dict[str, str], account_id: str, plan: str) -> str:
-    body = {"account_id": account_id, "plan": plan}
-    return str(_ok(client.post("/v1/subscriptions", json=body, headers=headers))["id"])
-
-
-def _cancel_now(client: TestClient, headers: dict[str, str], sub_id: str) -> None:
-    _ok(client.post(f"/v1/subscriptions/{sub_id}/cancel", json={"when": "now"}, headers=headers))
-
-
-def _advance(client: TestClient, headers: dict[str, str], to: str) -> None:
-    _ok(client.post("/v1/test_clock/advance", json={"to": to}, headers=headers))
-
-
 def _owing(client: TestClient, headers: dict[str, str], account_id: str, sub_id: str) -> Any:
     """The subscription's invoices that bill something."""
-    invoices = _ok(client.get(f"/v1/invoices?account_id={account_id}", headers=headers))
+    invoices = ok(client.get(f"/v1/invoices?account_id={account_id}", headers=headers))
     return [
         i for i in invoices["data"] if i["subscription_id"] == sub_id and i["totals"]["total"] > 0
     ]
@@ -94,9 +77,9 @@ def _paid_old_and_declined_new(
     assert (renewal["status"], renewal["totals"]["credit_applied"]) == ("paid", OLD), renewal
     assert (fresh["status"], fresh["totals"]["credit_applied"]) == ("open", 0), fresh
     assert fresh["totals"]["amount_due"] == NEW
-    balance = _ok(client.get(f"/v1/accounts/{account_id}/balance", headers=headers))
+    balance = ok(client.get(f"/v1/accounts/{account_id}/balance", headers=headers))
     assert balance["balance"] == 0
-    sub = _ok(client.get(f"/v1/subscriptions/{new}", headers=headers))
+    sub = ok(client.get(f"/v1/subscriptions/{new}", headers=headers))
     assert sub["status"] == "past_due"  # its own invoice was declined
 
 
@@ -105,16 +88,16 @@ def test_a_renewal_made_at_the_instant_of_a_new_subscription_takes_the_credit_fi
 ) -> None:
     headers = _sandbox(client, tenant)
     accounts = [_account(client, headers, n, "tok_sandbox_success") for n in range(ACCOUNTS)]
-    old = {a: _subscribe(client, headers, a, "old") for a in accounts}
-    _advance(client, headers, RENEWAL)  # each "old" renewed: a draft made at the renewal
+    old = {a: subscribe(client, headers, a, "old") for a in accounts}
+    advance(client, headers, RENEWAL)  # each "old" renewed: a draft made at the renewal
     new = {}
     for account_id in accounts:
         _card(client, headers, account_id, "tok_sandbox_insufficient_funds")
-        _cancel_now(client, headers, old[account_id])  # the renewed period back: 30,000
-        new[account_id] = _subscribe(client, headers, account_id, "new")
+        cancel_now(client, headers, old[account_id])  # the renewed period back: 30,000
+        new[account_id] = subscribe(client, headers, account_id, "new")
 
     # Three drafts made at 00:00 (renewal, credit, new invoice), finalized at 01:00.
-    _advance(client, headers, "2027-09-30T02:00:00Z")
+    advance(client, headers, "2027-09-30T02:00:00Z")
 
     for account_id in accounts:
         _paid_old_and_declined_new(client, headers, account_id, old[account_id], new[account_id])
