@@ -13,10 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from plansmith.adapters.clock import TestClock
-from plansmith.bootstrap import Plansmith, Settings, bootstrap
+from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 from tests.integration.webhook_receiver import Receiver, receiving
-from tests.integration.webhook_support import relay_all
+from tests.integration.webhook_support import relay_all, webhook_app
 from tests.simulation.small_history import Calls, History, first_period, second_period
 
 AFTER_FEB = datetime(2026, 2, 28, 16, tzinfo=UTC)  # Mar 1 01:00 in Tokyo: the next period
@@ -24,16 +24,8 @@ AFTER_FEB = datetime(2026, 2, 28, 16, tzinfo=UTC)  # Mar 1 01:00 in Tokyo: the n
 
 @pytest.fixture
 def container(db_url: str, clock: TestClock) -> Iterator[Plansmith]:
-    settings = Settings(
-        database_url=db_url,
-        secret_key="test-secret",
-        base_url="http://testserver",
-        invoice_grace_minutes=0,
-        webhooks_allow_private=True,  # the receiver is on 127.0.0.1
-    )
-    app = bootstrap(settings, clock=clock)
-    yield app
-    app.dispose()
+    with webhook_app(db_url, clock, invoice_grace_minutes=0) as app:
+        yield app
 
 
 @pytest.fixture

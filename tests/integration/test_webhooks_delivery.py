@@ -19,23 +19,22 @@ from fastapi.testclient import TestClient
 from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
 from plansmith.application.webhooks.fan_out import WebhookFanOut
-from plansmith.bootstrap import Plansmith, Settings, bootstrap
+from plansmith.bootstrap import Plansmith
 from tests.conftest import Tenant
 from tests.integration.webhook_receiver import Receiver, receiving
-from tests.integration.webhook_support import count, deliveries, publish_payments, relay_all
+from tests.integration.webhook_support import (
+    count,
+    deliveries,
+    publish_payments,
+    relay_all,
+    webhook_app,
+)
 
 
 @pytest.fixture
 def container(db_url: str, clock: TestClock) -> Iterator[Plansmith]:
-    settings = Settings(
-        database_url=db_url,
-        secret_key="test-secret",
-        base_url="http://testserver",
-        webhooks_allow_private=True,  # the receiver is on 127.0.0.1
-    )
-    app = bootstrap(settings, clock=clock)
-    yield app
-    app.dispose()
+    with webhook_app(db_url, clock) as app:
+        yield app
 
 
 @pytest.fixture

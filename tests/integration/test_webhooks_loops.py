@@ -13,28 +13,25 @@ from fastapi.testclient import TestClient
 
 from plansmith.adapters.clock import TestClock
 from plansmith.application.webhooks.delivery import DeliveryWorker
-from plansmith.bootstrap import Plansmith, Settings, bootstrap
+from plansmith.bootstrap import Plansmith
 from plansmith.entrypoints.webhook_loop import DeliveryLoop, until_idle
 from tests.conftest import Tenant
 from tests.integration.webhook_receiver import Receiver, receiving
-from tests.integration.webhook_support import attempts, deliveries, publish_payments, relay_all
+from tests.integration.webhook_support import (
+    attempts,
+    deliveries,
+    publish_payments,
+    relay_all,
+    webhook_app,
+)
 
 EVENTS = 120
 
 
 @pytest.fixture
 def container(db_url: str, clock: TestClock) -> Iterator[Plansmith]:
-    settings = Settings(
-        database_url=db_url,
-        secret_key="test-secret",
-        base_url="http://testserver",
-        webhooks_allow_private=True,  # the receiver is on 127.0.0.1
-        webhooks_loops=3,
-        webhooks_threads=4,
-    )
-    app = bootstrap(settings, clock=clock)
-    yield app
-    app.dispose()
+    with webhook_app(db_url, clock, webhooks_loops=3, webhooks_threads=4) as app:
+        yield app
 
 
 @pytest.fixture

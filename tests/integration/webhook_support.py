@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
+from plansmith.adapters.clock import TestClock
 from plansmith.adapters.db import tables as t
-from plansmith.bootstrap import Plansmith
+from plansmith.bootstrap import Plansmith, Settings, bootstrap
 from plansmith.domain.payments.events import PaymentSucceeded
+
+
+@contextmanager
+def webhook_app(db_url: str, clock: TestClock, **more: Any) -> Iterator[Plansmith]:
+    """An app whose webhook endpoints may point at 127.0.0.1, where the tests' receivers are."""
+    settings = Settings(
+        database_url=db_url,
+        secret_key="test-secret",
+        base_url="http://testserver",
+        webhooks_allow_private=True,
+        **more,
+    )
+    app = bootstrap(settings, clock=clock)
+    try:
+        yield app
+    finally:
+        app.dispose()
 
 
 def payment_event(org: str, n: int, at: datetime) -> PaymentSucceeded:
