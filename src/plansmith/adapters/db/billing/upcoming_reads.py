@@ -14,7 +14,18 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -47,6 +58,81 @@ A, AD, AR = t.accounts.c, t.invoice_addresses.c, t.account_tax_rates.c
 _SPAN = ("seq", "start_on", "end_on", "terms", "plan_name", "trial", "pay_per_day", "ended_by")
 
 
+# The statements below are built once, with bind parameters: building them per call (their
+# ~80 labelled columns, an alias's column collection) cost more CPU than running them.
+# Untyped: each use takes the type of the column it is compared with.
+ORG: BindParameter[Any] = bindparam("organization_id")
+ACCOUNT: BindParameter[Any] = bindparam("account_id")
+
+
+def _held_rows_statement(*more: ColumnElement[Any]) -> Select[Any]:
+    """The account with its default address and own tax rate, and its subscriptions with
+    their logs, in one statement: a row per span (the account alone when it holds none),
+    with ``more`` columns on each."""
+    return (
+        select(
+            *[c.label(f"acct_{c.name}") for c in t.accounts.c],
+            AR.tax_rate_id.label("own_tax_rate_id"),
+            *[c.label(f"address_{c.name}") for c in t.invoice_addresses.c],
+            *more,
+            t.subscriptions,
+            *[SP[name].label(f"span_{name}") for name in _SPAN],
+        )
+        .select_from(
+            t.accounts.outerjoin(t.account_tax_rates, AR.account_id == A.id)
+            .outerjoin(
+                t.invoice_addresses,
+                and_(AD.id == A.default_invoice_address_id, AD.organization_id == ORG),
+            )
+            .outerjoin(
+                t.subscriptions,
+                and_(S.account_id == A.id, S.organization_id == A.organization_id),
+            )
+            .outerjoin(t.subscription_spans, SP.subscription_id == S.id)
+        )
+        .where(A.organization_id == ORG, A.id == ACCOUNT)
+        .order_by(S.created_at, S.id, SP.seq)
+    )
+
+
+def _snapshot_rows() -> Select[Any]:
+    """The held rows with each subscription's last event."""
+    e = t.subscription_events.c
+    last = select(func.max(e.seq)).where(e.subscription_id == S.id).scalar_subquery()
+    return _held_rows_statement(last.label("last_event_seq"))
+
+
+def _holdings_rows() -> Select[Any]:
+    """The held rows with the catalog revision and, as one text the same on each row ("day
+    meter units" joined by ";", a meter code holds neither a space nor a ";"), the account's
+    paid packs since its earliest subscription's period: a list inside a row on both
+    databases."""
+    revision = select(R.revision).where(R.organization_id == ORG)
+    s2 = t.subscriptions.alias("held").c
+    since = select(func.min(s2.period_start)).where(s2.account_id == A.id)
+    packs = select(
+        func.aggregate_strings(
+            cast(P.period_start, String) + " " + P.meter + " " + cast(P.units, String), ";"
+        )
+    ).where(
+        P.account_id == A.id,
+        P.period_start >= since.scalar_subquery(),
+        P.status == PackStatus.PAID.value,
+    )
+    return _held_rows_statement(
+        revision.scalar_subquery().label("catalog_revision"),
+        packs.scalar_subquery().label("paid_packs"),
+    )
+
+
+_SNAPSHOT_ROWS, _HOLDINGS_ROWS = _snapshot_rows(), _holdings_rows()
+_TAX_RATES = (
+    select(t.tax_rates)
+    .where(t.tax_rates.c.organization_id == ORG)
+    .order_by(t.tax_rates.c.created_at)
+)
+
+
 class SqlUpcomingReads:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -58,9 +144,7 @@ class SqlUpcomingReads:
         book: PriceBook,
         moves: Mapping[str, RenewalMove],
     ) -> tuple[Account, InvoiceAddress | None, BillingSnapshot] | None:
-        e = t.subscription_events.c
-        last = select(func.max(e.seq)).where(e.subscription_id == S.id).scalar_subquery()
-        rows = self._held_rows(organization_id, account_id, last.label("last_event_seq"))
+        rows = self._held_rows(_SNAPSHOT_ROWS, organization_id, account_id)
         if not rows:
             return None
         account, address, own_rate, subs, logs = _held_of(rows)
@@ -97,26 +181,7 @@ class SqlUpcomingReads:
         """Two statements: the tax rates, and a row per span of each subscription (the account
         alone when it holds none) with the account, its default address and own tax rate, and
         as scalar subqueries the catalog revision and each subscription's paid packs."""
-        revision = select(R.revision).where(R.organization_id == organization_id)
-        s2 = t.subscriptions.alias("held").c
-        since = select(func.min(s2.period_start)).where(s2.account_id == A.id)
-        # One text for the account, the same on each row ("day meter units" joined by ";",
-        # a meter code holds neither a space nor a ";"): a list inside a row on both databases.
-        packs = select(
-            func.aggregate_strings(
-                cast(P.period_start, String) + " " + P.meter + " " + cast(P.units, String), ";"
-            )
-        ).where(
-            P.account_id == A.id,
-            P.period_start >= since.scalar_subquery(),
-            P.status == PackStatus.PAID.value,
-        )
-        rows = self._held_rows(
-            organization_id,
-            account_id,
-            revision.scalar_subquery().label("catalog_revision"),
-            packs.scalar_subquery().label("paid_packs"),
-        )
+        rows = self._held_rows(_HOLDINGS_ROWS, organization_id, account_id)
         if not rows:
             return None
         account, address, own_rate, subs, logs = _held_of(rows)
@@ -132,50 +197,14 @@ class SqlUpcomingReads:
         )
 
     def _held_rows(
-        self, organization_id: str, account_id: str, *more: ColumnElement[Any]
+        self, statement: Select[Any], organization_id: str, account_id: str
     ) -> list[Row[Any]]:
-        """The account with its default address and own tax rate, and its subscriptions with
-        their logs, in one statement: a row per span (the account alone when it holds none),
-        with ``more`` columns on each."""
-        q = (
-            select(
-                *[c.label(f"acct_{c.name}") for c in t.accounts.c],
-                AR.tax_rate_id.label("own_tax_rate_id"),
-                *[c.label(f"address_{c.name}") for c in t.invoice_addresses.c],
-                *more,
-                t.subscriptions,
-                *[SP[name].label(f"span_{name}") for name in _SPAN],
-            )
-            .select_from(
-                t.accounts.outerjoin(t.account_tax_rates, AR.account_id == A.id)
-                .outerjoin(
-                    t.invoice_addresses,
-                    and_(
-                        AD.id == A.default_invoice_address_id,
-                        AD.organization_id == organization_id,
-                    ),
-                )
-                .outerjoin(
-                    t.subscriptions,
-                    and_(S.account_id == A.id, S.organization_id == A.organization_id),
-                )
-                .outerjoin(t.subscription_spans, SP.subscription_id == S.id)
-            )
-            .where(A.organization_id == organization_id, A.id == account_id)
-            .order_by(S.created_at, S.id, SP.seq)
-        )
-        return list(self.session.execute(q))
+        ids = {"organization_id": organization_id, "account_id": account_id}
+        return list(self.session.execute(statement, ids))
 
     def _tax_rates(self, organization_id: str) -> tuple[TaxRate, ...]:
-        tr = t.tax_rates.c
-        return tuple(
-            rate_of_row(row)
-            for row in self.session.execute(
-                select(t.tax_rates)
-                .where(tr.organization_id == organization_id)
-                .order_by(tr.created_at)
-            )
-        )
+        rows = self.session.execute(_TAX_RATES, {"organization_id": organization_id})
+        return tuple(rate_of_row(row) for row in rows)
 
     def _pending(self, ids: Sequence[str]) -> dict[str, list[tuple[str, BillableItem]]]:
         pending: dict[str, list[tuple[str, BillableItem]]] = {i: [] for i in ids}
