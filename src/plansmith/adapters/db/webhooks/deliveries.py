@@ -8,12 +8,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import Update, bindparam, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from plansmith.adapters.db import tables as t
 from plansmith.adapters.db.bulk import bulk_insert
 from plansmith.adapters.db.events.outbox import write_events
+from plansmith.adapters.db.tables.base import UTCDateTime
 from plansmith.adapters.db.webhooks.repositories import endpoint_of
 from plansmith.application.kernel.ids import new_ids
 from plansmith.application.webhooks.ports import Due, Outcome
@@ -24,6 +25,39 @@ D = t.webhook_deliveries.c
 MAX_ERROR = 2000
 
 
+def _take(locking: bool) -> Update:
+    """The statement that leases the earliest due deliveries of enabled endpoints, built once
+    (its parameters: now, until, holder, limit); on PostgreSQL the rows are picked FOR
+    UPDATE SKIP LOCKED, so two workers never take one."""
+    now = bindparam("now", type_=UTCDateTime())
+    pick = (
+        select(D.id)
+        .join(t.webhook_endpoints, E.id == D.endpoint_id)
+        .where(
+            D.state == "pending",
+            D.next_attempt_at <= now,
+            (D.lease_until.is_(None)) | (D.lease_until <= now),
+            E.enabled.is_(True),
+        )
+        .order_by(D.next_attempt_at)
+        .limit(bindparam("limit"))
+    )
+    if locking:
+        pick = pick.with_for_update(of=t.webhook_deliveries, skip_locked=True)
+    return (
+        update(t.webhook_deliveries)
+        .where(D.id.in_(pick.scalar_subquery()))
+        .values(
+            lease_until=bindparam("until", type_=UTCDateTime()),
+            leased_by=bindparam("holder"),
+        )
+        .returning(D.id, D.endpoint_id, D.event_id, D.body, D.attempts, D.round_attempts)
+    )
+
+
+_TAKE, _TAKE_LOCKING = _take(False), _take(True)
+
+
 class SqlDeliveryStore:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._sessions = session_factory
@@ -31,25 +65,9 @@ class SqlDeliveryStore:
     def take_due(self, holder: str, now: datetime, until: datetime, limit: int) -> Sequence[Due]:
         with self._sessions() as session:
             postgres = session.get_bind().dialect.name == "postgresql"
-            pick = (
-                select(D.id)
-                .join(t.webhook_endpoints, E.id == D.endpoint_id)
-                .where(
-                    D.state == "pending",
-                    D.next_attempt_at <= now,
-                    (D.lease_until.is_(None)) | (D.lease_until <= now),
-                    E.enabled.is_(True),
-                )
-                .order_by(D.next_attempt_at)
-                .limit(limit)
-            )
-            if postgres:
-                pick = pick.with_for_update(of=t.webhook_deliveries, skip_locked=True)
             taken = session.execute(
-                update(t.webhook_deliveries)
-                .where(D.id.in_(pick.scalar_subquery()))
-                .values(lease_until=until, leased_by=holder)
-                .returning(D.id, D.endpoint_id, D.event_id, D.body, D.attempts, D.round_attempts)
+                _TAKE_LOCKING if postgres else _TAKE,
+                {"now": now, "until": until, "holder": holder, "limit": limit},
             ).all()
             if not taken:
                 session.commit()
@@ -62,22 +80,20 @@ class SqlDeliveryStore:
                 ).mappings()
             }
             session.commit()
-        found = []
-        for row in sorted(taken, key=lambda r: r.id):
-            endpoint = endpoints[row.endpoint_id]
-            found.append(
-                Due(
-                    delivery_id=row.id,
-                    endpoint_id=row.endpoint_id,
-                    event_id=row.event_id,
-                    url=endpoint.url,
-                    body=row.body,
-                    secrets=endpoint.secrets(now),
-                    attempts=row.attempts,
-                    round_attempts=row.round_attempts,
-                )
+        secrets = {key: endpoint.secrets(now) for key, endpoint in endpoints.items()}
+        return [
+            Due(
+                delivery_id=row.id,
+                endpoint_id=row.endpoint_id,
+                event_id=row.event_id,
+                url=endpoints[row.endpoint_id].url,
+                body=row.body,
+                secrets=secrets[row.endpoint_id],
+                attempts=row.attempts,
+                round_attempts=row.round_attempts,
             )
-        return found
+            for row in sorted(taken, key=lambda r: r.id)
+        ]
 
     def record(
         self,
@@ -209,22 +225,49 @@ _MOVE_ALL = text(
 )
 
 
+# The deliveries of a batch that succeeded with one status: the same values for all, their
+# ids sent as one text (ids we make hold no comma); an array parameter costs the driver a Python
+# call per element, a fifth of what recording a batch cost.
+_SUCCEEDED = text(
+    """
+    UPDATE webhook_deliveries
+    SET state = 'succeeded', attempts = attempts + 1, round_attempts = round_attempts + 1,
+        next_attempt_at = NULL, lease_until = NULL, leased_by = NULL,
+        last_status = :status, last_error = NULL, updated_at = :at
+    WHERE id = ANY(string_to_array(:ids, ',')) AND leased_by = :holder
+    """
+)
+
+
 def _move_all(session: Session, moves: Sequence[dict[str, Any]]) -> None:
-    """Every delivery of the batch moved on: one statement on PostgreSQL (arrays unnested),
-    an executemany on SQLite."""
+    """Every delivery of the batch moved on: on PostgreSQL one statement per status of the
+    successes and one for the rest (arrays unnested), on SQLite an executemany."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            _MOVE_ALL,
-            {
-                "ids": [m["b_id"] for m in moves],
-                "states": [m["b_state"] for m in moves],
-                "nexts": [m["b_next"] for m in moves],
-                "statuses": [m["b_status"] for m in moves],
-                "errors": [m["b_error"] for m in moves],
-                "ats": [m["b_at"] for m in moves],
-                "holder": moves[0]["b_holder"],
-            },
-        )
+        succeeded: dict[tuple[int, datetime], list[str]] = {}
+        rest = []
+        for m in moves:
+            if m["b_state"] == "succeeded" and m["b_error"] is None and "," not in m["b_id"]:
+                succeeded.setdefault((m["b_status"], m["b_at"]), []).append(m["b_id"])
+            else:
+                rest.append(m)
+        for (status, at), ids in succeeded.items():
+            session.execute(
+                _SUCCEEDED,
+                {"ids": ",".join(ids), "status": status, "at": at, "holder": moves[0]["b_holder"]},
+            )
+        if rest:
+            session.execute(
+                _MOVE_ALL,
+                {
+                    "ids": [m["b_id"] for m in rest],
+                    "states": [m["b_state"] for m in rest],
+                    "nexts": [m["b_next"] for m in rest],
+                    "statuses": [m["b_status"] for m in rest],
+                    "errors": [m["b_error"] for m in rest],
+                    "ats": [m["b_at"] for m in rest],
+                    "holder": rest[0]["b_holder"],
+                },
+            )
         return
     session.execute(
         update(t.webhook_deliveries)
