@@ -19,9 +19,10 @@ from datetime import timedelta
 import httpx
 
 from tests.simulation import actions as a
-from tests.simulation.driver import Difference, Driver
+from tests.simulation.driver import Driver
 from tests.simulation.generator import History, generate
 from tests.simulation.invariants import invariant_violations
+from tests.simulation.invoice_comparison import Difference
 
 # An organization to play one history in: its HTTP client and the sandbox key's headers, its
 # test clock at the history's start.

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.simulation.driver import matching
+from tests.simulation.invoice_comparison import matching
 from tests.simulation.model import Account, Invoice, Item, Sub
 
 D = date
