@@ -20,21 +20,25 @@ from plansmith.adapters.webhooks.sender import HttpSender
 from plansmith.application.webhooks import endpoints as uc
 from plansmith.application.webhooks.delivery import DeliveryWorker
 from plansmith.application.webhooks.ports import Answer, Due, Outcome
-from plansmith.bootstrap import Plansmith, Settings, bootstrap
+from plansmith.bootstrap import Plansmith
 from plansmith.domain.webhooks.endpoints import DISABLE_AFTER, DISABLE_AFTER_EVENTS
 from tests.conftest import Tenant
 from tests.integration.webhook_receiver import Receiver, receiving
-from tests.integration.webhook_support import attempts, deliveries, publish_payments, relay_all
+from tests.integration.webhook_support import (
+    attempts,
+    deliveries,
+    publish_payments,
+    relay_all,
+    webhook_app,
+)
 
 LEASE = timedelta(seconds=60)
 
 
 @pytest.fixture
 def container(db_url: str, clock: TestClock) -> Iterator[Plansmith]:
-    settings = Settings(database_url=db_url, secret_key="test-secret", webhooks_allow_private=True)
-    app = bootstrap(settings, clock=clock)
-    yield app
-    app.dispose()
+    with webhook_app(db_url, clock) as app:
+        yield app
 
 
 @pytest.fixture
