@@ -9,6 +9,12 @@ opened from the file, since writing the PDF subsets that one in place. The copy 
 state fpdf's own parse leaves it in (the same tables read from the file), so the PDF is byte
 for byte the one ``add_font`` makes. Parsed fonts are only read once made: documents in
 several threads may copy the same one.
+
+A document's font also leaves out, from the start, the OpenType layout tables (GDEF, GSUB,
+GPOS) that fpdf drops when it subsets the font for the PDF: fontTools' subsetter reads them
+all before dropping them (a sixth of a Japanese PDF's time, for the CJK font's GSUB), and fpdf
+shapes text with HarfBuzz from the file, not from these. The tests compare the bytes with
+fpdf's own ``add_font`` (constraints.txt pins fpdf2 and fontTools).
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ class _Parsed:
     font: TTFFont  # as fpdf parsed it; never part of a document (its fontTools font closed)
     tables: tuple[str, ...]  # the tables fpdf read from the file while parsing, in that order
 
+
+# Dropped by fpdf's output (fpdf.output.OutputProducer._add_fonts) whatever the document.
+LAYOUT_TABLES = ("GDEF", "GSUB", "GPOS")
 
 _parsed: dict[tuple[str, str, Path], _Parsed] = {}
 _lock = threading.Lock()
@@ -65,6 +74,10 @@ def add_font(pdf: FPDF, family: str, style: str, path: Path) -> None:
     font.ttfont = TTFont(path, recalcTimestamp=False, lazy=True)
     for tag in known.tables:
         font.ttfont[tag]  # read now, as fpdf's parse does: the PDF must not differ
+    if "kern" not in font.ttfont:  # the subsetter keeps or drops "kern" by what GPOS does
+        for tag in LAYOUT_TABLES:
+            if tag in font.ttfont:
+                del font.ttfont[tag]
     font.desc = copy.copy(known.font.desc)  # output names it and numbers it
     font.cw = known.font.cw.copy()  # a defaultdict: reading an unknown character adds it
     font.cmap = dict(known.font.cmap)
