@@ -31,7 +31,7 @@ from fpdf.fonts import SubsetMap, TTFFont
 
 @dataclass(frozen=True)
 class _Parsed:
-    font: TTFFont  # as fpdf parsed it; never part of a document (its fontTools font closed)
+    font: TTFFont  # as fpdf parsed it, without its fontTools font; never part of a document
     tables: tuple[str, ...]  # the tables fpdf read from the file while parsing, in that order
 
 
@@ -49,6 +49,7 @@ def _parse(family: str, style: str, path: Path) -> _Parsed:
     assert isinstance(font, TTFFont)
     tables = tuple(tag for tag in font.ttfont.tables if tag != "GlyphOrder")
     font.close()
+    del font.ttfont  # its decompiled tables: each document reads its own
     return _Parsed(font, tables)
 
 
