@@ -30,6 +30,7 @@ from fontTools.varLib import instancer
 from fpdf import FPDF, FontFace
 from fpdf.enums import Align, TableBordersLayout, XPos, YPos
 
+from plansmith.entrypoints.webui import pdf_fonts
 from plansmith.entrypoints.webui.invoice_document import InvoiceDocument, Shown, Table
 
 BODY, CJK, ARABIC = "body", "cjk", "arabic"
@@ -105,7 +106,10 @@ class _Pdf(FPDF):
         self.set_auto_page_break(True, margin=MARGIN + 5)
         for (family, style), path in _font_files().items():
             if family == BODY:
-                self.add_font(family, style, path)
+                self.font_file(family, style, path)
+
+    def font_file(self, family: str, style: str, path: Path) -> None:
+        pdf_fonts.add_font(self, family, style, path)  # parsed once per process
 
     @property
     def start(self) -> Align:
@@ -119,7 +123,7 @@ class _Pdf(FPDF):
     def _needs(self, family: str) -> None:
         if family in self.fallbacks:
             return
-        self.add_font(family, "", _font_file(family))
+        self.font_file(family, "", _font_file(family))
         self.fallbacks.append(family)
         self.set_fallback_fonts(self.fallbacks, exact_match=False)
         if family == ARABIC:
@@ -294,7 +298,10 @@ DRAW: dict[str, Callable[[_Pdf, InvoiceDocument], None]] = {
 
 
 def render_pdf(document: InvoiceDocument) -> bytes:
-    pdf = _Pdf(document)
+    return _render(_Pdf(document), document)
+
+
+def _render(pdf: _Pdf, document: InvoiceDocument) -> bytes:
     pdf.set_title(pdf.text_of(document.title))
     pdf.set_author(pdf.text_of(document.seller.lines[0]))
     pdf.set_lang(document.lang.replace("_", "-"))
