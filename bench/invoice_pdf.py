@@ -1,5 +1,5 @@
 """Benchmark: CPU per invoice PDF, with each font file parsed once per process (pdf_fonts,
-ADR 0039) and parsed for every document (fpdf's own ``add_font``, as before), alternating in
+ADR 0038) and parsed for every document (fpdf's own ``add_font``, as before), alternating in
 one process.
 
     .venv/bin/python bench/invoice_pdf.py [--renders 5]

@@ -1,4 +1,4 @@
-"""Fonts are parsed once per process (pdf_fonts, ADR 0039), and no document sees another's
+"""Fonts are parsed once per process (pdf_fonts, ADR 0038), and no document sees another's
 state: English, Japanese, Arabic and mixed invoices, rendered again and again in one process,
 interleaved and from several threads at once, are byte for byte the PDFs fpdf makes when it
 parses the font files itself for each document (``FPDF.add_font``)."""

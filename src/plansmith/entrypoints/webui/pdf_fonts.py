@@ -1,4 +1,4 @@
-"""Fonts parsed once per process for fpdf2 documents (ADR 0039).
+"""Fonts parsed once per process for fpdf2 documents (ADR 0038).
 
 ``FPDF.add_font`` parses the font file for every document: the character map, every glyph's
 width and id, the font descriptor (half a second for the 16 MB CJK font, a tenth of the cost
