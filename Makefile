@@ -43,7 +43,7 @@ format: install
 test: install browser-tools
 	scripts/test-services.sh
 	$(MAKE) --no-print-directory lint
-	PLANSMITH_BROWSER_CHECKS=required $(BIN)/pytest -n auto --dist loadfile
+	PLANSMITH_BROWSER_CHECKS=required $(BIN)/pytest -n auto --dist worksteal
 
 # Random account histories against the reference model (docs/simulation.md): SEEDS histories
 # from seed FIRST, on SQLite; DATABASE=postgresql for PostgreSQL, JOBS=2 for two processes.
