@@ -12,35 +12,17 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from tests.conftest import Tenant
-from tests.integration.balance_credit_support import advance, cancel_now, ok, subscribe
+from tests.integration.balance_credit_support import (
+    advance,
+    cancel_now,
+    jpy_sandbox,
+    ok,
+    subscribe,
+)
 
 START = "2027-08-30T05:00:00Z"
 OLD, NEW = 30000, 10000  # JPY a month, no tax
 ACCOUNTS = 5  # each finalizes its two drafts in an order of its own: all must agree
-
-
-def _plan(code: str, amount: int) -> dict[str, object]:
-    return {
-        "code": code,
-        "name": code.title(),
-        "family": "service",
-        "publish": True,
-        "terms": {"base_prices": {"JPY": amount}},
-    }
-
-
-def _sandbox(client: TestClient, tenant: Tenant) -> dict[str, str]:
-    made = client.post("/v1/sandboxes", json={"test_clock_start": START}, headers=tenant.headers)
-    assert made.status_code == 201, made.text
-    headers = {"Authorization": f"Bearer {made.json()['api_key']['secret']}"}
-    family = {"code": "service", "name": "Service plans"}
-    for path, body in (
-        ("/v1/plan_families", family),
-        ("/v1/plans", _plan("old", OLD)),
-        ("/v1/plans", _plan("new", NEW)),
-    ):
-        assert client.post(path, json=body, headers=headers).status_code == 201
-    return headers
 
 
 def _declining_account(client: TestClient, headers: dict[str, str], n: int) -> str:
@@ -59,7 +41,7 @@ def _declining_account(client: TestClient, headers: dict[str, str], n: int) -> s
 def test_a_cancellations_credit_pays_the_older_failing_invoice_before_the_new_one(
     client: TestClient, tenant: Tenant
 ) -> None:
-    headers = _sandbox(client, tenant)
+    headers = jpy_sandbox(client, tenant, START, OLD, NEW)
     accounts = [_declining_account(client, headers, n) for n in range(ACCOUNTS)]
     old = {a: subscribe(client, headers, a, "old") for a in accounts}
     advance(client, headers, "2027-08-30T19:00:00Z")  # each "old" invoice declined: dunning
@@ -92,7 +74,7 @@ def test_a_cancellations_credit_pays_the_older_failing_invoice_before_the_new_on
 def test_what_the_older_invoice_does_not_need_goes_to_the_new_one(
     client: TestClient, tenant: Tenant
 ) -> None:
-    headers = _sandbox(client, tenant)
+    headers = jpy_sandbox(client, tenant, START, OLD, NEW)
     accounts = [_declining_account(client, headers, n) for n in range(ACCOUNTS)]
     old = {a: subscribe(client, headers, a, "old") for a in accounts}
     advance(client, headers, "2027-08-30T19:00:00Z")

@@ -15,36 +15,18 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.conftest import Tenant
-from tests.integration.balance_credit_support import advance, cancel_now, ok, subscribe
+from tests.integration.balance_credit_support import (
+    advance,
+    cancel_now,
+    jpy_sandbox,
+    ok,
+    subscribe,
+)
 
 START = "2027-08-30T05:00:00Z"
 RENEWAL = "2027-09-30T00:00:00Z"  # the monthly period's end, local midnight (UTC)
 OLD, NEW = 30000, 40000  # JPY a month, no tax
 ACCOUNTS = 6  # each finalizes its three drafts in an order of its own: all must agree
-
-
-def _plan(code: str, amount: int) -> dict[str, object]:
-    return {
-        "code": code,
-        "name": code.title(),
-        "family": "service",
-        "publish": True,
-        "terms": {"base_prices": {"JPY": amount}},
-    }
-
-
-def _sandbox(client: TestClient, tenant: Tenant) -> dict[str, str]:
-    made = client.post("/v1/sandboxes", json={"test_clock_start": START}, headers=tenant.headers)
-    assert made.status_code == 201, made.text
-    headers = {"Authorization": f"Bearer {made.json()['api_key']['secret']}"}
-    family = {"code": "service", "name": "Service plans"}
-    for path, body in (
-        ("/v1/plan_families", family),
-        ("/v1/plans", _plan("old", OLD)),
-        ("/v1/plans", _plan("new", NEW)),
-    ):
-        ok(client.post(path, json=body, headers=headers))
-    return headers
 
 
 def _card(client: TestClient, headers: dict[str, str], account_id: str, source: str) -> None:
@@ -86,7 +68,7 @@ def _paid_old_and_declined_new(
 def test_a_renewal_made_at_the_instant_of_a_new_subscription_takes_the_credit_first(
     client: TestClient, tenant: Tenant
 ) -> None:
-    headers = _sandbox(client, tenant)
+    headers = jpy_sandbox(client, tenant, START, OLD, NEW)
     accounts = [_account(client, headers, n, "tok_sandbox_success") for n in range(ACCOUNTS)]
     old = {a: subscribe(client, headers, a, "old") for a in accounts}
     advance(client, headers, RENEWAL)  # each "old" renewed: a draft made at the renewal
