@@ -78,3 +78,41 @@ def backends_cpu(url: str) -> dict[int, float]:
 
 def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
+class Autoanalyze:
+    """While open, what autovacuum's analyze does, checked every ``every`` seconds: a table
+    with more rows inserted, updated or deleted since its last ANALYZE than 50 + 10 % of its
+    rows (autovacuum's default thresholds) is analyzed again. Some machines run PostgreSQL with
+    autovacuum off (this one's CI does); a bench that grows a table from nothing would then
+    be planned all along on statistics that say the table is empty. Counts the ANALYZEs."""
+
+    def __init__(self, url: str, tables: tuple[str, ...], every: float) -> None:
+        import threading
+
+        self.url, self.tables, self.every = url, tables, every
+        self.runs = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="autoanalyze", daemon=True)
+
+    def __enter__(self) -> Autoanalyze:
+        if self.every > 0:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _loop(self) -> None:
+        due = (
+            "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+            "WHERE s.relname = ANY(%s) "
+            "AND s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0)"
+        )
+        with psycopg.connect(raw_url(self.url), autocommit=True) as connection:
+            while not self._stop.wait(self.every):
+                for (table,) in connection.execute(due, [list(self.tables)]).fetchall():
+                    connection.execute(f'ANALYZE "{table}"')
+                    self.runs += 1

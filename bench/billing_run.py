@@ -1,7 +1,7 @@
 """Benchmark: the billing run over N due subscriptions on PostgreSQL, billed by worker processes.
 
     .venv/bin/python bench/billing_run.py [--subscriptions 100000] [--workers 2] [--batch 500]
-        [--database plansmith_bench] [--in-process [--profile FILE]]
+        [--analyze-every 2] [--database plansmith_bench] [--in-process [--profile FILE]]
 
 What it does, all in one run on one machine:
 1. A fresh database (``plansmith_bench``) with one organization, one monthly plan (USD 10.00)
@@ -11,7 +11,11 @@ What it does, all in one run on one machine:
 2. ``plansmith worker`` processes (Dramatiq on Redis) are started; the run is dispatched as in
    ``plansmith bill`` with PLANSMITH_REDIS_URL set, and timed from the dispatch until the run's
    record says it finished (its last job's commit: every invoice is committed by then). Peak
-   RSS of each worker (VmHWM) is read at the end.
+   RSS of each worker (VmHWM) is read at the end. While it runs the bench does what
+   autovacuum's analyze would (``--analyze-every``, 2 s; bench_postgres.Autoanalyze): the run
+   grows invoices and ledger entries from one row to N, and on a PostgreSQL with autovacuum
+   off every batch was planned on statistics that said so (the open invoices' read took the
+   status index and filtered every invoice of the run, 350 ms a batch at 30,000).
 3. The baseline: the same rows the run wrote (subscriptions, held-term spans, events, items,
    invoices, lines, ledger transactions and entries) are written again by raw psycopg into
    empty copies of those tables, one transaction per batch, in one process: once as
@@ -45,6 +49,7 @@ import psycopg
 import redis
 from bench_postgres import (  # the benchmarks' shared PostgreSQL helpers
     REDIS_URL,
+    Autoanalyze,
     backends_cpu,
     copy_rows,
     cpu_seconds,
@@ -162,7 +167,9 @@ class Billed:
     database_cpu: float  # seconds, the database's server processes
 
 
-def billed_by_workers(url: str, org: str, n: int, workers: int, batch: int) -> Billed:
+def billed_by_workers(
+    url: str, org: str, n: int, workers: int, batch: int, analyze_every: float
+) -> Billed:
     namespace = f"plansmith-bench-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
@@ -189,14 +196,16 @@ def billed_by_workers(url: str, org: str, n: int, workers: int, batch: int) -> B
         poll = psycopg.connect(raw_url(url), autocommit=True)
         workers_before, database_before = [cpu_seconds(p.pid) for p in procs], backends_cpu(url)
         start = time.perf_counter()
-        dispatch = dispatch_run(app.uow(), app.clock, org, jobs, batch=batch, watch=app.watch)
-        assert dispatch.sent >= n, dispatch.sent
-        # The last job's commit finishes the run: every invoice is committed by then. (Its
-        # record is one row by key; counting the invoices instead would cost the database a
-        # scan of a growing table 20 times a second.)
-        while run_status(poll, dispatch.run_id) == "running":
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - start
+        with Autoanalyze(url, (*WRITTEN, "subscriptions"), analyze_every) as analyzing:
+            dispatch = dispatch_run(app.uow(), app.clock, org, jobs, batch=batch, watch=app.watch)
+            assert dispatch.sent >= n, dispatch.sent
+            # The last job's commit finishes the run: every invoice is committed by then. (Its
+            # record is one row by key; counting the invoices instead would cost the database
+            # a scan of a growing table 20 times a second.)
+            while run_status(poll, dispatch.run_id) == "running":
+                time.sleep(0.05)
+            elapsed = time.perf_counter() - start
+        print(f"ANALYZE during the run: {analyzing.runs} (every {analyze_every:g} s at most)")
         rss = [peak_rss_kib(p.pid) for p in procs]
         used = sum(cpu_seconds(p.pid) for p in procs) - sum(workers_before)
         database = cpu_since(database_before, backends_cpu(url))
@@ -253,6 +262,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--database", default="plansmith_bench", help="dropped and made anew")
+    parser.add_argument(
+        "--analyze-every",
+        type=float,
+        default=2.0,
+        help="seconds between autovacuum's analyze checks, done by the bench (0: none)",
+    )
     parser.add_argument("--in-process", action="store_true", help="bill in this process")
     parser.add_argument("--profile", metavar="FILE", help="in-process, under cProfile")
     args = parser.parse_args()
@@ -267,7 +282,7 @@ def main() -> None:
         in_process(url, org, n, args.batch, args.profile)
         return
     redis.Redis.from_url(REDIS_URL).ping()
-    billed = billed_by_workers(url, org, n, args.workers, args.batch)
+    billed = billed_by_workers(url, org, n, args.workers, args.batch, args.analyze_every)
     elapsed, rss = billed.seconds, billed.rss_kib
     invoices = count(url, "invoices") - 1  # less the template's first invoice
     numbers_ok = _gapless(url)
