@@ -27,6 +27,7 @@ from plansmith.application.invoicing.drafts import (
     finalized,
     finalized_events,
 )
+from plansmith.application.invoicing.invoices import balance_for_new_invoice
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.ports import Clock, UnitOfWork
 from plansmith.application.subscriptions.actions import ChangeInput, change_action
@@ -71,7 +72,10 @@ def preview_invoice(
     after = result.view.subscription
     items = [(f"new:{k}", item) for k, item in enumerate(result.items)]
     drafted = draft_invoice(after, snapshot.book, draft_inputs(snapshot, entry), items, now, _NOW)
-    credit = snapshot.credit.get((entry.account.id, after.terms.currency), 0)
+    # only the balance beyond what older open invoices owe, as invoice_now takes (ADR 0037)
+    credit = -balance_for_new_invoice(
+        uow, sub.organization_id, entry.account.id, after.terms.currency
+    )
     return finalized(drafted.invoice, credit, entry.redemptions, now).invoice
 
 

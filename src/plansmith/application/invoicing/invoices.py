@@ -88,6 +88,32 @@ def finalize_in(
     return final
 
 
+def open_owing(
+    uow: UnitOfWork, organization_id: str, account_id: str, currency: str
+) -> list[Invoice]:
+    """The account's open invoices in ``currency`` that still owe something: what a balance
+    pays before anything newer (ADR 0037)."""
+    return [
+        i
+        for i in uow.invoices.invoices(
+            organization_id, account_id=account_id, status="open", after=None, limit=None
+        )
+        if i.currency == currency and i.totals.amount_due > 0
+    ]
+
+
+def balance_for_new_invoice(
+    uow: UnitOfWork, organization_id: str, account_id: str, currency: str
+) -> int:
+    """What of the account's balance in ``currency`` an invoice made now may take: what it
+    holds beyond what its open invoices owe, which take it first (ADR 0037). 0 if none."""
+    held = -uow.ledger.ledger_balance(account_id, LedgerAccount.CUSTOMER_CREDIT, currency)
+    if held <= 0:
+        return 0
+    owed = sum(i.totals.amount_due for i in open_owing(uow, organization_id, account_id, currency))
+    return max(0, held - owed)
+
+
 def owed_before(uow: UnitOfWork, invoice: Invoice) -> int:
     """What the account's invoices in the draft's currency made no later than it still owe
     (open ones, and drafts made before it: one made at the same instant for an older

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from plansmith.application.invoicing.invoices import balance_applications
+from plansmith.application.invoicing.invoices import balance_applications, open_owing
 from plansmith.application.invoicing.made_order import made_order
 from plansmith.application.kernel.ids import new_id
 from plansmith.application.kernel.ports import UnitOfWork
@@ -78,13 +78,7 @@ def spread_credit(
     before it leaves the credit on the balance, which the next collection of those invoices
     takes first anyway. The invoices it paid, as they are now."""
     with uow:
-        owing = [
-            i
-            for i in uow.invoices.invoices(
-                organization_id, account_id=account_id, status="open", after=None, limit=None
-            )
-            if i.currency == currency and i.totals.amount_due > 0
-        ]
+        owing = open_owing(uow, organization_id, account_id, currency)
         if not owing:
             return []
         oldest_first = [i.id for i in sorted(owing, key=made_order(uow, owing))]

@@ -31,10 +31,11 @@ from plansmith.application.invoicing.drafts import (
     finalized_events,
     tax_rate_of,
 )
+from plansmith.application.invoicing.invoices import balance_for_new_invoice
 from plansmith.application.kernel.errors import Conflict, NotFound
 from plansmith.application.kernel.ids import new_id
 from plansmith.application.kernel.ports import Clock, UnitOfWork
-from plansmith.application.payments.balance import balance_of, spread_credit
+from plansmith.application.payments.balance import spread_credit
 from plansmith.application.payments.collection import IN_FLIGHT_VALUES, _captured, card_request
 from plansmith.application.payments.ports import PaymentGateway
 from plansmith.domain.catalog.add_ons import ExtraPack
@@ -166,7 +167,9 @@ def buy_pack(
             found = uow.usage_packs.by_key(organization_id, key)
             assert found is not None
             return PackBought(found, None, None)
-        if balance_of(uow, sub.account_id, purchase.currency) >= purchase.amount:
+        # only the balance beyond what older open invoices owe is the pack's (ADR 0037)
+        spendable = balance_for_new_invoice(uow, organization_id, sub.account_id, purchase.currency)
+        if spendable >= purchase.amount:
             invoice = _invoice(uow, sub, purchase, now)
             if invoice.totals.amount_due > 0:  # the balance, held only now, was spent meanwhile
                 raise Conflict(
@@ -184,7 +187,7 @@ def buy_pack(
                 field="payment_method",
                 code=ec.NO_PAYMENT_METHOD,
             )
-        due = purchase.amount - max(0, balance_of(uow, sub.account_id, purchase.currency))
+        due = purchase.amount - spendable
         payment = Payment(
             id=new_id("pay"),
             organization_id=organization_id,

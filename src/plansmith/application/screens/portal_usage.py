@@ -18,9 +18,9 @@ from fractions import Fraction
 
 from plansmith.application.billing.ports import AccountHoldings
 from plansmith.application.invoicing.drafts import tax_rate_of
+from plansmith.application.invoicing.invoices import balance_for_new_invoice
 from plansmith.application.kernel.errors import NotFound
 from plansmith.application.kernel.ports import Clock, UnitOfWork
-from plansmith.application.payments.balance import balance_of
 from plansmith.application.screens.plan_choices import Choice
 from plansmith.application.screens.portal_plans import CHANNEL
 from plansmith.application.subscriptions.actions import ChangeInput
@@ -220,7 +220,8 @@ def review_pack(
         rate = tax_rate_of(held.tax_rates, held.own_tax_rate_id, held.address)
         # An inclusive rate is inside the price; an added one on top, once on the line.
         tax = 0 if rate is None or rate.inclusive else line_tax(subtotal, rate)
-        balance = max(0, balance_of(uow, sub.account_id, offer.currency))
+        # older open invoices take the balance first (ADR 0037): the pack only what is left
+        balance = balance_for_new_invoice(uow, organization_id, sub.account_id, offer.currency)
         card = uow.payment_methods.default_of(sub.account_id)
     total = subtotal + tax
     balance_used = min(balance, total)
