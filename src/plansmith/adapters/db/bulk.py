@@ -20,7 +20,6 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-import psycopg
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -233,6 +232,8 @@ def _copy(
     columns = ", ".join(f'"{n}"' for n in names)
     binary = layout.types is not None
     statement = f'COPY "{into}" ({columns}) FROM STDIN' + (" (FORMAT BINARY)" if binary else "")
+    import psycopg  # here: a process on SQLite never loads the driver (a quarter second)
+
     connection = bind.connection() if isinstance(bind, Session) else bind
     driver: psycopg.Connection[Any] = connection.connection.driver_connection  # type: ignore[assignment]
     try:
