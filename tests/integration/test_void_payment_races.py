@@ -26,22 +26,8 @@ from plansmith.bootstrap import Plansmith
 from plansmith.domain.invoicing.invoice import InvoiceStateError
 from plansmith.domain.kernel import error_codes as ec
 from plansmith.domain.payments.payments import GatewayAnswer
+from tests.integration import payment_scenarios_support as pay
 from tests.integration.ledger_invariants import assert_ledger_invariants
-from tests.integration.payment_scenarios_support import (
-    A,
-    balance,
-    captures,
-    customer,
-    events,
-    gateway,
-    head,
-    invoices,
-    ledger,
-    monthly,
-    org_clock,
-    sandbox_at,
-    subscribed,
-)
 
 pytestmark = [
     pytest.mark.postgres,
@@ -72,18 +58,24 @@ class Signalling:
         return self.real.charge(request)
 
 
+def _books(container: Plansmith, account: str) -> tuple[int, int, int]:
+    """(cash, receivable, customer credit) of the account in USD (credit negative)."""
+    books = pay.ledger(container, account, "USD")
+    return books[pay.A.CASH], books[pay.A.RECEIVABLE], books[pay.A.CUSTOMER_CREDIT]
+
+
 def _open_invoice_with_card(container: Plansmith) -> tuple[str, str, str]:
     """(organization, account, invoice): one open invoice of PRICE and a card that pays."""
-    org = sandbox_at(container, T0, {"basic": monthly({"USD": PRICE})})
-    acct = customer(container, org, "USD", "UTC", None)
-    subscribed(container, org, acct, "basic")
+    org = pay.sandbox_at(container, T0, {"basic": pay.monthly({"USD": PRICE})})
+    acct = pay.customer(container, org, "USD", "UTC", None)
+    pay.subscribed(container, org, acct, "basic")
     test_clocks.advance_clock(container.uow(), org, T0, timedelta(0))  # billed only
-    (first,) = invoices(container, org)
-    assert head(first) == ("INV-000001", "open", PRICE, 0, PRICE)
+    (first,) = pay.invoices(container, org)
+    assert pay.head(first) == ("INV-000001", "open", PRICE, 0, PRICE)
     methods.add_card(
         container.uow(),
-        gateway(container, org),
-        org_clock(container, org),
+        pay.gateway(container, org),
+        pay.org_clock(container, org),
         org,
         acct,
         source="tok_sandbox_success",
@@ -95,9 +87,9 @@ def test_an_invoice_voided_while_its_charge_is_at_the_gateway_leaves_the_money_o
     container: Plansmith,
 ) -> None:
     org, acct, invoice_id = _open_invoice_with_card(container)
-    clock = org_clock(container, org)
+    clock = pay.org_clock(container, org)
     hold = threading.Event()
-    card = Signalling(gateway(container, org), hold)
+    card = Signalling(pay.gateway(container, org), hold)
     with ThreadPoolExecutor(1) as pool:
         paying = pool.submit(
             collect_invoice,
@@ -115,14 +107,13 @@ def test_an_invoice_voided_while_its_charge_is_at_the_gateway_leaves_the_money_o
 
     assert voided.status.value == "void"
     assert done.payment is not None and done.payment.status.value == "succeeded"
-    assert [c[1:] for c in captures(container)] == [("succeeded", PRICE, "USD")]
-    (after,) = invoices(container, org)
-    assert head(after) == ("INV-000001", "void", PRICE, 0, PRICE)
-    assert balance(container, acct, "USD") == PRICE
-    books = ledger(container, acct, "USD")
-    assert (books[A.CASH], books[A.RECEIVABLE], books[A.CUSTOMER_CREDIT]) == (PRICE, 0, -PRICE)
-    assert len(events(container, org, "invoice.voided")) == 1
-    assert events(container, org, "invoice.paid") == []
+    assert [c[1:] for c in pay.captures(container)] == [("succeeded", PRICE, "USD")]
+    (after,) = pay.invoices(container, org)
+    assert pay.head(after) == ("INV-000001", "void", PRICE, 0, PRICE)
+    assert pay.balance(container, acct, "USD") == PRICE
+    assert _books(container, acct) == (PRICE, 0, -PRICE)
+    assert len(pay.events(container, org, "invoice.voided")) == 1
+    assert pay.events(container, org, "invoice.paid") == []
     assert_ledger_invariants(container.engine)
 
 
@@ -132,8 +123,8 @@ def test_voids_racing_pay_nows_end_paid_or_void_with_every_unit_accounted_for(
     """The customers go first; the operators' voids start the moment a charge reaches the
     gateway, so they land before, during or after its record."""
     org, acct, invoice_id = _open_invoice_with_card(container)
-    clock = org_clock(container, org)
-    card = Signalling(gateway(container, org))
+    clock = pay.org_clock(container, org)
+    card = Signalling(pay.gateway(container, org))
     payers = threading.Barrier(EACH)
 
     def void() -> tuple[str, str | None]:
@@ -173,22 +164,21 @@ def test_voids_racing_pay_nows_end_paid_or_void_with_every_unit_accounted_for(
         f"pay refused: {ec.NOT_PAYABLE}",
     }, answers
     assert answers["voided"] <= 1 and len(paid_by) == 1, answers
-    assert [c[1:] for c in captures(container)] == [("succeeded", PRICE, "USD")]
-    (after,) = invoices(container, org)
-    books = ledger(container, acct, "USD")
+    assert [c[1:] for c in pay.captures(container)] == [("succeeded", PRICE, "USD")]
+    (after,) = pay.invoices(container, org)
     if answers["voided"]:
         # Voided while the charge was in flight: what the card paid is the customer's balance.
-        assert head(after) == ("INV-000001", "void", PRICE, 0, PRICE)
-        assert len(events(container, org, "invoice.voided")) == 1
-        assert events(container, org, "invoice.paid") == []
-        assert balance(container, acct, "USD") == PRICE
+        assert pay.head(after) == ("INV-000001", "void", PRICE, 0, PRICE)
+        assert len(pay.events(container, org, "invoice.voided")) == 1
+        assert pay.events(container, org, "invoice.paid") == []
+        assert pay.balance(container, acct, "USD") == PRICE
         expected = (PRICE, 0, -PRICE)
     else:
         # Paid before any void took the row: every void was refused.
-        assert head(after) == ("INV-000001", "paid", PRICE, 0, 0)
-        assert len(events(container, org, "invoice.paid")) == 1
-        assert events(container, org, "invoice.voided") == []
-        assert balance(container, acct, "USD") == 0
+        assert pay.head(after) == ("INV-000001", "paid", PRICE, 0, 0)
+        assert len(pay.events(container, org, "invoice.paid")) == 1
+        assert pay.events(container, org, "invoice.voided") == []
+        assert pay.balance(container, acct, "USD") == 0
         expected = (PRICE, 0, 0)
-    assert (books[A.CASH], books[A.RECEIVABLE], books[A.CUSTOMER_CREDIT]) == expected
+    assert _books(container, acct) == expected
     assert_ledger_invariants(container.engine)
