@@ -9,20 +9,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-
-class _Server(ThreadingHTTPServer):
-    """Room for every connection the sender opens at once (up to 16 together). With
-    socketserver's backlog of 5 and a busy test process, a handshake past the backlog is
-    dropped and retried by the kernel after 1 s, then 3 s, 7 s: in 8 of 20 rounds of 16
-    connections one waited over a second (none with 128), and under a loaded CI run an
-    attempt ran into the sender's 10 s timeout, an attempt with no answer."""
-
-    request_queue_size = 128
+from tests.simulation.receiver import ReceivingServer  # room for the sender's 16 connections
 
 
 @dataclass(frozen=True)
@@ -104,7 +96,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def receiving(**options: Any) -> Iterator[Receiver]:
     receiver = Receiver(**options)
-    server = _Server(("127.0.0.1", 0), _handler(receiver))
+    server = ReceivingServer(("127.0.0.1", 0), _handler(receiver))
     receiver.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

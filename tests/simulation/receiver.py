@@ -17,7 +17,7 @@ from typing import Any
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 
-class _Server(ThreadingHTTPServer):
+class ReceivingServer(ThreadingHTTPServer):
     """Room for every connection the sender opens at once (up to 16 together). With
     socketserver's backlog of 5 and a busy test process, a handshake past the backlog is
     dropped and retried by the kernel after 1 s, then 3 s, 7 s: in 8 of 20 rounds of 16
@@ -45,7 +45,7 @@ class WebhookReceiver:
         self.holding = 0  # connections held unanswered now
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server = _Server(("127.0.0.1", 0), self._handler())
+        self._server = ReceivingServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
